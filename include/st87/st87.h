@@ -1,0 +1,339 @@
+/*
+ * libst87: driver core for the ST87MXX NB-IoT modem's embedded TCP/UDP stack.
+ *
+ * Return values
+ * -------------
+ * Every function that can fail returns 0 (or a count, or an id) on success and
+ * a negative errno on failure. Where the modem answered "+CME ERROR: <n>",
+ * st87_modem_last_cme() gives <n> and the errno is the one st87_cme_errno()
+ * maps it to. st87_last_error() gives a one-line, human-readable account of
+ * the most recent failure in the calling thread ("port busy (pid 42)",
+ * "+CME ERROR: 2150 (tcpip socket creation error)", ...).
+ *
+ * No call blocks past its deadline: each AT command has the "Max Response
+ * Time" of the vendor's note plus a margin (st87_modem_options.margin_ms).
+ *
+ * Threads: a struct st87_modem is not thread-safe; use it from one thread.
+ */
+#ifndef ST87_ST87_H
+#define ST87_ST87_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ST87_DEFAULT_CID 5
+#define ST87_DEFAULT_BAUD 115200
+/** Largest payload of one AT#IPSENDTCP / AT#IPSENDUDP (the note's limit). */
+#define ST87_MAX_SEND 512
+/** Largest #IPREAD block the driver accepts; larger claims are a protocol error. */
+#define ST87_MAX_READ 4096
+/** Longest line the AT engine accepts from the modem. */
+#define ST87_MAX_LINE 2048
+#define ST87_ADDR_LEN 64 /* holds any IPv4 or IPv6 address text */
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Text of a CME error code from section 7 of the note, or NULL if unknown. */
+const char *st87_cme_text(int cme);
+
+/**
+ * errno a socket call should report for CME code @p cme: for example 2150
+ * (socket creation error) -> EMFILE, 2152 (error while connecting) ->
+ * ECONNREFUSED, 2106 (network is down) -> ENETDOWN. Unknown codes -> EIO.
+ */
+int st87_cme_errno(int cme);
+
+/** Like strerror(), with the driver's own wording for its errnos. */
+const char *st87_strerror(int negative_errno);
+
+/** One line describing the calling thread's most recent failure ("" if none). */
+const char *st87_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+/* ------------------------------------------------------------------------ */
+
+enum st87_log_level {
+	ST87_LOG_NONE = 0,
+	ST87_LOG_ERROR = 1,
+	ST87_LOG_WARN = 2,
+	ST87_LOG_INFO = 3,
+	ST87_LOG_DEBUG = 4,
+};
+
+/** Messages at or below @p level go to stderr, prefixed "st87: ". Default: ERROR. */
+void st87_log_set_level(enum st87_log_level level);
+enum st87_log_level st87_log_get_level(void);
+/** Parses "none", "error", "warn", "info", "debug" or 0..4; -EINVAL otherwise. */
+int st87_log_parse_level(const char *text, enum st87_log_level *level);
+
+/* ------------------------------------------------------------------------ */
+/* Serial port                                                              */
+/* ------------------------------------------------------------------------ */
+
+struct st87_serial;
+
+struct st87_serial_options {
+	int baud;    /**< 0 means ST87_DEFAULT_BAUD */
+	bool rtscts; /**< hardware flow control; otherwise none */
+};
+
+/**
+ * Opens @p path (8N1, raw) and takes an exclusive lock on it.
+ * Pseudo-terminals, which libserialport 0.1.x refuses, are opened with termios.
+ * Returns 0 and sets @p out, or:
+ *  -ENOENT  no such port;  -EACCES  no permission;
+ *  -EBUSY   another process holds the port (st87_last_error() names its pid);
+ *  -EINVAL  bad baud rate or @p path is not a serial port;  -EIO  other failure.
+ */
+int st87_serial_open(const char *path, const struct st87_serial_options *options,
+		     struct st87_serial **out);
+void st87_serial_close(struct st87_serial *serial);
+/** The port's file descriptor, for poll(). */
+int st87_serial_fd(const struct st87_serial *serial);
+const char *st87_serial_path(const struct st87_serial *serial);
+/** Writes all @p len bytes within @p timeout_ms. 0, -ETIMEDOUT or -EIO. */
+int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
+			  int timeout_ms);
+/** Reads what is there, waiting up to @p timeout_ms. Bytes read, 0 on timeout, -EIO. */
+ssize_t st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms);
+
+struct st87_port_info {
+	char path[256];
+	char description[128];
+	int usb_vid; /**< -1 when not a USB port */
+	int usb_pid;
+	bool looks_like_modem; /**< USB id or description matches a known ST87 adapter */
+};
+
+/** Fills up to @p max entries; returns the number of ports found (may exceed @p max) or -errno. */
+int st87_serial_list(struct st87_port_info *ports, size_t max);
+
+/**
+ * Resolves "auto" to the one port that looks like the modem.
+ * 0 and fills @p path; -ENODEV none; -EEXIST more than one (named in st87_last_error()).
+ */
+int st87_serial_find_modem(char *path, size_t path_len);
+
+/* ------------------------------------------------------------------------ */
+/* AT engine: one command in flight, over any byte transport                */
+/* ------------------------------------------------------------------------ */
+
+struct st87_at;
+
+struct st87_at_transport {
+	void *context;
+	/** Write all bytes before the deadline; 0 or negative errno. */
+	int (*write_all)(void *context, const void *data, size_t len, int timeout_ms);
+	/** Bytes read, 0 on timeout, negative errno on failure. */
+	ssize_t (*read)(void *context, void *buf, size_t len, int timeout_ms);
+};
+
+/**
+ * Called for every line that is not part of the command in flight: URCs,
+ * stray lines, boot messages. Returning a negative errno aborts the command
+ * in flight (if any) with that errno; returning 0 lets it go on.
+ */
+typedef int (*st87_urc_fn)(void *user, const char *line);
+
+/** Observes the traffic: @p out true for host-to-modem. Binary blocks come as one call. */
+typedef void (*st87_trace_fn)(void *user, bool out, const char *data, size_t len, bool binary);
+
+struct st87_at_command {
+	const char *text;           /**< without the trailing <CR> */
+	const void *payload;        /**< binary bytes sent after "<CR><LF>", or NULL */
+	size_t payload_len;
+	const char *info_prefix;    /**< e.g. "#SOCKETCREATE:"; NULL: no information lines */
+	bool (*is_info)(const char *line); /**< extra matcher for prefix-less lines (ping) */
+	bool binary_block;          /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
+	int timeout_ms;
+};
+
+struct st87_at_reply {
+	int result;        /**< 0 OK, or negative errno */
+	int cme;           /**< the +CME ERROR code, or -1 */
+	size_t n_lines;    /**< information lines, prefix included */
+	char *lines[32];
+	const uint8_t *block; /**< the binary block (binary_block commands), valid until the next command */
+	size_t block_len;
+};
+
+/** 0 and sets @p out; -ENOMEM. */
+int st87_at_new(const struct st87_at_transport *transport, st87_urc_fn on_urc, void *user,
+		struct st87_at **out);
+void st87_at_free(struct st87_at *at);
+void st87_at_set_trace(struct st87_at *at, st87_trace_fn trace, void *user);
+
+/**
+ * Sends @p command and waits for its final result code.
+ * Returns 0 on OK, or:
+ *  -ETIMEDOUT  no final result before the deadline;
+ *  -EIO        "ERROR", or the transport failed (reply->cme < 0);
+ *  -EPROTO     a malformed or oversized response (line, block header, block);
+ *  a URC callback's errno when it aborted the command;
+ *  for "+CME ERROR: n": -st87_cme_errno(n), reply->cme = n.
+ * @p reply is filled in all cases; its lines stay valid until the next command.
+ */
+int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
+		struct st87_at_reply *reply);
+
+/**
+ * Reads what the modem sent while no command is in flight and hands the
+ * lines to the URC callback, waiting up to @p timeout_ms for the first byte.
+ * Returns the number of lines handled, or a negative errno from the transport.
+ */
+int st87_at_poll(struct st87_at *at, int timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Modem: one typed function per command of the note                        */
+/* ------------------------------------------------------------------------ */
+
+struct st87_modem;
+
+enum st87_event_kind {
+	ST87_EVENT_DATA,        /**< #IPRECV: socket has data (or its peer closed) */
+	ST87_EVENT_PEER_CLOSED, /**< #SOCKETCLOSED: read what is left, then EOF */
+	ST87_EVENT_LINK_DOWN,   /**< PDN deactivated or modem rebooted: every socket is gone */
+	ST87_EVENT_LINK_UP,     /**< +CGEV: ME PDN ACT / #IPCFG / "IP Network is Up" */
+};
+
+typedef void (*st87_event_fn)(void *user, enum st87_event_kind kind, int socket_id);
+
+struct st87_modem_options {
+	const char *port;        /**< path; "auto" looks for the modem */
+	int baud;                /**< 0: ST87_DEFAULT_BAUD */
+	bool rtscts;
+	int cid;                 /**< 0: ST87_DEFAULT_CID */
+	bool hex_send;           /**< send payloads as hex text (data type 2) instead of binary */
+	size_t max_send;         /**< 0: ST87_MAX_SEND */
+	int margin_ms;           /**< added to every deadline; 0: 1000 */
+	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
+	st87_event_fn on_event;  /**< may be NULL */
+	void *user;
+};
+
+/**
+ * Opens the port and checks that a modem answers "AT" (a few tries).
+ * Does not bring the IP link up; see st87_modem_start().
+ * Errors: those of st87_serial_open(); -ETIMEDOUT no answer; -ENODEV/-EEXIST for "auto".
+ */
+int st87_modem_open(const struct st87_modem_options *options, struct st87_modem **out);
+void st87_modem_close(struct st87_modem *modem);
+int st87_modem_fd(const struct st87_modem *modem);
+struct st87_at *st87_modem_at(struct st87_modem *modem);
+int st87_modem_cid(const struct st87_modem *modem);
+/** CME code of the last failed command, or -1. */
+int st87_modem_last_cme(const struct st87_modem *modem);
+
+/**
+ * Start-up (PROTOCOL-NOTES section 3): ATE0, AT+CMEE=1, then the IP link:
+ * up already, or wait for auto-IP up to @p link_timeout_ms, or configure it
+ * from AT+CGPADDR. With @p reclaim, closes modem sockets left open by an
+ * earlier host process. 0, or -ENETDOWN (no link), -ETIMEDOUT, -EIO.
+ */
+int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim);
+/** True once a reboot or PDN loss was seen and st87_modem_start() is due again. */
+bool st87_modem_needs_start(const struct st87_modem *modem);
+
+/** Handles pending URCs (see st87_at_poll()). */
+int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
+
+/** Sends a raw command line, collecting every information line. For the CLI. */
+int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
+		   struct st87_at_reply *reply);
+
+/* AT#IPCFG */
+struct st87_ipcfg {
+	int cid;
+	int status; /**< 0 down, 1 active, 2 deleted */
+	char ipv4[ST87_ADDR_LEN];
+	char ipv6[ST87_ADDR_LEN];
+};
+/** AT#IPCFG?: 0 and fills @p out for the modem's cid; -ENOENT if not listed. */
+int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out);
+/** AT#IPCFG=<cid>,<mode>,<address>[,<prefix_len>] (@p prefix_len < 0: omitted). */
+int st87_ipcfg_set(struct st87_modem *modem, int mode, const char *address, int prefix_len);
+/** AT#IPDEL=<cid>. */
+int st87_ipdel(struct st87_modem *modem);
+
+/* AT#IPPARAMS */
+struct st87_ipparams {
+	int auto_ip;
+	int preferred_ip_version; /**< 0 IPv4, 1 IPv6 */
+	int max_ipstack_periodicity;
+	int auto_ip_timeout;
+};
+int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out);
+int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params);
+
+/* AT+CGPADDR=<cid> */
+int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN]);
+
+/* AT#IPPING */
+struct st87_ping_reply {
+	int seq;
+	int result; /**< 0 OK, 1 no answer, 2 bad sequence, 3 transmission failed */
+	int bytes;
+	int time_ms;
+};
+struct st87_ping_summary {
+	int sent, received, lost, min_ms, max_ms, avg_ms;
+};
+typedef void (*st87_ping_fn)(void *user, const struct st87_ping_reply *reply);
+/**
+ * Pings @p address: @p timeout_s 1..120, @p size 1..450, @p count 1..20
+ * (-EINVAL outside, nothing sent). @p on_reply gets each line as it comes.
+ */
+int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
+		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary);
+
+/* Sockets */
+enum st87_proto { ST87_TCP, ST87_UDP };
+
+/**
+ * AT#SOCKETCREATE with #IPRECV notifications on. Returns the modem's socket
+ * id (>= 0), or -EMFILE when every socket of that kind is taken (CME 2150),
+ * -EADDRINUSE (2151/2159), other negative errnos.
+ */
+int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto,
+		       int udp_port);
+
+struct st87_socket_info {
+	int cid, socket_id, status;
+	char type[8];
+	int udp_port;
+};
+/** AT#SOCKETCREATE?: number of sockets in use (may exceed @p max), or -errno. */
+int st87_socket_list(struct st87_modem *modem, struct st87_socket_info *sockets, size_t max);
+
+/** AT#TCPCONNECT: 0 once the link is up; -ECONNREFUSED (2152), -EISCONN (2157), -ETIMEDOUT. */
+int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *address, int port);
+/** AT#TCPCONNECT?: the link status of @p socket_id (3 not connected, 4 connecting, 5 connected, 6 closing); 3 if not listed. */
+int st87_tcp_status(struct st87_modem *modem, int socket_id);
+
+/** AT#IPSENDTCP, in chunks of at most max_send bytes. Returns @p len or a negative errno (-EPIPE: link down). */
+ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len);
+/** AT#IPSENDUDP of one datagram (at most max_send bytes, else -EMSGSIZE). Returns @p len. */
+ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
+		      int rai, const void *data, size_t len);
+/**
+ * AT#IPREAD: copies up to @p cap bytes. Returns the count, 0 when the
+ * modem's buffer is empty. TCP bytes that did not fit are kept and returned
+ * first by the next call; the rest of a UDP datagram is discarded (like recv()).
+ */
+ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap);
+/** AT#SOCKETCLOSE. 0, or -EBADF (2104 unknown id). */
+int st87_socket_close(struct st87_modem *modem, int socket_id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

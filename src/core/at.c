@@ -1,0 +1,438 @@
+/*
+ * The AT engine: one command in flight, over any byte transport.
+ *
+ * Bytes are eaten one at a time by a small state machine, so a response can
+ * arrive in any fragments. Quirks it tolerates, and why:
+ *  - a line ends at CR or LF; empty lines are skipped, so CR LF, a bare CR
+ *    and a bare LF all work;
+ *  - echoed command lines (the modem starts with E1) are recognised by their
+ *    "AT" prefix while a command is in flight and skipped;
+ *  - URCs may arrive between any two lines of a response: every line that is
+ *    not the command's information line or final result goes to the URC
+ *    callback, which may abort the command (a reboot, say);
+ *  - the #IPREAD information line is followed by a counted binary block that
+ *    may hold CR, LF and NUL: it is read by count, never by line;
+ *  - overlong lines and oversized blocks fail the command with -EPROTO and
+ *    the engine then drops input until the line goes quiet, so it never
+ *    mistakes the rest of a block for responses.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "st87/st87.h"
+
+/* After a protocol error: drop input until the modem is quiet this long... */
+#define RESYNC_QUIET_MS 100
+/* ...but never for longer than this. */
+#define RESYNC_MAX_MS 2000
+#define INFO_STORE_SIZE 8192
+
+enum parse_state {
+	PARSE_LINE,
+	PARSE_BLOCK_LF,  /* header ended with CR: one LF may follow before the data */
+	PARSE_BLOCK,
+};
+
+struct st87_at {
+	struct st87_at_transport transport;
+	st87_urc_fn on_urc;
+	void *urc_user;
+	st87_trace_fn trace;
+	void *trace_user;
+
+	uint8_t input[4096]; /* bytes read but not yet parsed */
+	size_t input_start, input_end;
+
+	enum parse_state state;
+	char line[ST87_MAX_LINE + 1];
+	size_t line_len;
+	bool line_overflow;
+	bool line_has_nul;
+
+	uint8_t block[ST87_MAX_READ];
+	size_t block_len, block_expected;
+
+	/* The command in flight, NULL when idle. */
+	const struct st87_at_command *command;
+	struct st87_at_reply *reply;
+	bool finished;
+	int pending_error; /* a protocol error seen before the final result */
+	char info_store[INFO_STORE_SIZE];
+	size_t info_used;
+};
+
+int st87_at_new(const struct st87_at_transport *transport, st87_urc_fn on_urc, void *user,
+		struct st87_at **out)
+{
+	struct st87_at *at = calloc(1, sizeof(*at));
+	if (!at)
+		return st87_fail(-ENOMEM, "out of memory");
+	at->transport = *transport;
+	at->on_urc = on_urc;
+	at->urc_user = user;
+	*out = at;
+	return 0;
+}
+
+void st87_at_free(struct st87_at *at)
+{
+	free(at);
+}
+
+void st87_at_set_trace(struct st87_at *at, st87_trace_fn trace, void *user)
+{
+	at->trace = trace;
+	at->trace_user = user;
+}
+
+/* Case-insensitive prefix match that also accepts "# TCPCONNECT:" for "#TCPCONNECT:" (the note prints both). */
+static bool has_prefix(const char *line, const char *prefix)
+{
+	if (*prefix && *line == *prefix && (*prefix == '#' || *prefix == '+')) {
+		line++;
+		prefix++;
+		while (*line == ' ')
+			line++;
+	}
+	for (; *prefix; line++, prefix++) {
+		if (tolower((unsigned char)*line) != tolower((unsigned char)*prefix))
+			return false;
+	}
+	return true;
+}
+
+static bool is_echo(const char *line)
+{
+	return (line[0] == 'A' || line[0] == 'a') && (line[1] == 'T' || line[1] == 't');
+}
+
+static void finish(struct st87_at *at, int result, int cme)
+{
+	at->reply->result = result;
+	at->reply->cme = cme;
+	at->finished = true;
+}
+
+/* Parses "+CME ERROR: <n>" (space optional); -1 when the number is missing. */
+static int parse_cme(const char *line)
+{
+	const char *p = line + strlen("+CME ERROR:");
+	while (*p == ' ')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	char *end;
+	long code = strtol(p, &end, 10);
+	while (*end == ' ')
+		end++;
+	return (*end || code > 99999) ? -1 : (int)code;
+}
+
+static bool handle_final_result(struct st87_at *at, const char *line)
+{
+	if (strcasecmp(line, "OK") == 0) {
+		finish(at, at->pending_error, -1);
+		return true;
+	}
+	if (strcasecmp(line, "ERROR") == 0) {
+		st87_fail(-EIO, "modem answered ERROR");
+		finish(at, -EIO, -1);
+		return true;
+	}
+	if (has_prefix(line, "+CME ERROR:")) {
+		int cme = parse_cme(line);
+		if (cme < 0) {
+			st87_fail(-EIO, "modem answered \"%s\"", line);
+			finish(at, -EIO, -1);
+		} else {
+			const char *text = st87_cme_text(cme);
+			st87_fail(-st87_cme_errno(cme), "+CME ERROR: %d (%s)", cme,
+				  text ? text : "not in the note's table");
+			finish(at, -st87_cme_errno(cme), cme);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The last comma-separated field of a block header: the block's length. */
+static int block_length(const char *line, size_t *length)
+{
+	const char *field = strrchr(line, ',');
+	field = field ? field + 1 : strchr(line, ':');
+	if (!field)
+		return -EPROTO;
+	if (*field == ':')
+		field++;
+	while (*field == ' ')
+		field++;
+	if (!isdigit((unsigned char)*field))
+		return -EPROTO;
+	size_t value = 0;
+	for (; isdigit((unsigned char)*field); field++) {
+		value = value * 10 + (size_t)(*field - '0');
+		if (value > ST87_MAX_READ)
+			return -EMSGSIZE;
+	}
+	while (*field == ' ')
+		field++;
+	if (*field)
+		return -EPROTO;
+	*length = value;
+	return 0;
+}
+
+static void store_info_line(struct st87_at *at, const char *line)
+{
+	size_t len = strlen(line) + 1;
+	struct st87_at_reply *reply = at->reply;
+	size_t max_lines = sizeof(reply->lines) / sizeof(reply->lines[0]);
+	if (reply->n_lines >= max_lines || at->info_used + len > sizeof(at->info_store)) {
+		st87_warn("dropping an information line: too many in one response");
+		return;
+	}
+	char *copy = at->info_store + at->info_used;
+	memcpy(copy, line, len);
+	at->info_used += len;
+	reply->lines[reply->n_lines++] = copy;
+}
+
+static void hand_to_urc(struct st87_at *at, const char *line)
+{
+	int err = at->on_urc ? at->on_urc(at->urc_user, line) : 0;
+	if (err < 0 && at->command && !at->finished)
+		finish(at, err, -1);
+}
+
+static void protocol_error(struct st87_at *at, const char *what)
+{
+	st87_fail(-EPROTO, "malformed response from the modem: %s", what);
+	st87_warn("%s", st87_last_error());
+	if (at->command && !at->finished)
+		finish(at, -EPROTO, -1);
+}
+
+static void handle_line(struct st87_at *at, char terminator)
+{
+	char *line = at->line;
+	line[at->line_len] = '\0';
+	bool overflow = at->line_overflow, has_nul = at->line_has_nul;
+	at->line_len = 0;
+	at->line_overflow = at->line_has_nul = false;
+
+	if (overflow) {
+		protocol_error(at, "line too long");
+		return;
+	}
+	if (has_nul) {
+		st87_debug("ignoring a line holding NUL bytes");
+		return;
+	}
+	if (at->trace)
+		at->trace(at->trace_user, false, line, strlen(line), false);
+
+	const struct st87_at_command *command = at->finished ? NULL : at->command;
+	if (!command) {
+		hand_to_urc(at, line);
+		return;
+	}
+	if (is_echo(line))
+		return;
+	if (handle_final_result(at, line))
+		return;
+	bool is_info = (command->info_prefix && has_prefix(line, command->info_prefix)) ||
+		       (command->is_info && command->is_info(line));
+	if (!is_info) {
+		hand_to_urc(at, line);
+		return;
+	}
+	store_info_line(at, line);
+	if (!command->binary_block)
+		return;
+	size_t length = 0;
+	int err = block_length(line, &length);
+	if (err) {
+		protocol_error(at, err == -EMSGSIZE ? "data block larger than allowed"
+						    : "bad data block header");
+		return;
+	}
+	at->block_len = 0;
+	at->block_expected = length;
+	if (length > 0)
+		at->state = terminator == '\r' ? PARSE_BLOCK_LF : PARSE_BLOCK;
+}
+
+/* Parses buffered input until it runs out or the command in flight finishes. */
+static void parse_input(struct st87_at *at)
+{
+	while (at->input_start < at->input_end && !(at->command && at->finished)) {
+		uint8_t byte = at->input[at->input_start];
+		switch (at->state) {
+		case PARSE_BLOCK_LF:
+			/* Without the LF, the data began right after the CR. */
+			at->state = PARSE_BLOCK;
+			if (byte == '\n')
+				at->input_start++;
+			continue;
+		case PARSE_BLOCK: {
+			size_t want = at->block_expected - at->block_len;
+			size_t have = at->input_end - at->input_start;
+			size_t take = want < have ? want : have;
+			memcpy(at->block + at->block_len, at->input + at->input_start, take);
+			at->block_len += take;
+			at->input_start += take;
+			if (at->block_len == at->block_expected) {
+				at->state = PARSE_LINE;
+				if (at->trace)
+					at->trace(at->trace_user, false, (const char *)at->block,
+						  at->block_len, true);
+				if (at->reply) {
+					at->reply->block = at->block;
+					at->reply->block_len = at->block_len;
+				}
+			}
+			continue;
+		}
+		case PARSE_LINE:
+			at->input_start++;
+			if (byte == '\r' || byte == '\n') {
+				if (at->line_len > 0 || at->line_overflow)
+					handle_line(at, (char)byte);
+			} else if (at->line_len < ST87_MAX_LINE) {
+				at->line_has_nul |= byte == '\0';
+				at->line[at->line_len++] = (char)byte;
+			} else {
+				at->line_overflow = true;
+			}
+			continue;
+		}
+	}
+}
+
+/* Reads once from the transport into the input buffer. Bytes read, 0 on timeout, or -errno. */
+static ssize_t fill_input(struct st87_at *at, int timeout_ms)
+{
+	if (at->input_start == at->input_end)
+		at->input_start = at->input_end = 0;
+	size_t room = sizeof(at->input) - at->input_end;
+	if (room == 0)
+		return 1; /* unparsed input waits; the caller parses before reading again */
+	ssize_t n = at->transport.read(at->transport.context, at->input + at->input_end, room,
+				       timeout_ms);
+	if (n > 0)
+		at->input_end += (size_t)n;
+	return n;
+}
+
+/* Forgets all state about the current line and block and drops input until the modem is quiet. */
+static void resynchronise(struct st87_at *at)
+{
+	at->state = PARSE_LINE;
+	at->line_len = 0;
+	at->line_overflow = at->line_has_nul = false;
+	at->input_start = at->input_end = 0;
+	long long give_up = st87_now_ms() + RESYNC_MAX_MS;
+	while (st87_ms_until(give_up) > 0) {
+		uint8_t scratch[512];
+		ssize_t n = at->transport.read(at->transport.context, scratch, sizeof(scratch),
+					       RESYNC_QUIET_MS);
+		if (n <= 0)
+			break;
+	}
+}
+
+static void trace_out(struct st87_at *at, const struct st87_at_command *command)
+{
+	if (!at->trace)
+		return;
+	at->trace(at->trace_user, true, command->text, strlen(command->text), false);
+	if (command->payload_len)
+		at->trace(at->trace_user, true, command->payload, command->payload_len, true);
+}
+
+static int send_command(struct st87_at *at, const struct st87_at_command *command, int timeout_ms)
+{
+	size_t text_len = strlen(command->text);
+	char frame[ST87_MAX_LINE + 2 + ST87_MAX_SEND];
+	/* One write for line and payload: binary data must follow its line at once. */
+	if (text_len > ST87_MAX_LINE)
+		return st87_fail(-EINVAL, "command too long");
+	memcpy(frame, command->text, text_len);
+	size_t frame_len = text_len;
+	if (command->payload_len) {
+		frame[frame_len++] = '\r';
+		frame[frame_len++] = '\n';
+		if (command->payload_len <= ST87_MAX_SEND) {
+			memcpy(frame + frame_len, command->payload, command->payload_len);
+			frame_len += command->payload_len;
+		}
+	} else {
+		frame[frame_len++] = '\r';
+	}
+	trace_out(at, command);
+	int err = at->transport.write_all(at->transport.context, frame, frame_len, timeout_ms);
+	if (!err && command->payload_len > ST87_MAX_SEND)
+		err = at->transport.write_all(at->transport.context, command->payload,
+					      command->payload_len, timeout_ms);
+	return err;
+}
+
+int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
+		struct st87_at_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	reply->cme = -1;
+
+	/* What came before the command belongs to no command: URCs, stray lines. */
+	st87_at_poll(at, 0);
+
+	long long deadline = st87_now_ms() + command->timeout_ms;
+	at->command = command;
+	at->reply = reply;
+	at->finished = false;
+	at->pending_error = 0;
+	at->info_used = 0;
+
+	int err = send_command(at, command, command->timeout_ms);
+	if (err)
+		finish(at, err, -1);
+	while (!at->finished) {
+		parse_input(at);
+		if (at->finished)
+			break;
+		int left = st87_ms_until(deadline);
+		ssize_t n = left > 0 ? fill_input(at, left) : 0;
+		if (n == 0) {
+			st87_fail(-ETIMEDOUT, "%s: no answer from the modem within %d ms",
+				  command->text, command->timeout_ms);
+			finish(at, -ETIMEDOUT, -1);
+		} else if (n < 0) {
+			finish(at, (int)n, -1);
+		}
+	}
+	bool lost_place = reply->result == -EPROTO || at->state != PARSE_LINE;
+	at->command = NULL;
+	at->reply = NULL;
+	if (lost_place)
+		resynchronise(at);
+	return reply->result;
+}
+
+int st87_at_poll(struct st87_at *at, int timeout_ms)
+{
+	int handled = 0;
+	for (;;) {
+		parse_input(at);
+		ssize_t n = fill_input(at, timeout_ms);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return handled;
+		handled++;
+		timeout_ms = 0;
+	}
+}

@@ -1,0 +1,28 @@
+/* Helpers shared by the core's modules; not part of the public API. */
+#ifndef ST87_CORE_INTERNAL_H
+#define ST87_CORE_INTERNAL_H
+
+#include "st87/st87.h"
+
+#if defined(__GNUC__)
+#define ST87_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define ST87_PRINTF(fmt, args)
+#endif
+
+/* Records a one-line description for st87_last_error(); returns @p negative_errno. */
+int st87_fail(int negative_errno, const char *format, ...) ST87_PRINTF(2, 3);
+void st87_clear_error(void);
+
+void st87_log(enum st87_log_level level, const char *format, ...) ST87_PRINTF(2, 3);
+#define st87_error(...) st87_log(ST87_LOG_ERROR, __VA_ARGS__)
+#define st87_warn(...) st87_log(ST87_LOG_WARN, __VA_ARGS__)
+#define st87_info(...) st87_log(ST87_LOG_INFO, __VA_ARGS__)
+#define st87_debug(...) st87_log(ST87_LOG_DEBUG, __VA_ARGS__)
+
+/* Milliseconds on the monotonic clock. */
+long long st87_now_ms(void);
+/* Milliseconds left until @p deadline_ms, never negative. */
+int st87_ms_until(long long deadline_ms);
+
+#endif

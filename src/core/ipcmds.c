@@ -1,0 +1,161 @@
+/* The IP link commands: AT#IPCFG, AT#IPDEL, AT#IPPARAMS, AT+CGPADDR, AT#IPPING. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fields.h"
+#include "internal.h"
+#include "modem_internal.h"
+
+static void copy_field(char *out, const struct st87_fields *fields, size_t index)
+{
+	out[0] = '\0';
+	if (index < fields->count)
+		snprintf(out, ST87_ADDR_LEN, "%s", fields->value[index]);
+}
+
+int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out)
+{
+	struct st87_at_command command = {.text = "AT#IPCFG?", .info_prefix = "#IPCFG:"};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
+	if (err)
+		return err;
+	for (size_t i = 0; i < reply.n_lines; i++) {
+		struct st87_fields fields;
+		int cid, status;
+		if (st87_fields_split(reply.lines[i], true, &fields) < 2 ||
+		    st87_fields_int(&fields, 0, &cid) || st87_fields_int(&fields, 1, &status))
+			return st87_fail(-EPROTO, "malformed \"%s\"", reply.lines[i]);
+		if (cid != modem->cid)
+			continue;
+		out->cid = cid;
+		out->status = status;
+		copy_field(out->ipv4, &fields, 2);
+		copy_field(out->ipv6, &fields, 3);
+		/* The address fields come in any order; an IPv6 one holds a colon. */
+		if (strchr(out->ipv4, ':')) {
+			char swap[ST87_ADDR_LEN];
+			memcpy(swap, out->ipv4, sizeof(swap));
+			memcpy(out->ipv4, out->ipv6, sizeof(swap));
+			memcpy(out->ipv6, swap, sizeof(swap));
+		}
+		return 0;
+	}
+	return st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
+}
+
+int st87_ipcfg_set(struct st87_modem *modem, int mode, const char *address, int prefix_len)
+{
+	if (prefix_len >= 0)
+		return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPCFG=%d,%d,%s,%d",
+					 modem->cid, mode, address, prefix_len);
+	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPCFG=%d,%d,%s", modem->cid, mode,
+				 address);
+}
+
+int st87_ipdel(struct st87_modem *modem)
+{
+	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPDEL=%d", modem->cid);
+}
+
+int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out)
+{
+	struct st87_at_command command = {.text = "AT#IPPARAMS?", .info_prefix = "#IPPARAMS:"};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
+	if (err)
+		return err;
+	struct st87_fields fields;
+	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 4 ||
+	    st87_fields_int(&fields, 0, &out->auto_ip) ||
+	    st87_fields_int(&fields, 1, &out->preferred_ip_version) ||
+	    st87_fields_int(&fields, 2, &out->max_ipstack_periodicity) ||
+	    st87_fields_int(&fields, 3, &out->auto_ip_timeout))
+		return st87_fail(-EPROTO, "malformed AT#IPPARAMS? answer");
+	return 0;
+}
+
+int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params)
+{
+	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPPARAMS=%d,%d,%d,%d",
+				 params->auto_ip, params->preferred_ip_version,
+				 params->max_ipstack_periodicity, params->auto_ip_timeout);
+}
+
+int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN])
+{
+	char text[32];
+	snprintf(text, sizeof(text), "AT+CGPADDR=%d", modem->cid);
+	struct st87_at_command command = {.text = text, .info_prefix = "+CGPADDR:"};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
+	if (err)
+		return err;
+	ipv4[0] = ipv6[0] = '\0';
+	struct st87_fields fields;
+	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1)
+		return st87_fail(-EPROTO, "malformed AT+CGPADDR answer");
+	for (size_t i = 1; i < fields.count; i++)
+		snprintf(strchr(fields.value[i], ':') ? ipv6 : ipv4, ST87_ADDR_LEN, "%s",
+			 fields.value[i]);
+	return 0;
+}
+
+/* Per-ping lines have no prefix: "<n>,<result>,<bytes>,<time>". */
+static bool is_ping_line(const char *line)
+{
+	int commas = 0;
+	for (const char *p = line; *p; p++) {
+		if (*p == ',')
+			commas++;
+		else if (!isdigit((unsigned char)*p) && *p != ' ')
+			return false;
+	}
+	return commas == 3;
+}
+
+int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
+		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary)
+{
+	if (timeout_s < 1 || timeout_s > 120)
+		return st87_fail(-EINVAL, "ping timeout %d s is outside 1..120", timeout_s);
+	if (size < 1 || size > 450)
+		return st87_fail(-EINVAL, "ping size %d bytes is outside 1..450", size);
+	if (count < 1 || count > 20)
+		return st87_fail(-EINVAL, "ping count %d is outside 1..20", count);
+	char text[160];
+	snprintf(text, sizeof(text), "AT#IPPING=%d,%s,%d,%d,%d", modem->cid, address, timeout_s,
+		 size, count);
+	struct st87_at_command command = {
+		.text = text, .info_prefix = "#IPPING:", .is_info = is_ping_line};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, timeout_s * 1000 * count, &reply);
+	if (err)
+		return err;
+	memset(summary, 0, sizeof(*summary));
+	bool have_summary = false;
+	for (size_t i = 0; i < reply.n_lines; i++) {
+		struct st87_fields fields;
+		bool is_summary = reply.lines[i][0] == '#';
+		if (st87_fields_split(reply.lines[i], is_summary, &fields) < 0)
+			return st87_fail(-EPROTO, "malformed ping line \"%s\"", reply.lines[i]);
+		if (is_summary) {
+			have_summary = !st87_fields_int(&fields, 0, &summary->sent) &&
+				       !st87_fields_int(&fields, 1, &summary->received) &&
+				       !st87_fields_int(&fields, 2, &summary->lost) &&
+				       !st87_fields_int(&fields, 3, &summary->min_ms) &&
+				       !st87_fields_int(&fields, 4, &summary->max_ms) &&
+				       !st87_fields_int(&fields, 5, &summary->avg_ms);
+			continue;
+		}
+		struct st87_ping_reply ping;
+		if (st87_fields_int(&fields, 0, &ping.seq) || st87_fields_int(&fields, 1, &ping.result) ||
+		    st87_fields_int(&fields, 2, &ping.bytes) || st87_fields_int(&fields, 3, &ping.time_ms))
+			return st87_fail(-EPROTO, "malformed ping line \"%s\"", reply.lines[i]);
+		if (on_reply)
+			on_reply(user, &ping);
+	}
+	return have_summary ? 0 : st87_fail(-EPROTO, "AT#IPPING gave no summary line");
+}

@@ -1,0 +1,51 @@
+/* Leveled logging to stderr, shared by the core, the shim and the tools. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "st87/st87.h"
+
+static atomic_int current_level = ST87_LOG_ERROR;
+
+void st87_log_set_level(enum st87_log_level level)
+{
+	atomic_store(&current_level, (int)level);
+}
+
+enum st87_log_level st87_log_get_level(void)
+{
+	return (enum st87_log_level)atomic_load(&current_level);
+}
+
+int st87_log_parse_level(const char *text, enum st87_log_level *level)
+{
+	static const char *const names[] = {"none", "error", "warn", "info", "debug"};
+	if (!text)
+		return -EINVAL;
+	for (int i = 0; i <= ST87_LOG_DEBUG; i++) {
+		char digit[2] = {(char)('0' + i), '\0'};
+		if (strcasecmp(text, names[i]) == 0 || strcmp(text, digit) == 0) {
+			*level = (enum st87_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void st87_log(enum st87_log_level level, const char *format, ...)
+{
+	if ((int)level > atomic_load(&current_level))
+		return;
+	char line[512];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	/* One write per line, so lines of several threads never interleave. */
+	fprintf(stderr, "st87: %s\n", line);
+}

@@ -1,0 +1,344 @@
+/*
+ * The modem handle: serial port plus AT engine, URCs turned into events,
+ * the AT trace file, and the start-up of PROTOCOL-NOTES section 3.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fields.h"
+#include "internal.h"
+#include "modem_internal.h"
+
+#define DEFAULT_MARGIN_MS 1000
+/* A sleeping modem may drop the first command after this much quiet (PROTOCOL-NOTES 9). */
+#define IDLE_PROBE_AFTER_MS 30000
+#define PROBE_DEADLINE_MS 500
+#define PROBE_TRIES 4
+
+static int transport_write(void *context, const void *data, size_t len, int timeout_ms)
+{
+	return st87_serial_write_all(context, data, len, timeout_ms);
+}
+
+static ssize_t transport_read(void *context, void *buf, size_t len, int timeout_ms)
+{
+	return st87_serial_read(context, buf, len, timeout_ms);
+}
+
+static void write_trace(void *user, bool out, const char *data, size_t len, bool binary)
+{
+	FILE *trace = user;
+	if (binary)
+		fprintf(trace, "%c [binary %zu bytes]\n", out ? '>' : '<', len);
+	else
+		fprintf(trace, "%c %.*s\n", out ? '>' : '<', (int)len, data);
+	fflush(trace);
+}
+
+static void emit(struct st87_modem *modem, enum st87_event_kind kind, int socket_id)
+{
+	if (modem->options.on_event)
+		modem->options.on_event(modem->options.user, kind, socket_id);
+}
+
+static void forget_sockets(struct st87_modem *modem)
+{
+	for (int i = 0; i < ST87_MAX_SOCKET_ID; i++) {
+		modem->sockets[i].open = false;
+		modem->sockets[i].leftover_len = 0;
+	}
+}
+
+/* A socket URC "<prefix> <cid>,<sid>[,...]": the socket id, or -1 when it is not ours. */
+static int urc_socket_id(struct st87_modem *modem, const char *line)
+{
+	struct st87_fields fields;
+	int cid, sid;
+	if (st87_fields_split(line, true, &fields) < 2 || st87_fields_int(&fields, 0, &cid) ||
+	    st87_fields_int(&fields, 1, &sid) || cid != modem->cid || sid < 0 ||
+	    sid >= ST87_MAX_SOCKET_ID)
+		return -1;
+	return sid;
+}
+
+static bool is_reboot_or_link_loss(const char *line)
+{
+	return strncasecmp(line, "#SIMST:", 7) == 0 ||
+	       strncasecmp(line, "+CGEV: ME PDN DEACT", 19) == 0;
+}
+
+static int on_urc(void *user, const char *line)
+{
+	struct st87_modem *modem = user;
+	if (strncasecmp(line, "#IPRECV:", 8) == 0) {
+		int sid = urc_socket_id(modem, line);
+		if (sid >= 0)
+			emit(modem, ST87_EVENT_DATA, sid);
+		return 0;
+	}
+	if (strncasecmp(line, "#SOCKETCLOSED:", 14) == 0) {
+		int sid = urc_socket_id(modem, line);
+		if (sid >= 0)
+			emit(modem, ST87_EVENT_PEER_CLOSED, sid);
+		return 0;
+	}
+	if (is_reboot_or_link_loss(line)) {
+		st87_warn("modem restarted or lost its IP link (\"%s\"): every modem socket is gone",
+			  line);
+		forget_sockets(modem);
+		modem->needs_start = true;
+		emit(modem, ST87_EVENT_LINK_DOWN, -1);
+		return modem->starting ? 0 : -ENETRESET;
+	}
+	if (strncasecmp(line, "+CGEV: ME PDN ACT", 17) == 0 || strncasecmp(line, "#IPCFG:", 7) == 0 ||
+	    strncasecmp(line, "IP Network is Up", 16) == 0) {
+		emit(modem, ST87_EVENT_LINK_UP, -1);
+		return 0;
+	}
+	st87_debug("ignoring modem line \"%s\"", line);
+	return 0;
+}
+
+/* Sends "AT" until the modem answers: after sleep it may drop the first command. */
+static int probe(struct st87_modem *modem)
+{
+	int err = -ETIMEDOUT;
+	for (int i = 0; i < PROBE_TRIES; i++) {
+		struct st87_at_command command = {.text = "AT", .timeout_ms = PROBE_DEADLINE_MS};
+		struct st87_at_reply reply;
+		err = st87_at_run(modem->at, &command, &reply);
+		if (err != -ETIMEDOUT && err != -EPROTO)
+			break;
+	}
+	modem->last_activity_ms = st87_now_ms();
+	if (err == -ETIMEDOUT)
+		return st87_fail(err, "%s: no modem answers (is it powered, and is the baud rate %d?)",
+				 st87_serial_path(modem->serial), modem->options.baud);
+	return err;
+}
+
+int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		   struct st87_at_reply *reply)
+{
+	if (st87_now_ms() - modem->last_activity_ms >= IDLE_PROBE_AFTER_MS) {
+		int err = probe(modem);
+		if (err)
+			return err;
+	}
+	command->timeout_ms = deadline_ms + modem->options.margin_ms;
+	int err = st87_at_run(modem->at, command, reply);
+	modem->last_cme = reply->cme;
+	modem->last_activity_ms = st87_now_ms();
+	return err;
+}
+
+int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)
+{
+	char text[256];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(text, sizeof(text), format, args);
+	va_end(args);
+	struct st87_at_command command = {.text = text};
+	struct st87_at_reply reply;
+	return st87_modem_run(modem, &command, deadline_ms, &reply);
+}
+
+int st87_modem_open(const struct st87_modem_options *options, struct st87_modem **out)
+{
+	struct st87_modem *modem = calloc(1, sizeof(*modem));
+	if (!modem)
+		return st87_fail(-ENOMEM, "out of memory");
+	modem->options = *options;
+	if (!modem->options.baud)
+		modem->options.baud = ST87_DEFAULT_BAUD;
+	if (!modem->options.max_send || modem->options.max_send > ST87_MAX_SEND)
+		modem->options.max_send = ST87_MAX_SEND;
+	if (!modem->options.margin_ms)
+		modem->options.margin_ms = DEFAULT_MARGIN_MS;
+	modem->cid = options->cid ? options->cid : ST87_DEFAULT_CID;
+	modem->last_cme = -1;
+	modem->needs_start = true;
+
+	char found[256];
+	const char *path = options->port;
+	int err = 0;
+	if (path && strcmp(path, "auto") == 0) {
+		err = st87_serial_find_modem(found, sizeof(found));
+		path = found;
+	}
+	struct st87_serial_options serial_options = {.baud = modem->options.baud,
+						     .rtscts = options->rtscts};
+	if (!err)
+		err = st87_serial_open(path, &serial_options, &modem->serial);
+	struct st87_at_transport transport = {.context = modem->serial,
+					      .write_all = transport_write,
+					      .read = transport_read};
+	if (!err)
+		err = st87_at_new(&transport, on_urc, modem, &modem->at);
+	if (!err && options->trace_path) {
+		modem->trace = fopen(options->trace_path, "ae");
+		if (!modem->trace)
+			err = st87_fail(-errno, "ST87_TRACE=%s: %s", options->trace_path,
+					strerror(errno));
+		else
+			st87_at_set_trace(modem->at, write_trace, modem->trace);
+	}
+	if (!err)
+		err = probe(modem);
+	if (err) {
+		st87_modem_close(modem);
+		return err;
+	}
+	*out = modem;
+	return 0;
+}
+
+void st87_modem_close(struct st87_modem *modem)
+{
+	if (!modem)
+		return;
+	st87_at_free(modem->at);
+	st87_serial_close(modem->serial);
+	if (modem->trace)
+		fclose(modem->trace);
+	free(modem);
+}
+
+int st87_modem_fd(const struct st87_modem *modem)
+{
+	return st87_serial_fd(modem->serial);
+}
+
+struct st87_at *st87_modem_at(struct st87_modem *modem)
+{
+	return modem->at;
+}
+
+int st87_modem_cid(const struct st87_modem *modem)
+{
+	return modem->cid;
+}
+
+int st87_modem_last_cme(const struct st87_modem *modem)
+{
+	return modem->last_cme;
+}
+
+bool st87_modem_needs_start(const struct st87_modem *modem)
+{
+	return modem->needs_start;
+}
+
+int st87_modem_poll(struct st87_modem *modem, int timeout_ms)
+{
+	return st87_at_poll(modem->at, timeout_ms);
+}
+
+static bool accept_every_line(const char *line)
+{
+	(void)line;
+	return true;
+}
+
+int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
+		   struct st87_at_reply *reply)
+{
+	struct st87_at_command command = {.text = text, .is_info = accept_every_line};
+	if (strncasecmp(text, "AT#IPREAD=", 10) == 0) {
+		command.info_prefix = "#IPREAD:";
+		command.is_info = NULL;
+		command.binary_block = true;
+	}
+	command.timeout_ms = timeout_ms;
+	int err = st87_at_run(modem->at, &command, reply);
+	modem->last_cme = reply->cme;
+	return err;
+}
+
+static int wait_for_auto_ip(struct st87_modem *modem, int timeout_ms)
+{
+	long long deadline = st87_now_ms() + timeout_ms;
+	struct st87_ipcfg ipcfg;
+	while (st87_ms_until(deadline) > 0) {
+		int step = st87_ms_until(deadline) < 500 ? st87_ms_until(deadline) : 500;
+		int err = st87_modem_poll(modem, step);
+		if (err < 0)
+			return err;
+		if (st87_ipcfg_read(modem, &ipcfg) == 0 && ipcfg.status == 1)
+			return 0;
+	}
+	return st87_fail(-ENETDOWN, "the modem's IP link did not come up within %d ms", timeout_ms);
+}
+
+static int configure_ip_from_network(struct st87_modem *modem)
+{
+	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
+	int err = st87_cgpaddr(modem, ipv4, ipv6);
+	if (err)
+		return st87_fail(-ENETDOWN, "the network gave the modem no address (AT+CGPADDR: %s)",
+				 st87_last_error());
+	if (ipv4[0])
+		err = st87_ipcfg_set(modem, 0, ipv4, -1);
+	else if (ipv6[0])
+		err = st87_ipcfg_set(modem, 0, ipv6, 64);
+	else
+		return st87_fail(-ENETDOWN, "the network gave the modem no address");
+	return err ? st87_fail(-ENETDOWN, "cannot bring the IP link up: %s", st87_last_error()) : 0;
+}
+
+static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
+{
+	struct st87_ipcfg ipcfg;
+	int err = st87_ipcfg_read(modem, &ipcfg);
+	if (err == 0 && ipcfg.status == 1)
+		return 0;
+	if (err && err != -ENOENT)
+		return err;
+	struct st87_ipparams params;
+	if (st87_ipparams_read(modem, &params) == 0 && params.auto_ip == 1) {
+		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000 : link_timeout_ms;
+		if (wait_ms > link_timeout_ms)
+			wait_ms = link_timeout_ms;
+		return wait_for_auto_ip(modem, wait_ms);
+	}
+	return configure_ip_from_network(modem);
+}
+
+/* Sockets the modem lists are orphans: we hold the port's lock, so no one else can own them. */
+static void reclaim_sockets(struct st87_modem *modem)
+{
+	struct st87_socket_info sockets[ST87_MAX_SOCKET_ID];
+	int count = st87_socket_list(modem, sockets, ST87_MAX_SOCKET_ID);
+	for (int i = 0; i < count && i < ST87_MAX_SOCKET_ID; i++) {
+		if (sockets[i].cid != modem->cid)
+			continue;
+		st87_info("closing modem socket %d left open by an earlier process",
+			  sockets[i].socket_id);
+		st87_socket_close(modem, sockets[i].socket_id);
+	}
+}
+
+int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim)
+{
+	modem->starting = true;
+	int err = probe(modem);
+	if (!err) {
+		/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
+		st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
+		err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
+		if (err)
+			st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
+		err = bring_link_up(modem, link_timeout_ms);
+	}
+	if (!err && reclaim)
+		reclaim_sockets(modem);
+	modem->starting = false;
+	if (!err)
+		modem->needs_start = false;
+	return err;
+}
