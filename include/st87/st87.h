@@ -84,6 +84,7 @@ struct st87_serial;
 struct st87_serial_options {
 	int baud;    /**< 0 means ST87_DEFAULT_BAUD */
 	bool rtscts; /**< hardware flow control; otherwise none */
+	int min_fd;  /**< the port's fd is at least this (F_DUPFD); 0: any */
 };
 
 /**
@@ -216,6 +217,7 @@ struct st87_modem_options {
 	size_t max_send;         /**< 0: ST87_MAX_SEND */
 	int margin_ms;           /**< added to every deadline; 0: 1000 */
 	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
+	int min_fd;              /**< see st87_serial_options.min_fd */
 	st87_event_fn on_event;  /**< may be NULL */
 	void *user;
 };

@@ -171,8 +171,8 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 		err = st87_serial_find_modem(found, sizeof(found));
 		path = found;
 	}
-	struct st87_serial_options serial_options = {.baud = modem->options.baud,
-						     .rtscts = options->rtscts};
+	struct st87_serial_options serial_options = {
+		.baud = modem->options.baud, .rtscts = options->rtscts, .min_fd = options->min_fd};
 	if (!err)
 		err = st87_serial_open(path, &serial_options, &modem->serial);
 	struct st87_at_transport transport = {.context = modem->serial,

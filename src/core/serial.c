@@ -24,7 +24,6 @@
 
 struct st87_serial {
 	int fd;
-	struct sp_port *port; /* NULL when opened through termios */
 	char path[PATH_MAX];
 };
 
@@ -97,34 +96,64 @@ static int sp_result_errno(enum sp_return result)
 	}
 }
 
-static int open_with_libserialport(struct st87_serial *serial, int baud, bool rtscts)
+static int configure_with_libserialport(struct sp_port *port, int baud, bool rtscts)
 {
-	int err = sp_result_errno(sp_get_port_by_name(serial->path, &serial->port));
-	if (err)
-		return err;
-	err = sp_result_errno(sp_open(serial->port, SP_MODE_READ_WRITE));
-	if (err)
-		return err;
-	err = sp_result_errno(sp_set_baudrate(serial->port, baud));
+	int err = sp_result_errno(sp_set_baudrate(port, baud));
 	if (!err)
-		err = sp_result_errno(sp_set_bits(serial->port, 8));
+		err = sp_result_errno(sp_set_bits(port, 8));
 	if (!err)
-		err = sp_result_errno(sp_set_parity(serial->port, SP_PARITY_NONE));
+		err = sp_result_errno(sp_set_parity(port, SP_PARITY_NONE));
 	if (!err)
-		err = sp_result_errno(sp_set_stopbits(serial->port, 1));
+		err = sp_result_errno(sp_set_stopbits(port, 1));
 	if (!err)
 		err = sp_result_errno(
-			sp_set_flowcontrol(serial->port, rtscts ? SP_FLOWCONTROL_RTSCTS : SP_FLOWCONTROL_NONE));
+			sp_set_flowcontrol(port, rtscts ? SP_FLOWCONTROL_RTSCTS : SP_FLOWCONTROL_NONE));
+	return err;
+}
+
+/*
+ * libserialport configures the port; we then keep a duplicate of its fd and
+ * let libserialport go. Line settings belong to the tty, not to the fd, so
+ * they stay; and the fd can be placed where the caller wants it.
+ */
+static int open_with_libserialport(struct st87_serial *serial, int baud, bool rtscts, int min_fd)
+{
+	struct sp_port *port = NULL;
+	int err = sp_result_errno(sp_get_port_by_name(serial->path, &port));
+	if (!err)
+		err = sp_result_errno(sp_open(port, SP_MODE_READ_WRITE));
+	if (!err)
+		err = configure_with_libserialport(port, baud, rtscts);
+	int port_fd = -1;
+	if (!err && sp_get_port_handle(port, &port_fd) != SP_OK)
+		err = -EIO;
+	if (!err) {
+		serial->fd = fcntl(port_fd, F_DUPFD_CLOEXEC, min_fd);
+		if (serial->fd < 0)
+			err = -errno;
+	}
+	if (port) {
+		sp_close(port);
+		sp_free_port(port);
+	}
 	if (err)
 		return err;
-	if (sp_get_port_handle(serial->port, &serial->fd) != SP_OK)
-		return -EIO;
 	/* libserialport opens blocking; our reads and writes wait in poll() instead. */
 	int flags = fcntl(serial->fd, F_GETFL);
 	if (flags < 0 || fcntl(serial->fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	if (fcntl(serial->fd, F_SETFD, FD_CLOEXEC) < 0)
+	return 0;
+}
+
+static int move_fd_up(struct st87_serial *serial, int min_fd)
+{
+	if (serial->fd >= min_fd)
+		return 0;
+	int moved = fcntl(serial->fd, F_DUPFD_CLOEXEC, min_fd);
+	if (moved < 0)
 		return -errno;
+	close(serial->fd);
+	serial->fd = moved;
 	return 0;
 }
 
@@ -167,8 +196,11 @@ int st87_serial_open(const char *path, const struct st87_serial_options *options
 		return st87_fail(err, "%s: %s", path, strerror(-err));
 	}
 
+	int min_fd = options && options->min_fd > 0 ? options->min_fd : 0;
 	int err = is_pseudo_terminal(serial->path) ? open_with_termios(serial, speed, rtscts)
-						    : open_with_libserialport(serial, baud, rtscts);
+						    : open_with_libserialport(serial, baud, rtscts, min_fd);
+	if (!err)
+		err = move_fd_up(serial, min_fd);
 	if (err) {
 		st87_fail(err, "%s: cannot open: %s", path,
 			  err == -EINVAL ? "not a serial port" : strerror(-err));
@@ -189,12 +221,8 @@ void st87_serial_close(struct st87_serial *serial)
 {
 	if (!serial)
 		return;
-	if (serial->port) {
-		sp_close(serial->port);
-		sp_free_port(serial->port);
-	} else if (serial->fd >= 0) {
+	if (serial->fd >= 0)
 		close(serial->fd);
-	}
 	free(serial);
 }
 

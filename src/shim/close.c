@@ -1,0 +1,104 @@
+/*
+ * close(), close_range(), closefrom(): forget routed fds; keep the shim's own
+ * fds (serial port, engine ends, wake-up) open under programs that close
+ * every fd they do not know, as daemons and ssh do.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+/* Forgets @fd if routed. True when it is one of the shim's own fds: do not close it. */
+static bool forget(int fd)
+{
+	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+		return false;
+	pthread_mutex_lock(&shim.lock);
+	bool was_private;
+	shim_map_remove_locked(fd, &was_private);
+	pthread_mutex_unlock(&shim.lock);
+	return was_private;
+}
+
+int close(int fd)
+{
+	shim_init();
+	if (shim_internal_call)
+		return real.close(fd);
+	if (forget(fd))
+		return 0; /* the program thinks it closed a stray fd; the shim needs it */
+	return real.close(fd);
+}
+
+static int close_range_raw(unsigned int first, unsigned int last, int flags)
+{
+	if (real.close_range)
+		return real.close_range(first, last, flags);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+static int compare_fds(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Closes [first, last] around the shim's own fds, forgetting the routed ones in it. */
+static int close_range_keeping_ours(unsigned int first, unsigned int last, int flags)
+{
+	int keep[128];
+	size_t kept = 0;
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry, *next;
+	HASH_ITER(hh, shim.fds, entry, next) {
+		unsigned int fd = (unsigned int)entry->fd;
+		if (fd < first || fd > last)
+			continue;
+		if (!entry->socket) {
+			if (kept < sizeof(keep) / sizeof(keep[0]))
+				keep[kept++] = entry->fd;
+		} else if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+			bool was_private;
+			shim_map_remove_locked(entry->fd, &was_private);
+		}
+	}
+	pthread_mutex_unlock(&shim.lock);
+	qsort(keep, kept, sizeof(keep[0]), compare_fds);
+	unsigned int start = first;
+	for (size_t i = 0; i < kept; i++) {
+		unsigned int fd = (unsigned int)keep[i];
+		if (fd > start && close_range_raw(start, fd - 1, flags) < 0)
+			return -1;
+		start = fd + 1;
+	}
+	if (start != 0 && start <= last)
+		return close_range_raw(start, last, flags);
+	return 0;
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	shim_init();
+	if (shim_internal_call || atomic_load(&shim.fd_count) == 0 || first > last)
+		return close_range_raw(first, last, flags);
+	return close_range_keeping_ours(first, last, flags);
+}
+
+void closefrom(int lowest)
+{
+	shim_init();
+	if (lowest < 0)
+		lowest = 0;
+	if (shim_internal_call || atomic_load(&shim.fd_count) == 0) {
+		if (real.closefrom)
+			real.closefrom(lowest);
+		else
+			close_range_raw((unsigned int)lowest, ~0u, 0);
+		return;
+	}
+	close_range_keeping_ours((unsigned int)lowest, ~0u, 0);
+}

@@ -1,0 +1,443 @@
+/*
+ * The ST87_* environment variables: one table row per variable, each with a
+ * parser that either fills its field of the config or explains, in one line,
+ * what it expected.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Values longer than this are cut short (with "...") in error lines. */
+#define QUOTED_VALUE_MAX 64
+/* Each shown byte may become a 4-byte "\xNN" escape. */
+#define QUOTED_VALUE_SIZE (QUOTED_VALUE_MAX * 4 + sizeof "...")
+/* Holds the explanation half of an error line (a route error is the longest). */
+#define PROBLEM_SIZE 512
+
+#define MAX_TIMEOUT_MS 3600000    /* an hour: anything longer is a typo */
+#define MAX_LINK_CHECK_S 86400    /* a day */
+
+struct variable {
+	const char *name;
+	/* 0 with the field set, or -EINVAL with @problem set and the field untouched. */
+	int (*parse)(const char *value, struct st87_shim_config *config, char *problem,
+		     size_t problem_len);
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The part of @value between leading and trailing whitespace: start, and its length in @len. */
+static const char *trim(const char *value, size_t *len)
+{
+	const char *end = value + strlen(value);
+
+	while (is_blank(*value))
+		value++;
+	while (end > value && is_blank(end[-1]))
+		end--;
+	*len = (size_t)(end - value);
+	return value;
+}
+
+static int fail(char *problem, size_t problem_len, const char *why)
+{
+	snprintf(problem, problem_len, "%s", why);
+	return -EINVAL;
+}
+
+/*
+ * Reads @len decimal digits into @value, within @min..@max. Checked digit by
+ * digit, so no length of input overflows; signs and spaces are refused.
+ */
+static bool parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
+			  unsigned long *value)
+{
+	unsigned long result = 0;
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		result = result * 10 + (unsigned long)(text[i] - '0');
+		if (result > max)
+			return false;
+	}
+	if (result < min)
+		return false;
+	*value = result;
+	return true;
+}
+
+static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned long max,
+				  unsigned long *result)
+{
+	size_t len;
+	const char *text = trim(value, &len);
+
+	return parse_decimal(text, len, min, max, result);
+}
+
+/* inet_pton() over @len bytes that are not NUL-terminated; @out holds 16 bytes. */
+static bool parse_ip(int family, const char *text, size_t len, uint8_t *out)
+{
+	char copy[INET6_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof copy)
+		return false;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return inet_pton(family, copy, out) == 1;
+}
+
+static int parse_route(const char *value, struct st87_shim_config *config, char *problem,
+		       size_t problem_len)
+{
+	char route_error[PROBLEM_SIZE - sizeof "; nothing is routed"];
+
+	if (st87_route_parse(value, &config->routes, route_error, sizeof route_error) < 0) {
+		snprintf(problem, problem_len, "%s; nothing is routed", route_error);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_port(const char *value, struct st87_shim_config *config, char *problem,
+		      size_t problem_len)
+{
+	size_t len = strlen(value);
+
+	if (strcasecmp(value, "auto") == 0) {
+		snprintf(config->port, sizeof config->port, "%s", "auto");
+		return 0;
+	}
+	/* A bare "ttyUSB0" would be opened relative to the program's directory. */
+	if (value[0] != '/')
+		return fail(problem, problem_len,
+			    "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
+	if (len >= sizeof config->port)
+		return fail(problem, problem_len, "expected a device path shorter than 4096 bytes");
+	memcpy(config->port, value, len + 1);
+	return 0;
+}
+
+static int parse_baud(const char *value, struct st87_shim_config *config, char *problem,
+		      size_t problem_len)
+{
+	static const unsigned long standard_rates[] = {
+		1200,    2400,    4800,    9600,    19200,   38400,   57600,
+		115200,  230400,  460800,  500000,  576000,  921600,  1000000,
+		1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000,
+	};
+	unsigned long rate;
+
+	if (parse_trimmed_decimal(value, 1, 4000000, &rate)) {
+		for (size_t i = 0; i < sizeof standard_rates / sizeof standard_rates[0]; i++) {
+			if (standard_rates[i] == rate) {
+				config->baud = (int)rate;
+				return 0;
+			}
+		}
+	}
+	return fail(problem, problem_len,
+		    "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
+}
+
+/* Fills @storage and @storage_len with @family's socket address for @address and @port. */
+static void make_sockaddr(int family, const uint8_t *address, uint16_t port,
+			  struct sockaddr_storage *storage, socklen_t *storage_len)
+{
+	memset(storage, 0, sizeof *storage);
+	if (family == AF_INET) {
+		struct sockaddr_in in;
+
+		memset(&in, 0, sizeof in);
+		in.sin_family = AF_INET;
+		in.sin_port = htons(port);
+		memcpy(&in.sin_addr, address, sizeof in.sin_addr);
+		memcpy(storage, &in, sizeof in);
+		*storage_len = sizeof in;
+	} else {
+		struct sockaddr_in6 in6;
+
+		memset(&in6, 0, sizeof in6);
+		in6.sin6_family = AF_INET6;
+		in6.sin6_port = htons(port);
+		memcpy(&in6.sin6_addr, address, sizeof in6.sin6_addr);
+		memcpy(storage, &in6, sizeof in6);
+		*storage_len = sizeof in6;
+	}
+}
+
+static int parse_dns(const char *value, struct st87_shim_config *config, char *problem,
+		     size_t problem_len)
+{
+	static const char expected[] =
+		"expected IP[:PORT], IPv6 in brackets, such as 9.9.9.9 or [2620:fe::fe]:53";
+	size_t len;
+	const char *text = trim(value, &len);
+	const char *end = text + len;
+	const char *address_start;
+	const char *address_end;
+	const char *rest;
+	unsigned long port = ST87_CONFIG_DEFAULT_DNS_PORT;
+	uint8_t address[16];
+	int family;
+
+	if (len == 0)
+		return fail(problem, problem_len, expected);
+	if (text[0] == '[') {
+		address_start = text + 1;
+		address_end = memchr(address_start, ']', (size_t)(end - address_start));
+		if (address_end == NULL)
+			return fail(problem, problem_len, expected);
+		rest = address_end + 1;
+		family = AF_INET6;
+	} else {
+		const char *colon = memchr(text, ':', len);
+
+		/* Without brackets, "::1:53" could be an address or an address and a port. */
+		if (colon != NULL && memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL)
+			return fail(problem, problem_len,
+				    "IPv6 addresses go in brackets, such as [2620:fe::fe]:53");
+		address_start = text;
+		address_end = colon != NULL ? colon : end;
+		rest = address_end;
+		family = AF_INET;
+	}
+	if (!parse_ip(family, address_start, (size_t)(address_end - address_start), address))
+		return fail(problem, problem_len, expected);
+	if (rest < end) {
+		if (*rest != ':')
+			return fail(problem, problem_len, expected);
+		rest++;
+		if (!parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
+			return fail(problem, problem_len, "port must be 1..65535");
+	}
+
+	make_sockaddr(family, address, (uint16_t)port, &config->dns_server,
+		      &config->dns_server_len);
+	config->has_dns_server = true;
+	return 0;
+}
+
+static int parse_log(const char *value, struct st87_shim_config *config, char *problem,
+		     size_t problem_len)
+{
+	static const char *const level_names[] = { "none", "error", "warn", "info", "debug" };
+	size_t len;
+	const char *text = trim(value, &len);
+	unsigned long number;
+
+	if (parse_decimal(text, len, ST87_CONFIG_LOG_NONE, ST87_CONFIG_LOG_DEBUG, &number)) {
+		config->log_level = (enum st87_config_log_level)number;
+		return 0;
+	}
+	for (size_t level = 0; level < sizeof level_names / sizeof level_names[0]; level++) {
+		if (strlen(level_names[level]) == len &&
+		    strncasecmp(text, level_names[level], len) == 0) {
+			config->log_level = (enum st87_config_log_level)level;
+			return 0;
+		}
+	}
+	return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+}
+
+static int parse_trace(const char *value, struct st87_shim_config *config, char *problem,
+		       size_t problem_len)
+{
+	size_t len = strlen(value);
+
+	if (len >= sizeof config->trace_path)
+		return fail(problem, problem_len, "expected a file path shorter than 4096 bytes");
+	memcpy(config->trace_path, value, len + 1);
+	return 0;
+}
+
+static int parse_hex(const char *value, struct st87_shim_config *config, char *problem,
+		     size_t problem_len)
+{
+	unsigned long flag;
+
+	if (!parse_trimmed_decimal(value, 0, 1, &flag))
+		return fail(problem, problem_len, "expected 0 (binary payloads) or 1 (hex text)");
+	config->hex_payloads = flag == 1;
+	return 0;
+}
+
+static int parse_connect_timeout(const char *value, struct st87_shim_config *config,
+				 char *problem, size_t problem_len)
+{
+	unsigned long ms;
+
+	if (!parse_trimmed_decimal(value, 1, MAX_TIMEOUT_MS, &ms))
+		return fail(problem, problem_len,
+			    "expected milliseconds from 1 to 3600000, such as 10000");
+	config->connect_timeout_ms = (int)ms;
+	return 0;
+}
+
+static int parse_link_check(const char *value, struct st87_shim_config *config, char *problem,
+			    size_t problem_len)
+{
+	unsigned long seconds;
+
+	if (!parse_trimmed_decimal(value, 0, MAX_LINK_CHECK_S, &seconds))
+		return fail(problem, problem_len,
+			    "expected seconds from 0 (never) to 86400, such as 5");
+	config->link_check_interval_s = (int)seconds;
+	return 0;
+}
+
+static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *config,
+				    char *problem, size_t problem_len)
+{
+	unsigned long ms;
+
+	if (!parse_trimmed_decimal(value, 0, MAX_TIMEOUT_MS, &ms))
+		return fail(problem, problem_len,
+			    "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
+	config->exit_flush_timeout_ms = (int)ms;
+	return 0;
+}
+
+static const struct variable variables[] = {
+	{ "ST87_ROUTE", parse_route },
+	{ "ST87_PORT", parse_port },
+	{ "ST87_BAUD", parse_baud },
+	{ "ST87_DNS", parse_dns },
+	{ "ST87_LOG", parse_log },
+	{ "ST87_TRACE", parse_trace },
+	{ "ST87_HEX", parse_hex },
+	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
+	{ "ST87_LINK_CHECK", parse_link_check },
+	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
+};
+
+/*
+ * Writes @value as one printable line into @out (QUOTED_VALUE_SIZE bytes):
+ * it came from the environment and may hold any byte.
+ */
+static void quote_value(const char *value, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = strlen(value);
+	size_t shown = len < QUOTED_VALUE_MAX ? len : QUOTED_VALUE_MAX;
+	char *cursor = out;
+
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c == '"' || c == '\\') {
+			*cursor++ = '\\';
+			*cursor++ = (char)c;
+		} else if (c < 0x20 || c > 0x7e) {
+			*cursor++ = '\\';
+			*cursor++ = 'x';
+			*cursor++ = hex[c >> 4];
+			*cursor++ = hex[c & 0xf];
+		} else {
+			*cursor++ = (char)c;
+		}
+	}
+	if (shown < len) {
+		memcpy(cursor, "...", 3);
+		cursor += 3;
+	}
+	*cursor = '\0';
+}
+
+/* Appends `NAME="value": problem\n` to @errors at *@used; cut short when full. */
+static void append_error_line(char *errors, size_t errors_len, size_t *used, const char *name,
+			      const char *value, const char *problem)
+{
+	char quoted[QUOTED_VALUE_SIZE];
+	int written;
+
+	if (errors == NULL || *used + 1 >= errors_len)
+		return;
+	quote_value(value, quoted);
+	written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
+			   problem);
+	if (written < 0 || (size_t)written >= errors_len - *used)
+		*used = errors_len - 1;
+	else
+		*used += (size_t)written;
+}
+
+static bool routes_anything(const struct st87_route_table *routes)
+{
+	for (size_t i = 0; i < routes->count; i++) {
+		if (!routes->rules[i].exclude)
+			return true;
+	}
+	return false;
+}
+
+const char *st87_config_process_getenv(const char *name)
+{
+	/* In a set-user-ID program the environment is not the owner's to trust:
+	 * ST87_TRACE could name any file. secure_getenv() then says "unset". */
+	return secure_getenv(name);
+}
+
+void st87_config_set_defaults(struct st87_shim_config *config)
+{
+	memset(config, 0, sizeof *config);
+	config->inert = true;
+	config->fail_routed = false;
+	config->routes.count = 0;
+	snprintf(config->port, sizeof config->port, "%s", ST87_CONFIG_DEFAULT_PORT);
+	config->baud = ST87_CONFIG_DEFAULT_BAUD;
+	config->has_dns_server = false;
+	config->log_level = ST87_CONFIG_LOG_ERROR;
+	config->trace_path[0] = '\0';
+	config->hex_payloads = false;
+	config->connect_timeout_ms = ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
+	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
+	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
+}
+
+int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,
+		      char *errors, size_t errors_len)
+{
+	size_t used = 0;
+	bool any_bad = false;
+
+	if (errors != NULL && errors_len > 0)
+		errors[0] = '\0';
+	else
+		errors = NULL;
+	if (config == NULL)
+		return -EINVAL;
+	if (getenv_fn == NULL)
+		getenv_fn = st87_config_process_getenv;
+
+	st87_config_set_defaults(config);
+	for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
+		const char *value = getenv_fn(variables[i].name);
+		char problem[PROBLEM_SIZE];
+
+		if (value == NULL || value[0] == '\0')
+			continue;
+		if (variables[i].parse(value, config, problem, sizeof problem) < 0) {
+			any_bad = true;
+			append_error_line(errors, errors_len, &used, variables[i].name, value,
+					  problem);
+		}
+	}
+
+	config->inert = !routes_anything(&config->routes);
+	config->fail_routed = any_bad;
+	return any_bad ? -EINVAL : 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * The shim's configuration: the ST87_* environment variables, parsed once at
+ * start-up into a struct st87_shim_config.
+ *
+ * | variable                | value                                   | default      |
+ * | ----------------------- | --------------------------------------- | ------------ |
+ * | ST87_ROUTE              | destinations carried over the modem:    | unset: none; |
+ * |                         | comma-separated [!]ADDR[/PREFIX][:PORT] | the shim is  |
+ * |                         | rules, IPv6 in brackets, * for all,     | inert        |
+ * |                         | first match decides (see route.h)       |              |
+ * | ST87_PORT               | serial device of the modem (absolute    | auto         |
+ * |                         | path), or "auto" to find it by USB id   |              |
+ * | ST87_BAUD               | serial speed: a standard rate from 1200 | 115200       |
+ * |                         | to 4000000                              |              |
+ * | ST87_DNS                | resolver reached over the modem for     | unset: names |
+ * |                         | names /etc/hosts does not answer:       | are not      |
+ * |                         | IP[:PORT], IPv6 in brackets, such as    | resolved     |
+ * |                         | 9.9.9.9 or [2620:fe::fe]:53             | over the     |
+ * |                         |                                         | modem        |
+ * | ST87_LOG                | what goes to stderr: none, error, warn, | error        |
+ * |                         | info, debug, or 0..4 (case ignored)     |              |
+ * | ST87_TRACE              | file the AT traffic is appended to      | unset: none  |
+ * | ST87_HEX                | 1: send payloads as hex text instead of | 0            |
+ * |                         | binary (for adapters that mangle bytes) |              |
+ * | ST87_CONNECT_TIMEOUT    | ms a routed connect() may take, 1 to    | 10000        |
+ * |                         | 3600000                                 |              |
+ * | ST87_LINK_CHECK         | seconds between link-status checks of   | 5            |
+ * |                         | an idle routed TCP socket, 0 to 86400;  |              |
+ * |                         | 0 never checks                          |              |
+ * | ST87_EXIT_FLUSH_TIMEOUT | ms the program's exit may wait for data | 5000         |
+ * |                         | still on its way to the modem, 0 to     |              |
+ * |                         | 3600000; 0 does not wait                |              |
+ *
+ * A variable set to the empty string counts as unset. Whitespace around
+ * numbers, keywords and addresses is ignored; paths are taken as written.
+ *
+ * Bad values: each bad variable gives one line naming it, its value and what
+ * was expected, and keeps its default. The shim then never guesses:
+ *  - a bad ST87_ROUTE routes nothing (the shim is inert), so the program's
+ *    traffic goes where it would have gone without the shim;
+ *  - any other bad variable with good routes makes routed calls fail with an
+ *    errno (fail_routed): routed traffic never leaves another way, and never
+ *    reaches the modem with settings the user did not ask for.
+ *
+ * Nothing here depends on libst87; the log levels number as its
+ * enum st87_log_level does.
+ */
+#ifndef ST87_SHIM_CONFIG_H
+#define ST87_SHIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "route.h"
+
+/* Longest path (with its NUL) ST87_PORT and ST87_TRACE may hold. */
+#define ST87_CONFIG_PATH_SIZE 4096
+
+#define ST87_CONFIG_DEFAULT_PORT "auto"
+#define ST87_CONFIG_DEFAULT_BAUD 115200
+#define ST87_CONFIG_DEFAULT_DNS_PORT 53
+#define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define ST87_CONFIG_DEFAULT_LINK_CHECK_S 5
+#define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
+
+/* Same numbering as enum st87_log_level of libst87. */
+enum st87_config_log_level {
+	ST87_CONFIG_LOG_NONE = 0,
+	ST87_CONFIG_LOG_ERROR = 1,
+	ST87_CONFIG_LOG_WARN = 2,
+	ST87_CONFIG_LOG_INFO = 3,
+	ST87_CONFIG_LOG_DEBUG = 4,
+};
+
+struct st87_shim_config {
+	/* Nothing can be routed: ST87_ROUTE unset, empty, only "!" rules, or
+	 * bad. Every call goes straight to libc. */
+	bool inert;
+	/* A variable was bad: routed calls must fail, not leave another way. */
+	bool fail_routed;
+	struct st87_route_table routes;
+	char port[ST87_CONFIG_PATH_SIZE]; /* device path, or "auto" */
+	int baud;
+	bool has_dns_server;
+	struct sockaddr_storage dns_server; /* AF_INET or AF_INET6, port set */
+	socklen_t dns_server_len;
+	enum st87_config_log_level log_level;
+	char trace_path[ST87_CONFIG_PATH_SIZE]; /* "" for no trace */
+	bool hex_payloads;
+	int connect_timeout_ms;
+	int link_check_interval_s; /* 0: never */
+	int exit_flush_timeout_ms; /* 0: do not wait */
+};
+
+/* Looks a variable up: NULL when unset. Tests pass their own table. */
+typedef const char *(*st87_config_getenv_fn)(const char *name);
+
+/* getenv() of the process, in the shape st87_config_parse() takes. */
+const char *st87_config_process_getenv(const char *name);
+
+/*
+ * Fills @config with every default: inert (nothing routed), port "auto",
+ * 115200 baud, no DNS server, log level error, no trace, binary payloads,
+ * and the default timeouts above.
+ */
+void st87_config_set_defaults(struct st87_shim_config *config);
+
+/*
+ * Reads every ST87_* variable through @getenv_fn (NULL: the process
+ * environment) into @config, starting from the defaults.
+ * Returns 0, or -EINVAL when a variable (or @config) is bad: see "Bad values"
+ * above for what @config then says. @errors (when not NULL, @errors_len > 0)
+ * gets one '\n'-terminated line per bad variable, e.g.
+ * `ST87_BAUD="fast": expected a baud rate such as 115200 (...)`, or "" when
+ * all is well; it is always NUL-terminated, lines that do not fit are cut.
+ * Does not allocate.
+ */
+int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,
+		      char *errors, size_t errors_len);
+
+#endif

@@ -1,0 +1,553 @@
+/*
+ * The engine thread: owns the serial port and the engine's ends of every
+ * routed socket's pair, and bridges the two.
+ *
+ * One loop: poll() over the wake-up eventfd, the serial port and the pairs;
+ * then take new sockets (create + connect on the modem), move what the
+ * program wrote to the modem (AT#IPSEND*), and what the modem holds to the
+ * program (AT#IPREAD), reading the modem only while the pair has room: the
+ * pair's buffer is the back-pressure. The modem does one command at a time,
+ * so doing the AT work synchronously here loses nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_io.h"
+#include "real.h"
+#include "shim.h"
+
+/* How long the modem may take to bring its IP link up at start. */
+#define LINK_UP_TIMEOUT_MS 30000
+#define MAX_POLL_FDS 64
+
+struct engine {
+	struct st87_modem *modem;
+	struct routed_socket *sockets;
+	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
+	char open_error[256];
+};
+
+static struct engine engine;
+
+static long long now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void engine_forget_after_fork(void)
+{
+	/* The parent's engine and modem are not ours; their memory is left alone. */
+	memset(&engine, 0, sizeof(engine));
+}
+
+void engine_local_address(int family, char *address, size_t len)
+{
+	pthread_mutex_lock(&shim.lock);
+	snprintf(address, len, "%s", family == AF_INET6 ? engine.ipv6 : engine.ipv4);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+/* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
+void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len,
+			   int *port, int *ip_version)
+{
+	if (address->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+		*port = ntohs(in6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, (socklen_t)len);
+			*ip_version = 0;
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)len);
+			*ip_version = 1;
+		}
+		return;
+	}
+	const struct sockaddr_in *in = (const struct sockaddr_in *)address;
+	*port = ntohs(in->sin_port);
+	inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)len);
+	*ip_version = 0;
+}
+
+static struct routed_socket *find_by_modem_socket(int modem_socket)
+{
+	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+		if (s->modem_socket == modem_socket)
+			return s;
+	return NULL;
+}
+
+static void on_modem_event(void *user, enum st87_event_kind kind, int modem_socket)
+{
+	(void)user;
+	struct routed_socket *s = modem_socket >= 0 ? find_by_modem_socket(modem_socket) : NULL;
+	switch (kind) {
+	case ST87_EVENT_DATA:
+		if (s) {
+			s->data_waiting = true;
+			s->urc_since_status = true;
+		}
+		break;
+	case ST87_EVENT_PEER_CLOSED:
+		if (s) {
+			s->data_waiting = true;
+			s->peer_closed = true;
+		}
+		break;
+	case ST87_EVENT_LINK_DOWN:
+	case ST87_EVENT_LINK_UP:
+		break;
+	}
+}
+
+/* Marks @s failed with @err (positive errno), wakes its waiters and closes the engine's end. */
+void engine_fail(struct routed_socket *s, int err)
+{
+	pthread_mutex_lock(&shim.lock);
+	if (s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED) {
+		s->state = ROUTED_FAILED;
+		s->error = err;
+	}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&shim.lock);
+	if (s->engine_fd >= 0) {
+		shim_map_remove_private(s->engine_fd);
+		real.close(s->engine_fd);
+		s->engine_fd = -1;
+	}
+}
+
+/* Closes the modem socket of @s, if it has one. */
+void engine_close_modem_socket(struct routed_socket *s)
+{
+	if (s->modem_socket < 0 || !engine.modem)
+		return;
+	int err = st87_socket_close(engine.modem, s->modem_socket);
+	if (err && err != -EBADF)
+		shim_log(ST87_LOG_WARN, "closing modem socket %d: %s", s->modem_socket,
+			 st87_last_error());
+	s->modem_socket = -1;
+}
+
+static void forget_modem(void)
+{
+	st87_modem_close(engine.modem);
+	engine.modem = NULL;
+}
+
+/* The modem failed under us (stalled, gone, rebooted): every socket fails. */
+void engine_modem_lost(int err)
+{
+	int socket_err = err == ENETRESET ? ECONNRESET : err;
+	shim_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket",
+		 st87_strerror(-err));
+	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+		s->modem_socket = -1;
+		engine_fail(s, socket_err);
+	}
+	if (err != ENETRESET)
+		forget_modem();
+}
+
+static int open_modem(void)
+{
+	struct st87_modem_options options = {
+		.port = shim.config.port,
+		.baud = shim.config.baud,
+		.hex_send = shim.config.hex_payloads,
+		.trace_path = shim.config.trace_path[0] ? shim.config.trace_path : NULL,
+		.on_event = on_modem_event,
+		.min_fd = shim.min_private_fd,
+	};
+	int err = st87_modem_open(&options, &engine.modem);
+	if (!err) {
+		shim_map_add_private(st87_modem_fd(engine.modem));
+		/* We hold the port's lock: sockets the modem lists belong to a dead process. */
+		err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, true);
+		if (err) {
+			shim_map_remove_private(st87_modem_fd(engine.modem));
+			forget_modem();
+		}
+	}
+	if (err) {
+		snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
+		return err;
+	}
+	struct st87_ipcfg ipcfg;
+	if (st87_ipcfg_read(engine.modem, &ipcfg) == 0) {
+		pthread_mutex_lock(&shim.lock);
+		memcpy(engine.ipv4, ipcfg.ipv4, sizeof(engine.ipv4));
+		memcpy(engine.ipv6, ipcfg.ipv6, sizeof(engine.ipv6));
+		pthread_mutex_unlock(&shim.lock);
+	}
+	shim_log(ST87_LOG_INFO, "modem on %s ready", shim.config.port);
+	return 0;
+}
+
+static int ensure_modem(void)
+{
+	if (!engine.modem) {
+		int err = open_modem();
+		if (err)
+			return err;
+	}
+	if (st87_modem_needs_start(engine.modem)) {
+		int err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, false);
+		if (err) {
+			snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void describe(const struct routed_socket *s, char *text, size_t len)
+{
+	char address[INET6_ADDRSTRLEN];
+	int port, ip_version;
+	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
+	snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
+		 ip_version ? "[" : "", address, ip_version ? "]" : "", port);
+}
+
+/* Reads back the filler that kept the program's end unwritable while connecting. */
+static void discard_filler(struct routed_socket *s)
+{
+	char scratch[1024];
+	while (s->filler > 0) {
+		size_t want = s->filler < sizeof(scratch) ? s->filler : sizeof(scratch);
+		ssize_t n = read(s->engine_fd, scratch, want);
+		if (n > 0) {
+			s->filler -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = {.fd = s->engine_fd, .events = POLLIN};
+			poll(&pfd, 1, 100);
+			continue;
+		}
+		break;
+	}
+}
+
+static void connect_socket(struct routed_socket *s)
+{
+	char what[96];
+	describe(s, what, sizeof(what));
+	int err = ensure_modem();
+	if (err) {
+		shim_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
+		engine_fail(s, ENETDOWN);
+		return;
+	}
+	char address[INET6_ADDRSTRLEN];
+	int port, ip_version;
+	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
+	int id = st87_socket_create(engine.modem, ip_version, s->type == SOCK_STREAM ? ST87_TCP : ST87_UDP, 0);
+	if (id >= 0 && s->type == SOCK_STREAM) {
+		s->modem_socket = id;
+		err = st87_tcp_connect(engine.modem, id, address, port);
+	} else {
+		err = id < 0 ? id : 0;
+		s->modem_socket = id >= 0 ? id : -1;
+	}
+	if (err) {
+		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
+		if (err == -ETIMEDOUT || err == -EIO || err == -ENETRESET) {
+			engine_fail(s, err == -ENETRESET ? ECONNRESET : -err);
+			engine_modem_lost(-err);
+			return;
+		}
+		engine_close_modem_socket(s);
+		engine_fail(s, -err);
+		return;
+	}
+	discard_filler(s);
+	s->last_traffic_ms = now_ms();
+	pthread_mutex_lock(&shim.lock);
+	if (s->state == ROUTED_CONNECTING)
+		s->state = ROUTED_CONNECTED;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&shim.lock);
+	shim_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
+}
+
+/* Drops @s from the engine's list and gives up the engine's reference. */
+static void retire(struct routed_socket *s)
+{
+	for (struct routed_socket **p = &engine.sockets; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	if (s->engine_fd >= 0) {
+		shim_map_remove_private(s->engine_fd);
+		real.close(s->engine_fd);
+		s->engine_fd = -1;
+	}
+	pthread_mutex_lock(&shim.lock);
+	if (s->state != ROUTED_FAILED)
+		s->state = ROUTED_CLOSED;
+	pthread_cond_broadcast(&s->changed);
+	shim_release_locked(s);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+static void take_new_sockets(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct routed_socket *list = shim.pending;
+	shim.pending = NULL;
+	pthread_mutex_unlock(&shim.lock);
+	while (list) {
+		struct routed_socket *s = list;
+		list = s->next;
+		s->next = engine.sockets;
+		engine.sockets = s;
+		connect_socket(s);
+	}
+}
+
+static bool is_live(const struct routed_socket *s)
+{
+	return s->engine_fd >= 0 && s->modem_socket >= 0;
+}
+
+static int poll_timeout(long long now)
+{
+	int timeout = -1;
+	int interval_ms = shim.config.link_check_interval_s * 1000;
+	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+		if (!is_live(s))
+			continue;
+		if (s->data_waiting && s->inbound_len == 0)
+			return 0;
+		if (s->type == SOCK_STREAM && interval_ms > 0) {
+			long long due = s->last_traffic_ms + interval_ms - now;
+			int wait = due < 0 ? 0 : (int)due;
+			if (timeout < 0 || wait < timeout)
+				timeout = wait;
+		}
+	}
+	return timeout;
+}
+
+/* The program's end is gone for good (POLLHUP) or failed: flush is done, close. */
+static void finish_socket(struct routed_socket *s)
+{
+	engine_close_modem_socket(s);
+	retire(s);
+}
+
+static void service_sockets(struct pollfd *fds, struct routed_socket **owners, int count)
+{
+	for (int i = 0; i < count; i++) {
+		struct routed_socket *s = owners[i];
+		if (!s || s->engine_fd != fds[i].fd)
+			continue;
+		short revents = fds[i].revents;
+		if ((revents & POLLIN) && is_live(s))
+			engine_pump_outbound(engine.modem, s);
+		if (s->engine_fd >= 0 && (revents & POLLOUT))
+			engine_flush_inbound(s);
+		bool unread = (revents & POLLIN) && is_live(s) && !s->program_eof;
+		if (s->engine_fd >= 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !unread)
+			s->program_done = true;
+		if (!engine.modem)
+			return; /* the modem was lost: every socket has failed */
+	}
+}
+
+static void service_modem_side(long long now)
+{
+	int interval_ms = shim.config.link_check_interval_s * 1000;
+	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
+		if (!is_live(s))
+			continue;
+		if (s->data_waiting && s->inbound_len == 0)
+			engine_pump_inbound(engine.modem, s);
+		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
+			 now - s->last_traffic_ms >= interval_ms)
+			engine_check_link(engine.modem, s);
+	}
+}
+
+static void retire_finished(void)
+{
+	struct routed_socket *s = engine.sockets;
+	while (s) {
+		struct routed_socket *next = s->next;
+		if (s->engine_fd < 0 || s->program_done)
+			finish_socket(s);
+		s = next;
+	}
+}
+
+/* At exit: everything the program wrote goes out, then every modem socket is closed. */
+static void flush_everything(void)
+{
+	take_new_sockets();
+	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
+		while (is_live(s) && engine_pump_outbound(engine.modem, s) > 0)
+			;
+	}
+	while (engine.sockets)
+		finish_socket(engine.sockets);
+	if (engine.modem) {
+		shim_map_remove_private(st87_modem_fd(engine.modem));
+		forget_modem();
+	}
+}
+
+static void *engine_main(void *unused)
+{
+	(void)unused;
+	shim_internal_call = true;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+	struct pollfd fds[MAX_POLL_FDS];
+	struct routed_socket *owners[MAX_POLL_FDS];
+	for (;;) {
+		take_new_sockets();
+		pthread_mutex_lock(&shim.lock);
+		bool exiting = shim.exiting;
+		pthread_mutex_unlock(&shim.lock);
+		if (exiting)
+			break;
+
+		int count = 0;
+		fds[count] = (struct pollfd){.fd = shim.wake_fd, .events = POLLIN};
+		owners[count++] = NULL;
+		if (engine.modem) {
+			fds[count] = (struct pollfd){.fd = st87_modem_fd(engine.modem), .events = POLLIN};
+			owners[count++] = NULL;
+		}
+		for (struct routed_socket *s = engine.sockets; s && count < MAX_POLL_FDS; s = s->next) {
+			/* Sockets whose modem side is gone stay here until POLLHUP says the program closed. */
+			if (s->engine_fd < 0)
+				continue;
+			short events = 0;
+			if (is_live(s) && s->state == ROUTED_CONNECTED && !s->program_eof)
+				events |= POLLIN;
+			if (s->inbound_sent < s->inbound_len)
+				events |= POLLOUT;
+			fds[count] = (struct pollfd){.fd = s->engine_fd, .events = events};
+			owners[count++] = s;
+		}
+		long long now = now_ms();
+		int ready = poll(fds, (nfds_t)count, poll_timeout(now));
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents & POLLIN) {
+			uint64_t value;
+			if (read(shim.wake_fd, &value, sizeof(value)) < 0 && errno != EAGAIN)
+				break;
+		}
+		if (engine.modem && count > 1 && owners[1] == NULL && (fds[1].revents & POLLIN)) {
+			int err = st87_modem_poll(engine.modem, 0);
+			if (err < 0)
+				engine_modem_lost(-err);
+		}
+		if (ready > 0)
+			service_sockets(fds, owners, count);
+		if (engine.modem && st87_modem_needs_start(engine.modem) && engine.sockets)
+			engine_modem_lost(ENETRESET);
+		service_modem_side(now_ms());
+		retire_finished();
+	}
+	flush_everything();
+	pthread_mutex_lock(&shim.lock);
+	shim.engine_done = true;
+	pthread_cond_broadcast(&shim.engine_changed);
+	pthread_mutex_unlock(&shim.lock);
+	return NULL;
+}
+
+static void wake_engine(void)
+{
+	uint64_t one = 1;
+	if (write(shim.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		shim_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
+}
+
+/* Shim lock held. */
+static int start_engine_locked(void)
+{
+	if (shim.engine_started)
+		return 0;
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fd = shim_private_fd(fd);
+	shim_map_add_locked(fd, NULL);
+	shim.wake_fd = fd;
+	pthread_attr_t attributes;
+	pthread_attr_init(&attributes);
+	pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+	int err = pthread_create(&shim.engine_thread, &attributes, engine_main, NULL);
+	pthread_attr_destroy(&attributes);
+	if (err)
+		return -err;
+	shim.engine_started = true;
+	return 0;
+}
+
+int engine_submit(struct routed_socket *s)
+{
+	pthread_mutex_lock(&shim.lock);
+	int err = shim.exiting ? -ENETDOWN : start_engine_locked();
+	if (!err) {
+		s->refs++;
+		s->next = shim.pending;
+		shim.pending = s;
+	}
+	pthread_mutex_unlock(&shim.lock);
+	if (!err)
+		wake_engine();
+	return err;
+}
+
+void engine_flush_at_exit(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	if (!shim.engine_started || shim.exiting) {
+		pthread_mutex_unlock(&shim.lock);
+		return;
+	}
+	shim.exiting = true;
+	pthread_mutex_unlock(&shim.lock);
+	wake_engine();
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	long long bound_ms = shim.config.exit_flush_timeout_ms;
+	deadline.tv_sec += bound_ms / 1000;
+	deadline.tv_nsec += (bound_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&shim.lock);
+	while (!shim.engine_done) {
+		if (pthread_cond_timedwait(&shim.engine_changed, &shim.lock, &deadline) == ETIMEDOUT) {
+			shim_log(ST87_LOG_WARN, "exit: gave up waiting %lld ms for the modem", bound_ms);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&shim.lock);
+}

@@ -1,0 +1,181 @@
+/*
+ * Data between a routed socket's pair and its modem socket.
+ *
+ * The peer's close is the subtle part (the most common bug of AT socket
+ * drivers is a recv() that never returns 0): the modem may say nothing when
+ * a peer closes, or send #IPRECV, or #SOCKETCLOSED. So when a read comes
+ * back empty after an #IPRECV, the link status is asked; a closed link, after
+ * every byte before it, becomes EOF on the pair.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_io.h"
+#include "real.h"
+
+#define TCP_BURST (4 * ST87_MAX_SEND)
+#define TCP_STATUS_NOT_CONNECTED 3
+#define TCP_STATUS_CLOSING 6
+
+static long long now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* A modem failure on one socket: the errno the program sees, and whether the modem itself is gone. */
+static void modem_failed(struct routed_socket *s, int err)
+{
+	shim_log(ST87_LOG_ERROR, "modem socket %d: %s", s->modem_socket, st87_last_error());
+	if (err == -ETIMEDOUT || err == -EIO || err == -ENETRESET) {
+		engine_modem_lost(-err);
+		return;
+	}
+	engine_close_modem_socket(s);
+	engine_fail(s, err == -EPIPE || err == -EBADF ? ECONNRESET : -err);
+}
+
+static void deliver_eof(struct st87_modem *modem, struct routed_socket *s)
+{
+	s->peer_closed = true;
+	s->data_waiting = false;
+	real.shutdown(s->engine_fd, SHUT_WR);
+	/* The TCP slot is the modem's scarcest resource: free it now. */
+	(void)modem;
+	engine_close_modem_socket(s);
+}
+
+static int send_datagram(struct st87_modem *modem, struct routed_socket *s, const uint8_t *data,
+			 size_t len)
+{
+	const struct sockaddr_storage *to = &s->remote;
+	if (s->framed) {
+		if (len < sizeof(struct datagram_header))
+			return 0;
+		struct datagram_header header;
+		memcpy(&header, data, sizeof(header));
+		memcpy(&s->remote, &header.address, sizeof(s->remote));
+		s->remote_len = header.address_len;
+		data += sizeof(header);
+		len -= sizeof(header);
+	}
+	char address[64];
+	int port, ip_version;
+	engine_format_address(to, address, sizeof(address), &port, &ip_version);
+	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, 0, data, len);
+	if (sent == -EMSGSIZE) {
+		shim_log(ST87_LOG_ERROR, "datagram of %zu bytes dropped: %s", len, st87_last_error());
+		return 0;
+	}
+	return sent < 0 ? (int)sent : (int)len;
+}
+
+int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
+{
+	uint8_t buffer[sizeof(struct datagram_header) + 65536];
+	size_t want = s->type == SOCK_STREAM ? TCP_BURST : sizeof(buffer);
+	ssize_t n = read(s->engine_fd, buffer, want);
+	if (n == 0) {
+		/* TCP: the program shut its writing side. The modem has no half-close, so the
+		 * link stays up for the answer; it closes when the program's end goes (POLLHUP). */
+		s->program_eof = true;
+		if (s->type != SOCK_STREAM)
+			s->program_done = true;
+		return 0;
+	}
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	s->last_traffic_ms = now_ms();
+	if (s->peer_closed)
+		return (int)n; /* the peer is gone: like a kernel socket, drop it */
+	int err;
+	if (s->type == SOCK_STREAM) {
+		ssize_t sent = st87_send_tcp(modem, s->modem_socket, buffer, (size_t)n);
+		err = sent < 0 ? (int)sent : (sent < n ? -EPIPE : 0);
+	} else {
+		int sent = send_datagram(modem, s, buffer, (size_t)n);
+		err = sent < 0 ? sent : 0;
+	}
+	if (err) {
+		modem_failed(s, err);
+		return err;
+	}
+	return (int)n;
+}
+
+void engine_flush_inbound(struct routed_socket *s)
+{
+	while (s->inbound_sent < s->inbound_len) {
+		ssize_t n;
+		if (s->type == SOCK_STREAM)
+			n = write(s->engine_fd, s->inbound + s->inbound_sent,
+				  s->inbound_len - s->inbound_sent);
+		else
+			n = real.send(s->engine_fd, s->inbound, s->inbound_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
+				return;
+			s->program_done = true; /* the program closed its end */
+			s->inbound_len = s->inbound_sent = 0;
+			return;
+		}
+		s->inbound_sent = s->type == SOCK_STREAM ? s->inbound_sent + (size_t)n : s->inbound_len;
+	}
+	s->inbound_len = s->inbound_sent = 0;
+}
+
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
+{
+	s->urc_since_status = false;
+	s->last_traffic_ms = now_ms();
+	int status = st87_tcp_status(modem, s->modem_socket);
+	if (status < 0) {
+		modem_failed(s, status);
+		return;
+	}
+	if (status == TCP_STATUS_NOT_CONNECTED || status == TCP_STATUS_CLOSING) {
+		/* Whatever arrived before the close is still in the modem: read it first. */
+		ssize_t n = st87_read(modem, s->modem_socket, s->inbound, ST87_MAX_READ);
+		if (n > 0) {
+			s->inbound_len = (size_t)n;
+			s->inbound_sent = 0;
+			s->data_waiting = true;
+			s->peer_closed = true;
+			engine_flush_inbound(s);
+			return;
+		}
+		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection", s->modem_socket);
+		deliver_eof(modem, s);
+	}
+}
+
+void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
+{
+	size_t header = s->framed ? sizeof(struct datagram_header) : 0;
+	ssize_t n = st87_read(modem, s->modem_socket, s->inbound + header, ST87_MAX_READ);
+	if (n < 0) {
+		modem_failed(s, (int)n);
+		return;
+	}
+	if (n == 0) {
+		s->data_waiting = false;
+		if (s->type == SOCK_STREAM && s->peer_closed)
+			deliver_eof(modem, s);
+		else if (s->type == SOCK_STREAM && s->urc_since_status)
+			engine_check_link(modem, s);
+		return;
+	}
+	s->last_traffic_ms = now_ms();
+	if (s->framed) {
+		/* The modem does not say where a datagram came from: the last destination is the best guess. */
+		struct datagram_header source = {.address = s->remote, .address_len = s->remote_len};
+		memcpy(s->inbound, &source, sizeof(source));
+	}
+	s->inbound_len = header + (size_t)n;
+	s->inbound_sent = 0;
+	engine_flush_inbound(s);
+}

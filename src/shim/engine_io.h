@@ -1,0 +1,31 @@
+/* The engine's data paths between one routed socket's pair and its modem socket. */
+#ifndef ST87_SHIM_ENGINE_IO_H
+#define ST87_SHIM_ENGINE_IO_H
+
+#include "shim.h"
+
+/*
+ * Moves what the program wrote to the modem: a burst of TCP bytes or one
+ * datagram. Returns the bytes moved, 0 when nothing was waiting or the
+ * program shut its end (program_done set), negative errno on failure (the
+ * socket has failed then).
+ */
+int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s);
+
+/* Reads the modem once for @s and passes the bytes on; handles the peer's close. */
+void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s);
+
+/* Writes what is left of the inbound buffer to the program's pair. */
+void engine_flush_inbound(struct routed_socket *s);
+
+/* Asks the modem whether the TCP link of @s is still up; a closed link becomes EOF. */
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s);
+
+/* From engine.c. */
+void engine_fail(struct routed_socket *s, int err);
+void engine_close_modem_socket(struct routed_socket *s);
+void engine_modem_lost(int err);
+void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len,
+			   int *port, int *ip_version);
+
+#endif

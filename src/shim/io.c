@@ -1,0 +1,260 @@
+/*
+ * send/sendto/sendmsg and recv/recvfrom/recvmsg. A routed TCP socket or a
+ * connected UDP socket needs nothing: the pair carries the bytes. What needs
+ * the shim: the first sendto() to a routed address (it routes the socket),
+ * unconnected UDP (each datagram carries its address through the pair),
+ * recvfrom's peer address, and an error the pair cannot carry (ECONNRESET).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "real.h"
+#include "shim.h"
+
+#define MAX_IOV 64
+
+/* After EOF on the pair: the error the socket failed with, reported once, like the kernel's. */
+static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
+{
+	if (n != 0)
+		return n;
+	pthread_mutex_lock(&shim.lock);
+	int err = s->state == ROUTED_FAILED && !s->error_reported ? s->error : 0;
+	s->error_reported = s->error_reported || err;
+	pthread_mutex_unlock(&shim.lock);
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+static void fill_address(const struct sockaddr_storage *from, socklen_t from_len,
+			 struct sockaddr *to, socklen_t *to_len)
+{
+	if (!to || !to_len)
+		return;
+	socklen_t copy = *to_len < from_len ? *to_len : from_len;
+	memcpy(to, from, copy);
+	*to_len = from_len;
+}
+
+/* Sends one datagram of an unconnected routed UDP socket: header, then the payload. */
+static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, int flags,
+			   const struct sockaddr *to, socklen_t to_len, const struct routed_socket *s)
+{
+	struct datagram_header header = {0};
+	if (to) {
+		if (to_len > sizeof(header.address)) {
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(&header.address, to, to_len);
+		header.address_len = to_len;
+	} else {
+		header.address = s->remote;
+		header.address_len = s->remote_len;
+	}
+	if (iov_count + 1 > MAX_IOV) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	struct iovec parts[MAX_IOV];
+	parts[0] = (struct iovec){.iov_base = &header, .iov_len = sizeof(header)};
+	memcpy(parts + 1, iov, iov_count * sizeof(*iov));
+	struct msghdr message = {.msg_iov = parts, .msg_iovlen = iov_count + 1};
+	ssize_t n = real.sendmsg(fd, &message, flags | MSG_NOSIGNAL);
+	return n < 0 ? n : n - (ssize_t)sizeof(header);
+}
+
+/* The first send to a routed address on an unrouted socket: route it, then send. */
+static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count, int flags,
+			      const struct sockaddr *to, socklen_t to_len)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	if (real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	/* TCP without MSG_FASTOPEN ignores the address: the kernel says what it says. */
+	bool fast_open = type == SOCK_STREAM && (flags & MSG_FASTOPEN);
+	int err = type == SOCK_STREAM && !fast_open ? 1 : shim_route_connect(fd, to, to_len, type == SOCK_DGRAM);
+	if (err == 1) {
+		struct msghdr message = {.msg_name = (void *)to, .msg_namelen = to_len,
+					 .msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
+		return real.sendmsg(fd, &message, flags);
+	}
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	struct routed_socket *s = shim_lookup(fd);
+	if (!s) {
+		errno = EBADF;
+		return -1;
+	}
+	ssize_t n;
+	if (s->framed) {
+		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len, s);
+	} else {
+		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
+		n = real.sendmsg(fd, &message, (flags & ~MSG_FASTOPEN) | MSG_NOSIGNAL);
+	}
+	shim_release(s);
+	return n;
+}
+
+static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, int flags,
+			   const struct sockaddr *to, socklen_t to_len,
+			   ssize_t (*pass_through)(void *), void *pass_context)
+{
+	shim_init();
+	if (shim_internal_call)
+		return pass_through(pass_context);
+	struct routed_socket *s = shim_lookup(fd);
+	if (!s) {
+		if (to && shim_routes(to, to_len))
+			return route_and_send(fd, iov, iov_count, flags, to, to_len);
+		return pass_through(pass_context);
+	}
+	ssize_t n;
+	if (s->framed) {
+		n = send_framed(fd, iov, iov_count, flags, to, to_len, s);
+	} else {
+		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
+		n = real.sendmsg(fd, &message, flags & ~MSG_FASTOPEN);
+	}
+	shim_release(s);
+	return n;
+}
+
+struct send_args {
+	int fd;
+	const void *buf;
+	size_t len;
+	int flags;
+	const struct sockaddr *to;
+	socklen_t to_len;
+	const struct msghdr *message;
+};
+
+static ssize_t real_send(void *context)
+{
+	struct send_args *a = context;
+	return real.send(a->fd, a->buf, a->len, a->flags);
+}
+
+static ssize_t real_sendto(void *context)
+{
+	struct send_args *a = context;
+	return real.sendto(a->fd, a->buf, a->len, a->flags, a->to, a->to_len);
+}
+
+static ssize_t real_sendmsg(void *context)
+{
+	struct send_args *a = context;
+	return real.sendmsg(a->fd, a->message, a->flags);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	struct send_args args = {.fd = fd, .buf = buf, .len = len, .flags = flags};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	return send_common(fd, &iov, 1, flags, NULL, 0, real_send, &args);
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_ARG address,
+	       socklen_t to_len)
+{
+	const struct sockaddr *to = address.__sockaddr__;
+	struct send_args args = {.fd = fd, .buf = buf, .len = len, .flags = flags, .to = to, .to_len = to_len};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	return send_common(fd, &iov, 1, flags, to, to_len, real_sendto, &args);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
+{
+	struct send_args args = {.fd = fd, .flags = flags, .message = message};
+	return send_common(fd, message->msg_iov, message->msg_iovlen, flags,
+			   message->msg_name, message->msg_namelen, real_sendmsg, &args);
+}
+
+/* Receives into @message from a routed socket, filling in the peer address. */
+static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct routed_socket *s)
+{
+	if (!s->framed) {
+		void *name = message->msg_name;
+		socklen_t name_len = message->msg_namelen;
+		message->msg_name = NULL;
+		message->msg_namelen = 0;
+		ssize_t n = eof_or_error(s, real.recvmsg(fd, message, flags));
+		message->msg_name = name;
+		message->msg_namelen = name_len;
+		if (n >= 0 && s->type == SOCK_DGRAM)
+			fill_address(&s->remote, s->remote_len, name, &message->msg_namelen);
+		else if (name)
+			message->msg_namelen = 0;
+		return n;
+	}
+	if (message->msg_iovlen + 1 > MAX_IOV) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	struct datagram_header header;
+	struct iovec parts[MAX_IOV];
+	parts[0] = (struct iovec){.iov_base = &header, .iov_len = sizeof(header)};
+	memcpy(parts + 1, message->msg_iov, message->msg_iovlen * sizeof(struct iovec));
+	struct msghdr inner = *message;
+	inner.msg_name = NULL;
+	inner.msg_namelen = 0;
+	inner.msg_iov = parts;
+	inner.msg_iovlen = message->msg_iovlen + 1;
+	ssize_t n = real.recvmsg(fd, &inner, flags);
+	if (n < (ssize_t)sizeof(header))
+		return n < 0 ? n : 0;
+	message->msg_flags = inner.msg_flags;
+	message->msg_controllen = inner.msg_controllen;
+	fill_address(&header.address, header.address_len, message->msg_name, &message->msg_namelen);
+	return n - (ssize_t)sizeof(header);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	shim_init();
+	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s)
+		return real.recv(fd, buf, len, flags);
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n = receive_routed(fd, &message, flags, s);
+	shim_release(s);
+	return n;
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG address, socklen_t *from_len)
+{
+	struct sockaddr *from = address.__sockaddr__;
+	shim_init();
+	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s)
+		return real.recvfrom(fd, buf, len, flags, from, from_len);
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr message = {.msg_name = from, .msg_namelen = from_len ? *from_len : 0,
+				 .msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n = receive_routed(fd, &message, flags, s);
+	if (n >= 0 && from_len)
+		*from_len = message.msg_namelen;
+	shim_release(s);
+	return n;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *message, int flags)
+{
+	shim_init();
+	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s)
+		return real.recvmsg(fd, message, flags);
+	ssize_t n = receive_routed(fd, message, flags, s);
+	shim_release(s);
+	return n;
+}

@@ -1,0 +1,183 @@
+/*
+ * Turning the program's socket into a routed one: the fd becomes one end of
+ * a socketpair (dup3 keeps its number and close-on-exec flag), the engine
+ * gets the other end and the destination.
+ *
+ * A non-blocking connect must return EINPROGRESS and the fd must not poll
+ * writable before the modem's link is up. A fresh pair end is writable at
+ * once, so the program's end gets its send buffer shrunk to the minimum and
+ * filled with filler bytes; the engine reads exactly those bytes back once
+ * the link is up, which is when POLLOUT arrives. On failure the engine
+ * closes its end and SO_ERROR says why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+#define FILLER_MAX 65536
+
+static int socket_option(int fd, int level, int name)
+{
+	int value = 0;
+	socklen_t len = sizeof(value);
+	if (real.getsockopt(fd, level, name, &value, &len) < 0)
+		return -errno;
+	return value;
+}
+
+/* Fills the program's end until it stops being writable; returns the bytes written. */
+static size_t fill_until_unwritable(int fd, int *sndbuf_before)
+{
+	*sndbuf_before = socket_option(fd, SOL_SOCKET, SO_SNDBUF);
+	int smallest = 1;
+	real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &smallest, sizeof(smallest));
+	static const char filler[256];
+	size_t total = 0;
+	while (total < FILLER_MAX) {
+		ssize_t n = real.send(fd, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	return total;
+}
+
+/* Replays what the program set on the old socket that matters on the new end. */
+static void copy_timeouts(int from, int to)
+{
+	struct timeval value;
+	socklen_t len = sizeof(value);
+	if (real.getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &value, &len) == 0 && (value.tv_sec || value.tv_usec))
+		real.setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &value, len);
+	len = sizeof(value);
+	if (real.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &value, &len) == 0 && (value.tv_sec || value.tv_usec))
+		real.setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &value, len);
+}
+
+static int wait_connected(struct routed_socket *s)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	int bound_ms = shim.config.connect_timeout_ms;
+	deadline.tv_sec += bound_ms / 1000;
+	deadline.tv_nsec += (long)(bound_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	int err = 0;
+	pthread_mutex_lock(&shim.lock);
+	while (s->state == ROUTED_CONNECTING) {
+		if (pthread_cond_timedwait(&s->changed, &shim.lock, &deadline) == ETIMEDOUT) {
+			err = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (!err && s->state != ROUTED_CONNECTED) {
+		err = -(s->error ? s->error : ECONNRESET);
+		s->error_reported = true;
+	}
+	pthread_mutex_unlock(&shim.lock);
+	return err;
+}
+
+/* Puts a fresh kernel socket back at @fd after a blocking connect failed, so it can be retried or closed. */
+static void restore_kernel_socket(int fd, int domain, int type, int fd_flags, int status_flags)
+{
+	int fresh = socket(domain, type, 0);
+	if (fresh < 0)
+		return;
+	real.dup3(fresh, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	real.close(fresh);
+	real.fcntl(fd, F_SETFL, status_flags);
+}
+
+int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, bool framed)
+{
+	if (!shim.config_ok) {
+		shim_log(ST87_LOG_ERROR, "routed call refused: fix the ST87_* variables above");
+		return -ENETUNREACH;
+	}
+	int domain = socket_option(fd, SOL_SOCKET, SO_DOMAIN);
+	int type = socket_option(fd, SOL_SOCKET, SO_TYPE);
+	if (domain < 0 || type < 0)
+		return domain < 0 ? domain : type;
+	if ((domain != AF_INET && domain != AF_INET6) || (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return 1; /* not ours to route: the caller goes to libc */
+	if (addr_len > sizeof(struct sockaddr_storage) || (size_t)addr_len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	int status_flags = real.fcntl(fd, F_GETFL);
+	int fd_flags = real.fcntl(fd, F_GETFD);
+	bool nonblocking = status_flags >= 0 && (status_flags & O_NONBLOCK);
+
+	/* SEQPACKET for UDP: datagram bounds, and the engine still sees the program's close. */
+	int pair[2];
+	if (socketpair(AF_UNIX, (type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	int program_end = pair[0];
+	int engine_end = shim_private_fd(pair[1]);
+	real.fcntl(engine_end, F_SETFL, O_NONBLOCK);
+
+	struct routed_socket *s = calloc(1, sizeof(*s));
+	if (!s) {
+		real.close(program_end);
+		real.close(engine_end);
+		return -ENOMEM;
+	}
+	s->domain = domain;
+	s->type = type;
+	s->framed = framed;
+	memcpy(&s->remote, addr, addr_len);
+	s->remote_len = addr_len;
+	s->engine_fd = engine_end;
+	s->modem_socket = -1;
+	s->state = ROUTED_CONNECTING;
+	pthread_cond_init(&s->changed, NULL);
+	if (type == SOCK_STREAM && nonblocking)
+		s->filler = fill_until_unwritable(program_end, &s->sndbuf_to_restore);
+
+	copy_timeouts(fd, program_end);
+	if (real.dup3(program_end, fd, (fd_flags >= 0 && (fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0) {
+		int err = -errno;
+		real.close(program_end);
+		real.close(engine_end);
+		pthread_cond_destroy(&s->changed);
+		free(s);
+		return err;
+	}
+	real.close(program_end);
+	if (status_flags >= 0)
+		real.fcntl(fd, F_SETFL, status_flags);
+
+	pthread_mutex_lock(&shim.lock);
+	shim_map_add_locked(fd, s);
+	shim_map_add_locked(engine_end, NULL);
+	s->refs = 1; /* the map's */
+	pthread_mutex_unlock(&shim.lock);
+
+	int err = engine_submit(s);
+	if (err) {
+		shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));
+		return err;
+	}
+	if (type == SOCK_STREAM && nonblocking)
+		return -EINPROGRESS;
+	err = wait_connected(s);
+	if (err && type == SOCK_STREAM) {
+		pthread_mutex_lock(&shim.lock);
+		bool was_private;
+		shim_map_remove_locked(fd, &was_private);
+		pthread_mutex_unlock(&shim.lock);
+		restore_kernel_socket(fd, domain, type, fd_flags, status_flags);
+	}
+	return err;
+}

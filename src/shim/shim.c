@@ -1,0 +1,225 @@
+/* The shim's global state: start-up, the fd map, fork and exit. */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "real.h"
+
+struct shim_state shim = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.engine_changed = PTHREAD_COND_INITIALIZER,
+	.wake_fd = -1,
+};
+
+_Thread_local bool shim_internal_call;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+void shim_log(enum st87_log_level level, const char *format, ...)
+{
+	if (level > st87_log_get_level())
+		return;
+	char line[512];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	fprintf(stderr, "st87shim: %s\n", line);
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&shim.lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&shim.lock);
+}
+
+/*
+ * The child has no engine thread and no lock on the port (POSIX locks are
+ * not inherited). Its inherited routed fds still reach the parent's engine,
+ * like a shared kernel socket would; a connect of its own starts its own
+ * engine, which finds the port busy while the parent holds it.
+ */
+static void fork_child(void)
+{
+	shim.engine_started = false;
+	shim.engine_done = false;
+	shim.exiting = false;
+	shim.pending = NULL;
+	shim.wake_fd = -1;
+	engine_forget_after_fork();
+	pthread_mutex_init(&shim.lock, NULL);
+	pthread_cond_init(&shim.engine_changed, NULL);
+}
+
+static void at_exit(void)
+{
+	engine_flush_at_exit();
+}
+
+static void initialise(void)
+{
+	real_libc_init();
+	char errors[1024];
+	int err = st87_config_parse(NULL, &shim.config, errors, sizeof(errors));
+	st87_log_set_level((enum st87_log_level)shim.config.log_level);
+	if (err) {
+		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+			shim_log(ST87_LOG_ERROR, "%s", line);
+	}
+	shim.config_ok = err == 0;
+
+	/* The shim's own fds go near the top of the fd table, where programs rarely dup2 to. */
+	struct rlimit limit;
+	int top = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+	    limit.rlim_cur < 1u << 20)
+		top = (int)limit.rlim_cur;
+	shim.min_private_fd = top > 256 ? top - 64 : top / 2;
+
+	if (!shim.config.inert) {
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		atexit(at_exit);
+	}
+}
+
+void shim_init(void)
+{
+	pthread_once(&init_once, initialise);
+}
+
+__attribute__((constructor)) static void shim_constructor(void)
+{
+	shim_init();
+}
+
+bool shim_routes(const struct sockaddr *addr, socklen_t addr_len)
+{
+	shim_init();
+	if (shim.config.inert || !addr)
+		return false;
+	return st87_route_match(&shim.config.routes, addr, addr_len);
+}
+
+static struct fd_entry *find_locked(int fd)
+{
+	struct fd_entry *entry = NULL;
+	HASH_FIND_INT(shim.fds, &fd, entry);
+	return entry;
+}
+
+struct routed_socket *shim_lookup(int fd)
+{
+	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+		return NULL;
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry = find_locked(fd);
+	struct routed_socket *socket = entry ? entry->socket : NULL;
+	if (socket)
+		socket->refs++;
+	pthread_mutex_unlock(&shim.lock);
+	return socket;
+}
+
+void shim_release_locked(struct routed_socket *socket)
+{
+	if (--socket->refs > 0)
+		return;
+	pthread_cond_destroy(&socket->changed);
+	free(socket);
+}
+
+void shim_release(struct routed_socket *socket)
+{
+	pthread_mutex_lock(&shim.lock);
+	shim_release_locked(socket);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+int shim_map_add_locked(int fd, struct routed_socket *socket)
+{
+	struct fd_entry *entry = find_locked(fd);
+	if (entry) {
+		if (entry->socket)
+			shim_release_locked(entry->socket);
+	} else {
+		entry = calloc(1, sizeof(*entry));
+		if (!entry)
+			return -ENOMEM;
+		entry->fd = fd;
+		HASH_ADD_INT(shim.fds, fd, entry);
+		atomic_fetch_add(&shim.fd_count, 1);
+	}
+	entry->socket = socket;
+	if (socket)
+		socket->refs++;
+	return 0;
+}
+
+bool shim_map_remove_locked(int fd, bool *was_private)
+{
+	struct fd_entry *entry = find_locked(fd);
+	*was_private = false;
+	if (!entry)
+		return false;
+	if (!entry->socket) {
+		*was_private = true;
+		return true;
+	}
+	HASH_DEL(shim.fds, entry);
+	atomic_fetch_sub(&shim.fd_count, 1);
+	shim_release_locked(entry->socket);
+	free(entry);
+	return true;
+}
+
+void shim_map_add_private(int fd)
+{
+	pthread_mutex_lock(&shim.lock);
+	shim_map_add_locked(fd, NULL);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+void shim_map_remove_private(int fd)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry = find_locked(fd);
+	if (entry && !entry->socket) {
+		HASH_DEL(shim.fds, entry);
+		atomic_fetch_sub(&shim.fd_count, 1);
+		free(entry);
+	}
+	pthread_mutex_unlock(&shim.lock);
+}
+
+bool shim_is_private_fd(int fd)
+{
+	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+		return false;
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry = find_locked(fd);
+	bool is_private = entry && !entry->socket;
+	pthread_mutex_unlock(&shim.lock);
+	return is_private;
+}
+
+int shim_private_fd(int fd)
+{
+	if (fd < 0 || fd >= shim.min_private_fd)
+		return fd;
+	int moved = real.fcntl(fd, F_DUPFD_CLOEXEC, shim.min_private_fd);
+	if (moved < 0)
+		return fd; /* no room up there: keep the low number */
+	real.close(fd);
+	return moved;
+}

@@ -1,0 +1,134 @@
+/*
+ * The shim's shared state: the map from the program's fds to routed sockets,
+ * the routed socket records, and the hand-over to the engine thread.
+ *
+ * Locking: one mutex (shim.lock) guards the fd map, the socket list and the
+ * fields marked "shared" below. The engine thread alone touches the fields
+ * marked "engine". Program threads never touch the serial port.
+ */
+#ifndef ST87_SHIM_SHIM_H
+#define ST87_SHIM_SHIM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uthash.h>
+
+#include "config.h"
+#include "st87/st87.h"
+
+enum routed_state {
+	ROUTED_CONNECTING, /* waiting for the engine: modem socket and TCP link */
+	ROUTED_CONNECTED,
+	ROUTED_FAILED,     /* error says why; the engine's end is closed */
+	ROUTED_CLOSED,     /* the modem socket is closed; the record waits for its last fd */
+};
+
+/* Prepended to each datagram of an unconnected UDP socket inside the pair, so sendto/recvfrom keep addresses. */
+struct datagram_header {
+	struct sockaddr_storage address;
+	socklen_t address_len;
+};
+
+struct routed_socket {
+	/* fixed once the socket is routed */
+	int domain, type;
+	bool framed; /* unconnected UDP: datagrams carry a struct datagram_header */
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+
+	/* shared */
+	int refs; /* fd map entries, plus one while the engine holds it */
+	enum routed_state state;
+	int error;             /* positive errno for SO_ERROR / the failed connect */
+	bool error_reported;   /* SO_ERROR clears it, as the kernel's does */
+	int sndbuf_to_restore; /* program end's SO_SNDBUF before it was shrunk, 0 none */
+	pthread_cond_t changed;
+
+	/* engine */
+	int engine_fd;
+	int modem_socket;
+	size_t filler; /* bytes written to make the program end unwritable while connecting */
+	bool data_waiting;       /* #IPRECV seen: read the modem until it is empty */
+	bool urc_since_status;   /* an #IPRECV came since the link status was last asked */
+	bool peer_closed;        /* EOF passed (or to pass) to the program */
+	bool program_eof;        /* the program shut its writing side: stop reading the pair */
+	bool program_done;       /* the program closed its end: flush, then close */
+	long long last_traffic_ms;
+	uint8_t inbound[sizeof(struct datagram_header) + ST87_MAX_READ];
+	size_t inbound_len, inbound_sent;
+	struct routed_socket *next; /* engine's list */
+};
+
+struct fd_entry {
+	int fd;
+	struct routed_socket *socket; /* NULL: one of the shim's own fds */
+	UT_hash_handle hh;
+};
+
+struct shim_state {
+	pthread_mutex_t lock;
+	struct st87_shim_config config;
+	bool config_ok;
+	struct fd_entry *fds;
+	atomic_int fd_count; /* lets unrouted calls skip the lock while nothing is routed */
+
+	/* engine */
+	bool engine_started;
+	pthread_t engine_thread;
+	int wake_fd;
+	struct routed_socket *pending; /* handed over, not yet taken by the engine */
+	bool exiting;
+	bool engine_done;
+	pthread_cond_t engine_changed;
+	int min_private_fd;
+};
+
+extern struct shim_state shim;
+
+/* Lazy, once: real libc pointers and the configuration. */
+void shim_init(void);
+
+/* True when shim_init found routes and @addr is one of them. */
+bool shim_routes(const struct sockaddr *addr, socklen_t addr_len);
+
+/* The routed socket behind @fd with a reference taken, or NULL (unrouted). */
+struct routed_socket *shim_lookup(int fd);
+/* Drops a reference from shim_lookup() or the engine; frees at zero. Lock not held. */
+void shim_release(struct routed_socket *socket);
+/* Same with shim.lock held. */
+void shim_release_locked(struct routed_socket *socket);
+
+/* Adds fd -> @socket (a new reference). Lock held. */
+int shim_map_add_locked(int fd, struct routed_socket *socket);
+/* Forgets @fd; returns true when it was one of the shim's own fds. Lock held. */
+bool shim_map_remove_locked(int fd, bool *was_private);
+/* Marks @fd as the shim's own: the program's close() will not close it. */
+void shim_map_add_private(int fd);
+void shim_map_remove_private(int fd);
+bool shim_is_private_fd(int fd);
+
+/* Moves @fd to a high number, close-on-exec, out of the program's way. Returns the new fd. */
+int shim_private_fd(int fd);
+
+/* Routes @fd to @addr (connect() and first sendto()): errno-style result (0 or -errno). */
+int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, bool framed);
+
+/* Engine hand-over: starts the engine thread if needed and queues @socket. */
+int engine_submit(struct routed_socket *socket);
+/* At exit: lets the engine flush and close every modem socket, within the configured bound. */
+void engine_flush_at_exit(void);
+/* In a forked child: forget the parent's engine. */
+void engine_forget_after_fork(void);
+/* The modem's own address (for getsockname), "" when unknown. */
+void engine_local_address(int family, char *address, size_t len);
+
+/* One line on stderr, through libst87's log levels. */
+void shim_log(enum st87_log_level level, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* True on the engine thread: its calls go straight to libc. */
+extern _Thread_local bool shim_internal_call;
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * getsockopt/setsockopt on a routed socket: answered as the TCP or UDP
+ * socket the program thinks it has, not as the Unix socket it holds.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "real.h"
+#include "shim.h"
+
+static int answer_int(void *value, socklen_t *len, int answer)
+{
+	if (!value || !len || *len < sizeof(int)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(value, &answer, sizeof(answer));
+	*len = sizeof(answer);
+	return 0;
+}
+
+/* SO_ERROR: the connect's outcome, once. Also gives the program's end its send buffer back. */
+static int take_error(int fd, struct routed_socket *s)
+{
+	pthread_mutex_lock(&shim.lock);
+	int err = 0;
+	if (s->state == ROUTED_FAILED && !s->error_reported) {
+		err = s->error;
+		s->error_reported = true;
+	}
+	int sndbuf = s->state == ROUTED_CONNECTED ? s->sndbuf_to_restore : 0;
+	if (sndbuf > 0)
+		s->sndbuf_to_restore = 0;
+	pthread_mutex_unlock(&shim.lock);
+	if (sndbuf > 0) {
+		int half = sndbuf / 2; /* the kernel doubles what it is given */
+		real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
+	}
+	return err;
+}
+
+static int routed_getsockopt(int fd, struct routed_socket *s, int level, int name, void *value,
+			     socklen_t *len)
+{
+	bool tcp = s->type == SOCK_STREAM;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			return answer_int(value, len, take_error(fd, s));
+		case SO_TYPE:
+			return answer_int(value, len, s->type);
+		case SO_DOMAIN:
+			return answer_int(value, len, s->domain);
+		case SO_PROTOCOL:
+			return answer_int(value, len, tcp ? IPPROTO_TCP : IPPROTO_UDP);
+		case SO_ACCEPTCONN:
+			return answer_int(value, len, 0);
+		default:
+			return real.getsockopt(fd, level, name, value, len);
+		}
+	}
+	if ((level == IPPROTO_TCP && tcp) || level == IPPROTO_IP || level == IPPROTO_IPV6)
+		return answer_int(value, len, 0); /* the modem has no such knobs: report them off */
+	errno = ENOPROTOOPT;
+	return -1;
+}
+
+int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	shim_init();
+	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s)
+		return real.getsockopt(fd, level, name, value, len);
+	int result = routed_getsockopt(fd, s, level, name, value, len);
+	shim_release(s);
+	return result;
+}
+
+int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	shim_init();
+	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s)
+		return real.setsockopt(fd, level, name, value, len);
+	shim_release(s);
+	if (level != SOL_SOCKET)
+		return 0; /* TCP_NODELAY, IP_TOS, ...: accepted; the modem decides */
+	int result = real.setsockopt(fd, level, name, value, len);
+	if (result < 0 && (errno == ENOPROTOOPT || errno == EOPNOTSUPP))
+		return 0;
+	return result;
+}

@@ -1,0 +1,194 @@
+/*
+ * st87ctl at, without a command: an interactive AT terminal.
+ *
+ * One poll() waits on stdin and on the modem's port. A line from stdin is
+ * sent with st87_modem_raw() (so lines that arrive during a command, URCs
+ * included, are printed as part of its reply). While idle, st87_modem_poll()
+ * hands what the modem sends to libst87's own URC handler, and what reaches
+ * us from there is its events: data waiting, peer closed, link up, link down.
+ * libst87 gives no way to see the text of other unsolicited lines while idle
+ * (+CEREG, boot messages...); --log debug shows them as libst87 ignores them.
+ *
+ * stdin is read with read(), not stdio: a FILE may hold lines poll() cannot see.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "st87ctl_at.h"
+
+#define PROMPT "st87> "
+
+/* One command line; longer lines cannot be a command the modem takes. */
+#define MAX_INPUT_LINE ST87_MAX_LINE
+
+struct input_buffer {
+	char data[MAX_INPUT_LINE + 1];
+	size_t len;
+	bool discarding; /* inside an overlong line: drop it up to its end */
+};
+
+static void show_prompt(struct st87ctl_terminal *terminal)
+{
+	if (!terminal->show_prompt || terminal->prompt_shown)
+		return;
+	fputs(PROMPT, stdout);
+	fflush(stdout);
+	terminal->prompt_shown = true;
+}
+
+/* Output that does not answer a typed line must not land after the prompt. */
+static void leave_prompt_line(struct st87ctl_terminal *terminal)
+{
+	if (terminal->prompt_shown) {
+		fputs("\r", stdout);
+		terminal->prompt_shown = false;
+	}
+}
+
+void st87ctl_at_terminal_event(void *user, enum st87_event_kind kind, int socket_id)
+{
+	struct st87ctl_terminal *terminal = user;
+	leave_prompt_line(terminal);
+	switch (kind) {
+	case ST87_EVENT_DATA:
+		printf("[event] socket %d: data waiting (#IPRECV)\n", socket_id);
+		break;
+	case ST87_EVENT_PEER_CLOSED:
+		printf("[event] socket %d: the peer closed the connection (#SOCKETCLOSED)\n", socket_id);
+		break;
+	case ST87_EVENT_LINK_DOWN:
+		printf("[event] the modem restarted or lost its IP link: every modem socket is gone\n");
+		break;
+	case ST87_EVENT_LINK_UP:
+		printf("[event] the IP link is up\n");
+		break;
+	}
+	fflush(stdout);
+}
+
+/* Strips blanks (and the CR of a CRLF line) around @p line, in place. */
+static char *trim(char *line)
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	size_t len = strlen(line);
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		line[--len] = '\0';
+	return line;
+}
+
+enum line_outcome { LINE_NEXT, LINE_EXIT, LINE_MODEM_GONE };
+
+static enum line_outcome handle_line(struct st87ctl_terminal *terminal, char *raw_line)
+{
+	terminal->prompt_shown = false; /* the user's Enter ended the prompt line */
+	char *line = trim(raw_line);
+	if (!*line)
+		return LINE_NEXT;
+	if (strcasecmp(line, "exit") == 0 || strcasecmp(line, "quit") == 0)
+		return LINE_EXIT;
+	if (!terminal->show_prompt) {
+		/* Input from a pipe or file: echo it so the transcript reads like a session. */
+		printf("%s%s\n", PROMPT, line);
+	}
+	int code = st87ctl_at_send(terminal->modem, line, terminal->timeout_ms);
+	/* Bytes read with the final result may hold URCs: hand them over now, poll() will not see them. */
+	if (st87_modem_poll(terminal->modem, 0) < 0)
+		return LINE_MODEM_GONE;
+	return code == ST87CTL_EXIT_NO_MODEM ? LINE_MODEM_GONE : LINE_NEXT;
+}
+
+/*
+ * Reads what stdin has and handles each complete line. At end of input, a
+ * last line without its newline is handled too. Sets @p eof.
+ */
+static enum line_outcome read_input(struct st87ctl_terminal *terminal, struct input_buffer *input,
+				    bool *eof)
+{
+	char chunk[512];
+	ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return LINE_NEXT;
+	*eof = n <= 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (chunk[i] != '\n') {
+			if (input->len < MAX_INPUT_LINE && !input->discarding) {
+				input->data[input->len++] = chunk[i];
+			} else if (!input->discarding) {
+				st87ctl_error("line longer than %d characters ignored", MAX_INPUT_LINE);
+				input->discarding = true;
+			}
+			continue;
+		}
+		input->data[input->len] = '\0';
+		input->len = 0;
+		if (input->discarding) {
+			input->discarding = false;
+			continue;
+		}
+		enum line_outcome outcome = handle_line(terminal, input->data);
+		if (outcome != LINE_NEXT)
+			return outcome;
+	}
+	if (*eof && input->len > 0 && !input->discarding) {
+		input->data[input->len] = '\0';
+		input->len = 0;
+		return handle_line(terminal, input->data);
+	}
+	return LINE_NEXT;
+}
+
+int st87ctl_at_terminal(struct st87ctl_terminal *terminal)
+{
+	static struct input_buffer input; /* static: 2 KiB off the stack, one terminal per process */
+	char path[256];
+	terminal->show_prompt = isatty(STDIN_FILENO);
+	if (terminal->show_prompt)
+		printf("Connected to %s. One AT command per line; 'exit' or Ctrl-D leaves.\n",
+		       st87ctl_modem_path(terminal->modem, path, sizeof(path)));
+
+	int code = ST87CTL_EXIT_OK;
+	bool eof = false;
+	while (!eof) {
+		show_prompt(terminal);
+		struct pollfd fds[2] = {
+			{.fd = STDIN_FILENO, .events = POLLIN},
+			{.fd = st87_modem_fd(terminal->modem), .events = POLLIN},
+		};
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			st87ctl_error("poll: %s", strerror(errno));
+			code = ST87CTL_EXIT_NO_MODEM;
+			break;
+		}
+		/* The modem first: its events happened before the line the user is about to send. */
+		if (fds[1].revents) {
+			int err = st87_modem_poll(terminal->modem, 0);
+			if (err < 0) {
+				leave_prompt_line(terminal);
+				st87ctl_error("%s", st87ctl_describe(err));
+				code = ST87CTL_EXIT_NO_MODEM;
+				break;
+			}
+		}
+		if (fds[0].revents) {
+			enum line_outcome outcome = read_input(terminal, &input, &eof);
+			if (outcome == LINE_EXIT)
+				break;
+			if (outcome == LINE_MODEM_GONE) {
+				code = ST87CTL_EXIT_NO_MODEM;
+				break;
+			}
+		}
+	}
+	if (terminal->prompt_shown)
+		putchar('\n'); /* after Ctrl-D, leave the shell's prompt on a line of its own */
+	fflush(stdout);
+	return code;
+}

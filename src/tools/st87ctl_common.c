@@ -1,0 +1,147 @@
+/* st87ctl: error reporting, number parsing, opening the modem, JSON strings. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "st87ctl.h"
+
+const char st87ctl_exit_code_help[] =
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  the modem answered with an error (ping: no reply at all)\n"
+	"  2  usage error (ping: also any other error, as ping(8) does)\n"
+	"  3  no modem: the port is missing, busy or not a serial port, or nothing answers\n";
+
+void st87ctl_error(const char *format, ...)
+{
+	/* Built in one buffer so the line reaches stderr in one piece. */
+	char line[1024];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	fprintf(stderr, "st87ctl: %s\n", line);
+}
+
+int st87ctl_usage_error(const char *command, const char *format, ...)
+{
+	char line[1024];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	fprintf(stderr, "st87ctl: %s\n", line);
+	fprintf(stderr, "Try 'st87ctl%s%s --help'.\n", command ? " " : "", command ? command : "");
+	return ST87CTL_EXIT_USAGE;
+}
+
+int st87ctl_bad_option(const char *command, int option, char **argv)
+{
+	if (option == ':')
+		return st87ctl_usage_error(command, "option '%s' needs a value", argv[optind - 1]);
+	/* optopt names a bad short option; a bad long one leaves it 0. */
+	if (optopt)
+		return st87ctl_usage_error(command, "unknown option '-%c'", optopt);
+	return st87ctl_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+}
+
+int st87ctl_parse_int(const char *text, int min, int max, int *value)
+{
+	if (!text)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long parsed = strtol(text, &end, 10);
+	if (end == text || errno == ERANGE) /* strtol skips leading blanks itself */
+		return end == text ? -EINVAL : -ERANGE;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (parsed < min || parsed > max)
+		return -ERANGE;
+	*value = (int)parsed;
+	return 0;
+}
+
+const char *st87ctl_describe(int err)
+{
+	const char *text = st87_last_error();
+	return text && *text ? text : st87_strerror(err);
+}
+
+int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event, void *user,
+		       struct st87_modem **modem)
+{
+	struct st87_modem_options options = {
+		.port = globals->port,
+		.baud = globals->baud,
+		.trace_path = globals->trace_path,
+		.on_event = on_event,
+		.user = user,
+	};
+	int err = st87_modem_open(&options, modem);
+	if (err == 0)
+		return ST87CTL_EXIT_OK;
+	/* libst87's message already names the port: "/dev/ttyUSB0: port busy (pid 42)". */
+	st87ctl_error("%s", st87ctl_describe(err));
+	return ST87CTL_EXIT_NO_MODEM;
+}
+
+int st87ctl_exit_for(int err)
+{
+	/*
+	 * A deadline passing means the modem stopped answering. A port that
+	 * failed also comes back as -EIO, the same errno as a bare "ERROR";
+	 * the modem's answer is by far the likelier of the two, so -EIO counts
+	 * as a modem error.
+	 */
+	return err == -ETIMEDOUT ? ST87CTL_EXIT_NO_MODEM : ST87CTL_EXIT_MODEM_ERROR;
+}
+
+const char *st87ctl_modem_path(struct st87_modem *modem, char *buf, size_t len)
+{
+	/* libst87 keeps the path to itself; the fd names the file all the same. */
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", st87_modem_fd(modem));
+	ssize_t n = len > 0 ? readlink(link, buf, len - 1) : -1;
+	if (n < 0)
+		return "?";
+	buf[n] = '\0';
+	return buf;
+}
+
+void st87ctl_json_string(FILE *out, const char *text)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}

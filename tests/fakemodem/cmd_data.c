@@ -1,0 +1,269 @@
+/* Data transfer: AT#IPSENDTCP, AT#IPSENDUDP, AT#IPREAD. */
+#include <ctype.h>
+#include <string.h>
+
+#include "addr.h"
+#include "handlers.h"
+#include "timeutil.h"
+
+/* Above this many bytes queued for a TCP peer, AT#IPSENDTCP holds its OK
+ * until the peer has taken some: back-pressure towards the host without
+ * dropping anything. */
+#define TX_HIGH_WATER (64 * 1024)
+#define SEND_TIMEOUT_US (10 * 1000000LL)
+#define MAX_SEND 512
+
+/* <data_type> at param t and <data_length> after it: the length of a binary
+ * payload to collect before the command runs, or 0. A bad length collects
+ * nothing: the handler then answers 2146 at once. */
+static size_t binary_len(const struct at_command *c, int t)
+{
+	long type, len;
+
+	if (c->form != AT_SET || !at_param_int(c, t, 0, 9, &type) || type != 1 ||
+	    !at_param_int(c, t + 1, 1, MAX_SEND, &len))
+		return 0;
+	return (size_t)len;
+}
+
+size_t ipsendtcp_payload_len(const struct at_command *c)
+{
+	return binary_len(c, 2);
+}
+
+size_t ipsendudp_payload_len(const struct at_command *c)
+{
+	return binary_len(c, 5);
+}
+
+static int hex_value(char ch)
+{
+	if (isdigit((unsigned char)ch))
+		return ch - '0';
+	ch = (char)tolower((unsigned char)ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Where the text data of a type 0/2 send starts, given k, the index of the
+ * <data_length> field. The note's own examples leave the field out
+ * ("5,0,0,text"), PROTOCOL-NOTES allows it empty or present:
+ *   k is the last field          -> k is the data   ("5,0,0,hello")
+ *   k empty                      -> data after it   ("5,0,0,,hello")
+ *   k a number with more after   -> length, data after ("5,0,0,5,hello")
+ *   k text with more after       -> k starts the data ("5,0,0,hi, there") */
+static size_t text_data_start(const struct at_command *c, int k, long *dlen)
+{
+	*dlen = -1;
+	if (c->nparams == k + 1)
+		return c->params[k].raw_off;
+	if (!at_param_present(c, k))
+		return c->params[k + 1].raw_off;
+	if (at_param_int(c, k, 0, 999999, dlen))
+		return c->params[k + 1].raw_off;
+	return c->params[k].raw_off;
+}
+
+/* The payload of a send whose <data_type> is param t: *data and *len point at
+ * it (buf holds decoded hex). Returns 0 or a CME code. */
+static int get_payload(struct modem *m, const struct at_command *c, int t,
+		       uint8_t *buf, const uint8_t **data, size_t *len)
+{
+	const char *text;
+	size_t tlen, from;
+	long type, dlen;
+
+	if (!at_param_int(c, t, 0, 2, &type))
+		return 2145;
+	if (type == 1) {
+		/* Binary: collected by the line reader before we ran. */
+		if (!at_param_int(c, t + 1, 1, MAX_SEND, &dlen))
+			return 2146;
+		*data = m->cmd.payload;
+		*len = m->cmd.payload_len;
+		return 0;
+	}
+	if (c->nparams <= t + 1)
+		return 2142; /* no data */
+	from = text_data_start(c, t + 1, &dlen);
+	text = c->line + from;
+	tlen = c->line_len - from;
+	/* A string parameter may be quoted: one pair of quotes goes. */
+	if (tlen >= 2 && text[0] == '"' && text[tlen - 1] == '"') {
+		text++;
+		tlen -= 2;
+	}
+	if (!tlen)
+		return 2142;
+	if (type == 0) {
+		if (tlen > MAX_SEND)
+			return 2146;
+		*data = (const uint8_t *)text;
+		*len = tlen;
+	} else {
+		if (tlen % 2)
+			return 2142;
+		if (tlen / 2 > MAX_SEND)
+			return 2146;
+		for (size_t i = 0; i < tlen; i += 2) {
+			int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+
+			if (hi < 0 || lo < 0)
+				return 2142;
+			buf[i / 2] = (uint8_t)(hi << 4 | lo);
+		}
+		*data = buf;
+		*len = tlen / 2;
+	}
+	if (dlen >= 0 && (size_t)dlen != *len)
+		return 2146;
+	return 0;
+}
+
+static void wait_tx_room(struct modem *m, int64_t now)
+{
+	struct msock *s = &m->socks.s[m->cmd.wait_sid];
+
+	if (s->broken)
+		command_finish(m, 2154);
+	else if (s->tx.len <= TX_HIGH_WATER)
+		command_finish(m, 0);
+	else if (now >= m->cmd.deadline)
+		command_finish(m, 2154); /* the queued bytes stay queued */
+}
+
+static int ipsendtcp_set(struct modem *m, const struct at_command *c)
+{
+	uint8_t buf[MAX_SEND];
+	const uint8_t *data;
+	struct msock *s = NULL;
+	size_t len;
+	int rc;
+
+	if (c->nparams < 4)
+		return 503;
+	if ((rc = check_cid(c, 0)) || (rc = check_link(m)) ||
+	    (rc = get_socket(m, c, 1, true, &s)) ||
+	    (rc = get_payload(m, c, 2, buf, &data, &len)))
+		return rc;
+	if (s->broken || sock_tcp_status(s) != 5)
+		return 2154;
+	if (sock_send(s, data, len, NULL, 0))
+		return 2154;
+	m->stats.payload_sent += len;
+	if (s->tx.len > TX_HIGH_WATER) {
+		m->cmd.wait_sid = (int)(s - m->socks.s);
+		m->cmd.deadline = now_us() + SEND_TIMEOUT_US;
+		command_wait(m, wait_tx_room);
+		return FM_PENDING;
+	}
+	return 0;
+}
+
+int cmd_ipsendtcp(struct modem *m, const struct at_command *c)
+{
+	switch (c->form) {
+	case AT_SET:
+		return ipsendtcp_set(m, c);
+	case AT_TEST:
+		reply_info(m, "#IPSENDTCP: (%d),(0-2),(0-2),(1-512),\"<data>\"", FM_CID);
+		return 0;
+	case AT_READ:
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}
+
+static int ipsendudp_set(struct modem *m, const struct at_command *c)
+{
+	uint8_t buf[MAX_SEND];
+	const uint8_t *data;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct msock *s = NULL;
+	char addr[64];
+	long port, rai;
+	size_t len;
+	int rc, family;
+
+	if (c->nparams < 7)
+		return 503;
+	if ((rc = check_cid(c, 0)) || (rc = check_link(m)) ||
+	    (rc = get_socket(m, c, 1, false, &s)))
+		return rc;
+	if (!at_param_copy(c, 2, addr, sizeof(addr)))
+		return 2103;
+	if (!at_param_int(c, 3, 1, 65535, &port))
+		return 2141;
+	if (!at_param_int(c, 4, 0, 2, &rai))
+		return 2147;
+	if ((rc = get_payload(m, c, 5, buf, &data, &len)))
+		return rc;
+	family = addr_parse(addr, (unsigned)port, &to, &tolen);
+	/* Not an address, the wrong family for the socket, or (the fake
+	 * modem's one hard rule) not loopback: refused, nothing is sent. */
+	if (!family || family != (s->p.ipver ? AF_INET6 : AF_INET) ||
+	    !addr_is_loopback(&to))
+		return 2103;
+	if (sock_send(s, data, len, &to, tolen))
+		return 2154;
+	m->stats.payload_sent += len;
+	return 0;
+}
+
+int cmd_ipsendudp(struct modem *m, const struct at_command *c)
+{
+	switch (c->form) {
+	case AT_SET:
+		return ipsendudp_set(m, c);
+	case AT_TEST:
+		reply_info(m, "#IPSENDUDP: (%d),(0-2),\"<ip_address>\",(1-65535),(0-2),"
+			   "(0-2),(1-512),\"<data>\"", FM_CID);
+		return 0;
+	case AT_READ:
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}
+
+static int ipread_set(struct modem *m, const struct at_command *c)
+{
+	const uint8_t *data = NULL;
+	struct msock *s;
+	long sid;
+	size_t n;
+	int rc;
+
+	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(c, 0)) ||
+	    (rc = check_link(m)))
+		return rc;
+	if (!at_param_int(c, 1, 0, FM_MAX_SOCKETS - 1, &sid))
+		return 2104;
+	if (!(s = socktab_get(&m->socks, sid)))
+		return 2153;
+	/* TCP: up to --read-chunk bytes; UDP: one whole datagram. */
+	n = sock_read_peek(s, (size_t)m->opt->read_chunk, &data);
+	reply_info(m, "#IPREAD: %d,%ld,%zu", FM_CID, sid, n);
+	if (n) {
+		reply_block(m, data, n);
+		sock_read_done(s, n);
+		m->stats.payload_received += n;
+	}
+	return 0;
+}
+
+int cmd_ipread(struct modem *m, const struct at_command *c)
+{
+	switch (c->form) {
+	case AT_SET:
+		return ipread_set(m, c);
+	case AT_TEST:
+		reply_info(m, "#IPREAD: (%d),(0-2)", FM_CID);
+		return 0;
+	case AT_READ:
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}

@@ -1,0 +1,41 @@
+#include "handlers.h"
+
+int check_params(const struct at_command *c, int min, int max)
+{
+	if (c->malformed)
+		return 50;   /* incorrect parameters */
+	if (c->too_many || c->nparams > max)
+		return 502;  /* exceed parameter number */
+	if (c->nparams < min)
+		return 503;  /* not enough parameters */
+	return 0;
+}
+
+int check_cid(const struct at_command *c, int i)
+{
+	long cid;
+
+	if (at_param_int(c, i, 0, 255, &cid) && cid == FM_CID)
+		return 0;
+	return 2100;
+}
+
+int check_link(const struct modem *m)
+{
+	return m->link_up ? 0 : 2106;
+}
+
+int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp,
+	       struct msock **out)
+{
+	struct msock *s;
+	long sid;
+
+	if (!at_param_int(c, i, 0, FM_MAX_SOCKETS - 1, &sid))
+		return 2104;
+	s = socktab_get(&m->socks, sid);
+	if (!s || s->p.tcp != tcp)
+		return 2153;
+	*out = s;
+	return 0;
+}

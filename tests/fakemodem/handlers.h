@@ -1,0 +1,59 @@
+/* One handler per command; each switches on the form (execute, read `?`,
+ * set `=`, test `=?`) and returns the final result: 0 (OK), a CME code, or
+ * FM_PENDING after command_wait(). */
+#ifndef FM_HANDLERS_H
+#define FM_HANDLERS_H
+
+#include <stddef.h>
+
+#include "modem.h"
+
+/* Handler result: the command goes on (it called command_wait()). */
+#define FM_PENDING (-2)
+
+struct command_def {
+	const char *name;  /* upper-case keyword, e.g. "AT#IPREAD" */
+	int (*run)(struct modem *m, const struct at_command *c);
+	/* For binary sends: how many raw bytes follow the line (0: none).
+	 * They are read before run() is called. */
+	size_t (*payload_len)(const struct at_command *c);
+};
+
+/* cmd_basic.c */
+int cmd_at(struct modem *m, const struct at_command *c);
+int cmd_ate0(struct modem *m, const struct at_command *c);
+int cmd_ate1(struct modem *m, const struct at_command *c);
+int cmd_cmee(struct modem *m, const struct at_command *c);
+/* cmd_ip.c */
+int cmd_cgpaddr(struct modem *m, const struct at_command *c);
+int cmd_ipcfg(struct modem *m, const struct at_command *c);
+int cmd_ipdel(struct modem *m, const struct at_command *c);
+int cmd_ipparams(struct modem *m, const struct at_command *c);
+/* cmd_ping.c */
+int cmd_ipping(struct modem *m, const struct at_command *c);
+/* cmd_socket.c */
+int cmd_socketcreate(struct modem *m, const struct at_command *c);
+int cmd_tcpconnect(struct modem *m, const struct at_command *c);
+int cmd_socketclose(struct modem *m, const struct at_command *c);
+/* cmd_data.c */
+int cmd_ipsendtcp(struct modem *m, const struct at_command *c);
+int cmd_ipsendudp(struct modem *m, const struct at_command *c);
+int cmd_ipread(struct modem *m, const struct at_command *c);
+size_t ipsendtcp_payload_len(const struct at_command *c);
+size_t ipsendudp_payload_len(const struct at_command *c);
+
+/* cmd_util.c: checks shared by handlers; each returns 0 or the code. */
+/* A form the note does not describe for this command: unknown, 504. */
+#define CMD_UNSUPPORTED 504
+/* Clean tokens and min..max parameters: else 50 / 502 / 503. */
+int check_params(const struct at_command *c, int min, int max);
+/* Parameter i is the context id 5: else 2100. */
+int check_cid(const struct at_command *c, int i);
+/* The IP link is up: else 2106. */
+int check_link(const struct modem *m);
+/* Parameter i names an open socket of that type (*out set): else 2104 (not
+ * a socket id) or 2153 (not open, or of the other type). */
+int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp,
+	       struct msock **out);
+
+#endif

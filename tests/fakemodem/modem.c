@@ -1,0 +1,253 @@
+/* The modem as the poll loop sees it: which fds to watch, when to wake,
+ * reading and pacing the host's bytes, timers (--auto-ip), socket URCs,
+ * and the reboot of --reboot-after. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "modem.h"
+#include "timeutil.h"
+
+/* Stop reading the pty while this much input waits (a host that pipelines
+ * without reading answers) or this much output is not yet written. */
+#define IN_HIGH_WATER 8192
+#define OUT_HIGH_WATER (64 * 1024)
+
+static void on_socket_event(void *ctx, int sid, enum sock_event ev)
+{
+	struct modem *m = ctx;
+	const struct msock *s = &m->socks.s[sid];
+
+	/* The peer's close is announced like data (PROTOCOL-NOTES 6): the
+	 * driver reads, gets the rest, then length 0. */
+	if (ev == SOCK_EV_DATA || !m->opt->no_close_urc) {
+		if (s->p.urc == 1)
+			emit_urc(m, "#IPRECV: %d,%d", FM_CID, sid);
+		else if (s->p.urc == 2)
+			emit_urc(m, "#IPRECV: %d,%d,%zu", FM_CID, sid, s->rx_bytes);
+	}
+	if (ev == SOCK_EV_PEER_CLOSED && m->opt->socketclosed_urc)
+		emit_urc(m, "#SOCKETCLOSED: %d,%d", FM_CID, sid);
+}
+
+void modem_init(struct modem *m, const struct fm_options *opt, int fd,
+		struct trace *trace, int64_t now)
+{
+	unsigned long bytes_per_sec = opt->baud / 10;
+
+	memset(m, 0, sizeof(*m));
+	m->opt = opt;
+	m->fd = fd;
+	m->trace = trace;
+	rng_seed(&m->rng, opt->seed_given ? opt->seed :
+		 (uint64_t)now ^ (uint64_t)getpid() << 32);
+	writer_init(&m->out, bytes_per_sec, opt->fragment, &m->rng,
+		    &m->stats.bytes_to_host, now);
+	bytebuf_init(&m->in);
+	tb_init(&m->in_pace, bytes_per_sec, now);
+	lr_reset(&m->lr);
+	socktab_init(&m->socks, (size_t)opt->rx_buffer, on_socket_event, m);
+	bytebuf_init(&m->urc_deferred);
+	bytebuf_init(&m->urc_after_final);
+	m->cmd.state = CMD_IDLE;
+	m->echo = opt->echo;
+	m->link_up = !opt->link_down;
+	strcpy(m->ipv4, opt->ipv4);
+	strcpy(m->ipv6, opt->ipv6);
+	/* The note's defaults; auto_ip 0 when the link waits for AT#IPCFG. */
+	m->ipparams[0] = opt->link_down && opt->auto_ip_ms < 0 ? 0 : 1;
+	m->ipparams[1] = 0;
+	m->ipparams[2] = 65535;
+	m->ipparams[3] = 60;
+	m->auto_ip_at = opt->link_down && opt->auto_ip_ms >= 0 ?
+			now + opt->auto_ip_ms * 1000 : FM_NEVER;
+	m->stalled = opt->stall_after == 0;
+}
+
+void modem_free(struct modem *m)
+{
+	socktab_close_all(&m->socks);
+	writer_free(&m->out);
+	bytebuf_free(&m->in);
+	bytebuf_free(&m->urc_deferred);
+	bytebuf_free(&m->urc_after_final);
+}
+
+int modem_write_stats(const struct modem *m, const char *path)
+{
+	return stats_write(&m->stats, path, socktab_open_count(&m->socks),
+			   m->socks.udp_dropped);
+}
+
+/* What the modem sends after power-up (application note 4.2), ending with
+ * the IP link up. */
+static void send_boot_lines(struct modem *m)
+{
+	emit_line(m, "#SIMST: 1");
+	emit_line(m, "+CEREG: 2");
+	emit_line(m, "+CGEV: ME PDN ACT %d", FM_CID);
+	emit_line(m, "+CEREG: 1");
+	emit_line(m, "#IPCFG: %d,1,\"%s\"", FM_CID, m->ipv4);
+}
+
+void modem_reboot(struct modem *m)
+{
+	m->rebooted = true;
+	m->stats.reboots++;
+	trace_note(m->trace, '<', "reboot");
+	socktab_close_all(&m->socks);
+	m->echo = m->opt->echo;
+	m->cmee = false;
+	/* Whatever the host had queued is lost with the old firmware run,
+	 * and so are the URCs not yet sent. */
+	bytebuf_clear(&m->in);
+	lr_reset(&m->lr);
+	bytebuf_clear(&m->urc_deferred);
+	bytebuf_clear(&m->urc_after_final);
+	m->cmd.state = CMD_IDLE;
+	m->cmd.wait = NULL;
+	m->auto_ip_at = FM_NEVER;
+	m->link_up = true;
+	send_boot_lines(m);
+}
+
+static void bring_link_up_auto(struct modem *m)
+{
+	m->auto_ip_at = FM_NEVER;
+	if (m->link_up)
+		return;
+	m->link_up = true;
+	emit_urc(m, "+CGEV: ME PDN ACT %d", FM_CID);
+	emit_urc(m, "+CEREG: 1");
+	emit_urc(m, "#IPCFG: %d,1,\"%s\"", FM_CID, m->ipv4);
+}
+
+static bool blank(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
+static void on_line(struct modem *m)
+{
+	const uint8_t *line = m->lr.line;
+	size_t len = m->lr.len;
+
+	/* An empty line (a lone CR) is no command: no echo, no answer. */
+	if (blank(line, len))
+		return;
+	trace_line(m->trace, '>', line, len);
+	if (m->echo)
+		emit_echo(m, line, len);
+	command_line(m, line, len);
+}
+
+/* Runs queued input while the modem can take a command. */
+static void process_input(struct modem *m)
+{
+	while (m->in.len && !m->stalled &&
+	       (m->cmd.state == CMD_IDLE || m->cmd.state == CMD_COLLECTING) &&
+	       writer_pending(&m->out) < OUT_HIGH_WATER) {
+		enum lr_event ev;
+		size_t n = lr_feed(&m->lr, bytebuf_peek(&m->in), m->in.len, &ev);
+
+		bytebuf_consume(&m->in, n);
+		switch (ev) {
+		case LR_EV_LINE:
+			on_line(m);
+			break;
+		case LR_EV_OVERLONG:
+			trace_note(m->trace, '>', "overlong line discarded");
+			command_overlong(m);
+			break;
+		case LR_EV_PAYLOAD:
+			command_payload(m, m->lr.payload, m->lr.payload_len);
+			break;
+		case LR_EV_NONE:
+			break;
+		}
+	}
+	if (m->stalled)
+		bytebuf_clear(&m->in);
+}
+
+void modem_tick(struct modem *m, int64_t now)
+{
+	if (now >= m->auto_ip_at)
+		bring_link_up_auto(m);
+	command_tick(m, now);
+	process_input(m);
+	writer_flush(&m->out, m->fd, now);
+}
+
+static bool want_input(struct modem *m)
+{
+	/* A stalled modem still drains the line (and discards it). */
+	return m->stalled || m->in.len < IN_HIGH_WATER;
+}
+
+size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
+		     int64_t now, int64_t *wake)
+{
+	size_t n;
+
+	*wake = FM_NEVER;
+	fds[0].fd = m->fd;
+	fds[0].events = 0;
+	fds[0].revents = 0;
+	sids[0] = -1;
+	if (want_input(m)) {
+		if (tb_available(&m->in_pace, now) > 0)
+			fds[0].events |= POLLIN;
+		else
+			deadline_min(wake, tb_ready_at(&m->in_pace, now));
+	}
+	if (writer_wants_pollout(&m->out, now))
+		fds[0].events |= POLLOUT;
+	else
+		deadline_min(wake, writer_wake_at(&m->out, now));
+	deadline_min(wake, command_wake_at(m, now));
+	deadline_min(wake, m->auto_ip_at);
+	n = 1 + socktab_pollfds(&m->socks, fds + 1, sids + 1);
+	return n;
+}
+
+static void read_pty(struct modem *m, int64_t now)
+{
+	size_t room = IN_HIGH_WATER - (m->in.len < IN_HIGH_WATER ? m->in.len : IN_HIGH_WATER);
+	size_t allowed = tb_available(&m->in_pace, now);
+	ssize_t got;
+
+	if (m->stalled)
+		room = IN_HIGH_WATER;
+	if (room > allowed)
+		room = allowed;
+	if (!room)
+		return;
+	got = read(m->fd, bytebuf_reserve(&m->in, room), room);
+	if (got <= 0)
+		return; /* EAGAIN; EIO cannot happen while we hold the slave */
+	tb_take(&m->in_pace, (size_t)got);
+	m->stats.bytes_from_host += (uint64_t)got;
+	if (m->stalled) {
+		char note[64];
+
+		snprintf(note, sizeof(note), "stalled: %zd bytes discarded", got);
+		trace_note(m->trace, '>', note);
+		return; /* never committed: discarded */
+	}
+	bytebuf_commit(&m->in, (size_t)got);
+}
+
+void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,
+		  size_t n, int64_t now)
+{
+	if (fds[0].revents & POLLIN)
+		read_pty(m, now);
+	if (fds[0].revents & POLLOUT)
+		writer_flush(&m->out, m->fd, now);
+	socktab_handle(&m->socks, fds + 1, sids + 1, n - 1);
+}

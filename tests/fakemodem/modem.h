@@ -1,0 +1,141 @@
+/* The fake modem's state, shared by the command handlers.
+ *
+ * One command at a time: a complete line is parsed and executed; while it is
+ * pending (collecting a binary payload, waiting for a TCP connect, holding
+ * its final result for --latency) further input stays queued and URCs are
+ * deferred until after its final result code. */
+#ifndef FM_MODEM_H
+#define FM_MODEM_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "atparse.h"
+#include "bytebuf.h"
+#include "linereader.h"
+#include "options.h"
+#include "pacing.h"
+#include "rng.h"
+#include "sockets.h"
+#include "stats.h"
+#include "trace.h"
+#include "writer.h"
+
+/* The only PDN context id the modem has. */
+#define FM_CID 5
+/* Result code for a bare ERROR whatever AT+CMEE says. */
+#define FM_ERROR (-1)
+
+enum cmd_state {
+	CMD_IDLE,        /* no command: input runs, URCs go out at once */
+	CMD_COLLECTING,  /* reading the raw payload of a binary send */
+	CMD_RUNNING,     /* executing; may wait on a socket (wait set) */
+	CMD_FINISHING,   /* --latency: final result due at finish_at */
+};
+
+struct modem;
+struct command_def;
+
+struct pending_command {
+	enum cmd_state state;
+	const struct command_def *def;
+	int reject;                /* non-zero: answer this code, run nothing */
+	struct at_command at;
+	char line[LR_MAX_LINE + 1];
+	uint8_t payload[LR_MAX_PAYLOAD];
+	size_t payload_len;
+	/* While waiting: called every loop turn; finishes the command when
+	 * its condition holds. */
+	void (*wait)(struct modem *m, int64_t now);
+	int wait_sid;
+	int64_t not_before;        /* earliest answer (--connect-delay) */
+	int64_t deadline;          /* give up then */
+	int result;                /* CMD_FINISHING: the code to send */
+	int64_t finish_at;
+};
+
+struct modem {
+	const struct fm_options *opt;
+	int fd;                         /* pty master */
+	struct rng rng;
+	struct writer out;
+	struct bytebuf in;              /* read from the pty, not yet parsed */
+	struct token_bucket in_pace;
+	struct linereader lr;
+	struct trace *trace;
+	struct stats stats;
+	struct socket_table socks;
+	struct pending_command cmd;
+	struct bytebuf urc_deferred;    /* NUL-separated lines */
+	struct bytebuf urc_after_final; /* NUL-separated lines */
+	bool echo;
+	bool cmee;
+	bool link_up;
+	char ipv4[64];
+	char ipv6[64];
+	long ipparams[4];               /* auto_ip, pref. version, period, timeout */
+	int64_t auto_ip_at;             /* --auto-ip: when the link comes up */
+	unsigned long executed;         /* command lines executed */
+	unsigned long answered;         /* final result codes sent */
+	bool stalled;
+	bool rebooted;
+};
+
+/* modem.c: set-up and the poll loop's view of the modem. */
+void modem_init(struct modem *m, const struct fm_options *opt, int fd,
+		struct trace *trace, int64_t now);
+void modem_free(struct modem *m);
+/* Runs timers, pending commands and queued input; writes output. */
+void modem_tick(struct modem *m, int64_t now);
+/* Fills fds[0] (the pty) and the sockets' fds; sids[i] is the modem socket
+ * of fds[i] (-1 for the pty). *wake gets the next timer. Returns the count. */
+size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
+		     int64_t now, int64_t *wake);
+void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,
+		  size_t n, int64_t now);
+/* --reboot-after: drop every socket and the command, send the boot lines. */
+void modem_reboot(struct modem *m);
+int modem_write_stats(const struct modem *m, const char *path);
+
+/* reply.c: everything that goes to the host, framed as <CR><LF>text<CR><LF>. */
+/* An information line of the running command. */
+void reply_info(struct modem *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Raw bytes right after an information line (#IPREAD), then <CR><LF>. */
+void reply_block(struct modem *m, const void *data, size_t n);
+/* The final result code: 0 OK, FM_ERROR, or a CME code (ERROR unless
+ * AT+CMEE=1). Injected noise may precede it. */
+void reply_final(struct modem *m, int code);
+/* A URC: sent at once when no command runs, otherwise after its final
+ * result code (or at the next line boundary with --urc-interleave). */
+void emit_urc(struct modem *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A URC that must follow the running command's final result code. */
+void emit_urc_after_final(struct modem *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Sends the deferred URCs (all of them, or only those not tied to the
+ * final result). */
+void flush_urcs(struct modem *m, bool after_final);
+/* A line sent as is, without noise: boot lines. */
+void emit_line(struct modem *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Echo of a command line: the bytes as received, then <CR><LF>. */
+void emit_echo(struct modem *m, const void *line, size_t len);
+
+/* commands.c: the command lifecycle. */
+/* A complete non-blank command line (without its CR). */
+void command_line(struct modem *m, const uint8_t *line, size_t len);
+/* A line over LR_MAX_LINE bytes was dropped: answer ERROR. */
+void command_overlong(struct modem *m);
+/* The binary payload the pending command asked for has arrived. */
+void command_payload(struct modem *m, const uint8_t *data, size_t n);
+/* Ends the running command with code (see reply_final). */
+void command_finish(struct modem *m, int code);
+/* The running command waits: fn is called each loop turn until it calls
+ * command_finish(); m->cmd.deadline and not_before give wake-up times. */
+void command_wait(struct modem *m, void (*fn)(struct modem *, int64_t));
+void command_tick(struct modem *m, int64_t now);
+int64_t command_wake_at(const struct modem *m, int64_t now);
+
+#endif

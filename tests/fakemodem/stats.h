@@ -1,0 +1,36 @@
+/* --stats: counters written as one line of JSON at exit and on SIGUSR1:
+ *
+ * {"open_sockets": 0, "commands": {"AT": 3, "AT#IPREAD": 7}, "bytes_from_host": 512,
+ *  "bytes_to_host": 2048, "payload_sent": 100, "payload_received": 1500,
+ *  "udp_dropped": 0, "reboots": 0}
+ *
+ * (one line in the file). "Host" is the computer on the pty side. */
+#ifndef FM_STATS_H
+#define FM_STATS_H
+
+#include <stdint.h>
+
+#define STATS_MAX_COMMANDS 64
+
+struct stats {
+	uint64_t bytes_from_host;  /* bytes read from the pty */
+	uint64_t bytes_to_host;    /* bytes written to the pty */
+	uint64_t payload_sent;     /* payload bytes of accepted AT#IPSEND* */
+	uint64_t payload_received; /* payload bytes handed out by AT#IPREAD */
+	uint64_t reboots;
+	int ncommands;
+	struct {
+		char name[40];
+		uint64_t count;
+	} commands[STATS_MAX_COMMANDS];
+};
+
+/* Counts one command line under its keyword (e.g. "AT#IPREAD"). Past
+ * STATS_MAX_COMMANDS distinct names, counts go to "OTHER". */
+void stats_count_command(struct stats *s, const char *keyword);
+/* Writes the JSON to path (through a temporary file and rename, so a reader
+ * never sees half a file). Returns 0 or -errno. */
+int stats_write(const struct stats *s, const char *path, int open_sockets,
+		uint64_t udp_dropped);
+
+#endif

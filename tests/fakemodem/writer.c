@@ -1,0 +1,80 @@
+#include "writer.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+
+void writer_init(struct writer *w, unsigned long bytes_per_sec, bool fragment,
+		 struct rng *rng, uint64_t *counter, int64_t now)
+{
+	bytebuf_init(&w->q);
+	tb_init(&w->pace, bytes_per_sec, now);
+	w->fragment = fragment;
+	w->rng = rng;
+	w->not_before = 0;
+	w->counter = counter;
+}
+
+void writer_free(struct writer *w)
+{
+	bytebuf_free(&w->q);
+}
+
+void writer_put(struct writer *w, const void *p, size_t n)
+{
+	bytebuf_append(&w->q, p, n);
+}
+
+void writer_flush(struct writer *w, int fd, int64_t now)
+{
+	while (w->q.len && now >= w->not_before) {
+		size_t n = w->q.len;
+		size_t allowed = tb_available(&w->pace, now);
+		ssize_t done;
+
+		if (w->fragment) {
+			size_t piece = rng_range(w->rng, 1, 7);
+
+			if (n > piece)
+				n = piece;
+		}
+		if (n > allowed)
+			n = allowed;
+		if (!n)
+			return; /* out of tokens: writer_wake_at() says when */
+		done = write(fd, bytebuf_peek(&w->q), n);
+		if (done < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				bytebuf_clear(&w->q); /* cannot happen with
+						       * the slave held open */
+			return;
+		}
+		bytebuf_consume(&w->q, (size_t)done);
+		tb_take(&w->pace, (size_t)done);
+		*w->counter += (uint64_t)done;
+		if (w->fragment) {
+			/* 0..200 us between pieces: the host sees them in
+			 * separate reads more often than not. */
+			w->not_before = now + rng_range(w->rng, 0, 200);
+		}
+	}
+}
+
+bool writer_wants_pollout(struct writer *w, int64_t now)
+{
+	return w->q.len && now >= w->not_before &&
+	       tb_available(&w->pace, now) > 0;
+}
+
+int64_t writer_wake_at(struct writer *w, int64_t now)
+{
+	int64_t t;
+
+	if (!w->q.len)
+		return FM_NEVER;
+	t = tb_ready_at(&w->pace, now);
+	return t > w->not_before ? t : w->not_before;
+}

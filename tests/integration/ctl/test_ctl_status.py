@@ -1,0 +1,55 @@
+"""st87ctl status: the link, its address, the settings; and it changes nothing."""
+
+import json
+
+from ctl_fixture import FakeModem, check, check_valgrind_clean, main, run
+
+# What status may send: the probe and read commands only.
+READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
+
+
+def test(programs):
+    with FakeModem(programs) as modem:
+        result = run(programs, programs.st87ctl, "--port", modem.link, "status")
+        check_valgrind_clean(programs, result)
+        check(result.returncode == 0, "status exits 0", result)
+        check("state: up" in result.stdout, "status shows the IP link up", result)
+        check("127.0.0.1" in result.stdout, "status shows the address 127.0.0.1", result)
+        check("auto IP:" in result.stdout, "status shows AT#IPPARAMS", result)
+        check("in use: 0" in result.stdout, "status shows no socket in use", result)
+
+        result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
+        check(result.returncode == 0, "status --json exits 0", result)
+        report = json.loads(result.stdout)
+        check(report["answers"] is True, "JSON: the modem answers", result)
+        check(report["link"]["up"] is True and report["link"]["ipv4"] == "127.0.0.1",
+              "JSON: link up with 127.0.0.1", result)
+        check(report["sockets"]["in_use"] == 0, "JSON: no socket in use", result)
+
+        # The global --json (before the command) works the same way.
+        result = run(programs, programs.st87ctl, "--json", "--port", modem.link, "status")
+        check(json.loads(result.stdout)["link"]["state"] == "up", "global --json", result)
+
+        sent = set(modem.host_commands())
+        check(sent <= READ_ONLY_COMMANDS,
+              "status sent only read commands (sent: %s)" % sorted(sent))
+
+    # A socket in use is listed.
+    with FakeModem(programs) as modem:
+        run(programs, programs.st87ctl, "--port", modem.link, "at",
+            "AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
+        sockets = json.loads(result.stdout)["sockets"]
+        check(sockets["in_use"] == 1 and sockets["list"][0]["type"] == "UDP",
+              "status lists the UDP socket in use", result)
+
+    # A link that is down is shown as down, and status does not bring it up.
+    with FakeModem(programs, "--link-down") as modem:
+        result = run(programs, programs.st87ctl, "--port", modem.link, "status")
+        check(result.returncode == 0 and "state: down" in result.stdout,
+              "status shows a link that is down", result)
+        result = run(programs, programs.st87ctl, "--port", modem.link, "status")
+        check("state: down" in result.stdout, "the link is still down after status", result)
+
+
+main(test)

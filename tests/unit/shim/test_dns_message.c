@@ -1,0 +1,698 @@
+/*
+ * DNS over the modem: the query as a server sees it, and replies assembled
+ * byte by byte here (A, AAAA, CNAME chains, errors, truncation, compression
+ * loops). Every reply is parsed from a heap copy of its exact length, so
+ * AddressSanitizer catches any read past the end.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns_message.h"
+
+/* Reply to "example.com A", id 0x1234: two addresses, TTL 300 and 60. */
+static const unsigned char reply_a[] = {
+	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+	/* @12 question: example.com A IN ("example" @12, "com" @20) */
+	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+	/* @29 answer: -> @12, A, IN, TTL 300, 93.184.216.34 */
+	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
+	93, 184, 216, 34,
+	/* @45 answer: -> @12, A, IN, TTL 60, 93.184.216.35 */
+	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x04,
+	93, 184, 216, 35,
+};
+#define REPLY_A_ID 0x1234
+#define REPLY_A_FIRST_OWNER 29
+#define REPLY_A_SECOND_OWNER 45
+
+/* Reply to "example.com AAAA", id 0x4242: 2001:db8::1, TTL 3600. */
+static const unsigned char reply_aaaa[] = {
+	0x42, 0x42, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x1c, 0x00, 0x01,
+	0xc0, 0x0c, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x10,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+};
+#define REPLY_AAAA_ID 0x4242
+
+/*
+ * Reply to "www.example.com A", id 0xbeef: www.example.com CNAME
+ * cdn.example.com, cdn.example.com CNAME edge.net, edge.net A 192.0.2.7.
+ */
+static const unsigned char reply_cname_chain[] = {
+	0xbe, 0xef, 0x81, 0x80, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+	/* @12 question ("example" @16) */
+	3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+	0x00, 0x01, 0x00, 0x01,
+	/* @33 www.example.com CNAME, TTL 3600, rdata @45: "cdn" -> @16 */
+	0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x06,
+	3, 'c', 'd', 'n', 0xc0, 0x10,
+	/* @51 cdn.example.com (-> @45) CNAME, TTL 120, rdata @63: edge.net */
+	0xc0, 0x2d, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x0a,
+	4, 'e', 'd', 'g', 'e', 3, 'n', 'e', 't', 0,
+	/* @73 edge.net (-> @63) A, TTL 30, 192.0.2.7 */
+	0xc0, 0x3f, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x04,
+	192, 0, 2, 7,
+};
+#define REPLY_CNAME_ID 0xbeef
+#define REPLY_CNAME_QTYPE_LOW 30 /* low byte of the question's type */
+
+/* NXDOMAIN for "no.example.com A", id 0x5151, with the zone's SOA. */
+static const unsigned char reply_nxdomain[] = {
+	0x51, 0x51, 0x81, 0x83, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	/* @12 question ("example" @15) */
+	2, 'n', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+	0x00, 0x01, 0x00, 0x01,
+	/* @32 authority: example.com SOA, TTL 900 */
+	0xc0, 0x0f, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x03, 0x84, 0x00, 0x26,
+	2, 'n', 's', 0xc0, 0x0f,
+	10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xc0, 0x0f,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x1c, 0x20, 0x00, 0x00, 0x0e, 0x10,
+	0x00, 0x12, 0x75, 0x00, 0x00, 0x00, 0x01, 0x2c,
+};
+#define REPLY_NXDOMAIN_ID 0x5151
+
+/* Question only: "example.com A", id 0x1234, NOERROR, no records. */
+static const unsigned char reply_question_only[] = {
+	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+};
+
+/* One A record for example.com (-> @12) with TTL 1000 - its last address byte. */
+static const unsigned char a_record[] = {
+	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x04, 198, 51, 100, 0,
+};
+
+#define HEADER_FLAGS1 2
+#define HEADER_FLAGS2 3
+
+static struct st87_dns_answer answer;
+
+/* Parses @len bytes of @reply from a heap copy of exactly that size. */
+static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, const char *name,
+		       int qtype)
+{
+	unsigned char *copy = malloc(len > 0 ? len : 1);
+	int ret;
+
+	assert_non_null(copy);
+	memcpy(copy, reply, len);
+	ret = st87_dns_parse_answer(copy, len, id, name, qtype, &answer);
+	free(copy);
+	return ret;
+}
+
+static void assert_ipv4(size_t index, const char *expected)
+{
+	char text[INET_ADDRSTRLEN];
+
+	assert_true(index < answer.count);
+	assert_non_null(inet_ntop(AF_INET, &answer.addresses[index].v4, text, sizeof text));
+	assert_string_equal(text, expected);
+}
+
+static void assert_ipv6(size_t index, const char *expected)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	assert_true(index < answer.count);
+	assert_non_null(inet_ntop(AF_INET6, &answer.addresses[index].v6, text, sizeof text));
+	assert_string_equal(text, expected);
+}
+
+static bool is_outcome(int ret)
+{
+	switch (ret) {
+	case ST87_DNS_ANSWER:
+	case ST87_DNS_NOT_OURS:
+	case ST87_DNS_NO_SUCH_NAME:
+	case ST87_DNS_NO_DATA:
+	case ST87_DNS_TRY_AGAIN:
+	case ST87_DNS_REFUSED:
+	case ST87_DNS_MALFORMED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void test_query_for_an_a_record_is_the_standard_message(void **state)
+{
+	static const unsigned char expected[] = {
+		0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+	};
+	unsigned char query[ST87_DNS_UDP_MAX];
+	ns_msg handle;
+	ns_rr question;
+
+	(void)state;
+	assert_int_equal(st87_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query),
+			 sizeof expected);
+	assert_memory_equal(query, expected, sizeof expected);
+
+	assert_int_equal(ns_initparse(query, (int)sizeof expected, &handle), 0);
+	assert_int_equal(ns_msg_id(handle), 0x1234);
+	assert_int_equal(ns_msg_getflag(handle, ns_f_qr), 0);
+	assert_int_equal(ns_msg_getflag(handle, ns_f_opcode), ns_o_query);
+	assert_int_equal(ns_msg_getflag(handle, ns_f_rd), 1);
+	assert_int_equal(ns_msg_count(handle, ns_s_qd), 1);
+	assert_int_equal(ns_msg_count(handle, ns_s_an), 0);
+	assert_int_equal(ns_msg_count(handle, ns_s_ns), 0);
+	assert_int_equal(ns_msg_count(handle, ns_s_ar), 0);
+	assert_int_equal(ns_parserr(&handle, ns_s_qd, 0, &question), 0);
+	assert_string_equal(ns_rr_name(question), "example.com");
+	assert_int_equal(ns_rr_type(question), ns_t_a);
+	assert_int_equal(ns_rr_class(question), ns_c_in);
+}
+
+static void test_query_for_aaaa_takes_a_final_dot_and_any_id(void **state)
+{
+	static const uint16_t ids[] = { 0x0000, 0x00ff, 0xff00, 0xffff };
+	unsigned char query[ST87_DNS_UDP_MAX];
+	ns_msg handle;
+	ns_rr question;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		int len = st87_dns_build_query("www.example.com.", ns_t_aaaa, ids[i], query,
+					       sizeof query);
+
+		assert_int_equal(len, 12 + 17 + 4);
+		assert_int_equal(ns_initparse(query, len, &handle), 0);
+		assert_int_equal(ns_msg_id(handle), ids[i]);
+		assert_int_equal(ns_parserr(&handle, ns_s_qd, 0, &question), 0);
+		assert_string_equal(ns_rr_name(question), "www.example.com");
+		assert_int_equal(ns_rr_type(question), ns_t_aaaa);
+		assert_int_equal(ns_rr_class(question), ns_c_in);
+	}
+}
+
+static void test_query_refuses_what_dns_cannot_carry(void **state)
+{
+	char label_63[64];
+	char label_64[65];
+	char name_253[254];
+	char name_255[256];
+	unsigned char query[ST87_DNS_UDP_MAX];
+
+	(void)state;
+	memset(label_63, 'a', sizeof label_63 - 1);
+	label_63[sizeof label_63 - 1] = '\0';
+	memset(label_64, 'a', sizeof label_64 - 1);
+	label_64[sizeof label_64 - 1] = '\0';
+	/* 63.63.63.61 characters: the longest name; 63.63.63.63 is two too long. */
+	memset(name_253, 'b', sizeof name_253 - 1);
+	name_253[63] = name_253[127] = name_253[191] = '.';
+	name_253[sizeof name_253 - 1] = '\0';
+	memset(name_255, 'b', sizeof name_255 - 1);
+	name_255[63] = name_255[127] = name_255[191] = '.';
+	name_255[sizeof name_255 - 1] = '\0';
+
+	assert_true(st87_dns_build_query(label_63, ns_t_a, 1, query, sizeof query) > 0);
+	assert_int_equal(st87_dns_build_query(name_253, ns_t_a, 1, query, sizeof query),
+			 12 + 255 + 4);
+	assert_int_equal(st87_dns_build_query(label_64, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query(name_255, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query("a..b", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query(".example", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query("", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query(".", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query(NULL, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(st87_dns_build_query("example.com", ns_t_mx, 1, query, sizeof query),
+			 -EINVAL);
+	assert_int_equal(st87_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query),
+			 -EINVAL);
+}
+
+static void test_query_needs_room_for_the_whole_message(void **state)
+{
+	(void)state;
+	for (size_t room = 0; room <= 29; room++) {
+		unsigned char *query = malloc(room > 0 ? room : 1);
+		int ret;
+
+		assert_non_null(query);
+		ret = st87_dns_build_query("example.com", ns_t_a, 7, query, room);
+		free(query);
+		assert_int_equal(ret, room < 29 ? -EMSGSIZE : 29);
+	}
+}
+
+static void test_our_own_query_echoed_back_is_not_an_answer(void **state)
+{
+	unsigned char query[ST87_DNS_UDP_MAX];
+	int len;
+
+	(void)state;
+	len = st87_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query);
+	assert_true(len > 0);
+	assert_int_equal(parse_exact(query, (size_t)len, 0x1234, "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+}
+
+static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(answer.family, AF_INET);
+	assert_int_equal(answer.count, 2);
+	assert_ipv4(0, "93.184.216.34");
+	assert_ipv4(1, "93.184.216.35");
+	assert_int_equal(answer.ttl, 60);
+	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_ANSWER), 0);
+}
+
+static void test_aaaa_reply(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_exact(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID, "example.com",
+				     ns_t_aaaa),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(answer.family, AF_INET6);
+	assert_int_equal(answer.count, 1);
+	assert_ipv6(0, "2001:db8::1");
+	assert_int_equal(answer.ttl, 3600);
+}
+
+static void test_cname_chain_leads_to_the_address(void **state)
+{
+	unsigned char aaaa_question[sizeof reply_cname_chain];
+
+	(void)state;
+	assert_int_equal(parse_exact(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID,
+				     "www.example.com", ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(answer.count, 1);
+	assert_ipv4(0, "192.0.2.7");
+	assert_int_equal(answer.ttl, 30);
+
+	/* The same chain as the reply to an AAAA question: only an A at its end. */
+	memcpy(aaaa_question, reply_cname_chain, sizeof aaaa_question);
+	aaaa_question[REPLY_CNAME_QTYPE_LOW] = ns_t_aaaa;
+	assert_int_equal(parse_exact(aaaa_question, sizeof aaaa_question, REPLY_CNAME_ID,
+				     "www.example.com", ns_t_aaaa),
+			 ST87_DNS_NO_DATA);
+	assert_int_equal(answer.count, 0);
+}
+
+static void test_question_is_compared_as_dns_does(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "EXAMPLE.Com", ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com.", ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.org", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "www.example.com",
+				     ns_t_a),
+			 ST87_DNS_NOT_OURS);
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+				     ns_t_aaaa),
+			 ST87_DNS_NOT_OURS);
+	assert_int_equal(answer.count, 0);
+}
+
+static void test_nxdomain_means_no_such_name(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_exact(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID,
+				     "no.example.com", ns_t_a),
+			 ST87_DNS_NO_SUCH_NAME);
+	assert_int_equal(answer.count, 0);
+	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NO_SUCH_NAME), EAI_NONAME);
+}
+
+static void test_no_address_of_that_type_means_no_data(void **state)
+{
+	unsigned char chaos_class[sizeof reply_a];
+
+	(void)state;
+	assert_int_equal(parse_exact(reply_question_only, sizeof reply_question_only, REPLY_A_ID,
+				     "example.com", ns_t_a),
+			 ST87_DNS_NO_DATA);
+	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NO_DATA), EAI_NODATA);
+
+	/* A records of class CH are not Internet addresses. */
+	memcpy(chaos_class, reply_a, sizeof chaos_class);
+	chaos_class[REPLY_A_FIRST_OWNER + 5] = ns_c_chaos;
+	chaos_class[REPLY_A_SECOND_OWNER + 5] = ns_c_chaos;
+	assert_int_equal(parse_exact(chaos_class, sizeof chaos_class, REPLY_A_ID, "example.com",
+				     ns_t_a),
+			 ST87_DNS_NO_DATA);
+}
+
+static void test_server_errors(void **state)
+{
+	static const struct {
+		int rcode;
+		int outcome;
+		int eai;
+	} cases[] = {
+		{ ns_r_servfail, ST87_DNS_TRY_AGAIN, EAI_AGAIN },
+		{ ns_r_formerr, ST87_DNS_REFUSED, EAI_FAIL },
+		{ ns_r_notimpl, ST87_DNS_REFUSED, EAI_FAIL },
+		{ ns_r_refused, ST87_DNS_REFUSED, EAI_FAIL },
+		{ 15, ST87_DNS_REFUSED, EAI_FAIL },
+	};
+	unsigned char reply[sizeof reply_question_only];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memcpy(reply, reply_question_only, sizeof reply);
+		reply[HEADER_FLAGS2] = (unsigned char)(0x80 | cases[i].rcode);
+		assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com",
+					     ns_t_a),
+				 cases[i].outcome);
+		assert_int_equal(st87_dns_outcome_to_eai(cases[i].outcome), cases[i].eai);
+	}
+
+	/* FORMERR may come back without the question. */
+	memcpy(reply, reply_question_only, 12);
+	reply[HEADER_FLAGS2] = 0x80 | ns_r_formerr;
+	reply[5] = 0;
+	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_REFUSED);
+	/* ...but a NOERROR reply without it could answer anything. */
+	reply[HEADER_FLAGS2] = 0x80;
+	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+}
+
+static void test_replies_to_something_else_are_not_ours(void **state)
+{
+	unsigned char reply[sizeof reply_a];
+	unsigned char two_questions[sizeof reply_question_only + 17];
+
+	(void)state;
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID + 1, "example.com",
+				     ns_t_a),
+			 ST87_DNS_NOT_OURS);
+	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NOT_OURS), EAI_AGAIN);
+	/* Even a stub of a stranger's datagram does not end the wait. */
+	assert_int_equal(parse_exact(reply_a, 2, REPLY_A_ID + 1, "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+
+	memcpy(reply, reply_a, sizeof reply);
+	reply[HEADER_FLAGS1] = 0x01; /* QR clear: a query */
+	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+	reply[HEADER_FLAGS1] = 0x80 | (ns_o_iquery << 3);
+	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+
+	memcpy(two_questions, reply_question_only, sizeof reply_question_only);
+	memcpy(two_questions + sizeof reply_question_only, reply_question_only + 12, 17);
+	two_questions[5] = 2;
+	assert_int_equal(parse_exact(two_questions, sizeof two_questions, REPLY_A_ID,
+				     "example.com", ns_t_a),
+			 ST87_DNS_NOT_OURS);
+}
+
+static void assert_malformed_at_every_shorter_length(const unsigned char *reply, size_t len,
+						     uint16_t id, const char *name, int qtype)
+{
+	for (size_t cut = 0; cut < len; cut++) {
+		int ret = parse_exact(reply, cut, id, name, qtype);
+
+		if (ret != ST87_DNS_MALFORMED)
+			fail_msg("%s cut to %zu of %zu bytes gave %d", name, cut, len, ret);
+		assert_int_equal(answer.count, 0);
+	}
+}
+
+static void test_truncated_replies_are_malformed_at_every_length(void **state)
+{
+	(void)state;
+	assert_malformed_at_every_shorter_length(reply_a, sizeof reply_a, REPLY_A_ID,
+						 "example.com", ns_t_a);
+	assert_malformed_at_every_shorter_length(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID,
+						 "example.com", ns_t_aaaa);
+	assert_malformed_at_every_shorter_length(reply_cname_chain, sizeof reply_cname_chain,
+						 REPLY_CNAME_ID, "www.example.com", ns_t_a);
+	assert_malformed_at_every_shorter_length(reply_nxdomain, sizeof reply_nxdomain,
+						 REPLY_NXDOMAIN_ID, "no.example.com", ns_t_a);
+	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_MALFORMED), EAI_FAIL);
+}
+
+static void test_bytes_past_the_last_record_are_malformed(void **state)
+{
+	unsigned char longer[sizeof reply_a + 1];
+
+	(void)state;
+	memcpy(longer, reply_a, sizeof reply_a);
+	longer[sizeof reply_a] = 0;
+	assert_int_equal(parse_exact(longer, sizeof longer, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+}
+
+static void test_truncation_flag(void **state)
+{
+	unsigned char reply[sizeof reply_a];
+
+	(void)state;
+	memcpy(reply, reply_question_only, sizeof reply_question_only);
+	reply[HEADER_FLAGS1] |= 0x02;
+	assert_int_equal(parse_exact(reply, sizeof reply_question_only, REPLY_A_ID,
+				     "example.com", ns_t_a),
+			 ST87_DNS_TRY_AGAIN);
+
+	/* Cut at a record boundary, the addresses that came are good. */
+	memcpy(reply, reply_a, sizeof reply);
+	reply[HEADER_FLAGS1] |= 0x02;
+	reply[7] = 1;
+	assert_int_equal(parse_exact(reply, REPLY_A_SECOND_OWNER, REPLY_A_ID, "example.com",
+				     ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(answer.count, 1);
+
+	/* Cut inside a record: try again rather than fail. */
+	reply[7] = 2;
+	assert_int_equal(parse_exact(reply, sizeof reply - 3, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_TRY_AGAIN);
+	assert_int_equal(answer.count, 0);
+}
+
+static void test_compression_pointer_loops_are_malformed(void **state)
+{
+	static const unsigned char question_points_at_itself[] = {
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01,
+	};
+	static const unsigned char question_points_past_the_end[] = {
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0xc0, 0xff, 0x00, 0x01, 0x00, 0x01,
+	};
+	static const unsigned char label_runs_past_the_end[] = {
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x3f, 'a', 0x00, 0x00, 0x01, 0x00, 0x01,
+	};
+	unsigned char reply[sizeof reply_a];
+
+	(void)state;
+	assert_int_equal(parse_exact(question_points_at_itself, sizeof question_points_at_itself,
+				     REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+	assert_int_equal(parse_exact(question_points_past_the_end,
+				     sizeof question_points_past_the_end, REPLY_A_ID, "example.com",
+				     ns_t_a),
+			 ST87_DNS_MALFORMED);
+	assert_int_equal(parse_exact(label_runs_past_the_end, sizeof label_runs_past_the_end,
+				     REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+
+	/* An answer's owner pointing at itself. */
+	memcpy(reply, reply_a, sizeof reply);
+	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_FIRST_OWNER;
+	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+	assert_int_equal(answer.count, 0);
+
+	/* Two owners pointing at each other. */
+	memcpy(reply, reply_a, sizeof reply);
+	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_SECOND_OWNER;
+	reply[REPLY_A_SECOND_OWNER + 1] = REPLY_A_FIRST_OWNER;
+	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+}
+
+static void test_address_of_the_wrong_size_is_malformed(void **state)
+{
+	static const unsigned char five_byte_a[] = {
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x05,
+		93, 184, 216, 34, 1,
+	};
+	unsigned char reply[sizeof reply_a];
+
+	(void)state;
+	assert_int_equal(parse_exact(five_byte_a, sizeof five_byte_a, REPLY_A_ID, "example.com",
+				     ns_t_a),
+			 ST87_DNS_MALFORMED);
+
+	/* A length that runs past the message. */
+	memcpy(reply, reply_a, sizeof reply);
+	reply[REPLY_A_SECOND_OWNER + 11] = 0xff;
+	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_MALFORMED);
+}
+
+static void test_only_the_first_addresses_are_kept(void **state)
+{
+	enum { RECORDS = ST87_DNS_MAX_ADDRESSES + 4 };
+	unsigned char reply[sizeof reply_question_only + RECORDS * sizeof a_record];
+	size_t len = sizeof reply_question_only;
+
+	(void)state;
+	memcpy(reply, reply_question_only, sizeof reply_question_only);
+	reply[7] = RECORDS;
+	for (int i = 0; i < RECORDS; i++) {
+		memcpy(reply + len, a_record, sizeof a_record);
+		reply[len + 9] = (unsigned char)(0xe8 - i);  /* TTL 1000 - i */
+		reply[len + 15] = (unsigned char)i;
+		len += sizeof a_record;
+	}
+	assert_int_equal(parse_exact(reply, len, REPLY_A_ID, "example.com", ns_t_a),
+			 ST87_DNS_ANSWER);
+	assert_int_equal(answer.count, ST87_DNS_MAX_ADDRESSES);
+	assert_ipv4(0, "198.51.100.0");
+	assert_ipv4(ST87_DNS_MAX_ADDRESSES - 1, "198.51.100.15");
+	assert_int_equal(answer.ttl, 1000 - (ST87_DNS_MAX_ADDRESSES - 1));
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	assert_int_equal(st87_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer),
+			 -EINVAL);
+	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, NULL, ns_t_a,
+					       &answer),
+			 -EINVAL);
+	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+					       ns_t_a, NULL),
+			 -EINVAL);
+	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+					       ns_t_mx, &answer),
+			 -EINVAL);
+	assert_int_equal(st87_dns_outcome_to_eai(-EINVAL), EAI_FAIL);
+}
+
+/* Every single-byte change of each reply: an outcome, never a crash or over-read. */
+static void mutate_every_byte(const unsigned char *reply, size_t len, uint16_t id,
+			      const char *name, int qtype)
+{
+	static const unsigned char values[] = { 0x00, 0x01, 0x02, 0x0c, 0x3f, 0x40,
+						0x7f, 0x80, 0xc0, 0xc1, 0xfe, 0xff };
+	unsigned char *copy = malloc(len);
+
+	assert_non_null(copy);
+	for (size_t pos = 0; pos < len; pos++) {
+		for (size_t v = 0; v < sizeof values / sizeof values[0] + 2; v++) {
+			int ret;
+
+			memcpy(copy, reply, len);
+			if (v < sizeof values / sizeof values[0])
+				copy[pos] = values[v];
+			else
+				copy[pos] ^= v == sizeof values / sizeof values[0] ? 0x01 : 0x80;
+			ret = st87_dns_parse_answer(copy, len, id, name, qtype, &answer);
+			assert_true(is_outcome(ret));
+			assert_true(answer.count <= ST87_DNS_MAX_ADDRESSES);
+			if (ret != ST87_DNS_ANSWER)
+				assert_int_equal(answer.count, 0);
+		}
+	}
+	free(copy);
+}
+
+static void test_damaged_replies_never_crash(void **state)
+{
+	(void)state;
+	mutate_every_byte(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a);
+	mutate_every_byte(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID, "example.com", ns_t_aaaa);
+	mutate_every_byte(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID,
+			  "www.example.com", ns_t_a);
+	mutate_every_byte(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID,
+			  "no.example.com", ns_t_a);
+}
+
+/* xorshift32: the same "random" bytes on every run, so a failure repeats. */
+static uint32_t next_random(uint32_t *seed)
+{
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 17;
+	*seed ^= *seed << 5;
+	return *seed;
+}
+
+static void test_random_replies_never_crash(void **state)
+{
+	uint32_t seed = 0xd115u;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t len = next_random(&seed) % 160;
+		unsigned char *reply = malloc(len > 0 ? len : 1);
+		int ret;
+
+		assert_non_null(reply);
+		for (size_t i = 0; i < len; i++)
+			reply[i] = (unsigned char)next_random(&seed);
+		/* Past the id and QR gates, so the parser proper sees the bytes. */
+		if (len > 2)
+			reply[HEADER_FLAGS1] = (unsigned char)((reply[HEADER_FLAGS1] | 0x80) & 0x87);
+		if (len > 5) {
+			reply[4] = 0;
+			reply[5] = 1;
+		}
+		ret = st87_dns_parse_answer(reply, len,
+					    len >= 2 ? (uint16_t)(reply[0] << 8 | reply[1]) : 0,
+					    "example.com", ns_t_a, &answer);
+		free(reply);
+		assert_true(is_outcome(ret));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query_for_an_a_record_is_the_standard_message),
+		cmocka_unit_test(test_query_for_aaaa_takes_a_final_dot_and_any_id),
+		cmocka_unit_test(test_query_refuses_what_dns_cannot_carry),
+		cmocka_unit_test(test_query_needs_room_for_the_whole_message),
+		cmocka_unit_test(test_our_own_query_echoed_back_is_not_an_answer),
+		cmocka_unit_test(test_a_reply_gives_every_address_and_the_smallest_ttl),
+		cmocka_unit_test(test_aaaa_reply),
+		cmocka_unit_test(test_cname_chain_leads_to_the_address),
+		cmocka_unit_test(test_question_is_compared_as_dns_does),
+		cmocka_unit_test(test_nxdomain_means_no_such_name),
+		cmocka_unit_test(test_no_address_of_that_type_means_no_data),
+		cmocka_unit_test(test_server_errors),
+		cmocka_unit_test(test_replies_to_something_else_are_not_ours),
+		cmocka_unit_test(test_truncated_replies_are_malformed_at_every_length),
+		cmocka_unit_test(test_bytes_past_the_last_record_are_malformed),
+		cmocka_unit_test(test_truncation_flag),
+		cmocka_unit_test(test_compression_pointer_loops_are_malformed),
+		cmocka_unit_test(test_address_of_the_wrong_size_is_malformed),
+		cmocka_unit_test(test_only_the_first_addresses_are_kept),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_damaged_replies_never_crash),
+		cmocka_unit_test(test_random_replies_never_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
