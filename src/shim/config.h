@@ -2,34 +2,18 @@
  * The shim's configuration: the ST87_* environment variables, parsed once at
  * start-up into a struct st87_shim_config.
  *
- * | variable                | value                                   | default      |
- * | ----------------------- | --------------------------------------- | ------------ |
- * | ST87_ROUTE              | destinations carried over the modem:    | unset: none; |
- * |                         | comma-separated [!]ADDR[/PREFIX][:PORT] | the shim is  |
- * |                         | rules, IPv6 in brackets, * for all,     | inert        |
- * |                         | first match decides (see route.h)       |              |
- * | ST87_PORT               | serial device of the modem (absolute    | auto         |
- * |                         | path), or "auto" to find it by USB id   |              |
- * | ST87_BAUD               | serial speed: a standard rate from 1200 | 115200       |
- * |                         | to 4000000                              |              |
- * | ST87_DNS                | resolver reached over the modem for     | unset: names |
- * |                         | names /etc/hosts does not answer:       | are not      |
- * |                         | IP[:PORT], IPv6 in brackets, such as    | resolved     |
- * |                         | 9.9.9.9 or [2620:fe::fe]:53             | over the     |
- * |                         |                                         | modem        |
- * | ST87_LOG                | what goes to stderr: none, error, warn, | error        |
- * |                         | info, debug, or 0..4 (case ignored)     |              |
- * | ST87_TRACE              | file the AT traffic is appended to      | unset: none  |
- * | ST87_HEX                | 1: send payloads as hex text instead of | 0            |
- * |                         | binary (for adapters that mangle bytes) |              |
- * | ST87_CONNECT_TIMEOUT    | ms a routed connect() may take, 1 to    | 10000        |
- * |                         | 3600000                                 |              |
- * | ST87_LINK_CHECK         | seconds between link-status checks of   | 5            |
- * |                         | an idle routed TCP socket, 0 to 86400;  |              |
- * |                         | 0 never checks                          |              |
- * | ST87_EXIT_FLUSH_TIMEOUT | ms the program's exit may wait for data | 5000         |
- * |                         | still on its way to the modem, 0 to     |              |
- * |                         | 3600000; 0 does not wait                |              |
+ * | variable | default | value |
+ * | --- | --- | --- |
+ * | `ST87_ROUTE` | unset: nothing routed, the shim is inert | destinations carried over the modem: comma-separated `[!]ADDR[/PREFIX][:PORT]` rules, IPv6 in brackets, `*` for all, `!` to exclude; the first match decides (route.h) |
+ * | `ST87_PORT` | `auto` | the modem's serial device as an absolute path, or `auto` to find it by its USB id |
+ * | `ST87_BAUD` | `115200` | serial speed: a standard rate from 1200 to 4000000 |
+ * | `ST87_DNS` | unset: no resolver over the modem | resolver reached over the modem for names /etc/hosts does not answer: `IP[:PORT]`, IPv6 in brackets, port 53 when left out (`9.9.9.9`, `[2620:fe::fe]:53`) |
+ * | `ST87_LOG` | `error` | what goes to stderr: `none`, `error`, `warn`, `info`, `debug` (any case), or `0`..`4` |
+ * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
+ * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
+ * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
+ * | `ST87_LINK_CHECK` | `5` | seconds between link-status checks of an idle routed TCP socket, 0..86400; `0` never checks |
+ * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
  * A variable set to the empty string counts as unset. Whitespace around
  * numbers, keywords and addresses is ignored; paths are taken as written.
@@ -96,7 +80,12 @@ struct st87_shim_config {
 /* Looks a variable up: NULL when unset. Tests pass their own table. */
 typedef const char *(*st87_config_getenv_fn)(const char *name);
 
-/* getenv() of the process, in the shape st87_config_parse() takes. */
+/*
+ * The process environment, in the shape st87_config_parse() takes. Uses
+ * secure_getenv(): in a set-user-ID or set-group-ID program every variable
+ * reads as unset (so the shim is inert), since ST87_TRACE could otherwise
+ * make it write any file.
+ */
 const char *st87_config_process_getenv(const char *name);
 
 /*

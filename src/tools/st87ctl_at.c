@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,23 @@ static int command_deadline_ms(const char *text)
 	return DEFAULT_DEADLINE_MS;
 }
 
+/*
+ * The data block of an AT#IPREAD: printable ASCII as is, other bytes as
+ * \xNN, so binary data cannot upset the terminal and a script can undo it.
+ */
+static void print_block(const uint8_t *block, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (block[i] >= 0x20 && block[i] < 0x7f && block[i] != '\\')
+			putchar(block[i]);
+		else if (block[i] == '\\')
+			fputs("\\\\", stdout);
+		else
+			printf("\\x%02X", block[i]);
+	}
+	putchar('\n');
+}
+
 int st87ctl_at_send(struct st87_modem *modem, const char *text, int timeout_ms)
 {
 	if (timeout_ms <= 0)
@@ -104,6 +122,8 @@ int st87ctl_at_send(struct st87_modem *modem, const char *text, int timeout_ms)
 	int err = st87_modem_raw(modem, text, timeout_ms, &reply);
 	for (size_t i = 0; i < reply.n_lines; i++)
 		printf("%s\n", reply.lines[i]);
+	if (reply.block_len > 0)
+		print_block(reply.block, reply.block_len);
 	if (err == 0) {
 		printf("OK\n");
 		fflush(stdout);

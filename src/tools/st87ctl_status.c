@@ -105,6 +105,17 @@ static const char *link_state(const struct modem_status *status)
 	}
 }
 
+/* <socket_status> of AT#SOCKETCREATE? in the note's words (section 3.8). */
+static const char *socket_state(int status)
+{
+	static const char *const names[] = {
+		"not assigned",       "not activated", "activating",           "activated",
+		"UDP socket created", "raw link",      "TCP socket not connected", "TCP socket connected",
+	};
+	return status >= 0 && status < (int)(sizeof(names) / sizeof(names[0])) ? names[status]
+										 : "unknown status";
+}
+
 /* One "  Section  |        key: value" row, the way mmcli lays them out. */
 static void row(const char *section, const char *key, const char *format, ...)
 	ST87CTL_PRINTF(3, 4);
@@ -170,8 +181,8 @@ static void print_text(const struct modem_status *status)
 			const struct st87_socket_info *socket = &status->sockets[i];
 			char key[32];
 			snprintf(key, sizeof(key), "socket %d", socket->socket_id);
-			row("", key, "%s, context %d, status %d, UDP port %d", socket->type, socket->cid,
-			    socket->status, socket->udp_port);
+			row("", key, "%s, context %d, %s (%d), UDP port %d", socket->type, socket->cid,
+			    socket_state(socket->status), socket->status, socket->udp_port);
 		}
 	}
 	rule();
@@ -237,8 +248,10 @@ static void print_json(const struct modem_status *status)
 		printf("{\"in_use\": %d, \"list\": [", status->socket_count);
 		for (int i = 0; i < status->socket_count && i < MAX_LISTED_SOCKETS; i++) {
 			const struct st87_socket_info *socket = &status->sockets[i];
-			printf("%s{\"context\": %d, \"id\": %d, \"status\": %d, \"type\": ", i ? ", " : "",
-			       socket->cid, socket->socket_id, socket->status);
+			printf("%s{\"context\": %d, \"id\": %d, \"status\": %d, \"state\": \"%s\", "
+			       "\"type\": ",
+			       i ? ", " : "", socket->cid, socket->socket_id, socket->status,
+			       socket_state(socket->status));
 			st87ctl_json_string(stdout, socket->type);
 			printf(", \"udp_port\": %d}", socket->udp_port);
 		}

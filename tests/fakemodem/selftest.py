@@ -1,0 +1,989 @@
+#!/usr/bin/env python3
+"""Self-test of st87-fakemodem: drives it over its pty like a driver would.
+
+Usage: selftest.py PATH-TO-st87-fakemodem [TEST-NAME...]
+
+Starts every fake modem and every helper server it needs (TCP/UDP servers
+on 127.0.0.1 / ::1 only) and stops them again. Exits non-zero when a test
+fails. Timing checks are lower bounds only (a paced line cannot be faster
+than its baud rate), never upper bounds, so a slow machine does not fail.
+"""
+
+import json
+import os
+import random
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import tty
+
+EXE = None
+FINALS = ("OK", "ERROR")
+URC_PREFIXES = ("#IPRECV:", "#SOCKETCLOSED:", "+CEREG:", "+CSCON:", "+CGEV:",
+                "#SIMST:", "IP Network is Up")
+TMP = tempfile.mkdtemp(prefix="fakemodem-selftest-")
+
+
+class Fail(Exception):
+    pass
+
+
+class Timeout(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise Fail("%s: got %r, want %r" % (what, got, want))
+
+
+class Reply:
+    """Lines before the final result code, and the final result code.
+    An #IPREAD line is a tuple (line, data)."""
+
+    def __init__(self, lines, final):
+        self.lines = lines
+        self.final = final
+
+    def info(self, prefix):
+        return [l for l in self.lines if isinstance(l, str) and l.startswith(prefix)]
+
+    def one(self, prefix):
+        got = self.info(prefix)
+        if len(got) != 1:
+            raise Fail("want one %r line, got %r (final %s)" % (prefix, self.lines, self.final))
+        return got[0]
+
+    def read(self):
+        got = [l for l in self.lines if isinstance(l, tuple)]
+        if len(got) != 1:
+            raise Fail("want one #IPREAD, got %r" % (self.lines,))
+        return got[0]
+
+    def __repr__(self):
+        return "Reply(%r, %r)" % (self.lines, self.final)
+
+
+class Modem:
+    """A fake modem process and the host side of its pty."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([EXE] + list(args), stdout=subprocess.PIPE)
+        self.path = self.proc.stdout.readline().decode().strip()
+        check(self.path.startswith("/dev/pts/"), "first stdout line is the slave: %r" % self.path)
+        self.fd = -1
+        self.open()
+        self.unsolicited = []
+
+    def open(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.buf = bytearray()
+        self.reads = []
+
+    def close_port(self):
+        os.close(self.fd)
+        self.fd = -1
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.fd >= 0:
+            self.close_port()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("fake modem did not exit on signal %d" % sig)
+        self.proc.stdout.close()
+        return rc
+
+    def write(self, data):
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            raise Timeout("no answer (buffer %r)" % bytes(self.buf[:200]))
+        chunk = os.read(self.fd, 65536)
+        self.reads.append(len(chunk))
+        self.buf += chunk
+
+    def read_line(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            while self.buf[:1] in (b"\r", b"\n"):
+                del self.buf[0]
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = bytes(self.buf[:i])
+                del self.buf[:i + 2]
+                return line.decode("latin-1")
+            self._fill(deadline)
+
+    def read_raw(self, n, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while len(self.buf) < n:
+            self._fill(deadline)
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return data
+
+    def drain(self, quiet=0.3):
+        """Reads until nothing comes for `quiet` seconds; returns the bytes."""
+        out = bytearray(self.buf)
+        self.buf = bytearray()
+        while select.select([self.fd], [], [], quiet)[0]:
+            out += os.read(self.fd, 65536)
+        return bytes(out)
+
+    def collect(self, timeout=5.0):
+        """Lines up to and including the next final result code."""
+        lines = []
+        while True:
+            line = self.read_line(timeout)
+            if line.startswith("#IPREAD:"):
+                n = int(line.split(",")[2])
+                data = b""
+                if n:
+                    data = self.read_raw(n, timeout)
+                    eq(self.read_raw(2, timeout), b"\r\n", "CR LF after the data block")
+                lines.append((line, data))
+                continue
+            if line in FINALS or line.startswith("+CME ERROR:"):
+                return Reply(lines, line)
+            if line.startswith(URC_PREFIXES):
+                self.unsolicited.append(line)
+            lines.append(line)
+
+    def cmd(self, text, payload=b"", timeout=5.0):
+        self.write(text.encode("latin-1") + b"\r\n" + payload)
+        return self.collect(timeout)
+
+    def ok(self, text, payload=b"", timeout=5.0):
+        r = self.cmd(text, payload, timeout)
+        eq(r.final, "OK", text)
+        return r
+
+    def err(self, text, code, payload=b""):
+        r = self.cmd(text, payload)
+        eq(r.final, "+CME ERROR: %d" % code, text)
+        return r
+
+    def wait_urc(self, prefix, timeout=5.0):
+        for i, line in enumerate(self.unsolicited):
+            if line.startswith(prefix):
+                return self.unsolicited.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("no %r URC" % prefix)
+            line = self.read_line(left)
+            if line.startswith(prefix):
+                return line
+            self.unsolicited.append(line)
+
+    def read_all(self, sid, want, timeout=10.0, chunk=None):
+        """AT#IPREAD until `want` bytes came; returns them."""
+        got = b""
+        deadline = time.monotonic() + timeout
+        while len(got) < want:
+            r = self.ok("AT#IPREAD=5,%d" % sid)
+            line, data = r.read()
+            if chunk is not None:
+                check(len(data) <= chunk, "read of %d > chunk %d" % (len(data), chunk))
+            got += data
+            if not data:
+                if time.monotonic() > deadline:
+                    raise Fail("read %d of %d bytes" % (len(got), want))
+                time.sleep(0.02)
+        return got
+
+
+class TcpServer:
+    """A TCP server on loopback; handler(conn) runs per connection."""
+
+    def __init__(self, handler, family=socket.AF_INET):
+        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.handler = handler
+        self.conns = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            self.handler(conn)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stopping = True
+        self.thread.join()
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def echo_handler(conn):
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        conn.sendall(data)
+    conn.close()
+
+
+class UdpEcho:
+    def __init__(self, family=socket.AF_INET):
+        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.received = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.received.append(data)
+            self.sock.sendto(data, peer)
+
+    def close(self):
+        self.stopping = True
+        self.thread.join()
+        self.sock.close()
+
+
+def free_udp_port(family=socket.AF_INET):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def with_modem(*args):
+    """Decorator: the test gets a fresh fake modem started with args."""
+    def wrap(fn):
+        def run():
+            m = Modem(*args)
+            try:
+                fn(m)
+            finally:
+                rc = m.stop()
+            eq(rc, 0, "exit status after SIGTERM")
+        run.__name__ = fn.__name__
+        return run
+    return wrap
+
+
+# ---------------------------------------------------------------- basics
+
+@test
+@with_modem()
+def basic_commands(m):
+    r = m.ok("AT")
+    eq(r.lines, [], "no echo by default")
+    m.ok("at")
+    eq(m.cmd("AT#NOSUCH").final, "ERROR", "unknown before CMEE=1")
+    eq(m.cmd("ATZ").final, "ERROR", "other basic commands")
+    eq(m.cmd("hello").final, "ERROR", "not AT")
+    m.ok("AT+CMEE=1")
+    eq(m.ok("AT+CMEE?").lines, ["+CMEE: 1"])
+    m.err("AT#NOSUCH", 504)
+    m.err("AT+CMEE=2", 50)
+    m.err("AT#IPREAD?", 504)
+    # LF alone after CR, split CR and LF, LF-only noise between commands
+    m.write(b"AT\r")
+    eq(m.collect().final, "OK")
+    m.write(b"\nAT\r\n\n")
+    eq(m.collect().final, "OK")
+    # empty lines are not commands
+    m.write(b"\r\r\n")
+    eq(m.drain(0.2), b"", "empty lines get no answer")
+    # one byte per write
+    for b in b"AT+CMEE?\r\n":
+        m.write(bytes([b]))
+    eq(m.collect().lines, ["+CMEE: 1"])
+    m.ok("AT+CMEE=0")
+    eq(m.cmd("AT#NOSUCH").final, "ERROR")
+
+
+@test
+@with_modem()
+def echo_switching(m):
+    eq(m.ok("ATE1").lines, [], "ATE1 itself is not echoed (echo was off)")
+    eq(m.ok("at").lines, ["at"], "echo as received")
+    r = m.ok("ATE0")
+    eq(r.lines, ["ATE0"])
+    eq(m.ok("AT").lines, [])
+
+
+@test
+@with_modem("--echo")
+def echo_at_start(m):
+    eq(m.ok("AT").lines, ["AT"])
+    eq(m.ok("ATE0").lines, ["ATE0"])
+    eq(m.ok("AT").lines, [])
+
+
+@test
+@with_modem("--echo", "--ignore-ate0")
+def echo_ignores_ate0(m):
+    m.ok("ATE0")
+    eq(m.ok("AT").lines, ["AT"], "echo still on")
+
+
+@test
+@with_modem()
+def robustness_input(m):
+    m.ok("AT+CMEE=1")
+    m.write(b"AT\x00X\r\n")
+    eq(m.collect().final, "+CME ERROR: 25", "NUL in a line")
+    m.write(b"A" * 5000 + b"\r\n")
+    eq(m.collect().final, "ERROR", "overlong line")
+    m.ok("AT")
+    m.err('AT#IPCFG=5,0,"127.0.0.1', 50)  # open quote
+    m.err("AT#IPREAD=5,0,1", 502)
+    m.err("AT#IPREAD=5", 503)
+    rnd = random.Random(7)
+    # random bytes, including CR, LF and NUL; then resynchronize
+    for _ in range(200):
+        junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 80)))
+        m.write(junk)
+    m.write(b"x" * 600 + b"\r\n")
+    m.drain(0.5)
+    for _ in range(50):
+        line = "AT" + "".join(rnd.choice('#+=?,"01259ATCPUDXSOKERIPEAD ') for _ in range(rnd.randrange(0, 40)))
+        m.write(line.encode() + b"\r\n")
+    m.write(b"x" * 600 + b"\r\n")
+    m.drain(0.5)
+    eq(m.proc.poll(), None, "still running")
+    m.ok("AT")
+
+
+@test
+@with_modem()
+def reopen_port(m):
+    m.ok("AT")
+    m.close_port()
+    time.sleep(0.1)
+    m.open()
+    m.ok("AT")
+
+
+# ---------------------------------------------------------------- IP link
+
+@test
+@with_modem()
+def ip_link_defaults(m):
+    eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
+    eq(m.ok("AT#IPPARAMS?").lines, ["#IPPARAMS: 1,0,65535,60"])
+    eq(m.ok("AT+CGPADDR=5").lines, ['+CGPADDR: 5,"127.0.0.1","::1"'])
+    m.ok("AT+CMEE=1")
+    m.err("AT#IPPARAMS=2,0,65535,60", 50)
+    m.ok("AT#IPPARAMS=0,1,100,30")
+    eq(m.ok("AT#IPPARAMS?").lines, ["#IPPARAMS: 0,1,100,30"])
+    m.ok("AT#IPDEL=5")
+    eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 5,0"])
+    m.err("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", 2106)
+    m.err("AT#IPCFG=5,0,1.2.3", 2110)
+    m.err("AT#IPCFG=5,0,::1", 2122)
+    m.err("AT#IPCFG=4,0,127.0.0.1", 2100)
+    m.ok("AT#IPCFG=5,0,127.0.0.1")
+    eq(m.wait_urc("IP Network is Up"), "IP Network is Up for context 5")
+
+
+@test
+@with_modem("--link-down", "--ipv4", "127.0.0.2", "--ipv6", "::1")
+def link_down_manual(m):
+    m.ok("AT+CMEE=1")
+    eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 5,0"])
+    eq(m.ok("AT#IPPARAMS?").lines, ["#IPPARAMS: 0,0,65535,60"])
+    m.err("AT#SOCKETCREATE=5,0,UDP,0,1,1,1", 2106)
+    m.err("AT#IPPING=5,127.0.0.1", 2106)
+    eq(m.ok("AT+CGPADDR=5").lines, ['+CGPADDR: 5,"127.0.0.2","::1"'])
+    r = m.ok("AT#IPCFG=5,0,127.0.0.2")
+    eq(r.lines, [], "the URC comes after OK")
+    eq(m.read_line(), "IP Network is Up for context 5")
+    eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.2","::1"'])
+    m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+
+
+@test
+@with_modem("--link-down", "--auto-ip", "300")
+def link_down_auto_ip(m):
+    eq(m.ok("AT#IPPARAMS?").lines, ["#IPPARAMS: 1,0,65535,60"])
+    eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 5,0"])
+    m.wait_urc("+CGEV: ME PDN ACT 5")
+    m.wait_urc("+CEREG: 1")
+    eq(m.wait_urc("#IPCFG:"), '#IPCFG: 5,1,"127.0.0.1"')
+    eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
+
+
+@test
+@with_modem()
+def ping(m):
+    m.ok("AT+CMEE=1")
+    r = m.ok("AT#IPPING=5,127.0.0.1,5,32,3")
+    eq(r.lines, ["1,0,32,21", "2,0,32,22", "3,0,32,23", "#IPPING: 3,3,0,21,23,22"])
+    r = m.ok("AT#IPING=5,::1")
+    eq(r.lines, ["1,0,10,21", "#IPPING: 1,1,0,21,21,21"])
+    r = m.ok("AT#IPPING=5,192.0.2.1,1,10,2")
+    eq(r.lines, ["1,1,10,999999", "2,1,10,999999", "#IPPING: 2,0,2,0,0,0"])
+    m.err("AT#IPPING=5,127.0.0.1,0", 2133)
+    m.err("AT#IPPING=5,127.0.0.1,5,451,1", 2131)
+    m.err("AT#IPPING=5,127.0.0.1,5,10,21", 2132)
+    m.err("AT#IPPING=5,nonsense", 2103)
+
+
+# ---------------------------------------------------------------- sockets
+
+@test
+@with_modem()
+def socket_limits(m):
+    m.ok("AT+CMEE=1")
+    eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 0"])
+    eq(m.ok('AT#SOCKETCREATE=5,0,"TCP",0,1,1,1').lines, ["#SOCKETCREATE: 1"])
+    m.err("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", 2150)
+    eq(m.ok("AT#SOCKETCREATE=5,1,udp,0,1,1,2").lines, ["#SOCKETCREATE: 2"])
+    m.err("AT#SOCKETCREATE=5,0,UDP,0,1,1,1", 2150)
+    r = m.ok("AT#SOCKETCREATE?")
+    eq(r.lines, ["#SOCKETCREATE: 5,0,4,UDP,0,1,1,1,0",
+                 "#SOCKETCREATE: 5,1,6,TCP,0,1,1,1,0",
+                 "#SOCKETCREATE: 5,2,4,UDP,0,1,1,2,0"])
+    eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,1,3"])
+    m.ok("AT#SOCKETCLOSE=5,0")
+    m.err("AT#SOCKETCLOSE=5,0", 2104)
+    eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 0"], "lowest free id")
+    for sid in range(3):
+        m.ok("AT#SOCKETCLOSE=5,%d" % sid)
+    eq(m.ok("AT#TCPCONNECT?").lines, [])
+    m.err("AT#SOCKETCREATE=4,0,UDP,0,1,1,1", 2100)
+    m.err("AT#SOCKETCREATE=5,2,UDP,0,1,1,1", 2102)
+    m.err("AT#SOCKETCREATE=5,0,RAW,0,1,1,1", 2140)
+    m.err("AT#SOCKETCREATE=5,0,UDP,70000,1,1,1", 2141)
+    m.err("AT#SOCKETCREATE=5,0,UDP,0,1,1,1,3", 2161)
+
+
+@test
+def tcp_echo_binary():
+    srv = TcpServer(echo_handler)
+    m = Modem("--read-chunk", "700")
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.err("AT#IPSENDTCP=5,0,0,,hello", 2154)  # not connected
+        m.err("AT#TCPCONNECT=5,0,192.0.2.1,80", 2152)  # never leaves loopback
+        m.err("AT#TCPCONNECT=5,2,127.0.0.1,%d" % srv.port, 2153)
+        m.err("AT#TCPCONNECT=5,7,127.0.0.1,%d" % srv.port, 2104)
+        m.err("AT#TCPCONNECT=5,0,::1,%d" % srv.port, 2103)  # IPv4 socket
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,5"])
+        eq(m.ok("AT#SOCKETCREATE?").lines, ["#SOCKETCREATE: 5,0,7,TCP,0,1,1,1,0"])
+        m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port, 2157)
+        data = bytes(range(256)) * 2  # every byte value, CR LF and NUL too
+        m.ok("AT#IPSENDTCP=5,0,1,512", data)
+        eq(m.wait_urc("#IPRECV:"), "#IPRECV: 5,0")
+        eq(m.read_all(0, 512, chunk=700), data)
+        m.ok("AT#IPSENDTCP=5,0,2,4,0A0d00ff")
+        m.ok("AT#IPSENDTCP=5,0,0,,hello, world")
+        m.ok("AT#IPSENDTCP=5,0,0,hi")
+        m.ok('AT#IPSENDTCP=5,0,0,3,"abc"')
+        eq(m.read_all(0, 4 + 12 + 2 + 3), b"\x0a\x0d\x00\xffhello, worldhiabc")
+        eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,0", b""))
+        m.err("AT#IPSENDTCP=5,0,1,513", 2146)
+        m.err("AT#IPSENDTCP=5,0,3,1,x", 2145)
+        m.err("AT#IPSENDTCP=5,0,2,,0g", 2142)
+        m.err("AT#IPSENDTCP=5,0,2,,012", 2142)
+        m.err("AT#IPSENDTCP=5,0,2,3,0102", 2146)
+        m.err("AT#IPSENDTCP=5,1,0,,x", 2153)
+        # a binary send to a socket that is not open still takes its bytes
+        m.err("AT#IPSENDTCP=5,2,1,5", 2153, b"AT\r\n\n")
+        m.ok("AT")
+        # large transfer both ways, several commands
+        blob = bytes(random.Random(1).randrange(256) for _ in range(20000))
+        for i in range(0, len(blob), 512):
+            m.ok("AT#IPSENDTCP=5,0,1,%d" % len(blob[i:i + 512]), blob[i:i + 512])
+        eq(m.read_all(0, len(blob), chunk=700), blob)
+        m.ok("AT#SOCKETCLOSE=5,0")
+        m.err("AT#IPREAD=5,0", 2153)
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def tcp_ipv6_and_urc2():
+    srv = TcpServer(echo_handler, socket.AF_INET6)
+    m = Modem()
+    try:
+        m.ok("AT#SOCKETCREATE=5,1,TCP,,1,1,2")
+        m.ok("AT#TCPCONNECT=5,0,::1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,0,0,,ping6")
+        eq(m.wait_urc("#IPRECV:"), "#IPRECV: 5,0,5")
+        eq(m.read_all(0, 5), b"ping6")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def tcp_refused():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    m = Modem()
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % port, 2152)
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,3"])
+    finally:
+        eq(m.stop(), 0)
+
+
+def send_and_close(payload):
+    def handler(conn):
+        conn.recv(100)  # wait for the modem to say something
+        conn.sendall(payload)
+        conn.close()
+    return handler
+
+
+def peer_close_run(args):
+    """Returns the URC lines sent while the peer sends 3000 bytes and
+    closes, then checks the read-out and link status."""
+    payload = b"x" * 3000
+    srv = TcpServer(send_and_close(payload))
+    m = Modem(*args)
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,0,0,,go")
+        raw = m.drain(0.5)
+        urcs = m.unsolicited + [l for l in raw.decode().split("\r\n") if l]
+        m.unsolicited = []
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,5"], "connected while bytes wait")
+        eq(m.read_all(0, len(payload)), payload)
+        eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,0", b""))
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,3"])
+        eq(m.ok("AT#SOCKETCREATE?").lines, ["#SOCKETCREATE: 5,0,6,TCP,0,1,1,1,0"])
+        m.err("AT#IPSENDTCP=5,0,0,,more", 2154)
+        # the socket can connect again
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.ok("AT#SOCKETCLOSE=5,0")
+        return urcs
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def tcp_peer_close():
+    eq(peer_close_run([]), ["#IPRECV: 5,0", "#IPRECV: 5,0"])
+
+
+@test
+def tcp_peer_close_no_urc():
+    eq(peer_close_run(["--no-close-urc"]), ["#IPRECV: 5,0"])
+
+
+@test
+def tcp_peer_close_socketclosed():
+    eq(peer_close_run(["--socketclosed-urc"]),
+       ["#IPRECV: 5,0", "#IPRECV: 5,0", "#SOCKETCLOSED: 5,0"])
+
+
+@test
+def tcp_backpressure():
+    size = 200000
+    payload = bytes(random.Random(2).randrange(256) for _ in range(size))
+    sent = []
+
+    def handler(conn):
+        conn.recv(10)
+        conn.setblocking(False)
+        view = memoryview(payload)
+        deadline = time.monotonic() + 20
+        while view and time.monotonic() < deadline:
+            try:
+                n = conn.send(view)
+                view = view[n:]
+            except BlockingIOError:
+                select.select([], [conn], [], 0.1)
+        sent.append(size - len(view))
+        conn.close()
+
+    srv = TcpServer(handler)
+    m = Modem("--rx-buffer", "1000", "--read-chunk", "300")
+    try:
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,2")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,0,0,,go")
+        line = m.wait_urc("#IPRECV:")
+        check(int(line.split(",")[2]) <= 1000, "urc 2 counts at most the buffer: " + line)
+        time.sleep(0.3)
+        r = m.ok("AT#IPREAD=5,0")
+        eq(len(r.read()[1]), 300)
+        eq(m.read_all(0, size - 300, timeout=30, chunk=300), payload[300:])
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def udp_echo():
+    echo = UdpEcho()
+    echo6 = UdpEcho(socket.AF_INET6)
+    m = Modem()
+    try:
+        m.ok("AT+CMEE=1")
+        port = free_udp_port()
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port).lines, ["#SOCKETCREATE: 0"])
+        m.err("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port, 2155)  # port taken
+        m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,1,3" % echo.port, b"\r\n\x00")
+        m.ok('AT#IPSENDUDP=5,0,"127.0.0.1",%d,0,0,5,hello' % echo.port)
+        m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,2,2,,C0FFEE" % echo.port)
+        m.wait_urc("#IPRECV: 5,0")
+        time.sleep(0.2)
+        got = [m.ok("AT#IPREAD=5,0").read()[1] for _ in range(3)]
+        eq(got, [b"\r\n\x00", b"hello", b"\xc0\xff\xee"], "one datagram per read")
+        eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,0", b""))
+        # somebody else sends to the bound port
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"from outside", ("127.0.0.1", port))
+        s.close()
+        m.wait_urc("#IPRECV: 5,0")
+        eq(m.ok("AT#IPREAD=5,0").read()[1], b"from outside")
+        n = len(echo.received)
+        m.err("AT#IPSENDUDP=5,0,192.0.2.1,%d,0,0,,x" % echo.port, 2103)
+        m.err("AT#IPSENDUDP=5,0,::1,%d,0,0,,x" % echo.port, 2103)  # IPv4 socket
+        m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,3,0,,x" % echo.port, 2147)
+        m.err("AT#IPSENDUDP=5,0,127.0.0.1,0,0,0,,x", 2141)
+        m.err("AT#IPSENDUDP=5,1,127.0.0.1,%d,0,0,,x" % echo.port, 2153)
+        m.err("AT#IPSENDUDP=5,0,192.0.2.1,%d,0,1,4" % echo.port, 2103, b"abcd")
+        m.ok("AT")
+        time.sleep(0.1)
+        eq(len(echo.received), n, "refused datagrams never left")
+        eq(m.ok("AT#SOCKETCREATE=5,1,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 1"])
+        m.ok("AT#IPSENDUDP=5,1,::1,%d,0,0,,six" % echo6.port)
+        m.wait_urc("#IPRECV: 5,1")
+        eq(m.ok("AT#IPREAD=5,1").read()[1], b"six")
+    finally:
+        eq(m.stop(), 0)
+        echo.close()
+        echo6.close()
+
+
+@test
+def udp_drop_when_full():
+    stats = os.path.join(TMP, "drop.json")
+    m = Modem("--rx-buffer", "1000", "--stats", stats)
+    try:
+        port = free_udp_port()
+        m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,0" % port)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(3):
+            s.sendto(bytes([65 + i]) * 400, ("127.0.0.1", port))
+        s.close()
+        time.sleep(0.3)
+        eq(m.ok("AT#IPREAD=5,0").read()[1], b"A" * 400)
+        eq(m.ok("AT#IPREAD=5,0").read()[1], b"B" * 400)
+        eq(m.ok("AT#IPREAD=5,0").read()[1], b"")
+        eq(m.unsolicited, [], "urc 0: no #IPRECV")
+    finally:
+        eq(m.stop(), 0)
+    st = json.load(open(stats))
+    eq(st["udp_dropped"], 1)
+
+
+# ---------------------------------------------------------------- switches
+
+@test
+def stats_and_trace_and_link():
+    stats = os.path.join(TMP, "stats.json")
+    trace = os.path.join(TMP, "trace.txt")
+    link = os.path.join(TMP, "ttyST87")
+    os.symlink("/nonexistent", link)  # an old link is replaced
+    srv = TcpServer(echo_handler)
+    m = Modem("--stats", stats, "--trace", trace, "--link", link)
+    try:
+        eq(os.path.realpath(link), os.path.realpath(m.path), "--link")
+        m.ok("AT")
+        m.ok("AT")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,0,1,10", b"0123456789")
+        m.wait_urc("#IPRECV:")
+        eq(m.read_all(0, 10), b"0123456789")
+        m.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while not os.path.exists(stats) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        st = json.load(open(stats))
+        eq(st["open_sockets"], 1, "SIGUSR1 stats")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+    check(not os.path.lexists(link), "link removed at exit")
+    st = json.load(open(stats))
+    eq(st["open_sockets"], 1)
+    eq(st["commands"]["AT"], 2)
+    eq(st["commands"]["AT#SOCKETCREATE"], 1)
+    eq(st["commands"]["AT#IPSENDTCP"], 1)
+    check(st["commands"]["AT#IPREAD"] >= 1, "IPREAD counted")
+    eq(st["payload_sent"], 10)
+    eq(st["payload_received"], 10)
+    eq(st["reboots"], 0)
+    check(st["bytes_from_host"] > 50 and st["bytes_to_host"] > 50, "byte counters")
+    lines = open(trace).read().splitlines()
+    for want in ["> AT", "< OK", "> AT#SOCKETCREATE=5,0,TCP,0,1,1,1", "< #SOCKETCREATE: 0",
+                 "> AT#IPSENDTCP=5,0,1,10", "> [binary 10 bytes]", "< #IPRECV: 5,0",
+                 "< #IPREAD: 5,0,10", "< [binary 10 bytes]"]:
+        check(want in lines, "trace has %r: %r" % (want, lines))
+
+
+@test
+@with_modem("--baud", "9600")
+def baud_pacing(m):
+    t0 = time.monotonic()
+    r = m.ok("AT#IPPING=5,127.0.0.1,1,10,20")  # about 300 bytes back
+    took = time.monotonic() - t0
+    eq(len(r.lines), 21)
+    check(took >= 0.25, "9600 baud: 300 bytes took only %.3f s" % took)
+    t0 = time.monotonic()
+    m.write(b"AT" + b" " * 400 + b"\r")  # 403 bytes up at 960 B/s
+    m.collect()
+    check(time.monotonic() - t0 >= 0.35, "input paced too")
+
+
+@test
+@with_modem("--fragment", "--seed", "3")
+def fragments(m):
+    m.reads = []
+    r = m.ok("AT#IPPING=5,127.0.0.1,1,10,20")
+    eq(len(r.lines), 21)
+    check(len(m.reads) > 5 and min(m.reads) <= 7,
+          "output in small pieces: %r" % m.reads)
+
+
+@test
+@with_modem("--urc-noise", "--seed", "5")
+def urc_noise(m):
+    seen = set()
+    for _ in range(40):
+        r = m.ok("AT#IPCFG?")
+        eq(r.info("#IPCFG:"), ['#IPCFG: 5,1,"127.0.0.1","::1"'])
+        for l in r.lines:
+            check(l == r.info("#IPCFG:")[0] or l in ("+CEREG: 1", "+CSCON: 1"), "noise %r" % l)
+            seen.add(l)
+    check("+CEREG: 1" in seen and "+CSCON: 1" in seen, "both noise URCs: %r" % seen)
+
+
+@test
+@with_modem("--garbage", "--seed", "9")
+def garbage(m):
+    junk = []
+    for _ in range(40):
+        r = m.ok("AT#IPPARAMS?")
+        eq(r.info("#IPPARAMS:"), ["#IPPARAMS: 1,0,65535,60"])
+        junk += [l for l in r.lines if not l.startswith("#IPPARAMS:")]
+    check(junk, "some garbage lines")
+    for l in junk:
+        check(not l.startswith(("AT", "OK", "ERROR", "+CME", "#")) and "," not in l,
+              "garbage %r" % l)
+
+
+@test
+def urc_interleave():
+    results = {}
+    for args in ([], ["--urc-interleave"]):
+        srv = TcpServer(echo_handler)
+        m = Modem("--latency", "400", *args)
+        try:
+            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+            # data arrives while the next command waits for its final result
+            m.write(b"AT#IPSENDTCP=5,0,0,,x\r\n")
+            results[bool(args)] = (m.collect().lines, m.drain(0.3))
+        finally:
+            eq(m.stop(), 0)
+            srv.close()
+    eq(results[False], ([], b"\r\n#IPRECV: 5,0\r\n"), "deferred until after OK")
+    eq(results[True], (["#IPRECV: 5,0"], b""), "sent before OK")
+
+
+@test
+@with_modem("--latency", "300")
+def latency(m):
+    t0 = time.monotonic()
+    m.ok("AT")
+    check(time.monotonic() - t0 >= 0.29, "latency")
+
+
+@test
+@with_modem("--stall-after", "3")
+def stall(m):
+    m.ok("AT")
+    m.ok("AT")
+    m.ok("AT")
+    m.write(b"AT\r\n")
+    try:
+        m.collect(timeout=1.0)
+        raise Fail("answered after the stall")
+    except Timeout:
+        pass
+    m.write(b"AT\r\n" * 100)
+    eq(m.drain(0.3), b"", "stalled")
+
+
+@test
+def reboot():
+    stats = os.path.join(TMP, "reboot.json")
+    m = Modem("--reboot-after", "3", "--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("ATE1")
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        m.write(b"AT#IPSENDUDP=5,0,127.0.0.1,9,0,1,4\r\nabcd")
+        lines = [m.read_line() for _ in range(6)]
+        eq(lines, ["AT#IPSENDUDP=5,0,127.0.0.1,9,0,1,4", "#SIMST: 1", "+CEREG: 2",
+                   "+CGEV: ME PDN ACT 5", "+CEREG: 1", '#IPCFG: 5,1,"127.0.0.1"'])
+        eq(m.drain(0.3), b"", "no answer to the rebooting command")
+        eq(m.ok("AT").lines, [], "echo back to off")
+        eq(m.ok("AT#SOCKETCREATE?").lines, [], "sockets gone")
+        eq(m.cmd("AT#NOSUCH").final, "ERROR", "CMEE back to 0")
+        for _ in range(5):
+            m.ok("AT")  # only once
+    finally:
+        eq(m.stop(), 0)
+    eq(json.load(open(stats))["reboots"], 1)
+
+
+@test
+def connect_delay():
+    srv = TcpServer(echo_handler)
+    m = Modem("--connect-delay", "300")
+    try:
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        t0 = time.monotonic()
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        check(time.monotonic() - t0 >= 0.29, "connect delay")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def command_line_options():
+    out = subprocess.run([EXE, "--help"], capture_output=True, text=True)
+    eq(out.returncode, 0)
+    for opt in ("--baud", "--echo", "--ignore-ate0", "--fragment", "--urc-noise",
+                "--garbage", "--latency", "--stall-after", "--reboot-after",
+                "--connect-delay", "--read-chunk", "--rx-buffer", "--no-close-urc",
+                "--socketclosed-urc", "--stats", "--trace", "--link", "--ipv4",
+                "--ipv6", "--link-down", "--auto-ip", "--urc-interleave", "--seed"):
+        check(opt in out.stdout, "--help mentions " + opt)
+    out = subprocess.run([EXE, "--version"], capture_output=True, text=True)
+    eq(out.returncode, 0)
+    check(out.stdout.startswith("st87-fakemodem "), "--version")
+    for bad, name in ((["--baud", "fast"], "--baud"), (["--bogus"], "--bogus"),
+                      (["--latency"], "--latency"), (["--ipv4", "::1"], "--ipv4"),
+                      (["extra"], "extra"), (["--rx-buffer", "0"], "--rx-buffer")):
+        out = subprocess.run([EXE] + bad, capture_output=True, text=True)
+        eq(out.returncode, 2, " ".join(bad))
+        eq(out.stdout, "", " ".join(bad))
+        eq(len(out.stderr.splitlines()), 1, "one line for " + " ".join(bad))
+        check(name in out.stderr, "names %s: %r" % (name, out.stderr))
+
+
+@test
+def sigint_exits_zero():
+    m = Modem()
+    m.ok("AT")
+    eq(m.stop(signal.SIGINT), 0)
+
+
+def main():
+    global EXE
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    EXE = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    failed = []
+    for t in TESTS:
+        if only and t.__name__ not in only:
+            continue
+        t0 = time.monotonic()
+        try:
+            t()
+            print("ok   %-28s %.2fs" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception as e:  # report every failure, keep going
+            failed.append(t.__name__)
+            print("FAIL %-28s %s: %s" % (t.__name__, type(e).__name__, e), flush=True)
+            traceback.print_exc()
+    print("%d tests, %d failed%s" % (len(TESTS) if not only else len(only), len(failed),
+                                     (": " + " ".join(failed)) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

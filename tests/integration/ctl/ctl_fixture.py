@@ -10,6 +10,7 @@ used.
 
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -124,6 +125,58 @@ def check_valgrind_clean(programs, result):
     """Under valgrind, exit 99 means valgrind found an error or a leak."""
     if programs.wrapper:
         check(result.returncode != 99, "valgrind reports no errors or leaks", result)
+
+
+class Terminal:
+    """`st87ctl at` with no command, fed line by line; its stdout read as it comes."""
+
+    def __init__(self, programs, port):
+        env = dict(os.environ)
+        for name in ("ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE"):
+            env.pop(name, None)
+        self.process = subprocess.Popen(
+            programs.wrapper + [programs.st87ctl, "--port", port, "at"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env)
+        self.lines = queue.Queue()
+        self.transcript = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def send(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, predicate, what):
+        """Reads output until a line satisfies @predicate (no sleeping: the line is the signal)."""
+        while True:
+            try:
+                line = self.lines.get(timeout=RUN_TIMEOUT_S)
+            except queue.Empty:
+                line = None
+            if line is None:
+                check(False, what + " (output so far: %r)" % self.transcript)
+            self.transcript.append(line)
+            if predicate(line):
+                return line
+
+    def finish(self):
+        """Closes stdin (EOF) and returns the exit status."""
+        self.process.stdin.close()
+        try:
+            return self.process.wait(timeout=RUN_TIMEOUT_S)
+        finally:
+            self.process.stdout.close()
+            self.process.stderr.close()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 class UdpEchoServer:

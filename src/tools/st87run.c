@@ -1,0 +1,112 @@
+/*
+ * st87run: runs a program with libst87shim.so preloaded, in the manner of
+ * `torsocks CMD`. Options become the ST87_* variables the shim reads.
+ *
+ *   st87run [--port P] [--baud B] [--route R] [--dns D] [--log L] [--trace F] [--] CMD ARGS...
+ *
+ * The shim is found next to this program (a build tree), else where
+ * `meson install` put it; ST87_SHIM_LIBRARY overrides both.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ST87_SHIM_INSTALLED
+#define ST87_SHIM_INSTALLED "/usr/local/lib/libst87shim.so"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("Usage: st87run [OPTION]... [--] COMMAND [ARG]...\n"
+	      "Run COMMAND with its sockets for the routed destinations carried over an\n"
+	      "ST87MXX modem (LD_PRELOAD=libst87shim.so).\n\n"
+	      "  -p, --port PATH    serial port of the modem, or auto        (ST87_PORT)\n"
+	      "  -b, --baud RATE    serial speed, default 115200             (ST87_BAUD)\n"
+	      "  -r, --route RULES  destinations to route, default '*'       (ST87_ROUTE)\n"
+	      "  -d, --dns IP[:PORT] resolver reached through the modem      (ST87_DNS)\n"
+	      "  -l, --log LEVEL    none, error, warn, info or debug         (ST87_LOG)\n"
+	      "  -t, --trace FILE   append the AT traffic to FILE            (ST87_TRACE)\n"
+	      "  -h, --help         show this help\n\n"
+	      "Exit status: COMMAND's, or 125 when st87run itself fails.\n",
+	      out);
+}
+
+/* The shim beside this executable (build tree), or the installed one. */
+static const char *find_shim(char *buffer, size_t len)
+{
+	const char *forced = getenv("ST87_SHIM_LIBRARY");
+	if (forced && *forced)
+		return forced;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(buffer, len, "%s/libst87shim.so", dirname(self));
+		if (access(buffer, R_OK) == 0)
+			return buffer;
+	}
+	return ST87_SHIM_INSTALLED;
+}
+
+static int set(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) < 0) {
+		fprintf(stderr, "st87run: cannot set %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
+		{"route", required_argument, NULL, 'r'}, {"dns", required_argument, NULL, 'd'},
+		{"log", required_argument, NULL, 'l'},   {"trace", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	};
+	static const char *const variables[] = {
+		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD", ['r'] = "ST87_ROUTE",
+		['d'] = "ST87_DNS",  ['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE",
+	};
+	int option;
+	/* "+": options stop at the command, so its own options are left alone. */
+	while ((option = getopt_long(argc, argv, "+p:b:r:d:l:t:h", options, NULL)) != -1) {
+		if (option == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (option == '?' || option >= (int)(sizeof(variables) / sizeof(variables[0])) ||
+		    !variables[option]) {
+			usage(stderr);
+			return 125;
+		}
+		if (set(variables[option], optarg) < 0)
+			return 125;
+	}
+	if (optind >= argc) {
+		fputs("st87run: no command given (see st87run --help)\n", stderr);
+		return 125;
+	}
+	if (!getenv("ST87_ROUTE") && set("ST87_ROUTE", "*") < 0)
+		return 125;
+
+	char shim_path[PATH_MAX + 32];
+	const char *shim = find_shim(shim_path, sizeof(shim_path));
+	const char *preload = getenv("LD_PRELOAD");
+	char combined[2 * PATH_MAX];
+	if (preload && *preload)
+		snprintf(combined, sizeof(combined), "%s:%s", shim, preload);
+	else
+		snprintf(combined, sizeof(combined), "%s", shim);
+	if (set("LD_PRELOAD", combined) < 0)
+		return 125;
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "st87run: %s: %s\n", argv[optind], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,208 @@
+"""Fixtures for running real programs through libst87shim.so and st87-fakemodem.
+
+Everything here listens on or connects to loopback only, and everything a
+fixture starts is stopped when its `with` block ends, whatever happens.
+"""
+import contextlib
+import hashlib
+import http.server
+import json
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+
+
+class Paths:
+    """Build outputs, passed by meson as environment variables."""
+    shim = os.environ["ST87_TEST_SHIM"]
+    fakemodem = os.environ["ST87_TEST_FAKEMODEM"]
+    st87run = os.environ.get("ST87_TEST_ST87RUN", "")
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def random_file(path, size):
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    return sha256_file(path)
+
+
+class FakeModem:
+    """st87-fakemodem on a pty, linked at <dir>/modem, with stats and trace files."""
+
+    def __init__(self, workdir, *switches):
+        self.link = os.path.join(workdir, "modem")
+        self.stats_path = os.path.join(workdir, "modem-stats.json")
+        self.trace_path = os.path.join(workdir, "modem-trace.txt")
+        self.process = subprocess.Popen(
+            [Paths.fakemodem, "--link", self.link, "--stats", self.stats_path,
+             "--trace", self.trace_path, *switches],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline().strip()
+        if not first.startswith("/dev/"):
+            self.stop()
+            raise RuntimeError("st87-fakemodem did not start: " + first + self.process.stderr.read())
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def stats(self):
+        """The stats JSON, written when the fake modem stops (so call after stop())."""
+        with open(self.stats_path) as f:
+            return json.load(f)
+
+    def trace(self):
+        try:
+            with open(self.trace_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def env(self, route="127.0.0.1/32", **extra):
+        env = dict(os.environ)
+        env.update({"LD_PRELOAD": Paths.shim, "ST87_PORT": self.link, "ST87_ROUTE": route})
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+
+@contextlib.contextmanager
+def fake_modem(workdir, *switches):
+    modem = FakeModem(workdir, *switches)
+    try:
+        yield modem
+    finally:
+        modem.stop()
+
+
+class RecordingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files from the server's directory and records the digest of POST bodies."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        remaining = length
+        digest = hashlib.sha256()
+        while remaining > 0:
+            block = self.rfile.read(min(remaining, 1 << 16))
+            if not block:
+                break
+            digest.update(block)
+            remaining -= len(block)
+        self.server.posted.append((length - remaining, digest.hexdigest()))
+        body = b"received\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def http_server(directory):
+    handler = lambda *a, **k: RecordingHandler(*a, directory=directory, **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.posted = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _TcpHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.server.behaviour(self.request)
+
+
+@contextlib.contextmanager
+def tcp_server(behaviour):
+    """A threaded TCP server on 127.0.0.1 that runs behaviour(connection) per client."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TcpHandler)
+    server.daemon_threads = True
+    server.behaviour = behaviour
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def udp_echo_server():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            sock.sendto(data, peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+def free_port():
+    """A loopback TCP port that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(command, env, timeout=120, **kwargs):
+    return subprocess.run(command, env=env, timeout=timeout, capture_output=True, **kwargs)
+
+
+@contextlib.contextmanager
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="st87-test-") as path:
+        yield path
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Real programs (curl, wget, nc, python3, openssl) through libst87shim.so and st87-fakemodem.
+
+Usage: test_shim.py CASE   (meson runs each case as its own test)
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from dns_server import dns_server
+from harness import (Paths, check, fake_modem, free_port, http_server, random_file, run,
+                     sha256_file, tcp_server, udp_echo_server, wait_for, workdir)
+
+MIB = 1 << 20
+
+
+def assert_no_modem_socket_left(modem):
+    modem.stop()
+    stats = modem.stats()
+    check(stats["open_sockets"] == 0, "modem sockets left open: %r" % stats)
+
+
+def curl_get(modem, url, output, *extra, **env):
+    return run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "-o", output,
+                *extra, url], modem.env(**env))
+
+
+def case_curl_get_1mib():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), MIB)
+        out = os.path.join(tmp, "got.bin")
+        result = curl_get(modem, "http://127.0.0.1:%d/big.bin" % server.server_port, out)
+        check(result.returncode == 0, "curl failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "1 MiB GET through the shim differs")
+        check("AT#IPREAD" in modem.trace(), "the data did not come through the modem")
+        assert_no_modem_socket_left(modem)
+
+
+def case_curl_post_256k():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        body = os.path.join(tmp, "body.bin")
+        digest = random_file(body, 256 * 1024)
+        result = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60",
+                      "--data-binary", "@" + body, "-H", "Content-Type: application/octet-stream",
+                      "http://127.0.0.1:%d/upload" % server.server_port], modem.env())
+        check(result.returncode == 0, "curl POST failed: %s" % result.stderr)
+        check(server.posted == [(256 * 1024, digest)], "server got %r" % server.posted)
+        assert_no_modem_socket_left(modem)
+
+
+def case_wget_get():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "file.bin"), 300 * 1024)
+        out = os.path.join(tmp, "wget.bin")
+        result = run(["wget", "-q", "-O", out, "http://127.0.0.1:%d/file.bin" % server.server_port],
+                     modem.env())
+        check(result.returncode == 0, "wget failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "wget GET differs")
+        assert_no_modem_socket_left(modem)
+
+
+def case_dns_over_modem():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "named.bin"), 64 * 1024)
+        with dns_server({"modem-only.st87.test": "127.0.0.1"}) as (dns_port, asked):
+            out = os.path.join(tmp, "got.bin")
+            result = curl_get(modem, "http://modem-only.st87.test:%d/named.bin" % server.server_port,
+                              out, ST87_DNS="127.0.0.1:%d" % dns_port)
+            check(result.returncode == 0, "curl by name failed: %s" % result.stderr)
+            check(sha256_file(out) == digest, "GET by name differs")
+            check("modem-only.st87.test" in asked, "the DNS server was not asked")
+            trace = modem.trace()
+            check("AT#IPSENDUDP=5," in trace and ",127.0.0.1,%d," % dns_port in trace,
+                  "the DNS query did not leave through AT#IPSENDUDP")
+            # A name the server does not know: curl says it cannot resolve it.
+            result = curl_get(modem, "http://no-such-name.st87.test/", os.devnull,
+                              ST87_DNS="127.0.0.1:%d" % dns_port)
+            check(result.returncode == 6, "unknown name: curl exit %d, %s" % (result.returncode, result.stderr))
+        assert_no_modem_socket_left(modem)
+
+
+def serve_bytes_then_close(payload):
+    def behaviour(connection):
+        connection.sendall(payload)
+        connection.close()
+    return behaviour
+
+
+def receive_exactly_then_close(size, received):
+    def behaviour(connection):
+        chunks, total = [], 0
+        while total < size:
+            block = connection.recv(65536)
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+        received.append(b"".join(chunks))
+        connection.close()
+    return behaviour
+
+
+def case_nc_tcp():
+    payload = os.urandom(200 * 1024)
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        # Server to client: the server's close must become nc's EOF.
+        with tcp_server(serve_bytes_then_close(payload)) as server:
+            result = run(["nc", "-d", "127.0.0.1", str(server.server_address[1])], modem.env(), timeout=60)
+            check(result.returncode == 0, "nc download failed: %s" % result.stderr)
+            check(result.stdout == payload, "nc download differs (%d of %d bytes)" % (len(result.stdout), len(payload)))
+        # Client to server: everything nc wrote arrives before the close.
+        received = []
+        with tcp_server(receive_exactly_then_close(len(payload), received)) as server:
+            result = run(["nc", "-N", "127.0.0.1", str(server.server_address[1])], modem.env(),
+                         input=payload, timeout=60)
+            check(result.returncode == 0, "nc upload failed: %s" % result.stderr)
+            wait_for(lambda: received, what="the server to finish")
+            check(received[0] == payload, "nc upload differs")
+        assert_no_modem_socket_left(modem)
+
+
+def case_nc_udp():
+    lines = b"".join(b"datagram %d through the modem\n" % i for i in range(5))
+    with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server() as port:
+        process = subprocess.Popen(["nc", "-u", "127.0.0.1", str(port)], env=modem.env(),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            got = b""
+            for line in lines.splitlines(keepends=True):
+                process.stdin.write(line)
+                process.stdin.flush()
+                got += process.stdout.readline()
+            check(got == lines, "nc -u echo differs: %r" % got)
+        finally:
+            process.kill()
+            process.wait()
+        check("AT#IPSENDUDP" in modem.trace(), "the datagrams did not go through the modem")
+
+
+def case_python_urllib():
+    script = ("import hashlib,sys,urllib.request;"
+              "print(hashlib.sha256(urllib.request.urlopen(sys.argv[1], timeout=60).read()).hexdigest())")
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "py.bin"), 256 * 1024)
+        result = run([sys.executable, "-c", script, "http://127.0.0.1:%d/py.bin" % server.server_port],
+                     modem.env(), text=True)
+        check(result.returncode == 0, "python failed: %s" % result.stderr)
+        check(result.stdout.strip() == digest, "python urllib GET differs")
+        assert_no_modem_socket_left(modem)
+
+
+def case_openssl_tls():
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+        made = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-subj", "/CN=localhost", "-days", "1"], dict(os.environ))
+        check(made.returncode == 0, "cannot make a certificate: %s" % made.stderr)
+        port = free_port()
+        server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", cert,
+                                   "-key", key, "-rev", "-quiet"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = None
+        try:
+            wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, what="s_server")
+            client = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-quiet"],
+                                      env=modem.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+            client.stdin.write(b"hello over the modem\n")
+            client.stdin.flush()
+            reply = client.stdout.readline()
+            check(reply.strip() == b"medom eht revo olleh", "s_server -rev answered %r" % reply)
+        finally:
+            if client:
+                client.kill()
+                client.wait()
+            server.kill()
+            server.wait()
+        check("AT#IPSENDTCP" in modem.trace(), "the TLS session did not go through the modem")
+
+
+def case_unrouted_untouched():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "plain.bin"), 128 * 1024)
+        out = os.path.join(tmp, "got.bin")
+        # Routes name an address the test never contacts; 127.0.0.1 is not routed.
+        result = curl_get(modem, "http://127.0.0.1:%d/plain.bin" % server.server_port, out,
+                          route="[::1]:9")
+        check(result.returncode == 0, "unrouted curl failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "unrouted GET differs")
+        check(result.stderr == b"", "the shim spoke up for unrouted traffic: %r" % result.stderr)
+        modem.stop()
+        check(modem.trace() == "", "unrouted traffic reached the modem:\n" + modem.trace())
+
+
+def case_connect_timeout():
+    with workdir() as tmp, fake_modem(tmp, "--connect-delay", "5000") as modem:
+        port = free_port()
+        result = run(["curl", "--silent", "--show-error", "--connect-timeout", "1",
+                      "http://127.0.0.1:%d/" % port], modem.env(), timeout=60)
+        check(result.returncode == 28, "curl exit %d (want 28, timeout): %s" % (result.returncode, result.stderr))
+        assert_no_modem_socket_left(modem)
+
+
+def case_refused():
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        port = free_port()
+        result = run(["curl", "--silent", "--show-error", "http://127.0.0.1:%d/" % port], modem.env())
+        check(result.returncode == 7, "curl exit %d: %s" % (result.returncode, result.stderr))
+        check(b"refused" in result.stderr.lower(), "no 'refused' in %r" % result.stderr)
+        check(b"st87shim:" in result.stderr, "the shim did not say why: %r" % result.stderr)
+        assert_no_modem_socket_left(modem)
+
+
+def case_no_modem():
+    with workdir() as tmp:
+        env = dict(os.environ, LD_PRELOAD=Paths.shim, ST87_ROUTE="127.0.0.1/32",
+                   ST87_PORT=os.path.join(tmp, "no-such-port"))
+        result = run(["curl", "--silent", "--show-error", "http://127.0.0.1:%d/" % free_port()], env, timeout=60)
+        check(result.returncode == 7, "curl exit %d: %s" % (result.returncode, result.stderr))
+        check(b"no-such-port" in result.stderr, "the error does not name the port: %r" % result.stderr)
+
+
+def case_stalled_modem():
+    with workdir() as tmp, fake_modem(tmp, "--stall-after", "0") as modem:
+        result = run(["curl", "--silent", "--show-error", "http://127.0.0.1:%d/" % free_port()],
+                     modem.env(), timeout=60)
+        check(result.returncode == 7, "curl exit %d: %s" % (result.returncode, result.stderr))
+        check(b"no modem answers" in result.stderr, "no reason given: %r" % result.stderr)
+
+
+def case_bad_variable():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        random_file(os.path.join(tmp, "f.bin"), 1000)
+        result = curl_get(modem, "http://127.0.0.1:%d/f.bin" % server.server_port, os.devnull,
+                          route="127.0.0.1/33")
+        check(result.returncode == 0, "a bad ST87_ROUTE broke unrouted traffic: %s" % result.stderr)
+        check(b"ST87_ROUTE" in result.stderr, "no line names ST87_ROUTE: %r" % result.stderr)
+        result = curl_get(modem, "http://127.0.0.1:%d/f.bin" % server.server_port, os.devnull,
+                          ST87_BAUD="fast")
+        check(result.returncode == 7, "routed traffic with a bad ST87_BAUD: exit %d" % result.returncode)
+        check(b"ST87_BAUD" in result.stderr, "no line names ST87_BAUD: %r" % result.stderr)
+
+
+def case_noisy_modem():
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--echo", "--ignore-ate0", "--fragment", "--urc-noise", "--garbage",
+                       "--urc-interleave") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), MIB)
+        out = os.path.join(tmp, "got.bin")
+        result = curl_get(modem, "http://127.0.0.1:%d/big.bin" % server.server_port, out)
+        check(result.returncode == 0, "curl failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "1 MiB GET with a noisy modem differs")
+        assert_no_modem_socket_left(modem)
+
+
+def case_kill_then_rerun():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), MIB)
+        url = "http://127.0.0.1:%d/big.bin" % server.server_port
+        out = os.path.join(tmp, "partial.bin")
+        victim = subprocess.Popen(["curl", "--silent", "--limit-rate", "100k", "-o", out, url],
+                                  env=modem.env(), stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 32 * 1024, what="a partial download")
+        finally:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+        out = os.path.join(tmp, "whole.bin")
+        result = curl_get(modem, url, out)
+        check(result.returncode == 0, "the run after kill -9 failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "the run after kill -9 differs")
+        assert_no_modem_socket_left(modem)
+
+
+def case_st87run():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "f.bin"), 100 * 1024)
+        out = os.path.join(tmp, "got.bin")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ST87_") or k.startswith("ST87_TEST")}
+        env.pop("LD_PRELOAD", None)
+        result = run([Paths.st87run, "--port", modem.link, "--route", "127.0.0.1/32", "--",
+                      "curl", "-s", "-o", out, "http://127.0.0.1:%d/f.bin" % server.server_port], env)
+        check(result.returncode == 0, "st87run curl failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "st87run GET differs")
+        check("AT#IPREAD" in modem.trace(), "st87run did not route through the modem")
+        assert_no_modem_socket_left(modem)
+
+
+CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        sys.exit("usage: test_shim.py {%s}" % ",".join(sorted(CASES)))
+    started = time.monotonic()
+    CASES[sys.argv[1]]()
+    print("ok %s (%.1f s)" % (sys.argv[1], time.monotonic() - started))
