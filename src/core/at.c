@@ -419,6 +419,8 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
 	at->reply = NULL;
 	if (lost_place)
 		resynchronise(at);
+	/* A URC that came in the same read as the final result must not wait for more input. */
+	parse_input(at);
 	return reply->result;
 }
 

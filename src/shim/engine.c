@@ -294,6 +294,7 @@ static void retire(struct routed_socket *s)
 		}
 	}
 	if (s->engine_fd >= 0) {
+		shim_log(ST87_LOG_DEBUG, "retiring engine end %d", s->engine_fd);
 		shim_map_remove_private(s->engine_fd);
 		real.close(s->engine_fd);
 		s->engine_fd = -1;
@@ -364,8 +365,11 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 		if (s->engine_fd >= 0 && (revents & POLLOUT))
 			engine_flush_inbound(s);
 		bool unread = (revents & POLLIN) && is_live(s) && !s->program_eof;
-		if (s->engine_fd >= 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !unread)
+		if (s->engine_fd >= 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !unread) {
+			shim_log(ST87_LOG_DEBUG, "modem socket %d: the program closed its end (poll 0x%x)",
+				 s->modem_socket, (unsigned)revents);
 			s->program_done = true;
+		}
 		if (!engine.modem)
 			return; /* the modem was lost: every socket has failed */
 	}

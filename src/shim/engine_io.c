@@ -83,6 +83,7 @@ int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 		/* TCP: the program shut its writing side. The modem has no half-close, so the
 		 * link stays up for the answer; it closes when the program's end goes (POLLHUP). */
 		s->program_eof = true;
+		shim_log(ST87_LOG_DEBUG, "modem socket %d: end of the program's data", s->modem_socket);
 		if (s->type != SOCK_STREAM)
 			s->program_done = true;
 		return 0;

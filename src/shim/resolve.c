@@ -46,7 +46,7 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 	if (fd < 0)
 		return -errno;
 	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len, false);
-	for (int attempt = 0; !err && attempt < DNS_TRIES; attempt++) {
+	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT); attempt++) {
 		unsigned char query[ST87_DNS_UDP_MAX];
 		uint16_t id = random_id();
 		int len = st87_dns_build_query(name, qtype, id, query, sizeof(query));
@@ -71,8 +71,6 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 				break;
 			}
 		}
-		if (err != -ETIMEDOUT)
-			break;
 	}
 	close(fd);
 	return err;

@@ -164,6 +164,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	s->refs = 1; /* the map's */
 	pthread_mutex_unlock(&shim.lock);
 
+	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d", fd, program_end, engine_end);
 	int err = engine_submit(s);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));

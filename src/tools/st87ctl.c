@@ -101,6 +101,19 @@ static int parse_baud(const char *text, int *baud)
 	return -EINVAL;
 }
 
+/*
+ * Where a bad value came from, for its error: "--baud '12'" when the
+ * command line gave @p option_value, else "ST87_BAUD=\"12\"".
+ */
+static void name_source(char *out, size_t len, const char *option_value, const char *option,
+			const char *variable)
+{
+	if (option_value)
+		snprintf(out, len, "%s '%s'", option, option_value);
+	else
+		snprintf(out, len, "%s=\"%s\"", variable, environment(variable));
+}
+
 /* Settings given on the command line; the environment fills in the rest. */
 struct command_line_settings {
 	const char *port, *baud, *log, *trace;
@@ -114,26 +127,27 @@ struct command_line_settings {
  */
 static int resolve_globals(const struct command_line_settings *given, struct st87ctl_globals *globals)
 {
-	const char *baud_source = given->baud ? "--baud" : "ST87_BAUD";
 	const char *baud = given->baud ? given->baud : environment("ST87_BAUD");
-	const char *log_source = given->log ? "--log" : "ST87_LOG";
 	const char *log = given->log ? given->log : environment("ST87_LOG");
-
+	char source[256];
 	globals->port = given->port ? given->port : environment("ST87_PORT");
 	if (!globals->port)
 		globals->port = "auto"; /* libst87 then looks for the one port that looks like the modem */
 	globals->trace_path = given->trace ? given->trace : environment("ST87_TRACE");
 	globals->json = given->json;
 	globals->baud = 0;
-	if (baud && parse_baud(baud, &globals->baud))
-		return st87ctl_usage_error(NULL, "%s=\"%s\": expected a standard baud rate such as 115200",
-					   baud_source, baud);
+	if (baud && parse_baud(baud, &globals->baud)) {
+		name_source(source, sizeof(source), given->baud, "--baud", "ST87_BAUD");
+		return st87ctl_usage_error(NULL, "%s: expected a standard baud rate such as 115200",
+					   source);
+	}
 	if (log) {
 		enum st87_log_level level;
-		if (st87_log_parse_level(log, &level))
+		if (st87_log_parse_level(log, &level)) {
+			name_source(source, sizeof(source), given->log, "--log", "ST87_LOG");
 			return st87ctl_usage_error(
-				NULL, "%s=\"%s\": expected none, error, warn, info, debug or 0..4",
-				log_source, log);
+				NULL, "%s: expected none, error, warn, info, debug or 0..4", source);
+		}
 		st87_log_set_level(level);
 	}
 	return ST87CTL_EXIT_OK;

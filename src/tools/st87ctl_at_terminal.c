@@ -84,6 +84,18 @@ static char *trim(char *line)
 
 enum line_outcome { LINE_NEXT, LINE_EXIT, LINE_MODEM_GONE };
 
+/* Hands what the modem sent to libst87 (events come back to us); says so when the port failed. */
+static int poll_modem(struct st87ctl_terminal *terminal)
+{
+	int err = st87_modem_poll(terminal->modem, 0);
+	if (err < 0) {
+		leave_prompt_line(terminal);
+		fflush(stdout);
+		st87ctl_error("%s", st87ctl_describe(err));
+	}
+	return err;
+}
+
 static enum line_outcome handle_line(struct st87ctl_terminal *terminal, char *raw_line)
 {
 	terminal->prompt_shown = false; /* the user's Enter ended the prompt line */
@@ -96,11 +108,14 @@ static enum line_outcome handle_line(struct st87ctl_terminal *terminal, char *ra
 		/* Input from a pipe or file: echo it so the transcript reads like a session. */
 		printf("%s%s\n", PROMPT, line);
 	}
-	int code = st87ctl_at_send(terminal->modem, line, terminal->timeout_ms);
+	/*
+	 * The outcome is on screen already. A command that got no answer does
+	 * not end the session: a modem waking from sleep may drop one command,
+	 * and a port that really went away shows up as a failed read below.
+	 */
+	st87ctl_at_send(terminal->modem, line, terminal->timeout_ms);
 	/* Bytes read with the final result may hold URCs: hand them over now, poll() will not see them. */
-	if (st87_modem_poll(terminal->modem, 0) < 0)
-		return LINE_MODEM_GONE;
-	return code == ST87CTL_EXIT_NO_MODEM ? LINE_MODEM_GONE : LINE_NEXT;
+	return poll_modem(terminal) < 0 ? LINE_MODEM_GONE : LINE_NEXT;
 }
 
 /*
@@ -168,14 +183,9 @@ int st87ctl_at_terminal(struct st87ctl_terminal *terminal)
 			break;
 		}
 		/* The modem first: its events happened before the line the user is about to send. */
-		if (fds[1].revents) {
-			int err = st87_modem_poll(terminal->modem, 0);
-			if (err < 0) {
-				leave_prompt_line(terminal);
-				st87ctl_error("%s", st87ctl_describe(err));
-				code = ST87CTL_EXIT_NO_MODEM;
-				break;
-			}
+		if (fds[1].revents && poll_modem(terminal) < 0) {
+			code = ST87CTL_EXIT_NO_MODEM;
+			break;
 		}
 		if (fds[0].revents) {
 			enum line_outcome outcome = read_input(terminal, &input, &eof);

@@ -3,6 +3,9 @@
 
 Usage: selftest.py PATH-TO-st87-fakemodem [TEST-NAME...]
 
+Under `meson test --setup valgrind` (ST87_UNDER_VALGRIND=1) each fake modem
+runs under valgrind, and any error it finds fails the test.
+
 Starts every fake modem and every helper server it needs (TCP/UDP servers
 on 127.0.0.1 / ::1 only) and stops them again. Exits non-zero when a test
 fails. Timing checks are lower bounds only (a paced line cannot be faster
@@ -13,6 +16,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +28,8 @@ import traceback
 import tty
 
 EXE = None
+# Command prefix for the fake modem (valgrind, when asked for).
+WRAPPER = []
 FINALS = ("OK", "ERROR")
 URC_PREFIXES = ("#IPRECV:", "#SOCKETCLOSED:", "+CEREG:", "+CSCON:", "+CGEV:",
                 "#SIMST:", "IP Network is Up")
@@ -79,7 +85,7 @@ class Modem:
     """A fake modem process and the host side of its pty."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([EXE] + list(args), stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen(WRAPPER + [EXE] + list(args), stdout=subprocess.PIPE)
         self.path = self.proc.stdout.readline().decode().strip()
         check(self.path.startswith("/dev/pts/"), "first stdout line is the slave: %r" % self.path)
         self.fd = -1
@@ -967,6 +973,9 @@ def main():
         print(__doc__)
         return 2
     EXE = os.path.abspath(sys.argv[1])
+    if os.environ.get("ST87_UNDER_VALGRIND") == "1" and shutil.which("valgrind"):
+        WRAPPER[:] = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                      "--errors-for-leak-kinds=definite"]
     only = set(sys.argv[2:])
     failed = []
     for t in TESTS:

@@ -108,7 +108,9 @@ def run(programs, program, *args, stdin_text=None, env=None):
     full_env.update(env or {})
     completed = subprocess.run(command, input=stdin_text, capture_output=True, text=True,
                                timeout=RUN_TIMEOUT_S, env=full_env)
-    return Result(command, completed.returncode, completed.stdout, completed.stderr)
+    result = Result(command, completed.returncode, completed.stdout, completed.stderr)
+    check_valgrind_clean(programs, result)
+    return result
 
 
 def check(condition, what, result=None):
@@ -122,9 +124,9 @@ def check(condition, what, result=None):
 
 
 def check_valgrind_clean(programs, result):
-    """Under valgrind, exit 99 means valgrind found an error or a leak."""
-    if programs.wrapper:
-        check(result.returncode != 99, "valgrind reports no errors or leaks", result)
+    """Under valgrind, exit 99 means valgrind found an error or a leak. run() checks every run."""
+    if programs.wrapper and result.returncode == 99:
+        check(False, "valgrind reports no errors or leaks", result)
 
 
 class Terminal:
@@ -134,13 +136,16 @@ class Terminal:
         env = dict(os.environ)
         for name in ("ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE"):
             env.pop(name, None)
+        # stderr to a file: nothing reads it while the test runs, and a pipe could fill up.
+        self.stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             programs.wrapper + [programs.st87ctl, "--port", port, "at"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
             text=True, env=env)
         self.lines = queue.Queue()
         self.transcript = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
         for line in self.process.stdout:
@@ -159,7 +164,9 @@ class Terminal:
             except queue.Empty:
                 line = None
             if line is None:
-                check(False, what + " (output so far: %r)" % self.transcript)
+                self.stderr.seek(0)
+                check(False, "%s (stdout so far: %r, stderr: %r)" % (
+                    what, self.transcript, self.stderr.read()))
             self.transcript.append(line)
             if predicate(line):
                 return line
@@ -170,13 +177,17 @@ class Terminal:
         try:
             return self.process.wait(timeout=RUN_TIMEOUT_S)
         finally:
+            self.reader.join(timeout=RUN_TIMEOUT_S)  # it stops at the program's EOF
             self.process.stdout.close()
-            self.process.stderr.close()
+            self.stderr.close()
 
     def kill(self):
+        """Stops the program if it still runs (after a failed check). Safe to call twice."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if not self.stderr.closed:
+            self.stderr.close()
 
 
 class UdpEchoServer:

@@ -1,6 +1,6 @@
 """st87ctl at: one command and its result; the interactive terminal with URCs."""
 
-from ctl_fixture import FakeModem, Terminal, UdpEchoServer, check, check_valgrind_clean, main, run
+from ctl_fixture import FakeModem, Terminal, UdpEchoServer, check, main, run
 
 
 def test_one_shot(programs):
@@ -12,7 +12,6 @@ def test_one_shot(programs):
               "--no-cmee: a bare ERROR, exit 1", result)
 
         result = run(programs, *ctl, "at", "AT")
-        check_valgrind_clean(programs, result)
         check(result.returncode == 0 and result.stdout == "OK\n", "at AT prints OK, exit 0",
               result)
 

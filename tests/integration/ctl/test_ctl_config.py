@@ -1,6 +1,6 @@
 """st87ctl config: AT#IPPARAMS read, changed field by field, and the restart notice."""
 
-from ctl_fixture import FakeModem, check, check_valgrind_clean, main, run
+from ctl_fixture import FakeModem, check, main, run
 
 
 def ipparams_set(modem):
@@ -16,7 +16,6 @@ def test(programs):
         check(not ipparams_set(modem), "config alone changes nothing")
 
         result = run(programs, *ctl, "config", "--auto-ip", "off", "--prefer", "ipv6")
-        check_valgrind_clean(programs, result)
         check(result.returncode == 0, "config --auto-ip off --prefer ipv6 exits 0", result)
         check("now: auto IP off, preferred IPv6, periodicity 65535 s" in result.stdout,
               "the new settings are shown", result)

@@ -3,7 +3,7 @@
 import os
 import re
 
-from ctl_fixture import FakeModem, Terminal, check, check_valgrind_clean, main, run
+from ctl_fixture import FakeModem, Terminal, check, main, run
 
 COMMANDS = ["ports", "status", "ping", "at", "close-all", "config"]
 
@@ -17,7 +17,6 @@ def test_no_modem(programs):
             check(result.returncode == 3, "%s, port missing: exit 3" % command[0], result)
             check(result.stderr == "st87ctl: %s: No such file or directory\n" % missing,
                   "%s: one line naming the path" % command[0], result)
-        check_valgrind_clean(programs, result)
 
         result = run(programs, programs.st87ctl, "status", env={"ST87_PORT": missing})
         check(result.returncode == 3 and missing in result.stderr, "ST87_PORT is used", result)

@@ -2,7 +2,7 @@
 
 import json
 
-from ctl_fixture import FakeModem, check, check_valgrind_clean, main, run
+from ctl_fixture import FakeModem, check, main, run
 
 # What status may send: the probe and read commands only.
 READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
@@ -11,7 +11,6 @@ READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOC
 def test(programs):
     with FakeModem(programs) as modem:
         result = run(programs, programs.st87ctl, "--port", modem.link, "status")
-        check_valgrind_clean(programs, result)
         check(result.returncode == 0, "status exits 0", result)
         check("state: up" in result.stdout, "status shows the IP link up", result)
         check("127.0.0.1" in result.stdout, "status shows the address 127.0.0.1", result)

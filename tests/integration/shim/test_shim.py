@@ -196,10 +196,10 @@ def case_unrouted_untouched():
 
 
 def case_connect_timeout():
-    with workdir() as tmp, fake_modem(tmp, "--connect-delay", "5000") as modem:
-        port = free_port()
+    # The server is there; the modem takes 5 s to say so. curl must give up first.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--connect-delay", "5000") as modem:
         result = run(["curl", "--silent", "--show-error", "--connect-timeout", "1",
-                      "http://127.0.0.1:%d/" % port], modem.env(), timeout=60)
+                      "http://127.0.0.1:%d/" % server.server_port], modem.env(), timeout=60)
         check(result.returncode == 28, "curl exit %d (want 28, timeout): %s" % (result.returncode, result.stderr))
         assert_no_modem_socket_left(modem)
 

@@ -1,0 +1,111 @@
+/*
+ * A modem that misbehaves: one that stops answering (every call must come
+ * back with -ETIMEDOUT at its deadline), and one that reboots in the middle
+ * of a transfer (reported, not waited on; a new start-up brings it back).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "echo_exchange.h"
+#include "session.h"
+
+/* Start-up takes fewer commands than this, so the fault comes after it. */
+#define COMMANDS_BEFORE_STALL 20
+#define COMMANDS_BEFORE_REBOOT 40
+#define TEXT_OF(number) #number
+#define SWITCH_VALUE(macro) TEXT_OF(macro)
+#define ECHO_BYTES (100 * 1024)
+#define ECHO_AFTER_REBOOT_BYTES 4096
+
+static void test_stalled_modem_times_out(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+
+	/* Cheap commands until the fake modem stops answering: the first unanswered one fails. */
+	struct st87_ipcfg ipcfg;
+	int err = 0;
+	for (int i = 0; i < COMMANDS_BEFORE_STALL && !err; i++)
+		err = st87_ipcfg_read(s->modem, &ipcfg);
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_non_null(strstr(st87_last_error(), "no answer"));
+
+	/* It stays silent, and every later call still comes back. */
+	assert_int_equal(st87_socket_create(s->modem, 0, ST87_TCP, 0), -ETIMEDOUT);
+	struct st87_socket_info sockets[SESSION_SOCKET_IDS];
+	assert_int_equal(st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS), -ETIMEDOUT);
+	finish_session(s);
+}
+
+static int connect_to_echo_server(struct test_session *s)
+{
+	int id = st87_socket_create(s->modem, 0, ST87_TCP, 0);
+	assert_true(id >= 0);
+	assert_int_equal(st87_tcp_connect(s->modem, id, "127.0.0.1", s->server.port), 0);
+	return id;
+}
+
+static void test_reboot_during_transfer(void **state)
+{
+	struct test_session *s = *state;
+	uint8_t *out = session_buffer(s, ECHO_BYTES);
+	uint8_t *in = session_buffer(s, ECHO_BYTES);
+	fill_shuffled_bytes(out, ECHO_BYTES);
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int old_id = connect_to_echo_server(s);
+
+	struct echo_outcome outcome;
+	echo_exchange(s, old_id, out, in, ECHO_BYTES, &outcome);
+	assert_false(outcome.stuck);
+	assert_false(outcome.too_much);
+	assert_true(outcome.received < ECHO_BYTES);
+	if (outcome.error != -ENETRESET && !(outcome.link_down && st87_modem_needs_start(s->modem)))
+		fail_msg("the reboot went unreported: %s returned %d (%s), LINK_DOWN events %u",
+			 outcome.failed_call ? outcome.failed_call : "no call", outcome.error,
+			 outcome.error ? st87_strerror(outcome.error) : "-", s->events.link_down);
+	assert_true(st87_modem_needs_start(s->modem));
+
+	int err = st87_modem_start(s->modem, 10000, false);
+	if (err)
+		print_error("st87_modem_start after the reboot: %s\n", st87_last_error());
+	assert_int_equal(err, 0);
+	assert_false(st87_modem_needs_start(s->modem));
+	/* The reboot closed every modem socket. */
+	assert_int_equal(st87_socket_close(s->modem, old_id), -EBADF);
+
+	int new_id = connect_to_echo_server(s);
+	s->events.link_down = 0; /* the reboot's, already handled */
+	echo_exchange(s, new_id, out, in, ECHO_AFTER_REBOOT_BYTES, &outcome);
+	assert_int_equal(outcome.error, 0);
+	assert_false(outcome.link_down);
+	assert_int_equal(outcome.received, ECHO_AFTER_REBOOT_BYTES);
+	assert_memory_equal(in, out, ECHO_AFTER_REBOOT_BYTES);
+	assert_int_equal(st87_socket_close(s->modem, new_id), 0);
+	finish_session(s);
+	assert_int_equal(stats_number(s, "reboots"), 1);
+}
+
+static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL),
+					      NULL};
+static const char *const reboot_switches[] = {"--reboot-after",
+					       SWITCH_VALUE(COMMANDS_BEFORE_REBOOT), NULL};
+static struct session_config stall = {.switches = stall_switches};
+static struct session_config reboot = {.switches = reboot_switches};
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		SESSION_TEST(test_stalled_modem_times_out, &stall),
+		SESSION_TEST(test_reboot_during_transfer, &reboot),
+	};
+	if (!take_fake_modem_path(argc, argv))
+		return 1;
+	return cmocka_run_group_tests_name("libst87 faults", tests, NULL, NULL);
+}

@@ -1,0 +1,126 @@
+/*
+ * Socket bookkeeping: the modem's limit of 1 TCP and 2 UDP sockets, the
+ * list of open sockets, closing (and closing what is not open), and a TCP
+ * connect that the destination refuses.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "session.h"
+
+static int create_socket(struct test_session *s, enum st87_proto proto)
+{
+	int id = st87_socket_create(s->modem, 0, proto, 0);
+	if (id < 0)
+		print_error("st87_socket_create: %s\n", st87_last_error());
+	assert_true(id >= 0);
+	return id;
+}
+
+static void test_socket_limit(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+	int tcp = create_socket(s, ST87_TCP);
+	int udp_first = create_socket(s, ST87_UDP);
+	int udp_second = create_socket(s, ST87_UDP);
+	assert_true(tcp != udp_first && tcp != udp_second && udp_first != udp_second);
+
+	assert_int_equal(st87_socket_create(s->modem, 0, ST87_TCP, 0), -EMFILE);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2150);
+	assert_non_null(strstr(st87_last_error(), "TCP"));
+	assert_non_null(strstr(st87_last_error(), "socket"));
+
+	assert_int_equal(st87_socket_create(s->modem, 0, ST87_UDP, 0), -EMFILE);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2150);
+	assert_non_null(strstr(st87_last_error(), "UDP"));
+
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	assert_int_equal(st87_socket_close(s->modem, udp_first), 0);
+	assert_int_equal(st87_socket_close(s->modem, udp_second), 0);
+	finish_session(s);
+}
+
+static const struct st87_socket_info *find_socket(const struct st87_socket_info *sockets,
+						  int count, int id)
+{
+	for (int i = 0; i < count; i++)
+		if (sockets[i].socket_id == id)
+			return &sockets[i];
+	return NULL;
+}
+
+static void test_socket_list_and_close(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+	struct st87_socket_info sockets[SESSION_SOCKET_IDS];
+	assert_int_equal(st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS), 0);
+
+	int tcp = create_socket(s, ST87_TCP);
+	int udp = create_socket(s, ST87_UDP);
+	int count = st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS);
+	assert_int_equal(count, 2);
+	const struct st87_socket_info *listed = find_socket(sockets, count, tcp);
+	assert_non_null(listed);
+	assert_string_equal(listed->type, "TCP");
+	assert_int_equal(listed->cid, ST87_DEFAULT_CID);
+	listed = find_socket(sockets, count, udp);
+	assert_non_null(listed);
+	assert_string_equal(listed->type, "UDP");
+	assert_int_equal(listed->cid, ST87_DEFAULT_CID);
+
+	/* Room for one: the count still says how many there are. */
+	assert_int_equal(st87_socket_list(s->modem, sockets, 1), 2);
+
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	count = st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS);
+	assert_int_equal(count, 1);
+	assert_int_equal(sockets[0].socket_id, udp);
+	assert_int_equal(st87_socket_close(s->modem, udp), 0);
+	assert_int_equal(st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS), 0);
+
+	/* Closed already, and never opened: both unknown to the modem. */
+	assert_int_equal(st87_socket_close(s->modem, tcp), -EBADF);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2104);
+	assert_int_equal(st87_socket_close(s->modem, 2), -EBADF);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2104);
+	finish_session(s);
+}
+
+static void test_refused_connect(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+	int holder_fd = -1;
+	int port = refusing_port(&holder_fd);
+	assert_true(port > 0);
+
+	int tcp = create_socket(s, ST87_TCP);
+	int err = st87_tcp_connect(s->modem, tcp, "127.0.0.1", port);
+	close(holder_fd);
+	assert_int_equal(err, -ECONNREFUSED);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2152);
+	assert_int_equal(st87_tcp_status(s->modem, tcp), 3);
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	finish_session(s);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		SESSION_TEST(test_socket_limit, NULL),
+		SESSION_TEST(test_socket_list_and_close, NULL),
+		SESSION_TEST(test_refused_connect, NULL),
+	};
+	if (!take_fake_modem_path(argc, argv))
+		return 1;
+	return cmocka_run_group_tests_name("libst87 sockets", tests, NULL, NULL);
+}

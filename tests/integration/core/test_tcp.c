@@ -1,0 +1,168 @@
+/*
+ * TCP through the modem: a 100 KiB echo holding every byte value, on a
+ * quiet modem, on a noisy one (echo, fragments, URCs, garbage) and with
+ * hex payloads; and a peer that closes, announced by #IPRECV, by
+ * #SOCKETCLOSED, or not at all (found by asking AT#TCPCONNECT?).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "echo_exchange.h"
+#include "session.h"
+
+#define ECHO_BYTES (100 * 1024)
+/* More than the modem's receive buffer, so the peer's close waits behind flow control. */
+#define PEER_CLOSE_BYTES 10000
+
+static int connect_tcp(struct test_session *s, int port)
+{
+	int id = st87_socket_create(s->modem, 0, ST87_TCP, 0);
+	assert_true(id >= 0);
+	int err = st87_tcp_connect(s->modem, id, "127.0.0.1", port);
+	if (err)
+		print_error("st87_tcp_connect: %s\n", st87_last_error());
+	assert_int_equal(err, 0);
+	assert_int_equal(st87_tcp_status(s->modem, id), 5);
+	return id;
+}
+
+static void assert_echo_complete(const struct echo_outcome *outcome, size_t len)
+{
+	if (outcome->error)
+		fail_msg("%s returned %d (%s) after %zu bytes sent, %zu back: %s",
+			 outcome->failed_call, outcome->error, st87_strerror(outcome->error),
+			 outcome->sent, outcome->received, st87_last_error());
+	assert_false(outcome->link_down);
+	assert_false(outcome->stuck);
+	assert_false(outcome->too_much);
+	assert_int_equal(outcome->received, len);
+}
+
+static void test_tcp_echo(void **state)
+{
+	struct test_session *s = *state;
+	uint8_t *out = session_buffer(s, ECHO_BYTES);
+	uint8_t *in = session_buffer(s, ECHO_BYTES);
+	fill_shuffled_bytes(out, ECHO_BYTES);
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int id = connect_tcp(s, s->server.port);
+
+	struct echo_outcome outcome;
+	echo_exchange(s, id, out, in, ECHO_BYTES, &outcome);
+	assert_echo_complete(&outcome, ECHO_BYTES);
+	assert_memory_equal(in, out, ECHO_BYTES);
+	assert_true(s->events.data[id] > 0);
+
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+	assert_int_equal(stats_number(s, "payload_sent"), ECHO_BYTES);
+	assert_int_equal(stats_number(s, "payload_received"), ECHO_BYTES);
+}
+
+/*
+ * Reads the peer's bytes, then goes on until st87_read() finds the buffer
+ * empty and st87_tcp_status() says 3. Between tries it waits for URCs
+ * (returning early when one comes): without a close URC there is nothing
+ * else to wait for.
+ */
+static void read_until_peer_closed(struct test_session *s, int id, uint8_t *in, size_t len)
+{
+	size_t received = 0;
+	while (received < len) {
+		int err = wait_until_readable(s, id);
+		if (err)
+			fail_msg("waiting for data after %zu of %zu bytes: %d (%s)", received, len,
+				 err, st87_last_error());
+		s->events.readable[id] = false;
+		ssize_t n;
+		while ((n = st87_read(s->modem, id, in + received, len - received)) > 0)
+			received += (size_t)n;
+		assert_true(n == 0);
+	}
+
+	long long give_up = monotonic_ms() + wait_limit_ms();
+	for (;;) {
+		uint8_t extra[64];
+		assert_int_equal(st87_read(s->modem, id, extra, sizeof(extra)), 0);
+		int status = st87_tcp_status(s->modem, id);
+		if (status == 3)
+			break;
+		/* Connected still: the fake modem has not seen the close yet. */
+		assert_int_equal(status, 5);
+		if (monotonic_ms() > give_up)
+			fail_msg("the peer's close was never reported (status still 5)");
+		assert_int_equal(wait_for_urcs(s, 200), 0);
+	}
+	assert_int_equal(st87_read(s->modem, id, in, len), 0);
+}
+
+static void test_peer_close(void **state)
+{
+	struct test_session *s = *state;
+	uint8_t *sent = session_buffer(s, PEER_CLOSE_BYTES);
+	uint8_t *in = session_buffer(s, PEER_CLOSE_BYTES);
+	fill_shuffled_bytes(sent, PEER_CLOSE_BYTES);
+	assert_int_equal(loopback_server_start(&s->server, TCP_SEND_CLOSE_SERVER, sent,
+					       PEER_CLOSE_BYTES),
+			 0);
+	open_started_modem(s);
+	int id = connect_tcp(s, s->server.port);
+
+	read_until_peer_closed(s, id, in, PEER_CLOSE_BYTES);
+	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+}
+
+static void test_peer_close_announced_by_socketclosed(void **state)
+{
+	struct test_session *s = *state;
+	uint8_t *sent = session_buffer(s, PEER_CLOSE_BYTES);
+	uint8_t *in = session_buffer(s, PEER_CLOSE_BYTES);
+	fill_shuffled_bytes(sent, PEER_CLOSE_BYTES);
+	assert_int_equal(loopback_server_start(&s->server, TCP_SEND_CLOSE_SERVER, sent,
+					       PEER_CLOSE_BYTES),
+			 0);
+	open_started_modem(s);
+	int id = connect_tcp(s, s->server.port);
+
+	read_until_peer_closed(s, id, in, PEER_CLOSE_BYTES);
+	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);
+	/* The URC went out when the fake modem saw the close, so before the status 3. */
+	assert_int_equal(s->events.peer_closed[id], 1);
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+}
+
+static const char *const noisy_switches[] = {"--echo", "--fragment", "--urc-noise", "--garbage",
+					      NULL};
+static const char *const no_close_urc_switches[] = {"--no-close-urc", NULL};
+static const char *const socketclosed_urc_switches[] = {"--socketclosed-urc", NULL};
+static struct session_config noisy = {.switches = noisy_switches};
+static struct session_config hex = {.hex_send = true};
+static struct session_config hex_noisy = {.switches = noisy_switches, .hex_send = true};
+static struct session_config no_close_urc = {.switches = no_close_urc_switches};
+static struct session_config socketclosed_urc = {.switches = socketclosed_urc_switches};
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		SESSION_TEST_NAMED("tcp_echo", test_tcp_echo, NULL),
+		SESSION_TEST_NAMED("tcp_echo_noisy_modem", test_tcp_echo, &noisy),
+		SESSION_TEST_NAMED("tcp_echo_hex", test_tcp_echo, &hex),
+		SESSION_TEST_NAMED("tcp_echo_hex_noisy_modem", test_tcp_echo, &hex_noisy),
+		SESSION_TEST_NAMED("peer_close_announced_by_iprecv", test_peer_close, NULL),
+		SESSION_TEST_NAMED("peer_close_without_urc", test_peer_close, &no_close_urc),
+		SESSION_TEST(test_peer_close_announced_by_socketclosed, &socketclosed_urc),
+	};
+	if (!take_fake_modem_path(argc, argv))
+		return 1;
+	return cmocka_run_group_tests_name("libst87 tcp", tests, NULL, NULL);
+}
