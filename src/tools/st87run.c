@@ -100,8 +100,9 @@ int main(int argc, char **argv)
 	const char *shim = find_shim(shim_path, sizeof(shim_path));
 	const char *preload = getenv("LD_PRELOAD");
 	char combined[2 * PATH_MAX];
+	/* Libraries already preloaded (a sanitizer runtime, say) keep their place in front. */
 	if (preload && *preload)
-		snprintf(combined, sizeof(combined), "%s:%s", shim, preload);
+		snprintf(combined, sizeof(combined), "%s:%s", preload, shim);
 	else
 		snprintf(combined, sizeof(combined), "%s", shim);
 	if (set("LD_PRELOAD", combined) < 0)

@@ -24,6 +24,34 @@ class Paths:
     st87run = os.environ.get("ST87_TEST_ST87RUN", "")
 
 
+def _sanitizer_runtimes(library):
+    """A sanitizer build of the shim needs its runtimes loaded first in the programs it is preloaded into."""
+    try:
+        listing = subprocess.run(["ldd", library], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    runtimes = []
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0].startswith(("libasan", "libubsan")):
+            runtimes.append(parts[2])
+    return runtimes
+
+
+def preload_value(*libraries):
+    return ":".join(_sanitizer_runtimes(Paths.shim) + list(libraries))
+
+
+def shim_environment(**variables):
+    """The environment for a program run through the shim; the sanitizers' checks of the program itself are off."""
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = preload_value(Paths.shim)
+    # Leaks of curl or python are not ours; the shim's own are checked by the unit tests and valgrind.
+    env["ASAN_OPTIONS"] = "detect_leaks=0:verify_asan_link_order=0:" + env.get("ASAN_OPTIONS", "")
+    env.update({k: str(v) for k, v in variables.items()})
+    return env
+
+
 def sha256_file(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -76,10 +104,7 @@ class FakeModem:
             return ""
 
     def env(self, route="127.0.0.1/32", **extra):
-        env = dict(os.environ)
-        env.update({"LD_PRELOAD": Paths.shim, "ST87_PORT": self.link, "ST87_ROUTE": route})
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
+        return shim_environment(ST87_PORT=self.link, ST87_ROUTE=route, **extra)
 
 
 @contextlib.contextmanager

@@ -11,8 +11,8 @@ import sys
 import time
 
 from dns_server import dns_server
-from harness import (Paths, check, fake_modem, free_port, http_server, random_file, run,
-                     sha256_file, tcp_server, udp_echo_server, wait_for, workdir)
+from harness import (Paths, check, fake_modem, free_port, http_server, preload_value, random_file, run,
+                     sha256_file, shim_environment, tcp_server, udp_echo_server, wait_for, workdir)
 
 MIB = 1 << 20
 
@@ -216,8 +216,7 @@ def case_refused():
 
 def case_no_modem():
     with workdir() as tmp:
-        env = dict(os.environ, LD_PRELOAD=Paths.shim, ST87_ROUTE="127.0.0.1/32",
-                   ST87_PORT=os.path.join(tmp, "no-such-port"))
+        env = shim_environment(ST87_ROUTE="127.0.0.1/32", ST87_PORT=os.path.join(tmp, "no-such-port"))
         result = run(["curl", "--silent", "--show-error", "http://127.0.0.1:%d/" % free_port()], env, timeout=60)
         check(result.returncode == 7, "curl exit %d: %s" % (result.returncode, result.stderr))
         check(b"no-such-port" in result.stderr, "the error does not name the port: %r" % result.stderr)
@@ -279,8 +278,8 @@ def case_st87run():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         digest = random_file(os.path.join(tmp, "f.bin"), 100 * 1024)
         out = os.path.join(tmp, "got.bin")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ST87_") or k.startswith("ST87_TEST")}
-        env.pop("LD_PRELOAD", None)
+        env = {k: v for k, v in shim_environment().items() if not k.startswith("ST87_") or k.startswith("ST87_TEST")}
+        env["LD_PRELOAD"] = preload_value()  # st87run adds the shim
         result = run([Paths.st87run, "--port", modem.link, "--route", "127.0.0.1/32", "--",
                       "curl", "-s", "-o", out, "http://127.0.0.1:%d/f.bin" % server.server_port], env)
         check(result.returncode == 0, "st87run curl failed: %s" % result.stderr)

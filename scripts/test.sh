@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds st87shim and runs every test: the plain build, then ASan+UBSan, then the unit
+# tests under valgrind. Exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+meson test -C build --print-errorlogs --num-processes 2
+
+scripts/setup.sh build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-sanitize --print-errorlogs --num-processes 2
+
+meson test -C build --setup valgrind --suite unit --print-errorlogs --num-processes 2
