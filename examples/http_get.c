@@ -28,7 +28,8 @@
 
 #include "st87/st87.h"
 
-/* AT#TCPCONNECT? status of a connected socket (PROTOCOL-NOTES 4). */
+/* AT#TCPCONNECT? statuses (PROTOCOL-NOTES 4). */
+#define TCP_NOT_CONNECTED 3
 #define TCP_CONNECTED 5
 /* Give up when the server sends nothing for this long. */
 #define IDLE_LIMIT_MS 60000
@@ -145,7 +146,8 @@ static int receive_response(struct st87_modem *modem, struct download *download)
 			download->problem = "the modem restarted or lost its IP link";
 			return -ENETRESET;
 		}
-		int status = download->peer_closed ? 3 : st87_tcp_status(modem, download->socket_id);
+		int status = download->peer_closed ? TCP_NOT_CONNECTED
+						   : st87_tcp_status(modem, download->socket_id);
 		if (status < 0)
 			return status;
 		if (status != TCP_CONNECTED) {
@@ -214,6 +216,17 @@ int main(int argc, char **argv)
 	int server_port = atoi(argv[optind + 1]);
 	bool ipv6 = strchr(ip, ':') != NULL;
 
+	/* The request, built first: a PATH too long for it is a usage error, found before any I/O. */
+	char request[1024];
+	int len = snprintf(request, sizeof(request),
+			   "GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\nUser-Agent: st87-http-get\r\n"
+			   "Connection: close\r\n\r\n",
+			   path, ipv6 ? "[" : "", ip, ipv6 ? "]" : "", server_port);
+	if (len < 0 || (size_t)len >= sizeof(request)) {
+		fprintf(stderr, "st87-http-get: PATH is too long\n");
+		return 2;
+	}
+
 	struct download download = {.socket_id = -1, .out = stdout};
 	if (output_path && !(download.out = fopen(output_path, "wb"))) {
 		fprintf(stderr, "st87-http-get: %s: %s\n", output_path, strerror(errno));
@@ -248,11 +261,6 @@ int main(int argc, char **argv)
 	}
 	/* 5. Send the request; libst87 cuts it into AT#IPSENDTCP commands of at most 512 bytes. */
 	if (!err) {
-		char request[1024];
-		int len = snprintf(request, sizeof(request),
-				   "GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\nUser-Agent: st87-http-get\r\n"
-				   "Connection: close\r\n\r\n",
-				   path, ipv6 ? "[" : "", ip, ipv6 ? "]" : "", server_port);
 		step = "send the request";
 		ssize_t sent = st87_send_tcp(modem, download.socket_id, request, (size_t)len);
 		/* A short count means a later chunk failed; st87_last_error() says why. */
@@ -279,6 +287,10 @@ int main(int argc, char **argv)
 		fclose(download.out);
 	if (err)
 		return 1;
+	if (!download.in_body) {
+		fprintf(stderr, "st87-http-get: the connection closed before the end of the headers\n");
+		return 1;
+	}
 	if (download.http_status < 200 || download.http_status > 299) {
 		fprintf(stderr, "st87-http-get: the server answered %.*s\n",
 			(int)strcspn(download.header, "\r\n"), download.header);

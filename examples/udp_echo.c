@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{"port", required_argument, NULL, 'p'},
 		{"baud", required_argument, NULL, 'b'},
+		{"timeout", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};

@@ -180,7 +180,8 @@ ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap
 	if (reply.n_lines < 1)
 		return st87_fail(-EPROTO, "AT#IPREAD answered OK without #IPREAD");
 	size_t n = reply.block_len < cap ? reply.block_len : cap;
-	memcpy(buf, reply.block, n);
+	if (n > 0)
+		memcpy(buf, reply.block, n);
 	if (n < reply.block_len && socket->proto == ST87_TCP) {
 		socket->leftover_start = 0;
 		socket->leftover_len = reply.block_len - n;

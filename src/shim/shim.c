@@ -21,6 +21,8 @@ struct shim_state shim = {
 _Thread_local bool shim_internal_call;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* Set while this thread initialises: calls made meanwhile (by dlsym, a sanitizer) must not wait for it. */
+static _Thread_local bool initialising;
 
 void shim_log(enum st87_log_level level, const char *format, ...)
 {
@@ -69,6 +71,7 @@ static void at_exit(void)
 
 static void initialise(void)
 {
+	initialising = true;
 	real_libc_init();
 	char errors[1024];
 	int err = st87_config_parse(NULL, &shim.config, errors, sizeof(errors));
@@ -91,10 +94,13 @@ static void initialise(void)
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		atexit(at_exit);
 	}
+	initialising = false;
 }
 
 void shim_init(void)
 {
+	if (initialising)
+		return;
 	pthread_once(&init_once, initialise);
 }
 

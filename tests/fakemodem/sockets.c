@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Send buffer of the host TCP sockets (the kernel doubles it). */
+#define TCP_SNDBUF 16384
+
 void socktab_init(struct socket_table *t, size_t rx_limit,
 		  void (*notify)(void *, int, enum sock_event), void *ctx)
 {
@@ -132,10 +135,14 @@ int sock_connect(struct msock *s, const struct sockaddr_storage *to,
 		 socklen_t tolen)
 {
 	int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int sndbuf = TCP_SNDBUF;
 	int e;
 
 	if (fd < 0)
 		return -errno;
+	/* A modem has little memory; without a cap the kernel's autotuned
+	 * buffer would take megabytes and hide a peer that does not read. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (connect(fd, (const struct sockaddr *)to, tolen) == 0) {
 		s->link = TCP_CONNECTED;
 	} else if (errno == EINPROGRESS) {

@@ -48,7 +48,7 @@ static int read_first_line(int fd, char *line, size_t size)
 	return len > 0 ? 0 : -EIO;
 }
 
-static size_t build_argv(const char *argv[MAX_ARGS], const struct fake_modem_files *files,
+static void build_argv(const char *argv[MAX_ARGS], const struct fake_modem_files *files,
 			 const char *const *switches)
 {
 	size_t argc = 0;
@@ -62,7 +62,6 @@ static size_t build_argv(const char *argv[MAX_ARGS], const struct fake_modem_fil
 	for (size_t i = 0; switches && switches[i] && argc < MAX_ARGS - 1; i++)
 		argv[argc++] = switches[i];
 	argv[argc] = NULL;
-	return argc;
 }
 
 int fake_modem_start(struct fake_modem *modem, const struct fake_modem_files *files,

@@ -16,6 +16,9 @@
 #include "loopback_server.h"
 #include "st87/st87.h"
 
+/* What st87_modem_start() is given to bring the link up (--auto-ip takes far less). */
+#define SESSION_LINK_TIMEOUT_MS 10000
+
 /* Socket ids the driver keeps state for (0..7); the fake modem uses 0..2. */
 #define SESSION_SOCKET_IDS 8
 
@@ -32,7 +35,6 @@ struct event_log {
 	/* A DATA or PEER_CLOSED event the test has not read after yet. */
 	bool readable[SESSION_SOCKET_IDS];
 	unsigned link_down, link_up;
-	unsigned total;
 };
 
 struct test_session {

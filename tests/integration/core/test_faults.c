@@ -4,6 +4,7 @@
  * of a transfer (reported, not waited on; a new start-up brings it back).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,9 @@
 /* Start-up takes fewer commands than this, so the fault comes after it. */
 #define COMMANDS_BEFORE_STALL 20
 #define COMMANDS_BEFORE_REBOOT 40
+/* One st87_send_tcp() of this many bytes is 40 AT#IPSENDTCP: the reboot lands inside it. */
+#define ONE_SEND_BYTES (40 * ST87_MAX_SEND)
+#define COMMANDS_BEFORE_REBOOT_IN_SEND 20
 #define TEXT_OF(number) #number
 #define SWITCH_VALUE(macro) TEXT_OF(macro)
 #define ECHO_BYTES (100 * 1024)
@@ -66,13 +70,16 @@ static void test_reboot_during_transfer(void **state)
 	assert_false(outcome.stuck);
 	assert_false(outcome.too_much);
 	assert_true(outcome.received < ECHO_BYTES);
-	if (outcome.error != -ENETRESET && !(outcome.link_down && st87_modem_needs_start(s->modem)))
+	/* A call that was running got -ENETRESET, or the event came while none was. */
+	bool reported = outcome.error == -ENETRESET ||
+			(s->events.link_down > 0 && st87_modem_needs_start(s->modem));
+	if (!reported)
 		fail_msg("the reboot went unreported: %s returned %d (%s), LINK_DOWN events %u",
 			 outcome.failed_call ? outcome.failed_call : "no call", outcome.error,
 			 outcome.error ? st87_strerror(outcome.error) : "-", s->events.link_down);
 	assert_true(st87_modem_needs_start(s->modem));
 
-	int err = st87_modem_start(s->modem, 10000, false);
+	int err = st87_modem_start(s->modem, SESSION_LINK_TIMEOUT_MS, false);
 	if (err)
 		print_error("st87_modem_start after the reboot: %s\n", st87_last_error());
 	assert_int_equal(err, 0);
@@ -92,10 +99,37 @@ static void test_reboot_during_transfer(void **state)
 	assert_int_equal(stats_number(s, "reboots"), 1);
 }
 
+static void test_reboot_during_one_send(void **state)
+{
+	struct test_session *s = *state;
+	uint8_t *out = session_buffer(s, ONE_SEND_BYTES);
+	fill_shuffled_bytes(out, ONE_SEND_BYTES);
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int id = connect_to_echo_server(s);
+
+	/* st87.h: "Returns @p len or a negative errno": a short count would pass for success. */
+	ssize_t sent = st87_send_tcp(s->modem, id, out, ONE_SEND_BYTES);
+	if (sent >= 0 && sent != ONE_SEND_BYTES)
+		fail_msg("st87_send_tcp returned %zd of %d bytes when the modem rebooted during it",
+			 sent, ONE_SEND_BYTES);
+	assert_int_equal(sent, -ENETRESET);
+	assert_true(s->events.link_down > 0);
+	assert_true(st87_modem_needs_start(s->modem));
+
+	assert_int_equal(st87_modem_start(s->modem, SESSION_LINK_TIMEOUT_MS, false), 0);
+	id = connect_to_echo_server(s);
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+}
+
 static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL),
 					      NULL};
 static const char *const reboot_switches[] = {"--reboot-after",
 					       SWITCH_VALUE(COMMANDS_BEFORE_REBOOT), NULL};
+static const char *const reboot_in_send_switches[] = {
+	"--reboot-after", SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND), NULL};
+static struct session_config reboot_in_send = {.switches = reboot_in_send_switches};
 static struct session_config stall = {.switches = stall_switches};
 static struct session_config reboot = {.switches = reboot_switches};
 
@@ -104,6 +138,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		SESSION_TEST(test_stalled_modem_times_out, &stall),
 		SESSION_TEST(test_reboot_during_transfer, &reboot),
+		SESSION_TEST(test_reboot_during_one_send, &reboot_in_send),
 	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;

@@ -1,7 +1,8 @@
 /*
  * Socket bookkeeping: the modem's limit of 1 TCP and 2 UDP sockets, the
- * list of open sockets, closing (and closing what is not open), and a TCP
- * connect that the destination refuses.
+ * list of open sockets, closing (and closing what is not open), TCP
+ * connects that are refused or already made, and start-up reclaiming the
+ * sockets an earlier process left open.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -113,12 +114,50 @@ static void test_refused_connect(void **state)
 	finish_session(s);
 }
 
+static void test_connect_twice_is_eisconn(void **state)
+{
+	struct test_session *s = *state;
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int tcp = create_socket(s, ST87_TCP);
+	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), 0);
+	assert_int_equal(st87_tcp_status(s->modem, tcp), 5);
+	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), -EISCONN);
+	assert_int_equal(st87_modem_last_cme(s->modem), 2157);
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	finish_session(s);
+}
+
+/* Sockets outlive the host process that made them; the next start-up with reclaim frees them. */
+static void test_start_reclaims_orphan_sockets(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+	create_socket(s, ST87_TCP);
+	create_socket(s, ST87_UDP);
+	/* As if the process died: the port is let go, the modem's sockets are not closed. */
+	st87_modem_close(s->modem);
+	s->modem = NULL;
+
+	struct st87_modem_options options;
+	session_options(s, &options);
+	assert_int_equal(st87_modem_open(&options, &s->modem), 0);
+	assert_int_equal(st87_modem_start(s->modem, SESSION_LINK_TIMEOUT_MS, true), 0);
+	struct st87_socket_info sockets[SESSION_SOCKET_IDS];
+	assert_int_equal(st87_socket_list(s->modem, sockets, SESSION_SOCKET_IDS), 0);
+	int tcp = create_socket(s, ST87_TCP);
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	finish_session(s);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		SESSION_TEST(test_socket_limit, NULL),
 		SESSION_TEST(test_socket_list_and_close, NULL),
 		SESSION_TEST(test_refused_connect, NULL),
+		SESSION_TEST(test_connect_twice_is_eisconn, NULL),
+		SESSION_TEST(test_start_reclaims_orphan_sockets, NULL),
 	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;

@@ -29,7 +29,9 @@ class Programs:
     def __init__(self, argv):
         if len(argv) != 5:
             sys.exit("usage: %s FAKEMODEM ST87CTL HTTP_GET UDP_ECHO" % argv[0])
-        self.fakemodem, self.st87ctl, self.http_get, self.udp_echo = argv[1:5]
+        # meson passes paths relative to the build directory: make them hold anywhere.
+        paths = [os.path.abspath(path) for path in argv[1:5]]
+        self.fakemodem, self.st87ctl, self.http_get, self.udp_echo = paths
         # Under `meson test --setup valgrind` the wrapper is prepended to
         # meson's own command only, so the programs a script starts are
         # wrapped here.

@@ -38,6 +38,17 @@ def _sanitizer_runtimes(library):
     return runtimes
 
 
+def shim_built_with_asan():
+    return any("libasan" in runtime for runtime in _sanitizer_runtimes(Paths.shim))
+
+
+def client_wrapper():
+    """valgrind around the client program when ST87_TEST_VALGRIND is set: it checks the shim inside it."""
+    if not os.environ.get("ST87_TEST_VALGRIND"):
+        return []
+    return ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=no", "--trace-children=no"]
+
+
 def preload_value(*libraries):
     return ":".join(_sanitizer_runtimes(Paths.shim) + list(libraries))
 
@@ -210,7 +221,7 @@ def free_port():
 
 
 def run(command, env, timeout=120, **kwargs):
-    return subprocess.run(command, env=env, timeout=timeout, capture_output=True, **kwargs)
+    return subprocess.run(client_wrapper() + list(command), env=env, timeout=timeout, capture_output=True, **kwargs)
 
 
 @contextlib.contextmanager
