@@ -156,6 +156,9 @@ struct st87_at_command {
 	bool (*is_info)(const char *line); /**< extra matcher for prefix-less lines (ping) */
 	bool binary_block;          /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
 	int timeout_ms;
+	/** Called with each information line as it arrives (before the final result), or NULL. */
+	void (*on_info)(void *user, const char *line);
+	void *info_user;
 };
 
 struct st87_at_reply {
@@ -189,7 +192,8 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
 /**
  * Reads what the modem sent while no command is in flight and hands the
  * lines to the URC callback, waiting up to @p timeout_ms for the first byte.
- * Returns the number of lines handled, or a negative errno from the transport.
+ * Returns the number of reads that brought bytes (0: nothing came), or a
+ * negative errno from the transport.
  */
 int st87_at_poll(struct st87_at *at, int timeout_ms);
 
@@ -219,7 +223,9 @@ struct st87_modem_options {
 	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
 	int min_fd;              /**< see st87_serial_options.min_fd */
 	st87_event_fn on_event;  /**< may be NULL */
-	void *user;
+	/** Sees every line that is not part of a command (URCs, boot lines) before the driver acts on it; may be NULL. Its return value is ignored. */
+	st87_urc_fn on_unsolicited;
+	void *user;              /**< passed to on_event and on_unsolicited */
 };
 
 /**
@@ -230,6 +236,8 @@ struct st87_modem_options {
 int st87_modem_open(const struct st87_modem_options *options, struct st87_modem **out);
 void st87_modem_close(struct st87_modem *modem);
 int st87_modem_fd(const struct st87_modem *modem);
+/** The port's path, with "auto" resolved. */
+const char *st87_modem_path(const struct st87_modem *modem);
 struct st87_at *st87_modem_at(struct st87_modem *modem);
 int st87_modem_cid(const struct st87_modem *modem);
 /** CME code of the last failed command, or -1. */
@@ -248,7 +256,11 @@ bool st87_modem_needs_start(const struct st87_modem *modem);
 /** Handles pending URCs (see st87_at_poll()). */
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
 
-/** Sends a raw command line, collecting every information line. For the CLI. */
+/**
+ * Sends a raw command line, collecting every line until the final result as
+ * an information line (so URCs during it are collected too). For the CLI.
+ * @p timeout_ms is the deadline; the modem's margin is added.
+ */
 int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		   struct st87_at_reply *reply);
 
@@ -292,7 +304,8 @@ struct st87_ping_summary {
 typedef void (*st87_ping_fn)(void *user, const struct st87_ping_reply *reply);
 /**
  * Pings @p address: @p timeout_s 1..120, @p size 1..450, @p count 1..20
- * (-EINVAL outside, nothing sent). @p on_reply gets each line as it comes.
+ * (-EINVAL outside, nothing sent). @p on_reply gets each reply as its line
+ * arrives. 0 once the summary came; -EPROTO without one.
  */
 int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
 		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary);

@@ -199,6 +199,8 @@ static void store_info_line(struct st87_at *at, const char *line)
 	memcpy(copy, line, len);
 	at->info_used += len;
 	reply->lines[reply->n_lines++] = copy;
+	if (at->command->on_info)
+		at->command->on_info(at->command->info_user, copy);
 }
 
 static void hand_to_urc(struct st87_at *at, const char *line)

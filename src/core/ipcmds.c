@@ -116,6 +116,49 @@ static bool is_ping_line(const char *line)
 	return commas == 3;
 }
 
+struct ping_progress {
+	st87_ping_fn on_reply;
+	void *user;
+	struct st87_ping_summary *summary;
+	bool have_summary;
+	bool malformed;
+};
+
+static void parse_summary(struct ping_progress *progress, const struct st87_fields *fields)
+{
+	struct st87_ping_summary *summary = progress->summary;
+	progress->have_summary = !st87_fields_int(fields, 0, &summary->sent) &&
+				 !st87_fields_int(fields, 1, &summary->received) &&
+				 !st87_fields_int(fields, 2, &summary->lost) &&
+				 !st87_fields_int(fields, 3, &summary->min_ms) &&
+				 !st87_fields_int(fields, 4, &summary->max_ms) &&
+				 !st87_fields_int(fields, 5, &summary->avg_ms);
+}
+
+/* Each line as it arrives, so a long ping shows its replies one by one. */
+static void on_ping_line(void *user, const char *line)
+{
+	struct ping_progress *progress = user;
+	struct st87_fields fields;
+	bool is_summary = line[0] == '#';
+	if (st87_fields_split(line, is_summary, &fields) < 0) {
+		progress->malformed = true;
+		return;
+	}
+	if (is_summary) {
+		parse_summary(progress, &fields);
+		return;
+	}
+	struct st87_ping_reply ping;
+	if (st87_fields_int(&fields, 0, &ping.seq) || st87_fields_int(&fields, 1, &ping.result) ||
+	    st87_fields_int(&fields, 2, &ping.bytes) || st87_fields_int(&fields, 3, &ping.time_ms)) {
+		progress->malformed = true;
+		return;
+	}
+	if (progress->on_reply)
+		progress->on_reply(progress->user, &ping);
+}
+
 int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
 		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary)
 {
@@ -128,34 +171,18 @@ int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, in
 	char text[160];
 	snprintf(text, sizeof(text), "AT#IPPING=%d,%s,%d,%d,%d", modem->cid, address, timeout_s,
 		 size, count);
-	struct st87_at_command command = {
-		.text = text, .info_prefix = "#IPPING:", .is_info = is_ping_line};
+	memset(summary, 0, sizeof(*summary));
+	struct ping_progress progress = {.on_reply = on_reply, .user = user, .summary = summary};
+	struct st87_at_command command = {.text = text,
+					  .info_prefix = "#IPPING:",
+					  .is_info = is_ping_line,
+					  .on_info = on_ping_line,
+					  .info_user = &progress};
 	struct st87_at_reply reply;
 	int err = st87_modem_run(modem, &command, timeout_s * 1000 * count, &reply);
 	if (err)
 		return err;
-	memset(summary, 0, sizeof(*summary));
-	bool have_summary = false;
-	for (size_t i = 0; i < reply.n_lines; i++) {
-		struct st87_fields fields;
-		bool is_summary = reply.lines[i][0] == '#';
-		if (st87_fields_split(reply.lines[i], is_summary, &fields) < 0)
-			return st87_fail(-EPROTO, "malformed ping line \"%s\"", reply.lines[i]);
-		if (is_summary) {
-			have_summary = !st87_fields_int(&fields, 0, &summary->sent) &&
-				       !st87_fields_int(&fields, 1, &summary->received) &&
-				       !st87_fields_int(&fields, 2, &summary->lost) &&
-				       !st87_fields_int(&fields, 3, &summary->min_ms) &&
-				       !st87_fields_int(&fields, 4, &summary->max_ms) &&
-				       !st87_fields_int(&fields, 5, &summary->avg_ms);
-			continue;
-		}
-		struct st87_ping_reply ping;
-		if (st87_fields_int(&fields, 0, &ping.seq) || st87_fields_int(&fields, 1, &ping.result) ||
-		    st87_fields_int(&fields, 2, &ping.bytes) || st87_fields_int(&fields, 3, &ping.time_ms))
-			return st87_fail(-EPROTO, "malformed ping line \"%s\"", reply.lines[i]);
-		if (on_reply)
-			on_reply(user, &ping);
-	}
-	return have_summary ? 0 : st87_fail(-EPROTO, "AT#IPPING gave no summary line");
+	if (progress.malformed)
+		return st87_fail(-EPROTO, "malformed AT#IPPING answer");
+	return progress.have_summary ? 0 : st87_fail(-EPROTO, "AT#IPPING gave no summary line");
 }

@@ -74,6 +74,8 @@ static bool is_reboot_or_link_loss(const char *line)
 static int on_urc(void *user, const char *line)
 {
 	struct st87_modem *modem = user;
+	if (modem->options.on_unsolicited)
+		modem->options.on_unsolicited(modem->options.user, line);
 	if (strncasecmp(line, "#IPRECV:", 8) == 0) {
 		int sid = urc_socket_id(modem, line);
 		if (sid >= 0)
@@ -214,6 +216,11 @@ int st87_modem_fd(const struct st87_modem *modem)
 	return st87_serial_fd(modem->serial);
 }
 
+const char *st87_modem_path(const struct st87_modem *modem)
+{
+	return st87_serial_path(modem->serial);
+}
+
 struct st87_at *st87_modem_at(struct st87_modem *modem)
 {
 	return modem->at;
@@ -254,10 +261,7 @@ int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		command.is_info = NULL;
 		command.binary_block = true;
 	}
-	command.timeout_ms = timeout_ms;
-	int err = st87_at_run(modem->at, &command, reply);
-	modem->last_cme = reply->cme;
-	return err;
+	return st87_modem_run(modem, &command, timeout_ms, reply);
 }
 
 static int wait_for_auto_ip(struct st87_modem *modem, int timeout_ms)

@@ -3,16 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_ARGS 40
-
-extern char **environ;
 
 static const char *program_path;
 
@@ -64,6 +62,23 @@ static void build_argv(const char *argv[MAX_ARGS], const struct fake_modem_files
 	argv[argc] = NULL;
 }
 
+/*
+ * In the child, between fork() and exec: only async-signal-safe calls.
+ * PR_SET_PDEATHSIG ends the fake modem if the test dies without its
+ * teardown (a sanitizer stops the process, say); otherwise the orphan
+ * would hold the test's stderr open and meson would wait for it until the
+ * test's timeout. posix_spawn() has no way to ask for that.
+ */
+static void exec_fake_modem(const char *const argv[], int stdout_fd, pid_t test_pid)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != test_pid)
+		_exit(127);
+	if (dup2(stdout_fd, STDOUT_FILENO) < 0)
+		_exit(127);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
 int fake_modem_start(struct fake_modem *modem, const struct fake_modem_files *files,
 		     const char *const *switches)
 {
@@ -75,26 +90,25 @@ int fake_modem_start(struct fake_modem *modem, const struct fake_modem_files *fi
 	const char *argv[MAX_ARGS];
 	build_argv(argv, files, switches);
 
-	/* Close-on-exec, so only the child's stdout (the dup2 target) stays open in it. */
+	/* Close-on-exec, so only the child's stdout (the dup2 copy) stays open in it. */
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return -errno;
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-	pid_t pid;
-	int err = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
+	pid_t test_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_fake_modem(argv, out[1], test_pid);
+	int err = pid < 0 ? -errno : 0;
 	close(out[1]);
 	if (err) {
 		close(out[0]);
-		return -err;
+		return err;
 	}
 	modem->pid = pid;
 	err = read_first_line(out[0], modem->pty_path, sizeof(modem->pty_path));
 	close(out[0]);
 	if (err) {
-		/* It died on its options or its pty: reap it; stderr already says why. */
+		/* It died on its options or its pty (or could not be run): reap it. */
 		fake_modem_stop(modem);
 		return err;
 	}

@@ -1,7 +1,8 @@
 /*
- * Starting and stopping st87-fakemodem from a test: spawned by path (so a
+ * Starting and stopping st87-fakemodem from a test: executed by path (so a
  * valgrind run of the test does not run the fake modem under valgrind too),
- * its pty path read from the first line it prints, stopped with SIGTERM.
+ * its pty path read from the first line it prints, stopped with SIGTERM,
+ * and ended by the kernel if the test process dies first.
  */
 #ifndef ST87_CORE_TESTS_FAKE_MODEM_H
 #define ST87_CORE_TESTS_FAKE_MODEM_H
@@ -29,7 +30,7 @@ const char *fake_modem_program(void);
 void fake_modem_set_program(const char *path);
 
 /*
- * Spawns the fake modem with the files and the extra @p switches
+ * Starts the fake modem with the files and the extra @p switches
  * (NULL-terminated, may be NULL) and waits for its first line.
  * 0, or a negative errno (the fake modem exited before printing a line: -EIO).
  */
