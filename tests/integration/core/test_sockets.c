@@ -128,6 +128,19 @@ static void test_connect_twice_is_eisconn(void **state)
 	finish_session(s);
 }
 
+/* A modem that takes its time to connect: the call waits for the link, within its deadline. */
+static void test_slow_connect(void **state)
+{
+	struct test_session *s = *state;
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int tcp = create_socket(s, ST87_TCP);
+	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), 0);
+	assert_int_equal(st87_tcp_status(s->modem, tcp), 5);
+	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
+	finish_session(s);
+}
+
 /* Sockets outlive the host process that made them; the next start-up with reclaim frees them. */
 static void test_start_reclaims_orphan_sockets(void **state)
 {
@@ -150,6 +163,9 @@ static void test_start_reclaims_orphan_sockets(void **state)
 	finish_session(s);
 }
 
+static const char *const connect_delay_switches[] = {"--connect-delay", "1500", NULL};
+static struct session_config connect_delay = {.switches = connect_delay_switches};
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +173,7 @@ int main(int argc, char **argv)
 		SESSION_TEST(test_socket_list_and_close, NULL),
 		SESSION_TEST(test_refused_connect, NULL),
 		SESSION_TEST(test_connect_twice_is_eisconn, NULL),
+		SESSION_TEST(test_slow_connect, &connect_delay),
 		SESSION_TEST(test_start_reclaims_orphan_sockets, NULL),
 	};
 	if (!take_fake_modem_path(argc, argv))

@@ -145,6 +145,9 @@ static void test_peer_close_announced_by_socketclosed(void **state)
 
 static const char *const noisy_switches[] = {"--echo", "--fragment", "--urc-noise", "--garbage",
 					      NULL};
+/* The same, with echo that ATE0 does not turn off: every command line comes back. */
+static const char *const noisier_switches[] = {"--echo", "--ignore-ate0", "--fragment",
+						"--urc-noise", "--garbage", NULL};
 /* URCs between response lines, small reads and a small buffer: more URCs, more reads. */
 static const char *const interleaved_switches[] = {"--urc-interleave", "--read-chunk", "512",
 						    "--rx-buffer", "1024", NULL};
@@ -152,7 +155,7 @@ static const char *const no_close_urc_switches[] = {"--no-close-urc", NULL};
 static const char *const socketclosed_urc_switches[] = {"--socketclosed-urc", NULL};
 static struct session_config noisy = {.switches = noisy_switches};
 static struct session_config hex = {.hex_send = true};
-static struct session_config hex_noisy = {.switches = noisy_switches, .hex_send = true};
+static struct session_config hex_noisier = {.switches = noisier_switches, .hex_send = true};
 static struct session_config interleaved = {.switches = interleaved_switches};
 static struct session_config no_close_urc = {.switches = no_close_urc_switches};
 static struct session_config socketclosed_urc = {.switches = socketclosed_urc_switches};
@@ -163,7 +166,7 @@ int main(int argc, char **argv)
 		SESSION_TEST_NAMED("tcp_echo", test_tcp_echo, NULL),
 		SESSION_TEST_NAMED("tcp_echo_noisy_modem", test_tcp_echo, &noisy),
 		SESSION_TEST_NAMED("tcp_echo_hex", test_tcp_echo, &hex),
-		SESSION_TEST_NAMED("tcp_echo_hex_noisy_modem", test_tcp_echo, &hex_noisy),
+		SESSION_TEST_NAMED("tcp_echo_hex_echoing_noisy_modem", test_tcp_echo, &hex_noisier),
 		SESSION_TEST_NAMED("tcp_echo_interleaved_urcs", test_tcp_echo, &interleaved),
 		SESSION_TEST_NAMED("peer_close_announced_by_iprecv", test_peer_close, NULL),
 		SESSION_TEST_NAMED("peer_close_without_urc", test_peer_close, &no_close_urc),
