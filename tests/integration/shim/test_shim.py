@@ -3,15 +3,19 @@
 
 Usage: test_shim.py CASE   (meson runs each case as its own test)
 """
+import functools
+import hashlib
+import http.server
 import os
 import signal
+import threading
 import socket
 import subprocess
 import sys
 import time
 
 from dns_server import dns_server
-from harness import (Paths, check, fake_modem, free_port, http_server, preload_value, random_file, run,
+from harness import (Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run,
                      sha256_file, shim_built_with_asan, shim_environment, tcp_server, udp_echo_server,
                      wait_for, workdir)
 
@@ -286,6 +290,71 @@ def case_st87run():
         check(result.returncode == 0, "st87run curl failed: %s" % result.stderr)
         check(sha256_file(out) == digest, "st87run GET differs")
         check("AT#IPREAD" in modem.trace(), "st87run did not route through the modem")
+        assert_no_modem_socket_left(modem)
+
+
+def case_ipv6():
+    class V6Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "six.bin"), 128 * 1024)
+        server = V6Server(("::1", 0), functools.partial(RecordingHandler, directory=tmp))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            out = os.path.join(tmp, "got.bin")
+            result = curl_get(modem, "http://[::1]:%d/six.bin" % server.server_address[1], out,
+                              "--globoff", route="[::1]")
+            check(result.returncode == 0, "curl over IPv6 failed: %s" % result.stderr)
+            check(sha256_file(out) == digest, "IPv6 GET differs")
+            check("AT#SOCKETCREATE=5,1,TCP" in modem.trace(), "no IPv6 modem socket was created")
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert_no_modem_socket_left(modem)
+
+
+def case_tcp_fastopen():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "tfo.bin"), 64 * 1024)
+        out = os.path.join(tmp, "got.bin")
+        result = curl_get(modem, "http://127.0.0.1:%d/tfo.bin" % server.server_port, out, "--tcp-fastopen")
+        check(result.returncode == 0, "curl --tcp-fastopen failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "TCP Fast Open GET differs")
+        check("AT#IPREAD" in modem.trace(), "the data did not come through the modem")
+        assert_no_modem_socket_left(modem)
+
+
+FD_GAMES = r"""
+import os, socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+copy = os.dup(s.fileno())                  # a copy of a routed fd is routed too
+os.close(s.detach())                       # the original goes; the copy carries on
+os.set_blocking(copy, True)                # create_connection's timeout left it non-blocking
+os.closerange(copy + 1, 65536)             # as daemons do: close every fd we do not know
+pid = os.fork()
+if pid == 0:
+    os._exit(0)                            # a child must not disturb the parent's session
+os.waitpid(pid, 0)
+os.write(copy, b"GET /fd.bin HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    block = os.read(copy, 65536)
+    if not block:
+        break
+    data += block
+os.close(copy)
+sys.stdout.buffer.write(data.split(b"\r\n\r\n", 1)[1])
+"""
+
+
+def case_fd_games():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "fd.bin"), 100 * 1024)
+        result = run([sys.executable, "-c", FD_GAMES, str(server.server_port)], modem.env())
+        check(result.returncode == 0, "dup/closerange/fork client failed: %s" % result.stderr)
+        check(hashlib.sha256(result.stdout).hexdigest() == digest, "body after dup/closerange/fork differs")
         assert_no_modem_socket_left(modem)
 
 
