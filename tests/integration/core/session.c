@@ -152,6 +152,7 @@ void session_options(struct test_session *s, struct st87_modem_options *options)
 	memset(options, 0, sizeof(*options));
 	options->port = s->link_path;
 	options->hex_send = s->config && s->config->hex_send;
+	options->max_send = s->config ? s->config->max_send : 0;
 	options->trace_path = s->driver_trace_path;
 	options->on_event = on_event;
 	options->user = &s->events;
@@ -170,6 +171,26 @@ void open_started_modem(struct test_session *s)
 		print_error("st87_modem_start: %s\n", st87_last_error());
 	assert_int_equal(err, 0);
 	assert_false(st87_modem_needs_start(s->modem));
+}
+
+int create_socket(struct test_session *s, enum st87_proto proto)
+{
+	int id = st87_socket_create(s->modem, 0, proto, 0);
+	if (id < 0)
+		print_error("st87_socket_create: %s\n", st87_last_error());
+	assert_true(id >= 0);
+	return id;
+}
+
+int connected_tcp_socket(struct test_session *s, int port)
+{
+	int id = create_socket(s, ST87_TCP);
+	int err = st87_tcp_connect(s->modem, id, "127.0.0.1", port);
+	if (err)
+		print_error("st87_tcp_connect: %s\n", st87_last_error());
+	assert_int_equal(err, 0);
+	assert_int_equal(st87_tcp_status(s->modem, id), 5);
+	return id;
 }
 
 uint8_t *session_buffer(struct test_session *s, size_t size)

@@ -26,6 +26,7 @@
 struct session_config {
 	const char *const *switches; /* extra fake modem switches, NULL-terminated; may be NULL */
 	bool hex_send;               /* st87_modem_options.hex_send */
+	size_t max_send;             /* st87_modem_options.max_send (0: the default) */
 	bool no_fake_modem;          /* the test opens a port that is not there */
 };
 
@@ -71,6 +72,12 @@ void session_options(struct test_session *s, struct st87_modem_options *options)
 
 /* st87_modem_open() and st87_modem_start(); both must return 0. */
 void open_started_modem(struct test_session *s);
+
+/* st87_socket_create() (IPv4), which must succeed: the socket id. */
+int create_socket(struct test_session *s, enum st87_proto proto);
+
+/* A TCP socket connected to 127.0.0.1:@p port, status 5: its id. */
+int connected_tcp_socket(struct test_session *s, int port);
 
 /* A buffer freed by the teardown, so a failing assertion leaks nothing. */
 uint8_t *session_buffer(struct test_session *s, size_t size);

@@ -47,14 +47,6 @@ static void test_stalled_modem_times_out(void **state)
 	finish_session(s);
 }
 
-static int connect_to_echo_server(struct test_session *s)
-{
-	int id = st87_socket_create(s->modem, 0, ST87_TCP, 0);
-	assert_true(id >= 0);
-	assert_int_equal(st87_tcp_connect(s->modem, id, "127.0.0.1", s->server.port), 0);
-	return id;
-}
-
 static void test_reboot_during_transfer(void **state)
 {
 	struct test_session *s = *state;
@@ -63,7 +55,7 @@ static void test_reboot_during_transfer(void **state)
 	fill_shuffled_bytes(out, ECHO_BYTES);
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int old_id = connect_to_echo_server(s);
+	int old_id = connected_tcp_socket(s, s->server.port);
 
 	struct echo_outcome outcome;
 	echo_exchange(s, old_id, out, in, ECHO_BYTES, &outcome);
@@ -87,7 +79,7 @@ static void test_reboot_during_transfer(void **state)
 	/* The reboot closed every modem socket. */
 	assert_int_equal(st87_socket_close(s->modem, old_id), -EBADF);
 
-	int new_id = connect_to_echo_server(s);
+	int new_id = connected_tcp_socket(s, s->server.port);
 	s->events.link_down = 0; /* the reboot's, already handled */
 	echo_exchange(s, new_id, out, in, ECHO_AFTER_REBOOT_BYTES, &outcome);
 	assert_int_equal(outcome.error, 0);
@@ -106,7 +98,7 @@ static void test_reboot_during_one_send(void **state)
 	fill_shuffled_bytes(out, ONE_SEND_BYTES);
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int id = connect_to_echo_server(s);
+	int id = connected_tcp_socket(s, s->server.port);
 
 	/* st87.h: "Returns @p len or a negative errno": a short count would pass for success. */
 	ssize_t sent = st87_send_tcp(s->modem, id, out, ONE_SEND_BYTES);
@@ -118,7 +110,7 @@ static void test_reboot_during_one_send(void **state)
 	assert_true(st87_modem_needs_start(s->modem));
 
 	assert_int_equal(st87_modem_start(s->modem, SESSION_LINK_TIMEOUT_MS, false), 0);
-	id = connect_to_echo_server(s);
+	id = connected_tcp_socket(s, s->server.port);
 	assert_int_equal(st87_socket_close(s->modem, id), 0);
 	finish_session(s);
 }

@@ -16,15 +16,6 @@
 
 #include "session.h"
 
-static int create_socket(struct test_session *s, enum st87_proto proto)
-{
-	int id = st87_socket_create(s->modem, 0, proto, 0);
-	if (id < 0)
-		print_error("st87_socket_create: %s\n", st87_last_error());
-	assert_true(id >= 0);
-	return id;
-}
-
 static void test_socket_limit(void **state)
 {
 	struct test_session *s = *state;
@@ -93,6 +84,11 @@ static void test_socket_list_and_close(void **state)
 	assert_int_equal(st87_modem_last_cme(s->modem), 2104);
 	assert_int_equal(st87_socket_close(s->modem, 2), -EBADF);
 	assert_int_equal(st87_modem_last_cme(s->modem), 2104);
+	uint8_t byte;
+	assert_int_equal(st87_read(s->modem, udp, &byte, 1), -EBADF);
+	assert_int_equal(st87_read(s->modem, SESSION_SOCKET_IDS, &byte, 1), -EBADF);
+	/* No TCP socket is listed: "3 if not listed". */
+	assert_int_equal(st87_tcp_status(s->modem, tcp), 3);
 	finish_session(s);
 }
 

@@ -20,18 +20,6 @@
 /* More than the modem's receive buffer, so the peer's close waits behind flow control. */
 #define PEER_CLOSE_BYTES 10000
 
-static int connect_tcp(struct test_session *s, int port)
-{
-	int id = st87_socket_create(s->modem, 0, ST87_TCP, 0);
-	assert_true(id >= 0);
-	int err = st87_tcp_connect(s->modem, id, "127.0.0.1", port);
-	if (err)
-		print_error("st87_tcp_connect: %s\n", st87_last_error());
-	assert_int_equal(err, 0);
-	assert_int_equal(st87_tcp_status(s->modem, id), 5);
-	return id;
-}
-
 static void assert_echo_complete(const struct echo_outcome *outcome, size_t len)
 {
 	if (outcome->error)
@@ -52,7 +40,7 @@ static void test_tcp_echo(void **state)
 	fill_shuffled_bytes(out, ECHO_BYTES);
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int id = connect_tcp(s, s->server.port);
+	int id = connected_tcp_socket(s, s->server.port);
 
 	struct echo_outcome outcome;
 	echo_exchange(s, id, out, in, ECHO_BYTES, &outcome);
@@ -113,7 +101,7 @@ static void test_peer_close(void **state)
 					       PEER_CLOSE_BYTES),
 			 0);
 	open_started_modem(s);
-	int id = connect_tcp(s, s->server.port);
+	int id = connected_tcp_socket(s, s->server.port);
 
 	read_until_peer_closed(s, id, in, PEER_CLOSE_BYTES);
 	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);
@@ -133,7 +121,7 @@ static void test_peer_close_announced_by_socketclosed(void **state)
 					       PEER_CLOSE_BYTES),
 			 0);
 	open_started_modem(s);
-	int id = connect_tcp(s, s->server.port);
+	int id = connected_tcp_socket(s, s->server.port);
 
 	read_until_peer_closed(s, id, in, PEER_CLOSE_BYTES);
 	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);

@@ -1,8 +1,8 @@
 /*
  * UDP through the modem: datagrams of 1 to 512 bytes, every byte value
  * among them, echoed back intact (binary and hex payloads); 513 bytes is
- * too many; and a datagram read into a short buffer loses its tail, as
- * recv() does.
+ * too many (or whatever st87_modem_options.max_send allows); and a
+ * datagram read into a short buffer loses its tail, as recv() does.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,9 +22,7 @@ static int open_udp_socket(struct test_session *s)
 {
 	assert_int_equal(loopback_server_start(&s->server, UDP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int id = st87_socket_create(s->modem, 0, ST87_UDP, 0);
-	assert_true(id >= 0);
-	return id;
+	return create_socket(s, ST87_UDP);
 }
 
 /* Sends one datagram to the echo server and reads its echo, which must be the same bytes. */
@@ -106,7 +104,25 @@ static void test_udp_short_read_drops_the_rest(void **state)
 	finish_session(s);
 }
 
+/* st87_modem_options.max_send lowers the largest datagram. */
+static void test_udp_max_send_option(void **state)
+{
+	struct test_session *s = *state;
+	size_t max_send = s->config->max_send;
+	uint8_t *data = session_buffer(s, max_send + 1);
+	fill_shuffled_bytes(data, max_send + 1);
+	int id = open_udp_socket(s);
+
+	echo_datagram(s, id, data, max_send);
+	assert_int_equal(st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data,
+				       max_send + 1),
+			 -EMSGSIZE);
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+}
+
 static struct session_config hex = {.hex_send = true};
+static struct session_config small_max_send = {.max_send = 200};
 
 int main(int argc, char **argv)
 {
@@ -115,6 +131,7 @@ int main(int argc, char **argv)
 		SESSION_TEST_NAMED("udp_echo_hex", test_udp_echo, &hex),
 		SESSION_TEST(test_udp_datagram_too_big, NULL),
 		SESSION_TEST(test_udp_short_read_drops_the_rest, NULL),
+		SESSION_TEST(test_udp_max_send_option, &small_max_send),
 	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
