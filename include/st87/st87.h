@@ -69,9 +69,11 @@ enum st87_log_level {
 	ST87_LOG_DEBUG = 4,
 };
 
-/** Messages at or below @p level go to stderr, prefixed "st87: ". Default: ERROR. */
+/** Messages at or below @p level go to stderr, one line each, prefixed "st87: ". Default: ERROR. */
 void st87_log_set_level(enum st87_log_level level);
 enum st87_log_level st87_log_get_level(void);
+/** Replaces "st87" in the prefix of every message, e.g. with the program's name. @p name must stay valid. */
+void st87_log_set_name(const char *name);
 /** Parses "none", "error", "warn", "info", "debug" or 0..4; -EINVAL otherwise. */
 int st87_log_parse_level(const char *text, enum st87_log_level *level);
 

@@ -11,6 +11,12 @@
 #include "st87/st87.h"
 
 static atomic_int current_level = ST87_LOG_ERROR;
+static const char *_Atomic log_name = "st87";
+
+void st87_log_set_name(const char *name)
+{
+	atomic_store(&log_name, name);
+}
 
 void st87_log_set_level(enum st87_log_level level)
 {
@@ -47,5 +53,5 @@ void st87_log(enum st87_log_level level, const char *format, ...)
 	vsnprintf(line, sizeof(line), format, args);
 	va_end(args);
 	/* One write per line, so lines of several threads never interleave. */
-	fprintf(stderr, "st87: %s\n", line);
+	fprintf(stderr, "%s: %s\n", atomic_load(&log_name), line);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine_io.h"
+#include "internal.h"
 #include "real.h"
 #include "shim.h"
 
@@ -38,13 +39,6 @@ struct engine {
 };
 
 static struct engine engine;
-
-static long long now_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 void engine_forget_after_fork(void)
 {
@@ -275,7 +269,7 @@ static void connect_socket(struct routed_socket *s)
 		return;
 	}
 	discard_filler(s);
-	s->last_traffic_ms = now_ms();
+	s->last_traffic_ms = st87_now_ms();
 	pthread_mutex_lock(&shim.lock);
 	if (s->state == ROUTED_CONNECTING)
 		s->state = ROUTED_CONNECTED;
@@ -453,7 +447,7 @@ static void *engine_main(void *unused)
 			fds[count] = (struct pollfd){.fd = s->engine_fd, .events = events};
 			owners[count++] = s;
 		}
-		long long now = now_ms();
+		long long now = st87_now_ms();
 		int ready = poll(fds, (nfds_t)count, poll_timeout(now));
 		if (ready < 0 && errno != EINTR)
 			break;
@@ -471,7 +465,7 @@ static void *engine_main(void *unused)
 			service_sockets(fds, owners, count);
 		if (engine.modem && st87_modem_needs_start(engine.modem) && engine.sockets)
 			engine_modem_lost(ENETRESET);
-		service_modem_side(now_ms());
+		service_modem_side(st87_now_ms());
 		retire_finished();
 	}
 	flush_everything();
@@ -537,19 +531,12 @@ void engine_flush_at_exit(void)
 	pthread_mutex_unlock(&shim.lock);
 	wake_engine();
 
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	long long bound_ms = shim.config.exit_flush_timeout_ms;
-	deadline.tv_sec += bound_ms / 1000;
-	deadline.tv_nsec += (bound_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	int bound_ms = shim.config.exit_flush_timeout_ms;
+	struct timespec deadline = shim_deadline_after(bound_ms);
 	pthread_mutex_lock(&shim.lock);
 	while (!shim.engine_done) {
 		if (pthread_cond_timedwait(&shim.engine_changed, &shim.lock, &deadline) == ETIMEDOUT) {
-			shim_log(ST87_LOG_WARN, "exit: gave up waiting %lld ms for the modem", bound_ms);
+			shim_log(ST87_LOG_WARN, "exit: gave up waiting %d ms for the modem", bound_ms);
 			break;
 		}
 	}

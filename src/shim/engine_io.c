@@ -14,18 +14,12 @@
 #include <unistd.h>
 
 #include "engine_io.h"
+#include "internal.h"
 #include "real.h"
 
 #define TCP_BURST (4 * ST87_MAX_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
 #define TCP_STATUS_CLOSING 6
-
-static long long now_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* A modem failure on one socket: the errno the program sees, and whether the modem itself is gone. */
 static void modem_failed(struct routed_socket *s, int err)
@@ -90,7 +84,7 @@ int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 	}
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	s->last_traffic_ms = now_ms();
+	s->last_traffic_ms = st87_now_ms();
 	if (s->peer_closed)
 		return (int)n; /* the peer is gone: like a kernel socket, drop it */
 	int err;
@@ -132,7 +126,7 @@ void engine_flush_inbound(struct routed_socket *s)
 void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
 {
 	s->urc_since_status = false;
-	s->last_traffic_ms = now_ms();
+	s->last_traffic_ms = st87_now_ms();
 	int status = st87_tcp_status(modem, s->modem_socket);
 	if (status < 0) {
 		modem_failed(s, status);
@@ -170,7 +164,7 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 			engine_check_link(modem, s);
 		return;
 	}
-	s->last_traffic_ms = now_ms();
+	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */
 		struct datagram_header source = {.address = s->remote, .address_len = s->remote_len};

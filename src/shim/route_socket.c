@@ -65,15 +65,7 @@ static void copy_timeouts(int from, int to)
 
 static int wait_connected(struct routed_socket *s)
 {
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	int bound_ms = shim.config.connect_timeout_ms;
-	deadline.tv_sec += bound_ms / 1000;
-	deadline.tv_nsec += (long)(bound_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	struct timespec deadline = shim_deadline_after(shim.config.connect_timeout_ms);
 	int err = 0;
 	pthread_mutex_lock(&shim.lock);
 	while (s->state == ROUTED_CONNECTING) {
@@ -159,9 +151,8 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 		real.fcntl(fd, F_SETFL, status_flags);
 
 	pthread_mutex_lock(&shim.lock);
-	shim_map_add_locked(fd, s);
+	shim_map_add_locked(fd, s); /* the map's reference */
 	shim_map_add_locked(engine_end, NULL);
-	s->refs = 1; /* the map's */
 	pthread_mutex_unlock(&shim.lock);
 
 	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d", fd, program_end, engine_end);
@@ -173,7 +164,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	if (type == SOCK_STREAM && nonblocking)
 		return -EINPROGRESS;
 	err = wait_connected(s);
-	if (err && type == SOCK_STREAM) {
+	if (err) {
 		pthread_mutex_lock(&shim.lock);
 		bool was_private;
 		shim_map_remove_locked(fd, &was_private);

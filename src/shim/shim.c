@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "real.h"
 
 struct shim_state shim = {
@@ -24,16 +25,17 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set while this thread initialises: calls made meanwhile (by dlsym, a sanitizer) must not wait for it. */
 static _Thread_local bool initialising;
 
-void shim_log(enum st87_log_level level, const char *format, ...)
+struct timespec shim_deadline_after(int ms)
 {
-	if (level > st87_log_get_level())
-		return;
-	char line[512];
-	va_list args;
-	va_start(args, format);
-	vsnprintf(line, sizeof(line), format, args);
-	va_end(args);
-	fprintf(stderr, "st87shim: %s\n", line);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	return deadline;
 }
 
 static void fork_prepare(void)
@@ -73,7 +75,8 @@ static void initialise(void)
 {
 	initialising = true;
 	real_libc_init();
-	char errors[1024];
+	st87_log_set_name("st87shim");
+	char errors[4096];
 	int err = st87_config_parse(NULL, &shim.config, errors, sizeof(errors));
 	st87_log_set_level((enum st87_log_level)shim.config.log_level);
 	if (err) {

@@ -10,6 +10,7 @@
 #define ST87_SHIM_SHIM_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,8 +126,12 @@ void engine_forget_after_fork(void);
 /* The modem's own address (for getsockname), "" when unknown. */
 void engine_local_address(int family, char *address, size_t len);
 
-/* One line on stderr, through libst87's log levels. */
-void shim_log(enum st87_log_level level, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* One line on stderr ("st87shim: ..."), through libst87's log levels. */
+#define shim_log st87_log
+void st87_log(enum st87_log_level level, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* The absolute CLOCK_REALTIME time @p ms from now, for pthread_cond_timedwait. */
+struct timespec shim_deadline_after(int ms);
 
 /* True on the engine thread: its calls go straight to libc. */
 extern _Thread_local bool shim_internal_call;

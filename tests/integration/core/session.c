@@ -123,6 +123,8 @@ int session_setup(void **state)
 		print_error("cannot start the fake modem (%s): %s\n",
 			    fake_modem_program() ? fake_modem_program() : "no path given",
 			    strerror(-err));
+		/* CMocka runs no teardown after a failed setup. */
+		session_teardown(state);
 		return -1;
 	}
 	return 0;

@@ -91,9 +91,9 @@ static void read_until_peer_closed(struct test_session *s, int id, uint8_t *in, 
 	assert_int_equal(st87_read(s->modem, id, in, len), 0);
 }
 
-static void test_peer_close(void **state)
+/* A peer that sends PEER_CLOSE_BYTES and closes; all of them must arrive before the EOF. */
+static int receive_from_closing_peer(struct test_session *s)
 {
-	struct test_session *s = *state;
 	uint8_t *sent = session_buffer(s, PEER_CLOSE_BYTES);
 	uint8_t *in = session_buffer(s, PEER_CLOSE_BYTES);
 	fill_shuffled_bytes(sent, PEER_CLOSE_BYTES);
@@ -107,6 +107,13 @@ static void test_peer_close(void **state)
 	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);
 	/* st87.h: -EPIPE when the link is down. */
 	assert_int_equal(st87_send_tcp(s->modem, id, sent, 10), -EPIPE);
+	return id;
+}
+
+static void test_peer_close(void **state)
+{
+	struct test_session *s = *state;
+	int id = receive_from_closing_peer(s);
 	assert_int_equal(st87_socket_close(s->modem, id), 0);
 	finish_session(s);
 }
@@ -114,17 +121,7 @@ static void test_peer_close(void **state)
 static void test_peer_close_announced_by_socketclosed(void **state)
 {
 	struct test_session *s = *state;
-	uint8_t *sent = session_buffer(s, PEER_CLOSE_BYTES);
-	uint8_t *in = session_buffer(s, PEER_CLOSE_BYTES);
-	fill_shuffled_bytes(sent, PEER_CLOSE_BYTES);
-	assert_int_equal(loopback_server_start(&s->server, TCP_SEND_CLOSE_SERVER, sent,
-					       PEER_CLOSE_BYTES),
-			 0);
-	open_started_modem(s);
-	int id = connected_tcp_socket(s, s->server.port);
-
-	read_until_peer_closed(s, id, in, PEER_CLOSE_BYTES);
-	assert_memory_equal(in, sent, PEER_CLOSE_BYTES);
+	int id = receive_from_closing_peer(s);
 	/* The URC went out when the fake modem saw the close, so before the status 3. */
 	assert_int_equal(s->events.peer_closed[id], 1);
 	assert_int_equal(st87_socket_close(s->modem, id), 0);
