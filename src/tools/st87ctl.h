@@ -97,7 +97,8 @@ const char *st87ctl_describe(int err);
  * ("st87ctl: /dev/ttyUSB0: No such file or directory") and returns
  * ST87CTL_EXIT_NO_MODEM.
  */
-int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event, void *user,
+int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event,
+		       st87_urc_fn on_unsolicited, void *user,
 		       struct st87_modem **modem);
 
 /*

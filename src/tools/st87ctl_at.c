@@ -200,7 +200,8 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 		return st87ctl_usage_error("at", "COMMAND must be one non-empty line");
 
 	struct st87ctl_terminal terminal = {.timeout_ms = timeout_ms};
-	int code = st87ctl_open_modem(globals, command ? NULL : st87ctl_at_terminal_event, &terminal,
+	int code = st87ctl_open_modem(globals, command ? NULL : st87ctl_at_terminal_event,
+				       command ? NULL : st87ctl_at_terminal_line, &terminal,
 				      &terminal.modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;

@@ -32,5 +32,7 @@ int st87ctl_at_terminal(struct st87ctl_terminal *terminal);
 
 /* The terminal's modem event callback (st87_modem_options.on_event); @p user is the terminal. */
 void st87ctl_at_terminal_event(void *user, enum st87_event_kind kind, int socket_id);
+/* Shows an unsolicited line (URC, boot message) as it arrives. */
+int st87ctl_at_terminal_line(void *user, const char *line);
 
 #endif

@@ -5,9 +5,8 @@
  * sent with st87_modem_raw() (so lines that arrive during a command, URCs
  * included, are printed as part of its reply). While idle, st87_modem_poll()
  * hands what the modem sends to libst87's own URC handler, and what reaches
- * us from there is its events: data waiting, peer closed, link up, link down.
- * libst87 gives no way to see the text of other unsolicited lines while idle
- * (+CEREG, boot messages...); --log debug shows them as libst87 ignores them.
+ * us from there is every unsolicited line, as it arrives ("[urc] +CEREG: 1"),
+ * and what libst87 made of it: data waiting, peer closed, link up, link down.
  *
  * stdin is read with read(), not stdio: a FILE may hold lines poll() cannot see.
  */
@@ -69,6 +68,15 @@ void st87ctl_at_terminal_event(void *user, enum st87_event_kind kind, int socket
 		break;
 	}
 	fflush(stdout);
+}
+
+int st87ctl_at_terminal_line(void *user, const char *line)
+{
+	struct st87ctl_terminal *terminal = user;
+	leave_prompt_line(terminal);
+	printf("[urc] %s\n", line);
+	fflush(stdout);
+	return 0;
 }
 
 /* Strips blanks (and the CR of a CRLF line) around @p line, in place. */

@@ -37,7 +37,7 @@ int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char 
 		return st87ctl_usage_error("close-all", "unexpected argument '%s'", argv[optind]);
 
 	struct st87_modem *modem = NULL;
-	int code = st87ctl_open_modem(globals, NULL, NULL, &modem);
+	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;
 	struct st87_socket_info sockets[MAX_LISTED_SOCKETS];

@@ -75,14 +75,15 @@ const char *st87ctl_describe(int err)
 	return text && *text ? text : st87_strerror(err);
 }
 
-int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event, void *user,
-		       struct st87_modem **modem)
+int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event,
+		       st87_urc_fn on_unsolicited, void *user, struct st87_modem **modem)
 {
 	struct st87_modem_options options = {
 		.port = globals->port,
 		.baud = globals->baud,
 		.trace_path = globals->trace_path,
 		.on_event = on_event,
+		.on_unsolicited = on_unsolicited,
 		.user = user,
 	};
 	int err = st87_modem_open(&options, modem);
@@ -106,13 +107,7 @@ int st87ctl_exit_for(int err)
 
 const char *st87ctl_modem_path(struct st87_modem *modem, char *buf, size_t len)
 {
-	/* libst87 keeps the path to itself; the fd names the file all the same. */
-	char link[64];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", st87_modem_fd(modem));
-	ssize_t n = len > 0 ? readlink(link, buf, len - 1) : -1;
-	if (n < 0)
-		return "?";
-	buf[n] = '\0';
+	snprintf(buf, len, "%s", st87_modem_path(modem));
 	return buf;
 }
 

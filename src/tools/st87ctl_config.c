@@ -136,7 +136,7 @@ int st87ctl_config_run(const struct st87ctl_globals *globals, int argc, char **a
 	}
 
 	struct st87_modem *modem = NULL;
-	code = st87ctl_open_modem(globals, NULL, NULL, &modem);
+	code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;
 	struct st87_ipparams params;

@@ -111,6 +111,7 @@ static void on_reply(void *user, const struct st87_ping_reply *reply)
 		printf("Transmission failed for seq %d (result %d)\n", reply->seq, reply->result);
 		break;
 	}
+	fflush(stdout); /* each reply as it comes, like ping(8) */
 }
 
 static int loss_percent(const struct st87_ping_summary *summary)
@@ -218,7 +219,7 @@ int st87ctl_ping_run(const struct st87ctl_globals *globals, int argc, char **arg
 			run.host);
 
 	struct st87_modem *modem = NULL;
-	code = st87ctl_open_modem(globals, NULL, NULL, &modem);
+	code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;
 	/* AT#IPPING needs the IP link: start-up brings it up if it is not. */
@@ -230,7 +231,7 @@ int st87ctl_ping_run(const struct st87ctl_globals *globals, int argc, char **arg
 	}
 	if (!run.json) {
 		printf("PING %s: %d data bytes\n", run.host, run.size);
-		fflush(stdout); /* the modem answers only after all the pings */
+		fflush(stdout);
 	}
 	struct st87_ping_summary summary;
 	err = st87_ipping(modem, run.host, timeout_s, run.size, count, on_reply, &run, &summary);

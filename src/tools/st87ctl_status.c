@@ -285,7 +285,7 @@ int st87ctl_status_run(const struct st87ctl_globals *globals, int argc, char **a
 		return st87ctl_usage_error("status", "unexpected argument '%s'", argv[optind]);
 
 	struct st87_modem *modem = NULL;
-	int code = st87ctl_open_modem(globals, NULL, NULL, &modem);
+	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK) {
 		/* "Does the modem answer?" is itself the question status answers. */
 		if (json) {
