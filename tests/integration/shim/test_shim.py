@@ -358,6 +358,67 @@ def case_fd_games():
         assert_no_modem_socket_left(modem)
 
 
+TWO_CONNECTIONS = r"""
+import errno, socket, sys
+port = int(sys.argv[1])
+first = socket.create_connection(("127.0.0.1", port), timeout=30)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=30)
+except OSError as error:
+    print(errno.errorcode.get(error.errno, error.errno))
+else:
+    print("connected")
+first.close()
+"""
+
+
+def case_modem_full():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        result = run([sys.executable, "-c", TWO_CONNECTIONS, str(server.server_port)], modem.env(), text=True)
+        check(result.stdout.strip() == "EMFILE", "second TCP connection: %r %r" % (result.stdout, result.stderr))
+        check("no free modem TCP socket" in result.stderr, "the shim did not say why: %r" % result.stderr)
+        assert_no_modem_socket_left(modem)
+
+
+def download_with_nc(modem, payload, **env):
+    with tcp_server(serve_bytes_then_close(payload)) as server:
+        result = run(["nc", "-d", "127.0.0.1", str(server.server_address[1])], modem.env(**env), timeout=60)
+        check(result.returncode == 0, "nc failed: %s" % result.stderr)
+        check(result.stdout == payload, "nc got %d of %d bytes" % (len(result.stdout), len(payload)))
+
+
+def case_peer_close_silent_modem():
+    # A modem that says nothing when the peer closes: the idle link check finds it.
+    payload = os.urandom(20000)
+    with workdir() as tmp, fake_modem(tmp, "--no-close-urc") as modem:
+        download_with_nc(modem, payload, ST87_LINK_CHECK=1)
+        check("AT#TCPCONNECT?" in modem.trace(), "the link was never checked")
+        assert_no_modem_socket_left(modem)
+
+
+def case_peer_close_socketclosed_urc():
+    payload = os.urandom(20000)
+    with workdir() as tmp, fake_modem(tmp, "--no-close-urc", "--socketclosed-urc") as modem:
+        download_with_nc(modem, payload, ST87_LINK_CHECK=0)
+        assert_no_modem_socket_left(modem)
+
+
+def case_reboot_mid_transfer():
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--reboot-after", "40") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), MIB)
+        url = "http://127.0.0.1:%d/big.bin" % server.server_port
+        result = curl_get(modem, url, os.devnull)
+        check(result.returncode in (18, 56), "curl across a reboot: exit %d, %s" % (result.returncode, result.stderr))
+        check(b"st87shim: modem lost" in result.stderr, "the shim did not say why: %r" % result.stderr)
+        out = os.path.join(tmp, "again.bin")
+        result = curl_get(modem, url, out)
+        check(result.returncode == 0, "curl after the reboot failed: %s" % result.stderr)
+        check(sha256_file(out) == digest, "GET after the reboot differs")
+        modem.stop()
+        check(modem.stats()["reboots"] == 1, "the fake modem did not reboot")
+        check(modem.stats()["open_sockets"] == 0, "modem sockets left open")
+
+
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
