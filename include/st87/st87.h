@@ -336,15 +336,21 @@ int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *addres
 /** AT#TCPCONNECT?: the link status of @p socket_id (3 not connected, 4 connecting, 5 connected, 6 closing); 3 if not listed. */
 int st87_tcp_status(struct st87_modem *modem, int socket_id);
 
-/** AT#IPSENDTCP, in chunks of at most max_send bytes. Returns @p len or a negative errno (-EPIPE: link down). */
+/**
+ * AT#IPSENDTCP, in chunks of at most max_send bytes. Returns @p len, or a
+ * negative errno when any chunk failed (-EPIPE: link down; -ENETRESET: the
+ * modem restarted); chunks sent before the failure are not counted.
+ */
 ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len);
 /** AT#IPSENDUDP of one datagram (at most max_send bytes, else -EMSGSIZE). Returns @p len. */
 ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
 		      int rai, const void *data, size_t len);
 /**
  * AT#IPREAD: copies up to @p cap bytes. Returns the count, 0 when the
- * modem's buffer is empty. TCP bytes that did not fit are kept and returned
- * first by the next call; the rest of a UDP datagram is discarded (like recv()).
+ * modem's buffer is empty (for TCP, st87_tcp_status() tells whether the peer
+ * closed: a modem may not announce it). TCP bytes that did not fit are kept
+ * and returned first by the next call; the rest of a UDP datagram is
+ * discarded (like recv()).
  */
 ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap);
 /** AT#SOCKETCLOSE. 0, or -EBADF (2104 unknown id). */

@@ -158,21 +158,32 @@ static int move_fd_up(struct st87_serial *serial, int min_fd)
 }
 
 /*
- * A POSIX record lock, because F_GETLK names the holder's pid; open file
- * description locks would not. A forked child does not inherit it, so a
- * child cannot share (and garble) its parent's session.
+ * Two locks. An open file description lock (F_OFD_SETLK) makes the port
+ * exclusive: it belongs to this open of the port, so closing another fd of
+ * the same file in this process cannot drop it, and a second open in the same
+ * process is refused too. A POSIX record lock beside it records our pid,
+ * because F_GETLK names a POSIX lock's holder and never an OFD lock's. A
+ * forked child shares the open (and its lock) but cannot open the port anew.
  */
+#define EXCLUSIVE_BYTE 0 /* the OFD lock */
+#define OWNER_BYTE 1     /* the POSIX lock that names the pid */
+
 static int lock_port(struct st87_serial *serial)
 {
-	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (fcntl(serial->fd, F_SETLK, &lock) == 0)
-		return 0;
-	if (errno != EAGAIN && errno != EACCES)
-		return st87_fail(-errno, "%s: cannot lock: %s", serial->path, strerror(errno));
-	struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK)
-		return st87_fail(-EBUSY, "%s: port busy (pid %ld)", serial->path, (long)holder.l_pid);
-	return st87_fail(-EBUSY, "%s: port busy", serial->path);
+	struct flock exclusive = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = EXCLUSIVE_BYTE, .l_len = 1};
+	if (fcntl(serial->fd, F_OFD_SETLK, &exclusive) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
+			return st87_fail(-errno, "%s: cannot lock: %s", serial->path, strerror(errno));
+		struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
+		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK)
+			return st87_fail(-EBUSY, "%s: port busy (pid %ld)", serial->path,
+					 (long)holder.l_pid);
+		return st87_fail(-EBUSY, "%s: port busy (pid %ld, this process)", serial->path,
+				 (long)getpid());
+	}
+	struct flock owner = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
+	fcntl(serial->fd, F_SETLK, &owner);
+	return 0;
 }
 
 int st87_serial_open(const char *path, const struct st87_serial_options *options,

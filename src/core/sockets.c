@@ -132,8 +132,9 @@ ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data,
 	while (sent < len) {
 		size_t chunk = len - sent < modem->options.max_send ? len - sent : modem->options.max_send;
 		int err = send_chunk(modem, head, (const uint8_t *)data + sent, chunk);
+		/* A failure mid-way is the link's or the modem's: a short count would hide it. */
 		if (err)
-			return sent ? (ssize_t)sent : err;
+			return err;
 		sent += chunk;
 	}
 	return (ssize_t)sent;

@@ -66,6 +66,24 @@ static void on_event(void *user, enum st87_event_kind kind, int socket_id)
 	}
 }
 
+static int on_unsolicited(void *user, const char *line)
+{
+	struct event_log *events = user;
+	unsigned kept = sizeof(events->unsolicited) / sizeof(events->unsolicited[0]);
+	if (events->n_unsolicited < kept)
+		snprintf(events->unsolicited[events->n_unsolicited++], sizeof(events->unsolicited[0]),
+			 "%s", line);
+	return 0;
+}
+
+bool saw_unsolicited(const struct test_session *s, const char *prefix)
+{
+	for (unsigned i = 0; i < s->events.n_unsolicited; i++)
+		if (strncmp(s->events.unsolicited[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
 static void path_in_dir(char *out, const struct test_session *s, const char *name)
 {
 	snprintf(out, PATH_MAX, "%s/%s", s->dir, name);
@@ -157,6 +175,7 @@ void session_options(struct test_session *s, struct st87_modem_options *options)
 	options->max_send = s->config ? s->config->max_send : 0;
 	options->trace_path = s->driver_trace_path;
 	options->on_event = on_event;
+	options->on_unsolicited = on_unsolicited;
 	options->user = &s->events;
 }
 

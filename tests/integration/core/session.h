@@ -36,6 +36,9 @@ struct event_log {
 	/* A DATA or PEER_CLOSED event the test has not read after yet. */
 	bool readable[SESSION_SOCKET_IDS];
 	unsigned link_down, link_up;
+	/* The first lines st87_modem_options.on_unsolicited saw. */
+	char unsolicited[16][80];
+	unsigned n_unsolicited;
 };
 
 struct test_session {
@@ -110,6 +113,9 @@ void finish_session(struct test_session *s);
 
 /* The integer after "@p key": in the stats JSON, which the fake modem writes at exit. */
 long stats_number(struct test_session *s, const char *key);
+
+/* True if on_unsolicited saw a line starting with @p prefix. */
+bool saw_unsolicited(const struct test_session *s, const char *prefix);
 
 /* True if a command line the fake modem received ("> ..." in its trace) holds @p text. */
 bool fake_modem_received(struct test_session *s, const char *text);

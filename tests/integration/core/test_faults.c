@@ -70,6 +70,7 @@ static void test_reboot_during_transfer(void **state)
 			 outcome.failed_call ? outcome.failed_call : "no call", outcome.error,
 			 outcome.error ? st87_strerror(outcome.error) : "-", s->events.link_down);
 	assert_true(st87_modem_needs_start(s->modem));
+	assert_true(saw_unsolicited(s, "#SIMST:"));
 
 	int err = st87_modem_start(s->modem, SESSION_LINK_TIMEOUT_MS, false);
 	if (err)

@@ -30,6 +30,7 @@ static void test_start_shows_link_and_addresses(void **state)
 	assert_int_equal(st87_modem_cid(s->modem), ST87_DEFAULT_CID);
 	assert_true(st87_modem_fd(s->modem) >= 0);
 	assert_non_null(st87_modem_at(s->modem));
+	assert_string_equal(st87_modem_path(s->modem), s->fake.pty_path);
 
 	assert_link_up(s);
 	struct st87_ipcfg ipcfg;
@@ -147,6 +148,7 @@ static void test_start_waits_for_auto_ip(void **state)
 	open_started_modem(s);
 	assert_link_up(s);
 	assert_true(s->events.link_up > 0);
+	assert_true(saw_unsolicited(s, "+CGEV: ME PDN ACT 5"));
 	finish_session(s);
 	/* The link came up by itself: the driver waited instead of configuring it. */
 	assert_true(fake_modem_received(s, "AT#IPPARAMS?"));

@@ -1,7 +1,8 @@
 /*
  * Opening the port: a path that does not exist, and a port another process
  * holds. The lock is per process (a POSIX record lock), so the second
- * opener is a forked child.
+ * opener is a forked child; and the lock must hold for as long as the
+ * first process has the port open.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -98,6 +99,33 @@ static void test_port_held_by_other_process_is_ebusy(void **state)
 	finish_session(s);
 }
 
+/*
+ * The lock must last as long as any handle on the port: a second handle in
+ * the same process, opened and closed again, must not take it away from
+ * the first (as closing any fd drops a process's POSIX record locks).
+ */
+static void test_port_stays_locked_while_a_handle_is_open(void **state)
+{
+	struct test_session *s = *state;
+	open_started_modem(s);
+	struct st87_modem_options options;
+	session_options(s, &options);
+	options.trace_path = NULL;
+	struct st87_modem *second = NULL;
+	if (st87_modem_open(&options, &second) == 0)
+		st87_modem_close(second);
+
+	struct open_result result;
+	open_from_other_process(&options, &result);
+	if (result.err != -EBUSY)
+		fail_msg("another process opened the port (result %d) while this one still has it "
+			 "open",
+			 result.err);
+	struct st87_ipcfg ipcfg;
+	assert_int_equal(st87_ipcfg_read(s->modem, &ipcfg), 0);
+	finish_session(s);
+}
+
 static struct session_config without_fake_modem = {.no_fake_modem = true};
 
 int main(int argc, char **argv)
@@ -105,6 +133,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		SESSION_TEST(test_missing_port_is_enoent, &without_fake_modem),
 		SESSION_TEST(test_port_held_by_other_process_is_ebusy, NULL),
+		SESSION_TEST(test_port_stays_locked_while_a_handle_is_open, NULL),
 	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
