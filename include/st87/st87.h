@@ -252,6 +252,9 @@ int st87_modem_last_cme(const struct st87_modem *modem);
  * earlier host process. 0, or -ENETDOWN (no link), -ETIMEDOUT, -EIO.
  */
 int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim);
+struct st87_ipcfg;
+/** The IP link as st87_modem_start() last read it (AT#IPCFG?): addresses for getsockname(). */
+const struct st87_ipcfg *st87_modem_link(const struct st87_modem *modem);
 /** True once a reboot or PDN loss was seen and st87_modem_start() is due again. */
 bool st87_modem_needs_start(const struct st87_modem *modem);
 

@@ -236,6 +236,11 @@ int st87_modem_last_cme(const struct st87_modem *modem)
 	return modem->last_cme;
 }
 
+const struct st87_ipcfg *st87_modem_link(const struct st87_modem *modem)
+{
+	return &modem->link;
+}
+
 bool st87_modem_needs_start(const struct st87_modem *modem)
 {
 	return modem->needs_start;
@@ -297,9 +302,9 @@ static int configure_ip_from_network(struct st87_modem *modem)
 
 static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 {
-	struct st87_ipcfg ipcfg;
-	int err = st87_ipcfg_read(modem, &ipcfg);
-	if (err == 0 && ipcfg.status == 1)
+	struct st87_ipcfg *ipcfg = &modem->link;
+	int err = st87_ipcfg_read(modem, ipcfg);
+	if (err == 0 && ipcfg->status == 1)
 		return 0;
 	if (err && err != -ENOENT)
 		return err;
@@ -308,9 +313,11 @@ static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000 : link_timeout_ms;
 		if (wait_ms > link_timeout_ms)
 			wait_ms = link_timeout_ms;
-		return wait_for_auto_ip(modem, wait_ms);
+		err = wait_for_auto_ip(modem, wait_ms);
+	} else {
+		err = configure_ip_from_network(modem);
 	}
-	return configure_ip_from_network(modem);
+	return err ? err : st87_ipcfg_read(modem, ipcfg);
 }
 
 /* Sockets the modem lists are orphans: we hold the port's lock, so no one else can own them. */
@@ -330,7 +337,8 @@ static void reclaim_sockets(struct st87_modem *modem)
 int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim)
 {
 	modem->starting = true;
-	int err = probe(modem);
+	/* Just opened (and probed), the modem needs no second probe. */
+	int err = st87_now_ms() - modem->last_activity_ms < PROBE_DEADLINE_MS ? 0 : probe(modem);
 	if (!err) {
 		/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
 		st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");

@@ -33,6 +33,7 @@ struct st87_modem {
 	bool starting;
 	long long last_activity_ms;
 	FILE *trace;
+	struct st87_ipcfg link; /* as start-up last read it */
 	struct st87_socket_slot sockets[ST87_MAX_SOCKET_ID];
 };
 

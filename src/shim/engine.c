@@ -179,13 +179,11 @@ static int open_modem(void)
 		snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
 		return err;
 	}
-	struct st87_ipcfg ipcfg;
-	if (st87_ipcfg_read(engine.modem, &ipcfg) == 0) {
-		pthread_mutex_lock(&shim.lock);
-		memcpy(engine.ipv4, ipcfg.ipv4, sizeof(engine.ipv4));
-		memcpy(engine.ipv6, ipcfg.ipv6, sizeof(engine.ipv6));
-		pthread_mutex_unlock(&shim.lock);
-	}
+	const struct st87_ipcfg *link = st87_modem_link(engine.modem);
+	pthread_mutex_lock(&shim.lock);
+	memcpy(engine.ipv4, link->ipv4, sizeof(engine.ipv4));
+	memcpy(engine.ipv6, link->ipv6, sizeof(engine.ipv6));
+	pthread_mutex_unlock(&shim.lock);
 	shim_log(ST87_LOG_INFO, "modem on %s ready", shim.config.port);
 	return 0;
 }
