@@ -19,11 +19,14 @@ struct shim_state shim = {
 	.wake_fd = -1,
 };
 
-_Thread_local bool shim_internal_call;
+/* initial-exec: a preloaded library may use it, and it spares a __tls_get_addr call on every intercepted call. */
+__attribute__((tls_model("initial-exec"))) _Thread_local bool shim_internal_call;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set while this thread initialises: calls made meanwhile (by dlsym, a sanitizer) must not wait for it. */
-static _Thread_local bool initialising;
+static __attribute__((tls_model("initial-exec"))) _Thread_local bool initialising;
+/* Set once initialise() has run: the common case skips pthread_once. */
+static atomic_bool ready;
 
 struct timespec shim_deadline_after(int ms)
 {
@@ -98,11 +101,12 @@ static void initialise(void)
 		atexit(at_exit);
 	}
 	initialising = false;
+	atomic_store_explicit(&ready, true, memory_order_release);
 }
 
 void shim_init(void)
 {
-	if (initialising)
+	if (atomic_load_explicit(&ready, memory_order_acquire) || initialising)
 		return;
 	pthread_once(&init_once, initialise);
 }

@@ -134,6 +134,6 @@ void st87_log(enum st87_log_level level, const char *format, ...) __attribute__(
 struct timespec shim_deadline_after(int ms);
 
 /* True on the engine thread: its calls go straight to libc. */
-extern _Thread_local bool shim_internal_call;
+extern __attribute__((tls_model("initial-exec"))) _Thread_local bool shim_internal_call;
 
 #endif
