@@ -145,25 +145,30 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
 		}
 		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection", s->modem_socket);
 		deliver_eof(modem, s);
+		return;
 	}
+	/* Still connected: read once anyway, in case the modem's #IPRECV went missing. */
+	s->data_waiting = true;
 }
 
 void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 {
 	size_t header = s->framed ? sizeof(struct datagram_header) : 0;
+	/* Cleared before the read: an #IPRECV that arrives while it runs must set it again, not be lost. */
+	s->data_waiting = false;
 	ssize_t n = st87_read(modem, s->modem_socket, s->inbound + header, ST87_MAX_READ);
 	if (n < 0) {
 		modem_failed(s, (int)n);
 		return;
 	}
 	if (n == 0) {
-		s->data_waiting = false;
 		if (s->type == SOCK_STREAM && s->peer_closed)
 			deliver_eof(modem, s);
 		else if (s->type == SOCK_STREAM && s->urc_since_status)
 			engine_check_link(modem, s);
 		return;
 	}
+	s->data_waiting = true; /* read until the modem is empty */
 	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */
