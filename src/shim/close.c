@@ -16,7 +16,7 @@
 /* Forgets @fd if routed. True when it is one of the shim's own fds: do not close it. */
 static bool forget(int fd)
 {
-	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+	if (!shim_fd_maybe_mapped(fd))
 		return false;
 	pthread_mutex_lock(&shim.lock);
 	bool was_private;

@@ -14,7 +14,7 @@
 /* After a successful duplication of @old to @new: @new shares @old's routed socket, or forgets one it had. */
 static void follow_duplicate(int old, int new)
 {
-	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0 || old == new)
+	if (old == new || (!shim_fd_maybe_mapped(old) && !shim_fd_maybe_mapped(new)))
 		return;
 	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = NULL;

@@ -124,6 +124,17 @@ bool shim_routes(const struct sockaddr *addr, socklen_t addr_len)
 	return st87_route_match(&shim.config.routes, addr, addr_len);
 }
 
+static void mark_mapped(int fd, bool mapped)
+{
+	if (fd < 0 || fd >= SHIM_FD_BITS)
+		return;
+	uint64_t bit = (uint64_t)1 << (fd % 64);
+	if (mapped)
+		atomic_fetch_or(&shim.mapped_bits[fd / 64], bit);
+	else
+		atomic_fetch_and(&shim.mapped_bits[fd / 64], ~bit);
+}
+
 static struct fd_entry *find_locked(int fd)
 {
 	struct fd_entry *entry = NULL;
@@ -133,7 +144,7 @@ static struct fd_entry *find_locked(int fd)
 
 struct routed_socket *shim_lookup(int fd)
 {
-	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+	if (!shim_fd_maybe_mapped(fd))
 		return NULL;
 	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = find_locked(fd);
@@ -171,6 +182,7 @@ int shim_map_add_locked(int fd, struct routed_socket *socket)
 			return -ENOMEM;
 		entry->fd = fd;
 		HASH_ADD_INT(shim.fds, fd, entry);
+		mark_mapped(fd, true);
 		atomic_fetch_add(&shim.fd_count, 1);
 	}
 	entry->socket = socket;
@@ -190,6 +202,7 @@ bool shim_map_remove_locked(int fd, bool *was_private)
 		return true;
 	}
 	HASH_DEL(shim.fds, entry);
+	mark_mapped(fd, false);
 	atomic_fetch_sub(&shim.fd_count, 1);
 	shim_release_locked(entry->socket);
 	free(entry);
@@ -209,6 +222,7 @@ void shim_map_remove_private(int fd)
 	struct fd_entry *entry = find_locked(fd);
 	if (entry && !entry->socket) {
 		HASH_DEL(shim.fds, entry);
+		mark_mapped(fd, false);
 		atomic_fetch_sub(&shim.fd_count, 1);
 		free(entry);
 	}
@@ -217,7 +231,7 @@ void shim_map_remove_private(int fd)
 
 bool shim_is_private_fd(int fd)
 {
-	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+	if (!shim_fd_maybe_mapped(fd))
 		return false;
 	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = find_locked(fd);

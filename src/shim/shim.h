@@ -69,12 +69,16 @@ struct fd_entry {
 	UT_hash_handle hh;
 };
 
+#define SHIM_FD_BITS 65536
+
 struct shim_state {
 	pthread_mutex_t lock;
 	struct st87_shim_config config;
 	bool config_ok;
 	struct fd_entry *fds;
 	atomic_int fd_count; /* lets unrouted calls skip the lock while nothing is routed */
+	/* One bit per fd below SHIM_FD_BITS, set while the map holds it: unrouted fds skip the lock. */
+	_Atomic uint64_t mapped_bits[SHIM_FD_BITS / 64];
 
 	/* engine */
 	bool engine_started;
@@ -88,6 +92,17 @@ struct shim_state {
 };
 
 extern struct shim_state shim;
+
+/* False when @fd is surely not in the map: the caller need not take the lock. */
+static inline bool shim_fd_maybe_mapped(int fd)
+{
+	if (atomic_load_explicit(&shim.fd_count, memory_order_acquire) == 0)
+		return false;
+	if (fd < 0 || fd >= SHIM_FD_BITS)
+		return true;
+	uint64_t word = atomic_load_explicit(&shim.mapped_bits[fd / 64], memory_order_acquire);
+	return (word >> (fd % 64)) & 1;
+}
 
 /* Lazy, once: real libc pointers and the configuration. */
 void shim_init(void);
