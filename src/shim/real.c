@@ -93,7 +93,9 @@ void real_libc_init(void)
 	LOOK_UP(shutdown);
 	LOOK_UP(getaddrinfo);
 	LOOK_UP(freeaddrinfo);
-	if (!real.getaddrinfo || !real.freeaddrinfo) {
+	LOOK_UP(gethostbyname);
+	LOOK_UP(gethostbyname2);
+	if (!real.getaddrinfo || !real.freeaddrinfo || !real.gethostbyname || !real.gethostbyname2) {
 		fputs("st87shim: cannot find libc's getaddrinfo; is this a glibc program?\n", stderr);
 		abort();
 	}

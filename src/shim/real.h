@@ -29,6 +29,8 @@ struct real_libc {
 	int (*shutdown)(int, int);
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
 	void (*freeaddrinfo)(struct addrinfo *);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
 };
 
 extern struct real_libc real;

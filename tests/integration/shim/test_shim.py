@@ -87,6 +87,17 @@ def case_dns_over_modem():
         assert_no_modem_socket_left(modem)
 
 
+def case_gethostbyname():
+    # getent hosts resolves with gethostbyname2(); the name exists only on the DNS server behind the modem.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        with dns_server({"old-api.st87.test": "127.0.0.1"}) as (dns_port, asked):
+            result = run(["getent", "hosts", "old-api.st87.test"], modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+            check(result.returncode == 0, "getent failed: %r" % result.stderr)
+            check(result.stdout.split()[:2] == [b"127.0.0.1", b"old-api.st87.test"], "getent: %r" % result.stdout)
+            check("old-api.st87.test" in asked, "the DNS server behind the modem was not asked")
+        assert_no_modem_socket_left(modem)
+
+
 def serve_bytes_then_close(payload):
     def behaviour(connection):
         connection.sendall(payload)
