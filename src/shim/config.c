@@ -4,6 +4,7 @@
  * what it expected.
  */
 #include "config.h"
+#include "quote.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +18,7 @@
 /* Values longer than this are cut short (with "...") in error lines. */
 #define QUOTED_VALUE_MAX 64
 /* Each shown byte may become a 4-byte "\xNN" escape. */
-#define QUOTED_VALUE_SIZE (QUOTED_VALUE_MAX * 4 + sizeof "...")
+#define QUOTED_VALUE_SIZE ST87_QUOTED_SIZE(QUOTED_VALUE_MAX)
 /* Holds the explanation half of an error line (a route error is the longest). */
 #define PROBLEM_SIZE 512
 
@@ -324,39 +325,6 @@ static const struct variable variables[] = {
 	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
 };
 
-/*
- * Writes @value as one printable line into @out (QUOTED_VALUE_SIZE bytes):
- * it came from the environment and may hold any byte.
- */
-static void quote_value(const char *value, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t len = strlen(value);
-	size_t shown = len < QUOTED_VALUE_MAX ? len : QUOTED_VALUE_MAX;
-	char *cursor = out;
-
-	for (size_t i = 0; i < shown; i++) {
-		unsigned char c = (unsigned char)value[i];
-
-		if (c == '"' || c == '\\') {
-			*cursor++ = '\\';
-			*cursor++ = (char)c;
-		} else if (c < 0x20 || c > 0x7e) {
-			*cursor++ = '\\';
-			*cursor++ = 'x';
-			*cursor++ = hex[c >> 4];
-			*cursor++ = hex[c & 0xf];
-		} else {
-			*cursor++ = (char)c;
-		}
-	}
-	if (shown < len) {
-		memcpy(cursor, "...", 3);
-		cursor += 3;
-	}
-	*cursor = '\0';
-}
-
 /* Appends `NAME="value": problem\n` to @errors at *@used; cut short when full. */
 static void append_error_line(char *errors, size_t errors_len, size_t *used, const char *name,
 			      const char *value, const char *problem)
@@ -366,7 +334,7 @@ static void append_error_line(char *errors, size_t errors_len, size_t *used, con
 
 	if (errors == NULL || *used + 1 >= errors_len)
 		return;
-	quote_value(value, quoted);
+	st87_quote_printable(value, strlen(value), QUOTED_VALUE_MAX, quoted);
 	written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
 			   problem);
 	if (written < 0 || (size_t)written >= errors_len - *used)

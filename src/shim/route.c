@@ -3,6 +3,7 @@
  * sendto() of the program, so matching neither allocates nor locks.
  */
 #include "route.h"
+#include "quote.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +14,7 @@
 /* Rule text longer than this is cut short (with "...") in error messages. */
 #define QUOTED_RULE_MAX 48
 /* Each shown byte may become a 4-byte "\xNN" escape. */
-#define QUOTED_RULE_SIZE (QUOTED_RULE_MAX * 4 + sizeof "...")
+#define QUOTED_RULE_SIZE ST87_QUOTED_SIZE(QUOTED_RULE_MAX)
 /* Holds the explanation half of an error message. */
 #define PROBLEM_SIZE 160
 /* Holds one rule in canonical form: "!" "[" IPv6 "]" "/128" ":65535". */
@@ -81,39 +82,6 @@ static unsigned full_prefix_len(sa_family_t family)
 	return family == AF_INET ? 32 : family == AF_INET6 ? 128 : 0;
 }
 
-/*
- * Writes @text as one printable line into @out (QUOTED_RULE_SIZE bytes):
- * the rule came from the environment and may hold any byte, and the message
- * must stay one line on a terminal.
- */
-static void quote_rule(const char *text, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t shown = len < QUOTED_RULE_MAX ? len : QUOTED_RULE_MAX;
-	char *cursor = out;
-
-	for (size_t i = 0; i < shown; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '"' || c == '\\') {
-			*cursor++ = '\\';
-			*cursor++ = (char)c;
-		} else if (c < 0x20 || c > 0x7e) {
-			*cursor++ = '\\';
-			*cursor++ = 'x';
-			*cursor++ = hex[c >> 4];
-			*cursor++ = hex[c & 0xf];
-		} else {
-			*cursor++ = (char)c;
-		}
-	}
-	if (shown < len) {
-		memcpy(cursor, "...", 3);
-		cursor += 3;
-	}
-	*cursor = '\0';
-}
-
 static void report_bad_rule(char *err, size_t err_len, const char *rule, size_t rule_len,
 			    const char *problem)
 {
@@ -121,7 +89,7 @@ static void report_bad_rule(char *err, size_t err_len, const char *rule, size_t 
 
 	if (err == NULL || err_len == 0)
 		return;
-	quote_rule(rule, rule_len, quoted);
+	st87_quote_printable(rule, rule_len, QUOTED_RULE_MAX, quoted);
 	snprintf(err, err_len, "bad rule \"%s\": %s", quoted, problem);
 }
 
