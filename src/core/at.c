@@ -120,7 +120,7 @@ static void finish(struct st87_at *at, int result, int cme)
 /* Parses "+CME ERROR: <n>" (space optional); -1 when the number is missing. */
 static int parse_cme(const char *line)
 {
-	const char *p = line + strlen("+CME ERROR:");
+	const char *p = strchr(line, ':') + 1; /* has_prefix() matched up to the colon */
 	while (*p == ' ')
 		p++;
 	if (!isdigit((unsigned char)*p))
@@ -264,6 +264,8 @@ static void handle_line(struct st87_at *at, char terminator)
 	}
 	at->block_len = 0;
 	at->block_expected = length;
+	at->reply->block = NULL;
+	at->reply->block_len = 0;
 	if (length > 0)
 		at->state = terminator == '\r' ? PARSE_BLOCK_LF : PARSE_BLOCK;
 }
