@@ -55,7 +55,7 @@ void writer_flush(struct writer *w, int fd, int64_t now)
 		bytebuf_consume(&w->q, (size_t)done);
 		tb_take(&w->pace, (size_t)done);
 		*w->counter += (uint64_t)done;
-		if (w->fragment && rng_range(w->rng, 0, 15) == 0) {
+		if (w->fragment && rng_range(w->rng, 0, 3) == 0) {
 			/* Now and then 0..200 us between pieces, so the host
 			 * sees them in separate reads; a pause after every
 			 * piece would make a 1 MiB transfer take a minute. */
