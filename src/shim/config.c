@@ -4,6 +4,7 @@
  * what it expected.
  */
 #include "config.h"
+#include "decimal.h"
 #include "quote.h"
 
 #include <arpa/inet.h>
@@ -56,37 +57,13 @@ static int fail(char *problem, size_t problem_len, const char *why)
 	return -EINVAL;
 }
 
-/*
- * Reads @len decimal digits into @value, within @min..@max. Checked digit by
- * digit, so no length of input overflows; signs and spaces are refused.
- */
-static bool parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
-			  unsigned long *value)
-{
-	unsigned long result = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return false;
-		result = result * 10 + (unsigned long)(text[i] - '0');
-		if (result > max)
-			return false;
-	}
-	if (result < min)
-		return false;
-	*value = result;
-	return true;
-}
-
 static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned long max,
 				  unsigned long *result)
 {
 	size_t len;
 	const char *text = trim(value, &len);
 
-	return parse_decimal(text, len, min, max, result);
+	return st87_parse_decimal(text, len, min, max, result);
 }
 
 /* inet_pton() over @len bytes that are not NUL-terminated; @out holds 16 bytes. */
@@ -222,7 +199,7 @@ static int parse_dns(const char *value, struct st87_shim_config *config, char *p
 		if (*rest != ':')
 			return fail(problem, problem_len, expected);
 		rest++;
-		if (!parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
+		if (!st87_parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
 			return fail(problem, problem_len, "port must be 1..65535");
 	}
 
@@ -240,7 +217,7 @@ static int parse_log(const char *value, struct st87_shim_config *config, char *p
 	const char *text = trim(value, &len);
 	unsigned long number;
 
-	if (parse_decimal(text, len, ST87_CONFIG_LOG_NONE, ST87_CONFIG_LOG_DEBUG, &number)) {
+	if (st87_parse_decimal(text, len, ST87_CONFIG_LOG_NONE, ST87_CONFIG_LOG_DEBUG, &number)) {
 		config->log_level = (enum st87_config_log_level)number;
 		return 0;
 	}

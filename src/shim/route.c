@@ -3,6 +3,7 @@
  * sendto() of the program, so matching neither allocates nor locks.
  */
 #include "route.h"
+#include "decimal.h"
 #include "quote.h"
 
 #include <arpa/inet.h>
@@ -30,28 +31,6 @@ static bool is_blank_text(const char *text)
 	while (is_blank(*text))
 		text++;
 	return *text == '\0';
-}
-
-/*
- * Reads @len decimal digits at @text into @value. False when @len is 0, a
- * byte is not a digit, or the number exceeds @max (checked digit by digit,
- * so no length of input overflows).
- */
-static bool parse_number(const char *text, size_t len, unsigned long max, unsigned long *value)
-{
-	unsigned long result = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return false;
-		result = result * 10 + (unsigned long)(text[i] - '0');
-		if (result > max)
-			return false;
-	}
-	*value = result;
-	return true;
 }
 
 /*
@@ -262,7 +241,7 @@ static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule
 				    "\"*\" takes no prefix (for one family use 0.0.0.0/0 or [::]/0)");
 		while (pos < len && text[pos] != ':')
 			pos++;
-		if (!parse_number(text + start, pos - start, full_len, &value))
+		if (!st87_parse_decimal(text + start, pos - start, 0, full_len, &value))
 			return fail(problem, problem_len,
 				    full_len == 32 ? "prefix must be 0..32" : "prefix must be 0..128");
 		rule->prefix_len = (uint8_t)value;
@@ -270,7 +249,7 @@ static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule
 
 	if (pos < len && text[pos] == ':') {
 		pos++;
-		if (!parse_number(text + pos, len - pos, 65535, &value) || value == 0)
+		if (!st87_parse_decimal(text + pos, len - pos, 0, 65535, &value) || value == 0)
 			return fail(problem, problem_len, "port must be 1..65535");
 		rule->port = (uint16_t)value;
 		pos = len;
