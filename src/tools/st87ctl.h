@@ -78,6 +78,14 @@ int st87ctl_usage_error(const char *command, const char *format, ...) ST87CTL_PR
 int st87ctl_bad_option(const char *command, int option, char **argv);
 
 /*
+ * Parses the arguments of a subcommand that takes none but --help.
+ * Returns -1 to go on, or the exit code: ST87CTL_EXIT_OK after printing the
+ * help, ST87CTL_EXIT_USAGE after saying what was wrong.
+ */
+int st87ctl_parse_no_arguments(const char *command, int argc, char **argv,
+			       void (*print_help)(void));
+
+/*
  * Parses a whole decimal number in [@p min, @p max] (surrounding blanks
  * allowed, as the shim's ST87_* variables allow them).
  * 0 and sets @p value, or -EINVAL (not a number) or -ERANGE (outside).

@@ -21,20 +21,9 @@ static void print_help(void)
 
 int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int option;
-	while ((option = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		if (option == 'h') {
-			print_help();
-			return ST87CTL_EXIT_OK;
-		}
-		return st87ctl_bad_option("close-all", option, argv);
-	}
-	if (optind < argc)
-		return st87ctl_usage_error("close-all", "unexpected argument '%s'", argv[optind]);
+	int parsed = st87ctl_parse_no_arguments("close-all", argc, argv, print_help);
+	if (parsed >= 0)
+		return parsed;
 
 	struct st87_modem *modem = NULL;
 	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);

@@ -140,3 +140,23 @@ void st87ctl_json_string(FILE *out, const char *text)
 	}
 	fputc('"', out);
 }
+
+int st87ctl_parse_no_arguments(const char *command, int argc, char **argv,
+			       void (*print_help)(void))
+{
+	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int option;
+	while ((option = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		if (option == 'h') {
+			print_help();
+			return ST87CTL_EXIT_OK;
+		}
+		return st87ctl_bad_option(command, option, argv);
+	}
+	if (optind < argc)
+		return st87ctl_usage_error(command, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
