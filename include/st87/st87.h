@@ -29,8 +29,12 @@ extern "C" {
 
 #define ST87_DEFAULT_CID 5
 #define ST87_DEFAULT_BAUD 115200
-/** Largest payload of one AT#IPSENDTCP / AT#IPSENDUDP (the note's limit). */
-#define ST87_MAX_SEND 512
+/** Payload of one AT#IPSENDTCP / AT#IPSENDUDP that every firmware takes (the note's limit). */
+#define ST87_NOTE_SEND 512
+/** Largest payload of one send any firmware is known to take; sends are never larger. */
+#define ST87_MAX_SEND 1600
+/** First size tried when neither configured nor learned (the maker's drivers send 1024). */
+#define ST87_PROBE_SEND 1024
 /** Largest #IPREAD block the driver accepts; larger claims are a protocol error. */
 #define ST87_MAX_READ 4096
 /** Longest line the AT engine accepts from the modem. */
@@ -150,10 +154,24 @@ typedef int (*st87_urc_fn)(void *user, const char *line);
 /** Observes the traffic: @p out true for host-to-modem. Binary blocks come as one call. */
 typedef void (*st87_trace_fn)(void *user, bool out, const char *data, size_t len, bool binary);
 
+/**
+ * How a binary payload follows its command line (PROTOCOL-NOTES 5 and 10).
+ * Firmware that follows the note takes line and data in one go and answers
+ * once; the maker's firmware answers the line with OK, then takes the data
+ * and answers again.
+ */
+enum st87_send_handshake {
+	ST87_SEND_DETECT = 0, /**< line alone; an OK within detect_ms means two-step, silence one-step */
+	ST87_SEND_ONE_STEP,
+	ST87_SEND_TWO_STEP,
+};
+
 struct st87_at_command {
 	const char *text;           /**< without the trailing <CR> */
 	const void *payload;        /**< binary bytes sent after "<CR><LF>", or NULL */
 	size_t payload_len;
+	enum st87_send_handshake handshake; /**< for a payload */
+	int detect_ms;              /**< ST87_SEND_DETECT: how long to wait for the line's own answer */
 	const char *info_prefix;    /**< e.g. "#SOCKETCREATE:"; NULL: no information lines */
 	bool (*is_info)(const char *line); /**< extra matcher for prefix-less lines (ping) */
 	bool binary_block;          /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
@@ -170,6 +188,10 @@ struct st87_at_reply {
 	char *lines[32];
 	const uint8_t *block; /**< the binary block (binary_block commands), valid until the next command */
 	size_t block_len;
+	bool answered;     /**< a final result code came (false: deadline, transport, or a URC aborted it) */
+	/** What a payload command turned out to be; ST87_SEND_DETECT when it failed before that showed. */
+	enum st87_send_handshake handshake;
+	bool payload_sent; /**< the payload went out (false: the modem refused the line first) */
 };
 
 /** 0 and sets @p out; -ENOMEM. */
@@ -182,6 +204,8 @@ void st87_at_set_trace(struct st87_at *at, st87_trace_fn trace, void *user);
  * Sends @p command and waits for its final result code.
  * Returns 0 on OK, or:
  *  -ETIMEDOUT  no final result before the deadline;
+ *  (a payload with ST87_SEND_TWO_STEP or a detected two-step answer: the
+ *  line's OK only lets the data go; the data's final result is the result)
  *  -EIO        "ERROR", or the transport failed (reply->cme < 0);
  *  -EPROTO     a malformed or oversized response (line, block header, block);
  *  a URC callback's errno when it aborted the command;
@@ -220,7 +244,8 @@ struct st87_modem_options {
 	bool rtscts;
 	int cid;                 /**< 0: ST87_DEFAULT_CID */
 	bool hex_send;           /**< send payloads as hex text (data type 2) instead of binary */
-	size_t max_send;         /**< 0: ST87_MAX_SEND */
+	size_t max_send;         /**< largest send to try, up to ST87_MAX_SEND; 0: ST87_PROBE_SEND, shrunk on the modem's length errors */
+	enum st87_send_handshake handshake; /**< ST87_SEND_DETECT (0): learned on the first binary send */
 	int margin_ms;           /**< added to every deadline; 0: 1000 */
 	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
 	int min_fd;              /**< see st87_serial_options.min_fd */
@@ -255,8 +280,19 @@ int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim
 struct st87_ipcfg;
 /** The IP link as st87_modem_start() last read it (AT#IPCFG?): addresses for getsockname(). */
 const struct st87_ipcfg *st87_modem_link(const struct st87_modem *modem);
-/** True once a reboot or PDN loss was seen and st87_modem_start() is due again. */
+/** True once a reboot or link loss was seen (every socket is gone) and st87_modem_start() is due again. */
 bool st87_modem_needs_start(const struct st87_modem *modem);
+/**
+ * True once a command's deadline passed without an answer or the port
+ * failed: the modem (or the line) is gone, only closing and reopening helps.
+ * A command the modem answered with an error never sets it: that error is
+ * the command's (or its socket's) alone.
+ */
+bool st87_modem_unresponsive(const struct st87_modem *modem);
+/** How binary sends go on this modem: ST87_SEND_DETECT until the first one showed it. */
+enum st87_send_handshake st87_modem_send_handshake(const struct st87_modem *modem);
+/** The largest send the driver tries now (what was configured or probed, less what the modem refused). */
+size_t st87_modem_send_limit(const struct st87_modem *modem);
 
 /** Handles pending URCs (see st87_at_poll()). */
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
@@ -296,6 +332,15 @@ int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *para
 /* AT+CGPADDR=<cid> */
 int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN]);
 
+/**
+ * AT#DNS=<cid>,<ipver>,<name>: the modem's resolver (the network's) looks
+ * @p name up; @p ip_version 0 IPv4, 1 IPv6. 0 and fills @p address, or
+ * -ENOENT not found (2171), -EOPNOTSUPP the firmware has no AT#DNS (remembered
+ * for the session), -EINVAL a name the command line cannot carry.
+ */
+int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
+		     char address[ST87_ADDR_LEN]);
+
 /* AT#IPPING */
 struct st87_ping_reply {
 	int seq;
@@ -319,8 +364,9 @@ int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, in
 enum st87_proto { ST87_TCP, ST87_UDP };
 
 /**
- * AT#SOCKETCREATE with #IPRECV notifications on. Returns the modem's socket
- * id (>= 0), or -EMFILE when every socket of that kind is taken (CME 2150),
+ * AT#SOCKETCREATE with #IPRECV notifications on; @p udp_port is the local
+ * port of a UDP socket (0: any). Returns the modem's socket id (>= 0, any
+ * value the modem gives), or -EMFILE when every socket of that kind is taken (CME 2150),
  * -EADDRINUSE (2151/2159), other negative errnos.
  */
 int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto,
@@ -334,23 +380,29 @@ struct st87_socket_info {
 /** AT#SOCKETCREATE?: number of sockets in use (may exceed @p max), or -errno. */
 int st87_socket_list(struct st87_modem *modem, struct st87_socket_info *sockets, size_t max);
 
-/** AT#TCPCONNECT: 0 once the link is up; -ECONNREFUSED (2152), -EISCONN (2157), -ETIMEDOUT. */
+/**
+ * AT#TCPCONNECT: 0 once the link is up; -ECONNREFUSED (2152), -EISCONN (2157), -ETIMEDOUT.
+ * A refusal (2152) is tried twice more, after 500 ms and 1000 ms: a radio
+ * still waking refuses too. A refused connection fails after about 1.5 s.
+ */
 int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *address, int port);
 /** AT#TCPCONNECT?: the link status of @p socket_id (3 not connected, 4 connecting, 5 connected, 6 closing); 3 if not listed. */
 int st87_tcp_status(struct st87_modem *modem, int socket_id);
 
 /**
- * AT#IPSENDTCP, in chunks of at most max_send bytes. Returns @p len, or a
+ * AT#IPSENDTCP, in chunks of at most st87_modem_send_limit() bytes (a
+ * length error on a chunk larger than the note's 512 shrinks the limit and
+ * sends again; the first send learns the handshake). Returns @p len, or a
  * negative errno when any chunk failed (-EPIPE: link down; -ENETRESET: the
  * modem restarted); chunks sent before the failure are not counted.
  */
 ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len);
-/** AT#IPSENDUDP of one datagram (at most max_send bytes, else -EMSGSIZE). Returns @p len. */
+/** AT#IPSENDUDP of one datagram (at most st87_modem_send_limit() bytes, else -EMSGSIZE). Returns @p len. */
 ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
 		      int rai, const void *data, size_t len);
 /**
  * AT#IPREAD: copies up to @p cap bytes. Returns the count, 0 when the
- * modem's buffer is empty (for TCP, st87_tcp_status() tells whether the peer
+ * modem's buffer is empty ("#IPREAD: <cid>,<sid>,0" or a bare OK) (for TCP, st87_tcp_status() tells whether the peer
  * closed: a modem may not announce it). TCP bytes that did not fit are kept
  * and returned first by the next call; the rest of a UDP datagram is
  * discarded (like recv()).

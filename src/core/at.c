@@ -134,6 +134,10 @@ static int parse_cme(const char *line)
 
 static bool handle_final_result(struct st87_at *at, const char *line)
 {
+	bool is_final = strcasecmp(line, "OK") == 0 || strcasecmp(line, "ERROR") == 0 ||
+			has_prefix(line, "+CME ERROR:");
+	if (is_final)
+		at->reply->answered = true;
 	if (strcasecmp(line, "OK") == 0) {
 		finish(at, at->pending_error, -1);
 		return true;
@@ -349,40 +353,112 @@ static void resynchronise(struct st87_at *at)
 	}
 }
 
-static void trace_out(struct st87_at *at, const struct st87_at_command *command)
+static void trace_out(struct st87_at *at, const char *data, size_t len, bool binary)
 {
-	if (!at->trace)
-		return;
-	at->trace(at->trace_user, true, command->text, strlen(command->text), false);
-	if (command->payload_len)
-		at->trace(at->trace_user, true, command->payload, command->payload_len, true);
+	if (at->trace)
+		at->trace(at->trace_user, true, data, len, binary);
 }
 
-static int send_command(struct st87_at *at, const struct st87_at_command *command, int timeout_ms)
+static int write_out(struct st87_at *at, const void *data, size_t len, int timeout_ms)
+{
+	return at->transport.write_all(at->transport.context, data, len, timeout_ms);
+}
+
+/*
+ * Writes the command line, and with @p with_payload its payload in the same
+ * write: on one-step firmware binary data must follow its line at once. A
+ * line that a payload follows ends in CR LF (the LF is ignored by a modem
+ * that answers the line first).
+ */
+static int send_line(struct st87_at *at, const struct st87_at_command *command,
+		     bool with_payload, int timeout_ms)
 {
 	size_t text_len = strlen(command->text);
 	char frame[ST87_MAX_LINE + 2 + ST87_MAX_SEND];
-	/* One write for line and payload: binary data must follow its line at once. */
 	if (text_len > ST87_MAX_LINE)
 		return st87_fail(-EINVAL, "command too long");
 	memcpy(frame, command->text, text_len);
 	size_t frame_len = text_len;
-	if (command->payload_len) {
-		frame[frame_len++] = '\r';
+	frame[frame_len++] = '\r';
+	if (command->payload_len)
 		frame[frame_len++] = '\n';
-		if (command->payload_len <= ST87_MAX_SEND) {
-			memcpy(frame + frame_len, command->payload, command->payload_len);
-			frame_len += command->payload_len;
-		}
-	} else {
-		frame[frame_len++] = '\r';
+	trace_out(at, command->text, text_len, false);
+	bool joined = with_payload && command->payload_len <= ST87_MAX_SEND;
+	if (joined) {
+		memcpy(frame + frame_len, command->payload, command->payload_len);
+		frame_len += command->payload_len;
+		trace_out(at, command->payload, command->payload_len, true);
 	}
-	trace_out(at, command);
-	int err = at->transport.write_all(at->transport.context, frame, frame_len, timeout_ms);
-	if (!err && command->payload_len > ST87_MAX_SEND)
-		err = at->transport.write_all(at->transport.context, command->payload,
-					      command->payload_len, timeout_ms);
+	int err = write_out(at, frame, frame_len, timeout_ms);
+	if (!err && with_payload && !joined) {
+		trace_out(at, command->payload, command->payload_len, true);
+		err = write_out(at, command->payload, command->payload_len, timeout_ms);
+	}
+	if (!err && with_payload)
+		at->reply->payload_sent = true;
 	return err;
+}
+
+static int send_payload(struct st87_at *at, const struct st87_at_command *command, int timeout_ms)
+{
+	trace_out(at, command->payload, command->payload_len, true);
+	int err = write_out(at, command->payload, command->payload_len, timeout_ms);
+	if (!err)
+		at->reply->payload_sent = true;
+	return err;
+}
+
+/* Reads and parses until the command finishes (true) or @p deadline passes (false). */
+static bool await_result(struct st87_at *at, long long deadline)
+{
+	for (;;) {
+		parse_input(at);
+		if (at->finished)
+			return true;
+		int left = st87_ms_until(deadline);
+		if (left <= 0)
+			return false;
+		ssize_t n = fill_input(at, left);
+		if (n == 0)
+			return false; /* the transport waited its time: silence */
+		if (n < 0) {
+			finish(at, (int)n, -1);
+			return true;
+		}
+	}
+}
+
+/*
+ * The line alone first. Its own answer decides: OK lets the data go
+ * (two-step), an error means the modem took no data, and silence past
+ * detect_ms means the modem waits for the data (one-step).
+ */
+static void run_split_send(struct st87_at *at, const struct st87_at_command *command,
+			   long long deadline)
+{
+	int err = send_line(at, command, false, command->timeout_ms);
+	if (err) {
+		finish(at, err, -1);
+		return;
+	}
+	bool detecting = command->handshake == ST87_SEND_DETECT;
+	long long line_deadline = deadline;
+	if (detecting && st87_now_ms() + command->detect_ms < deadline)
+		line_deadline = st87_now_ms() + command->detect_ms;
+	if (await_result(at, line_deadline)) {
+		if (at->reply->result != 0 || !at->reply->answered)
+			return;
+		at->reply->handshake = ST87_SEND_TWO_STEP;
+		at->finished = false;
+		at->reply->answered = false;
+	} else if (detecting) {
+		at->reply->handshake = ST87_SEND_ONE_STEP;
+	} else {
+		return; /* two-step firmware that never answered the line: the caller's timeout */
+	}
+	err = send_payload(at, command, st87_ms_until(deadline));
+	if (err)
+		finish(at, err, -1);
 }
 
 int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
@@ -401,22 +477,19 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
 	at->pending_error = 0;
 	at->info_used = 0;
 
-	int err = send_command(at, command, command->timeout_ms);
-	if (err)
-		finish(at, err, -1);
-	while (!at->finished) {
-		parse_input(at);
-		if (at->finished)
-			break;
-		int left = st87_ms_until(deadline);
-		ssize_t n = left > 0 ? fill_input(at, left) : 0;
-		if (n == 0) {
-			st87_fail(-ETIMEDOUT, "%s: no answer from the modem within %d ms",
-				  command->text, command->timeout_ms);
-			finish(at, -ETIMEDOUT, -1);
-		} else if (n < 0) {
-			finish(at, (int)n, -1);
-		}
+	if (command->payload_len && command->handshake != ST87_SEND_ONE_STEP) {
+		run_split_send(at, command, deadline);
+	} else {
+		if (command->payload_len)
+			reply->handshake = ST87_SEND_ONE_STEP;
+		int err = send_line(at, command, true, command->timeout_ms);
+		if (err)
+			finish(at, err, -1);
+	}
+	if (!await_result(at, deadline)) {
+		st87_fail(-ETIMEDOUT, "%s: no answer from the modem within %d ms", command->text,
+			  command->timeout_ms);
+		finish(at, -ETIMEDOUT, -1);
 	}
 	bool lost_place = reply->result == -EPROTO || at->state != PARSE_LINE;
 	at->command = NULL;

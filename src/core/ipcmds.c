@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fields.h"
 #include "internal.h"
@@ -15,6 +16,36 @@ static void copy_field(char *out, const struct st87_fields *fields, size_t index
 		snprintf(out, ST87_ADDR_LEN, "%s", fields->value[index]);
 }
 
+static int parse_ipcfg(const char *line, struct st87_ipcfg *out)
+{
+	struct st87_fields fields;
+	if (st87_fields_split(line, true, &fields) < 2 || st87_fields_int(&fields, 0, &out->cid) ||
+	    st87_fields_int(&fields, 1, &out->status))
+		return st87_fail(-EPROTO, "malformed \"%s\"", line);
+	copy_field(out->ipv4, &fields, 2);
+	copy_field(out->ipv6, &fields, 3);
+	/* The address fields come in any order; an IPv6 one holds a colon. */
+	if (strchr(out->ipv4, ':')) {
+		char swap[ST87_ADDR_LEN];
+		memcpy(swap, out->ipv4, sizeof(swap));
+		memcpy(out->ipv4, out->ipv6, sizeof(swap));
+		memcpy(out->ipv6, swap, sizeof(swap));
+	}
+	return 0;
+}
+
+/*
+ * How well a listed context suits us: ours (configured, or learned) beats
+ * the rest, and when the context id is learned an active one beats all.
+ */
+static int context_rank(const struct st87_modem *modem, const struct st87_ipcfg *context)
+{
+	int rank = context->cid == modem->cid ? 2 : 0;
+	if (!modem->cid_fixed && context->status == 1)
+		rank += 4;
+	return modem->cid_fixed && context->cid != modem->cid ? -1 : rank;
+}
+
 int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out)
 {
 	struct st87_at_command command = {.text = "AT#IPCFG?", .info_prefix = "#IPCFG:"};
@@ -22,28 +53,23 @@ int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out)
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
 	if (err)
 		return err;
+	int best_rank = -1;
 	for (size_t i = 0; i < reply.n_lines; i++) {
-		struct st87_fields fields;
-		int cid, status;
-		if (st87_fields_split(reply.lines[i], true, &fields) < 2 ||
-		    st87_fields_int(&fields, 0, &cid) || st87_fields_int(&fields, 1, &status))
-			return st87_fail(-EPROTO, "malformed \"%s\"", reply.lines[i]);
-		if (cid != modem->cid)
-			continue;
-		out->cid = cid;
-		out->status = status;
-		copy_field(out->ipv4, &fields, 2);
-		copy_field(out->ipv6, &fields, 3);
-		/* The address fields come in any order; an IPv6 one holds a colon. */
-		if (strchr(out->ipv4, ':')) {
-			char swap[ST87_ADDR_LEN];
-			memcpy(swap, out->ipv4, sizeof(swap));
-			memcpy(out->ipv4, out->ipv6, sizeof(swap));
-			memcpy(out->ipv6, swap, sizeof(swap));
+		struct st87_ipcfg context;
+		err = parse_ipcfg(reply.lines[i], &context);
+		if (err)
+			return err;
+		int rank = context_rank(modem, &context);
+		if (rank > best_rank) {
+			best_rank = rank;
+			*out = context;
 		}
-		return 0;
 	}
-	return st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
+	if (best_rank < 0)
+		return st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
+	st87_modem_learn_cid(modem, out->cid);
+	return out->cid == modem->cid ? 0 : st87_fail(-ENOENT, "AT#IPCFG? does not list context %d",
+						       modem->cid);
 }
 
 int st87_ipcfg_set(struct st87_modem *modem, int mode, const char *address, int prefix_len)
@@ -84,28 +110,49 @@ int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *para
 				 params->max_ipstack_periodicity, params->auto_ip_timeout);
 }
 
+static int run_cgpaddr(struct st87_modem *modem, const char *text, struct st87_at_reply *reply)
+{
+	struct st87_at_command command = {.text = text, .info_prefix = "+CGPADDR:"};
+	return st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, reply);
+}
+
 int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN])
 {
-	char text[32];
-	snprintf(text, sizeof(text), "AT+CGPADDR=%d", modem->cid);
-	struct st87_at_command command = {.text = text, .info_prefix = "+CGPADDR:"};
 	struct st87_at_reply reply;
-	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
+	/* Unless configured, every context is listed and the first with an address is ours. */
+	int err = modem->cid_fixed ? -EINVAL : run_cgpaddr(modem, "AT+CGPADDR", &reply);
+	if (err) {
+		char text[32];
+		snprintf(text, sizeof(text), "AT+CGPADDR=%d", modem->cid);
+		err = run_cgpaddr(modem, text, &reply);
+	}
 	if (err)
 		return err;
 	ipv4[0] = ipv6[0] = '\0';
-	struct st87_fields fields;
-	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1)
-		return st87_fail(-EPROTO, "malformed AT+CGPADDR answer");
-	for (size_t i = 1; i < fields.count; i++)
-		snprintf(strchr(fields.value[i], ':') ? ipv6 : ipv4, ST87_ADDR_LEN, "%s",
-			 fields.value[i]);
-	return 0;
+	for (size_t line = 0; line < reply.n_lines; line++) {
+		struct st87_fields fields;
+		int cid;
+		if (st87_fields_split(reply.lines[line], true, &fields) < 1 ||
+		    st87_fields_int(&fields, 0, &cid))
+			return st87_fail(-EPROTO, "malformed AT+CGPADDR answer");
+		if (fields.count < 2 || !fields.value[1][0])
+			continue;
+		st87_modem_learn_cid(modem, cid);
+		if (cid != modem->cid)
+			continue;
+		for (size_t i = 1; i < fields.count; i++)
+			snprintf(strchr(fields.value[i], ':') ? ipv6 : ipv4, ST87_ADDR_LEN, "%s",
+				 fields.value[i]);
+		return 0;
+	}
+	return reply.n_lines ? 0 : st87_fail(-EPROTO, "malformed AT+CGPADDR answer");
 }
 
-/* Per-ping lines have no prefix: "<n>,<result>,<bytes>,<time>". */
+/* Per-ping lines have no prefix: "<n>,<result>,<bytes>,<time>". The summary is "#IPPING:" or, on the maker's firmware, "#IPING:". */
 static bool is_ping_line(const char *line)
 {
+	if (strncasecmp(line, "#IPING:", 7) == 0)
+		return true;
 	int commas = 0;
 	for (const char *p = line; *p; p++) {
 		if (*p == ',')
@@ -185,4 +232,47 @@ int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, in
 	if (progress.malformed)
 		return st87_fail(-EPROTO, "malformed AT#IPPING answer");
 	return progress.have_summary ? 0 : st87_fail(-EPROTO, "AT#IPPING gave no summary line");
+}
+
+/* A name the command line can carry: no quote, comma or control character. */
+static bool is_plain_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > 253)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '"' || *p == ',' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
+		     char address[ST87_ADDR_LEN])
+{
+	if (modem->dns_support == 0)
+		return st87_fail(-EOPNOTSUPP, "the modem does not resolve names (AT#DNS unknown)");
+	if (!is_plain_name(name))
+		return st87_fail(-EINVAL, "\"%s\" is not a name the modem can look up", name);
+	char text[300];
+	snprintf(text, sizeof(text), "AT#DNS=%d,%d,\"%s\"", modem->cid, ip_version ? 1 : 0, name);
+	struct st87_at_command command = {.text = text, .info_prefix = "#DNS:"};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_DNS, &reply);
+	bool unknown_command = reply.cme == 504 || (err == -EIO && reply.answered && reply.cme < 0);
+	if (unknown_command && modem->dns_support < 0) {
+		modem->dns_support = 0;
+		return st87_fail(-EOPNOTSUPP, "the modem does not resolve names (AT#DNS unknown)");
+	}
+	if (reply.cme == 2171)
+		return st87_fail(-ENOENT, "the modem's resolver does not know %s (+CME ERROR: 2171)",
+				 name);
+	if (err)
+		return err;
+	modem->dns_support = 1;
+	struct st87_fields fields;
+	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1 ||
+	    !fields.value[0][0])
+		return st87_fail(-EPROTO, "malformed AT#DNS answer");
+	snprintf(address, ST87_ADDR_LEN, "%s", fields.value[0]);
+	return 0;
 }

@@ -2,6 +2,7 @@
  * The modem handle: serial port plus AT engine, URCs turned into events,
  * the AT trace file, and the start-up of PROTOCOL-NOTES section 3.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #define IDLE_PROBE_AFTER_MS 30000
 #define PROBE_DEADLINE_MS 500
 #define PROBE_TRIES 4
+/* As hex, a send's bytes take twice their number in characters; the command line must hold them. */
+#define HEX_SEND_MAX ((ST87_MAX_LINE - 200) / 2)
 
 static int transport_write(void *context, const void *data, size_t len, int timeout_ms)
 {
@@ -45,30 +48,121 @@ static void emit(struct st87_modem *modem, enum st87_event_kind kind, int socket
 		modem->options.on_event(modem->options.user, kind, socket_id);
 }
 
-static void forget_sockets(struct st87_modem *modem)
-{
-	for (int i = 0; i < ST87_MAX_SOCKET_ID; i++) {
-		modem->sockets[i].open = false;
-		modem->sockets[i].leftover_len = 0;
-	}
-}
-
 /* A socket URC "<prefix> <cid>,<sid>[,...]": the socket id, or -1 when it is not ours. */
 static int urc_socket_id(struct st87_modem *modem, const char *line)
 {
 	struct st87_fields fields;
 	int cid, sid;
 	if (st87_fields_split(line, true, &fields) < 2 || st87_fields_int(&fields, 0, &cid) ||
-	    st87_fields_int(&fields, 1, &sid) || cid != modem->cid || sid < 0 ||
-	    sid >= ST87_MAX_SOCKET_ID)
+	    st87_fields_int(&fields, 1, &sid) || cid != modem->cid || sid < 0)
 		return -1;
 	return sid;
 }
 
-static bool is_reboot_or_link_loss(const char *line)
+static bool starts_with(const char *line, const char *prefix)
 {
-	return strncasecmp(line, "#SIMST:", 7) == 0 ||
-	       strncasecmp(line, "+CGEV: ME PDN DEACT", 19) == 0;
+	return strncasecmp(line, prefix, strlen(prefix)) == 0;
+}
+
+/* The number after @p prefix ("+CGEV: NW PDN DEACT 1"), or -1 when there is none. */
+static int number_after(const char *line, const char *prefix)
+{
+	const char *p = line + strlen(prefix);
+	while (*p == ' ')
+		p++;
+	return isdigit((unsigned char)*p) ? atoi(p) : -1;
+}
+
+enum link_news { NEWS_NONE, NEWS_RESTART, NEWS_DOWN, NEWS_UP };
+
+/* What a line says about the IP link, and the context it names (-1: none). */
+static enum link_news link_news(const char *line, int *cid)
+{
+	static const char *const down_for_context[] = {"+CGEV: ME PDN DEACT", "+CGEV: NW PDN DEACT"};
+	static const char *const up_for_context[] = {"+CGEV: ME PDN ACT", "+CGEV: NW PDN ACT",
+						     "IP Network is Up for context"};
+	*cid = -1;
+	if (starts_with(line, "#SIMST:"))
+		return NEWS_RESTART;
+	for (size_t i = 0; i < 2; i++) {
+		if (starts_with(line, down_for_context[i])) {
+			*cid = number_after(line, down_for_context[i]);
+			return NEWS_DOWN;
+		}
+	}
+	if (starts_with(line, "+CGEV: NW DETACH") || starts_with(line, "+CGEV: ME DETACH"))
+		return NEWS_DOWN;
+	for (size_t i = 0; i < 3; i++) {
+		if (starts_with(line, up_for_context[i])) {
+			*cid = number_after(line, up_for_context[i]);
+			return NEWS_UP;
+		}
+	}
+	if (starts_with(line, "IP Network is Up"))
+		return NEWS_UP;
+	if (starts_with(line, "+CEREG:")) {
+		/* Unsolicited, <stat> comes first: 1 and 5 are registered, 0, 2, 3 and 4 are not. */
+		int stat = number_after(line, "+CEREG:");
+		return stat == 1 || stat == 5 ? NEWS_NONE : NEWS_DOWN;
+	}
+	struct st87_fields fields;
+	int status;
+	if (starts_with(line, "#IPCFG:") && st87_fields_split(line, true, &fields) >= 2 &&
+	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &status))
+		return status == 1 ? NEWS_UP : NEWS_DOWN;
+	return NEWS_NONE;
+}
+
+static bool any_socket_open(const struct st87_modem *modem)
+{
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++)
+		if (modem->sockets[i].open)
+			return true;
+	return false;
+}
+
+/* The context the modem announces becomes ours, unless configured or in use by a socket. */
+void st87_modem_learn_cid(struct st87_modem *modem, int cid)
+{
+	if (cid <= 0 || cid == modem->cid || modem->cid_fixed || any_socket_open(modem))
+		return;
+	st87_info("the modem uses PDN context %d", cid);
+	modem->cid = cid;
+}
+
+void st87_modem_link_lost(struct st87_modem *modem, const char *why)
+{
+	if (!modem->needs_start)
+		st87_warn("the modem lost its IP link (%s): every modem socket is gone", why);
+	st87_forget_sockets(modem);
+	modem->needs_start = true;
+	emit(modem, ST87_EVENT_LINK_DOWN, -1);
+}
+
+static int on_link_news(struct st87_modem *modem, const char *line, enum link_news news, int cid)
+{
+	if (news == NEWS_UP) {
+		st87_modem_learn_cid(modem, cid);
+		emit(modem, ST87_EVENT_LINK_UP, -1);
+		return 0;
+	}
+	if (cid >= 0 && cid != modem->cid)
+		return 0; /* another context's news */
+	if (news == NEWS_DOWN && modem->needs_start)
+		return 0; /* already down: start-up, or a second URC of the same loss */
+	if (news == NEWS_RESTART) {
+		st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
+		st87_forget_sockets(modem);
+		modem->needs_start = true;
+		emit(modem, ST87_EVENT_LINK_DOWN, -1);
+	} else {
+		st87_modem_link_lost(modem, line);
+	}
+	if (modem->starting)
+		return 0;
+	if (news == NEWS_RESTART)
+		return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
+	return st87_fail(-ENETDOWN, "the modem lost its IP link (\"%s\")", line);
 }
 
 static int on_urc(void *user, const char *line)
@@ -88,19 +182,10 @@ static int on_urc(void *user, const char *line)
 			emit(modem, ST87_EVENT_PEER_CLOSED, sid);
 		return 0;
 	}
-	if (is_reboot_or_link_loss(line)) {
-		st87_warn("modem restarted or lost its IP link (\"%s\"): every modem socket is gone",
-			  line);
-		forget_sockets(modem);
-		modem->needs_start = true;
-		emit(modem, ST87_EVENT_LINK_DOWN, -1);
-		return modem->starting ? 0 : -ENETRESET;
-	}
-	if (strncasecmp(line, "+CGEV: ME PDN ACT", 17) == 0 || strncasecmp(line, "#IPCFG:", 7) == 0 ||
-	    strncasecmp(line, "IP Network is Up", 16) == 0) {
-		emit(modem, ST87_EVENT_LINK_UP, -1);
-		return 0;
-	}
+	int cid;
+	enum link_news news = link_news(line, &cid);
+	if (news != NEWS_NONE)
+		return on_link_news(modem, line, news, cid);
 	st87_debug("ignoring modem line \"%s\"", line);
 	return 0;
 }
@@ -123,18 +208,39 @@ static int probe(struct st87_modem *modem)
 	return err;
 }
 
+/* After a resynchronisation an #IPRECV may have been dropped with the noise: every socket reads again. */
+static void announce_possible_data(struct st87_modem *modem)
+{
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++)
+		if (modem->sockets[i].open)
+			emit(modem, ST87_EVENT_DATA, modem->sockets[i].id);
+}
+
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply)
 {
 	if (st87_now_ms() - modem->last_activity_ms >= IDLE_PROBE_AFTER_MS) {
 		int err = probe(modem);
-		if (err)
+		if (err) {
+			memset(reply, 0, sizeof(*reply));
+			reply->cme = -1;
+			modem->unresponsive = err == -ETIMEDOUT || modem->unresponsive;
 			return err;
+		}
 	}
 	command->timeout_ms = deadline_ms + modem->options.margin_ms;
 	int err = st87_at_run(modem->at, command, reply);
 	modem->last_cme = reply->cme;
 	modem->last_activity_ms = st87_now_ms();
+	if (err == -EPROTO)
+		announce_possible_data(modem);
+	else if (err && !reply->answered && err != -ENETRESET && err != -ENETDOWN)
+		modem->unresponsive = true; /* silence past the deadline, or the port failed */
+	if (reply->cme == 2106) {
+		st87_modem_link_lost(modem, "+CME ERROR: 2106, network is down");
+		err = st87_fail(-ENETDOWN, "%s: the modem's network is down (+CME ERROR: 2106)",
+				command->text);
+	}
 	return err;
 }
 
@@ -158,11 +264,19 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->options = *options;
 	if (!modem->options.baud)
 		modem->options.baud = ST87_DEFAULT_BAUD;
-	if (!modem->options.max_send || modem->options.max_send > ST87_MAX_SEND)
+	if (modem->options.max_send > ST87_MAX_SEND)
 		modem->options.max_send = ST87_MAX_SEND;
+	/* Hex text doubles the line: it starts at the note's size, which some firmware counts in characters. */
+	size_t first_try = modem->options.hex_send ? ST87_NOTE_SEND : ST87_PROBE_SEND;
+	modem->send_limit = modem->options.max_send ? modem->options.max_send : first_try;
+	if (modem->options.hex_send && modem->send_limit > HEX_SEND_MAX)
+		modem->send_limit = HEX_SEND_MAX;
+	modem->handshake = options->handshake;
+	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
 	modem->cid = options->cid ? options->cid : ST87_DEFAULT_CID;
+	modem->cid_fixed = options->cid != 0;
 	modem->last_cme = -1;
 	modem->needs_start = true;
 
@@ -246,6 +360,21 @@ bool st87_modem_needs_start(const struct st87_modem *modem)
 	return modem->needs_start;
 }
 
+bool st87_modem_unresponsive(const struct st87_modem *modem)
+{
+	return modem->unresponsive;
+}
+
+enum st87_send_handshake st87_modem_send_handshake(const struct st87_modem *modem)
+{
+	return modem->handshake;
+}
+
+size_t st87_modem_send_limit(const struct st87_modem *modem)
+{
+	return modem->send_limit;
+}
+
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms)
 {
 	return st87_at_poll(modem->at, timeout_ms);
@@ -323,9 +452,9 @@ static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 /* Sockets the modem lists are orphans: we hold the port's lock, so no one else can own them. */
 static void reclaim_sockets(struct st87_modem *modem)
 {
-	struct st87_socket_info sockets[ST87_MAX_SOCKET_ID];
-	int count = st87_socket_list(modem, sockets, ST87_MAX_SOCKET_ID);
-	for (int i = 0; i < count && i < ST87_MAX_SOCKET_ID; i++) {
+	struct st87_socket_info sockets[ST87_MAX_SOCKETS];
+	int count = st87_socket_list(modem, sockets, ST87_MAX_SOCKETS);
+	for (int i = 0; i < count && i < ST87_MAX_SOCKETS; i++) {
 		if (sockets[i].cid != modem->cid)
 			continue;
 		st87_info("closing modem socket %d left open by an earlier process",

@@ -6,7 +6,8 @@
 
 #include "st87/st87.h"
 
-#define ST87_MAX_SOCKET_ID 8
+/* The modem has 3 sockets; the table has room for ids a confused modem reports twice. */
+#define ST87_MAX_SOCKETS 8
 
 /* Max Response Times of the vendor's note, in ms. */
 #define ST87_DEADLINE_SHORT 1000 /* AT, ATE0, IPCFG, IPDEL, IPPARAMS, CGPADDR */
@@ -14,9 +15,11 @@
 #define ST87_DEADLINE_SEND 10000 /* IPSENDTCP, IPSENDUDP, TCPCONNECT */
 #define ST87_DEADLINE_READ 30000
 #define ST87_DEADLINE_CLOSE 60000
+#define ST87_DEADLINE_DNS 210000 /* the maker's driver allows AT#DNS this long */
 
 struct st87_socket_slot {
 	bool open;
+	int id; /* as the modem gave it */
 	enum st87_proto proto;
 	/* TCP bytes of an #IPREAD block that did not fit the caller's buffer. */
 	uint8_t leftover[ST87_MAX_READ];
@@ -28,14 +31,31 @@ struct st87_modem {
 	struct st87_at *at;
 	struct st87_modem_options options;
 	int cid;
+	bool cid_fixed; /* set by the options: never learned */
 	int last_cme;
+	bool unresponsive; /* a deadline passed or the port failed: only reopening helps */
 	bool needs_start;
 	bool starting;
 	long long last_activity_ms;
 	FILE *trace;
 	struct st87_ipcfg link; /* as start-up last read it */
-	struct st87_socket_slot sockets[ST87_MAX_SOCKET_ID];
+	struct st87_socket_slot sockets[ST87_MAX_SOCKETS];
+
+	/* Learned on the first sends (PROTOCOL-NOTES 10). */
+	enum st87_send_handshake handshake;
+	size_t send_limit;  /* the largest send to try */
+	size_t send_proven; /* the largest send the modem took */
+	int dns_support;    /* AT#DNS: -1 not tried yet, 0 unknown to the firmware, 1 answers */
 };
+
+/* The slot of modem socket @p socket_id, or NULL when it is not open. */
+struct st87_socket_slot *st87_socket_slot(struct st87_modem *modem, int socket_id);
+/* Forgets every socket (the modem restarted or lost its link). */
+void st87_forget_sockets(struct st87_modem *modem);
+/* Adopts the context id the modem names, unless it is configured or a socket uses the current one. */
+void st87_modem_learn_cid(struct st87_modem *modem, int cid);
+/* The link is gone (URC or 2106): every socket with it; start-up is due. */
+void st87_modem_link_lost(struct st87_modem *modem, const char *why);
 
 /* Runs @p command with the modem's margin added to @p deadline_ms and records the CME code. */
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,

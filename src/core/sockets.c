@@ -10,12 +10,39 @@
 /* Send and receive timeouts handed to AT#SOCKETCREATE, in seconds. */
 #define SOCKET_SEND_TIMEOUT_S 10
 #define SOCKET_RECEIVE_TIMEOUT_S 10
+/* The modem's answer to a line alone, beyond its time on the wire; silence then means one-step. */
+#define HANDSHAKE_DETECT_MS 300
+/* Length errors shrink the send size down to this, no further. */
+#define MIN_SEND 64
 
-static struct st87_socket_slot *slot(struct st87_modem *modem, int socket_id)
+/* A pause before each retry of a connect the modem refused with 2152 (PROTOCOL-NOTES 9, 10). */
+static const int connect_retry_pause_ms[] = {500, 1000};
+
+struct st87_socket_slot *st87_socket_slot(struct st87_modem *modem, int socket_id)
 {
-	if (socket_id < 0 || socket_id >= ST87_MAX_SOCKET_ID)
-		return NULL;
-	return &modem->sockets[socket_id];
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++)
+		if (modem->sockets[i].open && modem->sockets[i].id == socket_id)
+			return &modem->sockets[i];
+	return NULL;
+}
+
+void st87_forget_sockets(struct st87_modem *modem)
+{
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++) {
+		modem->sockets[i].open = false;
+		modem->sockets[i].leftover_len = 0;
+	}
+}
+
+static struct st87_socket_slot *free_slot(struct st87_modem *modem, int socket_id)
+{
+	struct st87_socket_slot *same = st87_socket_slot(modem, socket_id);
+	if (same)
+		return same; /* the modem reuses an id we thought open: its old socket is gone */
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++)
+		if (!modem->sockets[i].open)
+			return &modem->sockets[i];
+	return NULL;
 }
 
 int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto,
@@ -36,10 +63,18 @@ int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto
 	struct st87_fields fields;
 	int socket_id;
 	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1 ||
-	    st87_fields_int(&fields, 0, &socket_id) || !slot(modem, socket_id))
+	    st87_fields_int(&fields, 0, &socket_id) || socket_id < 0)
 		return st87_fail(-EPROTO, "malformed AT#SOCKETCREATE answer");
-	struct st87_socket_slot *socket = slot(modem, socket_id);
+	struct st87_socket_slot *socket = free_slot(modem, socket_id);
+	if (!socket) {
+		/* Not a socket we could track: give it back rather than leak it. */
+		st87_modem_simple(modem, ST87_DEADLINE_CLOSE, "AT#SOCKETCLOSE=%d,%d", modem->cid,
+				  socket_id);
+		return st87_fail(-EMFILE, "the modem gave socket %d while %d are open", socket_id,
+				 ST87_MAX_SOCKETS);
+	}
 	socket->open = true;
+	socket->id = socket_id;
 	socket->proto = proto;
 	socket->leftover_len = 0;
 	return socket_id;
@@ -72,13 +107,24 @@ int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *addres
 	char text[160];
 	snprintf(text, sizeof(text), "AT#TCPCONNECT=%d,%d,%s,%d", modem->cid, socket_id, address,
 		 port);
-	struct st87_at_command command = {.text = text};
-	struct st87_at_reply reply;
-	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
-	if (err == -ECONNREFUSED)
-		return st87_fail(err, "connection to %s port %d refused or unreachable (+CME ERROR: 2152)",
-				 address, port);
-	return err;
+	size_t retries = sizeof(connect_retry_pause_ms) / sizeof(connect_retry_pause_ms[0]);
+	for (size_t attempt = 0;; attempt++) {
+		struct st87_at_command command = {.text = text};
+		struct st87_at_reply reply;
+		int err = st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
+		if (err != -ECONNREFUSED)
+			return err;
+		if (attempt == retries)
+			return st87_fail(err, "connection to %s port %d refused or unreachable "
+					      "(+CME ERROR: 2152, %zu tries)", address, port, retries + 1);
+		/* A radio still waking up refuses too: the maker's application tries again. */
+		st87_debug("AT#TCPCONNECT refused; trying again in %d ms", connect_retry_pause_ms[attempt]);
+		long long until = st87_now_ms() + connect_retry_pause_ms[attempt];
+		while (st87_ms_until(until) > 0 && st87_modem_poll(modem, st87_ms_until(until)) >= 0)
+			;
+		if (modem->needs_start)
+			return st87_fail(-ENETDOWN, "the modem lost its IP link while connecting");
+	}
 }
 
 int st87_tcp_status(struct st87_modem *modem, int socket_id)
@@ -103,13 +149,30 @@ int st87_tcp_status(struct st87_modem *modem, int socket_id)
 
 static const char hex_digits[] = "0123456789ABCDEF";
 
-/* Runs one send command: binary payload after the line, or hex text on it. */
+/* A line the payload follows after the modem's own answer only while the handshake is unknown. */
+static enum st87_send_handshake handshake_for(const struct st87_modem *modem, size_t len)
+{
+	size_t proven = modem->send_proven > ST87_NOTE_SEND ? modem->send_proven : ST87_NOTE_SEND;
+	if (modem->handshake == ST87_SEND_ONE_STEP && len > proven)
+		return ST87_SEND_DETECT; /* a larger size is tried only where a refusal takes no data */
+	return modem->handshake;
+}
+
+/* How long the line's own answer may take: the line on the wire, then the modem's turn. */
+static int detect_wait_ms(const struct st87_modem *modem, size_t line_len)
+{
+	return HANDSHAKE_DETECT_MS + (int)(line_len * 10 * 1000 / (size_t)modem->options.baud);
+}
+
+/* Runs one send command: binary payload after the line, or hex text on it (no length field). */
 static int send_chunk(struct st87_modem *modem, const char *head, const uint8_t *data, size_t len)
 {
 	char text[64 + 160 + 2 * ST87_MAX_SEND + 1];
 	struct st87_at_command command = {.text = text};
 	if (modem->options.hex_send) {
-		int n = snprintf(text, sizeof(text), "%s,2,%zu,", head, len);
+		int n = snprintf(text, sizeof(text), "%s,2,", head);
+		if ((size_t)n + 2 * len > ST87_MAX_LINE)
+			return st87_fail(-EMSGSIZE, "%zu bytes as hex do not fit one command line", len);
 		for (size_t i = 0; i < len; i++) {
 			text[n++] = hex_digits[data[i] >> 4];
 			text[n++] = hex_digits[data[i] & 15];
@@ -119,9 +182,55 @@ static int send_chunk(struct st87_modem *modem, const char *head, const uint8_t 
 		snprintf(text, sizeof(text), "%s,1,%zu", head, len);
 		command.payload = data;
 		command.payload_len = len;
+		command.handshake = handshake_for(modem, len);
+		command.detect_ms = detect_wait_ms(modem, strlen(text));
 	}
 	struct st87_at_reply reply;
-	return st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
+	if (command.payload_len && reply.handshake != ST87_SEND_DETECT &&
+	    modem->handshake == ST87_SEND_DETECT) {
+		modem->handshake = reply.handshake;
+		st87_info("the modem takes binary sends in %s",
+			  reply.handshake == ST87_SEND_TWO_STEP ? "two steps (line, OK, data)"
+								: "one step (line and data)");
+		/* One-step firmware follows the note: 512 unless configured, since a refusal there may take the data. */
+		if (reply.handshake == ST87_SEND_ONE_STEP && !modem->options.max_send &&
+		    modem->send_limit > ST87_NOTE_SEND)
+			modem->send_limit = ST87_NOTE_SEND;
+	}
+	if (!err && len > modem->send_proven)
+		modem->send_proven = len;
+	return err;
+}
+
+static bool is_length_error(int cme)
+{
+	return cme == 2146 || cme == 50;
+}
+
+/*
+ * After a length error on @p len bytes: the next size to try, or 0 when
+ * there is none. Above the note's 512 the note's size, else half.
+ */
+static size_t smaller_send(const struct st87_modem *modem, size_t len)
+{
+	if (!is_length_error(modem->last_cme) || len <= MIN_SEND || len <= modem->send_proven)
+		return 0;
+	return len > ST87_NOTE_SEND ? ST87_NOTE_SEND : len / 2;
+}
+
+static void remember_limit(struct st87_modem *modem, size_t refused, size_t next)
+{
+	modem->send_limit = next;
+	st87_info("the modem refused a %zu-byte send (+CME ERROR: %d): sending at most %zu bytes",
+		  refused, modem->last_cme, next);
+}
+
+/* The first binary send, which finds the handshake, carries no more than every firmware takes. */
+static size_t send_size(const struct st87_modem *modem)
+{
+	bool detecting = modem->handshake == ST87_SEND_DETECT && !modem->options.hex_send;
+	return detecting && modem->send_limit > ST87_NOTE_SEND ? ST87_NOTE_SEND : modem->send_limit;
 }
 
 ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len)
@@ -130,8 +239,13 @@ ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data,
 	snprintf(head, sizeof(head), "AT#IPSENDTCP=%d,%d", modem->cid, socket_id);
 	size_t sent = 0;
 	while (sent < len) {
-		size_t chunk = len - sent < modem->options.max_send ? len - sent : modem->options.max_send;
+		size_t chunk = len - sent < send_size(modem) ? len - sent : send_size(modem);
 		int err = send_chunk(modem, head, (const uint8_t *)data + sent, chunk);
+		size_t next = err ? smaller_send(modem, chunk) : 0;
+		if (next) {
+			remember_limit(modem, chunk, next);
+			continue;
+		}
 		/* A failure mid-way is the link's or the modem's: a short count would hide it. */
 		if (err)
 			return err;
@@ -140,16 +254,26 @@ ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data,
 	return (ssize_t)sent;
 }
 
+static int datagram_too_large(const struct st87_modem *modem, size_t len)
+{
+	return st87_fail(-EMSGSIZE, "a datagram through the modem holds 1 to %zu bytes, not %zu",
+			 modem->send_limit, len);
+}
+
 ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
 		      int rai, const void *data, size_t len)
 {
-	if (len == 0 || len > modem->options.max_send)
-		return st87_fail(-EMSGSIZE, "a datagram through the modem holds 1 to %zu bytes, not %zu",
-				 modem->options.max_send, len);
+	if (len == 0 || len > modem->send_limit)
+		return datagram_too_large(modem, len);
 	char head[160];
 	snprintf(head, sizeof(head), "AT#IPSENDUDP=%d,%d,%s,%d,%d", modem->cid, socket_id, address,
 		 port, rai);
 	int err = send_chunk(modem, head, data, len);
+	size_t next = err ? smaller_send(modem, len) : 0;
+	if (next) {
+		remember_limit(modem, len, next);
+		return datagram_too_large(modem, len);
+	}
 	return err ? err : (ssize_t)len;
 }
 
@@ -162,9 +286,23 @@ static size_t take_leftover(struct st87_socket_slot *socket, void *buf, size_t c
 	return n;
 }
 
+/* The #IPREAD header must name the socket asked for: anything else means the stream lost its place. */
+static int check_read_header(const struct st87_modem *modem, int socket_id, const char *line)
+{
+	struct st87_fields fields;
+	int cid, sid;
+	if (st87_fields_split(line, true, &fields) < 3 || st87_fields_int(&fields, 0, &cid) ||
+	    st87_fields_int(&fields, 1, &sid))
+		return st87_fail(-EPROTO, "malformed \"%s\"", line);
+	if (cid != modem->cid || sid != socket_id)
+		return st87_fail(-EPROTO, "AT#IPREAD=%d,%d answered \"%s\"", modem->cid, socket_id,
+				 line);
+	return 0;
+}
+
 ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap)
 {
-	struct st87_socket_slot *socket = slot(modem, socket_id);
+	struct st87_socket_slot *socket = st87_socket_slot(modem, socket_id);
 	if (!socket)
 		return st87_fail(-EBADF, "no modem socket %d", socket_id);
 	if (socket->leftover_len)
@@ -178,8 +316,12 @@ ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_READ, &reply);
 	if (err)
 		return err;
+	/* Empty: "#IPREAD: <cid>,<sid>,0" on some firmware, a bare OK on others. */
 	if (reply.n_lines < 1)
-		return st87_fail(-EPROTO, "AT#IPREAD answered OK without #IPREAD");
+		return 0;
+	err = check_read_header(modem, socket_id, reply.lines[0]);
+	if (err)
+		return err;
 	size_t n = reply.block_len < cap ? reply.block_len : cap;
 	if (n > 0)
 		memcpy(buf, reply.block, n);
@@ -195,7 +337,7 @@ int st87_socket_close(struct st87_modem *modem, int socket_id)
 {
 	int err = st87_modem_simple(modem, ST87_DEADLINE_CLOSE, "AT#SOCKETCLOSE=%d,%d", modem->cid,
 				    socket_id);
-	struct st87_socket_slot *socket = slot(modem, socket_id);
+	struct st87_socket_slot *socket = st87_socket_slot(modem, socket_id);
 	if (socket && (err == 0 || err == -EBADF)) {
 		socket->open = false;
 		socket->leftover_len = 0;

@@ -383,6 +383,8 @@ int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *
 	}
 
 	config->inert = !routes_anything(&config->routes);
+	config->names_over_modem = config->has_dns_server ||
+				   st87_route_covers_port(&config->routes, 53);
 	config->fail_routed = any_bad;
 	return any_bad ? -EINVAL : 0;
 }

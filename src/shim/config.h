@@ -67,6 +67,8 @@ struct st87_shim_config {
 	char port[ST87_CONFIG_PATH_SIZE]; /* device path, or "auto" */
 	int baud;
 	bool has_dns_server;
+	/* Names go to the modem (AT#DNS, else ST87_DNS): ST87_DNS is set or every DNS destination is routed. */
+	bool names_over_modem;
 	struct sockaddr_storage dns_server; /* AF_INET or AF_INET6, port set */
 	socklen_t dns_server_len;
 	enum st87_config_log_level log_level;

@@ -40,6 +40,9 @@ struct engine {
 
 static struct engine engine;
 
+static int start_engine_locked(void);
+static void wake_engine(void);
+
 void engine_forget_after_fork(void)
 {
 	/* The parent's engine and modem are not ours; their memory is left alone. */
@@ -137,22 +140,58 @@ void engine_close_modem_socket(struct routed_socket *s)
 
 static void forget_modem(void)
 {
+	shim_map_remove_private(st87_modem_fd(engine.modem));
 	st87_modem_close(engine.modem);
 	engine.modem = NULL;
 }
 
-/* The modem failed under us (stalled, gone, rebooted): every socket fails. */
+/* The modem stopped answering or its port failed: every socket fails, the port is closed. */
 void engine_modem_lost(int err)
 {
-	int socket_err = err == ENETRESET ? ECONNRESET : err;
 	shim_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket",
 		 st87_strerror(-err));
 	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
 		s->modem_socket = -1;
-		engine_fail(s, socket_err);
+		engine_fail(s, err);
 	}
-	if (err != ENETRESET)
+	if (engine.modem)
 		forget_modem();
+}
+
+/*
+ * The modem restarted or lost its IP link: every modem socket is gone. A
+ * connected TCP socket sees a reset, the others a network down; the port
+ * stays open and the next routed call brings the link back.
+ */
+static void link_lost(void)
+{
+	bool failed_any = false;
+	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+		if (s->engine_fd < 0)
+			continue;
+		bool connected_tcp = s->type == SOCK_STREAM && s->state == ROUTED_CONNECTED;
+		s->modem_socket = -1;
+		engine_fail(s, connected_tcp ? ECONNRESET : ENETDOWN);
+		failed_any = true;
+	}
+	if (failed_any)
+		shim_log(ST87_LOG_ERROR, "the modem restarted or lost its IP link: routed sockets reset; "
+					 "the next routed call brings the link back");
+}
+
+bool engine_modem_trouble(int err)
+{
+	if (!engine.modem)
+		return true;
+	if (st87_modem_unresponsive(engine.modem)) {
+		engine_modem_lost(err == -ETIMEDOUT || err == -EIO ? -err : ETIMEDOUT);
+		return true;
+	}
+	if (st87_modem_needs_start(engine.modem)) {
+		link_lost();
+		return true;
+	}
+	return false;
 }
 
 static int open_modem(void)
@@ -170,10 +209,8 @@ static int open_modem(void)
 		shim_map_add_private(st87_modem_fd(engine.modem));
 		/* We hold the port's lock: sockets the modem lists belong to a dead process. */
 		err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, true);
-		if (err) {
-			shim_map_remove_private(st87_modem_fd(engine.modem));
+		if (err)
 			forget_modem();
-		}
 	}
 	if (err) {
 		snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
@@ -234,6 +271,20 @@ static void discard_filler(struct routed_socket *s)
 	}
 }
 
+static int open_modem_socket(struct routed_socket *s)
+{
+	char address[INET6_ADDRSTRLEN];
+	int port, ip_version;
+	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
+	enum st87_proto proto = s->type == SOCK_STREAM ? ST87_TCP : ST87_UDP;
+	int id = st87_socket_create(engine.modem, ip_version, proto,
+				    proto == ST87_UDP ? s->local_port : 0);
+	if (id < 0)
+		return id;
+	s->modem_socket = id;
+	return proto == ST87_TCP ? st87_tcp_connect(engine.modem, id, address, port) : 0;
+}
+
 static void connect_socket(struct routed_socket *s)
 {
 	char what[96];
@@ -244,24 +295,11 @@ static void connect_socket(struct routed_socket *s)
 		engine_fail(s, ENETDOWN);
 		return;
 	}
-	char address[INET6_ADDRSTRLEN];
-	int port, ip_version;
-	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
-	int id = st87_socket_create(engine.modem, ip_version, s->type == SOCK_STREAM ? ST87_TCP : ST87_UDP, 0);
-	if (id >= 0 && s->type == SOCK_STREAM) {
-		s->modem_socket = id;
-		err = st87_tcp_connect(engine.modem, id, address, port);
-	} else {
-		err = id < 0 ? id : 0;
-		s->modem_socket = id >= 0 ? id : -1;
-	}
+	err = open_modem_socket(s);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
-		if (err == -ETIMEDOUT || err == -EIO || err == -ENETRESET) {
-			engine_fail(s, err == -ENETRESET ? ECONNRESET : -err);
-			engine_modem_lost(-err);
+		if (engine_modem_trouble(err))
 			return;
-		}
 		engine_close_modem_socket(s);
 		engine_fail(s, -err);
 		return;
@@ -312,6 +350,69 @@ static void take_new_sockets(void)
 		engine.sockets = s;
 		connect_socket(s);
 	}
+}
+
+static void finish_job(struct engine_job *job, int result)
+{
+	pthread_mutex_lock(&shim.lock);
+	job->result = result;
+	job->done = true;
+	pthread_cond_broadcast(&shim.engine_changed);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+static void run_jobs(bool exiting)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct engine_job *list = shim.jobs;
+	shim.jobs = NULL;
+	pthread_mutex_unlock(&shim.lock);
+	while (list) {
+		struct engine_job *job = list;
+		list = job->next;
+		int err = exiting ? -ENETDOWN : ensure_modem();
+		if (err) {
+			snprintf(job->error, sizeof(job->error), "modem unavailable: %s",
+				 exiting ? "the program is exiting" : engine.open_error);
+			finish_job(job, -ENETDOWN);
+			continue;
+		}
+		err = job->run(engine.modem, job->arg);
+		if (err < 0) {
+			snprintf(job->error, sizeof(job->error), "%s", st87_last_error());
+			if (st87_modem_unresponsive(engine.modem) || st87_modem_needs_start(engine.modem))
+				engine_modem_trouble(err);
+		}
+		finish_job(job, err);
+	}
+}
+
+int engine_run_job(struct engine_job *job)
+{
+	job->done = false;
+	job->error[0] = '\0';
+	pthread_mutex_lock(&shim.lock);
+	int err = shim.exiting ? -ENETDOWN : start_engine_locked();
+	if (!err) {
+		job->next = shim.jobs;
+		shim.jobs = job;
+	}
+	pthread_mutex_unlock(&shim.lock);
+	if (err) {
+		snprintf(job->error, sizeof(job->error), "the modem engine cannot start: %s",
+			 strerror(-err));
+		return -ENETDOWN;
+	}
+	wake_engine();
+	pthread_mutex_lock(&shim.lock);
+	while (!job->done && !shim.engine_done)
+		pthread_cond_wait(&shim.engine_changed, &shim.lock);
+	if (!job->done) {
+		snprintf(job->error, sizeof(job->error), "the program is exiting");
+		job->result = -ENETDOWN;
+	}
+	pthread_mutex_unlock(&shim.lock);
+	return job->result;
 }
 
 static bool is_live(const struct routed_socket *s)
@@ -396,16 +497,15 @@ static void retire_finished(void)
 static void flush_everything(void)
 {
 	take_new_sockets();
+	run_jobs(true);
 	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
 		while (is_live(s) && engine_pump_outbound(engine.modem, s) > 0)
 			;
 	}
 	while (engine.sockets)
 		finish_socket(engine.sockets);
-	if (engine.modem) {
-		shim_map_remove_private(st87_modem_fd(engine.modem));
+	if (engine.modem)
 		forget_modem();
-	}
 }
 
 static void *engine_main(void *unused)
@@ -420,6 +520,7 @@ static void *engine_main(void *unused)
 	struct routed_socket *owners[MAX_POLL_FDS];
 	for (;;) {
 		take_new_sockets();
+		run_jobs(false);
 		pthread_mutex_lock(&shim.lock);
 		bool exiting = shim.exiting;
 		pthread_mutex_unlock(&shim.lock);
@@ -461,8 +562,8 @@ static void *engine_main(void *unused)
 		}
 		if (ready > 0)
 			service_sockets(fds, owners, count);
-		if (engine.modem && st87_modem_needs_start(engine.modem) && engine.sockets)
-			engine_modem_lost(ENETRESET);
+		if (engine.modem && st87_modem_needs_start(engine.modem))
+			link_lost();
 		service_modem_side(st87_now_ms());
 		retire_finished();
 	}

@@ -21,14 +21,12 @@
 #define TCP_STATUS_NOT_CONNECTED 3
 #define TCP_STATUS_CLOSING 6
 
-/* A modem failure on one socket: the errno the program sees, and whether the modem itself is gone. */
+/* A failed command on one socket: that socket's failure, unless the modem or its link went with it. */
 static void modem_failed(struct routed_socket *s, int err)
 {
 	shim_log(ST87_LOG_ERROR, "modem socket %d: %s", s->modem_socket, st87_last_error());
-	if (err == -ETIMEDOUT || err == -EIO || err == -ENETRESET) {
-		engine_modem_lost(-err);
+	if (engine_modem_trouble(err))
 		return;
-	}
 	engine_close_modem_socket(s);
 	engine_fail(s, err == -EPIPE || err == -EBADF ? ECONNRESET : -err);
 }

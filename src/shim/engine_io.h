@@ -25,6 +25,12 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s);
 void engine_fail(struct routed_socket *s, int err);
 void engine_close_modem_socket(struct routed_socket *s);
 void engine_modem_lost(int err);
+/*
+ * After a failed command: true when the failure was the modem's (it stopped
+ * answering, restarted or lost its link) and every socket has failed with
+ * it; false when it is the one socket's alone.
+ */
+bool engine_modem_trouble(int err);
 void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len,
 			   int *port, int *ip_version);
 

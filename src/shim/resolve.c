@@ -1,13 +1,18 @@
 /*
- * getaddrinfo()/freeaddrinfo(): with ST87_DNS set, names that are neither
- * numeric nor in /etc/hosts are resolved with DNS queries sent over a modem
- * UDP socket; no query for them leaves through the host's resolver.
+ * getaddrinfo()/freeaddrinfo(): when names go over the modem (ST87_DNS set,
+ * or ST87_ROUTE routing every DNS destination), names that are neither
+ * numeric nor in /etc/hosts are looked up by the modem itself (AT#DNS, the
+ * network's resolver) or, on firmware without AT#DNS, with DNS queries to
+ * ST87_DNS over a modem UDP socket. No query for them leaves through the
+ * host's resolver.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -74,6 +79,38 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 	}
 	close(fd);
 	return err;
+}
+
+struct modem_lookup {
+	const char *name;
+	int ip_version;
+	char address[ST87_ADDR_LEN];
+};
+
+static int run_modem_lookup(struct st87_modem *modem, void *arg)
+{
+	struct modem_lookup *lookup = arg;
+	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
+}
+
+/* One family through AT#DNS. 0 and an answer; -ENOENT, -EOPNOTSUPP (no AT#DNS), other errnos. */
+static int ask_modem(const char *name, int qtype, struct st87_dns_answer *answer, char *error,
+		     size_t error_len)
+{
+	struct modem_lookup lookup = {.name = name, .ip_version = qtype == ns_t_aaaa};
+	struct engine_job job = {.run = run_modem_lookup, .arg = &lookup};
+	int err = engine_run_job(&job);
+	snprintf(error, error_len, "%s", job.error);
+	if (err)
+		return err;
+	answer->family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
+	answer->count = 0;
+	if (inet_pton(answer->family, lookup.address, &answer->addresses[0]) != 1) {
+		snprintf(error, error_len, "the modem answered \"%s\" for %s", lookup.address, name);
+		return -EPROTO;
+	}
+	answer->count = 1;
+	return 0;
 }
 
 /* Turns one numeric address into addrinfo entries for @service and @hints, through libc. */
@@ -152,15 +189,39 @@ static int add_answers(const struct st87_dns_answer *answer, const char *service
 static int eai_for(int outcome)
 {
 	switch (outcome) {
-	case ST87_DNS_NO_SUCH_NAME:
+	case ST87_DNS_NO_SUCH_NAME: /* -ENOENT: also the modem's 2171 */
 	case ST87_DNS_NO_DATA:
 	case ST87_DNS_TRY_AGAIN:
 	case ST87_DNS_REFUSED:
 	case ST87_DNS_MALFORMED:
 		return st87_dns_outcome_to_eai(outcome);
+	case -EOPNOTSUPP:
+		return EAI_FAIL;
 	default:
 		return EAI_AGAIN;
 	}
+}
+
+/* Once the modem said it has no AT#DNS, the UDP path is the only one left for this process. */
+static atomic_bool modem_lacks_dns;
+
+/* One family: the modem's own resolver first, ST87_DNS over a modem UDP socket where it has none. */
+static int look_up(const char *node, int qtype, struct st87_dns_answer *answer, char *why,
+		   size_t why_len)
+{
+	why[0] = '\0';
+	if (!atomic_load(&modem_lacks_dns)) {
+		int err = ask_modem(node, qtype, answer, why, why_len);
+		if (err != -EOPNOTSUPP)
+			return err;
+		atomic_store(&modem_lacks_dns, true);
+	}
+	if (!shim.config.has_dns_server) {
+		snprintf(why, why_len, "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
+				       "set: set ST87_DNS to a resolver's address");
+		return -EOPNOTSUPP;
+	}
+	return query_over_modem(node, qtype, answer);
 }
 
 static int resolve_over_modem(const char *node, const char *service, const struct addrinfo *hints,
@@ -174,9 +235,11 @@ static int resolve_over_modem(const char *node, const char *service, const struc
 		qtypes[count++] = ns_t_aaaa;
 	struct addrinfo *head = NULL, *tail = NULL;
 	int first_error = 0;
+	char first_why[320] = "";
 	for (int i = 0; i < count; i++) {
 		struct st87_dns_answer answer;
-		int outcome = query_over_modem(node, qtypes[i], &answer);
+		char why[320];
+		int outcome = look_up(node, qtypes[i], &answer, why, sizeof(why));
 		if (outcome == 0) {
 			int err = add_answers(&answer, service, hints, &head, &tail);
 			if (err) {
@@ -185,11 +248,13 @@ static int resolve_over_modem(const char *node, const char *service, const struc
 			}
 		} else if (!first_error) {
 			first_error = outcome;
+			snprintf(first_why, sizeof(first_why), "%s", why);
 		}
 	}
 	if (!head) {
 		int eai = eai_for(first_error);
-		shim_log(ST87_LOG_ERROR, "resolving %s over the modem: %s", node, gai_strerror(eai));
+		shim_log(ST87_LOG_ERROR, "resolving %s over the modem: %s%s%s", node, gai_strerror(eai),
+			 first_why[0] ? ": " : "", first_why);
 		return eai;
 	}
 	if (hints && (hints->ai_flags & AI_CANONNAME))
@@ -203,7 +268,7 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 		struct addrinfo **res)
 {
 	shim_init();
-	if (shim_internal_call || shim.config.inert || !shim.config.has_dns_server || !node ||
+	if (shim_internal_call || shim.config.inert || !shim.config.names_over_modem || !node ||
 	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
 		return real.getaddrinfo(node, service, hints, res);
 	struct addrinfo numeric = hints ? *hints : (struct addrinfo){0};

@@ -417,6 +417,21 @@ bool st87_route_match(const struct st87_route_table *table, const struct sockadd
 	return false;
 }
 
+bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port)
+{
+	if (table == NULL)
+		return false;
+	size_t count = table->count < ST87_ROUTE_MAX_RULES ? table->count : ST87_ROUTE_MAX_RULES;
+	for (size_t i = 0; i < count; i++) {
+		const struct st87_route_rule *rule = &table->rules[i];
+		if (rule->family == AF_INET6 || (rule->port != 0 && rule->port != port))
+			continue; /* cannot match an IPv4 destination on @port */
+		/* The first rule that can match decides; only a catch-all include covers every address. */
+		return !rule->exclude && rule->prefix_len == 0;
+	}
+	return false;
+}
+
 int st87_route_format(const struct st87_route_table *table, char *buf, size_t buf_len)
 {
 	size_t used = 0;

@@ -69,6 +69,13 @@ bool st87_route_match(const struct st87_route_table *table, const struct sockadd
 		      socklen_t addr_len);
 
 /*
+ * True when @table routes every IPv4 destination on @port (host byte order):
+ * "*", "*:53" or "0.0.0.0/0" before any narrower rule for that port. For
+ * port 53 it means "names are looked up over the modem".
+ */
+bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port);
+
+/*
  * Writes @table back as ST87_ROUTE text in canonical form (for logs), e.g.
  * "!127.0.0.1:8080,10.0.0.0/8,[2001:db8::]/32:443,*:53"; an empty table
  * gives "". Parsing the result gives the same table.

@@ -82,6 +82,18 @@ static int wait_connected(struct routed_socket *s)
 	return err;
 }
 
+/* The port the program bound the kernel socket to (0: none), for the modem socket's <udp_port>. */
+static int bound_port(int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	if (real.getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+		return 0;
+	if (local.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+	return local.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&local)->sin_port) : 0;
+}
+
 /* Puts a fresh kernel socket back at @fd after a blocking connect failed, so it can be retried or closed. */
 static void restore_kernel_socket(int fd, int domain, int type, int fd_flags, int status_flags)
 {
@@ -130,6 +142,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	s->framed = framed;
 	memcpy(&s->remote, addr, addr_len);
 	s->remote_len = addr_len;
+	s->local_port = type == SOCK_DGRAM ? bound_port(fd) : 0;
 	s->engine_fd = engine_end;
 	s->modem_socket = -1;
 	s->state = ROUTED_CONNECTING;

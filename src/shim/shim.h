@@ -39,6 +39,7 @@ struct routed_socket {
 	bool framed; /* unconnected UDP: datagrams carry a struct datagram_header */
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
+	int local_port; /* UDP: the port the program bound before routing, 0 none */
 
 	/* shared */
 	int refs; /* fd map entries, plus one while the engine holds it */
@@ -63,6 +64,17 @@ struct routed_socket {
 	struct routed_socket *next; /* engine's list */
 };
 
+/* Work for the engine thread, which alone talks to the modem (names looked up by the modem, say). */
+struct engine_job {
+	int (*run)(struct st87_modem *modem, void *arg);
+	void *arg;
+	/* set by the engine */
+	int result;
+	bool done;
+	char error[320]; /* st87_last_error() of the engine thread when it failed */
+	struct engine_job *next;
+};
+
 struct fd_entry {
 	int fd;
 	struct routed_socket *socket; /* NULL: one of the shim's own fds */
@@ -85,6 +97,7 @@ struct shim_state {
 	pthread_t engine_thread;
 	int wake_fd;
 	struct routed_socket *pending; /* handed over, not yet taken by the engine */
+	struct engine_job *jobs;       /* handed over, not yet run */
 	bool exiting;
 	bool engine_done;
 	pthread_cond_t engine_changed;
@@ -134,6 +147,8 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 
 /* Engine hand-over: starts the engine thread if needed and queues @socket. */
 int engine_submit(struct routed_socket *socket);
+/* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
+int engine_run_job(struct engine_job *job);
 /* At exit: lets the engine flush and close every modem socket, within the configured bound. */
 void engine_flush_at_exit(void);
 /* In a forked child: forget the parent's engine. */

@@ -50,7 +50,7 @@ static const size_t chunk_sizes[10] = { 0, 1, 2, 3, 5, 7, 16, 64, 512, 4096 };
 
 static const char small_payload[] = "hello";
 /* Longer than ST87_MAX_SEND: the engine writes it apart from its line. */
-static char large_payload[600];
+static char large_payload[1700];
 
 static bool is_digit_line(const char *line)
 {
@@ -79,15 +79,18 @@ static const struct script_command commands[] = {
 	{ 'K', { .text = "AT#SOCKETCREATE?", .info_prefix = "#SOCKETCREATE:" } },
 	{ 'N', { .text = "AT#TCPCONNECT=5,0,127.0.0.1,7" } },
 	{ 'T', { .text = "AT#TCPCONNECT?", .info_prefix = "#TCPCONNECT:" } },
-	{ 'S', { .text = "AT#IPSENDTCP=5,0,1,5", .payload = small_payload, .payload_len = 5 } },
+	{ 'S', { .text = "AT#IPSENDTCP=5,0,1,5", .payload = small_payload, .payload_len = 5,
+		.handshake = ST87_SEND_ONE_STEP } },
 	{ 'U',
 	  { .text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,5",
 	    .payload = small_payload,
-	    .payload_len = 5 } },
+	    .payload_len = 5,
+	    .handshake = ST87_SEND_ONE_STEP } },
 	{ 'L',
-	  { .text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,600",
+	  { .text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,1700",
 	    .payload = large_payload,
-	    .payload_len = sizeof large_payload } },
+	    .payload_len = sizeof large_payload,
+	    .handshake = ST87_SEND_ONE_STEP } },
 	{ 'R', { .text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:", .binary_block = true } },
 	{ 'P', { .text = "AT#IPPING=5,8.8.8.8", .info_prefix = "#IPPING:", .is_info = is_digit_line } },
 	{ 'D', { .text = "AT#SOCKETCLOSE=5,0" } },

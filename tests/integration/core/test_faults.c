@@ -20,7 +20,7 @@
 #define COMMANDS_BEFORE_STALL 20
 #define COMMANDS_BEFORE_REBOOT 40
 /* One st87_send_tcp() of this many bytes is 40 AT#IPSENDTCP: the reboot lands inside it. */
-#define ONE_SEND_BYTES (40 * ST87_MAX_SEND)
+#define ONE_SEND_BYTES (40 * ST87_NOTE_SEND)
 #define COMMANDS_BEFORE_REBOOT_IN_SEND 20
 #define TEXT_OF(number) #number
 #define SWITCH_VALUE(macro) TEXT_OF(macro)

@@ -5,7 +5,7 @@ import json
 from ctl_fixture import FakeModem, check, main, run
 
 # What status may send: the probe and read commands only.
-READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
+READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
 
 
 def test(programs):

@@ -1,0 +1,220 @@
+/*
+ * The binary send's handshake against a modem model that answers what it
+ * has been written: firmware that follows the note (line and data, one
+ * answer), the maker's firmware (line, OK, data, OK), and firmware that
+ * refuses the line at once. Whatever the firmware, the data goes out once,
+ * is never read as text, and the next command gets its own answer.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "st87/st87.h"
+
+enum firmware { NOTE_ONE_STEP, MAKER_TWO_STEP, REFUSES_LENGTH };
+
+struct modem_model {
+	enum firmware firmware;
+	size_t payload_len; /* of the send in flight */
+	char written[4096];
+	size_t written_len;
+	int writes;
+	bool line_answered, data_answered;
+	char pending[256]; /* what the modem has said and the host not yet read */
+	size_t pending_len;
+};
+
+static void say(struct modem_model *m, const char *text)
+{
+	size_t len = strlen(text);
+	assert_true(m->pending_len + len < sizeof(m->pending));
+	memcpy(m->pending + m->pending_len, text, len);
+	m->pending_len += len;
+}
+
+/* Where the first line written ends ("\r\n" included), or 0 while it is incomplete. */
+static size_t first_line_end(const struct modem_model *m)
+{
+	for (size_t i = 0; i + 1 < m->written_len; i++)
+		if (m->written[i] == '\r' && m->written[i + 1] == '\n')
+			return i + 2;
+	return 0;
+}
+
+static void react(struct modem_model *m)
+{
+	size_t line_end = first_line_end(m);
+	if (!line_end)
+		return;
+	if (!m->line_answered) {
+		m->line_answered = true;
+		if (m->firmware == MAKER_TWO_STEP)
+			say(m, "\r\nOK\r\n");
+		else if (m->firmware == REFUSES_LENGTH)
+			say(m, "\r\n+CME ERROR: 2146\r\n");
+	}
+	if (!m->data_answered && m->firmware != REFUSES_LENGTH &&
+	    m->written_len >= line_end + m->payload_len) {
+		m->data_answered = true;
+		say(m, "\r\nOK\r\n");
+	}
+	/* After the send, a plain command: "AT+X" answers its own line. */
+	if (m->data_answered && m->written_len > line_end + m->payload_len &&
+	    m->written[m->written_len - 1] == '\r')
+		say(m, "\r\n+X: 1\r\n\r\nOK\r\n");
+}
+
+static int model_write(void *context, const void *data, size_t len, int timeout_ms)
+{
+	struct modem_model *m = context;
+	(void)timeout_ms;
+	assert_true(m->written_len + len < sizeof(m->written));
+	memcpy(m->written + m->written_len, data, len);
+	m->written_len += len;
+	m->writes++;
+	react(m);
+	return 0;
+}
+
+static ssize_t model_read(void *context, void *buf, size_t len, int timeout_ms)
+{
+	struct modem_model *m = context;
+	(void)timeout_ms;
+	size_t n = m->pending_len < len ? m->pending_len : len;
+	memcpy(buf, m->pending, n);
+	memmove(m->pending, m->pending + n, m->pending_len - n);
+	m->pending_len -= n;
+	return (ssize_t)n;
+}
+
+static const uint8_t payload[] = {'A', 'T', '\r', '\n', 0, 'O', 'K', '\r', '\n', 0xff};
+static const char send_line[] = "AT#IPSENDTCP=5,0,1,10";
+
+static struct st87_at *engine_on(struct modem_model *m, enum firmware firmware)
+{
+	memset(m, 0, sizeof(*m));
+	m->firmware = firmware;
+	m->payload_len = sizeof(payload);
+	struct st87_at_transport transport = {.context = m, .write_all = model_write, .read = model_read};
+	struct st87_at *at = NULL;
+	assert_int_equal(st87_at_new(&transport, NULL, NULL, &at), 0);
+	return at;
+}
+
+static int send_with(struct st87_at *at, enum st87_send_handshake handshake,
+		     struct st87_at_reply *reply)
+{
+	struct st87_at_command command = {.text = send_line,
+					  .payload = payload,
+					  .payload_len = sizeof(payload),
+					  .handshake = handshake,
+					  .detect_ms = 50,
+					  .timeout_ms = 1000};
+	return st87_at_run(at, &command, reply);
+}
+
+/* The line, CR LF, then the payload exactly once: nothing else reached the modem. */
+static void assert_sent_once(const struct modem_model *m)
+{
+	size_t line_len = strlen(send_line);
+	assert_true(m->written_len >= line_len + 2 + sizeof(payload));
+	assert_memory_equal(m->written, send_line, line_len);
+	assert_memory_equal(m->written + line_len, "\r\n", 2);
+	assert_memory_equal(m->written + line_len + 2, payload, sizeof(payload));
+}
+
+static void assert_next_command_gets_its_own_answer(struct st87_at *at)
+{
+	struct st87_at_command command = {.text = "AT+X", .info_prefix = "+X:", .timeout_ms = 200};
+	struct st87_at_reply reply;
+	assert_int_equal(st87_at_run(at, &command, &reply), 0);
+	assert_int_equal(reply.n_lines, 1);
+	assert_string_equal(reply.lines[0], "+X: 1");
+}
+
+static void test_detect_finds_two_step(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, MAKER_TWO_STEP);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_DETECT, &reply), 0);
+	assert_int_equal(reply.handshake, ST87_SEND_TWO_STEP);
+	assert_true(reply.payload_sent);
+	assert_sent_once(&m);
+	assert_int_equal(m.writes, 2); /* the data waited for the line's OK */
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
+static void test_detect_finds_one_step(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, NOTE_ONE_STEP);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_DETECT, &reply), 0);
+	assert_int_equal(reply.handshake, ST87_SEND_ONE_STEP);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
+static void test_error_to_the_line_sends_no_data(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, REFUSES_LENGTH);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_DETECT, &reply), -EMSGSIZE);
+	assert_int_equal(reply.cme, 2146);
+	assert_false(reply.payload_sent);
+	assert_int_equal(reply.handshake, ST87_SEND_DETECT);
+	assert_int_equal(m.written_len, strlen(send_line) + 2);
+	st87_at_free(at);
+}
+
+static void test_known_two_step_waits_for_the_line_ok(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, MAKER_TWO_STEP);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_TWO_STEP, &reply), 0);
+	assert_int_equal(reply.handshake, ST87_SEND_TWO_STEP);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
+static void test_known_one_step_writes_line_and_data_at_once(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, NOTE_ONE_STEP);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_ONE_STEP, &reply), 0);
+	assert_int_equal(m.writes, 1);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect_finds_two_step),
+		cmocka_unit_test(test_detect_finds_one_step),
+		cmocka_unit_test(test_error_to_the_line_sends_no_data),
+		cmocka_unit_test(test_known_two_step_waits_for_the_line_ok),
+		cmocka_unit_test(test_known_one_step_writes_line_and_data_at_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
