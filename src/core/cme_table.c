@@ -2,6 +2,7 @@
  * The error codes of section 7 of the vendor's application note, with the
  * note's own wording (typos kept: users search for the text they see).
  * Code 2159 is not in the note; public drivers report it (PROTOCOL-NOTES 9).
+ * Code 2171 neither: the maker's drivers read it as AT#DNS's "not found" (PROTOCOL-NOTES 10).
  */
 #include "cme_table.h"
 
@@ -194,6 +195,7 @@ const struct st87_cme_entry st87_cme_table[] = {
 	{2160, "tcpip invalid parameter : tls algo type"},
 	{2161, "tcpip invalid parameter : security profile id"},
 	{2162, "tcpip error while setting tls credentials"},
+	{2171, "dns name not found"},
 	{2200, "mqtt init failed"},
 	{2201, "mqtt protocol stack not initialized"},
 	{2202, "mqtt invalid parameter : client name"},

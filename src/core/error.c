@@ -35,7 +35,8 @@ static const struct cme_errno_range cme_errno_ranges[] = {
 	{2151, 2151, EADDRINUSE},  {2155, 2155, EADDRINUSE}, {2159, 2159, EADDRINUSE},
 	{2152, 2152, ECONNREFUSED}, /* refused, unreachable or timed out: the modem cannot tell */
 	{2153, 2153, EBADF},       {2104, 2104, EBADF},
-	{2154, 2154, EPIPE},
+	{2154, 2154, EPIPE},       {2156, 2156, EPIPE}, /* the socket broke: that socket's alone */
+	{2171, 2171, ENOENT},      /* AT#DNS: no such name */
 	{2157, 2157, EISCONN},
 	{2158, 2158, EIO},
 	{2146, 2146, EMSGSIZE},

@@ -19,6 +19,8 @@
 #define IDLE_PROBE_AFTER_MS 30000
 #define PROBE_DEADLINE_MS 500
 #define PROBE_TRIES 4
+/* After a link loss, auto-IP gets this long to bring the link back before the host configures it. */
+#define RELINK_AUTO_IP_WAIT_MS 5000
 /* As hex, a send's bytes take twice their number in characters; the command line must hold them. */
 #define HEX_SEND_MAX ((ST87_MAX_LINE - 200) / 2)
 
@@ -429,6 +431,11 @@ static int configure_ip_from_network(struct st87_modem *modem)
 	return err ? st87_fail(-ENETDOWN, "cannot bring the IP link up: %s", st87_last_error()) : 0;
 }
 
+/*
+ * Auto-IP brings the link up by itself; the wait for it is bounded (shorter
+ * when the link was up before and was lost), and then the host configures
+ * the address the network gave.
+ */
 static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 {
 	struct st87_ipcfg *ipcfg = &modem->link;
@@ -440,12 +447,16 @@ static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 	struct st87_ipparams params;
 	if (st87_ipparams_read(modem, &params) == 0 && params.auto_ip == 1) {
 		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000 : link_timeout_ms;
+		if (modem->link_was_up && wait_ms > RELINK_AUTO_IP_WAIT_MS)
+			wait_ms = RELINK_AUTO_IP_WAIT_MS;
 		if (wait_ms > link_timeout_ms)
 			wait_ms = link_timeout_ms;
 		err = wait_for_auto_ip(modem, wait_ms);
-	} else {
-		err = configure_ip_from_network(modem);
+		if (err != -ENETDOWN)
+			return err ? err : st87_ipcfg_read(modem, ipcfg);
+		st87_info("auto-IP did not bring the link up within %d ms: configuring it", wait_ms);
 	}
+	err = configure_ip_from_network(modem);
 	return err ? err : st87_ipcfg_read(modem, ipcfg);
 }
 
@@ -479,7 +490,9 @@ int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim
 	if (!err && reclaim)
 		reclaim_sockets(modem);
 	modem->starting = false;
-	if (!err)
+	if (!err) {
 		modem->needs_start = false;
+		modem->link_was_up = true;
+	}
 	return err;
 }

@@ -35,6 +35,7 @@ struct st87_modem {
 	int last_cme;
 	bool unresponsive; /* a deadline passed or the port failed: only reopening helps */
 	bool needs_start;
+	bool link_was_up; /* a start-up succeeded once: a later one is a return after a loss */
 	bool starting;
 	long long last_activity_ms;
 	FILE *trace;

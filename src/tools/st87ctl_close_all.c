@@ -29,6 +29,9 @@ int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char 
 	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;
+	/* Reading the link learns the modem's context id (5 on the note's firmware, 1 on others). */
+	struct st87_ipcfg link;
+	st87_ipcfg_read(modem, &link);
 	struct st87_socket_info sockets[MAX_LISTED_SOCKETS];
 	int count = st87_socket_list(modem, sockets, MAX_LISTED_SOCKETS);
 	if (count < 0) {

@@ -11,29 +11,29 @@
  * dropping anything. */
 #define TX_HIGH_WATER (64 * 1024)
 #define SEND_TIMEOUT_US (10 * 1000000LL)
-#define MAX_SEND 512
 
 /* <data_type> at param t and <data_length> after it: the length of a binary
  * payload to collect before the command runs, or 0. A bad length collects
  * nothing: the handler then answers 2146 at once. */
-static size_t binary_len(const struct at_command *c, int t)
+static size_t binary_len(const struct modem *m, const struct at_command *c,
+			 int t)
 {
 	long type, len;
 
 	if (c->form != AT_SET || !at_param_int(c, t, 0, 9, &type) || type != 1 ||
-	    !at_param_int(c, t + 1, 1, MAX_SEND, &len))
+	    !at_param_int(c, t + 1, 1, m->opt->max_send, &len))
 		return 0;
 	return (size_t)len;
 }
 
-size_t ipsendtcp_payload_len(const struct at_command *c)
+size_t ipsendtcp_payload_len(const struct modem *m, const struct at_command *c)
 {
-	return binary_len(c, 2);
+	return binary_len(m, c, 2);
 }
 
-size_t ipsendudp_payload_len(const struct at_command *c)
+size_t ipsendudp_payload_len(const struct modem *m, const struct at_command *c)
 {
-	return binary_len(c, 5);
+	return binary_len(m, c, 5);
 }
 
 static int hex_value(char ch)
@@ -63,11 +63,26 @@ static size_t text_data_start(const struct at_command *c, int k, long *dlen)
 	return c->params[k].raw_off;
 }
 
+/* Hex text to bytes; false on a character that is not a hex digit. */
+static bool decode_hex(const char *text, size_t tlen, uint8_t *buf)
+{
+	for (size_t i = 0; i < tlen; i += 2) {
+		int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		buf[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 /* The payload of a send whose <data_type> is param t: *data and *len point at
- * it (buf holds decoded hex). Returns 0 or a CME code. */
+ * it (buf, FM_MAX_SEND_LIMIT bytes, holds decoded hex). Returns 0 or a CME
+ * code. */
 static int get_payload(struct modem *m, const struct at_command *c, int t,
 		       uint8_t *buf, const uint8_t **data, size_t *len)
 {
+	size_t max = (size_t)m->opt->max_send;
 	const char *text;
 	size_t tlen, from;
 	long type, dlen;
@@ -76,7 +91,7 @@ static int get_payload(struct modem *m, const struct at_command *c, int t,
 		return 2145;
 	if (type == 1) {
 		/* Binary: collected by the line reader before we ran. */
-		if (!at_param_int(c, t + 1, 1, MAX_SEND, &dlen))
+		if (!at_param_int(c, t + 1, 1, m->opt->max_send, &dlen))
 			return 2146;
 		*data = m->cmd.payload;
 		*len = m->cmd.payload_len;
@@ -95,28 +110,40 @@ static int get_payload(struct modem *m, const struct at_command *c, int t,
 	if (!tlen)
 		return 2142;
 	if (type == 0) {
-		if (tlen > MAX_SEND)
+		if (tlen > max)
 			return 2146;
 		*data = (const uint8_t *)text;
 		*len = tlen;
 	} else {
 		if (tlen % 2)
 			return 2142;
-		if (tlen / 2 > MAX_SEND)
+		/* --hex-counts-chars: firmware that measures the line, not
+		 * the bytes it stands for. */
+		if ((m->opt->hex_counts_chars ? tlen : tlen / 2) > max)
 			return 2146;
-		for (size_t i = 0; i < tlen; i += 2) {
-			int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
-
-			if (hi < 0 || lo < 0)
-				return 2142;
-			buf[i / 2] = (uint8_t)(hi << 4 | lo);
-		}
+		if (!decode_hex(text, tlen, buf))
+			return 2142;
 		*data = buf;
 		*len = tlen / 2;
 	}
 	if (dlen >= 0 && (size_t)dlen != *len)
 		return 2146;
 	return 0;
+}
+
+/* --fail-send-after: counts the sends that passed every check; the chosen
+ * one fails and takes its socket with it, as a transfer error does on real
+ * firmware (PROTOCOL-NOTES 10, "One socket's error is one socket's"). */
+static bool inject_send_failure(struct modem *m, struct msock *s)
+{
+	m->sends_checked++;
+	if (m->opt->fail_send_after < 0 ||
+	    m->sends_checked != (unsigned long)m->opt->fail_send_after)
+		return false;
+	trace_note(m->trace, '<', "send failure injected");
+	sock_close(&m->socks, socket_slot(m, s));
+	m->stats.sends_failed_injected++;
+	return true;
 }
 
 static void wait_tx_room(struct modem *m, int64_t now)
@@ -131,27 +158,55 @@ static void wait_tx_room(struct modem *m, int64_t now)
 		command_finish(m, 2154); /* the queued bytes stay queued */
 }
 
+/* AT#IPSENDTCP: the parameters before the data name a TCP socket. */
+static int tcp_socket(struct modem *m, const struct at_command *c,
+		      struct msock **s)
+{
+	int rc;
+
+	if (c->nparams < 4)
+		return 503;
+	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) ||
+	    (rc = get_socket(m, c, 1, true, s)))
+		return rc;
+	return 0;
+}
+
+/* The TCP link can carry data. */
+static int tcp_connected(const struct msock *s)
+{
+	return s->broken || sock_tcp_status(s) != 5 ? 2154 : 0;
+}
+
+int ipsendtcp_precheck(struct modem *m, const struct at_command *c)
+{
+	struct msock *s = NULL;
+	int rc;
+
+	if ((rc = tcp_socket(m, c, &s)))
+		return rc;
+	return tcp_connected(s);
+}
+
 static int ipsendtcp_set(struct modem *m, const struct at_command *c)
 {
-	uint8_t buf[MAX_SEND];
+	uint8_t buf[FM_MAX_SEND_LIMIT];
 	const uint8_t *data;
 	struct msock *s = NULL;
 	size_t len;
 	int rc;
 
-	if (c->nparams < 4)
-		return 503;
-	if ((rc = check_cid(c, 0)) || (rc = check_link(m)) ||
-	    (rc = get_socket(m, c, 1, true, &s)) ||
-	    (rc = get_payload(m, c, 2, buf, &data, &len)))
+	if ((rc = tcp_socket(m, c, &s)) ||
+	    (rc = get_payload(m, c, 2, buf, &data, &len)) ||
+	    (rc = tcp_connected(s)))
 		return rc;
-	if (s->broken || sock_tcp_status(s) != 5)
-		return 2154;
+	if (inject_send_failure(m, s))
+		return (int)m->opt->fail_send_code;
 	if (sock_send(s, data, len, NULL, 0))
 		return 2154;
 	m->stats.payload_sent += len;
 	if (s->tx.len > TX_HIGH_WATER) {
-		m->cmd.wait_sid = (int)(s - m->socks.s);
+		m->cmd.wait_sid = socket_slot(m, s);
 		m->cmd.deadline = now_us() + SEND_TIMEOUT_US;
 		command_wait(m, wait_tx_room);
 		return FM_PENDING;
@@ -165,7 +220,9 @@ int cmd_ipsendtcp(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipsendtcp_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPSENDTCP: (%d),(0-2),(0-2),(1-512),\"<data>\"", FM_CID);
+		reply_info(m, "#IPSENDTCP: (%d)," SID_RANGE_FMT ",(0-2),(1-%ld),"
+			   "\"<data>\"", modem_cid(m), SID_RANGE(m),
+			   m->opt->max_send);
 		return 0;
 	case AT_READ:
 	case AT_EXEC:
@@ -174,22 +231,26 @@ int cmd_ipsendtcp(struct modem *m, const struct at_command *c)
 	return CMD_UNSUPPORTED;
 }
 
-static int ipsendudp_set(struct modem *m, const struct at_command *c)
-{
-	uint8_t buf[MAX_SEND];
-	const uint8_t *data;
+/* Where an AT#IPSENDUDP goes. */
+struct udp_dest {
 	struct sockaddr_storage to;
 	socklen_t tolen;
-	struct msock *s = NULL;
+	int family;
+};
+
+/* AT#IPSENDUDP: the parameters before the data (socket, address, port,
+ * RAI). The address is only parsed here; udp_dest_allowed() judges it. */
+static int udp_target(struct modem *m, const struct at_command *c,
+		      struct msock **s, struct udp_dest *d)
+{
 	char addr[64];
 	long port, rai;
-	size_t len;
-	int rc, family;
+	int rc;
 
 	if (c->nparams < 7)
 		return 503;
-	if ((rc = check_cid(c, 0)) || (rc = check_link(m)) ||
-	    (rc = get_socket(m, c, 1, false, &s)))
+	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) ||
+	    (rc = get_socket(m, c, 1, false, s)))
 		return rc;
 	if (!at_param_copy(c, 2, addr, sizeof(addr)))
 		return 2103;
@@ -197,15 +258,47 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 		return 2141;
 	if (!at_param_int(c, 4, 0, 2, &rai))
 		return 2147;
-	if ((rc = get_payload(m, c, 5, buf, &data, &len)))
-		return rc;
-	family = addr_parse(addr, (unsigned)port, &to, &tolen);
-	/* Not an address, the wrong family for the socket, or (the fake
-	 * modem's one hard rule) not loopback: refused, nothing is sent. */
-	if (!family || family != (s->p.ipver ? AF_INET6 : AF_INET) ||
-	    !addr_is_loopback(&to))
+	d->family = addr_parse(addr, (unsigned)port, &d->to, &d->tolen);
+	return 0;
+}
+
+/* Not an address, the wrong family for the socket, or (the fake modem's one
+ * hard rule) not loopback: refused, nothing is sent. */
+static int udp_dest_allowed(const struct msock *s, const struct udp_dest *d)
+{
+	if (!d->family || d->family != (s->p.ipver ? AF_INET6 : AF_INET) ||
+	    !addr_is_loopback(&d->to))
 		return 2103;
-	if (sock_send(s, data, len, &to, tolen))
+	return 0;
+}
+
+int ipsendudp_precheck(struct modem *m, const struct at_command *c)
+{
+	struct msock *s = NULL;
+	struct udp_dest d;
+	int rc;
+
+	if ((rc = udp_target(m, c, &s, &d)))
+		return rc;
+	return udp_dest_allowed(s, &d);
+}
+
+static int ipsendudp_set(struct modem *m, const struct at_command *c)
+{
+	uint8_t buf[FM_MAX_SEND_LIMIT];
+	const uint8_t *data;
+	struct msock *s = NULL;
+	struct udp_dest d;
+	size_t len;
+	int rc;
+
+	if ((rc = udp_target(m, c, &s, &d)) ||
+	    (rc = get_payload(m, c, 5, buf, &data, &len)) ||
+	    (rc = udp_dest_allowed(s, &d)))
+		return rc;
+	if (inject_send_failure(m, s))
+		return (int)m->opt->fail_send_code;
+	if (sock_send(s, data, len, &d.to, d.tolen))
 		return 2154;
 	m->stats.payload_sent += len;
 	return 0;
@@ -217,8 +310,9 @@ int cmd_ipsendudp(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipsendudp_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPSENDUDP: (%d),(0-2),\"<ip_address>\",(1-65535),(0-2),"
-			   "(0-2),(1-512),\"<data>\"", FM_CID);
+		reply_info(m, "#IPSENDUDP: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
+			   "(1-65535),(0-2),(0-2),(1-%ld),\"<data>\"",
+			   modem_cid(m), SID_RANGE(m), m->opt->max_send);
 		return 0;
 	case AT_READ:
 	case AT_EXEC:
@@ -231,20 +325,23 @@ static int ipread_set(struct modem *m, const struct at_command *c)
 {
 	const uint8_t *data = NULL;
 	struct msock *s;
-	long sid;
+	int slot;
 	size_t n;
 	int rc;
 
-	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(c, 0)) ||
+	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(m, c, 0)) ||
 	    (rc = check_link(m)))
 		return rc;
-	if (!at_param_int(c, 1, 0, FM_MAX_SOCKETS - 1, &sid))
+	if (!param_sid(m, c, 1, &slot))
 		return 2104;
-	if (!(s = socktab_get(&m->socks, sid)))
+	if (!(s = socktab_get(&m->socks, slot)))
 		return 2153;
 	/* TCP: up to --read-chunk bytes; UDP: one whole datagram. */
 	n = sock_read_peek(s, (size_t)m->opt->read_chunk, &data);
-	reply_info(m, "#IPREAD: %d,%ld,%zu", FM_CID, sid, n);
+	/* --empty-read ok: firmware that answers an empty read with OK alone. */
+	if (!n && m->opt->empty_read == EMPTY_READ_OK)
+		return 0;
+	reply_info(m, "#IPREAD: %d,%d,%zu", modem_cid(m), modem_sid(m, slot), n);
 	if (n) {
 		reply_block(m, data, n);
 		sock_read_done(s, n);
@@ -259,7 +356,8 @@ int cmd_ipread(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipread_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPREAD: (%d),(0-2)", FM_CID);
+		reply_info(m, "#IPREAD: (%d)," SID_RANGE_FMT, modem_cid(m),
+			   SID_RANGE(m));
 		return 0;
 	case AT_READ:
 	case AT_EXEC:

@@ -5,6 +5,12 @@
 #include "handlers.h"
 #include "timeutil.h"
 
+static void cgpaddr_line(struct modem *m)
+{
+	reply_info(m, "+CGPADDR: %d,\"%s\",\"%s\"", modem_cid(m), m->ipv4,
+		   m->ipv6);
+}
+
 int cmd_cgpaddr(struct modem *m, const struct at_command *c)
 {
 	long cid;
@@ -12,9 +18,10 @@ int cmd_cgpaddr(struct modem *m, const struct at_command *c)
 
 	switch (c->form) {
 	case AT_EXEC:
-		/* The network gave the addresses, whether or not the IP link
-		 * is configured: that is how a driver learns what to set. */
-		reply_info(m, "+CGPADDR: %d,\"%s\",\"%s\"", FM_CID, m->ipv4, m->ipv6);
+		/* Every context (there is one). The network gave the
+		 * addresses, whether or not the IP link is configured: that
+		 * is how a driver learns what to set. */
+		cgpaddr_line(m);
 		return 0;
 	case AT_SET:
 		if ((rc = check_params(c, 1, AT_MAX_PARAMS)))
@@ -22,16 +29,15 @@ int cmd_cgpaddr(struct modem *m, const struct at_command *c)
 		for (int i = 0; i < c->nparams; i++)
 			if (!at_param_int(c, i, 0, 255, &cid))
 				return 50;
-		/* Contexts other than 5 do not exist: no line for them. */
+		/* Other contexts do not exist: no line for them. */
 		for (int i = 0; i < c->nparams; i++) {
 			at_param_int(c, i, 0, 255, &cid);
-			if (cid == FM_CID)
-				reply_info(m, "+CGPADDR: %d,\"%s\",\"%s\"", FM_CID,
-					   m->ipv4, m->ipv6);
+			if (cid == modem_cid(m))
+				cgpaddr_line(m);
 		}
 		return 0;
 	case AT_TEST:
-		reply_info(m, "+CGPADDR: (%d)", FM_CID);
+		reply_info(m, "+CGPADDR: (%d)", modem_cid(m));
 		return 0;
 	case AT_READ:
 		break;
@@ -49,7 +55,7 @@ static int ipcfg_set(struct modem *m, const struct at_command *c)
 
 	/* The note's IPv6 example adds DNS servers after the prefix length:
 	 * accepted and ignored. */
-	if ((rc = check_params(c, 2, 8)) || (rc = check_cid(c, 0)))
+	if ((rc = check_params(c, 2, 8)) || (rc = check_cid(m, c, 0)))
 		return rc;
 	if (!at_param_int(c, 1, 0, 2, &mode))
 		return 2101;
@@ -74,8 +80,10 @@ static int ipcfg_set(struct modem *m, const struct at_command *c)
 	}
 	/* mode 2, IPv6 autoconfiguration, keeps the configured address. */
 	m->link_up = true;
-	m->auto_ip_at = FM_NEVER; /* a pending --auto-ip has nothing left to do */
-	emit_urc_after_final(m, "IP Network is Up for context %d", FM_CID);
+	/* A pending --auto-ip or --link-return has nothing left to do. */
+	m->auto_ip_at = FM_NEVER;
+	m->link_return_at = FM_NEVER;
+	emit_urc_after_final(m, "IP Network is Up for context %d", modem_cid(m));
 	return 0;
 }
 
@@ -84,13 +92,14 @@ int cmd_ipcfg(struct modem *m, const struct at_command *c)
 	switch (c->form) {
 	case AT_READ:
 		if (m->link_up)
-			reply_info(m, "#IPCFG: %d,1,\"%s\",\"%s\"", FM_CID, m->ipv4,
-				   m->ipv6);
+			reply_info(m, "#IPCFG: %d,1,\"%s\",\"%s\"", modem_cid(m),
+				   m->ipv4, m->ipv6);
 		else
-			reply_info(m, "#IPCFG: %d,0", FM_CID);
+			reply_info(m, "#IPCFG: %d,0", modem_cid(m));
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#IPCFG: (%d),(0,2),\"<ip_address>\",(1-128)", FM_CID);
+		reply_info(m, "#IPCFG: (%d),(0,2),\"<ip_address>\",(1-128)",
+			   modem_cid(m));
 		return 0;
 	case AT_SET:
 		return ipcfg_set(m, c);
@@ -106,14 +115,14 @@ int cmd_ipdel(struct modem *m, const struct at_command *c)
 
 	switch (c->form) {
 	case AT_SET:
-		if ((rc = check_params(c, 1, 1)) || (rc = check_cid(c, 0)))
+		if ((rc = check_params(c, 1, 1)) || (rc = check_cid(m, c, 0)))
 			return rc;
 		/* Without its IP configuration no socket survives. */
 		m->link_up = false;
 		socktab_close_all(&m->socks);
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#IPDEL: (%d)", FM_CID);
+		reply_info(m, "#IPDEL: (%d)", modem_cid(m));
 		return 0;
 	case AT_READ:
 	case AT_EXEC:

@@ -10,17 +10,19 @@ int cmd_ipping(struct modem *m, const struct at_command *c)
 	char addr[64];
 	long timeout = 60, bytes = 10, count = 1;
 	long min = 0, max = 0, sum = 0;
+	/* --ping-prefix: the summary's name, whichever spelling was sent. */
+	const char *prefix = m->opt->ping_prefix;
 	bool reachable;
 	int rc;
 
 	if (c->form == AT_TEST) {
-		reply_info(m, "#IPPING: (%d),\"<ip_address>\",(1-120),(1-450),(1-20)",
-			   FM_CID);
+		reply_info(m, "#%s: (%d),\"<ip_address>\",(1-120),(1-450),(1-20)",
+			   prefix, modem_cid(m));
 		return 0;
 	}
 	if (c->form != AT_SET)
 		return CMD_UNSUPPORTED;
-	if ((rc = check_params(c, 2, 5)) || (rc = check_cid(c, 0)) ||
+	if ((rc = check_params(c, 2, 5)) || (rc = check_cid(m, c, 0)) ||
 	    (rc = check_link(m)))
 		return rc;
 	if (!at_param_copy(c, 1, addr, sizeof(addr)) ||
@@ -48,9 +50,9 @@ int cmd_ipping(struct modem *m, const struct at_command *c)
 		sum += t;
 	}
 	if (reachable)
-		reply_info(m, "#IPPING: %ld,%ld,0,%ld,%ld,%ld", count, count, min,
-			   max, sum / count);
+		reply_info(m, "#%s: %ld,%ld,0,%ld,%ld,%ld", prefix, count, count,
+			   min, max, sum / count);
 	else
-		reply_info(m, "#IPPING: %ld,0,%ld,0,0,0", count, count);
+		reply_info(m, "#%s: %ld,0,%ld,0,0,0", prefix, count, count);
 	return 0;
 }

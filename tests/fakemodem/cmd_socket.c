@@ -19,7 +19,7 @@ static int socketcreate_set(struct modem *m, const struct at_command *c)
 	struct sock_params p = { 0 };
 	int rc, sid;
 
-	if ((rc = check_params(c, 7, 8)) || (rc = check_cid(c, 0)) ||
+	if ((rc = check_params(c, 7, 8)) || (rc = check_cid(m, c, 0)) ||
 	    (rc = check_link(m)))
 		return rc;
 	if (!at_param_int(c, 1, 0, 1, &p.ipver))
@@ -44,7 +44,7 @@ static int socketcreate_set(struct modem *m, const struct at_command *c)
 	rc = sock_create(&m->socks, &p, &sid);
 	if (rc)
 		return rc;
-	reply_info(m, "#SOCKETCREATE: %d", sid);
+	reply_info(m, "#SOCKETCREATE: %d", modem_sid(m, sid));
 	return 0;
 }
 
@@ -59,7 +59,8 @@ int cmd_socketcreate(struct modem *m, const struct at_command *c)
 
 			if (s)
 				reply_info(m, "#SOCKETCREATE: %d,%d,%d,%s,%ld,%ld,%ld,%ld,%ld",
-					   FM_CID, i, sock_list_status(s),
+					   modem_cid(m), modem_sid(m, i),
+					   sock_list_status(s),
 					   type_name(s), s->p.udp_port,
 					   s->p.send_timeout, s->p.recv_timeout,
 					   s->p.urc, s->p.sec);
@@ -67,7 +68,7 @@ int cmd_socketcreate(struct modem *m, const struct at_command *c)
 		return 0;
 	case AT_TEST:
 		reply_info(m, "#SOCKETCREATE: (%d),(0,1),(\"TCP\",\"UDP\"),(0-65535),"
-			   "(0-65535),(0-65535),(0-2),(0)", FM_CID);
+			   "(0-65535),(0-65535),(0-2),(0)", modem_cid(m));
 		return 0;
 	case AT_EXEC:
 		break;
@@ -105,7 +106,7 @@ static int tcpconnect_set(struct modem *m, const struct at_command *c)
 	int64_t now = now_us();
 	int rc, family;
 
-	if ((rc = check_params(c, 4, 4)) || (rc = check_cid(c, 0)) ||
+	if ((rc = check_params(c, 4, 4)) || (rc = check_cid(m, c, 0)) ||
 	    (rc = check_link(m)) || (rc = get_socket(m, c, 1, true, &s)))
 		return rc;
 	if (sock_tcp_status(s) == 5)
@@ -120,12 +121,19 @@ static int tcpconnect_set(struct modem *m, const struct at_command *c)
 	/* The fake modem's one hard rule: nothing leaves the machine. */
 	if (!addr_is_loopback(&to))
 		return 2152;
+	/* --refuse-connects: a connect that would work fails while the radio
+	 * "wakes"; the maker's application retries (PROTOCOL-NOTES 9). */
+	if (m->connects_refused < (unsigned long)m->opt->refuse_connects) {
+		m->connects_refused++;
+		m->stats.connects_refused_injected++;
+		return 2152;
+	}
 	/* A link the peer closed and that has been read empty may be
 	 * connected again: drop its old host socket first. */
 	sock_disconnect(s);
 	if (sock_connect(s, &to, tolen))
 		return 2152;
-	pc->wait_sid = (int)(s - m->socks.s);
+	pc->wait_sid = socket_slot(m, s);
 	pc->not_before = now + m->opt->connect_delay_ms * 1000;
 	pc->deadline = now + CONNECT_TIMEOUT_US;
 	command_wait(m, wait_connect);
@@ -142,13 +150,13 @@ int cmd_tcpconnect(struct modem *m, const struct at_command *c)
 			const struct msock *s = socktab_get(&m->socks, i);
 
 			if (s && s->p.tcp)
-				reply_info(m, "#TCPCONNECT: %d,%d,%d", FM_CID, i,
-					   sock_tcp_status(s));
+				reply_info(m, "#TCPCONNECT: %d,%d,%d", modem_cid(m),
+					   modem_sid(m, i), sock_tcp_status(s));
 		}
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#TCPCONNECT: (%d),(0-2),\"<ip_address>\",(1-65535)",
-			   FM_CID);
+		reply_info(m, "#TCPCONNECT: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
+			   "(1-65535)", modem_cid(m), SID_RANGE(m));
 		return 0;
 	case AT_EXEC:
 		break;
@@ -171,28 +179,28 @@ static void wait_close(struct modem *m, int64_t now)
 int cmd_socketclose(struct modem *m, const struct at_command *c)
 {
 	struct msock *s;
-	long sid;
+	int sid;
 	int rc;
 
 	if (c->form == AT_TEST) {
-		reply_info(m, "#SOCKETCLOSE: (%d),(0-2)", FM_CID);
+		reply_info(m, "#SOCKETCLOSE: (%d)," SID_RANGE_FMT, modem_cid(m),
+			   SID_RANGE(m));
 		return 0;
 	}
 	if (c->form != AT_SET)
 		return CMD_UNSUPPORTED;
-	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(c, 0)))
+	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(m, c, 0)))
 		return rc;
 	/* Unknown id: 2104, whether out of range or just not open. */
-	if (!at_param_int(c, 1, 0, FM_MAX_SOCKETS - 1, &sid) ||
-	    !(s = socktab_get(&m->socks, sid)))
+	if (!param_sid(m, c, 1, &sid) || !(s = socktab_get(&m->socks, sid)))
 		return 2104;
 	if (s->p.tcp && s->tx.len && s->fd >= 0) {
 		/* Bytes the program sent before closing must still arrive. */
-		m->cmd.wait_sid = (int)sid;
+		m->cmd.wait_sid = sid;
 		m->cmd.deadline = now_us() + CLOSE_DRAIN_US;
 		command_wait(m, wait_close);
 		return FM_PENDING;
 	}
-	sock_close(&m->socks, (int)sid);
+	sock_close(&m->socks, sid);
 	return 0;
 }

@@ -11,11 +11,11 @@ int check_params(const struct at_command *c, int min, int max)
 	return 0;
 }
 
-int check_cid(const struct at_command *c, int i)
+int check_cid(const struct modem *m, const struct at_command *c, int i)
 {
 	long cid;
 
-	if (at_param_int(c, i, 0, 255, &cid) && cid == FM_CID)
+	if (at_param_int(c, i, 0, 255, &cid) && cid == modem_cid(m))
 		return 0;
 	return 2100;
 }
@@ -25,15 +25,27 @@ int check_link(const struct modem *m)
 	return m->link_up ? 0 : 2106;
 }
 
+bool param_sid(const struct modem *m, const struct at_command *c, int i,
+	       int *slot)
+{
+	long sid;
+
+	if (!at_param_int(c, i, modem_sid(m, 0), modem_sid(m, FM_MAX_SOCKETS - 1),
+			  &sid))
+		return false;
+	*slot = (int)(sid - m->opt->sid_base);
+	return true;
+}
+
 int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp,
 	       struct msock **out)
 {
 	struct msock *s;
-	long sid;
+	int slot;
 
-	if (!at_param_int(c, i, 0, FM_MAX_SOCKETS - 1, &sid))
+	if (!param_sid(m, c, i, &slot))
 		return 2104;
-	s = socktab_get(&m->socks, sid);
+	s = socktab_get(&m->socks, slot);
 	if (!s || s->p.tcp != tcp)
 		return 2153;
 	*out = s;

@@ -1,28 +1,36 @@
 /* The command table and each command's lifecycle: parse, (collect payload),
  * execute, (wait), (latency), final result, deferred URCs. Also where
- * --stall-after and --reboot-after take effect. */
+ * --stall-after, --reboot-after and --link-loss-after take effect, and the
+ * two-step binary send of --send-handshake two:
+ *
+ *   one: line, payload, run, final result
+ *   two: line, checks, OK (or an error: done, no payload), payload, run,
+ *        final result */
 #include <string.h>
 
 #include "handlers.h"
 #include "timeutil.h"
 
 static const struct command_def commands[] = {
-	{ "AT", cmd_at, NULL },
-	{ "ATE0", cmd_ate0, NULL },
-	{ "ATE1", cmd_ate1, NULL },
-	{ "AT+CMEE", cmd_cmee, NULL },
-	{ "AT+CGPADDR", cmd_cgpaddr, NULL },
-	{ "AT#IPCFG", cmd_ipcfg, NULL },
-	{ "AT#IPDEL", cmd_ipdel, NULL },
-	{ "AT#IPPARAMS", cmd_ipparams, NULL },
-	{ "AT#IPPING", cmd_ipping, NULL },
-	{ "AT#IPING", cmd_ipping, NULL }, /* the note's other spelling */
-	{ "AT#SOCKETCREATE", cmd_socketcreate, NULL },
-	{ "AT#TCPCONNECT", cmd_tcpconnect, NULL },
-	{ "AT#SOCKETCLOSE", cmd_socketclose, NULL },
-	{ "AT#IPSENDTCP", cmd_ipsendtcp, ipsendtcp_payload_len },
-	{ "AT#IPSENDUDP", cmd_ipsendudp, ipsendudp_payload_len },
-	{ "AT#IPREAD", cmd_ipread, NULL },
+	{ "AT", cmd_at, NULL, NULL },
+	{ "ATE0", cmd_ate0, NULL, NULL },
+	{ "ATE1", cmd_ate1, NULL, NULL },
+	{ "AT+CMEE", cmd_cmee, NULL, NULL },
+	{ "AT+CGPADDR", cmd_cgpaddr, NULL, NULL },
+	{ "AT#IPCFG", cmd_ipcfg, NULL, NULL },
+	{ "AT#IPDEL", cmd_ipdel, NULL, NULL },
+	{ "AT#IPPARAMS", cmd_ipparams, NULL, NULL },
+	{ "AT#IPPING", cmd_ipping, NULL, NULL },
+	{ "AT#IPING", cmd_ipping, NULL, NULL }, /* the note's other spelling */
+	{ "AT#SOCKETCREATE", cmd_socketcreate, NULL, NULL },
+	{ "AT#TCPCONNECT", cmd_tcpconnect, NULL, NULL },
+	{ "AT#SOCKETCLOSE", cmd_socketclose, NULL, NULL },
+	{ "AT#IPSENDTCP", cmd_ipsendtcp, ipsendtcp_payload_len,
+	  ipsendtcp_precheck },
+	{ "AT#IPSENDUDP", cmd_ipsendudp, ipsendudp_payload_len,
+	  ipsendudp_precheck },
+	{ "AT#IPREAD", cmd_ipread, NULL, NULL },
+	{ "AT#DNS", cmd_dns, NULL, NULL },
 };
 
 static const struct command_def *lookup(const struct at_command *c)
@@ -49,6 +57,7 @@ static void send_final(struct modem *m, int code)
 		m->stalled = true;
 		trace_note(m->trace, '<', "stalled");
 	}
+	linkloss_after_final(m);
 }
 
 void command_finish(struct modem *m, int code)
@@ -70,17 +79,25 @@ void command_wait(struct modem *m, void (*fn)(struct modem *, int64_t))
 	m->cmd.wait = fn;
 }
 
-static void execute(struct modem *m)
+/* Counts a command line as executed. Returns false when --reboot-after
+ * rebooted the modem instead: the command is gone, unanswered. */
+static bool count_executed(struct modem *m)
 {
-	struct pending_command *pc = &m->cmd;
-	int rc;
-
 	m->executed++;
 	if (m->opt->reboot_after >= 0 && !m->rebooted &&
 	    m->executed == (unsigned long)m->opt->reboot_after + 1) {
 		modem_reboot(m);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* Runs the handler (or answers the reject code). */
+static void run(struct modem *m)
+{
+	struct pending_command *pc = &m->cmd;
+	int rc;
+
 	pc->state = CMD_RUNNING;
 	pc->wait = NULL;
 	pc->not_before = 0;
@@ -90,6 +107,34 @@ static void execute(struct modem *m)
 		command_finish(m, rc);
 	else if (!pc->wait)
 		command_finish(m, 505); /* would hang the modem: a bug */
+}
+
+static void execute(struct modem *m)
+{
+	if (count_executed(m))
+		run(m);
+}
+
+/* --send-handshake two: the line is checked and answered before the host
+ * sends its payload. */
+static void start_two_step(struct modem *m, size_t want)
+{
+	struct pending_command *pc = &m->cmd;
+
+	if (!count_executed(m))
+		return;
+	pc->reject = pc->def->precheck(m, &pc->at);
+	if (pc->reject) {
+		/* Refused: no payload is read; what follows is AT text. */
+		run(m);
+		return;
+	}
+	/* The line's own OK goes at once, --latency or not: a host tells
+	 * the handshake by a short wait for it (PROTOCOL-NOTES 10). It is
+	 * not a command's answer for --stall-after. */
+	reply_final(m, 0);
+	pc->state = CMD_COLLECTING;
+	lr_expect_payload(&m->lr, want);
 }
 
 void command_line(struct modem *m, const uint8_t *line, size_t len)
@@ -111,7 +156,11 @@ void command_line(struct modem *m, const uint8_t *line, size_t len)
 	else if (st != AT_PARSED || !pc->def)
 		pc->reject = 504; /* command unknown */
 	if (!pc->reject && pc->def->payload_len) {
-		want = pc->def->payload_len(&pc->at);
+		want = pc->def->payload_len(m, &pc->at);
+		if (want && m->opt->send_handshake == SEND_TWO_STEP) {
+			start_two_step(m, want);
+			return;
+		}
 		if (want) {
 			/* Binary send: the raw bytes come first, then the
 			 * command runs (and may still fail). */
@@ -128,7 +177,10 @@ void command_payload(struct modem *m, const uint8_t *data, size_t n)
 	memcpy(m->cmd.payload, data, n);
 	m->cmd.payload_len = n;
 	trace_binary(m->trace, '>', n);
-	execute(m);
+	if (m->opt->send_handshake == SEND_TWO_STEP)
+		run(m); /* counted when its line came */
+	else
+		execute(m);
 }
 
 void command_overlong(struct modem *m)

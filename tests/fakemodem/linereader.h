@@ -10,8 +10,9 @@
 
 /* Longest command line; longer ones are discarded and answered ERROR. */
 #define LR_MAX_LINE 4096
-/* Largest binary payload (AT#IPSENDTCP/UDP <len> is 1..512). */
-#define LR_MAX_PAYLOAD 512
+/* Largest binary payload: AT#IPSENDTCP/UDP <len> is 1..--max-send, which
+ * is at most 1600 (the largest IP frame real firmware is said to take). */
+#define LR_MAX_PAYLOAD 1600
 
 enum lr_state {
 	LR_LINE,      /* collecting a command line up to CR */

@@ -18,17 +18,18 @@ static void on_socket_event(void *ctx, int sid, enum sock_event ev)
 {
 	struct modem *m = ctx;
 	const struct msock *s = &m->socks.s[sid];
+	int cid = modem_cid(m), id = modem_sid(m, sid);
 
 	/* The peer's close is announced like data (PROTOCOL-NOTES 6): the
 	 * driver reads, gets the rest, then length 0. */
 	if (ev == SOCK_EV_DATA || !m->opt->no_close_urc) {
 		if (s->p.urc == 1)
-			emit_urc(m, "#IPRECV: %d,%d", FM_CID, sid);
+			emit_urc(m, "#IPRECV: %d,%d", cid, id);
 		else if (s->p.urc == 2)
-			emit_urc(m, "#IPRECV: %d,%d,%zu", FM_CID, sid, s->rx_bytes);
+			emit_urc(m, "#IPRECV: %d,%d,%zu", cid, id, s->rx_bytes);
 	}
 	if (ev == SOCK_EV_PEER_CLOSED && m->opt->socketclosed_urc)
-		emit_urc(m, "#SOCKETCLOSED: %d,%d", FM_CID, sid);
+		emit_urc(m, "#SOCKETCLOSED: %d,%d", cid, id);
 }
 
 void modem_init(struct modem *m, const struct fm_options *opt, int fd,
@@ -63,6 +64,10 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd,
 	m->auto_ip_at = opt->link_down && opt->auto_ip_ms >= 0 ?
 			now + opt->auto_ip_ms * 1000 : FM_NEVER;
 	m->stalled = opt->stall_after == 0;
+	m->link_return_at = FM_NEVER;
+	m->stats.profile = opt->profile;
+	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ?
+				  "two" : "one";
 }
 
 void modem_free(struct modem *m)
@@ -86,9 +91,9 @@ static void send_boot_lines(struct modem *m)
 {
 	emit_line(m, "#SIMST: 1");
 	emit_line(m, "+CEREG: 2");
-	emit_line(m, "+CGEV: ME PDN ACT %d", FM_CID);
+	emit_line(m, "+CGEV: ME PDN ACT %d", modem_cid(m));
 	emit_line(m, "+CEREG: 1");
-	emit_line(m, "#IPCFG: %d,1,\"%s\"", FM_CID, m->ipv4);
+	emit_line(m, "#IPCFG: %d,1,\"%s\"", modem_cid(m), m->ipv4);
 }
 
 void modem_reboot(struct modem *m)
@@ -108,6 +113,7 @@ void modem_reboot(struct modem *m)
 	m->cmd.state = CMD_IDLE;
 	m->cmd.wait = NULL;
 	m->auto_ip_at = FM_NEVER;
+	m->link_return_at = FM_NEVER;
 	m->link_up = true;
 	send_boot_lines(m);
 }
@@ -118,9 +124,9 @@ static void bring_link_up_auto(struct modem *m)
 	if (m->link_up)
 		return;
 	m->link_up = true;
-	emit_urc(m, "+CGEV: ME PDN ACT %d", FM_CID);
+	emit_urc(m, "+CGEV: ME PDN ACT %d", modem_cid(m));
 	emit_urc(m, "+CEREG: 1");
-	emit_urc(m, "#IPCFG: %d,1,\"%s\"", FM_CID, m->ipv4);
+	emit_urc(m, "#IPCFG: %d,1,\"%s\"", modem_cid(m), m->ipv4);
 }
 
 static bool blank(const uint8_t *p, size_t n)
@@ -178,6 +184,7 @@ void modem_tick(struct modem *m, int64_t now)
 {
 	if (now >= m->auto_ip_at)
 		bring_link_up_auto(m);
+	linkloss_tick(m, now);
 	command_tick(m, now);
 	process_input(m);
 	writer_flush(&m->out, m->fd, now);
@@ -211,6 +218,7 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
 		deadline_min(wake, writer_wake_at(&m->out, now));
 	deadline_min(wake, command_wake_at(m, now));
 	deadline_min(wake, m->auto_ip_at);
+	deadline_min(wake, linkloss_wake_at(m));
 	n = 1 + socktab_pollfds(&m->socks, fds + 1, sids + 1);
 	return n;
 }

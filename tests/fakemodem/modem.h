@@ -22,14 +22,13 @@
 #include "trace.h"
 #include "writer.h"
 
-/* The only PDN context id the modem has. */
-#define FM_CID 5
 /* Result code for a bare ERROR whatever AT+CMEE says. */
 #define FM_ERROR (-1)
 
 enum cmd_state {
 	CMD_IDLE,        /* no command: input runs, URCs go out at once */
-	CMD_COLLECTING,  /* reading the raw payload of a binary send */
+	CMD_COLLECTING,  /* reading the raw payload of a binary send (after
+			  * the line's OK with --send-handshake two) */
 	CMD_RUNNING,     /* executing; may wait on a socket (wait set) */
 	CMD_FINISHING,   /* --latency: final result due at finish_at */
 };
@@ -53,6 +52,8 @@ struct pending_command {
 	int64_t deadline;          /* give up then */
 	int result;                /* CMD_FINISHING: the code to send */
 	int64_t finish_at;
+	/* An information line held back while waiting (--dns-delay). */
+	char held_info[128];
 };
 
 struct modem {
@@ -80,7 +81,24 @@ struct modem {
 	unsigned long answered;         /* final result codes sent */
 	bool stalled;
 	bool rebooted;
+	/* Injected faults. */
+	bool link_lost;                 /* --link-loss-after has happened */
+	int64_t link_return_at;         /* --link-return: when it comes back */
+	unsigned long connects_refused; /* by --refuse-connects so far */
+	unsigned long sends_checked;    /* sends that passed every check */
 };
+
+/* The context id every command and URC carries (--cid). */
+static inline int modem_cid(const struct modem *m)
+{
+	return (int)m->opt->cid;
+}
+
+/* The socket id the host sees for table slot i (--sid-base). */
+static inline int modem_sid(const struct modem *m, int i)
+{
+	return (int)m->opt->sid_base + i;
+}
 
 /* modem.c: set-up and the poll loop's view of the modem. */
 void modem_init(struct modem *m, const struct fm_options *opt, int fd,
@@ -96,6 +114,15 @@ void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,
 		  size_t n, int64_t now);
 /* --reboot-after: drop every socket and the command, send the boot lines. */
 void modem_reboot(struct modem *m);
+
+/* linkloss.c: --link-loss-after and --link-return. */
+/* After each final result code: the network drops the link once the
+ * command count is reached. */
+void linkloss_after_final(struct modem *m);
+/* Timers: the loss at start (N = 0) and the link's return (which does
+ * nothing when the host brought the link up first). */
+void linkloss_tick(struct modem *m, int64_t now);
+int64_t linkloss_wake_at(const struct modem *m);
 int modem_write_stats(const struct modem *m, const char *path);
 
 /* reply.c: everything that goes to the host, framed as <CR><LF>text<CR><LF>. */

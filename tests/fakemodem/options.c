@@ -2,16 +2,21 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "addr.h"
 
 #ifndef FAKEMODEM_VERSION
 #define FAKEMODEM_VERSION "unknown"
 #endif
 
 #define PROG "st87-fakemodem"
+#define PROFILE_VARIABLE "ST87_FAKEMODEM_PROFILE"
 
 /* Values returned by getopt_long for the long-only options. */
 enum {
@@ -20,6 +25,12 @@ enum {
 	OPT_URC_INTERLEAVE, OPT_GARBAGE, OPT_LATENCY, OPT_STALL_AFTER,
 	OPT_REBOOT_AFTER, OPT_CONNECT_DELAY, OPT_READ_CHUNK, OPT_RX_BUFFER,
 	OPT_NO_CLOSE_URC, OPT_SOCKETCLOSED_URC, OPT_STATS, OPT_TRACE, OPT_SEED,
+	OPT_PROFILE, OPT_SEND_HANDSHAKE, OPT_CID, OPT_DNS, OPT_NO_DNS,
+	OPT_DNS_ENTRY, OPT_DNS_DELAY, OPT_MAX_SEND, OPT_HEX_COUNTS_CHARS,
+	OPT_EMPTY_READ, OPT_PING_PREFIX, OPT_SID_BASE, OPT_REFUSE_CONNECTS,
+	OPT_LINK_LOSS_AFTER, OPT_LINK_LOSS_URC, OPT_LINK_RETURN,
+	OPT_FAIL_SEND_AFTER, OPT_FAIL_SEND_CODE,
+	OPT_END
 };
 
 static const struct option long_options[] = {
@@ -46,35 +57,55 @@ static const struct option long_options[] = {
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "send-handshake", required_argument, NULL, OPT_SEND_HANDSHAKE },
+	{ "cid", required_argument, NULL, OPT_CID },
+	{ "dns", no_argument, NULL, OPT_DNS },
+	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
+	{ "dns-entry", required_argument, NULL, OPT_DNS_ENTRY },
+	{ "dns-delay", required_argument, NULL, OPT_DNS_DELAY },
+	{ "max-send", required_argument, NULL, OPT_MAX_SEND },
+	{ "hex-counts-chars", no_argument, NULL, OPT_HEX_COUNTS_CHARS },
+	{ "empty-read", required_argument, NULL, OPT_EMPTY_READ },
+	{ "ping-prefix", required_argument, NULL, OPT_PING_PREFIX },
+	{ "sid-base", required_argument, NULL, OPT_SID_BASE },
+	{ "refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS },
+	{ "link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER },
+	{ "link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC },
+	{ "link-return", required_argument, NULL, OPT_LINK_RETURN },
+	{ "fail-send-after", required_argument, NULL, OPT_FAIL_SEND_AFTER },
+	{ "fail-send-code", required_argument, NULL, OPT_FAIL_SEND_CODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char usage_text[] =
+/* In sections: C11 compilers need only take string literals of 4095 bytes. */
+static const char *const usage_text[] = {
 "Usage: " PROG " [OPTION]...\n"
 "A fake ST87MXX NB-IoT modem on a pseudo-terminal, with real TCP/UDP sockets\n"
 "on the host behind each modem socket (loopback destinations only).\n"
 "Prints the slave path (/dev/pts/N) as the first line on stdout, then serves\n"
 "until SIGTERM or SIGINT. SIGUSR1 writes the --stats file.\n"
-"\n"
+"\n",
 "Files:\n"
 "  --link PATH            also make PATH a symlink to the slave (removed at exit)\n"
 "  --stats FILE           write counters as JSON at exit and on SIGUSR1\n"
 "  --trace FILE           log the AT traffic line by line ('> ' in, '< ' out)\n"
-"\n"
+"\n",
 "Network:\n"
 "  --ipv4 ADDR            the modem's IPv4 address (default 127.0.0.1)\n"
 "  --ipv6 ADDR            the modem's IPv6 address (default ::1)\n"
-"  --link-down            start with the IP link down (AT#IPCFG? -> 5,0)\n"
+"  --link-down            start with the IP link down (AT#IPCFG? -> <cid>,0)\n"
 "  --auto-ip MS           with --link-down: bring the link up MS ms after start\n"
 "                         and send the boot URCs (auto_ip 1 in AT#IPPARAMS?)\n"
 "  --connect-delay MS     answer AT#TCPCONNECT no earlier than MS ms after it\n"
-"  --read-chunk N         at most N bytes per AT#IPREAD on TCP (default 1500)\n"
+"  --read-chunk N         at most N bytes per AT#IPREAD on TCP (default 1500);\n"
+"                         UDP reads give one whole datagram\n"
 "  --rx-buffer N          receive buffer per modem socket (default 4096)\n"
 "  --no-close-urc         no #IPRECV when a TCP peer closes\n"
-"  --socketclosed-urc     send #SOCKETCLOSED: 5,<sid> when a TCP peer closes\n"
-"\n"
+"  --socketclosed-urc     send #SOCKETCLOSED: <cid>,<sid> when a TCP peer closes\n"
+"\n",
 "What a real modem does (for testing the driver):\n"
 "  --baud N               pace both directions at N/10 bytes per second\n"
 "  --echo                 echo on at start (default: off)\n"
@@ -84,14 +115,66 @@ static const char usage_text[] =
 "  --urc-interleave       send URCs that become due during a command at the\n"
 "                         next line boundary instead of after its final result\n"
 "  --garbage              inject lines of printable junk between lines\n"
-"  --latency MS           wait MS ms before each final result code\n"
+"  --latency MS           wait MS ms before each final result code (not the\n"
+"                         OK to the line of a two-step send)\n"
 "  --stall-after N        after answering N commands, answer nothing more\n"
 "  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
 "                         sends the boot lines; that command gets no answer)\n"
 "  --seed N               seed for --fragment, --urc-noise, --garbage\n"
-"\n"
+"\n",
+"Firmware variants (PROTOCOL-NOTES 9 and 10):\n"
+"  --profile NAME         a consistent group of the switches below, applied\n"
+"                         first; an explicit switch wins wherever it stands:\n"
+"                           note   the defaults (the application note)\n"
+"                           maker  --send-handshake two --cid 1 --dns\n"
+"                                  --max-send 1024 --read-chunk 1024\n"
+"                                  --empty-read ok --ping-prefix IPING\n"
+"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
+"  --send-handshake one|two\n"
+"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
+"                         line, one final result (default); two = OK to the\n"
+"                         line (at once, not held by --latency), then <len>\n"
+"                         raw bytes, then a second final result; an error to\n"
+"                         the line means no data is read\n"
+"  --cid N                the only PDN context id, 1..15 (default 5)\n"
+"  --dns, --no-dns        AT#DNS=<cid>,<0|1>,<name> answers #DNS: <addr>, or\n"
+"                         2171 when not found (default: off, 504)\n"
+"  --dns-entry NAME=ADDR  a name AT#DNS knows besides localhost (it takes\n"
+"                         --dns or the maker profile to answer); ADDR is a\n"
+"                         loopback IPv4 or IPv6 address; repeatable (one per\n"
+"                         name and family)\n"
+"  --dns-delay MS         answer AT#DNS no earlier than MS ms after it\n"
+"  --max-send N           largest payload of one send, 1..1600 (default 512);\n"
+"                         above it 2146 and no data is read\n"
+"  --hex-counts-chars     data type 2: --max-send limits the hex characters,\n"
+"                         not the decoded bytes\n"
+"  --empty-read ok|header AT#IPREAD with nothing waiting: a bare OK, or\n"
+"                         #IPREAD: <cid>,<sid>,0 then OK (default header)\n"
+"  --ping-prefix IPPING|IPING\n"
+"                         prefix of the ping summary line (default IPPING)\n"
+"  --sid-base N           socket ids are N..N+2, N 0..20 (default 0)\n"
+"\n",
+"Faults:\n"
+"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
+"                         2152 (a radio still waking)\n"
+"  --link-loss-after N    once, after the final result of command line N, the\n"
+"                         network drops the link: every socket is closed and\n"
+"                         a URC is sent; commands needing the link get 2106\n"
+"                         until it returns (AT#IPCFG=<cid>,0,<addr> or\n"
+"                         --link-return)\n"
+"  --link-loss-urc nw-deact|nw-detach|ipcfg0|cereg\n"
+"                         the URC: +CGEV: NW PDN DEACT <cid> (default),\n"
+"                         +CGEV: NW DETACH, #IPCFG: <cid>,0 or +CEREG: 2\n"
+"  --link-return MS       the lost link comes back by itself after MS ms\n"
+"                         (+CGEV: NW PDN ACT <cid>, +CEREG: 1 after cereg,\n"
+"                         #IPCFG: <cid>,1,\"<ipv4>\")\n"
+"  --fail-send-after N    the Nth send (AT#IPSENDTCP/UDP that would succeed)\n"
+"                         fails and closes its socket; others are unaffected\n"
+"  --fail-send-code C     the CME code of that failure (default 2154)\n"
+"\n",
 "  -h, --help             show this help and exit\n"
-"  -V, --version          show the version and exit\n";
+"  -V, --version          show the version and exit\n",
+};
 
 static const char *option_name(int val)
 {
@@ -138,6 +221,75 @@ static int parse_address(int val, const char *arg, int family, char *out,
 	return 0;
 }
 
+/* An argument that must be one of names[0..n) (case as written); the index
+ * goes to *out. */
+static int parse_choice(int val, const char *arg, const char *const *names,
+			int n, int *out)
+{
+	char what[96] = "one of";
+
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return 0;
+		}
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 "%s %s", i ? "," : "", names[i]);
+	}
+	return bad_value(val, arg, what);
+}
+
+/* A name AT#DNS can be asked for: what fits a bare or quoted AT parameter
+ * (no blank, comma or quote). */
+static bool valid_dns_name(const char *name, size_t len)
+{
+	if (!len || len > FM_MAX_DNS_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isgraph((unsigned char)name[i]) || name[i] == ',' ||
+		    name[i] == '"')
+			return false;
+	return true;
+}
+
+/* --dns-entry NAME=ADDR: ADDR must be loopback, like every destination of
+ * the fake modem, so a test that follows the answer stays on the machine. */
+static int parse_dns_entry(int val, const char *arg, struct fm_options *opt)
+{
+	const char *eq = strchr(arg, '=');
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct dns_entry *e;
+	size_t nlen;
+	int family;
+
+	if (!eq || !valid_dns_name(arg, (size_t)(eq - arg)))
+		return bad_value(val, arg, "NAME=ADDR with a name of 1 to 253 "
+				 "characters, no blank, comma or quote");
+	nlen = (size_t)(eq - arg);
+	family = strlen(eq + 1) < sizeof(e->addr) ?
+		 addr_parse(eq + 1, 0, &ss, &sslen) : 0;
+	if (!family || !addr_is_loopback(&ss))
+		return bad_value(val, arg, "NAME=ADDR with a loopback address "
+				 "(127.0.0.0/8 or ::1)");
+	for (int i = 0; i < opt->ndns; i++) {
+		const struct dns_entry *d = &opt->dns_entries[i];
+
+		if (d->family == family && strlen(d->name) == nlen &&
+		    !strncasecmp(d->name, arg, nlen))
+			return bad_value(val, arg, "one entry per name and "
+					 "address family");
+	}
+	if (opt->ndns == FM_MAX_DNS_ENTRIES)
+		return bad_value(val, arg, "at most 16 entries");
+	e = &opt->dns_entries[opt->ndns++];
+	memcpy(e->name, arg, nlen);
+	e->name[nlen] = '\0';
+	e->family = family;
+	strcpy(e->addr, eq + 1);
+	return 0;
+}
+
 static void set_defaults(struct fm_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
@@ -148,11 +300,32 @@ static void set_defaults(struct fm_options *opt)
 	opt->reboot_after = -1;
 	opt->read_chunk = 1500;
 	opt->rx_buffer = 4096;
+	opt->profile = "note";
+	opt->send_handshake = SEND_ONE_STEP;
+	opt->cid = 5;
+	opt->max_send = 512;
+	opt->empty_read = EMPTY_READ_HEADER;
+	opt->ping_prefix = "IPPING";
+	opt->link_loss_after = -1;
+	opt->link_loss_urc = LOSS_NW_DEACT;
+	opt->link_return_ms = -1;
+	opt->fail_send_after = -1;
+	opt->fail_send_code = 2154;
 }
+
+/* Choices of the switches that take a word, in the order of their enums. */
+static const char *const profile_names[] = { "note", "maker" };
+static const char *const handshake_names[] = { "one", "two" };
+static const char *const empty_read_names[] = { "header", "ok" };
+static const char *const ping_prefix_names[] = { "IPPING", "IPING" };
+static const char *const link_loss_urc_names[] = {
+	"nw-deact", "nw-detach", "ipcfg0", "cereg",
+};
 
 static int apply_option(int c, const char *arg, struct fm_options *opt)
 {
 	long v;
+	int choice = 0;
 	int rc = 0;
 
 	switch (c) {
@@ -205,24 +378,120 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		opt->seed = (uint64_t)v;
 		opt->seed_given = true;
 		break;
+	case OPT_PROFILE:
+		rc = parse_choice(c, arg, profile_names, 2, &choice);
+		if (!rc)
+			opt->profile = profile_names[choice];
+		break;
+	case OPT_SEND_HANDSHAKE:
+		rc = parse_choice(c, arg, handshake_names, 2, &choice);
+		opt->send_handshake = (enum send_handshake)choice;
+		break;
+	case OPT_CID:
+		rc = parse_long(c, arg, 1, 15, &opt->cid);
+		break;
+	case OPT_DNS: opt->dns = true; break;
+	case OPT_NO_DNS: opt->dns = false; break;
+	case OPT_DNS_ENTRY:
+		rc = parse_dns_entry(c, arg, opt);
+		break;
+	case OPT_DNS_DELAY:
+		rc = parse_long(c, arg, 0, 600000, &opt->dns_delay_ms);
+		break;
+	case OPT_MAX_SEND:
+		rc = parse_long(c, arg, 1, FM_MAX_SEND_LIMIT, &opt->max_send);
+		break;
+	case OPT_HEX_COUNTS_CHARS: opt->hex_counts_chars = true; break;
+	case OPT_EMPTY_READ:
+		rc = parse_choice(c, arg, empty_read_names, 2, &choice);
+		opt->empty_read = (enum empty_read)choice;
+		break;
+	case OPT_PING_PREFIX:
+		rc = parse_choice(c, arg, ping_prefix_names, 2, &choice);
+		if (!rc)
+			opt->ping_prefix = ping_prefix_names[choice];
+		break;
+	case OPT_SID_BASE:
+		rc = parse_long(c, arg, 0, 20, &opt->sid_base);
+		break;
+	case OPT_REFUSE_CONNECTS:
+		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);
+		break;
+	case OPT_LINK_LOSS_AFTER:
+		rc = parse_long(c, arg, 0, 1000000000, &opt->link_loss_after);
+		break;
+	case OPT_LINK_LOSS_URC:
+		rc = parse_choice(c, arg, link_loss_urc_names, 4, &choice);
+		opt->link_loss_urc = (enum link_loss_urc)choice;
+		break;
+	case OPT_LINK_RETURN:
+		rc = parse_long(c, arg, 0, 3600000, &opt->link_return_ms);
+		break;
+	case OPT_FAIL_SEND_AFTER:
+		rc = parse_long(c, arg, 1, 1000000000, &opt->fail_send_after);
+		break;
+	case OPT_FAIL_SEND_CODE:
+		rc = parse_long(c, arg, 1, 65535, &opt->fail_send_code);
+		break;
 	default:
 		break;
 	}
 	return rc;
 }
 
+/* What --profile maker stands for: the readings of the maker's drivers
+ * (PROTOCOL-NOTES 10). "note" stands for the defaults. */
+static const struct {
+	int opt;
+	const char *arg;
+} maker_profile[] = {
+	{ OPT_SEND_HANDSHAKE, "two" },
+	{ OPT_CID, "1" },
+	{ OPT_DNS, NULL },
+	{ OPT_MAX_SEND, "1024" },
+	{ OPT_READ_CHUNK, "1024" },
+	{ OPT_EMPTY_READ, "ok" },
+	{ OPT_PING_PREFIX, "IPING" },
+};
+
+/* The slot in given[] of a switch: --no-dns and --dns set one setting. */
+static int setting_of(int c)
+{
+	return (c == OPT_NO_DNS ? OPT_DNS : c) - OPT_LINK;
+}
+
+/* The profile's values go only where no switch was given, so an explicit
+ * switch wins whether it comes before or after --profile. */
+static void apply_profile(struct fm_options *opt, const bool *given)
+{
+	if (strcmp(opt->profile, "maker"))
+		return;
+	for (size_t i = 0; i < sizeof(maker_profile) / sizeof(maker_profile[0]); i++)
+		if (!given[setting_of(maker_profile[i].opt)])
+			apply_option(maker_profile[i].opt, maker_profile[i].arg, opt);
+}
+
 int options_parse(int argc, char **argv, struct fm_options *opt)
 {
+	bool given[OPT_END - OPT_LINK] = { false };
 	int c;
 
 	set_defaults(opt);
+	/* The test suites run every case against each profile without touching each fixture. */
+	const char *profile = getenv(PROFILE_VARIABLE);
+	if (profile && *profile && apply_option(OPT_PROFILE, profile, opt)) {
+		fprintf(stderr, PROG ": " PROFILE_VARIABLE "=%s is not a profile (note, maker)\n",
+			profile);
+		return 2;
+	}
 	opterr = 0; /* report errors ourselves, in one line */
 	while ((c = getopt_long(argc, argv, ":hV", long_options, NULL)) != -1) {
 		int rc;
 
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
+			for (size_t i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+				fputs(usage_text[i], stdout);
 			return 0;
 		case 'V':
 			printf(PROG " " FAKEMODEM_VERSION "\n");
@@ -247,6 +516,8 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 			rc = apply_option(c, optarg, opt);
 			if (rc)
 				return rc;
+			if (c >= OPT_LINK && c < OPT_END)
+				given[setting_of(c)] = true;
 		}
 	}
 	if (optind < argc) {
@@ -254,5 +525,6 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 			argv[optind]);
 		return 2;
 	}
+	apply_profile(opt, given);
 	return -1;
 }

@@ -5,6 +5,40 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Largest payload of one send that --max-send may allow (and the size of
+ * the buffers that hold one). */
+#define FM_MAX_SEND_LIMIT 1600
+/* --dns-entry: how many, and the longest name (a DNS name's limit). */
+#define FM_MAX_DNS_ENTRIES 16
+#define FM_MAX_DNS_NAME 253
+
+/* How a binary send's payload follows its command line (PROTOCOL-NOTES 10). */
+enum send_handshake {
+	SEND_ONE_STEP,  /* the note: data right after the line, one result */
+	SEND_TWO_STEP,  /* the maker: OK to the line, then data, then a result */
+};
+
+/* What AT#IPREAD answers when nothing is waiting. */
+enum empty_read {
+	EMPTY_READ_HEADER, /* "#IPREAD: <cid>,<sid>,0" then OK */
+	EMPTY_READ_OK,     /* a bare OK */
+};
+
+/* The URC that announces a --link-loss-after. */
+enum link_loss_urc {
+	LOSS_NW_DEACT,  /* +CGEV: NW PDN DEACT <cid> */
+	LOSS_NW_DETACH, /* +CGEV: NW DETACH */
+	LOSS_IPCFG0,    /* #IPCFG: <cid>,0 */
+	LOSS_CEREG,     /* +CEREG: 2 */
+};
+
+/* A name AT#DNS knows (--dns-entry NAME=ADDR). */
+struct dns_entry {
+	char name[FM_MAX_DNS_NAME + 1];
+	int family;               /* AF_INET or AF_INET6 */
+	char addr[64];
+};
+
 struct fm_options {
 	const char *link_path;    /* --link: symlink to the slave */
 	const char *stats_path;   /* --stats */
@@ -30,6 +64,28 @@ struct fm_options {
 	bool socketclosed_urc;    /* --socketclosed-urc */
 	bool seed_given;
 	uint64_t seed;            /* --seed */
+
+	/* Firmware variants; --profile sets a consistent group of them. */
+	const char *profile;      /* --profile: "note" or "maker" */
+	enum send_handshake send_handshake; /* --send-handshake */
+	long cid;                 /* --cid: the only PDN context id */
+	bool dns;                 /* --dns / --no-dns: AT#DNS supported */
+	long dns_delay_ms;        /* --dns-delay */
+	int ndns;                 /* --dns-entry, in the order given */
+	struct dns_entry dns_entries[FM_MAX_DNS_ENTRIES];
+	long max_send;            /* --max-send: largest payload of one send */
+	bool hex_counts_chars;    /* --hex-counts-chars */
+	enum empty_read empty_read; /* --empty-read */
+	const char *ping_prefix;  /* --ping-prefix: "IPPING" or "IPING" */
+	long sid_base;            /* --sid-base: the first socket id */
+
+	/* Faults injected once or a few times. */
+	long refuse_connects;     /* --refuse-connects */
+	long link_loss_after;     /* --link-loss-after; -1 when not given */
+	enum link_loss_urc link_loss_urc; /* --link-loss-urc */
+	long link_return_ms;      /* --link-return; -1 when not given */
+	long fail_send_after;     /* --fail-send-after; -1 when not given */
+	long fail_send_code;      /* --fail-send-code */
 };
 
 /* Fills *opt from argv. Returns -1 when the program should run, otherwise

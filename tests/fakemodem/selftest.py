@@ -97,7 +97,8 @@ class Reply:
 class Modem:
     """A fake modem process and the host side of its pty."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, cid=5):
+        self.cid = cid  # the context id read_all() uses (--cid)
         self.proc = subprocess.Popen(WRAPPER + [EXE] + list(args), stdout=subprocess.PIPE)
         self.path = self.proc.stdout.readline().decode().strip()
         check(self.path.startswith("/dev/pts/"), "first stdout line is the slave: %r" % self.path)
@@ -176,8 +177,10 @@ class Modem:
         lines = []
         while True:
             line = self.read_line(timeout)
-            if line.startswith("#IPREAD:"):
-                n = int(line.split(",")[2])
+            fields = line.split(",")
+            # a data header, not the test form's "#IPREAD: (5),(0-2)"
+            if line.startswith("#IPREAD:") and len(fields) == 3 and fields[2].isdigit():
+                n = int(fields[2])
                 data = b""
                 if n:
                     data = self.read_raw(n, timeout)
@@ -204,6 +207,17 @@ class Modem:
         eq(r.final, "+CME ERROR: %d" % code, text)
         return r
 
+    def send2(self, text, payload, timeout=5.0):
+        """A two-step binary send: the line alone, its result, then (only
+        after OK) the payload and its result. Returns both Replies (the
+        second is None when the line was refused)."""
+        self.write(text.encode("latin-1") + b"\r\n")
+        first = self.collect(timeout)
+        if first.final != "OK":
+            return first, None
+        self.write(payload)
+        return first, self.collect(timeout)
+
     def wait_urc(self, prefix, timeout=5.0):
         for i, line in enumerate(self.unsolicited):
             if line.startswith(prefix):
@@ -223,8 +237,10 @@ class Modem:
         got = b""
         deadline = time.monotonic() + timeout
         while len(got) < want:
-            r = self.ok("AT#IPREAD=5,%d" % sid)
-            line, data = r.read()
+            r = self.ok("AT#IPREAD=%d,%d" % (self.cid, sid))
+            # --empty-read ok: a bare OK means nothing is waiting
+            blocks = [l for l in r.lines if isinstance(l, tuple)]
+            data = blocks[0][1] if blocks else b""
             if chunk is not None:
                 check(len(data) <= chunk, "read of %d > chunk %d" % (len(data), chunk))
             got += data
@@ -299,6 +315,7 @@ class UdpEcho:
         self.port = self.sock.getsockname()[1]
         self.stopping = False
         self.received = []
+        self.peers = []  # the source address of each datagram
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -311,6 +328,7 @@ class UdpEcho:
             except OSError:
                 return
             self.received.append(data)
+            self.peers.append(peer[:2])
             self.sock.sendto(data, peer)
 
     def close(self):
@@ -1016,6 +1034,612 @@ def connect_delay():
         srv.close()
 
 
+# ---------------------------------------------------------------- firmware variants
+
+def port_is_free(port, family=socket.AF_INET):
+    """True when a UDP socket can bind the port: nobody holds it."""
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def run_exe(*args):
+    return subprocess.run([EXE] + list(args), capture_output=True, text=True)
+
+
+def expect_bad_args(args, name):
+    out = run_exe(*args)
+    eq(out.returncode, 2, " ".join(args))
+    eq(out.stdout, "", " ".join(args))
+    eq(len(out.stderr.splitlines()), 1, "one line for " + " ".join(args))
+    check(name in out.stderr, "names %s: %r" % (name, out.stderr))
+
+
+@test
+def send_handshake_two():
+    stats = os.path.join(TMP, "two.json")
+    trace = os.path.join(TMP, "two.txt")
+    srv = TcpServer(echo_handler)
+    echo = UdpEcho()
+    m = Modem("--send-handshake", "two", "--stats", stats, "--trace", trace)
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        # not connected: refused at the line, the bytes after it are AT text
+        m.write(b"AT#IPSENDTCP=5,0,1,4\r\nAT\r\n")
+        eq(m.collect().final, "+CME ERROR: 2154", "not connected: at the line")
+        eq(m.collect().final, "OK", "what followed was a command")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        # the LF after the line's CR is skipped, a payload's own LF is kept
+        first, second = m.send2("AT#IPSENDTCP=5,0,1,4", b"\nab\r")
+        eq((first.lines, first.final, second.final), ([], "OK", "OK"), "two results")
+        m.wait_urc("#IPRECV: 5,0")
+        eq(m.read_all(0, 4), b"\nab\r")
+        data = bytes(range(256)) * 2
+        first, second = m.send2("AT#IPSENDTCP=5,0,1,512", data)
+        eq(second.final, "OK")
+        eq(m.read_all(0, 512), data)
+        # refused lines: the error at once, nothing collected
+        for line, code in (("AT#IPSENDTCP=5,1,1,5", 2153), ("AT#IPSENDTCP=5,7,1,5", 2104),
+                           ("AT#IPSENDTCP=4,0,1,5", 2100), ("AT#IPSENDTCP=5,0,1,513", 2146),
+                           ("AT#IPSENDTCP=5,0,1,0", 2146)):
+            m.write(line.encode() + b"\r\nAT\r\n")
+            eq(m.collect().final, "+CME ERROR: %d" % code, line)
+            eq(m.collect().final, "OK", "nothing collected after " + line)
+        # text sends are one step in both modes
+        m.ok("AT#IPSENDTCP=5,0,0,,text")
+        eq(m.read_all(0, 4), b"text")
+        # UDP: address, port and RAI are checked at the line
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        for line, code in (("AT#IPSENDUDP=5,1,192.0.2.1,%d,0,1,4" % echo.port, 2103),
+                           ("AT#IPSENDUDP=5,1,::1,%d,0,1,4" % echo.port, 2103),
+                           ("AT#IPSENDUDP=5,1,127.0.0.1,0,0,1,4", 2141),
+                           ("AT#IPSENDUDP=5,1,127.0.0.1,%d,3,1,4" % echo.port, 2147),
+                           ("AT#IPSENDUDP=5,2,127.0.0.1,%d,0,1,4" % echo.port, 2153)):
+            first, second = m.send2(line, b"")
+            eq((first.final, second), ("+CME ERROR: %d" % code, None), line)
+            m.ok("AT")
+        first, second = m.send2("AT#IPSENDUDP=5,1,127.0.0.1,%d,1,1,5" % echo.port, b"dgram")
+        eq((first.final, second.final), ("OK", "OK"), "UDP two-step")
+        m.wait_urc("#IPRECV: 5,1")
+        eq(m.ok("AT#IPREAD=5,1").read()[1], b"dgram")
+        eq(echo.received, [b"dgram"], "only the accepted datagram left")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+        echo.close()
+    st = json.load(open(stats))
+    eq((st["profile"], st["send_handshake"]), ("note", "two"), "stats")
+    lines = open(trace).read().splitlines()
+    # the second send of that line (the first was refused)
+    i = lines.index("> AT#IPSENDTCP=5,0,1,4", lines.index("> AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port))
+    eq(lines[i:i + 4], ["> AT#IPSENDTCP=5,0,1,4", "< OK", "> [binary 4 bytes]", "< OK"],
+       "trace shows both results")
+
+
+@test
+def send_handshake_two_latency():
+    srv = TcpServer(echo_handler)
+    m = Modem("--send-handshake", "two", "--latency", "300")
+    try:
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
+        eq(m.collect().final, "OK", "the line's OK comes without the data")
+        t0 = time.monotonic()
+        m.write(b"xyz")
+        eq(m.collect().final, "OK")
+        check(time.monotonic() - t0 >= 0.29, "--latency holds the second result")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def send_handshake_two_reboot():
+    m = Modem("--send-handshake", "two", "--reboot-after", "1")
+    try:
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        # the reboot comes at the line: no OK, so no host sends the data
+        m.write(b"AT#IPSENDUDP=5,0,127.0.0.1,9,0,1,4\r\n")
+        eq(m.read_line(), "#SIMST: 1")
+        m.drain(0.3)
+        eq(m.ok("AT#SOCKETCREATE?").lines, [], "rebooted")
+    finally:
+        eq(m.stop(), 0)
+
+
+@test
+def send_handshake_one_is_default():
+    srv = TcpServer(echo_handler)
+    m = Modem("--send-handshake", "one")
+    try:
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
+        eq(m.drain(0.3), b"", "no OK before the data")
+        m.write(b"xyz")
+        eq(m.collect().final, "OK")
+        eq(m.drain(0.3).replace(b"\r\n", b""), b"#IPRECV: 5,0", "one result only")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def cid_option():
+    srv = TcpServer(send_and_close(b"bye"))
+    m = Modem("--cid", "3", "--link-down", "--auto-ip", "100", "--socketclosed-urc", cid=3)
+    try:
+        eq(m.wait_urc("+CGEV:"), "+CGEV: ME PDN ACT 3")
+        eq(m.wait_urc("#IPCFG:"), '#IPCFG: 3,1,"127.0.0.1"')
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 3,1,"127.0.0.1","::1"'])
+        eq(m.ok("AT+CGPADDR").lines, ['+CGPADDR: 3,"127.0.0.1","::1"'], "exec form")
+        eq(m.ok("AT+CGPADDR=3").lines, ['+CGPADDR: 3,"127.0.0.1","::1"'])
+        eq(m.ok("AT+CGPADDR=5").lines, [], "no context 5")
+        eq(m.ok("AT+CGPADDR=?").lines, ["+CGPADDR: (3)"])
+        for line in ("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", "AT#IPREAD=5,0", "AT#IPPING=5,127.0.0.1",
+                     "AT#IPCFG=5,0,127.0.0.1", "AT#IPDEL=5", "AT#SOCKETCLOSE=5,0"):
+            m.err(line, 2100)
+        m.ok("AT#SOCKETCREATE=3,0,TCP,0,1,1,1")
+        eq(m.ok("AT#SOCKETCREATE?").lines, ["#SOCKETCREATE: 3,0,6,TCP,0,1,1,1,0"])
+        m.ok("AT#TCPCONNECT=3,0,127.0.0.1,%d" % srv.port)
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 3,0,5"])
+        m.ok("AT#IPSENDTCP=3,0,0,,hi")
+        eq(m.wait_urc("#IPRECV:"), "#IPRECV: 3,0")
+        eq(m.wait_urc("#SOCKETCLOSED:"), "#SOCKETCLOSED: 3,0")
+        eq(m.ok("AT#IPREAD=3,0").read(), ("#IPREAD: 3,0,3", b"bye"))
+        eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (3),(0-2),(0-2),(1-512),"<data>"'])
+        m.ok("AT#IPDEL=3")
+        eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 3,0"])
+        m.ok("AT#IPCFG=3,0,127.0.0.1")
+        eq(m.wait_urc("IP Network"), "IP Network is Up for context 3")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def cid_reboot():
+    m = Modem("--cid", "15", "--reboot-after", "1")
+    try:
+        m.ok("AT")
+        m.write(b"AT\r\n")
+        eq([m.read_line() for _ in range(5)],
+           ["#SIMST: 1", "+CEREG: 2", "+CGEV: ME PDN ACT 15", "+CEREG: 1",
+            '#IPCFG: 15,1,"127.0.0.1"'], "boot lines carry the cid")
+    finally:
+        eq(m.stop(), 0)
+
+
+@test
+def dns():
+    stats = os.path.join(TMP, "dns.json")
+    m = Modem("--dns", "--dns-entry", "example.test=127.0.0.2",
+              "--dns-entry", "Example.Test=::1", "--dns-entry", "six.test=::1",
+              "--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#DNS=5,0,localhost").lines, ["#DNS: 127.0.0.1"])
+        eq(m.ok('AT#DNS=5,1,"localhost"').lines, ["#DNS: ::1"])
+        eq(m.ok("AT#DNS=5,0,LocalHost").lines, ["#DNS: 127.0.0.1"], "names ignore case")
+        eq(m.ok('AT#DNS=5,0,"example.test"').lines, ["#DNS: 127.0.0.2"])
+        eq(m.ok("AT#DNS=5,1,EXAMPLE.TEST").lines, ["#DNS: ::1"], "the family picks")
+        eq(m.ok("AT#DNS=5,1,six.test").lines, ["#DNS: ::1"])
+        m.err("AT#DNS=5,0,six.test", 2171)  # known only as IPv6
+        m.err("AT#DNS=5,0,nosuch.test", 2171)
+        m.err("AT#DNS=5,0," + "a" * 300, 2171)
+        m.err("AT#DNS=4,0,localhost", 2100)
+        m.err("AT#DNS=5,2,localhost", 2102)
+        m.err("AT#DNS=5,0", 503)
+        m.err("AT#DNS=5,0,", 50)
+        m.err("AT#DNS?", 504)
+        eq(m.ok("AT#DNS=?").lines, ['#DNS: (5),(0,1),"<name>"'])
+        m.ok("AT#IPDEL=5")
+        m.err("AT#DNS=5,0,localhost", 2106)
+    finally:
+        eq(m.stop(), 0)
+    st = json.load(open(stats))
+    eq(st["dns_queries"], 9, "lookups made")
+    eq(st["commands"]["AT#DNS"], 16, "every AT#DNS line")
+
+
+@test
+def dns_off_and_delay():
+    m = Modem()
+    try:
+        m.ok("AT+CMEE=1")
+        m.err("AT#DNS=5,0,localhost", 504)
+        m.err("AT#DNS=?", 504)
+    finally:
+        eq(m.stop(), 0)
+    m = Modem("--dns", "--dns-delay", "300")
+    try:
+        m.ok("AT+CMEE=1")
+        for line, lines, final in (("AT#DNS=5,0,localhost", ["#DNS: 127.0.0.1"], "OK"),
+                                   ("AT#DNS=5,0,nosuch.test", [], "+CME ERROR: 2171")):
+            t0 = time.monotonic()
+            r = m.cmd(line)
+            check(time.monotonic() - t0 >= 0.29, "--dns-delay: " + line)
+            eq((r.lines, r.final), (lines, final), line)
+    finally:
+        eq(m.stop(), 0)
+
+
+@test
+def max_send():
+    srv = TcpServer(echo_handler)
+    echo = UdpEcho()
+    m = Modem("--max-send", "1600")
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (5),(0-2),(0-2),(1-1600),"<data>"'])
+        check("(1-1600)" in m.ok("AT#IPSENDUDP=?").lines[0], "UDP range")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        blob = random.Random(6).randbytes(1600)
+        m.ok("AT#IPSENDTCP=5,0,1,1600", blob)
+        eq(m.read_all(0, 1600), blob)
+        # above the limit: 2146 at once, the next bytes are AT text
+        m.write(b"AT#IPSENDTCP=5,0,1,1601\r\nAT\r\n")
+        eq(m.collect().final, "+CME ERROR: 2146")
+        eq(m.collect().final, "OK", "nothing collected")
+        m.ok("AT#IPSENDTCP=5,0,0,," + "t" * 1600)
+        m.err("AT#IPSENDTCP=5,0,0,," + "t" * 1601, 2146)
+        m.ok("AT#IPSENDTCP=5,0,2,," + blob.hex())
+        m.err("AT#IPSENDTCP=5,0,2,," + blob.hex() + "00", 2146)
+        eq(m.read_all(0, 3200), b"t" * 1600 + blob)
+        # UDP: a 1600-byte datagram goes out and comes back in one read,
+        # bigger than --read-chunk (1500 by default): UDP reads are whole
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        m.ok("AT#IPSENDUDP=5,1,127.0.0.1,%d,0,1,1600" % echo.port, blob)
+        m.wait_urc("#IPRECV: 5,1")
+        eq(m.ok("AT#IPREAD=5,1").read(), ("#IPREAD: 5,1,1600", blob))
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+        echo.close()
+
+
+@test
+def max_send_hex_counts_chars():
+    srv = TcpServer(echo_handler)
+    for args, ok_bytes, bad_bytes in (([], 512, 513), (["--hex-counts-chars"], 256, 257)):
+        m = Modem(*args)
+        try:
+            m.ok("AT+CMEE=1")
+            eq(m.ok("AT#IPSENDUDP=?").lines[0],
+               '#IPSENDUDP: (5),(0-2),"<ip_address>",(1-65535),(0-2),(0-2),(1-512),"<data>"')
+            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+            m.ok("AT#IPSENDTCP=5,0,2,," + "ab" * ok_bytes)
+            m.err("AT#IPSENDTCP=5,0,2,," + "ab" * bad_bytes, 2146)
+            m.ok("AT#IPSENDTCP=5,0,0,," + "x" * 512)  # ASCII: bytes in any case
+            m.ok("AT#IPSENDTCP=5,0,1,512", b"y" * 512)
+            m.err("AT#IPSENDTCP=5,0,1,513", 2146)
+            eq(m.read_all(0, ok_bytes + 1024), b"\xab" * ok_bytes + b"x" * 512 + b"y" * 512)
+        finally:
+            eq(m.stop(), 0)
+    srv.close()
+
+
+@test
+def udp_large_datagram_in():
+    m = Modem("--read-chunk", "1600")
+    try:
+        port = free_udp_port()
+        m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
+        blob = random.Random(8).randbytes(1600)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(blob, ("127.0.0.1", port))
+        s.close()
+        m.wait_urc("#IPRECV: 5,0")
+        eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,1600", blob))
+    finally:
+        eq(m.stop(), 0)
+
+
+@test
+def udp_bound_port():
+    echo = UdpEcho()
+    echo6 = UdpEcho(socket.AF_INET6) if HAVE_IPV6 else None
+    m = Modem()
+    try:
+        port = free_udp_port()
+        m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
+        check(not port_is_free(port), "the host socket holds 127.0.0.1:%d" % port)
+        m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,0,,from-bound" % echo.port)
+        m.wait_urc("#IPRECV: 5,0")
+        eq(echo.peers, [("127.0.0.1", port)], "sent from the bound port")
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")  # 0: any port
+        m.ok("AT#IPSENDUDP=5,1,127.0.0.1,%d,0,0,,any" % echo.port)
+        m.wait_urc("#IPRECV: 5,1")
+        eq(echo.peers[1][0], "127.0.0.1", "port 0: still loopback")
+        check(echo.peers[1][1] not in (0, port), "port 0: an ephemeral port")
+        m.ok("AT#SOCKETCLOSE=5,0")
+        check(port_is_free(port), "closed: the port is free again")
+        if echo6:
+            port6 = free_udp_port(socket.AF_INET6)
+            m.ok("AT#SOCKETCREATE=5,1,UDP,%d,1,1,1" % port6)
+            m.ok("AT#IPSENDUDP=5,0,::1,%d,0,0,,six" % echo6.port)
+            m.wait_urc("#IPRECV: 5,0")
+            eq(echo6.peers, [("::1", port6)], "IPv6: sent from [::1]:%d" % port6)
+    finally:
+        eq(m.stop(), 0)
+        echo.close()
+        if echo6:
+            echo6.close()
+
+
+@test
+@with_modem("--empty-read", "ok")
+def empty_read_ok(m):
+    port = free_udp_port()
+    m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
+    eq(m.ok("AT#IPREAD=5,0").lines, [], "a bare OK")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"one", ("127.0.0.1", port))
+    s.close()
+    m.wait_urc("#IPRECV: 5,0")
+    eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,3", b"one"))
+    eq(m.ok("AT#IPREAD=5,0").lines, [], "empty again")
+
+
+@test
+@with_modem("--ping-prefix", "IPING")
+def ping_prefix(m):
+    eq(m.ok("AT#IPPING=5,127.0.0.1,5,32,1").lines, ["1,0,32,21", "#IPING: 1,1,0,21,21,21"])
+    eq(m.ok("AT#IPING=5,192.0.2.1").lines, ["1,1,10,999999", "#IPING: 1,0,1,0,0,0"])
+    eq(m.ok("AT#IPING=?").lines, ['#IPING: (5),"<ip_address>",(1-120),(1-450),(1-20)'])
+
+
+@test
+def refuse_connects():
+    stats = os.path.join(TMP, "refuse.json")
+    srv = TcpServer(echo_handler)
+    m = Modem("--refuse-connects", "2", "--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.err("AT#TCPCONNECT=5,0,192.0.2.1,80", 2152)  # fails anyway: not counted
+        m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port, 2152)
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,3"])
+        m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port, 2152)
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,0,0,,works")
+        eq(m.read_all(0, 5), b"works")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+    eq(json.load(open(stats))["connects_refused_injected"], 2)
+
+
+LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH",
+             "ipcfg0": "#IPCFG: 5,0", "cereg": "+CEREG: 2"}
+
+
+@test
+def link_loss():
+    for variant, urc in sorted(LOSS_URCS.items()):
+        stats = os.path.join(TMP, "loss.json")
+        peer_eof = threading.Event()
+
+        def handler(conn):
+            while conn.recv(100):
+                pass
+            peer_eof.set()
+
+        srv = TcpServer(handler)
+        port = free_udp_port()
+        m = Modem("--link-loss-after", "4", "--link-loss-urc", variant, "--stats", stats)
+        try:
+            m.ok("AT+CMEE=1")
+            m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
+            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+            r = m.ok("AT#TCPCONNECT=5,1,127.0.0.1,%d" % srv.port)
+            eq(r.lines, [], variant + ": the URC follows the 4th command's OK")
+            eq(m.read_line(), urc, variant)
+            check(peer_eof.wait(5), variant + ": the TCP peer saw the close")
+            check(port_is_free(port), variant + ": the UDP host socket is closed")
+            eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 5,0"], variant)
+            eq(m.ok("AT#SOCKETCREATE?").lines, [], variant + ": every socket gone")
+            for line in ("AT#SOCKETCREATE=5,0,UDP,0,1,1,1", "AT#IPREAD=5,0",
+                         "AT#IPSENDTCP=5,1,0,,x", "AT#TCPCONNECT=5,1,127.0.0.1,1",
+                         "AT#IPPING=5,127.0.0.1"):
+                m.err(line, 2106)
+            m.ok("AT#IPCFG=5,0,127.0.0.1")
+            eq(m.wait_urc("IP Network"), "IP Network is Up for context 5")
+            eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
+            m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+            for _ in range(5):
+                m.ok("AT")  # only once
+            eq(m.drain(0.3), b"", variant + ": no second loss")
+        finally:
+            eq(m.stop(), 0)
+            srv.close()
+        eq(json.load(open(stats))["link_losses"], 1, variant)
+
+
+@test
+def link_loss_returns():
+    m = Modem("--cid", "2", "--link-loss-after", "1", "--link-loss-urc", "cereg",
+              "--link-return", "300", cid=2)
+    try:
+        m.ok("AT")
+        t0 = time.monotonic()
+        eq(m.read_line(), "+CEREG: 2")
+        eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 2,0"])
+        eq([m.read_line() for _ in range(3)],
+           ["+CGEV: NW PDN ACT 2", "+CEREG: 1", '#IPCFG: 2,1,"127.0.0.1"'])
+        check(time.monotonic() - t0 >= 0.29, "came back after --link-return")
+        eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 2,1,"127.0.0.1","::1"'])
+        m.ok("AT#SOCKETCREATE=2,0,UDP,0,1,1,1")
+    finally:
+        eq(m.stop(), 0)
+    # the host may be first: then the timer has nothing left to do
+    m = Modem("--link-loss-after", "1", "--link-return", "300")
+    try:
+        m.ok("AT")
+        eq(m.read_line(), "+CGEV: NW PDN DEACT 5")
+        m.ok("AT#IPCFG=5,0,127.0.0.1")
+        eq(m.read_line(), "IP Network is Up for context 5")
+        eq(m.drain(0.6), b"", "no return URCs after AT#IPCFG")
+    finally:
+        eq(m.stop(), 0)
+    # N = 0: lost at start, before any command (its URC may go before the
+    # test opens the pty, so only the state is checked)
+    m = Modem("--link-loss-after", "0")
+    try:
+        eq(m.ok("AT#IPCFG?").info("#IPCFG:"), ["#IPCFG: 5,0"], "N = 0: down at start")
+    finally:
+        eq(m.stop(), 0)
+
+
+@test
+def fail_send():
+    stats = os.path.join(TMP, "failsend.json")
+    srv = TcpServer(echo_handler)
+    echo = UdpEcho()
+    m = Modem("--fail-send-after", "3", "--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        port = free_udp_port()
+        m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,1,127.0.0.1,%d" % srv.port)
+        m.ok("AT#IPSENDTCP=5,1,0,,one")               # 1
+        m.err("AT#IPSENDUDP=5,2,127.0.0.1,%d,0,0,,x" % echo.port, 2153)  # fails anyway
+        m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,0,,two" % echo.port)      # 2
+        m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,1,5" % echo.port, 2154, b"three")  # 3
+        check(port_is_free(port), "the UDP host socket is closed")
+        m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,0,,four" % echo.port, 2153)
+        m.err("AT#IPREAD=5,0", 2153)
+        eq(m.ok("AT#SOCKETCREATE?").lines, ["#SOCKETCREATE: 5,1,7,TCP,0,1,1,1,0"],
+           "the other socket stays")
+        m.ok("AT#IPSENDTCP=5,1,0,,five")
+        eq(m.read_all(1, 7), b"onefive")
+        time.sleep(0.1)
+        eq(echo.received, [b"two"], "the failed datagram never left")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+        echo.close()
+    eq(json.load(open(stats))["sends_failed_injected"], 1)
+
+
+@test
+def fail_send_two_step():
+    got = bytearray()
+    srv = TcpServer(slow_reader(0, got))
+    m = Modem("--send-handshake", "two", "--fail-send-after", "1", "--fail-send-code", "2158")
+    try:
+        m.ok("AT+CMEE=1")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        first, second = m.send2("AT#IPSENDTCP=5,0,1,5", b"AT\r\n\n")
+        eq((first.final, second.final), ("OK", "+CME ERROR: 2158"),
+           "the error is the second result, the data was taken")
+        m.err("AT#IPSENDTCP=5,0,0,,x", 2153)
+        eq(m.ok("AT#SOCKETCREATE?").lines, [], "socket closed")
+        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        eq(m.send2("AT#IPSENDTCP=5,0,1,2", b"ok")[1].final, "OK", "only once")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+    eq(bytes(got), b"ok", "the failed payload never reached the peer")
+
+
+@test
+def sid_base():
+    srv = TcpServer(echo_handler)
+    m = Modem("--sid-base", "10")
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"])
+        eq(m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1").lines, ["#SOCKETCREATE: 11"])
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 12"])
+        eq([l.split(",")[1] for l in m.ok("AT#SOCKETCREATE?").lines], ["10", "11", "12"])
+        for sid in (0, 2, 9, 13):
+            m.err("AT#IPREAD=5,%d" % sid, 2104)
+            m.err("AT#IPSENDTCP=5,%d,0,,x" % sid, 2104)
+            m.err("AT#SOCKETCLOSE=5,%d" % sid, 2104)
+        m.err("AT#TCPCONNECT=5,10,127.0.0.1,%d" % srv.port, 2153)  # UDP
+        m.ok("AT#TCPCONNECT=5,11,127.0.0.1,%d" % srv.port)
+        eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,11,5"])
+        m.ok("AT#IPSENDTCP=5,11,1,3", b"abc")
+        eq(m.wait_urc("#IPRECV:"), "#IPRECV: 5,11")
+        eq(m.ok("AT#IPREAD=5,11").read(), ("#IPREAD: 5,11,3", b"abc"))
+        eq(m.ok("AT#IPREAD=?").lines, ["#IPREAD: (5),(10-12)"])
+        m.ok("AT#SOCKETCLOSE=5,10")
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"], "lowest free")
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+
+
+@test
+def profile_maker():
+    stats = os.path.join(TMP, "maker.json")
+    srv = TcpServer(echo_handler)
+    m = Modem("--profile", "maker", "--stats", stats, cid=1)
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 1,1,"127.0.0.1","::1"'], "cid 1")
+        eq(m.ok("AT#DNS=1,0,localhost").lines, ["#DNS: 127.0.0.1"], "DNS on")
+        eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (1),(0-2),(0-2),(1-1024),"<data>"'])
+        eq(m.ok("AT#IPPING=1,127.0.0.1").lines[-1], "#IPING: 1,1,0,21,21,21")
+        m.ok("AT#SOCKETCREATE=1,0,TCP,0,1,1,1")
+        m.ok("AT#TCPCONNECT=1,0,127.0.0.1,%d" % srv.port)
+        eq(m.ok("AT#IPREAD=1,0").lines, [], "empty read: bare OK")
+        blob = random.Random(9).randbytes(3000)
+        for i in range(0, len(blob), 1000):
+            first, second = m.send2("AT#IPSENDTCP=1,0,1,1000", blob[i:i + 1000])
+            eq((first.final, second.final), ("OK", "OK"), "two-step")
+        m.err("AT#IPSENDTCP=1,0,1,1025", 2146)
+        time.sleep(0.3)
+        eq(len(m.ok("AT#IPREAD=1,0").read()[1]), 1024, "read chunk 1024")
+        eq(m.read_all(0, 3000 - 1024, chunk=1024), blob[1024:])
+    finally:
+        eq(m.stop(), 0)
+        srv.close()
+    st = json.load(open(stats))
+    eq((st["profile"], st["send_handshake"]), ("maker", "two"))
+
+
+@test
+def profile_overrides():
+    stats = os.path.join(TMP, "override.json")
+    # explicit switches win, before or after --profile
+    m = Modem("--send-handshake", "one", "--cid", "7", "--profile", "maker", "--no-dns",
+              "--empty-read", "header", "--stats", stats, cid=7)
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 7,1,"127.0.0.1","::1"'])
+        m.err("AT#DNS=7,0,localhost", 504)
+        m.ok("AT#SOCKETCREATE=7,0,UDP,0,1,1,1")
+        eq(m.ok("AT#IPREAD=7,0").read(), ("#IPREAD: 7,0,0", b""))
+        eq(m.ok("AT#IPSENDUDP=?").lines[0],
+           '#IPSENDUDP: (7),(0-2),"<ip_address>",(1-65535),(0-2),(0-2),(1-1024),"<data>"',
+           "max-send still from the profile")
+        eq(m.ok("AT#IPSENDUDP=7,0,127.0.0.1,9,0,1,2", b"hi").lines, [], "one step")
+    finally:
+        eq(m.stop(), 0)
+    st = json.load(open(stats))
+    eq((st["profile"], st["send_handshake"]), ("maker", "one"))
+    m = Modem("--profile", "maker", "--profile", "note")  # the last one counts
+    try:
+        eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
+    finally:
+        eq(m.stop(), 0)
+
+
 @test
 def command_line_options():
     out = subprocess.run([EXE, "--help"], capture_output=True, text=True)
@@ -1024,8 +1648,13 @@ def command_line_options():
                 "--garbage", "--latency", "--stall-after", "--reboot-after",
                 "--connect-delay", "--read-chunk", "--rx-buffer", "--no-close-urc",
                 "--socketclosed-urc", "--stats", "--trace", "--link", "--ipv4",
-                "--ipv6", "--link-down", "--auto-ip", "--urc-interleave", "--seed"):
+                "--ipv6", "--link-down", "--auto-ip", "--urc-interleave", "--seed",
+                "--profile", "--send-handshake", "--cid", "--dns", "--no-dns", "--dns-entry",
+                "--dns-delay", "--max-send", "--hex-counts-chars", "--empty-read",
+                "--ping-prefix", "--sid-base", "--refuse-connects", "--link-loss-after",
+                "--link-loss-urc", "--link-return", "--fail-send-after", "--fail-send-code"):
         check(opt in out.stdout, "--help mentions " + opt)
+    check(all(len(l) <= 80 for l in out.stdout.splitlines()), "--help fits 80 columns")
     out = subprocess.run([EXE, "--version"], capture_output=True, text=True)
     eq(out.returncode, 0)
     check(out.stdout.startswith("st87-fakemodem "), "--version")
@@ -1037,6 +1666,37 @@ def command_line_options():
         eq(out.stdout, "", " ".join(bad))
         eq(len(out.stderr.splitlines()), 1, "one line for " + " ".join(bad))
         check(name in out.stderr, "names %s: %r" % (name, out.stderr))
+    for bad, name in ((["--profile", "zephyr"], "--profile"),
+                      (["--send-handshake", "three"], "--send-handshake"),
+                      (["--cid", "0"], "--cid"), (["--cid", "16"], "--cid"),
+                      (["--max-send", "0"], "--max-send"), (["--max-send", "1601"], "--max-send"),
+                      (["--empty-read", "none"], "--empty-read"),
+                      (["--ping-prefix", "PING"], "--ping-prefix"),
+                      (["--sid-base", "21"], "--sid-base"),
+                      (["--refuse-connects", "-1"], "--refuse-connects"),
+                      (["--link-loss-after", "x"], "--link-loss-after"),
+                      (["--link-loss-urc", "cgev"], "--link-loss-urc"),
+                      (["--link-return", "-5"], "--link-return"),
+                      (["--fail-send-after", "0"], "--fail-send-after"),
+                      (["--fail-send-code", "0"], "--fail-send-code"),
+                      (["--dns-delay", "soon"], "--dns-delay"),
+                      (["--dns-entry", "host.test=192.0.2.1"], "--dns-entry"),
+                      (["--dns-entry", "host.test=::2"], "--dns-entry"),
+                      (["--dns-entry", "host.test"], "--dns-entry"),
+                      (["--dns-entry", "=127.0.0.1"], "--dns-entry"),
+                      (["--dns-entry", "a,b=127.0.0.1"], "--dns-entry"),
+                      (["--dns-entry", "h.test=127.0.0.1", "--dns-entry", "H.TEST=127.0.0.2"],
+                       "--dns-entry")):
+        expect_bad_args(bad, name)
+    # the edges that are allowed
+    for good in (["--read-chunk", "1600", "--max-send", "1600", "--cid", "15", "--sid-base", "20"],
+                 ["--cid", "1", "--max-send", "1", "--sid-base", "0"],
+                 ["--dns-entry", "h.test=127.0.0.1", "--dns-entry", "h.test=::1"]):
+        m = Modem(*good)
+        try:
+            m.ok("AT")
+        finally:
+            eq(m.stop(), 0, " ".join(good))
 
 
 @test

@@ -81,13 +81,22 @@ int stats_write(const struct stats *s, const char *path, int open_sockets,
 	}
 	fprintf(f, "}, \"bytes_from_host\": %llu, \"bytes_to_host\": %llu, "
 		"\"payload_sent\": %llu, \"payload_received\": %llu, "
-		"\"udp_dropped\": %llu, \"reboots\": %llu}\n",
+		"\"udp_dropped\": %llu, \"reboots\": %llu, \"profile\": ",
 		(unsigned long long)s->bytes_from_host,
 		(unsigned long long)s->bytes_to_host,
 		(unsigned long long)s->payload_sent,
 		(unsigned long long)s->payload_received,
 		(unsigned long long)udp_dropped,
 		(unsigned long long)s->reboots);
+	put_json_string(f, s->profile ? s->profile : "note");
+	fputs(", \"send_handshake\": ", f);
+	put_json_string(f, s->send_handshake ? s->send_handshake : "one");
+	fprintf(f, ", \"dns_queries\": %llu, \"connects_refused_injected\": %llu, "
+		"\"sends_failed_injected\": %llu, \"link_losses\": %llu}\n",
+		(unsigned long long)s->dns_queries,
+		(unsigned long long)s->connects_refused_injected,
+		(unsigned long long)s->sends_failed_injected,
+		(unsigned long long)s->link_losses);
 	if (ferror(f))
 		rc = -EIO;
 	if (fclose(f) && !rc)

@@ -2,7 +2,9 @@
  *
  * {"open_sockets": 0, "commands": {"AT": 3, "AT#IPREAD": 7}, "bytes_from_host": 512,
  *  "bytes_to_host": 2048, "payload_sent": 100, "payload_received": 1500,
- *  "udp_dropped": 0, "reboots": 0}
+ *  "udp_dropped": 0, "reboots": 0, "profile": "note", "send_handshake": "one",
+ *  "dns_queries": 0, "connects_refused_injected": 0,
+ *  "sends_failed_injected": 0, "link_losses": 0}
  *
  * (one line in the file). "Host" is the computer on the pty side. */
 #ifndef FM_STATS_H
@@ -18,6 +20,12 @@ struct stats {
 	uint64_t payload_sent;     /* payload bytes of accepted AT#IPSEND* */
 	uint64_t payload_received; /* payload bytes handed out by AT#IPREAD */
 	uint64_t reboots;
+	uint64_t dns_queries;      /* AT#DNS lookups made (found or not) */
+	uint64_t connects_refused_injected; /* --refuse-connects */
+	uint64_t sends_failed_injected;     /* --fail-send-after */
+	uint64_t link_losses;      /* --link-loss-after */
+	const char *profile;       /* --profile */
+	const char *send_handshake; /* "one" or "two" */
 	int ncommands;
 	struct {
 		char name[40];

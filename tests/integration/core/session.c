@@ -297,6 +297,29 @@ bool fake_modem_received(struct test_session *s, const char *text)
 	return found;
 }
 
+static bool maker_profile(void)
+{
+	const char *profile = getenv("ST87_FAKEMODEM_PROFILE");
+	return profile && strcmp(profile, "maker") == 0;
+}
+
+int profile_cid(void)
+{
+	return maker_profile() ? 1 : ST87_DEFAULT_CID;
+}
+
+size_t profile_max_send(void)
+{
+	return maker_profile() ? 1024 : ST87_NOTE_SEND;
+}
+
+const char *with_profile_cid(const char *format)
+{
+	static char text[256];
+	snprintf(text, sizeof(text), format, profile_cid());
+	return text;
+}
+
 void fill_shuffled_bytes(uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

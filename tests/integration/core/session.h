@@ -120,6 +120,12 @@ bool saw_unsolicited(const struct test_session *s, const char *prefix);
 /* True if a command line the fake modem received ("> ..." in its trace) holds @p text. */
 bool fake_modem_received(struct test_session *s, const char *text);
 
+/* The fake modem's context id and largest send under its profile (ST87_FAKEMODEM_PROFILE). */
+int profile_cid(void);
+size_t profile_max_send(void);
+/* @p format with the profile's context id for its one %d ("AT+CGPADDR=%d"), in a static buffer. */
+const char *with_profile_cid(const char *format);
+
 /* Fills @p data with i % 256 in a fixed shuffled order: every byte value, no pattern. */
 void fill_shuffled_bytes(uint8_t *data, size_t len);
 

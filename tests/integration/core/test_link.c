@@ -18,7 +18,7 @@ static void assert_link_up(struct test_session *s)
 {
 	struct st87_ipcfg ipcfg;
 	assert_int_equal(st87_ipcfg_read(s->modem, &ipcfg), 0);
-	assert_int_equal(ipcfg.cid, ST87_DEFAULT_CID);
+	assert_int_equal(ipcfg.cid, profile_cid());
 	assert_int_equal(ipcfg.status, 1);
 	assert_string_equal(ipcfg.ipv4, "127.0.0.1");
 }
@@ -27,7 +27,7 @@ static void test_start_shows_link_and_addresses(void **state)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
-	assert_int_equal(st87_modem_cid(s->modem), ST87_DEFAULT_CID);
+	assert_int_equal(st87_modem_cid(s->modem), profile_cid());
 	assert_true(st87_modem_fd(s->modem) >= 0);
 	assert_non_null(st87_modem_at(s->modem));
 	assert_string_equal(st87_modem_path(s->modem), s->fake.pty_path);
@@ -148,7 +148,7 @@ static void test_start_waits_for_auto_ip(void **state)
 	open_started_modem(s);
 	assert_link_up(s);
 	assert_true(s->events.link_up > 0);
-	assert_true(saw_unsolicited(s, "+CGEV: ME PDN ACT 5"));
+	assert_true(saw_unsolicited(s, with_profile_cid("+CGEV: ME PDN ACT %d")));
 	finish_session(s);
 	/* The link came up by itself: the driver waited instead of configuring it. */
 	assert_true(fake_modem_received(s, "AT#IPPARAMS?"));
@@ -162,7 +162,7 @@ static void test_start_configures_link_from_cgpaddr(void **state)
 	assert_link_up(s);
 	finish_session(s);
 	assert_true(fake_modem_received(s, "AT+CGPADDR"));
-	assert_true(fake_modem_received(s, "AT#IPCFG=5,0,127.0.0.1"));
+	assert_true(fake_modem_received(s, with_profile_cid("AT#IPCFG=%d,0,127.0.0.1")));
 }
 
 static void test_raw_commands(void **state)
@@ -170,9 +170,9 @@ static void test_raw_commands(void **state)
 	struct test_session *s = *state;
 	open_started_modem(s);
 	struct st87_at_reply reply;
-	assert_int_equal(st87_modem_raw(s->modem, "AT+CGPADDR=5", 2000, &reply), 0);
+	assert_int_equal(st87_modem_raw(s->modem, with_profile_cid("AT+CGPADDR=%d"), 2000, &reply), 0);
 	assert_true(reply.n_lines >= 1);
-	assert_non_null(strstr(reply.lines[0], "+CGPADDR: 5"));
+	assert_non_null(strstr(reply.lines[0], with_profile_cid("+CGPADDR: %d")));
 
 	/* 504: command unknown; the errno is the table's, the code is kept. */
 	int err = st87_modem_raw(s->modem, "AT#NOSUCHCOMMAND", 2000, &reply);

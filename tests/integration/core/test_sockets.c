@@ -63,11 +63,11 @@ static void test_socket_list_and_close(void **state)
 	const struct st87_socket_info *listed = find_socket(sockets, count, tcp);
 	assert_non_null(listed);
 	assert_string_equal(listed->type, "TCP");
-	assert_int_equal(listed->cid, ST87_DEFAULT_CID);
+	assert_int_equal(listed->cid, profile_cid());
 	listed = find_socket(sockets, count, udp);
 	assert_non_null(listed);
 	assert_string_equal(listed->type, "UDP");
-	assert_int_equal(listed->cid, ST87_DEFAULT_CID);
+	assert_int_equal(listed->cid, profile_cid());
 
 	/* Room for one: the count still says how many there are. */
 	assert_int_equal(st87_socket_list(s->modem, sockets, 1), 2);

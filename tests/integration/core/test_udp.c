@@ -69,19 +69,20 @@ static void test_udp_echo(void **state)
 static void test_udp_datagram_too_big(void **state)
 {
 	struct test_session *s = *state;
-	uint8_t *data = session_buffer(s, ST87_NOTE_SEND + 1);
-	fill_shuffled_bytes(data, ST87_NOTE_SEND + 1);
+	size_t largest = profile_max_send();
+	uint8_t *data = session_buffer(s, largest + 1);
+	fill_shuffled_bytes(data, largest + 1);
 	int id = open_udp_socket(s);
 
 	ssize_t sent = st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data,
-				     ST87_NOTE_SEND + 1);
+				     largest + 1);
 	assert_int_equal(sent, -EMSGSIZE);
 	/* Refused before anything was sent: the socket still carries the largest datagram. */
-	echo_datagram(s, id, data, ST87_NOTE_SEND);
+	echo_datagram(s, id, data, largest);
 
 	assert_int_equal(st87_socket_close(s->modem, id), 0);
 	finish_session(s);
-	assert_int_equal(stats_number(s, "payload_sent"), ST87_NOTE_SEND);
+	assert_int_equal(stats_number(s, "payload_sent"), largest);
 }
 
 static void test_udp_short_read_drops_the_rest(void **state)

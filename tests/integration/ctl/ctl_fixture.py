@@ -21,6 +21,8 @@ import threading
 
 # A program under test that hangs is a failure, not a stuck test run.
 RUN_TIMEOUT_S = 60
+# The context id of the fake modem's profile (ST87_FAKEMODEM_PROFILE): the maker's firmware uses 1.
+CID = 1 if os.environ.get("ST87_FAKEMODEM_PROFILE") == "maker" else 5
 
 
 class Programs:

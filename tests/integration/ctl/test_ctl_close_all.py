@@ -1,6 +1,6 @@
 """st87ctl close-all: closes the sockets an earlier process left open on the modem."""
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import CID, FakeModem, check, main, run
 
 
 def test(programs):
@@ -12,7 +12,7 @@ def test(programs):
 
         # Two sockets left behind, as a crashed program would leave them.
         for _ in range(2):
-            result = run(programs, *ctl, "at", "AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+            result = run(programs, *ctl, "at", f"AT#SOCKETCREATE={CID},0,UDP,0,1,1,1")
             check(result.returncode == 0, "a UDP socket is left open", result)
 
         result = run(programs, *ctl, "close-all")

@@ -2,10 +2,10 @@
 
 import json
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import CID, FakeModem, check, main, run
 
 # What status may send: the probe and read commands only.
-READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=5", "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
+READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=%d" % CID, "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
 
 
 def test(programs):
@@ -36,7 +36,7 @@ def test(programs):
     # A socket in use is listed.
     with FakeModem(programs) as modem:
         run(programs, programs.st87ctl, "--port", modem.link, "at",
-            "AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+            f"AT#SOCKETCREATE={CID},0,UDP,0,1,1,1")
         result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
         sockets = json.loads(result.stdout)["sockets"]
         check(sockets["in_use"] == 1 and sockets["list"][0]["type"] == "UDP",

@@ -17,6 +17,11 @@ import threading
 import time
 
 
+# The fake modem's profile (ST87_FAKEMODEM_PROFILE): "note" or "maker" (context 1, AT#DNS, ...).
+PROFILE = os.environ.get("ST87_FAKEMODEM_PROFILE") or "note"
+CID = 1 if PROFILE == "maker" else 5
+
+
 class Paths:
     """Build outputs, passed by meson as environment variables."""
     shim = os.environ["ST87_TEST_SHIM"]
@@ -187,7 +192,8 @@ def tcp_server(behaviour):
 
 
 @contextlib.contextmanager
-def udp_echo_server():
+def udp_echo_server(peers=None):
+    """A UDP echo server on 127.0.0.1; yields its port. Each datagram's source goes into @peers when given."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
@@ -201,6 +207,8 @@ def udp_echo_server():
                 continue
             except OSError:
                 return
+            if peers is not None:
+                peers.append(peer)
             sock.sendto(data, peer)
 
     thread = threading.Thread(target=serve, daemon=True)

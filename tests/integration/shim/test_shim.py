@@ -15,7 +15,7 @@ import sys
 import time
 
 from dns_server import dns_server
-from harness import (Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run,
+from harness import (CID, PROFILE, Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run,
                      sha256_file, shim_built_with_asan, shim_environment, tcp_server, udp_echo_server,
                      wait_for, workdir)
 
@@ -68,33 +68,70 @@ def case_wget_get():
 
 
 def case_dns_over_modem():
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+    # The fake modem's own resolver knows the name too: under the maker profile (AT#DNS) it answers,
+    # under the note's (no AT#DNS) the query goes to ST87_DNS over a modem UDP socket.
+    name = "modem-only.st87.test"
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--dns-entry", name + "=127.0.0.1") as modem:
         digest = random_file(os.path.join(tmp, "named.bin"), 64 * 1024)
-        with dns_server({"modem-only.st87.test": "127.0.0.1"}) as (dns_port, asked):
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
             out = os.path.join(tmp, "got.bin")
-            result = curl_get(modem, "http://modem-only.st87.test:%d/named.bin" % server.server_port,
+            result = curl_get(modem, "http://%s:%d/named.bin" % (name, server.server_port),
                               out, ST87_DNS="127.0.0.1:%d" % dns_port)
             check(result.returncode == 0, "curl by name failed: %s" % result.stderr)
             check(sha256_file(out) == digest, "GET by name differs")
-            check("modem-only.st87.test" in asked, "the DNS server was not asked")
             trace = modem.trace()
-            check("AT#IPSENDUDP=5," in trace and ",127.0.0.1,%d," % dns_port in trace,
-                  "the DNS query did not leave through AT#IPSENDUDP")
-            # A name the server does not know: curl says it cannot resolve it.
+            if PROFILE == "maker":
+                check('AT#DNS=%d,0,"%s"' % (CID, name) in trace, "the modem was not asked (AT#DNS)")
+                check(name not in asked, "the modem resolves names itself, yet ST87_DNS was asked")
+            else:
+                check(name in asked, "the DNS server was not asked")
+                check("AT#IPSENDUDP=%d," % CID in trace and ",127.0.0.1,%d," % dns_port in trace,
+                      "the DNS query did not leave through AT#IPSENDUDP")
+            # A name no one knows: curl says it cannot resolve it.
             result = curl_get(modem, "http://no-such-name.st87.test/", os.devnull,
                               ST87_DNS="127.0.0.1:%d" % dns_port)
             check(result.returncode == 6, "unknown name: curl exit %d, %s" % (result.returncode, result.stderr))
         assert_no_modem_socket_left(modem)
 
 
+def case_dns_without_server():
+    # ST87_ROUTE=* sends names to the modem: answered by AT#DNS where the firmware has it,
+    # and a clear error where it has not and ST87_DNS is unset.
+    name = "by-modem.st87.test"
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--dns-entry", name + "=127.0.0.1", "--dns-entry", name + "=::1") as modem:
+        digest = random_file(os.path.join(tmp, "named.bin"), 16 * 1024)
+        out = os.path.join(tmp, "got.bin")
+        result = curl_get(modem, "http://%s:%d/named.bin" % (name, server.server_port), out, "-4",
+                          route="*")
+        if PROFILE == "maker":
+            check(result.returncode == 0, "curl by name over AT#DNS failed: %s" % result.stderr)
+            check(sha256_file(out) == digest, "GET by name differs")
+            result = run(["getent", "ahostsv6", name], modem.env(route="*"))
+            check(result.returncode == 0 and result.stdout.split()[0] == b"::1",
+                  "IPv6 over AT#DNS: %r %r" % (result.stdout, result.stderr))
+            result = curl_get(modem, "http://unknown.st87.test/", os.devnull, route="*")
+            check(result.returncode == 6, "2171 is not 'could not resolve': %d" % result.returncode)
+        else:
+            check(result.returncode == 6, "no resolver at all: curl exit %d" % result.returncode)
+            check(b"no AT#DNS" in result.stderr and b"ST87_DNS" in result.stderr,
+                  "the shim did not say why: %r" % result.stderr)
+        assert_no_modem_socket_left(modem)
+
+
 def case_gethostbyname():
-    # getent hosts resolves with gethostbyname2(); the name exists only on the DNS server behind the modem.
-    with workdir() as tmp, fake_modem(tmp) as modem:
-        with dns_server({"old-api.st87.test": "127.0.0.1"}) as (dns_port, asked):
-            result = run(["getent", "hosts", "old-api.st87.test"], modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+    # getent hosts resolves with gethostbyname2(); the name exists only behind the modem.
+    name = "old-api.st87.test"
+    with workdir() as tmp, fake_modem(tmp, "--dns-entry", name + "=127.0.0.1") as modem:
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            result = run(["getent", "hosts", name], modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
             check(result.returncode == 0, "getent failed: %r" % result.stderr)
-            check(result.stdout.split()[:2] == [b"127.0.0.1", b"old-api.st87.test"], "getent: %r" % result.stdout)
-            check("old-api.st87.test" in asked, "the DNS server behind the modem was not asked")
+            check(result.stdout.split()[:2] == [b"127.0.0.1", name.encode()], "getent: %r" % result.stdout)
+            if PROFILE == "maker":
+                check("AT#DNS=" in modem.trace(), "the modem's resolver was not asked")
+            else:
+                check(name in asked, "the DNS server behind the modem was not asked")
         assert_no_modem_socket_left(modem)
 
 
@@ -318,7 +355,7 @@ def case_ipv6():
                               "--globoff", route="[::1]")
             check(result.returncode == 0, "curl over IPv6 failed: %s" % result.stderr)
             check(sha256_file(out) == digest, "IPv6 GET differs")
-            check("AT#SOCKETCREATE=5,1,TCP" in modem.trace(), "no IPv6 modem socket was created")
+            check("AT#SOCKETCREATE=%d,1,TCP" % CID in modem.trace(), "no IPv6 modem socket was created")
         finally:
             server.shutdown()
             server.server_close()

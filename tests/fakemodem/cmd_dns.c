@@ -1,0 +1,86 @@
+/* AT#DNS=<cid>,<ip_version>,<name>: the maker's firmware resolves names
+ * itself (PROTOCOL-NOTES 10); firmware that follows the note does not know
+ * the command (504). Only localhost and the --dns-entry names resolve, all
+ * to loopback: no real resolver is asked, so no test depends on a network. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "handlers.h"
+#include "timeutil.h"
+
+/* The address of name in family, or NULL: not found. --dns-entry comes
+ * first, so it may give localhost another loopback address. */
+static const char *resolve(const struct fm_options *opt, const char *name,
+			   int family)
+{
+	for (int i = 0; i < opt->ndns; i++) {
+		const struct dns_entry *e = &opt->dns_entries[i];
+
+		if (e->family == family && !strcasecmp(e->name, name))
+			return e->addr;
+	}
+	if (!strcasecmp(name, "localhost"))
+		return family == AF_INET ? "127.0.0.1" : "::1";
+	return NULL;
+}
+
+/* The answer held in m->cmd.held_info ("" = not found). */
+static int answer(struct modem *m)
+{
+	if (!m->cmd.held_info[0])
+		return 2171;
+	reply_info(m, "#DNS: %s", m->cmd.held_info);
+	return 0;
+}
+
+/* --dns-delay: the lookup takes time on the network. */
+static void wait_dns(struct modem *m, int64_t now)
+{
+	if (now >= m->cmd.not_before)
+		command_finish(m, answer(m));
+}
+
+static int dns_set(struct modem *m, const struct at_command *c)
+{
+	char name[FM_MAX_DNS_NAME + 1];
+	const char *addr = NULL;
+	long ipver;
+	int rc;
+
+	if ((rc = check_params(c, 3, 3)) || (rc = check_cid(m, c, 0)) ||
+	    (rc = check_link(m)))
+		return rc;
+	if (!at_param_int(c, 1, 0, 1, &ipver))
+		return 2102;
+	if (!at_param_present(c, 2))
+		return 50;
+	/* A name too long for any entry is simply not found. */
+	if (at_param_copy(c, 2, name, sizeof(name)))
+		addr = resolve(m->opt, name, ipver ? AF_INET6 : AF_INET);
+	m->stats.dns_queries++;
+	snprintf(m->cmd.held_info, sizeof(m->cmd.held_info), "%s",
+		 addr ? addr : "");
+	if (m->opt->dns_delay_ms <= 0)
+		return answer(m);
+	m->cmd.not_before = now_us() + m->opt->dns_delay_ms * 1000;
+	command_wait(m, wait_dns);
+	return FM_PENDING;
+}
+
+int cmd_dns(struct modem *m, const struct at_command *c)
+{
+	if (!m->opt->dns)
+		return CMD_UNSUPPORTED; /* as firmware that follows the note */
+	switch (c->form) {
+	case AT_SET:
+		return dns_set(m, c);
+	case AT_TEST:
+		reply_info(m, "#DNS: (%d),(0,1),\"<name>\"", modem_cid(m));
+		return 0;
+	case AT_READ:
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""What real firmware does differently (PROTOCOL-NOTES 9 and 10), with real programs through the shim.
+
+Each case runs under both fake-modem profiles (ST87_FAKEMODEM_PROFILE note and maker) and adds
+the fault or variant switches it is about.
+
+Usage: test_firmware.py CASE   (meson runs each case as its own test)
+"""
+import errno
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+from harness import (CID, PROFILE, check, fake_modem, free_port, http_server, random_file, run,
+                     sha256_file, udp_echo_server, workdir)
+
+# A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
+# must be back for the second, without restarting the program.
+FETCH_TWICE = r"""
+import errno, hashlib, socket, sys
+port = int(sys.argv[1])
+def fetch():
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
+    data = bytearray()
+    while True:
+        block = s.recv(65536)
+        if not block:
+            break
+        data += block
+    s.close()
+    return bytes(data).split(b"\r\n\r\n", 1)[1]
+try:
+    fetch()
+    print("first: complete")
+except OSError as e:
+    print("first: errno %d" % e.errno)
+print("second: " + hashlib.sha256(fetch()).hexdigest())
+"""
+
+# A UDP exchange, a TCP connection whose send the modem fails, then the UDP socket again.
+UDP_SURVIVES_TCP_ERROR = r"""
+import socket, sys
+udp_port, tcp_port = int(sys.argv[1]), int(sys.argv[2])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(10)
+u.connect(("127.0.0.1", udp_port))
+u.send(b"before")
+print("udp1: " + u.recv(100).decode())
+t = socket.create_connection(("127.0.0.1", tcp_port), timeout=10)
+try:
+    t.sendall(b"x" * 2000)
+    data = t.recv(100)
+    print("tcp: no error, got %r" % data)
+except OSError as e:
+    print("tcp: errno %d" % e.errno)
+t.close()
+u.send(b"after")
+print("udp2: " + u.recv(100).decode())
+"""
+
+# A UDP socket bound to a port before its first datagram: the peer sees that port.
+BOUND_UDP = r"""
+import socket, sys
+server_port, local_port = int(sys.argv[1]), int(sys.argv[2])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", local_port))
+u.settimeout(10)
+u.sendto(b"from a bound port", ("127.0.0.1", server_port))
+print(u.recv(100).decode())
+"""
+
+
+def python_through_shim(modem, script, *args, **env):
+    return run(["python3", "-c", script, *map(str, args)], modem.env(**env), timeout=90)
+
+
+def upload(modem, server, size, tmp, **env):
+    body = os.path.join(tmp, "body.bin")
+    digest = random_file(body, size)
+    result = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--data-binary", "@" + body,
+                  "-H", "Content-Type: application/octet-stream",
+                  "http://127.0.0.1:%d/upload" % server.server_port], modem.env(**env))
+    check(result.returncode == 0, "curl POST failed: %s" % result.stderr)
+    check(server.posted[-1] == (size, digest), "the server got %r" % server.posted[-1:])
+
+
+def get_file(modem, server, tmp, size):
+    """curl GET of a fresh random file of @size bytes; checks it came byte-exact."""
+    digest = random_file(os.path.join(tmp, "f.bin"), size)
+    out = os.path.join(tmp, "got.bin")
+    result = run(["curl", "--silent", "--show-error", "--fail", "-o", out,
+                  "http://127.0.0.1:%d/f.bin" % server.server_port], modem.env())
+    check(result.returncode == 0, "curl GET failed: %s" % result.stderr)
+    check(sha256_file(out) == digest, "GET differs")
+
+
+def send_sizes(trace):
+    """The <len> of every binary AT#IPSENDTCP in a fake-modem trace."""
+    return [int(m.group(1)) for m in re.finditer(r"> AT#IPSENDTCP=\d+,\d+,1,(\d+)", trace)]
+
+
+def assert_no_modem_socket_left(modem):
+    modem.stop()
+    check(modem.stats()["open_sockets"] == 0, "modem sockets left open: %r" % modem.stats())
+
+
+def case_send_handshake_learned():
+    # Whatever the firmware, the upload is byte-exact and the handshake is found on the first send.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        upload(modem, server, 200 * 1024, tmp)
+        sizes = send_sizes(modem.trace())
+        modem.stop()
+        if PROFILE == "maker":
+            check(max(sizes) == 1024, "the maker's firmware takes 1024-byte sends: %r" % sorted(set(sizes)))
+            check(modem.stats()["send_handshake"] == "two", "stats: %r" % modem.stats())
+        else:
+            check(max(sizes) == 512, "the note's firmware gets 512-byte sends: %r" % sorted(set(sizes)))
+        check(modem.stats()["open_sockets"] == 0, "modem sockets left open")
+
+
+def case_send_size_shrinks():
+    # A modem that takes only 300 bytes: each refused size (2146) is tried once, 256 is remembered.
+    # Learning from a refusal is safe only where the data waits for the line's answer (two-step);
+    # one-step firmware is trusted to take the note's 512.
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--max-send", "300", "--send-handshake", "two") as modem:
+        upload(modem, server, 64 * 1024, tmp)
+        sizes = send_sizes(modem.trace())
+        check(sizes.count(512) <= 1 and sizes.count(1024) <= 1, "a refused size was tried again: %r" % sizes)
+        last_refused = max(i for i, size in enumerate(sizes) if size > 300)
+        check(max(sizes[last_refused + 1:]) == 256, "not shrunk to 256: %r" % sizes[:8])
+        assert_no_modem_socket_left(modem)
+
+
+def case_hex_counted_as_characters():
+    # Hex sends (ST87_HEX=1) carry no length field. Firmware that counts hex characters against its
+    # limit refuses 512 bytes (1024 characters) on the note's 512, and the shim goes down to 256.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--hex-counts-chars") as modem:
+        upload(modem, server, 32 * 1024, tmp, ST87_HEX="1")
+        trace = modem.trace()
+        hex_sends = re.findall(r"> AT#IPSENDTCP=\d+,\d+,2,([0-9A-F]+)\n", trace)
+        check(hex_sends, "no hex sends")
+        if PROFILE == "note":
+            check("2146" in trace, "the modem never refused a hex line")
+            check(max(len(data) for data in hex_sends[1:]) <= 512, "hex lines above the limit went on")
+        assert_no_modem_socket_left(modem)
+
+
+def case_connect_retried():
+    # A radio still waking refuses twice; the third try connects.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--refuse-connects", "2") as modem:
+        get_file(modem, server, tmp, 40 * 1024)
+        check(modem.trace().count("> AT#TCPCONNECT=") == 3, "not three tries")
+        # A port nothing listens on: still refused, after the retries, with the reason.
+        started = time.monotonic()
+        result = run(["curl", "--silent", "--show-error", "http://127.0.0.1:%d/" % free_port()], modem.env())
+        elapsed = time.monotonic() - started
+        check(result.returncode == 7, "refused: curl exit %d" % result.returncode)
+        check(b"refused or unreachable" in result.stderr and b"3 tries" in result.stderr,
+              "no reason given: %r" % result.stderr)
+        print("refused connection reported after %.2f s" % elapsed)
+        assert_no_modem_socket_left(modem)
+
+
+def case_socket_error_stays_on_its_socket():
+    # The modem fails the TCP socket's first send (2156): that socket fails, the UDP socket goes on.
+    with workdir() as tmp, fake_modem(tmp, "--fail-send-after", "2", "--fail-send-code", "2156") as modem:
+        with udp_echo_server() as udp_port, tcp_sink() as tcp_port:
+            result = python_through_shim(modem, UDP_SURVIVES_TCP_ERROR, udp_port, tcp_port)
+        out = result.stdout.decode()
+        check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
+        check("udp1: before" in out and "udp2: after" in out, "the UDP socket did not survive: %s" % out)
+        check("tcp: errno %d" % errno.ECONNRESET in out, "the TCP socket did not fail: %s" % out)
+        check(b"modem lost" not in result.stderr, "one socket's error took the modem: %r" % result.stderr)
+        check(b"2156" in result.stderr, "the failure was not reported: %r" % result.stderr)
+        check(modem.trace().count("> AT#SOCKETCREATE=%d,0,UDP" % CID) == 1, "the UDP socket was reopened")
+        assert_no_modem_socket_left(modem)
+
+
+def link_loss(urc, link_return):
+    switches = ["--link-loss-after", "14", "--link-loss-urc", urc]
+    if link_return:
+        switches += ["--link-return", "300"]
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *switches) as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port)
+        out = result.stdout.decode()
+        check(result.returncode == 0, "%s: client failed: %s %s" % (urc, out, result.stderr))
+        check("first: errno %d" % errno.ECONNRESET in out, "%s: the first fetch did not fail: %s" % (urc, out))
+        check("second: " + digest in out, "%s: the second fetch is not byte-exact: %s" % (urc, out))
+        check(b"lost its IP link" in result.stderr, "%s: the shim did not say why: %r" % (urc, result.stderr))
+        modem.stop()
+        stats = modem.stats()
+        check(stats["link_losses"] == 1 and stats["open_sockets"] == 0, "%s: %r" % (urc, stats))
+
+
+def case_link_loss_and_return():
+    # Each way the network says the link is gone; it comes back by itself, or the shim brings it back.
+    link_loss("nw-deact", link_return=True)
+    link_loss("nw-detach", link_return=False)
+    link_loss("ipcfg0", link_return=True)
+    link_loss("cereg", link_return=False)
+
+
+def case_socket_ids_as_given():
+    # Socket ids 5, 6, 7 (the note says 0..2): nothing assumes small ids, nothing leaks.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--sid-base", "5") as modem:
+        get_file(modem, server, tmp, 100 * 1024)
+        check("> AT#IPREAD=%d,5" % CID in modem.trace(), "socket 5 was not read")
+        with udp_echo_server() as udp_port:
+            result = python_through_shim(modem, BOUND_UDP, udp_port, 0)
+        check(result.stdout == b"from a bound port\n", "UDP on socket id 5: %r %r" % (result.stdout, result.stderr))
+        assert_no_modem_socket_left(modem)
+
+
+def case_udp_bind_port():
+    # bind() before the first sendto(): the modem socket is created with that <udp_port>.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        local_port, peers = free_udp_port(), []
+        with udp_echo_server(peers) as udp_port:
+            result = python_through_shim(modem, BOUND_UDP, udp_port, local_port)
+            check(result.stdout == b"from a bound port\n", "bound UDP: %r %r" % (result.stdout, result.stderr))
+            check(peers == [("127.0.0.1", local_port)], "the datagram came from %r, not port %d" % (peers, local_port))
+        check(",UDP,%d," % local_port in modem.trace(), "AT#SOCKETCREATE did not get the port")
+        assert_no_modem_socket_left(modem)
+
+
+class tcp_sink:
+    """A TCP server on 127.0.0.1 that reads and discards until the client goes."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                try:
+                    while connection.recv(65536):
+                        pass
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    CASES[sys.argv[1]]()
