@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "real.h"
 
-#define TCP_BURST (4 * ST87_MAX_SEND)
+#define TCP_BURST (4 * ST87_PROBE_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
 #define TCP_STATUS_CLOSING 6
 
