@@ -335,8 +335,9 @@ int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[S
 /**
  * AT#DNS=<cid>,<ipver>,<name>: the modem's resolver (the network's) looks
  * @p name up; @p ip_version 0 IPv4, 1 IPv6. 0 and fills @p address, or
- * -ENOENT not found (2171), -EOPNOTSUPP the firmware has no AT#DNS (remembered
- * for the session), -EINVAL a name the command line cannot carry.
+ * -ENOENT not found (2171), -ENOSYS the firmware has no AT#DNS (504, remembered
+ * for the session), -EINVAL a name the command line cannot carry, other errnos
+ * as for any command.
  */
 int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 		     char address[ST87_ADDR_LEN]);

@@ -383,6 +383,7 @@ static int send_line(struct st87_at *at, const struct st87_at_command *command,
 	if (command->payload_len)
 		frame[frame_len++] = '\n';
 	trace_out(at, command->text, text_len, false);
+	with_payload = with_payload && command->payload_len > 0;
 	bool joined = with_payload && command->payload_len <= ST87_MAX_SEND;
 	if (joined) {
 		memcpy(frame + frame_len, command->payload, command->payload_len);
@@ -461,6 +462,29 @@ static void run_split_send(struct st87_at *at, const struct st87_at_command *com
 		finish(at, err, -1);
 }
 
+/*
+ * Silence after the line said one-step. A two-step modem that was only slow
+ * to answer the line has its OK taken for the data's answer and sends a
+ * second one, which would answer the next command: wait for it once more.
+ */
+static void confirm_one_step(struct st87_at *at, const struct st87_at_command *command)
+{
+	struct st87_at_reply *reply = at->reply;
+	struct st87_at_reply first = *reply;
+	at->finished = false;
+	reply->answered = false;
+	if (await_result(at, st87_now_ms() + command->detect_ms) && reply->answered) {
+		st87_warn("%s: a late second answer: the modem takes binary sends in two steps",
+			  command->text);
+		reply->handshake = ST87_SEND_TWO_STEP;
+		return;
+	}
+	at->finished = true;
+	reply->result = first.result;
+	reply->cme = first.cme;
+	reply->answered = first.answered;
+}
+
 int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
 		struct st87_at_reply *reply)
 {
@@ -491,6 +515,9 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
 			  command->timeout_ms);
 		finish(at, -ETIMEDOUT, -1);
 	}
+	if (command->handshake == ST87_SEND_DETECT && reply->handshake == ST87_SEND_ONE_STEP &&
+	    reply->answered)
+		confirm_one_step(at, command);
 	bool lost_place = reply->result == -EPROTO || at->state != PARSE_LINE;
 	at->command = NULL;
 	at->reply = NULL;

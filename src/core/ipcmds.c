@@ -250,7 +250,7 @@ int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 		     char address[ST87_ADDR_LEN])
 {
 	if (modem->dns_support == 0)
-		return st87_fail(-EOPNOTSUPP, "the modem does not resolve names (AT#DNS unknown)");
+		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
 	if (!is_plain_name(name))
 		return st87_fail(-EINVAL, "\"%s\" is not a name the modem can look up", name);
 	char text[300];
@@ -261,7 +261,7 @@ int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 	bool unknown_command = reply.cme == 504 || (err == -EIO && reply.answered && reply.cme < 0);
 	if (unknown_command && modem->dns_support < 0) {
 		modem->dns_support = 0;
-		return st87_fail(-EOPNOTSUPP, "the modem does not resolve names (AT#DNS unknown)");
+		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
 	}
 	if (reply.cme == 2171)
 		return st87_fail(-ENOENT, "the modem's resolver does not know %s (+CME ERROR: 2171)",

@@ -102,16 +102,19 @@ static enum link_news link_news(const char *line, int *cid)
 	}
 	if (starts_with(line, "IP Network is Up"))
 		return NEWS_UP;
-	if (starts_with(line, "+CEREG:")) {
-		/* Unsolicited, <stat> comes first: 1 and 5 are registered, 0, 2, 3 and 4 are not. */
-		int stat = number_after(line, "+CEREG:");
-		return stat == 1 || stat == 5 ? NEWS_NONE : NEWS_DOWN;
-	}
 	struct st87_fields fields;
-	int status;
+	int first, second;
+	if (starts_with(line, "+CEREG:") && st87_fields_split(line, true, &fields) >= 1 &&
+	    !st87_fields_int(&fields, 0, &first)) {
+		/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
+		if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
+			return NEWS_NONE;
+		return first == 0 || first == 2 || first == 3 || first == 4 ? NEWS_DOWN : NEWS_NONE;
+	}
 	if (starts_with(line, "#IPCFG:") && st87_fields_split(line, true, &fields) >= 2 &&
-	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &status))
-		return status == 1 ? NEWS_UP : NEWS_DOWN;
+	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &first))
+		return first == 1 ? NEWS_UP : first == 0 || first == 2 ? NEWS_DOWN : NEWS_NONE;
+	*cid = -1;
 	return NEWS_NONE;
 }
 
@@ -127,6 +130,9 @@ static bool any_socket_open(const struct st87_modem *modem)
 void st87_modem_learn_cid(struct st87_modem *modem, int cid)
 {
 	if (cid <= 0 || cid == modem->cid || modem->cid_fixed || any_socket_open(modem))
+		return;
+	/* A second context coming up while ours works is not news about ours. */
+	if (!modem->starting && !modem->needs_start)
 		return;
 	st87_info("the modem uses PDN context %d", cid);
 	modem->cid = cid;
@@ -160,11 +166,14 @@ static int on_link_news(struct st87_modem *modem, const char *line, enum link_ne
 	} else {
 		st87_modem_link_lost(modem, line);
 	}
-	if (modem->starting)
+	/*
+	 * A restarted modem answers nothing it was asked before: the command in
+	 * flight is aborted. After a link loss the modem still answers it (2106,
+	 * or OK), and that answer must not be left for the next command.
+	 */
+	if (modem->starting || news != NEWS_RESTART)
 		return 0;
-	if (news == NEWS_RESTART)
-		return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
-	return st87_fail(-ENETDOWN, "the modem lost its IP link (\"%s\")", line);
+	return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
 }
 
 static int on_urc(void *user, const char *line)
@@ -221,6 +230,13 @@ static void announce_possible_data(struct st87_modem *modem)
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply)
 {
+	if (modem->unresponsive) {
+		/* Waiting out another deadline would only delay what the caller must do: reopen. */
+		memset(reply, 0, sizeof(*reply));
+		reply->cme = -1;
+		return st87_fail(-ETIMEDOUT, "%s: the modem stopped answering earlier; close and reopen it",
+				 command->text);
+	}
 	if (st87_now_ms() - modem->last_activity_ms >= IDLE_PROBE_AFTER_MS) {
 		int err = probe(modem);
 		if (err) {

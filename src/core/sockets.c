@@ -11,7 +11,7 @@
 #define SOCKET_SEND_TIMEOUT_S 10
 #define SOCKET_RECEIVE_TIMEOUT_S 10
 /* The modem's answer to a line alone, beyond its time on the wire; silence then means one-step. */
-#define HANDSHAKE_DETECT_MS 300
+#define HANDSHAKE_DETECT_MS 250
 /* Length errors shrink the send size down to this, no further. */
 #define MIN_SEND 64
 
@@ -187,7 +187,8 @@ static int send_chunk(struct st87_modem *modem, const char *head, const uint8_t 
 	}
 	struct st87_at_reply reply;
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
-	if (command.payload_len && reply.handshake != ST87_SEND_DETECT &&
+	/* Only an answered exchange tells: a timeout or an abort says nothing about the firmware. */
+	if (command.payload_len && reply.answered && reply.handshake != ST87_SEND_DETECT &&
 	    modem->handshake == ST87_SEND_DETECT) {
 		modem->handshake = reply.handshake;
 		st87_info("the modem takes binary sends in %s",

@@ -136,6 +136,8 @@ void engine_close_modem_socket(struct routed_socket *s)
 		shim_log(ST87_LOG_WARN, "closing modem socket %d: %s", s->modem_socket,
 			 st87_last_error());
 	s->modem_socket = -1;
+	if (err && st87_modem_unresponsive(engine.modem))
+		engine_modem_lost(-err);
 }
 
 static void forget_modem(void)
@@ -167,7 +169,8 @@ static void link_lost(void)
 {
 	bool failed_any = false;
 	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
-		if (s->engine_fd < 0)
+		/* A socket still waiting for its modem socket has lost nothing: it gets the new link. */
+		if (s->engine_fd < 0 || (s->state == ROUTED_CONNECTING && s->modem_socket < 0))
 			continue;
 		bool connected_tcp = s->type == SOCK_STREAM && s->state == ROUTED_CONNECTED;
 		s->modem_socket = -1;
@@ -233,6 +236,7 @@ static int ensure_modem(void)
 			return err;
 	}
 	if (st87_modem_needs_start(engine.modem)) {
+		link_lost(); /* sockets of the lost link must fail before their ids are handed out again */
 		int err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, false);
 		if (err) {
 			snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
@@ -298,8 +302,10 @@ static void connect_socket(struct routed_socket *s)
 	err = open_modem_socket(s);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
-		if (engine_modem_trouble(err))
+		if (engine_modem_trouble(err)) {
+			engine_fail(s, err == -ETIMEDOUT ? ETIMEDOUT : ENETDOWN);
 			return;
+		}
 		engine_close_modem_socket(s);
 		engine_fail(s, -err);
 		return;

@@ -133,6 +133,10 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
 	if (status == TCP_STATUS_NOT_CONNECTED || status == TCP_STATUS_CLOSING) {
 		/* Whatever arrived before the close is still in the modem: read it first. */
 		ssize_t n = st87_read(modem, s->modem_socket, s->inbound, ST87_MAX_READ);
+		if (n < 0) {
+			modem_failed(s, (int)n);
+			return;
+		}
 		if (n > 0) {
 			s->inbound_len = (size_t)n;
 			s->inbound_sent = 0;

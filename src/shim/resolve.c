@@ -93,7 +93,7 @@ static int run_modem_lookup(struct st87_modem *modem, void *arg)
 	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
 }
 
-/* One family through AT#DNS. 0 and an answer; -ENOENT, -EOPNOTSUPP (no AT#DNS), other errnos. */
+/* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos. */
 static int ask_modem(const char *name, int qtype, struct st87_dns_answer *answer, char *error,
 		     size_t error_len)
 {
@@ -195,7 +195,7 @@ static int eai_for(int outcome)
 	case ST87_DNS_REFUSED:
 	case ST87_DNS_MALFORMED:
 		return st87_dns_outcome_to_eai(outcome);
-	case -EOPNOTSUPP:
+	case -ENOSYS: /* no resolver at all */
 		return EAI_FAIL;
 	default:
 		return EAI_AGAIN;
@@ -212,14 +212,14 @@ static int look_up(const char *node, int qtype, struct st87_dns_answer *answer, 
 	why[0] = '\0';
 	if (!atomic_load(&modem_lacks_dns)) {
 		int err = ask_modem(node, qtype, answer, why, why_len);
-		if (err != -EOPNOTSUPP)
+		if (err != -ENOSYS)
 			return err;
 		atomic_store(&modem_lacks_dns, true);
 	}
 	if (!shim.config.has_dns_server) {
 		snprintf(why, why_len, "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
 				       "set: set ST87_DNS to a resolver's address");
-		return -EOPNOTSUPP;
+		return -ENOSYS;
 	}
 	return query_over_modem(node, qtype, answer);
 }

@@ -426,8 +426,11 @@ bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port)
 		const struct st87_route_rule *rule = &table->rules[i];
 		if (rule->family == AF_INET6 || (rule->port != 0 && rule->port != port))
 			continue; /* cannot match an IPv4 destination on @port */
-		/* The first rule that can match decides; only a catch-all include covers every address. */
-		return !rule->exclude && rule->prefix_len == 0;
+		/* An exclude leaves some address out; a narrower include leaves the question to later rules. */
+		if (rule->exclude)
+			return false;
+		if (rule->prefix_len == 0)
+			return true;
 	}
 	return false;
 }

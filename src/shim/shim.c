@@ -63,6 +63,7 @@ static void fork_child(void)
 	shim.engine_done = false;
 	shim.exiting = false;
 	shim.pending = NULL;
+	shim.jobs = NULL; /* the threads that queued them are not in the child */
 	shim.wake_fd = -1;
 	engine_forget_after_fork();
 	pthread_mutex_init(&shim.lock, NULL);

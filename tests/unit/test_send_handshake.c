@@ -18,7 +18,8 @@
 
 #include "st87/st87.h"
 
-enum firmware { NOTE_ONE_STEP, MAKER_TWO_STEP, REFUSES_LENGTH };
+/* SLOW_TWO_STEP answers the line after the host stopped waiting: both OKs come after the data. */
+enum firmware { NOTE_ONE_STEP, MAKER_TWO_STEP, SLOW_TWO_STEP, REFUSES_LENGTH };
 
 struct modem_model {
 	enum firmware firmware;
@@ -63,7 +64,7 @@ static void react(struct modem_model *m)
 	if (!m->data_answered && m->firmware != REFUSES_LENGTH &&
 	    m->written_len >= line_end + m->payload_len) {
 		m->data_answered = true;
-		say(m, "\r\nOK\r\n");
+		say(m, m->firmware == SLOW_TWO_STEP ? "\r\nOK\r\n\r\nOK\r\n" : "\r\nOK\r\n");
 	}
 	/* After the send, a plain command: "AT+X" answers its own line. */
 	if (m->data_answered && m->written_len > line_end + m->payload_len &&
@@ -167,6 +168,19 @@ static void test_detect_finds_one_step(void **state)
 	st87_at_free(at);
 }
 
+static void test_late_line_answer_is_not_left_for_the_next_command(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, SLOW_TWO_STEP);
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_DETECT, &reply), 0);
+	assert_int_equal(reply.handshake, ST87_SEND_TWO_STEP);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
 static void test_error_to_the_line_sends_no_data(void **state)
 {
 	(void)state;
@@ -212,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect_finds_two_step),
 		cmocka_unit_test(test_detect_finds_one_step),
+		cmocka_unit_test(test_late_line_answer_is_not_left_for_the_next_command),
 		cmocka_unit_test(test_error_to_the_line_sends_no_data),
 		cmocka_unit_test(test_known_two_step_waits_for_the_line_ok),
 		cmocka_unit_test(test_known_one_step_writes_line_and_data_at_once),

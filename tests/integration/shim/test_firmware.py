@@ -150,6 +150,14 @@ def case_hex_counted_as_characters():
         assert_no_modem_socket_left(modem)
 
 
+def case_read_frames_up_to_1600():
+    # Real firmware hands out one IP frame per AT#IPREAD, up to 1600 bytes.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--read-chunk", "1600") as modem:
+        get_file(modem, server, tmp, 300 * 1024)
+        check(re.search(r"< #IPREAD: \d+,\d+,1600\n", modem.trace()), "no 1600-byte read")
+        assert_no_modem_socket_left(modem)
+
+
 def case_connect_retried():
     # A radio still waking refuses twice; the third try connects.
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--refuse-connects", "2") as modem:

@@ -576,6 +576,35 @@ static void test_any_text_parses_or_fails_cleanly(void **state)
 	assert_true(parsed > 1000);
 }
 
+/* "Names go over the modem" means every DNS destination is routed: only a catch-all include says so. */
+static void test_covers_port_only_when_every_address_is_routed(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *routes;
+		bool covers_53;
+	} cases[] = {
+		{"*", true},
+		{"*:53", true},
+		{"0.0.0.0/0", true},
+		{"10.0.0.0/8,*", true},         /* the narrower rule leaves the rest to "*" */
+		{"!10.0.0.1,*", false},         /* one resolver excluded */
+		{"*:443", false},
+		{"10.0.0.0/8", false},
+		{"[::]/0", false},              /* IPv6 only */
+		{"*:443,0.0.0.0/0:53", true},
+		{"", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct st87_route_table table;
+		parse_ok(cases[i].routes, &table);
+		if (st87_route_covers_port(&table, 53) != cases[i].covers_53)
+			fail_msg("ST87_ROUTE=\"%s\": covers port 53 should be %d", cases[i].routes,
+				 cases[i].covers_53);
+	}
+	assert_false(st87_route_covers_port(NULL, 53));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_format_gives_canonical_text_that_parses_back),
 		cmocka_unit_test(test_format_reports_a_short_buffer),
 		cmocka_unit_test(test_any_text_parses_or_fails_cleanly),
+		cmocka_unit_test(test_covers_port_only_when_every_address_is_routed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
