@@ -277,6 +277,18 @@ static int parse_link_check(const char *value, struct st87_shim_config *config, 
 	return 0;
 }
 
+static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *config,
+				char *problem, size_t problem_len)
+{
+	unsigned long ms;
+
+	if (!parse_trimmed_decimal(value, 0, MAX_TIMEOUT_MS, &ms))
+		return fail(problem, problem_len,
+			    "expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
+	config->tcp_evict_idle_ms = (int)ms;
+	return 0;
+}
+
 static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *config,
 				    char *problem, size_t problem_len)
 {
@@ -299,6 +311,7 @@ static const struct variable variables[] = {
 	{ "ST87_HEX", parse_hex },
 	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
 	{ "ST87_LINK_CHECK", parse_link_check },
+	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
 	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
 };
 
@@ -351,6 +364,7 @@ void st87_config_set_defaults(struct st87_shim_config *config)
 	config->connect_timeout_ms = ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
 	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
+	config->tcp_evict_idle_ms = ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
 }
 
 int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,

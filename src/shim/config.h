@@ -13,6 +13,7 @@
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `5` | seconds between link-status checks of an idle routed TCP socket, 0..86400; `0` never checks |
+ * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
  * A variable set to the empty string counts as unset. Whitespace around
@@ -47,6 +48,7 @@
 #define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define ST87_CONFIG_DEFAULT_LINK_CHECK_S 5
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
+#define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 
 /* Same numbering as enum st87_log_level of libst87. */
 enum st87_config_log_level {
@@ -76,6 +78,7 @@ struct st87_shim_config {
 	bool hex_payloads;
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
+	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
 };
 

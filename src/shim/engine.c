@@ -246,15 +246,6 @@ static int ensure_modem(void)
 	return 0;
 }
 
-static void describe(const struct routed_socket *s, char *text, size_t len)
-{
-	char address[INET6_ADDRSTRLEN];
-	int port, ip_version;
-	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
-	snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
-		 ip_version ? "[" : "", address, ip_version ? "]" : "", port);
-}
-
 /* Reads back the filler that kept the program's end unwritable while connecting. */
 static void discard_filler(struct routed_socket *s)
 {
@@ -292,7 +283,7 @@ static int open_modem_socket(struct routed_socket *s)
 static void connect_socket(struct routed_socket *s)
 {
 	char what[96];
-	describe(s, what, sizeof(what));
+	engine_describe(s, what, sizeof(what));
 	int err = ensure_modem();
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
@@ -300,6 +291,9 @@ static void connect_socket(struct routed_socket *s)
 		return;
 	}
 	err = open_modem_socket(s);
+	if (err == -EMFILE && s->type == SOCK_STREAM && s->modem_socket < 0 &&
+	    engine_take_tcp_socket(engine.modem, engine.sockets, what))
+		err = open_modem_socket(s);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
 		if (engine_modem_trouble(err)) {

@@ -31,13 +31,12 @@ static void modem_failed(struct routed_socket *s, int err)
 	engine_fail(s, err == -EPIPE || err == -EBADF ? ECONNRESET : -err);
 }
 
-static void deliver_eof(struct st87_modem *modem, struct routed_socket *s)
+void engine_give_eof(struct routed_socket *s)
 {
 	s->peer_closed = true;
 	s->data_waiting = false;
 	real.shutdown(s->engine_fd, SHUT_WR);
 	/* The TCP slot is the modem's scarcest resource: free it now. */
-	(void)modem;
 	engine_close_modem_socket(s);
 }
 
@@ -97,6 +96,7 @@ int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 		modem_failed(s, err);
 		return err;
 	}
+	s->carried_out = true;
 	return (int)n;
 }
 
@@ -146,7 +146,7 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
 			return;
 		}
 		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection", s->modem_socket);
-		deliver_eof(modem, s);
+		engine_give_eof(s);
 		return;
 	}
 	/* Still connected: read once anyway, in case the modem's #IPRECV went missing. */
@@ -165,12 +165,13 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 	}
 	if (n == 0) {
 		if (s->type == SOCK_STREAM && s->peer_closed)
-			deliver_eof(modem, s);
+			engine_give_eof(s);
 		else if (s->type == SOCK_STREAM && s->urc_since_status)
 			engine_check_link(modem, s);
 		return;
 	}
 	s->data_waiting = true; /* read until the modem is empty */
+	s->carried_in = true;
 	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */

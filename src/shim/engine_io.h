@@ -21,6 +21,20 @@ void engine_flush_inbound(struct routed_socket *s);
 /* Asks the modem whether the TCP link of @s is still up; a closed link becomes EOF. */
 void engine_check_link(struct st87_modem *modem, struct routed_socket *s);
 
+/* The peer's close, as the program sees it: EOF after what it has; the modem socket is closed. */
+void engine_give_eof(struct routed_socket *s);
+
+/* evict.c: "TCP 1.2.3.4:80". */
+void engine_describe(const struct routed_socket *s, char *text, size_t len);
+/*
+ * The modem's TCP socket is taken: gives it to the connect of @p for_what
+ * when this program's connection holding it is idle (ST87_TCP_EVICT_IDLE),
+ * which then sees EOF. True when the socket is free now; otherwise
+ * st87_last_error() names the holder.
+ */
+bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
+			    const char *for_what);
+
 /* From engine.c. */
 void engine_fail(struct routed_socket *s, int err);
 void engine_close_modem_socket(struct routed_socket *s);

@@ -58,6 +58,7 @@ struct routed_socket {
 	bool peer_closed;        /* EOF passed (or to pass) to the program */
 	bool program_eof;        /* the program shut its writing side: stop reading the pair */
 	bool program_done;       /* the program closed its end: flush, then close */
+	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
 	long long last_traffic_ms;
 	uint8_t inbound[sizeof(struct datagram_header) + ST87_MAX_READ];
 	size_t inbound_len, inbound_sent;

@@ -37,7 +37,7 @@ struct record {
 static const char *const names[] = {
 	"ST87_ROUTE", "ST87_PORT",      "ST87_BAUD",       "ST87_DNS",
 	"ST87_LOG",   "ST87_TRACE",     "ST87_HEX",        "ST87_CONNECT_TIMEOUT",
-	"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT",
+	"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
 };
 
 static struct record records[MAX_RECORDS];
@@ -212,6 +212,8 @@ static void check_config(const struct st87_shim_config *config, int ret)
 		FUZZ_CHECK(config->connect_timeout_ms == ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
 	if (!is_set("ST87_LINK_CHECK"))
 		FUZZ_CHECK(config->link_check_interval_s == ST87_CONFIG_DEFAULT_LINK_CHECK_S);
+	if (!is_set("ST87_TCP_EVICT_IDLE"))
+		FUZZ_CHECK(config->tcp_evict_idle_ms == ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS);
 	if (!is_set("ST87_EXIT_FLUSH_TIMEOUT"))
 		FUZZ_CHECK(config->exit_flush_timeout_ms ==
 			   ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS);

@@ -139,7 +139,7 @@ static void test_empty_values_count_as_unset(void **state)
 	static const char *const names[] = {
 		"ST87_ROUTE", "ST87_PORT",  "ST87_BAUD",	    "ST87_DNS",
 		"ST87_LOG",   "ST87_TRACE", "ST87_HEX",	    "ST87_CONNECT_TIMEOUT",
-		"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT",
+		"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
 	};
 
 	(void)state;
@@ -431,6 +431,26 @@ static void test_connect_timeout(void **state)
 	}
 }
 
+static void test_tcp_evict_idle(void **state)
+{
+	static const char *const bad[] = { "-1", "3600001", "200ms", "never" };
+	char expected[256];
+
+	(void)state;
+	assert_int_equal(parse(), 0);
+	assert_int_equal(config.tcp_evict_idle_ms, 200);
+	assert_accepted("ST87_TCP_EVICT_IDLE", "0");
+	assert_int_equal(config.tcp_evict_idle_ms, 0);
+	assert_accepted("ST87_TCP_EVICT_IDLE", " 1500 ");
+	assert_int_equal(config.tcp_evict_idle_ms, 1500);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(expected, sizeof expected,
+			 "ST87_TCP_EVICT_IDLE=\"%s\": expected milliseconds from 0 (never take the "
+			 "socket) to 3600000, such as 200\n", bad[i]);
+		assert_refused("ST87_TCP_EVICT_IDLE", bad[i], expected);
+	}
+}
+
 static void test_link_check_interval(void **state)
 {
 	static const char *const bad[] = { "-1", "86401", "5s", "off" };
@@ -595,6 +615,7 @@ int main(void)
 		TEST(test_hex_payloads),
 		TEST(test_connect_timeout),
 		TEST(test_link_check_interval),
+		TEST(test_tcp_evict_idle),
 		TEST(test_exit_flush_timeout),
 		TEST(test_everything_set_well),
 		TEST(test_each_bad_variable_gets_its_own_line),
