@@ -15,7 +15,7 @@ import threading
 import time
 
 from harness import (CID, PROFILE, check, fake_modem, free_port, http_server, random_file, run,
-                     sha256_file, shim_built_with_asan, udp_echo_server, workdir)
+                     sha256_file, run_case, udp_echo_server, workdir)
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.
@@ -283,9 +283,4 @@ def free_udp_port():
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.exit("usage: test_firmware.py {%s}" % ",".join(sorted(CASES)))
-    if shim_built_with_asan():
-        print("skipped: the shim is built with ASan, which cannot be preloaded; the valgrind cases check it")
-        sys.exit(77)
-    CASES[sys.argv[1]]()
+    run_case(CASES, "test_firmware.py")

@@ -15,8 +15,8 @@ import sys
 import time
 
 from dns_server import dns_server
-from harness import (CID, PROFILE, Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run,
-                     sha256_file, shim_built_with_asan, shim_environment, tcp_server, udp_echo_server,
+from harness import (CID, PROFILE, Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run, run_case,
+                     sha256_file, shim_environment, tcp_server, udp_echo_server,
                      wait_for, workdir)
 
 MIB = 1 << 20
@@ -470,13 +470,4 @@ def case_reboot_mid_transfer():
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.exit("usage: test_shim.py {%s}" % ",".join(sorted(CASES)))
-    if shim_built_with_asan():
-        # ASan cannot be preloaded into programs built without it: curl hangs in setlocale
-        # even with libasan alone. The shim's memory checks run under valgrind instead.
-        print("skipped: the shim is built with ASan; the valgrind cases check it")
-        sys.exit(77)
-    started = time.monotonic()
-    CASES[sys.argv[1]]()
-    print("ok %s (%.1f s)" % (sys.argv[1], time.monotonic() - started))
+    run_case(CASES, "test_shim.py")

@@ -7,7 +7,6 @@ connections open.
 
 Usage: test_single_tcp.py CASE   (meson runs each case as its own test)
 """
-import contextlib
 import hashlib
 import http.server
 import os
@@ -15,7 +14,7 @@ import socket
 import sys
 import threading
 
-from harness import check, fake_modem, run, shim_built_with_asan, workdir
+from harness import check, fake_modem, run, run_case, serving, workdir
 
 ROUTE = "127.0.0.0/8"
 
@@ -37,18 +36,10 @@ class KeepAliveHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@contextlib.contextmanager
 def keepalive_server(address="127.0.0.1"):
     server = http.server.ThreadingHTTPServer((address, 0), KeepAliveHandler)
-    server.daemon_threads = True
     server.pages = {}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(server)
 
 
 def url(server, path):
@@ -168,9 +159,4 @@ def case_busy_connection_keeps_the_socket():
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.exit("usage: test_single_tcp.py {%s}" % ",".join(sorted(CASES)))
-    if shim_built_with_asan():
-        print("skipped: the shim is built with ASan, which cannot be preloaded; the valgrind cases check it")
-        sys.exit(77)
-    CASES[sys.argv[1]]()
+    run_case(CASES, "test_single_tcp.py")
