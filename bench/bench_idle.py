@@ -33,7 +33,7 @@ def echo(connection):
 
 def one_case(port, link_check, results, key):
     try:
-        with workdir() as tmp, fake_modem(tmp, "--baud", "115200") as modem:
+        with workdir() as tmp, fake_modem(tmp, "--profile", "note", "--baud", "115200") as modem:
             extra = {} if link_check is None else {"ST87_LINK_CHECK": link_check}
             result = benchlib.run_checked([benchlib.Programs.probe, str(port), str(IDLE), str(SETTLE)],
                                           modem.env(**extra),

@@ -47,7 +47,7 @@ def run(bench):
     base.pop("LD_PRELOAD", None)
     base.pop("ST87_ROUTE", None)
     preload = preload_value(Paths.shim)
-    with workdir() as tmp, tcp_server(echo) as server, fake_modem(tmp) as modem:
+    with workdir() as tmp, tcp_server(echo) as server, fake_modem(tmp, "--profile", "note") as modem:
         port = server.server_address[1]
         cases = [
             ("plain", base),

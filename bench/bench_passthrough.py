@@ -52,7 +52,7 @@ def timed_run(env, total):
 
 def run(bench):
     total = max(CHUNK, int(TOTAL * benchlib.scale()))
-    with workdir() as tmp, fake_modem(tmp) as modem:
+    with workdir() as tmp, fake_modem(tmp, "--profile", "note") as modem:
         plain_env = dict(os.environ)
         plain_env.pop("LD_PRELOAD", None)
         shim_env = dict(plain_env, LD_PRELOAD=preload_value(Paths.shim), ST87_PORT=modem.link,

@@ -69,7 +69,7 @@ def run(bench):
                   ("shim inert", callgrind(tmp, "inert", dict(base, LD_PRELOAD=preload))),
                   ("shim unrouted", callgrind(tmp, "unrouted", dict(base, LD_PRELOAD=preload,
                                                                       ST87_ROUTE="[::1]:9", ST87_PORT="/nonexistent")))]
-        with fake_modem(tmp) as modem, tcp_server(echo) as server:
+        with fake_modem(tmp, "--profile", "note") as modem, tcp_server(echo) as server:
             port = server.server_address[1]
             env = dict(base, LD_PRELOAD=preload, ST87_PORT=modem.link, ST87_ROUTE="127.0.0.1:%d" % port)
             setups.append(("shim routed open", callgrind(tmp, "routed", env, port)))

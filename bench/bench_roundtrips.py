@@ -68,7 +68,7 @@ def read_length(replies):
 
 
 def one_get(index):
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--baud", str(BAUD)) as modem:
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--profile", "note", "--baud", str(BAUD)) as modem:
         with open(os.path.join(tmp, "small.txt"), "wb") as f:
             f.write(b"x" * BODY)
         benchlib.run_checked(["curl", "--silent", "--show-error", "--fail", "--max-time", "30", "-o", os.devnull,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "modem.h"
@@ -180,20 +181,127 @@ static void process_input(struct modem *m)
 		bytebuf_clear(&m->in);
 }
 
+static bool want_input(struct modem *m)
+{
+	/* A stalled modem still drains the line (and discards it). */
+	return m->stalled || m->in.len < IN_HIGH_WATER;
+}
+
+/* Bytes the host has written that wait in the pty (0 if it cannot tell). */
+static size_t pty_waiting(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+static size_t input_room(struct modem *m)
+{
+	if (m->stalled)
+		return IN_HIGH_WATER;
+	return m->in.len < IN_HIGH_WATER ? IN_HIGH_WATER - m->in.len : 0;
+}
+
+/* Reads what the line has delivered by now. Returns when the last byte
+ * read came off the (paced) line, or 0 when nothing was read or pacing is
+ * off. */
+static int64_t read_pty(struct modem *m, int64_t now)
+{
+	size_t room = input_room(m);
+	size_t allowed;
+	ssize_t got;
+	int64_t arrived;
+
+	/* Bytes wait: on a free line they start a busy period now, and are
+	 * read by modem_tick() once due (pace_input()). */
+	tb_waiting(&m->in_pace, now);
+	allowed = tb_available(&m->in_pace, now);
+	if (room > allowed)
+		room = allowed;
+	if (!room)
+		return 0;
+	got = read(m->fd, bytebuf_reserve(&m->in, room), room);
+	if (got <= 0)
+		return 0; /* EAGAIN; EIO cannot happen while we hold the slave */
+	tb_take(&m->in_pace, (size_t)got);
+	arrived = tb_sent_at(&m->in_pace);
+	/* Read empty: the busy period ends here, so bytes that come later
+	 * start a new one and inherit no credit. */
+	if (m->in_pace.enabled && !pty_waiting(m->fd))
+		tb_idle(&m->in_pace);
+	m->stats.bytes_from_host += (uint64_t)got;
+	if (m->stalled) {
+		char note[64];
+
+		snprintf(note, sizeof(note), "stalled: %zd bytes discarded", got);
+		trace_note(m->trace, '>', note);
+		return 0; /* never committed: discarded */
+	}
+	bytebuf_commit(&m->in, (size_t)got);
+	return arrived;
+}
+
+/* In a busy period of the input line: reads what it has delivered by now
+ * (the rest waits in the pty, see pace_input()). Returns as read_pty(). */
+static int64_t read_due_input(struct modem *m, int64_t now)
+{
+	if (m->in_pace.enabled && m->in_pace.busy && want_input(m) &&
+	    tb_available(&m->in_pace, now) > 0)
+		return read_pty(m, now);
+	return 0;
+}
+
 void modem_tick(struct modem *m, int64_t now)
 {
 	if (now >= m->auto_ip_at)
 		bring_link_up_auto(m);
 	linkloss_tick(m, now);
 	command_tick(m, now);
+	/* What answers the bytes read now starts, on a free line, when the
+	 * last of them came off the line: the fake modem's wake-up latency
+	 * is not line time. */
+	writer_since(&m->out, read_due_input(m, now));
 	process_input(m);
-	writer_flush(&m->out, m->fd, now);
+	writer_since(&m->out, 0);
+	/* A fresh clock: an answer due while the input was processed goes
+	 * out in this turn. */
+	writer_flush(&m->out, m->fd, now_us());
 }
 
-static bool want_input(struct modem *m)
+/* The host-to-modem line, paced like the output (pacing.h): POLLIN starts
+ * a busy period when bytes arrive on a free line; then the bytes are read
+ * once about 1 ms of them (or all that wait) may have crossed the line.
+ * While the modem takes no input the line is held (as by flow control)
+ * and restarts at line rate afterwards. */
+static void pace_input(struct modem *m, struct pollfd *fd, int64_t now,
+		       int64_t *wake)
 {
-	/* A stalled modem still drains the line (and discards it). */
-	return m->stalled || m->in.len < IN_HIGH_WATER;
+	struct token_bucket *tb = &m->in_pace;
+	size_t waiting, want;
+
+	if (!want_input(m)) {
+		tb_idle(tb);
+		return;
+	}
+	if (!tb->enabled) {
+		fd->events |= POLLIN;
+		return;
+	}
+	waiting = pty_waiting(m->fd);
+	if (!waiting) {
+		tb_idle(tb);
+		fd->events |= POLLIN; /* read_pty() starts the period */
+		return;
+	}
+	tb_waiting(tb, now_us());
+	want = input_room(m);
+	if (want > waiting)
+		want = waiting;
+	want = tb_batch(tb, want);
+	/* Read by modem_tick() when due. */
+	deadline_min(wake, tb_ready_at(tb, want, now));
 }
 
 size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
@@ -206,12 +314,7 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
 	fds[0].events = 0;
 	fds[0].revents = 0;
 	sids[0] = -1;
-	if (want_input(m)) {
-		if (tb_available(&m->in_pace, now) > 0)
-			fds[0].events |= POLLIN;
-		else
-			deadline_min(wake, tb_ready_at(&m->in_pace, now));
-	}
+	pace_input(m, &fds[0], now, wake);
 	if (writer_wants_pollout(&m->out, now))
 		fds[0].events |= POLLOUT;
 	else
@@ -220,34 +323,12 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
 	deadline_min(wake, m->auto_ip_at);
 	deadline_min(wake, linkloss_wake_at(m));
 	n = 1 + socktab_pollfds(&m->socks, fds + 1, sids + 1);
+	/* The caller sleeps for *wake - now, but `now` was read before the
+	 * tick: without this, every paced wake-up would come late by the time
+	 * the tick and these system calls took. */
+	if (*wake != FM_NEVER)
+		*wake -= now_us() - now;
 	return n;
-}
-
-static void read_pty(struct modem *m, int64_t now)
-{
-	size_t room = IN_HIGH_WATER - (m->in.len < IN_HIGH_WATER ? m->in.len : IN_HIGH_WATER);
-	size_t allowed = tb_available(&m->in_pace, now);
-	ssize_t got;
-
-	if (m->stalled)
-		room = IN_HIGH_WATER;
-	if (room > allowed)
-		room = allowed;
-	if (!room)
-		return;
-	got = read(m->fd, bytebuf_reserve(&m->in, room), room);
-	if (got <= 0)
-		return; /* EAGAIN; EIO cannot happen while we hold the slave */
-	tb_take(&m->in_pace, (size_t)got);
-	m->stats.bytes_from_host += (uint64_t)got;
-	if (m->stalled) {
-		char note[64];
-
-		snprintf(note, sizeof(note), "stalled: %zd bytes discarded", got);
-		trace_note(m->trace, '>', note);
-		return; /* never committed: discarded */
-	}
-	bytebuf_commit(&m->in, (size_t)got);
 }
 
 void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,

@@ -8,8 +8,9 @@ runs under valgrind, and any error it finds fails the test.
 
 Starts every fake modem and every helper server it needs (TCP/UDP servers
 on 127.0.0.1 / ::1 only) and stops them again. Exits non-zero when a test
-fails. Timing checks are lower bounds only (a paced line cannot be faster
-than its baud rate), never upper bounds, so a slow machine does not fail.
+fails. Timing checks are lower bounds (a paced line cannot be faster than
+its baud rate), so a slow machine does not fail; the one upper bound,
+baud_bulk_rate's, is generous (0.9 of the line rate, 0.5 under valgrind).
 """
 
 import json
@@ -915,6 +916,72 @@ def baud_pacing(m):
     m.write(b"AT" + b" " * 400 + b"\r")  # 403 bytes up at 960 B/s
     m.collect()
     check(time.monotonic() - t0 >= 0.35, "input paced too")
+
+
+def timed_exchange(m, data, finals=1, timeout=30.0):
+    """Writes data (command lines ending in CR) and reads the raw answer up
+    to its `finals`-th final result (OK or ERROR). Returns (seconds from
+    just before the write to just after the last read, bytes of the
+    answer). Both clock readings err on the slow side: a byte cannot be
+    counted early."""
+    m.buf = bytearray()
+    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    m.write(data)
+    while sum(m.buf.count(b"\r\n%s\r\n" % f.encode()) for f in FINALS) < finals:
+        m._fill(deadline)
+    took = time.monotonic() - t0
+    got = len(m.buf)
+    check(m.buf.endswith((b"\r\nOK\r\n", b"\r\nERROR\r\n")),
+          "answer ends with a final result: %r" % bytes(m.buf[-40:]))
+    m.buf = bytearray()
+    return took, got
+
+
+@test
+@with_modem("--profile", "note", "--baud", "9600")
+def baud_no_idle_credit(m):
+    """A strict UART: after an idle pause neither direction may send faster
+    than the line (no burst from banked idle time). A command line runs at
+    its CR, its last byte, so its answer's last byte cannot arrive before
+    (command + answer) * 10 / baud seconds after the write."""
+    rate = 9600 / 10.0
+    m.ok("AT")
+    for what, line, least in (("answer", b"AT#IPPING=5,127.0.0.1,1,10,20\r", 250),  # 30 B up, ~300 down
+                              ("command", b"AT" + b" " * 400 + b"\r", 9)):         # 403 B up, 9 down
+        time.sleep(0.3)  # both directions idle
+        took, got = timed_exchange(m, line)
+        check(got >= least, "%s of %d bytes" % (what, got))
+        floor = (len(line) + got) / rate
+        check(took >= floor, "9600 baud after a pause, %s-heavy: %d B up and %d B down took %.4f s, "
+              "a line needs at least %.4f s" % (what, len(line), got, took, floor))
+
+
+@test
+@with_modem("--profile", "note", "--baud", "115200")
+def baud_bulk_rate(m):
+    """Bulk transfers still run at about the line rate in each direction:
+    pipelined commands keep one direction busy. (The one timing check with
+    an upper bound, a generous one: 0.9 of the line rate, 0.5 under
+    valgrind.)"""
+    rate = 115200 / 10.0
+    least = 0.5 if WRAPPER else 0.9
+    m.ok("AT")
+    pings = b"AT#IPPING=5,127.0.0.1,1,10,20\r" * 20   # ~6 KB down
+    longs = (b"AT" + b" " * 500 + b"\r") * 10        # ~5 KB up
+    for what, data, count in (("down", pings, 20), ("up", longs, 10)):
+        time.sleep(0.1)
+        took, got = timed_exchange(m, data, finals=count)
+        busy = got if what == "down" else len(data)
+        # Full duplex: the answers of earlier lines go down while later
+        # lines come up. At least the first line must come up before the
+        # answers go down, and the last answer goes after the last line.
+        floor = (len(data) + got // count if what == "up" else len(data) // count + got) / rate
+        check(took >= floor, "115200 baud bulk %s: %d B up, %d B down in %.4f s, under the %.4f s a "
+              "line needs" % (what, len(data), got, took, floor))
+        efficiency = busy / took / rate
+        check(efficiency >= least, "115200 baud bulk %s: %d B in %.3f s is %.3f of the line rate"
+              % (what, busy, took, efficiency))
 
 
 @test
