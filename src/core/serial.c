@@ -296,6 +296,8 @@ ssize_t st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int 
 			continue;
 		if (errno != EAGAIN)
 			return st87_fail(-EIO, "%s: read failed: %s", serial->path, strerror(errno));
+		if (timeout_ms == 0)
+			return 0; /* nothing waits; a poll() would only say so again */
 		int ready = wait_for(serial->fd, POLLIN, timeout_ms);
 		if (ready < 0)
 			return st87_fail(-EIO, "%s: port failed", serial->path);

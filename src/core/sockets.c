@@ -11,7 +11,7 @@
 #define SOCKET_SEND_TIMEOUT_S 10
 #define SOCKET_RECEIVE_TIMEOUT_S 10
 /* The modem's answer to a line alone, beyond its time on the wire; silence then means one-step. */
-#define HANDSHAKE_DETECT_MS 250
+#define HANDSHAKE_DETECT_MS 150
 /* Length errors shrink the send size down to this, no further. */
 #define MIN_SEND 64
 
