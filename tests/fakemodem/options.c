@@ -172,8 +172,8 @@ static const char *const usage_text[] = {
 "                         fails and closes its socket; others are unaffected\n"
 "  --fail-send-code C     the CME code of that failure (default 2154)\n"
 "\n",
-"  -h, --help             show this help and exit\n"
-"  -V, --version          show the version and exit\n",
+("  -h, --help             show this help and exit\n"
+ "  -V, --version          show the version and exit\n"),
 };
 
 static const char *option_name(int val)
