@@ -272,7 +272,7 @@ static int parse_link_check(const char *value, struct st87_shim_config *config, 
 
 	if (!parse_trimmed_decimal(value, 0, MAX_LINK_CHECK_S, &seconds))
 		return fail(problem, problem_len,
-			    "expected seconds from 0 (never) to 86400, such as 5");
+			    "expected seconds from 0 (never) to 86400, such as 60");
 	config->link_check_interval_s = (int)seconds;
 	return 0;
 }

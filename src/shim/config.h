@@ -12,7 +12,7 @@
  * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
- * | `ST87_LINK_CHECK` | `5` | seconds between link-status checks of an idle routed TCP socket, 0..86400; `0` never checks |
+ * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
@@ -46,7 +46,7 @@
 #define ST87_CONFIG_DEFAULT_BAUD 115200
 #define ST87_CONFIG_DEFAULT_DNS_PORT 53
 #define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define ST87_CONFIG_DEFAULT_LINK_CHECK_S 5
+#define ST87_CONFIG_DEFAULT_LINK_CHECK_S 60
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 

@@ -33,6 +33,8 @@
 
 struct engine {
 	struct st87_modem *modem;
+	/* The modem said when a peer closed: idle TCP sockets need no polling (learned per modem session). */
+	bool closes_announced;
 	struct routed_socket *sockets;
 	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
 	char open_error[256];
@@ -95,9 +97,11 @@ static void on_modem_event(void *user, enum st87_event_kind kind, int modem_sock
 		if (s) {
 			s->data_waiting = true;
 			s->urc_since_status = true;
+			s->urc_unread = true;
 		}
 		break;
 	case ST87_EVENT_PEER_CLOSED:
+		engine_closes_are_announced("#SOCKETCLOSED");
 		if (s) {
 			s->data_waiting = true;
 			s->peer_closed = true;
@@ -140,8 +144,24 @@ void engine_close_modem_socket(struct routed_socket *s)
 		engine_modem_lost(-err);
 }
 
+void engine_closes_are_announced(const char *how)
+{
+	if (engine.closes_announced)
+		return;
+	engine.closes_announced = true;
+	shim_log(ST87_LOG_INFO, "the modem announces a peer's close (%s): idle connections are not polled",
+		 how);
+}
+
+/* How often an idle routed TCP socket's link is checked: never once the modem announces closes. */
+static int link_check_interval_ms(void)
+{
+	return engine.closes_announced ? 0 : shim.config.link_check_interval_s * 1000;
+}
+
 static void forget_modem(void)
 {
+	engine.closes_announced = false;
 	shim_map_remove_private(st87_modem_fd(engine.modem));
 	st87_modem_close(engine.modem);
 	engine.modem = NULL;
@@ -423,7 +443,7 @@ static bool is_live(const struct routed_socket *s)
 static int poll_timeout(long long now)
 {
 	int timeout = -1;
-	int interval_ms = shim.config.link_check_interval_s * 1000;
+	int interval_ms = link_check_interval_ms();
 	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
 		if (!is_live(s))
 			continue;
@@ -470,7 +490,7 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 
 static void service_modem_side(long long now)
 {
-	int interval_ms = shim.config.link_check_interval_s * 1000;
+	int interval_ms = link_check_interval_ms();
 	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
 		if (!is_live(s))
 			continue;
@@ -478,7 +498,7 @@ static void service_modem_side(long long now)
 			engine_pump_inbound(engine.modem, s);
 		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
 			 now - s->last_traffic_ms >= interval_ms)
-			engine_check_link(engine.modem, s);
+			engine_check_link(engine.modem, s, false);
 	}
 }
 

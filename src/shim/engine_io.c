@@ -121,7 +121,7 @@ void engine_flush_inbound(struct routed_socket *s)
 	s->inbound_len = s->inbound_sent = 0;
 }
 
-void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool announced)
 {
 	s->urc_since_status = false;
 	s->last_traffic_ms = st87_now_ms();
@@ -146,6 +146,8 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s)
 			return;
 		}
 		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection", s->modem_socket);
+		if (announced)
+			engine_closes_are_announced("#IPRECV");
 		engine_give_eof(s);
 		return;
 	}
@@ -158,6 +160,9 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 	size_t header = s->framed ? sizeof(struct datagram_header) : 0;
 	/* Cleared before the read: an #IPRECV that arrives while it runs must set it again, not be lost. */
 	s->data_waiting = false;
+	/* An #IPRECV answered by nothing at all announced the peer's close (not data with a close behind it). */
+	bool urc_without_data = s->urc_unread;
+	s->urc_unread = false;
 	ssize_t n = st87_read(modem, s->modem_socket, s->inbound + header, ST87_MAX_READ);
 	if (n < 0) {
 		modem_failed(s, (int)n);
@@ -167,7 +172,7 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 		if (s->type == SOCK_STREAM && s->peer_closed)
 			engine_give_eof(s);
 		else if (s->type == SOCK_STREAM && s->urc_since_status)
-			engine_check_link(modem, s);
+			engine_check_link(modem, s, urc_without_data);
 		return;
 	}
 	s->data_waiting = true; /* read until the modem is empty */

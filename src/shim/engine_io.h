@@ -18,8 +18,14 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s);
 /* Writes what is left of the inbound buffer to the program's pair. */
 void engine_flush_inbound(struct routed_socket *s);
 
-/* Asks the modem whether the TCP link of @s is still up; a closed link becomes EOF. */
-void engine_check_link(struct st87_modem *modem, struct routed_socket *s);
+/*
+ * Asks the modem whether the TCP link of @s is still up; a closed link becomes
+ * EOF. @p announced: an #IPRECV with no data behind it prompted the check, so
+ * a closed link means the modem announces closes.
+ */
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool announced);
+/* The modem announces peers' closes: from now on idle TCP sockets are not polled. */
+void engine_closes_are_announced(const char *how);
 
 /* The peer's close, as the program sees it: EOF after what it has; the modem socket is closed. */
 void engine_give_eof(struct routed_socket *s);

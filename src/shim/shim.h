@@ -55,6 +55,7 @@ struct routed_socket {
 	size_t filler; /* bytes written to make the program end unwritable while connecting */
 	bool data_waiting;       /* #IPRECV seen: read the modem until it is empty */
 	bool urc_since_status;   /* an #IPRECV came since the link status was last asked */
+	bool urc_unread;         /* an #IPRECV came since the last AT#IPREAD */
 	bool peer_closed;        /* EOF passed (or to pass) to the program */
 	bool program_eof;        /* the program shut its writing side: stop reading the pair */
 	bool program_done;       /* the program closed its end: flush, then close */

@@ -74,6 +74,28 @@ print(u.recv(100).decode())
 """
 
 
+# A download whose server closes, then a second connection left idle for 3 s.
+CLOSE_THEN_IDLE = r"""
+import socket, sys, time
+closing_port, idle_port = int(sys.argv[1]), int(sys.argv[2])
+first = socket.create_connection(("127.0.0.1", closing_port), timeout=20)
+data = b""
+while True:
+    block = first.recv(65536)
+    if not block:
+        break
+    data += block
+first.close()
+print("first:", len(data))
+time.sleep(0.5)
+second = socket.create_connection(("127.0.0.1", idle_port), timeout=20)
+second.sendall(b"ping")
+print("second:", second.recv(100).decode())
+time.sleep(3)
+second.close()
+"""
+
+
 def python_through_shim(modem, script, *args, **env):
     return run(["python3", "-c", script, *map(str, args)], modem.env(**env), timeout=90)
 
@@ -214,6 +236,37 @@ def case_link_loss_and_return():
     link_loss("cereg", link_return=False)
 
 
+def idle_link_checks(modem_switches):
+    """AT#TCPCONNECT? sent while a connection idles 3 s with ST87_LINK_CHECK=1, after a first one's peer close."""
+    with workdir() as tmp, fake_modem(tmp, *modem_switches) as modem:
+        with tcp_sink_after(b"x" * 5000) as closing_port, echo_server() as idle_port:
+            result = python_through_shim(modem, CLOSE_THEN_IDLE, closing_port, idle_port, ST87_LINK_CHECK="1",
+                                         ST87_LOG="info")
+        out = result.stdout.decode()
+        check(result.returncode == 0 and "first: 5000" in out and "second: ping" in out,
+              "client failed: %s %r" % (out, result.stderr))
+        trace = modem.trace()
+        # After the echo's read, one status check belongs to reading (an #IPRECV, then an empty read);
+        # what follows it is polling of the idle connection.
+        echoed = trace.index("#IPREAD: %d,0,4" % CID)
+        idle_part = trace[trace.index("> AT#TCPCONNECT?", echoed) + 1:]
+        assert_no_modem_socket_left(modem)
+        return idle_part.count("> AT#TCPCONNECT?"), result.stderr
+
+
+def case_idle_connection_not_polled_once_closes_are_announced():
+    # The modem announced the first peer's close (#IPRECV with nothing to read, or #SOCKETCLOSED):
+    # the second connection idles without a single AT command.
+    checks, stderr = idle_link_checks([])
+    check(checks == 0, "%d link checks on an idle connection after an announced close" % checks)
+    check(b"the modem announces a peer's close" in stderr, "not logged: %r" % stderr)
+    checks, _ = idle_link_checks(["--no-close-urc", "--socketclosed-urc"])
+    check(checks == 0, "%d link checks after #SOCKETCLOSED" % checks)
+    # A modem that said nothing: the idle connection is polled (every second here).
+    checks, _ = idle_link_checks(["--no-close-urc"])
+    check(checks >= 2, "a silent modem's idle connection was polled %d times in 3 s" % checks)
+
+
 def case_socket_ids_as_given():
     # Socket ids 5, 6, 7 (the note says 0..2): nothing assumes small ids, nothing leaks.
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--sid-base", "5") as modem:
@@ -272,6 +325,49 @@ class tcp_sink:
         self.stop.set()
         self.thread.join()
         self.sock.close()
+
+
+class tcp_sink_after(tcp_sink):
+    """Sends @payload to each client, then closes half a second later (the client has read it all by then)."""
+
+    def __init__(self, payload):
+        super().__init__()
+        self.payload = payload
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.sendall(self.payload)
+                time.sleep(0.5)
+
+
+class echo_server(tcp_sink):
+    """Echoes what each client sends until it goes."""
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(10)
+                try:
+                    while True:
+                        data = connection.recv(4096)
+                        if not data:
+                            break
+                        connection.sendall(data)
+                except OSError:
+                    pass
 
 
 def free_udp_port():

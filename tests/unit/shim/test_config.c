@@ -109,7 +109,7 @@ static void assert_defaults_except_routes(void)
 	assert_string_equal(config.trace_path, "");
 	assert_false(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 10000);
-	assert_int_equal(config.link_check_interval_s, 5);
+	assert_int_equal(config.link_check_interval_s, 60);
 	assert_int_equal(config.exit_flush_timeout_ms, 5000);
 }
 
@@ -466,9 +466,9 @@ static void test_link_check_interval(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_LINK_CHECK=\"%s\": expected seconds from 0 (never) to 86400, "
-			 "such as 5\n", bad[i]);
+			 "such as 60\n", bad[i]);
 		assert_refused("ST87_LINK_CHECK", bad[i], expected);
-		assert_int_equal(config.link_check_interval_s, 5);
+		assert_int_equal(config.link_check_interval_s, 60);
 	}
 }
 
