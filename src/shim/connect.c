@@ -43,7 +43,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG address, socklen_t addr_len)
 	}
 	if (!shim_routes(addr, addr_len))
 		return real.connect(fd, addr, addr_len);
-	int err = shim_route_connect(fd, addr, addr_len, false);
+	int err = shim_route_connect(fd, addr, addr_len, 0);
 	if (err == 1)
 		return real.connect(fd, addr, addr_len);
 	if (err) {

@@ -20,6 +20,10 @@
 #define TCP_BURST (4 * ST87_PROBE_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
 #define TCP_STATUS_CLOSING 6
+#define DNS_PORT 53
+/* <rai> of AT#IPSENDUDP (PROTOCOL-NOTES 10). */
+#define RAI_NONE 0
+#define RAI_ONE_DOWNLINK_EXPECTED 2
 
 /* A failed command on one socket: that socket's failure, unless the modem or its link went with it. */
 static void modem_failed(struct routed_socket *s, int err)
@@ -57,7 +61,10 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 	char address[64];
 	int port, ip_version;
 	engine_format_address(to, address, sizeof(address), &port, &ip_version);
-	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, 0, data, len);
+	/* A DNS query is one uplink and one downlink: the network may release the radio after the answer. */
+	bool dns_query = s->dns_queries || port == DNS_PORT;
+	int rai = dns_query ? RAI_ONE_DOWNLINK_EXPECTED : RAI_NONE;
+	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, rai, data, len);
 	if (sent == -EMSGSIZE) {
 		shim_log(ST87_LOG_ERROR, "datagram of %zu bytes dropped: %s", len, st87_last_error());
 		return 0;

@@ -78,7 +78,7 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 		return -1;
 	/* TCP without MSG_FASTOPEN ignores the address: the kernel says what it says. */
 	bool fast_open = type == SOCK_STREAM && (flags & MSG_FASTOPEN);
-	int err = type == SOCK_STREAM && !fast_open ? 1 : shim_route_connect(fd, to, to_len, type == SOCK_DGRAM);
+	int err = type == SOCK_STREAM && !fast_open ? 1 : shim_route_connect(fd, to, to_len, type == SOCK_DGRAM ? ROUTE_FRAMED : 0);
 	if (err == 1) {
 		struct msghdr message = {.msg_name = (void *)to, .msg_namelen = to_len,
 					 .msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};

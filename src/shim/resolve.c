@@ -50,7 +50,8 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 	int fd = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len, false);
+	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len,
+				     ROUTE_DNS_QUERIES);
 	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT); attempt++) {
 		unsigned char query[ST87_DNS_UDP_MAX];
 		uint16_t id = random_id();

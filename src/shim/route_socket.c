@@ -105,7 +105,7 @@ static void restore_kernel_socket(int fd, int domain, int type, int fd_flags, in
 	real.fcntl(fd, F_SETFL, status_flags);
 }
 
-int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, bool framed)
+int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, unsigned flags)
 {
 	if (!shim.config_ok) {
 		shim_log(ST87_LOG_ERROR, "routed call refused: fix the ST87_* variables above");
@@ -139,7 +139,8 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	}
 	s->domain = domain;
 	s->type = type;
-	s->framed = framed;
+	s->framed = flags & ROUTE_FRAMED;
+	s->dns_queries = flags & ROUTE_DNS_QUERIES;
 	memcpy(&s->remote, addr, addr_len);
 	s->remote_len = addr_len;
 	s->local_port = type == SOCK_DGRAM ? bound_port(fd) : 0;

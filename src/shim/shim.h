@@ -40,6 +40,7 @@ struct routed_socket {
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
 	int local_port; /* UDP: the port the program bound before routing, 0 none */
+	bool dns_queries; /* each datagram is a DNS query: one downlink expected */
 
 	/* shared */
 	int refs; /* fd map entries, plus one while the engine holds it */
@@ -144,8 +145,14 @@ bool shim_is_private_fd(int fd);
 /* Moves @fd to a high number, close-on-exec, out of the program's way. Returns the new fd. */
 int shim_private_fd(int fd);
 
+/* What shim_route_connect() is told about the socket. */
+enum route_flags {
+	ROUTE_FRAMED = 1,      /* unconnected UDP: datagrams carry a struct datagram_header */
+	ROUTE_DNS_QUERIES = 2, /* the shim's own DNS queries: each expects one answer (<rai> 2) */
+};
+
 /* Routes @fd to @addr (connect() and first sendto()): errno-style result (0 or -errno). */
-int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, bool framed);
+int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, unsigned flags);
 
 /* Engine hand-over: starts the engine thread if needed and queues @socket. */
 int engine_submit(struct routed_socket *socket);

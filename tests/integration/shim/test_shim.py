@@ -88,6 +88,8 @@ def case_dns_over_modem():
                 check(name in asked, "the DNS server was not asked")
                 check("AT#IPSENDUDP=%d," % CID in trace and ",127.0.0.1,%d," % dns_port in trace,
                       "the DNS query did not leave through AT#IPSENDUDP")
+                check(",127.0.0.1,%d,2,1," % dns_port in trace and ",127.0.0.1,%d,0," % dns_port not in trace,
+                      "a DNS query went without release assistance 2 (one downlink expected)")
             # A name no one knows: curl says it cannot resolve it.
             result = curl_get(modem, "http://no-such-name.st87.test/", os.devnull,
                               ST87_DNS="127.0.0.1:%d" % dns_port)
