@@ -6,16 +6,16 @@ the fault or variant switches it is about.
 
 Usage: test_firmware.py CASE   (meson runs each case as its own test)
 """
+import contextlib
 import errno
 import os
 import re
 import socket
 import sys
-import threading
 import time
 
 from harness import (CID, PROFILE, check, fake_modem, free_port, http_server, random_file, run,
-                     sha256_file, run_case, udp_echo_server, workdir)
+                     sha256_file, run_case, tcp_server, udp_echo_server, workdir)
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.
@@ -199,8 +199,8 @@ def case_connect_retried():
 def case_socket_error_stays_on_its_socket():
     # The modem fails the TCP socket's first send (2156): that socket fails, the UDP socket goes on.
     with workdir() as tmp, fake_modem(tmp, "--fail-send-after", "2", "--fail-send-code", "2156") as modem:
-        with udp_echo_server() as udp_port, tcp_sink() as tcp_port:
-            result = python_through_shim(modem, UDP_SURVIVES_TCP_ERROR, udp_port, tcp_port)
+        with udp_echo_server() as udp_port, tcp_port(discard_until_closed) as tcp_port_number:
+            result = python_through_shim(modem, UDP_SURVIVES_TCP_ERROR, udp_port, tcp_port_number)
         out = result.stdout.decode()
         check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
         check("udp1: before" in out and "udp2: after" in out, "the UDP socket did not survive: %s" % out)
@@ -239,7 +239,7 @@ def case_link_loss_and_return():
 def idle_link_checks(modem_switches):
     """AT#TCPCONNECT? sent while a connection idles 3 s with ST87_LINK_CHECK=1, after a first one's peer close."""
     with workdir() as tmp, fake_modem(tmp, *modem_switches) as modem:
-        with tcp_sink_after(b"x" * 5000) as closing_port, echo_server() as idle_port:
+        with tcp_port(send_then_close_later(b"x" * 5000)) as closing_port, tcp_port(echo) as idle_port:
             result = python_through_shim(modem, CLOSE_THEN_IDLE, closing_port, idle_port, ST87_LINK_CHECK="1",
                                          ST87_LOG="info")
         out = result.stdout.decode()
@@ -290,84 +290,36 @@ def case_udp_bind_port():
         assert_no_modem_socket_left(modem)
 
 
-class tcp_sink:
-    """A TCP server on 127.0.0.1 that reads and discards until the client goes."""
+def discard_until_closed(connection):
+    connection.settimeout(5)
+    with contextlib.suppress(OSError):
+        while connection.recv(65536):
+            pass
 
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
 
-    def serve(self):
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
+def send_then_close_later(payload):
+    """Sends @payload, then closes half a second later (the client has read it all by then)."""
+    def behaviour(connection):
+        connection.sendall(payload)
+        time.sleep(0.5)
+    return behaviour
+
+
+def echo(connection):
+    connection.settimeout(10)
+    with contextlib.suppress(OSError):
+        while True:
+            data = connection.recv(4096)
+            if not data:
                 return
-            with connection:
-                connection.settimeout(5)
-                try:
-                    while connection.recv(65536):
-                        pass
-                except OSError:
-                    pass
-
-    def __enter__(self):
-        self.thread.start()
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
+            connection.sendall(data)
 
 
-class tcp_sink_after(tcp_sink):
-    """Sends @payload to each client, then closes half a second later (the client has read it all by then)."""
-
-    def __init__(self, payload):
-        super().__init__()
-        self.payload = payload
-
-    def serve(self):
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.sendall(self.payload)
-                time.sleep(0.5)
-
-
-class echo_server(tcp_sink):
-    """Echoes what each client sends until it goes."""
-
-    def serve(self):
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(10)
-                try:
-                    while True:
-                        data = connection.recv(4096)
-                        if not data:
-                            break
-                        connection.sendall(data)
-                except OSError:
-                    pass
+@contextlib.contextmanager
+def tcp_port(behaviour):
+    """The port of a loopback TCP server running @behaviour per client (harness.tcp_server)."""
+    with tcp_server(behaviour) as server:
+        yield server.server_address[1]
 
 
 def free_udp_port():
