@@ -253,52 +253,46 @@ static int parse_hex(const char *value, struct st87_shim_config *config, char *p
 	return 0;
 }
 
+/* One bounded whole number into *@out; @expected says what was wanted when it is not. */
+static int parse_bounded(const char *value, unsigned long min, unsigned long max, int *out,
+			 char *problem, size_t problem_len, const char *expected)
+{
+	unsigned long number;
+
+	if (!parse_trimmed_decimal(value, min, max, &number))
+		return fail(problem, problem_len, expected);
+	*out = (int)number;
+	return 0;
+}
+
 static int parse_connect_timeout(const char *value, struct st87_shim_config *config,
 				 char *problem, size_t problem_len)
 {
-	unsigned long ms;
-
-	if (!parse_trimmed_decimal(value, 1, MAX_TIMEOUT_MS, &ms))
-		return fail(problem, problem_len,
-			    "expected milliseconds from 1 to 3600000, such as 10000");
-	config->connect_timeout_ms = (int)ms;
-	return 0;
+	return parse_bounded(value, 1, MAX_TIMEOUT_MS, &config->connect_timeout_ms, problem,
+			     problem_len, "expected milliseconds from 1 to 3600000, such as 10000");
 }
 
 static int parse_link_check(const char *value, struct st87_shim_config *config, char *problem,
 			    size_t problem_len)
 {
-	unsigned long seconds;
-
-	if (!parse_trimmed_decimal(value, 0, MAX_LINK_CHECK_S, &seconds))
-		return fail(problem, problem_len,
-			    "expected seconds from 0 (never) to 86400, such as 60");
-	config->link_check_interval_s = (int)seconds;
-	return 0;
+	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->link_check_interval_s, problem,
+			     problem_len, "expected seconds from 0 (never) to 86400, such as 60");
 }
 
 static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *config,
 				char *problem, size_t problem_len)
 {
-	unsigned long ms;
-
-	if (!parse_trimmed_decimal(value, 0, MAX_TIMEOUT_MS, &ms))
-		return fail(problem, problem_len,
-			    "expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
-	config->tcp_evict_idle_ms = (int)ms;
-	return 0;
+	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->tcp_evict_idle_ms, problem,
+			     problem_len,
+			     "expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
 }
 
 static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *config,
 				    char *problem, size_t problem_len)
 {
-	unsigned long ms;
-
-	if (!parse_trimmed_decimal(value, 0, MAX_TIMEOUT_MS, &ms))
-		return fail(problem, problem_len,
-			    "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
-	config->exit_flush_timeout_ms = (int)ms;
-	return 0;
+	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->exit_flush_timeout_ms, problem,
+			     problem_len,
+			     "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
 }
 
 static const struct variable variables[] = {
