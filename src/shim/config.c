@@ -4,6 +4,8 @@
  * what it expected.
  */
 #include "config.h"
+
+#include "../daemon/wire.h"
 #include "decimal.h"
 #include "quote.h"
 
@@ -242,6 +244,21 @@ static int parse_trace(const char *value, struct st87_shim_config *config, char 
 	return 0;
 }
 
+static int parse_daemon(const char *value, struct st87_shim_config *config, char *problem,
+			size_t problem_len)
+{
+	if (strcmp(value, "off") == 0) {
+		config->daemon_use = ST87_DAEMON_OFF;
+		return 0;
+	}
+	if (value[0] != '/' || strlen(value) >= sizeof config->daemon_socket)
+		return fail(problem, problem_len,
+			    "expected off, or the absolute path of st87d's socket (shorter than 108 bytes)");
+	memcpy(config->daemon_socket, value, strlen(value) + 1);
+	config->daemon_use = ST87_DAEMON_REQUIRED;
+	return 0;
+}
+
 static int parse_hex(const char *value, struct st87_shim_config *config, char *problem,
 		     size_t problem_len)
 {
@@ -303,6 +320,7 @@ static const struct variable variables[] = {
 	{ "ST87_LOG", parse_log },
 	{ "ST87_TRACE", parse_trace },
 	{ "ST87_HEX", parse_hex },
+	{ "ST87_DAEMON", parse_daemon },
 	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
 	{ "ST87_LINK_CHECK", parse_link_check },
 	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
@@ -359,6 +377,8 @@ void st87_config_set_defaults(struct st87_shim_config *config)
 	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
 	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
 	config->tcp_evict_idle_ms = ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
+	config->daemon_use = ST87_DAEMON_IF_RUNNING;
+	snprintf(config->daemon_socket, sizeof config->daemon_socket, "%s", ST87D_DEFAULT_SOCKET);
 }
 
 int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,

@@ -14,6 +14,7 @@
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
+ * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
  * A variable set to the empty string counts as unset. Whitespace around
@@ -59,6 +60,12 @@ enum st87_config_log_level {
 	ST87_CONFIG_LOG_DEBUG = 4,
 };
 
+enum st87_daemon_use {
+	ST87_DAEMON_IF_RUNNING, /* the daemon when it answers at daemon_socket, else the port */
+	ST87_DAEMON_REQUIRED,   /* ST87_DAEMON named it: the daemon or nothing */
+	ST87_DAEMON_OFF,        /* always the port */
+};
+
 struct st87_shim_config {
 	/* Nothing can be routed: ST87_ROUTE unset, empty, only "!" rules, or
 	 * bad. Every call goes straight to libc. */
@@ -80,6 +87,8 @@ struct st87_shim_config {
 	int link_check_interval_s; /* 0: never */
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
+	enum st87_daemon_use daemon_use;
+	char daemon_socket[108]; /* sun_path's size */
 };
 
 /* Looks a variable up: NULL when unset. Tests pass their own table. */

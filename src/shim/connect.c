@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
 
 /* The answer a kernel TCP socket gives to a second connect(). */
-static int connect_again(struct routed_socket *s)
+static int connect_again(int fd, struct routed_socket *s)
 {
+	daemon_take_reports(s, fd, false);
 	pthread_mutex_lock(&shim.lock);
 	int err = 0;
 	switch (s->state) {
@@ -36,7 +38,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG address, socklen_t addr_len)
 		return real.connect(fd, addr, addr_len);
 	struct routed_socket *s = shim_lookup(fd);
 	if (s) {
-		int err = connect_again(s);
+		int err = connect_again(fd, s);
 		shim_release(s);
 		errno = -err;
 		return -1;

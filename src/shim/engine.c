@@ -36,7 +36,6 @@ struct engine {
 	/* The modem said when a peer closed: idle TCP sockets need no polling (learned per modem session). */
 	bool closes_announced;
 	struct routed_socket *sockets;
-	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
 	char open_error[256];
 };
 
@@ -49,13 +48,6 @@ void engine_forget_after_fork(void)
 {
 	/* The parent's engine and modem are not ours; their memory is left alone. */
 	memset(&engine, 0, sizeof(engine));
-}
-
-void engine_local_address(int family, char *address, size_t len)
-{
-	pthread_mutex_lock(&shim.lock);
-	snprintf(address, len, "%s", family == AF_INET6 ? engine.ipv6 : engine.ipv4);
-	pthread_mutex_unlock(&shim.lock);
 }
 
 /* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
@@ -113,16 +105,30 @@ static void on_modem_event(void *user, enum st87_event_kind kind, int modem_sock
 	}
 }
 
+/* In st87d: tells the socket's client what happened (its waiters in a program are woken by the record). */
+void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int err, const char *why)
+{
+	if (s->client_fd < 0)
+		return;
+	int sent = kind == ST87D_CONNECTED ? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6)
+					   : st87d_send_reply(s->client_fd, kind, err, why);
+	if (sent < 0)
+		shim_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));
+}
+
 /* Marks @s failed with @err (positive errno), wakes its waiters and closes the engine's end. */
 void engine_fail(struct routed_socket *s, int err)
 {
 	pthread_mutex_lock(&shim.lock);
-	if (s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED) {
+	bool was_open = s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED;
+	if (was_open) {
 		s->state = ROUTED_FAILED;
 		s->error = err;
 	}
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&shim.lock);
+	if (was_open)
+		engine_tell_client(s, ST87D_FAILED, err, st87_last_error());
 	if (s->engine_fd >= 0) {
 		shim_map_remove_private(s->engine_fd);
 		real.close(s->engine_fd);
@@ -240,10 +246,7 @@ static int open_modem(void)
 		return err;
 	}
 	const struct st87_ipcfg *link = st87_modem_link(engine.modem);
-	pthread_mutex_lock(&shim.lock);
-	memcpy(engine.ipv4, link->ipv4, sizeof(engine.ipv4));
-	memcpy(engine.ipv6, link->ipv6, sizeof(engine.ipv6));
-	pthread_mutex_unlock(&shim.lock);
+	shim_set_modem_address(link->ipv4, link->ipv6);
 	shim_log(ST87_LOG_INFO, "modem on %s ready", shim.config.port);
 	return 0;
 }
@@ -302,7 +305,7 @@ static int open_modem_socket(struct routed_socket *s)
 
 static void connect_socket(struct routed_socket *s)
 {
-	char what[96];
+	char what[160];
 	engine_describe(s, what, sizeof(what));
 	int err = ensure_modem();
 	if (err) {
@@ -312,7 +315,7 @@ static void connect_socket(struct routed_socket *s)
 	}
 	err = open_modem_socket(s);
 	if (err == -EMFILE && s->type == SOCK_STREAM && s->modem_socket < 0 &&
-	    engine_take_tcp_socket(engine.modem, engine.sockets, what))
+	    engine_take_tcp_socket(engine.modem, engine.sockets, s, what))
 		err = open_modem_socket(s);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
@@ -331,6 +334,7 @@ static void connect_socket(struct routed_socket *s)
 		s->state = ROUTED_CONNECTED;
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&shim.lock);
+	engine_tell_client(s, ST87D_CONNECTED, 0, NULL);
 	shim_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
 }
 
@@ -348,6 +352,10 @@ static void retire(struct routed_socket *s)
 		shim_map_remove_private(s->engine_fd);
 		real.close(s->engine_fd);
 		s->engine_fd = -1;
+	}
+	if (s->client_fd >= 0) {
+		real.close(s->client_fd);
+		s->client_fd = -1;
 	}
 	pthread_mutex_lock(&shim.lock);
 	if (s->state != ROUTED_FAILED)
@@ -433,6 +441,27 @@ int engine_run_job(struct engine_job *job)
 	}
 	pthread_mutex_unlock(&shim.lock);
 	return job->result;
+}
+
+struct lookup {
+	const char *name;
+	int ip_version;
+	char *address;
+};
+
+static int run_lookup(struct st87_modem *modem, void *arg)
+{
+	struct lookup *lookup = arg;
+	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
+}
+
+int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error, size_t error_len)
+{
+	struct lookup lookup = {.name = name, .ip_version = ip_version, .address = address};
+	struct engine_job job = {.run = run_lookup, .arg = &lookup};
+	int err = engine_run_job(&job);
+	snprintf(error, error_len, "%s", job.error);
+	return err;
 }
 
 static bool is_live(const struct routed_socket *s)
@@ -660,4 +689,33 @@ void engine_flush_at_exit(void)
 		}
 	}
 	pthread_mutex_unlock(&shim.lock);
+}
+
+/* st87d's status: one line per routed socket into @out. Engine thread. */
+void engine_list_sockets(char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (struct routed_socket *s = engine.sockets; s && used < len; s = s->next) {
+		char what[160];
+		engine_describe(s, what, sizeof(what));
+		const char *state = s->modem_socket < 0 ? "closed"
+				    : s->state == ROUTED_CONNECTING ? "connecting"
+				    : s->peer_closed ? "peer closed" : "open";
+		int n = snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket, what,
+				 state);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* st87d's close-all: every routed socket fails with ECONNABORTED and its modem socket is closed. Engine thread. */
+void engine_close_everything(void)
+{
+	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
+		engine_close_modem_socket(s);
+		st87_fail(-ECONNABORTED, "closed by st87ctl close-all");
+		engine_fail(s, ECONNABORTED);
+	}
 }

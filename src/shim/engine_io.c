@@ -39,6 +39,7 @@ void engine_give_eof(struct routed_socket *s)
 {
 	s->peer_closed = true;
 	s->data_waiting = false;
+	engine_tell_client(s, ST87D_PEER_CLOSED, 0, NULL);
 	real.shutdown(s->engine_fd, SHUT_WR);
 	/* The TCP slot is the modem's scarcest resource: free it now. */
 	engine_close_modem_socket(s);
@@ -187,7 +188,10 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */
-		struct datagram_header source = {.address = s->remote, .address_len = s->remote_len};
+		struct datagram_header source;
+		memset(&source, 0, sizeof(source)); /* its tail padding goes to the program too */
+		source.address = s->remote;
+		source.address_len = s->remote_len;
 		memcpy(s->inbound, &source, sizeof(source));
 	}
 	s->inbound_len = header + (size_t)n;

@@ -79,18 +79,26 @@ void engine_describe(const struct routed_socket *s, char *text, size_t len)
 	char address[64];
 	int port, ip_version;
 	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
-	snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
-		 ip_version ? "[" : "", address, ip_version ? "]" : "", port);
+	int used = snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
+			    ip_version ? "[" : "", address, ip_version ? "]" : "", port);
+	if (s->client_pid > 0 && used > 0 && (size_t)used < len)
+		snprintf(text + used, len - (size_t)used, " of pid %d (%s)", s->client_pid, s->client_program);
 }
 
 bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
-			    const char *for_what)
+			    const struct routed_socket *for_socket, const char *for_what)
 {
 	struct routed_socket *holder = tcp_holder(sockets);
 	if (!holder)
 		return false;
-	char held_by[96];
+	char held_by[160];
 	engine_describe(holder, held_by, sizeof(held_by));
+	/* Through st87d the holder may be another program's: its connection is never taken. */
+	if (holder->client_pid != for_socket->client_pid) {
+		st87_fail(-EMFILE, "no free modem TCP socket: another program's connection %s holds it",
+			  held_by);
+		return false;
+	}
 	int idle_ms = shim.config.tcp_evict_idle_ms;
 	bool quiet = idle_ms > 0 && stays_quiet(modem, holder, idle_ms);
 	if (holder->modem_socket < 0)

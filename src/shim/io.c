@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
 
@@ -20,6 +21,7 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 {
 	if (n != 0)
 		return n;
+	daemon_take_reports(s, -1, true);
 	pthread_mutex_lock(&shim.lock);
 	int err = s->state == ROUTED_FAILED && !s->error_reported ? s->error : 0;
 	s->error_reported = s->error_reported || err;

@@ -47,9 +47,9 @@ static socklen_t local_address(int domain, struct sockaddr_storage *out)
 	if (domain == AF_INET6) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
 		in6->sin6_family = AF_INET6;
-		engine_local_address(AF_INET6, text, sizeof(text));
+		shim_modem_address(AF_INET6, text, sizeof(text));
 		if (!text[0] || inet_pton(AF_INET6, text, &in6->sin6_addr) != 1) {
-			engine_local_address(AF_INET, text, sizeof(text));
+			shim_modem_address(AF_INET, text, sizeof(text));
 			char mapped[80];
 			snprintf(mapped, sizeof(mapped), "::ffff:%s", text);
 			if (inet_pton(AF_INET6, mapped, &in6->sin6_addr) != 1)
@@ -59,7 +59,7 @@ static socklen_t local_address(int domain, struct sockaddr_storage *out)
 	}
 	struct sockaddr_in *in = (struct sockaddr_in *)out;
 	in->sin_family = AF_INET;
-	engine_local_address(AF_INET, text, sizeof(text));
+	shim_modem_address(AF_INET, text, sizeof(text));
 	if (!text[0] || inet_pton(AF_INET, text, &in->sin_addr) != 1)
 		in->sin_addr.s_addr = htonl(INADDR_ANY);
 	return sizeof(*in);

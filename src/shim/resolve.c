@@ -20,6 +20,7 @@
 
 #include "dns_message.h"
 #include "hosts_file.h"
+#include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
 
@@ -82,32 +83,28 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 	return err;
 }
 
-struct modem_lookup {
-	const char *name;
-	int ip_version;
-	char address[ST87_ADDR_LEN];
-};
-
-static int run_modem_lookup(struct st87_modem *modem, void *arg)
-{
-	struct modem_lookup *lookup = arg;
-	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
-}
-
 /* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos. */
 static int ask_modem(const char *name, int qtype, struct st87_dns_answer *answer, char *error,
 		     size_t error_len)
 {
-	struct modem_lookup lookup = {.name = name, .ip_version = qtype == ns_t_aaaa};
-	struct engine_job job = {.run = run_modem_lookup, .arg = &lookup};
-	int err = engine_run_job(&job);
-	snprintf(error, error_len, "%s", job.error);
+	int ip_version = qtype == ns_t_aaaa;
+	char address[ST87_ADDR_LEN] = "";
+	int daemon = -1;
+	int err = daemon_dial(&daemon);
+	if (err) {
+		snprintf(error, error_len, "st87d is not reachable at %s", shim.config.daemon_socket);
+		return err;
+	}
+	if (daemon >= 0)
+		err = daemon_resolve(daemon, name, ip_version, address, sizeof(address), error, error_len);
+	else
+		err = engine_look_up(name, ip_version, address, error, error_len);
 	if (err)
 		return err;
 	answer->family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
 	answer->count = 0;
-	if (inet_pton(answer->family, lookup.address, &answer->addresses[0]) != 1) {
-		snprintf(error, error_len, "the modem answered \"%s\" for %s", lookup.address, name);
+	if (inet_pton(answer->family, address, &answer->addresses[0]) != 1) {
+		snprintf(error, error_len, "the modem answered \"%s\" for %s", address, name);
 		return -EPROTO;
 	}
 	answer->count = 1;

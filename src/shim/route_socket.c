@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
 
@@ -105,6 +106,14 @@ static void restore_kernel_socket(int fd, int domain, int type, int fd_flags, in
 	real.fcntl(fd, F_SETFL, status_flags);
 }
 
+static void forget_daemon(int connection)
+{
+	if (connection < 0)
+		return;
+	shim_map_remove_private(connection);
+	real.close(connection);
+}
+
 int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, unsigned flags)
 {
 	if (!shim.config_ok) {
@@ -119,24 +128,27 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 		return 1; /* not ours to route: the caller goes to libc */
 	if (addr_len > sizeof(struct sockaddr_storage) || (size_t)addr_len < sizeof(struct sockaddr_in))
 		return -EINVAL;
+	int daemon = -1;
+	int err = daemon_dial(&daemon);
+	if (err)
+		return err;
 	int status_flags = real.fcntl(fd, F_GETFL);
 	int fd_flags = real.fcntl(fd, F_GETFD);
 	bool nonblocking = status_flags >= 0 && (status_flags & O_NONBLOCK);
 
 	/* SEQPACKET for UDP: datagram bounds, and the engine still sees the program's close. */
 	int pair[2];
-	if (socketpair(AF_UNIX, (type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0)
-		return -errno;
+	struct routed_socket *s = calloc(1, sizeof(*s));
+	if (!s || socketpair(AF_UNIX, (type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0) {
+		err = s ? -errno : -ENOMEM;
+		free(s);
+		forget_daemon(daemon);
+		return err;
+	}
 	int program_end = pair[0];
 	int engine_end = shim_private_fd(pair[1]);
 	real.fcntl(engine_end, F_SETFL, O_NONBLOCK);
 
-	struct routed_socket *s = calloc(1, sizeof(*s));
-	if (!s) {
-		real.close(program_end);
-		real.close(engine_end);
-		return -ENOMEM;
-	}
 	s->domain = domain;
 	s->type = type;
 	s->framed = flags & ROUTE_FRAMED;
@@ -144,7 +156,9 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	memcpy(&s->remote, addr, addr_len);
 	s->remote_len = addr_len;
 	s->local_port = type == SOCK_DGRAM ? bound_port(fd) : 0;
-	s->engine_fd = engine_end;
+	s->engine_fd = daemon >= 0 ? -1 : engine_end;
+	s->daemon_fd = daemon;
+	s->client_fd = -1;
 	s->modem_socket = -1;
 	s->state = ROUTED_CONNECTING;
 	pthread_cond_init(&s->changed, NULL);
@@ -153,11 +167,12 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 
 	copy_timeouts(fd, program_end);
 	if (real.dup3(program_end, fd, (fd_flags >= 0 && (fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0) {
-		int err = -errno;
+		err = -errno;
 		real.close(program_end);
 		real.close(engine_end);
 		pthread_cond_destroy(&s->changed);
 		free(s);
+		forget_daemon(daemon);
 		return err;
 	}
 	real.close(program_end);
@@ -166,18 +181,25 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 
 	pthread_mutex_lock(&shim.lock);
 	shim_map_add_locked(fd, s); /* the map's reference */
-	shim_map_add_locked(engine_end, NULL);
+	if (daemon < 0)
+		shim_map_add_locked(engine_end, NULL);
 	pthread_mutex_unlock(&shim.lock);
 
-	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d", fd, program_end, engine_end);
-	int err = engine_submit(s);
-	if (err) {
-		shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));
-		return err;
+	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d%s", fd, program_end, engine_end,
+		 daemon >= 0 ? " (to st87d)" : "");
+	if (daemon >= 0) {
+		err = daemon_open_socket(s, engine_end);
+		real.close(engine_end); /* the daemon's copy is the engine's end now */
+	} else {
+		err = engine_submit(s);
+		if (err)
+			shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));
 	}
+	if (err)
+		return err;
 	if (type == SOCK_STREAM && nonblocking)
 		return -EINPROGRESS;
-	err = wait_connected(s);
+	err = daemon >= 0 ? daemon_wait_connected(s, shim.config.connect_timeout_ms) : wait_connected(s);
 	if (err) {
 		pthread_mutex_lock(&shim.lock);
 		bool was_private;

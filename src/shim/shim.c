@@ -160,6 +160,10 @@ void shim_release_locked(struct routed_socket *socket)
 {
 	if (--socket->refs > 0)
 		return;
+	if (socket->daemon_fd >= 0) {
+		shim_map_remove_private_locked(socket->daemon_fd);
+		real.close(socket->daemon_fd);
+	}
 	pthread_cond_destroy(&socket->changed);
 	free(socket);
 }
@@ -217,9 +221,8 @@ void shim_map_add_private(int fd)
 	pthread_mutex_unlock(&shim.lock);
 }
 
-void shim_map_remove_private(int fd)
+void shim_map_remove_private_locked(int fd)
 {
-	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = find_locked(fd);
 	if (entry && !entry->socket) {
 		HASH_DEL(shim.fds, entry);
@@ -227,6 +230,27 @@ void shim_map_remove_private(int fd)
 		atomic_fetch_sub(&shim.fd_count, 1);
 		free(entry);
 	}
+}
+
+void shim_map_remove_private(int fd)
+{
+	pthread_mutex_lock(&shim.lock);
+	shim_map_remove_private_locked(fd);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+void shim_modem_address(int family, char *address, size_t len)
+{
+	pthread_mutex_lock(&shim.lock);
+	snprintf(address, len, "%s", family == AF_INET6 ? shim.modem_ipv6 : shim.modem_ipv4);
+	pthread_mutex_unlock(&shim.lock);
+}
+
+void shim_set_modem_address(const char *ipv4, const char *ipv6)
+{
+	pthread_mutex_lock(&shim.lock);
+	snprintf(shim.modem_ipv4, sizeof(shim.modem_ipv4), "%s", ipv4);
+	snprintf(shim.modem_ipv6, sizeof(shim.modem_ipv6), "%s", ipv6);
 	pthread_mutex_unlock(&shim.lock);
 }
 

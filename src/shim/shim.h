@@ -41,6 +41,13 @@ struct routed_socket {
 	socklen_t remote_len;
 	int local_port; /* UDP: the port the program bound before routing, 0 none */
 	bool dns_queries; /* each datagram is a DNS query: one downlink expected */
+	/* In a program using st87d: its connection to the daemon, which reports this socket's state; -1 otherwise. */
+	int daemon_fd;
+	bool daemon_reported_eof; /* the daemon said the peer closed: an EOF is not the daemon's death */
+	/* In st87d: the client's connection (told of state changes), and who the client is; -1 and 0 in a program. */
+	int client_fd;
+	int client_pid;
+	char client_program[32];
 
 	/* shared */
 	int refs; /* fd map entries, plus one while the engine holds it */
@@ -105,6 +112,9 @@ struct shim_state {
 	bool engine_done;
 	pthread_cond_t engine_changed;
 	int min_private_fd;
+
+	/* shared: the modem's own addresses (from the engine, or st87d's reports), "" when unknown */
+	char modem_ipv4[64], modem_ipv6[64];
 };
 
 extern struct shim_state shim;
@@ -140,6 +150,7 @@ bool shim_map_remove_locked(int fd, bool *was_private);
 /* Marks @fd as the shim's own: the program's close() will not close it. */
 void shim_map_add_private(int fd);
 void shim_map_remove_private(int fd);
+void shim_map_remove_private_locked(int fd);
 bool shim_is_private_fd(int fd);
 
 /* Moves @fd to a high number, close-on-exec, out of the program's way. Returns the new fd. */
@@ -158,12 +169,15 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 int engine_submit(struct routed_socket *socket);
 /* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
 int engine_run_job(struct engine_job *job);
+/* Looks @name up with the modem's AT#DNS on the engine thread: 0 and @address, or -errno and @error. */
+int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error, size_t error_len);
 /* At exit: lets the engine flush and close every modem socket, within the configured bound. */
 void engine_flush_at_exit(void);
 /* In a forked child: forget the parent's engine. */
 void engine_forget_after_fork(void);
 /* The modem's own address (for getsockname), "" when unknown. */
-void engine_local_address(int family, char *address, size_t len);
+void shim_modem_address(int family, char *address, size_t len);
+void shim_set_modem_address(const char *ipv4, const char *ipv6);
 
 /* One line on stderr ("st87shim: ..."), through libst87's log levels. */
 #define shim_log st87_log

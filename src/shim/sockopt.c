@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
 
@@ -24,6 +25,7 @@ static int answer_int(void *value, socklen_t *len, int answer)
 /* SO_ERROR: the connect's outcome, once. Also gives the program's end its send buffer back. */
 static int take_error(int fd, struct routed_socket *s)
 {
+	daemon_take_reports(s, fd, false);
 	pthread_mutex_lock(&shim.lock);
 	int err = 0;
 	if (s->state == ROUTED_FAILED && !s->error_reported) {

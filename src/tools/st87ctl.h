@@ -61,6 +61,9 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_config_run(const struct st87ctl_globals *globals, int argc, char **argv);
 
+/* Runs st87d request @kind (wire.h) and prints the answer: an exit code, or -1 when no daemon serves. */
+int st87ctl_via_daemon(int kind, bool json);
+
 /* "st87ctl: <message>" on stderr, one line. */
 void st87ctl_error(const char *format, ...) ST87CTL_PRINTF(1, 2);
 

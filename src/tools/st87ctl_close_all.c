@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "../daemon/wire.h"
 #include "st87ctl.h"
 
 #define MAX_LISTED_SOCKETS 8
@@ -25,8 +26,11 @@ int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char 
 	if (parsed >= 0)
 		return parsed;
 
+	int code = st87ctl_via_daemon(ST87D_CLOSE_ALL, false);
+	if (code >= 0)
+		return code;
 	struct st87_modem *modem = NULL;
-	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
+	code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;
 	/* Reading the link learns the modem's context id (5 on the note's firmware, 1 on others). */

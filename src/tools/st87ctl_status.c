@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../daemon/wire.h"
 #include "st87ctl.h"
 
 /* The modem has 3 sockets; room for more in case firmware grows some. */
@@ -284,8 +285,11 @@ int st87ctl_status_run(const struct st87ctl_globals *globals, int argc, char **a
 	if (optind < argc)
 		return st87ctl_usage_error("status", "unexpected argument '%s'", argv[optind]);
 
+	int code = st87ctl_via_daemon(ST87D_STATUS, json);
+	if (code >= 0)
+		return code;
 	struct st87_modem *modem = NULL;
-	int code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
+	code = st87ctl_open_modem(globals, NULL, NULL, NULL, &modem);
 	if (code != ST87CTL_EXIT_OK) {
 		/* "Does the modem answer?" is itself the question status answers. */
 		if (json) {

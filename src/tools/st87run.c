@@ -2,7 +2,7 @@
  * st87run: runs a program with libst87shim.so preloaded, in the manner of
  * `torsocks CMD`. Options become the ST87_* variables the shim reads.
  *
- *   st87run [--port P] [--baud B] [--route R] [--dns D] [--log L] [--trace F] [--] CMD ARGS...
+ *   st87run [--port P] [--baud B] [--route R] [--dns D] [--log L] [--trace F] [--daemon S] [--] CMD ARGS...
  *
  * The shim is found next to this program (a build tree), else where
  * `meson install` put it; ST87_SHIM_LIBRARY overrides both.
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../daemon/wire.h"
 
 #ifndef ST87_SHIM_INSTALLED
 #define ST87_SHIM_INSTALLED "/usr/local/lib/libst87shim.so"
@@ -31,6 +33,8 @@ static void usage(FILE *out)
 	      "  -d, --dns IP[:PORT] resolver reached through the modem      (ST87_DNS)\n"
 	      "  -l, --log LEVEL    none, error, warn, info or debug         (ST87_LOG)\n"
 	      "  -t, --trace FILE   append the AT traffic to FILE            (ST87_TRACE)\n"
+	      "  -D, --daemon PATH  st87d's socket, or off for the port; default: st87d\n"
+	      "                     when it answers at " ST87D_DEFAULT_SOCKET "   (ST87_DAEMON)\n"
 	      "  -h, --help         show this help\n\n"
 	      "Exit status: COMMAND's, or 125 when st87run itself fails.\n",
 	      out);
@@ -68,15 +72,17 @@ int main(int argc, char **argv)
 		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
 		{"route", required_argument, NULL, 'r'}, {"dns", required_argument, NULL, 'd'},
 		{"log", required_argument, NULL, 'l'},   {"trace", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"daemon", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	static const char *const variables[] = {
 		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD", ['r'] = "ST87_ROUTE",
 		['d'] = "ST87_DNS",  ['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE",
+		['D'] = "ST87_DAEMON",
 	};
 	int option;
 	/* "+": options stop at the command, so its own options are left alone. */
-	while ((option = getopt_long(argc, argv, "+p:b:r:d:l:t:h", options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, "+p:b:r:d:l:t:D:h", options, NULL)) != -1) {
 		if (option == 'h') {
 			usage(stdout);
 			return 0;

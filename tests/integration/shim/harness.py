@@ -28,6 +28,8 @@ class Paths:
     shim = os.environ["ST87_TEST_SHIM"]
     fakemodem = os.environ["ST87_TEST_FAKEMODEM"]
     st87run = os.environ.get("ST87_TEST_ST87RUN", "")
+    st87d = os.environ.get("ST87_TEST_ST87D", "")
+    st87ctl = os.environ.get("ST87_TEST_ST87CTL", "")
 
 
 def _sanitizer_runtimes(library):
@@ -122,6 +124,55 @@ class FakeModem:
 
     def env(self, route="127.0.0.1/32", **extra):
         return shim_environment(ST87_PORT=self.link, ST87_ROUTE=route, **extra)
+
+
+class Daemon:
+    """st87d in the foreground on <dir>/st87d.sock, serving @modem; its log in <dir>/st87d.log."""
+
+    def __init__(self, workdir, modem, *switches, **variables):
+        self.socket = os.path.join(workdir, "st87d.sock")
+        self.log_path = os.path.join(workdir, "st87d.log")
+        self.modem = modem
+        env = dict(os.environ, ST87_PORT=modem.link, ST87_LOG="info")
+        env.pop("LD_PRELOAD", None)
+        env.update({k: str(v) for k, v in variables.items()})
+        started_at = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(client_wrapper() + [Paths.st87d, "-f", "--socket", self.socket, *switches],
+                                            env=env, stdout=log, stderr=log)
+        # "serving" comes once the modem is open (and the sockets a dead daemon left are closed).
+        wait_for(lambda: "st87d: serving" in self.log()[started_at:] or self.process.poll() is not None, 30,
+                 "st87d's start")
+        if self.process.poll() is not None:
+            raise RuntimeError("st87d did not start: " + self.log())
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if client_wrapper() and self.process.returncode == 99:
+            raise AssertionError("valgrind found errors in st87d:\n" + self.log())
+
+    def env(self, route="127.0.0.1/32", **extra):
+        """A program's environment: the shim, routed through this daemon (no port of its own)."""
+        return shim_environment(ST87_DAEMON=self.socket, ST87_ROUTE=route, ST87_PORT="/dev/null/no-port", **extra)
+
+
+@contextlib.contextmanager
+def st87d(workdir, modem, *switches, **variables):
+    daemon = Daemon(workdir, modem, *switches, **variables)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,271 @@
+/*
+ * st87d: a client's request. Credentials first (SO_PEERCRED, logged), then
+ * the request: a routed socket becomes a record the engine takes over, just
+ * as the shim's in-process connect makes one; a lookup or a status is run as
+ * an engine job, since the engine thread alone talks to the modem.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../shim/engine_io.h"
+#include "internal.h"
+#include "wire.h"
+
+#define MAX_PEER_GROUPS 256
+/* A client that connects and says nothing must not hold the daemon up. */
+#define REQUEST_TIMEOUT_MS 2000
+
+struct client {
+	int connection;
+	struct ucred credentials;
+	char program[32];
+};
+
+static void read_program_name(pid_t pid, char *name, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(name, len, "?");
+	FILE *comm = fopen(path, "re");
+	if (!comm)
+		return;
+	if (fgets(name, (int)len, comm))
+		name[strcspn(name, "\n")] = '\0';
+	fclose(comm);
+}
+
+static bool in_group(int connection, const struct ucred *peer, gid_t group)
+{
+	if (peer->gid == group)
+		return true;
+	gid_t groups[MAX_PEER_GROUPS];
+	socklen_t len = sizeof(groups);
+	if (getsockopt(connection, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group)
+			return true;
+	return false;
+}
+
+static bool allowed(const struct client *client, const struct access_policy *policy)
+{
+	uid_t uid = client->credentials.uid;
+	if (uid == 0 || uid == geteuid() || policy->any_group)
+		return true;
+	return in_group(client->connection, &client->credentials, policy->group);
+}
+
+/* The engine's end of the client's pair: a Unix socket of the type the routed socket needs. */
+static bool usable_pair_end(int fd, int routed_type)
+{
+	struct stat status;
+	int domain = 0, type = 0;
+	socklen_t len = sizeof(domain);
+	if (fstat(fd, &status) < 0 || !S_ISSOCK(status.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return false;
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return false;
+	return domain == AF_UNIX && type == (routed_type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET);
+}
+
+static bool sane_socket_request(const struct st87d_request *r)
+{
+	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
+	bool type_ok = r->type == SOCK_STREAM || r->type == SOCK_DGRAM;
+	bool remote_ok = r->remote_len >= sizeof(struct sockaddr_in) &&
+			 r->remote_len <= sizeof(struct sockaddr_storage) &&
+			 (r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
+	return family_ok && type_ok && remote_ok && r->local_port >= 0 && r->local_port <= 65535 &&
+	       r->filler <= 1u << 20;
+}
+
+static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
+{
+	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type)) {
+		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused",
+			 (int)client->credentials.pid, client->program);
+		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, "malformed socket request");
+		if (pair_end >= 0)
+			close(pair_end);
+		close(client->connection);
+		return;
+	}
+	struct routed_socket *s = calloc(1, sizeof(*s));
+	if (!s) {
+		st87d_send_reply(client->connection, ST87D_FAILED, ENOMEM, "st87d is out of memory");
+		close(pair_end);
+		close(client->connection);
+		return;
+	}
+	s->domain = request->domain;
+	s->type = request->type;
+	s->framed = request->flags & ST87D_FRAMED;
+	s->dns_queries = request->flags & ST87D_DNS_QUERIES;
+	s->remote = request->remote;
+	s->remote_len = request->remote_len;
+	s->local_port = request->local_port;
+	s->filler = request->filler;
+	s->engine_fd = pair_end;
+	s->modem_socket = -1;
+	s->daemon_fd = -1;
+	s->client_fd = client->connection;
+	s->client_pid = (int)client->credentials.pid;
+	snprintf(s->client_program, sizeof(s->client_program), "%s", client->program);
+	s->state = ROUTED_CONNECTING;
+	pthread_cond_init(&s->changed, NULL);
+	fcntl(pair_end, F_SETFL, O_NONBLOCK);
+	/* Reports must never block the engine on a client that stopped reading. */
+	fcntl(client->connection, F_SETFL, O_NONBLOCK);
+
+	char what[160];
+	engine_describe(s, what, sizeof(what));
+	shim_log(ST87_LOG_INFO, "%s: uid %d asks", what, (int)client->credentials.uid);
+	int err = engine_submit(s);
+	if (err) {
+		st87d_send_reply(client->connection, ST87D_FAILED, -err, "the modem engine cannot start");
+		close(pair_end);
+		close(client->connection);
+		pthread_cond_destroy(&s->changed);
+		free(s);
+	}
+}
+
+static void resolve(struct client *client, const struct st87d_request *request)
+{
+	char address[ST87_ADDR_LEN] = "", error[320];
+	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
+	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid, client->program,
+		 request->name, err ? error : address);
+	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
+}
+
+struct listing {
+	char text[8192];
+};
+
+static int run_listing(struct st87_modem *modem, void *arg)
+{
+	(void)modem;
+	struct listing *listing = arg;
+	engine_list_sockets(listing->text, sizeof(listing->text));
+	return 0;
+}
+
+static int run_close_all(struct st87_modem *modem, void *arg)
+{
+	(void)modem;
+	(void)arg;
+	engine_close_everything();
+	return 0;
+}
+
+static void report_status(struct client *client)
+{
+	static struct listing listing;
+	listing.text[0] = '\0';
+	struct engine_job job = {.run = run_listing, .arg = &listing};
+	int err = engine_run_job(&job);
+	char address[ST87_ADDR_LEN], heading[ST87_CONFIG_PATH_SIZE + 128];
+	shim_modem_address(AF_INET, address, sizeof(address));
+	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s", (int)getpid(),
+		 shim.config.port, address[0] ? address : "unknown", listing.text[0] ? "sockets:" : "no sockets open");
+	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
+	if (!err) {
+		for (char *line = strtok(listing.text, "\n"); line; line = strtok(NULL, "\n"))
+			st87d_send_reply(client->connection, ST87D_TEXT, 0, line);
+	}
+	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
+}
+
+static void close_all(struct client *client)
+{
+	uid_t uid = client->credentials.uid;
+	if (uid != 0 && uid != geteuid()) {
+		st87d_send_reply(client->connection, ST87D_ANSWER, EPERM,
+				 "close-all closes other programs' sockets: only root or st87d's user may");
+		return;
+	}
+	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
+	struct engine_job job = {.run = run_close_all};
+	int err = engine_run_job(&job);
+	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
+}
+
+void serve_client(int connection, const struct access_policy *policy)
+{
+	struct client client = {.connection = connection};
+	socklen_t len = sizeof(client.credentials);
+	if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &client.credentials, &len) < 0) {
+		close(connection);
+		return;
+	}
+	read_program_name(client.credentials.pid, client.program, sizeof(client.program));
+	if (!allowed(&client, policy)) {
+		char why[256];
+		snprintf(why, sizeof(why), "st87d refuses uid %d: not root, not st87d's user, not in group %s",
+			 (int)client.credentials.uid, policy->group_name);
+		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program, why);
+		st87d_send_reply(connection, ST87D_FAILED, EACCES, why);
+		close(connection);
+		return;
+	}
+	struct timeval bound = {.tv_sec = REQUEST_TIMEOUT_MS / 1000};
+	setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+	struct st87d_request request;
+	int passed_fd;
+	int err = st87d_receive_request(connection, &request, &passed_fd);
+	if (err) {
+		shim_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)", (int)client.credentials.pid,
+			 client.program, strerror(-err));
+		close(connection);
+		return;
+	}
+	if (request.kind == ST87D_OPEN_SOCKET) {
+		open_socket(&client, &request, passed_fd);
+		return; /* the connection is the socket's now */
+	}
+	if (passed_fd >= 0)
+		close(passed_fd);
+	switch (request.kind) {
+	case ST87D_RESOLVE:
+		resolve(&client, &request);
+		break;
+	case ST87D_STATUS:
+		report_status(&client);
+		break;
+	case ST87D_CLOSE_ALL:
+		close_all(&client);
+		break;
+	default:
+		st87d_send_reply(connection, ST87D_ANSWER, EINVAL, "unknown request");
+		break;
+	}
+	close(connection);
+}
+
+static int run_nothing(struct st87_modem *modem, void *arg)
+{
+	(void)modem;
+	(void)arg;
+	return 0;
+}
+
+int serve_open_modem(char *error, size_t error_len)
+{
+	struct engine_job job = {.run = run_nothing};
+	int err = engine_run_job(&job);
+	snprintf(error, error_len, "%s", job.error);
+	return err;
+}

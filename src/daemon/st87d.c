@@ -1,0 +1,303 @@
+/*
+ * st87d: owns the modem's serial port and serves routed sockets to every
+ * program on the host over a Unix socket, as gpsd serves a GPS. The bridge
+ * between a program's pair and the modem is the shim's engine, unchanged;
+ * this file is the daemon around it: options, the listening socket (or
+ * systemd's), signals, and the accept loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../shim/shim.h"
+#include "serve.h"
+#include "wire.h"
+
+#define DEFAULT_GROUP "dialout"
+#define DEFAULT_MODE 0660
+/* systemd's socket activation hands its sockets over from fd 3 on. */
+#define SYSTEMD_FIRST_FD 3
+
+struct options {
+	bool foreground;
+	int verbosity;
+	const char *socket_path;
+	const char *group;
+	mode_t mode;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: st87d [-f] [-v] [--socket PATH] [--group NAME] [--mode OCTAL]\n"
+		"Owns the ST87 modem's serial port and serves routed sockets to programs run with the\n"
+		"st87shim (LD_PRELOAD or st87run), which use it whenever it answers on its socket.\n"
+		"The port, baud rate and other settings come from the ST87_* variables, as in the shim.\n"
+		"  -f, --foreground   stay in the foreground (for systemd and debugging)\n"
+		"  -v, --verbose      log each client and socket (-vv: also every AT exchange's outcome)\n"
+		"  --socket PATH      Unix socket to serve on (default: $ST87_DAEMON, else %s)\n"
+		"  --group NAME       group whose members may use the modem (default %s; '' for anyone\n"
+		"                     who can open the socket); root and st87d's own user always may\n"
+		"  --mode OCTAL       the socket file's mode (default %o)\n",
+		ST87D_DEFAULT_SOCKET, DEFAULT_GROUP, DEFAULT_MODE);
+}
+
+static int parse_options(int argc, char **argv, struct options *options)
+{
+	static const struct option long_options[] = {
+		{"foreground", no_argument, NULL, 'f'}, {"verbose", no_argument, NULL, 'v'},
+		{"socket", required_argument, NULL, 's'}, {"group", required_argument, NULL, 'g'},
+		{"mode", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int option;
+	while ((option = getopt_long(argc, argv, "fvh", long_options, NULL)) != -1) {
+		char *end;
+		switch (option) {
+		case 'f':
+			options->foreground = true;
+			break;
+		case 'v':
+			options->verbosity++;
+			break;
+		case 's':
+			options->socket_path = optarg;
+			break;
+		case 'g':
+			options->group = optarg;
+			break;
+		case 'm':
+			errno = 0;
+			options->mode = (mode_t)strtoul(optarg, &end, 8);
+			if (errno || *end || end == optarg || options->mode > 0777) {
+				fprintf(stderr, "st87d: --mode %s: expected an octal file mode such as 0660\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "st87d: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int resolve_group(const char *name, struct access_policy *policy)
+{
+	snprintf(policy->group_name, sizeof(policy->group_name), "%s", name);
+	if (name[0] == '\0') {
+		policy->any_group = true;
+		return 0;
+	}
+	struct group *entry = getgrnam(name);
+	if (!entry) {
+		fprintf(stderr, "st87d: --group %s: no such group\n", name);
+		return -1;
+	}
+	policy->group = entry->gr_gid;
+	return 0;
+}
+
+/* The socket systemd passed (LISTEN_FDS), or -1. */
+static int socket_from_systemd(void)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *count = getenv("LISTEN_FDS");
+	if (!pid || !count || atoi(pid) != (int)getpid() || atoi(count) != 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	return SYSTEMD_FIRST_FD;
+}
+
+static int make_parent_directory(const char *path)
+{
+	char directory[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(directory, sizeof(directory), "%s", path);
+	char *slash = strrchr(directory, '/');
+	if (!slash || slash == directory)
+		return 0;
+	*slash = '\0';
+	if (mkdir(directory, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Binds @path, taking it over from a dead daemon but never from a live one. */
+static int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
+{
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	if (path[0] != '/' || strlen(path) >= sizeof(address.sun_path)) {
+		fprintf(stderr, "st87d: %s: expected an absolute path shorter than %zu bytes\n", path,
+			sizeof(address.sun_path));
+		return -1;
+	}
+	memcpy(address.sun_path, path, strlen(path) + 1);
+	int live = st87d_dial(path);
+	if (live >= 0) {
+		close(live);
+		fprintf(stderr, "st87d: another st87d already serves %s\n", path);
+		return -1;
+	}
+	int err = make_parent_directory(path);
+	if (!err && unlink(path) < 0 && errno != ENOENT)
+		err = -errno;
+	int fd = err ? -1 : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (!err && (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+		     listen(fd, 64) < 0 || chmod(path, mode) < 0))
+		err = -errno;
+	if (!err && !policy->any_group && chown(path, (uid_t)-1, policy->group) < 0)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "st87d: cannot serve on %s: %s\n", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Goes to the background before the engine thread exists (fork keeps one
+ * thread); the parent waits until the child has opened the modem, so its
+ * exit status still says whether st87d started. Returns the pipe to report on.
+ */
+static int go_to_background(void)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	pid_t child = fork();
+	if (child < 0)
+		return -1;
+	if (child > 0) {
+		close(ready[1]);
+		char status = 1;
+		if (read(ready[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(ready[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -1;
+	return ready[1];
+}
+
+static void report_started(int pipe_fd, bool started)
+{
+	if (pipe_fd < 0)
+		return;
+	char status = started ? 0 : 1;
+	if (write(pipe_fd, &status, 1) != 1)
+		perror("st87d: reporting start-up");
+	close(pipe_fd);
+}
+
+static int serve(int listener, const struct access_policy *policy)
+{
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	int signals = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+	if (signals < 0) {
+		perror("st87d: signalfd");
+		return 1;
+	}
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = listener, .events = POLLIN}, {.fd = signals, .events = POLLIN}};
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return 1;
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo info;
+			if (read(signals, &info, sizeof(info)) == sizeof(info))
+				shim_log(ST87_LOG_INFO, "signal %u: closing every modem socket and stopping",
+					 info.ssi_signo);
+			return 0;
+		}
+		if (fds[0].revents & POLLIN) {
+			int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+			if (connection >= 0)
+				serve_client(connection, policy);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options options = {.group = DEFAULT_GROUP, .mode = DEFAULT_MODE};
+	if (parse_options(argc, argv, &options) < 0)
+		return 2;
+	shim_init();
+	st87_log_set_name("st87d");
+	if (!shim.config_ok && shim.config.fail_routed) {
+		fprintf(stderr, "st87d: fix the ST87_* variables above\n");
+		return 2;
+	}
+	int level = (int)shim.config.log_level;
+	if (options.verbosity > 0 && level < ST87_LOG_INFO + options.verbosity - 1)
+		level = ST87_LOG_INFO + options.verbosity - 1;
+	st87_log_set_level((enum st87_log_level)(level > ST87_LOG_DEBUG ? ST87_LOG_DEBUG : level));
+	if (!options.socket_path)
+		options.socket_path = shim.config.daemon_use == ST87_DAEMON_REQUIRED ? shim.config.daemon_socket
+										     : ST87D_DEFAULT_SOCKET;
+	struct access_policy policy = {0};
+	if (resolve_group(options.group, &policy) < 0)
+		return 2;
+
+	/* Signals are read from a signalfd; every thread (the engine's too) keeps them blocked. */
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+
+	int listener = socket_from_systemd();
+	bool activated = listener >= 0;
+	if (!activated && (listener = listen_at(options.socket_path, &policy, options.mode)) < 0)
+		return 1;
+	int started_pipe = -1;
+	if (!options.foreground && (started_pipe = go_to_background()) < 0) {
+		perror("st87d: going to the background");
+		return 1;
+	}
+	char error[320];
+	if (serve_open_modem(error, sizeof(error)) < 0) {
+		fprintf(stderr, "st87d: %s\n", error);
+		if (!activated)
+			unlink(options.socket_path);
+		report_started(started_pipe, false);
+		return 1;
+	}
+	shim_log(ST87_LOG_INFO, "serving %s on %s (group %s)", shim.config.port,
+		 activated ? "systemd's socket" : options.socket_path, policy.any_group ? "any" : policy.group_name);
+	report_started(started_pipe, true);
+	int status = serve(listener, &policy);
+	close(listener);
+	if (!activated)
+		unlink(options.socket_path);
+	engine_flush_at_exit();
+	return status;
+}

@@ -1,0 +1,85 @@
+/*
+ * st87d's wire: what a client (the shim, st87ctl) and the daemon say over
+ * the daemon's Unix socket. SOCK_SEQPACKET, so every message arrives whole;
+ * one connection per request. A routed socket's connection stays open for
+ * the socket's life: the daemon reports on it (connected, failed, the peer's
+ * close) and closes it when the socket is retired, so a client that sees it
+ * hang up without a report knows the daemon died.
+ *
+ * Nothing here depends on libst87 or the shim: both sides and st87ctl link it.
+ */
+#ifndef ST87_DAEMON_WIRE_H
+#define ST87_DAEMON_WIRE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Where the daemon listens when neither --socket nor ST87_DAEMON says otherwise. */
+#define ST87D_DEFAULT_SOCKET "/run/st87/st87d.sock"
+
+#define ST87D_MAGIC 0x53543837u /* "ST87" */
+#define ST87D_VERSION 1u
+
+enum st87d_request_kind {
+	/* A routed socket: the engine's end of the client's pair travels with the request. */
+	ST87D_OPEN_SOCKET = 1,
+	ST87D_RESOLVE,   /* a name through the modem's AT#DNS */
+	ST87D_STATUS,    /* the daemon's sockets and their clients, as text */
+	ST87D_CLOSE_ALL, /* every modem socket closed (the daemon's user or root only) */
+};
+
+enum st87d_socket_flags {
+	ST87D_FRAMED = 1,      /* unconnected UDP: datagrams carry the shim's datagram header */
+	ST87D_DNS_QUERIES = 2, /* each datagram is a DNS query */
+};
+
+struct st87d_request {
+	uint32_t magic, version, kind;
+	/* ST87D_OPEN_SOCKET */
+	int32_t domain, type, flags, local_port;
+	uint32_t filler; /* bytes the client wrote to its end to keep it unwritable while connecting */
+	struct sockaddr_storage remote;
+	uint32_t remote_len;
+	/* ST87D_RESOLVE */
+	int32_t ip_version; /* 0 IPv4, 1 IPv6 */
+	char name[256];
+};
+
+enum st87d_reply_kind {
+	ST87D_CONNECTED = 1, /* the modem socket is open (and the TCP link up) */
+	ST87D_FAILED,        /* error and text say why; the daemon's end is closed */
+	ST87D_PEER_CLOSED,   /* the peer closed: the EOF the client sees is a clean one */
+	ST87D_ANSWER,        /* a request's result: error 0 and text, or error and why */
+	ST87D_TEXT,          /* one line of a longer answer; ST87D_ANSWER ends it */
+};
+
+#define ST87D_ADDR_LEN 64
+
+struct st87d_reply {
+	uint32_t magic, kind;
+	int32_t error; /* positive errno, 0 for none */
+	char ipv4[ST87D_ADDR_LEN], ipv6[ST87D_ADDR_LEN]; /* ST87D_CONNECTED: the modem's addresses */
+	char text[512];
+};
+
+/* Connects to the daemon at @path: the fd, or -errno (-ENOENT, -ECONNREFUSED: no daemon there). */
+int st87d_dial(const char *path);
+
+/* Sends @request, with @fd_to_pass (-1: none) as SCM_RIGHTS. 0 or -errno. */
+int st87d_send_request(int connection, struct st87d_request *request, int fd_to_pass);
+
+/* Receives one request and the fd that came with it (-1: none). 0, -errno, or -EPROTO for a bad message. */
+int st87d_receive_request(int connection, struct st87d_request *request, int *passed_fd);
+
+/* Sends one reply. 0 or -errno. */
+int st87d_send_reply(int connection, uint32_t kind, int error, const char *text);
+int st87d_send_connected(int connection, const char *ipv4, const char *ipv6);
+
+/*
+ * Receives one reply, waiting at most @timeout_ms (-1: no bound, 0: only
+ * what is there). 1 and @reply, 0 when the daemon hung up, -EAGAIN when
+ * nothing came, -EPROTO for a bad message, other -errno.
+ */
+int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_ms);
+
+#endif

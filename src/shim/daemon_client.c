@@ -1,0 +1,188 @@
+/* A program's side of st87d (daemon_client.h). */
+#include "daemon_client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../daemon/wire.h"
+#include "engine_io.h"
+#include "internal.h"
+#include "real.h"
+
+int daemon_dial(int *connection)
+{
+	*connection = -1;
+	if (shim.config.daemon_use == ST87_DAEMON_OFF)
+		return 0;
+	const char *path = shim.config.daemon_socket;
+	int fd = st87d_dial(path);
+	if (fd < 0) {
+		bool absent = fd == -ENOENT || fd == -ECONNREFUSED;
+		if (absent && shim.config.daemon_use == ST87_DAEMON_IF_RUNNING)
+			return 0;
+		shim_log(ST87_LOG_ERROR, "st87d at %s: %s%s", path, strerror(-fd),
+			 absent ? " (is st87d running? ST87_DAEMON=off uses the port instead)" : "");
+		return absent ? -ENETDOWN : fd;
+	}
+	fd = shim_private_fd(fd);
+	shim_map_add_private(fd);
+	*connection = fd;
+	return 0;
+}
+
+static void apply_report(struct routed_socket *s, int got, const struct st87d_reply *reply);
+
+int daemon_open_socket(struct routed_socket *s, int engine_end)
+{
+	struct st87d_request request = {
+		.kind = ST87D_OPEN_SOCKET,
+		.domain = s->domain,
+		.type = s->type,
+		.flags = (s->framed ? ST87D_FRAMED : 0) | (s->dns_queries ? ST87D_DNS_QUERIES : 0),
+		.local_port = s->local_port,
+		.filler = (uint32_t)s->filler,
+		.remote = s->remote,
+		.remote_len = s->remote_len,
+	};
+	int err = st87d_send_request(s->daemon_fd, &request, engine_end);
+	if (!err)
+		return 0;
+	/* A daemon that refused us answered before it hung up: its reason beats EPIPE. */
+	struct st87d_reply reply;
+	int got = st87d_receive_reply(s->daemon_fd, &reply, 0);
+	if (got == 1 && reply.kind == ST87D_FAILED) {
+		apply_report(s, got, &reply);
+		return -(reply.error > 0 ? reply.error : ECONNREFUSED);
+	}
+	shim_log(ST87_LOG_ERROR, "st87d: cannot hand the socket over: %s", strerror(-err));
+	return err;
+}
+
+/* Applies one report of the daemon to @s (@got: st87d_receive_reply's result). Lock not held. */
+static void apply_report(struct routed_socket *s, int got, const struct st87d_reply *reply)
+{
+	char what[160];
+	engine_describe(s, what, sizeof(what));
+	pthread_mutex_lock(&shim.lock);
+	bool open = s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED;
+	int failed_with = 0;
+	if (got == 0 && open && !s->daemon_reported_eof) {
+		failed_with = s->state == ROUTED_CONNECTED ? ECONNRESET : ENETDOWN;
+	} else if (got == 1 && reply->kind == ST87D_CONNECTED && s->state == ROUTED_CONNECTING) {
+		s->state = ROUTED_CONNECTED;
+	} else if (got == 1 && reply->kind == ST87D_FAILED && open) {
+		failed_with = reply->error > 0 ? reply->error : ECONNRESET;
+	} else if (got == 1 && reply->kind == ST87D_PEER_CLOSED) {
+		s->daemon_reported_eof = true;
+	}
+	if (failed_with) {
+		s->state = ROUTED_FAILED;
+		s->error = failed_with;
+	}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&shim.lock);
+	if (got == 1 && reply->kind == ST87D_CONNECTED)
+		shim_set_modem_address(reply->ipv4, reply->ipv6);
+	if (failed_with && got == 0)
+		shim_log(ST87_LOG_ERROR, "%s: st87d went away (%s)", what, strerror(failed_with));
+	else if (failed_with)
+		shim_log(ST87_LOG_ERROR, "%s: %s (st87d: %s)", what, strerror(failed_with), reply->text);
+}
+
+static bool hung_up(int fd)
+{
+	struct pollfd pair_end = {.fd = fd, .events = 0};
+	return poll(&pair_end, 1, 0) == 1 && (pair_end.revents & (POLLHUP | POLLERR));
+}
+
+/* The daemon reports before it lets go of its end; the kernel may show the hang-up first. */
+#define REPORT_LAG_MS 2000
+
+void daemon_take_reports(struct routed_socket *s, int fd, bool at_eof)
+{
+	if (s->daemon_fd < 0)
+		return;
+	struct st87d_reply reply;
+	int got;
+	while ((got = st87d_receive_reply(s->daemon_fd, &reply, 0)) > 0)
+		apply_report(s, got, &reply);
+	if (got == 0) {
+		apply_report(s, 0, &reply);
+		return;
+	}
+	/*
+	 * A pair that ended without a report yet: a connecting socket must get
+	 * its failure, not "connected", and an EOF must not pass for the peer's
+	 * close when it is a failure.
+	 */
+	pthread_mutex_lock(&shim.lock);
+	bool connecting = s->state == ROUTED_CONNECTING;
+	bool unexplained_eof = at_eof && s->state == ROUTED_CONNECTED && !s->daemon_reported_eof;
+	pthread_mutex_unlock(&shim.lock);
+	if ((connecting && fd >= 0 && hung_up(fd)) || unexplained_eof) {
+		got = st87d_receive_reply(s->daemon_fd, &reply, REPORT_LAG_MS);
+		if (got >= 0)
+			apply_report(s, got, &reply);
+	}
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
+{
+	long long deadline = monotonic_ms() + timeout_ms;
+	for (;;) {
+		pthread_mutex_lock(&shim.lock);
+		enum routed_state state = s->state;
+		int error = s->error;
+		if (state != ROUTED_CONNECTING && state != ROUTED_CONNECTED)
+			s->error_reported = true;
+		pthread_mutex_unlock(&shim.lock);
+		if (state == ROUTED_CONNECTED)
+			return 0;
+		if (state != ROUTED_CONNECTING)
+			return -(error ? error : ECONNRESET);
+		long long left = deadline - monotonic_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct st87d_reply reply;
+		int got = st87d_receive_reply(s->daemon_fd, &reply, (int)left);
+		if (got == -EAGAIN)
+			continue;
+		if (got < 0)
+			return got;
+		apply_report(s, got, &reply);
+	}
+}
+
+int daemon_resolve(int connection, const char *name, int ip_version, char *address, size_t address_len,
+		   char *error, size_t error_len)
+{
+	struct st87d_request request = {.kind = ST87D_RESOLVE, .ip_version = ip_version};
+	snprintf(request.name, sizeof(request.name), "%s", name);
+	int err = st87d_send_request(connection, &request, -1);
+	struct st87d_reply reply;
+	int got = err ? err : st87d_receive_reply(connection, &reply, shim.config.connect_timeout_ms + 60000);
+	shim_map_remove_private(connection);
+	real.close(connection);
+	if (got <= 0 || reply.kind != ST87D_ANSWER) {
+		snprintf(error, error_len, "st87d did not answer the lookup (%s)",
+			 got < 0 ? strerror(-got) : "it hung up");
+		return -ENETDOWN;
+	}
+	if (reply.error) {
+		snprintf(error, error_len, "%s", reply.text);
+		return -reply.error;
+	}
+	snprintf(address, address_len, "%s", reply.text);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * st87ctl through st87d: while the daemon holds the port, status and
+ * close-all are its to answer (it knows which program holds each socket).
+ * ST87_DAEMON as in the shim: unset tries the default socket, a path
+ * requires that daemon, "off" always uses the port.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../daemon/wire.h"
+#include "st87ctl.h"
+
+/* Sends @kind and prints the answer: an exit code, or -1 when no daemon serves (use the port). */
+int st87ctl_via_daemon(int kind, bool json)
+{
+	const char *setting = getenv("ST87_DAEMON");
+	bool required = setting && setting[0] && strcmp(setting, "off") != 0;
+	if (setting && strcmp(setting, "off") == 0)
+		return -1;
+	const char *path = required ? setting : ST87D_DEFAULT_SOCKET;
+	int connection = st87d_dial(path);
+	if (connection < 0) {
+		if (!required && (connection == -ENOENT || connection == -ECONNREFUSED))
+			return -1;
+		st87ctl_error("st87d at %s: %s", path, strerror(-connection));
+		return ST87CTL_EXIT_NO_MODEM;
+	}
+	struct st87d_request request = {.kind = (uint32_t)kind};
+	int err = st87d_send_request(connection, &request, -1);
+	struct st87d_reply reply;
+	bool first = true;
+	if (json)
+		printf("{\"daemon\": ");
+	if (json)
+		st87ctl_json_string(stdout, path);
+	if (json)
+		printf(", \"lines\": [");
+	int got = 0;
+	while (!err && (got = st87d_receive_reply(connection, &reply, 60000)) == 1 && reply.kind == ST87D_TEXT) {
+		if (json) {
+			printf("%s", first ? "" : ", ");
+			st87ctl_json_string(stdout, reply.text);
+		} else {
+			printf("%s\n", reply.text);
+		}
+		first = false;
+	}
+	bool answered = !err && got == 1 && (reply.kind == ST87D_ANSWER || reply.kind == ST87D_FAILED);
+	if (json) {
+		printf("], \"error\": ");
+		st87ctl_json_string(stdout, answered ? reply.text : "st87d did not answer");
+		printf("}\n");
+	}
+	close(connection);
+	if (!answered) {
+		st87ctl_error("st87d at %s did not answer", path);
+		return ST87CTL_EXIT_NO_MODEM;
+	}
+	if (reply.error) {
+		st87ctl_error("st87d: %s", reply.text);
+		return reply.error == EACCES || reply.error == EPERM ? ST87CTL_EXIT_USAGE : ST87CTL_EXIT_MODEM_ERROR;
+	}
+	return ST87CTL_EXIT_OK;
+}

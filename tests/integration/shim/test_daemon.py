@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""st87d: one modem shared by every program, through the shim and the fake modem.
+
+Usage: test_daemon.py CASE   (meson runs each case as its own test)
+"""
+import os
+import hashlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from dns_server import dns_server
+from harness import (PROFILE, Paths, check, fake_modem, run, run_case, shim_environment, st87d, tcp_server,
+                     udp_echo_server, wait_for, workdir)
+
+NAME = "sensor-hub.test"
+
+# A long-lived, MQTT-like client: subscribes, then takes what the server publishes over several seconds.
+LONG_LIVED_CLIENT = r"""
+import hashlib, socket, sys
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+connection.sendall(b"SUBSCRIBE\n")
+print("subscribed", flush=True)
+data = b""
+while True:
+    block = connection.recv(65536)
+    if not block:
+        break
+    data += block
+print("published", len(data), hashlib.sha256(data).hexdigest(), flush=True)
+"""
+
+# UDP request/response by name: the name is looked up through the daemon (AT#DNS), then 10 exchanges
+# with sendto/recvfrom on an unconnected socket and 10 on a connected one.
+UDP_CLIENT = r"""
+import os, socket, sys
+address = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), socket.AF_INET, socket.SOCK_DGRAM)[0][4]
+unconnected = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+connected = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+connected.connect(address)
+for client in (unconnected, connected):
+    client.settimeout(10)
+    for i in range(10):
+        request = os.urandom(64 + 44 * i)
+        if client is unconnected:
+            client.sendto(request, address)
+            answer, peer = client.recvfrom(2048)
+            if peer != address:
+                sys.exit("answer from %r" % (peer,))
+        else:
+            client.send(request)
+            answer = client.recv(2048)
+        if answer != request:
+            sys.exit("echo %d differs" % i)
+print("udp ok", address[0])
+"""
+
+# Connects, prints "connected", then reads until EOF or an error, which it names.
+READER = r"""
+import errno, socket, sys
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+connection.sendall(b"hello\n")
+print("connected", flush=True)
+try:
+    while connection.recv(65536):
+        pass
+    print("eof")
+except OSError as error:
+    print("error", errno.errorcode.get(error.errno, error.errno))
+"""
+
+
+def publisher(messages, release):
+    """Once subscribed to, publishes @messages with pauses between them; the last one once @release is set."""
+    def serve(connection):
+        connection.recv(64)
+        for message in messages[:-1]:
+            time.sleep(0.4)
+            connection.sendall(message)
+        release.wait(120)
+        connection.sendall(messages[-1])
+    return serve
+
+
+def holder_server(connection):
+    """Answers one line and keeps the connection open until the client goes."""
+    connection.recv(64)
+    connection.sendall(b"welcome\n")
+    while connection.recv(64):
+        pass
+
+
+def echo_server(connection):
+    while True:
+        data = connection.recv(65536)
+        if not data:
+            return
+        connection.sendall(data)
+
+
+def st87ctl(daemon, *arguments):
+    env = dict(os.environ, ST87_DAEMON=daemon.socket)
+    env.pop("LD_PRELOAD", None)
+    return subprocess.run([Paths.st87ctl, *arguments], env=env, capture_output=True, text=True, timeout=60)
+
+
+def modem_switches():
+    return ("--baud", "921600", "--dns", "--dns-entry", NAME + "=127.0.0.1")
+
+
+def start(command, env):
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def case_three_programs_at_once():
+    messages = [os.urandom(3000 + 7000 * i) for i in range(6)]
+    expected = b"".join(messages)
+    release = threading.Event()
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            tcp_server(publisher(messages, release)) as broker, udp_echo_server() as udp_port:
+        env = daemon.env(route="127.0.0.1/32,*:53")
+        subscriber = start([sys.executable, "-c", LONG_LIVED_CLIENT, str(broker.server_address[1])], env)
+        check(subscriber.stdout.readline().strip() == "subscribed", "the subscriber did not connect")
+        udp = start([sys.executable, "-c", UDP_CLIENT, NAME, str(udp_port)], env)
+        status = st87ctl(daemon, "status")
+        check(status.returncode == 0, "st87ctl status through st87d failed: " + status.stderr)
+        check("of pid %d (python3)" % subscriber.pid in status.stdout,
+              "status does not name the subscriber's pid and program:\n" + status.stdout)
+        # A second TCP connection from another program: EMFILE, and a line naming who holds the socket.
+        second = run(["curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:%d/" % broker.server_address[1]], env)
+        check(second.returncode != 0, "a second TCP connection got the modem's only TCP socket")
+        line = "pid %d (python3)" % subscriber.pid
+        check(line in second.stderr.decode(), "curl's error does not name the holder: %r" % second.stderr)
+        release.set()
+        udp_out, udp_err = udp.communicate(timeout=60)
+        check(udp.returncode == 0 and "udp ok 127.0.0.1" in udp_out, "UDP by name failed: %s%s" % (udp_out, udp_err))
+        sub_out, sub_err = subscriber.communicate(timeout=60)
+        check("published %d %s" % (len(expected), hashlib.sha256(expected).hexdigest()) in sub_out,
+              "the subscriber's messages differ: %s%s" % (sub_out, sub_err))
+        check("AT#DNS %s: 127.0.0.1" % NAME in daemon.log(), "the name was not looked up by st87d:\n" + daemon.log())
+        wait_for(lambda: "no sockets open" in st87ctl(daemon, "status").stdout, 10, "every modem socket closed")
+
+
+def case_killed_client_frees_its_socket():
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            tcp_server(holder_server) as server:
+        reader = start([sys.executable, "-c", READER, str(server.server_address[1])], daemon.env())
+        check(reader.stdout.readline().strip() == "connected", "the client did not connect")
+        check("(python3)" in st87ctl(daemon, "status").stdout, "status does not list the client's socket")
+        reader.kill()
+        reader.wait()
+        killed = time.monotonic()
+        wait_for(lambda: "no sockets open" in st87ctl(daemon, "status").stdout, 10, "the socket freed")
+        print("modem socket freed %.2f s after SIGKILL" % (time.monotonic() - killed))
+        # And the next program gets the TCP socket.
+        again = start([sys.executable, "-c", READER, str(server.server_address[1])], daemon.env())
+        check(again.stdout.readline().strip() == "connected", "the next client did not get the TCP socket")
+        again.kill()
+        again.wait()
+
+
+def case_killed_daemon_resets_clients_and_restarts():
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(holder_server) as server:
+        with st87d(tmp, modem) as daemon:
+            reader = start([sys.executable, "-c", READER, str(server.server_address[1])], daemon.env())
+            check(reader.stdout.readline().strip() == "connected", "the client did not connect")
+            daemon.stop(signal.SIGKILL)
+            out, err = reader.communicate(timeout=30)
+            check("error ECONNRESET" in out, "the client was not reset when st87d died: %r %r" % (out, err))
+            check("st87d went away" in err, "no line says why: %r" % err)
+        with st87d(tmp, modem) as daemon:
+            # The new daemon closes the socket the dead one left on the modem, then serves again.
+            check("AT#SOCKETCLOSE" in modem.trace(), "the restarted st87d left the old modem socket open")
+            with tcp_server(echo_server) as echo:
+                payload = os.urandom(40000)
+                client = run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1]), str(len(payload))],
+                             daemon.env(), input=payload)
+                check(client.returncode == 0 and client.stdout == payload,
+                      "echo through the restarted st87d differs: %r" % client.stderr)
+
+
+# Sends stdin to an echo server and writes back what returns.
+ECHO_CLIENT = r"""
+import socket, sys
+data = sys.stdin.buffer.read()
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+connection.sendall(data)
+got = b""
+while len(got) < int(sys.argv[2]):
+    block = connection.recv(65536)
+    if not block:
+        break
+    got += block
+sys.stdout.buffer.write(got)
+"""
+
+# The parent routes a connection, hands the fd to an exec'd child and exits; the child carries on.
+FORK_EXEC_PARENT = r"""
+import os, socket, subprocess, sys
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+child = subprocess.Popen([sys.executable, "-c", sys.argv[2], str(connection.fileno()), sys.argv[3]],
+                         pass_fds=[connection.fileno()])
+connection.close()
+print(child.pid, flush=True)
+"""
+
+FORK_EXEC_CHILD = r"""
+import hashlib, os, socket, sys
+connection = socket.socket(fileno=int(sys.argv[1]))
+connection.settimeout(30)  # the parent's timeout left the shared file non-blocking
+size = int(sys.argv[2])
+payload = os.urandom(size)
+connection.sendall(payload)
+got = b""
+while len(got) < size:
+    block = connection.recv(65536)
+    if not block:
+        break
+    got += block
+with open(os.environ["RESULT"], "w") as out:
+    out.write("same" if got == payload else "differs %d" % len(got))
+"""
+
+
+def case_exec_child_keeps_routed_fd():
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            tcp_server(echo_server) as echo:
+        result = os.path.join(tmp, "result")
+        parent = run([sys.executable, "-c", FORK_EXEC_PARENT, str(echo.server_address[1]), FORK_EXEC_CHILD,
+                      "60000"], daemon.env(RESULT=result), text=True)
+        check(parent.returncode == 0, "the parent failed: " + parent.stderr)
+        wait_for(lambda: os.path.exists(result) and os.path.getsize(result) > 0, 60, "the child's result")
+        with open(result) as f:
+            outcome = f.read()
+        check(outcome == "same", "the exec'd child's exchange over the inherited fd: " + outcome)
+
+
+def case_refused_credentials():
+    if os.geteuid() != 0:
+        print("skipped: needs root to run a client as another user")
+        sys.exit(77)
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, \
+            st87d(tmp, modem, "--mode", "0666", "--group", "root") as daemon, tcp_server(holder_server) as server:
+        os.chmod(tmp, 0o755)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        # The system's python: another user may not reach a python under root's home.
+        refused = run(as_nobody + ["/usr/bin/python3", "-c", READER, str(server.server_address[1])], daemon.env())
+        check(refused.returncode != 0, "a client of another user, not in the group, was served")
+        err = refused.stderr.decode()
+        check("Permission denied" in err or "EACCES" in err, "the refusal's errno is not EACCES: %r" % err)
+        check("refuses uid 65534" in err, "no line says why the client was refused: %r" % err)
+        check("refuses uid 65534" in daemon.log(), "st87d did not log the refused credentials")
+
+
+def case_names_through_the_daemon():
+    # AT#DNS where the firmware has it (maker), else ST87_DNS over a UDP socket of the daemon's (note).
+    name = "only-the-modem-knows.test"
+    with workdir() as tmp, fake_modem(tmp, "--dns-entry", name + "=127.0.0.1") as modem, \
+            st87d(tmp, modem) as daemon, tcp_server(echo_server) as echo, dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+        payload = os.urandom(20000)
+        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
+        script = ECHO_CLIENT.replace('("127.0.0.1", int(sys.argv[1]))', '(sys.argv[3], int(sys.argv[1]))')
+        client = run([sys.executable, "-c", script, str(echo.server_address[1]), str(len(payload)), name], env,
+                     input=payload)
+        check(client.returncode == 0 and client.stdout == payload, "echo by name differs: %r" % client.stderr)
+        if PROFILE == "maker":
+            check("AT#DNS %s: 127.0.0.1" % name in daemon.log(), "st87d did not look the name up")
+            check(name not in asked, "the modem resolves names itself, yet ST87_DNS was asked")
+        else:
+            check(name in asked, "the resolver behind ST87_DNS was not asked")
+            check(",127.0.0.1,%d,2," % dns_port in modem.trace(), "the query did not leave over the modem with rai 2")
+        unknown = run([sys.executable, "-c", "import socket; socket.getaddrinfo('no-such.test', 80)"], env)
+        check(b"Name or service not known" in unknown.stderr, "an unknown name: %r" % unknown.stderr)
+
+
+def case_daemon_required_but_absent():
+    with workdir() as tmp, tcp_server(holder_server) as server:
+        env = shim_environment(ST87_DAEMON=os.path.join(tmp, "none.sock"), ST87_ROUTE="127.0.0.1/32",
+                               ST87_PORT="/dev/null/no-port")
+        started = time.monotonic()
+        failed = run([sys.executable, "-c", READER, str(server.server_address[1])], env)
+        err = failed.stderr.decode()
+        check(failed.returncode != 0, "the connect succeeded without the daemon it requires")
+        check("is st87d running?" in err, "no line says the daemon is missing: %r" % err)
+        print("failed in %.2f s" % (time.monotonic() - started))
+
+
+CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    run_case(CASES, "test_daemon.py")
