@@ -168,6 +168,20 @@ static int move_fd_up(struct st87_serial *serial, int min_fd)
 #define EXCLUSIVE_BYTE 0 /* the OFD lock */
 #define OWNER_BYTE 1     /* the POSIX lock that names the pid */
 
+/* "curl", or "" when /proc does not say: users recognise a program sooner than a pid. */
+static void program_of(long pid, char *name, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	name[0] = '\0';
+	FILE *comm = fopen(path, "re");
+	if (!comm)
+		return;
+	if (fgets(name, (int)len, comm))
+		name[strcspn(name, "\n")] = '\0';
+	fclose(comm);
+}
+
 static int lock_port(struct st87_serial *serial)
 {
 	struct flock exclusive = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = EXCLUSIVE_BYTE, .l_len = 1};
@@ -175,9 +189,14 @@ static int lock_port(struct st87_serial *serial)
 		if (errno != EAGAIN && errno != EACCES)
 			return st87_fail(-errno, "%s: cannot lock: %s", serial->path, strerror(errno));
 		struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
-		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK)
-			return st87_fail(-EBUSY, "%s: port busy (pid %ld)", serial->path,
-					 (long)holder.l_pid);
+		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
+			char program[32];
+			program_of((long)holder.l_pid, program, sizeof(program));
+			bool daemon = strcmp(program, "st87d") == 0;
+			return st87_fail(-EBUSY, "%s: port busy (pid %ld%s%s)%s", serial->path, (long)holder.l_pid,
+					 program[0] ? ", " : "", program,
+					 daemon ? ": st87d serves the modem; programs use it through the shim" : "");
+		}
 		return st87_fail(-EBUSY, "%s: port busy (pid %ld, this process)", serial->path,
 				 (long)getpid());
 	}

@@ -39,9 +39,9 @@ def test_busy(programs):
             holder.wait_for(lambda line: line == "OK", "the first st87ctl holds the port")
             result = run(programs, programs.st87ctl, "--port", modem.link, "status")
             check(result.returncode == 3, "port busy: exit 3", result)
-            match = re.search(r"port busy \(pid (\d+)\)", result.stderr)
+            match = re.search(r"port busy \(pid (\d+), st87ctl\)", result.stderr)
             check(result.stderr.startswith("st87ctl: ") and match is not None,
-                  "port busy: the error names the pid", result)
+                  "port busy: the error names the pid and program", result)
             check(int(match.group(1)) == holder.process.pid, "...the holder's pid", result)
             check(holder.finish() == 0, "the holder leaves cleanly")
         finally:

@@ -6,6 +6,7 @@ Usage: test_daemon.py CASE   (meson runs each case as its own test)
 import os
 import hashlib
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -273,6 +274,36 @@ def case_names_through_the_daemon():
             check(",127.0.0.1,%d,2," % dns_port in modem.trace(), "the query did not leave over the modem with rai 2")
         unknown = run([sys.executable, "-c", "import socket; socket.getaddrinfo('no-such.test', 80)"], env)
         check(b"Name or service not known" in unknown.stderr, "an unknown name: %r" % unknown.stderr)
+
+
+def case_socket_activation():
+    # As systemd's st87d.socket does: the listening socket is made first and handed over as fd 3
+    # (LISTEN_FDS, LISTEN_PID); st87d serves on it and leaves it in place when it stops.
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(echo_server) as echo:
+        path = os.path.join(tmp, "activated.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(path)
+        listener.listen(16)
+        log_path = os.path.join(tmp, "st87d.log")
+        env = dict(os.environ, ST87_PORT=modem.link, ST87_LOG="info")
+        env.pop("LD_PRELOAD", None)
+        launcher = 'exec 3<&%d; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -f' % listener.fileno()
+        with open(log_path, "wb") as log:
+            daemon = subprocess.Popen(["sh", "-c", launcher, Paths.st87d], env=env, stdout=log, stderr=log,
+                                      pass_fds=[listener.fileno()])
+        listener.close()
+        try:
+            wait_for(lambda: "st87d: serving" in open(log_path).read() or daemon.poll() is not None, 30, "st87d")
+            check("systemd's socket" in open(log_path).read(), "st87d did not take the socket it was given")
+            payload = os.urandom(30000)
+            client = run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1]), str(len(payload))],
+                         shim_environment(ST87_DAEMON=path, ST87_ROUTE="127.0.0.1/32", ST87_PORT="/dev/null/x"),
+                         input=payload)
+            check(client.returncode == 0 and client.stdout == payload, "echo through the activated st87d differs")
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=30)
+        check(os.path.exists(path), "st87d removed the socket systemd owns")
 
 
 def case_daemon_required_but_absent():
