@@ -312,6 +312,14 @@ static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *
 			     "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
 }
 
+static int parse_half_close_idle(const char *value, struct st87_shim_config *config,
+				 char *problem, size_t problem_len)
+{
+	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->half_close_idle_ms, problem, problem_len,
+			     "expected milliseconds from 0 (keep the connection for the answer) to 3600000, "
+			     "such as 5000");
+}
+
 static const struct variable variables[] = {
 	{ "ST87_ROUTE", parse_route },
 	{ "ST87_PORT", parse_port },
@@ -325,6 +333,7 @@ static const struct variable variables[] = {
 	{ "ST87_LINK_CHECK", parse_link_check },
 	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
 	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
+	{ "ST87_HALF_CLOSE_IDLE", parse_half_close_idle },
 };
 
 /* Appends `NAME="value": problem\n` to @errors at *@used; cut short when full. */
@@ -377,6 +386,7 @@ void st87_config_set_defaults(struct st87_shim_config *config)
 	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
 	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
 	config->tcp_evict_idle_ms = ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
+	config->half_close_idle_ms = ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;
 	config->daemon_use = ST87_DAEMON_IF_RUNNING;
 	snprintf(config->daemon_socket, sizeof config->daemon_socket, "%s", ST87D_DEFAULT_SOCKET);
 }

@@ -14,6 +14,7 @@
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
+ * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
  * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
@@ -50,6 +51,7 @@
 #define ST87_CONFIG_DEFAULT_LINK_CHECK_S 60
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
+#define ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
 
 /* Same numbering as enum st87_log_level of libst87. */
 enum st87_config_log_level {
@@ -87,6 +89,7 @@ struct st87_shim_config {
 	int link_check_interval_s; /* 0: never */
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
+	int half_close_idle_ms;    /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
 	enum st87_daemon_use daemon_use;
 	char daemon_socket[108]; /* sun_path's size */
 };

@@ -469,6 +469,19 @@ static bool is_live(const struct routed_socket *s)
 	return s->engine_fd >= 0 && s->modem_socket >= 0;
 }
 
+/* A TCP socket whose program shut its writing side: its modem socket closes after this much quiet (0 never). */
+static int half_close_wait_ms(const struct routed_socket *s)
+{
+	return s->type == SOCK_STREAM && s->program_eof && !s->peer_closed ? shim.config.half_close_idle_ms : 0;
+}
+
+static void sooner(int *timeout, long long due_ms)
+{
+	int wait = due_ms < 0 ? 0 : due_ms > 86400000 ? 86400000 : (int)due_ms;
+	if (*timeout < 0 || wait < *timeout)
+		*timeout = wait;
+}
+
 static int poll_timeout(long long now)
 {
 	int timeout = -1;
@@ -478,14 +491,31 @@ static int poll_timeout(long long now)
 			continue;
 		if (s->data_waiting && s->inbound_len == 0)
 			return 0;
-		if (s->type == SOCK_STREAM && interval_ms > 0) {
-			long long due = s->last_traffic_ms + interval_ms - now;
-			int wait = due < 0 ? 0 : (int)due;
-			if (timeout < 0 || wait < timeout)
-				timeout = wait;
-		}
+		if (s->type == SOCK_STREAM && interval_ms > 0)
+			sooner(&timeout, s->last_traffic_ms + interval_ms - now);
+		if (half_close_wait_ms(s) > 0)
+			sooner(&timeout, s->last_traffic_ms + half_close_wait_ms(s) - now);
 	}
 	return timeout;
+}
+
+/*
+ * The modem has no half-close: it cannot send a FIN and keep receiving. So
+ * after the program's shutdown(SHUT_WR) the link stays up for the answer,
+ * and once the peer has been quiet for ST87_HALF_CLOSE_IDLE the modem
+ * socket is closed: a peer that waits for the end of the data (an upload
+ * with nc -N) gets it, and the program sees EOF.
+ */
+static void finish_half_closed(struct routed_socket *s, long long now)
+{
+	int wait_ms = half_close_wait_ms(s);
+	if (wait_ms <= 0 || now - s->last_traffic_ms < wait_ms || s->inbound_sent < s->inbound_len)
+		return;
+	char what[160];
+	engine_describe(s, what, sizeof(what));
+	shim_log(ST87_LOG_INFO, "%s: quiet for %d ms since the program's shutdown: closing, the peer sees the end",
+		 what, wait_ms);
+	engine_give_eof(s);
 }
 
 /* The program's end is gone for good (POLLHUP) or failed: flush is done, close. */
@@ -528,6 +558,8 @@ static void service_modem_side(long long now)
 		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
 			 now - s->last_traffic_ms >= interval_ms)
 			engine_check_link(engine.modem, s, false);
+		else if (is_live(s))
+			finish_half_closed(s, now);
 	}
 }
 

@@ -79,8 +79,8 @@ int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 	size_t want = s->type == SOCK_STREAM ? TCP_BURST : sizeof(buffer);
 	ssize_t n = read(s->engine_fd, buffer, want);
 	if (n == 0) {
-		/* TCP: the program shut its writing side. The modem has no half-close, so the
-		 * link stays up for the answer; it closes when the program's end goes (POLLHUP). */
+		/* TCP: the program shut its writing side; the link stays up for the answer
+		 * (engine.c, finish_half_closed). */
 		s->program_eof = true;
 		shim_log(ST87_LOG_DEBUG, "modem socket %d: end of the program's data", s->modem_socket);
 		if (s->type != SOCK_STREAM)
