@@ -37,7 +37,8 @@ struct st87_modem {
 	bool needs_start;
 	bool link_was_up; /* a start-up succeeded once: a later one is a return after a loss */
 	bool starting;
-	long long last_activity_ms;
+	long long last_activity_ms; /* the last command's end: the modem's hold counts from it */
+	bool said_asleep;           /* a #SLEEP line, no #WAKEUP or command since */
 	FILE *trace;
 	struct st87_ipcfg link; /* as start-up last read it */
 	struct st87_socket_slot sockets[ST87_MAX_SOCKETS];

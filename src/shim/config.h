@@ -13,6 +13,7 @@
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
+ * | `ST87_SLEEP_HOLD` | `10` | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *
@@ -47,6 +48,7 @@
 #define ST87_CONFIG_DEFAULT_DNS_PORT 53
 #define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define ST87_CONFIG_DEFAULT_LINK_CHECK_S 60
+#define ST87_CONFIG_DEFAULT_SLEEP_HOLD_S 10
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 
@@ -78,6 +80,7 @@ struct st87_shim_config {
 	bool hex_payloads;
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
+	int sleep_hold_s;          /* 0: the modem sleeps only when it says so */
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
 };

@@ -132,6 +132,7 @@ static const char *const usage_text[] = {
 "                           maker  --send-handshake two --cid 1 --dns\n"
 "                                  --max-send 1024 --read-chunk 1024\n"
 "                                  --empty-read ok --ping-prefix IPING\n"
+"                                  --sleep-after 10000\n"
 "                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 "  --send-handshake one|two\n"
 "                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -466,6 +467,7 @@ static const struct {
 	{ OPT_READ_CHUNK, "1024" },
 	{ OPT_EMPTY_READ, "ok" },
 	{ OPT_PING_PREFIX, "IPING" },
+	{ OPT_SLEEP_AFTER, "10000" },
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */
