@@ -340,6 +340,18 @@ struct st87_ipparams {
 int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out);
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params);
 
+/* AT#SLEEPMODE (the maker's firmware; PROTOCOL-NOTES 10) */
+struct st87_sleepmode {
+	bool sleeps; /**< mode 1: the modem sleeps after hold_s without a command */
+	int hold_s;  /**< -1 when the answer gave no hold time */
+};
+/**
+ * AT#SLEEPMODE?: whether the modem sleeps, and after how long. 0 and fills
+ * @p out; -ENOSYS the firmware has no AT#SLEEPMODE (504, or a bare ERROR);
+ * -EPROTO a malformed answer; other errnos as for any command.
+ */
+int st87_sleepmode_read(struct st87_modem *modem, struct st87_sleepmode *out);
+
 /* AT+CGPADDR=<cid> */
 int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN]);
 

@@ -302,6 +302,11 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 	return err;
 }
 
+bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply)
+{
+	return reply->cme == 504 || (err == -EIO && reply->answered && reply->cme < 0);
+}
+
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)
 {
 	char text[256];

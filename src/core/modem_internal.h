@@ -63,6 +63,9 @@ void st87_modem_link_lost(struct st87_modem *modem, const char *why);
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply);
 
+/* The firmware answered that it does not know the command (504, or a bare ERROR before AT+CMEE=1). */
+bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply);
+
 /* Runs a command whose only answer is OK (formatted like printf). */
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
