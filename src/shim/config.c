@@ -287,6 +287,14 @@ static int parse_sleep_hold(const char *value, struct st87_shim_config *config, 
 			     "expected seconds from 0 (the modem never sleeps) to 86400, such as 10");
 }
 
+static int parse_udp_rai(const char *value, struct st87_shim_config *config, char *problem,
+			 size_t problem_len)
+{
+	return parse_bounded(value, 0, 2, &config->udp_rai, problem, problem_len,
+			     "expected 0 (no information), 1 (no downlink expected) or 2 (one "
+			     "downlink expected)");
+}
+
 static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *config,
 				char *problem, size_t problem_len)
 {
@@ -314,6 +322,7 @@ static const struct variable variables[] = {
 	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
 	{ "ST87_LINK_CHECK", parse_link_check },
 	{ "ST87_SLEEP_HOLD", parse_sleep_hold },
+	{ "ST87_UDP_RAI", parse_udp_rai },
 	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
 	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
 };

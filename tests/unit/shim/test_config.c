@@ -140,7 +140,7 @@ static void test_empty_values_count_as_unset(void **state)
 		"ST87_ROUTE", "ST87_PORT",  "ST87_BAUD",	    "ST87_DNS",
 		"ST87_LOG",   "ST87_TRACE", "ST87_HEX",	    "ST87_CONNECT_TIMEOUT",
 		"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
-		"ST87_SLEEP_HOLD",
+		"ST87_SLEEP_HOLD", "ST87_UDP_RAI",
 	};
 
 	(void)state;
@@ -494,6 +494,25 @@ static void test_sleep_hold(void **state)
 	}
 }
 
+static void test_udp_rai(void **state)
+{
+	static const char *const bad[] = { "3", "-1", "one", "2x" };
+	char expected[256];
+
+	(void)state;
+	assert_accepted("ST87_UDP_RAI", "1");
+	assert_int_equal(config.udp_rai, 1);
+	assert_accepted("ST87_UDP_RAI", "2");
+	assert_int_equal(config.udp_rai, 2);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(expected, sizeof expected,
+			 "ST87_UDP_RAI=\"%s\": expected 0 (no information), 1 (no downlink expected) "
+			 "or 2 (one downlink expected)\n", bad[i]);
+		assert_refused("ST87_UDP_RAI", bad[i], expected);
+		assert_int_equal(config.udp_rai, 0);
+	}
+}
+
 static void test_exit_flush_timeout(void **state)
 {
 	static const char *const bad[] = { "abc", "3600001", "-1", "5000ms" };
@@ -639,6 +658,7 @@ int main(void)
 		TEST(test_link_check_interval),
 		TEST(test_tcp_evict_idle),
 		TEST(test_sleep_hold),
+		TEST(test_udp_rai),
 		TEST(test_exit_flush_timeout),
 		TEST(test_everything_set_well),
 		TEST(test_each_bad_variable_gets_its_own_line),
