@@ -11,23 +11,20 @@ and the voluntary context switches of its threads (wake-ups). Target:
 under 10 ms of CPU for 10 s of idling, with ST87_LINK_CHECK=5 (an
 AT#TCPCONNECT? every 5 s) and at the default (60 s, so none in 10 s). The fake modem's commands during the run show the link checks. The
 two cases run at the same time, each with its own fake modem.
+
+Then the modem's side (idle_power.py): wake-ups, host commands and awake
+share of an idle hour with one routed TCP connection open, with and
+without close URCs, and the share of DNS queries sent with RAI 2.
 """
 import threading
 
 import benchlib
+import idle_power
 from harness import fake_modem, tcp_server, workdir
 
 IDLE = 10.0
 SETTLE = 1.0
 TARGET_MS = 10.0
-
-
-def echo(connection):
-    while True:
-        data = connection.recv(4096)
-        if not data:
-            return
-        connection.sendall(data)
 
 
 def one_case(port, link_check, results, key):
@@ -46,7 +43,7 @@ def one_case(port, link_check, results, key):
 def run(bench):
     cases = [("ST87_LINK_CHECK=5", "5"), ("default (60 s)", None)]
     results = {}
-    with tcp_server(echo) as server:
+    with tcp_server(benchlib.echo) as server:
         port = server.server_address[1]
         threads = [threading.Thread(target=one_case, args=(port, check, results, name)) for name, check in cases]
         for thread in threads:
@@ -69,6 +66,7 @@ def run(bench):
                      % (probe["idle_wakeups"], checks, probe["total_cpu_us"] / 1e3),
                      (TARGET_MS, "at_most", " ms"), digits=3)
         bench.note("AT commands of the whole run (%s): %s" % (name, benchlib.dump(stats["commands"])))
+    idle_power.run_power(bench)
 
 
 if __name__ == "__main__":

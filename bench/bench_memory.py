@@ -24,14 +24,6 @@ SETTLE = 0.3
 TARGET_KIB = 2048
 
 
-def echo(connection):
-    while True:
-        data = connection.recv(4096)
-        if not data:
-            return
-        connection.sendall(data)
-
-
 def measure(env, port):
     samples = []
     for _ in range(RUNS):
@@ -47,7 +39,7 @@ def run(bench):
     base.pop("LD_PRELOAD", None)
     base.pop("ST87_ROUTE", None)
     preload = preload_value(Paths.shim)
-    with workdir() as tmp, tcp_server(echo) as server, fake_modem(tmp, "--profile", "note") as modem:
+    with workdir() as tmp, tcp_server(benchlib.echo) as server, fake_modem(tmp, "--profile", "note") as modem:
         port = server.server_address[1]
         cases = [
             ("plain", base),

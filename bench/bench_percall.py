@@ -29,14 +29,6 @@ CALLS_ORDER = ["send", "recv", "sendmsg", "recvmsg", "sendto", "recvfrom", "gets
 LINE = re.compile(r"^\s*([\d,]+)\s+\([^)]*\)\s+\S*:op_(\w+)\s")
 
 
-def echo(connection):
-    while True:
-        data = connection.recv(4096)
-        if not data:
-            return
-        connection.sendall(data)
-
-
 def callgrind(tmp, name, env, *arguments):
     out = os.path.join(tmp, "callgrind.%s" % name)
     benchlib.run_checked(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
@@ -69,7 +61,7 @@ def run(bench):
                   ("shim inert", callgrind(tmp, "inert", dict(base, LD_PRELOAD=preload))),
                   ("shim unrouted", callgrind(tmp, "unrouted", dict(base, LD_PRELOAD=preload,
                                                                       ST87_ROUTE="[::1]:9", ST87_PORT="/nonexistent")))]
-        with fake_modem(tmp, "--profile", "note") as modem, tcp_server(echo) as server:
+        with fake_modem(tmp, "--profile", "note") as modem, tcp_server(benchlib.echo) as server:
             port = server.server_address[1]
             env = dict(base, LD_PRELOAD=preload, ST87_PORT=modem.link, ST87_ROUTE="127.0.0.1:%d" % port)
             setups.append(("shim routed open", callgrind(tmp, "routed", env, port)))

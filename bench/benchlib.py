@@ -125,6 +125,15 @@ def overhead(total, payload):
     return None if payload <= 0 else 100.0 * (total - payload) / payload
 
 
+def echo(connection):
+    """A TCP server behaviour (harness.tcp_server): sends back what comes until the client closes."""
+    while True:
+        data = connection.recv(4096)
+        if not data:
+            return
+        connection.sendall(data)
+
+
 def run_checked(command, env, timeout, what):
     """Runs a command to completion; a failure is an error that stops the benchmark (it could not run)."""
     result = subprocess.run(command, env=env, timeout=timeout, capture_output=True)

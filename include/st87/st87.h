@@ -29,6 +29,8 @@ extern "C" {
 
 #define ST87_DEFAULT_CID 5
 #define ST87_DEFAULT_BAUD 115200
+/** The hold time of the maker's driver (AT#SLEEPMODE=1,10,...): the modem sleeps 10 s after the last command. */
+#define ST87_DEFAULT_SLEEP_HOLD_MS 10000
 /** Payload of one AT#IPSENDTCP / AT#IPSENDUDP that every firmware takes (the note's limit). */
 #define ST87_NOTE_SEND 512
 /** Largest payload of one send any firmware is known to take; sends are never larger. */
@@ -247,6 +249,15 @@ struct st87_modem_options {
 	size_t max_send;         /**< largest send to try, up to ST87_MAX_SEND; 0: ST87_PROBE_SEND, shrunk on the modem's length errors */
 	enum st87_send_handshake handshake; /**< ST87_SEND_DETECT (0): learned on the first binary send */
 	int margin_ms;           /**< added to every deadline; 0: 1000 */
+	/**
+	 * How long the modem stays awake after a command before it may sleep
+	 * (the <hold> of AT#SLEEPMODE, PROTOCOL-NOTES 10). A command after
+	 * about this much quiet, or after a #SLEEP line, is preceded by the wake
+	 * probe (AT until it answers: a sleeping modem may drop the first
+	 * command); a modem that is awake gets no probe. 0: ST87_DEFAULT_SLEEP_HOLD_MS;
+	 * negative: the modem never sleeps unless it says #SLEEP.
+	 */
+	int sleep_hold_ms;
 	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
 	int min_fd;              /**< see st87_serial_options.min_fd */
 	st87_event_fn on_event;  /**< may be NULL */
@@ -328,6 +339,18 @@ struct st87_ipparams {
 };
 int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out);
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params);
+
+/* AT#SLEEPMODE (the maker's firmware; PROTOCOL-NOTES 10) */
+struct st87_sleepmode {
+	bool sleeps; /**< mode 1: the modem sleeps after hold_s without a command */
+	int hold_s;  /**< -1 when the answer gave no hold time */
+};
+/**
+ * AT#SLEEPMODE?: whether the modem sleeps, and after how long. 0 and fills
+ * @p out; -ENOSYS the firmware has no AT#SLEEPMODE (504, or a bare ERROR);
+ * -EPROTO a malformed answer; other errnos as for any command.
+ */
+int st87_sleepmode_read(struct st87_modem *modem, struct st87_sleepmode *out);
 
 /* AT+CGPADDR=<cid> */
 int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[ST87_ADDR_LEN]);

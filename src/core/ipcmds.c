@@ -258,8 +258,7 @@ int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 	struct st87_at_command command = {.text = text, .info_prefix = "#DNS:"};
 	struct st87_at_reply reply;
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_DNS, &reply);
-	bool unknown_command = reply.cme == 504 || (err == -EIO && reply.answered && reply.cme < 0);
-	if (unknown_command && modem->dns_support < 0) {
+	if (st87_reply_unknown_command(err, &reply) && modem->dns_support < 0) {
 		modem->dns_support = 0;
 		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
 	}

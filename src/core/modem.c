@@ -15,8 +15,9 @@
 #include "modem_internal.h"
 
 #define DEFAULT_MARGIN_MS 1000
-/* A sleeping modem may drop the first command after this much quiet (PROTOCOL-NOTES 9). */
-#define IDLE_PROBE_AFTER_MS 30000
+/* The probe comes this much before the hold ends (at most; an eighth of a short hold): the
+ * modem's hold starts a little before its answer reaches us. */
+#define HOLD_EARLY_MS 1000
 #define PROBE_DEADLINE_MS 500
 #define PROBE_TRIES 4
 /* After a link loss, auto-IP gets this long to bring the link back before the host configures it. */
@@ -176,11 +177,37 @@ static int on_link_news(struct st87_modem *modem, const char *line, enum link_ne
 	return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
 }
 
+/* @p line is @p keyword alone or followed by parameters ("#SLEEP", "#SLEEP: 1"), not a longer word. */
+static bool is_keyword(const char *line, const char *keyword)
+{
+	size_t len = strlen(keyword);
+	return strncasecmp(line, keyword, len) == 0 &&
+	       (line[len] == '\0' || line[len] == ':' || line[len] == ' ');
+}
+
+/* #SLEEP / #WAKEUP (PROTOCOL-NOTES 10): whether the next command needs the wake probe. */
+static bool sleep_news(struct st87_modem *modem, const char *line)
+{
+	if (is_keyword(line, "#SLEEP")) {
+		modem->said_asleep = true;
+		return true;
+	}
+	if (is_keyword(line, "#WAKEUP")) {
+		/* Woken by the network: awake for a hold from now, as after a command. */
+		modem->said_asleep = false;
+		modem->last_activity_ms = st87_now_ms();
+		return true;
+	}
+	return false;
+}
+
 static int on_urc(void *user, const char *line)
 {
 	struct st87_modem *modem = user;
 	if (modem->options.on_unsolicited)
 		modem->options.on_unsolicited(modem->options.user, line);
+	if (sleep_news(modem, line))
+		return 0;
 	if (strncasecmp(line, "#IPRECV:", 8) == 0) {
 		int sid = urc_socket_id(modem, line);
 		if (sid >= 0)
@@ -213,6 +240,7 @@ static int probe(struct st87_modem *modem)
 			break;
 	}
 	modem->last_activity_ms = st87_now_ms();
+	modem->said_asleep = false;
 	if (err == -ETIMEDOUT)
 		return st87_fail(err, "%s: no modem answers (is it powered, and is the baud rate %d?)",
 				 st87_serial_path(modem->serial), modem->options.baud);
@@ -227,6 +255,18 @@ static void announce_possible_data(struct st87_modem *modem)
 			emit(modem, ST87_EVENT_DATA, modem->sockets[i].id);
 }
 
+/* Said so, or quiet for about its hold time: the next command may be lost without a probe. */
+static bool may_be_asleep(const struct st87_modem *modem)
+{
+	int hold = modem->options.sleep_hold_ms;
+	if (modem->said_asleep)
+		return true;
+	if (hold < 0)
+		return false;
+	int early = hold / 8 < HOLD_EARLY_MS ? hold / 8 : HOLD_EARLY_MS;
+	return st87_now_ms() - modem->last_activity_ms >= hold - early;
+}
+
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply)
 {
@@ -237,7 +277,7 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 		return st87_fail(-ETIMEDOUT, "%s: the modem stopped answering earlier; close and reopen it",
 				 command->text);
 	}
-	if (st87_now_ms() - modem->last_activity_ms >= IDLE_PROBE_AFTER_MS) {
+	if (may_be_asleep(modem)) {
 		int err = probe(modem);
 		if (err) {
 			memset(reply, 0, sizeof(*reply));
@@ -260,6 +300,11 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 				command->text);
 	}
 	return err;
+}
+
+bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply)
+{
+	return reply->cme == 504 || (err == -EIO && reply->answered && reply->cme < 0);
 }
 
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)
@@ -293,6 +338,8 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
+	if (!modem->options.sleep_hold_ms)
+		modem->options.sleep_hold_ms = ST87_DEFAULT_SLEEP_HOLD_MS;
 	modem->cid = options->cid ? options->cid : ST87_DEFAULT_CID;
 	modem->cid_fixed = options->cid != 0;
 	modem->last_cme = -1;

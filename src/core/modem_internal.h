@@ -37,7 +37,8 @@ struct st87_modem {
 	bool needs_start;
 	bool link_was_up; /* a start-up succeeded once: a later one is a return after a loss */
 	bool starting;
-	long long last_activity_ms;
+	long long last_activity_ms; /* the last command's end: the modem's hold counts from it */
+	bool said_asleep;           /* a #SLEEP line, no #WAKEUP or command since */
 	FILE *trace;
 	struct st87_ipcfg link; /* as start-up last read it */
 	struct st87_socket_slot sockets[ST87_MAX_SOCKETS];
@@ -61,6 +62,9 @@ void st87_modem_link_lost(struct st87_modem *modem, const char *why);
 /* Runs @p command with the modem's margin added to @p deadline_ms and records the CME code. */
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply);
+
+/* The firmware answered that it does not know the command (504, or a bare ERROR before AT+CMEE=1). */
+bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply);
 
 /* Runs a command whose only answer is OK (formatted like printf). */
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)

@@ -296,6 +296,22 @@ static int parse_link_check(const char *value, struct st87_shim_config *config, 
 			     problem_len, "expected seconds from 0 (never) to 86400, such as 60");
 }
 
+static int parse_sleep_hold(const char *value, struct st87_shim_config *config, char *problem,
+			    size_t problem_len)
+{
+	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->sleep_hold_s, problem,
+			     problem_len,
+			     "expected seconds from 0 (the modem never sleeps) to 86400, such as 10");
+}
+
+static int parse_udp_rai(const char *value, struct st87_shim_config *config, char *problem,
+			 size_t problem_len)
+{
+	return parse_bounded(value, 0, 2, &config->udp_rai, problem, problem_len,
+			     "expected 0 (no information), 1 (no downlink expected) or 2 (one "
+			     "downlink expected)");
+}
+
 static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *config,
 				char *problem, size_t problem_len)
 {
@@ -331,6 +347,8 @@ static const struct variable variables[] = {
 	{ "ST87_DAEMON", parse_daemon },
 	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
 	{ "ST87_LINK_CHECK", parse_link_check },
+	{ "ST87_SLEEP_HOLD", parse_sleep_hold },
+	{ "ST87_UDP_RAI", parse_udp_rai },
 	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
 	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
 	{ "ST87_HALF_CLOSE_IDLE", parse_half_close_idle },
@@ -384,6 +402,7 @@ void st87_config_set_defaults(struct st87_shim_config *config)
 	config->hex_payloads = false;
 	config->connect_timeout_ms = ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
+	config->sleep_hold_s = ST87_CONFIG_DEFAULT_SLEEP_HOLD_S;
 	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
 	config->tcp_evict_idle_ms = ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
 	config->half_close_idle_ms = ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;

@@ -13,6 +13,8 @@
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
+ * | `ST87_SLEEP_HOLD` | `10` | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
+ * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
  * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
@@ -49,6 +51,7 @@
 #define ST87_CONFIG_DEFAULT_DNS_PORT 53
 #define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define ST87_CONFIG_DEFAULT_LINK_CHECK_S 60
+#define ST87_CONFIG_DEFAULT_SLEEP_HOLD_S 10
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 #define ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
@@ -87,6 +90,8 @@ struct st87_shim_config {
 	bool hex_payloads;
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
+	int sleep_hold_s;          /* 0: the modem sleeps only when it says so */
+	int udp_rai;               /* <rai> of routed datagrams: 0, 1 or 2 */
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
 	int half_close_idle_ms;    /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */

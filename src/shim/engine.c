@@ -229,6 +229,8 @@ static int open_modem(void)
 		.port = shim.config.port,
 		.baud = shim.config.baud,
 		.hex_send = shim.config.hex_payloads,
+		/* libst87 takes a negative hold as "never sleeps". */
+		.sleep_hold_ms = shim.config.sleep_hold_s ? shim.config.sleep_hold_s * 1000 : -1,
 		.trace_path = shim.config.trace_path[0] ? shim.config.trace_path : NULL,
 		.on_event = on_modem_event,
 		.min_fd = shim.min_private_fd,

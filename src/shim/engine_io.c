@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine_io.h"
+#include "st87/st87shim.h"
 #include "internal.h"
 #include "real.h"
 
@@ -21,9 +22,6 @@
 #define TCP_STATUS_NOT_CONNECTED 3
 #define TCP_STATUS_CLOSING 6
 #define DNS_PORT 53
-/* <rai> of AT#IPSENDUDP (PROTOCOL-NOTES 10). */
-#define RAI_NONE 0
-#define RAI_ONE_DOWNLINK_EXPECTED 2
 
 /* A failed command on one socket: that socket's failure, unless the modem or its link went with it. */
 static void modem_failed(struct routed_socket *s, int err)
@@ -45,6 +43,27 @@ void engine_give_eof(struct routed_socket *s)
 	engine_close_modem_socket(s);
 }
 
+/* Nothing more is queued and the program's end is closed: this datagram is its last. */
+static bool program_closed_after(const struct routed_socket *s)
+{
+	char next;
+	return recv(s->engine_fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* <rai> of AT#IPSENDUDP (PROTOCOL-NOTES 10): what the socket or ST87_UDP_RAI asked for. */
+static int datagram_rai(const struct routed_socket *s, int port)
+{
+	/* A DNS query is one uplink and one downlink: the network may release the radio after the answer. */
+	if (s->dns_queries || port == DNS_PORT)
+		return ST87_RAI_ONE_DOWNLINK;
+	int asked = __atomic_load_n(&s->rai, __ATOMIC_RELAXED);
+	if (asked < 0)
+		asked = shim.config.udp_rai;
+	if (asked != ST87_RAI_NONE && program_closed_after(s))
+		return ST87_RAI_NO_DOWNLINK;
+	return asked;
+}
+
 static int send_datagram(struct st87_modem *modem, struct routed_socket *s, const uint8_t *data,
 			 size_t len)
 {
@@ -62,10 +81,8 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 	char address[64];
 	int port, ip_version;
 	engine_format_address(to, address, sizeof(address), &port, &ip_version);
-	/* A DNS query is one uplink and one downlink: the network may release the radio after the answer. */
-	bool dns_query = s->dns_queries || port == DNS_PORT;
-	int rai = dns_query ? RAI_ONE_DOWNLINK_EXPECTED : RAI_NONE;
-	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, rai, data, len);
+	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, datagram_rai(s, port), data,
+				     len);
 	if (sent == -EMSGSIZE) {
 		shim_log(ST87_LOG_ERROR, "datagram of %zu bytes dropped: %s", len, st87_last_error());
 		return 0;

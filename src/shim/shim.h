@@ -41,6 +41,7 @@ struct routed_socket {
 	socklen_t remote_len;
 	int local_port; /* UDP: the port the program bound before routing, 0 none */
 	bool dns_queries; /* each datagram is a DNS query: one downlink expected */
+	int rai;          /* ST87_SO_RAI: <rai> of its datagrams, -1 not set (ST87_UDP_RAI) */
 	/* In a program using st87d: its connection to the daemon, which reports this socket's state; -1 otherwise. */
 	int daemon_fd;
 	bool daemon_reported_eof; /* the daemon said the peer closed: an EOF is not the daemon's death */

@@ -10,6 +10,7 @@
 #include "daemon_client.h"
 #include "real.h"
 #include "shim.h"
+#include "st87/st87shim.h"
 
 static int answer_int(void *value, socklen_t *len, int answer)
 {
@@ -43,6 +44,28 @@ static int take_error(int fd, struct routed_socket *s)
 	return err;
 }
 
+/* ST87_SO_RAI on a routed UDP socket (st87/st87shim.h). */
+static int set_rai(struct routed_socket *s, const void *value, socklen_t len)
+{
+	int rai;
+	if (s->type == SOCK_STREAM) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	if (!value || len < sizeof(rai)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&rai, value, sizeof(rai));
+	if (rai < ST87_RAI_NONE || rai > ST87_RAI_ONE_DOWNLINK) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Read by the engine thread for each datagram. */
+	__atomic_store_n(&s->rai, rai, __ATOMIC_RELAXED);
+	return 0;
+}
+
 static int routed_getsockopt(int fd, struct routed_socket *s, int level, int name, void *value,
 			     socklen_t *len)
 {
@@ -62,6 +85,10 @@ static int routed_getsockopt(int fd, struct routed_socket *s, int level, int nam
 		default:
 			return real.getsockopt(fd, level, name, value, len);
 		}
+	}
+	if (level == SOL_ST87 && name == ST87_SO_RAI && !tcp) {
+		int rai = __atomic_load_n(&s->rai, __ATOMIC_RELAXED);
+		return answer_int(value, len, rai < 0 ? shim.config.udp_rai : rai);
 	}
 	if ((level == IPPROTO_TCP && tcp) || level == IPPROTO_IP || level == IPPROTO_IPV6)
 		return answer_int(value, len, 0); /* the modem has no such knobs: report them off */
@@ -86,6 +113,11 @@ int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.setsockopt(fd, level, name, value, len);
+	if (level == SOL_ST87 && name == ST87_SO_RAI) {
+		int result = set_rai(s, value, len);
+		shim_release(s);
+		return result;
+	}
 	shim_release(s);
 	if (level != SOL_SOCKET)
 		return 0; /* TCP_NODELAY, IP_TOS, ...: accepted; the modem decides */

@@ -1,6 +1,6 @@
 /*
  * st87ctl status: whether the modem answers, its IP link, its IP stack
- * settings and the sockets in use. Read-only: it opens the modem (which
+ * settings, whether it sleeps and the sockets in use. Read-only: it opens the modem (which
  * only probes with "AT") and sends nothing but read commands, so looking
  * never changes what is being looked at.
  */
@@ -33,6 +33,10 @@ struct modem_status {
 	struct st87_ipparams ipparams;
 	char ipparams_error[256];
 
+	int sleepmode_err; /* -ENOSYS: the firmware has no AT#SLEEPMODE, not a failure */
+	struct st87_sleepmode sleepmode;
+	char sleepmode_error[256];
+
 	int socket_count; /* or a negative errno */
 	struct st87_socket_info sockets[MAX_LISTED_SOCKETS];
 	char sockets_error[256];
@@ -42,8 +46,10 @@ static void print_help(void)
 {
 	printf("Usage: st87ctl status [--json]\n"
 	       "Show whether the modem answers, the state and addresses of its IP link\n"
-	       "(AT#IPCFG?, AT+CGPADDR), its IP stack settings (AT#IPPARAMS?) and the\n"
-	       "modem sockets in use (AT#SOCKETCREATE?). Changes nothing on the modem.\n\n"
+	       "(AT#IPCFG?, AT+CGPADDR), its IP stack settings (AT#IPPARAMS?), whether\n"
+	       "it sleeps (AT#SLEEPMODE?, \"unknown\" where the firmware has no such\n"
+	       "command) and the modem sockets in use (AT#SOCKETCREATE?). Changes\n"
+	       "nothing on the modem.\n\n"
 	       "  --json     print one JSON object on stdout\n"
 	       "  -h, --help this help\n\n%s",
 	       st87ctl_exit_code_help);
@@ -69,6 +75,9 @@ static void gather(struct st87_modem *modem, struct modem_status *status)
 	status->ipparams_err = st87_ipparams_read(modem, &status->ipparams);
 	note_error(status->ipparams_err, status->ipparams_error, sizeof(status->ipparams_error));
 
+	status->sleepmode_err = st87_sleepmode_read(modem, &status->sleepmode);
+	note_error(status->sleepmode_err, status->sleepmode_error, sizeof(status->sleepmode_error));
+
 	status->socket_count = st87_socket_list(modem, status->sockets, MAX_LISTED_SOCKETS);
 	note_error(status->socket_count < 0 ? status->socket_count : 0, status->sockets_error,
 		   sizeof(status->sockets_error));
@@ -78,7 +87,8 @@ static void gather(struct st87_modem *modem, struct modem_status *status)
 static int status_exit_code(const struct modem_status *status)
 {
 	int errs[] = {status->ipcfg_err == -ENOENT ? 0 : status->ipcfg_err, status->cgpaddr_err,
-		      status->ipparams_err, status->socket_count < 0 ? status->socket_count : 0};
+		      status->ipparams_err, status->sleepmode_err == -ENOSYS ? 0 : status->sleepmode_err,
+		      status->socket_count < 0 ? status->socket_count : 0};
 	int code = ST87CTL_EXIT_OK;
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		int this_code = errs[i] ? st87ctl_exit_for(errs[i]) : ST87CTL_EXIT_OK;
@@ -104,6 +114,14 @@ static const char *link_state(const struct modem_status *status)
 	default:
 		return "unknown status";
 	}
+}
+
+/* "yes", "no" or "unknown" (the firmware has no AT#SLEEPMODE). */
+static const char *sleeps_word(const struct modem_status *status)
+{
+	if (status->sleepmode_err)
+		return "unknown";
+	return status->sleepmode.sleeps ? "yes" : "no";
 }
 
 /* <socket_status> of AT#SOCKETCREATE? in the note's words (section 3.8). */
@@ -174,6 +192,13 @@ static void print_text(const struct modem_status *status)
 		row("", "auto-IP timeout", "%d s", params->auto_ip_timeout);
 	}
 	rule();
+	if (status->sleepmode_err && status->sleepmode_err != -ENOSYS)
+		row("Power", "error", "%s", status->sleepmode_error);
+	else
+		row("Power", "sleeps", "%s", sleeps_word(status));
+	if (!status->sleepmode_err && status->sleepmode.hold_s >= 0)
+		row("", "hold", "%d s", status->sleepmode.hold_s);
+	rule();
 	if (status->socket_count < 0) {
 		row("Sockets", "error", "%s", status->sockets_error);
 	} else {
@@ -241,6 +266,18 @@ static void print_json(const struct modem_status *status)
 		       "\"max_ipstack_periodicity\": %d, \"auto_ip_timeout\": %d}",
 		       params->auto_ip ? "true" : "false", params->preferred_ip_version ? "ipv6" : "ipv4",
 		       params->max_ipstack_periodicity, params->auto_ip_timeout);
+	}
+	printf(",\n \"sleep\": ");
+	if (status->sleepmode_err && status->sleepmode_err != -ENOSYS) {
+		json_error(status->sleepmode_error);
+	} else {
+		/* null: unknown (no AT#SLEEPMODE). */
+		const char *sleeps = sleeps_word(status);
+		printf("{\"sleeps\": %s", !strcmp(sleeps, "unknown") ? "null" :
+					     status->sleepmode.sleeps ? "true" : "false");
+		if (!status->sleepmode_err && status->sleepmode.hold_s >= 0)
+			printf(", \"hold_s\": %d", status->sleepmode.hold_s);
+		printf("}");
 	}
 	printf(",\n \"sockets\": ");
 	if (status->socket_count < 0) {

@@ -236,6 +236,7 @@ struct udp_dest {
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	int family;
+	long rai;
 };
 
 /* AT#IPSENDUDP: the parameters before the data (socket, address, port,
@@ -244,7 +245,7 @@ static int udp_target(struct modem *m, const struct at_command *c,
 		      struct msock **s, struct udp_dest *d)
 {
 	char addr[64];
-	long port, rai;
+	long port;
 	int rc;
 
 	if (c->nparams < 7)
@@ -256,7 +257,7 @@ static int udp_target(struct modem *m, const struct at_command *c,
 		return 2103;
 	if (!at_param_int(c, 3, 1, 65535, &port))
 		return 2141;
-	if (!at_param_int(c, 4, 0, 2, &rai))
+	if (!at_param_int(c, 4, 0, 2, &d->rai))
 		return 2147;
 	d->family = addr_parse(addr, (unsigned)port, &d->to, &d->tolen);
 	return 0;
@@ -301,6 +302,7 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 	if (sock_send(s, data, len, &d.to, d.tolen))
 		return 2154;
 	m->stats.payload_sent += len;
+	m->stats.udp_rai[d.rai]++;
 	return 0;
 }
 

@@ -31,6 +31,7 @@ static const struct command_def commands[] = {
 	  ipsendudp_precheck },
 	{ "AT#IPREAD", cmd_ipread, NULL, NULL },
 	{ "AT#DNS", cmd_dns, NULL, NULL },
+	{ "AT#SLEEPMODE", cmd_sleepmode, NULL, NULL },
 };
 
 static const struct command_def *lookup(const struct at_command *c)
@@ -51,6 +52,7 @@ static void send_final(struct modem *m, int code)
 	pc->state = CMD_IDLE;
 	pc->wait = NULL;
 	flush_urcs(m, true);
+	sleep_after_final(m);
 	m->answered++;
 	if (m->opt->stall_after >= 0 &&
 	    m->answered >= (unsigned long)m->opt->stall_after) {

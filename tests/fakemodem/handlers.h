@@ -49,6 +49,8 @@ int ipsendtcp_precheck(struct modem *m, const struct at_command *c);
 int ipsendudp_precheck(struct modem *m, const struct at_command *c);
 /* cmd_dns.c */
 int cmd_dns(struct modem *m, const struct at_command *c);
+/* sleep.c */
+int cmd_sleepmode(struct modem *m, const struct at_command *c);
 
 /* cmd_util.c: checks shared by handlers; each returns 0 or the code. */
 /* A form the note does not describe for this command: unknown, 504. */

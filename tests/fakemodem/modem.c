@@ -21,6 +21,7 @@ static void on_socket_event(void *ctx, int sid, enum sock_event ev)
 	const struct msock *s = &m->socks.s[sid];
 	int cid = modem_cid(m), id = modem_sid(m, sid);
 
+	sleep_network_event(m);
 	/* The peer's close is announced like data (PROTOCOL-NOTES 6): the
 	 * driver reads, gets the rest, then length 0. */
 	if (ev == SOCK_EV_DATA || !m->opt->no_close_urc) {
@@ -69,6 +70,8 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd,
 	m->stats.profile = opt->profile;
 	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ?
 				  "two" : "one";
+	m->started_at = now;
+	sleep_init(m, now);
 }
 
 void modem_free(struct modem *m)
@@ -82,7 +85,12 @@ void modem_free(struct modem *m)
 
 int modem_write_stats(const struct modem *m, const char *path)
 {
-	return stats_write(&m->stats, path, socktab_open_count(&m->socks),
+	struct stats now_stats = m->stats;
+	int64_t now = now_us();
+
+	now_stats.awake_ms = sleep_awake_ms(m, now);
+	now_stats.run_ms = (uint64_t)((now - m->started_at) / 1000);
+	return stats_write(&now_stats, path, socktab_open_count(&m->socks),
 			   m->socks.udp_dropped);
 }
 
@@ -147,6 +155,8 @@ static void on_line(struct modem *m)
 	if (blank(line, len))
 		return;
 	trace_line(m->trace, '>', line, len);
+	if (!sleep_take_line(m))
+		return;
 	if (m->echo)
 		emit_echo(m, line, len);
 	command_line(m, line, len);
@@ -259,6 +269,7 @@ void modem_tick(struct modem *m, int64_t now)
 		bring_link_up_auto(m);
 	linkloss_tick(m, now);
 	command_tick(m, now);
+	sleep_tick(m, now);
 	/* What answers the bytes read now starts, on a free line, when the
 	 * last of them came off the line: the fake modem's wake-up latency
 	 * is not line time. */
@@ -322,6 +333,7 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
 	deadline_min(wake, command_wake_at(m, now));
 	deadline_min(wake, m->auto_ip_at);
 	deadline_min(wake, linkloss_wake_at(m));
+	deadline_min(wake, sleep_wake_at(m));
 	n = 1 + socktab_pollfds(&m->socks, fds + 1, sids + 1);
 	/* The caller sleeps for *wake - now, but `now` was read before the
 	 * tick: without this, every paced wake-up would come late by the time

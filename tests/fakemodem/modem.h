@@ -17,6 +17,7 @@
 #include "options.h"
 #include "pacing.h"
 #include "rng.h"
+#include "sleep.h"
 #include "sockets.h"
 #include "stats.h"
 #include "trace.h"
@@ -86,6 +87,8 @@ struct modem {
 	int64_t link_return_at;         /* --link-return: when it comes back */
 	unsigned long connects_refused; /* by --refuse-connects so far */
 	unsigned long sends_checked;    /* sends that passed every check */
+	struct sleep_state sleep;       /* --sleep-after */
+	int64_t started_at;
 };
 
 /* The context id every command and URC carries (--cid). */
@@ -124,6 +127,20 @@ void linkloss_after_final(struct modem *m);
 void linkloss_tick(struct modem *m, int64_t now);
 int64_t linkloss_wake_at(const struct modem *m);
 int modem_write_stats(const struct modem *m, const char *path);
+
+/* sleep.c: --sleep-after and AT#SLEEPMODE. */
+void sleep_init(struct modem *m, int64_t now);
+/* A command line arrived: false when it found the modem asleep, woke it
+ * and is lost. */
+bool sleep_take_line(struct modem *m);
+/* Data or a close came from the network. */
+void sleep_network_event(struct modem *m);
+/* After each final result code: the hold starts again. */
+void sleep_after_final(struct modem *m);
+void sleep_tick(struct modem *m, int64_t now);
+int64_t sleep_wake_at(const struct modem *m);
+/* Milliseconds awake since start. */
+uint64_t sleep_awake_ms(const struct modem *m, int64_t now);
 
 /* reply.c: everything that goes to the host, framed as <CR><LF>text<CR><LF>. */
 /* An information line of the running command. */

@@ -29,7 +29,8 @@ enum {
 	OPT_DNS_ENTRY, OPT_DNS_DELAY, OPT_MAX_SEND, OPT_HEX_COUNTS_CHARS,
 	OPT_EMPTY_READ, OPT_PING_PREFIX, OPT_SID_BASE, OPT_REFUSE_CONNECTS,
 	OPT_LINK_LOSS_AFTER, OPT_LINK_LOSS_URC, OPT_LINK_RETURN,
-	OPT_FAIL_SEND_AFTER, OPT_FAIL_SEND_CODE,
+	OPT_FAIL_SEND_AFTER, OPT_FAIL_SEND_CODE, OPT_SLEEP_AFTER,
+	OPT_SLEEP_URCS,
 	OPT_END
 };
 
@@ -69,6 +70,8 @@ static const struct option long_options[] = {
 	{ "empty-read", required_argument, NULL, OPT_EMPTY_READ },
 	{ "ping-prefix", required_argument, NULL, OPT_PING_PREFIX },
 	{ "sid-base", required_argument, NULL, OPT_SID_BASE },
+	{ "sleep-after", required_argument, NULL, OPT_SLEEP_AFTER },
+	{ "sleep-urcs", no_argument, NULL, OPT_SLEEP_URCS },
 	{ "refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS },
 	{ "link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER },
 	{ "link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC },
@@ -129,6 +132,7 @@ static const char *const usage_text[] = {
 "                           maker  --send-handshake two --cid 1 --dns\n"
 "                                  --max-send 1024 --read-chunk 1024\n"
 "                                  --empty-read ok --ping-prefix IPING\n"
+"                                  --sleep-after 10000\n"
 "                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 "  --send-handshake one|two\n"
 "                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -153,6 +157,12 @@ static const char *const usage_text[] = {
 "  --ping-prefix IPPING|IPING\n"
 "                         prefix of the ping summary line (default IPPING)\n"
 "  --sid-base N           socket ids are N..N+2, N 0..20 (default 0)\n"
+"  --sleep-after MS       sleep MS ms after the last command (AT#SLEEPMODE\n"
+"                         mode 1; 0: the command is known, sleep off); the\n"
+"                         first line that comes while asleep wakes the modem\n"
+"                         and is lost; data from the network wakes it too\n"
+"                         (default: AT#SLEEPMODE unknown, never sleeps)\n"
+"  --sleep-urcs           say #SLEEP when falling asleep, #WAKEUP on waking\n"
 "\n",
 "Faults:\n"
 "  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
@@ -311,6 +321,7 @@ static void set_defaults(struct fm_options *opt)
 	opt->link_return_ms = -1;
 	opt->fail_send_after = -1;
 	opt->fail_send_code = 2154;
+	opt->sleep_after_ms = -1;
 }
 
 /* Choices of the switches that take a word, in the order of their enums. */
@@ -414,6 +425,10 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_SID_BASE:
 		rc = parse_long(c, arg, 0, 20, &opt->sid_base);
 		break;
+	case OPT_SLEEP_AFTER:
+		rc = parse_long(c, arg, 0, 3600000, &opt->sleep_after_ms);
+		break;
+	case OPT_SLEEP_URCS: opt->sleep_urcs = true; break;
 	case OPT_REFUSE_CONNECTS:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);
 		break;
@@ -452,6 +467,7 @@ static const struct {
 	{ OPT_READ_CHUNK, "1024" },
 	{ OPT_EMPTY_READ, "ok" },
 	{ OPT_PING_PREFIX, "IPING" },
+	{ OPT_SLEEP_AFTER, "10000" },
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */

@@ -78,6 +78,8 @@ struct fm_options {
 	enum empty_read empty_read; /* --empty-read */
 	const char *ping_prefix;  /* --ping-prefix: "IPPING" or "IPING" */
 	long sid_base;            /* --sid-base: the first socket id */
+	long sleep_after_ms;      /* --sleep-after; -1: no AT#SLEEPMODE */
+	bool sleep_urcs;          /* --sleep-urcs: #SLEEP and #WAKEUP */
 
 	/* Faults injected once or a few times. */
 	long refuse_connects;     /* --refuse-connects */

@@ -1065,6 +1065,59 @@ def stall(m):
 
 
 @test
+def sleep_model():
+    stats = os.path.join(TMP, "sleep.json")
+    echo = UdpEcho()
+    m = Modem("--sleep-after", "300", "--sleep-urcs", "--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        eq(m.ok("AT#SLEEPMODE?").lines, ["#SLEEPMODE: 1,1"], "hold rounded up to 1 s")
+        m.wait_urc("#SLEEP")
+        time.sleep(0.2)  # asleep until a line comes: this much of the run is not awake
+        m.write(b"AT\r\n")
+        eq(m.read_line(), "#WAKEUP", "the line woke the modem")
+        eq(m.drain(0.1), b"", "the line that woke it is lost")
+        m.ok("AT")
+        m.ok("AT#SLEEPMODE=1,20")
+        m.ok("AT#SLEEPMODE")
+        m.wait_urc("#SLEEP")  # long before the 20 s hold: the execute form sleeps at once
+        m.write(b"AT\r\n")
+        m.wait_urc("#WAKEUP")
+        m.ok("AT#SLEEPMODE=0,20")
+        eq(m.ok("AT#SLEEPMODE?").lines, ["#SLEEPMODE: 0,20"])
+        m.err("AT#SLEEPMODE=2", 50)
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,0")
+        for rai in (0, 1, 2, 2):
+            m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,%d,0,,x" % (echo.port, rai))
+        m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,3,0,,x" % echo.port, 2147)
+        eq(m.unsolicited, [], "no URC beyond those waited for")
+    finally:
+        eq(m.stop(), 0)
+        echo.close()
+    st = json.load(open(stats))
+    eq([st["udp_rai_%d" % rai] for rai in range(3)], [1, 1, 2], "sends by <rai>")
+    eq(st["wakeups"], 2)
+    eq(st["commands_while_asleep"], 2)
+    eq(st["commands"]["AT"], 1, "lost lines are not executed")
+    check(st["awake_ms"] <= st["run_ms"] - 200, "the sleep is not awake time: %r" % st)
+
+
+@test
+def never_sleeps_by_default():
+    stats = os.path.join(TMP, "awake.json")
+    m = Modem("--stats", stats)
+    try:
+        m.ok("AT+CMEE=1")
+        m.err("AT#SLEEPMODE?", 504)
+        m.ok("AT")
+    finally:
+        eq(m.stop(), 0)
+    st = json.load(open(stats))
+    eq((st["wakeups"], st["commands_while_asleep"]), (0, 0))
+    eq(st["awake_ms"], st["run_ms"], "awake all the time")
+
+
+@test
 def reboot():
     stats = os.path.join(TMP, "reboot.json")
     m = Modem("--reboot-after", "3", "--stats", stats)

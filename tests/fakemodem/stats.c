@@ -92,11 +92,22 @@ int stats_write(const struct stats *s, const char *path, int open_sockets,
 	fputs(", \"send_handshake\": ", f);
 	put_json_string(f, s->send_handshake ? s->send_handshake : "one");
 	fprintf(f, ", \"dns_queries\": %llu, \"connects_refused_injected\": %llu, "
-		"\"sends_failed_injected\": %llu, \"link_losses\": %llu}\n",
+		"\"sends_failed_injected\": %llu, \"link_losses\": %llu, ",
 		(unsigned long long)s->dns_queries,
 		(unsigned long long)s->connects_refused_injected,
 		(unsigned long long)s->sends_failed_injected,
 		(unsigned long long)s->link_losses);
+	fprintf(f, "\"udp_rai_0\": %llu, \"udp_rai_1\": %llu, "
+		"\"udp_rai_2\": %llu, \"wakeups\": %llu, "
+		"\"commands_while_asleep\": %llu, \"awake_ms\": %llu, "
+		"\"run_ms\": %llu}\n",
+		(unsigned long long)s->udp_rai[0],
+		(unsigned long long)s->udp_rai[1],
+		(unsigned long long)s->udp_rai[2],
+		(unsigned long long)s->wakeups,
+		(unsigned long long)s->commands_while_asleep,
+		(unsigned long long)s->awake_ms,
+		(unsigned long long)s->run_ms);
 	if (ferror(f))
 		rc = -EIO;
 	if (fclose(f) && !rc)

@@ -4,7 +4,9 @@
  *  "bytes_to_host": 2048, "payload_sent": 100, "payload_received": 1500,
  *  "udp_dropped": 0, "reboots": 0, "profile": "note", "send_handshake": "one",
  *  "dns_queries": 0, "connects_refused_injected": 0,
- *  "sends_failed_injected": 0, "link_losses": 0}
+ *  "sends_failed_injected": 0, "link_losses": 0, "udp_rai_0": 0,
+ *  "udp_rai_1": 0, "udp_rai_2": 0, "wakeups": 0, "commands_while_asleep": 0,
+ *  "awake_ms": 1200, "run_ms": 1200}
  *
  * (one line in the file). "Host" is the computer on the pty side. */
 #ifndef FM_STATS_H
@@ -24,6 +26,11 @@ struct stats {
 	uint64_t connects_refused_injected; /* --refuse-connects */
 	uint64_t sends_failed_injected;     /* --fail-send-after */
 	uint64_t link_losses;      /* --link-loss-after */
+	uint64_t udp_rai[3];       /* accepted AT#IPSENDUDP by <rai> */
+	uint64_t wakeups;          /* --sleep-after: times woken */
+	uint64_t commands_while_asleep; /* lines lost waking the modem */
+	uint64_t awake_ms;         /* filled in when written */
+	uint64_t run_ms;           /* filled in when written: since start */
 	const char *profile;       /* --profile */
 	const char *send_handshake; /* "one" or "two" */
 	int ncommands;

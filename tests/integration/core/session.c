@@ -173,6 +173,7 @@ void session_options(struct test_session *s, struct st87_modem_options *options)
 	options->port = s->link_path;
 	options->hex_send = s->config && s->config->hex_send;
 	options->max_send = s->config ? s->config->max_send : 0;
+	options->sleep_hold_ms = s->config ? s->config->sleep_hold_ms : 0;
 	options->trace_path = s->driver_trace_path;
 	options->on_event = on_event;
 	options->on_unsolicited = on_unsolicited;

@@ -28,6 +28,7 @@ struct session_config {
 	bool hex_send;               /* st87_modem_options.hex_send */
 	size_t max_send;             /* st87_modem_options.max_send (0: the default) */
 	bool no_fake_modem;          /* the test opens a port that is not there */
+	int sleep_hold_ms;           /* st87_modem_options.sleep_hold_ms (0: the default) */
 };
 
 struct event_log {

@@ -1,11 +1,15 @@
 """st87ctl status: the link, its address, the settings; and it changes nothing."""
 
 import json
+import os
 
 from ctl_fixture import CID, FakeModem, check, main, run
 
 # What status may send: the probe and read commands only.
-READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=%d" % CID, "AT#IPPARAMS?", "AT#SOCKETCREATE?"}
+READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=%d" % CID, "AT#IPPARAMS?", "AT#SLEEPMODE?",
+                      "AT#SOCKETCREATE?"}
+# The maker's firmware sleeps 10 s after the last command; the note's has no AT#SLEEPMODE.
+MAKER = os.environ.get("ST87_FAKEMODEM_PROFILE") == "maker"
 
 
 def test(programs):
@@ -16,6 +20,12 @@ def test(programs):
         check("127.0.0.1" in result.stdout, "status shows the address 127.0.0.1", result)
         check("auto IP:" in result.stdout, "status shows AT#IPPARAMS", result)
         check("in use: 0" in result.stdout, "status shows no socket in use", result)
+        if MAKER:
+            check("sleeps: yes" in result.stdout and "hold: 10 s" in result.stdout,
+                  "status shows the maker's firmware sleeping after 10 s", result)
+        else:
+            check("sleeps: unknown" in result.stdout,
+                  "status says unknown where the firmware has no AT#SLEEPMODE", result)
 
         result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
         check(result.returncode == 0, "status --json exits 0", result)
@@ -24,6 +34,8 @@ def test(programs):
         check(report["link"]["up"] is True and report["link"]["ipv4"] == "127.0.0.1",
               "JSON: link up with 127.0.0.1", result)
         check(report["sockets"]["in_use"] == 0, "JSON: no socket in use", result)
+        check(report["sleep"] == ({"sleeps": True, "hold_s": 10} if MAKER else {"sleeps": None}),
+              "JSON: sleep as the firmware tells, null when it cannot", result)
 
         # The global --json (before the command) works the same way.
         result = run(programs, programs.st87ctl, "--json", "--port", modem.link, "status")
@@ -41,6 +53,17 @@ def test(programs):
         sockets = json.loads(result.stdout)["sockets"]
         check(sockets["in_use"] == 1 and sockets["list"][0]["type"] == "UDP",
               "status lists the UDP socket in use", result)
+
+    # The sleep setting as the firmware answers it, whatever the profile.
+    for switch, text, sleep in (("20000", "sleeps: yes", {"sleeps": True, "hold_s": 20}),
+                                ("0", "sleeps: no", {"sleeps": False, "hold_s": 10})):
+        with FakeModem(programs, "--sleep-after", switch) as modem:
+            result = run(programs, programs.st87ctl, "--port", modem.link, "status")
+            check(result.returncode == 0 and text in result.stdout,
+                  "status shows '%s' for --sleep-after %s" % (text, switch), result)
+            result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
+            check(json.loads(result.stdout)["sleep"] == sleep,
+                  "JSON: %s for --sleep-after %s" % (sleep, switch), result)
 
     # A link that is down is shown as down, and status does not bring it up.
     with FakeModem(programs, "--link-down") as modem:

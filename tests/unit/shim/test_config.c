@@ -140,6 +140,7 @@ static void test_empty_values_count_as_unset(void **state)
 		"ST87_ROUTE", "ST87_PORT",  "ST87_BAUD",	    "ST87_DNS",
 		"ST87_LOG",   "ST87_TRACE", "ST87_HEX",	    "ST87_CONNECT_TIMEOUT",
 		"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
+		"ST87_SLEEP_HOLD", "ST87_UDP_RAI",
 	};
 
 	(void)state;
@@ -472,6 +473,46 @@ static void test_link_check_interval(void **state)
 	}
 }
 
+static void test_sleep_hold(void **state)
+{
+	static const char *const bad[] = { "-1", "86401", "10s", "never" };
+	char expected[256];
+
+	(void)state;
+	assert_int_equal(parse(), 0);
+	assert_int_equal(config.sleep_hold_s, 10);
+	assert_accepted("ST87_SLEEP_HOLD", "0");
+	assert_int_equal(config.sleep_hold_s, 0);
+	assert_accepted("ST87_SLEEP_HOLD", " 20 ");
+	assert_int_equal(config.sleep_hold_s, 20);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(expected, sizeof expected,
+			 "ST87_SLEEP_HOLD=\"%s\": expected seconds from 0 (the modem never sleeps) "
+			 "to 86400, such as 10\n", bad[i]);
+		assert_refused("ST87_SLEEP_HOLD", bad[i], expected);
+		assert_int_equal(config.sleep_hold_s, 10);
+	}
+}
+
+static void test_udp_rai(void **state)
+{
+	static const char *const bad[] = { "3", "-1", "one", "2x" };
+	char expected[256];
+
+	(void)state;
+	assert_accepted("ST87_UDP_RAI", "1");
+	assert_int_equal(config.udp_rai, 1);
+	assert_accepted("ST87_UDP_RAI", "2");
+	assert_int_equal(config.udp_rai, 2);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(expected, sizeof expected,
+			 "ST87_UDP_RAI=\"%s\": expected 0 (no information), 1 (no downlink expected) "
+			 "or 2 (one downlink expected)\n", bad[i]);
+		assert_refused("ST87_UDP_RAI", bad[i], expected);
+		assert_int_equal(config.udp_rai, 0);
+	}
+}
+
 static void test_exit_flush_timeout(void **state)
 {
 	static const char *const bad[] = { "abc", "3600001", "-1", "5000ms" };
@@ -616,6 +657,8 @@ int main(void)
 		TEST(test_connect_timeout),
 		TEST(test_link_check_interval),
 		TEST(test_tcp_evict_idle),
+		TEST(test_sleep_hold),
+		TEST(test_udp_rai),
 		TEST(test_exit_flush_timeout),
 		TEST(test_everything_set_well),
 		TEST(test_each_bad_variable_gets_its_own_line),
