@@ -88,7 +88,7 @@ static bool sane_socket_request(const struct st87d_request *r)
 			 r->remote_len <= sizeof(struct sockaddr_storage) &&
 			 (r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
 	return family_ok && type_ok && remote_ok && r->local_port >= 0 && r->local_port <= 65535 &&
-	       r->filler <= 1u << 20;
+	       r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
 }
 
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
@@ -117,6 +117,7 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	s->remote_len = request->remote_len;
 	s->local_port = request->local_port;
 	s->filler = request->filler;
+	s->rai = request->rai;
 	s->engine_fd = pair_end;
 	s->modem_socket = -1;
 	s->daemon_fd = -1;

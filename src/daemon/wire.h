@@ -26,6 +26,8 @@ enum st87d_request_kind {
 	ST87D_RESOLVE,   /* a name through the modem's AT#DNS */
 	ST87D_STATUS,    /* the daemon's sockets and their clients, as text */
 	ST87D_CLOSE_ALL, /* every modem socket closed (the daemon's user or root only) */
+	/* On a routed socket's connection, after OPEN_SOCKET: the program changed ST87_SO_RAI. */
+	ST87D_SET_RAI,
 };
 
 enum st87d_socket_flags {
@@ -38,6 +40,7 @@ struct st87d_request {
 	/* ST87D_OPEN_SOCKET */
 	int32_t domain, type, flags, local_port;
 	uint32_t filler; /* bytes the client wrote to its end to keep it unwritable while connecting */
+	int32_t rai;     /* UDP: <rai> of its datagrams (0, 1, 2); also ST87D_SET_RAI's value */
 	struct sockaddr_storage remote;
 	uint32_t remote_len;
 	/* ST87D_RESOLVE */

@@ -45,6 +45,7 @@ int daemon_open_socket(struct routed_socket *s, int engine_end)
 		.flags = (s->framed ? ST87D_FRAMED : 0) | (s->dns_queries ? ST87D_DNS_QUERIES : 0),
 		.local_port = s->local_port,
 		.filler = (uint32_t)s->filler,
+		.rai = s->rai >= 0 ? s->rai : shim.config.udp_rai,
 		.remote = s->remote,
 		.remote_len = s->remote_len,
 	};
@@ -60,6 +61,12 @@ int daemon_open_socket(struct routed_socket *s, int engine_end)
 	}
 	shim_log(ST87_LOG_ERROR, "st87d: cannot hand the socket over: %s", strerror(-err));
 	return err;
+}
+
+int daemon_set_rai(struct routed_socket *s, int rai)
+{
+	struct st87d_request request = {.kind = ST87D_SET_RAI, .rai = rai};
+	return st87d_send_request(s->daemon_fd, &request, -1);
 }
 
 /* Applies one report of the daemon to @s (@got: st87d_receive_reply's result). Lock not held. */

@@ -25,6 +25,9 @@ int daemon_dial(int *connection);
 /* Hands @s (its daemon_fd set) and the engine's end of its pair to the daemon. 0 or -errno. */
 int daemon_open_socket(struct routed_socket *s, int engine_end);
 
+/* Tells the daemon that the program set ST87_SO_RAI on @s. 0 or -errno. */
+int daemon_set_rai(struct routed_socket *s, int rai);
+
 /* Waits up to @timeout_ms for the daemon's answer to the connect of @s: 0 or -errno. */
 int daemon_wait_connected(struct routed_socket *s, int timeout_ms);
 

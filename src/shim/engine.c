@@ -549,6 +549,34 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 	}
 }
 
+/*
+ * st87d: what a client says on its socket's connection after the request
+ * (ST87_SO_RAI changed). A client that hung up (it closed its last copy of
+ * the fd, or died) hears no more reports; the socket lives on for whoever
+ * holds the pair's other end.
+ */
+static void service_clients(struct pollfd *fds, struct routed_socket **owners, int count)
+{
+	for (int i = 0; i < count; i++) {
+		struct routed_socket *s = owners[i];
+		if (s->client_fd != fds[i].fd || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		struct st87d_request request;
+		int passed_fd;
+		int err = st87d_receive_request(s->client_fd, &request, &passed_fd);
+		if (passed_fd >= 0)
+			real.close(passed_fd);
+		if (err == -EAGAIN)
+			continue;
+		if (!err && request.kind == ST87D_SET_RAI && request.rai >= 0 && request.rai <= 2) {
+			s->rai = request.rai;
+			continue;
+		}
+		real.close(s->client_fd);
+		s->client_fd = -1;
+	}
+}
+
 static void service_modem_side(long long now)
 {
 	int interval_ms = link_check_interval_ms();
@@ -617,6 +645,14 @@ static void *engine_main(void *unused)
 			fds[count] = (struct pollfd){.fd = st87_modem_fd(engine.modem), .events = POLLIN};
 			owners[count++] = NULL;
 		}
+		int first_client = count;
+		for (struct routed_socket *s = engine.sockets; s && count < MAX_POLL_FDS; s = s->next) {
+			if (s->client_fd < 0)
+				continue;
+			fds[count] = (struct pollfd){.fd = s->client_fd, .events = POLLIN};
+			owners[count++] = s;
+		}
+		int first_socket = count;
 		for (struct routed_socket *s = engine.sockets; s && count < MAX_POLL_FDS; s = s->next) {
 			/* Sockets whose modem side is gone stay here until POLLHUP says the program closed. */
 			if (s->engine_fd < 0)
@@ -643,8 +679,10 @@ static void *engine_main(void *unused)
 			if (err < 0)
 				engine_modem_lost(-err);
 		}
-		if (ready > 0)
-			service_sockets(fds, owners, count);
+		if (ready > 0) {
+			service_clients(fds + first_client, owners + first_client, first_socket - first_client);
+			service_sockets(fds + first_socket, owners + first_socket, count - first_socket);
+		}
 		if (engine.modem && st87_modem_needs_start(engine.modem))
 			link_lost();
 		service_modem_side(st87_now_ms());

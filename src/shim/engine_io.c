@@ -137,7 +137,8 @@ void engine_flush_inbound(struct routed_socket *s)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 				return;
-			s->program_done = true; /* the program closed its end */
+			/* The program closed its end: what it wrote before may still wait in the
+			 * pair, so the socket is done only at POLLHUP with nothing left to read. */
 			s->inbound_len = s->inbound_sent = 0;
 			return;
 		}

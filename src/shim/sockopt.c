@@ -61,8 +61,12 @@ static int set_rai(struct routed_socket *s, const void *value, socklen_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Read by the engine thread for each datagram. */
+	/* Read by the engine thread for each datagram; through st87d, by the daemon's. */
 	__atomic_store_n(&s->rai, rai, __ATOMIC_RELAXED);
+	if (s->daemon_fd >= 0 && daemon_set_rai(s, rai) < 0) {
+		errno = ENETDOWN;
+		return -1;
+	}
 	return 0;
 }
 

@@ -306,6 +306,24 @@ def case_socket_activation():
         check(os.path.exists(path), "st87d removed the socket systemd owns")
 
 
+def case_release_assistance_through_the_daemon():
+    # ST87_UDP_RAI of the program (not the daemon's) and ST87_SO_RAI set on a routed socket reach the modem.
+    from test_rai import EXCHANGES, SOCKET_OPTION, SOL_ST87, ST87_SO_RAI
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            udp_echo_server() as port:
+        by_variable = run([sys.executable, "-c", EXCHANGES, str(port), "3"], daemon.env(ST87_UDP_RAI=1), text=True)
+        check(by_variable.stdout.count("echo: n") == 3, "exchanges with ST87_UDP_RAI=1: %r" % by_variable.stderr)
+        by_option = run([sys.executable, "-c", SOCKET_OPTION, str(port), str(SOL_ST87), str(ST87_SO_RAI)],
+                        daemon.env(), text=True)
+        check("read back: 2" in by_option.stdout and "echo: ping" in by_option.stdout,
+              "ST87_SO_RAI through st87d: %r %r" % (by_option.stdout, by_option.stderr))
+        daemon.stop()
+        modem.stop()
+        stats = modem.stats()
+        check(stats["udp_rai_1"] >= 3, "the program's ST87_UDP_RAI=1 did not reach the modem: %r" % stats)
+        check(stats["udp_rai_2"] >= 1, "the socket's ST87_SO_RAI 2 did not reach the modem: %r" % stats)
+
+
 def case_daemon_required_but_absent():
     with workdir() as tmp, tcp_server(holder_server) as server:
         env = shim_environment(ST87_DAEMON=os.path.join(tmp, "none.sock"), ST87_ROUTE="127.0.0.1/32",

@@ -177,6 +177,28 @@ def case_nc_tcp():
         assert_no_modem_socket_left(modem)
 
 
+SEND_THEN_CLOSE = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+for i in range(4):
+    s.send(b"reading %d" % i)
+s.close()
+"""
+
+
+def case_udp_sends_then_close_while_answers_come():
+    # A one-shot sender to a peer that answers: answers to a closed socket must not take the
+    # datagrams still queued behind them down with them.
+    peers = []
+    with workdir() as tmp, fake_modem(tmp, "--baud", "115200") as modem, udp_echo_server(peers) as port:
+        result = run([sys.executable, "-c", SEND_THEN_CLOSE, str(port)], modem.env(), timeout=60)
+        check(result.returncode == 0, "the sender failed: %r" % result.stderr)
+        wait_for(lambda: len(peers) >= 4, 10, "four datagrams at the server")
+        modem.stop()
+        check(modem.stats()["open_sockets"] == 0, "a modem socket was left open")
+
+
 def case_nc_udp():
     lines = b"".join(b"datagram %d through the modem\n" % i for i in range(5))
     with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server() as port:
