@@ -52,10 +52,36 @@ static void fork_parent(void)
 }
 
 /*
- * The child has no engine thread and no lock on the port (POSIX locks are
- * not inherited). Its inherited routed fds still reach the parent's engine,
- * like a shared kernel socket would; a connect of its own starts its own
- * engine, which finds the port busy while the parent holds it.
+ * The shim's own fds (serial port, engine ends, wake-up, st87d connections)
+ * are the parent's: a child holding copies would keep a pair open after the
+ * parent's engine closed it (the parent would not see a modem loss) and
+ * would keep the port's lock after the parent exits. Routed records stay,
+ * with no daemon connection: the child reads its reports no more.
+ */
+static void mark_mapped(int fd, bool mapped);
+
+static void drop_private_fds_in_child(void)
+{
+	struct fd_entry *entry, *next;
+	HASH_ITER(hh, shim.fds, entry, next) {
+		if (entry->socket) {
+			entry->socket->daemon_fd = -1;
+			entry->socket->engine_fd = -1;
+			continue;
+		}
+		real.close(entry->fd);
+		HASH_DEL(shim.fds, entry);
+		mark_mapped(entry->fd, false);
+		atomic_fetch_sub(&shim.fd_count, 1);
+		free(entry);
+	}
+}
+
+/*
+ * The child has no engine thread and no lock on the port. Its inherited
+ * routed fds still reach the parent's engine (or st87d), like a shared
+ * kernel socket would; a connect of its own starts its own engine, which
+ * finds the port busy while the parent holds it (st87d serves both).
  */
 static void fork_child(void)
 {
@@ -65,6 +91,7 @@ static void fork_child(void)
 	shim.pending = NULL;
 	shim.jobs = NULL; /* the threads that queued them are not in the child */
 	shim.wake_fd = -1;
+	drop_private_fds_in_child();
 	engine_forget_after_fork();
 	pthread_mutex_init(&shim.lock, NULL);
 	pthread_cond_init(&shim.engine_changed, NULL);
