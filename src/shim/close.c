@@ -1,12 +1,16 @@
 /*
- * close(), close_range(), closefrom(): forget routed fds; keep the shim's own
+ * close(), close_range(), closefrom(), and fclose() of a FILE made with
+ * fdopen() (libc closes its fd inside, out of our reach): forget routed fds; keep the shim's own
  * fds (serial port, engine ends, wake-up) open under programs that close
  * every fd they do not know, as daemons and ssh do.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,6 +37,27 @@ int close(int fd)
 	if (forget(fd))
 		return 0; /* the program thinks it closed a stray fd; the shim needs it */
 	return real.close(fd);
+}
+
+int fclose(FILE *stream)
+{
+	shim_init();
+	if (!real.fclose) {
+		/* Called while the shim is still finding libc (by dlsym itself, say). */
+		void *found = dlsym(RTLD_NEXT, "fclose");
+		if (!found) {
+			errno = ENOSYS;
+			return EOF;
+		}
+		int (*libc_fclose)(FILE *);
+		memcpy(&libc_fclose, &found, sizeof(libc_fclose));
+		return libc_fclose(stream);
+	}
+	/* Forgotten before libc closes it: another thread may get the number back at once. */
+	int fd = stream && !shim_internal_call ? fileno(stream) : -1;
+	if (fd >= 0 && shim_fd_maybe_mapped(fd) && !shim_is_private_fd(fd))
+		forget(fd);
+	return real.fclose(stream);
 }
 
 static int close_range_raw(unsigned int first, unsigned int last, int flags)

@@ -73,8 +73,10 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 			return 0;
 		struct datagram_header header;
 		memcpy(&header, data, sizeof(header));
-		memcpy(&s->remote, &header.address, sizeof(s->remote));
-		s->remote_len = header.address_len;
+		/* The engine's own copy: program threads read s->remote without the engine. */
+		memcpy(&s->last_destination, &header.address, sizeof(s->last_destination));
+		s->last_destination_len = header.address_len;
+		to = &s->last_destination;
 		data += sizeof(header);
 		len -= sizeof(header);
 	}
@@ -208,8 +210,9 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */
 		struct datagram_header source;
 		memset(&source, 0, sizeof(source)); /* its tail padding goes to the program too */
-		source.address = s->remote;
-		source.address_len = s->remote_len;
+		bool sent_any = s->last_destination_len > 0;
+		source.address = sent_any ? s->last_destination : s->remote;
+		source.address_len = sent_any ? s->last_destination_len : s->remote_len;
 		memcpy(s->inbound, &source, sizeof(source));
 	}
 	s->inbound_len = header + (size_t)n;

@@ -91,6 +91,7 @@ void real_libc_init(void)
 	LOOK_UP(getpeername);
 	LOOK_UP(getsockname);
 	LOOK_UP(shutdown);
+	LOOK_UP(fclose);
 	LOOK_UP(getaddrinfo);
 	LOOK_UP(freeaddrinfo);
 	LOOK_UP(gethostbyname);

@@ -3,6 +3,7 @@
 #define ST87_SHIM_REAL_H
 
 #include <netdb.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -27,6 +28,7 @@ struct real_libc {
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
 	int (*shutdown)(int, int);
+	int (*fclose)(FILE *);
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
 	void (*freeaddrinfo)(struct addrinfo *);
 	struct hostent *(*gethostbyname)(const char *);

@@ -70,6 +70,9 @@ struct routed_socket {
 	bool program_done;       /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
 	long long last_traffic_ms;
+	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */
+	struct sockaddr_storage last_destination;
+	socklen_t last_destination_len;
 	uint8_t inbound[sizeof(struct datagram_header) + ST87_MAX_READ];
 	size_t inbound_len, inbound_sent;
 	struct routed_socket *next; /* engine's list */

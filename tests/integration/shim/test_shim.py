@@ -421,6 +421,38 @@ sys.stdout.buffer.write(data.split(b"\r\n\r\n", 1)[1])
 """
 
 
+# A routed socket closed by fclose() of an fdopen() stream (libc closes the fd inside, not through
+# close()); a new socket that gets the same number must be an ordinary one.
+FCLOSE_CLIENT = r"""
+import ctypes, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fdopen.restype = ctypes.c_void_p
+libc.fclose.argtypes = [ctypes.c_void_p]
+routed = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+number = routed.detach()
+stream = libc.fdopen(number, b"r+")
+if not stream or libc.fclose(stream) != 0:
+    sys.exit("fdopen/fclose failed")
+plain = socket.socket()
+if plain.fileno() != number:
+    sys.exit("the new socket got fd %d, not %d" % (plain.fileno(), number))
+plain.connect(("127.0.0.2", int(sys.argv[2])))
+print("unrouted connect on fd", number, "ok")
+"""
+
+
+def case_fclose_forgets_the_routed_fd():
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(lambda c: c.recv(16)) as routed, \
+            socket.socket() as unrouted:
+        unrouted.bind(("127.0.0.2", 0))
+        unrouted.listen(1)
+        result = run([sys.executable, "-c", FCLOSE_CLIENT, str(routed.server_address[1]),
+                      str(unrouted.getsockname()[1])], modem.env(route="127.0.0.1/32"), timeout=60)
+        check(b"ok" in result.stdout, "after fclose(), the fd number stayed routed: %r" % result.stderr)
+        modem.stop()
+        check(modem.stats()["open_sockets"] == 0, "the fclose()d socket's modem socket stayed open")
+
+
 def case_fd_games():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         digest = random_file(os.path.join(tmp, "fd.bin"), 100 * 1024)
