@@ -125,7 +125,7 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	s->client_pid = (int)client->credentials.pid;
 	snprintf(s->client_program, sizeof(s->client_program), "%s", client->program);
 	s->state = ROUTED_CONNECTING;
-	pthread_cond_init(&s->changed, NULL);
+	shim_cond_init(&s->changed);
 	fcntl(pair_end, F_SETFL, O_NONBLOCK);
 	/* Reports must never block the engine on a client that stopped reading. */
 	fcntl(client->connection, F_SETFL, O_NONBLOCK);

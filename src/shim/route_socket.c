@@ -162,7 +162,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	s->client_fd = -1;
 	s->modem_socket = -1;
 	s->state = ROUTED_CONNECTING;
-	pthread_cond_init(&s->changed, NULL);
+	shim_cond_init(&s->changed);
 	if (type == SOCK_STREAM && nonblocking)
 		s->filler = fill_until_unwritable(program_end, &s->sndbuf_to_restore);
 

@@ -15,7 +15,6 @@
 
 struct shim_state shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.engine_changed = PTHREAD_COND_INITIALIZER,
 	.wake_fd = -1,
 };
 
@@ -28,10 +27,20 @@ static __attribute__((tls_model("initial-exec"))) _Thread_local bool initialisin
 /* Set once initialise() has run: the common case skips pthread_once. */
 static atomic_bool ready;
 
+void shim_cond_init(pthread_cond_t *cond)
+{
+	/* Deadlines on the monotonic clock: a step of the wall clock must not stretch or cut a timeout. */
+	pthread_condattr_t attributes;
+	pthread_condattr_init(&attributes);
+	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attributes);
+	pthread_condattr_destroy(&attributes);
+}
+
 struct timespec shim_deadline_after(int ms)
 {
 	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += ms / 1000;
 	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
 	if (deadline.tv_nsec >= 1000000000) {
@@ -94,7 +103,7 @@ static void fork_child(void)
 	drop_private_fds_in_child();
 	engine_forget_after_fork();
 	pthread_mutex_init(&shim.lock, NULL);
-	pthread_cond_init(&shim.engine_changed, NULL);
+	shim_cond_init(&shim.engine_changed);
 }
 
 static void at_exit(void)
@@ -105,6 +114,7 @@ static void at_exit(void)
 static void initialise(void)
 {
 	initialising = true;
+	shim_cond_init(&shim.engine_changed);
 	real_libc_init();
 	st87_log_set_name("st87shim");
 	char errors[4096];

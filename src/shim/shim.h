@@ -187,7 +187,9 @@ void shim_set_modem_address(const char *ipv4, const char *ipv6);
 #define shim_log st87_log
 void st87_log(enum st87_log_level level, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* The absolute CLOCK_REALTIME time @p ms from now, for pthread_cond_timedwait. */
+/* A condition variable whose timed waits use CLOCK_MONOTONIC (every one of the shim's). */
+void shim_cond_init(pthread_cond_t *cond);
+/* The absolute CLOCK_MONOTONIC time @p ms from now, for pthread_cond_timedwait on those. */
 struct timespec shim_deadline_after(int ms);
 
 /* True on the engine thread: its calls go straight to libc. */

@@ -453,6 +453,28 @@ def case_fclose_forgets_the_routed_fd():
         check(modem.stats()["open_sockets"] == 0, "the fclose()d socket's modem socket stayed open")
 
 
+# A blocking connect that the modem answers after a while, then one exchange.
+SLOW_CONNECT_CLIENT = r"""
+import socket, sys
+client = socket.socket()
+client.connect(("127.0.0.1", int(sys.argv[1])))
+client.sendall(b"ping\n")
+print(client.recv(100).decode().strip())
+"""
+
+
+def case_wall_clock_step():
+    # The wall clock an hour behind (as after a step): the connect's 10 s timeout must not end at once.
+    def answer(connection):
+        connection.recv(16)
+        connection.sendall(b"pong\n")
+    with workdir() as tmp, fake_modem(tmp, "--connect-delay", "800") as modem, tcp_server(answer) as server:
+        env = modem.env()
+        env["LD_PRELOAD"] = preload_value(os.environ["ST87_TEST_CLOCK_SKEW"], Paths.shim)
+        result = run([sys.executable, "-c", SLOW_CONNECT_CLIENT, str(server.server_address[1])], env, timeout=60)
+        check(result.stdout.strip() == b"pong", "a connect under a stepped wall clock: %r" % result.stderr)
+
+
 def case_fd_games():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         digest = random_file(os.path.join(tmp, "fd.bin"), 100 * 1024)
