@@ -75,17 +75,21 @@ static int compare_fds(const void *a, const void *b)
 /* Closes [first, last] around the shim's own fds, forgetting the routed ones in it. */
 static int close_range_keeping_ours(unsigned int first, unsigned int last, int flags)
 {
-	int keep[128];
 	size_t kept = 0;
 	pthread_mutex_lock(&shim.lock);
+	int *keep = malloc((HASH_COUNT(shim.fds) + 1) * sizeof(*keep));
+	if (!keep) {
+		pthread_mutex_unlock(&shim.lock);
+		errno = ENOMEM; /* nothing closed: better than closing the shim's own fds */
+		return -1;
+	}
 	struct fd_entry *entry, *next;
 	HASH_ITER(hh, shim.fds, entry, next) {
 		unsigned int fd = (unsigned int)entry->fd;
 		if (fd < first || fd > last)
 			continue;
 		if (!entry->socket) {
-			if (kept < sizeof(keep) / sizeof(keep[0]))
-				keep[kept++] = entry->fd;
+			keep[kept++] = entry->fd;
 		} else if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 			bool was_private;
 			shim_map_remove_locked(entry->fd, &was_private);
@@ -94,15 +98,17 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 	pthread_mutex_unlock(&shim.lock);
 	qsort(keep, kept, sizeof(keep[0]), compare_fds);
 	unsigned int start = first;
-	for (size_t i = 0; i < kept; i++) {
+	int result = 0;
+	for (size_t i = 0; i < kept && result == 0; i++) {
 		unsigned int fd = (unsigned int)keep[i];
-		if (fd > start && close_range_raw(start, fd - 1, flags) < 0)
-			return -1;
+		if (fd > start)
+			result = close_range_raw(start, fd - 1, flags);
 		start = fd + 1;
 	}
-	if (start != 0 && start <= last)
-		return close_range_raw(start, last, flags);
-	return 0;
+	free(keep);
+	if (result == 0 && start != 0 && start <= last)
+		result = close_range_raw(start, last, flags);
+	return result;
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)

@@ -11,21 +11,33 @@
 #include "real.h"
 #include "shim.h"
 
-/* After a successful duplication of @old to @new: @new shares @old's routed socket, or forgets one it had. */
-static void follow_duplicate(int old, int new)
+/*
+ * After a successful duplication of @old to @new: @new shares @old's routed
+ * socket, or forgets one it had. Returns @new, or -1 with ENOMEM when the
+ * map had no room: @new is closed then, since a copy the shim does not know
+ * would be a routed socket answering as a Unix one.
+ */
+static int follow_duplicate(int old, int new)
 {
 	if (old == new || (!shim_fd_maybe_mapped(old) && !shim_fd_maybe_mapped(new)))
-		return;
+		return new;
 	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = NULL;
 	HASH_FIND_INT(shim.fds, &old, entry);
+	int err = 0;
 	if (entry && entry->socket) {
-		shim_map_add_locked(new, entry->socket);
+		err = shim_map_add_locked(new, entry->socket);
 	} else {
 		bool was_private;
 		shim_map_remove_locked(new, &was_private);
 	}
 	pthread_mutex_unlock(&shim.lock);
+	if (!err)
+		return new;
+	shim_log(ST87_LOG_ERROR, "duplicating routed fd %d: out of memory", old);
+	real.close(new);
+	errno = ENOMEM;
+	return -1;
 }
 
 /* dup2 onto one of the shim's own fds would cut the modem off: refuse it. */
@@ -43,7 +55,7 @@ int dup(int old)
 	shim_init();
 	int new = real.dup(old);
 	if (new >= 0 && !shim_internal_call)
-		follow_duplicate(old, new);
+		return follow_duplicate(old, new);
 	return new;
 }
 
@@ -56,7 +68,7 @@ int dup2(int old, int new)
 		return -1;
 	int result = real.dup2(old, new);
 	if (result >= 0)
-		follow_duplicate(old, new);
+		return follow_duplicate(old, new);
 	return result;
 }
 
@@ -69,7 +81,7 @@ int dup3(int old, int new, int flags)
 		return -1;
 	int result = real.dup3(old, new, flags);
 	if (result >= 0)
-		follow_duplicate(old, new);
+		return follow_duplicate(old, new);
 	return result;
 }
 
@@ -78,7 +90,7 @@ static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int command, v
 {
 	int result = real_fcntl(fd, command, argument);
 	if (result >= 0 && !shim_internal_call && (command == F_DUPFD || command == F_DUPFD_CLOEXEC))
-		follow_duplicate(fd, result);
+		return follow_duplicate(fd, result);
 	return result;
 }
 

@@ -712,7 +712,10 @@ static int start_engine_locked(void)
 	if (fd < 0)
 		return -errno;
 	fd = shim_private_fd(fd);
-	shim_map_add_locked(fd, NULL);
+	if (shim_map_add_locked(fd, NULL) < 0) {
+		real.close(fd);
+		return -ENOMEM;
+	}
 	shim.wake_fd = fd;
 	pthread_attr_t attributes;
 	pthread_attr_init(&attributes);

@@ -181,10 +181,25 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 		real.fcntl(fd, F_SETFL, status_flags);
 
 	pthread_mutex_lock(&shim.lock);
-	shim_map_add_locked(fd, s); /* the map's reference */
-	if (daemon < 0)
-		shim_map_add_locked(engine_end, NULL);
+	bool mapped = shim_map_add_locked(fd, s) == 0; /* the map's reference */
+	bool engine_end_kept = daemon >= 0 || (mapped && shim_map_add_locked(engine_end, NULL) == 0);
+	if (mapped && !engine_end_kept) {
+		s->daemon_fd = -1; /* closed below, not by the record's release */
+		bool was_private;
+		shim_map_remove_locked(fd, &was_private);
+	}
 	pthread_mutex_unlock(&shim.lock);
+	if (!mapped || !engine_end_kept) {
+		shim_log(ST87_LOG_ERROR, "routing fd %d: out of memory", fd);
+		if (!mapped) {
+			pthread_cond_destroy(&s->changed);
+			free(s);
+		}
+		restore_kernel_socket(fd, domain, type, fd_flags, status_flags);
+		real.close(engine_end);
+		forget_daemon(daemon);
+		return -ENOMEM;
+	}
 
 	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d%s", fd, program_end, engine_end,
 		 daemon >= 0 ? " (to st87d)" : "");

@@ -254,8 +254,10 @@ bool shim_map_remove_locked(int fd, bool *was_private)
 void shim_map_add_private(int fd)
 {
 	pthread_mutex_lock(&shim.lock);
-	shim_map_add_locked(fd, NULL);
+	int err = shim_map_add_locked(fd, NULL);
 	pthread_mutex_unlock(&shim.lock);
+	if (err)
+		shim_log(ST87_LOG_WARN, "out of memory: the program's close(%d) would close the shim's own fd", fd);
 }
 
 void shim_map_remove_private_locked(int fd)
