@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds st87shim and runs every test: the plain build, then ASan+UBSan, then the unit
-# tests under valgrind. Exits non-zero when any test fails.
+# tests under valgrind, then the threaded client under ThreadSanitizer. Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
@@ -11,3 +11,7 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print
   meson test -C build-sanitize --print-errorlogs --num-processes 2
 
 meson test -C build --setup valgrind --suite unit --print-errorlogs --num-processes 2
+
+# ThreadSanitizer: the shim inside a program whose threads route, use and close sockets at once.
+scripts/setup.sh build-tsan -Db_sanitize=thread -Db_lundef=false
+meson test -C build-tsan --print-errorlogs --num-processes 2 shim-threads shim-maker-threads

@@ -41,7 +41,7 @@ def _sanitizer_runtimes(library):
     runtimes = []
     for line in listing.splitlines():
         parts = line.split()
-        if len(parts) >= 3 and parts[0].startswith(("libasan", "libubsan")):
+        if len(parts) >= 3 and parts[0].startswith(("libasan", "libubsan", "libtsan")):
             runtimes.append(parts[2])
     return runtimes
 
@@ -58,7 +58,12 @@ def client_wrapper():
 
 
 def preload_value(*libraries):
-    return ":".join(_sanitizer_runtimes(Paths.shim) + list(libraries))
+    runtimes = _sanitizer_runtimes(Paths.shim)
+    # TSan goes after the shim: the libc calls the shim finds with RTLD_NEXT (close, ...) must pass
+    # through TSan's interceptors, or it takes a reused fd number for a race.
+    if any("libtsan" in runtime for runtime in runtimes):
+        return ":".join(list(libraries) + runtimes)
+    return ":".join(runtimes + list(libraries))
 
 
 def shim_environment(**variables):

@@ -1,0 +1,136 @@
+/*
+ * A multi-threaded program for the shim: threads connect, exchange, dup and
+ * close routed and unrouted sockets at once, and check every byte.
+ *
+ *   st87-test-threads ROUTED_TCP_PORT ROUTED_UDP_PORT UNROUTED_TCP_PORT ROUNDS
+ *
+ * The routed servers echo on 127.0.0.1, the unrouted one on 127.0.0.2 (run
+ * with ST87_ROUTE=127.0.0.1/32). The modem has one TCP and two UDP sockets,
+ * so a routed connect that finds them taken (EMFILE) waits and tries again.
+ * Exit status 0 when every exchange came back byte for byte.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TCP_PAYLOAD 3000
+#define UDP_PAYLOAD 300
+#define BUSY_RETRIES 400
+#define RETRY_PAUSE_US 20000
+
+struct job {
+	const char *name;
+	const char *address;
+	int port;
+	int type;
+	int rounds;
+	bool duplicate; /* exchange over a dup() of the socket, closing the original first */
+	unsigned seed;
+};
+
+static atomic_int exchanges, failures;
+
+static void fail(const struct job *job, const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", job->name, what, strerror(errno));
+	atomic_fetch_add(&failures, 1);
+}
+
+/* A connected socket, waiting while the modem's sockets are all taken. -1 on failure. */
+static int connect_to(const struct job *job)
+{
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)job->port)};
+	inet_pton(AF_INET, job->address, &address.sin_addr);
+	for (int attempt = 0; attempt < BUSY_RETRIES; attempt++) {
+		int fd = socket(AF_INET, job->type, 0);
+		if (fd < 0)
+			return -1;
+		struct timeval bound = {.tv_sec = 20};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+		if (connect(fd, (struct sockaddr *)&address, sizeof(address)) == 0)
+			return fd;
+		int err = errno;
+		close(fd);
+		if (err != EMFILE && err != ETIMEDOUT)
+			return errno = err, -1;
+		usleep(RETRY_PAUSE_US);
+	}
+	return -1;
+}
+
+static bool exchange(int fd, const struct job *job, unsigned *seed)
+{
+	unsigned char sent[TCP_PAYLOAD], got[TCP_PAYLOAD];
+	size_t len = job->type == SOCK_STREAM ? TCP_PAYLOAD : UDP_PAYLOAD;
+	for (size_t i = 0; i < len; i++)
+		sent[i] = (unsigned char)rand_r(seed);
+	if (send(fd, sent, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return false;
+	size_t have = 0;
+	while (have < len) {
+		ssize_t n = recv(fd, got + have, sizeof(got) - have, 0);
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+		if (job->type != SOCK_STREAM)
+			break;
+	}
+	return have == len && memcmp(sent, got, len) == 0;
+}
+
+static void *run(void *argument)
+{
+	struct job *job = argument;
+	unsigned seed = job->seed;
+	for (int round = 0; round < job->rounds; round++) {
+		int fd = connect_to(job);
+		if (fd < 0) {
+			fail(job, "connect");
+			continue;
+		}
+		if (job->duplicate) {
+			int copy = dup(fd);
+			close(fd);
+			fd = copy;
+		}
+		if (fd < 0 || !exchange(fd, job, &seed))
+			fail(job, "exchange");
+		else
+			atomic_fetch_add(&exchanges, 1);
+		close(fd);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s ROUTED_TCP_PORT ROUTED_UDP_PORT UNROUTED_TCP_PORT ROUNDS\n", argv[0]);
+		return 2;
+	}
+	int rounds = atoi(argv[4]);
+	struct job jobs[] = {
+		{"routed tcp", "127.0.0.1", atoi(argv[1]), SOCK_STREAM, rounds, false, 1},
+		{"routed udp 1", "127.0.0.1", atoi(argv[2]), SOCK_DGRAM, rounds, false, 2},
+		{"routed udp 2 (dup)", "127.0.0.1", atoi(argv[2]), SOCK_DGRAM, rounds, true, 3},
+		{"unrouted tcp 1", "127.0.0.2", atoi(argv[3]), SOCK_STREAM, rounds * 4, false, 4},
+		{"unrouted tcp 2 (dup)", "127.0.0.2", atoi(argv[3]), SOCK_STREAM, rounds * 4, true, 5},
+	};
+	size_t count = sizeof(jobs) / sizeof(jobs[0]);
+	pthread_t threads[sizeof(jobs) / sizeof(jobs[0])];
+	for (size_t i = 0; i < count; i++)
+		pthread_create(&threads[i], NULL, run, &jobs[i]);
+	for (size_t i = 0; i < count; i++)
+		pthread_join(threads[i], NULL);
+	printf("exchanges %d, failures %d\n", atomic_load(&exchanges), atomic_load(&failures));
+	return atomic_load(&failures) == 0 ? 0 : 1;
+}
