@@ -124,6 +124,13 @@ class FakeModem:
         return shim_environment(ST87_PORT=self.link, ST87_ROUTE=route, **extra)
 
 
+def assert_no_modem_socket_left(modem):
+    """Stops @modem and checks that every modem socket a program opened was closed."""
+    modem.stop()
+    stats = modem.stats()
+    check(stats["open_sockets"] == 0, "modem sockets left open: %r" % stats)
+
+
 @contextlib.contextmanager
 def fake_modem(workdir, *switches):
     modem = FakeModem(workdir, *switches)
