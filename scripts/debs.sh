@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Debian packages (dpkg-buildpackage -us -uc -b) from a copy of this tree, installs them
-# on this machine, then checks the installed files: the man pages found by man, an example built
+# Builds the Debian packages (dpkg-buildpackage -us -uc -b) from a copy of this tree, checks them
+# with lintian (no errors or warnings), installs them on this machine, then checks the installed files: the man pages found by man, an example built
 # against libst87-dev through pkg-config, and curl through the installed st87run against the
 # installed st87-fakemodem and a web server on 127.0.0.1, the file checked by sha256.
 # As root, or with sudo. The source tree and build/ are left as they were.
@@ -17,7 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "${sudo_cmd[@]}" apt-get update -q
-apt_install build-essential debhelper devscripts fakeroot python3 curl
+apt_install build-essential debhelper devscripts fakeroot lintian python3 curl
 
 # The tracked and new files as they are now (not build directories or other ignored files), so
 # that dpkg-buildpackage writes only into $work.
@@ -33,6 +33,7 @@ echo "debs: built ${debs[*]##*/}"
 for package in libst87-0 libst87-dev st87shim st87-fakemodem; do
   compgen -G "$work/${package}_*.deb" >/dev/null || { echo "debs: FAILED: no $package package" >&2; exit 1; }
 done
+lintian --fail-on error,warning "$work"/*.changes
 apt_install "${debs[@]}"
 
 for program in st87run st87ctl st87-fakemodem; do
