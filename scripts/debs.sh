@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Debian packages (dpkg-buildpackage -us -uc -b) from a copy of this tree, checks them
-# with lintian (no errors or warnings), installs them on this machine, then checks the installed files: the man pages found by man, an example built
-# against libst87-dev through pkg-config, and curl through the installed st87run against the
-# installed st87-fakemodem and a web server on 127.0.0.1, the file checked by sha256.
+# with lintian (no errors or warnings), installs them on this machine, then checks the installed
+# files: the man pages found by man, an example built against libst87-dev through pkg-config, and
+# curl through the installed st87run against the installed st87-fakemodem and a web server on
+# 127.0.0.1, the file checked by sha256.
 # As root, or with sudo. The source tree and build/ are left as they were.
 set -euo pipefail
 cd "$(dirname "$0")/.."
