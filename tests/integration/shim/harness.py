@@ -180,6 +180,13 @@ def st87d(workdir, modem, *switches, **variables):
         daemon.stop()
 
 
+def assert_no_modem_socket_left(modem):
+    """Stops @modem and checks that every modem socket a program opened was closed."""
+    modem.stop()
+    stats = modem.stats()
+    check(stats["open_sockets"] == 0, "modem sockets left open: %r" % stats)
+
+
 @contextlib.contextmanager
 def fake_modem(workdir, *switches):
     modem = FakeModem(workdir, *switches)
