@@ -60,6 +60,7 @@ int st87ctl_ping_run(const struct st87ctl_globals *globals, int argc, char **arg
 int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_config_run(const struct st87ctl_globals *globals, int argc, char **argv);
+int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **argv);
 
 /* Runs st87d request @kind (wire.h) and prints the answer: an exit code, or -1 when no daemon serves. */
 int st87ctl_via_daemon(int kind, bool json);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -146,6 +147,29 @@ static bool blank(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The speed the host set on its end of the pty (the master sees the slave's settings), 0 unknown. */
+static unsigned long host_speed(int fd)
+{
+	static const struct {
+		speed_t code;
+		unsigned long baud;
+	} speeds[] = {
+		{B1200, 1200}, {B2400, 2400}, {B4800, 4800}, {B9600, 9600}, {B19200, 19200},
+		{B38400, 38400}, {B57600, 57600}, {B115200, 115200}, {B230400, 230400},
+		{B460800, 460800}, {B500000, 500000}, {B576000, 576000}, {B921600, 921600},
+		{B1000000, 1000000}, {B1152000, 1152000}, {B1500000, 1500000}, {B2000000, 2000000},
+		{B2500000, 2500000}, {B3000000, 3000000}, {B3500000, 3500000}, {B4000000, 4000000},
+	};
+	struct termios settings;
+	if (tcgetattr(fd, &settings) < 0)
+		return 0;
+	speed_t code = cfgetospeed(&settings);
+	for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++)
+		if (speeds[i].code == code)
+			return speeds[i].baud;
+	return 0;
+}
+
 static void on_line(struct modem *m)
 {
 	const uint8_t *line = m->lr.line;
@@ -154,6 +178,12 @@ static void on_line(struct modem *m)
 	/* An empty line (a lone CR) is no command: no echo, no answer. */
 	if (blank(line, len))
 		return;
+	/* A UART at the wrong speed turns every byte into another: nothing is understood. */
+	if (m->opt->strict_baud && m->opt->baud && host_speed(m->fd) != m->opt->baud) {
+		trace_note(m->trace, '>', "line at the wrong speed lost");
+		m->stats.lines_at_wrong_speed++;
+		return;
+	}
 	trace_line(m->trace, '>', line, len);
 	if (!sleep_take_line(m))
 		return;

@@ -30,7 +30,7 @@ enum {
 	OPT_EMPTY_READ, OPT_PING_PREFIX, OPT_SID_BASE, OPT_REFUSE_CONNECTS,
 	OPT_LINK_LOSS_AFTER, OPT_LINK_LOSS_URC, OPT_LINK_RETURN,
 	OPT_FAIL_SEND_AFTER, OPT_FAIL_SEND_CODE, OPT_SLEEP_AFTER,
-	OPT_SLEEP_URCS,
+	OPT_SLEEP_URCS, OPT_STRICT_BAUD,
 	OPT_END
 };
 
@@ -72,6 +72,7 @@ static const struct option long_options[] = {
 	{ "sid-base", required_argument, NULL, OPT_SID_BASE },
 	{ "sleep-after", required_argument, NULL, OPT_SLEEP_AFTER },
 	{ "sleep-urcs", no_argument, NULL, OPT_SLEEP_URCS },
+	{ "strict-baud", no_argument, NULL, OPT_STRICT_BAUD },
 	{ "refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS },
 	{ "link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER },
 	{ "link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC },
@@ -111,6 +112,8 @@ static const char *const usage_text[] = {
 "\n",
 "What a real modem does (for testing the driver):\n"
 "  --baud N               pace both directions at N/10 bytes per second\n"
+"  --strict-baud          with --baud: lines the host sends while its tty is\n"
+"                         set to another speed are lost, as on a real UART\n"
 "  --echo                 echo on at start (default: off)\n"
 "  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
 "  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
@@ -429,6 +432,7 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		rc = parse_long(c, arg, 0, 3600000, &opt->sleep_after_ms);
 		break;
 	case OPT_SLEEP_URCS: opt->sleep_urcs = true; break;
+	case OPT_STRICT_BAUD: opt->strict_baud = true; break;
 	case OPT_REFUSE_CONNECTS:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);
 		break;

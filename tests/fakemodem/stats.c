@@ -97,6 +97,7 @@ int stats_write(const struct stats *s, const char *path, int open_sockets,
 		(unsigned long long)s->connects_refused_injected,
 		(unsigned long long)s->sends_failed_injected,
 		(unsigned long long)s->link_losses);
+	fprintf(f, "\"lines_at_wrong_speed\": %llu, ", (unsigned long long)s->lines_at_wrong_speed);
 	fprintf(f, "\"udp_rai_0\": %llu, \"udp_rai_1\": %llu, "
 		"\"udp_rai_2\": %llu, \"wakeups\": %llu, "
 		"\"commands_while_asleep\": %llu, \"awake_ms\": %llu, "

@@ -29,6 +29,7 @@ struct stats {
 	uint64_t udp_rai[3];       /* accepted AT#IPSENDUDP by <rai> */
 	uint64_t wakeups;          /* --sleep-after: times woken */
 	uint64_t commands_while_asleep; /* lines lost waking the modem */
+	uint64_t lines_at_wrong_speed;  /* --strict-baud: lines lost to a host at another speed */
 	uint64_t awake_ms;         /* filled in when written */
 	uint64_t run_ms;           /* filled in when written: since start */
 	const char *profile;       /* --profile */

@@ -1,0 +1,60 @@
+"""st87ctl doctor: one line per check, with what to do when one fails, against the fake modem
+with faults put in: the wrong baud rate, a socket left open, a name the modem does not know, a
+refused TCP connection, no modem at all."""
+
+import json
+import os
+import socket
+
+from ctl_fixture import CID, FakeModem, check, main, run
+
+
+def lines_by_check(stdout):
+    return {line[6:18].strip(): line for line in stdout.splitlines()}
+
+
+def test(programs):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    env = {"ST87_DAEMON": "off"}
+    with FakeModem(programs, "--baud", "921600", "--strict-baud", "--dns",
+                   "--dns-entry", "sensor.test=127.0.0.1") as modem:
+        ctl = [programs.st87ctl, "--port", modem.link]
+        # Everything in order, at the right rate.
+        result = run(programs, *ctl, "--baud", "921600", "doctor", "--name", "sensor.test",
+                     "--tcp", "127.0.0.1:%d" % port, env=env)
+        checks = lines_by_check(result.stdout)
+        check(result.returncode == 0, "a healthy modem: exit 0", result)
+        for name in ("answers", "settings", "ip link", "sockets", "dns", "tcp"):
+            check(checks.get(name, "").startswith("ok"), "%s: ok" % name, result)
+        check("sensor.test is 127.0.0.1" in checks["dns"], "the name's address is shown", result)
+        check("up on context %d" % CID in checks["ip link"], "the link's context is shown", result)
+
+        # The configured rate gets no answer: doctor finds the one that does.
+        result = run(programs, *ctl, "--baud", "115200", "doctor", env=env)
+        check(result.returncode == 1, "the wrong rate: exit 1", result)
+        check("the modem answers at 921600" in result.stdout and "ST87_BAUD=921600" in result.stdout,
+              "the wrong rate: the right one and how to set it", result)
+
+        # A socket left open, a name no one knows, a refused connection.
+        run(programs, *ctl, "--baud", "921600", "at", "AT#SOCKETCREATE=%d,0,UDP,0,1,1,1" % CID, env=env)
+        listener.close()
+        result = run(programs, *ctl, "--baud", "921600", "--json", "doctor", "--name", "nowhere.test",
+                     "--tcp", "127.0.0.1:%d" % port, env=env)
+        found = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+        check(result.returncode == 1, "failures: exit 1", result)
+        check(found["sockets"]["outcome"] == "warn" and "close-all" in found["sockets"]["fix"],
+              "a socket left open: close-all suggested", result)
+        check(found["dns"]["outcome"] == "FAIL" and "nowhere.test" in found["dns"]["found"],
+              "an unknown name fails", result)
+        check(found["tcp"]["outcome"] == "FAIL" and "refused" in found["tcp"]["found"],
+              "a refused connection fails and says so", result)
+
+    missing = os.path.join(modem.tmpdir, "ttyUSB-missing")
+    result = run(programs, programs.st87ctl, "--port", missing, "doctor", env=env)
+    check(result.returncode == 3 and "No such file" in result.stdout, "no modem: exit 3, and why", result)
+
+
+main(test)
