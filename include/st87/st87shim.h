@@ -9,12 +9,13 @@
  *     int rai = ST87_RAI_NO_DOWNLINK;
  *     setsockopt(fd, SOL_ST87, ST87_SO_RAI, &rai, sizeof(rai));
  *
- * On a routed UDP socket (after connect() or the first sendto() to a routed
- * destination): 0 on success; EINVAL for a value other than 0, 1 or 2 or a
- * shorter option; ENOPROTOOPT on a TCP socket. A socket that is not routed
- * answers as the kernel does for an unknown level (ENOPROTOOPT), and so does
- * any socket without the shim. getsockopt() reads the value back. It
- * overrides ST87_UDP_RAI; DNS queries always go with 2.
+ * On a UDP socket, routed or not yet (set before its first sendto(), the
+ * value is kept and applies once the socket is routed): 0 on success;
+ * EINVAL for a value other than 0, 1 or 2 or a shorter option; ENOPROTOOPT
+ * on a TCP socket. While nothing is routed (ST87_ROUTE unset), and without
+ * the shim, the kernel answers as for an unknown level (ENOPROTOOPT).
+ * getsockopt() reads the value back. It overrides ST87_UDP_RAI; DNS queries
+ * always go with 2.
  *
  * A socket with a value other than 0 sends a datagram still on its way to
  * the modem when the program closes the socket (a program that sends and

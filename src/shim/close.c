@@ -88,7 +88,7 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 		unsigned int fd = (unsigned int)entry->fd;
 		if (fd < first || fd > last)
 			continue;
-		if (!entry->socket) {
+		if (shim_entry_is_private(entry)) {
 			keep[kept++] = entry->fd;
 		} else if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 			bool was_private;

@@ -153,7 +153,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	s->type = type;
 	s->framed = flags & ROUTE_FRAMED;
 	s->dns_queries = flags & ROUTE_DNS_QUERIES;
-	s->rai = -1;
+	s->rai = shim_pending_rai(fd); /* set before routing, or -1 */
 	memcpy(&s->remote, addr, addr_len);
 	s->remote_len = addr_len;
 	s->local_port = type == SOCK_DGRAM ? bound_port(fd) : 0;

@@ -78,6 +78,8 @@ static void drop_private_fds_in_child(void)
 			entry->socket->engine_fd = -1;
 			continue;
 		}
+		if (!shim_entry_is_private(entry))
+			continue;
 		real.close(entry->fd);
 		HASH_DEL(shim.fds, entry);
 		mark_mapped(entry->fd, false);
@@ -223,11 +225,13 @@ int shim_map_add_locked(int fd, struct routed_socket *socket)
 		if (!entry)
 			return -ENOMEM;
 		entry->fd = fd;
+		entry->pending_rai = -1;
 		HASH_ADD_INT(shim.fds, fd, entry);
 		mark_mapped(fd, true);
 		atomic_fetch_add(&shim.fd_count, 1);
 	}
 	entry->socket = socket;
+	entry->pending_rai = -1; /* routed now, or the shim's own */
 	if (socket)
 		socket->refs++;
 	return 0;
@@ -239,14 +243,15 @@ bool shim_map_remove_locked(int fd, bool *was_private)
 	*was_private = false;
 	if (!entry)
 		return false;
-	if (!entry->socket) {
+	if (shim_entry_is_private(entry)) {
 		*was_private = true;
 		return true;
 	}
 	HASH_DEL(shim.fds, entry);
 	mark_mapped(fd, false);
 	atomic_fetch_sub(&shim.fd_count, 1);
-	shim_release_locked(entry->socket);
+	if (entry->socket)
+		shim_release_locked(entry->socket);
 	free(entry);
 	return true;
 }
@@ -263,7 +268,7 @@ void shim_map_add_private(int fd)
 void shim_map_remove_private_locked(int fd)
 {
 	struct fd_entry *entry = find_locked(fd);
-	if (entry && !entry->socket) {
+	if (entry && shim_entry_is_private(entry)) {
 		HASH_DEL(shim.fds, entry);
 		mark_mapped(fd, false);
 		atomic_fetch_sub(&shim.fd_count, 1);
@@ -299,9 +304,31 @@ bool shim_is_private_fd(int fd)
 		return false;
 	pthread_mutex_lock(&shim.lock);
 	struct fd_entry *entry = find_locked(fd);
-	bool is_private = entry && !entry->socket;
+	bool is_private = entry && shim_entry_is_private(entry);
 	pthread_mutex_unlock(&shim.lock);
 	return is_private;
+}
+
+int shim_set_pending_rai(int fd, int rai)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry = find_locked(fd);
+	int err = entry ? 0 : shim_map_add_locked(fd, NULL);
+	if (!err)
+		find_locked(fd)->pending_rai = rai;
+	pthread_mutex_unlock(&shim.lock);
+	return err;
+}
+
+int shim_pending_rai(int fd)
+{
+	if (!shim_fd_maybe_mapped(fd))
+		return -1;
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry = find_locked(fd);
+	int rai = entry && !entry->socket ? entry->pending_rai : -1;
+	pthread_mutex_unlock(&shim.lock);
+	return rai;
 }
 
 int shim_private_fd(int fd)

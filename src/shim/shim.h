@@ -91,9 +91,17 @@ struct engine_job {
 
 struct fd_entry {
 	int fd;
-	struct routed_socket *socket; /* NULL: one of the shim's own fds */
+	struct routed_socket *socket; /* NULL: one of the shim's own fds, or an unrouted socket below */
+	/* An unrouted UDP socket whose ST87_SO_RAI was set before routing, -1 otherwise. */
+	int pending_rai;
 	UT_hash_handle hh;
 };
+
+/* One of the shim's own fds (serial port, engine ends, ...): the program's close() leaves it open. */
+static inline bool shim_entry_is_private(const struct fd_entry *entry)
+{
+	return !entry->socket && entry->pending_rai < 0;
+}
 
 #define SHIM_FD_BITS 65536
 
@@ -156,6 +164,10 @@ void shim_map_add_private(int fd);
 void shim_map_remove_private(int fd);
 void shim_map_remove_private_locked(int fd);
 bool shim_is_private_fd(int fd);
+/* ST87_SO_RAI on a UDP socket not routed yet: kept until it is routed (or closed). 0 or -ENOMEM. */
+int shim_set_pending_rai(int fd, int rai);
+/* The ST87_SO_RAI kept for @fd, -1 none. */
+int shim_pending_rai(int fd);
 
 /* Moves @fd to a high number, close-on-exec, out of the program's way. Returns the new fd. */
 int shim_private_fd(int fd);

@@ -44,14 +44,10 @@ static int take_error(int fd, struct routed_socket *s)
 	return err;
 }
 
-/* ST87_SO_RAI on a routed UDP socket (st87/st87shim.h). */
-static int set_rai(struct routed_socket *s, const void *value, socklen_t len)
+/* The value of an ST87_SO_RAI setsockopt, or -1 with errno EINVAL. */
+static int rai_value(const void *value, socklen_t len)
 {
 	int rai;
-	if (s->type == SOCK_STREAM) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
 	if (!value || len < sizeof(rai)) {
 		errno = EINVAL;
 		return -1;
@@ -61,6 +57,44 @@ static int set_rai(struct routed_socket *s, const void *value, socklen_t len)
 		errno = EINVAL;
 		return -1;
 	}
+	return rai;
+}
+
+/*
+ * ST87_SO_RAI on a UDP socket not routed yet (a program sets its options
+ * before its first sendto): kept, and given to the socket when it is routed.
+ * Only while routes exist; otherwise the kernel answers, as without the shim.
+ */
+static int set_pending_rai(int fd, const void *value, socklen_t len)
+{
+	int type = 0, domain = 0;
+	socklen_t size = sizeof(type);
+	bool inet_udp = real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 && type == SOCK_DGRAM &&
+			(size = sizeof(domain), real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0) &&
+			(domain == AF_INET || domain == AF_INET6);
+	if (shim.config.inert || !inet_udp)
+		return real.setsockopt(fd, SOL_ST87, ST87_SO_RAI, value, len);
+	int rai = rai_value(value, len);
+	if (rai < 0)
+		return -1;
+	int err = shim_set_pending_rai(fd, rai);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ST87_SO_RAI on a routed UDP socket (st87/st87shim.h). */
+static int set_rai(struct routed_socket *s, const void *value, socklen_t len)
+{
+	if (s->type == SOCK_STREAM) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	int rai = rai_value(value, len);
+	if (rai < 0)
+		return -1;
 	/* Read by the engine thread for each datagram; through st87d, by the daemon's. */
 	__atomic_store_n(&s->rai, rai, __ATOMIC_RELAXED);
 	if (s->daemon_fd >= 0 && daemon_set_rai(s, rai) < 0) {
@@ -104,6 +138,8 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
 	shim_init();
 	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && shim_pending_rai(fd) >= 0)
+		return answer_int(value, len, shim_pending_rai(fd));
 	if (!s)
 		return real.getsockopt(fd, level, name, value, len);
 	int result = routed_getsockopt(fd, s, level, name, value, len);
@@ -115,6 +151,8 @@ int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
 	shim_init();
 	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && !shim_internal_call)
+		return set_pending_rai(fd, value, len);
 	if (!s)
 		return real.setsockopt(fd, level, name, value, len);
 	if (level == SOL_ST87 && name == ST87_SO_RAI) {

@@ -28,15 +28,22 @@ def header_constant(name):
 SOL_ST87 = header_constant("SOL_ST87")
 ST87_SO_RAI = header_constant("ST87_SO_RAI")
 
-# argv: port, level, name; sets <rai> 2 on a routed socket and exchanges one datagram.
+# argv: port, level, name. <rai> 1 asked before the socket is routed (its first sendto routes it),
+# <rai> 2 on a routed socket; one datagram each.
 SOCKET_OPTION = r"""
 import errno, socket, sys
 port, level, name = map(int, sys.argv[1:4])
-unrouted = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 try:
-    unrouted.setsockopt(level, name, 2)
+    tcp.setsockopt(level, name, 2)
 except OSError as error:
-    print("unrouted: errno", error.errno)
+    print("tcp: errno", error.errno)
+early = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+early.setsockopt(level, name, 1)
+print("before routing:", early.getsockopt(level, name))
+early.sendto(b"early", ("127.0.0.1", port))
+print("early echo:", early.recvfrom(100)[0].decode())
+early.close()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect(("127.0.0.1", port))
 s.setsockopt(level, name, 2)
@@ -97,10 +104,13 @@ def case_socket_option():
         result = python_through_shim(modem, SOCKET_OPTION, port, SOL_ST87, ST87_SO_RAI)
         out = result.stdout.decode()
         check(result.returncode == 0 and "echo: ping" in out, "client failed: %s %r" % (out, result.stderr))
-        check("unrouted: errno %d" % errno.ENOPROTOOPT in out, "an unrouted socket took the option: %s" % out)
+        check("tcp: errno %d" % errno.ENOPROTOOPT in out, "a TCP socket took the option: %s" % out)
+        check("before routing: 1" in out and "early echo: early" in out,
+              "the option set before routing: %s" % out)
         check("read back: 2" in out, "getsockopt did not give the value back: %s" % out)
         check("rai 3: errno %d" % errno.EINVAL in out, "<rai> 3 was taken: %s" % out)
-        check(sends_by_rai(modem) == [0, 0, 1], "the datagram did not go with <rai> 2")
+        sends = sends_by_rai(modem)
+        check(sends == [0, 1, 1], "the datagrams did not go with <rai> 1 and 2: %r" % sends)
 
 
 def case_environment():
