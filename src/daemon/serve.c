@@ -190,14 +190,56 @@ static void report_status(struct client *client)
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
 }
 
-static void close_all(struct client *client)
+/* Commands that change the modem under other programs: for root and st87d's own user. */
+static bool may_command_the_modem(const struct client *client, const char *what)
 {
 	uid_t uid = client->credentials.uid;
-	if (uid != 0 && uid != geteuid()) {
-		st87d_send_reply(client->connection, ST87D_ANSWER, EPERM,
-				 "close-all closes other programs' sockets: only root or st87d's user may");
-		return;
+	if (uid == 0 || uid == geteuid())
+		return true;
+	char why[160];
+	snprintf(why, sizeof(why), "%s acts on every program's modem: only root or st87d's user may", what);
+	st87d_send_reply(client->connection, ST87D_ANSWER, EPERM, why);
+	return false;
+}
+
+struct at_exchange {
+	const char *text;
+	int timeout_ms;
+	int connection;
+};
+
+static int run_at(struct st87_modem *modem, void *arg)
+{
+	struct at_exchange *exchange = arg;
+	struct st87_at_reply reply;
+	int err = st87_modem_raw(modem, exchange->text, exchange->timeout_ms, &reply);
+	for (size_t i = 0; i < reply.n_lines; i++)
+		st87d_send_reply(exchange->connection, ST87D_TEXT, 0, reply.lines[i]);
+	if (reply.block_len > 0) {
+		char note[64];
+		snprintf(note, sizeof(note), "(%zu bytes of data)", reply.block_len);
+		st87d_send_reply(exchange->connection, ST87D_TEXT, 0, note);
 	}
+	return err;
+}
+
+static void at_command(struct client *client, const struct st87d_request *request)
+{
+	if (!may_command_the_modem(client, "st87ctl at"))
+		return;
+	shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program, request->name);
+	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= 86400000 ? request->timeout_ms : 10000;
+	struct at_exchange exchange = {.text = request->name, .timeout_ms = timeout_ms,
+				       .connection = client->connection};
+	struct engine_job job = {.run = run_at, .arg = &exchange};
+	int err = engine_run_job(&job);
+	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
+}
+
+static void close_all(struct client *client)
+{
+	if (!may_command_the_modem(client, "close-all"))
+		return;
 	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
 	struct engine_job job = {.run = run_close_all};
 	int err = engine_run_job(&job);
@@ -248,6 +290,9 @@ void serve_client(int connection, const struct access_policy *policy)
 		break;
 	case ST87D_CLOSE_ALL:
 		close_all(&client);
+		break;
+	case ST87D_AT:
+		at_command(&client, &request);
 		break;
 	default:
 		st87d_send_reply(connection, ST87D_ANSWER, EINVAL, "unknown request");

@@ -28,6 +28,7 @@ enum st87d_request_kind {
 	ST87D_CLOSE_ALL, /* every modem socket closed (the daemon's user or root only) */
 	/* On a routed socket's connection, after OPEN_SOCKET: the program changed ST87_SO_RAI. */
 	ST87D_SET_RAI,
+	ST87D_AT, /* one AT command line (name), for st87ctl at (the daemon's user or root only) */
 };
 
 enum st87d_socket_flags {
@@ -43,8 +44,9 @@ struct st87d_request {
 	int32_t rai;     /* UDP: <rai> of its datagrams (0, 1, 2); also ST87D_SET_RAI's value */
 	struct sockaddr_storage remote;
 	uint32_t remote_len;
-	/* ST87D_RESOLVE */
+	/* ST87D_RESOLVE; ST87D_AT: the command line in name */
 	int32_t ip_version; /* 0 IPv4, 1 IPv6 */
+	int32_t timeout_ms; /* ST87D_AT: how long the final result may take */
 	char name[256];
 };
 

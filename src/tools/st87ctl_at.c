@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../daemon/wire.h"
 #include "st87ctl_at.h"
 
 /* Added to each Max Response Time of the note: the serial line and the host need a little too. */
@@ -199,6 +200,17 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 	if (command && (is_blank(command) || strpbrk(command, "\r\n")))
 		return st87ctl_usage_error("at", "COMMAND must be one non-empty line");
 
+	/* While st87d holds the port, one command goes through it. */
+	if (command) {
+		struct st87d_request request = {.kind = ST87D_AT, .timeout_ms = timeout_ms > 0 ? timeout_ms
+								: command_deadline_ms(command) + DEADLINE_MARGIN_MS};
+		snprintf(request.name, sizeof(request.name), "%s", command);
+		int code = st87ctl_daemon_request(&request, false);
+		if (code == ST87CTL_EXIT_OK)
+			printf("OK\n");
+		if (code >= 0)
+			return code;
+	}
 	struct st87ctl_terminal terminal = {.timeout_ms = timeout_ms};
 	int code = st87ctl_open_modem(globals, command ? NULL : st87ctl_at_terminal_event,
 				       command ? NULL : st87ctl_at_terminal_line, &terminal,

@@ -12,8 +12,13 @@
 #include "../daemon/wire.h"
 #include "st87ctl.h"
 
-/* Sends @kind and prints the answer: an exit code, or -1 when no daemon serves (use the port). */
 int st87ctl_via_daemon(int kind, bool json)
+{
+	struct st87d_request request = {.kind = (uint32_t)kind};
+	return st87ctl_daemon_request(&request, json);
+}
+
+int st87ctl_daemon_request(struct st87d_request *request, bool json)
 {
 	const char *setting = getenv("ST87_DAEMON");
 	bool required = setting && setting[0] && strcmp(setting, "off") != 0;
@@ -27,8 +32,7 @@ int st87ctl_via_daemon(int kind, bool json)
 		st87ctl_error("st87d at %s: %s", path, strerror(-connection));
 		return ST87CTL_EXIT_NO_MODEM;
 	}
-	struct st87d_request request = {.kind = (uint32_t)kind};
-	int err = st87d_send_request(connection, &request, -1);
+	int err = st87d_send_request(connection, request, -1);
 	struct st87d_reply reply;
 	bool first = true;
 	if (json)

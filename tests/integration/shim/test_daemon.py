@@ -129,6 +129,10 @@ def case_three_programs_at_once():
         check(status.returncode == 0, "st87ctl status through st87d failed: " + status.stderr)
         check("of pid %d (python3)" % subscriber.pid in status.stdout,
               "status does not name the subscriber's pid and program:\n" + status.stdout)
+        # An AT command while st87d holds the port goes through it.
+        at = st87ctl(daemon, "at", "AT#IPCFG?")
+        check(at.returncode == 0 and "#IPCFG:" in at.stdout and at.stdout.endswith("OK\n"),
+              "st87ctl at through st87d: %r %r" % (at.stdout, at.stderr))
         # A second TCP connection from another program: EMFILE, and a line naming who holds the socket.
         second = run(["curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:%d/" % broker.server_address[1]], env)
         check(second.returncode != 0, "a second TCP connection got the modem's only TCP socket")
