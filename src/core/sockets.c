@@ -12,6 +12,9 @@
 #define SOCKET_RECEIVE_TIMEOUT_S 10
 /* The modem's answer to a line alone, beyond its time on the wire; silence then means one-step. */
 #define HANDSHAKE_DETECT_MS 150
+/* The detection's wait from what the modem's own answers took: DETECT_FLOOR_MS + factor x slowest. */
+#define DETECT_FLOOR_MS 30
+#define LOCAL_ANSWER_FACTOR 5
 /* Length errors shrink the send size down to this, no further. */
 #define MIN_SEND 64
 
@@ -54,7 +57,11 @@ int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto
 		 SOCKET_RECEIVE_TIMEOUT_S);
 	struct st87_at_command command = {.text = text, .info_prefix = "#SOCKETCREATE:"};
 	struct st87_at_reply reply;
+	long long started = st87_now_ms();
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_CREATE, &reply);
+	int took_ms = (int)(st87_now_ms() - started);
+	if (reply.answered && took_ms + 1 > modem->slowest_local_answer_ms)
+		modem->slowest_local_answer_ms = took_ms + 1; /* +1: a sub-millisecond answer still counts */
 	if (err == -EMFILE)
 		return st87_fail(err, "no free modem %s socket (the modem has 1 TCP and 2 UDP sockets)",
 				 proto == ST87_TCP ? "TCP" : "UDP");
@@ -158,10 +165,22 @@ static enum st87_send_handshake handshake_for(const struct st87_modem *modem, si
 	return modem->handshake;
 }
 
-/* How long the line's own answer may take: the line on the wire, then the modem's turn. */
+/*
+ * How long the line's own answer may take: the line on the wire, then the
+ * modem's turn. A modem's OK to a send line is an answer of its own, like
+ * AT#SOCKETCREATE's (which always came first): a few times the slowest of
+ * those, and never more than HANDSHAKE_DETECT_MS. Each wait is for silence,
+ * so it is paid in full on one-step firmware, once per session.
+ */
 static int detect_wait_ms(const struct st87_modem *modem, size_t line_len)
 {
-	return HANDSHAKE_DETECT_MS + (int)(line_len * 10 * 1000 / (size_t)modem->options.baud);
+	int turn = HANDSHAKE_DETECT_MS;
+	if (modem->slowest_local_answer_ms > 0) {
+		int scaled = DETECT_FLOOR_MS + LOCAL_ANSWER_FACTOR * modem->slowest_local_answer_ms;
+		if (scaled < turn)
+			turn = scaled;
+	}
+	return turn + (int)(line_len * 10 * 1000 / (size_t)modem->options.baud);
 }
 
 /* Runs one send command: binary payload after the line, or hex text on it (no length field). */
