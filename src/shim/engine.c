@@ -32,22 +32,41 @@
 #define MAX_POLL_FDS 64
 
 struct engine {
+	/* The engine thread's alone. */
 	struct st87_modem *modem;
 	/* The modem said when a peer closed: idle TCP sockets need no polling (learned per modem session). */
 	bool closes_announced;
 	struct routed_socket *sockets;
 	char open_error[256];
+
+	/* Shared with the program's threads, under shim.lock. */
+	bool started;
+	pthread_t thread;
+	int wake_fd;
+	struct routed_socket *pending; /* handed over, not yet taken by the engine */
+	struct engine_job *jobs;       /* handed over, not yet run */
+	bool exiting;
+	bool done;
+	pthread_cond_t changed;        /* a job finished, or the engine did */
 };
 
-static struct engine engine;
+static struct engine engine = {.wake_fd = -1};
 
 static int start_engine_locked(void);
 static void wake_engine(void);
 
-void engine_forget_after_fork(void)
+void engine_init(void)
 {
-	/* The parent's engine and modem are not ours; their memory is left alone. */
+	shim_cond_init(&engine.changed);
+}
+
+void engine_after_fork_in_child(void)
+{
+	/* The parent's engine, modem and queued work are not ours (the threads that queued jobs are
+	 * not in the child); their memory is left alone. */
 	memset(&engine, 0, sizeof(engine));
+	engine.wake_fd = -1;
+	shim_cond_init(&engine.changed);
 }
 
 /* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
@@ -370,8 +389,8 @@ static void retire(struct routed_socket *s)
 static void take_new_sockets(void)
 {
 	pthread_mutex_lock(&shim.lock);
-	struct routed_socket *list = shim.pending;
-	shim.pending = NULL;
+	struct routed_socket *list = engine.pending;
+	engine.pending = NULL;
 	pthread_mutex_unlock(&shim.lock);
 	while (list) {
 		struct routed_socket *s = list;
@@ -387,15 +406,15 @@ static void finish_job(struct engine_job *job, int result)
 	pthread_mutex_lock(&shim.lock);
 	job->result = result;
 	job->done = true;
-	pthread_cond_broadcast(&shim.engine_changed);
+	pthread_cond_broadcast(&engine.changed);
 	pthread_mutex_unlock(&shim.lock);
 }
 
 static void run_jobs(bool exiting)
 {
 	pthread_mutex_lock(&shim.lock);
-	struct engine_job *list = shim.jobs;
-	shim.jobs = NULL;
+	struct engine_job *list = engine.jobs;
+	engine.jobs = NULL;
 	pthread_mutex_unlock(&shim.lock);
 	while (list) {
 		struct engine_job *job = list;
@@ -422,10 +441,10 @@ int engine_run_job(struct engine_job *job)
 	job->done = false;
 	job->error[0] = '\0';
 	pthread_mutex_lock(&shim.lock);
-	int err = shim.exiting ? -ENETDOWN : start_engine_locked();
+	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
-		job->next = shim.jobs;
-		shim.jobs = job;
+		job->next = engine.jobs;
+		engine.jobs = job;
 	}
 	pthread_mutex_unlock(&shim.lock);
 	if (err) {
@@ -435,8 +454,8 @@ int engine_run_job(struct engine_job *job)
 	}
 	wake_engine();
 	pthread_mutex_lock(&shim.lock);
-	while (!job->done && !shim.engine_done)
-		pthread_cond_wait(&shim.engine_changed, &shim.lock);
+	while (!job->done && !engine.done)
+		pthread_cond_wait(&engine.changed, &shim.lock);
 	if (!job->done) {
 		snprintf(job->error, sizeof(job->error), "the program is exiting");
 		job->result = -ENETDOWN;
@@ -619,6 +638,83 @@ static void flush_everything(void)
 		forget_modem();
 }
 
+/* What one turn of the loop waits on: the wake-up, the port, st87d's clients, the pairs. */
+struct poll_set {
+	struct pollfd fds[MAX_POLL_FDS];
+	struct routed_socket *owners[MAX_POLL_FDS];
+	int count;
+	bool has_modem;   /* fds[1] is the port */
+	int first_client; /* st87d: the sockets' request connections from here */
+	int first_socket; /* the pairs' engine ends from here */
+};
+
+static void add_fd(struct poll_set *set, int fd, short events, struct routed_socket *owner)
+{
+	if (set->count == MAX_POLL_FDS)
+		return;
+	set->fds[set->count] = (struct pollfd){.fd = fd, .events = events};
+	set->owners[set->count++] = owner;
+}
+
+static void gather(struct poll_set *set)
+{
+	set->count = 0;
+	add_fd(set, engine.wake_fd, POLLIN, NULL);
+	set->has_modem = engine.modem != NULL;
+	if (set->has_modem)
+		add_fd(set, st87_modem_fd(engine.modem), POLLIN, NULL);
+	set->first_client = set->count;
+	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+		if (s->client_fd >= 0)
+			add_fd(set, s->client_fd, POLLIN, s);
+	set->first_socket = set->count;
+	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+		/* Sockets whose modem side is gone stay here until POLLHUP says the program closed. */
+		if (s->engine_fd < 0)
+			continue;
+		short events = 0;
+		if (is_live(s) && s->state == ROUTED_CONNECTED && !s->program_eof)
+			events |= POLLIN;
+		if (s->inbound_sent < s->inbound_len)
+			events |= POLLOUT;
+		add_fd(set, s->engine_fd, events, s);
+	}
+}
+
+/* Handles what poll() said; false when the engine must stop (its wake-up fd failed). */
+static bool service(struct poll_set *set, int ready)
+{
+	if (set->fds[0].revents & POLLIN) {
+		uint64_t value;
+		if (read(engine.wake_fd, &value, sizeof(value)) < 0 && errno != EAGAIN)
+			return false;
+	}
+	if (set->has_modem && engine.modem && (set->fds[1].revents & POLLIN)) {
+		int err = st87_modem_poll(engine.modem, 0);
+		if (err < 0)
+			engine_modem_lost(-err);
+	}
+	if (ready > 0) {
+		service_clients(set->fds + set->first_client, set->owners + set->first_client,
+				set->first_socket - set->first_client);
+		service_sockets(set->fds + set->first_socket, set->owners + set->first_socket,
+				set->count - set->first_socket);
+	}
+	if (engine.modem && st87_modem_needs_start(engine.modem))
+		link_lost();
+	service_modem_side(st87_now_ms());
+	retire_finished();
+	return true;
+}
+
+static bool exit_asked(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	bool exiting = engine.exiting;
+	pthread_mutex_unlock(&shim.lock);
+	return exiting;
+}
+
 static void *engine_main(void *unused)
 {
 	(void)unused;
@@ -627,71 +723,23 @@ static void *engine_main(void *unused)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
-	struct pollfd fds[MAX_POLL_FDS];
-	struct routed_socket *owners[MAX_POLL_FDS];
+	static struct poll_set set;
 	for (;;) {
 		take_new_sockets();
 		run_jobs(false);
-		pthread_mutex_lock(&shim.lock);
-		bool exiting = shim.exiting;
-		pthread_mutex_unlock(&shim.lock);
-		if (exiting)
+		if (exit_asked())
 			break;
-
-		int count = 0;
-		fds[count] = (struct pollfd){.fd = shim.wake_fd, .events = POLLIN};
-		owners[count++] = NULL;
-		if (engine.modem) {
-			fds[count] = (struct pollfd){.fd = st87_modem_fd(engine.modem), .events = POLLIN};
-			owners[count++] = NULL;
-		}
-		int first_client = count;
-		for (struct routed_socket *s = engine.sockets; s && count < MAX_POLL_FDS; s = s->next) {
-			if (s->client_fd < 0)
-				continue;
-			fds[count] = (struct pollfd){.fd = s->client_fd, .events = POLLIN};
-			owners[count++] = s;
-		}
-		int first_socket = count;
-		for (struct routed_socket *s = engine.sockets; s && count < MAX_POLL_FDS; s = s->next) {
-			/* Sockets whose modem side is gone stay here until POLLHUP says the program closed. */
-			if (s->engine_fd < 0)
-				continue;
-			short events = 0;
-			if (is_live(s) && s->state == ROUTED_CONNECTED && !s->program_eof)
-				events |= POLLIN;
-			if (s->inbound_sent < s->inbound_len)
-				events |= POLLOUT;
-			fds[count] = (struct pollfd){.fd = s->engine_fd, .events = events};
-			owners[count++] = s;
-		}
-		long long now = st87_now_ms();
-		int ready = poll(fds, (nfds_t)count, poll_timeout(now));
+		gather(&set);
+		int ready = poll(set.fds, (nfds_t)set.count, poll_timeout(st87_now_ms()));
 		if (ready < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents & POLLIN) {
-			uint64_t value;
-			if (read(shim.wake_fd, &value, sizeof(value)) < 0 && errno != EAGAIN)
-				break;
-		}
-		if (engine.modem && count > 1 && owners[1] == NULL && (fds[1].revents & POLLIN)) {
-			int err = st87_modem_poll(engine.modem, 0);
-			if (err < 0)
-				engine_modem_lost(-err);
-		}
-		if (ready > 0) {
-			service_clients(fds + first_client, owners + first_client, first_socket - first_client);
-			service_sockets(fds + first_socket, owners + first_socket, count - first_socket);
-		}
-		if (engine.modem && st87_modem_needs_start(engine.modem))
-			link_lost();
-		service_modem_side(st87_now_ms());
-		retire_finished();
+		if (!service(&set, ready))
+			break;
 	}
 	flush_everything();
 	pthread_mutex_lock(&shim.lock);
-	shim.engine_done = true;
-	pthread_cond_broadcast(&shim.engine_changed);
+	engine.done = true;
+	pthread_cond_broadcast(&engine.changed);
 	pthread_mutex_unlock(&shim.lock);
 	return NULL;
 }
@@ -699,14 +747,14 @@ static void *engine_main(void *unused)
 static void wake_engine(void)
 {
 	uint64_t one = 1;
-	if (write(shim.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(engine.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		shim_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
 }
 
 /* Shim lock held. */
 static int start_engine_locked(void)
 {
-	if (shim.engine_started)
+	if (engine.started)
 		return 0;
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
@@ -716,26 +764,26 @@ static int start_engine_locked(void)
 		real.close(fd);
 		return -ENOMEM;
 	}
-	shim.wake_fd = fd;
+	engine.wake_fd = fd;
 	pthread_attr_t attributes;
 	pthread_attr_init(&attributes);
 	pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-	int err = pthread_create(&shim.engine_thread, &attributes, engine_main, NULL);
+	int err = pthread_create(&engine.thread, &attributes, engine_main, NULL);
 	pthread_attr_destroy(&attributes);
 	if (err)
 		return -err;
-	shim.engine_started = true;
+	engine.started = true;
 	return 0;
 }
 
 int engine_submit(struct routed_socket *s)
 {
 	pthread_mutex_lock(&shim.lock);
-	int err = shim.exiting ? -ENETDOWN : start_engine_locked();
+	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
 		s->refs++;
-		s->next = shim.pending;
-		shim.pending = s;
+		s->next = engine.pending;
+		engine.pending = s;
 	}
 	pthread_mutex_unlock(&shim.lock);
 	if (!err)
@@ -746,19 +794,19 @@ int engine_submit(struct routed_socket *s)
 void engine_flush_at_exit(void)
 {
 	pthread_mutex_lock(&shim.lock);
-	if (!shim.engine_started || shim.exiting) {
+	if (!engine.started || engine.exiting) {
 		pthread_mutex_unlock(&shim.lock);
 		return;
 	}
-	shim.exiting = true;
+	engine.exiting = true;
 	pthread_mutex_unlock(&shim.lock);
 	wake_engine();
 
 	int bound_ms = shim.config.exit_flush_timeout_ms;
 	struct timespec deadline = shim_deadline_after(bound_ms);
 	pthread_mutex_lock(&shim.lock);
-	while (!shim.engine_done) {
-		if (pthread_cond_timedwait(&shim.engine_changed, &shim.lock, &deadline) == ETIMEDOUT) {
+	while (!engine.done) {
+		if (pthread_cond_timedwait(&engine.changed, &shim.lock, &deadline) == ETIMEDOUT) {
 			shim_log(ST87_LOG_WARN, "exit: gave up waiting %d ms for the modem", bound_ms);
 			break;
 		}

@@ -42,10 +42,6 @@ void engine_describe(const struct routed_socket *s, char *text, size_t len);
 bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
 			    const struct routed_socket *for_socket, const char *for_what);
 
-/* st87d (engine thread): one line per routed socket; close them all. */
-void engine_list_sockets(char *out, size_t len);
-void engine_close_everything(void);
-
 /* From engine.c. */
 void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int err, const char *why);
 void engine_fail(struct routed_socket *s, int err);

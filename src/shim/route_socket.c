@@ -114,114 +114,149 @@ static void forget_daemon(int connection)
 	real.close(connection);
 }
 
+/* One routing of a program's fd, from the kernel socket it was to a pair end whose other end is carried. */
+struct route_attempt {
+	int fd, domain, type;
+	int status_flags, fd_flags; /* the fd's, to keep across the dup3 */
+	bool nonblocking;
+	int daemon;                 /* connection to st87d, or -1: the engine in this process */
+	int program_end, engine_end;
+	struct routed_socket *s;
+};
+
+/* The pair and the record. SEQPACKET for UDP: datagram bounds, and the engine still sees the program's close. */
+static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *addr, socklen_t addr_len,
+				unsigned flags)
+{
+	int pair[2];
+	a->s = calloc(1, sizeof(*a->s));
+	if (!a->s || socketpair(AF_UNIX, (a->type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0,
+				pair) < 0) {
+		int err = a->s ? -errno : -ENOMEM;
+		free(a->s);
+		return err;
+	}
+	a->program_end = pair[0];
+	a->engine_end = shim_private_fd(pair[1]);
+	real.fcntl(a->engine_end, F_SETFL, O_NONBLOCK);
+
+	struct routed_socket *s = a->s;
+	s->domain = a->domain;
+	s->type = a->type;
+	s->framed = flags & ROUTE_FRAMED;
+	s->dns_queries = flags & ROUTE_DNS_QUERIES;
+	s->rai = shim_pending_rai(a->fd); /* set before routing, or -1 */
+	memcpy(&s->remote, addr, addr_len);
+	s->remote_len = addr_len;
+	s->local_port = a->type == SOCK_DGRAM ? bound_port(a->fd) : 0;
+	s->engine_fd = a->daemon >= 0 ? -1 : a->engine_end;
+	s->daemon_fd = a->daemon;
+	s->client_fd = -1;
+	s->modem_socket = -1;
+	s->state = ROUTED_CONNECTING;
+	shim_cond_init(&s->changed);
+	if (a->type == SOCK_STREAM && a->nonblocking)
+		s->filler = fill_until_unwritable(a->program_end, &s->sndbuf_to_restore);
+	return 0;
+}
+
+/* The program's end takes the fd's number (and close-on-exec, status flags, timeouts). */
+static int install_program_end(struct route_attempt *a)
+{
+	copy_timeouts(a->fd, a->program_end);
+	int err = real.dup3(a->program_end, a->fd,
+			    (a->fd_flags >= 0 && (a->fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0 ? -errno : 0;
+	real.close(a->program_end);
+	if (!err && a->status_flags >= 0)
+		real.fcntl(a->fd, F_SETFL, a->status_flags);
+	return err;
+}
+
+/* The fd -> record entry, and the engine's end as the shim's own. -ENOMEM with the kernel socket back. */
+static int map_routed(struct route_attempt *a)
+{
+	pthread_mutex_lock(&shim.lock);
+	bool mapped = shim_map_add_locked(a->fd, a->s) == 0; /* the map's reference */
+	bool engine_end_kept = a->daemon >= 0 || (mapped && shim_map_add_locked(a->engine_end, NULL) == 0);
+	if (mapped && !engine_end_kept) {
+		a->s->daemon_fd = -1; /* closed by the caller, not by the record's release */
+		bool was_private;
+		shim_map_remove_locked(a->fd, &was_private);
+	}
+	pthread_mutex_unlock(&shim.lock);
+	if (mapped && engine_end_kept)
+		return 0;
+	shim_log(ST87_LOG_ERROR, "routing fd %d: out of memory", a->fd);
+	if (!mapped) {
+		pthread_cond_destroy(&a->s->changed);
+		free(a->s);
+	}
+	restore_kernel_socket(a->fd, a->domain, a->type, a->fd_flags, a->status_flags);
+	return -ENOMEM;
+}
+
+/* The engine's end goes to st87d or to this process's engine. */
+static int hand_over(struct route_attempt *a)
+{
+	if (a->daemon >= 0) {
+		int err = daemon_open_socket(a->s, a->engine_end);
+		real.close(a->engine_end); /* the daemon's copy is the engine's end now */
+		return err;
+	}
+	int err = engine_submit(a->s);
+	if (err)
+		shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));
+	return err;
+}
+
 int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, unsigned flags)
 {
 	if (!shim.config_ok) {
 		shim_log(ST87_LOG_ERROR, "routed call refused: fix the ST87_* variables above");
 		return -ENETUNREACH;
 	}
-	int domain = socket_option(fd, SOL_SOCKET, SO_DOMAIN);
-	int type = socket_option(fd, SOL_SOCKET, SO_TYPE);
-	if (domain < 0 || type < 0)
-		return domain < 0 ? domain : type;
-	if ((domain != AF_INET && domain != AF_INET6) || (type != SOCK_STREAM && type != SOCK_DGRAM))
+	struct route_attempt a = {.fd = fd, .daemon = -1};
+	a.domain = socket_option(fd, SOL_SOCKET, SO_DOMAIN);
+	a.type = socket_option(fd, SOL_SOCKET, SO_TYPE);
+	if (a.domain < 0 || a.type < 0)
+		return a.domain < 0 ? a.domain : a.type;
+	if ((a.domain != AF_INET && a.domain != AF_INET6) || (a.type != SOCK_STREAM && a.type != SOCK_DGRAM))
 		return 1; /* not ours to route: the caller goes to libc */
 	if (addr_len > sizeof(struct sockaddr_storage) || (size_t)addr_len < sizeof(struct sockaddr_in))
 		return -EINVAL;
-	int daemon = -1;
-	int err = daemon_dial(&daemon);
+	int err = daemon_dial(&a.daemon);
 	if (err)
 		return err;
-	int status_flags = real.fcntl(fd, F_GETFL);
-	int fd_flags = real.fcntl(fd, F_GETFD);
-	bool nonblocking = status_flags >= 0 && (status_flags & O_NONBLOCK);
+	a.status_flags = real.fcntl(fd, F_GETFL);
+	a.fd_flags = real.fcntl(fd, F_GETFD);
+	a.nonblocking = a.status_flags >= 0 && (a.status_flags & O_NONBLOCK);
 
-	/* SEQPACKET for UDP: datagram bounds, and the engine still sees the program's close. */
-	int pair[2];
-	struct routed_socket *s = calloc(1, sizeof(*s));
-	if (!s || socketpair(AF_UNIX, (type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0) {
-		err = s ? -errno : -ENOMEM;
-		free(s);
-		forget_daemon(daemon);
-		return err;
+	err = make_pair_and_record(&a, addr, addr_len, flags);
+	if (!err && (err = install_program_end(&a)) < 0) {
+		real.close(a.engine_end);
+		pthread_cond_destroy(&a.s->changed);
+		free(a.s);
 	}
-	int program_end = pair[0];
-	int engine_end = shim_private_fd(pair[1]);
-	real.fcntl(engine_end, F_SETFL, O_NONBLOCK);
-
-	s->domain = domain;
-	s->type = type;
-	s->framed = flags & ROUTE_FRAMED;
-	s->dns_queries = flags & ROUTE_DNS_QUERIES;
-	s->rai = shim_pending_rai(fd); /* set before routing, or -1 */
-	memcpy(&s->remote, addr, addr_len);
-	s->remote_len = addr_len;
-	s->local_port = type == SOCK_DGRAM ? bound_port(fd) : 0;
-	s->engine_fd = daemon >= 0 ? -1 : engine_end;
-	s->daemon_fd = daemon;
-	s->client_fd = -1;
-	s->modem_socket = -1;
-	s->state = ROUTED_CONNECTING;
-	shim_cond_init(&s->changed);
-	if (type == SOCK_STREAM && nonblocking)
-		s->filler = fill_until_unwritable(program_end, &s->sndbuf_to_restore);
-
-	copy_timeouts(fd, program_end);
-	if (real.dup3(program_end, fd, (fd_flags >= 0 && (fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0) {
-		err = -errno;
-		real.close(program_end);
-		real.close(engine_end);
-		pthread_cond_destroy(&s->changed);
-		free(s);
-		forget_daemon(daemon);
-		return err;
-	}
-	real.close(program_end);
-	if (status_flags >= 0)
-		real.fcntl(fd, F_SETFL, status_flags);
-
-	pthread_mutex_lock(&shim.lock);
-	bool mapped = shim_map_add_locked(fd, s) == 0; /* the map's reference */
-	bool engine_end_kept = daemon >= 0 || (mapped && shim_map_add_locked(engine_end, NULL) == 0);
-	if (mapped && !engine_end_kept) {
-		s->daemon_fd = -1; /* closed below, not by the record's release */
-		bool was_private;
-		shim_map_remove_locked(fd, &was_private);
-	}
-	pthread_mutex_unlock(&shim.lock);
-	if (!mapped || !engine_end_kept) {
-		shim_log(ST87_LOG_ERROR, "routing fd %d: out of memory", fd);
-		if (!mapped) {
-			pthread_cond_destroy(&s->changed);
-			free(s);
-		}
-		restore_kernel_socket(fd, domain, type, fd_flags, status_flags);
-		real.close(engine_end);
-		forget_daemon(daemon);
-		return -ENOMEM;
-	}
-
-	shim_log(ST87_LOG_DEBUG, "fd %d routed: program end %d, engine end %d%s", fd, program_end, engine_end,
-		 daemon >= 0 ? " (to st87d)" : "");
-	if (daemon >= 0) {
-		err = daemon_open_socket(s, engine_end);
-		real.close(engine_end); /* the daemon's copy is the engine's end now */
-	} else {
-		err = engine_submit(s);
-		if (err)
-			shim_log(ST87_LOG_ERROR, "cannot start the modem engine: %s", strerror(-err));
-	}
-	if (err)
-		return err;
-	if (type == SOCK_STREAM && nonblocking)
-		return -EINPROGRESS;
-	err = daemon >= 0 ? daemon_wait_connected(s, shim.config.connect_timeout_ms) : wait_connected(s);
+	if (!err && (err = map_routed(&a)) < 0)
+		real.close(a.engine_end);
 	if (err) {
+		forget_daemon(a.daemon);
+		return err;
+	}
+	shim_log(ST87_LOG_DEBUG, "fd %d routed: engine end %d%s", fd, a.engine_end,
+		 a.daemon >= 0 ? " (to st87d)" : "");
+	err = hand_over(&a);
+	if (!err && a.type == SOCK_STREAM && a.nonblocking)
+		return -EINPROGRESS;
+	if (!err)
+		err = a.daemon >= 0 ? daemon_wait_connected(a.s, shim.config.connect_timeout_ms) : wait_connected(a.s);
+	if (err) {
+		/* As after a failed connect of a kernel socket: the fd can be retried or closed. */
 		pthread_mutex_lock(&shim.lock);
 		bool was_private;
 		shim_map_remove_locked(fd, &was_private);
 		pthread_mutex_unlock(&shim.lock);
-		restore_kernel_socket(fd, domain, type, fd_flags, status_flags);
+		restore_kernel_socket(fd, a.domain, a.type, a.fd_flags, a.status_flags);
 	}
 	return err;
 }

@@ -15,7 +15,6 @@
 
 struct shim_state shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake_fd = -1,
 };
 
 /* initial-exec: a preloaded library may use it, and it spares a __tls_get_addr call on every intercepted call. */
@@ -96,16 +95,9 @@ static void drop_private_fds_in_child(void)
  */
 static void fork_child(void)
 {
-	shim.engine_started = false;
-	shim.engine_done = false;
-	shim.exiting = false;
-	shim.pending = NULL;
-	shim.jobs = NULL; /* the threads that queued them are not in the child */
-	shim.wake_fd = -1;
 	drop_private_fds_in_child();
-	engine_forget_after_fork();
 	pthread_mutex_init(&shim.lock, NULL);
-	shim_cond_init(&shim.engine_changed);
+	engine_after_fork_in_child();
 }
 
 static void at_exit(void)
@@ -116,7 +108,7 @@ static void at_exit(void)
 static void initialise(void)
 {
 	initialising = true;
-	shim_cond_init(&shim.engine_changed);
+	engine_init();
 	real_libc_init();
 	st87_log_set_name("st87shim");
 	char errors[4096];

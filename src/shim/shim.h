@@ -18,6 +18,7 @@
 #include <uthash.h>
 
 #include "config.h"
+#include "engine.h"
 #include "st87/st87.h"
 
 enum routed_state {
@@ -78,17 +79,6 @@ struct routed_socket {
 	struct routed_socket *next; /* engine's list */
 };
 
-/* Work for the engine thread, which alone talks to the modem (names looked up by the modem, say). */
-struct engine_job {
-	int (*run)(struct st87_modem *modem, void *arg);
-	void *arg;
-	/* set by the engine */
-	int result;
-	bool done;
-	char error[320]; /* st87_last_error() of the engine thread when it failed */
-	struct engine_job *next;
-};
-
 struct fd_entry {
 	int fd;
 	struct routed_socket *socket; /* NULL: one of the shim's own fds, or an unrouted socket below */
@@ -114,15 +104,6 @@ struct shim_state {
 	/* One bit per fd below SHIM_FD_BITS, set while the map holds it: unrouted fds skip the lock. */
 	_Atomic uint64_t mapped_bits[SHIM_FD_BITS / 64];
 
-	/* engine */
-	bool engine_started;
-	pthread_t engine_thread;
-	int wake_fd;
-	struct routed_socket *pending; /* handed over, not yet taken by the engine */
-	struct engine_job *jobs;       /* handed over, not yet run */
-	bool exiting;
-	bool engine_done;
-	pthread_cond_t engine_changed;
 	int min_private_fd;
 
 	/* shared: the modem's own addresses (from the engine, or st87d's reports), "" when unknown */
@@ -181,16 +162,6 @@ enum route_flags {
 /* Routes @fd to @addr (connect() and first sendto()): errno-style result (0 or -errno). */
 int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, unsigned flags);
 
-/* Engine hand-over: starts the engine thread if needed and queues @socket. */
-int engine_submit(struct routed_socket *socket);
-/* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
-int engine_run_job(struct engine_job *job);
-/* Looks @name up with the modem's AT#DNS on the engine thread: 0 and @address, or -errno and @error. */
-int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error, size_t error_len);
-/* At exit: lets the engine flush and close every modem socket, within the configured bound. */
-void engine_flush_at_exit(void);
-/* In a forked child: forget the parent's engine. */
-void engine_forget_after_fork(void);
 /* The modem's own address (for getsockname), "" when unknown. */
 void shim_modem_address(int family, char *address, size_t len);
 void shim_set_modem_address(const char *ipv4, const char *ipv6);
