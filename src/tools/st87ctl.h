@@ -65,8 +65,8 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 /* Runs st87d request @kind (wire.h) and prints the answer: an exit code, or -1 when no daemon serves. */
 int st87ctl_via_daemon(int kind, bool json);
 struct st87d_request;
-/* The same for a request with its fields filled in (ST87D_AT). */
-int st87ctl_daemon_request(struct st87d_request *request, bool json);
+/* The same for a request with its fields filled in (ST87D_AT), its answer printed to @out. */
+int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out);
 
 /* "st87ctl: <message>" on stderr, one line. */
 void st87ctl_error(const char *format, ...) ST87CTL_PRINTF(1, 2);

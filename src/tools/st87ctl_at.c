@@ -205,7 +205,7 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 		struct st87d_request request = {.kind = ST87D_AT, .timeout_ms = timeout_ms > 0 ? timeout_ms
 								: command_deadline_ms(command) + DEADLINE_MARGIN_MS};
 		snprintf(request.name, sizeof(request.name), "%s", command);
-		int code = st87ctl_daemon_request(&request, false);
+		int code = st87ctl_daemon_request(&request, false, stdout);
 		if (code == ST87CTL_EXIT_OK)
 			printf("OK\n");
 		if (code >= 0)

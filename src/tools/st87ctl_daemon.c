@@ -15,10 +15,10 @@
 int st87ctl_via_daemon(int kind, bool json)
 {
 	struct st87d_request request = {.kind = (uint32_t)kind};
-	return st87ctl_daemon_request(&request, json);
+	return st87ctl_daemon_request(&request, json, stdout);
 }
 
-int st87ctl_daemon_request(struct st87d_request *request, bool json)
+int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out)
 {
 	const char *setting = getenv("ST87_DAEMON");
 	bool required = setting && setting[0] && strcmp(setting, "off") != 0;
@@ -35,27 +35,26 @@ int st87ctl_daemon_request(struct st87d_request *request, bool json)
 	int err = st87d_send_request(connection, request, -1);
 	struct st87d_reply reply;
 	bool first = true;
-	if (json)
-		printf("{\"daemon\": ");
-	if (json)
-		st87ctl_json_string(stdout, path);
-	if (json)
-		printf(", \"lines\": [");
+	if (json) {
+		fprintf(out, "{\"daemon\": ");
+		st87ctl_json_string(out, path);
+		fprintf(out, ", \"lines\": [");
+	}
 	int got = 0;
 	while (!err && (got = st87d_receive_reply(connection, &reply, 60000)) == 1 && reply.kind == ST87D_TEXT) {
 		if (json) {
-			printf("%s", first ? "" : ", ");
-			st87ctl_json_string(stdout, reply.text);
+			fprintf(out, "%s", first ? "" : ", ");
+			st87ctl_json_string(out, reply.text);
 		} else {
-			printf("%s\n", reply.text);
+			fprintf(out, "%s\n", reply.text);
 		}
 		first = false;
 	}
 	bool answered = !err && got == 1 && (reply.kind == ST87D_ANSWER || reply.kind == ST87D_FAILED);
 	if (json) {
-		printf("], \"error\": ");
-		st87ctl_json_string(stdout, answered ? reply.text : "st87d did not answer");
-		printf("}\n");
+		fprintf(out, "], \"error\": ");
+		st87ctl_json_string(out, answered ? reply.text : "st87d did not answer");
+		fprintf(out, "}\n");
 	}
 	close(connection);
 	if (!answered) {

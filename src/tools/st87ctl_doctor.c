@@ -275,16 +275,14 @@ static void check_tcp(struct doctor *d, struct st87_modem *modem)
 /* While st87d serves the modem, its status is the answer. True when it did. */
 static bool through_daemon(struct doctor *d)
 {
-	FILE *saved = stdout;
 	char *listing = NULL;
 	size_t listing_len = 0;
 	FILE *capture = open_memstream(&listing, &listing_len);
 	if (!capture)
 		return false;
-	stdout = capture;
-	int code = st87ctl_via_daemon(ST87D_STATUS, false);
+	struct st87d_request request = {.kind = ST87D_STATUS};
+	int code = st87ctl_daemon_request(&request, false, capture);
 	fclose(capture);
-	stdout = saved;
 	if (code < 0) {
 		free(listing);
 		return false;

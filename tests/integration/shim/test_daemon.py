@@ -129,6 +129,9 @@ def case_three_programs_at_once():
         check(status.returncode == 0, "st87ctl status through st87d failed: " + status.stderr)
         check("of pid %d (python3)" % subscriber.pid in status.stdout,
               "status does not name the subscriber's pid and program:\n" + status.stdout)
+        doctor = st87ctl(daemon, "doctor")
+        check(doctor.returncode == 0 and doctor.stdout.startswith("ok    st87d") and "(python3)" in doctor.stdout,
+              "st87ctl doctor through st87d: %r %r" % (doctor.stdout, doctor.stderr))
         # An AT command while st87d holds the port goes through it.
         at = st87ctl(daemon, "at", "AT#IPCFG?")
         check(at.returncode == 0 and "#IPCFG:" in at.stdout and at.stdout.endswith("OK\n"),
