@@ -8,9 +8,11 @@
 #include "../daemon/wire.h"
 #include "decimal.h"
 #include "quote.h"
+#include "st87/st87.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,20 +116,11 @@ static int parse_port(const char *value, struct st87_shim_config *config, char *
 static int parse_baud(const char *value, struct st87_shim_config *config, char *problem,
 		      size_t problem_len)
 {
-	static const unsigned long standard_rates[] = {
-		1200,    2400,    4800,    9600,    19200,   38400,   57600,
-		115200,  230400,  460800,  500000,  576000,  921600,  1000000,
-		1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000,
-	};
 	unsigned long rate;
 
-	if (parse_trimmed_decimal(value, 1, 4000000, &rate)) {
-		for (size_t i = 0; i < sizeof standard_rates / sizeof standard_rates[0]; i++) {
-			if (standard_rates[i] == rate) {
-				config->baud = (int)rate;
-				return 0;
-			}
-		}
+	if (parse_trimmed_decimal(value, 1, INT_MAX, &rate) && st87_baud_supported((int)rate)) {
+		config->baud = (int)rate;
+		return 0;
 	}
 	return fail(problem, problem_len,
 		    "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");

@@ -31,7 +31,8 @@
  *    errno (fail_routed): routed traffic never leaves another way, and never
  *    reaches the modem with settings the user did not ask for.
  *
- * Nothing here depends on libst87; the log levels number as its
+ * Nothing here links libst87 but its libc-only settings tables (the baud
+ * rates, st87_baud_supported()); the log levels number as its
  * enum st87_log_level does.
  */
 #ifndef ST87_SHIM_CONFIG_H

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +38,6 @@ static const struct st87ctl_command commands[] = {
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
-
-/*
- * The rates libst87 (and the shim's ST87_BAUD) accept. Checked here so that a
- * mistyped rate is a usage error, not a modem that cannot be opened.
- */
-static const int standard_baud_rates[] = {
-	1200,   2400,   4800,   9600,    19200,   38400,   57600,   115200,
-	230400, 460800, 921600, 1000000, 2000000, 3000000, 4000000,
-};
 
 static void print_usage(FILE *out)
 {
@@ -87,18 +79,14 @@ static const char *environment(const char *name)
 	return value && *value ? value : NULL;
 }
 
+/* Checked here so that a mistyped rate is a usage error, not a modem that cannot be opened. */
 static int parse_baud(const char *text, int *baud)
 {
 	int value;
-	if (st87ctl_parse_int(text, 1, 1 << 30, &value))
+	if (st87ctl_parse_int(text, 1, INT_MAX, &value) || !st87_baud_supported(value))
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(standard_baud_rates) / sizeof(standard_baud_rates[0]); i++) {
-		if (standard_baud_rates[i] == value) {
-			*baud = value;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	*baud = value;
+	return 0;
 }
 
 /*
