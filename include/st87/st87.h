@@ -80,7 +80,10 @@ void st87_log_set_level(enum st87_log_level level);
 enum st87_log_level st87_log_get_level(void);
 /** Replaces "st87" in the prefix of every message, e.g. with the program's name. @p name must stay valid. */
 void st87_log_set_name(const char *name);
-/** Parses "none", "error", "warn", "info", "debug" or 0..4; -EINVAL otherwise. */
+/**
+ * Parses "none", "error", "warn", "info", "debug" (any case) or 0..4, blanks
+ * around it ignored: the values of ST87_LOG. 0, or -EINVAL otherwise.
+ */
 int st87_log_parse_level(const char *text, enum st87_log_level *level);
 
 /* ------------------------------------------------------------------------ */

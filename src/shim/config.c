@@ -207,23 +207,9 @@ static int parse_dns(const char *value, struct st87_shim_config *config, char *p
 static int parse_log(const char *value, struct st87_shim_config *config, char *problem,
 		     size_t problem_len)
 {
-	static const char *const level_names[] = { "none", "error", "warn", "info", "debug" };
-	size_t len;
-	const char *text = trim(value, &len);
-	unsigned long number;
-
-	if (st87_parse_decimal(text, len, ST87_CONFIG_LOG_NONE, ST87_CONFIG_LOG_DEBUG, &number)) {
-		config->log_level = (enum st87_config_log_level)number;
-		return 0;
-	}
-	for (size_t level = 0; level < sizeof level_names / sizeof level_names[0]; level++) {
-		if (strlen(level_names[level]) == len &&
-		    strncasecmp(text, level_names[level], len) == 0) {
-			config->log_level = (enum st87_config_log_level)level;
-			return 0;
-		}
-	}
-	return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+	if (st87_log_parse_level(value, &config->log_level) < 0)
+		return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+	return 0;
 }
 
 static int parse_trace(const char *value, struct st87_shim_config *config, char *problem,
@@ -390,7 +376,7 @@ void st87_config_set_defaults(struct st87_shim_config *config)
 	snprintf(config->port, sizeof config->port, "%s", ST87_CONFIG_DEFAULT_PORT);
 	config->baud = ST87_CONFIG_DEFAULT_BAUD;
 	config->has_dns_server = false;
-	config->log_level = ST87_CONFIG_LOG_ERROR;
+	config->log_level = ST87_LOG_ERROR;
 	config->trace_path[0] = '\0';
 	config->hex_payloads = false;
 	config->connect_timeout_ms = ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;

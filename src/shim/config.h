@@ -31,9 +31,9 @@
  *    errno (fail_routed): routed traffic never leaves another way, and never
  *    reaches the modem with settings the user did not ask for.
  *
- * Nothing here links libst87 but its libc-only settings tables (the baud
- * rates, st87_baud_supported()); the log levels number as its
- * enum st87_log_level does.
+ * Nothing here links libst87 but its libc-only settings tables: the baud
+ * rates (st87_baud_supported()) and the log level names
+ * (st87_log_parse_level()).
  */
 #ifndef ST87_SHIM_CONFIG_H
 #define ST87_SHIM_CONFIG_H
@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 
 #include "route.h"
+#include "st87/st87.h"
 
 /* Longest path (with its NUL) ST87_PORT and ST87_TRACE may hold. */
 #define ST87_CONFIG_PATH_SIZE 4096
@@ -56,15 +57,6 @@
 #define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 #define ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
-
-/* Same numbering as enum st87_log_level of libst87. */
-enum st87_config_log_level {
-	ST87_CONFIG_LOG_NONE = 0,
-	ST87_CONFIG_LOG_ERROR = 1,
-	ST87_CONFIG_LOG_WARN = 2,
-	ST87_CONFIG_LOG_INFO = 3,
-	ST87_CONFIG_LOG_DEBUG = 4,
-};
 
 enum st87_daemon_use {
 	ST87_DAEMON_IF_RUNNING, /* the daemon when it answers at daemon_socket, else the port */
@@ -86,7 +78,7 @@ struct st87_shim_config {
 	bool names_over_modem;
 	struct sockaddr_storage dns_server; /* AF_INET or AF_INET6, port set */
 	socklen_t dns_server_len;
-	enum st87_config_log_level log_level;
+	enum st87_log_level log_level;
 	char trace_path[ST87_CONFIG_PATH_SIZE]; /* "" for no trace */
 	bool hex_payloads;
 	int connect_timeout_ms;

@@ -119,7 +119,7 @@ static void initialise(void)
 	st87_log_set_name("st87shim");
 	char errors[4096];
 	int err = st87_config_parse(NULL, &shim.config, errors, sizeof(errors));
-	st87_log_set_level((enum st87_log_level)shim.config.log_level);
+	st87_log_set_level(shim.config.log_level);
 	if (err) {
 		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
 			shim_log(ST87_LOG_ERROR, "%s", line);

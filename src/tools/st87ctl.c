@@ -131,14 +131,8 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 					   source);
 	}
 	if (log) {
-		/* Blanks around the level are ignored, as the shim ignores them in ST87_LOG. */
-		char level_text[32];
-		size_t start = strspn(log, " \t"), len = strlen(log + start);
-		while (len > 0 && (log[start + len - 1] == ' ' || log[start + len - 1] == '\t'))
-			len--;
-		snprintf(level_text, sizeof(level_text), "%.*s", (int)len, log + start);
 		enum st87_log_level level;
-		if (st87_log_parse_level(level_text, &level)) {
+		if (st87_log_parse_level(log, &level)) {
 			name_source(source, sizeof(source), given->log, "--log", "ST87_LOG");
 			return st87ctl_usage_error(
 				NULL, "%s: expected none, error, warn, info, debug or 0..4", source);

@@ -169,8 +169,8 @@ static void check_config(const struct st87_shim_config *config, int ret)
 	FUZZ_CHECK(strcmp(config->port, "auto") == 0 || config->port[0] == '/');
 	FUZZ_CHECK(memchr(config->trace_path, '\0', sizeof config->trace_path) != NULL);
 	FUZZ_CHECK(config->baud >= 1200 && config->baud <= 4000000);
-	FUZZ_CHECK(config->log_level >= ST87_CONFIG_LOG_NONE &&
-		   config->log_level <= ST87_CONFIG_LOG_DEBUG);
+	FUZZ_CHECK(config->log_level >= ST87_LOG_NONE &&
+		   config->log_level <= ST87_LOG_DEBUG);
 	FUZZ_CHECK(config->connect_timeout_ms >= 1 && config->connect_timeout_ms <= 3600000);
 	FUZZ_CHECK(config->link_check_interval_s >= 0 && config->link_check_interval_s <= 86400);
 	FUZZ_CHECK(config->exit_flush_timeout_ms >= 0 &&
@@ -203,7 +203,7 @@ static void check_config(const struct st87_shim_config *config, int ret)
 	if (!is_set("ST87_DNS"))
 		FUZZ_CHECK(!config->has_dns_server);
 	if (!is_set("ST87_LOG"))
-		FUZZ_CHECK(config->log_level == ST87_CONFIG_LOG_ERROR);
+		FUZZ_CHECK(config->log_level == ST87_LOG_ERROR);
 	if (!is_set("ST87_TRACE"))
 		FUZZ_CHECK(config->trace_path[0] == '\0');
 	if (!is_set("ST87_HEX"))

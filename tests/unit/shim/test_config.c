@@ -105,7 +105,7 @@ static void assert_defaults_except_routes(void)
 	assert_string_equal(config.port, "auto");
 	assert_int_equal(config.baud, 115200);
 	assert_false(config.has_dns_server);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	assert_string_equal(config.trace_path, "");
 	assert_false(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 10000);
@@ -349,14 +349,14 @@ static void test_log_level(void **state)
 {
 	static const struct {
 		const char *value;
-		enum st87_config_log_level level;
+		enum st87_log_level level;
 	} good[] = {
-		{ "none", ST87_CONFIG_LOG_NONE },   { "error", ST87_CONFIG_LOG_ERROR },
-		{ "warn", ST87_CONFIG_LOG_WARN },   { "info", ST87_CONFIG_LOG_INFO },
-		{ "debug", ST87_CONFIG_LOG_DEBUG }, { "DEBUG", ST87_CONFIG_LOG_DEBUG },
-		{ " Warn ", ST87_CONFIG_LOG_WARN }, { "0", ST87_CONFIG_LOG_NONE },
-		{ "1", ST87_CONFIG_LOG_ERROR },     { "2", ST87_CONFIG_LOG_WARN },
-		{ "3", ST87_CONFIG_LOG_INFO },      { "4", ST87_CONFIG_LOG_DEBUG },
+		{ "none", ST87_LOG_NONE },   { "error", ST87_LOG_ERROR },
+		{ "warn", ST87_LOG_WARN },   { "info", ST87_LOG_INFO },
+		{ "debug", ST87_LOG_DEBUG }, { "DEBUG", ST87_LOG_DEBUG },
+		{ " Warn ", ST87_LOG_WARN }, { "0", ST87_LOG_NONE },
+		{ "1", ST87_LOG_ERROR },     { "2", ST87_LOG_WARN },
+		{ "3", ST87_LOG_INFO },      { "4", ST87_LOG_DEBUG },
 	};
 	static const char *const bad[] = { "5", "-1", "verbose", "warning", "debugx", "deb" };
 	char expected[256];
@@ -371,7 +371,7 @@ static void test_log_level(void **state)
 			 "ST87_LOG=\"%s\": expected none, error, warn, info, debug or 0..4\n",
 			 bad[i]);
 		assert_refused("ST87_LOG", bad[i], expected);
-		assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+		assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	}
 }
 
@@ -553,7 +553,7 @@ static void test_everything_set_well(void **state)
 	assert_string_equal(config.port, "/dev/ttyUSB1");
 	assert_int_equal(config.baud, 921600);
 	assert_true(config.has_dns_server);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_DEBUG);
+	assert_int_equal(config.log_level, ST87_LOG_DEBUG);
 	assert_string_equal(config.trace_path, "/tmp/at.trace");
 	assert_true(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 20000);
@@ -581,7 +581,7 @@ static void test_each_bad_variable_gets_its_own_line(void **state)
 	assert_int_equal(config.routes.count, 1);
 	assert_true(config.has_dns_server);
 	assert_int_equal(config.baud, 115200);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 }
 
 static void test_odd_bytes_in_a_value_stay_on_one_line(void **state)

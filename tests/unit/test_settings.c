@@ -1,8 +1,9 @@
 /*
- * One set of baud rates everywhere: each rate in libst87's table is taken by
- * the shim's ST87_BAUD, by st87ctl --baud, and by the serial layer, which
- * sets a pseudo-terminal to it (the kernel's own numeric speed is checked);
- * each rate outside it is refused by all three.
+ * One set of values everywhere. Baud rates: each rate in libst87's table is
+ * taken by the shim's ST87_BAUD, by st87ctl --baud, and by the serial layer,
+ * which sets a pseudo-terminal to it (the kernel's own numeric speed is
+ * checked); each rate outside it is refused by all three. Log levels: the
+ * shim's ST87_LOG and st87ctl --log take what st87_log_parse_level() takes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,40 +35,61 @@ static const int unlisted_rates[] = {
 	0, 50, 300, 600, 1800, 7200, 14400, 28800, 76800, 128000, 153600, 256000, 4000001, 5000000,
 };
 
-static char baud_text[16];
+/* Log levels as a user may write them, each with what it means (-1: refused). */
+static const struct {
+	const char *text;
+	int level;
+} log_level_texts[] = {
+	{"none", ST87_LOG_NONE},   {"error", ST87_LOG_ERROR}, {"warn", ST87_LOG_WARN},
+	{"info", ST87_LOG_INFO},   {"debug", ST87_LOG_DEBUG}, {"DEBUG", ST87_LOG_DEBUG},
+	{" Warn\t", ST87_LOG_WARN}, {"0", ST87_LOG_NONE},    {"4", ST87_LOG_DEBUG},
+	{"04", ST87_LOG_DEBUG},    {"5", -1},                 {"-1", -1},
+	{"verbose", -1},           {"warning", -1},           {"deb", -1},
+	{"debugx", -1},            {"", -1},                  {"1 2", -1},
+};
+
+static const char *shim_variable_name;
+static const char *shim_variable_value;
+static struct st87_shim_config shim_config;
 static int pty_master = -1;
 static char pty_path[64];
 
-static const char *baud_only_getenv(const char *name)
+static const char *one_variable_getenv(const char *name)
 {
-	return strcmp(name, "ST87_BAUD") == 0 ? baud_text : NULL;
+	return strcmp(name, shim_variable_name) == 0 ? shim_variable_value : NULL;
 }
 
-/* The shim's parser on ST87_BAUD=@rate: true when taken, with the rate in its config. */
-static bool shim_accepts(int rate)
+/* The shim's parser on @name=@value alone: true when taken (shim_config then holds it). */
+static bool shim_accepts(const char *name, const char *value)
 {
-	static struct st87_shim_config config;
 	char errors[512];
 
-	snprintf(baud_text, sizeof baud_text, "%d", rate);
-	if (st87_config_parse(baud_only_getenv, &config, errors, sizeof errors) != 0)
+	shim_variable_name = name;
+	shim_variable_value = value;
+	return st87_config_parse(one_variable_getenv, &shim_config, errors, sizeof errors) == 0;
+}
+
+static bool shim_accepts_baud(int rate)
+{
+	char rate_text[16];
+
+	snprintf(rate_text, sizeof rate_text, "%d", rate);
+	if (!shim_accepts("ST87_BAUD", rate_text))
 		return false;
-	assert_int_equal(config.baud, rate);
+	assert_int_equal(shim_config.baud, rate);
 	return true;
 }
 
-/* st87ctl --baud @rate ports: true unless it stopped with a usage error. */
-static bool st87ctl_accepts(int rate)
+/* st87ctl @option @value ports: true unless it stopped with a usage error. */
+static bool st87ctl_accepts(const char *option, const char *value)
 {
 	const char *st87ctl = getenv("ST87_TEST_ST87CTL");
-	char rate_text[16];
-	char *argv[] = {(char *)"st87ctl", (char *)"--baud", rate_text, (char *)"ports", NULL};
+	char *argv[] = {(char *)"st87ctl", (char *)option, (char *)value, (char *)"ports", NULL};
 	posix_spawn_file_actions_t quiet;
 	pid_t pid;
 	int status;
 
 	assert_non_null(st87ctl);
-	snprintf(rate_text, sizeof rate_text, "%d", rate);
 	assert_int_equal(posix_spawn_file_actions_init(&quiet), 0);
 	posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&quiet, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
@@ -76,6 +98,14 @@ static bool st87ctl_accepts(int rate)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status) != ST87CTL_USAGE_ERROR;
+}
+
+static bool st87ctl_accepts_baud(int rate)
+{
+	char rate_text[16];
+
+	snprintf(rate_text, sizeof rate_text, "%d", rate);
+	return st87ctl_accepts("--baud", rate_text);
 }
 
 /* Opens the pseudo-terminal at @rate through libst87: 0 with the kernel's speed in *@line_speed. */
@@ -136,9 +166,9 @@ static void test_every_listed_rate_is_taken_by_every_layer(void **state)
 		int rate = st87_baud_rate_at(i);
 		unsigned int line_speed = 0;
 
-		if (!shim_accepts(rate))
+		if (!shim_accepts_baud(rate))
 			fail_msg("ST87_BAUD=%d refused", rate);
-		if (!st87ctl_accepts(rate))
+		if (!st87ctl_accepts_baud(rate))
 			fail_msg("st87ctl --baud %d refused", rate);
 		if (serial_open_at(rate, &line_speed) != 0)
 			fail_msg("serial port at %d: %s", rate, st87_last_error());
@@ -151,9 +181,9 @@ static void check_refused_everywhere(int rate)
 {
 	unsigned int line_speed;
 
-	if (shim_accepts(rate))
+	if (shim_accepts_baud(rate))
 		fail_msg("ST87_BAUD=%d taken", rate);
-	if (st87ctl_accepts(rate))
+	if (st87ctl_accepts_baud(rate))
 		fail_msg("st87ctl --baud %d taken", rate);
 	/* 0 asks the serial layer for its default rate. */
 	if (rate != 0 && serial_open_at(rate, &line_speed) != -EINVAL)
@@ -173,12 +203,35 @@ static void test_unlisted_rates_are_refused_by_every_layer(void **state)
 	}
 }
 
+static void test_log_levels_mean_the_same_in_every_layer(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof log_level_texts / sizeof log_level_texts[0]; i++) {
+		const char *text = log_level_texts[i].text;
+		bool valid = log_level_texts[i].level >= 0;
+		enum st87_log_level level = ST87_LOG_ERROR;
+
+		if ((st87_log_parse_level(text, &level) == 0) != valid)
+			fail_msg("st87_log_parse_level(\"%s\") %s it", text, valid ? "refused" : "took");
+		if (valid)
+			assert_int_equal(level, log_level_texts[i].level);
+		/* The shim counts an empty variable as unset, so "" is not a level it refuses. */
+		if (text[0] != '\0' && shim_accepts("ST87_LOG", text) != valid)
+			fail_msg("ST87_LOG=\"%s\" %s", text, valid ? "refused" : "taken");
+		if (valid)
+			assert_int_equal(shim_config.log_level, log_level_texts[i].level);
+		if (st87ctl_accepts("--log", text) != valid)
+			fail_msg("st87ctl --log \"%s\" %s", text, valid ? "refused" : "taken");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_holds_the_standard_rates_in_order),
 		cmocka_unit_test(test_every_listed_rate_is_taken_by_every_layer),
 		cmocka_unit_test(test_unlisted_rates_are_refused_by_every_layer),
+		cmocka_unit_test(test_log_levels_mean_the_same_in_every_layer),
 	};
 
 	return cmocka_run_group_tests(tests, open_pty, close_pty);
