@@ -78,10 +78,10 @@ static int set(const char *name, const char *value)
 static int check_variables(void)
 {
 	/* Static: the config holds two paths of 4 KiB. */
-	static struct st87_shim_config config;
+	static struct shim_config config;
 	char errors[4096];
 
-	if (st87_config_parse(NULL, &config, errors, sizeof(errors)) == 0)
+	if (shim_config_parse(NULL, &config, errors, sizeof(errors)) == 0)
 		return 0;
 	for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
 		fprintf(stderr, "st87run: %s\n", line);

@@ -50,7 +50,7 @@ static const struct {
 
 static const char *shim_variable_name;
 static const char *shim_variable_value;
-static struct st87_shim_config shim_config;
+static struct shim_config parsed_config;
 static int pty_master = -1;
 static char pty_path[64];
 
@@ -59,14 +59,14 @@ static const char *one_variable_getenv(const char *name)
 	return strcmp(name, shim_variable_name) == 0 ? shim_variable_value : NULL;
 }
 
-/* The shim's parser on @name=@value alone: true when taken (shim_config then holds it). */
+/* The shim's parser on @name=@value alone: true when taken (parsed_config then holds it). */
 static bool shim_accepts(const char *name, const char *value)
 {
 	char errors[512];
 
 	shim_variable_name = name;
 	shim_variable_value = value;
-	return st87_config_parse(one_variable_getenv, &shim_config, errors, sizeof errors) == 0;
+	return shim_config_parse(one_variable_getenv, &parsed_config, errors, sizeof errors) == 0;
 }
 
 static bool shim_accepts_baud(int rate)
@@ -76,7 +76,7 @@ static bool shim_accepts_baud(int rate)
 	snprintf(rate_text, sizeof rate_text, "%d", rate);
 	if (!shim_accepts("ST87_BAUD", rate_text))
 		return false;
-	assert_int_equal(shim_config.baud, rate);
+	assert_int_equal(parsed_config.baud, rate);
 	return true;
 }
 
@@ -219,7 +219,7 @@ static void test_log_levels_mean_the_same_in_every_layer(void **state)
 		if (text[0] != '\0' && shim_accepts("ST87_LOG", text) != valid)
 			fail_msg("ST87_LOG=\"%s\" %s", text, valid ? "refused" : "taken");
 		if (valid)
-			assert_int_equal(shim_config.log_level, log_level_texts[i].level);
+			assert_int_equal(parsed_config.log_level, log_level_texts[i].level);
 		if (st87ctl_accepts("--log", text) != valid)
 			fail_msg("st87ctl --log \"%s\" %s", text, valid ? "refused" : "taken");
 	}
