@@ -80,7 +80,10 @@ void st87_log_set_level(enum st87_log_level level);
 enum st87_log_level st87_log_get_level(void);
 /** Replaces "st87" in the prefix of every message, e.g. with the program's name. @p name must stay valid. */
 void st87_log_set_name(const char *name);
-/** Parses "none", "error", "warn", "info", "debug" or 0..4; -EINVAL otherwise. */
+/**
+ * Parses "none", "error", "warn", "info", "debug" (any case) or 0..4, blanks
+ * around it ignored: the values of ST87_LOG. 0, or -EINVAL otherwise.
+ */
 int st87_log_parse_level(const char *text, enum st87_log_level *level);
 
 /* ------------------------------------------------------------------------ */
@@ -89,8 +92,17 @@ int st87_log_parse_level(const char *text, enum st87_log_level *level);
 
 struct st87_serial;
 
+/**
+ * True when the serial port can be set to @p baud: a standard termios rate
+ * of Linux from 1200 to 4000000 (st87_baud_rate_at() lists them). The shim's
+ * ST87_BAUD, st87run and st87ctl accept exactly these.
+ */
+bool st87_baud_supported(int baud);
+/** The supported rates, ascending: the rate at @p index, or 0 past the last. */
+int st87_baud_rate_at(size_t index);
+
 struct st87_serial_options {
-	int baud;    /**< 0 means ST87_DEFAULT_BAUD */
+	int baud;    /**< 0 means ST87_DEFAULT_BAUD; else one st87_baud_supported() accepts */
 	bool rtscts; /**< hardware flow control; otherwise none */
 	int min_fd;  /**< the port's fd is at least this (F_DUPFD); 0: any */
 };

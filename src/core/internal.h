@@ -2,6 +2,8 @@
 #ifndef ST87_CORE_INTERNAL_H
 #define ST87_CORE_INTERNAL_H
 
+#include <termios.h>
+
 #include "st87/st87.h"
 
 #if defined(__GNUC__)
@@ -19,6 +21,9 @@ void st87_log(enum st87_log_level level, const char *format, ...) ST87_PRINTF(2,
 #define st87_warn(...) st87_log(ST87_LOG_WARN, __VA_ARGS__)
 #define st87_info(...) st87_log(ST87_LOG_INFO, __VA_ARGS__)
 #define st87_debug(...) st87_log(ST87_LOG_DEBUG, __VA_ARGS__)
+
+/* The termios code of @p baud into @p speed: 0, or -EINVAL when st87_baud_supported() refuses it. */
+int st87_baud_speed(int baud, speed_t *speed);
 
 /* Milliseconds on the monotonic clock. */
 long long st87_now_ms(void);

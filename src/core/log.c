@@ -1,11 +1,7 @@
 /* Leveled logging to stderr, shared by the core, the shim and the tools. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #include "internal.h"
 #include "st87/st87.h"
@@ -26,21 +22,6 @@ void st87_log_set_level(enum st87_log_level level)
 enum st87_log_level st87_log_get_level(void)
 {
 	return (enum st87_log_level)atomic_load(&current_level);
-}
-
-int st87_log_parse_level(const char *text, enum st87_log_level *level)
-{
-	static const char *const names[] = {"none", "error", "warn", "info", "debug"};
-	if (!text)
-		return -EINVAL;
-	for (int i = 0; i <= ST87_LOG_DEBUG; i++) {
-		char digit[2] = {(char)('0' + i), '\0'};
-		if (strcasecmp(text, names[i]) == 0 || strcmp(text, digit) == 0) {
-			*level = (enum st87_log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 void st87_log(enum st87_log_level level, const char *format, ...)

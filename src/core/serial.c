@@ -27,29 +27,6 @@ struct st87_serial {
 	char path[PATH_MAX];
 };
 
-struct baud_entry {
-	int rate;
-	speed_t code;
-};
-
-static const struct baud_entry baud_table[] = {
-	{1200, B1200},       {2400, B2400},       {4800, B4800},       {9600, B9600},
-	{19200, B19200},     {38400, B38400},     {57600, B57600},     {115200, B115200},
-	{230400, B230400},   {460800, B460800},   {921600, B921600},   {1000000, B1000000},
-	{2000000, B2000000}, {3000000, B3000000}, {4000000, B4000000},
-};
-
-static int baud_code(int rate, speed_t *code)
-{
-	for (size_t i = 0; i < sizeof(baud_table) / sizeof(baud_table[0]); i++) {
-		if (baud_table[i].rate == rate) {
-			*code = baud_table[i].code;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static bool is_pseudo_terminal(const char *resolved_path)
 {
 	return strncmp(resolved_path, "/dev/pts/", 9) == 0;
@@ -213,7 +190,7 @@ int st87_serial_open(const char *path, const struct st87_serial_options *options
 	speed_t speed;
 	if (!path || !*path)
 		return st87_fail(-EINVAL, "no serial port given");
-	if (baud_code(baud, &speed) < 0)
+	if (st87_baud_speed(baud, &speed) < 0)
 		return st87_fail(-EINVAL, "unsupported baud rate %d", baud);
 
 	struct st87_serial *serial = calloc(1, sizeof(*serial));

@@ -178,7 +178,7 @@ static void report_status(struct client *client)
 	listing.text[0] = '\0';
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
-	char address[ST87_ADDR_LEN], heading[ST87_CONFIG_PATH_SIZE + 128];
+	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 128];
 	shim_modem_address(AF_INET, address, sizeof(address));
 	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s", (int)getpid(),
 		 shim.config.port, address[0] ? address : "unknown", listing.text[0] ? "sockets:" : "no sockets open");

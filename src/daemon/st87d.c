@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 		level = ST87_LOG_INFO + options.verbosity - 1;
 	st87_log_set_level((enum st87_log_level)(level > ST87_LOG_DEBUG ? ST87_LOG_DEBUG : level));
 	if (!options.socket_path)
-		options.socket_path = shim.config.daemon_use == ST87_DAEMON_REQUIRED ? shim.config.daemon_socket
+		options.socket_path = shim.config.daemon_use == SHIM_DAEMON_REQUIRED ? shim.config.daemon_socket
 										     : ST87D_DEFAULT_SOCKET;
 	struct access_policy policy = {0};
 	if (resolve_group(options.group, &policy) < 0)

@@ -8,9 +8,11 @@
 #include "../daemon/wire.h"
 #include "decimal.h"
 #include "quote.h"
+#include "st87/st87.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 /* Values longer than this are cut short (with "...") in error lines. */
 #define QUOTED_VALUE_MAX 64
 /* Each shown byte may become a 4-byte "\xNN" escape. */
-#define QUOTED_VALUE_SIZE ST87_QUOTED_SIZE(QUOTED_VALUE_MAX)
+#define QUOTED_VALUE_SIZE SHIM_QUOTED_SIZE(QUOTED_VALUE_MAX)
 /* Holds the explanation half of an error line (a route error is the longest). */
 #define PROBLEM_SIZE 512
 
@@ -31,7 +33,7 @@
 struct variable {
 	const char *name;
 	/* 0 with the field set, or -EINVAL with @problem set and the field untouched. */
-	int (*parse)(const char *value, struct st87_shim_config *config, char *problem,
+	int (*parse)(const char *value, struct shim_config *config, char *problem,
 		     size_t problem_len);
 };
 
@@ -65,7 +67,7 @@ static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned
 	size_t len;
 	const char *text = trim(value, &len);
 
-	return st87_parse_decimal(text, len, min, max, result);
+	return shim_parse_decimal(text, len, min, max, result);
 }
 
 /* inet_pton() over @len bytes that are not NUL-terminated; @out holds 16 bytes. */
@@ -80,19 +82,19 @@ static bool parse_ip(int family, const char *text, size_t len, uint8_t *out)
 	return inet_pton(family, copy, out) == 1;
 }
 
-static int parse_route(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_route(const char *value, struct shim_config *config, char *problem,
 		       size_t problem_len)
 {
 	char route_error[PROBLEM_SIZE - sizeof "; nothing is routed"];
 
-	if (st87_route_parse(value, &config->routes, route_error, sizeof route_error) < 0) {
+	if (shim_route_parse(value, &config->routes, route_error, sizeof route_error) < 0) {
 		snprintf(problem, problem_len, "%s; nothing is routed", route_error);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int parse_port(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_port(const char *value, struct shim_config *config, char *problem,
 		      size_t problem_len)
 {
 	size_t len = strlen(value);
@@ -111,23 +113,14 @@ static int parse_port(const char *value, struct st87_shim_config *config, char *
 	return 0;
 }
 
-static int parse_baud(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_baud(const char *value, struct shim_config *config, char *problem,
 		      size_t problem_len)
 {
-	static const unsigned long standard_rates[] = {
-		1200,    2400,    4800,    9600,    19200,   38400,   57600,
-		115200,  230400,  460800,  500000,  576000,  921600,  1000000,
-		1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000,
-	};
 	unsigned long rate;
 
-	if (parse_trimmed_decimal(value, 1, 4000000, &rate)) {
-		for (size_t i = 0; i < sizeof standard_rates / sizeof standard_rates[0]; i++) {
-			if (standard_rates[i] == rate) {
-				config->baud = (int)rate;
-				return 0;
-			}
-		}
+	if (parse_trimmed_decimal(value, 1, INT_MAX, &rate) && st87_baud_supported((int)rate)) {
+		config->baud = (int)rate;
+		return 0;
 	}
 	return fail(problem, problem_len,
 		    "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
@@ -159,7 +152,7 @@ static void make_sockaddr(int family, const uint8_t *address, uint16_t port,
 	}
 }
 
-static int parse_dns(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_dns(const char *value, struct shim_config *config, char *problem,
 		     size_t problem_len)
 {
 	static const char expected[] =
@@ -170,7 +163,7 @@ static int parse_dns(const char *value, struct st87_shim_config *config, char *p
 	const char *address_start;
 	const char *address_end;
 	const char *rest;
-	unsigned long port = ST87_CONFIG_DEFAULT_DNS_PORT;
+	unsigned long port = SHIM_CONFIG_DEFAULT_DNS_PORT;
 	uint8_t address[16];
 	int family;
 
@@ -201,7 +194,7 @@ static int parse_dns(const char *value, struct st87_shim_config *config, char *p
 		if (*rest != ':')
 			return fail(problem, problem_len, expected);
 		rest++;
-		if (!st87_parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
+		if (!shim_parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
 			return fail(problem, problem_len, "port must be 1..65535");
 	}
 
@@ -211,29 +204,15 @@ static int parse_dns(const char *value, struct st87_shim_config *config, char *p
 	return 0;
 }
 
-static int parse_log(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_log(const char *value, struct shim_config *config, char *problem,
 		     size_t problem_len)
 {
-	static const char *const level_names[] = { "none", "error", "warn", "info", "debug" };
-	size_t len;
-	const char *text = trim(value, &len);
-	unsigned long number;
-
-	if (st87_parse_decimal(text, len, ST87_CONFIG_LOG_NONE, ST87_CONFIG_LOG_DEBUG, &number)) {
-		config->log_level = (enum st87_config_log_level)number;
-		return 0;
-	}
-	for (size_t level = 0; level < sizeof level_names / sizeof level_names[0]; level++) {
-		if (strlen(level_names[level]) == len &&
-		    strncasecmp(text, level_names[level], len) == 0) {
-			config->log_level = (enum st87_config_log_level)level;
-			return 0;
-		}
-	}
-	return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+	if (st87_log_parse_level(value, &config->log_level) < 0)
+		return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+	return 0;
 }
 
-static int parse_trace(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_trace(const char *value, struct shim_config *config, char *problem,
 		       size_t problem_len)
 {
 	size_t len = strlen(value);
@@ -244,22 +223,22 @@ static int parse_trace(const char *value, struct st87_shim_config *config, char 
 	return 0;
 }
 
-static int parse_daemon(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_daemon(const char *value, struct shim_config *config, char *problem,
 			size_t problem_len)
 {
 	if (strcmp(value, "off") == 0) {
-		config->daemon_use = ST87_DAEMON_OFF;
+		config->daemon_use = SHIM_DAEMON_OFF;
 		return 0;
 	}
 	if (value[0] != '/' || strlen(value) >= sizeof config->daemon_socket)
 		return fail(problem, problem_len,
 			    "expected off, or the absolute path of st87d's socket (shorter than 108 bytes)");
 	memcpy(config->daemon_socket, value, strlen(value) + 1);
-	config->daemon_use = ST87_DAEMON_REQUIRED;
+	config->daemon_use = SHIM_DAEMON_REQUIRED;
 	return 0;
 }
 
-static int parse_hex(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_hex(const char *value, struct shim_config *config, char *problem,
 		     size_t problem_len)
 {
 	unsigned long flag;
@@ -282,21 +261,21 @@ static int parse_bounded(const char *value, unsigned long min, unsigned long max
 	return 0;
 }
 
-static int parse_connect_timeout(const char *value, struct st87_shim_config *config,
+static int parse_connect_timeout(const char *value, struct shim_config *config,
 				 char *problem, size_t problem_len)
 {
 	return parse_bounded(value, 1, MAX_TIMEOUT_MS, &config->connect_timeout_ms, problem,
 			     problem_len, "expected milliseconds from 1 to 3600000, such as 10000");
 }
 
-static int parse_link_check(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_link_check(const char *value, struct shim_config *config, char *problem,
 			    size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->link_check_interval_s, problem,
 			     problem_len, "expected seconds from 0 (never) to 86400, such as 60");
 }
 
-static int parse_sleep_hold(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_sleep_hold(const char *value, struct shim_config *config, char *problem,
 			    size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->sleep_hold_s, problem,
@@ -304,7 +283,7 @@ static int parse_sleep_hold(const char *value, struct st87_shim_config *config, 
 			     "expected seconds from 0 (the modem never sleeps) to 86400, such as 10");
 }
 
-static int parse_udp_rai(const char *value, struct st87_shim_config *config, char *problem,
+static int parse_udp_rai(const char *value, struct shim_config *config, char *problem,
 			 size_t problem_len)
 {
 	return parse_bounded(value, 0, 2, &config->udp_rai, problem, problem_len,
@@ -312,7 +291,7 @@ static int parse_udp_rai(const char *value, struct st87_shim_config *config, cha
 			     "downlink expected)");
 }
 
-static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *config,
+static int parse_tcp_evict_idle(const char *value, struct shim_config *config,
 				char *problem, size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->tcp_evict_idle_ms, problem,
@@ -320,7 +299,7 @@ static int parse_tcp_evict_idle(const char *value, struct st87_shim_config *conf
 			     "expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
 }
 
-static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *config,
+static int parse_exit_flush_timeout(const char *value, struct shim_config *config,
 				    char *problem, size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->exit_flush_timeout_ms, problem,
@@ -328,7 +307,7 @@ static int parse_exit_flush_timeout(const char *value, struct st87_shim_config *
 			     "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
 }
 
-static int parse_half_close_idle(const char *value, struct st87_shim_config *config,
+static int parse_half_close_idle(const char *value, struct shim_config *config,
 				 char *problem, size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->half_close_idle_ms, problem, problem_len,
@@ -363,7 +342,7 @@ static void append_error_line(char *errors, size_t errors_len, size_t *used, con
 
 	if (errors == NULL || *used + 1 >= errors_len)
 		return;
-	st87_quote_printable(value, strlen(value), QUOTED_VALUE_MAX, quoted);
+	shim_quote_printable(value, strlen(value), QUOTED_VALUE_MAX, quoted);
 	written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
 			   problem);
 	if (written < 0 || (size_t)written >= errors_len - *used)
@@ -372,7 +351,7 @@ static void append_error_line(char *errors, size_t errors_len, size_t *used, con
 		*used += (size_t)written;
 }
 
-static bool routes_anything(const struct st87_route_table *routes)
+static bool routes_anything(const struct shim_route_table *routes)
 {
 	for (size_t i = 0; i < routes->count; i++) {
 		if (!routes->rules[i].exclude)
@@ -381,36 +360,36 @@ static bool routes_anything(const struct st87_route_table *routes)
 	return false;
 }
 
-const char *st87_config_process_getenv(const char *name)
+const char *shim_config_process_getenv(const char *name)
 {
 	/* In a set-user-ID program the environment is not the owner's to trust:
 	 * ST87_TRACE could name any file. secure_getenv() then says "unset". */
 	return secure_getenv(name);
 }
 
-void st87_config_set_defaults(struct st87_shim_config *config)
+void shim_config_set_defaults(struct shim_config *config)
 {
 	memset(config, 0, sizeof *config);
 	config->inert = true;
 	config->fail_routed = false;
 	config->routes.count = 0;
-	snprintf(config->port, sizeof config->port, "%s", ST87_CONFIG_DEFAULT_PORT);
-	config->baud = ST87_CONFIG_DEFAULT_BAUD;
+	snprintf(config->port, sizeof config->port, "%s", SHIM_CONFIG_DEFAULT_PORT);
+	config->baud = SHIM_CONFIG_DEFAULT_BAUD;
 	config->has_dns_server = false;
-	config->log_level = ST87_CONFIG_LOG_ERROR;
+	config->log_level = ST87_LOG_ERROR;
 	config->trace_path[0] = '\0';
 	config->hex_payloads = false;
-	config->connect_timeout_ms = ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
-	config->link_check_interval_s = ST87_CONFIG_DEFAULT_LINK_CHECK_S;
-	config->sleep_hold_s = ST87_CONFIG_DEFAULT_SLEEP_HOLD_S;
-	config->exit_flush_timeout_ms = ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
-	config->tcp_evict_idle_ms = ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
-	config->half_close_idle_ms = ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;
-	config->daemon_use = ST87_DAEMON_IF_RUNNING;
+	config->connect_timeout_ms = SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
+	config->link_check_interval_s = SHIM_CONFIG_DEFAULT_LINK_CHECK_S;
+	config->sleep_hold_s = SHIM_CONFIG_DEFAULT_SLEEP_HOLD_S;
+	config->exit_flush_timeout_ms = SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
+	config->tcp_evict_idle_ms = SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
+	config->half_close_idle_ms = SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;
+	config->daemon_use = SHIM_DAEMON_IF_RUNNING;
 	snprintf(config->daemon_socket, sizeof config->daemon_socket, "%s", ST87D_DEFAULT_SOCKET);
 }
 
-int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,
+int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config,
 		      char *errors, size_t errors_len)
 {
 	size_t used = 0;
@@ -423,9 +402,9 @@ int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *
 	if (config == NULL)
 		return -EINVAL;
 	if (getenv_fn == NULL)
-		getenv_fn = st87_config_process_getenv;
+		getenv_fn = shim_config_process_getenv;
 
-	st87_config_set_defaults(config);
+	shim_config_set_defaults(config);
 	for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
 		const char *value = getenv_fn(variables[i].name);
 		char problem[PROBLEM_SIZE];
@@ -441,7 +420,7 @@ int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *
 
 	config->inert = !routes_anything(&config->routes);
 	config->names_over_modem = config->has_dns_server ||
-				   st87_route_covers_port(&config->routes, 53);
+				   shim_route_covers_port(&config->routes, 53);
 	config->fail_routed = any_bad;
 	return any_bad ? -EINVAL : 0;
 }

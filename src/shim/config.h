@@ -1,6 +1,6 @@
 /*
  * The shim's configuration: the ST87_* environment variables, parsed once at
- * start-up into a struct st87_shim_config.
+ * start-up into a struct shim_config.
  *
  * | variable | default | value |
  * | --- | --- | --- |
@@ -31,8 +31,9 @@
  *    errno (fail_routed): routed traffic never leaves another way, and never
  *    reaches the modem with settings the user did not ask for.
  *
- * Nothing here depends on libst87; the log levels number as its
- * enum st87_log_level does.
+ * Nothing here links libst87 but its libc-only settings tables: the baud
+ * rates (st87_baud_supported()) and the log level names
+ * (st87_log_parse_level()).
  */
 #ifndef ST87_SHIM_CONFIG_H
 #define ST87_SHIM_CONFIG_H
@@ -42,51 +43,43 @@
 #include <sys/socket.h>
 
 #include "route.h"
+#include "st87/st87.h"
 
 /* Longest path (with its NUL) ST87_PORT and ST87_TRACE may hold. */
-#define ST87_CONFIG_PATH_SIZE 4096
+#define SHIM_CONFIG_PATH_SIZE 4096
 
-#define ST87_CONFIG_DEFAULT_PORT "auto"
-#define ST87_CONFIG_DEFAULT_BAUD 115200
-#define ST87_CONFIG_DEFAULT_DNS_PORT 53
-#define ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define ST87_CONFIG_DEFAULT_LINK_CHECK_S 60
-#define ST87_CONFIG_DEFAULT_SLEEP_HOLD_S 10
-#define ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
-#define ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
-#define ST87_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
+#define SHIM_CONFIG_DEFAULT_PORT "auto"
+#define SHIM_CONFIG_DEFAULT_BAUD 115200
+#define SHIM_CONFIG_DEFAULT_DNS_PORT 53
+#define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
+#define SHIM_CONFIG_DEFAULT_SLEEP_HOLD_S 10
+#define SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
+#define SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
+#define SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
 
-/* Same numbering as enum st87_log_level of libst87. */
-enum st87_config_log_level {
-	ST87_CONFIG_LOG_NONE = 0,
-	ST87_CONFIG_LOG_ERROR = 1,
-	ST87_CONFIG_LOG_WARN = 2,
-	ST87_CONFIG_LOG_INFO = 3,
-	ST87_CONFIG_LOG_DEBUG = 4,
+enum shim_daemon_use {
+	SHIM_DAEMON_IF_RUNNING, /* the daemon when it answers at daemon_socket, else the port */
+	SHIM_DAEMON_REQUIRED,   /* ST87_DAEMON named it: the daemon or nothing */
+	SHIM_DAEMON_OFF,        /* always the port */
 };
 
-enum st87_daemon_use {
-	ST87_DAEMON_IF_RUNNING, /* the daemon when it answers at daemon_socket, else the port */
-	ST87_DAEMON_REQUIRED,   /* ST87_DAEMON named it: the daemon or nothing */
-	ST87_DAEMON_OFF,        /* always the port */
-};
-
-struct st87_shim_config {
+struct shim_config {
 	/* Nothing can be routed: ST87_ROUTE unset, empty, only "!" rules, or
 	 * bad. Every call goes straight to libc. */
 	bool inert;
 	/* A variable was bad: routed calls must fail, not leave another way. */
 	bool fail_routed;
-	struct st87_route_table routes;
-	char port[ST87_CONFIG_PATH_SIZE]; /* device path, or "auto" */
+	struct shim_route_table routes;
+	char port[SHIM_CONFIG_PATH_SIZE]; /* device path, or "auto" */
 	int baud;
 	bool has_dns_server;
 	/* Names go to the modem (AT#DNS, else ST87_DNS): ST87_DNS is set or every DNS destination is routed. */
 	bool names_over_modem;
 	struct sockaddr_storage dns_server; /* AF_INET or AF_INET6, port set */
 	socklen_t dns_server_len;
-	enum st87_config_log_level log_level;
-	char trace_path[ST87_CONFIG_PATH_SIZE]; /* "" for no trace */
+	enum st87_log_level log_level;
+	char trace_path[SHIM_CONFIG_PATH_SIZE]; /* "" for no trace */
 	bool hex_payloads;
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
@@ -95,27 +88,27 @@ struct st87_shim_config {
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
 	int half_close_idle_ms;    /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
-	enum st87_daemon_use daemon_use;
+	enum shim_daemon_use daemon_use;
 	char daemon_socket[108]; /* sun_path's size */
 };
 
 /* Looks a variable up: NULL when unset. Tests pass their own table. */
-typedef const char *(*st87_config_getenv_fn)(const char *name);
+typedef const char *(*shim_config_getenv_fn)(const char *name);
 
 /*
- * The process environment, in the shape st87_config_parse() takes. Uses
+ * The process environment, in the shape shim_config_parse() takes. Uses
  * secure_getenv(): in a set-user-ID or set-group-ID program every variable
  * reads as unset (so the shim is inert), since ST87_TRACE could otherwise
  * make it write any file.
  */
-const char *st87_config_process_getenv(const char *name);
+const char *shim_config_process_getenv(const char *name);
 
 /*
  * Fills @config with every default: inert (nothing routed), port "auto",
  * 115200 baud, no DNS server, log level error, no trace, binary payloads,
  * and the default timeouts above.
  */
-void st87_config_set_defaults(struct st87_shim_config *config);
+void shim_config_set_defaults(struct shim_config *config);
 
 /*
  * Reads every ST87_* variable through @getenv_fn (NULL: the process
@@ -127,7 +120,7 @@ void st87_config_set_defaults(struct st87_shim_config *config);
  * all is well; it is always NUL-terminated, lines that do not fit are cut.
  * Does not allocate.
  */
-int st87_config_parse(st87_config_getenv_fn getenv_fn, struct st87_shim_config *config,
+int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config,
 		      char *errors, size_t errors_len);
 
 #endif

@@ -16,13 +16,13 @@
 int daemon_dial(int *connection)
 {
 	*connection = -1;
-	if (shim.config.daemon_use == ST87_DAEMON_OFF)
+	if (shim.config.daemon_use == SHIM_DAEMON_OFF)
 		return 0;
 	const char *path = shim.config.daemon_socket;
 	int fd = st87d_dial(path);
 	if (fd < 0) {
 		bool absent = fd == -ENOENT || fd == -ECONNREFUSED;
-		if (absent && shim.config.daemon_use == ST87_DAEMON_IF_RUNNING)
+		if (absent && shim.config.daemon_use == SHIM_DAEMON_IF_RUNNING)
 			return 0;
 		shim_log(ST87_LOG_ERROR, "st87d at %s: %s%s", path, strerror(-fd),
 			 absent ? " (is st87d running? ST87_DAEMON=off uses the port instead)" : "");

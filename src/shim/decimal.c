@@ -1,6 +1,6 @@
 #include "decimal.h"
 
-bool st87_parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
+bool shim_parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
 			unsigned long *value)
 {
 	unsigned long result = 0;

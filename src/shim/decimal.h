@@ -10,7 +10,7 @@
  * when @len is 0, a byte is not a digit, or the number is out of range
  * (checked digit by digit, so no length of input overflows).
  */
-bool st87_parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
+bool shim_parse_decimal(const char *text, size_t len, unsigned long min, unsigned long max,
 			unsigned long *value);
 
 #endif

@@ -35,7 +35,7 @@ static size_t wire_name_length(const unsigned char *wire)
 	return length + 1;
 }
 
-int st87_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
+int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
 			 size_t buf_len)
 {
 	unsigned char wire_name[NS_MAXCDNAME];
@@ -117,13 +117,13 @@ static int check_question(ns_msg *handle, const char *expected_name, int qtype)
 	ns_rr question;
 
 	if (ns_msg_count(*handle, ns_s_qd) != 1)
-		return ST87_DNS_NOT_OURS;
+		return SHIM_DNS_NOT_OURS;
 	if (ns_parserr(handle, ns_s_qd, 0, &question) < 0)
-		return ST87_DNS_MALFORMED;
+		return SHIM_DNS_MALFORMED;
 	if ((int)ns_rr_type(question) != qtype || ns_rr_class(question) != ns_c_in ||
 	    !is_expected_name(ns_rr_name(question), expected_name))
-		return ST87_DNS_NOT_OURS;
-	return ST87_DNS_ANSWER;
+		return SHIM_DNS_NOT_OURS;
+	return SHIM_DNS_ANSWER;
 }
 
 /* Outcome of a reply whose rcode is not NOERROR. */
@@ -131,16 +131,16 @@ static int outcome_of_rcode(int rcode)
 {
 	switch (rcode) {
 	case ns_r_nxdomain:
-		return ST87_DNS_NO_SUCH_NAME;
+		return SHIM_DNS_NO_SUCH_NAME;
 	case ns_r_servfail:
-		return ST87_DNS_TRY_AGAIN;
+		return SHIM_DNS_TRY_AGAIN;
 	default:
-		return ST87_DNS_REFUSED;
+		return SHIM_DNS_REFUSED;
 	}
 }
 
 /* Copies the A/AAAA records of the answer section into @answer. */
-static int collect_addresses(ns_msg *handle, int qtype, struct st87_dns_answer *answer)
+static int collect_addresses(ns_msg *handle, int qtype, struct shim_dns_answer *answer)
 {
 	const size_t address_len = qtype == ns_t_a ? sizeof(struct in_addr)
 						    : sizeof(struct in6_addr);
@@ -150,30 +150,30 @@ static int collect_addresses(ns_msg *handle, int qtype, struct st87_dns_answer *
 		ns_rr record;
 
 		if (ns_parserr(handle, ns_s_an, i, &record) < 0)
-			return ST87_DNS_MALFORMED;
+			return SHIM_DNS_MALFORMED;
 		/* CNAMEs, DNAMEs, RRSIGs: the records they lead to follow. */
 		if ((int)ns_rr_type(record) != qtype || ns_rr_class(record) != ns_c_in)
 			continue;
 		if (ns_rr_rdlen(record) != address_len)
-			return ST87_DNS_MALFORMED;
-		if (answer->count == ST87_DNS_MAX_ADDRESSES)
+			return SHIM_DNS_MALFORMED;
+		if (answer->count == SHIM_DNS_MAX_ADDRESSES)
 			continue;
 		memcpy(&answer->addresses[answer->count], ns_rr_rdata(record), address_len);
 		if (answer->count == 0 || ns_rr_ttl(record) < answer->ttl)
 			answer->ttl = ns_rr_ttl(record);
 		answer->count++;
 	}
-	return ST87_DNS_ANSWER;
+	return SHIM_DNS_ANSWER;
 }
 
-static void clear_answer(struct st87_dns_answer *answer, int qtype)
+static void clear_answer(struct shim_dns_answer *answer, int qtype)
 {
 	memset(answer, 0, sizeof *answer);
 	answer->family = qtype == ns_t_a ? AF_INET : AF_INET6;
 }
 
-int st87_dns_parse_answer(const unsigned char *msg, size_t len, uint16_t expected_id,
-			  const char *expected_name, int qtype, struct st87_dns_answer *answer)
+int shim_dns_parse_answer(const unsigned char *msg, size_t len, uint16_t expected_id,
+			  const char *expected_name, int qtype, struct shim_dns_answer *answer)
 {
 	ns_msg handle;
 	unsigned flags1;
@@ -187,49 +187,49 @@ int st87_dns_parse_answer(const unsigned char *msg, size_t len, uint16_t expecte
 
 	/* The id first: a stray datagram, even a broken one, must not end the wait. */
 	if (len >= 2 && (((unsigned)msg[0] << 8) | msg[1]) != expected_id)
-		return ST87_DNS_NOT_OURS;
+		return SHIM_DNS_NOT_OURS;
 	if (len < NS_HFIXEDSZ || len > NS_MAXMSG)
-		return ST87_DNS_MALFORMED;
+		return SHIM_DNS_MALFORMED;
 	flags1 = msg[HEADER_FLAGS1];
 	if (!(flags1 & FLAG_QR) || ((flags1 >> OPCODE_SHIFT) & OPCODE_MASK) != ns_o_query)
-		return ST87_DNS_NOT_OURS;
+		return SHIM_DNS_NOT_OURS;
 	truncated = (flags1 & FLAG_TC) != 0;
 
 	if (ns_initparse(msg, (int)len, &handle) < 0)
 		/* A server may cut a too-long reply mid-record; it said so with TC. */
-		return truncated ? ST87_DNS_TRY_AGAIN : ST87_DNS_MALFORMED;
+		return truncated ? SHIM_DNS_TRY_AGAIN : SHIM_DNS_MALFORMED;
 
 	rcode = ns_msg_getflag(handle, ns_f_rcode);
 	/* FORMERR and the like may come without the question. */
 	if (rcode != ns_r_noerror && ns_msg_count(handle, ns_s_qd) == 0)
 		return outcome_of_rcode(rcode);
 	ret = check_question(&handle, expected_name, qtype);
-	if (ret != ST87_DNS_ANSWER)
+	if (ret != SHIM_DNS_ANSWER)
 		return ret;
 	if (rcode != ns_r_noerror)
 		return outcome_of_rcode(rcode);
 
 	ret = collect_addresses(&handle, qtype, answer);
-	if (ret != ST87_DNS_ANSWER) {
+	if (ret != SHIM_DNS_ANSWER) {
 		clear_answer(answer, qtype);
 		return ret;
 	}
 	if (answer->count == 0)
-		return truncated ? ST87_DNS_TRY_AGAIN : ST87_DNS_NO_DATA;
-	return ST87_DNS_ANSWER;
+		return truncated ? SHIM_DNS_TRY_AGAIN : SHIM_DNS_NO_DATA;
+	return SHIM_DNS_ANSWER;
 }
 
-int st87_dns_outcome_to_eai(int outcome)
+int shim_dns_outcome_to_eai(int outcome)
 {
 	switch (outcome) {
-	case ST87_DNS_ANSWER:
+	case SHIM_DNS_ANSWER:
 		return 0;
-	case ST87_DNS_NO_SUCH_NAME:
+	case SHIM_DNS_NO_SUCH_NAME:
 		return EAI_NONAME;
-	case ST87_DNS_NO_DATA:
+	case SHIM_DNS_NO_DATA:
 		return EAI_NODATA;
-	case ST87_DNS_TRY_AGAIN:
-	case ST87_DNS_NOT_OURS: /* only ever final when the wait ran out */
+	case SHIM_DNS_TRY_AGAIN:
+	case SHIM_DNS_NOT_OURS: /* only ever final when the wait ran out */
 		return EAI_AGAIN;
 	default:
 		return EAI_FAIL;

@@ -15,44 +15,44 @@
 #include <stdint.h>
 
 /* Addresses kept from one reply; further ones are dropped. */
-#define ST87_DNS_MAX_ADDRESSES 16
+#define SHIM_DNS_MAX_ADDRESSES 16
 
 /* A plain DNS/UDP reply is at most 512 bytes; a receive buffer this big holds it. */
-#define ST87_DNS_UDP_MAX 512
+#define SHIM_DNS_UDP_MAX 512
 
 /*
- * What a reply says, as st87_dns_parse_answer() returns it. Negative errnos,
+ * What a reply says, as shim_dns_parse_answer() returns it. Negative errnos,
  * so that they read like the rest of the shim's returns; switch on the names.
  */
-enum st87_dns_outcome {
+enum shim_dns_outcome {
 	/* Addresses found. */
-	ST87_DNS_ANSWER = 0,
+	SHIM_DNS_ANSWER = 0,
 	/* Not the reply to this query (another id, not a reply, another
 	 * question): drop it and keep waiting. */
-	ST87_DNS_NOT_OURS = -ENOMSG,
+	SHIM_DNS_NOT_OURS = -ENOMSG,
 	/* NXDOMAIN: the name does not exist. getaddrinfo: EAI_NONAME. */
-	ST87_DNS_NO_SUCH_NAME = -ENOENT,
+	SHIM_DNS_NO_SUCH_NAME = -ENOENT,
 	/* The name exists but has no address of the type asked (maybe only
 	 * the other family). getaddrinfo: EAI_NODATA, as glibc says it. */
-	ST87_DNS_NO_DATA = -ENODATA,
+	SHIM_DNS_NO_DATA = -ENODATA,
 	/* SERVFAIL, or a reply truncated before any address: a later try may
 	 * work. getaddrinfo: EAI_AGAIN. */
-	ST87_DNS_TRY_AGAIN = -EAGAIN,
+	SHIM_DNS_TRY_AGAIN = -EAGAIN,
 	/* FORMERR, NOTIMP, REFUSED or an unknown rcode: the server will not
 	 * answer. getaddrinfo: EAI_FAIL. */
-	ST87_DNS_REFUSED = -EREMOTEIO,
+	SHIM_DNS_REFUSED = -EREMOTEIO,
 	/* The reply to this query does not parse. getaddrinfo: EAI_FAIL. */
-	ST87_DNS_MALFORMED = -EBADMSG,
+	SHIM_DNS_MALFORMED = -EBADMSG,
 };
 
-struct st87_dns_answer {
+struct shim_dns_answer {
 	int family;   /* AF_INET (ns_t_a) or AF_INET6 (ns_t_aaaa) */
 	size_t count; /* addresses[0..count) are valid */
 	uint32_t ttl; /* smallest TTL of the records kept; 0 when count is 0 */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
-	} addresses[ST87_DNS_MAX_ADDRESSES];
+	} addresses[SHIM_DNS_MAX_ADDRESSES];
 };
 
 /*
@@ -66,7 +66,7 @@ struct st87_dns_answer {
  * Leaves the caller's resolver state (_res) alone and reads no file; glibc
  * allocates and frees one small context inside.
  */
-int st87_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
+int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
 			 size_t buf_len);
 
 /*
@@ -75,18 +75,18 @@ int st87_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char
  * optional). Keeps every A (or AAAA) record of class IN in the answer
  * section, whatever its owner: that follows a CNAME chain the server has
  * already resolved.
- * Returns an enum st87_dns_outcome (see there), or -EINVAL when an argument
+ * Returns an enum shim_dns_outcome (see there), or -EINVAL when an argument
  * is NULL or @qtype is neither ns_t_a nor ns_t_aaaa. @answer is filled
- * (count 0 unless ST87_DNS_ANSWER) whenever the arguments are good.
- * Never reads past @msg + @len; a compression pointer loop is ST87_DNS_MALFORMED.
+ * (count 0 unless SHIM_DNS_ANSWER) whenever the arguments are good.
+ * Never reads past @msg + @len; a compression pointer loop is SHIM_DNS_MALFORMED.
  */
-int st87_dns_parse_answer(const unsigned char *msg, size_t len, uint16_t expected_id,
-			  const char *expected_name, int qtype, struct st87_dns_answer *answer);
+int shim_dns_parse_answer(const unsigned char *msg, size_t len, uint16_t expected_id,
+			  const char *expected_name, int qtype, struct shim_dns_answer *answer);
 
 /*
- * The getaddrinfo() code (EAI_*) for a return of st87_dns_parse_answer():
- * 0 for ST87_DNS_ANSWER, EAI_FAIL for anything unknown.
+ * The getaddrinfo() code (EAI_*) for a return of shim_dns_parse_answer():
+ * 0 for SHIM_DNS_ANSWER, EAI_FAIL for anything unknown.
  */
-int st87_dns_outcome_to_eai(int outcome);
+int shim_dns_outcome_to_eai(int outcome);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-void st87_quote_printable(const char *text, size_t len, size_t max_shown, char *out)
+void shim_quote_printable(const char *text, size_t len, size_t max_shown, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t shown = len < max_shown ? len : max_shown;

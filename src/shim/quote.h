@@ -4,14 +4,14 @@
 
 #include <stddef.h>
 
-/* Bytes st87_quote_printable() needs for @max_shown shown bytes. */
-#define ST87_QUOTED_SIZE(max_shown) ((max_shown) * 4 + sizeof "...")
+/* Bytes shim_quote_printable() needs for @max_shown shown bytes. */
+#define SHIM_QUOTED_SIZE(max_shown) ((max_shown) * 4 + sizeof "...")
 
 /*
- * Writes the first @len bytes of @text into @out (ST87_QUOTED_SIZE(@max_shown)
+ * Writes the first @len bytes of @text into @out (SHIM_QUOTED_SIZE(@max_shown)
  * bytes): '"' and '\' escaped, other unprintable bytes as \xNN, and "..."
  * after @max_shown bytes. It may hold any byte: the message must stay one line.
  */
-void st87_quote_printable(const char *text, size_t len, size_t max_shown, char *out);
+void shim_quote_printable(const char *text, size_t len, size_t max_shown, char *out);
 
 #endif

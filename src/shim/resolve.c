@@ -45,7 +45,7 @@ static uint16_t random_id(void)
 }
 
 /* One query, one answer, over a modem UDP socket to ST87_DNS. */
-static int query_over_modem(const char *name, int qtype, struct st87_dns_answer *answer)
+static int query_over_modem(const char *name, int qtype, struct shim_dns_answer *answer)
 {
 	const struct sockaddr_storage *server = &shim.config.dns_server;
 	int fd = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -54,9 +54,9 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len,
 				     ROUTE_DNS_QUERIES);
 	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT); attempt++) {
-		unsigned char query[ST87_DNS_UDP_MAX];
+		unsigned char query[SHIM_DNS_UDP_MAX];
 		uint16_t id = random_id();
-		int len = st87_dns_build_query(name, qtype, id, query, sizeof(query));
+		int len = shim_dns_build_query(name, qtype, id, query, sizeof(query));
 		if (len < 0) {
 			err = len;
 			break;
@@ -68,12 +68,12 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 		err = -ETIMEDOUT;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		while (poll(&pfd, 1, DNS_WAIT_MS) == 1) {
-			unsigned char reply[ST87_DNS_UDP_MAX * 2];
+			unsigned char reply[SHIM_DNS_UDP_MAX * 2];
 			ssize_t n = real.recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
 			if (n <= 0)
 				break;
-			int outcome = st87_dns_parse_answer(reply, (size_t)n, id, name, qtype, answer);
-			if (outcome != ST87_DNS_NOT_OURS) {
+			int outcome = shim_dns_parse_answer(reply, (size_t)n, id, name, qtype, answer);
+			if (outcome != SHIM_DNS_NOT_OURS) {
 				err = outcome;
 				break;
 			}
@@ -84,7 +84,7 @@ static int query_over_modem(const char *name, int qtype, struct st87_dns_answer 
 }
 
 /* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos. */
-static int ask_modem(const char *name, int qtype, struct st87_dns_answer *answer, char *error,
+static int ask_modem(const char *name, int qtype, struct shim_dns_answer *answer, char *error,
 		     size_t error_len)
 {
 	int ip_version = qtype == ns_t_aaaa;
@@ -165,7 +165,7 @@ static void remember(struct addrinfo *head)
 	pthread_mutex_unlock(&owned_lock);
 }
 
-static int add_answers(const struct st87_dns_answer *answer, const char *service,
+static int add_answers(const struct shim_dns_answer *answer, const char *service,
 		       const struct addrinfo *hints, struct addrinfo **head, struct addrinfo **tail)
 {
 	int result = 0;
@@ -187,12 +187,12 @@ static int add_answers(const struct st87_dns_answer *answer, const char *service
 static int eai_for(int outcome)
 {
 	switch (outcome) {
-	case ST87_DNS_NO_SUCH_NAME: /* -ENOENT: also the modem's 2171 */
-	case ST87_DNS_NO_DATA:
-	case ST87_DNS_TRY_AGAIN:
-	case ST87_DNS_REFUSED:
-	case ST87_DNS_MALFORMED:
-		return st87_dns_outcome_to_eai(outcome);
+	case SHIM_DNS_NO_SUCH_NAME: /* -ENOENT: also the modem's 2171 */
+	case SHIM_DNS_NO_DATA:
+	case SHIM_DNS_TRY_AGAIN:
+	case SHIM_DNS_REFUSED:
+	case SHIM_DNS_MALFORMED:
+		return shim_dns_outcome_to_eai(outcome);
 	case -ENOSYS: /* no resolver at all */
 		return EAI_FAIL;
 	default:
@@ -204,7 +204,7 @@ static int eai_for(int outcome)
 static atomic_bool modem_lacks_dns;
 
 /* One family: the modem's own resolver first, ST87_DNS over a modem UDP socket where it has none. */
-static int look_up(const char *node, int qtype, struct st87_dns_answer *answer, char *why,
+static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, char *why,
 		   size_t why_len)
 {
 	why[0] = '\0';
@@ -235,7 +235,7 @@ static int resolve_over_modem(const char *node, const char *service, const struc
 	int first_error = 0;
 	char first_why[320] = "";
 	for (int i = 0; i < count; i++) {
-		struct st87_dns_answer answer;
+		struct shim_dns_answer answer;
 		char why[320];
 		int outcome = look_up(node, qtypes[i], &answer, why, sizeof(why));
 		if (outcome == 0) {

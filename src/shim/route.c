@@ -15,7 +15,7 @@
 /* Rule text longer than this is cut short (with "...") in error messages. */
 #define QUOTED_RULE_MAX 48
 /* Each shown byte may become a 4-byte "\xNN" escape. */
-#define QUOTED_RULE_SIZE ST87_QUOTED_SIZE(QUOTED_RULE_MAX)
+#define QUOTED_RULE_SIZE SHIM_QUOTED_SIZE(QUOTED_RULE_MAX)
 /* Holds the explanation half of an error message. */
 #define PROBLEM_SIZE 160
 /* Holds one rule in canonical form: "!" "[" IPv6 "]" "/128" ":65535". */
@@ -68,7 +68,7 @@ static void report_bad_rule(char *err, size_t err_len, const char *rule, size_t 
 
 	if (err == NULL || err_len == 0)
 		return;
-	st87_quote_printable(rule, rule_len, QUOTED_RULE_MAX, quoted);
+	shim_quote_printable(rule, rule_len, QUOTED_RULE_MAX, quoted);
 	snprintf(err, err_len, "bad rule \"%s\": %s", quoted, problem);
 }
 
@@ -83,7 +83,7 @@ static int fail(char *problem, size_t problem_len, const char *why)
  * Canonical text of one rule into @out (RULE_TEXT_SIZE bytes is always
  * enough). Returns what snprintf() returns.
  */
-static int format_rule(const struct st87_route_rule *rule, char *out, size_t out_len)
+static int format_rule(const struct shim_route_rule *rule, char *out, size_t out_len)
 {
 	char address[INET6_ADDRSTRLEN] = "";
 	char prefix[8] = "";
@@ -114,7 +114,7 @@ static int format_rule(const struct st87_route_rule *rule, char *out, size_t out
  * IPv4 address running up to "/", ":" or the end. Sets rule->family and
  * rule->address and advances *pos past it.
  */
-static int parse_address(const char *text, size_t len, size_t *pos, struct st87_route_rule *rule,
+static int parse_address(const char *text, size_t len, size_t *pos, struct shim_route_rule *rule,
 			 char *problem, size_t problem_len)
 {
 	size_t start = *pos;
@@ -181,10 +181,10 @@ static void clear_bits_past_prefix(uint8_t *address, unsigned full_len, unsigned
  * network the user probably meant is kinder than silently widening or
  * narrowing what gets routed.
  */
-static int fail_bits_past_prefix(const struct st87_route_rule *rule, char *problem,
+static int fail_bits_past_prefix(const struct shim_route_rule *rule, char *problem,
 				 size_t problem_len)
 {
-	struct st87_route_rule masked = *rule;
+	struct shim_route_rule masked = *rule;
 	char suggestion[RULE_TEXT_SIZE];
 
 	clear_bits_past_prefix(masked.address, full_prefix_len(masked.family), masked.prefix_len);
@@ -195,7 +195,7 @@ static int fail_bits_past_prefix(const struct st87_route_rule *rule, char *probl
 }
 
 /* A rule for ::ffff:a.b.c.d/96+n is the IPv4 rule a.b.c.d/n. */
-static void make_mapped_rule_ipv4(struct st87_route_rule *rule)
+static void make_mapped_rule_ipv4(struct shim_route_rule *rule)
 {
 	if (rule->family != AF_INET6 || rule->prefix_len < 96 || !is_ipv4_mapped(rule->address))
 		return;
@@ -209,7 +209,7 @@ static void make_mapped_rule_ipv4(struct st87_route_rule *rule)
  * Parses one rule of @len bytes (already trimmed) into @rule. Returns 0, or
  * -EINVAL with the reason in @problem.
  */
-static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule, char *problem,
+static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule, char *problem,
 		      size_t problem_len)
 {
 	size_t pos = 0;
@@ -241,7 +241,7 @@ static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule
 				    "\"*\" takes no prefix (for one family use 0.0.0.0/0 or [::]/0)");
 		while (pos < len && text[pos] != ':')
 			pos++;
-		if (!st87_parse_decimal(text + start, pos - start, 0, full_len, &value))
+		if (!shim_parse_decimal(text + start, pos - start, 0, full_len, &value))
 			return fail(problem, problem_len,
 				    full_len == 32 ? "prefix must be 0..32" : "prefix must be 0..128");
 		rule->prefix_len = (uint8_t)value;
@@ -249,7 +249,7 @@ static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule
 
 	if (pos < len && text[pos] == ':') {
 		pos++;
-		if (!st87_parse_decimal(text + pos, len - pos, 0, 65535, &value) || value == 0)
+		if (!shim_parse_decimal(text + pos, len - pos, 0, 65535, &value) || value == 0)
 			return fail(problem, problem_len, "port must be 1..65535");
 		rule->port = (uint16_t)value;
 		pos = len;
@@ -264,7 +264,7 @@ static int parse_rule(const char *text, size_t len, struct st87_route_rule *rule
 	return 0;
 }
 
-int st87_route_parse(const char *text, struct st87_route_table *table, char *err,
+int shim_route_parse(const char *text, struct shim_route_table *table, char *err,
 		     size_t err_len)
 {
 	const char *cursor = text;
@@ -282,16 +282,16 @@ int st87_route_parse(const char *text, struct st87_route_table *table, char *err
 		const char *start = cursor;
 		const char *end = comma != NULL ? comma : cursor + strlen(cursor);
 		char problem[PROBLEM_SIZE];
-		struct st87_route_rule rule;
+		struct shim_route_rule rule;
 
 		while (start < end && is_blank(*start))
 			start++;
 		while (end > start && is_blank(end[-1]))
 			end--;
 
-		if (table->count == ST87_ROUTE_MAX_RULES) {
+		if (table->count == SHIM_ROUTE_MAX_RULES) {
 			snprintf(problem, sizeof problem, "more than %d rules",
-				 ST87_ROUTE_MAX_RULES);
+				 SHIM_ROUTE_MAX_RULES);
 			report_bad_rule(err, err_len, start, (size_t)(end - start), problem);
 			table->count = 0;
 			return -E2BIG;
@@ -383,7 +383,7 @@ static bool prefix_matches(const uint8_t *rule_address, const uint8_t *address,
 	return ((rule_address[whole_bytes] ^ address[whole_bytes]) & mask) == 0;
 }
 
-static bool rule_matches(const struct st87_route_rule *rule, const struct destination *dest)
+static bool rule_matches(const struct shim_route_rule *rule, const struct destination *dest)
 {
 	if (rule->port != 0 && rule->port != dest->port)
 		return false;
@@ -401,7 +401,7 @@ static bool rule_matches(const struct st87_route_rule *rule, const struct destin
 	}
 }
 
-bool st87_route_match(const struct st87_route_table *table, const struct sockaddr *addr,
+bool shim_route_match(const struct shim_route_table *table, const struct sockaddr *addr,
 		      socklen_t addr_len)
 {
 	struct destination dest;
@@ -409,7 +409,7 @@ bool st87_route_match(const struct st87_route_table *table, const struct sockadd
 
 	if (table == NULL || addr == NULL || !read_destination(addr, addr_len, &dest))
 		return false;
-	count = table->count < ST87_ROUTE_MAX_RULES ? table->count : ST87_ROUTE_MAX_RULES;
+	count = table->count < SHIM_ROUTE_MAX_RULES ? table->count : SHIM_ROUTE_MAX_RULES;
 	for (size_t i = 0; i < count; i++) {
 		if (rule_matches(&table->rules[i], &dest))
 			return !table->rules[i].exclude;
@@ -417,13 +417,13 @@ bool st87_route_match(const struct st87_route_table *table, const struct sockadd
 	return false;
 }
 
-bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port)
+bool shim_route_covers_port(const struct shim_route_table *table, uint16_t port)
 {
 	if (table == NULL)
 		return false;
-	size_t count = table->count < ST87_ROUTE_MAX_RULES ? table->count : ST87_ROUTE_MAX_RULES;
+	size_t count = table->count < SHIM_ROUTE_MAX_RULES ? table->count : SHIM_ROUTE_MAX_RULES;
 	for (size_t i = 0; i < count; i++) {
-		const struct st87_route_rule *rule = &table->rules[i];
+		const struct shim_route_rule *rule = &table->rules[i];
 		if (rule->family == AF_INET6 || (rule->port != 0 && rule->port != port))
 			continue; /* cannot match an IPv4 destination on @port */
 		/* An exclude leaves some address out; a narrower include leaves the question to later rules. */
@@ -435,7 +435,7 @@ bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port)
 	return false;
 }
 
-int st87_route_format(const struct st87_route_table *table, char *buf, size_t buf_len)
+int shim_route_format(const struct shim_route_table *table, char *buf, size_t buf_len)
 {
 	size_t used = 0;
 	size_t count;
@@ -443,7 +443,7 @@ int st87_route_format(const struct st87_route_table *table, char *buf, size_t bu
 	if (table == NULL || buf == NULL || buf_len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	count = table->count < ST87_ROUTE_MAX_RULES ? table->count : ST87_ROUTE_MAX_RULES;
+	count = table->count < SHIM_ROUTE_MAX_RULES ? table->count : SHIM_ROUTE_MAX_RULES;
 	for (size_t i = 0; i < count; i++) {
 		char rule_text[RULE_TEXT_SIZE];
 		int written;

@@ -29,9 +29,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define ST87_ROUTE_MAX_RULES 64
+#define SHIM_ROUTE_MAX_RULES 64
 
-struct st87_route_rule {
+struct shim_route_rule {
 	bool exclude;        /* written with "!": a match means "not routed" */
 	sa_family_t family;  /* AF_INET, AF_INET6, or AF_UNSPEC for "*" (both) */
 	uint8_t prefix_len;  /* leading bits of address a destination must share */
@@ -39,9 +39,9 @@ struct st87_route_rule {
 	uint8_t address[16]; /* network byte order; AF_INET uses the first 4 bytes */
 };
 
-struct st87_route_table {
+struct shim_route_table {
 	size_t count;
-	struct st87_route_rule rules[ST87_ROUTE_MAX_RULES];
+	struct shim_route_rule rules[SHIM_ROUTE_MAX_RULES];
 };
 
 /*
@@ -49,13 +49,13 @@ struct st87_route_table {
  * empty table: nothing routed.
  * Returns 0, or:
  *  -EINVAL  a rule is malformed (or @table is NULL);
- *  -E2BIG   more than ST87_ROUTE_MAX_RULES rules.
+ *  -E2BIG   more than SHIM_ROUTE_MAX_RULES rules.
  * On failure @table is left empty, never half filled, and @err (when not
  * NULL, @err_len > 0) gets one line naming the rule and what is wrong, e.g.
  * `bad rule "10.0.0.0/33": prefix must be 0..32`. @err is always
  * NUL-terminated ("" on success), truncated to fit.
  */
-int st87_route_parse(const char *text, struct st87_route_table *table, char *err,
+int shim_route_parse(const char *text, struct shim_route_table *table, char *err,
 		     size_t err_len);
 
 /*
@@ -65,7 +65,7 @@ int st87_route_parse(const char *text, struct st87_route_table *table, char *err
  * @addr_len too short for the family (AF_INET6 accepts the 24-byte RFC 2133
  * form). Reads at most @addr_len bytes of @addr, which need not be aligned.
  */
-bool st87_route_match(const struct st87_route_table *table, const struct sockaddr *addr,
+bool shim_route_match(const struct shim_route_table *table, const struct sockaddr *addr,
 		      socklen_t addr_len);
 
 /*
@@ -73,7 +73,7 @@ bool st87_route_match(const struct st87_route_table *table, const struct sockadd
  * "*", "*:53" or "0.0.0.0/0" before any narrower rule for that port. For
  * port 53 it means "names are looked up over the modem".
  */
-bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port);
+bool shim_route_covers_port(const struct shim_route_table *table, uint16_t port);
 
 /*
  * Writes @table back as ST87_ROUTE text in canonical form (for logs), e.g.
@@ -83,6 +83,6 @@ bool st87_route_covers_port(const struct st87_route_table *table, uint16_t port)
  *  -ENOSPC  @buf_len too small: @buf holds a truncated, NUL-terminated prefix;
  *  -EINVAL  @table or @buf is NULL, or @buf_len is 0.
  */
-int st87_route_format(const struct st87_route_table *table, char *buf, size_t buf_len);
+int shim_route_format(const struct shim_route_table *table, char *buf, size_t buf_len);
 
 #endif

@@ -112,8 +112,8 @@ static void initialise(void)
 	real_libc_init();
 	st87_log_set_name("st87shim");
 	char errors[4096];
-	int err = st87_config_parse(NULL, &shim.config, errors, sizeof(errors));
-	st87_log_set_level((enum st87_log_level)shim.config.log_level);
+	int err = shim_config_parse(NULL, &shim.config, errors, sizeof(errors));
+	st87_log_set_level(shim.config.log_level);
 	if (err) {
 		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
 			shim_log(ST87_LOG_ERROR, "%s", line);
@@ -153,7 +153,7 @@ bool shim_routes(const struct sockaddr *addr, socklen_t addr_len)
 	shim_init();
 	if (shim.config.inert || !addr)
 		return false;
-	return st87_route_match(&shim.config.routes, addr, addr_len);
+	return shim_route_match(&shim.config.routes, addr, addr_len);
 }
 
 static void mark_mapped(int fd, bool mapped)

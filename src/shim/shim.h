@@ -97,7 +97,7 @@ static inline bool shim_entry_is_private(const struct fd_entry *entry)
 
 struct shim_state {
 	pthread_mutex_t lock;
-	struct st87_shim_config config;
+	struct shim_config config;
 	bool config_ok;
 	struct fd_entry *fds;
 	atomic_int fd_count; /* lets unrouted calls skip the lock while nothing is routed */

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +41,6 @@ static const struct st87ctl_command commands[] = {
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
-
-/*
- * The rates libst87 (and the shim's ST87_BAUD) accept. Checked here so that a
- * mistyped rate is a usage error, not a modem that cannot be opened.
- */
-static const int standard_baud_rates[] = {
-	1200,   2400,   4800,   9600,    19200,   38400,   57600,   115200,
-	230400, 460800, 921600, 1000000, 2000000, 3000000, 4000000,
-};
 
 static void print_usage(FILE *out)
 {
@@ -90,18 +82,14 @@ static const char *environment(const char *name)
 	return value && *value ? value : NULL;
 }
 
+/* Checked here so that a mistyped rate is a usage error, not a modem that cannot be opened. */
 static int parse_baud(const char *text, int *baud)
 {
 	int value;
-	if (st87ctl_parse_int(text, 1, 1 << 30, &value))
+	if (st87ctl_parse_int(text, 1, INT_MAX, &value) || !st87_baud_supported(value))
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(standard_baud_rates) / sizeof(standard_baud_rates[0]); i++) {
-		if (standard_baud_rates[i] == value) {
-			*baud = value;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	*baud = value;
+	return 0;
 }
 
 /*
@@ -146,14 +134,8 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 					   source);
 	}
 	if (log) {
-		/* Blanks around the level are ignored, as the shim ignores them in ST87_LOG. */
-		char level_text[32];
-		size_t start = strspn(log, " \t"), len = strlen(log + start);
-		while (len > 0 && (log[start + len - 1] == ' ' || log[start + len - 1] == '\t'))
-			len--;
-		snprintf(level_text, sizeof(level_text), "%.*s", (int)len, log + start);
 		enum st87_log_level level;
-		if (st87_log_parse_level(level_text, &level)) {
+		if (st87_log_parse_level(log, &level)) {
 			name_source(source, sizeof(source), given->log, "--log", "ST87_LOG");
 			return st87ctl_usage_error(
 				NULL, "%s: expected none, error, warn, info, debug or 0..4", source);

@@ -4,6 +4,10 @@
  *
  *   st87run [--port P] [--baud B] [--route R] [--dns D] [--log L] [--trace F] [--daemon S] [--] CMD ARGS...
  *
+ * The ST87_* variables (options and inherited ones) are checked with the
+ * shim's own parser before COMMAND runs: a bad one is the shim's line, and
+ * exit status 125, instead of a command whose routed calls fail.
+ *
  * The shim is found next to this program (a build tree), else where
  * `meson install` put it; ST87_SHIM_LIBRARY overrides both.
  */
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 #include "../daemon/wire.h"
+#include "config.h"
 
 #ifndef ST87_SHIM_INSTALLED
 #define ST87_SHIM_INSTALLED "/usr/local/lib/libst87shim.so"
@@ -66,6 +71,23 @@ static int set(const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * Parses the ST87_* variables as the shim will. Returns 0, or prints each bad
+ * variable's line as the shim would, with "st87run: " in front, and returns -1.
+ */
+static int check_variables(void)
+{
+	/* Static: the config holds two paths of 4 KiB. */
+	static struct shim_config config;
+	char errors[4096];
+
+	if (shim_config_parse(NULL, &config, errors, sizeof(errors)) == 0)
+		return 0;
+	for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(stderr, "st87run: %s\n", line);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -100,6 +122,8 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	if (!getenv("ST87_ROUTE") && set("ST87_ROUTE", "*") < 0)
+		return 125;
+	if (check_variables() < 0)
 		return 125;
 
 	char shim_path[PATH_MAX + 32];

@@ -3,7 +3,7 @@
  * through ST87_ROUTE the rule parser.
  *
  * Input: an environment as /proc/PID/environ holds it, "NAME=VALUE" records
- * separated by NUL bytes. The getenv function handed to st87_config_parse()
+ * separated by NUL bytes. The getenv function handed to shim_config_parse()
  * answers from it (the first record of that name wins, as in libc), each
  * value in a heap block of its exact size.
  *
@@ -126,12 +126,12 @@ static void free_records(void)
 	n_records = 0;
 }
 
-static bool same_routes(const struct st87_route_table *a, const struct st87_route_table *b)
+static bool same_routes(const struct shim_route_table *a, const struct shim_route_table *b)
 {
 	if (a->count != b->count)
 		return false;
 	for (size_t i = 0; i < a->count; i++) {
-		const struct st87_route_rule *x = &a->rules[i], *y = &b->rules[i];
+		const struct shim_route_rule *x = &a->rules[i], *y = &b->rules[i];
 
 		if (x->exclude != y->exclude || x->family != y->family ||
 		    x->prefix_len != y->prefix_len || x->port != y->port ||
@@ -141,7 +141,7 @@ static bool same_routes(const struct st87_route_table *a, const struct st87_rout
 	return true;
 }
 
-static bool same_config(const struct st87_shim_config *a, const struct st87_shim_config *b)
+static bool same_config(const struct shim_config *a, const struct shim_config *b)
 {
 	return a->inert == b->inert && a->fail_routed == b->fail_routed &&
 	       same_routes(&a->routes, &b->routes) && strcmp(a->port, b->port) == 0 &&
@@ -155,12 +155,12 @@ static bool same_config(const struct st87_shim_config *a, const struct st87_shim
 	       a->exit_flush_timeout_ms == b->exit_flush_timeout_ms;
 }
 
-static void check_config(const struct st87_shim_config *config, int ret)
+static void check_config(const struct shim_config *config, int ret)
 {
 	bool routes_anything = false;
 
 	FUZZ_CHECK(config->fail_routed == (ret < 0));
-	FUZZ_CHECK(config->routes.count <= ST87_ROUTE_MAX_RULES);
+	FUZZ_CHECK(config->routes.count <= SHIM_ROUTE_MAX_RULES);
 	for (size_t i = 0; i < config->routes.count; i++)
 		routes_anything |= !config->routes.rules[i].exclude;
 	FUZZ_CHECK(config->inert == !routes_anything);
@@ -169,8 +169,8 @@ static void check_config(const struct st87_shim_config *config, int ret)
 	FUZZ_CHECK(strcmp(config->port, "auto") == 0 || config->port[0] == '/');
 	FUZZ_CHECK(memchr(config->trace_path, '\0', sizeof config->trace_path) != NULL);
 	FUZZ_CHECK(config->baud >= 1200 && config->baud <= 4000000);
-	FUZZ_CHECK(config->log_level >= ST87_CONFIG_LOG_NONE &&
-		   config->log_level <= ST87_CONFIG_LOG_DEBUG);
+	FUZZ_CHECK(config->log_level >= ST87_LOG_NONE &&
+		   config->log_level <= ST87_LOG_DEBUG);
 	FUZZ_CHECK(config->connect_timeout_ms >= 1 && config->connect_timeout_ms <= 3600000);
 	FUZZ_CHECK(config->link_check_interval_s >= 0 && config->link_check_interval_s <= 86400);
 	FUZZ_CHECK(config->exit_flush_timeout_ms >= 0 &&
@@ -197,26 +197,26 @@ static void check_config(const struct st87_shim_config *config, int ret)
 	if (!is_set("ST87_ROUTE"))
 		FUZZ_CHECK(config->routes.count == 0 && config->inert);
 	if (!is_set("ST87_PORT"))
-		FUZZ_CHECK(strcmp(config->port, ST87_CONFIG_DEFAULT_PORT) == 0);
+		FUZZ_CHECK(strcmp(config->port, SHIM_CONFIG_DEFAULT_PORT) == 0);
 	if (!is_set("ST87_BAUD"))
-		FUZZ_CHECK(config->baud == ST87_CONFIG_DEFAULT_BAUD);
+		FUZZ_CHECK(config->baud == SHIM_CONFIG_DEFAULT_BAUD);
 	if (!is_set("ST87_DNS"))
 		FUZZ_CHECK(!config->has_dns_server);
 	if (!is_set("ST87_LOG"))
-		FUZZ_CHECK(config->log_level == ST87_CONFIG_LOG_ERROR);
+		FUZZ_CHECK(config->log_level == ST87_LOG_ERROR);
 	if (!is_set("ST87_TRACE"))
 		FUZZ_CHECK(config->trace_path[0] == '\0');
 	if (!is_set("ST87_HEX"))
 		FUZZ_CHECK(!config->hex_payloads);
 	if (!is_set("ST87_CONNECT_TIMEOUT"))
-		FUZZ_CHECK(config->connect_timeout_ms == ST87_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
+		FUZZ_CHECK(config->connect_timeout_ms == SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS);
 	if (!is_set("ST87_LINK_CHECK"))
-		FUZZ_CHECK(config->link_check_interval_s == ST87_CONFIG_DEFAULT_LINK_CHECK_S);
+		FUZZ_CHECK(config->link_check_interval_s == SHIM_CONFIG_DEFAULT_LINK_CHECK_S);
 	if (!is_set("ST87_TCP_EVICT_IDLE"))
-		FUZZ_CHECK(config->tcp_evict_idle_ms == ST87_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS);
+		FUZZ_CHECK(config->tcp_evict_idle_ms == SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS);
 	if (!is_set("ST87_EXIT_FLUSH_TIMEOUT"))
 		FUZZ_CHECK(config->exit_flush_timeout_ms ==
-			   ST87_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS);
+			   SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS);
 }
 
 /* One `NAME="value": why` line per bad variable, each name once, nothing else. */
@@ -247,7 +247,7 @@ static void check_errors(const char *errors, int ret)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct st87_shim_config config, other;
+	static struct shim_config config, other;
 	static char errors[ERRORS_SIZE];
 	size_t small_len = size % 97;
 	char *small = malloc(small_len ? small_len : 1);
@@ -256,29 +256,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 
 	answer_padded = false;
-	int ret = st87_config_parse(fuzz_getenv, &config, errors, sizeof errors);
+	int ret = shim_config_parse(fuzz_getenv, &config, errors, sizeof errors);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL);
 	FUZZ_CHECK(strlen(errors) < sizeof errors - 1); /* never cut short at this size */
 	check_config(&config, ret);
 	check_errors(errors, ret);
 
 	/* A short buffer: the same verdict, a prefix of the same text. */
-	FUZZ_CHECK(st87_config_parse(fuzz_getenv, &other, small, small_len) == ret);
+	FUZZ_CHECK(shim_config_parse(fuzz_getenv, &other, small, small_len) == ret);
 	FUZZ_CHECK(same_config(&config, &other));
 	if (small_len > 0) {
 		FUZZ_CHECK(strlen(small) < small_len);
 		FUZZ_CHECK(strncmp(small, errors, strlen(small)) == 0);
 	}
-	FUZZ_CHECK(st87_config_parse(fuzz_getenv, &other, NULL, 0) == ret);
+	FUZZ_CHECK(shim_config_parse(fuzz_getenv, &other, NULL, 0) == ret);
 	FUZZ_CHECK(same_config(&config, &other));
 
 	/* Whitespace around the values. */
 	answer_padded = true;
-	FUZZ_CHECK(st87_config_parse(fuzz_getenv, &other, NULL, 0) == ret);
+	FUZZ_CHECK(shim_config_parse(fuzz_getenv, &other, NULL, 0) == ret);
 	FUZZ_CHECK(same_config(&config, &other));
 	answer_padded = false;
 
-	FUZZ_CHECK(st87_config_parse(fuzz_getenv, NULL, errors, sizeof errors) == -EINVAL);
+	FUZZ_CHECK(shim_config_parse(fuzz_getenv, NULL, errors, sizeof errors) == -EINVAL);
 
 out:
 	free_records();

@@ -7,12 +7,12 @@
  * size. Without a NUL the rest of the input is NAME and MESSAGE is empty.
  *
  * Invariants checked besides the sanitizers:
- *  - st87_dns_parse_answer() returns one of enum st87_dns_outcome, and
- *    @answer agrees with it (addresses only for ST87_DNS_ANSWER, at most
- *    ST87_DNS_MAX_ADDRESSES, the family asked for, ttl 0 without any);
- *  - NAME round trip: st87_dns_build_query() either refuses NAME with
+ *  - shim_dns_parse_answer() returns one of enum shim_dns_outcome, and
+ *    @answer agrees with it (addresses only for SHIM_DNS_ANSWER, at most
+ *    SHIM_DNS_MAX_ADDRESSES, the family asked for, ttl 0 without any);
+ *  - NAME round trip: shim_dns_build_query() either refuses NAME with
  *    -EINVAL or builds a query of exactly the size it needs; that query is
- *    no reply (ST87_DNS_NOT_OURS); made into a reply with one address record
+ *    no reply (SHIM_DNS_NOT_OURS); made into a reply with one address record
  *    (its owner a compression pointer to the question), with the question's
  *    letters in either case, it gives back that address and TTL.
  */
@@ -34,13 +34,13 @@
 static bool is_outcome(int ret)
 {
 	switch (ret) {
-	case ST87_DNS_ANSWER:
-	case ST87_DNS_NOT_OURS:
-	case ST87_DNS_NO_SUCH_NAME:
-	case ST87_DNS_NO_DATA:
-	case ST87_DNS_TRY_AGAIN:
-	case ST87_DNS_REFUSED:
-	case ST87_DNS_MALFORMED:
+	case SHIM_DNS_ANSWER:
+	case SHIM_DNS_NOT_OURS:
+	case SHIM_DNS_NO_SUCH_NAME:
+	case SHIM_DNS_NO_DATA:
+	case SHIM_DNS_TRY_AGAIN:
+	case SHIM_DNS_REFUSED:
+	case SHIM_DNS_MALFORMED:
 		return true;
 	default:
 		return false;
@@ -48,16 +48,16 @@ static bool is_outcome(int ret)
 }
 
 static int parse(const unsigned char *msg, size_t len, uint16_t id, const char *name, int qtype,
-		 struct st87_dns_answer *answer)
+		 struct shim_dns_answer *answer)
 {
-	int ret = st87_dns_parse_answer(msg, len, id, name, qtype, answer);
+	int ret = shim_dns_parse_answer(msg, len, id, name, qtype, answer);
 
 	FUZZ_CHECK(is_outcome(ret));
 	FUZZ_CHECK(answer->family == (qtype == ns_t_a ? AF_INET : AF_INET6));
-	FUZZ_CHECK(answer->count <= ST87_DNS_MAX_ADDRESSES);
-	FUZZ_CHECK((answer->count > 0) == (ret == ST87_DNS_ANSWER));
+	FUZZ_CHECK(answer->count <= SHIM_DNS_MAX_ADDRESSES);
+	FUZZ_CHECK((answer->count > 0) == (ret == SHIM_DNS_ANSWER));
 	FUZZ_CHECK(answer->count > 0 || answer->ttl == 0);
-	FUZZ_CHECK((st87_dns_outcome_to_eai(ret) == 0) == (ret == ST87_DNS_ANSWER));
+	FUZZ_CHECK((shim_dns_outcome_to_eai(ret) == 0) == (ret == SHIM_DNS_ANSWER));
 	return ret;
 }
 
@@ -72,18 +72,18 @@ static void check_round_trip(const char *name, int qtype, uint16_t id)
 {
 	unsigned char query[QUERY_SIZE];
 	unsigned char *reply;
-	struct st87_dns_answer answer;
+	struct shim_dns_answer answer;
 	const size_t address_len = qtype == ns_t_a ? 4 : 16;
-	int len = st87_dns_build_query(name, qtype, id, query, sizeof query);
+	int len = shim_dns_build_query(name, qtype, id, query, sizeof query);
 
 	FUZZ_CHECK(len > 0 || len == -EINVAL);
 	if (len < 0)
 		return;
 	FUZZ_CHECK(len >= NS_HFIXEDSZ + 1 + NS_QFIXEDSZ && len <= NS_HFIXEDSZ + NS_MAXCDNAME + NS_QFIXEDSZ);
 	FUZZ_CHECK(query[0] == id >> 8 && query[1] == (id & 0xff));
-	FUZZ_CHECK(st87_dns_build_query(name, qtype, id, query, (size_t)len) == len);
-	FUZZ_CHECK(st87_dns_build_query(name, qtype, id, query, (size_t)len - 1) == -EMSGSIZE);
-	FUZZ_CHECK(parse(query, (size_t)len, id, name, qtype, &answer) == ST87_DNS_NOT_OURS);
+	FUZZ_CHECK(shim_dns_build_query(name, qtype, id, query, (size_t)len) == len);
+	FUZZ_CHECK(shim_dns_build_query(name, qtype, id, query, (size_t)len - 1) == -EMSGSIZE);
+	FUZZ_CHECK(parse(query, (size_t)len, id, name, qtype, &answer) == SHIM_DNS_NOT_OURS);
 
 	/* The reply: the query with QR and RA set, one answer record appended. */
 	size_t reply_len = (size_t)len + 2 + NS_RRFIXEDSZ + address_len;
@@ -113,7 +113,7 @@ static void check_round_trip(const char *name, int qtype, uint16_t id)
 					reply[i] = (unsigned char)(reply[i] + 32);
 			}
 		}
-		FUZZ_CHECK(parse(reply, reply_len, id, name, qtype, &answer) == ST87_DNS_ANSWER);
+		FUZZ_CHECK(parse(reply, reply_len, id, name, qtype, &answer) == SHIM_DNS_ANSWER);
 		FUZZ_CHECK(answer.count == 1 && answer.ttl == RECORD_TTL);
 		FUZZ_CHECK(memcmp(&answer.addresses[0], record + 12, address_len) == 0);
 	}
@@ -122,7 +122,7 @@ static void check_round_trip(const char *name, int qtype, uint16_t id)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct st87_dns_answer answer;
+	struct shim_dns_answer answer;
 
 	if (size == 0)
 		return 0;
@@ -149,9 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int ret = parse(msg, msg_len, id, name, qtype, &answer);
 	if (flags & FLAG_OTHER_ID && msg_len >= 2)
-		FUZZ_CHECK(ret == ST87_DNS_NOT_OURS);
-	FUZZ_CHECK(st87_dns_parse_answer(NULL, msg_len, id, name, qtype, &answer) == -EINVAL);
-	FUZZ_CHECK(st87_dns_parse_answer(msg, msg_len, id, name, ns_t_mx, &answer) == -EINVAL);
+		FUZZ_CHECK(ret == SHIM_DNS_NOT_OURS);
+	FUZZ_CHECK(shim_dns_parse_answer(NULL, msg_len, id, name, qtype, &answer) == -EINVAL);
+	FUZZ_CHECK(shim_dns_parse_answer(msg, msg_len, id, name, ns_t_mx, &answer) == -EINVAL);
 
 	check_round_trip(name, qtype, id);
 

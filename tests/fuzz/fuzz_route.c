@@ -3,15 +3,15 @@
  *
  * Input: RULES [ '\0' SOCKADDR ]. RULES is the text of ST87_ROUTE; SOCKADDR,
  * when present, is a destination as a program hands it to connect(), given
- * to st87_route_match() with its exact length (so any length and family).
+ * to shim_route_match() with its exact length (so any length and family).
  *
  * Invariants checked besides the sanitizers:
  *  - the return is 0, -EINVAL or -E2BIG; a failure leaves the table empty
  *    and says why in one printable line; a short @err buffer gets a prefix;
  *  - every rule parsed is well formed (family, prefix length, no bits past
- *    the prefix), and st87_route_format() gives text that parses back to the
+ *    the prefix), and shim_route_format() gives text that parses back to the
  *    same table; a short format buffer gets a NUL-terminated prefix;
- *  - st87_route_match() agrees with a plain bit-by-bit reading of route.h,
+ *  - shim_route_match() agrees with a plain bit-by-bit reading of route.h,
  *    for SOCKADDR, for destinations made from each rule, and for a few fixed
  *    ones.
  */
@@ -26,7 +26,7 @@
 #include "route.h"
 
 /* Room for every rule in canonical form ("!" "[" IPv6 "]" "/128" ":65535" ","). */
-#define FORMAT_SIZE (ST87_ROUTE_MAX_RULES * 64)
+#define FORMAT_SIZE (SHIM_ROUTE_MAX_RULES * 64)
 #define ERR_SIZE 1024
 
 /* The destination as route.h describes it, read without the code under test. */
@@ -80,7 +80,7 @@ static bool same_leading_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return true;
 }
 
-static bool reference_match(const struct st87_route_table *table, const uint8_t *addr,
+static bool reference_match(const struct shim_route_table *table, const uint8_t *addr,
 			    size_t len)
 {
 	struct reference_destination dest = reference_read(addr, len);
@@ -88,7 +88,7 @@ static bool reference_match(const struct st87_route_table *table, const uint8_t 
 	if (!dest.valid)
 		return false;
 	for (size_t i = 0; i < table->count; i++) {
-		const struct st87_route_rule *rule = &table->rules[i];
+		const struct shim_route_rule *rule = &table->rules[i];
 		bool match;
 
 		if (rule->port != 0 && rule->port != dest.port)
@@ -108,20 +108,20 @@ static bool reference_match(const struct st87_route_table *table, const uint8_t 
 }
 
 /* Matches @p addr of @p len bytes from an exact-size, unaligned copy, both ways. */
-static void check_match(const struct st87_route_table *table, const void *addr, size_t len)
+static void check_match(const struct shim_route_table *table, const void *addr, size_t len)
 {
 	uint8_t *copy = malloc(len + 1);
 
 	if (!copy)
 		return;
 	memcpy(copy + 1, addr, len);
-	bool got = st87_route_match(table, (const struct sockaddr *)(copy + 1), (socklen_t)len);
+	bool got = shim_route_match(table, (const struct sockaddr *)(copy + 1), (socklen_t)len);
 	FUZZ_CHECK(got == reference_match(table, copy + 1, len));
 	free(copy);
 }
 
-static void check_destination_of(const struct st87_route_table *table,
-				 const struct st87_route_rule *rule, bool flip_last_bit)
+static void check_destination_of(const struct shim_route_table *table,
+				 const struct shim_route_rule *rule, bool flip_last_bit)
 {
 	uint16_t port = htons(rule->port ? rule->port : 80);
 
@@ -161,7 +161,7 @@ static void check_destination_of(const struct st87_route_table *table,
 	}
 }
 
-static void check_fixed_destinations(const struct st87_route_table *table)
+static void check_fixed_destinations(const struct shim_route_table *table)
 {
 	static const char *const ipv4[] = { "127.0.0.1", "10.1.2.3", "0.0.0.0", "255.255.255.255" };
 	static const char *const ipv6[] = { "::1", "2001:db8::1", "::ffff:10.1.2.3", "::" };
@@ -189,7 +189,7 @@ static void check_fixed_destinations(const struct st87_route_table *table)
 	}
 }
 
-static void check_rule(const struct st87_route_rule *rule)
+static void check_rule(const struct shim_route_rule *rule)
 {
 	unsigned full = rule->family == AF_INET ? 32 : rule->family == AF_INET6 ? 128 : 0;
 
@@ -203,7 +203,7 @@ static void check_rule(const struct st87_route_rule *rule)
 		FUZZ_CHECK(memcmp(rule->address, mapped_prefix, sizeof mapped_prefix) != 0);
 }
 
-static bool same_rule(const struct st87_route_rule *a, const struct st87_route_rule *b)
+static bool same_rule(const struct shim_route_rule *a, const struct shim_route_rule *b)
 {
 	size_t address_len = a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
 
@@ -221,15 +221,15 @@ static bool is_printable_line(const char *text)
 	return true;
 }
 
-static void check_format(const struct st87_route_table *table)
+static void check_format(const struct shim_route_table *table)
 {
 	static char text[FORMAT_SIZE];
-	static struct st87_route_table reparsed;
-	int len = st87_route_format(table, text, sizeof text);
+	static struct shim_route_table reparsed;
+	int len = shim_route_format(table, text, sizeof text);
 
 	FUZZ_CHECK(len >= 0 && (size_t)len == strlen(text));
 	FUZZ_CHECK(is_printable_line(text));
-	FUZZ_CHECK(st87_route_parse(text, &reparsed, NULL, 0) == 0);
+	FUZZ_CHECK(shim_route_parse(text, &reparsed, NULL, 0) == 0);
 	FUZZ_CHECK(reparsed.count == table->count);
 	for (size_t i = 0; i < table->count; i++)
 		FUZZ_CHECK(same_rule(&table->rules[i], &reparsed.rules[i]));
@@ -243,7 +243,7 @@ static void check_format(const struct st87_route_table *table)
 		small = malloc(room);
 		if (!small)
 			return;
-		int got = st87_route_format(table, small, room);
+		int got = shim_route_format(table, small, room);
 		FUZZ_CHECK(room > (size_t)len ? got == len : got == -ENOSPC);
 		FUZZ_CHECK(strlen(small) < room);
 		FUZZ_CHECK(strncmp(small, text, strlen(small)) == 0);
@@ -253,7 +253,7 @@ static void check_format(const struct st87_route_table *table)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct st87_route_table table, again;
+	static struct shim_route_table table, again;
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t text_len = nul ? (size_t)(nul - data) : size;
 	char *text = malloc(text_len + 1);
@@ -266,7 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, text_len);
 	text[text_len] = '\0';
 
-	int ret = st87_route_parse(text, &table, err, sizeof err);
+	int ret = shim_route_parse(text, &table, err, sizeof err);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL || ret == -E2BIG);
 	FUZZ_CHECK(strlen(err) < sizeof err && is_printable_line(err));
 	if (ret < 0) {
@@ -274,15 +274,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strncmp(err, "bad rule \"", 10) == 0);
 	} else {
 		FUZZ_CHECK(err[0] == '\0');
-		FUZZ_CHECK(table.count <= ST87_ROUTE_MAX_RULES);
+		FUZZ_CHECK(table.count <= SHIM_ROUTE_MAX_RULES);
 	}
 
 	/* The error buffer's size changes nothing but how much of the line fits. */
-	FUZZ_CHECK(st87_route_parse(text, &again, small_err, small_err_len) == ret);
+	FUZZ_CHECK(shim_route_parse(text, &again, small_err, small_err_len) == ret);
 	FUZZ_CHECK(strlen(small_err) < small_err_len);
 	FUZZ_CHECK(strncmp(small_err, err, strlen(small_err)) == 0);
 	FUZZ_CHECK(again.count == table.count);
-	FUZZ_CHECK(st87_route_parse(text, NULL, NULL, 0) == -EINVAL);
+	FUZZ_CHECK(shim_route_parse(text, NULL, NULL, 0) == -EINVAL);
 
 	for (size_t i = 0; i < table.count; i++) {
 		check_rule(&table.rules[i]);
@@ -296,7 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_fixed_destinations(&table);
 	if (nul)
 		check_match(&table, nul + 1, size - text_len - 1);
-	FUZZ_CHECK(!st87_route_match(&table, NULL, 0));
+	FUZZ_CHECK(!shim_route_match(&table, NULL, 0));
 
 out:
 	free(text);

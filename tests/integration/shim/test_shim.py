@@ -365,6 +365,37 @@ def case_st87run():
         assert_no_modem_socket_left(modem)
 
 
+def case_st87run_refuses_bad_options():
+    """A bad option stops st87run (125) with the line the shim gives for that variable, before the command runs."""
+    bad_options = [
+        ("--baud", "ST87_BAUD", "500001"),
+        ("--route", "ST87_ROUTE", "1.2.3.4/33"),
+        ("--log", "ST87_LOG", "loud"),
+        ("--daemon", "ST87_DAEMON", "st87d.sock"),
+        ("--port", "ST87_PORT", "ttyUSB0"),
+        ("--dns", "ST87_DNS", "9.9.9.9:0"),
+    ]
+    with workdir() as tmp:
+        marker = os.path.join(tmp, "command-ran")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ST87_") or k.startswith("ST87_TEST")}
+        for option, variable, value in bad_options:
+            shim_says = run(["true"], shim_environment(**dict({"ST87_ROUTE": "*"}, **{variable: value})))
+            shim_line = shim_says.stderr.decode().strip()
+            check(shim_line.startswith("st87shim: %s=" % variable), "the shim's line for %s: %r" % (variable, shim_line))
+            result = run([Paths.st87run, option, value, "--", "touch", marker], env)
+            check(result.returncode == 125, "st87run %s %s: exit %d" % (option, value, result.returncode))
+            check(result.stderr.decode() == shim_line.replace("st87shim: ", "st87run: ", 1) + "\n",
+                  "st87run %s %s said %r, the shim %r" % (option, value, result.stderr, shim_line))
+            check(not os.path.exists(marker), "st87run %s %s ran the command" % (option, value))
+        # An inherited variable is checked too: the command would get it.
+        result = run([Paths.st87run, "--", "touch", marker], dict(env, ST87_HEX="2"))
+        check(result.returncode == 125 and b"ST87_HEX" in result.stderr, "a bad inherited ST87_HEX: %r" % result.stderr)
+        check(not os.path.exists(marker), "st87run ran the command with a bad ST87_HEX")
+        result = run([Paths.st87run, "--baud", "500000", "--log", " Debug ", "--", "touch", marker], env)
+        check(result.returncode == 0, "st87run with good options: exit %d, %r" % (result.returncode, result.stderr))
+        check(os.path.exists(marker), "st87run with good options did not run the command")
+
+
 def case_ipv6():
     class V6Server(http.server.ThreadingHTTPServer):
         address_family = socket.AF_INET6

@@ -20,7 +20,7 @@
 
 #define MAX_FAKE_VARIABLES 16
 
-/* The environment the test hands to st87_config_parse(). */
+/* The environment the test hands to shim_config_parse(). */
 struct fake_variable {
 	const char *name;
 	const char *value;
@@ -28,7 +28,7 @@ struct fake_variable {
 
 static struct fake_variable fake_environment[MAX_FAKE_VARIABLES];
 static size_t fake_environment_count;
-static struct st87_shim_config config;
+static struct shim_config config;
 static char errors[4096];
 
 static const char *fake_getenv(const char *name)
@@ -59,7 +59,7 @@ static int clear_environment(void **state)
 
 static int parse(void)
 {
-	return st87_config_parse(fake_getenv, &config, errors, sizeof errors);
+	return shim_config_parse(fake_getenv, &config, errors, sizeof errors);
 }
 
 /* Parses an environment holding only @name=@value. */
@@ -105,7 +105,7 @@ static void assert_defaults_except_routes(void)
 	assert_string_equal(config.port, "auto");
 	assert_int_equal(config.baud, 115200);
 	assert_false(config.has_dns_server);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	assert_string_equal(config.trace_path, "");
 	assert_false(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 10000);
@@ -126,10 +126,10 @@ static void test_nothing_set_gives_an_inert_shim_with_defaults(void **state)
 
 static void test_set_defaults_matches_an_empty_environment(void **state)
 {
-	static struct st87_shim_config defaults;
+	static struct shim_config defaults;
 
 	(void)state;
-	st87_config_set_defaults(&defaults);
+	shim_config_set_defaults(&defaults);
 	assert_int_equal(parse(), 0);
 	assert_memory_equal(&defaults, &config, sizeof config);
 }
@@ -206,8 +206,8 @@ static void test_more_than_64_routes_route_nothing(void **state)
 
 static void test_port(void **state)
 {
-	static char longest[ST87_CONFIG_PATH_SIZE];
-	static char too_long[ST87_CONFIG_PATH_SIZE + 1];
+	static char longest[SHIM_CONFIG_PATH_SIZE];
+	static char too_long[SHIM_CONFIG_PATH_SIZE + 1];
 	static const char expected_path[] =
 		"expected \"auto\" or an absolute device path such as /dev/ttyUSB0\n";
 
@@ -349,14 +349,14 @@ static void test_log_level(void **state)
 {
 	static const struct {
 		const char *value;
-		enum st87_config_log_level level;
+		enum st87_log_level level;
 	} good[] = {
-		{ "none", ST87_CONFIG_LOG_NONE },   { "error", ST87_CONFIG_LOG_ERROR },
-		{ "warn", ST87_CONFIG_LOG_WARN },   { "info", ST87_CONFIG_LOG_INFO },
-		{ "debug", ST87_CONFIG_LOG_DEBUG }, { "DEBUG", ST87_CONFIG_LOG_DEBUG },
-		{ " Warn ", ST87_CONFIG_LOG_WARN }, { "0", ST87_CONFIG_LOG_NONE },
-		{ "1", ST87_CONFIG_LOG_ERROR },     { "2", ST87_CONFIG_LOG_WARN },
-		{ "3", ST87_CONFIG_LOG_INFO },      { "4", ST87_CONFIG_LOG_DEBUG },
+		{ "none", ST87_LOG_NONE },   { "error", ST87_LOG_ERROR },
+		{ "warn", ST87_LOG_WARN },   { "info", ST87_LOG_INFO },
+		{ "debug", ST87_LOG_DEBUG }, { "DEBUG", ST87_LOG_DEBUG },
+		{ " Warn ", ST87_LOG_WARN }, { "0", ST87_LOG_NONE },
+		{ "1", ST87_LOG_ERROR },     { "2", ST87_LOG_WARN },
+		{ "3", ST87_LOG_INFO },      { "4", ST87_LOG_DEBUG },
 	};
 	static const char *const bad[] = { "5", "-1", "verbose", "warning", "debugx", "deb" };
 	char expected[256];
@@ -371,13 +371,13 @@ static void test_log_level(void **state)
 			 "ST87_LOG=\"%s\": expected none, error, warn, info, debug or 0..4\n",
 			 bad[i]);
 		assert_refused("ST87_LOG", bad[i], expected);
-		assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+		assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	}
 }
 
 static void test_trace_path(void **state)
 {
-	static char too_long[ST87_CONFIG_PATH_SIZE + 1];
+	static char too_long[SHIM_CONFIG_PATH_SIZE + 1];
 
 	(void)state;
 	assert_accepted("ST87_TRACE", "/tmp/st87.trace");
@@ -553,7 +553,7 @@ static void test_everything_set_well(void **state)
 	assert_string_equal(config.port, "/dev/ttyUSB1");
 	assert_int_equal(config.baud, 921600);
 	assert_true(config.has_dns_server);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_DEBUG);
+	assert_int_equal(config.log_level, ST87_LOG_DEBUG);
 	assert_string_equal(config.trace_path, "/tmp/at.trace");
 	assert_true(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 20000);
@@ -581,7 +581,7 @@ static void test_each_bad_variable_gets_its_own_line(void **state)
 	assert_int_equal(config.routes.count, 1);
 	assert_true(config.has_dns_server);
 	assert_int_equal(config.baud, 115200);
-	assert_int_equal(config.log_level, ST87_CONFIG_LOG_ERROR);
+	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 }
 
 static void test_odd_bytes_in_a_value_stay_on_one_line(void **state)
@@ -612,13 +612,13 @@ static void test_error_buffer_may_be_small_or_absent(void **state)
 	(void)state;
 	set_variable("ST87_BAUD", "fast");
 	set_variable("ST87_LOG", "verbose");
-	assert_int_equal(st87_config_parse(fake_getenv, &config, small, sizeof small), -EINVAL);
+	assert_int_equal(shim_config_parse(fake_getenv, &config, small, sizeof small), -EINVAL);
 	assert_string_equal(small, "ST87_BAUD=\"");
-	assert_int_equal(st87_config_parse(fake_getenv, &config, one, sizeof one), -EINVAL);
+	assert_int_equal(shim_config_parse(fake_getenv, &config, one, sizeof one), -EINVAL);
 	assert_int_equal(one[0], '\0');
-	assert_int_equal(st87_config_parse(fake_getenv, &config, NULL, 0), -EINVAL);
+	assert_int_equal(shim_config_parse(fake_getenv, &config, NULL, 0), -EINVAL);
 	assert_true(config.fail_routed);
-	assert_int_equal(st87_config_parse(fake_getenv, NULL, errors, sizeof errors), -EINVAL);
+	assert_int_equal(shim_config_parse(fake_getenv, NULL, errors, sizeof errors), -EINVAL);
 }
 
 static void test_process_environment_is_read_by_default(void **state)
@@ -626,13 +626,13 @@ static void test_process_environment_is_read_by_default(void **state)
 	(void)state;
 	assert_int_equal(setenv("ST87_BAUD", "9600", 1), 0);
 	assert_int_equal(setenv("ST87_ROUTE", "127.0.0.1", 1), 0);
-	assert_int_equal(st87_config_parse(NULL, &config, errors, sizeof errors), 0);
+	assert_int_equal(shim_config_parse(NULL, &config, errors, sizeof errors), 0);
 	assert_int_equal(config.baud, 9600);
 	assert_false(config.inert);
-	assert_string_equal(st87_config_process_getenv("ST87_BAUD"), "9600");
+	assert_string_equal(shim_config_process_getenv("ST87_BAUD"), "9600");
 	assert_int_equal(unsetenv("ST87_BAUD"), 0);
 	assert_int_equal(unsetenv("ST87_ROUTE"), 0);
-	assert_null(st87_config_process_getenv("ST87_BAUD"));
+	assert_null(shim_config_process_getenv("ST87_BAUD"));
 }
 
 #define TEST(name) cmocka_unit_test_setup(name, clear_environment)

@@ -97,7 +97,7 @@ static const unsigned char a_record[] = {
 #define HEADER_FLAGS1 2
 #define HEADER_FLAGS2 3
 
-static struct st87_dns_answer answer;
+static struct shim_dns_answer answer;
 
 /* Parses @len bytes of @reply from a heap copy of exactly that size. */
 static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, const char *name,
@@ -108,7 +108,7 @@ static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, cons
 
 	assert_non_null(copy);
 	memcpy(copy, reply, len);
-	ret = st87_dns_parse_answer(copy, len, id, name, qtype, &answer);
+	ret = shim_dns_parse_answer(copy, len, id, name, qtype, &answer);
 	free(copy);
 	return ret;
 }
@@ -134,13 +134,13 @@ static void assert_ipv6(size_t index, const char *expected)
 static bool is_outcome(int ret)
 {
 	switch (ret) {
-	case ST87_DNS_ANSWER:
-	case ST87_DNS_NOT_OURS:
-	case ST87_DNS_NO_SUCH_NAME:
-	case ST87_DNS_NO_DATA:
-	case ST87_DNS_TRY_AGAIN:
-	case ST87_DNS_REFUSED:
-	case ST87_DNS_MALFORMED:
+	case SHIM_DNS_ANSWER:
+	case SHIM_DNS_NOT_OURS:
+	case SHIM_DNS_NO_SUCH_NAME:
+	case SHIM_DNS_NO_DATA:
+	case SHIM_DNS_TRY_AGAIN:
+	case SHIM_DNS_REFUSED:
+	case SHIM_DNS_MALFORMED:
 		return true;
 	default:
 		return false;
@@ -153,12 +153,12 @@ static void test_query_for_an_a_record_is_the_standard_message(void **state)
 		0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
 	};
-	unsigned char query[ST87_DNS_UDP_MAX];
+	unsigned char query[SHIM_DNS_UDP_MAX];
 	ns_msg handle;
 	ns_rr question;
 
 	(void)state;
-	assert_int_equal(st87_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query),
+	assert_int_equal(shim_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query),
 			 sizeof expected);
 	assert_memory_equal(query, expected, sizeof expected);
 
@@ -180,13 +180,13 @@ static void test_query_for_an_a_record_is_the_standard_message(void **state)
 static void test_query_for_aaaa_takes_a_final_dot_and_any_id(void **state)
 {
 	static const uint16_t ids[] = { 0x0000, 0x00ff, 0xff00, 0xffff };
-	unsigned char query[ST87_DNS_UDP_MAX];
+	unsigned char query[SHIM_DNS_UDP_MAX];
 	ns_msg handle;
 	ns_rr question;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-		int len = st87_dns_build_query("www.example.com.", ns_t_aaaa, ids[i], query,
+		int len = shim_dns_build_query("www.example.com.", ns_t_aaaa, ids[i], query,
 					       sizeof query);
 
 		assert_int_equal(len, 12 + 17 + 4);
@@ -205,7 +205,7 @@ static void test_query_refuses_what_dns_cannot_carry(void **state)
 	char label_64[65];
 	char name_253[254];
 	char name_255[256];
-	unsigned char query[ST87_DNS_UDP_MAX];
+	unsigned char query[SHIM_DNS_UDP_MAX];
 
 	(void)state;
 	memset(label_63, 'a', sizeof label_63 - 1);
@@ -220,19 +220,19 @@ static void test_query_refuses_what_dns_cannot_carry(void **state)
 	name_255[63] = name_255[127] = name_255[191] = '.';
 	name_255[sizeof name_255 - 1] = '\0';
 
-	assert_true(st87_dns_build_query(label_63, ns_t_a, 1, query, sizeof query) > 0);
-	assert_int_equal(st87_dns_build_query(name_253, ns_t_a, 1, query, sizeof query),
+	assert_true(shim_dns_build_query(label_63, ns_t_a, 1, query, sizeof query) > 0);
+	assert_int_equal(shim_dns_build_query(name_253, ns_t_a, 1, query, sizeof query),
 			 12 + 255 + 4);
-	assert_int_equal(st87_dns_build_query(label_64, ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query(name_255, ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query("a..b", ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query(".example", ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query("", ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query(".", ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query(NULL, ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(st87_dns_build_query("example.com", ns_t_mx, 1, query, sizeof query),
+	assert_int_equal(shim_dns_build_query(label_64, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query(name_255, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query("a..b", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query(".example", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query("", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query(".", ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query(NULL, ns_t_a, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query("example.com", ns_t_mx, 1, query, sizeof query),
 			 -EINVAL);
-	assert_int_equal(st87_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query),
+	assert_int_equal(shim_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query),
 			 -EINVAL);
 }
 
@@ -244,7 +244,7 @@ static void test_query_needs_room_for_the_whole_message(void **state)
 		int ret;
 
 		assert_non_null(query);
-		ret = st87_dns_build_query("example.com", ns_t_a, 7, query, room);
+		ret = shim_dns_build_query("example.com", ns_t_a, 7, query, room);
 		free(query);
 		assert_int_equal(ret, room < 29 ? -EMSGSIZE : 29);
 	}
@@ -252,27 +252,27 @@ static void test_query_needs_room_for_the_whole_message(void **state)
 
 static void test_our_own_query_echoed_back_is_not_an_answer(void **state)
 {
-	unsigned char query[ST87_DNS_UDP_MAX];
+	unsigned char query[SHIM_DNS_UDP_MAX];
 	int len;
 
 	(void)state;
-	len = st87_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query);
+	len = shim_dns_build_query("example.com", ns_t_a, 0x1234, query, sizeof query);
 	assert_true(len > 0);
 	assert_int_equal(parse_exact(query, (size_t)len, 0x1234, "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 }
 
 static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
 {
 	(void)state;
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.family, AF_INET);
 	assert_int_equal(answer.count, 2);
 	assert_ipv4(0, "93.184.216.34");
 	assert_ipv4(1, "93.184.216.35");
 	assert_int_equal(answer.ttl, 60);
-	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_ANSWER), 0);
+	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_ANSWER), 0);
 }
 
 static void test_aaaa_reply(void **state)
@@ -280,7 +280,7 @@ static void test_aaaa_reply(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID, "example.com",
 				     ns_t_aaaa),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.family, AF_INET6);
 	assert_int_equal(answer.count, 1);
 	assert_ipv6(0, "2001:db8::1");
@@ -294,7 +294,7 @@ static void test_cname_chain_leads_to_the_address(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID,
 				     "www.example.com", ns_t_a),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.count, 1);
 	assert_ipv4(0, "192.0.2.7");
 	assert_int_equal(answer.ttl, 30);
@@ -304,7 +304,7 @@ static void test_cname_chain_leads_to_the_address(void **state)
 	aaaa_question[REPLY_CNAME_QTYPE_LOW] = ns_t_aaaa;
 	assert_int_equal(parse_exact(aaaa_question, sizeof aaaa_question, REPLY_CNAME_ID,
 				     "www.example.com", ns_t_aaaa),
-			 ST87_DNS_NO_DATA);
+			 SHIM_DNS_NO_DATA);
 	assert_int_equal(answer.count, 0);
 }
 
@@ -312,17 +312,17 @@ static void test_question_is_compared_as_dns_does(void **state)
 {
 	(void)state;
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "EXAMPLE.Com", ns_t_a),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com.", ns_t_a),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.org", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "www.example.com",
 				     ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
 				     ns_t_aaaa),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 	assert_int_equal(answer.count, 0);
 }
 
@@ -331,9 +331,9 @@ static void test_nxdomain_means_no_such_name(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID,
 				     "no.example.com", ns_t_a),
-			 ST87_DNS_NO_SUCH_NAME);
+			 SHIM_DNS_NO_SUCH_NAME);
 	assert_int_equal(answer.count, 0);
-	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NO_SUCH_NAME), EAI_NONAME);
+	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NO_SUCH_NAME), EAI_NONAME);
 }
 
 static void test_no_address_of_that_type_means_no_data(void **state)
@@ -343,8 +343,8 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(reply_question_only, sizeof reply_question_only, REPLY_A_ID,
 				     "example.com", ns_t_a),
-			 ST87_DNS_NO_DATA);
-	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NO_DATA), EAI_NODATA);
+			 SHIM_DNS_NO_DATA);
+	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NO_DATA), EAI_NODATA);
 
 	/* A records of class CH are not Internet addresses. */
 	memcpy(chaos_class, reply_a, sizeof chaos_class);
@@ -352,7 +352,7 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	chaos_class[REPLY_A_SECOND_OWNER + 5] = ns_c_chaos;
 	assert_int_equal(parse_exact(chaos_class, sizeof chaos_class, REPLY_A_ID, "example.com",
 				     ns_t_a),
-			 ST87_DNS_NO_DATA);
+			 SHIM_DNS_NO_DATA);
 }
 
 static void test_server_errors(void **state)
@@ -362,11 +362,11 @@ static void test_server_errors(void **state)
 		int outcome;
 		int eai;
 	} cases[] = {
-		{ ns_r_servfail, ST87_DNS_TRY_AGAIN, EAI_AGAIN },
-		{ ns_r_formerr, ST87_DNS_REFUSED, EAI_FAIL },
-		{ ns_r_notimpl, ST87_DNS_REFUSED, EAI_FAIL },
-		{ ns_r_refused, ST87_DNS_REFUSED, EAI_FAIL },
-		{ 15, ST87_DNS_REFUSED, EAI_FAIL },
+		{ ns_r_servfail, SHIM_DNS_TRY_AGAIN, EAI_AGAIN },
+		{ ns_r_formerr, SHIM_DNS_REFUSED, EAI_FAIL },
+		{ ns_r_notimpl, SHIM_DNS_REFUSED, EAI_FAIL },
+		{ ns_r_refused, SHIM_DNS_REFUSED, EAI_FAIL },
+		{ 15, SHIM_DNS_REFUSED, EAI_FAIL },
 	};
 	unsigned char reply[sizeof reply_question_only];
 
@@ -377,7 +377,7 @@ static void test_server_errors(void **state)
 		assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com",
 					     ns_t_a),
 				 cases[i].outcome);
-		assert_int_equal(st87_dns_outcome_to_eai(cases[i].outcome), cases[i].eai);
+		assert_int_equal(shim_dns_outcome_to_eai(cases[i].outcome), cases[i].eai);
 	}
 
 	/* FORMERR may come back without the question. */
@@ -385,11 +385,11 @@ static void test_server_errors(void **state)
 	reply[HEADER_FLAGS2] = 0x80 | ns_r_formerr;
 	reply[5] = 0;
 	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_REFUSED);
+			 SHIM_DNS_REFUSED);
 	/* ...but a NOERROR reply without it could answer anything. */
 	reply[HEADER_FLAGS2] = 0x80;
 	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 }
 
 static void test_replies_to_something_else_are_not_ours(void **state)
@@ -400,26 +400,26 @@ static void test_replies_to_something_else_are_not_ours(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID + 1, "example.com",
 				     ns_t_a),
-			 ST87_DNS_NOT_OURS);
-	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_NOT_OURS), EAI_AGAIN);
+			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NOT_OURS), EAI_AGAIN);
 	/* Even a stub of a stranger's datagram does not end the wait. */
 	assert_int_equal(parse_exact(reply_a, 2, REPLY_A_ID + 1, "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 
 	memcpy(reply, reply_a, sizeof reply);
 	reply[HEADER_FLAGS1] = 0x01; /* QR clear: a query */
 	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 	reply[HEADER_FLAGS1] = 0x80 | (ns_o_iquery << 3);
 	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 
 	memcpy(two_questions, reply_question_only, sizeof reply_question_only);
 	memcpy(two_questions + sizeof reply_question_only, reply_question_only + 12, 17);
 	two_questions[5] = 2;
 	assert_int_equal(parse_exact(two_questions, sizeof two_questions, REPLY_A_ID,
 				     "example.com", ns_t_a),
-			 ST87_DNS_NOT_OURS);
+			 SHIM_DNS_NOT_OURS);
 }
 
 static void assert_malformed_at_every_shorter_length(const unsigned char *reply, size_t len,
@@ -428,7 +428,7 @@ static void assert_malformed_at_every_shorter_length(const unsigned char *reply,
 	for (size_t cut = 0; cut < len; cut++) {
 		int ret = parse_exact(reply, cut, id, name, qtype);
 
-		if (ret != ST87_DNS_MALFORMED)
+		if (ret != SHIM_DNS_MALFORMED)
 			fail_msg("%s cut to %zu of %zu bytes gave %d", name, cut, len, ret);
 		assert_int_equal(answer.count, 0);
 	}
@@ -445,7 +445,7 @@ static void test_truncated_replies_are_malformed_at_every_length(void **state)
 						 REPLY_CNAME_ID, "www.example.com", ns_t_a);
 	assert_malformed_at_every_shorter_length(reply_nxdomain, sizeof reply_nxdomain,
 						 REPLY_NXDOMAIN_ID, "no.example.com", ns_t_a);
-	assert_int_equal(st87_dns_outcome_to_eai(ST87_DNS_MALFORMED), EAI_FAIL);
+	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_MALFORMED), EAI_FAIL);
 }
 
 static void test_bytes_past_the_last_record_are_malformed(void **state)
@@ -456,7 +456,7 @@ static void test_bytes_past_the_last_record_are_malformed(void **state)
 	memcpy(longer, reply_a, sizeof reply_a);
 	longer[sizeof reply_a] = 0;
 	assert_int_equal(parse_exact(longer, sizeof longer, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 }
 
 static void test_truncation_flag(void **state)
@@ -468,7 +468,7 @@ static void test_truncation_flag(void **state)
 	reply[HEADER_FLAGS1] |= 0x02;
 	assert_int_equal(parse_exact(reply, sizeof reply_question_only, REPLY_A_ID,
 				     "example.com", ns_t_a),
-			 ST87_DNS_TRY_AGAIN);
+			 SHIM_DNS_TRY_AGAIN);
 
 	/* Cut at a record boundary, the addresses that came are good. */
 	memcpy(reply, reply_a, sizeof reply);
@@ -476,13 +476,13 @@ static void test_truncation_flag(void **state)
 	reply[7] = 1;
 	assert_int_equal(parse_exact(reply, REPLY_A_SECOND_OWNER, REPLY_A_ID, "example.com",
 				     ns_t_a),
-			 ST87_DNS_ANSWER);
+			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.count, 1);
 
 	/* Cut inside a record: try again rather than fail. */
 	reply[7] = 2;
 	assert_int_equal(parse_exact(reply, sizeof reply - 3, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_TRY_AGAIN);
+			 SHIM_DNS_TRY_AGAIN);
 	assert_int_equal(answer.count, 0);
 }
 
@@ -505,20 +505,20 @@ static void test_compression_pointer_loops_are_malformed(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(question_points_at_itself, sizeof question_points_at_itself,
 				     REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 	assert_int_equal(parse_exact(question_points_past_the_end,
 				     sizeof question_points_past_the_end, REPLY_A_ID, "example.com",
 				     ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 	assert_int_equal(parse_exact(label_runs_past_the_end, sizeof label_runs_past_the_end,
 				     REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 
 	/* An answer's owner pointing at itself. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_FIRST_OWNER;
 	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 	assert_int_equal(answer.count, 0);
 
 	/* Two owners pointing at each other. */
@@ -526,7 +526,7 @@ static void test_compression_pointer_loops_are_malformed(void **state)
 	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_SECOND_OWNER;
 	reply[REPLY_A_SECOND_OWNER + 1] = REPLY_A_FIRST_OWNER;
 	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 }
 
 static void test_address_of_the_wrong_size_is_malformed(void **state)
@@ -542,18 +542,18 @@ static void test_address_of_the_wrong_size_is_malformed(void **state)
 	(void)state;
 	assert_int_equal(parse_exact(five_byte_a, sizeof five_byte_a, REPLY_A_ID, "example.com",
 				     ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 
 	/* A length that runs past the message. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[REPLY_A_SECOND_OWNER + 11] = 0xff;
 	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_MALFORMED);
+			 SHIM_DNS_MALFORMED);
 }
 
 static void test_only_the_first_addresses_are_kept(void **state)
 {
-	enum { RECORDS = ST87_DNS_MAX_ADDRESSES + 4 };
+	enum { RECORDS = SHIM_DNS_MAX_ADDRESSES + 4 };
 	unsigned char reply[sizeof reply_question_only + RECORDS * sizeof a_record];
 	size_t len = sizeof reply_question_only;
 
@@ -567,28 +567,28 @@ static void test_only_the_first_addresses_are_kept(void **state)
 		len += sizeof a_record;
 	}
 	assert_int_equal(parse_exact(reply, len, REPLY_A_ID, "example.com", ns_t_a),
-			 ST87_DNS_ANSWER);
-	assert_int_equal(answer.count, ST87_DNS_MAX_ADDRESSES);
+			 SHIM_DNS_ANSWER);
+	assert_int_equal(answer.count, SHIM_DNS_MAX_ADDRESSES);
 	assert_ipv4(0, "198.51.100.0");
-	assert_ipv4(ST87_DNS_MAX_ADDRESSES - 1, "198.51.100.15");
-	assert_int_equal(answer.ttl, 1000 - (ST87_DNS_MAX_ADDRESSES - 1));
+	assert_ipv4(SHIM_DNS_MAX_ADDRESSES - 1, "198.51.100.15");
+	assert_int_equal(answer.ttl, 1000 - (SHIM_DNS_MAX_ADDRESSES - 1));
 }
 
 static void test_bad_arguments(void **state)
 {
 	(void)state;
-	assert_int_equal(st87_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer),
+	assert_int_equal(shim_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer),
 			 -EINVAL);
-	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, NULL, ns_t_a,
+	assert_int_equal(shim_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, NULL, ns_t_a,
 					       &answer),
 			 -EINVAL);
-	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+	assert_int_equal(shim_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
 					       ns_t_a, NULL),
 			 -EINVAL);
-	assert_int_equal(st87_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+	assert_int_equal(shim_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
 					       ns_t_mx, &answer),
 			 -EINVAL);
-	assert_int_equal(st87_dns_outcome_to_eai(-EINVAL), EAI_FAIL);
+	assert_int_equal(shim_dns_outcome_to_eai(-EINVAL), EAI_FAIL);
 }
 
 /* Every single-byte change of each reply: an outcome, never a crash or over-read. */
@@ -609,10 +609,10 @@ static void mutate_every_byte(const unsigned char *reply, size_t len, uint16_t i
 				copy[pos] = values[v];
 			else
 				copy[pos] ^= v == sizeof values / sizeof values[0] ? 0x01 : 0x80;
-			ret = st87_dns_parse_answer(copy, len, id, name, qtype, &answer);
+			ret = shim_dns_parse_answer(copy, len, id, name, qtype, &answer);
 			assert_true(is_outcome(ret));
-			assert_true(answer.count <= ST87_DNS_MAX_ADDRESSES);
-			if (ret != ST87_DNS_ANSWER)
+			assert_true(answer.count <= SHIM_DNS_MAX_ADDRESSES);
+			if (ret != SHIM_DNS_ANSWER)
 				assert_int_equal(answer.count, 0);
 		}
 	}
@@ -659,7 +659,7 @@ static void test_random_replies_never_crash(void **state)
 			reply[4] = 0;
 			reply[5] = 1;
 		}
-		ret = st87_dns_parse_answer(reply, len,
+		ret = shim_dns_parse_answer(reply, len,
 					    len >= 2 ? (uint16_t)(reply[0] << 8 | reply[1]) : 0,
 					    "example.com", ns_t_a, &answer);
 		free(reply);

@@ -52,47 +52,47 @@ static struct destination make_destination(const char *ip, uint16_t port)
 	return dest;
 }
 
-static bool routes(const struct st87_route_table *table, const char *ip, uint16_t port)
+static bool routes(const struct shim_route_table *table, const char *ip, uint16_t port)
 {
 	struct destination dest = make_destination(ip, port);
 
-	return st87_route_match(table, (const struct sockaddr *)&dest.storage, dest.len);
+	return shim_route_match(table, (const struct sockaddr *)&dest.storage, dest.len);
 }
 
-static void parse_ok(const char *text, struct st87_route_table *table)
+static void parse_ok(const char *text, struct shim_route_table *table)
 {
 	char err[256];
 
-	assert_int_equal(st87_route_parse(text, table, err, sizeof err), 0);
+	assert_int_equal(shim_route_parse(text, table, err, sizeof err), 0);
 	assert_string_equal(err, "");
 }
 
-static bool rules_equal(const struct st87_route_rule *a, const struct st87_route_rule *b)
+static bool rules_equal(const struct shim_route_rule *a, const struct shim_route_rule *b)
 {
 	return a->exclude == b->exclude && a->family == b->family &&
 	       a->prefix_len == b->prefix_len && a->port == b->port &&
 	       memcmp(a->address, b->address, sizeof a->address) == 0;
 }
 
-static void assert_tables_equal(const struct st87_route_table *a, const struct st87_route_table *b)
+static void assert_tables_equal(const struct shim_route_table *a, const struct shim_route_table *b)
 {
 	assert_int_equal(a->count, b->count);
 	for (size_t i = 0; i < a->count; i++)
 		assert_true(rules_equal(&a->rules[i], &b->rules[i]));
 }
 
-static void assert_formats_as(const struct st87_route_table *table, const char *expected)
+static void assert_formats_as(const struct shim_route_table *table, const char *expected)
 {
 	char text[4096];
 
-	assert_int_equal(st87_route_format(table, text, sizeof text), (int)strlen(expected));
+	assert_int_equal(shim_route_format(table, text, sizeof text), (int)strlen(expected));
 	assert_string_equal(text, expected);
 }
 
 static void test_unset_empty_or_blank_routes_nothing(void **state)
 {
 	static const char *const texts[] = { "", "   ", " \t\r\n " };
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok(NULL, &table);
@@ -108,7 +108,7 @@ static void test_unset_empty_or_blank_routes_nothing(void **state)
 
 static void test_ipv4_host_routes_every_port_of_that_host_only(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("10.1.2.3", &table);
@@ -124,7 +124,7 @@ static void test_ipv4_host_routes_every_port_of_that_host_only(void **state)
 
 static void test_ipv4_network_routes_its_addresses(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("10.0.0.0/8", &table);
@@ -147,7 +147,7 @@ static void test_ipv4_network_routes_its_addresses(void **state)
 
 static void test_loopback_host_with_prefix_32_routes_loopback(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("127.0.0.1/32", &table);
@@ -158,7 +158,7 @@ static void test_loopback_host_with_prefix_32_routes_loopback(void **state)
 
 static void test_ipv4_with_port_routes_that_port_only(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("10.0.0.1:80", &table);
@@ -181,7 +181,7 @@ static void test_ipv4_with_port_routes_that_port_only(void **state)
 
 static void test_ipv6_rules_in_brackets(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("[::1]", &table);
@@ -215,7 +215,7 @@ static void test_ipv6_rules_in_brackets(void **state)
 
 static void test_star_routes_everything_or_one_port(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("*", &table);
@@ -232,7 +232,7 @@ static void test_star_routes_everything_or_one_port(void **state)
 
 static void test_first_matching_rule_decides(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("!127.0.0.1/32:8080,127.0.0.0/8", &table);
@@ -262,7 +262,7 @@ static void test_first_matching_rule_decides(void **state)
 
 static void test_ipv4_mapped_destinations_follow_ipv4_rules(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("10.0.0.0/8:80", &table);
@@ -290,7 +290,7 @@ static void test_ipv4_mapped_destinations_follow_ipv4_rules(void **state)
 
 static void test_whitespace_around_rules_is_ignored(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 
 	(void)state;
 	parse_ok("  10.0.0.1 ,\t[::1]:53\n, !*:25 ", &table);
@@ -303,7 +303,7 @@ static void test_whitespace_around_rules_is_ignored(void **state)
 
 static void test_socket_addresses_of_every_shape(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 	struct destination v4 = make_destination("10.0.0.1", 80);
 	struct destination v6 = make_destination("2001:db8::1", 80);
 	struct sockaddr_un unix_addr;
@@ -312,32 +312,32 @@ static void test_socket_addresses_of_every_shape(void **state)
 	(void)state;
 	parse_ok("*", &table);
 
-	assert_true(st87_route_match(&table, (struct sockaddr *)&v4.storage, v4.len));
-	assert_false(st87_route_match(&table, (struct sockaddr *)&v4.storage, v4.len - 1));
-	assert_false(st87_route_match(&table, (struct sockaddr *)&v4.storage, 0));
-	assert_false(st87_route_match(&table, (struct sockaddr *)&v4.storage, 1));
+	assert_true(shim_route_match(&table, (struct sockaddr *)&v4.storage, v4.len));
+	assert_false(shim_route_match(&table, (struct sockaddr *)&v4.storage, v4.len - 1));
+	assert_false(shim_route_match(&table, (struct sockaddr *)&v4.storage, 0));
+	assert_false(shim_route_match(&table, (struct sockaddr *)&v4.storage, 1));
 
-	assert_true(st87_route_match(&table, (struct sockaddr *)&v6.storage, v6.len));
+	assert_true(shim_route_match(&table, (struct sockaddr *)&v6.storage, v6.len));
 	/* The 24-byte RFC 2133 sockaddr_in6 that Linux accepts too. */
-	assert_true(st87_route_match(&table, (struct sockaddr *)&v6.storage, 24));
-	assert_false(st87_route_match(&table, (struct sockaddr *)&v6.storage, 23));
+	assert_true(shim_route_match(&table, (struct sockaddr *)&v6.storage, 24));
+	assert_false(shim_route_match(&table, (struct sockaddr *)&v6.storage, 23));
 
 	memset(&unix_addr, 0, sizeof unix_addr);
 	unix_addr.sun_family = AF_UNIX;
-	assert_false(st87_route_match(&table, (struct sockaddr *)&unix_addr, sizeof unix_addr));
+	assert_false(shim_route_match(&table, (struct sockaddr *)&unix_addr, sizeof unix_addr));
 
-	assert_false(st87_route_match(NULL, (struct sockaddr *)&v4.storage, v4.len));
-	assert_false(st87_route_match(&table, NULL, v4.len));
+	assert_false(shim_route_match(NULL, (struct sockaddr *)&v4.storage, v4.len));
+	assert_false(shim_route_match(&table, NULL, v4.len));
 
 	/* The program's buffer need not be aligned. */
 	memcpy(unaligned + 1, &v6.storage, sizeof(struct sockaddr_in6));
-	assert_true(st87_route_match(&table, (struct sockaddr *)(void *)(unaligned + 1),
+	assert_true(shim_route_match(&table, (struct sockaddr *)(void *)(unaligned + 1),
 				     sizeof(struct sockaddr_in6)));
 }
 
 static void test_64_rules_fit_and_65_do_not(void **state)
 {
-	static struct st87_route_table table;
+	static struct shim_route_table table;
 	char text[64 * 16 + 32] = "";
 	char err[256];
 	size_t used = 0;
@@ -351,7 +351,7 @@ static void test_64_rules_fit_and_65_do_not(void **state)
 	assert_true(routes(&table, "10.0.0.64", 1));
 
 	snprintf(text + used, sizeof text - used, ",10.0.0.65");
-	assert_int_equal(st87_route_parse(text, &table, err, sizeof err), -E2BIG);
+	assert_int_equal(shim_route_parse(text, &table, err, sizeof err), -E2BIG);
 	assert_string_equal(err, "bad rule \"10.0.0.65\": more than 64 rules");
 	assert_int_equal(table.count, 0);
 	assert_false(routes(&table, "10.0.0.1", 1));
@@ -426,7 +426,7 @@ static const struct bad_rule bad_rules[] = {
 
 static void test_every_bad_rule_is_named_and_explained(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 	char err[256];
 
 	(void)state;
@@ -435,7 +435,7 @@ static void test_every_bad_rule_is_named_and_explained(void **state)
 
 		/* A previous good table must not survive a failed parse. */
 		parse_ok("*", &table);
-		ret = st87_route_parse(bad_rules[i].text, &table, err, sizeof err);
+		ret = shim_route_parse(bad_rules[i].text, &table, err, sizeof err);
 		if (ret != -EINVAL)
 			fail_msg("rule \"%s\" gave %d, not -EINVAL", bad_rules[i].text, ret);
 		assert_string_equal(err, bad_rules[i].message);
@@ -446,55 +446,55 @@ static void test_every_bad_rule_is_named_and_explained(void **state)
 
 static void test_error_message_is_one_printable_line(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 	char long_rule[101];
 	char err[512];
 
 	(void)state;
-	assert_int_equal(st87_route_parse("\x01\x7f\"\\\xc3\xa9", &table, err, sizeof err),
+	assert_int_equal(shim_route_parse("\x01\x7f\"\\\xc3\xa9", &table, err, sizeof err),
 			 -EINVAL);
 	assert_string_equal(err, "bad rule \"\\x01\\x7f\\\"\\\\\\xc3\\xa9\": "
 				 "expected an IPv4 address, an IPv6 address in brackets, or *");
 
-	assert_int_equal(st87_route_parse("10.0.0.1\n10.0.0.2", &table, err, sizeof err),
+	assert_int_equal(shim_route_parse("10.0.0.1\n10.0.0.2", &table, err, sizeof err),
 			 -EINVAL);
 	assert_null(strchr(err, '\n'));
 	assert_non_null(strstr(err, "\"10.0.0.1\\x0a10.0.0.2\""));
 
 	memset(long_rule, 'a', sizeof long_rule - 1);
 	long_rule[sizeof long_rule - 1] = '\0';
-	assert_int_equal(st87_route_parse(long_rule, &table, err, sizeof err), -EINVAL);
+	assert_int_equal(shim_route_parse(long_rule, &table, err, sizeof err), -EINVAL);
 	assert_string_equal(err, "bad rule \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
 				 "expected an IPv4 address, an IPv6 address in brackets, or *");
 }
 
 static void test_error_buffer_may_be_small_or_absent(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 	char err[8];
 	char one[1] = { 'x' };
 
 	(void)state;
-	assert_int_equal(st87_route_parse("10.0.0.0/33", &table, err, sizeof err), -EINVAL);
+	assert_int_equal(shim_route_parse("10.0.0.0/33", &table, err, sizeof err), -EINVAL);
 	assert_string_equal(err, "bad rul");
-	assert_int_equal(st87_route_parse("10.0.0.0/33", &table, one, sizeof one), -EINVAL);
+	assert_int_equal(shim_route_parse("10.0.0.0/33", &table, one, sizeof one), -EINVAL);
 	assert_int_equal(one[0], '\0');
-	assert_int_equal(st87_route_parse("10.0.0.0/33", &table, NULL, 0), -EINVAL);
-	assert_int_equal(st87_route_parse("10.0.0.1", &table, NULL, 0), 0);
-	assert_int_equal(st87_route_parse("10.0.0.1", NULL, err, sizeof err), -EINVAL);
+	assert_int_equal(shim_route_parse("10.0.0.0/33", &table, NULL, 0), -EINVAL);
+	assert_int_equal(shim_route_parse("10.0.0.1", &table, NULL, 0), 0);
+	assert_int_equal(shim_route_parse("10.0.0.1", NULL, err, sizeof err), -EINVAL);
 }
 
 static void test_format_gives_canonical_text_that_parses_back(void **state)
 {
-	struct st87_route_table table;
-	struct st87_route_table again;
+	struct shim_route_table table;
+	struct shim_route_table again;
 	char text[512];
 
 	(void)state;
 	parse_ok("!127.0.0.1/32:8080 , 10.0.0.0/8,[2001:DB8::]/32:443,*:53,[::1],!*", &table);
 	assert_formats_as(&table,
 			  "!127.0.0.1:8080,10.0.0.0/8,[2001:db8::]/32:443,*:53,[::1],!*");
-	assert_true(st87_route_format(&table, text, sizeof text) > 0);
+	assert_true(shim_route_format(&table, text, sizeof text) > 0);
 	parse_ok(text, &again);
 	assert_tables_equal(&table, &again);
 
@@ -504,18 +504,18 @@ static void test_format_gives_canonical_text_that_parses_back(void **state)
 
 static void test_format_reports_a_short_buffer(void **state)
 {
-	struct st87_route_table table;
+	struct shim_route_table table;
 	char text[12];
 
 	(void)state;
 	parse_ok("10.0.0.0/8,192.168.0.0/16", &table);
-	assert_int_equal(st87_route_format(&table, text, sizeof text), -ENOSPC);
+	assert_int_equal(shim_route_format(&table, text, sizeof text), -ENOSPC);
 	assert_string_equal(text, "10.0.0.0/8,");
-	assert_int_equal(st87_route_format(&table, text, 1), -ENOSPC);
+	assert_int_equal(shim_route_format(&table, text, 1), -ENOSPC);
 	assert_string_equal(text, "");
-	assert_int_equal(st87_route_format(&table, text, 0), -EINVAL);
-	assert_int_equal(st87_route_format(&table, NULL, 10), -EINVAL);
-	assert_int_equal(st87_route_format(NULL, text, sizeof text), -EINVAL);
+	assert_int_equal(shim_route_format(&table, text, 0), -EINVAL);
+	assert_int_equal(shim_route_format(&table, NULL, 10), -EINVAL);
+	assert_int_equal(shim_route_format(NULL, text, sizeof text), -EINVAL);
 }
 
 /* xorshift32: the same "random" text on every run, so a failure repeats. */
@@ -547,8 +547,8 @@ static void test_any_text_parses_or_fails_cleanly(void **state)
 
 	(void)state;
 	for (int round = 0; round < 50000; round++) {
-		struct st87_route_table table;
-		struct st87_route_table again;
+		struct shim_route_table table;
+		struct shim_route_table again;
 		char text[256] = "";
 		char canonical[4096];
 		char err[256];
@@ -558,7 +558,7 @@ static void test_any_text_parses_or_fails_cleanly(void **state)
 		for (size_t i = 0; i < count; i++)
 			strcat(text, pieces[next_random(&seed) % (sizeof pieces / sizeof pieces[0])]);
 
-		ret = st87_route_parse(text, &table, err, sizeof err);
+		ret = shim_route_parse(text, &table, err, sizeof err);
 		if (ret != 0) {
 			assert_int_equal(ret, -EINVAL);
 			assert_int_equal(table.count, 0);
@@ -566,7 +566,7 @@ static void test_any_text_parses_or_fails_cleanly(void **state)
 			continue;
 		}
 		parsed += table.count > 0;
-		assert_true(st87_route_format(&table, canonical, sizeof canonical) >= 0);
+		assert_true(shim_route_format(&table, canonical, sizeof canonical) >= 0);
 		parse_ok(canonical, &again);
 		assert_tables_equal(&table, &again);
 		for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
@@ -596,13 +596,13 @@ static void test_covers_port_only_when_every_address_is_routed(void **state)
 		{"", false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct st87_route_table table;
+		struct shim_route_table table;
 		parse_ok(cases[i].routes, &table);
-		if (st87_route_covers_port(&table, 53) != cases[i].covers_53)
+		if (shim_route_covers_port(&table, 53) != cases[i].covers_53)
 			fail_msg("ST87_ROUTE=\"%s\": covers port 53 should be %d", cases[i].routes,
 				 cases[i].covers_53);
 	}
-	assert_false(st87_route_covers_port(NULL, 53));
+	assert_false(shim_route_covers_port(NULL, 53));
 }
 
 int main(void)
