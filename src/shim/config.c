@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "../daemon/wire.h"
+#include "conf_file.h"
 #include "decimal.h"
 #include "quote.h"
 #include "st87/st87.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 
 /* Values longer than this are cut short (with "...") in error lines. */
 #define QUOTED_VALUE_MAX 64
@@ -333,9 +335,17 @@ static const struct variable variables[] = {
 	{ "ST87_HALF_CLOSE_IDLE", parse_half_close_idle },
 };
 
-/* Appends `NAME="value": problem\n` to @errors at *@used; cut short when full. */
+const char *shim_config_variable_name(size_t i)
+{
+	return i < sizeof variables / sizeof variables[0] ? variables[i].name : NULL;
+}
+
+/*
+ * Appends `NAME="value": problem\n` to @errors at *@used, or for a value from
+ * the file `FILE:LINE: NAME="value": problem\n`; cut short when full.
+ */
 static void append_error_line(char *errors, size_t errors_len, size_t *used, const char *name,
-			      const char *value, const char *problem)
+			      const char *value, const char *problem, const char *file, int line)
 {
 	char quoted[QUOTED_VALUE_SIZE];
 	int written;
@@ -343,8 +353,12 @@ static void append_error_line(char *errors, size_t errors_len, size_t *used, con
 	if (errors == NULL || *used + 1 >= errors_len)
 		return;
 	shim_quote_printable(value, strlen(value), QUOTED_VALUE_MAX, quoted);
-	written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
-			   problem);
+	if (file)
+		written = snprintf(errors + *used, errors_len - *used, "%s:%d: %s=\"%s\": %s\n", file, line,
+				   name, quoted, problem);
+	else
+		written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
+				   problem);
 	if (written < 0 || (size_t)written >= errors_len - *used)
 		*used = errors_len - 1;
 	else
@@ -389,6 +403,32 @@ void shim_config_set_defaults(struct shim_config *config)
 	snprintf(config->daemon_socket, sizeof config->daemon_socket, "%s", ST87D_DEFAULT_SOCKET);
 }
 
+/*
+ * The configuration file for this parse: ST87_CONF (then it must exist), or
+ * the default path for the process environment, unless the program runs
+ * set-user-ID (its environment is not trusted, and neither is a file that
+ * would route its traffic). NULL: none.
+ */
+static const char *conf_path(shim_config_getenv_fn getenv_fn, bool *required)
+{
+	const char *named = getenv_fn("ST87_CONF");
+	*required = named && named[0];
+	if (*required)
+		return named;
+	if (getenv_fn == shim_config_process_getenv && !getauxval(AT_SECURE))
+		return SHIM_CONF_DEFAULT_PATH;
+	return NULL;
+}
+
+/* Appends the file's own problems (a bad line, an unreadable file) to @errors. */
+static void append_text(char *errors, size_t errors_len, size_t *used, const char *text)
+{
+	if (errors == NULL || *used + 1 >= errors_len)
+		return;
+	int written = snprintf(errors + *used, errors_len - *used, "%s", text);
+	*used = written < 0 || (size_t)written >= errors_len - *used ? errors_len - 1 : *used + (size_t)written;
+}
+
 int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config,
 		      char *errors, size_t errors_len)
 {
@@ -405,18 +445,36 @@ int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *confi
 		getenv_fn = shim_config_process_getenv;
 
 	shim_config_set_defaults(config);
+	bool required;
+	const char *path = conf_path(getenv_fn, &required);
+	struct shim_conf_file *file = path ? calloc(1, sizeof(*file)) : NULL;
+	if (path && !file) {
+		append_text(errors, errors_len, &used, "out of memory reading the configuration file\n");
+		any_bad = true;
+	} else if (file) {
+		char file_errors[1024];
+		if (shim_conf_file_load(path, required, file, file_errors, sizeof file_errors) < 0) {
+			append_text(errors, errors_len, &used, file_errors);
+			any_bad = true;
+		}
+	}
 	for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
 		const char *value = getenv_fn(variables[i].name);
+		int line = 0;
+		bool from_file = (value == NULL || value[0] == '\0') && file;
+		if (from_file)
+			value = shim_conf_file_value(file, variables[i].name, &line);
 		char problem[PROBLEM_SIZE];
 
 		if (value == NULL || value[0] == '\0')
 			continue;
 		if (variables[i].parse(value, config, problem, sizeof problem) < 0) {
 			any_bad = true;
-			append_error_line(errors, errors_len, &used, variables[i].name, value,
-					  problem);
+			append_error_line(errors, errors_len, &used, variables[i].name, value, problem,
+					  from_file ? file->path : NULL, line);
 		}
 	}
+	free(file);
 
 	config->inert = !routes_anything(&config->routes);
 	config->names_over_modem = config->has_dns_server ||

@@ -17,6 +17,7 @@
  * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
+ * | `ST87_CONF` | `/etc/st87/st87.conf` when present | a `key = value` file with these settings (conf_file.h), read where the environment leaves one unset; when named it must exist |
  * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
  * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
  *

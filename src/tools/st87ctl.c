@@ -99,10 +99,13 @@ static int parse_baud(const char *text, int *baud)
 static void name_source(char *out, size_t len, const char *option_value, const char *option,
 			const char *variable)
 {
-	if (option_value)
+	char origin[4200] = "";
+	if (option_value) {
 		snprintf(out, len, "%s '%s'", option, option_value);
-	else
-		snprintf(out, len, "%s=\"%s\"", variable, environment(variable));
+		return;
+	}
+	st87ctl_conf_origin(variable, origin, sizeof(origin));
+	snprintf(out, len, "%s%s=\"%s\"", origin, variable, environment(variable));
 }
 
 /* Settings given on the command line; the environment fills in the rest. */
@@ -118,6 +121,9 @@ struct command_line_settings {
  */
 static int resolve_globals(const struct command_line_settings *given, struct st87ctl_globals *globals)
 {
+	int loaded = st87ctl_load_conf();
+	if (loaded != ST87CTL_EXIT_OK)
+		return loaded;
 	const char *baud = given->baud ? given->baud : environment("ST87_BAUD");
 	const char *log = given->log ? given->log : environment("ST87_LOG");
 	char source[256];

@@ -68,6 +68,15 @@ struct st87d_request;
 /* The same for a request with its fields filled in (ST87D_AT), its answer printed to @out. */
 int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out);
 
+/*
+ * Takes ST87_PORT, ST87_BAUD, ST87_LOG, ST87_TRACE and ST87_DAEMON from the
+ * configuration file where the environment leaves them unset. An exit code
+ * (ST87CTL_EXIT_USAGE with a line for a bad file).
+ */
+int st87ctl_load_conf(void);
+/* When variable @name's value came from the file: "FILE:LINE: " in @out, and true. */
+bool st87ctl_conf_origin(const char *name, char *out, size_t len);
+
 /* "st87ctl: <message>" on stderr, one line. */
 void st87ctl_error(const char *format, ...) ST87CTL_PRINTF(1, 2);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../daemon/wire.h"
+#include "conf_file.h"
 #include "config.h"
 
 #ifndef ST87_SHIM_INSTALLED
@@ -88,6 +89,17 @@ static int check_variables(void)
 	return -1;
 }
 
+/* True when the configuration file names the routes: st87run's default ('*') must not hide them. */
+static bool file_has_routes(void)
+{
+	static struct shim_conf_file file;
+	const char *named = getenv("ST87_CONF");
+	const char *path = named && *named ? named : SHIM_CONF_DEFAULT_PATH;
+	char errors[256];
+	shim_conf_file_load(path, false, &file, errors, sizeof(errors)); /* problems: check_variables says */
+	return shim_conf_file_value(&file, "ST87_ROUTE", NULL) != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -121,7 +133,7 @@ int main(int argc, char **argv)
 		fputs("st87run: no command given (see st87run --help)\n", stderr);
 		return 125;
 	}
-	if (!getenv("ST87_ROUTE") && set("ST87_ROUTE", "*") < 0)
+	if (!getenv("ST87_ROUTE") && !file_has_routes() && set("ST87_ROUTE", "*") < 0)
 		return 125;
 	if (check_variables() < 0)
 		return 125;

@@ -506,6 +506,27 @@ def case_wall_clock_step():
         check(result.stdout.strip() == b"pong", "a connect under a stepped wall clock: %r" % result.stderr)
 
 
+def case_configuration_file():
+    # Port and routes from st87.conf (ST87_CONF), none in the environment; then a bad line.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        digest = random_file(os.path.join(tmp, "conf.bin"), 40000)
+        conf = os.path.join(tmp, "st87.conf")
+        with open(conf, "w") as f:
+            f.write("# written by the test\nport = %s\nroute = 127.0.0.1/32\n" % modem.link)
+        env = shim_environment(ST87_CONF=conf)
+        out = os.path.join(tmp, "got.bin")
+        url = "http://127.0.0.1:%d/conf.bin" % server.server_port
+        result = run(["curl", "--silent", "--show-error", "--fail", "-o", out, url], env)
+        check(result.returncode == 0 and sha256_file(out) == digest, "GET routed by the file: %r" % result.stderr)
+        check("AT#IPREAD" in modem.trace(), "the file's route did not go over the modem")
+        with open(conf, "a") as f:
+            f.write("connect_timeout = soon\n")
+        result = run(["curl", "--silent", "--show-error", "-o", os.devnull, url], env)
+        check(result.returncode != 0, "a bad line in the file did not fail the routed call")
+        check(("%s:4: ST87_CONNECT_TIMEOUT=\"soon\"" % conf).encode() in result.stderr,
+              "no line names the file, line and key: %r" % result.stderr)
+
+
 def case_fd_games():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         digest = random_file(os.path.join(tmp, "fd.bin"), 100 * 1024)

@@ -1,0 +1,134 @@
+/* The configuration file: `key = value` lines for the ST87_* settings (conf_file.h). */
+#include "conf_file.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define VARIABLE_PREFIX "ST87_"
+
+static char *trimmed(char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		text[--len] = '\0';
+	return text;
+}
+
+/* The variable @key names: "baud", "BAUD" and "ST87_BAUD" all name ST87_BAUD. NULL: none. */
+static const char *variable_for(const char *key)
+{
+	size_t prefix = strlen(VARIABLE_PREFIX);
+	const char *name;
+	for (size_t i = 0; (name = shim_config_variable_name(i)) != NULL; i++) {
+		if (strcasecmp(key, name) == 0 || strcasecmp(key, name + prefix) == 0)
+			return name;
+	}
+	return NULL;
+}
+
+static void append(char *errors, size_t errors_len, size_t *used, const char *path, int line, const char *what,
+		   const char *detail)
+{
+	if (!errors || *used + 1 >= errors_len)
+		return;
+	int n = line > 0 ? snprintf(errors + *used, errors_len - *used, "%s:%d: %s%s\n", path, line, what, detail)
+			 : snprintf(errors + *used, errors_len - *used, "%s: %s%s\n", path, what, detail);
+	*used = n < 0 || (size_t)n >= errors_len - *used ? errors_len - 1 : *used + (size_t)n;
+}
+
+/* One line into @file: 0, or -EINVAL with a line in @errors. */
+static int take_line(struct shim_conf_file *file, char *text, int line, char *errors, size_t errors_len,
+		     size_t *used)
+{
+	char *content = trimmed(text);
+	if (content[0] == '\0' || content[0] == '#')
+		return 0;
+	char *equals = strchr(content, '=');
+	if (!equals) {
+		append(errors, errors_len, used, file->path, line, "expected key = value, got ", content);
+		return -EINVAL;
+	}
+	*equals = '\0';
+	char *key = trimmed(content);
+	char *value = trimmed(equals + 1);
+	size_t len = strlen(value);
+	if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+		value[len - 1] = '\0';
+		value++;
+	}
+	const char *name = variable_for(key);
+	if (!name) {
+		append(errors, errors_len, used, file->path, line, "unknown key ", key);
+		return -EINVAL;
+	}
+	if (strlen(value) >= SHIM_CONF_VALUE_SIZE) {
+		append(errors, errors_len, used, file->path, line, "value too long for ", key);
+		return -EINVAL;
+	}
+	struct shim_conf_entry *entry = NULL;
+	for (size_t i = 0; i < file->count && !entry; i++)
+		if (file->entries[i].name == name)
+			entry = &file->entries[i]; /* a later line wins, as in a shell script */
+	if (!entry && file->count == SHIM_CONF_MAX_ENTRIES) {
+		append(errors, errors_len, used, file->path, line, "too many settings", "");
+		return -EINVAL;
+	}
+	if (!entry)
+		entry = &file->entries[file->count++];
+	entry->name = name;
+	entry->line = line;
+	memcpy(entry->value, value, strlen(value) + 1);
+	return 0;
+}
+
+int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *file, char *errors,
+			size_t errors_len)
+{
+	size_t used = 0;
+	if (errors && errors_len)
+		errors[0] = '\0';
+	file->count = 0;
+	snprintf(file->path, sizeof(file->path), "%s", path);
+	FILE *in = fopen(path, "re");
+	if (!in) {
+		int err = errno;
+		if (err == ENOENT && !required)
+			return 0;
+		append(errors, errors_len, &used, path, 0, "cannot read: ", strerror(err));
+		return -err;
+	}
+	char text[SHIM_CONF_VALUE_SIZE + 128];
+	int line = 0, result = 0;
+	while (fgets(text, sizeof(text), in)) {
+		line++;
+		if (!strchr(text, '\n') && !feof(in)) {
+			append(errors, errors_len, &used, path, line, "line too long", "");
+			result = -EINVAL;
+			int c;
+			while ((c = fgetc(in)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (take_line(file, text, line, errors, errors_len, &used) < 0)
+			result = -EINVAL;
+	}
+	fclose(in);
+	return result;
+}
+
+const char *shim_conf_file_value(const struct shim_conf_file *file, const char *name, int *line)
+{
+	for (size_t i = 0; file && i < file->count; i++) {
+		if (strcmp(file->entries[i].name, name) == 0) {
+			if (line)
+				*line = file->entries[i].line;
+			return file->entries[i].value;
+		}
+	}
+	return NULL;
+}

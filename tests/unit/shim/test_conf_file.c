@@ -1,0 +1,182 @@
+/*
+ * The configuration file (st87.conf) beside the environment: its values
+ * apply, the environment wins, and a bad line is reported like a bad
+ * variable (file, line, key) and fails closed the same way.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf_file.h"
+#include "config.h"
+
+static char conf_path[64];
+static const char *environment_baud;
+static struct shim_config config;
+static char errors[4096];
+
+static const char *fake_getenv(const char *name)
+{
+	if (strcmp(name, "ST87_CONF") == 0)
+		return conf_path;
+	if (strcmp(name, "ST87_BAUD") == 0)
+		return environment_baud;
+	return NULL;
+}
+
+static void write_conf(const char *text)
+{
+	FILE *out = fopen(conf_path, "w");
+	assert_non_null(out);
+	fputs(text, out);
+	fclose(out);
+}
+
+static int make_path(void **state)
+{
+	(void)state;
+	snprintf(conf_path, sizeof(conf_path), "/tmp/st87-conf-test-%d.conf", (int)getpid());
+	environment_baud = NULL;
+	memset(errors, 0, sizeof(errors));
+	return 0;
+}
+
+static int remove_file(void **state)
+{
+	(void)state;
+	unlink(conf_path);
+	return 0;
+}
+
+static int parse(void)
+{
+	return shim_config_parse(fake_getenv, &config, errors, sizeof(errors));
+}
+
+static void test_values_apply_with_either_key_form(void **state)
+{
+	(void)state;
+	write_conf("# the modem on the gateway\n"
+		   "\n"
+		   "port = /dev/ttyUSB3\n"
+		   "  BAUD=921600  \n"
+		   "ST87_ROUTE = \"*\"\n"
+		   "half_close_idle = 2000\n");
+	assert_int_equal(parse(), 0);
+	assert_string_equal(errors, "");
+	assert_string_equal(config.port, "/dev/ttyUSB3");
+	assert_int_equal(config.baud, 921600);
+	assert_false(config.inert);
+	assert_int_equal(config.half_close_idle_ms, 2000);
+}
+
+static void test_the_environment_wins(void **state)
+{
+	(void)state;
+	write_conf("baud = 921600\nroute = *\n");
+	environment_baud = "9600";
+	assert_int_equal(parse(), 0);
+	assert_int_equal(config.baud, 9600);
+}
+
+static void test_a_later_line_wins(void **state)
+{
+	(void)state;
+	write_conf("baud = 921600\nbaud = 57600\n");
+	assert_int_equal(parse(), 0);
+	assert_int_equal(config.baud, 57600);
+}
+
+static void test_a_bad_value_names_file_line_and_key(void **state)
+{
+	(void)state;
+	write_conf("route = *\n\nbaud = fast\n");
+	assert_int_equal(parse(), -EINVAL);
+	char expected[128];
+	snprintf(expected, sizeof(expected), "%s:3: ST87_BAUD=\"fast\": expected", conf_path);
+	assert_non_null(strstr(errors, expected));
+	assert_true(config.fail_routed);
+	assert_false(config.inert);
+}
+
+static void test_an_unknown_key_fails_closed(void **state)
+{
+	(void)state;
+	write_conf("route = *\nbud = 9600\n");
+	assert_int_equal(parse(), -EINVAL);
+	char expected[128];
+	snprintf(expected, sizeof(expected), "%s:2: unknown key bud\n", conf_path);
+	assert_string_equal(errors, expected);
+	assert_true(config.fail_routed);
+}
+
+static void test_a_line_without_equals_fails_closed(void **state)
+{
+	(void)state;
+	write_conf("route = *\nport /dev/ttyUSB0\n");
+	assert_int_equal(parse(), -EINVAL);
+	assert_non_null(strstr(errors, ":2: expected key = value"));
+	assert_true(config.fail_routed);
+}
+
+static void test_a_bad_route_in_the_file_routes_nothing(void **state)
+{
+	(void)state;
+	write_conf("route = 300.1.2.3\n");
+	assert_int_equal(parse(), -EINVAL);
+	assert_true(config.inert);
+	assert_non_null(strstr(errors, ":1: ST87_ROUTE=\"300.1.2.3\""));
+}
+
+static void test_a_missing_named_file_fails_closed(void **state)
+{
+	(void)state;
+	unlink(conf_path);
+	assert_int_equal(parse(), -EINVAL);
+	char expected[128];
+	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n", conf_path);
+	assert_string_equal(errors, expected);
+	assert_true(config.fail_routed);
+}
+
+static void test_the_loader_reports_where_a_value_came_from(void **state)
+{
+	(void)state;
+	write_conf("\n# comment\nlog = debug\n");
+	struct shim_conf_file *file = calloc(1, sizeof(*file));
+	assert_non_null(file);
+	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), 0);
+	int line = 0;
+	assert_string_equal(shim_conf_file_value(file, "ST87_LOG", &line), "debug");
+	assert_int_equal(line, 3);
+	assert_null(shim_conf_file_value(file, "ST87_PORT", &line));
+	assert_int_equal(shim_conf_file_load("/nonexistent/st87.conf", false, file, errors, sizeof(errors)), 0);
+	assert_int_equal(file->count, 0);
+	free(file);
+}
+
+#define TEST(name) cmocka_unit_test_setup_teardown(name, make_path, remove_file)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(test_values_apply_with_either_key_form),
+		TEST(test_the_environment_wins),
+		TEST(test_a_later_line_wins),
+		TEST(test_a_bad_value_names_file_line_and_key),
+		TEST(test_an_unknown_key_fails_closed),
+		TEST(test_a_line_without_equals_fails_closed),
+		TEST(test_a_bad_route_in_the_file_routes_nothing),
+		TEST(test_a_missing_named_file_fails_closed),
+		TEST(test_the_loader_reports_where_a_value_came_from),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
