@@ -164,10 +164,10 @@ static int run_listing(struct st87_modem *modem, void *arg)
 	return 0;
 }
 
+/* Lists the sockets into @arg (a struct listing), then closes them: what close-all says it closed. */
 static int run_close_all(struct st87_modem *modem, void *arg)
 {
-	(void)modem;
-	(void)arg;
+	run_listing(modem, arg);
 	engine_close_everything();
 	return 0;
 }
@@ -241,8 +241,17 @@ static void close_all(struct client *client)
 	if (!may_command_the_modem(client, "close-all"))
 		return;
 	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
-	struct engine_job job = {.run = run_close_all};
+	static struct listing closed;
+	closed.text[0] = '\0';
+	struct engine_job job = {.run = run_close_all, .arg = &closed};
 	int err = engine_run_job(&job);
+	if (!err && !closed.text[0])
+		st87d_send_reply(client->connection, ST87D_TEXT, 0, "no modem socket is open");
+	for (char *line = strtok(closed.text, "\n"); !err && line; line = strtok(NULL, "\n")) {
+		char said[600];
+		snprintf(said, sizeof(said), "closed %s", line);
+		st87d_send_reply(client->connection, ST87D_TEXT, 0, said);
+	}
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
 }
 

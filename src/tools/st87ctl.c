@@ -62,6 +62,11 @@ static void print_usage(FILE *out)
 		"      --trace FILE  append the AT traffic to FILE (default: $ST87_TRACE)\n"
 		"  -h, --help        this help; 'st87ctl COMMAND --help' for a command's own\n"
 		"  -V, --version     the version\n"
+		"\n"
+		"Settings the command line leaves out come from the ST87_* variables, then from\n"
+		"/etc/st87/st87.conf (or $ST87_CONF). While st87d serves the modem (its socket\n"
+		"/run/st87/st87d.sock, or $ST87_DAEMON; 'off' never), status, doctor, close-all\n"
+		"and 'at COMMAND' go through it; the other commands need the port itself.\n"
 		"\n%s",
 		st87ctl_exit_code_help);
 }

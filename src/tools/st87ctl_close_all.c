@@ -16,7 +16,8 @@ static void print_help(void)
 	printf("Usage: st87ctl close-all\n"
 	       "Close every socket the modem has open on its context (AT#SOCKETCREATE?,\n"
 	       "then AT#SOCKETCLOSE for each) and say what was closed. A program still\n"
-	       "using one of them loses it.\n\n%s",
+	       "using one of them loses it. While st87d serves the modem, st87d closes\n"
+	       "them (for root or st87d's user) and their programs get ECONNABORTED.\n\n%s",
 	       st87ctl_exit_code_help);
 }
 

@@ -169,6 +169,21 @@ def case_killed_client_frees_its_socket():
         again.wait()
 
 
+def case_close_all_through_the_daemon():
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            tcp_server(holder_server) as server:
+        reader = start([sys.executable, "-c", READER, str(server.server_address[1])], daemon.env())
+        check(reader.stdout.readline().strip() == "connected", "the client did not connect")
+        closed = st87ctl(daemon, "close-all")
+        check(closed.returncode == 0 and "closed modem socket 0: TCP" in closed.stdout
+              and "(python3)" in closed.stdout, "close-all through st87d: %r %r" % (closed.stdout, closed.stderr))
+        out, err = reader.communicate(timeout=30)
+        check("error ECONNABORTED" in out, "the client's socket was not aborted: %r %r" % (out, err))
+        check("no sockets open" in st87ctl(daemon, "status").stdout, "a socket is left after close-all")
+        again = st87ctl(daemon, "close-all")
+        check(again.stdout.strip() == "no modem socket is open", "close-all with nothing open: %r" % again.stdout)
+
+
 def case_killed_daemon_resets_clients_and_restarts():
     with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(holder_server) as server:
         with st87d(tmp, modem) as daemon:
