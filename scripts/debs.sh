@@ -42,7 +42,7 @@ for program in /usr/bin/st87run /usr/bin/st87ctl /usr/bin/st87-fakemodem /usr/sb
   [ "$(PATH=/usr/sbin:$PATH command -v "${program##*/}")" = "$program" ] ||
     { echo "debs: FAILED: ${program##*/} is not the installed $program" >&2; exit 1; }
 done
-for page in st87run.1 st87ctl.1 st87-fakemodem.1 st87shim.7 st87d.8; do
+for page in st87run.1 st87ctl.1 st87-fakemodem.1 st87shim.7 st87d.8 st87.conf.5; do
   man -w "${page##*.}" "${page%.*}" >/dev/null ||
     { echo "debs: FAILED: man does not find $page" >&2; exit 1; }
 done
