@@ -29,6 +29,9 @@
 /* systemd's socket activation hands its sockets over from fd 3 on. */
 #define SYSTEMD_FIRST_FD 3
 
+/* The shim's engine logs as the daemon (overrides shim.c's weak default). */
+const char *const shim_log_name = "st87d";
+
 struct options {
 	bool foreground;
 	int verbosity;
@@ -249,7 +252,6 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &options) < 0)
 		return 2;
 	shim_init();
-	st87_log_set_name("st87d");
 	if (!shim.config_ok && shim.config.fail_routed) {
 		fprintf(stderr, "st87d: fix the ST87_* variables above\n");
 		return 2;

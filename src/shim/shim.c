@@ -13,6 +13,9 @@
 #include "internal.h"
 #include "real.h"
 
+/* The name before each line on stderr; st87d, which is built with the engine, names itself. */
+__attribute__((weak)) const char *const shim_log_name = "st87shim";
+
 struct shim_state shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -110,7 +113,7 @@ static void initialise(void)
 	initialising = true;
 	engine_init();
 	real_libc_init();
-	st87_log_set_name("st87shim");
+	st87_log_set_name(shim_log_name);
 	char errors[4096];
 	int err = shim_config_parse(NULL, &shim.config, errors, sizeof(errors));
 	st87_log_set_level(shim.config.log_level);

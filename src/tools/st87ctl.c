@@ -56,7 +56,7 @@ static void print_usage(FILE *out)
 		"  -p, --port PATH   the modem's serial port, or \"auto\" to find it by USB id\n"
 		"                    (default: $ST87_PORT, else auto)\n"
 		"  -b, --baud RATE   serial speed (default: $ST87_BAUD, else 115200)\n"
-		"      --json        JSON on stdout (status, ping)\n"
+		"      --json        JSON on stdout (status, ping, doctor)\n"
 		"      --log LEVEL   libst87 messages on stderr: none, error, warn, info, debug\n"
 		"                    (default: $ST87_LOG, else error)\n"
 		"      --trace FILE  append the AT traffic to FILE (default: $ST87_TRACE)\n"

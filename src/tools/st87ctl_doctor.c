@@ -311,11 +311,15 @@ static int parse(int argc, char **argv, struct doctor *d)
 		case 'n':
 			d->name_to_resolve = optarg;
 			break;
-		case 't':
-			if (!strrchr(optarg, ':'))
-				return st87ctl_usage_error("doctor", "--tcp %s: expected ADDRESS:PORT", optarg);
+		case 't': {
+			const char *colon = strrchr(optarg, ':');
+			int port;
+			if (!colon || colon == optarg || st87ctl_parse_int(colon + 1, 1, 65535, &port))
+				return st87ctl_usage_error("doctor", "--tcp %s: expected ADDRESS:PORT, a port 1..65535",
+							   optarg);
 			d->tcp_target = optarg;
 			break;
+		}
 		case 'j':
 			d->json = true;
 			break;

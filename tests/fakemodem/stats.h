@@ -4,7 +4,7 @@
  *  "bytes_to_host": 2048, "payload_sent": 100, "payload_received": 1500,
  *  "udp_dropped": 0, "reboots": 0, "profile": "note", "send_handshake": "one",
  *  "dns_queries": 0, "connects_refused_injected": 0,
- *  "sends_failed_injected": 0, "link_losses": 0, "udp_rai_0": 0,
+ *  "sends_failed_injected": 0, "link_losses": 0, "lines_at_wrong_speed": 0, "udp_rai_0": 0,
  *  "udp_rai_1": 0, "udp_rai_2": 0, "wakeups": 0, "commands_while_asleep": 0,
  *  "awake_ms": 1200, "run_ms": 1200}
  *
