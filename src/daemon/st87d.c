@@ -30,7 +30,7 @@
 #define SYSTEMD_FIRST_FD 3
 
 /* The shim's engine logs as the daemon (overrides shim.c's weak default). */
-const char *const shim_log_name = "st87d";
+const char *shim_log_name = "st87d";
 
 struct options {
 	bool foreground;

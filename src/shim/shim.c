@@ -14,7 +14,7 @@
 #include "real.h"
 
 /* The name before each line on stderr; st87d, which is built with the engine, names itself. */
-__attribute__((weak)) const char *const shim_log_name = "st87shim";
+__attribute__((weak)) const char *shim_log_name = "st87shim";
 
 struct shim_state shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,

@@ -124,7 +124,7 @@ static inline bool shim_fd_maybe_mapped(int fd)
 }
 
 /* "st87shim" in programs; st87d defines its own. */
-extern const char *const shim_log_name;
+extern const char *shim_log_name;
 
 /* Lazy, once: real libc pointers and the configuration. */
 void shim_init(void);
