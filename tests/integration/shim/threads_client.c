@@ -111,6 +111,76 @@ static void *run(void *argument)
 	return NULL;
 }
 
+/*
+ * An unconnected routed UDP socket used by two threads at once: this one
+ * sends with sendto() and takes the echoes, a second one sends with send()
+ * and no address (the socket's first destination), as a program sharing a
+ * socket between threads may. Every echo is one of the two threads' data.
+ */
+struct shared_udp {
+	int fd;
+	int rounds;
+	atomic_bool done;
+};
+
+static void *send_without_address(void *argument)
+{
+	struct shared_udp *shared = argument;
+	while (!atomic_load(&shared->done)) {
+		send(shared->fd, "ping", 4, MSG_NOSIGNAL);
+		usleep(3000);
+	}
+	return NULL;
+}
+
+static void *run_shared_udp(void *argument)
+{
+	struct job *job = argument;
+	struct shared_udp shared = {.rounds = job->rounds};
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)job->port)};
+	inet_pton(AF_INET, job->address, &address.sin_addr);
+	shared.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct timeval bound = {.tv_sec = 20};
+	setsockopt(shared.fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+	char first[] = "first";
+	if (shared.fd < 0 || sendto(shared.fd, first, sizeof(first), 0, (struct sockaddr *)&address,
+				    sizeof(address)) < 0) {
+		fail(job, "sendto");
+		return NULL;
+	}
+	pthread_t sender;
+	pthread_create(&sender, NULL, send_without_address, &shared);
+	unsigned seed = job->seed;
+	int echoed = 0;
+	for (int round = 0; round < job->rounds; round++) {
+		unsigned char data[64];
+		for (size_t i = 0; i < sizeof(data); i++)
+			data[i] = (unsigned char)rand_r(&seed);
+		sendto(shared.fd, data, sizeof(data), 0, (struct sockaddr *)&address, sizeof(address));
+		unsigned char got[256];
+		for (;;) {
+			ssize_t n = recvfrom(shared.fd, got, sizeof(got), 0, NULL, NULL);
+			if (n == (ssize_t)sizeof(data) && memcmp(got, data, sizeof(data)) == 0) {
+				echoed++;
+				break;
+			}
+			bool known = (n == 4 && memcmp(got, "ping", 4) == 0) ||
+				     (n == (ssize_t)sizeof(first) && memcmp(got, first, sizeof(first)) == 0);
+			if (!known) {
+				fail(job, n < 0 ? "recvfrom" : "a datagram neither thread sent");
+				break;
+			}
+		}
+	}
+	atomic_store(&shared.done, true);
+	pthread_join(sender, NULL);
+	close(shared.fd);
+	atomic_fetch_add(&exchanges, echoed);
+	if (echoed != job->rounds)
+		fail(job, "echoes missing");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -131,6 +201,11 @@ int main(int argc, char **argv)
 		pthread_create(&threads[i], NULL, run, &jobs[i]);
 	for (size_t i = 0; i < count; i++)
 		pthread_join(threads[i], NULL);
+	/* After the others: the modem's two UDP sockets are free again. */
+	struct job shared = {"shared unconnected udp", "127.0.0.1", atoi(argv[2]), SOCK_DGRAM, rounds * 3, false, 6};
+	pthread_t shared_thread;
+	pthread_create(&shared_thread, NULL, run_shared_udp, &shared);
+	pthread_join(shared_thread, NULL);
 	printf("exchanges %d, failures %d\n", atomic_load(&exchanges), atomic_load(&failures));
 	return atomic_load(&failures) == 0 ? 0 : 1;
 }
