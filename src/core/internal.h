@@ -10,6 +10,9 @@
 #define ST87_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define ST87_PRINTF(fmt, args)
+/* Process @pid's name ("curl"), or "" when /proc does not say: users recognise a program sooner than a pid. */
+void st87_process_name(long pid, char *name, size_t len);
+
 #endif
 
 /* Records a one-line description for st87_last_error(); returns @p negative_errno. */
@@ -29,5 +32,8 @@ int st87_baud_speed(int baud, speed_t *speed);
 long long st87_now_ms(void);
 /* Milliseconds left until @p deadline_ms, never negative. */
 int st87_ms_until(long long deadline_ms);
+
+/* Process @pid's name ("curl"), or "" when /proc does not say: users recognise a program sooner than a pid. */
+void st87_process_name(long pid, char *name, size_t len);
 
 #endif

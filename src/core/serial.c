@@ -145,8 +145,7 @@ static int move_fd_up(struct st87_serial *serial, int min_fd)
 #define EXCLUSIVE_BYTE 0 /* the OFD lock */
 #define OWNER_BYTE 1     /* the POSIX lock that names the pid */
 
-/* "curl", or "" when /proc does not say: users recognise a program sooner than a pid. */
-static void program_of(long pid, char *name, size_t len)
+void st87_process_name(long pid, char *name, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
@@ -168,7 +167,7 @@ static int lock_port(struct st87_serial *serial)
 		struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
 		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
 			char program[32];
-			program_of((long)holder.l_pid, program, sizeof(program));
+			st87_process_name((long)holder.l_pid, program, sizeof(program));
 			bool daemon = strcmp(program, "st87d") == 0;
 			return st87_fail(-EBUSY, "%s: port busy (pid %ld%s%s)%s", serial->path, (long)holder.l_pid,
 					 program[0] ? ", " : "", program,

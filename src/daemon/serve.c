@@ -30,19 +30,6 @@ struct client {
 	char program[32];
 };
 
-static void read_program_name(pid_t pid, char *name, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	snprintf(name, len, "?");
-	FILE *comm = fopen(path, "re");
-	if (!comm)
-		return;
-	if (fgets(name, (int)len, comm))
-		name[strcspn(name, "\n")] = '\0';
-	fclose(comm);
-}
-
 static bool in_group(int connection, const struct ucred *peer, gid_t group)
 {
 	if (peer->gid == group)
@@ -265,7 +252,9 @@ void serve_client(int connection, const struct access_policy *policy)
 		close(connection);
 		return;
 	}
-	read_program_name(client.credentials.pid, client.program, sizeof(client.program));
+	st87_process_name((long)client.credentials.pid, client.program, sizeof(client.program));
+	if (!client.program[0])
+		snprintf(client.program, sizeof(client.program), "?");
 	if (!allowed(&client, policy)) {
 		char why[256];
 		snprintf(why, sizeof(why), "st87d refuses uid %d: not root, not st87d's user, not in group %s",

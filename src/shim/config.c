@@ -8,6 +8,7 @@
 #include "../daemon/wire.h"
 #include "conf_file.h"
 #include "decimal.h"
+#include "text.h"
 #include "quote.h"
 #include "st87/st87.h"
 
@@ -39,49 +40,13 @@ struct variable {
 		     size_t problem_len);
 };
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* The part of @value between leading and trailing whitespace: start, and its length in @len. */
-static const char *trim(const char *value, size_t *len)
-{
-	const char *end = value + strlen(value);
-
-	while (is_blank(*value))
-		value++;
-	while (end > value && is_blank(end[-1]))
-		end--;
-	*len = (size_t)(end - value);
-	return value;
-}
-
-static int fail(char *problem, size_t problem_len, const char *why)
-{
-	snprintf(problem, problem_len, "%s", why);
-	return -EINVAL;
-}
-
 static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned long max,
 				  unsigned long *result)
 {
 	size_t len;
-	const char *text = trim(value, &len);
+	const char *text = shim_trim(value, &len);
 
 	return shim_parse_decimal(text, len, min, max, result);
-}
-
-/* inet_pton() over @len bytes that are not NUL-terminated; @out holds 16 bytes. */
-static bool parse_ip(int family, const char *text, size_t len, uint8_t *out)
-{
-	char copy[INET6_ADDRSTRLEN];
-
-	if (len == 0 || len >= sizeof copy)
-		return false;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	return inet_pton(family, copy, out) == 1;
 }
 
 static int parse_route(const char *value, struct shim_config *config, char *problem,
@@ -107,10 +72,10 @@ static int parse_port(const char *value, struct shim_config *config, char *probl
 	}
 	/* A bare "ttyUSB0" would be opened relative to the program's directory. */
 	if (value[0] != '/')
-		return fail(problem, problem_len,
+		return shim_fail(problem, problem_len,
 			    "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
 	if (len >= sizeof config->port)
-		return fail(problem, problem_len, "expected a device path shorter than 4096 bytes");
+		return shim_fail(problem, problem_len, "expected a device path shorter than 4096 bytes");
 	memcpy(config->port, value, len + 1);
 	return 0;
 }
@@ -124,7 +89,7 @@ static int parse_baud(const char *value, struct shim_config *config, char *probl
 		config->baud = (int)rate;
 		return 0;
 	}
-	return fail(problem, problem_len,
+	return shim_fail(problem, problem_len,
 		    "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
 }
 
@@ -160,7 +125,7 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 	static const char expected[] =
 		"expected IP[:PORT], IPv6 in brackets, such as 9.9.9.9 or [2620:fe::fe]:53";
 	size_t len;
-	const char *text = trim(value, &len);
+	const char *text = shim_trim(value, &len);
 	const char *end = text + len;
 	const char *address_start;
 	const char *address_end;
@@ -170,12 +135,12 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 	int family;
 
 	if (len == 0)
-		return fail(problem, problem_len, expected);
+		return shim_fail(problem, problem_len, expected);
 	if (text[0] == '[') {
 		address_start = text + 1;
 		address_end = memchr(address_start, ']', (size_t)(end - address_start));
 		if (address_end == NULL)
-			return fail(problem, problem_len, expected);
+			return shim_fail(problem, problem_len, expected);
 		rest = address_end + 1;
 		family = AF_INET6;
 	} else {
@@ -183,21 +148,21 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 
 		/* Without brackets, "::1:53" could be an address or an address and a port. */
 		if (colon != NULL && memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL)
-			return fail(problem, problem_len,
+			return shim_fail(problem, problem_len,
 				    "IPv6 addresses go in brackets, such as [2620:fe::fe]:53");
 		address_start = text;
 		address_end = colon != NULL ? colon : end;
 		rest = address_end;
 		family = AF_INET;
 	}
-	if (!parse_ip(family, address_start, (size_t)(address_end - address_start), address))
-		return fail(problem, problem_len, expected);
+	if (!shim_parse_ip(family, address_start, (size_t)(address_end - address_start), address))
+		return shim_fail(problem, problem_len, expected);
 	if (rest < end) {
 		if (*rest != ':')
-			return fail(problem, problem_len, expected);
+			return shim_fail(problem, problem_len, expected);
 		rest++;
 		if (!shim_parse_decimal(rest, (size_t)(end - rest), 1, 65535, &port))
-			return fail(problem, problem_len, "port must be 1..65535");
+			return shim_fail(problem, problem_len, "port must be 1..65535");
 	}
 
 	make_sockaddr(family, address, (uint16_t)port, &config->dns_server,
@@ -210,7 +175,7 @@ static int parse_log(const char *value, struct shim_config *config, char *proble
 		     size_t problem_len)
 {
 	if (st87_log_parse_level(value, &config->log_level) < 0)
-		return fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+		return shim_fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
 	return 0;
 }
 
@@ -220,7 +185,7 @@ static int parse_trace(const char *value, struct shim_config *config, char *prob
 	size_t len = strlen(value);
 
 	if (len >= sizeof config->trace_path)
-		return fail(problem, problem_len, "expected a file path shorter than 4096 bytes");
+		return shim_fail(problem, problem_len, "expected a file path shorter than 4096 bytes");
 	memcpy(config->trace_path, value, len + 1);
 	return 0;
 }
@@ -233,7 +198,7 @@ static int parse_daemon(const char *value, struct shim_config *config, char *pro
 		return 0;
 	}
 	if (value[0] != '/' || strlen(value) >= sizeof config->daemon_socket)
-		return fail(problem, problem_len,
+		return shim_fail(problem, problem_len,
 			    "expected off, or the absolute path of st87d's socket (shorter than 108 bytes)");
 	memcpy(config->daemon_socket, value, strlen(value) + 1);
 	config->daemon_use = SHIM_DAEMON_REQUIRED;
@@ -246,7 +211,7 @@ static int parse_hex(const char *value, struct shim_config *config, char *proble
 	unsigned long flag;
 
 	if (!parse_trimmed_decimal(value, 0, 1, &flag))
-		return fail(problem, problem_len, "expected 0 (binary payloads) or 1 (hex text)");
+		return shim_fail(problem, problem_len, "expected 0 (binary payloads) or 1 (hex text)");
 	config->hex_payloads = flag == 1;
 	return 0;
 }
@@ -258,7 +223,7 @@ static int parse_bounded(const char *value, unsigned long min, unsigned long max
 	unsigned long number;
 
 	if (!parse_trimmed_decimal(value, min, max, &number))
-		return fail(problem, problem_len, expected);
+		return shim_fail(problem, problem_len, expected);
 	*out = (int)number;
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "route.h"
 #include "decimal.h"
+#include "text.h"
 #include "quote.h"
 
 #include <arpa/inet.h>
@@ -21,32 +22,11 @@
 /* Holds one rule in canonical form: "!" "[" IPv6 "]" "/128" ":65535". */
 #define RULE_TEXT_SIZE (1 + INET6_ADDRSTRLEN + 2 + 4 + 6 + 1)
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
 static bool is_blank_text(const char *text)
 {
-	while (is_blank(*text))
+	while (shim_is_blank(*text))
 		text++;
 	return *text == '\0';
-}
-
-/*
- * inet_pton() over @len bytes that are not NUL-terminated. @out has room for
- * 16 bytes. False for anything inet_pton() refuses, and for text too long to
- * be an address of @family.
- */
-static bool parse_ip(int family, const char *text, size_t len, uint8_t *out)
-{
-	char copy[INET6_ADDRSTRLEN];
-
-	if (len == 0 || len >= sizeof copy)
-		return false;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	return inet_pton(family, copy, out) == 1;
 }
 
 static bool is_ipv4_mapped(const uint8_t address[16])
@@ -70,13 +50,6 @@ static void report_bad_rule(char *err, size_t err_len, const char *rule, size_t 
 		return;
 	shim_quote_printable(rule, rule_len, QUOTED_RULE_MAX, quoted);
 	snprintf(err, err_len, "bad rule \"%s\": %s", quoted, problem);
-}
-
-/* Copies @why into @problem and returns -EINVAL, so failures are one line. */
-static int fail(char *problem, size_t problem_len, const char *why)
-{
-	snprintf(problem, problem_len, "%s", why);
-	return -EINVAL;
 }
 
 /*
@@ -129,10 +102,10 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 		const char *close = memchr(text + start + 1, ']', len - start - 1);
 
 		if (close == NULL)
-			return fail(problem, problem_len, "missing \"]\" after the IPv6 address");
+			return shim_fail(problem, problem_len, "missing \"]\" after the IPv6 address");
 		end = (size_t)(close - text);
-		if (!parse_ip(AF_INET6, text + start + 1, end - start - 1, rule->address))
-			return fail(problem, problem_len, "not an IPv6 address inside the brackets");
+		if (!shim_parse_ip(AF_INET6, text + start + 1, end - start - 1, rule->address))
+			return shim_fail(problem, problem_len, "not an IPv6 address inside the brackets");
 		rule->family = AF_INET6;
 		*pos = end + 1;
 		return 0;
@@ -144,8 +117,8 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 	if (memchr(text + start, ':', end - start) != NULL) {
 		uint8_t ignored[16];
 
-		if (parse_ip(AF_INET6, text + start, end - start, ignored))
-			return fail(problem, problem_len,
+		if (shim_parse_ip(AF_INET6, text + start, end - start, ignored))
+			return shim_fail(problem, problem_len,
 				    "IPv6 addresses go in brackets, such as [::1] or "
 				    "[2001:db8::]/32:443");
 	}
@@ -153,8 +126,8 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 	end = start;
 	while (end < len && text[end] != '/' && text[end] != ':')
 		end++;
-	if (!parse_ip(AF_INET, text + start, end - start, rule->address))
-		return fail(problem, problem_len,
+	if (!shim_parse_ip(AF_INET, text + start, end - start, rule->address))
+		return shim_fail(problem, problem_len,
 			    "expected an IPv4 address, an IPv6 address in brackets, or *");
 	rule->family = AF_INET;
 	*pos = end;
@@ -219,12 +192,12 @@ static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule
 
 	memset(rule, 0, sizeof *rule);
 	if (len == 0)
-		return fail(problem, problem_len, "empty rule (a stray comma?)");
+		return shim_fail(problem, problem_len, "empty rule (a stray comma?)");
 	if (text[0] == '!') {
 		rule->exclude = true;
 		pos = 1;
 		if (pos == len)
-			return fail(problem, problem_len, "nothing after \"!\"");
+			return shim_fail(problem, problem_len, "nothing after \"!\"");
 	}
 
 	ret = parse_address(text, len, &pos, rule, problem, problem_len);
@@ -237,12 +210,12 @@ static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule
 		size_t start = ++pos;
 
 		if (rule->family == AF_UNSPEC)
-			return fail(problem, problem_len,
+			return shim_fail(problem, problem_len,
 				    "\"*\" takes no prefix (for one family use 0.0.0.0/0 or [::]/0)");
 		while (pos < len && text[pos] != ':')
 			pos++;
 		if (!shim_parse_decimal(text + start, pos - start, 0, full_len, &value))
-			return fail(problem, problem_len,
+			return shim_fail(problem, problem_len,
 				    full_len == 32 ? "prefix must be 0..32" : "prefix must be 0..128");
 		rule->prefix_len = (uint8_t)value;
 	}
@@ -250,13 +223,13 @@ static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule
 	if (pos < len && text[pos] == ':') {
 		pos++;
 		if (!shim_parse_decimal(text + pos, len - pos, 0, 65535, &value) || value == 0)
-			return fail(problem, problem_len, "port must be 1..65535");
+			return shim_fail(problem, problem_len, "port must be 1..65535");
 		rule->port = (uint16_t)value;
 		pos = len;
 	}
 
 	if (pos != len)
-		return fail(problem, problem_len,
+		return shim_fail(problem, problem_len,
 			    "unexpected text after the address (expected /PREFIX or :PORT)");
 	if (has_bits_past_prefix(rule->address, full_len, rule->prefix_len))
 		return fail_bits_past_prefix(rule, problem, problem_len);
@@ -284,9 +257,9 @@ int shim_route_parse(const char *text, struct shim_route_table *table, char *err
 		char problem[PROBLEM_SIZE];
 		struct shim_route_rule rule;
 
-		while (start < end && is_blank(*start))
+		while (start < end && shim_is_blank(*start))
 			start++;
-		while (end > start && is_blank(end[-1]))
+		while (end > start && shim_is_blank(end[-1]))
 			end--;
 
 		if (table->count == SHIM_ROUTE_MAX_RULES) {
