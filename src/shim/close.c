@@ -75,11 +75,15 @@ static int compare_fds(const void *a, const void *b)
 /* Closes [first, last] around the shim's own fds, forgetting the routed ones in it. */
 static int close_range_keeping_ours(unsigned int first, unsigned int last, int flags)
 {
-	size_t kept = 0;
+	size_t kept = 0, dropped = 0;
 	pthread_mutex_lock(&shim.lock);
-	int *keep = malloc((HASH_COUNT(shim.fds) + 1) * sizeof(*keep));
-	if (!keep) {
+	size_t entries = HASH_COUNT(shim.fds) + 1;
+	int *keep = malloc(entries * sizeof(*keep));
+	int *drop = malloc(entries * sizeof(*drop));
+	if (!keep || !drop) {
 		pthread_mutex_unlock(&shim.lock);
+		free(keep);
+		free(drop);
 		errno = ENOMEM; /* nothing closed: better than closing the shim's own fds */
 		return -1;
 	}
@@ -88,14 +92,18 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 		unsigned int fd = (unsigned int)entry->fd;
 		if (fd < first || fd > last)
 			continue;
-		if (shim_entry_is_private(entry)) {
+		if (shim_entry_is_private(entry))
 			keep[kept++] = entry->fd;
-		} else if (!(flags & CLOSE_RANGE_CLOEXEC)) {
-			bool was_private;
-			shim_map_remove_locked(entry->fd, &was_private);
-		}
+		else if (!(flags & CLOSE_RANGE_CLOEXEC))
+			drop[dropped++] = entry->fd;
+	}
+	/* Not while iterating: forgetting a routed fd may free its record, which drops other entries (its st87d connection). */
+	for (size_t i = 0; i < dropped; i++) {
+		bool was_private;
+		shim_map_remove_locked(drop[i], &was_private);
 	}
 	pthread_mutex_unlock(&shim.lock);
+	free(drop);
 	qsort(keep, kept, sizeof(keep[0]), compare_fds);
 	unsigned int start = first;
 	int result = 0;
