@@ -32,12 +32,12 @@
 
 #define BATCH 64
 
-static int pair[2];                  /* unrouted AF_UNIX stream pair */
-static int udp_a = -1, udp_b = -1;   /* two unrouted UDP sockets on 127.0.0.1, connected to each other */
+static int pair[2];                /* unrouted AF_UNIX stream pair */
+static int udp_a = -1, udp_b = -1; /* two unrouted UDP sockets on 127.0.0.1, connected to each other */
 static struct sockaddr_in udp_b_address;
 static int dup_fds[BATCH];
 static int dup2_target = -1;
-static volatile long sink;           /* keeps results alive */
+static volatile long sink; /* keeps results alive */
 static long failures;
 
 static void fail(const char *what)
@@ -203,7 +203,8 @@ static void make_udp_pair(void)
 static int open_routed(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0)
 		fail("connect to the routed port");

@@ -118,7 +118,8 @@ int main(int argc, char **argv)
 	double idle = atof(argv[2]);
 	double settle = argc == 4 ? atof(argv[3]) : 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0)
 		return fail("connect");

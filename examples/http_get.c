@@ -172,9 +172,10 @@ static int receive_response(struct st87_modem *modem, struct download *download)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: st87-http-get [--port P] [--baud B] [-o FILE] IP PORT PATH\n"
-		     "HTTP/1.0 GET of http://IP:PORT/PATH through the ST87 modem.\n"
-		     "P defaults to $ST87_PORT, else \"auto\" (the one port that looks like the modem).\n");
+	fprintf(out,
+		"Usage: st87-http-get [--port P] [--baud B] [-o FILE] IP PORT PATH\n"
+		"HTTP/1.0 GET of http://IP:PORT/PATH through the ST87 modem.\n"
+		"P defaults to $ST87_PORT, else \"auto\" (the one port that looks like the modem).\n");
 }
 
 int main(int argc, char **argv)
@@ -234,8 +235,10 @@ int main(int argc, char **argv)
 	}
 
 	/* 1. Open the port; on_event() hears about incoming data. */
-	struct st87_modem_options modem_options = {
-		.port = port, .baud = baud, .on_event = on_event, .user = &download};
+	struct st87_modem_options modem_options = {.port = port,
+						   .baud = baud,
+						   .on_event = on_event,
+						   .user = &download};
 	struct st87_modem *modem = NULL;
 	int err = st87_modem_open(&modem_options, &modem);
 	const char *step = "open the modem";

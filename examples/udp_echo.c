@@ -65,9 +65,10 @@ static ssize_t wait_for_answer(struct st87_modem *modem, struct echo *echo, char
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: st87-udp-echo [--port P] [--baud B] [-W SECONDS] IP PORT [MESSAGE]\n"
-		     "Send MESSAGE (default \"hello from st87\") to IP:PORT over UDP through the\n"
-		     "ST87 modem and print the datagram that comes back within SECONDS (default 10).\n");
+	fprintf(out,
+		"Usage: st87-udp-echo [--port P] [--baud B] [-W SECONDS] IP PORT [MESSAGE]\n"
+		"Send MESSAGE (default \"hello from st87\") to IP:PORT over UDP through the\n"
+		"ST87 modem and print the datagram that comes back within SECONDS (default 10).\n");
 }
 
 int main(int argc, char **argv)
@@ -109,8 +110,10 @@ int main(int argc, char **argv)
 	const char *message = argc - optind == 3 ? argv[optind + 2] : "hello from st87";
 
 	struct echo echo = {.socket_id = -1};
-	struct st87_modem_options modem_options = {
-		.port = port, .baud = baud, .on_event = on_event, .user = &echo};
+	struct st87_modem_options modem_options = {.port = port,
+						   .baud = baud,
+						   .on_event = on_event,
+						   .user = &echo};
 	struct st87_modem *modem = NULL;
 	char answer[ST87_MAX_READ];
 	ssize_t received = 0;
@@ -144,8 +147,8 @@ int main(int argc, char **argv)
 	if (err)
 		fprintf(stderr, "st87-udp-echo: cannot %s: %s\n", step, st87_last_error());
 	else if (received == 0)
-		fprintf(stderr, "st87-udp-echo: no answer from %s port %d within %d s\n", ip, server_port,
-			timeout_s);
+		fprintf(stderr, "st87-udp-echo: no answer from %s port %d within %d s\n", ip,
+			server_port, timeout_s);
 	else
 		printf("%zd bytes back: %.*s\n", received, (int)received, answer);
 

@@ -122,8 +122,7 @@ void st87_serial_close(struct st87_serial *serial);
 int st87_serial_fd(const struct st87_serial *serial);
 const char *st87_serial_path(const struct st87_serial *serial);
 /** Writes all @p len bytes within @p timeout_ms. 0, -ETIMEDOUT or -EIO. */
-int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-			  int timeout_ms);
+int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len, int timeout_ms);
 /** Reads what is there, waiting up to @p timeout_ms. Bytes read, 0 on timeout, -EIO. */
 ssize_t st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms);
 
@@ -181,14 +180,14 @@ enum st87_send_handshake {
 };
 
 struct st87_at_command {
-	const char *text;           /**< without the trailing <CR> */
-	const void *payload;        /**< binary bytes sent after "<CR><LF>", or NULL */
+	const char *text;    /**< without the trailing <CR> */
+	const void *payload; /**< binary bytes sent after "<CR><LF>", or NULL */
 	size_t payload_len;
 	enum st87_send_handshake handshake; /**< for a payload */
-	int detect_ms;              /**< ST87_SEND_DETECT: how long to wait for the line's own answer */
-	const char *info_prefix;    /**< e.g. "#SOCKETCREATE:"; NULL: no information lines */
+	int detect_ms;           /**< ST87_SEND_DETECT: how long to wait for the line's own answer */
+	const char *info_prefix; /**< e.g. "#SOCKETCREATE:"; NULL: no information lines */
 	bool (*is_info)(const char *line); /**< extra matcher for prefix-less lines (ping) */
-	bool binary_block;          /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
+	bool binary_block; /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
 	int timeout_ms;
 	/** Called with each information line as it arrives (before the final result), or NULL. */
 	void (*on_info)(void *user, const char *line);
@@ -196,13 +195,14 @@ struct st87_at_command {
 };
 
 struct st87_at_reply {
-	int result;        /**< 0 OK, or negative errno */
-	int cme;           /**< the +CME ERROR code, or -1 */
-	size_t n_lines;    /**< information lines, prefix included */
+	int result;     /**< 0 OK, or negative errno */
+	int cme;        /**< the +CME ERROR code, or -1 */
+	size_t n_lines; /**< information lines, prefix included */
 	char *lines[32];
-	const uint8_t *block; /**< the binary block (binary_block commands), valid until the next command */
+	const uint8_t
+		*block; /**< the binary block (binary_block commands), valid until the next command */
 	size_t block_len;
-	bool answered;     /**< a final result code came (false: deadline, transport, or a URC aborted it) */
+	bool answered; /**< a final result code came (false: deadline, transport, or a URC aborted it) */
 	/** What a payload command turned out to be; ST87_SEND_DETECT when it failed before that showed. */
 	enum st87_send_handshake handshake;
 	bool payload_sent; /**< the payload went out (false: the modem refused the line first) */
@@ -226,8 +226,7 @@ void st87_at_set_trace(struct st87_at *at, st87_trace_fn trace, void *user);
  *  for "+CME ERROR: n": -st87_cme_errno(n), reply->cme = n.
  * @p reply is filled in all cases; its lines stay valid until the next command.
  */
-int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
-		struct st87_at_reply *reply);
+int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struct st87_at_reply *reply);
 
 /**
  * Reads what the modem sent while no command is in flight and hands the
@@ -253,14 +252,14 @@ enum st87_event_kind {
 typedef void (*st87_event_fn)(void *user, enum st87_event_kind kind, int socket_id);
 
 struct st87_modem_options {
-	const char *port;        /**< path; "auto" looks for the modem */
-	int baud;                /**< 0: ST87_DEFAULT_BAUD */
+	const char *port; /**< path; "auto" looks for the modem */
+	int baud;         /**< 0: ST87_DEFAULT_BAUD */
 	bool rtscts;
-	int cid;                 /**< 0: ST87_DEFAULT_CID */
-	bool hex_send;           /**< send payloads as hex text (data type 2) instead of binary */
-	size_t max_send;         /**< largest send to try, up to ST87_MAX_SEND; 0: ST87_PROBE_SEND, shrunk on the modem's length errors */
+	int cid;       /**< 0: ST87_DEFAULT_CID */
+	bool hex_send; /**< send payloads as hex text (data type 2) instead of binary */
+	size_t max_send; /**< largest send to try, up to ST87_MAX_SEND; 0: ST87_PROBE_SEND, shrunk on the modem's length errors */
 	enum st87_send_handshake handshake; /**< ST87_SEND_DETECT (0): learned on the first binary send */
-	int margin_ms;           /**< added to every deadline; 0: 1000 */
+	int margin_ms;                      /**< added to every deadline; 0: 1000 */
 	/**
 	 * How long the modem stays awake after a command before it may sleep
 	 * (the <hold> of AT#SLEEPMODE, PROTOCOL-NOTES 10). A command after
@@ -270,12 +269,12 @@ struct st87_modem_options {
 	 * negative: the modem never sleeps unless it says #SLEEP.
 	 */
 	int sleep_hold_ms;
-	const char *trace_path;  /**< append the AT traffic to this file, or NULL */
-	int min_fd;              /**< see st87_serial_options.min_fd */
-	st87_event_fn on_event;  /**< may be NULL */
+	const char *trace_path; /**< append the AT traffic to this file, or NULL */
+	int min_fd;             /**< see st87_serial_options.min_fd */
+	st87_event_fn on_event; /**< may be NULL */
 	/** Sees every line that is not part of a command (URCs, boot lines) before the driver acts on it; may be NULL. Its return value is ignored. */
 	st87_urc_fn on_unsolicited;
-	void *user;              /**< passed to on_event and on_unsolicited */
+	void *user; /**< passed to on_event and on_unsolicited */
 };
 
 /**
@@ -393,8 +392,8 @@ typedef void (*st87_ping_fn)(void *user, const struct st87_ping_reply *reply);
  * (-EINVAL outside, nothing sent). @p on_reply gets each reply as its line
  * arrives. 0 once the summary came; -EPROTO without one.
  */
-int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
-		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary);
+int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size, int count,
+		st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary);
 
 /* Sockets */
 enum st87_proto { ST87_TCP, ST87_UDP };
@@ -405,8 +404,7 @@ enum st87_proto { ST87_TCP, ST87_UDP };
  * value the modem gives), or -EMFILE when every socket of that kind is taken (CME 2150),
  * -EADDRINUSE (2151/2159), other negative errnos.
  */
-int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto,
-		       int udp_port);
+int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto, int udp_port);
 
 struct st87_socket_info {
 	int cid, socket_id, status;
@@ -434,8 +432,8 @@ int st87_tcp_status(struct st87_modem *modem, int socket_id);
  */
 ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len);
 /** AT#IPSENDUDP of one datagram (at most st87_modem_send_limit() bytes, else -EMSGSIZE). Returns @p len. */
-ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
-		      int rai, const void *data, size_t len);
+ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port, int rai,
+		      const void *data, size_t len);
 /**
  * AT#IPREAD: copies up to @p cap bytes. Returns the count, 0 when the
  * modem's buffer is empty ("#IPREAD: <cid>,<sid>,0" or a bare OK) (for TCP, st87_tcp_status() tells whether the peer

@@ -29,8 +29,8 @@
 /** int: the <rai> of the socket's datagrams. */
 #define ST87_SO_RAI 1
 
-#define ST87_RAI_NONE 0               /**< no information (the default) */
-#define ST87_RAI_NO_DOWNLINK 1        /**< the last uplink, no downlink expected */
-#define ST87_RAI_ONE_DOWNLINK 2       /**< one uplink, one downlink expected */
+#define ST87_RAI_NONE 0         /**< no information (the default) */
+#define ST87_RAI_NO_DOWNLINK 1  /**< the last uplink, no downlink expected */
+#define ST87_RAI_ONE_DOWNLINK 2 /**< one uplink, one downlink expected */
 
 #endif

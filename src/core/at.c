@@ -33,7 +33,7 @@
 
 enum parse_state {
 	PARSE_LINE,
-	PARSE_BLOCK_LF,  /* header ended with CR: one LF may follow before the data */
+	PARSE_BLOCK_LF, /* header ended with CR: one LF may follow before the data */
 	PARSE_BLOCK,
 };
 
@@ -135,7 +135,7 @@ static int parse_cme(const char *line)
 static bool handle_final_result(struct st87_at *at, const char *line)
 {
 	bool is_final = strcasecmp(line, "OK") == 0 || strcasecmp(line, "ERROR") == 0 ||
-			has_prefix(line, "+CME ERROR:");
+		has_prefix(line, "+CME ERROR:");
 	if (is_final)
 		at->reply->answered = true;
 	if (strcasecmp(line, "OK") == 0) {
@@ -251,7 +251,7 @@ static void handle_line(struct st87_at *at, char terminator)
 	if (handle_final_result(at, line))
 		return;
 	bool is_info = (command->info_prefix && has_prefix(line, command->info_prefix)) ||
-		       (command->is_info && command->is_info(line));
+		(command->is_info && command->is_info(line));
 	if (!is_info) {
 		hand_to_urc(at, line);
 		return;
@@ -262,8 +262,9 @@ static void handle_line(struct st87_at *at, char terminator)
 	size_t length = 0;
 	int err = block_length(line, &length);
 	if (err) {
-		protocol_error(at, err == -EMSGSIZE ? "data block larger than allowed"
-						    : "bad data block header");
+		protocol_error(at,
+			       err == -EMSGSIZE ? "data block larger than allowed"
+						: "bad data block header");
 		return;
 	}
 	at->block_len = 0;
@@ -370,8 +371,8 @@ static int write_out(struct st87_at *at, const void *data, size_t len, int timeo
  * line that a payload follows ends in CR LF (the LF is ignored by a modem
  * that answers the line first).
  */
-static int send_line(struct st87_at *at, const struct st87_at_command *command,
-		     bool with_payload, int timeout_ms)
+static int send_line(struct st87_at *at, const struct st87_at_command *command, bool with_payload,
+		     int timeout_ms)
 {
 	size_t text_len = strlen(command->text);
 	char frame[ST87_MAX_LINE + 2 + ST87_MAX_SEND];
@@ -434,8 +435,7 @@ static bool await_result(struct st87_at *at, long long deadline)
  * (two-step), an error means the modem took no data, and silence past
  * detect_ms means the modem waits for the data (one-step).
  */
-static void run_split_send(struct st87_at *at, const struct st87_at_command *command,
-			   long long deadline)
+static void run_split_send(struct st87_at *at, const struct st87_at_command *command, long long deadline)
 {
 	int err = send_line(at, command, false, command->timeout_ms);
 	if (err) {
@@ -485,8 +485,7 @@ static void confirm_one_step(struct st87_at *at, const struct st87_at_command *c
 	reply->answered = first.answered;
 }
 
-int st87_at_run(struct st87_at *at, const struct st87_at_command *command,
-		struct st87_at_reply *reply)
+int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struct st87_at_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
 	reply->cme = -1;

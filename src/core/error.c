@@ -31,16 +31,22 @@ struct cme_errno_range {
 
 /* First match wins, so single codes stand before the ranges that hold them. */
 static const struct cme_errno_range cme_errno_ranges[] = {
-	{2150, 2150, EMFILE},      /* every modem socket of that kind is taken */
-	{2151, 2151, EADDRINUSE},  {2155, 2155, EADDRINUSE}, {2159, 2159, EADDRINUSE},
+	{2150, 2150, EMFILE}, /* every modem socket of that kind is taken */
+	{2151, 2151, EADDRINUSE},
+	{2155, 2155, EADDRINUSE},
+	{2159, 2159, EADDRINUSE},
 	{2152, 2152, ECONNREFUSED}, /* refused, unreachable or timed out: the modem cannot tell */
-	{2153, 2153, EBADF},       {2104, 2104, EBADF},
-	{2154, 2154, EPIPE},       {2156, 2156, EPIPE}, /* the socket broke: that socket's alone */
-	{2171, 2171, ENOENT},      /* AT#DNS: no such name */
+	{2153, 2153, EBADF},
+	{2104, 2104, EBADF},
+	{2154, 2154, EPIPE},
+	{2156, 2156, EPIPE},  /* the socket broke: that socket's alone */
+	{2171, 2171, ENOENT}, /* AT#DNS: no such name */
 	{2157, 2157, EISCONN},
 	{2158, 2158, EIO},
 	{2146, 2146, EMSGSIZE},
-	{2103, 2103, EADDRNOTAVAIL}, {2110, 2110, EADDRNOTAVAIL}, {2120, 2120, EADDRNOTAVAIL},
+	{2103, 2103, EADDRNOTAVAIL},
+	{2110, 2110, EADDRNOTAVAIL},
+	{2120, 2120, EADDRNOTAVAIL},
 	{2143, 2143, EDESTADDRREQ},
 	{2105, 2106, ENETDOWN},
 	{2130, 2130, ENETUNREACH},
@@ -49,10 +55,10 @@ static const struct cme_errno_range cme_errno_ranges[] = {
 	{30, 30, ENETUNREACH},
 	{31, 31, ETIMEDOUT},
 	{3, 4, EOPNOTSUPP},
-	{10, 18, ENETDOWN},        /* SIM missing or locked: no network */
+	{10, 18, ENETDOWN}, /* SIM missing or locked: no network */
 	{20, 20, ENOMEM},
 	{50, 50, EINVAL},
-	{103, 181, ENETDOWN},      /* attach and PDN failures */
+	{103, 181, ENETDOWN}, /* attach and PDN failures */
 	{500, 505, EINVAL},
 	{1004, 1005, EINVAL},
 };

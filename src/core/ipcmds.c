@@ -68,15 +68,16 @@ int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out)
 	if (best_rank < 0)
 		return st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
 	st87_modem_learn_cid(modem, out->cid);
-	return out->cid == modem->cid ? 0 : st87_fail(-ENOENT, "AT#IPCFG? does not list context %d",
-						       modem->cid);
+	return out->cid == modem->cid
+		? 0
+		: st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
 }
 
 int st87_ipcfg_set(struct st87_modem *modem, int mode, const char *address, int prefix_len)
 {
 	if (prefix_len >= 0)
-		return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPCFG=%d,%d,%s,%d",
-					 modem->cid, mode, address, prefix_len);
+		return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPCFG=%d,%d,%s,%d", modem->cid,
+					 mode, address, prefix_len);
 	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPCFG=%d,%d,%s", modem->cid, mode,
 				 address);
 }
@@ -105,9 +106,9 @@ int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out)
 
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params)
 {
-	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPPARAMS=%d,%d,%d,%d",
-				 params->auto_ip, params->preferred_ip_version,
-				 params->max_ipstack_periodicity, params->auto_ip_timeout);
+	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPPARAMS=%d,%d,%d,%d", params->auto_ip,
+				 params->preferred_ip_version, params->max_ipstack_periodicity,
+				 params->auto_ip_timeout);
 }
 
 static int run_cgpaddr(struct st87_modem *modem, const char *text, struct st87_at_reply *reply)
@@ -175,11 +176,11 @@ static void parse_summary(struct ping_progress *progress, const struct st87_fiel
 {
 	struct st87_ping_summary *summary = progress->summary;
 	progress->have_summary = !st87_fields_int(fields, 0, &summary->sent) &&
-				 !st87_fields_int(fields, 1, &summary->received) &&
-				 !st87_fields_int(fields, 2, &summary->lost) &&
-				 !st87_fields_int(fields, 3, &summary->min_ms) &&
-				 !st87_fields_int(fields, 4, &summary->max_ms) &&
-				 !st87_fields_int(fields, 5, &summary->avg_ms);
+		!st87_fields_int(fields, 1, &summary->received) &&
+		!st87_fields_int(fields, 2, &summary->lost) &&
+		!st87_fields_int(fields, 3, &summary->min_ms) &&
+		!st87_fields_int(fields, 4, &summary->max_ms) &&
+		!st87_fields_int(fields, 5, &summary->avg_ms);
 }
 
 /* Each line as it arrives, so a long ping shows its replies one by one. */
@@ -206,8 +207,8 @@ static void on_ping_line(void *user, const char *line)
 		progress->on_reply(progress->user, &ping);
 }
 
-int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size,
-		int count, st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary)
+int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, int size, int count,
+		st87_ping_fn on_reply, void *user, struct st87_ping_summary *summary)
 {
 	if (timeout_s < 1 || timeout_s > 120)
 		return st87_fail(-EINVAL, "ping timeout %d s is outside 1..120", timeout_s);
@@ -216,8 +217,8 @@ int st87_ipping(struct st87_modem *modem, const char *address, int timeout_s, in
 	if (count < 1 || count > 20)
 		return st87_fail(-EINVAL, "ping count %d is outside 1..20", count);
 	char text[160];
-	snprintf(text, sizeof(text), "AT#IPPING=%d,%s,%d,%d,%d", modem->cid, address, timeout_s,
-		 size, count);
+	snprintf(text, sizeof(text), "AT#IPPING=%d,%s,%d,%d,%d", modem->cid, address, timeout_s, size,
+		 count);
 	memset(summary, 0, sizeof(*summary));
 	struct ping_progress progress = {.on_reply = on_reply, .user = user, .summary = summary};
 	struct st87_at_command command = {.text = text,

@@ -182,7 +182,7 @@ static bool is_keyword(const char *line, const char *keyword)
 {
 	size_t len = strlen(keyword);
 	return strncasecmp(line, keyword, len) == 0 &&
-	       (line[len] == '\0' || line[len] == ':' || line[len] == ' ');
+		(line[len] == '\0' || line[len] == ':' || line[len] == ' ');
 }
 
 /* #SLEEP / #WAKEUP (PROTOCOL-NOTES 10): whether the next command needs the wake probe. */
@@ -274,7 +274,8 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 		/* Waiting out another deadline would only delay what the caller must do: reopen. */
 		memset(reply, 0, sizeof(*reply));
 		reply->cme = -1;
-		return st87_fail(-ETIMEDOUT, "%s: the modem stopped answering earlier; close and reopen it",
+		return st87_fail(-ETIMEDOUT,
+				 "%s: the modem stopped answering earlier; close and reopen it",
 				 command->text);
 	}
 	if (may_be_asleep(modem)) {
@@ -352,8 +353,9 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 		err = st87_serial_find_modem(found, sizeof(found));
 		path = found;
 	}
-	struct st87_serial_options serial_options = {
-		.baud = modem->options.baud, .rtscts = options->rtscts, .min_fd = options->min_fd};
+	struct st87_serial_options serial_options = {.baud = modem->options.baud,
+						     .rtscts = options->rtscts,
+						     .min_fd = options->min_fd};
 	if (!err)
 		err = st87_serial_open(path, &serial_options, &modem->serial);
 	struct st87_at_transport transport = {.context = modem->serial,
@@ -509,7 +511,8 @@ static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 		return err;
 	struct st87_ipparams params;
 	if (st87_ipparams_read(modem, &params) == 0 && params.auto_ip == 1) {
-		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000 : link_timeout_ms;
+		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000
+							 : link_timeout_ms;
 		if (modem->link_was_up && wait_ms > RELINK_AUTO_IP_WAIT_MS)
 			wait_ms = RELINK_AUTO_IP_WAIT_MS;
 		if (wait_ms > link_timeout_ms)

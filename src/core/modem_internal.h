@@ -49,7 +49,7 @@ struct st87_modem {
 	size_t send_proven; /* the largest send the modem took */
 	/* The slowest answer to a command the modem answers by itself (AT#SOCKETCREATE), ms; 0 none yet. */
 	int slowest_local_answer_ms;
-	int dns_support;    /* AT#DNS: -1 not tried yet, 0 unknown to the firmware, 1 answers */
+	int dns_support; /* AT#DNS: -1 not tried yet, 0 unknown to the firmware, 1 answers */
 };
 
 /* The slot of modem socket @p socket_id, or NULL when it is not open. */

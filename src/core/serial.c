@@ -160,18 +160,26 @@ void st87_process_name(long pid, char *name, size_t len)
 
 static int lock_port(struct st87_serial *serial)
 {
-	struct flock exclusive = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = EXCLUSIVE_BYTE, .l_len = 1};
+	struct flock exclusive = {.l_type = F_WRLCK,
+				  .l_whence = SEEK_SET,
+				  .l_start = EXCLUSIVE_BYTE,
+				  .l_len = 1};
 	if (fcntl(serial->fd, F_OFD_SETLK, &exclusive) < 0) {
 		if (errno != EAGAIN && errno != EACCES)
 			return st87_fail(-errno, "%s: cannot lock: %s", serial->path, strerror(errno));
-		struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
+		struct flock holder = {.l_type = F_WRLCK,
+				       .l_whence = SEEK_SET,
+				       .l_start = OWNER_BYTE,
+				       .l_len = 1};
 		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
 			char program[32];
 			st87_process_name((long)holder.l_pid, program, sizeof(program));
 			bool daemon = strcmp(program, "st87d") == 0;
-			return st87_fail(-EBUSY, "%s: port busy (pid %ld%s%s)%s", serial->path, (long)holder.l_pid,
-					 program[0] ? ", " : "", program,
-					 daemon ? ": st87d serves the modem; programs use it through the shim" : "");
+			return st87_fail(
+				-EBUSY, "%s: port busy (pid %ld%s%s)%s", serial->path,
+				(long)holder.l_pid, program[0] ? ", " : "", program,
+				daemon ? ": st87d serves the modem; programs use it through the shim"
+				       : "");
 		}
 		return st87_fail(-EBUSY, "%s: port busy (pid %ld, this process)", serial->path,
 				 (long)getpid());
@@ -203,8 +211,9 @@ int st87_serial_open(const char *path, const struct st87_serial_options *options
 	}
 
 	int min_fd = options && options->min_fd > 0 ? options->min_fd : 0;
-	int err = is_pseudo_terminal(serial->path) ? open_with_termios(serial, speed, rtscts)
-						    : open_with_libserialport(serial, baud, rtscts, min_fd);
+	int err = is_pseudo_terminal(serial->path)
+		? open_with_termios(serial, speed, rtscts)
+		: open_with_libserialport(serial, baud, rtscts, min_fd);
 	if (!err)
 		err = move_fd_up(serial, min_fd);
 	if (err) {
@@ -256,8 +265,7 @@ static int wait_for(int fd, short events, int timeout_ms)
 	}
 }
 
-int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-			  int timeout_ms)
+int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len, int timeout_ms)
 {
 	const char *bytes = data;
 	long long deadline = st87_now_ms() + timeout_ms;
@@ -274,7 +282,8 @@ int st87_serial_write_all(struct st87_serial *serial, const void *data, size_t l
 		if (ready < 0)
 			return st87_fail(-EIO, "%s: port failed", serial->path);
 		if (ready == 0)
-			return st87_fail(-ETIMEDOUT, "%s: write timed out (flow control?)", serial->path);
+			return st87_fail(-ETIMEDOUT, "%s: write timed out (flow control?)",
+					 serial->path);
 	}
 	return 0;
 }
@@ -349,7 +358,8 @@ int st87_serial_find_modem(char *path, size_t path_len)
 	if (matches == 0)
 		return st87_fail(-ENODEV, "no serial port looks like an ST87 modem (see st87ctl ports)");
 	if (matches > 1)
-		return st87_fail(-EEXIST, "%d ports look like an ST87 modem; set ST87_PORT to one of them",
+		return st87_fail(-EEXIST,
+				 "%d ports look like an ST87 modem; set ST87_PORT to one of them",
 				 matches);
 	snprintf(path, path_len, "%s", ports[found].path);
 	return 0;

@@ -48,8 +48,7 @@ static struct st87_socket_slot *free_slot(struct st87_modem *modem, int socket_i
 	return NULL;
 }
 
-int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto,
-		       int udp_port)
+int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto, int udp_port)
 {
 	char text[128];
 	snprintf(text, sizeof(text), "AT#SOCKETCREATE=%d,%d,%s,%d,%d,%d,1", modem->cid, ip_version,
@@ -61,7 +60,8 @@ int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_CREATE, &reply);
 	int took_ms = (int)(st87_now_ms() - started);
 	if (reply.answered && took_ms + 1 > modem->slowest_local_answer_ms)
-		modem->slowest_local_answer_ms = took_ms + 1; /* +1: a sub-millisecond answer still counts */
+		modem->slowest_local_answer_ms = took_ms +
+			1; /* +1: a sub-millisecond answer still counts */
 	if (err == -EMFILE)
 		return st87_fail(err, "no free modem %s socket (the modem has 1 TCP and 2 UDP sockets)",
 				 proto == ST87_TCP ? "TCP" : "UDP");
@@ -112,8 +112,7 @@ int st87_socket_list(struct st87_modem *modem, struct st87_socket_info *sockets,
 int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *address, int port)
 {
 	char text[160];
-	snprintf(text, sizeof(text), "AT#TCPCONNECT=%d,%d,%s,%d", modem->cid, socket_id, address,
-		 port);
+	snprintf(text, sizeof(text), "AT#TCPCONNECT=%d,%d,%s,%d", modem->cid, socket_id, address, port);
 	size_t retries = sizeof(connect_retry_pause_ms) / sizeof(connect_retry_pause_ms[0]);
 	for (size_t attempt = 0;; attempt++) {
 		struct st87_at_command command = {.text = text};
@@ -122,10 +121,13 @@ int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *addres
 		if (err != -ECONNREFUSED)
 			return err;
 		if (attempt == retries)
-			return st87_fail(err, "connection to %s port %d refused or unreachable "
-					      "(+CME ERROR: 2152, %zu tries)", address, port, retries + 1);
+			return st87_fail(err,
+					 "connection to %s port %d refused or unreachable "
+					 "(+CME ERROR: 2152, %zu tries)",
+					 address, port, retries + 1);
 		/* A radio still waking up refuses too: the maker's application tries again. */
-		st87_debug("AT#TCPCONNECT refused; trying again in %d ms", connect_retry_pause_ms[attempt]);
+		st87_debug("AT#TCPCONNECT refused; trying again in %d ms",
+			   connect_retry_pause_ms[attempt]);
 		long long until = st87_now_ms() + connect_retry_pause_ms[attempt];
 		while (st87_ms_until(until) > 0 && st87_modem_poll(modem, st87_ms_until(until)) >= 0)
 			;
@@ -280,14 +282,14 @@ static int datagram_too_large(const struct st87_modem *modem, size_t len)
 			 modem->send_limit, len);
 }
 
-ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port,
-		      int rai, const void *data, size_t len)
+ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port, int rai,
+		      const void *data, size_t len)
 {
 	if (len == 0 || len > modem->send_limit)
 		return datagram_too_large(modem, len);
 	char head[160];
-	snprintf(head, sizeof(head), "AT#IPSENDUDP=%d,%d,%s,%d,%d", modem->cid, socket_id, address,
-		 port, rai);
+	snprintf(head, sizeof(head), "AT#IPSENDUDP=%d,%d,%s,%d,%d", modem->cid, socket_id, address, port,
+		 rai);
 	int err = send_chunk(modem, head, data, len);
 	size_t next = err ? smaller_send(modem, len) : 0;
 	if (next) {
@@ -330,8 +332,7 @@ ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap
 
 	char text[48];
 	snprintf(text, sizeof(text), "AT#IPREAD=%d,%d", modem->cid, socket_id);
-	struct st87_at_command command = {
-		.text = text, .info_prefix = "#IPREAD:", .binary_block = true};
+	struct st87_at_command command = {.text = text, .info_prefix = "#IPREAD:", .binary_block = true};
 	struct st87_at_reply reply;
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_READ, &reply);
 	if (err)

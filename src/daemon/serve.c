@@ -72,10 +72,10 @@ static bool sane_socket_request(const struct st87d_request *r)
 	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
 	bool type_ok = r->type == SOCK_STREAM || r->type == SOCK_DGRAM;
 	bool remote_ok = r->remote_len >= sizeof(struct sockaddr_in) &&
-			 r->remote_len <= sizeof(struct sockaddr_storage) &&
-			 (r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
+		r->remote_len <= sizeof(struct sockaddr_storage) &&
+		(r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
 	return family_ok && type_ok && remote_ok && r->local_port >= 0 && r->local_port <= 65535 &&
-	       r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
+		r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
 }
 
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
@@ -122,7 +122,8 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	shim_log(ST87_LOG_INFO, "%s: uid %d asks", what, (int)client->credentials.uid);
 	int err = engine_submit(s);
 	if (err) {
-		st87d_send_reply(client->connection, ST87D_FAILED, -err, "the modem engine cannot start");
+		st87d_send_reply(client->connection, ST87D_FAILED, -err,
+				 "the modem engine cannot start");
 		close(pair_end);
 		close(client->connection);
 		pthread_cond_destroy(&s->changed);
@@ -134,8 +135,8 @@ static void resolve(struct client *client, const struct st87d_request *request)
 {
 	char address[ST87_ADDR_LEN] = "", error[320];
 	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
-	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid, client->program,
-		 request->name, err ? error : address);
+	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
+		 client->program, request->name, err ? error : address);
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
 }
 
@@ -168,7 +169,8 @@ static void report_status(struct client *client)
 	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 128];
 	shim_modem_address(AF_INET, address, sizeof(address));
 	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s", (int)getpid(),
-		 shim.config.port, address[0] ? address : "unknown", listing.text[0] ? "sockets:" : "no sockets open");
+		 shim.config.port, address[0] ? address : "unknown",
+		 listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
 	if (!err) {
 		for (char *line = strtok(listing.text, "\n"); line; line = strtok(NULL, "\n"))
@@ -184,7 +186,8 @@ static bool may_command_the_modem(const struct client *client, const char *what)
 	if (uid == 0 || uid == geteuid())
 		return true;
 	char why[160];
-	snprintf(why, sizeof(why), "%s acts on every program's modem: only root or st87d's user may", what);
+	snprintf(why, sizeof(why), "%s acts on every program's modem: only root or st87d's user may",
+		 what);
 	st87d_send_reply(client->connection, ST87D_ANSWER, EPERM, why);
 	return false;
 }
@@ -216,9 +219,12 @@ static void at_command(struct client *client, const struct st87d_request *reques
 {
 	if (!may_command_the_modem(client, "st87ctl at"))
 		return;
-	shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program, request->name);
-	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= 86400000 ? request->timeout_ms : 10000;
-	struct at_exchange exchange = {.text = request->name, .timeout_ms = timeout_ms,
+	shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
+		 request->name);
+	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= 86400000 ? request->timeout_ms
+										    : 10000;
+	struct at_exchange exchange = {.text = request->name,
+				       .timeout_ms = timeout_ms,
 				       .connection = client->connection};
 	struct engine_job job = {.run = run_at, .arg = &exchange};
 	int err = engine_run_job(&job);
@@ -257,9 +263,11 @@ void serve_client(int connection, const struct access_policy *policy)
 		snprintf(client.program, sizeof(client.program), "?");
 	if (!allowed(&client, policy)) {
 		char why[256];
-		snprintf(why, sizeof(why), "st87d refuses uid %d: not root, not st87d's user, not in group %s",
+		snprintf(why, sizeof(why),
+			 "st87d refuses uid %d: not root, not st87d's user, not in group %s",
 			 (int)client.credentials.uid, policy->group_name);
-		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program, why);
+		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program,
+			 why);
 		st87d_send_reply(connection, ST87D_FAILED, EACCES, why);
 		close(connection);
 		return;
@@ -270,8 +278,8 @@ void serve_client(int connection, const struct access_policy *policy)
 	int passed_fd;
 	int err = st87d_receive_request(connection, &request, &passed_fd);
 	if (err) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)", (int)client.credentials.pid,
-			 client.program, strerror(-err));
+		shim_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)",
+			 (int)client.credentials.pid, client.program, strerror(-err));
 		close(connection);
 		return;
 	}

@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 struct access_policy {
-	gid_t group;     /* members may use the modem; the daemon's own user and root always may */
-	bool any_group;  /* --group '': anyone who can reach the socket */
+	gid_t group;    /* members may use the modem; the daemon's own user and root always may */
+	bool any_group; /* --group '': anyone who can reach the socket */
 	char group_name[64];
 };
 

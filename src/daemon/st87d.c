@@ -46,9 +46,11 @@ static void usage(FILE *out)
 		"usage: st87d [-f] [-v] [--socket PATH] [--group NAME] [--mode OCTAL]\n"
 		"Owns the ST87 modem's serial port and serves routed sockets to programs run with the\n"
 		"st87shim (LD_PRELOAD or st87run), which use it whenever it answers on its socket.\n"
-		"The port, baud rate and other settings come from the ST87_* variables, as in the shim.\n"
+		"The port, baud rate and other settings come from the ST87_* variables, as in the "
+		"shim.\n"
 		"  -f, --foreground   stay in the foreground (for systemd and debugging)\n"
-		"  -v, --verbose      log each client and socket (-vv: also every AT exchange's outcome)\n"
+		"  -v, --verbose      log each client and socket (-vv: also every AT exchange's "
+		"outcome)\n"
 		"  --socket PATH      Unix socket to serve on (default: $ST87_DAEMON, else %s)\n"
 		"  --group NAME       group whose members may use the modem (default %s; '' for anyone\n"
 		"                     who can open the socket); root and st87d's own user always may\n"
@@ -59,9 +61,12 @@ static void usage(FILE *out)
 static int parse_options(int argc, char **argv, struct options *options)
 {
 	static const struct option long_options[] = {
-		{"foreground", no_argument, NULL, 'f'}, {"verbose", no_argument, NULL, 'v'},
-		{"socket", required_argument, NULL, 's'}, {"group", required_argument, NULL, 'g'},
-		{"mode", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"socket", required_argument, NULL, 's'},
+		{"group", required_argument, NULL, 'g'},
+		{"mode", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int option;
@@ -84,7 +89,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			errno = 0;
 			options->mode = (mode_t)strtoul(optarg, &end, 8);
 			if (errno || *end || end == optarg || options->mode > 0777) {
-				fprintf(stderr, "st87d: --mode %s: expected an octal file mode such as 0660\n", optarg);
+				fprintf(stderr,
+					"st87d: --mode %s: expected an octal file mode such as 0660\n",
+					optarg);
 				return -1;
 			}
 			break;
@@ -164,8 +171,9 @@ static int listen_at(const char *path, const struct access_policy *policy, mode_
 	if (!err && unlink(path) < 0 && errno != ENOENT)
 		err = -errno;
 	int fd = err ? -1 : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (!err && (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-		     listen(fd, 64) < 0 || chmod(path, mode) < 0))
+	if (!err &&
+	    (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	     listen(fd, 64) < 0 || chmod(path, mode) < 0))
 		err = -errno;
 	if (!err && !policy->any_group && chown(path, (uid_t)-1, policy->group) < 0)
 		err = -errno;
@@ -228,13 +236,15 @@ static int serve(int listener, const struct access_policy *policy)
 		return 1;
 	}
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = listener, .events = POLLIN}, {.fd = signals, .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = listener, .events = POLLIN},
+					{.fd = signals, .events = POLLIN}};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			return 1;
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo info;
 			if (read(signals, &info, sizeof(info)) == sizeof(info))
-				shim_log(ST87_LOG_INFO, "signal %u: closing every modem socket and stopping",
+				shim_log(ST87_LOG_INFO,
+					 "signal %u: closing every modem socket and stopping",
 					 info.ssi_signo);
 			return 0;
 		}
@@ -261,8 +271,9 @@ int main(int argc, char **argv)
 		level = ST87_LOG_INFO + options.verbosity - 1;
 	st87_log_set_level((enum st87_log_level)(level > ST87_LOG_DEBUG ? ST87_LOG_DEBUG : level));
 	if (!options.socket_path)
-		options.socket_path = shim.config.daemon_use == SHIM_DAEMON_REQUIRED ? shim.config.daemon_socket
-										     : ST87D_DEFAULT_SOCKET;
+		options.socket_path = shim.config.daemon_use == SHIM_DAEMON_REQUIRED
+			? shim.config.daemon_socket
+			: ST87D_DEFAULT_SOCKET;
 	struct access_policy policy = {0};
 	if (resolve_group(options.group, &policy) < 0)
 		return 2;
@@ -294,7 +305,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	shim_log(ST87_LOG_INFO, "serving %s on %s (group %s)", shim.config.port,
-		 activated ? "systemd's socket" : options.socket_path, policy.any_group ? "any" : policy.group_name);
+		 activated ? "systemd's socket" : options.socket_path,
+		 policy.any_group ? "any" : policy.group_name);
 	report_started(started_pipe, true);
 	int status = serve(listener, &policy);
 	close(listener);

@@ -89,8 +89,10 @@ int st87d_receive_request(int connection, struct st87d_request *request, int *pa
 		char bytes[CMSG_SPACE(4 * sizeof(int))];
 	} control;
 	struct iovec part = {.iov_base = request, .iov_len = sizeof(*request)};
-	struct msghdr header = {.msg_iov = &part, .msg_iovlen = 1,
-				.msg_control = control.bytes, .msg_controllen = sizeof(control.bytes)};
+	struct msghdr header = {.msg_iov = &part,
+				.msg_iovlen = 1,
+				.msg_control = control.bytes,
+				.msg_controllen = sizeof(control.bytes)};
 	ssize_t got;
 	do
 		got = recvmsg(connection, &header, MSG_CMSG_CLOEXEC);

@@ -62,7 +62,7 @@ enum st87d_reply_kind {
 
 struct st87d_reply {
 	uint32_t magic, kind;
-	int32_t error; /* positive errno, 0 for none */
+	int32_t error;                                   /* positive errno, 0 for none */
 	char ipv4[ST87D_ADDR_LEN], ipv6[ST87D_ADDR_LEN]; /* ST87D_CONNECTED: the modem's addresses */
 	char text[512];
 };

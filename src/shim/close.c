@@ -88,7 +88,8 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 		return -1;
 	}
 	struct fd_entry *entry, *next;
-	HASH_ITER(hh, shim.fds, entry, next) {
+	HASH_ITER(hh, shim.fds, entry, next)
+	{
 		unsigned int fd = (unsigned int)entry->fd;
 		if (fd < first || fd > last)
 			continue;

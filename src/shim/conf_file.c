@@ -31,13 +31,14 @@ static const char *variable_for(const char *key)
 	return NULL;
 }
 
-static void append(char *errors, size_t errors_len, size_t *used, const char *path, int line, const char *what,
-		   const char *detail)
+static void append(char *errors, size_t errors_len, size_t *used, const char *path, int line,
+		   const char *what, const char *detail)
 {
 	if (!errors || *used + 1 >= errors_len)
 		return;
-	int n = line > 0 ? snprintf(errors + *used, errors_len - *used, "%s:%d: %s%s\n", path, line, what, detail)
-			 : snprintf(errors + *used, errors_len - *used, "%s: %s%s\n", path, what, detail);
+	int n = line > 0
+		? snprintf(errors + *used, errors_len - *used, "%s:%d: %s%s\n", path, line, what, detail)
+		: snprintf(errors + *used, errors_len - *used, "%s: %s%s\n", path, what, detail);
 	*used = n < 0 || (size_t)n >= errors_len - *used ? errors_len - 1 : *used + (size_t)n;
 }
 
@@ -50,7 +51,8 @@ static int take_line(struct shim_conf_file *file, char *text, int line, char *er
 		return 0;
 	char *equals = strchr(content, '=');
 	if (!equals) {
-		append(errors, errors_len, used, file->path, line, "expected key = value, got ", content);
+		append(errors, errors_len, used, file->path, line, "expected key = value, got ",
+		       content);
 		return -EINVAL;
 	}
 	*equals = '\0';

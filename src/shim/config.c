@@ -30,14 +30,13 @@
 /* Holds the explanation half of an error line (a route error is the longest). */
 #define PROBLEM_SIZE 512
 
-#define MAX_TIMEOUT_MS 3600000    /* an hour: anything longer is a typo */
-#define MAX_LINK_CHECK_S 86400    /* a day */
+#define MAX_TIMEOUT_MS 3600000 /* an hour: anything longer is a typo */
+#define MAX_LINK_CHECK_S 86400 /* a day */
 
 struct variable {
 	const char *name;
 	/* 0 with the field set, or -EINVAL with @problem set and the field untouched. */
-	int (*parse)(const char *value, struct shim_config *config, char *problem,
-		     size_t problem_len);
+	int (*parse)(const char *value, struct shim_config *config, char *problem, size_t problem_len);
 };
 
 static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned long max,
@@ -49,8 +48,7 @@ static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned
 	return shim_parse_decimal(text, len, min, max, result);
 }
 
-static int parse_route(const char *value, struct shim_config *config, char *problem,
-		       size_t problem_len)
+static int parse_route(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	char route_error[PROBLEM_SIZE - sizeof "; nothing is routed"];
 
@@ -61,8 +59,7 @@ static int parse_route(const char *value, struct shim_config *config, char *prob
 	return 0;
 }
 
-static int parse_port(const char *value, struct shim_config *config, char *problem,
-		      size_t problem_len)
+static int parse_port(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	size_t len = strlen(value);
 
@@ -73,15 +70,14 @@ static int parse_port(const char *value, struct shim_config *config, char *probl
 	/* A bare "ttyUSB0" would be opened relative to the program's directory. */
 	if (value[0] != '/')
 		return shim_fail(problem, problem_len,
-			    "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
+				 "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
 	if (len >= sizeof config->port)
 		return shim_fail(problem, problem_len, "expected a device path shorter than 4096 bytes");
 	memcpy(config->port, value, len + 1);
 	return 0;
 }
 
-static int parse_baud(const char *value, struct shim_config *config, char *problem,
-		      size_t problem_len)
+static int parse_baud(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	unsigned long rate;
 
@@ -90,7 +86,7 @@ static int parse_baud(const char *value, struct shim_config *config, char *probl
 		return 0;
 	}
 	return shim_fail(problem, problem_len,
-		    "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
+			 "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
 }
 
 /* Fills @storage and @storage_len with @family's socket address for @address and @port. */
@@ -119,8 +115,7 @@ static void make_sockaddr(int family, const uint8_t *address, uint16_t port,
 	}
 }
 
-static int parse_dns(const char *value, struct shim_config *config, char *problem,
-		     size_t problem_len)
+static int parse_dns(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	static const char expected[] =
 		"expected IP[:PORT], IPv6 in brackets, such as 9.9.9.9 or [2620:fe::fe]:53";
@@ -149,7 +144,7 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 		/* Without brackets, "::1:53" could be an address or an address and a port. */
 		if (colon != NULL && memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL)
 			return shim_fail(problem, problem_len,
-				    "IPv6 addresses go in brackets, such as [2620:fe::fe]:53");
+					 "IPv6 addresses go in brackets, such as [2620:fe::fe]:53");
 		address_start = text;
 		address_end = colon != NULL ? colon : end;
 		rest = address_end;
@@ -165,22 +160,20 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 			return shim_fail(problem, problem_len, "port must be 1..65535");
 	}
 
-	make_sockaddr(family, address, (uint16_t)port, &config->dns_server,
-		      &config->dns_server_len);
+	make_sockaddr(family, address, (uint16_t)port, &config->dns_server, &config->dns_server_len);
 	config->has_dns_server = true;
 	return 0;
 }
 
-static int parse_log(const char *value, struct shim_config *config, char *problem,
-		     size_t problem_len)
+static int parse_log(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	if (st87_log_parse_level(value, &config->log_level) < 0)
-		return shim_fail(problem, problem_len, "expected none, error, warn, info, debug or 0..4");
+		return shim_fail(problem, problem_len,
+				 "expected none, error, warn, info, debug or 0..4");
 	return 0;
 }
 
-static int parse_trace(const char *value, struct shim_config *config, char *problem,
-		       size_t problem_len)
+static int parse_trace(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	size_t len = strlen(value);
 
@@ -190,23 +183,22 @@ static int parse_trace(const char *value, struct shim_config *config, char *prob
 	return 0;
 }
 
-static int parse_daemon(const char *value, struct shim_config *config, char *problem,
-			size_t problem_len)
+static int parse_daemon(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	if (strcmp(value, "off") == 0) {
 		config->daemon_use = SHIM_DAEMON_OFF;
 		return 0;
 	}
 	if (value[0] != '/' || strlen(value) >= sizeof config->daemon_socket)
-		return shim_fail(problem, problem_len,
-			    "expected off, or the absolute path of st87d's socket (shorter than 108 bytes)");
+		return shim_fail(
+			problem, problem_len,
+			"expected off, or the absolute path of st87d's socket (shorter than 108 bytes)");
 	memcpy(config->daemon_socket, value, strlen(value) + 1);
 	config->daemon_use = SHIM_DAEMON_REQUIRED;
 	return 0;
 }
 
-static int parse_hex(const char *value, struct shim_config *config, char *problem,
-		     size_t problem_len)
+static int parse_hex(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	unsigned long flag;
 
@@ -228,11 +220,11 @@ static int parse_bounded(const char *value, unsigned long min, unsigned long max
 	return 0;
 }
 
-static int parse_connect_timeout(const char *value, struct shim_config *config,
-				 char *problem, size_t problem_len)
+static int parse_connect_timeout(const char *value, struct shim_config *config, char *problem,
+				 size_t problem_len)
 {
-	return parse_bounded(value, 1, MAX_TIMEOUT_MS, &config->connect_timeout_ms, problem,
-			     problem_len, "expected milliseconds from 1 to 3600000, such as 10000");
+	return parse_bounded(value, 1, MAX_TIMEOUT_MS, &config->connect_timeout_ms, problem, problem_len,
+			     "expected milliseconds from 1 to 3600000, such as 10000");
 }
 
 static int parse_link_check(const char *value, struct shim_config *config, char *problem,
@@ -245,8 +237,7 @@ static int parse_link_check(const char *value, struct shim_config *config, char 
 static int parse_sleep_hold(const char *value, struct shim_config *config, char *problem,
 			    size_t problem_len)
 {
-	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->sleep_hold_s, problem,
-			     problem_len,
+	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->sleep_hold_s, problem, problem_len,
 			     "expected seconds from 0 (the modem never sleeps) to 86400, such as 10");
 }
 
@@ -258,46 +249,47 @@ static int parse_udp_rai(const char *value, struct shim_config *config, char *pr
 			     "downlink expected)");
 }
 
-static int parse_tcp_evict_idle(const char *value, struct shim_config *config,
-				char *problem, size_t problem_len)
+static int parse_tcp_evict_idle(const char *value, struct shim_config *config, char *problem,
+				size_t problem_len)
 {
-	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->tcp_evict_idle_ms, problem,
-			     problem_len,
-			     "expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
+	return parse_bounded(
+		value, 0, MAX_TIMEOUT_MS, &config->tcp_evict_idle_ms, problem, problem_len,
+		"expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
 }
 
-static int parse_exit_flush_timeout(const char *value, struct shim_config *config,
-				    char *problem, size_t problem_len)
+static int parse_exit_flush_timeout(const char *value, struct shim_config *config, char *problem,
+				    size_t problem_len)
 {
 	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->exit_flush_timeout_ms, problem,
 			     problem_len,
 			     "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
 }
 
-static int parse_half_close_idle(const char *value, struct shim_config *config,
-				 char *problem, size_t problem_len)
+static int parse_half_close_idle(const char *value, struct shim_config *config, char *problem,
+				 size_t problem_len)
 {
-	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->half_close_idle_ms, problem, problem_len,
-			     "expected milliseconds from 0 (keep the connection for the answer) to 3600000, "
-			     "such as 5000");
+	return parse_bounded(
+		value, 0, MAX_TIMEOUT_MS, &config->half_close_idle_ms, problem, problem_len,
+		"expected milliseconds from 0 (keep the connection for the answer) to 3600000, "
+		"such as 5000");
 }
 
 static const struct variable variables[] = {
-	{ "ST87_ROUTE", parse_route },
-	{ "ST87_PORT", parse_port },
-	{ "ST87_BAUD", parse_baud },
-	{ "ST87_DNS", parse_dns },
-	{ "ST87_LOG", parse_log },
-	{ "ST87_TRACE", parse_trace },
-	{ "ST87_HEX", parse_hex },
-	{ "ST87_DAEMON", parse_daemon },
-	{ "ST87_CONNECT_TIMEOUT", parse_connect_timeout },
-	{ "ST87_LINK_CHECK", parse_link_check },
-	{ "ST87_SLEEP_HOLD", parse_sleep_hold },
-	{ "ST87_UDP_RAI", parse_udp_rai },
-	{ "ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle },
-	{ "ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout },
-	{ "ST87_HALF_CLOSE_IDLE", parse_half_close_idle },
+	{"ST87_ROUTE", parse_route},
+	{"ST87_PORT", parse_port},
+	{"ST87_BAUD", parse_baud},
+	{"ST87_DNS", parse_dns},
+	{"ST87_LOG", parse_log},
+	{"ST87_TRACE", parse_trace},
+	{"ST87_HEX", parse_hex},
+	{"ST87_DAEMON", parse_daemon},
+	{"ST87_CONNECT_TIMEOUT", parse_connect_timeout},
+	{"ST87_LINK_CHECK", parse_link_check},
+	{"ST87_SLEEP_HOLD", parse_sleep_hold},
+	{"ST87_UDP_RAI", parse_udp_rai},
+	{"ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle},
+	{"ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout},
+	{"ST87_HALF_CLOSE_IDLE", parse_half_close_idle},
 };
 
 const char *shim_config_variable_name(size_t i)
@@ -319,8 +311,8 @@ static void append_error_line(char *errors, size_t errors_len, size_t *used, con
 		return;
 	shim_quote_printable(value, strlen(value), QUOTED_VALUE_MAX, quoted);
 	if (file)
-		written = snprintf(errors + *used, errors_len - *used, "%s:%d: %s=\"%s\": %s\n", file, line,
-				   name, quoted, problem);
+		written = snprintf(errors + *used, errors_len - *used, "%s:%d: %s=\"%s\": %s\n", file,
+				   line, name, quoted, problem);
 	else
 		written = snprintf(errors + *used, errors_len - *used, "%s=\"%s\": %s\n", name, quoted,
 				   problem);
@@ -391,11 +383,12 @@ static void append_text(char *errors, size_t errors_len, size_t *used, const cha
 	if (errors == NULL || *used + 1 >= errors_len)
 		return;
 	int written = snprintf(errors + *used, errors_len - *used, "%s", text);
-	*used = written < 0 || (size_t)written >= errors_len - *used ? errors_len - 1 : *used + (size_t)written;
+	*used = written < 0 || (size_t)written >= errors_len - *used ? errors_len - 1
+								     : *used + (size_t)written;
 }
 
-int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config,
-		      char *errors, size_t errors_len)
+int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config, char *errors,
+		      size_t errors_len)
 {
 	size_t used = 0;
 	bool any_bad = false;
@@ -442,8 +435,7 @@ int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *confi
 	free(file);
 
 	config->inert = !routes_anything(&config->routes);
-	config->names_over_modem = config->has_dns_server ||
-				   shim_route_covers_port(&config->routes, 53);
+	config->names_over_modem = config->has_dns_server || shim_route_covers_port(&config->routes, 53);
 	config->fail_routed = any_bad;
 	return any_bad ? -EINVAL : 0;
 }

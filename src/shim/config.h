@@ -88,7 +88,7 @@ struct shim_config {
 	int udp_rai;               /* <rai> of routed datagrams: 0, 1 or 2 */
 	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
-	int half_close_idle_ms;    /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
+	int half_close_idle_ms; /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
 	enum shim_daemon_use daemon_use;
 	char daemon_socket[108]; /* sun_path's size */
 };
@@ -121,7 +121,7 @@ void shim_config_set_defaults(struct shim_config *config);
  * all is well; it is always NUL-terminated, lines that do not fit are cut.
  * Does not allocate.
  */
-int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config,
-		      char *errors, size_t errors_len);
+int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config, char *errors,
+		      size_t errors_len);
 
 #endif

@@ -178,7 +178,8 @@ int daemon_resolve(int connection, const char *name, int ip_version, char *addre
 	snprintf(request.name, sizeof(request.name), "%s", name);
 	int err = st87d_send_request(connection, &request, -1);
 	struct st87d_reply reply;
-	int got = err ? err : st87d_receive_reply(connection, &reply, shim.config.connect_timeout_ms + 60000);
+	int got = err ? err
+		      : st87d_receive_reply(connection, &reply, shim.config.connect_timeout_ms + 60000);
 	shim_map_remove_private(connection);
 	real.close(connection);
 	if (got <= 0 || reply.kind != ST87D_ANSWER) {

@@ -35,8 +35,7 @@ static size_t wire_name_length(const unsigned char *wire)
 	return length + 1;
 }
 
-int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
-			 size_t buf_len)
+int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf, size_t buf_len)
 {
 	unsigned char wire_name[NS_MAXCDNAME];
 	struct __res_state resolver;
@@ -142,8 +141,7 @@ static int outcome_of_rcode(int rcode)
 /* Copies the A/AAAA records of the answer section into @answer. */
 static int collect_addresses(ns_msg *handle, int qtype, struct shim_dns_answer *answer)
 {
-	const size_t address_len = qtype == ns_t_a ? sizeof(struct in_addr)
-						    : sizeof(struct in6_addr);
+	const size_t address_len = qtype == ns_t_a ? sizeof(struct in_addr) : sizeof(struct in6_addr);
 	int records = ns_msg_count(*handle, ns_s_an);
 
 	for (int i = 0; i < records; i++) {

@@ -66,8 +66,7 @@ struct shim_dns_answer {
  * Leaves the caller's resolver state (_res) alone and reads no file; glibc
  * allocates and frees one small context inside.
  */
-int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf,
-			 size_t buf_len);
+int shim_dns_build_query(const char *name, int qtype, uint16_t id, unsigned char *buf, size_t buf_len);
 
 /*
  * Reads the reply @msg of @len bytes to the query built with @expected_id,

@@ -47,7 +47,7 @@ struct engine {
 	struct engine_job *jobs;       /* handed over, not yet run */
 	bool exiting;
 	bool done;
-	pthread_cond_t changed;        /* a job finished, or the engine did */
+	pthread_cond_t changed; /* a job finished, or the engine did */
 };
 
 static struct engine engine = {.wake_fd = -1};
@@ -70,8 +70,8 @@ void engine_after_fork_in_child(void)
 }
 
 /* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
-void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len,
-			   int *port, int *ip_version)
+void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len, int *port,
+			   int *ip_version)
 {
 	if (address->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
@@ -129,8 +129,9 @@ void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int
 {
 	if (s->client_fd < 0)
 		return;
-	int sent = kind == ST87D_CONNECTED ? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6)
-					   : st87d_send_reply(s->client_fd, kind, err, why);
+	int sent = kind == ST87D_CONNECTED
+		? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6)
+		: st87d_send_reply(s->client_fd, kind, err, why);
 	if (sent < 0)
 		shim_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));
 }
@@ -174,8 +175,8 @@ void engine_closes_are_announced(const char *how)
 	if (engine.closes_announced)
 		return;
 	engine.closes_announced = true;
-	shim_log(ST87_LOG_INFO, "the modem announces a peer's close (%s): idle connections are not polled",
-		 how);
+	shim_log(ST87_LOG_INFO,
+		 "the modem announces a peer's close (%s): idle connections are not polled", how);
 }
 
 /* How often an idle routed TCP socket's link is checked: never once the modem announces closes. */
@@ -195,8 +196,7 @@ static void forget_modem(void)
 /* The modem stopped answering or its port failed: every socket fails, the port is closed. */
 void engine_modem_lost(int err)
 {
-	shim_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket",
-		 st87_strerror(-err));
+	shim_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket", st87_strerror(-err));
 	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
 		s->modem_socket = -1;
 		engine_fail(s, err);
@@ -223,8 +223,9 @@ static void link_lost(void)
 		failed_any = true;
 	}
 	if (failed_any)
-		shim_log(ST87_LOG_ERROR, "the modem restarted or lost its IP link: routed sockets reset; "
-					 "the next routed call brings the link back");
+		shim_log(ST87_LOG_ERROR,
+			 "the modem restarted or lost its IP link: routed sockets reset; "
+			 "the next routed call brings the link back");
 }
 
 bool engine_modem_trouble(int err)
@@ -429,7 +430,8 @@ static void run_jobs(bool exiting)
 		err = job->run(engine.modem, job->arg);
 		if (err < 0) {
 			snprintf(job->error, sizeof(job->error), "%s", st87_last_error());
-			if (st87_modem_unresponsive(engine.modem) || st87_modem_needs_start(engine.modem))
+			if (st87_modem_unresponsive(engine.modem) ||
+			    st87_modem_needs_start(engine.modem))
 				engine_modem_trouble(err);
 		}
 		finish_job(job, err);
@@ -476,7 +478,8 @@ static int run_lookup(struct st87_modem *modem, void *arg)
 	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
 }
 
-int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error, size_t error_len)
+int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error,
+		   size_t error_len)
 {
 	struct lookup lookup = {.name = name, .ip_version = ip_version, .address = address};
 	struct engine_job job = {.run = run_lookup, .arg = &lookup};
@@ -493,7 +496,9 @@ static bool is_live(const struct routed_socket *s)
 /* A TCP socket whose program shut its writing side: its modem socket closes after this much quiet (0 never). */
 static int half_close_wait_ms(const struct routed_socket *s)
 {
-	return s->type == SOCK_STREAM && s->program_eof && !s->peer_closed ? shim.config.half_close_idle_ms : 0;
+	return s->type == SOCK_STREAM && s->program_eof && !s->peer_closed
+		? shim.config.half_close_idle_ms
+		: 0;
 }
 
 static void sooner(int *timeout, long long due_ms)
@@ -534,7 +539,8 @@ static void finish_half_closed(struct routed_socket *s, long long now)
 		return;
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	shim_log(ST87_LOG_INFO, "%s: quiet for %d ms since the program's shutdown: closing, the peer sees the end",
+	shim_log(ST87_LOG_INFO,
+		 "%s: quiet for %d ms since the program's shutdown: closing, the peer sees the end",
 		 what, wait_ms);
 	engine_give_eof(s);
 }
@@ -559,7 +565,8 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 			engine_flush_inbound(s);
 		bool unread = (revents & POLLIN) && is_live(s) && !s->program_eof;
 		if (s->engine_fd >= 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !unread) {
-			shim_log(ST87_LOG_DEBUG, "modem socket %d: the program closed its end (poll 0x%x)",
+			shim_log(ST87_LOG_DEBUG,
+				 "modem socket %d: the program closed its end (poll 0x%x)",
 				 s->modem_socket, (unsigned)revents);
 			s->program_done = true;
 		}
@@ -823,10 +830,11 @@ void engine_list_sockets(char *out, size_t len)
 		char what[160];
 		engine_describe(s, what, sizeof(what));
 		const char *state = s->modem_socket < 0 ? "closed"
-				    : s->state == ROUTED_CONNECTING ? "connecting"
-				    : s->peer_closed ? "peer closed" : "open";
-		int n = snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket, what,
-				 state);
+			: s->state == ROUTED_CONNECTING ? "connecting"
+			: s->peer_closed                ? "peer closed"
+							: "open";
+		int n = snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket,
+				 what, state);
 		if (n < 0)
 			break;
 		used += (size_t)n;

@@ -135,7 +135,8 @@ void engine_flush_inbound(struct routed_socket *s)
 			n = write(s->engine_fd, s->inbound + s->inbound_sent,
 				  s->inbound_len - s->inbound_sent);
 		else
-			n = real.send(s->engine_fd, s->inbound, s->inbound_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			n = real.send(s->engine_fd, s->inbound, s->inbound_len,
+				      MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 				return;
@@ -173,7 +174,8 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool a
 			engine_flush_inbound(s);
 			return;
 		}
-		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection", s->modem_socket);
+		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection",
+			 s->modem_socket);
 		if (announced)
 			engine_closes_are_announced("#IPRECV");
 		engine_give_eof(s);

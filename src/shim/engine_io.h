@@ -53,7 +53,7 @@ void engine_modem_lost(int err);
  * it; false when it is the one socket's alone.
  */
 bool engine_modem_trouble(int err);
-void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len,
-			   int *port, int *ip_version);
+void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len, int *port,
+			   int *ip_version);
 
 #endif

@@ -33,9 +33,9 @@ static bool is_quiet_connection(struct routed_socket *s)
 	pthread_mutex_unlock(&shim.lock);
 	/* A connection that has not yet carried an exchange may be waiting for a greeting: not idle. */
 	return connected && s->carried_out && s->carried_in && s->type == SOCK_STREAM &&
-	       s->engine_fd >= 0 && s->modem_socket >= 0 &&
-	       !s->data_waiting && !s->peer_closed && !s->program_eof && !s->program_done &&
-	       s->inbound_sent == s->inbound_len && pair_is_empty(s->engine_fd);
+		s->engine_fd >= 0 && s->modem_socket >= 0 && !s->data_waiting && !s->peer_closed &&
+		!s->program_eof && !s->program_done && s->inbound_sent == s->inbound_len &&
+		pair_is_empty(s->engine_fd);
 }
 
 /* The routed connection holding the modem's TCP socket, or NULL. */
@@ -57,7 +57,8 @@ static bool stays_quiet(struct st87_modem *modem, struct routed_socket *s, int i
 	for (;;) {
 		/* An #IPRECV may come after its bytes were read: the modem is asked, not guessed. */
 		for (int reads = 0; reads < 3 && s->data_waiting && s->modem_socket >= 0 &&
-				    s->inbound_sent == s->inbound_len; reads++)
+		     s->inbound_sent == s->inbound_len;
+		     reads++)
 			engine_pump_inbound(modem, s);
 		if (!is_quiet_connection(s))
 			return false;
@@ -82,7 +83,8 @@ void engine_describe(const struct routed_socket *s, char *text, size_t len)
 	int used = snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
 			    ip_version ? "[" : "", address, ip_version ? "]" : "", port);
 	if (s->client_pid > 0 && used > 0 && (size_t)used < len)
-		snprintf(text + used, len - (size_t)used, " of pid %d (%s)", s->client_pid, s->client_program);
+		snprintf(text + used, len - (size_t)used, " of pid %d (%s)", s->client_pid,
+			 s->client_program);
 }
 
 bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
@@ -108,8 +110,10 @@ bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sock
 			  held_by, idle_ms ? " and is not idle" : " (ST87_TCP_EVICT_IDLE=0)");
 		return false;
 	}
-	shim_log(ST87_LOG_INFO, "%s: takes the modem's TCP socket from the idle connection %s, "
-				"which sees the peer's close", for_what, held_by);
+	shim_log(ST87_LOG_INFO,
+		 "%s: takes the modem's TCP socket from the idle connection %s, "
+		 "which sees the peer's close",
+		 for_what, held_by);
 	engine_give_eof(holder);
 	return holder->modem_socket < 0;
 }

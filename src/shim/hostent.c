@@ -33,8 +33,8 @@ static struct hostent *from_addrinfo(const char *name, int family, struct addrin
 		if (ai->ai_family != family)
 			continue;
 		const void *address = family == AF_INET6
-					      ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-					      : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+			? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+			: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
 		memcpy(host.addresses[count], address, length);
 		host.address_list[count] = (char *)host.addresses[count];
 		count++;
@@ -44,8 +44,10 @@ static struct hostent *from_addrinfo(const char *name, int family, struct addrin
 	host.address_list[count] = NULL;
 	host.aliases[0] = NULL;
 	snprintf(host.name, sizeof(host.name), "%s", name);
-	host.entry = (struct hostent){.h_name = host.name, .h_aliases = host.aliases,
-				      .h_addrtype = family, .h_length = (int)length,
+	host.entry = (struct hostent){.h_name = host.name,
+				      .h_aliases = host.aliases,
+				      .h_addrtype = family,
+				      .h_length = (int)length,
 				      .h_addr_list = host.address_list};
 	return &host.entry;
 }
@@ -69,7 +71,7 @@ static struct hostent *resolve(const char *name, int family)
 static bool ours(const char *name, int family)
 {
 	return !shim_internal_call && !shim.config.inert && shim.config.names_over_modem && name &&
-	       (family == AF_INET || family == AF_INET6);
+		(family == AF_INET || family == AF_INET6);
 }
 
 struct hostent *gethostbyname2(const char *name, int family)

@@ -32,8 +32,8 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 	return -1;
 }
 
-static void fill_address(const struct sockaddr_storage *from, socklen_t from_len,
-			 struct sockaddr *to, socklen_t *to_len)
+static void fill_address(const struct sockaddr_storage *from, socklen_t from_len, struct sockaddr *to,
+			 socklen_t *to_len)
 {
 	if (!to || !to_len)
 		return;
@@ -80,10 +80,14 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 		return -1;
 	/* TCP without MSG_FASTOPEN ignores the address: the kernel says what it says. */
 	bool fast_open = type == SOCK_STREAM && (flags & MSG_FASTOPEN);
-	int err = type == SOCK_STREAM && !fast_open ? 1 : shim_route_connect(fd, to, to_len, type == SOCK_DGRAM ? ROUTE_FRAMED : 0);
+	int err = type == SOCK_STREAM && !fast_open
+		? 1
+		: shim_route_connect(fd, to, to_len, type == SOCK_DGRAM ? ROUTE_FRAMED : 0);
 	if (err == 1) {
-		struct msghdr message = {.msg_name = (void *)to, .msg_namelen = to_len,
-					 .msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
+		struct msghdr message = {.msg_name = (void *)to,
+					 .msg_namelen = to_len,
+					 .msg_iov = (struct iovec *)iov,
+					 .msg_iovlen = iov_count};
 		return real.sendmsg(fd, &message, flags);
 	}
 	if (err) {
@@ -107,8 +111,8 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 }
 
 static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, int flags,
-			   const struct sockaddr *to, socklen_t to_len,
-			   ssize_t (*pass_through)(void *), void *pass_context)
+			   const struct sockaddr *to, socklen_t to_len, ssize_t (*pass_through)(void *),
+			   void *pass_context)
 {
 	shim_init();
 	if (shim_internal_call)
@@ -169,7 +173,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_
 	       socklen_t to_len)
 {
 	const struct sockaddr *to = address.__sockaddr__;
-	struct send_args args = {.fd = fd, .buf = buf, .len = len, .flags = flags, .to = to, .to_len = to_len};
+	struct send_args args =
+		{.fd = fd, .buf = buf, .len = len, .flags = flags, .to = to, .to_len = to_len};
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	return send_common(fd, &iov, 1, flags, to, to_len, real_sendto, &args);
 }
@@ -177,8 +182,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_
 ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 {
 	struct send_args args = {.fd = fd, .flags = flags, .message = message};
-	return send_common(fd, message->msg_iov, message->msg_iovlen, flags,
-			   message->msg_name, message->msg_namelen, real_sendmsg, &args);
+	return send_common(fd, message->msg_iov, message->msg_iovlen, flags, message->msg_name,
+			   message->msg_namelen, real_sendmsg, &args);
 }
 
 /* Receives into @message from a routed socket, filling in the peer address. */
@@ -241,8 +246,10 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG addres
 	if (!s)
 		return real.recvfrom(fd, buf, len, flags, from, from_len);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr message = {.msg_name = from, .msg_namelen = from_len ? *from_len : 0,
-				 .msg_iov = &iov, .msg_iovlen = 1};
+	struct msghdr message = {.msg_name = from,
+				 .msg_namelen = from_len ? *from_len : 0,
+				 .msg_iov = &iov,
+				 .msg_iovlen = 1};
 	ssize_t n = receive_routed(fd, &message, flags, s);
 	if (n >= 0 && from_len)
 		*from_len = message.msg_namelen;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Bytes shim_quote_printable() needs for @max_shown shown bytes. */
-#define SHIM_QUOTED_SIZE(max_shown) ((max_shown) * 4 + sizeof "...")
+#define SHIM_QUOTED_SIZE(max_shown) ((max_shown)*4 + sizeof "...")
 
 /*
  * Writes the first @len bytes of @text into @out (SHIM_QUOTED_SIZE(@max_shown)

@@ -13,12 +13,30 @@
  * runtime or dlsym itself may call close() or fcntl() while the shim is
  * still finding libc, and those calls land here.
  */
-static int early_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_connect, fd, a, l); }
-static int early_close(int fd) { return (int)syscall(SYS_close, fd); }
-static int early_close_range(unsigned int f, unsigned int l, int flags) { return (int)syscall(SYS_close_range, f, l, flags); }
-static int early_dup(int fd) { return (int)syscall(SYS_dup, fd); }
-static int early_dup2(int a, int b) { return a == b ? a : (int)syscall(SYS_dup3, a, b, 0); }
-static int early_dup3(int a, int b, int flags) { return (int)syscall(SYS_dup3, a, b, flags); }
+static int early_connect(int fd, const struct sockaddr *a, socklen_t l)
+{
+	return (int)syscall(SYS_connect, fd, a, l);
+}
+static int early_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+static int early_close_range(unsigned int f, unsigned int l, int flags)
+{
+	return (int)syscall(SYS_close_range, f, l, flags);
+}
+static int early_dup(int fd)
+{
+	return (int)syscall(SYS_dup, fd);
+}
+static int early_dup2(int a, int b)
+{
+	return a == b ? a : (int)syscall(SYS_dup3, a, b, 0);
+}
+static int early_dup3(int a, int b, int flags)
+{
+	return (int)syscall(SYS_dup3, a, b, flags);
+}
 static int early_fcntl(int fd, int command, ...)
 {
 	va_list args;
@@ -27,17 +45,51 @@ static int early_fcntl(int fd, int command, ...)
 	va_end(args);
 	return (int)syscall(SYS_fcntl, fd, command, argument);
 }
-static ssize_t early_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l) { return syscall(SYS_sendto, fd, b, n, f, a, l); }
-static ssize_t early_send(int fd, const void *b, size_t n, int f) { return early_sendto(fd, b, n, f, NULL, 0); }
-static ssize_t early_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }
-static ssize_t early_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l) { return syscall(SYS_recvfrom, fd, b, n, f, a, l); }
-static ssize_t early_recv(int fd, void *b, size_t n, int f) { return early_recvfrom(fd, b, n, f, NULL, NULL); }
-static ssize_t early_recvmsg(int fd, struct msghdr *m, int f) { return syscall(SYS_recvmsg, fd, m, f); }
-static int early_getsockopt(int fd, int lv, int nm, void *v, socklen_t *l) { return (int)syscall(SYS_getsockopt, fd, lv, nm, v, l); }
-static int early_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l) { return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l); }
-static int early_getpeername(int fd, struct sockaddr *a, socklen_t *l) { return (int)syscall(SYS_getpeername, fd, a, l); }
-static int early_getsockname(int fd, struct sockaddr *a, socklen_t *l) { return (int)syscall(SYS_getsockname, fd, a, l); }
-static int early_shutdown(int fd, int how) { return (int)syscall(SYS_shutdown, fd, how); }
+static ssize_t early_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
+			    socklen_t l)
+{
+	return syscall(SYS_sendto, fd, b, n, f, a, l);
+}
+static ssize_t early_send(int fd, const void *b, size_t n, int f)
+{
+	return early_sendto(fd, b, n, f, NULL, 0);
+}
+static ssize_t early_sendmsg(int fd, const struct msghdr *m, int f)
+{
+	return syscall(SYS_sendmsg, fd, m, f);
+}
+static ssize_t early_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
+{
+	return syscall(SYS_recvfrom, fd, b, n, f, a, l);
+}
+static ssize_t early_recv(int fd, void *b, size_t n, int f)
+{
+	return early_recvfrom(fd, b, n, f, NULL, NULL);
+}
+static ssize_t early_recvmsg(int fd, struct msghdr *m, int f)
+{
+	return syscall(SYS_recvmsg, fd, m, f);
+}
+static int early_getsockopt(int fd, int lv, int nm, void *v, socklen_t *l)
+{
+	return (int)syscall(SYS_getsockopt, fd, lv, nm, v, l);
+}
+static int early_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l)
+{
+	return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l);
+}
+static int early_getpeername(int fd, struct sockaddr *a, socklen_t *l)
+{
+	return (int)syscall(SYS_getpeername, fd, a, l);
+}
+static int early_getsockname(int fd, struct sockaddr *a, socklen_t *l)
+{
+	return (int)syscall(SYS_getsockname, fd, a, l);
+}
+static int early_shutdown(int fd, int how)
+{
+	return (int)syscall(SYS_shutdown, fd, how);
+}
 
 struct real_libc real = {
 	.connect = early_connect,
@@ -62,11 +114,11 @@ struct real_libc real = {
 };
 
 /* dlsym returns void *; converting it to a function pointer is what POSIX asks for. Keeps the early version when libc lacks one. */
-#define LOOK_UP(name)                                                    \
-	do {                                                             \
-		void *found = dlsym(RTLD_NEXT, #name);                   \
-		if (found)                                               \
-			memcpy(&real.name, &found, sizeof(real.name));   \
+#define LOOK_UP(name)                                                  \
+	do {                                                           \
+		void *found = dlsym(RTLD_NEXT, #name);                 \
+		if (found)                                             \
+			memcpy(&real.name, &found, sizeof(real.name)); \
 	} while (0)
 
 void real_libc_init(void)

@@ -53,7 +53,8 @@ static int query_over_modem(const char *name, int qtype, struct shim_dns_answer 
 		return -errno;
 	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len,
 				     ROUTE_DNS_QUERIES);
-	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT); attempt++) {
+	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT);
+	     attempt++) {
 		unsigned char query[SHIM_DNS_UDP_MAX];
 		uint16_t id = random_id();
 		int len = shim_dns_build_query(name, qtype, id, query, sizeof(query));
@@ -96,7 +97,8 @@ static int ask_modem(const char *name, int qtype, struct shim_dns_answer *answer
 		return err;
 	}
 	if (daemon >= 0)
-		err = daemon_resolve(daemon, name, ip_version, address, sizeof(address), error, error_len);
+		err = daemon_resolve(daemon, name, ip_version, address, sizeof(address), error,
+				     error_len);
 	else
 		err = engine_look_up(name, ip_version, address, error, error_len);
 	if (err)
@@ -215,8 +217,9 @@ static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, 
 		atomic_store(&modem_lacks_dns, true);
 	}
 	if (!shim.config.has_dns_server) {
-		snprintf(why, why_len, "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
-				       "set: set ST87_DNS to a resolver's address");
+		snprintf(why, why_len,
+			 "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
+			 "set: set ST87_DNS to a resolver's address");
 		return -ENOSYS;
 	}
 	return query_over_modem(node, qtype, answer);

@@ -31,7 +31,7 @@ static bool is_blank_text(const char *text)
 
 static bool is_ipv4_mapped(const uint8_t address[16])
 {
-	static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	return memcmp(address, mapped_prefix, sizeof mapped_prefix) == 0;
 }
@@ -78,8 +78,8 @@ static int format_rule(const struct shim_route_rule *rule, char *out, size_t out
 	}
 	if (rule->port != 0)
 		snprintf(port, sizeof port, ":%u", (unsigned)rule->port);
-	return snprintf(out, out_len, "%s%s%s%s%s%s", rule->exclude ? "!" : "", open, address,
-			close, prefix, port);
+	return snprintf(out, out_len, "%s%s%s%s%s%s", rule->exclude ? "!" : "", open, address, close,
+			prefix, port);
 }
 
 /*
@@ -105,7 +105,8 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 			return shim_fail(problem, problem_len, "missing \"]\" after the IPv6 address");
 		end = (size_t)(close - text);
 		if (!shim_parse_ip(AF_INET6, text + start + 1, end - start - 1, rule->address))
-			return shim_fail(problem, problem_len, "not an IPv6 address inside the brackets");
+			return shim_fail(problem, problem_len,
+					 "not an IPv6 address inside the brackets");
 		rule->family = AF_INET6;
 		*pos = end + 1;
 		return 0;
@@ -119,8 +120,8 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 
 		if (shim_parse_ip(AF_INET6, text + start, end - start, ignored))
 			return shim_fail(problem, problem_len,
-				    "IPv6 addresses go in brackets, such as [::1] or "
-				    "[2001:db8::]/32:443");
+					 "IPv6 addresses go in brackets, such as [::1] or "
+					 "[2001:db8::]/32:443");
 	}
 
 	end = start;
@@ -128,7 +129,7 @@ static int parse_address(const char *text, size_t len, size_t *pos, struct shim_
 		end++;
 	if (!shim_parse_ip(AF_INET, text + start, end - start, rule->address))
 		return shim_fail(problem, problem_len,
-			    "expected an IPv4 address, an IPv6 address in brackets, or *");
+				 "expected an IPv4 address, an IPv6 address in brackets, or *");
 	rule->family = AF_INET;
 	*pos = end;
 	return 0;
@@ -146,7 +147,7 @@ static bool has_bits_past_prefix(const uint8_t *address, unsigned full_len, unsi
 static void clear_bits_past_prefix(uint8_t *address, unsigned full_len, unsigned prefix_len)
 {
 	for (unsigned bit = prefix_len; bit < full_len; bit++)
-		address[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		address[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 }
 
 /*
@@ -154,8 +155,7 @@ static void clear_bits_past_prefix(uint8_t *address, unsigned full_len, unsigned
  * network the user probably meant is kinder than silently widening or
  * narrowing what gets routed.
  */
-static int fail_bits_past_prefix(const struct shim_route_rule *rule, char *problem,
-				 size_t problem_len)
+static int fail_bits_past_prefix(const struct shim_route_rule *rule, char *problem, size_t problem_len)
 {
 	struct shim_route_rule masked = *rule;
 	char suggestion[RULE_TEXT_SIZE];
@@ -210,13 +210,15 @@ static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule
 		size_t start = ++pos;
 
 		if (rule->family == AF_UNSPEC)
-			return shim_fail(problem, problem_len,
-				    "\"*\" takes no prefix (for one family use 0.0.0.0/0 or [::]/0)");
+			return shim_fail(
+				problem, problem_len,
+				"\"*\" takes no prefix (for one family use 0.0.0.0/0 or [::]/0)");
 		while (pos < len && text[pos] != ':')
 			pos++;
 		if (!shim_parse_decimal(text + start, pos - start, 0, full_len, &value))
 			return shim_fail(problem, problem_len,
-				    full_len == 32 ? "prefix must be 0..32" : "prefix must be 0..128");
+					 full_len == 32 ? "prefix must be 0..32"
+							: "prefix must be 0..128");
 		rule->prefix_len = (uint8_t)value;
 	}
 
@@ -230,15 +232,14 @@ static int parse_rule(const char *text, size_t len, struct shim_route_rule *rule
 
 	if (pos != len)
 		return shim_fail(problem, problem_len,
-			    "unexpected text after the address (expected /PREFIX or :PORT)");
+				 "unexpected text after the address (expected /PREFIX or :PORT)");
 	if (has_bits_past_prefix(rule->address, full_len, rule->prefix_len))
 		return fail_bits_past_prefix(rule, problem, problem_len);
 	make_mapped_rule_ipv4(rule);
 	return 0;
 }
 
-int shim_route_parse(const char *text, struct shim_route_table *table, char *err,
-		     size_t err_len)
+int shim_route_parse(const char *text, struct shim_route_table *table, char *err, size_t err_len)
 {
 	const char *cursor = text;
 
@@ -263,8 +264,7 @@ int shim_route_parse(const char *text, struct shim_route_table *table, char *err
 			end--;
 
 		if (table->count == SHIM_ROUTE_MAX_RULES) {
-			snprintf(problem, sizeof problem, "more than %d rules",
-				 SHIM_ROUTE_MAX_RULES);
+			snprintf(problem, sizeof problem, "more than %d rules", SHIM_ROUTE_MAX_RULES);
 			report_bad_rule(err, err_len, start, (size_t)(end - start), problem);
 			table->count = 0;
 			return -E2BIG;
@@ -296,8 +296,7 @@ struct destination {
  * Copies what the rules need out of @addr. memcpy() rather than casts: the
  * program's buffer may be unaligned and as short as @addr_len says.
  */
-static bool read_destination(const struct sockaddr *addr, socklen_t addr_len,
-			     struct destination *out)
+static bool read_destination(const struct sockaddr *addr, socklen_t addr_len, struct destination *out)
 {
 	const size_t family_offset = offsetof(struct sockaddr, sa_family);
 	sa_family_t family;
@@ -341,8 +340,7 @@ static bool read_destination(const struct sockaddr *addr, socklen_t addr_len,
 	return false;
 }
 
-static bool prefix_matches(const uint8_t *rule_address, const uint8_t *address,
-			   unsigned prefix_len)
+static bool prefix_matches(const uint8_t *rule_address, const uint8_t *address, unsigned prefix_len)
 {
 	size_t whole_bytes = prefix_len / 8;
 	unsigned rest_bits = prefix_len % 8;
@@ -364,11 +362,9 @@ static bool rule_matches(const struct shim_route_rule *rule, const struct destin
 	case AF_UNSPEC:
 		return true;
 	case AF_INET:
-		return dest->has_ipv4 && prefix_matches(rule->address, dest->ipv4,
-							rule->prefix_len);
+		return dest->has_ipv4 && prefix_matches(rule->address, dest->ipv4, rule->prefix_len);
 	case AF_INET6:
-		return dest->has_ipv6 && prefix_matches(rule->address, dest->ipv6,
-							rule->prefix_len);
+		return dest->has_ipv6 && prefix_matches(rule->address, dest->ipv6, rule->prefix_len);
 	default:
 		return false;
 	}
@@ -422,8 +418,7 @@ int shim_route_format(const struct shim_route_table *table, char *buf, size_t bu
 		int written;
 
 		format_rule(&table->rules[i], rule_text, sizeof rule_text);
-		written = snprintf(buf + used, buf_len - used, "%s%s", i > 0 ? "," : "",
-				   rule_text);
+		written = snprintf(buf + used, buf_len - used, "%s%s", i > 0 ? "," : "", rule_text);
 		if (written < 0 || (size_t)written >= buf_len - used)
 			return -ENOSPC;
 		used += (size_t)written;

@@ -55,8 +55,7 @@ struct shim_route_table {
  * `bad rule "10.0.0.0/33": prefix must be 0..32`. @err is always
  * NUL-terminated ("" on success), truncated to fit.
  */
-int shim_route_parse(const char *text, struct shim_route_table *table, char *err,
-		     size_t err_len);
+int shim_route_parse(const char *text, struct shim_route_table *table, char *err, size_t err_len);
 
 /*
  * True when @table routes the destination @addr (its address and port) over

@@ -57,10 +57,12 @@ static void copy_timeouts(int from, int to)
 {
 	struct timeval value;
 	socklen_t len = sizeof(value);
-	if (real.getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &value, &len) == 0 && (value.tv_sec || value.tv_usec))
+	if (real.getsockopt(from, SOL_SOCKET, SO_RCVTIMEO, &value, &len) == 0 &&
+	    (value.tv_sec || value.tv_usec))
 		real.setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &value, len);
 	len = sizeof(value);
-	if (real.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &value, &len) == 0 && (value.tv_sec || value.tv_usec))
+	if (real.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &value, &len) == 0 &&
+	    (value.tv_sec || value.tv_usec))
 		real.setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &value, len);
 }
 
@@ -119,7 +121,7 @@ struct route_attempt {
 	int fd, domain, type;
 	int status_flags, fd_flags; /* the fd's, to keep across the dup3 */
 	bool nonblocking;
-	int daemon;                 /* connection to st87d, or -1: the engine in this process */
+	int daemon; /* connection to st87d, or -1: the engine in this process */
 	int program_end, engine_end;
 	struct routed_socket *s;
 };
@@ -130,8 +132,9 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 {
 	int pair[2];
 	a->s = calloc(1, sizeof(*a->s));
-	if (!a->s || socketpair(AF_UNIX, (a->type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0,
-				pair) < 0) {
+	if (!a->s ||
+	    socketpair(AF_UNIX, (a->type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC,
+		       0, pair) < 0) {
 		int err = a->s ? -errno : -ENOMEM;
 		free(a->s);
 		return err;
@@ -165,7 +168,9 @@ static int install_program_end(struct route_attempt *a)
 {
 	copy_timeouts(a->fd, a->program_end);
 	int err = real.dup3(a->program_end, a->fd,
-			    (a->fd_flags >= 0 && (a->fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0 ? -errno : 0;
+			    (a->fd_flags >= 0 && (a->fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0
+		? -errno
+		: 0;
 	real.close(a->program_end);
 	if (!err && a->status_flags >= 0)
 		real.fcntl(a->fd, F_SETFL, a->status_flags);
@@ -177,7 +182,8 @@ static int map_routed(struct route_attempt *a)
 {
 	pthread_mutex_lock(&shim.lock);
 	bool mapped = shim_map_add_locked(a->fd, a->s) == 0; /* the map's reference */
-	bool engine_end_kept = a->daemon >= 0 || (mapped && shim_map_add_locked(a->engine_end, NULL) == 0);
+	bool engine_end_kept = a->daemon >= 0 ||
+		(mapped && shim_map_add_locked(a->engine_end, NULL) == 0);
 	if (mapped && !engine_end_kept) {
 		a->s->daemon_fd = -1; /* closed by the caller, not by the record's release */
 		bool was_private;
@@ -220,7 +226,8 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	a.type = socket_option(fd, SOL_SOCKET, SO_TYPE);
 	if (a.domain < 0 || a.type < 0)
 		return a.domain < 0 ? a.domain : a.type;
-	if ((a.domain != AF_INET && a.domain != AF_INET6) || (a.type != SOCK_STREAM && a.type != SOCK_DGRAM))
+	if ((a.domain != AF_INET && a.domain != AF_INET6) ||
+	    (a.type != SOCK_STREAM && a.type != SOCK_DGRAM))
 		return 1; /* not ours to route: the caller goes to libc */
 	if (addr_len > sizeof(struct sockaddr_storage) || (size_t)addr_len < sizeof(struct sockaddr_in))
 		return -EINVAL;
@@ -249,7 +256,8 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	if (!err && a.type == SOCK_STREAM && a.nonblocking)
 		return -EINPROGRESS;
 	if (!err)
-		err = a.daemon >= 0 ? daemon_wait_connected(a.s, shim.config.connect_timeout_ms) : wait_connected(a.s);
+		err = a.daemon >= 0 ? daemon_wait_connected(a.s, shim.config.connect_timeout_ms)
+				    : wait_connected(a.s);
 	if (err) {
 		/* As after a failed connect of a kernel socket: the fd can be retried or closed. */
 		pthread_mutex_lock(&shim.lock);

@@ -74,7 +74,8 @@ static void mark_mapped(int fd, bool mapped);
 static void drop_private_fds_in_child(void)
 {
 	struct fd_entry *entry, *next;
-	HASH_ITER(hh, shim.fds, entry, next) {
+	HASH_ITER(hh, shim.fds, entry, next)
+	{
 		if (entry->socket) {
 			entry->socket->daemon_fd = -1;
 			entry->socket->engine_fd = -1;
@@ -257,7 +258,8 @@ void shim_map_add_private(int fd)
 	int err = shim_map_add_locked(fd, NULL);
 	pthread_mutex_unlock(&shim.lock);
 	if (err)
-		shim_log(ST87_LOG_WARN, "out of memory: the program's close(%d) would close the shim's own fd", fd);
+		shim_log(ST87_LOG_WARN,
+			 "out of memory: the program's close(%d) would close the shim's own fd", fd);
 }
 
 void shim_map_remove_private_locked(int fd)

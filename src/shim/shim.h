@@ -24,8 +24,8 @@
 enum routed_state {
 	ROUTED_CONNECTING, /* waiting for the engine: modem socket and TCP link */
 	ROUTED_CONNECTED,
-	ROUTED_FAILED,     /* error says why; the engine's end is closed */
-	ROUTED_CLOSED,     /* the modem socket is closed; the record waits for its last fd */
+	ROUTED_FAILED, /* error says why; the engine's end is closed */
+	ROUTED_CLOSED, /* the modem socket is closed; the record waits for its last fd */
 };
 
 /* Prepended to each datagram of an unconnected UDP socket inside the pair, so sendto/recvfrom keep addresses. */
@@ -40,7 +40,7 @@ struct routed_socket {
 	bool framed; /* unconnected UDP: datagrams carry a struct datagram_header */
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
-	int local_port; /* UDP: the port the program bound before routing, 0 none */
+	int local_port;   /* UDP: the port the program bound before routing, 0 none */
 	bool dns_queries; /* each datagram is a DNS query: one downlink expected */
 	int rai;          /* ST87_SO_RAI: <rai> of its datagrams, -1 not set (ST87_UDP_RAI) */
 	/* In a program using st87d: its connection to the daemon, which reports this socket's state; -1 otherwise. */
@@ -62,13 +62,13 @@ struct routed_socket {
 	/* engine */
 	int engine_fd;
 	int modem_socket;
-	size_t filler; /* bytes written to make the program end unwritable while connecting */
-	bool data_waiting;       /* #IPRECV seen: read the modem until it is empty */
-	bool urc_since_status;   /* an #IPRECV came since the link status was last asked */
-	bool urc_unread;         /* an #IPRECV came since the last AT#IPREAD */
-	bool peer_closed;        /* EOF passed (or to pass) to the program */
-	bool program_eof;        /* the program shut its writing side: stop reading the pair */
-	bool program_done;       /* the program closed its end: flush, then close */
+	size_t filler;         /* bytes written to make the program end unwritable while connecting */
+	bool data_waiting;     /* #IPRECV seen: read the modem until it is empty */
+	bool urc_since_status; /* an #IPRECV came since the link status was last asked */
+	bool urc_unread;       /* an #IPRECV came since the last AT#IPREAD */
+	bool peer_closed;      /* EOF passed (or to pass) to the program */
+	bool program_eof;      /* the program shut its writing side: stop reading the pair */
+	bool program_done;     /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
 	long long last_traffic_ms;
 	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */

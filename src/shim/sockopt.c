@@ -69,9 +69,11 @@ static int set_pending_rai(int fd, const void *value, socklen_t len)
 {
 	int type = 0, domain = 0;
 	socklen_t size = sizeof(type);
-	bool inet_udp = real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 && type == SOCK_DGRAM &&
-			(size = sizeof(domain), real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0) &&
-			(domain == AF_INET || domain == AF_INET6);
+	bool inet_udp = real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 &&
+		type == SOCK_DGRAM &&
+		(size = sizeof(domain),
+		 real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0) &&
+		(domain == AF_INET || domain == AF_INET6);
 	if (shim.config.inert || !inet_udp)
 		return real.setsockopt(fd, SOL_ST87, ST87_SO_RAI, value, len);
 	int rai = rai_value(value, len);

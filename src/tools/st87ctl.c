@@ -23,20 +23,18 @@
 #endif
 
 static const struct st87ctl_command commands[] = {
-	{"ports", "", "list serial ports; '*' marks those that look like the modem",
-	 st87ctl_ports_run},
+	{"ports", "", "list serial ports; '*' marks those that look like the modem", st87ctl_ports_run},
 	{"status", "[--json]", "whether the modem answers, its IP link, settings and sockets",
 	 st87ctl_status_run},
 	{"ping", "HOST [-c COUNT] [-s SIZE] [-W TIMEOUT] [--json]",
 	 "ping a numeric IPv4/IPv6 address from the modem (AT#IPPING)", st87ctl_ping_run},
-	{"at", "[COMMAND]", "send one AT command; without one, an interactive terminal",
-	 st87ctl_at_run},
+	{"at", "[COMMAND]", "send one AT command; without one, an interactive terminal", st87ctl_at_run},
 	{"close-all", "", "close every modem socket", st87ctl_close_all_run},
 	{"doctor", "[--name NAME] [--tcp ADDRESS:PORT] [--json]",
-	 "check the port, baud rate, SIM, registration, IP link, DNS and a TCP connect, saying what to fix",
+	 "check the port, baud rate, SIM, registration, IP link, DNS and a TCP connect, saying what to "
+	 "fix",
 	 st87ctl_doctor_run},
-	{"config",
-	 "[--auto-ip on|off] [--prefer ipv4|ipv6] [--periodicity N] [--auto-ip-timeout S]",
+	{"config", "[--auto-ip on|off] [--prefer ipv4|ipv6] [--periodicity N] [--auto-ip-timeout S]",
 	 "show or change the IP stack settings (AT#IPPARAMS)", st87ctl_config_run},
 };
 
@@ -44,9 +42,10 @@ static const struct st87ctl_command commands[] = {
 
 static void print_usage(FILE *out)
 {
-	fprintf(out, "Usage: st87ctl [OPTION]... COMMAND [ARG]...\n"
-		     "Look at, and talk to, an ST87MXX NB-IoT modem through libst87.\n\n"
-		     "Commands:\n");
+	fprintf(out,
+		"Usage: st87ctl [OPTION]... COMMAND [ARG]...\n"
+		"Look at, and talk to, an ST87MXX NB-IoT modem through libst87.\n\n"
+		"Commands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		fprintf(out, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].synopsis ? " " : "",
 			commands[i].synopsis, commands[i].summary);
@@ -135,7 +134,8 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 
 	globals->port = given->port ? given->port : environment("ST87_PORT");
 	if (!globals->port)
-		globals->port = "auto"; /* libst87 then looks for the one port that looks like the modem */
+		globals->port =
+			"auto"; /* libst87 then looks for the one port that looks like the modem */
 	globals->trace_path = given->trace ? given->trace : environment("ST87_TRACE");
 	globals->json = given->json;
 	globals->baud = 0;
@@ -148,8 +148,9 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 		enum st87_log_level level;
 		if (st87_log_parse_level(log, &level)) {
 			name_source(source, sizeof(source), given->log, "--log", "ST87_LOG");
-			return st87ctl_usage_error(
-				NULL, "%s: expected none, error, warn, info, debug or 0..4", source);
+			return st87ctl_usage_error(NULL,
+						   "%s: expected none, error, warn, info, debug or 0..4",
+						   source);
 		}
 		st87_log_set_level(level);
 	}
@@ -159,14 +160,10 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"baud", required_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
-		{"log", required_argument, NULL, 'l'},
-		{"trace", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
+		{"json", no_argument, NULL, 'j'},        {"log", required_argument, NULL, 'l'},
+		{"trace", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
 	};
 	struct command_line_settings given = {0};
 	int option;

@@ -98,8 +98,7 @@ int st87ctl_bad_option(const char *command, int option, char **argv);
  * Returns -1 to go on, or the exit code: ST87CTL_EXIT_OK after printing the
  * help, ST87CTL_EXIT_USAGE after saying what was wrong.
  */
-int st87ctl_parse_no_arguments(const char *command, int argc, char **argv,
-			       void (*print_help)(void));
+int st87ctl_parse_no_arguments(const char *command, int argc, char **argv, void (*print_help)(void));
 
 /*
  * Parses a whole decimal number in [@p min, @p max] (surrounding blanks
@@ -122,8 +121,7 @@ const char *st87ctl_describe(int err);
  * ST87CTL_EXIT_NO_MODEM.
  */
 int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_event,
-		       st87_urc_fn on_unsolicited, void *user,
-		       struct st87_modem **modem);
+		       st87_urc_fn on_unsolicited, void *user, struct st87_modem **modem);
 
 /*
  * The exit code for @p err returned by a command on an open modem:

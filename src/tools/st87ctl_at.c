@@ -34,10 +34,9 @@ struct deadline_rule {
 
 /* The note's "Max Response Time" of each command it describes. */
 static const struct deadline_rule deadline_rules[] = {
-	{"#IPCFG", 1000},       {"#IPDEL", 1000},       {"#IPPARAMS", 1000},
-	{"+CGPADDR", 1000},     {"#SOCKETCREATE", 2000}, {"#IPSENDTCP", 10000},
-	{"#IPSENDUDP", 10000},  {"#TCPCONNECT", 10000}, {"#IPREAD", 30000},
-	{"#SOCKETCLOSE", 60000},
+	{"#IPCFG", 1000},        {"#IPDEL", 1000},        {"#IPPARAMS", 1000},   {"+CGPADDR", 1000},
+	{"#SOCKETCREATE", 2000}, {"#IPSENDTCP", 10000},   {"#IPSENDUDP", 10000}, {"#TCPCONNECT", 10000},
+	{"#IPREAD", 30000},      {"#SOCKETCLOSE", 60000},
 };
 
 static void print_help(void)
@@ -179,7 +178,8 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 		case 't': {
 			int seconds;
 			if (st87ctl_parse_int(optarg, 1, 24 * 3600, &seconds))
-				return st87ctl_usage_error("at", "--timeout '%s': expected 1..86400 seconds",
+				return st87ctl_usage_error("at",
+							   "--timeout '%s': expected 1..86400 seconds",
 							   optarg);
 			timeout_ms = seconds * 1000;
 			break;
@@ -195,15 +195,19 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 		}
 	}
 	if (optind + 1 < argc)
-		return st87ctl_usage_error("at", "one command at a time (quote it: st87ctl at 'AT#IPCFG?')");
+		return st87ctl_usage_error("at",
+					   "one command at a time (quote it: st87ctl at 'AT#IPCFG?')");
 	const char *command = optind < argc ? argv[optind] : NULL;
 	if (command && (is_blank(command) || strpbrk(command, "\r\n")))
 		return st87ctl_usage_error("at", "COMMAND must be one non-empty line");
 
 	/* While st87d holds the port, one command goes through it. */
 	if (command) {
-		struct st87d_request request = {.kind = ST87D_AT, .timeout_ms = timeout_ms > 0 ? timeout_ms
-								: command_deadline_ms(command) + DEADLINE_MARGIN_MS};
+		struct st87d_request request = {.kind = ST87D_AT,
+						.timeout_ms = timeout_ms > 0
+							? timeout_ms
+							: command_deadline_ms(command) +
+								DEADLINE_MARGIN_MS};
 		snprintf(request.name, sizeof(request.name), "%s", command);
 		int code = st87ctl_daemon_request(&request, false, stdout);
 		if (code == ST87CTL_EXIT_OK)
@@ -213,7 +217,7 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 	}
 	struct st87ctl_terminal terminal = {.timeout_ms = timeout_ms};
 	int code = st87ctl_open_modem(globals, command ? NULL : st87ctl_at_terminal_event,
-				       command ? NULL : st87ctl_at_terminal_line, &terminal,
+				      command ? NULL : st87ctl_at_terminal_line, &terminal,
 				      &terminal.modem);
 	if (code != ST87CTL_EXIT_OK)
 		return code;

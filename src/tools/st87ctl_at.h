@@ -17,8 +17,8 @@ int st87ctl_at_send(struct st87_modem *modem, const char *text, int timeout_ms);
 /* The interactive terminal's state; also the user pointer of its event callback. */
 struct st87ctl_terminal {
 	struct st87_modem *modem;
-	int timeout_ms;   /* <= 0: each command's own deadline */
-	bool show_prompt; /* stdin is a terminal */
+	int timeout_ms;    /* <= 0: each command's own deadline */
+	bool show_prompt;  /* stdin is a terminal */
 	bool prompt_shown; /* the prompt is on screen, waiting for a line */
 };
 

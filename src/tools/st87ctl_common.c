@@ -141,8 +141,7 @@ void st87ctl_json_string(FILE *out, const char *text)
 	fputc('"', out);
 }
 
-int st87ctl_parse_no_arguments(const char *command, int argc, char **argv,
-			       void (*print_help)(void))
+int st87ctl_parse_no_arguments(const char *command, int argc, char **argv, void (*print_help)(void))
 {
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},

@@ -12,7 +12,8 @@
 #include "conf_file.h"
 #include "st87ctl.h"
 
-static const char *const settings_used[] = {"ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE", "ST87_DAEMON"};
+static const char *const settings_used[] = {"ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE",
+					    "ST87_DAEMON"};
 
 static struct shim_conf_file file;
 
@@ -33,8 +34,8 @@ int st87ctl_load_conf(void)
 		const char *value = shim_conf_file_value(&file, settings_used[i], NULL);
 		const char *set = getenv(settings_used[i]);
 		if (value && (!set || !*set) && setenv(settings_used[i], value, 1) < 0)
-			return st87ctl_usage_error(NULL, "cannot take %s from %s: %s", settings_used[i], file.path,
-						   strerror(errno));
+			return st87ctl_usage_error(NULL, "cannot take %s from %s: %s", settings_used[i],
+						   file.path, strerror(errno));
 	}
 	return ST87CTL_EXIT_OK;
 }

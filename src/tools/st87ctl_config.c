@@ -35,8 +35,8 @@ static void print_help(void)
 	       MAX_TIMER_S, MAX_TIMER_S, st87ctl_exit_code_help);
 }
 
-static int parse_choice(const char *option, const char *text, const char *off_word,
-			const char *on_word, int *value)
+static int parse_choice(const char *option, const char *text, const char *off_word, const char *on_word,
+			int *value)
 {
 	if (strcasecmp(text, off_word) == 0 || strcmp(text, "0") == 0) {
 		*value = 0;
@@ -68,7 +68,7 @@ static void print_params(const char *label, const struct st87_ipparams *params)
 static bool wants_change(const struct requested_change *change)
 {
 	return change->auto_ip >= 0 || change->preferred_ip_version >= 0 ||
-	       change->max_ipstack_periodicity >= 0 || change->auto_ip_timeout >= 0;
+		change->max_ipstack_periodicity >= 0 || change->auto_ip_timeout >= 0;
 }
 
 static void apply(const struct requested_change *change, struct st87_ipparams *params)

@@ -41,7 +41,8 @@ int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out)
 		fprintf(out, ", \"lines\": [");
 	}
 	int got = 0;
-	while (!err && (got = st87d_receive_reply(connection, &reply, 60000)) == 1 && reply.kind == ST87D_TEXT) {
+	while (!err && (got = st87d_receive_reply(connection, &reply, 60000)) == 1 &&
+	       reply.kind == ST87D_TEXT) {
 		if (json) {
 			fprintf(out, "%s", first ? "" : ", ");
 			st87ctl_json_string(out, reply.text);
@@ -63,7 +64,8 @@ int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out)
 	}
 	if (reply.error) {
 		st87ctl_error("st87d: %s", reply.text);
-		return reply.error == EACCES || reply.error == EPERM ? ST87CTL_EXIT_USAGE : ST87CTL_EXIT_MODEM_ERROR;
+		return reply.error == EACCES || reply.error == EPERM ? ST87CTL_EXIT_USAGE
+								     : ST87CTL_EXIT_MODEM_ERROR;
 	}
 	return ST87CTL_EXIT_OK;
 }

@@ -41,7 +41,8 @@ struct doctor {
 static void print_help(void)
 {
 	printf("Usage: st87ctl doctor [--name NAME] [--tcp ADDRESS:PORT] [--json]\n"
-	       "Checks, one line each, what st87shim needs of the modem: the port, the baud rate (tried\n"
+	       "Checks, one line each, what st87shim needs of the modem: the port, the baud rate "
+	       "(tried\n"
 	       "at other rates when the configured one gets no answer), echo and error codes, SIM and\n"
 	       "registration where the firmware answers, the IP link and addresses, modem sockets left\n"
 	       "open, a name looked up through the modem (--name), and a TCP connection made by the\n"
@@ -119,16 +120,18 @@ static int ask(struct st87_modem *modem, const char *command, char *line, size_t
 }
 
 /* The port, at the configured rate or, when that gets no answer, at the first rate that does. */
-static int open_at_some_rate(struct doctor *d, const struct st87ctl_globals *globals, struct st87_modem **modem)
+static int open_at_some_rate(struct doctor *d, const struct st87ctl_globals *globals,
+			     struct st87_modem **modem)
 {
 	int configured = globals->baud ? globals->baud : ST87_DEFAULT_BAUD;
 	struct st87ctl_globals at_rate = *globals;
-	int err = st87_modem_open(&(struct st87_modem_options){.port = globals->port, .baud = configured,
+	int err = st87_modem_open(&(struct st87_modem_options){.port = globals->port,
+							       .baud = configured,
 							       .trace_path = globals->trace_path},
 				  modem);
 	if (!err) {
-		record(d, "answers", CHECK_OK, NULL, "the modem on %s answers at %d baud", st87_modem_path(*modem),
-		       configured);
+		record(d, "answers", CHECK_OK, NULL, "the modem on %s answers at %d baud",
+		       st87_modem_path(*modem), configured);
 		return 0;
 	}
 	char first_error[256];
@@ -144,18 +147,22 @@ static int open_at_some_rate(struct doctor *d, const struct st87ctl_globals *glo
 		if (rates_to_try[i] == configured)
 			continue;
 		at_rate.baud = rates_to_try[i];
-		struct st87_modem_options options = {.port = globals->port, .baud = at_rate.baud,
+		struct st87_modem_options options = {.port = globals->port,
+						     .baud = at_rate.baud,
 						     .trace_path = globals->trace_path};
 		if (st87_modem_open(&options, modem) == 0) {
 			char fix[128];
-			snprintf(fix, sizeof(fix), "set ST87_BAUD=%d (st87ctl --baud %d, st87run --baud %d)", at_rate.baud,
+			snprintf(fix, sizeof(fix),
+				 "set ST87_BAUD=%d (st87ctl --baud %d, st87run --baud %d)", at_rate.baud,
 				 at_rate.baud, at_rate.baud);
-			record(d, "answers", CHECK_FAIL, fix, "no answer at %d baud; the modem answers at %d", configured,
+			record(d, "answers", CHECK_FAIL, fix,
+			       "no answer at %d baud; the modem answers at %d", configured,
 			       at_rate.baud);
 			return 0;
 		}
 	}
-	record(d, "answers", CHECK_FAIL, "check power, cable and port; st87ctl ports lists the candidates",
+	record(d, "answers", CHECK_FAIL,
+	       "check power, cable and port; st87ctl ports lists the candidates",
 	       "%s, nor at any usual rate", first_error);
 	return err;
 }
@@ -166,8 +173,9 @@ static void check_settings(struct doctor *d, struct st87_modem *modem)
 	bool echo_off = ask(modem, "ATE0", line, sizeof(line)) == 0;
 	bool codes = ask(modem, "AT+CMEE=1", line, sizeof(line)) == 0;
 	record(d, "settings", echo_off && codes ? CHECK_OK : CHECK_WARN,
-	       "the driver copes, but errors come without their cause", "echo off: %s, numeric error codes: %s",
-	       echo_off ? "yes" : "refused", codes ? "yes" : "refused");
+	       "the driver copes, but errors come without their cause",
+	       "echo off: %s, numeric error codes: %s", echo_off ? "yes" : "refused",
+	       codes ? "yes" : "refused");
 }
 
 static void check_sim_and_registration(struct doctor *d, struct st87_modem *modem)
@@ -188,7 +196,10 @@ static void check_sim_and_registration(struct doctor *d, struct st87_modem *mode
 	int stat = atoi(comma + 1);
 	record(d, "registered", stat == 1 || stat == 5 ? CHECK_OK : CHECK_FAIL,
 	       "check the antenna, the coverage and that the SIM's plan allows NB-IoT", "%s (%s)", line,
-	       stat == 1 ? "home network" : stat == 5 ? "roaming" : stat == 2 ? "searching" : "not registered");
+	       stat == 1           ? "home network"
+		       : stat == 5 ? "roaming"
+		       : stat == 2 ? "searching"
+				   : "not registered");
 }
 
 static void check_link(struct doctor *d, struct st87_modem *modem)
@@ -197,11 +208,13 @@ static void check_link(struct doctor *d, struct st87_modem *modem)
 	int err = st87_ipcfg_read(modem, &link);
 	if (err == 0 && link.status == 1) {
 		record(d, "ip link", CHECK_OK, NULL, "up on context %d: %s%s%s", st87_modem_cid(modem),
-		       link.ipv4[0] ? link.ipv4 : "", link.ipv4[0] && link.ipv6[0] ? ", " : "", link.ipv6);
+		       link.ipv4[0] ? link.ipv4 : "", link.ipv4[0] && link.ipv6[0] ? ", " : "",
+		       link.ipv6);
 		return;
 	}
 	record(d, "ip link", CHECK_FAIL,
-	       "wait for registration, or turn auto-IP on (st87ctl config --auto-ip on) and restart the modem",
+	       "wait for registration, or turn auto-IP on (st87ctl config --auto-ip on) and restart the "
+	       "modem",
 	       "down%s%s", err ? ": " : "", err ? st87_last_error() : "");
 }
 
@@ -215,7 +228,8 @@ static void check_leftover_sockets(struct doctor *d, struct st87_modem *modem)
 		record(d, "sockets", CHECK_OK, NULL, "no modem socket open");
 	else
 		record(d, "sockets", CHECK_WARN, "if no program uses them: st87ctl close-all",
-		       "%d modem socket%s open (left by a program that died?)", count, count == 1 ? "" : "s");
+		       "%d modem socket%s open (left by a program that died?)", count,
+		       count == 1 ? "" : "s");
 }
 
 static void check_name(struct doctor *d, struct st87_modem *modem)
@@ -229,7 +243,8 @@ static void check_name(struct doctor *d, struct st87_modem *modem)
 	if (!err)
 		record(d, "dns", CHECK_OK, NULL, "%s is %s (AT#DNS)", d->name_to_resolve, address);
 	else if (err == -ENOSYS)
-		record(d, "dns", CHECK_WARN, "set ST87_DNS to a resolver's address for names over the modem",
+		record(d, "dns", CHECK_WARN,
+		       "set ST87_DNS to a resolver's address for names over the modem",
 		       "the firmware cannot look names up (no AT#DNS)");
 	else
 		record(d, "dns", CHECK_FAIL, "check the name, and that the network's DNS answers",
@@ -266,10 +281,12 @@ static void check_tcp(struct doctor *d, struct st87_modem *modem)
 	if (id >= 0)
 		st87_socket_close(modem, id);
 	if (err)
-		record(d, "tcp", CHECK_FAIL, "check the address and that the server accepts connections from the network",
+		record(d, "tcp", CHECK_FAIL,
+		       "check the address and that the server accepts connections from the network",
 		       "%s: %s", d->tcp_target, st87_last_error());
 	else
-		record(d, "tcp", CHECK_OK, NULL, "connected to %s in %lld ms", d->tcp_target, elapsed_ms(&started));
+		record(d, "tcp", CHECK_OK, NULL, "connected to %s in %lld ms", d->tcp_target,
+		       elapsed_ms(&started));
 }
 
 /* While st87d serves the modem, its status is the answer. True when it did. */
@@ -288,8 +305,8 @@ static bool through_daemon(struct doctor *d)
 		return false;
 	}
 	char *first = strtok(listing, "\n");
-	record(d, "st87d", code == ST87CTL_EXIT_OK ? CHECK_OK : CHECK_FAIL, "see st87d's log (journalctl -u st87d)",
-	       "%s", first ? first : "st87d did not answer");
+	record(d, "st87d", code == ST87CTL_EXIT_OK ? CHECK_OK : CHECK_FAIL,
+	       "see st87d's log (journalctl -u st87d)", "%s", first ? first : "st87d did not answer");
 	for (char *line = strtok(NULL, "\n"); line; line = strtok(NULL, "\n"))
 		record(d, "st87d", CHECK_OK, NULL, "%s", line);
 	free(listing);
@@ -315,8 +332,9 @@ static int parse(int argc, char **argv, struct doctor *d)
 			const char *colon = strrchr(optarg, ':');
 			int port;
 			if (!colon || colon == optarg || st87ctl_parse_int(colon + 1, 1, 65535, &port))
-				return st87ctl_usage_error("doctor", "--tcp %s: expected ADDRESS:PORT, a port 1..65535",
-							   optarg);
+				return st87ctl_usage_error(
+					"doctor", "--tcp %s: expected ADDRESS:PORT, a port 1..65535",
+					optarg);
 			d->tcp_target = optarg;
 			break;
 		}
@@ -357,7 +375,8 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 	check_leftover_sockets(&d, modem);
 	/* The driver's own start-up (as the shim's): what the name and TCP checks run on. */
 	if (st87_modem_start(modem, 10000, false) < 0) {
-		record(&d, "start-up", CHECK_FAIL, "see the ip link check above", "%s", st87_last_error());
+		record(&d, "start-up", CHECK_FAIL, "see the ip link check above", "%s",
+		       st87_last_error());
 	} else {
 		check_name(&d, modem);
 		check_tcp(&d, modem);

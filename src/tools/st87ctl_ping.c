@@ -138,8 +138,8 @@ static void print_json(const struct ping_run *run, const struct st87_ping_summar
 	printf(", \"size\": %d, \"replies\": [", run->size);
 	for (int i = 0; i < run->reply_count; i++) {
 		const struct st87_ping_reply *reply = &run->replies[i];
-		printf("%s{\"seq\": %d, \"result\": \"%s\", \"bytes\": %d, \"time_ms\": ",
-		       i ? ", " : "", reply->seq, result_name(reply->result), reply->bytes);
+		printf("%s{\"seq\": %d, \"result\": \"%s\", \"bytes\": %d, \"time_ms\": ", i ? ", " : "",
+		       reply->seq, result_name(reply->result), reply->bytes);
 		/* The modem reports 999999 ms for a ping without reply: that is no time at all. */
 		if (reply->result == 0)
 			printf("%d}", reply->time_ms);
@@ -173,12 +173,9 @@ static int fail(const struct ping_run *run, int err, const char *what)
 int st87ctl_ping_run(const struct st87ctl_globals *globals, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"count", required_argument, NULL, 'c'},
-		{"size", required_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 'W'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"count", required_argument, NULL, 'c'},   {"size", required_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 'W'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct ping_run run = {.size = DEFAULT_SIZE, .json = globals->json};
 	int count = DEFAULT_COUNT, timeout_s = DEFAULT_TIMEOUT_S;

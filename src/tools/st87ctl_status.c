@@ -128,16 +128,21 @@ static const char *sleeps_word(const struct modem_status *status)
 static const char *socket_state(int status)
 {
 	static const char *const names[] = {
-		"not assigned",       "not activated", "activating",           "activated",
-		"UDP socket created", "raw link",      "TCP socket not connected", "TCP socket connected",
+		"not assigned",
+		"not activated",
+		"activating",
+		"activated",
+		"UDP socket created",
+		"raw link",
+		"TCP socket not connected",
+		"TCP socket connected",
 	};
 	return status >= 0 && status < (int)(sizeof(names) / sizeof(names[0])) ? names[status]
-										 : "unknown status";
+									       : "unknown status";
 }
 
 /* One "  Section  |        key: value" row, the way mmcli lays them out. */
-static void row(const char *section, const char *key, const char *format, ...)
-	ST87CTL_PRINTF(3, 4);
+static void row(const char *section, const char *key, const char *format, ...) ST87CTL_PRINTF(3, 4);
 static void row(const char *section, const char *key, const char *format, ...)
 {
 	printf("  %-9s| %16s: ", section, key);
@@ -264,8 +269,9 @@ static void print_json(const struct modem_status *status)
 		const struct st87_ipparams *params = &status->ipparams;
 		printf("{\"auto_ip\": %s, \"preferred_ip_version\": \"%s\", "
 		       "\"max_ipstack_periodicity\": %d, \"auto_ip_timeout\": %d}",
-		       params->auto_ip ? "true" : "false", params->preferred_ip_version ? "ipv6" : "ipv4",
-		       params->max_ipstack_periodicity, params->auto_ip_timeout);
+		       params->auto_ip ? "true" : "false",
+		       params->preferred_ip_version ? "ipv6" : "ipv4", params->max_ipstack_periodicity,
+		       params->auto_ip_timeout);
 	}
 	printf(",\n \"sleep\": ");
 	if (status->sleepmode_err && status->sleepmode_err != -ENOSYS) {
@@ -273,8 +279,10 @@ static void print_json(const struct modem_status *status)
 	} else {
 		/* null: unknown (no AT#SLEEPMODE). */
 		const char *sleeps = sleeps_word(status);
-		printf("{\"sleeps\": %s", !strcmp(sleeps, "unknown") ? "null" :
-					     status->sleepmode.sleeps ? "true" : "false");
+		printf("{\"sleeps\": %s",
+		       !strcmp(sleeps, "unknown")         ? "null"
+			       : status->sleepmode.sleeps ? "true"
+							  : "false");
 		if (!status->sleepmode_err && status->sleepmode.hold_s >= 0)
 			printf(", \"hold_s\": %d", status->sleepmode.hold_s);
 		printf("}");

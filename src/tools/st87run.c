@@ -96,23 +96,27 @@ static bool file_has_routes(void)
 	const char *named = getenv("ST87_CONF");
 	const char *path = named && *named ? named : SHIM_CONF_DEFAULT_PATH;
 	char errors[256];
-	shim_conf_file_load(path, false, &file, errors, sizeof(errors)); /* problems: check_variables says */
+	shim_conf_file_load(path, false, &file, errors,
+			    sizeof(errors)); /* problems: check_variables says */
 	return shim_conf_file_value(&file, "ST87_ROUTE", NULL) != NULL;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
-		{"route", required_argument, NULL, 'r'}, {"dns", required_argument, NULL, 'd'},
-		{"log", required_argument, NULL, 'l'},   {"trace", required_argument, NULL, 't'},
-		{"daemon", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"baud", required_argument, NULL, 'b'},
+		{"route", required_argument, NULL, 'r'},
+		{"dns", required_argument, NULL, 'd'},
+		{"log", required_argument, NULL, 'l'},
+		{"trace", required_argument, NULL, 't'},
+		{"daemon", required_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char *const variables[] = {
-		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD", ['r'] = "ST87_ROUTE",
-		['d'] = "ST87_DNS",  ['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE",
-		['D'] = "ST87_DAEMON",
+		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD",  ['r'] = "ST87_ROUTE",  ['d'] = "ST87_DNS",
+		['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE", ['D'] = "ST87_DAEMON",
 	};
 	int option;
 	/* "+": options stop at the command, so its own options are left alone. */

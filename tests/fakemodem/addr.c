@@ -4,8 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-int addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
-	       socklen_t *sslen)
+int addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (strchr(text, ':')) {

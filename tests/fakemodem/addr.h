@@ -8,8 +8,7 @@
 
 /* Parses a numeric IPv4 or IPv6 address and a port into *ss. Returns the
  * family (AF_INET, AF_INET6) or 0 when text is not an address. */
-int addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
-	       socklen_t *sslen);
+int addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen);
 /* 127.0.0.0/8 or ::1. */
 bool addr_is_loopback(const struct sockaddr_storage *ss);
 

@@ -11,8 +11,7 @@ static bool is_blank(char ch)
 
 /* Reads the keyword: every byte up to '=' or '?' (or the end), upper-cased,
  * trailing blanks dropped. Returns the index of the byte after it. */
-static size_t parse_keyword(const char *s, size_t len, size_t i,
-			    struct at_command *c)
+static size_t parse_keyword(const char *s, size_t len, size_t i, struct at_command *c)
 {
 	size_t k = 0;
 
@@ -63,8 +62,7 @@ static struct at_param *new_param(struct at_command *c, size_t raw_off)
 	return p;
 }
 
-static void parse_params(const char *s, size_t len, size_t i,
-			 struct at_command *c)
+static void parse_params(const char *s, size_t len, size_t i, struct at_command *c)
 {
 	enum param_state st = P_START;
 	struct at_param *p = new_param(c, i);
@@ -166,8 +164,7 @@ bool at_param_present(const struct at_command *c, int i)
 	return i < c->nparams && (c->params[i].len > 0 || c->params[i].quoted);
 }
 
-bool at_param_int(const struct at_command *c, int i, long min, long max,
-		  long *out)
+bool at_param_int(const struct at_command *c, int i, long min, long max, long *out)
 {
 	const char *s;
 	size_t len;
@@ -196,7 +193,7 @@ bool at_param_is(const struct at_command *c, int i, const char *s)
 	size_t n = strlen(s);
 
 	return i < c->nparams && c->params[i].len == n &&
-	       strncasecmp(c->line + c->params[i].off, s, n) == 0;
+		strncasecmp(c->line + c->params[i].off, s, n) == 0;
 }
 
 bool at_param_copy(const struct at_command *c, int i, char *buf, size_t size)

@@ -17,16 +17,16 @@
 enum at_form { AT_EXEC, AT_READ, AT_SET, AT_TEST };
 
 enum at_status {
-	AT_PARSED,     /* a command line starting with AT */
-	AT_NOT_AT,     /* non-blank text that is not an AT command */
-	AT_HAS_NUL,    /* a NUL byte in the line */
-	AT_BAD_FORM,   /* e.g. "AT+X?junk": text after ? or =? */
+	AT_PARSED,   /* a command line starting with AT */
+	AT_NOT_AT,   /* non-blank text that is not an AT command */
+	AT_HAS_NUL,  /* a NUL byte in the line */
+	AT_BAD_FORM, /* e.g. "AT+X?junk": text after ? or =? */
 };
 
 struct at_param {
-	size_t off;      /* the value: line[off .. off+len), quotes removed */
+	size_t off; /* the value: line[off .. off+len), quotes removed */
 	size_t len;
-	size_t raw_off;  /* where the field starts, right after its comma */
+	size_t raw_off; /* where the field starts, right after its comma */
 	bool quoted;
 };
 
@@ -38,8 +38,8 @@ struct at_command {
 	const char *line;
 	size_t line_len;
 	int nparams;
-	bool too_many;   /* more than AT_MAX_PARAMS fields; the rest not split */
-	bool malformed;  /* a quote left open or text after a closing quote */
+	bool too_many;  /* more than AT_MAX_PARAMS fields; the rest not split */
+	bool malformed; /* a quote left open or text after a closing quote */
 	struct at_param params[AT_MAX_PARAMS];
 };
 
@@ -49,8 +49,7 @@ enum at_status at_parse(const char *line, size_t len, struct at_command *c);
 /* Parameter i exists and is not empty. */
 bool at_param_present(const struct at_command *c, int i);
 /* Parameter i is a decimal integer in [min, max] (quoted or bare). */
-bool at_param_int(const struct at_command *c, int i, long min, long max,
-		  long *out);
+bool at_param_int(const struct at_command *c, int i, long min, long max, long *out);
 /* Parameter i equals s, ignoring case. */
 bool at_param_is(const struct at_command *c, int i, const char *s);
 /* Copies parameter i as a C string; false if absent or it does not fit. */

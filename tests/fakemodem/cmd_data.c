@@ -15,8 +15,7 @@
 /* <data_type> at param t and <data_length> after it: the length of a binary
  * payload to collect before the command runs, or 0. A bad length collects
  * nothing: the handler then answers 2146 at once. */
-static size_t binary_len(const struct modem *m, const struct at_command *c,
-			 int t)
+static size_t binary_len(const struct modem *m, const struct at_command *c, int t)
 {
 	long type, len;
 
@@ -79,8 +78,8 @@ static bool decode_hex(const char *text, size_t tlen, uint8_t *buf)
 /* The payload of a send whose <data_type> is param t: *data and *len point at
  * it (buf, FM_MAX_SEND_LIMIT bytes, holds decoded hex). Returns 0 or a CME
  * code. */
-static int get_payload(struct modem *m, const struct at_command *c, int t,
-		       uint8_t *buf, const uint8_t **data, size_t *len)
+static int get_payload(struct modem *m, const struct at_command *c, int t, uint8_t *buf,
+		       const uint8_t **data, size_t *len)
 {
 	size_t max = (size_t)m->opt->max_send;
 	const char *text;
@@ -137,8 +136,7 @@ static int get_payload(struct modem *m, const struct at_command *c, int t,
 static bool inject_send_failure(struct modem *m, struct msock *s)
 {
 	m->sends_checked++;
-	if (m->opt->fail_send_after < 0 ||
-	    m->sends_checked != (unsigned long)m->opt->fail_send_after)
+	if (m->opt->fail_send_after < 0 || m->sends_checked != (unsigned long)m->opt->fail_send_after)
 		return false;
 	trace_note(m->trace, '<', "send failure injected");
 	sock_close(&m->socks, socket_slot(m, s));
@@ -159,15 +157,13 @@ static void wait_tx_room(struct modem *m, int64_t now)
 }
 
 /* AT#IPSENDTCP: the parameters before the data name a TCP socket. */
-static int tcp_socket(struct modem *m, const struct at_command *c,
-		      struct msock **s)
+static int tcp_socket(struct modem *m, const struct at_command *c, struct msock **s)
 {
 	int rc;
 
 	if (c->nparams < 4)
 		return 503;
-	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) ||
-	    (rc = get_socket(m, c, 1, true, s)))
+	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) || (rc = get_socket(m, c, 1, true, s)))
 		return rc;
 	return 0;
 }
@@ -196,8 +192,7 @@ static int ipsendtcp_set(struct modem *m, const struct at_command *c)
 	size_t len;
 	int rc;
 
-	if ((rc = tcp_socket(m, c, &s)) ||
-	    (rc = get_payload(m, c, 2, buf, &data, &len)) ||
+	if ((rc = tcp_socket(m, c, &s)) || (rc = get_payload(m, c, 2, buf, &data, &len)) ||
 	    (rc = tcp_connected(s)))
 		return rc;
 	if (inject_send_failure(m, s))
@@ -220,9 +215,10 @@ int cmd_ipsendtcp(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipsendtcp_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPSENDTCP: (%d)," SID_RANGE_FMT ",(0-2),(1-%ld),"
-			   "\"<data>\"", modem_cid(m), SID_RANGE(m),
-			   m->opt->max_send);
+		reply_info(m,
+			   "#IPSENDTCP: (%d)," SID_RANGE_FMT ",(0-2),(1-%ld),"
+			   "\"<data>\"",
+			   modem_cid(m), SID_RANGE(m), m->opt->max_send);
 		return 0;
 	case AT_READ:
 	case AT_EXEC:
@@ -241,8 +237,7 @@ struct udp_dest {
 
 /* AT#IPSENDUDP: the parameters before the data (socket, address, port,
  * RAI). The address is only parsed here; udp_dest_allowed() judges it. */
-static int udp_target(struct modem *m, const struct at_command *c,
-		      struct msock **s, struct udp_dest *d)
+static int udp_target(struct modem *m, const struct at_command *c, struct msock **s, struct udp_dest *d)
 {
 	char addr[64];
 	long port;
@@ -250,8 +245,7 @@ static int udp_target(struct modem *m, const struct at_command *c,
 
 	if (c->nparams < 7)
 		return 503;
-	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) ||
-	    (rc = get_socket(m, c, 1, false, s)))
+	if ((rc = check_cid(m, c, 0)) || (rc = check_link(m)) || (rc = get_socket(m, c, 1, false, s)))
 		return rc;
 	if (!at_param_copy(c, 2, addr, sizeof(addr)))
 		return 2103;
@@ -267,8 +261,7 @@ static int udp_target(struct modem *m, const struct at_command *c,
  * hard rule) not loopback: refused, nothing is sent. */
 static int udp_dest_allowed(const struct msock *s, const struct udp_dest *d)
 {
-	if (!d->family || d->family != (s->p.ipver ? AF_INET6 : AF_INET) ||
-	    !addr_is_loopback(&d->to))
+	if (!d->family || d->family != (s->p.ipver ? AF_INET6 : AF_INET) || !addr_is_loopback(&d->to))
 		return 2103;
 	return 0;
 }
@@ -293,8 +286,7 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 	size_t len;
 	int rc;
 
-	if ((rc = udp_target(m, c, &s, &d)) ||
-	    (rc = get_payload(m, c, 5, buf, &data, &len)) ||
+	if ((rc = udp_target(m, c, &s, &d)) || (rc = get_payload(m, c, 5, buf, &data, &len)) ||
 	    (rc = udp_dest_allowed(s, &d)))
 		return rc;
 	if (inject_send_failure(m, s))
@@ -312,7 +304,8 @@ int cmd_ipsendudp(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipsendudp_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPSENDUDP: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
+		reply_info(m,
+			   "#IPSENDUDP: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
 			   "(1-65535),(0-2),(0-2),(1-%ld),\"<data>\"",
 			   modem_cid(m), SID_RANGE(m), m->opt->max_send);
 		return 0;
@@ -331,8 +324,7 @@ static int ipread_set(struct modem *m, const struct at_command *c)
 	size_t n;
 	int rc;
 
-	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(m, c, 0)) ||
-	    (rc = check_link(m)))
+	if ((rc = check_params(c, 2, 2)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)))
 		return rc;
 	if (!param_sid(m, c, 1, &slot))
 		return 2104;
@@ -358,8 +350,7 @@ int cmd_ipread(struct modem *m, const struct at_command *c)
 	case AT_SET:
 		return ipread_set(m, c);
 	case AT_TEST:
-		reply_info(m, "#IPREAD: (%d)," SID_RANGE_FMT, modem_cid(m),
-			   SID_RANGE(m));
+		reply_info(m, "#IPREAD: (%d)," SID_RANGE_FMT, modem_cid(m), SID_RANGE(m));
 		return 0;
 	case AT_READ:
 	case AT_EXEC:

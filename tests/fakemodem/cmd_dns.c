@@ -11,8 +11,7 @@
 
 /* The address of name in family, or NULL: not found. --dns-entry comes
  * first, so it may give localhost another loopback address. */
-static const char *resolve(const struct fm_options *opt, const char *name,
-			   int family)
+static const char *resolve(const struct fm_options *opt, const char *name, int family)
 {
 	for (int i = 0; i < opt->ndns; i++) {
 		const struct dns_entry *e = &opt->dns_entries[i];
@@ -48,8 +47,7 @@ static int dns_set(struct modem *m, const struct at_command *c)
 	long ipver;
 	int rc;
 
-	if ((rc = check_params(c, 3, 3)) || (rc = check_cid(m, c, 0)) ||
-	    (rc = check_link(m)))
+	if ((rc = check_params(c, 3, 3)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)))
 		return rc;
 	if (!at_param_int(c, 1, 0, 1, &ipver))
 		return 2102;
@@ -59,8 +57,7 @@ static int dns_set(struct modem *m, const struct at_command *c)
 	if (at_param_copy(c, 2, name, sizeof(name)))
 		addr = resolve(m->opt, name, ipver ? AF_INET6 : AF_INET);
 	m->stats.dns_queries++;
-	snprintf(m->cmd.held_info, sizeof(m->cmd.held_info), "%s",
-		 addr ? addr : "");
+	snprintf(m->cmd.held_info, sizeof(m->cmd.held_info), "%s", addr ? addr : "");
 	if (m->opt->dns_delay_ms <= 0)
 		return answer(m);
 	m->cmd.not_before = now_us() + m->opt->dns_delay_ms * 1000;

@@ -7,8 +7,7 @@
 
 static void cgpaddr_line(struct modem *m)
 {
-	reply_info(m, "+CGPADDR: %d,\"%s\",\"%s\"", modem_cid(m), m->ipv4,
-		   m->ipv6);
+	reply_info(m, "+CGPADDR: %d,\"%s\",\"%s\"", modem_cid(m), m->ipv4, m->ipv6);
 }
 
 int cmd_cgpaddr(struct modem *m, const struct at_command *c)
@@ -92,14 +91,12 @@ int cmd_ipcfg(struct modem *m, const struct at_command *c)
 	switch (c->form) {
 	case AT_READ:
 		if (m->link_up)
-			reply_info(m, "#IPCFG: %d,1,\"%s\",\"%s\"", modem_cid(m),
-				   m->ipv4, m->ipv6);
+			reply_info(m, "#IPCFG: %d,1,\"%s\",\"%s\"", modem_cid(m), m->ipv4, m->ipv6);
 		else
 			reply_info(m, "#IPCFG: %d,0", modem_cid(m));
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#IPCFG: (%d),(0,2),\"<ip_address>\",(1-128)",
-			   modem_cid(m));
+		reply_info(m, "#IPCFG: (%d),(0,2),\"<ip_address>\",(1-128)", modem_cid(m));
 		return 0;
 	case AT_SET:
 		return ipcfg_set(m, c);
@@ -133,14 +130,14 @@ int cmd_ipdel(struct modem *m, const struct at_command *c)
 
 int cmd_ipparams(struct modem *m, const struct at_command *c)
 {
-	static const long max[4] = { 1, 1, 65535, 65535 };
+	static const long max[4] = {1, 1, 65535, 65535};
 	long v[4];
 	int rc;
 
 	switch (c->form) {
 	case AT_READ:
-		reply_info(m, "#IPPARAMS: %ld,%ld,%ld,%ld", m->ipparams[0],
-			   m->ipparams[1], m->ipparams[2], m->ipparams[3]);
+		reply_info(m, "#IPPARAMS: %ld,%ld,%ld,%ld", m->ipparams[0], m->ipparams[1],
+			   m->ipparams[2], m->ipparams[3]);
 		return 0;
 	case AT_TEST:
 		reply_info(m, "#IPPARAMS: (0,1),(0,1),(0-65535),(0-65535)");

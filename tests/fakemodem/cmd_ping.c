@@ -16,17 +16,14 @@ int cmd_ipping(struct modem *m, const struct at_command *c)
 	int rc;
 
 	if (c->form == AT_TEST) {
-		reply_info(m, "#%s: (%d),\"<ip_address>\",(1-120),(1-450),(1-20)",
-			   prefix, modem_cid(m));
+		reply_info(m, "#%s: (%d),\"<ip_address>\",(1-120),(1-450),(1-20)", prefix, modem_cid(m));
 		return 0;
 	}
 	if (c->form != AT_SET)
 		return CMD_UNSUPPORTED;
-	if ((rc = check_params(c, 2, 5)) || (rc = check_cid(m, c, 0)) ||
-	    (rc = check_link(m)))
+	if ((rc = check_params(c, 2, 5)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)))
 		return rc;
-	if (!at_param_copy(c, 1, addr, sizeof(addr)) ||
-	    !addr_parse(addr, 0, &ss, &sslen))
+	if (!at_param_copy(c, 1, addr, sizeof(addr)) || !addr_parse(addr, 0, &ss, &sslen))
 		return 2103;
 	if (at_param_present(c, 2) && !at_param_int(c, 2, 1, 120, &timeout))
 		return 2133;
@@ -50,8 +47,7 @@ int cmd_ipping(struct modem *m, const struct at_command *c)
 		sum += t;
 	}
 	if (reachable)
-		reply_info(m, "#%s: %ld,%ld,0,%ld,%ld,%ld", prefix, count, count,
-			   min, max, sum / count);
+		reply_info(m, "#%s: %ld,%ld,0,%ld,%ld,%ld", prefix, count, count, min, max, sum / count);
 	else
 		reply_info(m, "#%s: %ld,0,%ld,0,0,0", prefix, count, count);
 	return 0;

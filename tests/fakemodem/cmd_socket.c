@@ -16,11 +16,10 @@ static const char *type_name(const struct msock *s)
 
 static int socketcreate_set(struct modem *m, const struct at_command *c)
 {
-	struct sock_params p = { 0 };
+	struct sock_params p = {0};
 	int rc, sid;
 
-	if ((rc = check_params(c, 7, 8)) || (rc = check_cid(m, c, 0)) ||
-	    (rc = check_link(m)))
+	if ((rc = check_params(c, 7, 8)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)))
 		return rc;
 	if (!at_param_int(c, 1, 0, 1, &p.ipver))
 		return 2102;
@@ -35,8 +34,7 @@ static int socketcreate_set(struct modem *m, const struct at_command *c)
 		p.udp_port = 0;
 	}
 	if (!at_param_int(c, 4, 0, 65535, &p.send_timeout) ||
-	    !at_param_int(c, 5, 0, 65535, &p.recv_timeout) ||
-	    !at_param_int(c, 6, 0, 2, &p.urc))
+	    !at_param_int(c, 5, 0, 65535, &p.recv_timeout) || !at_param_int(c, 6, 0, 2, &p.urc))
 		return 50;
 	/* No TLS here: only "no security profile" (absent or 0). */
 	if (at_param_present(c, 7) && !(at_param_int(c, 7, 0, 0, &p.sec)))
@@ -59,16 +57,16 @@ int cmd_socketcreate(struct modem *m, const struct at_command *c)
 
 			if (s)
 				reply_info(m, "#SOCKETCREATE: %d,%d,%d,%s,%ld,%ld,%ld,%ld,%ld",
-					   modem_cid(m), modem_sid(m, i),
-					   sock_list_status(s),
-					   type_name(s), s->p.udp_port,
-					   s->p.send_timeout, s->p.recv_timeout,
-					   s->p.urc, s->p.sec);
+					   modem_cid(m), modem_sid(m, i), sock_list_status(s),
+					   type_name(s), s->p.udp_port, s->p.send_timeout,
+					   s->p.recv_timeout, s->p.urc, s->p.sec);
 		}
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#SOCKETCREATE: (%d),(0,1),(\"TCP\",\"UDP\"),(0-65535),"
-			   "(0-65535),(0-65535),(0-2),(0)", modem_cid(m));
+		reply_info(m,
+			   "#SOCKETCREATE: (%d),(0,1),(\"TCP\",\"UDP\"),(0-65535),"
+			   "(0-65535),(0-65535),(0-2),(0)",
+			   modem_cid(m));
 		return 0;
 	case AT_EXEC:
 		break;
@@ -106,8 +104,8 @@ static int tcpconnect_set(struct modem *m, const struct at_command *c)
 	int64_t now = now_us();
 	int rc, family;
 
-	if ((rc = check_params(c, 4, 4)) || (rc = check_cid(m, c, 0)) ||
-	    (rc = check_link(m)) || (rc = get_socket(m, c, 1, true, &s)))
+	if ((rc = check_params(c, 4, 4)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)) ||
+	    (rc = get_socket(m, c, 1, true, &s)))
 		return rc;
 	if (sock_tcp_status(s) == 5)
 		return 2157;
@@ -150,13 +148,15 @@ int cmd_tcpconnect(struct modem *m, const struct at_command *c)
 			const struct msock *s = socktab_get(&m->socks, i);
 
 			if (s && s->p.tcp)
-				reply_info(m, "#TCPCONNECT: %d,%d,%d", modem_cid(m),
-					   modem_sid(m, i), sock_tcp_status(s));
+				reply_info(m, "#TCPCONNECT: %d,%d,%d", modem_cid(m), modem_sid(m, i),
+					   sock_tcp_status(s));
 		}
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#TCPCONNECT: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
-			   "(1-65535)", modem_cid(m), SID_RANGE(m));
+		reply_info(m,
+			   "#TCPCONNECT: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
+			   "(1-65535)",
+			   modem_cid(m), SID_RANGE(m));
 		return 0;
 	case AT_EXEC:
 		break;
@@ -183,8 +183,7 @@ int cmd_socketclose(struct modem *m, const struct at_command *c)
 	int rc;
 
 	if (c->form == AT_TEST) {
-		reply_info(m, "#SOCKETCLOSE: (%d)," SID_RANGE_FMT, modem_cid(m),
-			   SID_RANGE(m));
+		reply_info(m, "#SOCKETCLOSE: (%d)," SID_RANGE_FMT, modem_cid(m), SID_RANGE(m));
 		return 0;
 	}
 	if (c->form != AT_SET)

@@ -3,11 +3,11 @@
 int check_params(const struct at_command *c, int min, int max)
 {
 	if (c->malformed)
-		return 50;   /* incorrect parameters */
+		return 50; /* incorrect parameters */
 	if (c->too_many || c->nparams > max)
-		return 502;  /* exceed parameter number */
+		return 502; /* exceed parameter number */
 	if (c->nparams < min)
-		return 503;  /* not enough parameters */
+		return 503; /* not enough parameters */
 	return 0;
 }
 
@@ -25,20 +25,17 @@ int check_link(const struct modem *m)
 	return m->link_up ? 0 : 2106;
 }
 
-bool param_sid(const struct modem *m, const struct at_command *c, int i,
-	       int *slot)
+bool param_sid(const struct modem *m, const struct at_command *c, int i, int *slot)
 {
 	long sid;
 
-	if (!at_param_int(c, i, modem_sid(m, 0), modem_sid(m, FM_MAX_SOCKETS - 1),
-			  &sid))
+	if (!at_param_int(c, i, modem_sid(m, 0), modem_sid(m, FM_MAX_SOCKETS - 1), &sid))
 		return false;
 	*slot = (int)(sid - m->opt->sid_base);
 	return true;
 }
 
-int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp,
-	       struct msock **out)
+int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp, struct msock **out)
 {
 	struct msock *s;
 	int slot;

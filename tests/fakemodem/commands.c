@@ -12,26 +12,24 @@
 #include "timeutil.h"
 
 static const struct command_def commands[] = {
-	{ "AT", cmd_at, NULL, NULL },
-	{ "ATE0", cmd_ate0, NULL, NULL },
-	{ "ATE1", cmd_ate1, NULL, NULL },
-	{ "AT+CMEE", cmd_cmee, NULL, NULL },
-	{ "AT+CGPADDR", cmd_cgpaddr, NULL, NULL },
-	{ "AT#IPCFG", cmd_ipcfg, NULL, NULL },
-	{ "AT#IPDEL", cmd_ipdel, NULL, NULL },
-	{ "AT#IPPARAMS", cmd_ipparams, NULL, NULL },
-	{ "AT#IPPING", cmd_ipping, NULL, NULL },
-	{ "AT#IPING", cmd_ipping, NULL, NULL }, /* the note's other spelling */
-	{ "AT#SOCKETCREATE", cmd_socketcreate, NULL, NULL },
-	{ "AT#TCPCONNECT", cmd_tcpconnect, NULL, NULL },
-	{ "AT#SOCKETCLOSE", cmd_socketclose, NULL, NULL },
-	{ "AT#IPSENDTCP", cmd_ipsendtcp, ipsendtcp_payload_len,
-	  ipsendtcp_precheck },
-	{ "AT#IPSENDUDP", cmd_ipsendudp, ipsendudp_payload_len,
-	  ipsendudp_precheck },
-	{ "AT#IPREAD", cmd_ipread, NULL, NULL },
-	{ "AT#DNS", cmd_dns, NULL, NULL },
-	{ "AT#SLEEPMODE", cmd_sleepmode, NULL, NULL },
+	{"AT", cmd_at, NULL, NULL},
+	{"ATE0", cmd_ate0, NULL, NULL},
+	{"ATE1", cmd_ate1, NULL, NULL},
+	{"AT+CMEE", cmd_cmee, NULL, NULL},
+	{"AT+CGPADDR", cmd_cgpaddr, NULL, NULL},
+	{"AT#IPCFG", cmd_ipcfg, NULL, NULL},
+	{"AT#IPDEL", cmd_ipdel, NULL, NULL},
+	{"AT#IPPARAMS", cmd_ipparams, NULL, NULL},
+	{"AT#IPPING", cmd_ipping, NULL, NULL},
+	{"AT#IPING", cmd_ipping, NULL, NULL}, /* the note's other spelling */
+	{"AT#SOCKETCREATE", cmd_socketcreate, NULL, NULL},
+	{"AT#TCPCONNECT", cmd_tcpconnect, NULL, NULL},
+	{"AT#SOCKETCLOSE", cmd_socketclose, NULL, NULL},
+	{"AT#IPSENDTCP", cmd_ipsendtcp, ipsendtcp_payload_len, ipsendtcp_precheck},
+	{"AT#IPSENDUDP", cmd_ipsendudp, ipsendudp_payload_len, ipsendudp_precheck},
+	{"AT#IPREAD", cmd_ipread, NULL, NULL},
+	{"AT#DNS", cmd_dns, NULL, NULL},
+	{"AT#SLEEPMODE", cmd_sleepmode, NULL, NULL},
 };
 
 static const struct command_def *lookup(const struct at_command *c)
@@ -54,8 +52,7 @@ static void send_final(struct modem *m, int code)
 	flush_urcs(m, true);
 	sleep_after_final(m);
 	m->answered++;
-	if (m->opt->stall_after >= 0 &&
-	    m->answered >= (unsigned long)m->opt->stall_after) {
+	if (m->opt->stall_after >= 0 && m->answered >= (unsigned long)m->opt->stall_after) {
 		m->stalled = true;
 		trace_note(m->trace, '<', "stalled");
 	}
@@ -154,7 +151,7 @@ void command_line(struct modem *m, const uint8_t *line, size_t len)
 	pc->payload_len = 0;
 	pc->state = CMD_RUNNING;
 	if (st == AT_HAS_NUL)
-		pc->reject = 25;  /* invalid characters in text string */
+		pc->reject = 25; /* invalid characters in text string */
 	else if (st != AT_PARSED || !pc->def)
 		pc->reject = 504; /* command unknown */
 	if (!pc->reject && pc->def->payload_len) {

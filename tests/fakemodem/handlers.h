@@ -12,7 +12,7 @@
 #define FM_PENDING (-2)
 
 struct command_def {
-	const char *name;  /* upper-case keyword, e.g. "AT#IPREAD" */
+	const char *name; /* upper-case keyword, e.g. "AT#IPREAD" */
 	int (*run)(struct modem *m, const struct at_command *c);
 	/* For binary sends: how many raw bytes follow the line (0: none).
 	 * They are read before run() is called. */
@@ -63,12 +63,10 @@ int check_cid(const struct modem *m, const struct at_command *c, int i);
 int check_link(const struct modem *m);
 /* Parameter i is a socket id (--sid-base .. +2): *slot gets its index in
  * the socket table. */
-bool param_sid(const struct modem *m, const struct at_command *c, int i,
-	       int *slot);
+bool param_sid(const struct modem *m, const struct at_command *c, int i, int *slot);
 /* Parameter i names an open socket of that type (*out set): else 2104 (not
  * a socket id) or 2153 (not open, or of the other type). */
-int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp,
-	       struct msock **out);
+int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp, struct msock **out);
 /* The slot of a socket in the table (for sock_close, modem_sid). */
 static inline int socket_slot(const struct modem *m, const struct msock *s)
 {

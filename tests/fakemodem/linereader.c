@@ -22,8 +22,7 @@ static enum lr_state state_after_line(const struct linereader *lr)
 	return lr->payload_want ? LR_PAYLOAD : LR_LINE;
 }
 
-size_t lr_feed(struct linereader *lr, const uint8_t *p, size_t n,
-	       enum lr_event *ev)
+size_t lr_feed(struct linereader *lr, const uint8_t *p, size_t n, enum lr_event *ev)
 {
 	size_t i = 0;
 

@@ -37,7 +37,7 @@ static void lose_link(struct modem *m)
 static bool loss_due(const struct modem *m)
 {
 	return m->opt->link_loss_after >= 0 && !m->link_lost &&
-	       m->executed >= (unsigned long)m->opt->link_loss_after;
+		m->executed >= (unsigned long)m->opt->link_loss_after;
 }
 
 void linkloss_after_final(struct modem *m)

@@ -60,8 +60,7 @@ static void write_stats(const struct modem *m, const char *path)
 		return;
 	rc = modem_write_stats(m, path);
 	if (rc)
-		fprintf(stderr, "st87-fakemodem: --stats %s: %s\n", path,
-			strerror(-rc));
+		fprintf(stderr, "st87-fakemodem: --stats %s: %s\n", path, strerror(-rc));
 }
 
 static int serve(struct modem *m, const sigset_t *sleep_mask)
@@ -122,8 +121,7 @@ int main(int argc, char **argv)
 	}
 	trace = trace_open(opt.trace_path);
 	if (!trace) {
-		fprintf(stderr, "st87-fakemodem: --trace %s: %s\n", opt.trace_path,
-			strerror(errno));
+		fprintf(stderr, "st87-fakemodem: --trace %s: %s\n", opt.trace_path, strerror(errno));
 		pty_close(&pty);
 		return 1;
 	}

@@ -35,8 +35,7 @@ static void on_socket_event(void *ctx, int sid, enum sock_event ev)
 		emit_urc(m, "#SOCKETCLOSED: %d,%d", cid, id);
 }
 
-void modem_init(struct modem *m, const struct fm_options *opt, int fd,
-		struct trace *trace, int64_t now)
+void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct trace *trace, int64_t now)
 {
 	unsigned long bytes_per_sec = opt->baud / 10;
 
@@ -44,10 +43,8 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd,
 	m->opt = opt;
 	m->fd = fd;
 	m->trace = trace;
-	rng_seed(&m->rng, opt->seed_given ? opt->seed :
-		 (uint64_t)now ^ (uint64_t)getpid() << 32);
-	writer_init(&m->out, bytes_per_sec, opt->fragment, &m->rng,
-		    &m->stats.bytes_to_host, now);
+	rng_seed(&m->rng, opt->seed_given ? opt->seed : (uint64_t)now ^ (uint64_t)getpid() << 32);
+	writer_init(&m->out, bytes_per_sec, opt->fragment, &m->rng, &m->stats.bytes_to_host, now);
 	bytebuf_init(&m->in);
 	tb_init(&m->in_pace, bytes_per_sec, now);
 	lr_reset(&m->lr);
@@ -64,13 +61,11 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd,
 	m->ipparams[1] = 0;
 	m->ipparams[2] = 65535;
 	m->ipparams[3] = 60;
-	m->auto_ip_at = opt->link_down && opt->auto_ip_ms >= 0 ?
-			now + opt->auto_ip_ms * 1000 : FM_NEVER;
+	m->auto_ip_at = opt->link_down && opt->auto_ip_ms >= 0 ? now + opt->auto_ip_ms * 1000 : FM_NEVER;
 	m->stalled = opt->stall_after == 0;
 	m->link_return_at = FM_NEVER;
 	m->stats.profile = opt->profile;
-	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ?
-				  "two" : "one";
+	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ? "two" : "one";
 	m->started_at = now;
 	sleep_init(m, now);
 }
@@ -91,8 +86,7 @@ int modem_write_stats(const struct modem *m, const char *path)
 
 	now_stats.awake_ms = sleep_awake_ms(m, now);
 	now_stats.run_ms = (uint64_t)((now - m->started_at) / 1000);
-	return stats_write(&now_stats, path, socktab_open_count(&m->socks),
-			   m->socks.udp_dropped);
+	return stats_write(&now_stats, path, socktab_open_count(&m->socks), m->socks.udp_dropped);
 }
 
 /* What the modem sends after power-up (application note 4.2), ending with
@@ -154,11 +148,12 @@ static unsigned long host_speed(int fd)
 		speed_t code;
 		unsigned long baud;
 	} speeds[] = {
-		{B1200, 1200}, {B2400, 2400}, {B4800, 4800}, {B9600, 9600}, {B19200, 19200},
-		{B38400, 38400}, {B57600, 57600}, {B115200, 115200}, {B230400, 230400},
-		{B460800, 460800}, {B500000, 500000}, {B576000, 576000}, {B921600, 921600},
-		{B1000000, 1000000}, {B1152000, 1152000}, {B1500000, 1500000}, {B2000000, 2000000},
-		{B2500000, 2500000}, {B3000000, 3000000}, {B3500000, 3500000}, {B4000000, 4000000},
+		{B1200, 1200},       {B2400, 2400},       {B4800, 4800},       {B9600, 9600},
+		{B19200, 19200},     {B38400, 38400},     {B57600, 57600},     {B115200, 115200},
+		{B230400, 230400},   {B460800, 460800},   {B500000, 500000},   {B576000, 576000},
+		{B921600, 921600},   {B1000000, 1000000}, {B1152000, 1152000}, {B1500000, 1500000},
+		{B2000000, 2000000}, {B2500000, 2500000}, {B3000000, 3000000}, {B3500000, 3500000},
+		{B4000000, 4000000},
 	};
 	struct termios settings;
 	if (tcgetattr(fd, &settings) < 0)
@@ -287,8 +282,7 @@ static int64_t read_pty(struct modem *m, int64_t now)
  * (the rest waits in the pty, see pace_input()). Returns as read_pty(). */
 static int64_t read_due_input(struct modem *m, int64_t now)
 {
-	if (m->in_pace.enabled && m->in_pace.busy && want_input(m) &&
-	    tb_available(&m->in_pace, now) > 0)
+	if (m->in_pace.enabled && m->in_pace.busy && want_input(m) && tb_available(&m->in_pace, now) > 0)
 		return read_pty(m, now);
 	return 0;
 }
@@ -316,8 +310,7 @@ void modem_tick(struct modem *m, int64_t now)
  * once about 1 ms of them (or all that wait) may have crossed the line.
  * While the modem takes no input the line is held (as by flow control)
  * and restarts at line rate afterwards. */
-static void pace_input(struct modem *m, struct pollfd *fd, int64_t now,
-		       int64_t *wake)
+static void pace_input(struct modem *m, struct pollfd *fd, int64_t now, int64_t *wake)
 {
 	struct token_bucket *tb = &m->in_pace;
 	size_t waiting, want;
@@ -345,8 +338,7 @@ static void pace_input(struct modem *m, struct pollfd *fd, int64_t now,
 	deadline_min(wake, tb_ready_at(tb, want, now));
 }
 
-size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
-		     int64_t now, int64_t *wake)
+size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids, int64_t now, int64_t *wake)
 {
 	size_t n;
 
@@ -373,8 +365,7 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
 	return n;
 }
 
-void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,
-		  size_t n, int64_t now)
+void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids, size_t n, int64_t now)
 {
 	if (fds[0].revents & POLLIN)
 		read_pty(m, now);

@@ -27,11 +27,11 @@
 #define FM_ERROR (-1)
 
 enum cmd_state {
-	CMD_IDLE,        /* no command: input runs, URCs go out at once */
-	CMD_COLLECTING,  /* reading the raw payload of a binary send (after
+	CMD_IDLE,       /* no command: input runs, URCs go out at once */
+	CMD_COLLECTING, /* reading the raw payload of a binary send (after
 			  * the line's OK with --send-handshake two) */
-	CMD_RUNNING,     /* executing; may wait on a socket (wait set) */
-	CMD_FINISHING,   /* --latency: final result due at finish_at */
+	CMD_RUNNING,    /* executing; may wait on a socket (wait set) */
+	CMD_FINISHING,  /* --latency: final result due at finish_at */
 };
 
 struct modem;
@@ -40,7 +40,7 @@ struct command_def;
 struct pending_command {
 	enum cmd_state state;
 	const struct command_def *def;
-	int reject;                /* non-zero: answer this code, run nothing */
+	int reject; /* non-zero: answer this code, run nothing */
 	struct at_command at;
 	char line[LR_MAX_LINE + 1];
 	uint8_t payload[LR_MAX_PAYLOAD];
@@ -49,9 +49,9 @@ struct pending_command {
 	 * its condition holds. */
 	void (*wait)(struct modem *m, int64_t now);
 	int wait_sid;
-	int64_t not_before;        /* earliest answer (--connect-delay) */
-	int64_t deadline;          /* give up then */
-	int result;                /* CMD_FINISHING: the code to send */
+	int64_t not_before; /* earliest answer (--connect-delay) */
+	int64_t deadline;   /* give up then */
+	int result;         /* CMD_FINISHING: the code to send */
 	int64_t finish_at;
 	/* An information line held back while waiting (--dns-delay). */
 	char held_info[128];
@@ -59,10 +59,10 @@ struct pending_command {
 
 struct modem {
 	const struct fm_options *opt;
-	int fd;                         /* pty master */
+	int fd; /* pty master */
 	struct rng rng;
 	struct writer out;
-	struct bytebuf in;              /* read from the pty, not yet parsed */
+	struct bytebuf in; /* read from the pty, not yet parsed */
 	struct token_bucket in_pace;
 	struct linereader lr;
 	struct trace *trace;
@@ -76,10 +76,10 @@ struct modem {
 	bool link_up;
 	char ipv4[64];
 	char ipv6[64];
-	long ipparams[4];               /* auto_ip, pref. version, period, timeout */
-	int64_t auto_ip_at;             /* --auto-ip: when the link comes up */
-	unsigned long executed;         /* command lines executed */
-	unsigned long answered;         /* final result codes sent */
+	long ipparams[4];       /* auto_ip, pref. version, period, timeout */
+	int64_t auto_ip_at;     /* --auto-ip: when the link comes up */
+	unsigned long executed; /* command lines executed */
+	unsigned long answered; /* final result codes sent */
 	bool stalled;
 	bool rebooted;
 	/* Injected faults. */
@@ -104,17 +104,14 @@ static inline int modem_sid(const struct modem *m, int i)
 }
 
 /* modem.c: set-up and the poll loop's view of the modem. */
-void modem_init(struct modem *m, const struct fm_options *opt, int fd,
-		struct trace *trace, int64_t now);
+void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct trace *trace, int64_t now);
 void modem_free(struct modem *m);
 /* Runs timers, pending commands and queued input; writes output. */
 void modem_tick(struct modem *m, int64_t now);
 /* Fills fds[0] (the pty) and the sockets' fds; sids[i] is the modem socket
  * of fds[i] (-1 for the pty). *wake gets the next timer. Returns the count. */
-size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids,
-		     int64_t now, int64_t *wake);
-void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids,
-		  size_t n, int64_t now);
+size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids, int64_t now, int64_t *wake);
+void modem_handle(struct modem *m, const struct pollfd *fds, const int *sids, size_t n, int64_t now);
 /* --reboot-after: drop every socket and the command, send the boot lines. */
 void modem_reboot(struct modem *m);
 
@@ -144,8 +141,7 @@ uint64_t sleep_awake_ms(const struct modem *m, int64_t now);
 
 /* reply.c: everything that goes to the host, framed as <CR><LF>text<CR><LF>. */
 /* An information line of the running command. */
-void reply_info(struct modem *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void reply_info(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Raw bytes right after an information line (#IPREAD), then <CR><LF>. */
 void reply_block(struct modem *m, const void *data, size_t n);
 /* The final result code: 0 OK, FM_ERROR, or a CME code (ERROR unless
@@ -153,17 +149,14 @@ void reply_block(struct modem *m, const void *data, size_t n);
 void reply_final(struct modem *m, int code);
 /* A URC: sent at once when no command runs, otherwise after its final
  * result code (or at the next line boundary with --urc-interleave). */
-void emit_urc(struct modem *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void emit_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A URC that must follow the running command's final result code. */
-void emit_urc_after_final(struct modem *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void emit_urc_after_final(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the deferred URCs (all of them, or only those not tied to the
  * final result). */
 void flush_urcs(struct modem *m, bool after_final);
 /* A line sent as is, without noise: boot lines. */
-void emit_line(struct modem *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void emit_line(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Echo of a command line: the bytes as received, then <CR><LF>. */
 void emit_echo(struct modem *m, const void *line, size_t len);
 

@@ -20,173 +20,206 @@
 
 /* Values returned by getopt_long for the long-only options. */
 enum {
-	OPT_LINK = 256, OPT_ECHO, OPT_IGNORE_ATE0, OPT_IPV4, OPT_IPV6,
-	OPT_LINK_DOWN, OPT_AUTO_IP, OPT_BAUD, OPT_FRAGMENT, OPT_URC_NOISE,
-	OPT_URC_INTERLEAVE, OPT_GARBAGE, OPT_LATENCY, OPT_STALL_AFTER,
-	OPT_REBOOT_AFTER, OPT_CONNECT_DELAY, OPT_READ_CHUNK, OPT_RX_BUFFER,
-	OPT_NO_CLOSE_URC, OPT_SOCKETCLOSED_URC, OPT_STATS, OPT_TRACE, OPT_SEED,
-	OPT_PROFILE, OPT_SEND_HANDSHAKE, OPT_CID, OPT_DNS, OPT_NO_DNS,
-	OPT_DNS_ENTRY, OPT_DNS_DELAY, OPT_MAX_SEND, OPT_HEX_COUNTS_CHARS,
-	OPT_EMPTY_READ, OPT_PING_PREFIX, OPT_SID_BASE, OPT_REFUSE_CONNECTS,
-	OPT_LINK_LOSS_AFTER, OPT_LINK_LOSS_URC, OPT_LINK_RETURN,
-	OPT_FAIL_SEND_AFTER, OPT_FAIL_SEND_CODE, OPT_SLEEP_AFTER,
-	OPT_SLEEP_URCS, OPT_STRICT_BAUD,
+	OPT_LINK = 256,
+	OPT_ECHO,
+	OPT_IGNORE_ATE0,
+	OPT_IPV4,
+	OPT_IPV6,
+	OPT_LINK_DOWN,
+	OPT_AUTO_IP,
+	OPT_BAUD,
+	OPT_FRAGMENT,
+	OPT_URC_NOISE,
+	OPT_URC_INTERLEAVE,
+	OPT_GARBAGE,
+	OPT_LATENCY,
+	OPT_STALL_AFTER,
+	OPT_REBOOT_AFTER,
+	OPT_CONNECT_DELAY,
+	OPT_READ_CHUNK,
+	OPT_RX_BUFFER,
+	OPT_NO_CLOSE_URC,
+	OPT_SOCKETCLOSED_URC,
+	OPT_STATS,
+	OPT_TRACE,
+	OPT_SEED,
+	OPT_PROFILE,
+	OPT_SEND_HANDSHAKE,
+	OPT_CID,
+	OPT_DNS,
+	OPT_NO_DNS,
+	OPT_DNS_ENTRY,
+	OPT_DNS_DELAY,
+	OPT_MAX_SEND,
+	OPT_HEX_COUNTS_CHARS,
+	OPT_EMPTY_READ,
+	OPT_PING_PREFIX,
+	OPT_SID_BASE,
+	OPT_REFUSE_CONNECTS,
+	OPT_LINK_LOSS_AFTER,
+	OPT_LINK_LOSS_URC,
+	OPT_LINK_RETURN,
+	OPT_FAIL_SEND_AFTER,
+	OPT_FAIL_SEND_CODE,
+	OPT_SLEEP_AFTER,
+	OPT_SLEEP_URCS,
+	OPT_STRICT_BAUD,
 	OPT_END
 };
 
 static const struct option long_options[] = {
-	{ "link", required_argument, NULL, OPT_LINK },
-	{ "echo", no_argument, NULL, OPT_ECHO },
-	{ "ignore-ate0", no_argument, NULL, OPT_IGNORE_ATE0 },
-	{ "ipv4", required_argument, NULL, OPT_IPV4 },
-	{ "ipv6", required_argument, NULL, OPT_IPV6 },
-	{ "link-down", no_argument, NULL, OPT_LINK_DOWN },
-	{ "auto-ip", required_argument, NULL, OPT_AUTO_IP },
-	{ "baud", required_argument, NULL, OPT_BAUD },
-	{ "fragment", no_argument, NULL, OPT_FRAGMENT },
-	{ "urc-noise", no_argument, NULL, OPT_URC_NOISE },
-	{ "urc-interleave", no_argument, NULL, OPT_URC_INTERLEAVE },
-	{ "garbage", no_argument, NULL, OPT_GARBAGE },
-	{ "latency", required_argument, NULL, OPT_LATENCY },
-	{ "stall-after", required_argument, NULL, OPT_STALL_AFTER },
-	{ "reboot-after", required_argument, NULL, OPT_REBOOT_AFTER },
-	{ "connect-delay", required_argument, NULL, OPT_CONNECT_DELAY },
-	{ "read-chunk", required_argument, NULL, OPT_READ_CHUNK },
-	{ "rx-buffer", required_argument, NULL, OPT_RX_BUFFER },
-	{ "no-close-urc", no_argument, NULL, OPT_NO_CLOSE_URC },
-	{ "socketclosed-urc", no_argument, NULL, OPT_SOCKETCLOSED_URC },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "trace", required_argument, NULL, OPT_TRACE },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "send-handshake", required_argument, NULL, OPT_SEND_HANDSHAKE },
-	{ "cid", required_argument, NULL, OPT_CID },
-	{ "dns", no_argument, NULL, OPT_DNS },
-	{ "no-dns", no_argument, NULL, OPT_NO_DNS },
-	{ "dns-entry", required_argument, NULL, OPT_DNS_ENTRY },
-	{ "dns-delay", required_argument, NULL, OPT_DNS_DELAY },
-	{ "max-send", required_argument, NULL, OPT_MAX_SEND },
-	{ "hex-counts-chars", no_argument, NULL, OPT_HEX_COUNTS_CHARS },
-	{ "empty-read", required_argument, NULL, OPT_EMPTY_READ },
-	{ "ping-prefix", required_argument, NULL, OPT_PING_PREFIX },
-	{ "sid-base", required_argument, NULL, OPT_SID_BASE },
-	{ "sleep-after", required_argument, NULL, OPT_SLEEP_AFTER },
-	{ "sleep-urcs", no_argument, NULL, OPT_SLEEP_URCS },
-	{ "strict-baud", no_argument, NULL, OPT_STRICT_BAUD },
-	{ "refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS },
-	{ "link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER },
-	{ "link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC },
-	{ "link-return", required_argument, NULL, OPT_LINK_RETURN },
-	{ "fail-send-after", required_argument, NULL, OPT_FAIL_SEND_AFTER },
-	{ "fail-send-code", required_argument, NULL, OPT_FAIL_SEND_CODE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"link", required_argument, NULL, OPT_LINK},
+	{"echo", no_argument, NULL, OPT_ECHO},
+	{"ignore-ate0", no_argument, NULL, OPT_IGNORE_ATE0},
+	{"ipv4", required_argument, NULL, OPT_IPV4},
+	{"ipv6", required_argument, NULL, OPT_IPV6},
+	{"link-down", no_argument, NULL, OPT_LINK_DOWN},
+	{"auto-ip", required_argument, NULL, OPT_AUTO_IP},
+	{"baud", required_argument, NULL, OPT_BAUD},
+	{"fragment", no_argument, NULL, OPT_FRAGMENT},
+	{"urc-noise", no_argument, NULL, OPT_URC_NOISE},
+	{"urc-interleave", no_argument, NULL, OPT_URC_INTERLEAVE},
+	{"garbage", no_argument, NULL, OPT_GARBAGE},
+	{"latency", required_argument, NULL, OPT_LATENCY},
+	{"stall-after", required_argument, NULL, OPT_STALL_AFTER},
+	{"reboot-after", required_argument, NULL, OPT_REBOOT_AFTER},
+	{"connect-delay", required_argument, NULL, OPT_CONNECT_DELAY},
+	{"read-chunk", required_argument, NULL, OPT_READ_CHUNK},
+	{"rx-buffer", required_argument, NULL, OPT_RX_BUFFER},
+	{"no-close-urc", no_argument, NULL, OPT_NO_CLOSE_URC},
+	{"socketclosed-urc", no_argument, NULL, OPT_SOCKETCLOSED_URC},
+	{"stats", required_argument, NULL, OPT_STATS},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"profile", required_argument, NULL, OPT_PROFILE},
+	{"send-handshake", required_argument, NULL, OPT_SEND_HANDSHAKE},
+	{"cid", required_argument, NULL, OPT_CID},
+	{"dns", no_argument, NULL, OPT_DNS},
+	{"no-dns", no_argument, NULL, OPT_NO_DNS},
+	{"dns-entry", required_argument, NULL, OPT_DNS_ENTRY},
+	{"dns-delay", required_argument, NULL, OPT_DNS_DELAY},
+	{"max-send", required_argument, NULL, OPT_MAX_SEND},
+	{"hex-counts-chars", no_argument, NULL, OPT_HEX_COUNTS_CHARS},
+	{"empty-read", required_argument, NULL, OPT_EMPTY_READ},
+	{"ping-prefix", required_argument, NULL, OPT_PING_PREFIX},
+	{"sid-base", required_argument, NULL, OPT_SID_BASE},
+	{"sleep-after", required_argument, NULL, OPT_SLEEP_AFTER},
+	{"sleep-urcs", no_argument, NULL, OPT_SLEEP_URCS},
+	{"strict-baud", no_argument, NULL, OPT_STRICT_BAUD},
+	{"refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS},
+	{"link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER},
+	{"link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC},
+	{"link-return", required_argument, NULL, OPT_LINK_RETURN},
+	{"fail-send-after", required_argument, NULL, OPT_FAIL_SEND_AFTER},
+	{"fail-send-code", required_argument, NULL, OPT_FAIL_SEND_CODE},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 /* In sections: C11 compilers need only take string literals of 4095 bytes. */
 static const char *const usage_text[] = {
-"Usage: " PROG " [OPTION]...\n"
-"A fake ST87MXX NB-IoT modem on a pseudo-terminal, with real TCP/UDP sockets\n"
-"on the host behind each modem socket (loopback destinations only).\n"
-"Prints the slave path (/dev/pts/N) as the first line on stdout, then serves\n"
-"until SIGTERM or SIGINT. SIGUSR1 writes the --stats file.\n"
-"\n",
-"Files:\n"
-"  --link PATH            also make PATH a symlink to the slave (removed at exit)\n"
-"  --stats FILE           write counters as JSON at exit and on SIGUSR1\n"
-"  --trace FILE           log the AT traffic line by line ('> ' in, '< ' out)\n"
-"\n",
-"Network:\n"
-"  --ipv4 ADDR            the modem's IPv4 address (default 127.0.0.1)\n"
-"  --ipv6 ADDR            the modem's IPv6 address (default ::1)\n"
-"  --link-down            start with the IP link down (AT#IPCFG? -> <cid>,0)\n"
-"  --auto-ip MS           with --link-down: bring the link up MS ms after start\n"
-"                         and send the boot URCs (auto_ip 1 in AT#IPPARAMS?)\n"
-"  --connect-delay MS     answer AT#TCPCONNECT no earlier than MS ms after it\n"
-"  --read-chunk N         at most N bytes per AT#IPREAD on TCP (default 1500);\n"
-"                         UDP reads give one whole datagram\n"
-"  --rx-buffer N          receive buffer per modem socket (default 4096)\n"
-"  --no-close-urc         no #IPRECV when a TCP peer closes\n"
-"  --socketclosed-urc     send #SOCKETCLOSED: <cid>,<sid> when a TCP peer closes\n"
-"\n",
-"What a real modem does (for testing the driver):\n"
-"  --baud N               pace both directions at N/10 bytes per second\n"
-"  --strict-baud          with --baud: lines the host sends while its tty is\n"
-"                         set to another speed are lost, as on a real UART\n"
-"  --echo                 echo on at start (default: off)\n"
-"  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
-"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
-"  --urc-noise            inject +CEREG: 1 / +CSCON: 1 between response lines\n"
-"  --urc-interleave       send URCs that become due during a command at the\n"
-"                         next line boundary instead of after its final result\n"
-"  --garbage              inject lines of printable junk between lines\n"
-"  --latency MS           wait MS ms before each final result code (not the\n"
-"                         OK to the line of a two-step send)\n"
-"  --stall-after N        after answering N commands, answer nothing more\n"
-"  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
-"                         sends the boot lines; that command gets no answer)\n"
-"  --seed N               seed for --fragment, --urc-noise, --garbage\n"
-"\n",
-"Firmware variants (PROTOCOL-NOTES 9 and 10):\n"
-"  --profile NAME         a consistent group of the switches below, applied\n"
-"                         first; an explicit switch wins wherever it stands:\n"
-"                           note   the defaults (the application note)\n"
-"                           maker  --send-handshake two --cid 1 --dns\n"
-"                                  --max-send 1024 --read-chunk 1024\n"
-"                                  --empty-read ok --ping-prefix IPING\n"
-"                                  --sleep-after 10000\n"
-"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
-"  --send-handshake one|two\n"
-"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
-"                         line, one final result (default); two = OK to the\n"
-"                         line (at once, not held by --latency), then <len>\n"
-"                         raw bytes, then a second final result; an error to\n"
-"                         the line means no data is read\n"
-"  --cid N                the only PDN context id, 1..15 (default 5)\n"
-"  --dns, --no-dns        AT#DNS=<cid>,<0|1>,<name> answers #DNS: <addr>, or\n"
-"                         2171 when not found (default: off, 504)\n"
-"  --dns-entry NAME=ADDR  a name AT#DNS knows besides localhost (it takes\n"
-"                         --dns or the maker profile to answer); ADDR is a\n"
-"                         loopback IPv4 or IPv6 address; repeatable (one per\n"
-"                         name and family)\n"
-"  --dns-delay MS         answer AT#DNS no earlier than MS ms after it\n"
-"  --max-send N           largest payload of one send, 1..1600 (default 512);\n"
-"                         above it 2146 and no data is read\n"
-"  --hex-counts-chars     data type 2: --max-send limits the hex characters,\n"
-"                         not the decoded bytes\n"
-"  --empty-read ok|header AT#IPREAD with nothing waiting: a bare OK, or\n"
-"                         #IPREAD: <cid>,<sid>,0 then OK (default header)\n"
-"  --ping-prefix IPPING|IPING\n"
-"                         prefix of the ping summary line (default IPPING)\n"
-"  --sid-base N           socket ids are N..N+2, N 0..20 (default 0)\n"
-"  --sleep-after MS       sleep MS ms after the last command (AT#SLEEPMODE\n"
-"                         mode 1; 0: the command is known, sleep off); the\n"
-"                         first line that comes while asleep wakes the modem\n"
-"                         and is lost; data from the network wakes it too\n"
-"                         (default: AT#SLEEPMODE unknown, never sleeps)\n"
-"  --sleep-urcs           say #SLEEP when falling asleep, #WAKEUP on waking\n"
-"\n",
-"Faults:\n"
-"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
-"                         2152 (a radio still waking)\n"
-"  --link-loss-after N    once, after the final result of command line N, the\n"
-"                         network drops the link: every socket is closed and\n"
-"                         a URC is sent; commands needing the link get 2106\n"
-"                         until it returns (AT#IPCFG=<cid>,0,<addr> or\n"
-"                         --link-return)\n"
-"  --link-loss-urc nw-deact|nw-detach|ipcfg0|cereg\n"
-"                         the URC: +CGEV: NW PDN DEACT <cid> (default),\n"
-"                         +CGEV: NW DETACH, #IPCFG: <cid>,0 or +CEREG: 2\n"
-"  --link-return MS       the lost link comes back by itself after MS ms\n"
-"                         (+CGEV: NW PDN ACT <cid>, +CEREG: 1 after cereg,\n"
-"                         #IPCFG: <cid>,1,\"<ipv4>\")\n"
-"  --fail-send-after N    the Nth send (AT#IPSENDTCP/UDP that would succeed)\n"
-"                         fails and closes its socket; others are unaffected\n"
-"  --fail-send-code C     the CME code of that failure (default 2154)\n"
-"\n",
-("  -h, --help             show this help and exit\n"
- "  -V, --version          show the version and exit\n"),
+	"Usage: " PROG " [OPTION]...\n"
+	"A fake ST87MXX NB-IoT modem on a pseudo-terminal, with real TCP/UDP sockets\n"
+	"on the host behind each modem socket (loopback destinations only).\n"
+	"Prints the slave path (/dev/pts/N) as the first line on stdout, then serves\n"
+	"until SIGTERM or SIGINT. SIGUSR1 writes the --stats file.\n"
+	"\n",
+	"Files:\n"
+	"  --link PATH            also make PATH a symlink to the slave (removed at exit)\n"
+	"  --stats FILE           write counters as JSON at exit and on SIGUSR1\n"
+	"  --trace FILE           log the AT traffic line by line ('> ' in, '< ' out)\n"
+	"\n",
+	"Network:\n"
+	"  --ipv4 ADDR            the modem's IPv4 address (default 127.0.0.1)\n"
+	"  --ipv6 ADDR            the modem's IPv6 address (default ::1)\n"
+	"  --link-down            start with the IP link down (AT#IPCFG? -> <cid>,0)\n"
+	"  --auto-ip MS           with --link-down: bring the link up MS ms after start\n"
+	"                         and send the boot URCs (auto_ip 1 in AT#IPPARAMS?)\n"
+	"  --connect-delay MS     answer AT#TCPCONNECT no earlier than MS ms after it\n"
+	"  --read-chunk N         at most N bytes per AT#IPREAD on TCP (default 1500);\n"
+	"                         UDP reads give one whole datagram\n"
+	"  --rx-buffer N          receive buffer per modem socket (default 4096)\n"
+	"  --no-close-urc         no #IPRECV when a TCP peer closes\n"
+	"  --socketclosed-urc     send #SOCKETCLOSED: <cid>,<sid> when a TCP peer closes\n"
+	"\n",
+	"What a real modem does (for testing the driver):\n"
+	"  --baud N               pace both directions at N/10 bytes per second\n"
+	"  --strict-baud          with --baud: lines the host sends while its tty is\n"
+	"                         set to another speed are lost, as on a real UART\n"
+	"  --echo                 echo on at start (default: off)\n"
+	"  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
+	"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
+	"  --urc-noise            inject +CEREG: 1 / +CSCON: 1 between response lines\n"
+	"  --urc-interleave       send URCs that become due during a command at the\n"
+	"                         next line boundary instead of after its final result\n"
+	"  --garbage              inject lines of printable junk between lines\n"
+	"  --latency MS           wait MS ms before each final result code (not the\n"
+	"                         OK to the line of a two-step send)\n"
+	"  --stall-after N        after answering N commands, answer nothing more\n"
+	"  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
+	"                         sends the boot lines; that command gets no answer)\n"
+	"  --seed N               seed for --fragment, --urc-noise, --garbage\n"
+	"\n",
+	"Firmware variants (PROTOCOL-NOTES 9 and 10):\n"
+	"  --profile NAME         a consistent group of the switches below, applied\n"
+	"                         first; an explicit switch wins wherever it stands:\n"
+	"                           note   the defaults (the application note)\n"
+	"                           maker  --send-handshake two --cid 1 --dns\n"
+	"                                  --max-send 1024 --read-chunk 1024\n"
+	"                                  --empty-read ok --ping-prefix IPING\n"
+	"                                  --sleep-after 10000\n"
+	"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
+	"  --send-handshake one|two\n"
+	"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
+	"                         line, one final result (default); two = OK to the\n"
+	"                         line (at once, not held by --latency), then <len>\n"
+	"                         raw bytes, then a second final result; an error to\n"
+	"                         the line means no data is read\n"
+	"  --cid N                the only PDN context id, 1..15 (default 5)\n"
+	"  --dns, --no-dns        AT#DNS=<cid>,<0|1>,<name> answers #DNS: <addr>, or\n"
+	"                         2171 when not found (default: off, 504)\n"
+	"  --dns-entry NAME=ADDR  a name AT#DNS knows besides localhost (it takes\n"
+	"                         --dns or the maker profile to answer); ADDR is a\n"
+	"                         loopback IPv4 or IPv6 address; repeatable (one per\n"
+	"                         name and family)\n"
+	"  --dns-delay MS         answer AT#DNS no earlier than MS ms after it\n"
+	"  --max-send N           largest payload of one send, 1..1600 (default 512);\n"
+	"                         above it 2146 and no data is read\n"
+	"  --hex-counts-chars     data type 2: --max-send limits the hex characters,\n"
+	"                         not the decoded bytes\n"
+	"  --empty-read ok|header AT#IPREAD with nothing waiting: a bare OK, or\n"
+	"                         #IPREAD: <cid>,<sid>,0 then OK (default header)\n"
+	"  --ping-prefix IPPING|IPING\n"
+	"                         prefix of the ping summary line (default IPPING)\n"
+	"  --sid-base N           socket ids are N..N+2, N 0..20 (default 0)\n"
+	"  --sleep-after MS       sleep MS ms after the last command (AT#SLEEPMODE\n"
+	"                         mode 1; 0: the command is known, sleep off); the\n"
+	"                         first line that comes while asleep wakes the modem\n"
+	"                         and is lost; data from the network wakes it too\n"
+	"                         (default: AT#SLEEPMODE unknown, never sleeps)\n"
+	"  --sleep-urcs           say #SLEEP when falling asleep, #WAKEUP on waking\n"
+	"\n",
+	"Faults:\n"
+	"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
+	"                         2152 (a radio still waking)\n"
+	"  --link-loss-after N    once, after the final result of command line N, the\n"
+	"                         network drops the link: every socket is closed and\n"
+	"                         a URC is sent; commands needing the link get 2106\n"
+	"                         until it returns (AT#IPCFG=<cid>,0,<addr> or\n"
+	"                         --link-return)\n"
+	"  --link-loss-urc nw-deact|nw-detach|ipcfg0|cereg\n"
+	"                         the URC: +CGEV: NW PDN DEACT <cid> (default),\n"
+	"                         +CGEV: NW DETACH, #IPCFG: <cid>,0 or +CEREG: 2\n"
+	"  --link-return MS       the lost link comes back by itself after MS ms\n"
+	"                         (+CGEV: NW PDN ACT <cid>, +CEREG: 1 after cereg,\n"
+	"                         #IPCFG: <cid>,1,\"<ipv4>\")\n"
+	"  --fail-send-after N    the Nth send (AT#IPSENDTCP/UDP that would succeed)\n"
+	"                         fails and closes its socket; others are unaffected\n"
+	"  --fail-send-code C     the CME code of that failure (default 2154)\n"
+	"\n",
+	("  -h, --help             show this help and exit\n"
+	 "  -V, --version          show the version and exit\n"),
 };
 
 static const char *option_name(int val)
@@ -199,8 +232,7 @@ static const char *option_name(int val)
 
 static int bad_value(int val, const char *arg, const char *what)
 {
-	fprintf(stderr, PROG ": --%s: expected %s, got '%s'\n",
-		option_name(val), what, arg);
+	fprintf(stderr, PROG ": --%s: expected %s, got '%s'\n", option_name(val), what, arg);
 	return 2;
 }
 
@@ -222,22 +254,19 @@ static int parse_long(int val, const char *arg, long min, long max, long *out)
 	return 0;
 }
 
-static int parse_address(int val, const char *arg, int family, char *out,
-			 size_t size)
+static int parse_address(int val, const char *arg, int family, char *out, size_t size)
 {
 	unsigned char bin[16];
 
 	if (strlen(arg) >= size || inet_pton(family, arg, bin) != 1)
-		return bad_value(val, arg, family == AF_INET ?
-				 "an IPv4 address" : "an IPv6 address");
+		return bad_value(val, arg, family == AF_INET ? "an IPv4 address" : "an IPv6 address");
 	strcpy(out, arg);
 	return 0;
 }
 
 /* An argument that must be one of names[0..n) (case as written); the index
  * goes to *out. */
-static int parse_choice(int val, const char *arg, const char *const *names,
-			int n, int *out)
+static int parse_choice(int val, const char *arg, const char *const *names, int n, int *out)
 {
 	char what[96] = "one of";
 
@@ -246,8 +275,8 @@ static int parse_choice(int val, const char *arg, const char *const *names,
 			*out = i;
 			return 0;
 		}
-		snprintf(what + strlen(what), sizeof(what) - strlen(what),
-			 "%s %s", i ? "," : "", names[i]);
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s %s", i ? "," : "",
+			 names[i]);
 	}
 	return bad_value(val, arg, what);
 }
@@ -259,8 +288,7 @@ static bool valid_dns_name(const char *name, size_t len)
 	if (!len || len > FM_MAX_DNS_NAME)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!isgraph((unsigned char)name[i]) || name[i] == ',' ||
-		    name[i] == '"')
+		if (!isgraph((unsigned char)name[i]) || name[i] == ',' || name[i] == '"')
 			return false;
 	return true;
 }
@@ -277,20 +305,21 @@ static int parse_dns_entry(int val, const char *arg, struct fm_options *opt)
 	int family;
 
 	if (!eq || !valid_dns_name(arg, (size_t)(eq - arg)))
-		return bad_value(val, arg, "NAME=ADDR with a name of 1 to 253 "
+		return bad_value(val, arg,
+				 "NAME=ADDR with a name of 1 to 253 "
 				 "characters, no blank, comma or quote");
 	nlen = (size_t)(eq - arg);
-	family = strlen(eq + 1) < sizeof(e->addr) ?
-		 addr_parse(eq + 1, 0, &ss, &sslen) : 0;
+	family = strlen(eq + 1) < sizeof(e->addr) ? addr_parse(eq + 1, 0, &ss, &sslen) : 0;
 	if (!family || !addr_is_loopback(&ss))
-		return bad_value(val, arg, "NAME=ADDR with a loopback address "
+		return bad_value(val, arg,
+				 "NAME=ADDR with a loopback address "
 				 "(127.0.0.0/8 or ::1)");
 	for (int i = 0; i < opt->ndns; i++) {
 		const struct dns_entry *d = &opt->dns_entries[i];
 
-		if (d->family == family && strlen(d->name) == nlen &&
-		    !strncasecmp(d->name, arg, nlen))
-			return bad_value(val, arg, "one entry per name and "
+		if (d->family == family && strlen(d->name) == nlen && !strncasecmp(d->name, arg, nlen))
+			return bad_value(val, arg,
+					 "one entry per name and "
 					 "address family");
 	}
 	if (opt->ndns == FM_MAX_DNS_ENTRIES)
@@ -328,12 +357,15 @@ static void set_defaults(struct fm_options *opt)
 }
 
 /* Choices of the switches that take a word, in the order of their enums. */
-static const char *const profile_names[] = { "note", "maker" };
-static const char *const handshake_names[] = { "one", "two" };
-static const char *const empty_read_names[] = { "header", "ok" };
-static const char *const ping_prefix_names[] = { "IPPING", "IPING" };
+static const char *const profile_names[] = {"note", "maker"};
+static const char *const handshake_names[] = {"one", "two"};
+static const char *const empty_read_names[] = {"header", "ok"};
+static const char *const ping_prefix_names[] = {"IPPING", "IPING"};
 static const char *const link_loss_urc_names[] = {
-	"nw-deact", "nw-detach", "ipcfg0", "cereg",
+	"nw-deact",
+	"nw-detach",
+	"ipcfg0",
+	"cereg",
 };
 
 static int apply_option(int c, const char *arg, struct fm_options *opt)
@@ -343,18 +375,42 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	int rc = 0;
 
 	switch (c) {
-	case OPT_LINK: opt->link_path = arg; break;
-	case OPT_STATS: opt->stats_path = arg; break;
-	case OPT_TRACE: opt->trace_path = arg; break;
-	case OPT_ECHO: opt->echo = true; break;
-	case OPT_IGNORE_ATE0: opt->ignore_ate0 = true; break;
-	case OPT_LINK_DOWN: opt->link_down = true; break;
-	case OPT_FRAGMENT: opt->fragment = true; break;
-	case OPT_URC_NOISE: opt->urc_noise = true; break;
-	case OPT_URC_INTERLEAVE: opt->urc_interleave = true; break;
-	case OPT_GARBAGE: opt->garbage = true; break;
-	case OPT_NO_CLOSE_URC: opt->no_close_urc = true; break;
-	case OPT_SOCKETCLOSED_URC: opt->socketclosed_urc = true; break;
+	case OPT_LINK:
+		opt->link_path = arg;
+		break;
+	case OPT_STATS:
+		opt->stats_path = arg;
+		break;
+	case OPT_TRACE:
+		opt->trace_path = arg;
+		break;
+	case OPT_ECHO:
+		opt->echo = true;
+		break;
+	case OPT_IGNORE_ATE0:
+		opt->ignore_ate0 = true;
+		break;
+	case OPT_LINK_DOWN:
+		opt->link_down = true;
+		break;
+	case OPT_FRAGMENT:
+		opt->fragment = true;
+		break;
+	case OPT_URC_NOISE:
+		opt->urc_noise = true;
+		break;
+	case OPT_URC_INTERLEAVE:
+		opt->urc_interleave = true;
+		break;
+	case OPT_GARBAGE:
+		opt->garbage = true;
+		break;
+	case OPT_NO_CLOSE_URC:
+		opt->no_close_urc = true;
+		break;
+	case OPT_SOCKETCLOSED_URC:
+		opt->socketclosed_urc = true;
+		break;
 	case OPT_IPV4:
 		rc = parse_address(c, arg, AF_INET, opt->ipv4, sizeof(opt->ipv4));
 		break;
@@ -404,8 +460,12 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_CID:
 		rc = parse_long(c, arg, 1, 15, &opt->cid);
 		break;
-	case OPT_DNS: opt->dns = true; break;
-	case OPT_NO_DNS: opt->dns = false; break;
+	case OPT_DNS:
+		opt->dns = true;
+		break;
+	case OPT_NO_DNS:
+		opt->dns = false;
+		break;
 	case OPT_DNS_ENTRY:
 		rc = parse_dns_entry(c, arg, opt);
 		break;
@@ -415,7 +475,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_MAX_SEND:
 		rc = parse_long(c, arg, 1, FM_MAX_SEND_LIMIT, &opt->max_send);
 		break;
-	case OPT_HEX_COUNTS_CHARS: opt->hex_counts_chars = true; break;
+	case OPT_HEX_COUNTS_CHARS:
+		opt->hex_counts_chars = true;
+		break;
 	case OPT_EMPTY_READ:
 		rc = parse_choice(c, arg, empty_read_names, 2, &choice);
 		opt->empty_read = (enum empty_read)choice;
@@ -431,8 +493,12 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_SLEEP_AFTER:
 		rc = parse_long(c, arg, 0, 3600000, &opt->sleep_after_ms);
 		break;
-	case OPT_SLEEP_URCS: opt->sleep_urcs = true; break;
-	case OPT_STRICT_BAUD: opt->strict_baud = true; break;
+	case OPT_SLEEP_URCS:
+		opt->sleep_urcs = true;
+		break;
+	case OPT_STRICT_BAUD:
+		opt->strict_baud = true;
+		break;
 	case OPT_REFUSE_CONNECTS:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);
 		break;
@@ -464,14 +530,14 @@ static const struct {
 	int opt;
 	const char *arg;
 } maker_profile[] = {
-	{ OPT_SEND_HANDSHAKE, "two" },
-	{ OPT_CID, "1" },
-	{ OPT_DNS, NULL },
-	{ OPT_MAX_SEND, "1024" },
-	{ OPT_READ_CHUNK, "1024" },
-	{ OPT_EMPTY_READ, "ok" },
-	{ OPT_PING_PREFIX, "IPING" },
-	{ OPT_SLEEP_AFTER, "10000" },
+	{OPT_SEND_HANDSHAKE, "two"},
+	{OPT_CID, "1"},
+	{OPT_DNS, NULL},
+	{OPT_MAX_SEND, "1024"},
+	{OPT_READ_CHUNK, "1024"},
+	{OPT_EMPTY_READ, "ok"},
+	{OPT_PING_PREFIX, "IPING"},
+	{OPT_SLEEP_AFTER, "10000"},
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */
@@ -493,7 +559,7 @@ static void apply_profile(struct fm_options *opt, const bool *given)
 
 int options_parse(int argc, char **argv, struct fm_options *opt)
 {
-	bool given[OPT_END - OPT_LINK] = { false };
+	bool given[OPT_END - OPT_LINK] = {false};
 	int c;
 
 	set_defaults(opt);
@@ -521,13 +587,11 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 				fprintf(stderr, PROG ": option --%s needs a value\n",
 					option_name(optopt));
 			else
-				fprintf(stderr, PROG ": option '%s' needs a value\n",
-					argv[optind - 1]);
+				fprintf(stderr, PROG ": option '%s' needs a value\n", argv[optind - 1]);
 			return 2;
 		case '?':
 			if (optopt && optopt < OPT_LINK && optopt != '?')
-				fprintf(stderr, PROG ": unknown option '-%c' (see --help)\n",
-					optopt);
+				fprintf(stderr, PROG ": unknown option '-%c' (see --help)\n", optopt);
 			else
 				fprintf(stderr, PROG ": unknown option '%s' (see --help)\n",
 					argv[optind - 1]);
@@ -541,8 +605,7 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n",
-			argv[optind]);
+		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
 	apply_profile(opt, given);

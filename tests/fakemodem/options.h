@@ -14,8 +14,8 @@
 
 /* How a binary send's payload follows its command line (PROTOCOL-NOTES 10). */
 enum send_handshake {
-	SEND_ONE_STEP,  /* the note: data right after the line, one result */
-	SEND_TWO_STEP,  /* the maker: OK to the line, then data, then a result */
+	SEND_ONE_STEP, /* the note: data right after the line, one result */
+	SEND_TWO_STEP, /* the maker: OK to the line, then data, then a result */
 };
 
 /* What AT#IPREAD answers when nothing is waiting. */
@@ -35,60 +35,60 @@ enum link_loss_urc {
 /* A name AT#DNS knows (--dns-entry NAME=ADDR). */
 struct dns_entry {
 	char name[FM_MAX_DNS_NAME + 1];
-	int family;               /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	char addr[64];
 };
 
 struct fm_options {
-	const char *link_path;    /* --link: symlink to the slave */
-	const char *stats_path;   /* --stats */
-	const char *trace_path;   /* --trace */
-	char ipv4[64];            /* --ipv4: the modem's own addresses */
-	char ipv6[64];            /* --ipv6 */
-	bool echo;                /* --echo: echo on at start */
-	bool ignore_ate0;         /* --ignore-ate0 */
-	bool link_down;           /* --link-down: IP link down at start */
-	long auto_ip_ms;          /* --auto-ip; -1 when not given */
-	unsigned long baud;       /* --baud; 0 = no pacing */
-	bool fragment;            /* --fragment */
-	bool urc_noise;           /* --urc-noise */
-	bool urc_interleave;      /* --urc-interleave */
-	bool garbage;             /* --garbage */
-	long latency_ms;          /* --latency */
-	long stall_after;         /* --stall-after; -1 when not given */
-	long reboot_after;        /* --reboot-after; -1 when not given */
-	long connect_delay_ms;    /* --connect-delay */
-	long read_chunk;          /* --read-chunk */
-	long rx_buffer;           /* --rx-buffer */
-	bool no_close_urc;        /* --no-close-urc */
-	bool socketclosed_urc;    /* --socketclosed-urc */
+	const char *link_path;  /* --link: symlink to the slave */
+	const char *stats_path; /* --stats */
+	const char *trace_path; /* --trace */
+	char ipv4[64];          /* --ipv4: the modem's own addresses */
+	char ipv6[64];          /* --ipv6 */
+	bool echo;              /* --echo: echo on at start */
+	bool ignore_ate0;       /* --ignore-ate0 */
+	bool link_down;         /* --link-down: IP link down at start */
+	long auto_ip_ms;        /* --auto-ip; -1 when not given */
+	unsigned long baud;     /* --baud; 0 = no pacing */
+	bool fragment;          /* --fragment */
+	bool urc_noise;         /* --urc-noise */
+	bool urc_interleave;    /* --urc-interleave */
+	bool garbage;           /* --garbage */
+	long latency_ms;        /* --latency */
+	long stall_after;       /* --stall-after; -1 when not given */
+	long reboot_after;      /* --reboot-after; -1 when not given */
+	long connect_delay_ms;  /* --connect-delay */
+	long read_chunk;        /* --read-chunk */
+	long rx_buffer;         /* --rx-buffer */
+	bool no_close_urc;      /* --no-close-urc */
+	bool socketclosed_urc;  /* --socketclosed-urc */
 	bool seed_given;
-	uint64_t seed;            /* --seed */
+	uint64_t seed; /* --seed */
 
 	/* Firmware variants; --profile sets a consistent group of them. */
-	const char *profile;      /* --profile: "note" or "maker" */
+	const char *profile;                /* --profile: "note" or "maker" */
 	enum send_handshake send_handshake; /* --send-handshake */
-	long cid;                 /* --cid: the only PDN context id */
-	bool dns;                 /* --dns / --no-dns: AT#DNS supported */
-	long dns_delay_ms;        /* --dns-delay */
-	int ndns;                 /* --dns-entry, in the order given */
+	long cid;                           /* --cid: the only PDN context id */
+	bool dns;                           /* --dns / --no-dns: AT#DNS supported */
+	long dns_delay_ms;                  /* --dns-delay */
+	int ndns;                           /* --dns-entry, in the order given */
 	struct dns_entry dns_entries[FM_MAX_DNS_ENTRIES];
-	long max_send;            /* --max-send: largest payload of one send */
-	bool hex_counts_chars;    /* --hex-counts-chars */
+	long max_send;              /* --max-send: largest payload of one send */
+	bool hex_counts_chars;      /* --hex-counts-chars */
 	enum empty_read empty_read; /* --empty-read */
-	const char *ping_prefix;  /* --ping-prefix: "IPPING" or "IPING" */
-	long sid_base;            /* --sid-base: the first socket id */
-	long sleep_after_ms;      /* --sleep-after; -1: no AT#SLEEPMODE */
-	bool sleep_urcs;          /* --sleep-urcs: #SLEEP and #WAKEUP */
-	bool strict_baud;         /* --strict-baud: a host at another speed is not understood */
+	const char *ping_prefix;    /* --ping-prefix: "IPPING" or "IPING" */
+	long sid_base;              /* --sid-base: the first socket id */
+	long sleep_after_ms;        /* --sleep-after; -1: no AT#SLEEPMODE */
+	bool sleep_urcs;            /* --sleep-urcs: #SLEEP and #WAKEUP */
+	bool strict_baud;           /* --strict-baud: a host at another speed is not understood */
 
 	/* Faults injected once or a few times. */
-	long refuse_connects;     /* --refuse-connects */
-	long link_loss_after;     /* --link-loss-after; -1 when not given */
+	long refuse_connects;             /* --refuse-connects */
+	long link_loss_after;             /* --link-loss-after; -1 when not given */
 	enum link_loss_urc link_loss_urc; /* --link-loss-urc */
-	long link_return_ms;      /* --link-return; -1 when not given */
-	long fail_send_after;     /* --fail-send-after; -1 when not given */
-	long fail_send_code;      /* --fail-send-code */
+	long link_return_ms;              /* --link-return; -1 when not given */
+	long fail_send_after;             /* --fail-send-after; -1 when not given */
+	long fail_send_code;              /* --fail-send-code */
 };
 
 /* Fills *opt from argv. Returns -1 when the program should run, otherwise

@@ -35,8 +35,7 @@ int64_t tb_sent_at(const struct token_bucket *tb)
 	if (!tb->enabled || !tb->busy)
 		return 0;
 	/* Rounded up to the microsecond. */
-	return tb->start_us +
-	       (int64_t)((tb->sent * 1000000 + tb->rate - 1) / tb->rate);
+	return tb->start_us + (int64_t)((tb->sent * 1000000 + tb->rate - 1) / tb->rate);
 }
 
 void tb_idle(struct token_bucket *tb)
@@ -84,7 +83,6 @@ int64_t tb_ready_at(const struct token_bucket *tb, size_t want, int64_t now)
 		return now;
 	/* The first microsecond at which rate * (t - start) covers
 	 * sent + want bytes. */
-	t = tb->start_us +
-	    (int64_t)(((tb->sent + want) * 1000000 + tb->rate - 1) / tb->rate);
+	t = tb->start_us + (int64_t)(((tb->sent + want) * 1000000 + tb->rate - 1) / tb->rate);
 	return t > now ? t : now;
 }

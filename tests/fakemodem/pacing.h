@@ -37,11 +37,11 @@
 
 struct token_bucket {
 	bool enabled;
-	uint64_t rate;     /* bytes per second */
-	bool busy;         /* a busy period is open: bytes wait or were sent */
-	int64_t start_us;  /* start of the busy period */
-	uint64_t sent;     /* bytes delivered in it */
-	int64_t free_us;   /* after a period: when its last byte ended */
+	uint64_t rate;    /* bytes per second */
+	bool busy;        /* a busy period is open: bytes wait or were sent */
+	int64_t start_us; /* start of the busy period */
+	uint64_t sent;    /* bytes delivered in it */
+	int64_t free_us;  /* after a period: when its last byte ended */
 };
 
 /* bytes_per_sec 0 disables pacing: every query then answers "unlimited". */

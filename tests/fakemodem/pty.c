@@ -76,8 +76,7 @@ int pty_link(struct fm_pty *p, const char *link, char *err, unsigned errlen)
 
 	if (lstat(link, &st) == 0) {
 		if (!S_ISLNK(st.st_mode)) {
-			snprintf(err, errlen, "--link %s: exists and is not a symlink",
-				 link);
+			snprintf(err, errlen, "--link %s: exists and is not a symlink", link);
 			return -EEXIST;
 		}
 		if (unlink(link))

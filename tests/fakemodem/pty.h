@@ -3,10 +3,10 @@
 #define FM_PTY_H
 
 struct fm_pty {
-	int master;        /* the modem's end: non-blocking */
-	int slave;         /* held open so the master never reads EIO */
-	char path[128];    /* the slave's name, e.g. /dev/pts/3 */
-	char *link;        /* symlink made by pty_link(), or NULL */
+	int master;     /* the modem's end: non-blocking */
+	int slave;      /* held open so the master never reads EIO */
+	char path[128]; /* the slave's name, e.g. /dev/pts/3 */
+	char *link;     /* symlink made by pty_link(), or NULL */
 };
 
 /* Opens a pty with its slave in raw mode. Returns 0, or -errno with a reason

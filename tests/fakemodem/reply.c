@@ -70,7 +70,7 @@ static void put_garbage(struct modem *m)
 static void line_boundary(struct modem *m)
 {
 	if (m->opt->urc_noise && rng_chance(&m->rng, 3)) {
-		static const char *const noise[] = { "+CEREG: 1", "+CSCON: 1" };
+		static const char *const noise[] = {"+CEREG: 1", "+CSCON: 1"};
 		const char *t = noise[rng_range(&m->rng, 0, 1)];
 
 		put_framed(m, t, strlen(t));

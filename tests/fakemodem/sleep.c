@@ -142,8 +142,7 @@ int cmd_sleepmode(struct modem *m, const struct at_command *c)
 			   (long long)((s->hold_us + 999999) / 1000000));
 		return 0;
 	case AT_TEST:
-		reply_info(m, "#SLEEPMODE: (0,1),(1-%d),(0-%d)", HOLD_MAX_S,
-			   HOLD_MAX_S);
+		reply_info(m, "#SLEEPMODE: (0,1),(1-%d),(0-%d)", HOLD_MAX_S, HOLD_MAX_S);
 		return 0;
 	case AT_EXEC:
 		/* The maker's application sleeps the modem at once this way. */

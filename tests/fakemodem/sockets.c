@@ -8,8 +8,8 @@
 /* Send buffer of the host TCP sockets (the kernel doubles it). */
 #define TCP_SNDBUF 16384
 
-void socktab_init(struct socket_table *t, size_t rx_limit,
-		  void (*notify)(void *, int, enum sock_event), void *ctx)
+void socktab_init(struct socket_table *t, size_t rx_limit, void (*notify)(void *, int, enum sock_event),
+		  void *ctx)
 {
 	memset(t, 0, sizeof(*t));
 	for (int i = 0; i < FM_MAX_SOCKETS; i++)
@@ -81,8 +81,7 @@ int sock_create(struct socket_table *t, const struct sock_params *p, int *sid)
 		else
 			udp++;
 	}
-	if (free_id < 0 || (p->tcp && tcp >= FM_MAX_TCP) ||
-	    (!p->tcp && udp >= FM_MAX_UDP))
+	if (free_id < 0 || (p->tcp && tcp >= FM_MAX_TCP) || (!p->tcp && udp >= FM_MAX_UDP))
 		return 2150;
 	s = &t->s[free_id];
 	memset(s, 0, sizeof(*s));
@@ -131,8 +130,7 @@ void socktab_close_all(struct socket_table *t)
 		sock_close(t, i);
 }
 
-int sock_connect(struct msock *s, const struct sockaddr_storage *to,
-		 socklen_t tolen)
+int sock_connect(struct msock *s, const struct sockaddr_storage *to, socklen_t tolen)
 {
 	int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int sndbuf = TCP_SNDBUF;
@@ -183,8 +181,7 @@ int sock_list_status(const struct msock *s)
 static int flush_tx(struct msock *s)
 {
 	while (s->tx.len) {
-		ssize_t n = send(s->fd, bytebuf_peek(&s->tx), s->tx.len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(s->fd, bytebuf_peek(&s->tx), s->tx.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -201,8 +198,8 @@ static int flush_tx(struct msock *s)
 	return 0;
 }
 
-int sock_send(struct msock *s, const void *data, size_t len,
-	      const struct sockaddr_storage *to, socklen_t tolen)
+int sock_send(struct msock *s, const void *data, size_t len, const struct sockaddr_storage *to,
+	      socklen_t tolen)
 {
 	if (!s->p.tcp) {
 		ssize_t n = sendto(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -307,8 +304,7 @@ static void read_tcp(struct socket_table *t, int sid)
 		s->rx_bytes += (size_t)n;
 		if (was_empty)
 			t->notify(t->ctx, sid, SOCK_EV_DATA);
-	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
-			      errno != EINTR)) {
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 		/* End of stream or reset: both end the link. */
 		peer_closed(t, sid);
 	}
@@ -344,8 +340,7 @@ static void read_udp(struct socket_table *t, int sid)
 	}
 }
 
-void socktab_handle(struct socket_table *t, const struct pollfd *fds,
-		    const int *sids, size_t n)
+void socktab_handle(struct socket_table *t, const struct pollfd *fds, const int *sids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct msock *s = &t->s[sids[i]];

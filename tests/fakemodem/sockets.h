@@ -16,7 +16,7 @@
 #define FM_MAX_UDP 2
 
 enum tcp_link {
-	TCP_IDLE,        /* created, not connected (or a connect failed) */
+	TCP_IDLE, /* created, not connected (or a connect failed) */
 	TCP_CONNECTING,
 	TCP_CONNECTED,
 	TCP_PEER_CLOSED, /* the peer closed; buffered bytes may remain */
@@ -24,23 +24,23 @@ enum tcp_link {
 
 struct sock_params {
 	bool tcp;
-	long ipver;         /* 0 IPv4, 1 IPv6 */
-	long udp_port;      /* bound port for UDP (0: any); kept as given for TCP */
+	long ipver;    /* 0 IPv4, 1 IPv6 */
+	long udp_port; /* bound port for UDP (0: any); kept as given for TCP */
 	long send_timeout;
 	long recv_timeout;
-	long urc;           /* 0 none, 1 #IPRECV, 2 #IPRECV with byte count */
-	long sec;           /* security profile id (always 0 here) */
+	long urc; /* 0 none, 1 #IPRECV, 2 #IPRECV with byte count */
+	long sec; /* security profile id (always 0 here) */
 };
 
 struct msock {
 	bool used;
 	struct sock_params p;
-	int fd;               /* host socket or -1 */
+	int fd; /* host socket or -1 */
 	enum tcp_link link;
-	bool broken;          /* a send failed: the TCP link is unusable */
-	struct bytebuf rx;    /* TCP: the byte stream; UDP: [u16 len][bytes]... */
-	size_t rx_bytes;      /* payload bytes waiting to be read */
-	struct bytebuf tx;    /* TCP bytes the host socket has not taken yet */
+	bool broken;       /* a send failed: the TCP link is unusable */
+	struct bytebuf rx; /* TCP: the byte stream; UDP: [u16 len][bytes]... */
+	size_t rx_bytes;   /* payload bytes waiting to be read */
+	struct bytebuf tx; /* TCP bytes the host socket has not taken yet */
 };
 
 enum sock_event {
@@ -50,14 +50,14 @@ enum sock_event {
 
 struct socket_table {
 	struct msock s[FM_MAX_SOCKETS];
-	size_t rx_limit;     /* receive buffer size per socket */
+	size_t rx_limit; /* receive buffer size per socket */
 	void (*notify)(void *ctx, int sid, enum sock_event ev);
 	void *ctx;
 	uint64_t udp_dropped;
 };
 
-void socktab_init(struct socket_table *t, size_t rx_limit,
-		  void (*notify)(void *, int, enum sock_event), void *ctx);
+void socktab_init(struct socket_table *t, size_t rx_limit, void (*notify)(void *, int, enum sock_event),
+		  void *ctx);
 /* The socket with id sid if it is in use, else NULL. */
 struct msock *socktab_get(struct socket_table *t, long sid);
 int socktab_open_count(const struct socket_table *t);
@@ -72,8 +72,7 @@ void socktab_close_all(struct socket_table *t);
 
 /* Starts a non-blocking TCP connect. Returns 0 (link now CONNECTING or
  * CONNECTED) or -errno when it failed at once (link stays TCP_IDLE). */
-int sock_connect(struct msock *s, const struct sockaddr_storage *to,
-		 socklen_t tolen);
+int sock_connect(struct msock *s, const struct sockaddr_storage *to, socklen_t tolen);
 /* Drops the TCP link and everything buffered on it (fd closed). */
 void sock_disconnect(struct msock *s);
 /* 3 not connected, 4 connecting, 5 connected; a link the peer closed counts
@@ -85,8 +84,8 @@ int sock_list_status(const struct msock *s);
 
 /* Queues payload for the peer: TCP writes what the host socket takes and
  * keeps the rest; UDP sends one datagram to *to. Returns 0 or -errno. */
-int sock_send(struct msock *s, const void *data, size_t len,
-	      const struct sockaddr_storage *to, socklen_t tolen);
+int sock_send(struct msock *s, const void *data, size_t len, const struct sockaddr_storage *to,
+	      socklen_t tolen);
 
 /* The next read: up to max bytes of the TCP stream, or one whole UDP
  * datagram (max ignored). Sets *data; returns its length (0 when empty).
@@ -98,7 +97,6 @@ void sock_read_done(struct msock *s, size_t n);
  * watching; sids[i] names the modem socket of fds[i]. Returns the count. */
 size_t socktab_pollfds(struct socket_table *t, struct pollfd *fds, int *sids);
 /* Acts on the results of poll for those fds. */
-void socktab_handle(struct socket_table *t, const struct pollfd *fds,
-		    const int *sids, size_t n);
+void socktab_handle(struct socket_table *t, const struct pollfd *fds, const int *sids, size_t n);
 
 #endif

@@ -27,8 +27,7 @@ void stats_count_command(struct stats *s, const char *keyword)
 	}
 	if (i < 0) {
 		i = s->ncommands++;
-		snprintf(s->commands[i].name, sizeof(s->commands[i].name), "%s",
-			 keyword);
+		snprintf(s->commands[i].name, sizeof(s->commands[i].name), "%s", keyword);
 		s->commands[i].count = 0;
 	}
 	s->commands[i].count++;
@@ -53,8 +52,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(a, b); /* name is the first member */
 }
 
-int stats_write(const struct stats *s, const char *path, int open_sockets,
-		uint64_t udp_dropped)
+int stats_write(const struct stats *s, const char *path, int open_sockets, uint64_t udp_dropped)
 {
 	struct stats sorted = *s;
 	size_t len = strlen(path);
@@ -70,8 +68,7 @@ int stats_write(const struct stats *s, const char *path, int open_sockets,
 		free(tmp);
 		return rc;
 	}
-	qsort(sorted.commands, (size_t)sorted.ncommands,
-	      sizeof(sorted.commands[0]), by_name);
+	qsort(sorted.commands, (size_t)sorted.ncommands, sizeof(sorted.commands[0]), by_name);
 	fprintf(f, "{\"open_sockets\": %d, \"commands\": {", open_sockets);
 	for (int i = 0; i < sorted.ncommands; i++) {
 		if (i)
@@ -79,35 +76,30 @@ int stats_write(const struct stats *s, const char *path, int open_sockets,
 		put_json_string(f, sorted.commands[i].name);
 		fprintf(f, ": %llu", (unsigned long long)sorted.commands[i].count);
 	}
-	fprintf(f, "}, \"bytes_from_host\": %llu, \"bytes_to_host\": %llu, "
+	fprintf(f,
+		"}, \"bytes_from_host\": %llu, \"bytes_to_host\": %llu, "
 		"\"payload_sent\": %llu, \"payload_received\": %llu, "
 		"\"udp_dropped\": %llu, \"reboots\": %llu, \"profile\": ",
-		(unsigned long long)s->bytes_from_host,
-		(unsigned long long)s->bytes_to_host,
-		(unsigned long long)s->payload_sent,
-		(unsigned long long)s->payload_received,
-		(unsigned long long)udp_dropped,
-		(unsigned long long)s->reboots);
+		(unsigned long long)s->bytes_from_host, (unsigned long long)s->bytes_to_host,
+		(unsigned long long)s->payload_sent, (unsigned long long)s->payload_received,
+		(unsigned long long)udp_dropped, (unsigned long long)s->reboots);
 	put_json_string(f, s->profile ? s->profile : "note");
 	fputs(", \"send_handshake\": ", f);
 	put_json_string(f, s->send_handshake ? s->send_handshake : "one");
-	fprintf(f, ", \"dns_queries\": %llu, \"connects_refused_injected\": %llu, "
+	fprintf(f,
+		", \"dns_queries\": %llu, \"connects_refused_injected\": %llu, "
 		"\"sends_failed_injected\": %llu, \"link_losses\": %llu, ",
-		(unsigned long long)s->dns_queries,
-		(unsigned long long)s->connects_refused_injected,
-		(unsigned long long)s->sends_failed_injected,
-		(unsigned long long)s->link_losses);
+		(unsigned long long)s->dns_queries, (unsigned long long)s->connects_refused_injected,
+		(unsigned long long)s->sends_failed_injected, (unsigned long long)s->link_losses);
 	fprintf(f, "\"lines_at_wrong_speed\": %llu, ", (unsigned long long)s->lines_at_wrong_speed);
-	fprintf(f, "\"udp_rai_0\": %llu, \"udp_rai_1\": %llu, "
+	fprintf(f,
+		"\"udp_rai_0\": %llu, \"udp_rai_1\": %llu, "
 		"\"udp_rai_2\": %llu, \"wakeups\": %llu, "
 		"\"commands_while_asleep\": %llu, \"awake_ms\": %llu, "
 		"\"run_ms\": %llu}\n",
-		(unsigned long long)s->udp_rai[0],
-		(unsigned long long)s->udp_rai[1],
-		(unsigned long long)s->udp_rai[2],
-		(unsigned long long)s->wakeups,
-		(unsigned long long)s->commands_while_asleep,
-		(unsigned long long)s->awake_ms,
+		(unsigned long long)s->udp_rai[0], (unsigned long long)s->udp_rai[1],
+		(unsigned long long)s->udp_rai[2], (unsigned long long)s->wakeups,
+		(unsigned long long)s->commands_while_asleep, (unsigned long long)s->awake_ms,
 		(unsigned long long)s->run_ms);
 	if (ferror(f))
 		rc = -EIO;

@@ -22,18 +22,18 @@ struct stats {
 	uint64_t payload_sent;     /* payload bytes of accepted AT#IPSEND* */
 	uint64_t payload_received; /* payload bytes handed out by AT#IPREAD */
 	uint64_t reboots;
-	uint64_t dns_queries;      /* AT#DNS lookups made (found or not) */
+	uint64_t dns_queries;               /* AT#DNS lookups made (found or not) */
 	uint64_t connects_refused_injected; /* --refuse-connects */
 	uint64_t sends_failed_injected;     /* --fail-send-after */
-	uint64_t link_losses;      /* --link-loss-after */
-	uint64_t udp_rai[3];       /* accepted AT#IPSENDUDP by <rai> */
-	uint64_t wakeups;          /* --sleep-after: times woken */
-	uint64_t commands_while_asleep; /* lines lost waking the modem */
-	uint64_t lines_at_wrong_speed;  /* --strict-baud: lines lost to a host at another speed */
-	uint64_t awake_ms;         /* filled in when written */
-	uint64_t run_ms;           /* filled in when written: since start */
-	const char *profile;       /* --profile */
-	const char *send_handshake; /* "one" or "two" */
+	uint64_t link_losses;               /* --link-loss-after */
+	uint64_t udp_rai[3];                /* accepted AT#IPSENDUDP by <rai> */
+	uint64_t wakeups;                   /* --sleep-after: times woken */
+	uint64_t commands_while_asleep;     /* lines lost waking the modem */
+	uint64_t lines_at_wrong_speed;      /* --strict-baud: lines lost to a host at another speed */
+	uint64_t awake_ms;                  /* filled in when written */
+	uint64_t run_ms;                    /* filled in when written: since start */
+	const char *profile;                /* --profile */
+	const char *send_handshake;         /* "one" or "two" */
 	int ncommands;
 	struct {
 		char name[40];
@@ -46,7 +46,6 @@ struct stats {
 void stats_count_command(struct stats *s, const char *keyword);
 /* Writes the JSON to path (through a temporary file and rename, so a reader
  * never sees half a file). Returns 0 or -errno. */
-int stats_write(const struct stats *s, const char *path, int open_sockets,
-		uint64_t udp_dropped);
+int stats_write(const struct stats *s, const char *path, int open_sockets, uint64_t udp_dropped);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include "timeutil.h"
 
-void writer_init(struct writer *w, unsigned long bytes_per_sec, bool fragment,
-		 struct rng *rng, uint64_t *counter, int64_t now)
+void writer_init(struct writer *w, unsigned long bytes_per_sec, bool fragment, struct rng *rng,
+		 uint64_t *counter, int64_t now)
 {
 	bytebuf_init(&w->q);
 	tb_init(&w->pace, bytes_per_sec, now);
@@ -47,7 +47,7 @@ static void drained(struct writer *w)
 void writer_flush(struct writer *w, int fd, int64_t now)
 {
 	if (w->blocked && w->q.len) {
-		struct pollfd p = { .fd = fd, .events = POLLOUT, .revents = 0 };
+		struct pollfd p = {.fd = fd, .events = POLLOUT, .revents = 0};
 
 		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLOUT))
 			return;
@@ -103,8 +103,7 @@ bool writer_wants_pollout(struct writer *w, int64_t now)
 {
 	if (!w->q.len || now < w->not_before)
 		return false;
-	return w->blocked ||
-	       tb_available(&w->pace, now) >= tb_batch(&w->pace, w->q.len);
+	return w->blocked || tb_available(&w->pace, now) >= tb_batch(&w->pace, w->q.len);
 }
 
 int64_t writer_wake_at(struct writer *w, int64_t now)

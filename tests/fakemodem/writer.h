@@ -17,16 +17,16 @@ struct writer {
 	struct token_bucket pace;
 	bool fragment;
 	struct rng *rng;
-	int64_t not_before;  /* end of the pause after a fragment */
+	int64_t not_before; /* end of the pause after a fragment */
 	/* The pty took no more (the host does not read): like a UART held by
 	 * flow control, the line restarts at line rate once there is room. */
 	bool blocked;
-	int64_t since;       /* writer_since() */
-	uint64_t *counter;   /* incremented by every byte written */
+	int64_t since;     /* writer_since() */
+	uint64_t *counter; /* incremented by every byte written */
 };
 
-void writer_init(struct writer *w, unsigned long bytes_per_sec, bool fragment,
-		 struct rng *rng, uint64_t *counter, int64_t now);
+void writer_init(struct writer *w, unsigned long bytes_per_sec, bool fragment, struct rng *rng,
+		 uint64_t *counter, int64_t now);
 void writer_free(struct writer *w);
 /* Queues bytes; into an empty queue they start the line's busy period now
  * (or at the writer_since() time). */

@@ -21,8 +21,7 @@ _Noreturn static inline void fuzz_fail(const char *file, int line, const char *w
 	abort();
 }
 
-#define FUZZ_CHECK(condition) \
-	((condition) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #condition))
+#define FUZZ_CHECK(condition) ((condition) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #condition))
 
 /* Reads @p len bytes so that the sanitizers check each; the sum goes nowhere. */
 static inline void fuzz_touch(const void *data, size_t len)

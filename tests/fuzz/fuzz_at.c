@@ -46,7 +46,7 @@
 #define SEGMENT_SEPARATOR 0x1d
 #define COMMAND_TIMEOUT_MS 60000
 
-static const size_t chunk_sizes[10] = { 0, 1, 2, 3, 5, 7, 16, 64, 512, 4096 };
+static const size_t chunk_sizes[10] = {0, 1, 2, 3, 5, 7, 16, 64, 512, 4096};
 
 static const char small_payload[] = "hello";
 /* Longer than ST87_MAX_SEND: the engine writes it apart from its line. */
@@ -69,32 +69,35 @@ struct script_command {
 };
 
 static const struct script_command commands[] = {
-	{ 'A', { .text = "AT" } },
-	{ 'E', { .text = "ATE0" } },
-	{ 'M', { .text = "AT#IPPARAMS?", .info_prefix = "#IPPARAMS:" } },
-	{ 'I', { .text = "AT#IPCFG?", .info_prefix = "#IPCFG:" } },
-	{ 'F', { .text = "AT#IPCFG=5,0,100.115.11.113" } },
-	{ 'G', { .text = "AT+CGPADDR=5", .info_prefix = "+CGPADDR:" } },
-	{ 'C', { .text = "AT#SOCKETCREATE=5,0,TCP,0,1,1,1", .info_prefix = "#SOCKETCREATE:" } },
-	{ 'K', { .text = "AT#SOCKETCREATE?", .info_prefix = "#SOCKETCREATE:" } },
-	{ 'N', { .text = "AT#TCPCONNECT=5,0,127.0.0.1,7" } },
-	{ 'T', { .text = "AT#TCPCONNECT?", .info_prefix = "#TCPCONNECT:" } },
-	{ 'S', { .text = "AT#IPSENDTCP=5,0,1,5", .payload = small_payload, .payload_len = 5,
-		.handshake = ST87_SEND_ONE_STEP } },
-	{ 'U',
-	  { .text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,5",
-	    .payload = small_payload,
-	    .payload_len = 5,
-	    .handshake = ST87_SEND_ONE_STEP } },
-	{ 'L',
-	  { .text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,1700",
-	    .payload = large_payload,
-	    .payload_len = sizeof large_payload,
-	    .handshake = ST87_SEND_ONE_STEP } },
-	{ 'R', { .text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:", .binary_block = true } },
-	{ 'P', { .text = "AT#IPPING=5,8.8.8.8", .info_prefix = "#IPPING:", .is_info = is_digit_line } },
-	{ 'D', { .text = "AT#SOCKETCLOSE=5,0" } },
-	{ 'X', { .text = "AT+CGMR", .is_info = is_any_line } },
+	{'A', {.text = "AT"}},
+	{'E', {.text = "ATE0"}},
+	{'M', {.text = "AT#IPPARAMS?", .info_prefix = "#IPPARAMS:"}},
+	{'I', {.text = "AT#IPCFG?", .info_prefix = "#IPCFG:"}},
+	{'F', {.text = "AT#IPCFG=5,0,100.115.11.113"}},
+	{'G', {.text = "AT+CGPADDR=5", .info_prefix = "+CGPADDR:"}},
+	{'C', {.text = "AT#SOCKETCREATE=5,0,TCP,0,1,1,1", .info_prefix = "#SOCKETCREATE:"}},
+	{'K', {.text = "AT#SOCKETCREATE?", .info_prefix = "#SOCKETCREATE:"}},
+	{'N', {.text = "AT#TCPCONNECT=5,0,127.0.0.1,7"}},
+	{'T', {.text = "AT#TCPCONNECT?", .info_prefix = "#TCPCONNECT:"}},
+	{'S',
+	 {.text = "AT#IPSENDTCP=5,0,1,5",
+	  .payload = small_payload,
+	  .payload_len = 5,
+	  .handshake = ST87_SEND_ONE_STEP}},
+	{'U',
+	 {.text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,5",
+	  .payload = small_payload,
+	  .payload_len = 5,
+	  .handshake = ST87_SEND_ONE_STEP}},
+	{'L',
+	 {.text = "AT#IPSENDUDP=5,1,127.0.0.1,5000,0,1,1700",
+	  .payload = large_payload,
+	  .payload_len = sizeof large_payload,
+	  .handshake = ST87_SEND_ONE_STEP}},
+	{'R', {.text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:", .binary_block = true}},
+	{'P', {.text = "AT#IPPING=5,8.8.8.8", .info_prefix = "#IPPING:", .is_info = is_digit_line}},
+	{'D', {.text = "AT#SOCKETCLOSE=5,0"}},
+	{'X', {.text = "AT+CGMR", .is_info = is_any_line}},
 };
 
 /* What the host saw, as text, to compare two runs of one script. */
@@ -291,8 +294,7 @@ static void check_written(const struct fuzz_modem *modem, const struct st87_at_c
 	FUZZ_CHECK(modem->written_len == text_len + 2 + command->payload_len);
 	FUZZ_CHECK(memcmp(modem->written, command->text, text_len) == 0);
 	FUZZ_CHECK(memcmp(modem->written + text_len, "\r\n", 2) == 0);
-	FUZZ_CHECK(memcmp(modem->written + text_len + 2, command->payload, command->payload_len) ==
-		   0);
+	FUZZ_CHECK(memcmp(modem->written + text_len + 2, command->payload, command->payload_len) == 0);
 }
 
 static void run_command(struct st87_at *at, struct fuzz_modem *modem,
@@ -332,8 +334,8 @@ static void run_command(struct st87_at *at, struct fuzz_modem *modem,
 	if (modem->reply_log) {
 		char summary[96];
 
-		snprintf(summary, sizeof summary, "%s: %d cme %d, %zu lines, block %zu",
-			 command.text, result, reply.cme, reply.n_lines, reply.block_len);
+		snprintf(summary, sizeof summary, "%s: %d cme %d, %zu lines, block %zu", command.text,
+			 result, reply.cme, reply.n_lines, reply.block_len);
 		log_text(modem->reply_log, "", summary);
 		for (size_t i = 0; i < reply.n_lines; i++)
 			log_text(modem->reply_log, "line ", reply.lines[i]);
@@ -496,7 +498,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *stream = data;
 	size_t stream_len = size;
 	struct fuzz_modem modem;
-	struct event_log logs[4] = { { 0 } }; /* URCs and replies, whole reads and small reads */
+	struct event_log logs[4] = {{0}}; /* URCs and replies, whole reads and small reads */
 
 	memset(large_payload, 'x', sizeof large_payload);
 	st87_log_set_level(ST87_LOG_NONE);

@@ -35,9 +35,17 @@ struct record {
 };
 
 static const char *const names[] = {
-	"ST87_ROUTE", "ST87_PORT",      "ST87_BAUD",       "ST87_DNS",
-	"ST87_LOG",   "ST87_TRACE",     "ST87_HEX",        "ST87_CONNECT_TIMEOUT",
-	"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
+	"ST87_ROUTE",
+	"ST87_PORT",
+	"ST87_BAUD",
+	"ST87_DNS",
+	"ST87_LOG",
+	"ST87_TRACE",
+	"ST87_HEX",
+	"ST87_CONNECT_TIMEOUT",
+	"ST87_LINK_CHECK",
+	"ST87_EXIT_FLUSH_TIMEOUT",
+	"ST87_TCP_EVICT_IDLE",
 };
 
 static struct record records[MAX_RECORDS];
@@ -144,15 +152,14 @@ static bool same_routes(const struct shim_route_table *a, const struct shim_rout
 static bool same_config(const struct shim_config *a, const struct shim_config *b)
 {
 	return a->inert == b->inert && a->fail_routed == b->fail_routed &&
-	       same_routes(&a->routes, &b->routes) && strcmp(a->port, b->port) == 0 &&
-	       a->baud == b->baud && a->has_dns_server == b->has_dns_server &&
-	       a->dns_server_len == b->dns_server_len &&
-	       memcmp(&a->dns_server, &b->dns_server, a->dns_server_len) == 0 &&
-	       a->log_level == b->log_level && strcmp(a->trace_path, b->trace_path) == 0 &&
-	       a->hex_payloads == b->hex_payloads &&
-	       a->connect_timeout_ms == b->connect_timeout_ms &&
-	       a->link_check_interval_s == b->link_check_interval_s &&
-	       a->exit_flush_timeout_ms == b->exit_flush_timeout_ms;
+		same_routes(&a->routes, &b->routes) && strcmp(a->port, b->port) == 0 &&
+		a->baud == b->baud && a->has_dns_server == b->has_dns_server &&
+		a->dns_server_len == b->dns_server_len &&
+		memcmp(&a->dns_server, &b->dns_server, a->dns_server_len) == 0 &&
+		a->log_level == b->log_level && strcmp(a->trace_path, b->trace_path) == 0 &&
+		a->hex_payloads == b->hex_payloads && a->connect_timeout_ms == b->connect_timeout_ms &&
+		a->link_check_interval_s == b->link_check_interval_s &&
+		a->exit_flush_timeout_ms == b->exit_flush_timeout_ms;
 }
 
 static void check_config(const struct shim_config *config, int ret)
@@ -169,12 +176,10 @@ static void check_config(const struct shim_config *config, int ret)
 	FUZZ_CHECK(strcmp(config->port, "auto") == 0 || config->port[0] == '/');
 	FUZZ_CHECK(memchr(config->trace_path, '\0', sizeof config->trace_path) != NULL);
 	FUZZ_CHECK(config->baud >= 1200 && config->baud <= 4000000);
-	FUZZ_CHECK(config->log_level >= ST87_LOG_NONE &&
-		   config->log_level <= ST87_LOG_DEBUG);
+	FUZZ_CHECK(config->log_level >= ST87_LOG_NONE && config->log_level <= ST87_LOG_DEBUG);
 	FUZZ_CHECK(config->connect_timeout_ms >= 1 && config->connect_timeout_ms <= 3600000);
 	FUZZ_CHECK(config->link_check_interval_s >= 0 && config->link_check_interval_s <= 86400);
-	FUZZ_CHECK(config->exit_flush_timeout_ms >= 0 &&
-		   config->exit_flush_timeout_ms <= 3600000);
+	FUZZ_CHECK(config->exit_flush_timeout_ms >= 0 && config->exit_flush_timeout_ms <= 3600000);
 	if (config->has_dns_server) {
 		const struct sockaddr *server = (const struct sockaddr *)&config->dns_server;
 
@@ -184,8 +189,7 @@ static void check_config(const struct shim_config *config, int ret)
 			FUZZ_CHECK(config->dns_server_len == sizeof(struct sockaddr_in));
 			FUZZ_CHECK(in->sin_port != 0);
 		} else {
-			const struct sockaddr_in6 *in6 =
-				(const struct sockaddr_in6 *)&config->dns_server;
+			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&config->dns_server;
 
 			FUZZ_CHECK(server->sa_family == AF_INET6);
 			FUZZ_CHECK(config->dns_server_len == sizeof(struct sockaddr_in6));
@@ -215,14 +219,13 @@ static void check_config(const struct shim_config *config, int ret)
 	if (!is_set("ST87_TCP_EVICT_IDLE"))
 		FUZZ_CHECK(config->tcp_evict_idle_ms == SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS);
 	if (!is_set("ST87_EXIT_FLUSH_TIMEOUT"))
-		FUZZ_CHECK(config->exit_flush_timeout_ms ==
-			   SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS);
+		FUZZ_CHECK(config->exit_flush_timeout_ms == SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS);
 }
 
 /* One `NAME="value": why` line per bad variable, each name once, nothing else. */
 static void check_errors(const char *errors, int ret)
 {
-	bool seen[sizeof names / sizeof names[0]] = { false };
+	bool seen[sizeof names / sizeof names[0]] = {false};
 
 	FUZZ_CHECK((ret == 0) == (errors[0] == '\0'));
 	while (*errors) {

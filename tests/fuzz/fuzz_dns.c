@@ -79,7 +79,8 @@ static void check_round_trip(const char *name, int qtype, uint16_t id)
 	FUZZ_CHECK(len > 0 || len == -EINVAL);
 	if (len < 0)
 		return;
-	FUZZ_CHECK(len >= NS_HFIXEDSZ + 1 + NS_QFIXEDSZ && len <= NS_HFIXEDSZ + NS_MAXCDNAME + NS_QFIXEDSZ);
+	FUZZ_CHECK(len >= NS_HFIXEDSZ + 1 + NS_QFIXEDSZ &&
+		   len <= NS_HFIXEDSZ + NS_MAXCDNAME + NS_QFIXEDSZ);
 	FUZZ_CHECK(query[0] == id >> 8 && query[1] == (id & 0xff));
 	FUZZ_CHECK(shim_dns_build_query(name, qtype, id, query, (size_t)len) == len);
 	FUZZ_CHECK(shim_dns_build_query(name, qtype, id, query, (size_t)len - 1) == -EMSGSIZE);

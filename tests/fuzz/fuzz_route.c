@@ -39,7 +39,7 @@ struct reference_destination {
 	uint8_t ipv6[16];
 };
 
-static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 static struct reference_destination reference_read(const uint8_t *addr, size_t len)
 {
@@ -80,8 +80,7 @@ static bool same_leading_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return true;
 }
 
-static bool reference_match(const struct shim_route_table *table, const uint8_t *addr,
-			    size_t len)
+static bool reference_match(const struct shim_route_table *table, const uint8_t *addr, size_t len)
 {
 	struct reference_destination dest = reference_read(addr, len);
 
@@ -163,9 +162,9 @@ static void check_destination_of(const struct shim_route_table *table,
 
 static void check_fixed_destinations(const struct shim_route_table *table)
 {
-	static const char *const ipv4[] = { "127.0.0.1", "10.1.2.3", "0.0.0.0", "255.255.255.255" };
-	static const char *const ipv6[] = { "::1", "2001:db8::1", "::ffff:10.1.2.3", "::" };
-	static const uint16_t ports[] = { 53, 443, 8080 };
+	static const char *const ipv4[] = {"127.0.0.1", "10.1.2.3", "0.0.0.0", "255.255.255.255"};
+	static const char *const ipv6[] = {"::1", "2001:db8::1", "::ffff:10.1.2.3", "::"};
+	static const uint16_t ports[] = {53, 443, 8080};
 
 	for (size_t p = 0; p < sizeof ports / sizeof ports[0]; p++) {
 		for (size_t i = 0; i < sizeof ipv4 / sizeof ipv4[0]; i++) {
@@ -193,8 +192,7 @@ static void check_rule(const struct shim_route_rule *rule)
 {
 	unsigned full = rule->family == AF_INET ? 32 : rule->family == AF_INET6 ? 128 : 0;
 
-	FUZZ_CHECK(rule->family == AF_INET || rule->family == AF_INET6 ||
-		   rule->family == AF_UNSPEC);
+	FUZZ_CHECK(rule->family == AF_INET || rule->family == AF_INET6 || rule->family == AF_UNSPEC);
 	FUZZ_CHECK(rule->prefix_len <= full);
 	for (unsigned bit = rule->prefix_len; bit < full; bit++)
 		FUZZ_CHECK(!((rule->address[bit / 8] >> (7 - bit % 8)) & 1));
@@ -207,9 +205,8 @@ static bool same_rule(const struct shim_route_rule *a, const struct shim_route_r
 {
 	size_t address_len = a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
 
-	return a->exclude == b->exclude && a->family == b->family &&
-	       a->prefix_len == b->prefix_len && a->port == b->port &&
-	       memcmp(a->address, b->address, address_len) == 0;
+	return a->exclude == b->exclude && a->family == b->family && a->prefix_len == b->prefix_len &&
+		a->port == b->port && memcmp(a->address, b->address, address_len) == 0;
 }
 
 static bool is_printable_line(const char *text)

@@ -33,8 +33,7 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 
 	if (!file)
 		return -1;
-	if (fseek(file, 0, SEEK_END) != 0 || (length = ftell(file)) < 0 ||
-	    fseek(file, 0, SEEK_SET) != 0)
+	if (fseek(file, 0, SEEK_END) != 0 || (length = ftell(file)) < 0 || fseek(file, 0, SEEK_SET) != 0)
 		goto out;
 	buffer = malloc(length > 0 ? (size_t)length : 1);
 	if (!buffer)

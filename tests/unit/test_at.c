@@ -19,13 +19,13 @@
 struct script {
 	const uint8_t *bytes;
 	size_t len, pos;
-	size_t split_at;  /* first read stops here... */
-	size_t max_read;  /* ...and no read returns more than this */
+	size_t split_at; /* first read stops here... */
+	size_t max_read; /* ...and no read returns more than this */
 	char written[4096];
 	size_t written_len;
 	char urcs[16][128];
 	int n_urcs;
-	int urc_result; /* what the URC callback returns for "#SIMST" */
+	int urc_result;   /* what the URC callback returns for "#SIMST" */
 	bool unsolicited; /* the bytes come without a command; otherwise only once one was written */
 };
 
@@ -72,7 +72,9 @@ static struct st87_at *engine_for(struct script *s, const void *bytes, size_t le
 	memset(s, 0, sizeof(*s));
 	s->bytes = bytes;
 	s->len = len;
-	struct st87_at_transport transport = {.context = s, .write_all = script_write, .read = script_read};
+	struct st87_at_transport transport = {.context = s,
+					      .write_all = script_write,
+					      .read = script_read};
 	struct st87_at *at = NULL;
 	assert_int_equal(st87_at_new(&transport, record_urc, s, &at), 0);
 	return at;
@@ -116,7 +118,8 @@ static void test_info_line_with_echo_and_urcs(void **state)
 				    "\r\n+CEREG: 1\r\n"
 				    "\r\nOK\r\n";
 	struct st87_at_command command = {.text = "AT#SOCKETCREATE=5,0,TCP,0,1,1,1",
-					  .info_prefix = "#SOCKETCREATE:", .timeout_ms = 1000};
+					  .info_prefix = "#SOCKETCREATE:",
+					  .timeout_ms = 1000};
 	run_every_split(input, sizeof(input) - 1, &command, check_socketcreate);
 }
 
@@ -136,12 +139,15 @@ static void test_binary_block_holding_line_ends(void **state)
 	(void)state;
 	char input[256];
 	size_t n = 0;
-	n += (size_t)sprintf(input + n, "\r\n#IPRECV: 5,1\r\n\r\n#IPREAD: 5,1,%zu\r\n", sizeof(block_payload));
+	n += (size_t)sprintf(input + n, "\r\n#IPRECV: 5,1\r\n\r\n#IPREAD: 5,1,%zu\r\n",
+			     sizeof(block_payload));
 	memcpy(input + n, block_payload, sizeof(block_payload));
 	n += sizeof(block_payload);
 	n += (size_t)sprintf(input + n, "\r\n\r\nOK\r\n");
-	struct st87_at_command command = {.text = "AT#IPREAD=5,1", .info_prefix = "#IPREAD:",
-					  .binary_block = true, .timeout_ms = 1000};
+	struct st87_at_command command = {.text = "AT#IPREAD=5,1",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 1000};
 	run_every_split(input, n, &command, check_ipread);
 }
 
@@ -173,7 +179,8 @@ static void test_no_final_result_times_out(void **state)
 	(void)state;
 	static const char input[] = "\r\n#SOCKETCREATE: 0\r\n\r\n+CEREG: 1\r\n";
 	struct st87_at_command command = {.text = "AT#SOCKETCREATE=5,0,UDP,0,1,1,1",
-					  .info_prefix = "#SOCKETCREATE:", .timeout_ms = 50};
+					  .info_prefix = "#SOCKETCREATE:",
+					  .timeout_ms = 50};
 	run_every_split(input, sizeof(input) - 1, &command, check_timeout);
 }
 
@@ -196,8 +203,10 @@ static void test_block_larger_than_allowed_is_an_error(void **state)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,999999\r\nabc\r\nOK\r\n";
-	struct st87_at_command command = {.text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:",
-					  .binary_block = true, .timeout_ms = 1000};
+	struct st87_at_command command = {.text = "AT#IPREAD=5,0",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 1000};
 	struct script s;
 	struct st87_at *at = engine_for(&s, input, sizeof(input) - 1);
 	struct st87_at_reply reply;
@@ -217,8 +226,10 @@ static void test_block_shorter_than_claimed_times_out(void **state)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,100\r\nonly a few bytes";
-	struct st87_at_command command = {.text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:",
-					  .binary_block = true, .timeout_ms = 50};
+	struct st87_at_command command = {.text = "AT#IPREAD=5,0",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 50};
 	run_every_split(input, sizeof(input) - 1, &command, check_timeout);
 }
 
@@ -226,8 +237,10 @@ static void test_bad_block_header_is_an_error(void **state)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,12x\r\n\r\nOK\r\n";
-	struct st87_at_command command = {.text = "AT#IPREAD=5,0", .info_prefix = "#IPREAD:",
-					  .binary_block = true, .timeout_ms = 1000};
+	struct st87_at_command command = {.text = "AT#IPREAD=5,0",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 1000};
 	struct script s;
 	struct st87_at *at = engine_for(&s, input, sizeof(input) - 1);
 	struct st87_at_reply reply;
@@ -280,8 +293,10 @@ static void test_urc_callback_aborts_command(void **state)
 	(void)state;
 	/* The modem reboots instead of answering a send. */
 	static const char reboot[] = "\r\n#SIMST: 1\r\n\r\n+CEREG: 2\r\n";
-	struct st87_at_command command = {.text = "AT#IPSENDTCP=5,0,1,3", .payload = "abc",
-					  .payload_len = 3, .timeout_ms = 5000};
+	struct st87_at_command command = {.text = "AT#IPSENDTCP=5,0,1,3",
+					  .payload = "abc",
+					  .payload_len = 3,
+					  .timeout_ms = 5000};
 	for (size_t split = 0; split <= sizeof(reboot); split++) {
 		struct script s;
 		struct st87_at *at = engine_for(&s, reboot, sizeof(reboot) - 1);
@@ -314,8 +329,10 @@ static void test_ping_reply(void **state)
 	(void)state;
 	static const char input[] = "\r\n1,0,10,3535\r\n\r\n+CEREG: 1\r\n\r\n2,0,10,203\r\n"
 				    "\r\n#IPPING: 2,2,0,203,3535,1869\r\n\r\nOK\r\n";
-	struct st87_at_command command = {.text = "AT#IPPING=5,127.0.0.1", .info_prefix = "#IPPING:",
-					  .is_info = is_digit_line, .timeout_ms = 1000};
+	struct st87_at_command command = {.text = "AT#IPPING=5,127.0.0.1",
+					  .info_prefix = "#IPPING:",
+					  .is_info = is_digit_line,
+					  .timeout_ms = 1000};
 	run_every_split(input, sizeof(input) - 1, &command, check_ping);
 }
 
@@ -331,7 +348,8 @@ static void test_prefix_with_space_after_hash(void **state)
 {
 	(void)state;
 	static const char input[] = "\r\n# TCPCONNECT: 5,0,5\r\n\r\nOK\r\n";
-	struct st87_at_command command = {.text = "AT#TCPCONNECT?", .info_prefix = "#TCPCONNECT:",
+	struct st87_at_command command = {.text = "AT#TCPCONNECT?",
+					  .info_prefix = "#TCPCONNECT:",
 					  .timeout_ms = 1000};
 	run_every_split(input, sizeof(input) - 1, &command, check_tcpconnect_status);
 }
@@ -364,7 +382,8 @@ static void test_stale_lines_are_not_the_next_commands_answer(void **state)
 	struct st87_at_command first = {.text = "AT", .timeout_ms = 1000};
 	assert_int_equal(st87_at_run(at, &first, &reply), 0);
 	struct st87_at_command second = {.text = "AT#SOCKETCREATE=5,0,UDP,0,1,1,1",
-					 .info_prefix = "#SOCKETCREATE:", .timeout_ms = 50};
+					 .info_prefix = "#SOCKETCREATE:",
+					 .timeout_ms = 50};
 	/* Lines that arrived before the second command was sent cannot answer it. */
 	assert_int_equal(st87_at_run(at, &second, &reply), -ETIMEDOUT);
 	assert_int_equal(s.n_urcs, 2);

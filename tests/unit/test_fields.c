@@ -14,7 +14,8 @@ static void test_quoted_and_bare(void **state)
 {
 	(void)state;
 	struct st87_fields fields;
-	assert_int_equal(st87_fields_split("#IPCFG: 5,1,\"100.115.11.113\", 2a02::1 ", true, &fields), 4);
+	assert_int_equal(st87_fields_split("#IPCFG: 5,1,\"100.115.11.113\", 2a02::1 ", true, &fields),
+			 4);
 	assert_string_equal(fields.value[2], "100.115.11.113");
 	assert_string_equal(fields.value[3], "2a02::1");
 	int value;
@@ -36,7 +37,9 @@ static void test_too_many_or_too_long(void **state)
 {
 	(void)state;
 	struct st87_fields fields;
-	assert_int_equal(st87_fields_split("#X: 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", true, &fields), -EPROTO);
+	assert_int_equal(st87_fields_split("#X: 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", true,
+					   &fields),
+			 -EPROTO);
 	char line[200];
 	memset(line, 'a', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\0';

@@ -103,14 +103,15 @@ static struct st87_at *engine_on(struct modem_model *m, enum firmware firmware)
 	memset(m, 0, sizeof(*m));
 	m->firmware = firmware;
 	m->payload_len = sizeof(payload);
-	struct st87_at_transport transport = {.context = m, .write_all = model_write, .read = model_read};
+	struct st87_at_transport transport = {.context = m,
+					      .write_all = model_write,
+					      .read = model_read};
 	struct st87_at *at = NULL;
 	assert_int_equal(st87_at_new(&transport, NULL, NULL, &at), 0);
 	return at;
 }
 
-static int send_with(struct st87_at *at, enum st87_send_handshake handshake,
-		     struct st87_at_reply *reply)
+static int send_with(struct st87_at *at, enum st87_send_handshake handshake, struct st87_at_reply *reply)
 {
 	struct st87_at_command command = {.text = send_line,
 					  .payload = payload,

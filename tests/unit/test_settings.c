@@ -40,12 +40,24 @@ static const struct {
 	const char *text;
 	int level;
 } log_level_texts[] = {
-	{"none", ST87_LOG_NONE},   {"error", ST87_LOG_ERROR}, {"warn", ST87_LOG_WARN},
-	{"info", ST87_LOG_INFO},   {"debug", ST87_LOG_DEBUG}, {"DEBUG", ST87_LOG_DEBUG},
-	{" Warn\t", ST87_LOG_WARN}, {"0", ST87_LOG_NONE},    {"4", ST87_LOG_DEBUG},
-	{"04", ST87_LOG_DEBUG},    {"5", -1},                 {"-1", -1},
-	{"verbose", -1},           {"warning", -1},           {"deb", -1},
-	{"debugx", -1},            {"", -1},                  {"1 2", -1},
+	{"none", ST87_LOG_NONE},
+	{"error", ST87_LOG_ERROR},
+	{"warn", ST87_LOG_WARN},
+	{"info", ST87_LOG_INFO},
+	{"debug", ST87_LOG_DEBUG},
+	{"DEBUG", ST87_LOG_DEBUG},
+	{" Warn\t", ST87_LOG_WARN},
+	{"0", ST87_LOG_NONE},
+	{"4", ST87_LOG_DEBUG},
+	{"04", ST87_LOG_DEBUG},
+	{"5", -1},
+	{"-1", -1},
+	{"verbose", -1},
+	{"warning", -1},
+	{"deb", -1},
+	{"debugx", -1},
+	{"", -1},
+	{"1 2", -1},
 };
 
 static const char *shim_variable_name;

@@ -41,8 +41,8 @@ static bool read_available(struct test_session *s, int socket_id, uint8_t *in, s
 	}
 }
 
-void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, uint8_t *in,
-		   size_t len, struct echo_outcome *outcome)
+void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, uint8_t *in, size_t len,
+		   struct echo_outcome *outcome)
 {
 	memset(outcome, 0, sizeof(*outcome));
 	while (outcome->received < len) {
@@ -79,8 +79,7 @@ void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, ui
 				return;
 			}
 		}
-		if (s->events.readable[socket_id] &&
-		    !read_available(s, socket_id, in, len, outcome))
+		if (s->events.readable[socket_id] && !read_available(s, socket_id, in, len, outcome))
 			return;
 	}
 }

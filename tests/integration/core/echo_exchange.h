@@ -28,7 +28,7 @@ struct echo_outcome {
  * Sends @p len bytes of @p out on @p socket_id and reads the echo into @p in
  * (at least @p len bytes). Stops at the first failure, described in @p outcome.
  */
-void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, uint8_t *in,
-		   size_t len, struct echo_outcome *outcome);
+void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, uint8_t *in, size_t len,
+		   struct echo_outcome *outcome);
 
 #endif

@@ -47,7 +47,7 @@ static int read_first_line(int fd, char *line, size_t size)
 }
 
 static void build_argv(const char *argv[MAX_ARGS], const struct fake_modem_files *files,
-			 const char *const *switches)
+		       const char *const *switches)
 {
 	size_t argc = 0;
 	argv[argc++] = fake_modem_program();

@@ -33,8 +33,8 @@ static enum wait_outcome wait_ready(const struct loopback_server *server, int fd
 }
 
 /* READY once every byte went out; WAIT_FAILED when the peer is gone. */
-static enum wait_outcome send_all(const struct loopback_server *server, int fd,
-				  const uint8_t *data, size_t len)
+static enum wait_outcome send_all(const struct loopback_server *server, int fd, const uint8_t *data,
+				  size_t len)
 {
 	while (len > 0) {
 		enum wait_outcome outcome = wait_ready(server, fd, POLLOUT);
@@ -151,8 +151,7 @@ static int bind_loopback(int type, int *port)
 	int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	struct sockaddr_in address = {.sin_family = AF_INET,
-				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(address);
 	if (bind(fd, (struct sockaddr *)&address, len) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&address, &len) < 0) {

@@ -47,7 +47,7 @@ struct test_session {
 	char dir[PATH_MAX / 2];
 	char link_path[PATH_MAX];
 	char stats_path[PATH_MAX];
-	char fake_trace_path[PATH_MAX]; /* the fake modem's view of the traffic */
+	char fake_trace_path[PATH_MAX];   /* the fake modem's view of the traffic */
 	char driver_trace_path[PATH_MAX]; /* the driver's view (st87_modem_options.trace_path) */
 	struct fake_modem fake;
 	struct st87_modem *modem;
@@ -60,8 +60,10 @@ struct test_session {
 #define SESSION_TEST(function, config) \
 	cmocka_unit_test_prestate_setup_teardown(function, session_setup, session_teardown, config)
 /* The same, named: for one test function run with several configurations. */
-#define SESSION_TEST_NAMED(name, function, config) \
-	{name, function, session_setup, session_teardown, config}
+#define SESSION_TEST_NAMED(name, function, config)                      \
+	{                                                               \
+		name, function, session_setup, session_teardown, config \
+	}
 
 /* Takes the fake modem's path from argv[1] (or $ST87_FAKEMODEM); false, with a message, if none. */
 bool take_fake_modem_path(int argc, char **argv);

@@ -64,7 +64,7 @@ static void test_reboot_during_transfer(void **state)
 	assert_true(outcome.received < ECHO_BYTES);
 	/* A call that was running got -ENETRESET, or the event came while none was. */
 	bool reported = outcome.error == -ENETRESET ||
-			(s->events.link_down > 0 && st87_modem_needs_start(s->modem));
+		(s->events.link_down > 0 && st87_modem_needs_start(s->modem));
 	if (!reported)
 		fail_msg("the reboot went unreported: %s returned %d (%s), LINK_DOWN events %u",
 			 outcome.failed_call ? outcome.failed_call : "no call", outcome.error,
@@ -116,12 +116,12 @@ static void test_reboot_during_one_send(void **state)
 	finish_session(s);
 }
 
-static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL),
+static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL), NULL};
+static const char *const reboot_switches[] = {"--reboot-after", SWITCH_VALUE(COMMANDS_BEFORE_REBOOT),
 					      NULL};
-static const char *const reboot_switches[] = {"--reboot-after",
-					       SWITCH_VALUE(COMMANDS_BEFORE_REBOOT), NULL};
-static const char *const reboot_in_send_switches[] = {
-	"--reboot-after", SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND), NULL};
+static const char *const reboot_in_send_switches[] = {"--reboot-after",
+						      SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND),
+						      NULL};
 static struct session_config reboot_in_send = {.switches = reboot_in_send_switches};
 static struct session_config stall = {.switches = stall_switches};
 static struct session_config reboot = {.switches = reboot_switches};

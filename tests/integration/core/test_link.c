@@ -56,8 +56,10 @@ static void test_ipparams_set_reads_back(void **state)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
-	struct st87_ipparams wanted = {.auto_ip = 0, .preferred_ip_version = 1,
-				       .max_ipstack_periodicity = 1200, .auto_ip_timeout = 30};
+	struct st87_ipparams wanted = {.auto_ip = 0,
+				       .preferred_ip_version = 1,
+				       .max_ipstack_periodicity = 1200,
+				       .auto_ip_timeout = 30};
 	assert_int_equal(st87_ipparams_set(s->modem, &wanted), 0);
 	struct st87_ipparams read_back;
 	assert_int_equal(st87_ipparams_read(s->modem, &read_back), 0);
@@ -123,17 +125,13 @@ static void test_ping_out_of_range_sends_nothing(void **state)
 	struct test_session *s = *state;
 	open_started_modem(s);
 	struct st87_ping_summary summary;
-	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 32, 21, NULL, NULL, &summary),
-			 -EINVAL);
+	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 32, 21, NULL, NULL, &summary), -EINVAL);
 	assert_non_null(strstr(st87_last_error(), "count"));
-	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 451, 3, NULL, NULL, &summary),
-			 -EINVAL);
+	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 451, 3, NULL, NULL, &summary), -EINVAL);
 	assert_non_null(strstr(st87_last_error(), "size"));
-	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 0, 32, 3, NULL, NULL, &summary),
-			 -EINVAL);
+	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 0, 32, 3, NULL, NULL, &summary), -EINVAL);
 	assert_non_null(strstr(st87_last_error(), "timeout"));
-	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 32, 0, NULL, NULL, &summary),
-			 -EINVAL);
+	assert_int_equal(st87_ipping(s->modem, "127.0.0.1", 5, 32, 0, NULL, NULL, &summary), -EINVAL);
 
 	/* Answered, so the fake modem has taken (and traced) everything sent before it. */
 	assert_link_up(s);

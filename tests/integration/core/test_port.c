@@ -51,8 +51,7 @@ static void open_in_child(const struct st87_modem_options *options, int answer_f
 	_exit(written == (ssize_t)sizeof(result) ? 0 : 1);
 }
 
-static void open_from_other_process(const struct st87_modem_options *options,
-				    struct open_result *result)
+static void open_from_other_process(const struct st87_modem_options *options, struct open_result *result)
 {
 	int answer[2];
 	assert_int_equal(pipe(answer), 0);

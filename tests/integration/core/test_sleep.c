@@ -23,7 +23,7 @@ static struct session_config awake_config = {.switches = long_hold};
 #define SHORT_HOLD_MS 1000
 static const char *const short_hold[] = {"--sleep-after", "1000", NULL};
 static struct session_config short_hold_config = {.switches = short_hold,
-							 .sleep_hold_ms = SHORT_HOLD_MS};
+						  .sleep_hold_ms = SHORT_HOLD_MS};
 
 static void run_commands(struct test_session *s, int count)
 {

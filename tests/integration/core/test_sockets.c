@@ -40,8 +40,8 @@ static void test_socket_limit(void **state)
 	finish_session(s);
 }
 
-static const struct st87_socket_info *find_socket(const struct st87_socket_info *sockets,
-						  int count, int id)
+static const struct st87_socket_info *find_socket(const struct st87_socket_info *sockets, int count,
+						  int id)
 {
 	for (int i = 0; i < count; i++)
 		if (sockets[i].socket_id == id)

@@ -23,9 +23,9 @@
 static void assert_echo_complete(const struct echo_outcome *outcome, size_t len)
 {
 	if (outcome->error)
-		fail_msg("%s returned %d (%s) after %zu bytes sent, %zu back: %s",
-			 outcome->failed_call, outcome->error, st87_strerror(outcome->error),
-			 outcome->sent, outcome->received, st87_last_error());
+		fail_msg("%s returned %d (%s) after %zu bytes sent, %zu back: %s", outcome->failed_call,
+			 outcome->error, st87_strerror(outcome->error), outcome->sent, outcome->received,
+			 st87_last_error());
 	assert_false(outcome->link_down);
 	assert_false(outcome->stuck);
 	assert_false(outcome->too_much);
@@ -66,8 +66,8 @@ static void read_until_peer_closed(struct test_session *s, int id, uint8_t *in, 
 	while (received < len) {
 		int err = wait_until_readable(s, id);
 		if (err)
-			fail_msg("waiting for data after %zu of %zu bytes: %d (%s)", received, len,
-				 err, st87_last_error());
+			fail_msg("waiting for data after %zu of %zu bytes: %d (%s)", received, len, err,
+				 st87_last_error());
 		s->events.readable[id] = false;
 		ssize_t n;
 		while ((n = st87_read(s->modem, id, in + received, len - received)) > 0)
@@ -128,14 +128,13 @@ static void test_peer_close_announced_by_socketclosed(void **state)
 	finish_session(s);
 }
 
-static const char *const noisy_switches[] = {"--echo", "--fragment", "--urc-noise", "--garbage",
-					      NULL};
+static const char *const noisy_switches[] = {"--echo", "--fragment", "--urc-noise", "--garbage", NULL};
 /* The same, with echo that ATE0 does not turn off: every command line comes back. */
-static const char *const noisier_switches[] = {"--echo", "--ignore-ate0", "--fragment",
-						"--urc-noise", "--garbage", NULL};
+static const char *const noisier_switches[] = {"--echo",      "--ignore-ate0", "--fragment",
+					       "--urc-noise", "--garbage",     NULL};
 /* URCs between response lines, small reads and a small buffer: more URCs, more reads. */
 static const char *const interleaved_switches[] = {"--urc-interleave", "--read-chunk", "512",
-						    "--rx-buffer", "1024", NULL};
+						   "--rx-buffer",      "1024",         NULL};
 static const char *const no_close_urc_switches[] = {"--no-close-urc", NULL};
 static const char *const socketclosed_urc_switches[] = {"--socketclosed-urc", NULL};
 static struct session_config noisy = {.switches = noisy_switches};

@@ -74,8 +74,7 @@ static void test_udp_datagram_too_big(void **state)
 	fill_shuffled_bytes(data, largest + 1);
 	int id = open_udp_socket(s);
 
-	ssize_t sent = st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data,
-				     largest + 1);
+	ssize_t sent = st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data, largest + 1);
 	assert_int_equal(sent, -EMSGSIZE);
 	/* Refused before anything was sent: the socket still carries the largest datagram. */
 	echo_datagram(s, id, data, largest);
@@ -115,8 +114,7 @@ static void test_udp_max_send_option(void **state)
 	int id = open_udp_socket(s);
 
 	echo_datagram(s, id, data, max_send);
-	assert_int_equal(st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data,
-				       max_send + 1),
+	assert_int_equal(st87_send_udp(s->modem, id, "127.0.0.1", s->server.port, 0, data, max_send + 1),
 			 -EMSGSIZE);
 	assert_int_equal(st87_socket_close(s->modem, id), 0);
 	finish_session(s);

@@ -143,8 +143,9 @@ static void *run_shared_udp(void *argument)
 	struct timeval bound = {.tv_sec = 20};
 	setsockopt(shared.fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
 	char first[] = "first";
-	if (shared.fd < 0 || sendto(shared.fd, first, sizeof(first), 0, (struct sockaddr *)&address,
-				    sizeof(address)) < 0) {
+	if (shared.fd < 0 ||
+	    sendto(shared.fd, first, sizeof(first), 0, (struct sockaddr *)&address, sizeof(address)) <
+		    0) {
 		fail(job, "sendto");
 		return NULL;
 	}
@@ -165,7 +166,7 @@ static void *run_shared_udp(void *argument)
 				break;
 			}
 			bool known = (n == 4 && memcmp(got, "ping", 4) == 0) ||
-				     (n == (ssize_t)sizeof(first) && memcmp(got, first, sizeof(first)) == 0);
+				(n == (ssize_t)sizeof(first) && memcmp(got, first, sizeof(first)) == 0);
 			if (!known) {
 				fail(job, n < 0 ? "recvfrom" : "a datagram neither thread sent");
 				break;
@@ -184,7 +185,8 @@ static void *run_shared_udp(void *argument)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s ROUTED_TCP_PORT ROUTED_UDP_PORT UNROUTED_TCP_PORT ROUNDS\n", argv[0]);
+		fprintf(stderr, "usage: %s ROUTED_TCP_PORT ROUTED_UDP_PORT UNROUTED_TCP_PORT ROUNDS\n",
+			argv[0]);
 		return 2;
 	}
 	int rounds = atoi(argv[4]);
@@ -202,7 +204,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < count; i++)
 		pthread_join(threads[i], NULL);
 	/* After the others: the modem's two UDP sockets are free again. */
-	struct job shared = {"shared unconnected udp", "127.0.0.1", atoi(argv[2]), SOCK_DGRAM, rounds * 3, false, 6};
+	struct job shared =
+		{"shared unconnected udp", "127.0.0.1", atoi(argv[2]), SOCK_DGRAM, rounds * 3, false, 6};
 	pthread_t shared_thread;
 	pthread_create(&shared_thread, NULL, run_shared_udp, &shared);
 	pthread_join(shared_thread, NULL);

@@ -158,7 +158,9 @@ static void test_the_loader_reports_where_a_value_came_from(void **state)
 	assert_string_equal(shim_conf_file_value(file, "ST87_LOG", &line), "debug");
 	assert_int_equal(line, 3);
 	assert_null(shim_conf_file_value(file, "ST87_PORT", &line));
-	assert_int_equal(shim_conf_file_load("/nonexistent/st87.conf", false, file, errors, sizeof(errors)), 0);
+	assert_int_equal(shim_conf_file_load("/nonexistent/st87.conf", false, file, errors,
+					     sizeof(errors)),
+			 0);
 	assert_int_equal(file->count, 0);
 	free(file);
 }

@@ -137,10 +137,19 @@ static void test_set_defaults_matches_an_empty_environment(void **state)
 static void test_empty_values_count_as_unset(void **state)
 {
 	static const char *const names[] = {
-		"ST87_ROUTE", "ST87_PORT",  "ST87_BAUD",	    "ST87_DNS",
-		"ST87_LOG",   "ST87_TRACE", "ST87_HEX",	    "ST87_CONNECT_TIMEOUT",
-		"ST87_LINK_CHECK", "ST87_EXIT_FLUSH_TIMEOUT", "ST87_TCP_EVICT_IDLE",
-		"ST87_SLEEP_HOLD", "ST87_UDP_RAI",
+		"ST87_ROUTE",
+		"ST87_PORT",
+		"ST87_BAUD",
+		"ST87_DNS",
+		"ST87_LOG",
+		"ST87_TRACE",
+		"ST87_HEX",
+		"ST87_CONNECT_TIMEOUT",
+		"ST87_LINK_CHECK",
+		"ST87_EXIT_FLUSH_TIMEOUT",
+		"ST87_TCP_EVICT_IDLE",
+		"ST87_SLEEP_HOLD",
+		"ST87_UDP_RAI",
 	};
 
 	(void)state;
@@ -198,8 +207,9 @@ static void test_more_than_64_routes_route_nothing(void **state)
 		used += (size_t)snprintf(text + used, sizeof text - used, "%s10.0.0.%d",
 					 i > 0 ? "," : "", i + 1);
 	assert_int_equal(parse_only("ST87_ROUTE", text), -EINVAL);
-	assert_non_null(strstr(errors, ": bad rule \"10.0.0.65\": more than 64 rules; "
-				       "nothing is routed\n"));
+	assert_non_null(strstr(errors,
+			       ": bad rule \"10.0.0.65\": more than 64 rules; "
+			       "nothing is routed\n"));
 	assert_int_equal(count_lines(errors), 1);
 	assert_true(config.inert);
 }
@@ -251,8 +261,11 @@ static void test_baud(void **state)
 		"1152000", "1500000", "2000000", "2500000", "3000000", "3500000", "4000000",
 	};
 	static const char *const bad[] = {
-		"fast", "0", "-9600", "+9600", "115201", "9600baud", "4000001", "600",
-		"99999999999999999999999", "1e5", "0x1c200", "96 00", "115200.0",
+		"fast",     "0",       "-9600",
+		"+9600",    "115201",  "9600baud",
+		"4000001",  "600",     "99999999999999999999999",
+		"1e5",      "0x1c200", "96 00",
+		"115200.0",
 	};
 	char expected[256];
 
@@ -270,7 +283,8 @@ static void test_baud(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_BAUD=\"%s\": expected a baud rate such as 115200 "
-			 "(a standard rate from 1200 to 4000000)\n", bad[i]);
+			 "(a standard rate from 1200 to 4000000)\n",
+			 bad[i]);
 		assert_refused("ST87_BAUD", bad[i], expected);
 		assert_int_equal(config.baud, 115200);
 	}
@@ -314,12 +328,18 @@ static void test_dns_server(void **state)
 static void test_bad_dns_server(void **state)
 {
 	static const char *const not_an_endpoint[] = {
-		"dns.google", "8.8.8", "8.8.8.256", "[::1", "[::1]53", "[8.8.8.8]", "[]",
-		"8.8.8.8 53", ":53",
+		"dns.google", "8.8.8", "8.8.8.256",  "[::1", "[::1]53",
+		"[8.8.8.8]",  "[]",    "8.8.8.8 53", ":53",
 	};
 	static const char *const bad_port[] = {
-		"8.8.8.8:0", "8.8.8.8:65536", "8.8.8.8:", "[::1]:", "8.8.8.8:53x", "8.8.8.8:-53",
-		"[::1]:99999999999999999999", "[::1]:53x",
+		"8.8.8.8:0",
+		"8.8.8.8:65536",
+		"8.8.8.8:",
+		"[::1]:",
+		"8.8.8.8:53x",
+		"8.8.8.8:-53",
+		"[::1]:99999999999999999999",
+		"[::1]:53x",
 	};
 	char expected[256];
 
@@ -327,7 +347,8 @@ static void test_bad_dns_server(void **state)
 	for (size_t i = 0; i < sizeof not_an_endpoint / sizeof not_an_endpoint[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_DNS=\"%s\": expected IP[:PORT], IPv6 in brackets, such as 9.9.9.9 "
-			 "or [2620:fe::fe]:53\n", not_an_endpoint[i]);
+			 "or [2620:fe::fe]:53\n",
+			 not_an_endpoint[i]);
 		assert_refused("ST87_DNS", not_an_endpoint[i], expected);
 		assert_false(config.has_dns_server);
 	}
@@ -351,14 +372,12 @@ static void test_log_level(void **state)
 		const char *value;
 		enum st87_log_level level;
 	} good[] = {
-		{ "none", ST87_LOG_NONE },   { "error", ST87_LOG_ERROR },
-		{ "warn", ST87_LOG_WARN },   { "info", ST87_LOG_INFO },
-		{ "debug", ST87_LOG_DEBUG }, { "DEBUG", ST87_LOG_DEBUG },
-		{ " Warn ", ST87_LOG_WARN }, { "0", ST87_LOG_NONE },
-		{ "1", ST87_LOG_ERROR },     { "2", ST87_LOG_WARN },
-		{ "3", ST87_LOG_INFO },      { "4", ST87_LOG_DEBUG },
+		{"none", ST87_LOG_NONE},   {"error", ST87_LOG_ERROR}, {"warn", ST87_LOG_WARN},
+		{"info", ST87_LOG_INFO},   {"debug", ST87_LOG_DEBUG}, {"DEBUG", ST87_LOG_DEBUG},
+		{" Warn ", ST87_LOG_WARN}, {"0", ST87_LOG_NONE},      {"1", ST87_LOG_ERROR},
+		{"2", ST87_LOG_WARN},      {"3", ST87_LOG_INFO},      {"4", ST87_LOG_DEBUG},
 	};
-	static const char *const bad[] = { "5", "-1", "verbose", "warning", "debugx", "deb" };
+	static const char *const bad[] = {"5", "-1", "verbose", "warning", "debugx", "deb"};
 	char expected[256];
 
 	(void)state;
@@ -368,8 +387,7 @@ static void test_log_level(void **state)
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
-			 "ST87_LOG=\"%s\": expected none, error, warn, info, debug or 0..4\n",
-			 bad[i]);
+			 "ST87_LOG=\"%s\": expected none, error, warn, info, debug or 0..4\n", bad[i]);
 		assert_refused("ST87_LOG", bad[i], expected);
 		assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	}
@@ -393,7 +411,7 @@ static void test_trace_path(void **state)
 
 static void test_hex_payloads(void **state)
 {
-	static const char *const bad[] = { "yes", "2", "true", "-1", "01x" };
+	static const char *const bad[] = {"yes", "2", "true", "-1", "01x"};
 	char expected[256];
 
 	(void)state;
@@ -413,7 +431,7 @@ static void test_hex_payloads(void **state)
 
 static void test_connect_timeout(void **state)
 {
-	static const char *const bad[] = { "0", "3600001", "10s", "-5", "1.5" };
+	static const char *const bad[] = {"0", "3600001", "10s", "-5", "1.5"};
 	char expected[256];
 
 	(void)state;
@@ -426,7 +444,8 @@ static void test_connect_timeout(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_CONNECT_TIMEOUT=\"%s\": expected milliseconds from 1 to 3600000, "
-			 "such as 10000\n", bad[i]);
+			 "such as 10000\n",
+			 bad[i]);
 		assert_refused("ST87_CONNECT_TIMEOUT", bad[i], expected);
 		assert_int_equal(config.connect_timeout_ms, 10000);
 	}
@@ -434,7 +453,7 @@ static void test_connect_timeout(void **state)
 
 static void test_tcp_evict_idle(void **state)
 {
-	static const char *const bad[] = { "-1", "3600001", "200ms", "never" };
+	static const char *const bad[] = {"-1", "3600001", "200ms", "never"};
 	char expected[256];
 
 	(void)state;
@@ -447,14 +466,15 @@ static void test_tcp_evict_idle(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_TCP_EVICT_IDLE=\"%s\": expected milliseconds from 0 (never take the "
-			 "socket) to 3600000, such as 200\n", bad[i]);
+			 "socket) to 3600000, such as 200\n",
+			 bad[i]);
 		assert_refused("ST87_TCP_EVICT_IDLE", bad[i], expected);
 	}
 }
 
 static void test_link_check_interval(void **state)
 {
-	static const char *const bad[] = { "-1", "86401", "5s", "off" };
+	static const char *const bad[] = {"-1", "86401", "5s", "off"};
 	char expected[256];
 
 	(void)state;
@@ -467,7 +487,8 @@ static void test_link_check_interval(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_LINK_CHECK=\"%s\": expected seconds from 0 (never) to 86400, "
-			 "such as 60\n", bad[i]);
+			 "such as 60\n",
+			 bad[i]);
 		assert_refused("ST87_LINK_CHECK", bad[i], expected);
 		assert_int_equal(config.link_check_interval_s, 60);
 	}
@@ -475,7 +496,7 @@ static void test_link_check_interval(void **state)
 
 static void test_sleep_hold(void **state)
 {
-	static const char *const bad[] = { "-1", "86401", "10s", "never" };
+	static const char *const bad[] = {"-1", "86401", "10s", "never"};
 	char expected[256];
 
 	(void)state;
@@ -488,7 +509,8 @@ static void test_sleep_hold(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_SLEEP_HOLD=\"%s\": expected seconds from 0 (the modem never sleeps) "
-			 "to 86400, such as 10\n", bad[i]);
+			 "to 86400, such as 10\n",
+			 bad[i]);
 		assert_refused("ST87_SLEEP_HOLD", bad[i], expected);
 		assert_int_equal(config.sleep_hold_s, 10);
 	}
@@ -496,7 +518,7 @@ static void test_sleep_hold(void **state)
 
 static void test_udp_rai(void **state)
 {
-	static const char *const bad[] = { "3", "-1", "one", "2x" };
+	static const char *const bad[] = {"3", "-1", "one", "2x"};
 	char expected[256];
 
 	(void)state;
@@ -507,7 +529,8 @@ static void test_udp_rai(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_UDP_RAI=\"%s\": expected 0 (no information), 1 (no downlink expected) "
-			 "or 2 (one downlink expected)\n", bad[i]);
+			 "or 2 (one downlink expected)\n",
+			 bad[i]);
 		assert_refused("ST87_UDP_RAI", bad[i], expected);
 		assert_int_equal(config.udp_rai, 0);
 	}
@@ -515,7 +538,7 @@ static void test_udp_rai(void **state)
 
 static void test_exit_flush_timeout(void **state)
 {
-	static const char *const bad[] = { "abc", "3600001", "-1", "5000ms" };
+	static const char *const bad[] = {"abc", "3600001", "-1", "5000ms"};
 	char expected[256];
 
 	(void)state;
@@ -526,7 +549,8 @@ static void test_exit_flush_timeout(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
 			 "ST87_EXIT_FLUSH_TIMEOUT=\"%s\": expected milliseconds from 0 (do not "
-			 "wait) to 3600000, such as 5000\n", bad[i]);
+			 "wait) to 3600000, such as 5000\n",
+			 bad[i]);
 		assert_refused("ST87_EXIT_FLUSH_TIMEOUT", bad[i], expected);
 		assert_int_equal(config.exit_flush_timeout_ms, 5000);
 	}
@@ -607,7 +631,7 @@ static void test_odd_bytes_in_a_value_stay_on_one_line(void **state)
 static void test_error_buffer_may_be_small_or_absent(void **state)
 {
 	char small[12];
-	char one[1] = { 'x' };
+	char one[1] = {'x'};
 
 	(void)state;
 	set_variable("ST87_BAUD", "fast");

@@ -23,15 +23,70 @@
 
 /* Reply to "example.com A", id 0x1234: two addresses, TTL 300 and 60. */
 static const unsigned char reply_a[] = {
-	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+	0x12,
+	0x34,
+	0x81,
+	0x80,
+	0x00,
+	0x01,
+	0x00,
+	0x02,
+	0x00,
+	0x00,
+	0x00,
+	0x00,
 	/* @12 question: example.com A IN ("example" @12, "com" @20) */
-	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+	7,
+	'e',
+	'x',
+	'a',
+	'm',
+	'p',
+	'l',
+	'e',
+	3,
+	'c',
+	'o',
+	'm',
+	0,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
 	/* @29 answer: -> @12, A, IN, TTL 300, 93.184.216.34 */
-	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
-	93, 184, 216, 34,
+	0xc0,
+	0x0c,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x01,
+	0x2c,
+	0x00,
+	0x04,
+	93,
+	184,
+	216,
+	34,
 	/* @45 answer: -> @12, A, IN, TTL 60, 93.184.216.35 */
-	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x04,
-	93, 184, 216, 35,
+	0xc0,
+	0x0c,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x00,
+	0x3c,
+	0x00,
+	0x04,
+	93,
+	184,
+	216,
+	35,
 };
 #define REPLY_A_ID 0x1234
 #define REPLY_A_FIRST_OWNER 29
@@ -39,10 +94,10 @@ static const unsigned char reply_a[] = {
 
 /* Reply to "example.com AAAA", id 0x4242: 2001:db8::1, TTL 3600. */
 static const unsigned char reply_aaaa[] = {
-	0x42, 0x42, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x1c, 0x00, 0x01,
-	0xc0, 0x0c, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x10,
-	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0x42, 0x42, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
+	'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0x00, 0x1c, 0x00, 0x01, 0xc0,
+	0x0c, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8,
+	0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    1,
 };
 #define REPLY_AAAA_ID 0x4242
 
@@ -51,42 +106,196 @@ static const unsigned char reply_aaaa[] = {
  * cdn.example.com, cdn.example.com CNAME edge.net, edge.net A 192.0.2.7.
  */
 static const unsigned char reply_cname_chain[] = {
-	0xbe, 0xef, 0x81, 0x80, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+	0xbe,
+	0xef,
+	0x81,
+	0x80,
+	0x00,
+	0x01,
+	0x00,
+	0x03,
+	0x00,
+	0x00,
+	0x00,
+	0x00,
 	/* @12 question ("example" @16) */
-	3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-	0x00, 0x01, 0x00, 0x01,
+	3,
+	'w',
+	'w',
+	'w',
+	7,
+	'e',
+	'x',
+	'a',
+	'm',
+	'p',
+	'l',
+	'e',
+	3,
+	'c',
+	'o',
+	'm',
+	0,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
 	/* @33 www.example.com CNAME, TTL 3600, rdata @45: "cdn" -> @16 */
-	0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x06,
-	3, 'c', 'd', 'n', 0xc0, 0x10,
+	0xc0,
+	0x0c,
+	0x00,
+	0x05,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x0e,
+	0x10,
+	0x00,
+	0x06,
+	3,
+	'c',
+	'd',
+	'n',
+	0xc0,
+	0x10,
 	/* @51 cdn.example.com (-> @45) CNAME, TTL 120, rdata @63: edge.net */
-	0xc0, 0x2d, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x0a,
-	4, 'e', 'd', 'g', 'e', 3, 'n', 'e', 't', 0,
+	0xc0,
+	0x2d,
+	0x00,
+	0x05,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x00,
+	0x78,
+	0x00,
+	0x0a,
+	4,
+	'e',
+	'd',
+	'g',
+	'e',
+	3,
+	'n',
+	'e',
+	't',
+	0,
 	/* @73 edge.net (-> @63) A, TTL 30, 192.0.2.7 */
-	0xc0, 0x3f, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x04,
-	192, 0, 2, 7,
+	0xc0,
+	0x3f,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x00,
+	0x1e,
+	0x00,
+	0x04,
+	192,
+	0,
+	2,
+	7,
 };
 #define REPLY_CNAME_ID 0xbeef
 #define REPLY_CNAME_QTYPE_LOW 30 /* low byte of the question's type */
 
 /* NXDOMAIN for "no.example.com A", id 0x5151, with the zone's SOA. */
 static const unsigned char reply_nxdomain[] = {
-	0x51, 0x51, 0x81, 0x83, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x51,
+	0x51,
+	0x81,
+	0x83,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
 	/* @12 question ("example" @15) */
-	2, 'n', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-	0x00, 0x01, 0x00, 0x01,
+	2,
+	'n',
+	'o',
+	7,
+	'e',
+	'x',
+	'a',
+	'm',
+	'p',
+	'l',
+	'e',
+	3,
+	'c',
+	'o',
+	'm',
+	0,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
 	/* @32 authority: example.com SOA, TTL 900 */
-	0xc0, 0x0f, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x03, 0x84, 0x00, 0x26,
-	2, 'n', 's', 0xc0, 0x0f,
-	10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xc0, 0x0f,
-	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x1c, 0x20, 0x00, 0x00, 0x0e, 0x10,
-	0x00, 0x12, 0x75, 0x00, 0x00, 0x00, 0x01, 0x2c,
+	0xc0,
+	0x0f,
+	0x00,
+	0x06,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x03,
+	0x84,
+	0x00,
+	0x26,
+	2,
+	'n',
+	's',
+	0xc0,
+	0x0f,
+	10,
+	'h',
+	'o',
+	's',
+	't',
+	'm',
+	'a',
+	's',
+	't',
+	'e',
+	'r',
+	0xc0,
+	0x0f,
+	0x00,
+	0x00,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x1c,
+	0x20,
+	0x00,
+	0x00,
+	0x0e,
+	0x10,
+	0x00,
+	0x12,
+	0x75,
+	0x00,
+	0x00,
+	0x00,
+	0x01,
+	0x2c,
 };
 #define REPLY_NXDOMAIN_ID 0x5151
 
 /* Question only: "example.com A", id 0x1234, NOERROR, no records. */
 static const unsigned char reply_question_only[] = {
-	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
+	'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0x00, 0x01, 0x00, 0x01,
 };
 
 /* One A record for example.com (-> @12) with TTL 1000 - its last address byte. */
@@ -100,8 +309,7 @@ static const unsigned char a_record[] = {
 static struct shim_dns_answer answer;
 
 /* Parses @len bytes of @reply from a heap copy of exactly that size. */
-static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, const char *name,
-		       int qtype)
+static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, const char *name, int qtype)
 {
 	unsigned char *copy = malloc(len > 0 ? len : 1);
 	int ret;
@@ -150,8 +358,8 @@ static bool is_outcome(int ret)
 static void test_query_for_an_a_record_is_the_standard_message(void **state)
 {
 	static const unsigned char expected[] = {
-		0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+		0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
+		'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0x00, 0x01, 0x00, 0x01,
 	};
 	unsigned char query[SHIM_DNS_UDP_MAX];
 	ns_msg handle;
@@ -179,7 +387,7 @@ static void test_query_for_an_a_record_is_the_standard_message(void **state)
 
 static void test_query_for_aaaa_takes_a_final_dot_and_any_id(void **state)
 {
-	static const uint16_t ids[] = { 0x0000, 0x00ff, 0xff00, 0xffff };
+	static const uint16_t ids[] = {0x0000, 0x00ff, 0xff00, 0xffff};
 	unsigned char query[SHIM_DNS_UDP_MAX];
 	ns_msg handle;
 	ns_rr question;
@@ -221,8 +429,7 @@ static void test_query_refuses_what_dns_cannot_carry(void **state)
 	name_255[sizeof name_255 - 1] = '\0';
 
 	assert_true(shim_dns_build_query(label_63, ns_t_a, 1, query, sizeof query) > 0);
-	assert_int_equal(shim_dns_build_query(name_253, ns_t_a, 1, query, sizeof query),
-			 12 + 255 + 4);
+	assert_int_equal(shim_dns_build_query(name_253, ns_t_a, 1, query, sizeof query), 12 + 255 + 4);
 	assert_int_equal(shim_dns_build_query(label_64, ns_t_a, 1, query, sizeof query), -EINVAL);
 	assert_int_equal(shim_dns_build_query(name_255, ns_t_a, 1, query, sizeof query), -EINVAL);
 	assert_int_equal(shim_dns_build_query("a..b", ns_t_a, 1, query, sizeof query), -EINVAL);
@@ -230,10 +437,8 @@ static void test_query_refuses_what_dns_cannot_carry(void **state)
 	assert_int_equal(shim_dns_build_query("", ns_t_a, 1, query, sizeof query), -EINVAL);
 	assert_int_equal(shim_dns_build_query(".", ns_t_a, 1, query, sizeof query), -EINVAL);
 	assert_int_equal(shim_dns_build_query(NULL, ns_t_a, 1, query, sizeof query), -EINVAL);
-	assert_int_equal(shim_dns_build_query("example.com", ns_t_mx, 1, query, sizeof query),
-			 -EINVAL);
-	assert_int_equal(shim_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query),
-			 -EINVAL);
+	assert_int_equal(shim_dns_build_query("example.com", ns_t_mx, 1, query, sizeof query), -EINVAL);
+	assert_int_equal(shim_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query), -EINVAL);
 }
 
 static void test_query_needs_room_for_the_whole_message(void **state)
@@ -317,11 +522,9 @@ static void test_question_is_compared_as_dns_does(void **state)
 			 SHIM_DNS_ANSWER);
 	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.org", ns_t_a),
 			 SHIM_DNS_NOT_OURS);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "www.example.com",
-				     ns_t_a),
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "www.example.com", ns_t_a),
 			 SHIM_DNS_NOT_OURS);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
-				     ns_t_aaaa),
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_aaaa),
 			 SHIM_DNS_NOT_OURS);
 	assert_int_equal(answer.count, 0);
 }
@@ -350,8 +553,7 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	memcpy(chaos_class, reply_a, sizeof chaos_class);
 	chaos_class[REPLY_A_FIRST_OWNER + 5] = ns_c_chaos;
 	chaos_class[REPLY_A_SECOND_OWNER + 5] = ns_c_chaos;
-	assert_int_equal(parse_exact(chaos_class, sizeof chaos_class, REPLY_A_ID, "example.com",
-				     ns_t_a),
+	assert_int_equal(parse_exact(chaos_class, sizeof chaos_class, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_NO_DATA);
 }
 
@@ -362,11 +564,11 @@ static void test_server_errors(void **state)
 		int outcome;
 		int eai;
 	} cases[] = {
-		{ ns_r_servfail, SHIM_DNS_TRY_AGAIN, EAI_AGAIN },
-		{ ns_r_formerr, SHIM_DNS_REFUSED, EAI_FAIL },
-		{ ns_r_notimpl, SHIM_DNS_REFUSED, EAI_FAIL },
-		{ ns_r_refused, SHIM_DNS_REFUSED, EAI_FAIL },
-		{ 15, SHIM_DNS_REFUSED, EAI_FAIL },
+		{ns_r_servfail, SHIM_DNS_TRY_AGAIN, EAI_AGAIN},
+		{ns_r_formerr, SHIM_DNS_REFUSED, EAI_FAIL},
+		{ns_r_notimpl, SHIM_DNS_REFUSED, EAI_FAIL},
+		{ns_r_refused, SHIM_DNS_REFUSED, EAI_FAIL},
+		{15, SHIM_DNS_REFUSED, EAI_FAIL},
 	};
 	unsigned char reply[sizeof reply_question_only];
 
@@ -374,8 +576,7 @@ static void test_server_errors(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memcpy(reply, reply_question_only, sizeof reply);
 		reply[HEADER_FLAGS2] = (unsigned char)(0x80 | cases[i].rcode);
-		assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com",
-					     ns_t_a),
+		assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
 				 cases[i].outcome);
 		assert_int_equal(shim_dns_outcome_to_eai(cases[i].outcome), cases[i].eai);
 	}
@@ -384,12 +585,10 @@ static void test_server_errors(void **state)
 	memcpy(reply, reply_question_only, 12);
 	reply[HEADER_FLAGS2] = 0x80 | ns_r_formerr;
 	reply[5] = 0;
-	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_REFUSED);
+	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_REFUSED);
 	/* ...but a NOERROR reply without it could answer anything. */
 	reply[HEADER_FLAGS2] = 0x80;
-	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NOT_OURS);
 }
 
 static void test_replies_to_something_else_are_not_ours(void **state)
@@ -398,8 +597,7 @@ static void test_replies_to_something_else_are_not_ours(void **state)
 	unsigned char two_questions[sizeof reply_question_only + 17];
 
 	(void)state;
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID + 1, "example.com",
-				     ns_t_a),
+	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID + 1, "example.com", ns_t_a),
 			 SHIM_DNS_NOT_OURS);
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NOT_OURS), EAI_AGAIN);
 	/* Even a stub of a stranger's datagram does not end the wait. */
@@ -417,13 +615,13 @@ static void test_replies_to_something_else_are_not_ours(void **state)
 	memcpy(two_questions, reply_question_only, sizeof reply_question_only);
 	memcpy(two_questions + sizeof reply_question_only, reply_question_only + 12, 17);
 	two_questions[5] = 2;
-	assert_int_equal(parse_exact(two_questions, sizeof two_questions, REPLY_A_ID,
-				     "example.com", ns_t_a),
+	assert_int_equal(parse_exact(two_questions, sizeof two_questions, REPLY_A_ID, "example.com",
+				     ns_t_a),
 			 SHIM_DNS_NOT_OURS);
 }
 
-static void assert_malformed_at_every_shorter_length(const unsigned char *reply, size_t len,
-						     uint16_t id, const char *name, int qtype)
+static void assert_malformed_at_every_shorter_length(const unsigned char *reply, size_t len, uint16_t id,
+						     const char *name, int qtype)
 {
 	for (size_t cut = 0; cut < len; cut++) {
 		int ret = parse_exact(reply, cut, id, name, qtype);
@@ -437,8 +635,8 @@ static void assert_malformed_at_every_shorter_length(const unsigned char *reply,
 static void test_truncated_replies_are_malformed_at_every_length(void **state)
 {
 	(void)state;
-	assert_malformed_at_every_shorter_length(reply_a, sizeof reply_a, REPLY_A_ID,
-						 "example.com", ns_t_a);
+	assert_malformed_at_every_shorter_length(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
+						 ns_t_a);
 	assert_malformed_at_every_shorter_length(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID,
 						 "example.com", ns_t_aaaa);
 	assert_malformed_at_every_shorter_length(reply_cname_chain, sizeof reply_cname_chain,
@@ -466,16 +664,15 @@ static void test_truncation_flag(void **state)
 	(void)state;
 	memcpy(reply, reply_question_only, sizeof reply_question_only);
 	reply[HEADER_FLAGS1] |= 0x02;
-	assert_int_equal(parse_exact(reply, sizeof reply_question_only, REPLY_A_ID,
-				     "example.com", ns_t_a),
+	assert_int_equal(parse_exact(reply, sizeof reply_question_only, REPLY_A_ID, "example.com",
+				     ns_t_a),
 			 SHIM_DNS_TRY_AGAIN);
 
 	/* Cut at a record boundary, the addresses that came are good. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[HEADER_FLAGS1] |= 0x02;
 	reply[7] = 1;
-	assert_int_equal(parse_exact(reply, REPLY_A_SECOND_OWNER, REPLY_A_ID, "example.com",
-				     ns_t_a),
+	assert_int_equal(parse_exact(reply, REPLY_A_SECOND_OWNER, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.count, 1);
 
@@ -489,16 +686,16 @@ static void test_truncation_flag(void **state)
 static void test_compression_pointer_loops_are_malformed(void **state)
 {
 	static const unsigned char question_points_at_itself[] = {
-		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01,
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01,
 	};
 	static const unsigned char question_points_past_the_end[] = {
-		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0xc0, 0xff, 0x00, 0x01, 0x00, 0x01,
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0xc0, 0xff, 0x00, 0x01, 0x00, 0x01,
 	};
 	static const unsigned char label_runs_past_the_end[] = {
-		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x3f, 'a', 0x00, 0x00, 0x01, 0x00, 0x01,
+		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x3f, 'a',  0x00, 0x00, 0x01, 0x00, 0x01,
 	};
 	unsigned char reply[sizeof reply_a];
 
@@ -506,12 +703,11 @@ static void test_compression_pointer_loops_are_malformed(void **state)
 	assert_int_equal(parse_exact(question_points_at_itself, sizeof question_points_at_itself,
 				     REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
-	assert_int_equal(parse_exact(question_points_past_the_end,
-				     sizeof question_points_past_the_end, REPLY_A_ID, "example.com",
-				     ns_t_a),
-			 SHIM_DNS_MALFORMED);
-	assert_int_equal(parse_exact(label_runs_past_the_end, sizeof label_runs_past_the_end,
+	assert_int_equal(parse_exact(question_points_past_the_end, sizeof question_points_past_the_end,
 				     REPLY_A_ID, "example.com", ns_t_a),
+			 SHIM_DNS_MALFORMED);
+	assert_int_equal(parse_exact(label_runs_past_the_end, sizeof label_runs_past_the_end, REPLY_A_ID,
+				     "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
 
 	/* An answer's owner pointing at itself. */
@@ -533,15 +729,14 @@ static void test_address_of_the_wrong_size_is_malformed(void **state)
 {
 	static const unsigned char five_byte_a[] = {
 		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
-		0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x05,
-		93, 184, 216, 34, 1,
+		7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',
+		0,    0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00,
+		0x00, 0x01, 0x2c, 0x00, 0x05, 93,   184,  216,  34,   1,
 	};
 	unsigned char reply[sizeof reply_a];
 
 	(void)state;
-	assert_int_equal(parse_exact(five_byte_a, sizeof five_byte_a, REPLY_A_ID, "example.com",
-				     ns_t_a),
+	assert_int_equal(parse_exact(five_byte_a, sizeof five_byte_a, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
 
 	/* A length that runs past the message. */
@@ -562,12 +757,11 @@ static void test_only_the_first_addresses_are_kept(void **state)
 	reply[7] = RECORDS;
 	for (int i = 0; i < RECORDS; i++) {
 		memcpy(reply + len, a_record, sizeof a_record);
-		reply[len + 9] = (unsigned char)(0xe8 - i);  /* TTL 1000 - i */
+		reply[len + 9] = (unsigned char)(0xe8 - i); /* TTL 1000 - i */
 		reply[len + 15] = (unsigned char)i;
 		len += sizeof a_record;
 	}
-	assert_int_equal(parse_exact(reply, len, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_ANSWER);
+	assert_int_equal(parse_exact(reply, len, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_ANSWER);
 	assert_int_equal(answer.count, SHIM_DNS_MAX_ADDRESSES);
 	assert_ipv4(0, "198.51.100.0");
 	assert_ipv4(SHIM_DNS_MAX_ADDRESSES - 1, "198.51.100.15");
@@ -577,8 +771,7 @@ static void test_only_the_first_addresses_are_kept(void **state)
 static void test_bad_arguments(void **state)
 {
 	(void)state;
-	assert_int_equal(shim_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer),
-			 -EINVAL);
+	assert_int_equal(shim_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer), -EINVAL);
 	assert_int_equal(shim_dns_parse_answer(reply_a, sizeof reply_a, REPLY_A_ID, NULL, ns_t_a,
 					       &answer),
 			 -EINVAL);
@@ -592,11 +785,11 @@ static void test_bad_arguments(void **state)
 }
 
 /* Every single-byte change of each reply: an outcome, never a crash or over-read. */
-static void mutate_every_byte(const unsigned char *reply, size_t len, uint16_t id,
-			      const char *name, int qtype)
+static void mutate_every_byte(const unsigned char *reply, size_t len, uint16_t id, const char *name,
+			      int qtype)
 {
-	static const unsigned char values[] = { 0x00, 0x01, 0x02, 0x0c, 0x3f, 0x40,
-						0x7f, 0x80, 0xc0, 0xc1, 0xfe, 0xff };
+	static const unsigned char values[] = {0x00, 0x01, 0x02, 0x0c, 0x3f, 0x40,
+					       0x7f, 0x80, 0xc0, 0xc1, 0xfe, 0xff};
 	unsigned char *copy = malloc(len);
 
 	assert_non_null(copy);
@@ -624,10 +817,10 @@ static void test_damaged_replies_never_crash(void **state)
 	(void)state;
 	mutate_every_byte(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a);
 	mutate_every_byte(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID, "example.com", ns_t_aaaa);
-	mutate_every_byte(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID,
-			  "www.example.com", ns_t_a);
-	mutate_every_byte(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID,
-			  "no.example.com", ns_t_a);
+	mutate_every_byte(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID, "www.example.com",
+			  ns_t_a);
+	mutate_every_byte(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID, "no.example.com",
+			  ns_t_a);
 }
 
 /* xorshift32: the same "random" bytes on every run, so a failure repeats. */

@@ -69,9 +69,8 @@ static void parse_ok(const char *text, struct shim_route_table *table)
 
 static bool rules_equal(const struct shim_route_rule *a, const struct shim_route_rule *b)
 {
-	return a->exclude == b->exclude && a->family == b->family &&
-	       a->prefix_len == b->prefix_len && a->port == b->port &&
-	       memcmp(a->address, b->address, sizeof a->address) == 0;
+	return a->exclude == b->exclude && a->family == b->family && a->prefix_len == b->prefix_len &&
+		a->port == b->port && memcmp(a->address, b->address, sizeof a->address) == 0;
 }
 
 static void assert_tables_equal(const struct shim_route_table *a, const struct shim_route_table *b)
@@ -91,7 +90,7 @@ static void assert_formats_as(const struct shim_route_table *table, const char *
 
 static void test_unset_empty_or_blank_routes_nothing(void **state)
 {
-	static const char *const texts[] = { "", "   ", " \t\r\n " };
+	static const char *const texts[] = {"", "   ", " \t\r\n "};
 	struct shim_route_table table;
 
 	(void)state;
@@ -363,65 +362,79 @@ struct bad_rule {
 };
 
 static const struct bad_rule bad_rules[] = {
-	{ "10.0.0.0/33", "bad rule \"10.0.0.0/33\": prefix must be 0..32" },
-	{ "10.0.0.0/", "bad rule \"10.0.0.0/\": prefix must be 0..32" },
-	{ "10.0.0.0/x", "bad rule \"10.0.0.0/x\": prefix must be 0..32" },
-	{ "10.0.0.0/-8", "bad rule \"10.0.0.0/-8\": prefix must be 0..32" },
-	{ "10.0.0.0/99999999999999999999999", "bad rule \"10.0.0.0/99999999999999999999999\": "
-					      "prefix must be 0..32" },
-	{ "[::]/129", "bad rule \"[::]/129\": prefix must be 0..128" },
-	{ "[::]/", "bad rule \"[::]/\": prefix must be 0..128" },
-	{ "10.0.0.1:0", "bad rule \"10.0.0.1:0\": port must be 1..65535" },
-	{ "10.0.0.1:65536", "bad rule \"10.0.0.1:65536\": port must be 1..65535" },
-	{ "10.0.0.1:", "bad rule \"10.0.0.1:\": port must be 1..65535" },
-	{ "10.0.0.1:http", "bad rule \"10.0.0.1:http\": port must be 1..65535" },
-	{ "10.0.0.1:-1", "bad rule \"10.0.0.1:-1\": port must be 1..65535" },
-	{ "10.0.0.1:80:90", "bad rule \"10.0.0.1:80:90\": port must be 1..65535" },
-	{ "10.0.0.1:99999999999999999999",
-	  "bad rule \"10.0.0.1:99999999999999999999\": port must be 1..65535" },
-	{ "[::1]:0", "bad rule \"[::1]:0\": port must be 1..65535" },
-	{ "*:", "bad rule \"*:\": port must be 1..65535" },
-	{ "10.0.0.256", "bad rule \"10.0.0.256\": "
-			"expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "10.0.0", "bad rule \"10.0.0\": "
-		    "expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "example.com", "bad rule \"example.com\": "
-			 "expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ ":80", "bad rule \":80\": expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "/8", "bad rule \"/8\": expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "!!10.0.0.1", "bad rule \"!!10.0.0.1\": "
-			"expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "! 10.0.0.1", "bad rule \"! 10.0.0.1\": "
-			"expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "10.0.0.1 10.0.0.2", "bad rule \"10.0.0.1 10.0.0.2\": "
-			       "expected an IPv4 address, an IPv6 address in brackets, or *" },
-	{ "::1", "bad rule \"::1\": IPv6 addresses go in brackets, such as [::1] or "
-		 "[2001:db8::]/32:443" },
-	{ "2001:db8::/32", "bad rule \"2001:db8::/32\": IPv6 addresses go in brackets, such as "
-			   "[::1] or [2001:db8::]/32:443" },
-	{ "[::1", "bad rule \"[::1\": missing \"]\" after the IPv6 address" },
-	{ "[", "bad rule \"[\": missing \"]\" after the IPv6 address" },
-	{ "[]", "bad rule \"[]\": not an IPv6 address inside the brackets" },
-	{ "[10.0.0.1]", "bad rule \"[10.0.0.1]\": not an IPv6 address inside the brackets" },
-	{ "[fe80::1%eth0]", "bad rule \"[fe80::1%eth0]\": not an IPv6 address inside the brackets" },
-	{ "[::1]x", "bad rule \"[::1]x\": unexpected text after the address "
-		    "(expected /PREFIX or :PORT)" },
-	{ "*x", "bad rule \"*x\": unexpected text after the address (expected /PREFIX or :PORT)" },
-	{ "*/8", "bad rule \"*/8\": \"*\" takes no prefix (for one family use 0.0.0.0/0 or "
-		 "[::]/0)" },
-	{ "!", "bad rule \"!\": nothing after \"!\"" },
-	{ "10.1.2.3/8", "bad rule \"10.1.2.3/8\": address has bits set past the prefix; "
-			"did you mean 10.0.0.0/8?" },
-	{ "!10.1.2.3/8:80", "bad rule \"!10.1.2.3/8:80\": address has bits set past the prefix; "
-			    "did you mean !10.0.0.0/8:80?" },
-	{ "[2001:db8::1]/32", "bad rule \"[2001:db8::1]/32\": address has bits set past the "
-			      "prefix; did you mean [2001:db8::]/32?" },
+	{"10.0.0.0/33", "bad rule \"10.0.0.0/33\": prefix must be 0..32"},
+	{"10.0.0.0/", "bad rule \"10.0.0.0/\": prefix must be 0..32"},
+	{"10.0.0.0/x", "bad rule \"10.0.0.0/x\": prefix must be 0..32"},
+	{"10.0.0.0/-8", "bad rule \"10.0.0.0/-8\": prefix must be 0..32"},
+	{"10.0.0.0/99999999999999999999999",
+	 "bad rule \"10.0.0.0/99999999999999999999999\": "
+	 "prefix must be 0..32"},
+	{"[::]/129", "bad rule \"[::]/129\": prefix must be 0..128"},
+	{"[::]/", "bad rule \"[::]/\": prefix must be 0..128"},
+	{"10.0.0.1:0", "bad rule \"10.0.0.1:0\": port must be 1..65535"},
+	{"10.0.0.1:65536", "bad rule \"10.0.0.1:65536\": port must be 1..65535"},
+	{"10.0.0.1:", "bad rule \"10.0.0.1:\": port must be 1..65535"},
+	{"10.0.0.1:http", "bad rule \"10.0.0.1:http\": port must be 1..65535"},
+	{"10.0.0.1:-1", "bad rule \"10.0.0.1:-1\": port must be 1..65535"},
+	{"10.0.0.1:80:90", "bad rule \"10.0.0.1:80:90\": port must be 1..65535"},
+	{"10.0.0.1:99999999999999999999",
+	 "bad rule \"10.0.0.1:99999999999999999999\": port must be 1..65535"},
+	{"[::1]:0", "bad rule \"[::1]:0\": port must be 1..65535"},
+	{"*:", "bad rule \"*:\": port must be 1..65535"},
+	{"10.0.0.256",
+	 "bad rule \"10.0.0.256\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"10.0.0",
+	 "bad rule \"10.0.0\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"example.com",
+	 "bad rule \"example.com\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{":80", "bad rule \":80\": expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"/8", "bad rule \"/8\": expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"!!10.0.0.1",
+	 "bad rule \"!!10.0.0.1\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"! 10.0.0.1",
+	 "bad rule \"! 10.0.0.1\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"10.0.0.1 10.0.0.2",
+	 "bad rule \"10.0.0.1 10.0.0.2\": "
+	 "expected an IPv4 address, an IPv6 address in brackets, or *"},
+	{"::1",
+	 "bad rule \"::1\": IPv6 addresses go in brackets, such as [::1] or "
+	 "[2001:db8::]/32:443"},
+	{"2001:db8::/32",
+	 "bad rule \"2001:db8::/32\": IPv6 addresses go in brackets, such as "
+	 "[::1] or [2001:db8::]/32:443"},
+	{"[::1", "bad rule \"[::1\": missing \"]\" after the IPv6 address"},
+	{"[", "bad rule \"[\": missing \"]\" after the IPv6 address"},
+	{"[]", "bad rule \"[]\": not an IPv6 address inside the brackets"},
+	{"[10.0.0.1]", "bad rule \"[10.0.0.1]\": not an IPv6 address inside the brackets"},
+	{"[fe80::1%eth0]", "bad rule \"[fe80::1%eth0]\": not an IPv6 address inside the brackets"},
+	{"[::1]x",
+	 "bad rule \"[::1]x\": unexpected text after the address "
+	 "(expected /PREFIX or :PORT)"},
+	{"*x", "bad rule \"*x\": unexpected text after the address (expected /PREFIX or :PORT)"},
+	{"*/8",
+	 "bad rule \"*/8\": \"*\" takes no prefix (for one family use 0.0.0.0/0 or "
+	 "[::]/0)"},
+	{"!", "bad rule \"!\": nothing after \"!\""},
+	{"10.1.2.3/8",
+	 "bad rule \"10.1.2.3/8\": address has bits set past the prefix; "
+	 "did you mean 10.0.0.0/8?"},
+	{"!10.1.2.3/8:80",
+	 "bad rule \"!10.1.2.3/8:80\": address has bits set past the prefix; "
+	 "did you mean !10.0.0.0/8:80?"},
+	{"[2001:db8::1]/32",
+	 "bad rule \"[2001:db8::1]/32\": address has bits set past the "
+	 "prefix; did you mean [2001:db8::]/32?"},
 	/* The bad rule of several is the one named, trimmed. */
-	{ "10.0.0.1,,10.0.0.2", "bad rule \"\": empty rule (a stray comma?)" },
-	{ "10.0.0.1,", "bad rule \"\": empty rule (a stray comma?)" },
-	{ ",10.0.0.1", "bad rule \"\": empty rule (a stray comma?)" },
-	{ " , ", "bad rule \"\": empty rule (a stray comma?)" },
-	{ "10.0.0.1, 10.0.0.0/33 ,[::1]", "bad rule \"10.0.0.0/33\": prefix must be 0..32" },
+	{"10.0.0.1,,10.0.0.2", "bad rule \"\": empty rule (a stray comma?)"},
+	{"10.0.0.1,", "bad rule \"\": empty rule (a stray comma?)"},
+	{",10.0.0.1", "bad rule \"\": empty rule (a stray comma?)"},
+	{" , ", "bad rule \"\": empty rule (a stray comma?)"},
+	{"10.0.0.1, 10.0.0.0/33 ,[::1]", "bad rule \"10.0.0.0/33\": prefix must be 0..32"},
 };
 
 static void test_every_bad_rule_is_named_and_explained(void **state)
@@ -451,28 +464,28 @@ static void test_error_message_is_one_printable_line(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(shim_route_parse("\x01\x7f\"\\\xc3\xa9", &table, err, sizeof err),
-			 -EINVAL);
-	assert_string_equal(err, "bad rule \"\\x01\\x7f\\\"\\\\\\xc3\\xa9\": "
-				 "expected an IPv4 address, an IPv6 address in brackets, or *");
+	assert_int_equal(shim_route_parse("\x01\x7f\"\\\xc3\xa9", &table, err, sizeof err), -EINVAL);
+	assert_string_equal(err,
+			    "bad rule \"\\x01\\x7f\\\"\\\\\\xc3\\xa9\": "
+			    "expected an IPv4 address, an IPv6 address in brackets, or *");
 
-	assert_int_equal(shim_route_parse("10.0.0.1\n10.0.0.2", &table, err, sizeof err),
-			 -EINVAL);
+	assert_int_equal(shim_route_parse("10.0.0.1\n10.0.0.2", &table, err, sizeof err), -EINVAL);
 	assert_null(strchr(err, '\n'));
 	assert_non_null(strstr(err, "\"10.0.0.1\\x0a10.0.0.2\""));
 
 	memset(long_rule, 'a', sizeof long_rule - 1);
 	long_rule[sizeof long_rule - 1] = '\0';
 	assert_int_equal(shim_route_parse(long_rule, &table, err, sizeof err), -EINVAL);
-	assert_string_equal(err, "bad rule \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
-				 "expected an IPv4 address, an IPv6 address in brackets, or *");
+	assert_string_equal(err,
+			    "bad rule \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
+			    "expected an IPv4 address, an IPv6 address in brackets, or *");
 }
 
 static void test_error_buffer_may_be_small_or_absent(void **state)
 {
 	struct shim_route_table table;
 	char err[8];
-	char one[1] = { 'x' };
+	char one[1] = {'x'};
 
 	(void)state;
 	assert_int_equal(shim_route_parse("10.0.0.0/33", &table, err, sizeof err), -EINVAL);
@@ -492,8 +505,7 @@ static void test_format_gives_canonical_text_that_parses_back(void **state)
 
 	(void)state;
 	parse_ok("!127.0.0.1/32:8080 , 10.0.0.0/8,[2001:DB8::]/32:443,*:53,[::1],!*", &table);
-	assert_formats_as(&table,
-			  "!127.0.0.1:8080,10.0.0.0/8,[2001:db8::]/32:443,*:53,[::1],!*");
+	assert_formats_as(&table, "!127.0.0.1:8080,10.0.0.0/8,[2001:db8::]/32:443,*:53,[::1],!*");
 	assert_true(shim_route_format(&table, text, sizeof text) > 0);
 	parse_ok(text, &again);
 	assert_tables_equal(&table, &again);
@@ -535,13 +547,42 @@ static uint32_t next_random(uint32_t *seed)
 static void test_any_text_parses_or_fails_cleanly(void **state)
 {
 	static const char *const pieces[] = {
-		"10.0.0.0", "10.1.2.3", "0.0.0.0", "255.255.255.255", "[::1]", "[2001:db8::]",
-		"[::ffff:10.0.0.0]", "[::]", "*", "!", "/8", "/0", "/32", "/33", "/96", "/104",
-		"/128", ":80", ":65535", ":0", ",", ",", ",", " ", "\t", "[", "]", ":", "/",
-		"::1", "1", "x", "",
+		"10.0.0.0",
+		"10.1.2.3",
+		"0.0.0.0",
+		"255.255.255.255",
+		"[::1]",
+		"[2001:db8::]",
+		"[::ffff:10.0.0.0]",
+		"[::]",
+		"*",
+		"!",
+		"/8",
+		"/0",
+		"/32",
+		"/33",
+		"/96",
+		"/104",
+		"/128",
+		":80",
+		":65535",
+		":0",
+		",",
+		",",
+		",",
+		" ",
+		"\t",
+		"[",
+		"]",
+		":",
+		"/",
+		"::1",
+		"1",
+		"x",
+		"",
 	};
-	static const char *const probes[] = { "10.0.0.1", "0.0.0.0", "255.255.255.255", "::1",
-					      "::", "::ffff:10.0.0.1", "2001:db8::1" };
+	static const char *const probes[] = {"10.0.0.1", "0.0.0.0",         "255.255.255.255", "::1",
+					     "::",       "::ffff:10.0.0.1", "2001:db8::1"};
 	uint32_t seed = 0x5ee87u;
 	int parsed = 0;
 
@@ -587,11 +628,11 @@ static void test_covers_port_only_when_every_address_is_routed(void **state)
 		{"*", true},
 		{"*:53", true},
 		{"0.0.0.0/0", true},
-		{"10.0.0.0/8,*", true},         /* the narrower rule leaves the rest to "*" */
-		{"!10.0.0.1,*", false},         /* one resolver excluded */
+		{"10.0.0.0/8,*", true}, /* the narrower rule leaves the rest to "*" */
+		{"!10.0.0.1,*", false}, /* one resolver excluded */
 		{"*:443", false},
 		{"10.0.0.0/8", false},
-		{"[::]/0", false},              /* IPv6 only */
+		{"[::]/0", false}, /* IPv6 only */
 		{"*:443,0.0.0.0/0:53", true},
 		{"", false},
 	};
