@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@
 #define MAX_PEER_GROUPS 256
 /* A client that connects and says nothing must not hold the daemon up. */
 #define REQUEST_TIMEOUT_MS 2000
+/* The longest an AT command through st87d may take (the note's longest Max Response Time is 60 s). */
+#define AT_TIMEOUT_MAX_MS 120000
 
 struct client {
 	int connection;
@@ -67,6 +70,13 @@ static bool usable_pair_end(int fd, int routed_type)
 	return domain == AF_UNIX && type == (routed_type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET);
 }
 
+/* The filler the client announced is in the pair already (it writes it before asking). */
+static bool holds_filler(int pair_end, uint32_t filler)
+{
+	int waiting = 0;
+	return filler == 0 || (ioctl(pair_end, FIONREAD, &waiting) == 0 && (uint32_t)waiting >= filler);
+}
+
 static bool sane_socket_request(const struct st87d_request *r)
 {
 	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
@@ -80,7 +90,8 @@ static bool sane_socket_request(const struct st87d_request *r)
 
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
 {
-	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type)) {
+	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type) ||
+	    !holds_filler(pair_end, request->filler)) {
 		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused",
 			 (int)client->credentials.pid, client->program);
 		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, "malformed socket request");

@@ -210,6 +210,13 @@ static int go_to_background(void)
 	setsid();
 	if (chdir("/") < 0)
 		return -1;
+	/* The caller's terminal or pipe is not ours to hold: `$(st87d)` and ssh return. Logs stay on stderr. */
+	int nothing = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nothing >= 0) {
+		dup2(nothing, STDIN_FILENO);
+		dup2(nothing, STDOUT_FILENO);
+		close(nothing);
+	}
 	return ready[1];
 }
 

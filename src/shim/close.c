@@ -106,17 +106,18 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 	pthread_mutex_unlock(&shim.lock);
 	free(drop);
 	qsort(keep, kept, sizeof(keep[0]), compare_fds);
-	unsigned int start = first;
+	/* 64 bits: the fd after the last one kept may be one past UINT_MAX. */
+	unsigned long long start = first;
 	int result = 0;
 	for (size_t i = 0; i < kept && result == 0; i++) {
-		unsigned int fd = (unsigned int)keep[i];
+		unsigned long long fd = (unsigned int)keep[i];
 		if (fd > start)
-			result = close_range_raw(start, fd - 1, flags);
+			result = close_range_raw((unsigned int)start, (unsigned int)(fd - 1), flags);
 		start = fd + 1;
 	}
 	free(keep);
-	if (result == 0 && start != 0 && start <= last)
-		result = close_range_raw(start, last, flags);
+	if (result == 0 && start <= last)
+		result = close_range_raw((unsigned int)start, last, flags);
 	return result;
 }
 

@@ -178,10 +178,17 @@ int daemon_resolve(int connection, const char *name, int ip_version, char *addre
 	snprintf(request.name, sizeof(request.name), "%s", name);
 	int err = st87d_send_request(connection, &request, -1);
 	struct st87d_reply reply;
-	int got = err ? err
-		      : st87d_receive_reply(connection, &reply, shim.config.connect_timeout_ms + 60000);
+	/* Even when the request could not go (a refusal hangs up first), an answer may be waiting. */
+	int got = st87d_receive_reply(connection, &reply,
+				      err ? 0 : shim.config.connect_timeout_ms + 60000);
+	if (err && got != 1)
+		got = err;
 	shim_map_remove_private(connection);
 	real.close(connection);
+	if (got == 1 && reply.kind == ST87D_FAILED) {
+		snprintf(error, error_len, "st87d: %s", reply.text);
+		return -(reply.error > 0 ? reply.error : ENETDOWN);
+	}
 	if (got <= 0 || reply.kind != ST87D_ANSWER) {
 		snprintf(error, error_len, "st87d did not answer the lookup (%s)",
 			 got < 0 ? strerror(-got) : "it hung up");

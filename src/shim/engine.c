@@ -29,7 +29,6 @@
 
 /* How long the modem may take to bring its IP link up at start. */
 #define LINK_UP_TIMEOUT_MS 30000
-#define MAX_POLL_FDS 64
 
 struct engine {
 	/* The engine thread's alone. */
@@ -291,24 +290,34 @@ static int ensure_modem(void)
 	return 0;
 }
 
-/* Reads back the filler that kept the program's end unwritable while connecting. */
-static void discard_filler(struct routed_socket *s)
+/* How long the filler may take to be there: it was written before the socket was handed over. */
+#define FILLER_WAIT_MS 2000
+
+/*
+ * Reads back the filler that kept the program's end unwritable while
+ * connecting. False when it is not all there in time: st87d's client
+ * announced more than it wrote, and the engine must not wait for it.
+ */
+static bool discard_filler(struct routed_socket *s)
 {
 	char scratch[1024];
+	long long give_up = st87_now_ms() + FILLER_WAIT_MS;
 	while (s->filler > 0) {
 		size_t want = s->filler < sizeof(scratch) ? s->filler : sizeof(scratch);
-		ssize_t n = read(s->engine_fd, scratch, want);
+		ssize_t n = real.recv(s->engine_fd, scratch, want, MSG_DONTWAIT);
 		if (n > 0) {
 			s->filler -= (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EAGAIN) {
+		long long left = give_up - st87_now_ms();
+		if (n < 0 && errno == EAGAIN && left > 0) {
 			struct pollfd pfd = {.fd = s->engine_fd, .events = POLLIN};
-			poll(&pfd, 1, 100);
+			poll(&pfd, 1, (int)left);
 			continue;
 		}
-		break;
+		return false;
 	}
+	return true;
 }
 
 static int open_modem_socket(struct routed_socket *s)
@@ -349,7 +358,7 @@ static void connect_socket(struct routed_socket *s)
 		engine_fail(s, -err);
 		return;
 	}
-	discard_filler(s);
+	/* Connected before the filler goes: the program may look the moment its end turns writable. */
 	s->last_traffic_ms = st87_now_ms();
 	pthread_mutex_lock(&shim.lock);
 	if (s->state == ROUTED_CONNECTING)
@@ -357,6 +366,13 @@ static void connect_socket(struct routed_socket *s)
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&shim.lock);
 	engine_tell_client(s, ST87D_CONNECTED, 0, NULL);
+	if (!discard_filler(s)) {
+		shim_log(ST87_LOG_ERROR, "%s: the program's end lacks the %zu filler bytes announced",
+			 what, s->filler);
+		engine_close_modem_socket(s);
+		engine_fail(s, EPROTO);
+		return;
+	}
 	shim_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
 }
 
@@ -630,10 +646,27 @@ static void retire_finished(void)
 	}
 }
 
+/* At exit: sockets handed over but not yet connected are not connected now; they fail. */
+static void fail_pending_sockets(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct routed_socket *list = engine.pending;
+	engine.pending = NULL;
+	pthread_mutex_unlock(&shim.lock);
+	while (list) {
+		struct routed_socket *s = list;
+		list = s->next;
+		s->next = engine.sockets;
+		engine.sockets = s;
+		st87_fail(-ENETDOWN, "the modem's engine is stopping");
+		engine_fail(s, ENETDOWN);
+	}
+}
+
 /* At exit: everything the program wrote goes out, then every modem socket is closed. */
 static void flush_everything(void)
 {
-	take_new_sockets();
+	fail_pending_sockets();
 	run_jobs(true);
 	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
 		while (is_live(s) && engine_pump_outbound(engine.modem, s) > 0)
@@ -647,18 +680,36 @@ static void flush_everything(void)
 
 /* What one turn of the loop waits on: the wake-up, the port, st87d's clients, the pairs. */
 struct poll_set {
-	struct pollfd fds[MAX_POLL_FDS];
-	struct routed_socket *owners[MAX_POLL_FDS];
+	struct pollfd *fds;
+	struct routed_socket **owners;
+	size_t capacity;
 	int count;
 	bool has_modem;   /* fds[1] is the port */
 	int first_client; /* st87d: the sockets' request connections from here */
 	int first_socket; /* the pairs' engine ends from here */
 };
 
+/* Room for every fd this turn: two per socket (st87d's connection, the pair) and two more. False: no memory. */
+static bool make_room(struct poll_set *set)
+{
+	size_t needed = 2;
+	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+		needed += 2;
+	if (needed <= set->capacity)
+		return true;
+	struct pollfd *fds = realloc(set->fds, needed * sizeof(*fds));
+	if (fds)
+		set->fds = fds;
+	struct routed_socket **owners = fds ? realloc(set->owners, needed * sizeof(*owners)) : NULL;
+	if (!owners)
+		return false;
+	set->owners = owners;
+	set->capacity = needed;
+	return true;
+}
+
 static void add_fd(struct poll_set *set, int fd, short events, struct routed_socket *owner)
 {
-	if (set->count == MAX_POLL_FDS)
-		return;
 	set->fds[set->count] = (struct pollfd){.fd = fd, .events = events};
 	set->owners[set->count++] = owner;
 }
@@ -688,7 +739,6 @@ static void gather(struct poll_set *set)
 	}
 }
 
-/* Handles what poll() said; false when the engine must stop (its wake-up fd failed). */
 static bool service(struct poll_set *set, int ready)
 {
 	if (set->fds[0].revents & POLLIN) {
@@ -736,6 +786,10 @@ static void *engine_main(void *unused)
 		run_jobs(false);
 		if (exit_asked())
 			break;
+		if (!make_room(&set)) {
+			shim_log(ST87_LOG_ERROR, "the engine is out of memory: stopping");
+			break;
+		}
 		gather(&set);
 		int ready = poll(set.fds, (nfds_t)set.count, poll_timeout(st87_now_ms()));
 		if (ready < 0 && errno != EINTR)

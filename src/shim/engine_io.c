@@ -8,6 +8,7 @@
  * every byte before it, becomes EOF on the pair.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -92,11 +93,25 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 	return sent < 0 ? (int)sent : (int)len;
 }
 
+/* True when the program's end of the pair is closed (not merely empty). */
+static bool pair_hung_up(int fd)
+{
+	struct pollfd pair = {.fd = fd, .events = POLLIN};
+	return poll(&pair, 1, 0) == 1 && (pair.revents & (POLLHUP | POLLERR));
+}
+
 int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 {
 	uint8_t buffer[sizeof(struct datagram_header) + 65536];
 	size_t want = s->type == SOCK_STREAM ? TCP_BURST : sizeof(buffer);
-	ssize_t n = read(s->engine_fd, buffer, want);
+	/* MSG_DONTWAIT, not the fd's flag: through st87d the program holds the same file and may clear it. */
+	ssize_t n = real.recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
+	if (n == 0 && s->type != SOCK_STREAM && !pair_hung_up(s->engine_fd)) {
+		/* An empty datagram (a keep-alive, say): the modem sends none, and the socket lives on. */
+		shim_log(ST87_LOG_DEBUG, "modem socket %d: an empty datagram is not sent",
+			 s->modem_socket);
+		return 0;
+	}
 	if (n == 0) {
 		/* TCP: the program shut its writing side; the link stays up for the answer
 		 * (engine.c, finish_half_closed). */
@@ -132,8 +147,8 @@ void engine_flush_inbound(struct routed_socket *s)
 	while (s->inbound_sent < s->inbound_len) {
 		ssize_t n;
 		if (s->type == SOCK_STREAM)
-			n = write(s->engine_fd, s->inbound + s->inbound_sent,
-				  s->inbound_len - s->inbound_sent);
+			n = real.send(s->engine_fd, s->inbound + s->inbound_sent,
+				      s->inbound_len - s->inbound_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 		else
 			n = real.send(s->engine_fd, s->inbound, s->inbound_len,
 				      MSG_DONTWAIT | MSG_NOSIGNAL);

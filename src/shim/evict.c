@@ -96,7 +96,10 @@ bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sock
 	char held_by[160];
 	engine_describe(holder, held_by, sizeof(held_by));
 	/* Through st87d the holder may be another program's: its connection is never taken. */
-	if (holder->client_pid != for_socket->client_pid) {
+	/* pid 0: st87d sees its clients from another pid namespace and cannot tell them apart. */
+	bool same_program = holder->client_pid == for_socket->client_pid &&
+		(holder->client_pid != 0 || holder->client_fd < 0);
+	if (!same_program) {
 		st87_fail(-EMFILE, "no free modem TCP socket: another program's connection %s holds it",
 			  held_by);
 		return false;

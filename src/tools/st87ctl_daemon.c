@@ -41,7 +41,10 @@ int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out)
 		fprintf(out, ", \"lines\": [");
 	}
 	int got = 0;
-	while (!err && (got = st87d_receive_reply(connection, &reply, 60000)) == 1 &&
+	/* An AT command's lines come when it has finished: wait as long as it may take, and a little. */
+	int wait_ms = request->kind == ST87D_AT && request->timeout_ms > 0 ? request->timeout_ms + 10000
+									   : 60000;
+	while (!err && (got = st87d_receive_reply(connection, &reply, wait_ms)) == 1 &&
 	       reply.kind == ST87D_TEXT) {
 		if (json) {
 			fprintf(out, "%s", first ? "" : ", ");

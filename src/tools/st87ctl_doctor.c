@@ -310,6 +310,14 @@ static bool through_daemon(struct doctor *d)
 	for (char *line = strtok(NULL, "\n"); line; line = strtok(NULL, "\n"))
 		record(d, "st87d", CHECK_OK, NULL, "%s", line);
 	free(listing);
+	/* The port is st87d's: what needs it is not checked, and says so rather than passing. */
+	if (d->name_to_resolve)
+		record(d, "dns", CHECK_WARN,
+		       "look it up through the shim (getent hosts NAME with st87run)",
+		       "%s not checked: st87d holds the port", d->name_to_resolve);
+	if (d->tcp_target)
+		record(d, "tcp", CHECK_WARN, "connect through the shim (st87run nc -z ADDRESS PORT)",
+		       "%s not checked: st87d holds the port", d->tcp_target);
 	return true;
 }
 
