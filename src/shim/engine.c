@@ -403,7 +403,14 @@ static void retire(struct routed_socket *s)
 	pthread_mutex_unlock(&shim.lock);
 }
 
-static void take_new_sockets(void)
+static void fail_at_exit(struct routed_socket *s)
+{
+	st87_fail(-ENETDOWN, "the modem's engine is stopping");
+	engine_fail(s, ENETDOWN);
+}
+
+/* Takes the sockets handed over into the engine's list, doing @with_each to each (connect, or fail). */
+static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 {
 	pthread_mutex_lock(&shim.lock);
 	struct routed_socket *list = engine.pending;
@@ -414,7 +421,7 @@ static void take_new_sockets(void)
 		list = s->next;
 		s->next = engine.sockets;
 		engine.sockets = s;
-		connect_socket(s);
+		with_each(s);
 	}
 }
 
@@ -646,27 +653,11 @@ static void retire_finished(void)
 	}
 }
 
-/* At exit: sockets handed over but not yet connected are not connected now; they fail. */
-static void fail_pending_sockets(void)
-{
-	pthread_mutex_lock(&shim.lock);
-	struct routed_socket *list = engine.pending;
-	engine.pending = NULL;
-	pthread_mutex_unlock(&shim.lock);
-	while (list) {
-		struct routed_socket *s = list;
-		list = s->next;
-		s->next = engine.sockets;
-		engine.sockets = s;
-		st87_fail(-ENETDOWN, "the modem's engine is stopping");
-		engine_fail(s, ENETDOWN);
-	}
-}
-
 /* At exit: everything the program wrote goes out, then every modem socket is closed. */
 static void flush_everything(void)
 {
-	fail_pending_sockets();
+	/* Sockets handed over but not connected yet are not connected now: they fail. */
+	take_new_sockets(fail_at_exit);
 	run_jobs(true);
 	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
 		while (is_live(s) && engine_pump_outbound(engine.modem, s) > 0)
@@ -782,7 +773,7 @@ static void *engine_main(void *unused)
 
 	static struct poll_set set;
 	for (;;) {
-		take_new_sockets();
+		take_new_sockets(connect_socket);
 		run_jobs(false);
 		if (exit_asked())
 			break;
