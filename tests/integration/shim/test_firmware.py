@@ -14,8 +14,8 @@ import socket
 import sys
 import time
 
-from harness import (CID, PROFILE, check, fake_modem, free_port, http_server, random_file, run,
-                     sha256_file, run_case, tcp_server, udp_echo_server, workdir)
+from fakemodem_fixture import CID, PROFILE, check, udp_echo_server, workdir
+from harness import fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, tcp_server
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.

@@ -14,7 +14,8 @@ import socket
 import sys
 import threading
 
-from harness import check, fake_modem, run, run_case, serving, workdir
+from fakemodem_fixture import check, workdir
+from harness import fake_modem, run, run_case, serving
 
 ROUTE = "127.0.0.0/8"
 
