@@ -20,7 +20,7 @@ import threading
 import time
 
 import fakemodem_fixture
-from fakemodem_fixture import check, stop_process, valgrind, wait_for
+from fakemodem_fixture import stop_process, valgrind, wait_for
 
 
 class Paths:
