@@ -19,7 +19,8 @@ import os
 import time
 
 import benchlib
-from harness import fake_modem, http_server, random_file, sha256_file, st87d, workdir
+from fakemodem_fixture import workdir
+from harness import fake_modem, http_server, random_file, sha256_file, st87d
 
 CURL_TIMES = "%{time_pretransfer} %{time_total} %{size_download} %{size_upload}"
 LATENCY_RUNS = 7

@@ -20,7 +20,8 @@ import threading
 
 import benchlib
 import idle_power
-from harness import fake_modem, tcp_server, workdir
+from fakemodem_fixture import workdir
+from harness import fake_modem, tcp_server
 
 IDLE = 10.0
 SETTLE = 1.0

@@ -60,7 +60,8 @@ import threading
 import time
 
 import benchlib
-from harness import fake_modem, http_server, random_file, sha256_file, workdir
+from fakemodem_fixture import workdir
+from harness import fake_modem, http_server, random_file, sha256_file
 
 DATAGRAM = 512
 DOWNLOAD_TARGET = 0.90

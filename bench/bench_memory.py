@@ -17,7 +17,8 @@ the plain program; the target is at most 2 MiB for the routed case.
 import os
 
 import benchlib
-from harness import Paths, fake_modem, preload_value, tcp_server, workdir
+from fakemodem_fixture import workdir
+from harness import Paths, fake_modem, preload_value, tcp_server
 
 RUNS = 3
 SETTLE = 0.3

@@ -23,7 +23,8 @@ import subprocess
 import time
 
 import benchlib
-from harness import fake_modem, preload_value, Paths, workdir
+from fakemodem_fixture import workdir
+from harness import fake_modem, preload_value, Paths
 
 TOTAL = 1 << 30
 CHUNK = 256 * 1024

@@ -21,7 +21,8 @@ import re
 import shutil
 
 import benchlib
-from harness import Paths, fake_modem, preload_value, tcp_server, workdir
+from fakemodem_fixture import workdir
+from harness import Paths, fake_modem, preload_value, tcp_server
 
 CALLS = 51200
 CALLS_ORDER = ["send", "recv", "sendmsg", "recvmsg", "sendto", "recvfrom", "getsockopt", "setsockopt",

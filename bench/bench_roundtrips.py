@@ -15,7 +15,8 @@ import math
 import os
 
 import benchlib
-from harness import fake_modem, http_server, workdir
+from fakemodem_fixture import workdir
+from harness import fake_modem, http_server
 
 RUNS = 3
 BODY = 100

@@ -8,8 +8,9 @@ and a figure with a target says in the same line whether it was met
 ("met" or "target missed"). A benchmark exits non-zero only when it could not
 run; a missed target is reported, not failed.
 
-The fixtures (fake modem, servers on 127.0.0.1) come from harness.py of the
-shim's integration tests, imported through PYTHONPATH.
+The fixtures (fake modem, servers on 127.0.0.1) come from
+tests/integration/fakemodem_fixture.py and the shim's harness.py, imported
+through PYTHONPATH.
 """
 import json
 import os

@@ -25,7 +25,8 @@ import time
 
 import benchlib
 from dns_server import dns_server
-from harness import fake_modem, run, tcp_server, wait_for, workdir
+from fakemodem_fixture import wait_for, workdir
+from harness import fake_modem, run, tcp_server
 
 TIME_SCALE = 10
 IDLE_S = 30.0

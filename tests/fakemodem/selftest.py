@@ -6,6 +6,10 @@ Usage: selftest.py PATH-TO-st87-fakemodem [TEST-NAME...]
 Under `meson test --setup valgrind` (ST87_UNDER_VALGRIND=1) each fake modem
 runs under valgrind, and any error it finds fails the test.
 
+The Modem here is the host's side of the pty, speaking AT itself; stopping a
+process and the valgrind command line come from fakemodem_fixture
+(tests/integration), which starts the fake modem for the other suites.
+
 Starts every fake modem and every helper server it needs (TCP/UDP servers
 on 127.0.0.1 / ::1 only) and stops them again. Exits non-zero when a test
 fails. Timing checks are lower bounds (a paced line cannot be faster than
@@ -27,6 +31,8 @@ import threading
 import time
 import traceback
 import tty
+
+from fakemodem_fixture import stop_process, valgrind_setup_wrapper
 
 EXE = None
 # Command prefix for the fake modem (valgrind, when asked for).
@@ -120,13 +126,8 @@ class Modem:
     def stop(self, sig=signal.SIGTERM):
         if self.fd >= 0:
             self.close_port()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        rc = stop_process(self.proc, sig)
+        if rc is None:
             raise Fail("fake modem did not exit on signal %d" % sig)
         self.proc.stdout.close()
         return rc
@@ -1834,9 +1835,7 @@ def main():
     EXE = os.path.abspath(sys.argv[1])
     global TMP
     TMP = tempfile.mkdtemp(prefix="fakemodem-selftest-")
-    if os.environ.get("ST87_UNDER_VALGRIND") == "1" and shutil.which("valgrind"):
-        WRAPPER[:] = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
-                      "--errors-for-leak-kinds=definite"]
+    WRAPPER[:] = valgrind_setup_wrapper()
     only = set(sys.argv[2:])
     failed = []
     for t in TESTS:

@@ -2,27 +2,26 @@
 
 Each test script is run by meson as
     python3 test_x.py FAKEMODEM ST87CTL HTTP_GET UDP_ECHO
-and uses FakeModem (st87-fakemodem on a pseudo-terminal, stopped with
-SIGTERM), run() to start a program under test, and the loopback servers
-below. Everything started is stopped in a finally block; only 127.0.0.1 is
-used.
+and uses fake_modem() (fakemodem_fixture.FakeModem in a directory of its
+own), run() to start a program under test, Terminal for `st87ctl at` fed
+line by line, and the loopback servers of fakemodem_fixture. Everything
+started is stopped in a finally block or at the end of a `with` block; only
+127.0.0.1 is used.
 """
 
-import json
+import contextlib
 import os
 import queue
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 
+import fakemodem_fixture
+from fakemodem_fixture import FakeModem, workdir
+
 # A program under test that hangs is a failure, not a stuck test run.
 RUN_TIMEOUT_S = 60
-# The context id of the fake modem's profile (ST87_FAKEMODEM_PROFILE): the maker's firmware uses 1.
-CID = 1 if os.environ.get("ST87_FAKEMODEM_PROFILE") == "maker" else 5
 
 
 class Programs:
@@ -34,63 +33,15 @@ class Programs:
         # meson passes paths relative to the build directory: make them hold anywhere.
         paths = [os.path.abspath(path) for path in argv[1:5]]
         self.fakemodem, self.st87ctl, self.http_get, self.udp_echo = paths
-        # Under `meson test --setup valgrind` the wrapper is prepended to
-        # meson's own command only, so the programs a script starts are
-        # wrapped here.
-        self.wrapper = []
-        if os.environ.get("ST87_UNDER_VALGRIND"):
-            self.wrapper = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-                            "--errors-for-leak-kinds=definite", "--quiet"]
+        # The programs under test run under valgrind with `meson test --setup valgrind`.
+        self.wrapper = fakemodem_fixture.valgrind_setup_wrapper()
 
 
-class FakeModem:
-    """st87-fakemodem on a pty, reachable as <tmpdir>/modem; its trace and stats in tmpdir."""
-
-    def __init__(self, programs, *extra_args):
-        self.tmpdir = tempfile.mkdtemp(prefix="st87ctl-test-")
-        self.link = os.path.join(self.tmpdir, "modem")
-        self.trace_path = os.path.join(self.tmpdir, "fakemodem.trace")
-        self.stats_path = os.path.join(self.tmpdir, "stats.json")
-        self.stats = None
-        self.process = subprocess.Popen(
-            [programs.fakemodem, "--link", self.link, "--trace", self.trace_path,
-             "--stats", self.stats_path, *extra_args],
-            stdout=subprocess.PIPE, text=True)
-        # The first stdout line is the slave's path: the modem is ready then.
-        self.pty = self.process.stdout.readline().strip()
-        if not self.pty:
-            self.stop()
-            raise RuntimeError("st87-fakemodem did not start")
-
-    def host_commands(self):
-        """The command lines the host sent, in order, from the fake modem's trace."""
-        with open(self.trace_path, encoding="utf-8", errors="replace") as trace:
-            return [line[2:].rstrip("\n") for line in trace if line.startswith("> ")]
-
-    def stop(self):
-        """Stops the fake modem (SIGTERM) and reads its stats. Safe to call twice."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process.stdout.close()
-        if self.stats is None and os.path.exists(self.stats_path):
-            with open(self.stats_path, encoding="utf-8") as stats:
-                self.stats = json.load(stats)
-        return self.stats
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.cleanup()
+@contextlib.contextmanager
+def fake_modem(programs, *switches):
+    """The fake modem, reachable as <modem.workdir>/modem, in a temporary directory that goes with it."""
+    with workdir() as path, FakeModem(path, *switches, program=programs.fakemodem) as modem:
+        yield modem
 
 
 class Result:
@@ -118,18 +69,14 @@ def run(programs, program, *args, stdin_text=None, env=None):
 
 
 def check(condition, what, result=None):
-    """Fails the test with @what (and the program's output) unless @condition holds."""
-    if not condition:
-        message = "FAIL: " + what
-        if result is not None:
-            message += "\n" + str(result)
-        raise AssertionError(message)
+    """fakemodem_fixture.check, and a line "ok: @what" when @condition holds."""
+    fakemodem_fixture.check(condition, what, result)
     print("ok: " + what)
 
 
 def check_valgrind_clean(programs, result):
     """Under valgrind, exit 99 means valgrind found an error or a leak. run() checks every run."""
-    if programs.wrapper and result.returncode == 99:
+    if programs.wrapper and result.returncode == fakemodem_fixture.VALGRIND_FOUND_ERRORS:
         check(False, "valgrind reports no errors or leaks", result)
 
 
@@ -194,42 +141,12 @@ class Terminal:
             self.stderr.close()
 
 
-class UdpEchoServer:
-    """Sends every datagram back to where it came from, on 127.0.0.1."""
-
-    def __init__(self):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.received = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        self.socket.settimeout(0.2)  # only so that stop() is noticed
-        while not self.stopping:
-            try:
-                data, peer = self.socket.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.received.append(data)
-            self.socket.sendto(data, peer)
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(timeout=5)
-        self.socket.close()
-
-
 def main(test_function):
     """Runs test_function(programs); exit 0 on success, 1 on a failed check."""
     programs = Programs(sys.argv)
     try:
         test_function(programs)
     except AssertionError as failure:
-        print(failure)
+        print("FAIL: %s" % failure)
         sys.exit(1)
     print("all checks passed")

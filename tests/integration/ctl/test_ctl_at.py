@@ -1,11 +1,12 @@
 """st87ctl at: one command and its result; the interactive terminal with URCs."""
 
-from ctl_fixture import CID, FakeModem, Terminal, UdpEchoServer, check, main, run
+from ctl_fixture import Terminal, check, fake_modem, main, run
+from fakemodem_fixture import CID, udp_echo_server
 
 
 def test_one_shot(programs):
     # A fresh fake modem has AT+CMEE off: --no-cmee then shows the bare ERROR.
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         ctl = [programs.st87ctl, "--port", modem.link]
         result = run(programs, *ctl, "at", "--no-cmee", f"AT#SOCKETCLOSE={CID},2")
         check(result.returncode == 1 and "ERROR" in result.stdout,
@@ -32,10 +33,9 @@ def test_one_shot(programs):
 
 
 def test_terminal(programs):
-    echo = UdpEchoServer()
     terminal = None
     try:
-        with FakeModem(programs) as modem:
+        with udp_echo_server() as echo_port, fake_modem(programs) as modem:
             terminal = Terminal(programs, modem.link)
             terminal.send("AT")
             terminal.wait_for(lambda line: line == "OK", "the terminal answers AT with OK")
@@ -45,7 +45,7 @@ def test_terminal(programs):
             terminal.wait_for(lambda line: line == "OK", "...and OK")
             # The echo comes back as #IPRECV: during the send (a reply line) or
             # after it (an event). Either way the terminal must show it.
-            terminal.send("AT#IPSENDUDP=%d,0,127.0.0.1,%d,0,0,5,hello" % (CID, echo.port))
+            terminal.send("AT#IPSENDUDP=%d,0,127.0.0.1,%d,0,0,5,hello" % (CID, echo_port))
             terminal.wait_for(lambda line: ("#IPRECV: %d,0" % CID) in line or
                               line.startswith("[event] socket 0: data waiting"),
                               "the terminal shows the #IPRECV of the echo")
@@ -57,14 +57,15 @@ def test_terminal(programs):
             check(status == 0, "exit leaves with status 0 (transcript: %r)" % terminal.transcript)
             check(not [line for line in terminal.transcript if "ERROR" in line],
                   "no command failed")
-            check(modem.stop()["open_sockets"] == 0, "the socket was closed from the terminal")
+            modem.stop()
+            check(modem.stats()["open_sockets"] == 0, "the socket was closed from the terminal")
 
         # End of input leaves too, and URCs that arrive while idle are shown.
-        with FakeModem(programs) as modem:
+        with udp_echo_server() as echo_port, fake_modem(programs) as modem:
             terminal = Terminal(programs, modem.link)
             terminal.send(f"AT#SOCKETCREATE={CID},0,UDP,0,1,1,1")
             terminal.wait_for(lambda line: line == "OK", "socket created")
-            terminal.send("AT#IPSENDUDP=%d,0,127.0.0.1,%d,0,0,3,abc" % (CID, echo.port))
+            terminal.send("AT#IPSENDUDP=%d,0,127.0.0.1,%d,0,0,3,abc" % (CID, echo_port))
             terminal.wait_for(lambda line: "IPRECV" in line or "data waiting" in line,
                               "the echo is announced")
             status = terminal.finish()
@@ -72,7 +73,6 @@ def test_terminal(programs):
     finally:
         if terminal is not None:
             terminal.kill()
-        echo.stop()
 
 
 def test(programs):

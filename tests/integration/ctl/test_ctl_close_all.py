@@ -1,10 +1,11 @@
 """st87ctl close-all: closes the sockets an earlier process left open on the modem."""
 
-from ctl_fixture import CID, FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
+from fakemodem_fixture import CID
 
 
 def test(programs):
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         ctl = [programs.st87ctl, "--port", modem.link]
         result = run(programs, *ctl, "close-all")
         check(result.returncode == 0 and result.stdout == "no modem socket is open\n",
@@ -24,7 +25,8 @@ def test(programs):
         result = run(programs, *ctl, "close-all")
         check(result.stdout == "no modem socket is open\n", "nothing left to close", result)
 
-        check(modem.stop()["open_sockets"] == 0, "the fake modem has no socket open")
+        modem.stop()
+        check(modem.stats()["open_sockets"] == 0, "the fake modem has no socket open")
 
 
 main(test)

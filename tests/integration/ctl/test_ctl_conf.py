@@ -4,19 +4,19 @@ file and line."""
 
 import os
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
 
 
 def test(programs):
-    with FakeModem(programs) as modem:
-        conf = os.path.join(modem.tmpdir, "st87.conf")
+    with fake_modem(programs) as modem:
+        conf = os.path.join(modem.workdir, "st87.conf")
         with open(conf, "w") as f:
             f.write("# the test modem\nport = %s\nbaud = 921600\n" % modem.link)
         env = {"ST87_CONF": conf, "ST87_PORT": "", "ST87_BAUD": "", "ST87_DAEMON": "off"}
         result = run(programs, programs.st87ctl, "status", env=env)
         check(result.returncode == 0, "the file's port is used: status answers", result)
 
-        missing = os.path.join(modem.tmpdir, "ttyUSB-missing")
+        missing = os.path.join(modem.workdir, "ttyUSB-missing")
         result = run(programs, programs.st87ctl, "status", env=dict(env, ST87_PORT=missing))
         check(result.returncode == 3 and missing in result.stderr, "the environment beats the file", result)
 

@@ -1,6 +1,6 @@
 """st87ctl config: AT#IPPARAMS read, changed field by field, and the restart notice."""
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
 
 
 def ipparams_set(modem):
@@ -8,7 +8,7 @@ def ipparams_set(modem):
 
 
 def test(programs):
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         ctl = [programs.st87ctl, "--port", modem.link]
         result = run(programs, *ctl, "config")
         check(result.returncode == 0 and "auto IP on, preferred IPv4" in result.stdout,

@@ -6,7 +6,8 @@ import json
 import os
 import socket
 
-from ctl_fixture import CID, FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
+from fakemodem_fixture import CID
 
 
 def lines_by_check(stdout):
@@ -19,7 +20,7 @@ def test(programs):
     listener.listen(4)
     port = listener.getsockname()[1]
     env = {"ST87_DAEMON": "off"}
-    with FakeModem(programs, "--baud", "921600", "--strict-baud", "--dns",
+    with fake_modem(programs, "--baud", "921600", "--strict-baud", "--dns",
                    "--dns-entry", "sensor.test=127.0.0.1") as modem:
         ctl = [programs.st87ctl, "--port", modem.link]
         # Everything in order, at the right rate.
@@ -52,7 +53,7 @@ def test(programs):
         check(found["tcp"]["outcome"] == "FAIL" and "refused" in found["tcp"]["found"],
               "a refused connection fails and says so", result)
 
-    missing = os.path.join(modem.tmpdir, "ttyUSB-missing")
+    missing = os.path.join(modem.workdir, "ttyUSB-missing")
     result = run(programs, programs.st87ctl, "--port", missing, "doctor", env=env)
     check(result.returncode == 3 and "No such file" in result.stdout, "no modem: exit 3, and why", result)
 

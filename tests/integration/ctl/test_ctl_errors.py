@@ -3,14 +3,14 @@
 import os
 import re
 
-from ctl_fixture import FakeModem, Terminal, check, main, run
+from ctl_fixture import Terminal, check, fake_modem, main, run
 
 COMMANDS = ["ports", "status", "ping", "at", "close-all", "config"]
 
 
 def test_no_modem(programs):
-    with FakeModem(programs) as modem:
-        missing = os.path.join(modem.tmpdir, "ttyUSB-missing")
+    with fake_modem(programs) as modem:
+        missing = os.path.join(modem.workdir, "ttyUSB-missing")
         for command in (["status"], ["ping", "127.0.0.1"], ["at", "AT"], ["close-all"],
                         ["config"]):
             result = run(programs, programs.st87ctl, "--port", missing, *command)
@@ -32,7 +32,7 @@ def test_no_modem(programs):
 
 
 def test_busy(programs):
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         holder = Terminal(programs, modem.link)
         try:
             holder.send("AT")
@@ -49,7 +49,7 @@ def test_busy(programs):
 
 
 def test_silent_modem(programs):
-    with FakeModem(programs, "--stall-after", "0") as modem:
+    with fake_modem(programs, "--stall-after", "0") as modem:
         result = run(programs, programs.st87ctl, "--port", modem.link, "status")
         check(result.returncode == 3, "a modem that does not answer: exit 3", result)
         check(result.stderr.startswith("st87ctl: ") and "no modem answers" in result.stderr,
@@ -57,8 +57,8 @@ def test_silent_modem(programs):
 
 
 def test_options(programs):
-    with FakeModem(programs) as modem:
-        trace = os.path.join(modem.tmpdir, "host.trace")
+    with fake_modem(programs) as modem:
+        trace = os.path.join(modem.workdir, "host.trace")
         result = run(programs, programs.st87ctl, "--port", modem.link, "--trace", trace,
                      "at", "AT")
         with open(trace) as f:

@@ -2,7 +2,7 @@
 
 import json
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
 
 
 def pings_sent(modem):
@@ -10,7 +10,7 @@ def pings_sent(modem):
 
 
 def test(programs):
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         ctl = [programs.st87ctl, "--port", modem.link]
         result = run(programs, *ctl, "ping", "127.0.0.1", "-c", "3")
         check(result.returncode == 0, "ping 127.0.0.1 -c 3 exits 0", result)
@@ -58,7 +58,7 @@ def test(programs):
         check(result.returncode == 2, "no HOST: exit 2", result)
 
     # The link is brought up first when it is down.
-    with FakeModem(programs, "--link-down") as modem:
+    with fake_modem(programs, "--link-down") as modem:
         result = run(programs, programs.st87ctl, "--port", modem.link, "ping", "127.0.0.1",
                      "-c", "1")
         check(result.returncode == 0 and "1 packets transmitted, 1 received" in result.stdout,

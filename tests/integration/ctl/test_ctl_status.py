@@ -3,7 +3,8 @@
 import json
 import os
 
-from ctl_fixture import CID, FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
+from fakemodem_fixture import CID
 
 # What status may send: the probe and read commands only.
 READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=%d" % CID, "AT#IPPARAMS?", "AT#SLEEPMODE?",
@@ -13,7 +14,7 @@ MAKER = os.environ.get("ST87_FAKEMODEM_PROFILE") == "maker"
 
 
 def test(programs):
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         result = run(programs, programs.st87ctl, "--port", modem.link, "status")
         check(result.returncode == 0, "status exits 0", result)
         check("state: up" in result.stdout, "status shows the IP link up", result)
@@ -46,7 +47,7 @@ def test(programs):
               "status sent only read commands (sent: %s)" % sorted(sent))
 
     # A socket in use is listed.
-    with FakeModem(programs) as modem:
+    with fake_modem(programs) as modem:
         run(programs, programs.st87ctl, "--port", modem.link, "at",
             f"AT#SOCKETCREATE={CID},0,UDP,0,1,1,1")
         result = run(programs, programs.st87ctl, "--port", modem.link, "status", "--json")
@@ -57,7 +58,7 @@ def test(programs):
     # The sleep setting as the firmware answers it, whatever the profile.
     for switch, text, sleep in (("20000", "sleeps: yes", {"sleeps": True, "hold_s": 20}),
                                 ("0", "sleeps: no", {"sleeps": False, "hold_s": 10})):
-        with FakeModem(programs, "--sleep-after", switch) as modem:
+        with fake_modem(programs, "--sleep-after", switch) as modem:
             result = run(programs, programs.st87ctl, "--port", modem.link, "status")
             check(result.returncode == 0 and text in result.stdout,
                   "status shows '%s' for --sleep-after %s" % (text, switch), result)
@@ -66,7 +67,7 @@ def test(programs):
                   "JSON: %s for --sleep-after %s" % (sleep, switch), result)
 
     # A link that is down is shown as down, and status does not bring it up.
-    with FakeModem(programs, "--link-down") as modem:
+    with fake_modem(programs, "--link-down") as modem:
         result = run(programs, programs.st87ctl, "--port", modem.link, "status")
         check(result.returncode == 0 and "state: down" in result.stdout,
               "status shows a link that is down", result)

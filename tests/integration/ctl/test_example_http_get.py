@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 
-from ctl_fixture import FakeModem, check, main, run
+from ctl_fixture import check, fake_modem, main, run
 
 FILE_SIZE = 100 * 1024
 
@@ -34,8 +34,8 @@ def test(programs):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = str(server.server_address[1])
 
-        with FakeModem(programs) as modem:
-            output = os.path.join(modem.tmpdir, "downloaded.bin")
+        with fake_modem(programs) as modem:
+            output = os.path.join(modem.workdir, "downloaded.bin")
             result = run(programs, programs.http_get, "--port", modem.link, "-o", output,
                          "127.0.0.1", port, "/random.bin")
             check(result.returncode == 0, "st87-http-get exits 0", result)
@@ -56,7 +56,8 @@ def test(programs):
             check(result.returncode == 1 and "404" in result.stderr,
                   "a 404 exits 1 and says so", result)
 
-            stats = modem.stop()
+            modem.stop()
+            stats = modem.stats()
             check(stats["open_sockets"] == 0, "every modem socket was closed")
     finally:
         if server is not None:

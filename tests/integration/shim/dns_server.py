@@ -2,7 +2,8 @@
 import contextlib
 import socket
 import struct
-import threading
+
+from fakemodem_fixture import udp_server
 
 
 def _read_name(message, offset):
@@ -41,33 +42,14 @@ def dns_server(records):
     for name, address in records.items():
         table[name.lower()] = {1: [socket.inet_pton(socket.AF_INET, address)], 28: []}
     asked = []
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve():
-        while not stop.is_set():
-            try:
-                query, peer = sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                name, _ = _read_name(query, 12)
-                asked.append(name)
-                reply = answer(query, table)
-            except (IndexError, struct.error, UnicodeDecodeError):
-                continue
-            if reply:
-                sock.sendto(reply, peer)
+    def reply(query, _peer):
+        try:
+            name, _ = _read_name(query, 12)
+            asked.append(name)
+            return answer(query, table)
+        except (IndexError, struct.error, UnicodeDecodeError):
+            return None
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1], asked
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
+    with udp_server(reply) as port:
+        yield port, asked

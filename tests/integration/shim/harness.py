@@ -1,26 +1,26 @@
 """Fixtures for running real programs through libst87shim.so and st87-fakemodem.
 
+The fake modem itself, the checks and waits come from fakemodem_fixture
+(tests/integration); here is what is the shim's own: its environment, st87d,
+the servers its test programs talk to, and the main of a test script.
+
 Everything here listens on or connects to loopback only, and everything a
 fixture starts is stopped when its `with` block ends, whatever happens.
 """
 import contextlib
 import hashlib
 import http.server
-import json
 import os
 import signal
 import socket
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-
-# The fake modem's profile (ST87_FAKEMODEM_PROFILE): "note" or "maker" (context 1, AT#DNS, ...).
-PROFILE = os.environ.get("ST87_FAKEMODEM_PROFILE") or "note"
-CID = 1 if PROFILE == "maker" else 5
+import fakemodem_fixture
+from fakemodem_fixture import stop_process, valgrind, wait_for
 
 
 class Paths:
@@ -54,7 +54,7 @@ def client_wrapper():
     """valgrind around the client program when ST87_TEST_VALGRIND is set: it checks the shim inside it."""
     if not os.environ.get("ST87_TEST_VALGRIND"):
         return []
-    return ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=no", "--trace-children=no"]
+    return valgrind(check_leaks=False)
 
 
 def preload_value(*libraries):
@@ -90,45 +90,16 @@ def random_file(path, size):
     return sha256_file(path)
 
 
-class FakeModem:
-    """st87-fakemodem on a pty, linked at <dir>/modem, with stats and trace files."""
-
-    def __init__(self, workdir, *switches):
-        self.link = os.path.join(workdir, "modem")
-        self.stats_path = os.path.join(workdir, "modem-stats.json")
-        self.trace_path = os.path.join(workdir, "modem-trace.txt")
-        self.process = subprocess.Popen(
-            [Paths.fakemodem, "--link", self.link, "--stats", self.stats_path,
-             "--trace", self.trace_path, *switches],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = self.process.stdout.readline().strip()
-        if not first.startswith("/dev/"):
-            self.stop()
-            raise RuntimeError("st87-fakemodem did not start: " + first + self.process.stderr.read())
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def stats(self):
-        """The stats JSON, written when the fake modem stops (so call after stop())."""
-        with open(self.stats_path) as f:
-            return json.load(f)
-
-    def trace(self):
-        try:
-            with open(self.trace_path) as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+class FakeModem(fakemodem_fixture.FakeModem):
+    """The fake modem (fakemodem_fixture.FakeModem), and the environment of a program the shim carries over it."""
 
     def env(self, route="127.0.0.1/32", **extra):
         return shim_environment(ST87_PORT=self.link, ST87_ROUTE=route, **extra)
+
+
+def fake_modem(workdir, *switches):
+    """st87-fakemodem on a pty in @workdir, for a `with` block: it is stopped when the block ends."""
+    return FakeModem(workdir, *switches, program=Paths.fakemodem)
 
 
 class Daemon:
@@ -156,14 +127,8 @@ class Daemon:
             return f.read()
 
     def stop(self, sig=signal.SIGTERM):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if client_wrapper() and self.process.returncode == 99:
+        stop_process(self.process, sig, timeout=30)
+        if client_wrapper() and self.process.returncode == fakemodem_fixture.VALGRIND_FOUND_ERRORS:
             raise AssertionError("valgrind found errors in st87d:\n" + self.log())
 
     def env(self, route="127.0.0.1/32", **extra):
@@ -178,22 +143,6 @@ def st87d(workdir, modem, *switches, **variables):
         yield daemon
     finally:
         daemon.stop()
-
-
-def assert_no_modem_socket_left(modem):
-    """Stops @modem and checks that every modem socket a program opened was closed."""
-    modem.stop()
-    stats = modem.stats()
-    check(stats["open_sockets"] == 0, "modem sockets left open: %r" % stats)
-
-
-@contextlib.contextmanager
-def fake_modem(workdir, *switches):
-    modem = FakeModem(workdir, *switches)
-    try:
-        yield modem
-    finally:
-        modem.stop()
 
 
 class RecordingHandler(http.server.SimpleHTTPRequestHandler):
@@ -265,45 +214,9 @@ class _TcpHandler(socketserver.BaseRequestHandler):
 def tcp_server(behaviour):
     """A threaded TCP server on 127.0.0.1 that runs behaviour(connection) per client."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TcpHandler)
-    server.daemon_threads = True
     server.behaviour = behaviour
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
-def udp_echo_server(peers=None):
-    """A UDP echo server on 127.0.0.1; yields its port. Each datagram's source goes into @peers when given."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                data, peer = sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if peers is not None:
-                peers.append(peer)
-            sock.sendto(data, peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
 
 
 def free_port():
@@ -315,23 +228,3 @@ def free_port():
 
 def run(command, env, timeout=120, **kwargs):
     return subprocess.run(client_wrapper() + list(command), env=env, timeout=timeout, capture_output=True, **kwargs)
-
-
-@contextlib.contextmanager
-def workdir():
-    with tempfile.TemporaryDirectory(prefix="st87-test-") as path:
-        yield path
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)

@@ -26,8 +26,8 @@ import sys
 import threading
 import time
 
-from harness import check, fake_modem, http_server, random_file, run, sha256_file, st87d, tcp_server, \
-    udp_echo_server, wait_for, workdir
+from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
+from harness import fake_modem, http_server, random_file, run, sha256_file, st87d, tcp_server
 from test_threads import echo, unrouted_echo_server
 
 SECONDS = float(os.environ.get("ST87_SOAK_SECONDS", "300"))

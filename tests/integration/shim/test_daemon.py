@@ -13,8 +13,8 @@ import threading
 import time
 
 from dns_server import dns_server
-from harness import (PROFILE, Paths, check, fake_modem, run, run_case, shim_environment, st87d, tcp_server,
-                     udp_echo_server, wait_for, workdir)
+from fakemodem_fixture import PROFILE, check, udp_echo_server, wait_for, workdir
+from harness import Paths, fake_modem, run, run_case, shim_environment, st87d, tcp_server
 
 NAME = "sensor-hub.test"
 

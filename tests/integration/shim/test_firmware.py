@@ -14,8 +14,8 @@ import socket
 import sys
 import time
 
-from harness import (CID, PROFILE, check, fake_modem, free_port, http_server, random_file, run,
-                     sha256_file, run_case, tcp_server, udp_echo_server, workdir)
+from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
+from harness import fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, tcp_server
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.
@@ -123,11 +123,6 @@ def get_file(modem, server, tmp, size):
 def send_sizes(trace):
     """The <len> of every binary AT#IPSENDTCP in a fake-modem trace."""
     return [int(m.group(1)) for m in re.finditer(r"> AT#IPSENDTCP=\d+,\d+,1,(\d+)", trace)]
-
-
-def assert_no_modem_socket_left(modem):
-    modem.stop()
-    check(modem.stats()["open_sockets"] == 0, "modem sockets left open: %r" % modem.stats())
 
 
 def case_send_handshake_learned():

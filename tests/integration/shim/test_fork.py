@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from harness import check, fake_modem, run, run_case, tcp_server, workdir
+from fakemodem_fixture import check, workdir
+from harness import fake_modem, run, run_case, tcp_server
 
 # Connects, forks a child that outlives this use of the socket, then reads until EOF or an error.
 FORKING_READER = r"""

@@ -15,7 +15,8 @@ import subprocess
 import threading
 import time
 
-from harness import check, fake_modem, free_port, run, run_case, workdir
+from fakemodem_fixture import check, workdir
+from harness import fake_modem, free_port, run, run_case
 
 
 def listen():

@@ -20,8 +20,8 @@ import sys
 import time
 
 from dns_server import dns_server
-from harness import (CID, PROFILE, assert_no_modem_socket_left, check, fake_modem, free_port, run, run_case,
-                     tcp_server, udp_echo_server, wait_for, workdir)
+from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
+from harness import fake_modem, free_port, run, run_case, tcp_server
 from test_shim import serve_bytes_then_close
 
 

@@ -13,7 +13,8 @@ import os
 import re
 import socket
 
-from harness import check, fake_modem, run, run_case, udp_echo_server, workdir
+from fakemodem_fixture import check, udp_echo_server, workdir
+from harness import fake_modem, run, run_case
 
 HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "include", "st87", "st87shim.h")
 

@@ -15,17 +15,11 @@ import sys
 import time
 
 from dns_server import dns_server
-from harness import (CID, PROFILE, Paths, RecordingHandler, check, fake_modem, free_port, http_server, preload_value, random_file, run, run_case,
-                     sha256_file, shim_environment, tcp_server, udp_echo_server,
-                     wait_for, workdir)
+from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
+from harness import (Paths, RecordingHandler, fake_modem, free_port, http_server, preload_value, random_file, run,
+                     run_case, sha256_file, shim_environment, tcp_server)
 
 MIB = 1 << 20
-
-
-def assert_no_modem_socket_left(modem):
-    modem.stop()
-    stats = modem.stats()
-    check(stats["open_sockets"] == 0, "modem sockets left open: %r" % stats)
 
 
 def curl_get(modem, url, output, *extra, **env):

@@ -14,7 +14,8 @@ import socket
 import sys
 import threading
 
-from harness import check, fake_modem, run, run_case, serving, workdir
+from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
+from harness import fake_modem, run, run_case, serving
 
 ROUTE = "127.0.0.0/8"
 
@@ -45,11 +46,6 @@ def keepalive_server(address="127.0.0.1"):
 def url(server, path):
     host, port = server.server_address[:2]
     return "http://%s:%d%s" % (host, port, path)
-
-
-def assert_no_modem_socket_left(modem):
-    modem.stop()
-    check(modem.stats()["open_sockets"] == 0, "modem sockets left open: %r" % modem.stats())
 
 
 def case_curl_follows_redirects_across_hosts():

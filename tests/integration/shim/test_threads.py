@@ -12,7 +12,8 @@ import os
 import socketserver
 import threading
 
-from harness import check, fake_modem, run, run_case, tcp_server, udp_echo_server, workdir
+from fakemodem_fixture import check, udp_echo_server, workdir
+from harness import fake_modem, run, run_case, tcp_server
 
 
 def echo(connection):
