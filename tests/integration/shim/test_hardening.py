@@ -9,8 +9,8 @@ import socket
 import struct
 import sys
 
-from harness import (Paths, check, fake_modem, preload_value, run, run_case, st87d, tcp_server, udp_echo_server,
-                     wait_for, workdir)
+from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
+from harness import Paths, fake_modem, preload_value, run, run_case, st87d, tcp_server
 
 # A routed connection; then, with the shim's calloc failing, a dup() of it and a new routed socket;
 # then, memory back, the connection still carries bytes both ways.
