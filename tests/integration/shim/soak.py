@@ -66,6 +66,7 @@ def snapshot():
 ok = failed = 0
 for i in range(rounds):
     if i == 5:
+        time.sleep(0.5)  # the engine closes its end of the last pair when it sees the close: let it
         print("start", *snapshot(), flush=True)
     try:
         c = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -85,6 +86,7 @@ for i in range(rounds):
     except OSError:
         failed += 1
         time.sleep(0.2)
+time.sleep(0.5)
 print("end", *snapshot(), ok, failed, flush=True)
 """
 
@@ -228,7 +230,7 @@ def resident_figures(tmp, server, files):
     fds_end, rss_end, ok, failed = map(int, lines["end"])
     print("long-lived process: %d GETs ok, %d failed; fds %d -> %d; resident %d KiB -> %d KiB (%+d KiB)"
           % (ok, failed, fds_start, fds_end, rss_start, rss_end, rss_end - rss_start))
-    check(fds_end == fds_start, "the process holds %d fds more than it started with" % (fds_end - fds_start))
+    check(fds_end <= fds_start, "the process holds %d fds more than it started with" % (fds_end - fds_start))
     check(rss_end - rss_start < 2048, "resident memory grew by %d KiB over 55 connections" % (rss_end - rss_start))
 
 
