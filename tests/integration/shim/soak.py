@@ -105,10 +105,12 @@ class Tally:
         self.counts = {}
         self.lock = threading.Lock()
         self.faults_on = True
+        self.in_pairs = False
 
     def add(self, kind, outcome):
-        # Without faults, every job must succeed: a clean failure there is a failure.
-        check(self.faults_on or outcome == "ok", "%s failed with no fault switched on" % kind)
+        # Without faults, a job run alone must succeed. Two at once may find the modem taken (one TCP socket;
+        # without st87d, one process owns the port): a clean failure is right there.
+        check(self.faults_on or self.in_pairs or outcome == "ok", "%s failed with no fault switched on" % kind)
         with self.lock:
             self.counts.setdefault(kind, {}).setdefault(outcome, 0)
             self.counts[kind][outcome] += 1
@@ -190,10 +192,12 @@ def run_phase(name, switches, tmp, server, files, tally, unrouted_port, deadline
                     break
                 if random.random() < 0.3:
                     pair = [threading.Thread(target=guarded, args=(random.choice(jobs), errors)) for _ in range(2)]
+                    tally.in_pairs = True
                     for thread in pair:
                         thread.start()
                     for thread in pair:
                         thread.join()
+                    tally.in_pairs = False
                     if errors:
                         raise errors.pop()
                 else:
