@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,11 @@
 
 struct variable {
 	const char *name;
-	/* 0 with the field set, or -EINVAL with @problem set and the field untouched. */
+	/* 0 with the field set, or -EINVAL with @problem set and the field untouched; NULL: a bounded int below. */
 	int (*parse)(const char *value, struct shim_config *config, char *problem, size_t problem_len);
+	size_t offset; /* the int field of struct shim_config */
+	unsigned long min, max;
+	const char *expected;
 };
 
 static bool parse_trimmed_decimal(const char *value, unsigned long min, unsigned long max,
@@ -208,89 +212,57 @@ static int parse_hex(const char *value, struct shim_config *config, char *proble
 	return 0;
 }
 
-/* One bounded whole number into *@out; @expected says what was wanted when it is not. */
-static int parse_bounded(const char *value, unsigned long min, unsigned long max, int *out,
-			 char *problem, size_t problem_len, const char *expected)
-{
-	unsigned long number;
-
-	if (!parse_trimmed_decimal(value, min, max, &number))
-		return shim_fail(problem, problem_len, expected);
-	*out = (int)number;
-	return 0;
-}
-
-static int parse_connect_timeout(const char *value, struct shim_config *config, char *problem,
-				 size_t problem_len)
-{
-	return parse_bounded(value, 1, MAX_TIMEOUT_MS, &config->connect_timeout_ms, problem, problem_len,
-			     "expected milliseconds from 1 to 3600000, such as 10000");
-}
-
-static int parse_link_check(const char *value, struct shim_config *config, char *problem,
-			    size_t problem_len)
-{
-	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->link_check_interval_s, problem,
-			     problem_len, "expected seconds from 0 (never) to 86400, such as 60");
-}
-
-static int parse_sleep_hold(const char *value, struct shim_config *config, char *problem,
-			    size_t problem_len)
-{
-	return parse_bounded(value, 0, MAX_LINK_CHECK_S, &config->sleep_hold_s, problem, problem_len,
-			     "expected seconds from 0 (the modem never sleeps) to 86400, such as 10");
-}
-
-static int parse_udp_rai(const char *value, struct shim_config *config, char *problem,
-			 size_t problem_len)
-{
-	return parse_bounded(value, 0, 2, &config->udp_rai, problem, problem_len,
-			     "expected 0 (no information), 1 (no downlink expected) or 2 (one "
-			     "downlink expected)");
-}
-
-static int parse_tcp_evict_idle(const char *value, struct shim_config *config, char *problem,
-				size_t problem_len)
-{
-	return parse_bounded(
-		value, 0, MAX_TIMEOUT_MS, &config->tcp_evict_idle_ms, problem, problem_len,
-		"expected milliseconds from 0 (never take the socket) to 3600000, such as 200");
-}
-
-static int parse_exit_flush_timeout(const char *value, struct shim_config *config, char *problem,
-				    size_t problem_len)
-{
-	return parse_bounded(value, 0, MAX_TIMEOUT_MS, &config->exit_flush_timeout_ms, problem,
-			     problem_len,
-			     "expected milliseconds from 0 (do not wait) to 3600000, such as 5000");
-}
-
-static int parse_half_close_idle(const char *value, struct shim_config *config, char *problem,
-				 size_t problem_len)
-{
-	return parse_bounded(
-		value, 0, MAX_TIMEOUT_MS, &config->half_close_idle_ms, problem, problem_len,
-		"expected milliseconds from 0 (keep the connection for the answer) to 3600000, "
-		"such as 5000");
-}
+/* A whole number within bounds into an int field: the table says which, and what was expected. */
+#define BOUNDED(field, lowest, highest) \
+	.offset = offsetof(struct shim_config, field), .min = (lowest), .max = (highest)
 
 static const struct variable variables[] = {
-	{"ST87_ROUTE", parse_route},
-	{"ST87_PORT", parse_port},
-	{"ST87_BAUD", parse_baud},
-	{"ST87_DNS", parse_dns},
-	{"ST87_LOG", parse_log},
-	{"ST87_TRACE", parse_trace},
-	{"ST87_HEX", parse_hex},
-	{"ST87_DAEMON", parse_daemon},
-	{"ST87_CONNECT_TIMEOUT", parse_connect_timeout},
-	{"ST87_LINK_CHECK", parse_link_check},
-	{"ST87_SLEEP_HOLD", parse_sleep_hold},
-	{"ST87_UDP_RAI", parse_udp_rai},
-	{"ST87_TCP_EVICT_IDLE", parse_tcp_evict_idle},
-	{"ST87_EXIT_FLUSH_TIMEOUT", parse_exit_flush_timeout},
-	{"ST87_HALF_CLOSE_IDLE", parse_half_close_idle},
+	{.name = "ST87_ROUTE", .parse = parse_route},
+	{.name = "ST87_PORT", .parse = parse_port},
+	{.name = "ST87_BAUD", .parse = parse_baud},
+	{.name = "ST87_DNS", .parse = parse_dns},
+	{.name = "ST87_LOG", .parse = parse_log},
+	{.name = "ST87_TRACE", .parse = parse_trace},
+	{.name = "ST87_HEX", .parse = parse_hex},
+	{.name = "ST87_DAEMON", .parse = parse_daemon},
+	{.name = "ST87_CONNECT_TIMEOUT",
+	 BOUNDED(connect_timeout_ms, 1, MAX_TIMEOUT_MS),
+	 .expected = "expected milliseconds from 1 to 3600000, such as 10000"},
+	{.name = "ST87_LINK_CHECK",
+	 BOUNDED(link_check_interval_s, 0, MAX_LINK_CHECK_S),
+	 .expected = "expected seconds from 0 (never) to 86400, such as 60"},
+	{.name = "ST87_SLEEP_HOLD",
+	 BOUNDED(sleep_hold_s, 0, MAX_LINK_CHECK_S),
+	 .expected = "expected seconds from 0 (the modem never sleeps) to 86400, such as 10"},
+	{.name = "ST87_UDP_RAI",
+	 BOUNDED(udp_rai, 0, 2),
+	 .expected =
+		 "expected 0 (no information), 1 (no downlink expected) or 2 (one downlink expected)"},
+	{.name = "ST87_TCP_EVICT_IDLE",
+	 BOUNDED(tcp_evict_idle_ms, 0, MAX_TIMEOUT_MS),
+	 .expected = "expected milliseconds from 0 (never take the socket) to 3600000, such as 200"},
+	{.name = "ST87_EXIT_FLUSH_TIMEOUT",
+	 BOUNDED(exit_flush_timeout_ms, 0, MAX_TIMEOUT_MS),
+	 .expected = "expected milliseconds from 0 (do not wait) to 3600000, such as 5000"},
+	{.name = "ST87_HALF_CLOSE_IDLE",
+	 BOUNDED(half_close_idle_ms, 0, MAX_TIMEOUT_MS),
+	 .expected = "expected milliseconds from 0 (keep the connection for the answer) to 3600000, "
+		     "such as 5000"},
 };
+
+/* One variable's value into @config: its own parser, or the table's bounds. */
+static int parse_variable(const struct variable *v, const char *value, struct shim_config *config,
+			  char *problem, size_t problem_len)
+{
+	if (v->parse)
+		return v->parse(value, config, problem, problem_len);
+	unsigned long number;
+	if (!parse_trimmed_decimal(value, v->min, v->max, &number))
+		return shim_fail(problem, problem_len, v->expected);
+	int as_int = (int)number;
+	memcpy((char *)config + v->offset, &as_int, sizeof(as_int));
+	return 0;
+}
 
 const char *shim_config_variable_name(size_t i)
 {
@@ -426,7 +398,7 @@ int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *confi
 
 		if (value == NULL || value[0] == '\0')
 			continue;
-		if (variables[i].parse(value, config, problem, sizeof problem) < 0) {
+		if (parse_variable(&variables[i], value, config, problem, sizeof problem) < 0) {
 			any_bad = true;
 			append_error_line(errors, errors_len, &used, variables[i].name, value, problem,
 					  from_file ? file->path : NULL, line);
