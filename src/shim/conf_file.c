@@ -1,11 +1,13 @@
 /* The configuration file: `key = value` lines for the ST87_* settings (conf_file.h). */
 #include "conf_file.h"
+#include "quote.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define VARIABLE_PREFIX "ST87_"
 
@@ -31,11 +33,18 @@ static const char *variable_for(const char *key)
 	return NULL;
 }
 
-static void append(char *errors, size_t errors_len, size_t *used, const char *path, int line,
-		   const char *what, const char *detail)
+/* Bytes of a path or a line's text shown in an error, each made printable (quote.h). */
+#define SHOWN_MAX 96
+
+static void append(char *errors, size_t errors_len, size_t *used, const char *path_text, int line,
+		   const char *what, const char *detail_text)
 {
 	if (!errors || *used + 1 >= errors_len)
 		return;
+	/* The path (ST87_CONF) and the file's text may hold any byte: the line must stay one printable line. */
+	char path[SHIM_QUOTED_SIZE(SHOWN_MAX)], detail[SHIM_QUOTED_SIZE(SHOWN_MAX)];
+	shim_quote_printable(path_text, strlen(path_text), SHOWN_MAX, path);
+	shim_quote_printable(detail_text, strlen(detail_text), SHOWN_MAX, detail);
 	int n = line > 0
 		? snprintf(errors + *used, errors_len - *used, "%s:%d: %s%s\n", path, line, what, detail)
 		: snprintf(errors + *used, errors_len - *used, "%s: %s%s\n", path, what, detail);
@@ -103,6 +112,15 @@ int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *
 			return 0;
 		append(errors, errors_len, &used, path, 0, "cannot read: ", strerror(err));
 		return -err;
+	}
+	/* A device or a fifo named by ST87_CONF could be read for ever (/dev/zero) or block (a fifo). */
+	struct stat status;
+	if (fstat(fileno(in), &status) < 0 || !S_ISREG(status.st_mode) ||
+	    status.st_size > SHIM_CONF_MAX_SIZE) {
+		fclose(in);
+		append(errors, errors_len, &used, path, 0,
+		       "not read: ", "expected a regular file of at most 64 KiB");
+		return -EINVAL;
 	}
 	char text[SHIM_CONF_VALUE_SIZE + 128];
 	int line = 0, result = 0;

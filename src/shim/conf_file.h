@@ -14,6 +14,7 @@
 #define SHIM_CONF_DEFAULT_PATH "/etc/st87/st87.conf"
 #define SHIM_CONF_MAX_ENTRIES 24
 #define SHIM_CONF_VALUE_SIZE 4096
+#define SHIM_CONF_MAX_SIZE (64 * 1024)
 
 struct shim_conf_entry {
 	const char *name; /* the variable it sets: "ST87_BAUD" */

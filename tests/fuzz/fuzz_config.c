@@ -83,6 +83,9 @@ static bool is_path(const char *name)
 static const char *fuzz_getenv(const char *name)
 {
 	FUZZ_CHECK(name != NULL);
+	/* The configuration file would read whatever path the input names: its parser has unit tests. */
+	if (strcmp(name, "ST87_CONF") == 0)
+		return NULL;
 	return lookup(name);
 }
 

@@ -147,6 +147,31 @@ static void test_a_missing_named_file_fails_closed(void **state)
 	assert_true(config.fail_routed);
 }
 
+static void test_only_a_regular_file_is_read(void **state)
+{
+	(void)state;
+	struct shim_conf_file *file = calloc(1, sizeof(*file));
+	assert_non_null(file);
+	/* /dev/zero would be read for ever; a directory is no file either. */
+	assert_int_equal(shim_conf_file_load("/dev/zero", true, file, errors, sizeof(errors)), -EINVAL);
+	assert_string_equal(errors, "/dev/zero: not read: expected a regular file of at most 64 KiB\n");
+	assert_int_equal(shim_conf_file_load("/tmp", true, file, errors, sizeof(errors)), -EINVAL);
+	free(file);
+}
+
+static void test_an_unprintable_path_is_quoted(void **state)
+{
+	(void)state;
+	struct shim_conf_file *file = calloc(1, sizeof(*file));
+	assert_non_null(file);
+	assert_int_equal(shim_conf_file_load("/nonexistent/\x01\xff.conf", true, file, errors,
+					     sizeof(errors)),
+			 -ENOENT);
+	assert_string_equal(errors,
+			    "/nonexistent/\\x01\\xff.conf: cannot read: No such file or directory\n");
+	free(file);
+}
+
 static void test_the_loader_reports_where_a_value_came_from(void **state)
 {
 	(void)state;
@@ -179,6 +204,8 @@ int main(void)
 		TEST(test_a_bad_route_in_the_file_routes_nothing),
 		TEST(test_a_missing_named_file_fails_closed),
 		TEST(test_the_loader_reports_where_a_value_came_from),
+		TEST(test_only_a_regular_file_is_read),
+		TEST(test_an_unprintable_path_is_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
