@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
-#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +230,25 @@ static void report_started(int pipe_fd, bool started)
 	close(pipe_fd);
 }
 
+struct acceptor {
+	int listener;
+	const struct access_policy *policy;
+};
+
+/* Serves clients one request at a time, on a thread of its own: a long request does not hide a SIGTERM. */
+static void *accept_clients(void *argument)
+{
+	const struct acceptor *acceptor = argument;
+	for (;;) {
+		int connection = accept4(acceptor->listener, NULL, NULL, SOCK_CLOEXEC);
+		if (connection >= 0)
+			serve_client(connection, acceptor->policy);
+		else if (errno != EINTR && errno != ECONNABORTED)
+			return NULL;
+	}
+}
+
+/* Serves until a stop signal; 0, or 1 when serving could not start. */
 static int serve(int listener, const struct access_policy *policy)
 {
 	sigset_t stop_signals;
@@ -238,29 +257,20 @@ static int serve(int listener, const struct access_policy *policy)
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGHUP);
 	int signals = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-	if (signals < 0) {
-		perror("st87d: signalfd");
+	static struct acceptor acceptor;
+	acceptor = (struct acceptor){.listener = listener, .policy = policy};
+	pthread_t thread;
+	if (signals < 0 || pthread_create(&thread, NULL, accept_clients, &acceptor) != 0) {
+		perror("st87d: cannot serve");
 		return 1;
 	}
-	for (;;) {
-		struct pollfd fds[2] = {{.fd = listener, .events = POLLIN},
-					{.fd = signals, .events = POLLIN}};
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+	struct signalfd_siginfo info;
+	while (read(signals, &info, sizeof(info)) != sizeof(info))
+		if (errno != EINTR)
 			return 1;
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo info;
-			if (read(signals, &info, sizeof(info)) == sizeof(info))
-				shim_log(ST87_LOG_INFO,
-					 "signal %u: closing every modem socket and stopping",
-					 info.ssi_signo);
-			return 0;
-		}
-		if (fds[0].revents & POLLIN) {
-			int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-			if (connection >= 0)
-				serve_client(connection, policy);
-		}
-	}
+	shim_log(ST87_LOG_INFO, "signal %u: closing every modem socket and stopping", info.ssi_signo);
+	/* The acceptor may be inside a request: the engine's exit ends it (its job fails), and exit ends the thread. */
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -346,6 +346,21 @@ def case_release_assistance_through_the_daemon():
         check(stats["udp_rai_2"] >= 1, "the socket's ST87_SO_RAI 2 did not reach the modem: %r" % stats)
 
 
+def case_stops_during_a_long_request():
+    # A lookup the modem answers only after a minute: SIGTERM still stops st87d (well before that).
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "60000") as modem, st87d(tmp, modem) as daemon:
+        lookup = start([sys.executable, "-c", "import socket; socket.getaddrinfo('slow.test', 80)"],
+                       daemon.env(route="*"))
+        wait_for(lambda: "AT#DNS" in modem.trace(), 10, "the lookup at the modem")
+        daemon.process.terminate()
+        try:
+            daemon.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("st87d did not stop while a request ran:\n" + daemon.log())
+        out, err = lookup.communicate(timeout=30)
+        check(lookup.returncode != 0, "the lookup succeeded though st87d stopped")
+
+
 def case_daemon_required_but_absent():
     with workdir() as tmp, tcp_server(holder_server) as server:
         env = shim_environment(ST87_DAEMON=os.path.join(tmp, "none.sock"), ST87_ROUTE="127.0.0.1/32",
