@@ -73,9 +73,11 @@ static const char *lookup(const char *name)
 }
 
 /* Paths are taken as written: only the other variables are padded. */
+/* Paths are taken as written (blanks included), so padding changes them. */
 static bool is_path(const char *name)
 {
-	return strcmp(name, "ST87_PORT") == 0 || strcmp(name, "ST87_TRACE") == 0;
+	return strcmp(name, "ST87_PORT") == 0 || strcmp(name, "ST87_TRACE") == 0 ||
+		strcmp(name, "ST87_DAEMON") == 0;
 }
 
 static const char *fuzz_getenv(const char *name)
