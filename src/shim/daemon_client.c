@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../daemon/wire.h"
@@ -137,16 +136,9 @@ void daemon_take_reports(struct routed_socket *s, int fd, bool at_eof)
 	}
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 {
-	long long deadline = monotonic_ms() + timeout_ms;
+	long long deadline = st87_now_ms() + timeout_ms;
 	for (;;) {
 		pthread_mutex_lock(&shim.lock);
 		enum routed_state state = s->state;
@@ -158,7 +150,7 @@ int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 			return 0;
 		if (state != ROUTED_CONNECTING)
 			return -(error ? error : ECONNRESET);
-		long long left = deadline - monotonic_ms();
+		long long left = deadline - st87_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct st87d_reply reply;
