@@ -19,6 +19,12 @@
 /* After EOF on the pair: the error the socket failed with, reported once, like the kernel's. */
 static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 {
+	/* The pair itself reset (st87d died with bytes unread): the errno is right; the reports say why. */
+	if (n < 0 && errno == ECONNRESET && s->daemon_fd >= 0) {
+		daemon_take_reports(s, -1, true);
+		errno = ECONNRESET;
+		return -1;
+	}
 	if (n != 0)
 		return n;
 	daemon_take_reports(s, -1, true);
