@@ -50,20 +50,22 @@ static void fill_address(const struct sockaddr_storage *from, socklen_t from_len
 
 /* Sends one datagram of an unconnected routed UDP socket: header, then the payload. */
 static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, int flags,
-			   const struct sockaddr *to, socklen_t to_len, const struct routed_socket *s)
+			   const struct sockaddr *to, socklen_t to_len)
 {
-	struct datagram_header header = {0};
-	if (to) {
-		if (to_len > sizeof(header.address)) {
-			errno = EINVAL;
-			return -1;
-		}
-		memcpy(&header.address, to, to_len);
-		header.address_len = to_len;
-	} else {
-		header.address = s->remote;
-		header.address_len = s->remote_len;
+	if (!to) {
+		/* As a kernel socket never connected: where the last datagram went is no destination. */
+		shim_log(ST87_LOG_ERROR,
+			 "send on fd %d: an unconnected UDP socket needs a destination (sendto)", fd);
+		errno = EDESTADDRREQ;
+		return -1;
 	}
+	struct datagram_header header = {0};
+	if (to_len > sizeof(header.address)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&header.address, to, to_len);
+	header.address_len = to_len;
 	if (iov_count + 1 > MAX_IOV) {
 		errno = EMSGSIZE;
 		return -1;
@@ -107,7 +109,7 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 	}
 	ssize_t n;
 	if (s->framed) {
-		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len, s);
+		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
 		n = real.sendmsg(fd, &message, (flags & ~MSG_FASTOPEN) | MSG_NOSIGNAL);
@@ -131,7 +133,7 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, in
 	}
 	ssize_t n;
 	if (s->framed) {
-		n = send_framed(fd, iov, iov_count, flags, to, to_len, s);
+		n = send_framed(fd, iov, iov_count, flags, to, to_len);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
 		n = real.sendmsg(fd, &message, flags & ~MSG_FASTOPEN);

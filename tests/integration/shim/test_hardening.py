@@ -3,8 +3,11 @@
 
 Usage: test_hardening.py CASE   (meson runs each case as its own test)
 """
+import contextlib
 import errno
 import os
+import re
+import resource
 import socket
 import struct
 import sys
@@ -148,6 +151,116 @@ def case_many_closed_connections_held_through_st87d():
                       "70"], daemon.env(), timeout=150, text=True)
         check("echo: ping with 70" in result.stdout,
               "after 70 closed connections held: %r %r" % (result.stdout, result.stderr[-2000:]))
+
+
+# More of the shim's own fds than the 128 close_range() once kept: 130 connections whose servers closed them, each
+# with the shim's fd behind it (the engine's end of its pair, or its connection to st87d), and one live connection.
+# Started with 1024 fds allowed, the shim puts 64 of its fds at the top of that and the rest among the program's;
+# the program then allows itself more, moves its sockets above all of them, and closes everything below, as a
+# daemonising program does. Every fd of the shim's must still be open, and the same file.
+CLOSE_RANGE_CLIENT = r"""
+import ctypes, os, resource, socket, sys
+closing, echo, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+held = []
+for _ in range(count):
+    held.append(socket.create_connection(("127.0.0.1", closing), timeout=20))
+    held[-1].recv(10)  # the server's close: EOF, and the modem's TCP socket free again
+live = socket.create_connection(("127.0.0.1", echo), timeout=20)
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+mine = []
+for i, s in enumerate(held + [live]):
+    mine.append(os.dup2(s.fileno(), 2000 + i))
+    s.close()
+def open_fds():
+    found = {}
+    for fd in (int(name) for name in os.listdir("/proc/self/fd")):
+        try:
+            found[fd] = os.readlink("/proc/self/fd/%d" % fd)
+        except FileNotFoundError:  # listdir's own
+            pass
+    return {fd: name for fd, name in found.items() if 3 <= fd < 2000}
+shims = open_fds()
+if ctypes.CDLL(None, use_errno=True).close_range(3, 1999, 0) != 0:
+    print("close_range:", os.strerror(ctypes.get_errno()))
+after = open_fds()
+print("shim fds: %d, lost: %d" % (len(shims), sum(1 for fd, name in shims.items() if after.get(fd) != name)))
+live = socket.socket(fileno=mine.pop())
+live.settimeout(20)
+live.sendall(b"ping\n")
+print("echo:", live.recv(100).decode().strip())
+"""
+
+
+def allow_1024_fds():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
+def close_range_over_many_shim_fds(env_of):
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(close_at_once) as closing, \
+            tcp_server(echo_line) as echo:
+        with env_of(tmp, modem) as env:
+            result = run([sys.executable, "-c", CLOSE_RANGE_CLIENT, str(closing.server_address[1]),
+                          str(echo.server_address[1]), "130"], env, timeout=240, text=True,
+                         preexec_fn=allow_1024_fds)
+        shim_fds = re.search(r"shim fds: (\d+), lost: (\d+)", result.stdout)
+        check(shim_fds and int(shim_fds.group(1)) > 128, "fewer of the shim's fds than meant: %r %r"
+              % (result.stdout, result.stderr[-2000:]))
+        check(shim_fds.group(2) == "0", "close_range() closed the shim's own fds: %r" % result.stdout)
+        check("echo: ping" in result.stdout, "the live connection did not survive close_range(): %r %r"
+              % (result.stdout, result.stderr[-2000:]))
+
+
+@contextlib.contextmanager
+def in_process(tmp, modem):
+    yield modem.env()
+
+
+@contextlib.contextmanager
+def through_st87d(tmp, modem):
+    with st87d(tmp, modem) as daemon:
+        yield daemon.env()
+
+
+def case_close_range_over_more_than_128_shim_fds():
+    close_range_over_many_shim_fds(in_process)
+
+
+def case_close_range_over_more_than_128_shim_fds_through_st87d():
+    close_range_over_many_shim_fds(through_st87d)
+
+
+# An unconnected UDP socket: each datagram goes where sendto() says, answers name their sender, and send()
+# without a destination fails as on a kernel socket (the shim once sent it where the engine last sent).
+UNCONNECTED_UDP = r"""
+import errno, socket, sys
+first, second = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+for port, text in ((first, b"to first"), (second, b"to second")):
+    s.sendto(text, ("127.0.0.1", port))
+    data, source = s.recvfrom(100)
+    print("answer:", data.decode(), "from", source[1] == port)
+try:
+    s.send(b"nowhere")
+    print("send: sent")
+except OSError as error:
+    print("send:", errno.errorcode.get(error.errno, error.errno))
+"""
+
+
+def case_unconnected_udp_send_needs_a_destination():
+    first_received, second_received = [], []
+    with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server(received=first_received) as first, \
+            udp_echo_server(received=second_received) as second:
+        result = run([sys.executable, "-c", UNCONNECTED_UDP, str(first), str(second)], modem.env(), timeout=60,
+                     text=True)
+        out = result.stdout
+        check("answer: to first from True" in out and "answer: to second from True" in out,
+              "answers missing or from the wrong sender: %r %r" % (out, result.stderr))
+        check("send: EDESTADDRREQ" in out, "send() without a destination did not fail: %r" % out)
+        check("destination" in result.stderr, "no line says why send() failed: %r" % result.stderr)
+        check(first_received == [b"to first"] and second_received == [b"to second"],
+              "datagrams went astray: %r %r" % (first_received, second_received))
 
 
 def open_socket_request(port, filler):
