@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../shim/shim.h"
+#include "no_modem.h"
 #include "serve.h"
 #include "wire.h"
 
@@ -28,6 +29,12 @@
 #define DEFAULT_MODE 0660
 /* systemd's socket activation hands its sockets over from fd 3 on. */
 #define SYSTEMD_FIRST_FD 3
+/*
+ * Without a modem, an activated st87d answers clients until none has come for
+ * this long: systemd keeps queueing them on its socket, and a program's retry
+ * is answered at once rather than after systemd's restart delay.
+ */
+#define ACTIVATED_QUIET_MS 1000
 
 /* The shim's engine logs as the daemon (overrides shim.c's weak default). */
 const char *shim_log_name = "st87d";
@@ -317,8 +324,9 @@ int main(int argc, char **argv)
 	if (serve_open_modem(error, sizeof(error)) < 0) {
 		fprintf(stderr, "st87d: %s\n", error);
 		if (!activated)
-			unlink(options.socket_path);
+			unlink(options.socket_path); /* no new clients: only the queued ones are answered */
 		report_started(started_pipe, false);
+		answer_without_modem(listener, error, activated ? ACTIVATED_QUIET_MS : 0);
 		return 1;
 	}
 	shim_log(ST87_LOG_INFO, "serving %s on %s (group %s)", shim.config.port,

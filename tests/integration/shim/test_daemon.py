@@ -5,6 +5,7 @@ Usage: test_daemon.py CASE   (meson runs each case as its own test)
 """
 import os
 import hashlib
+import select
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import threading
 import time
 
 from dns_server import dns_server
-from fakemodem_fixture import PROFILE, check, udp_echo_server, wait_for, workdir
+from fakemodem_fixture import PROFILE, check, stop_process, udp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, run, run_case, shim_environment, st87d, tcp_server
 
 NAME = "sensor-hub.test"
@@ -68,6 +69,18 @@ try:
     while connection.recv(65536):
         pass
     print("eof")
+except OSError as error:
+    print("error", errno.errorcode.get(error.errno, error.errno))
+"""
+
+
+# A blocking connect; prints "connected", or "error" and the errno's name.
+BLOCKING_CONNECT = r"""
+import errno, socket, sys
+connection = socket.socket()
+try:
+    connection.connect(("127.0.0.1", int(sys.argv[1])))
+    print("connected")
 except OSError as error:
     print("error", errno.errorcode.get(error.errno, error.errno))
 """
@@ -298,21 +311,32 @@ def case_names_through_the_daemon():
         check(b"Name or service not known" in unknown.stderr, "an unknown name: %r" % unknown.stderr)
 
 
+def systemd_socket(path):
+    """The listening socket st87d.socket makes, at @path."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(16)
+    return listener
+
+
+def start_activated(listener, port, log_path):
+    """st87d as systemd starts it: @listener as fd 3 (LISTEN_FDS, LISTEN_PID), the modem on @port."""
+    env = dict(os.environ, ST87_PORT=port, ST87_LOG="info")
+    env.pop("LD_PRELOAD", None)
+    launcher = 'exec 3<&%d; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -f' % listener.fileno()
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(["sh", "-c", launcher, Paths.st87d], env=env, stdout=log, stderr=log,
+                                pass_fds=[listener.fileno()])
+
+
 def case_socket_activation():
     # As systemd's st87d.socket does: the listening socket is made first and handed over as fd 3
     # (LISTEN_FDS, LISTEN_PID); st87d serves on it and leaves it in place when it stops.
     with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(echo_server) as echo:
         path = os.path.join(tmp, "activated.sock")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        listener.bind(path)
-        listener.listen(16)
+        listener = systemd_socket(path)
         log_path = os.path.join(tmp, "st87d.log")
-        env = dict(os.environ, ST87_PORT=modem.link, ST87_LOG="info")
-        env.pop("LD_PRELOAD", None)
-        launcher = 'exec 3<&%d; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -f' % listener.fileno()
-        with open(log_path, "wb") as log:
-            daemon = subprocess.Popen(["sh", "-c", launcher, Paths.st87d], env=env, stdout=log, stderr=log,
-                                      pass_fds=[listener.fileno()])
+        daemon = start_activated(listener, modem.link, log_path)
         listener.close()
         try:
             wait_for(lambda: "st87d: serving" in open(log_path).read() or daemon.poll() is not None, 30, "st87d")
@@ -326,6 +350,35 @@ def case_socket_activation():
             daemon.terminate()
             daemon.wait(timeout=30)
         check(os.path.exists(path), "st87d removed the socket systemd owns")
+
+
+def case_socket_activation_without_a_modem():
+    # systemd queues a program on its socket while it starts st87d. An st87d that cannot open the modem
+    # must answer it with the reason before exiting, not leave it to its own connect timeout (30 s here).
+    with workdir() as tmp, tcp_server(holder_server) as server:
+        path = os.path.join(tmp, "activated.sock")
+        listener = systemd_socket(path)  # held open throughout, as systemd holds it
+        env = shim_environment(ST87_DAEMON=path, ST87_ROUTE="127.0.0.1/32", ST87_PORT="/dev/null/no-port",
+                               ST87_CONNECT_TIMEOUT=30000)
+        client = start([sys.executable, "-c", BLOCKING_CONNECT, str(server.server_address[1])], env)
+        daemon = None
+        try:
+            queued, _, _ = select.select([listener], [], [], 30)
+            check(queued, "the program never connected to the socket")
+            started = time.monotonic()
+            daemon = start_activated(listener, os.path.join(tmp, "no-such-port"), os.path.join(tmp, "st87d.log"))
+            out, err = client.communicate(timeout=60)
+            waited = time.monotonic() - started
+            check(out.startswith("error ENETDOWN"), "the connect: %r %r" % (out, err))
+            check(waited < 5, "the connect failed only after %.1f s: %r" % (waited, out))
+            check(any("no-such-port: No such file or directory" in line for line in err.splitlines()),
+                  "no line gives the reason: %r" % err)
+            check(daemon.wait(timeout=30) == 1, "st87d without a modem did not exit with status 1")
+        finally:
+            stop_process(client, signal.SIGKILL)
+            if daemon:
+                stop_process(daemon)
+            listener.close()
 
 
 def case_release_assistance_through_the_daemon():
