@@ -462,27 +462,43 @@ static void run_split_send(struct st87_at *at, const struct st87_at_command *com
 		finish(at, err, -1);
 }
 
+/* Every modem answers it with an information line before its final result (3GPP 27.007), and it changes nothing. */
+#define CONFIRM_QUERY "AT+CMEE?"
+#define CONFIRM_INFO "+CMEE:"
+
 /*
  * Silence after the line said one-step. A two-step modem that was only slow
- * to answer the line has its OK taken for the data's answer and sends a
- * second one, which would answer the next command: wait for it once more.
+ * to answer the line has had its OK taken for the data's answer, and its
+ * second answer (the data's) is on its way: it would answer the next command.
+ * A query tells the two apart without a timed wait: a modem takes its input
+ * in order, so the data's answer comes before the query's information line.
  */
-static void confirm_one_step(struct st87_at *at, const struct st87_at_command *command)
+static void confirm_one_step(struct st87_at *at, const struct st87_at_command *command,
+			     long long deadline)
 {
 	struct st87_at_reply *reply = at->reply;
-	struct st87_at_reply first = *reply;
+	struct st87_at_command query = {.text = CONFIRM_QUERY, .info_prefix = CONFIRM_INFO};
+	struct st87_at_reply answer = {.cme = -1};
+	at->command = &query;
+	at->reply = &answer;
 	at->finished = false;
-	reply->answered = false;
-	if (await_result(at, st87_now_ms() + command->detect_ms) && reply->answered) {
+	bool late_second_answer = false;
+	if (send_line(at, &query, false, command->timeout_ms) == 0 && await_result(at, deadline) &&
+	    answer.answered && answer.n_lines == 0) {
+		/* A final result before the query's line: the data's, unless the query itself failed. */
+		at->finished = false;
+		answer.answered = false;
+		late_second_answer = await_result(at, st87_now_ms() + command->detect_ms) &&
+			answer.answered && answer.n_lines > 0;
+	}
+	at->command = command;
+	at->reply = reply;
+	at->finished = true;
+	if (late_second_answer) {
 		st87_warn("%s: a late second answer: the modem takes binary sends in two steps",
 			  command->text);
 		reply->handshake = ST87_SEND_TWO_STEP;
-		return;
 	}
-	at->finished = true;
-	reply->result = first.result;
-	reply->cme = first.cme;
-	reply->answered = first.answered;
 }
 
 int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struct st87_at_reply *reply)
@@ -516,7 +532,7 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
 	}
 	if (command->handshake == ST87_SEND_DETECT && reply->handshake == ST87_SEND_ONE_STEP &&
 	    reply->answered)
-		confirm_one_step(at, command);
+		confirm_one_step(at, command, deadline);
 	bool lost_place = reply->result == -EPROTO || at->state != PARSE_LINE;
 	at->command = NULL;
 	at->reply = NULL;
