@@ -192,12 +192,18 @@ struct st87_at_command {
 	/** Called with each information line as it arrives (before the final result), or NULL. */
 	void (*on_info)(void *user, const char *line);
 	void *info_user;
+	/**
+	 * Lines that are not the command's own (possible URCs) still go to the
+	 * URC callback, and are kept among the reply's lines too: a raw command
+	 * shows all the modem said without hiding its news from the driver.
+	 */
+	bool urcs_in_reply;
 };
 
 struct st87_at_reply {
 	int result;     /**< 0 OK, or negative errno */
 	int cme;        /**< the +CME ERROR code, or -1 */
-	size_t n_lines; /**< information lines, prefix included */
+	size_t n_lines; /**< information lines, prefix included (and URCs, with urcs_in_reply) */
 	char *lines[32];
 	const uint8_t
 		*block; /**< the binary block (binary_block commands), valid until the next command */
@@ -272,7 +278,12 @@ struct st87_modem_options {
 	const char *trace_path; /**< append the AT traffic to this file, or NULL */
 	int min_fd;             /**< see st87_serial_options.min_fd */
 	st87_event_fn on_event; /**< may be NULL */
-	/** Sees every line that is not part of a command (URCs, boot lines) before the driver acts on it; may be NULL. Its return value is ignored. */
+	/**
+	 * Sees every line that is not part of a command (URCs, boot lines)
+	 * before the driver acts on it, except those in the reply of
+	 * st87_modem_raw(), which its caller sees there; may be NULL. Its
+	 * return value is ignored.
+	 */
 	st87_urc_fn on_unsolicited;
 	void *user; /**< passed to on_event and on_unsolicited */
 };
@@ -320,9 +331,14 @@ size_t st87_modem_send_limit(const struct st87_modem *modem);
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
 
 /**
- * Sends a raw command line, collecting every line until the final result as
- * an information line (so URCs during it are collected too). For the CLI.
+ * Sends a raw command line (for the CLI). The reply's lines are every line
+ * until the final result, in order. Those that do not start with the
+ * command's name ("#IPCFG:" for "AT#IPCFG?") are also handled as URCs, as
+ * during any command: an #IPRECV, #SOCKETCLOSED, restart or link loss among
+ * them reaches on_event and the modem's state.
  * @p timeout_ms is the deadline; the modem's margin is added.
+ * Returns what st87_at_run() returns, and -ENETRESET when the modem
+ * restarted during the command.
  */
 int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		   struct st87_at_reply *reply);

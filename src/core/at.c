@@ -9,7 +9,8 @@
  *    "AT" prefix while a command is in flight and skipped;
  *  - URCs may arrive between any two lines of a response: every line that is
  *    not the command's information line or final result goes to the URC
- *    callback, which may abort the command (a reboot, say);
+ *    callback, which may abort the command (a reboot, say); a raw command
+ *    (urcs_in_reply) keeps such lines in its reply as well;
  *  - the #IPREAD information line is followed by a counted binary block that
  *    may hold CR, LF and NUL: it is read by count, never by line;
  *  - overlong lines and oversized blocks fail the command with -EPROTO and
@@ -214,6 +215,11 @@ static void hand_to_urc(struct st87_at *at, const char *line)
 		finish(at, err, -1);
 }
 
+bool st87_at_reply_holds_urcs(const struct st87_at *at)
+{
+	return at->command && !at->finished && at->command->urcs_in_reply;
+}
+
 static void protocol_error(struct st87_at *at, const char *what)
 {
 	st87_fail(-EPROTO, "malformed response from the modem: %s", what);
@@ -253,6 +259,9 @@ static void handle_line(struct st87_at *at, char terminator)
 	bool is_info = (command->info_prefix && has_prefix(line, command->info_prefix)) ||
 		(command->is_info && command->is_info(line));
 	if (!is_info) {
+		/* Kept first: a URC that aborts the command (a restart) is shown too. */
+		if (command->urcs_in_reply)
+			store_info_line(at, line);
 		hand_to_urc(at, line);
 		return;
 	}

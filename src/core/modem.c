@@ -204,7 +204,8 @@ static bool sleep_news(struct st87_modem *modem, const char *line)
 static int on_urc(void *user, const char *line)
 {
 	struct st87_modem *modem = user;
-	if (modem->options.on_unsolicited)
+	/* A raw command's caller sees the line in the reply: st87ctl's terminal would print it twice. */
+	if (modem->options.on_unsolicited && !st87_at_reply_holds_urcs(modem->at))
 		modem->options.on_unsolicited(modem->options.user, line);
 	if (sleep_news(modem, line))
 		return 0;
@@ -447,21 +448,35 @@ int st87_modem_poll(struct st87_modem *modem, int timeout_ms)
 	return st87_at_poll(modem->at, timeout_ms);
 }
 
-static bool accept_every_line(const char *line)
+/*
+ * The prefix of a command's own answer: its name and a colon ("#IPCFG:" for
+ * "AT#IPCFG?"), as the typed commands give info_prefix. Empty for "AT" alone.
+ */
+static void own_answer_prefix(const char *text, char *prefix, size_t size)
 {
-	(void)line;
-	return true;
+	const char *name = strncasecmp(text, "AT", 2) == 0 ? text + 2 : text;
+	int name_len = (int)strcspn(name, "=?; \t");
+	if (name_len == 0)
+		prefix[0] = '\0';
+	else
+		snprintf(prefix, size, "%.*s:", name_len, name);
 }
 
 int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		   struct st87_at_reply *reply)
 {
-	struct st87_at_command command = {.text = text, .is_info = accept_every_line};
-	if (strncasecmp(text, "AT#IPREAD=", 10) == 0) {
-		command.info_prefix = "#IPREAD:";
-		command.is_info = NULL;
+	/*
+	 * A line that is not the command's own may be news (#IPRECV, a restart):
+	 * the AT engine hands it to on_urc as during any command, and keeps it
+	 * in the reply for the user to see.
+	 */
+	char prefix[ST87_MAX_LINE + 2];
+	own_answer_prefix(text, prefix, sizeof(prefix));
+	struct st87_at_command command = {.text = text,
+					  .info_prefix = prefix[0] ? prefix : NULL,
+					  .urcs_in_reply = true};
+	if (strncasecmp(text, "AT#IPREAD=", 10) == 0)
 		command.binary_block = true;
-	}
 	return st87_modem_run(modem, &command, timeout_ms, reply);
 }
 

@@ -213,9 +213,8 @@ static int run_at(struct st87_modem *modem, void *arg)
 {
 	struct at_exchange *exchange = arg;
 	struct st87_at_reply reply;
+	/* An #IPRECV among the reply lines has reached the engine already (st87_modem_raw hands URCs on). */
 	int err = st87_modem_raw(modem, exchange->text, exchange->timeout_ms, &reply);
-	/* A raw command takes every line as its answer: an #IPRECV among them must not be lost. */
-	engine_read_everything_again();
 	for (size_t i = 0; i < reply.n_lines; i++)
 		st87d_send_reply(exchange->connection, ST87D_TEXT, 0, reply.lines[i]);
 	if (reply.block_len > 0) {

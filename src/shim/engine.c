@@ -886,14 +886,6 @@ void engine_list_sockets(char *out, size_t len)
 	}
 }
 
-/* st87d, after a raw AT command (which takes every line, #IPRECV included, as its answer): each open socket reads again. */
-void engine_read_everything_again(void)
-{
-	for (struct routed_socket *s = engine.sockets; s; s = s->next)
-		if (is_live(s))
-			s->data_waiting = true;
-}
-
 /* st87d's close-all: every routed socket fails with ECONNABORTED and its modem socket is closed. Engine thread. */
 void engine_close_everything(void)
 {

@@ -43,6 +43,5 @@ void engine_after_fork_in_child(void);
 /* st87d, on the engine thread (from a job): one line per routed socket; close them all. */
 void engine_list_sockets(char *out, size_t len);
 void engine_close_everything(void);
-void engine_read_everything_again(void);
 
 #endif

@@ -6,7 +6,8 @@
 
 /*
  * Sends @p text with st87_modem_raw() and prints the reply on stdout: each
- * information line, then "OK" or the error as libst87 words it (with the CME
+ * line the modem sent meanwhile (its answer and any URC, which libst87 has
+ * handled too), then "OK" or the error as libst87 words it (with the CME
  * text from the note). @p timeout_ms <= 0 picks the note's Max Response Time
  * for the command. Returns ST87CTL_EXIT_OK, ST87CTL_EXIT_MODEM_ERROR when the
  * modem answered with an error, or ST87CTL_EXIT_NO_MODEM when it did not

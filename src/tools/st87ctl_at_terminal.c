@@ -3,10 +3,11 @@
  *
  * One poll() waits on stdin and on the modem's port. A line from stdin is
  * sent with st87_modem_raw() (so lines that arrive during a command, URCs
- * included, are printed as part of its reply). While idle, st87_modem_poll()
- * hands what the modem sends to libst87's own URC handler, and what reaches
- * us from there is every unsolicited line, as it arrives ("[urc] +CEREG: 1"),
- * and what libst87 made of it: data waiting, peer closed, link up, link down.
+ * included, are printed as part of its reply). What the modem sends goes to
+ * libst87's own URC handler, during a command too, and what reaches us from
+ * there is every unsolicited line a reply does not show, as it arrives
+ * ("[urc] +CEREG: 1"), and what libst87 made of it: data waiting, peer
+ * closed, link up, link down.
  *
  * stdin is read with read(), not stdio: a FILE may hold lines poll() cannot see.
  */

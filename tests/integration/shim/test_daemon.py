@@ -14,7 +14,7 @@ import threading
 import time
 
 from dns_server import dns_server
-from fakemodem_fixture import PROFILE, check, stop_process, udp_echo_server, wait_for, workdir
+from fakemodem_fixture import CID, PROFILE, check, stop_process, udp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, run, run_case, shim_environment, st87d, tcp_server
 
 NAME = "sensor-hub.test"
@@ -85,6 +85,18 @@ except OSError as error:
     print("error", errno.errorcode.get(error.errno, error.errno))
 """
 
+# Connects, prints "connected", then waits (20 s at most) for the server's one line and prints it.
+NEWS_READER = r"""
+import socket, sys
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+connection.sendall(b"hello\n")
+print("connected", flush=True)
+try:
+    print("got", connection.recv(64).decode().strip(), flush=True)
+except socket.timeout:
+    print("no news", flush=True)
+"""
+
 
 def publisher(messages, release):
     """Once subscribed to, publishes @messages with pauses between them; the last one once @release is set."""
@@ -95,6 +107,17 @@ def publisher(messages, release):
             connection.sendall(message)
         release.wait(120)
         connection.sendall(messages[-1])
+    return serve
+
+
+def news_server(release):
+    """Once greeted, sends one line when @release is set, and keeps the connection open until the client goes."""
+    def serve(connection):
+        connection.recv(64)
+        release.wait(60)
+        connection.sendall(b"news\n")
+        while connection.recv(64):
+            pass
     return serve
 
 
@@ -114,10 +137,16 @@ def echo_server(connection):
         connection.sendall(data)
 
 
-def st87ctl(daemon, *arguments):
+def st87ctl_environment(daemon):
+    """st87ctl's environment: it asks @daemon, without the shim."""
     env = dict(os.environ, ST87_DAEMON=daemon.socket)
     env.pop("LD_PRELOAD", None)
-    return subprocess.run([Paths.st87ctl, *arguments], env=env, capture_output=True, text=True, timeout=60)
+    return env
+
+
+def st87ctl(daemon, *arguments):
+    return subprocess.run([Paths.st87ctl, *arguments], env=st87ctl_environment(daemon), capture_output=True,
+                          text=True, timeout=60)
 
 
 def modem_switches():
@@ -412,6 +441,25 @@ def case_stops_during_a_long_request():
             raise AssertionError("st87d did not stop while a request ran:\n" + daemon.log())
         out, err = lookup.communicate(timeout=30)
         check(lookup.returncode != 0, "the lookup succeeded though st87d stopped")
+
+
+def case_data_during_an_at_command_reaches_the_program():
+    # The #IPRECV comes among the reply lines of an `st87ctl at` command (a lookup the modem answers
+    # after 3 s, URCs at line boundaries): it is printed, and st87d still reads the data for the program.
+    release = threading.Event()
+    with workdir() as tmp, fake_modem(tmp, *modem_switches(), "--urc-interleave", "--dns-delay", "3000") as modem, \
+            st87d(tmp, modem) as daemon, tcp_server(news_server(release)) as server:
+        reader = start([sys.executable, "-c", NEWS_READER, str(server.server_address[1])], daemon.env())
+        check(reader.stdout.readline().strip() == "connected", "the client did not connect")
+        at = start([Paths.st87ctl, "at", 'AT#DNS=%d,0,"%s"' % (CID, NAME)], st87ctl_environment(daemon))
+        wait_for(lambda: "AT#DNS" in modem.trace(), 10, "the lookup at the modem")
+        release.set()
+        at_out, at_err = at.communicate(timeout=30)
+        check(at.returncode == 0 and "#IPRECV: %d,0" % CID in at_out and at_out.endswith("OK\n"),
+              "st87ctl at does not show the #IPRECV that came during it: %r %r" % (at_out, at_err))
+        out, err = reader.communicate(timeout=30)
+        check("got news" in out, "the data announced during st87ctl at never reached the program: %r %r\n%s"
+              % (out, err, daemon.log()))
 
 
 def case_daemon_required_but_absent():

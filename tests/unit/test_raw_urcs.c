@@ -1,0 +1,258 @@
+/*
+ * st87_modem_raw(), the command line of st87ctl at: every line the modem
+ * sends during it is shown in the reply, and the URCs among them still reach
+ * the driver (on_event, the modem's state) as during any other command. A
+ * swallowed #IPRECV would leave a program's data unread in the modem.
+ *
+ * The serial port is replaced (-Wl,--wrap) by a modem model that answers
+ * what it has been written, so the test runs synchronously; reads return a
+ * few bytes at most, so the lines arrive in fragments.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "st87/st87.h"
+
+#define MODEL_OUTPUT_SIZE 1024
+
+struct modem_model {
+	const char *command; /* the raw command the test sends */
+	const char *answer;  /* what the modem says to it, after the echo */
+	size_t max_read;
+	char written[512];
+	size_t written_len, line_start;
+	char pending[MODEL_OUTPUT_SIZE]; /* what the modem has said and the host not yet read */
+	size_t pending_len;
+};
+
+struct event {
+	enum st87_event_kind kind;
+	int socket_id;
+};
+
+struct events {
+	struct event seen[8];
+	int count;
+	char unsolicited[4][64]; /* the lines on_unsolicited saw */
+	int unsolicited_count;
+};
+
+/* st87_modem_open() knows only a port path: this is the modem behind it. */
+static struct modem_model *opened_model;
+
+static void say(struct modem_model *m, const char *text)
+{
+	size_t len = strlen(text);
+	assert_true(m->pending_len + len <= sizeof(m->pending));
+	memcpy(m->pending + m->pending_len, text, len);
+	m->pending_len += len;
+}
+
+/* Answers each command line once its CR came: the probe's AT, then the test's command. */
+static void react(struct modem_model *m)
+{
+	if (m->written_len == m->line_start || m->written[m->written_len - 1] != '\r')
+		return;
+	char line[sizeof(m->written)];
+	size_t len = m->written_len - m->line_start - 1;
+	memcpy(line, m->written + m->line_start, len);
+	line[len] = '\0';
+	m->line_start = m->written_len;
+	say(m, line);
+	say(m, "\r\r\n"); /* the echo of a modem left at E1 */
+	if (strcmp(line, "AT") == 0)
+		say(m, "\r\nOK\r\n");
+	else if (strcmp(line, m->command) == 0)
+		say(m, m->answer);
+	else
+		fail_msg("the modem model was sent \"%s\"", line);
+}
+
+int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
+			    struct st87_serial **out);
+void __wrap_st87_serial_close(struct st87_serial *serial);
+const char *__wrap_st87_serial_path(const struct st87_serial *serial);
+int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
+				 int timeout_ms);
+ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms);
+
+int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
+			    struct st87_serial **out)
+{
+	(void)path;
+	(void)options;
+	*out = (struct st87_serial *)opened_model;
+	return 0;
+}
+
+void __wrap_st87_serial_close(struct st87_serial *serial)
+{
+	(void)serial;
+}
+
+const char *__wrap_st87_serial_path(const struct st87_serial *serial)
+{
+	(void)serial;
+	return "modem-model";
+}
+
+int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
+				 int timeout_ms)
+{
+	struct modem_model *m = (struct modem_model *)serial;
+	(void)timeout_ms;
+	assert_true(m->written_len + len <= sizeof(m->written));
+	memcpy(m->written + m->written_len, data, len);
+	m->written_len += len;
+	react(m);
+	return 0;
+}
+
+/* What the modem said, a few bytes at a time; 0 (the deadline passed) once it has said all. */
+ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms)
+{
+	struct modem_model *m = (struct modem_model *)serial;
+	(void)timeout_ms;
+	size_t n = m->pending_len < len ? m->pending_len : len;
+	if (n > m->max_read)
+		n = m->max_read;
+	memcpy(buf, m->pending, n);
+	memmove(m->pending, m->pending + n, m->pending_len - n);
+	m->pending_len -= n;
+	return (ssize_t)n;
+}
+
+static void record_event(void *user, enum st87_event_kind kind, int socket_id)
+{
+	struct events *events = user;
+	assert_true(events->count < 8);
+	events->seen[events->count++] = (struct event){.kind = kind, .socket_id = socket_id};
+}
+
+static int record_unsolicited(void *user, const char *line)
+{
+	struct events *events = user;
+	assert_true(events->unsolicited_count < 4);
+	snprintf(events->unsolicited[events->unsolicited_count++], 64, "%s", line);
+	return 0;
+}
+
+/* Opens a modem (context 5) whose model answers @p command with @p answer, @p max_read bytes a read. */
+static struct st87_modem *open_model(struct modem_model *m, const char *command, const char *answer,
+				     size_t max_read, struct events *events)
+{
+	memset(m, 0, sizeof(*m));
+	memset(events, 0, sizeof(*events));
+	m->command = command;
+	m->answer = answer;
+	m->max_read = max_read;
+	opened_model = m;
+	/* sleep_hold_ms -1: a modem that never sleeps, so no probe comes before the command. */
+	struct st87_modem_options options = {.port = "modem-model",
+					     .sleep_hold_ms = -1,
+					     .on_event = record_event,
+					     .on_unsolicited = record_unsolicited,
+					     .user = events};
+	struct st87_modem *modem = NULL;
+	assert_int_equal(st87_modem_open(&options, &modem), 0);
+	return modem;
+}
+
+/* Fragments, and the whole answer in one read. */
+static const size_t read_sizes[] = {3, MODEL_OUTPUT_SIZE};
+
+static void test_urcs_during_a_raw_command_reach_the_driver_and_the_reply(void **state)
+{
+	(void)state;
+	static const char answer[] = "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n"
+				     "\r\n#IPRECV: 5,0\r\n"
+				     "\r\n#SOCKETCLOSED: 5,1\r\n"
+				     "\r\nOK\r\n"
+				     "\r\n#IPRECV: 5,2\r\n";
+	for (size_t i = 0; i < sizeof(read_sizes) / sizeof(read_sizes[0]); i++) {
+		struct modem_model model;
+		struct events events;
+		struct st87_modem *modem = open_model(&model, "AT#IPCFG?", answer, read_sizes[i],
+						      &events);
+		struct st87_at_reply reply;
+		assert_int_equal(st87_modem_raw(modem, "AT#IPCFG?", 1000, &reply), 0);
+		/* Whether it came in the final result's read or not, the URC after it is handed over by now. */
+		assert_true(st87_modem_poll(modem, 0) >= 0);
+
+		assert_int_equal(reply.n_lines, 3);
+		assert_string_equal(reply.lines[0], "#IPCFG: 5,1,\"10.0.0.2\",\"\"");
+		assert_string_equal(reply.lines[1], "#IPRECV: 5,0");
+		assert_string_equal(reply.lines[2], "#SOCKETCLOSED: 5,1");
+		/* The URCs, and not the command's own #IPCFG answer (that would be link news). */
+		assert_int_equal(events.count, 3);
+		assert_int_equal(events.seen[0].kind, ST87_EVENT_DATA);
+		assert_int_equal(events.seen[0].socket_id, 0);
+		assert_int_equal(events.seen[1].kind, ST87_EVENT_PEER_CLOSED);
+		assert_int_equal(events.seen[1].socket_id, 1);
+		assert_int_equal(events.seen[2].kind, ST87_EVENT_DATA);
+		assert_int_equal(events.seen[2].socket_id, 2);
+		/* on_unsolicited gets only the URC no reply shows, the one after the final result. */
+		assert_int_equal(events.unsolicited_count, 1);
+		assert_string_equal(events.unsolicited[0], "#IPRECV: 5,2");
+		st87_modem_close(modem);
+	}
+}
+
+static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **state)
+{
+	(void)state;
+	struct modem_model model;
+	struct events events;
+	/* A restarted modem answers nothing it was asked before. */
+	struct st87_modem *modem = open_model(&model, "AT+CFUN=1,1", "\r\n#SIMST: 1\r\n", 3, &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, "AT+CFUN=1,1", 1000, &reply), -ENETRESET);
+	assert_int_equal(reply.n_lines, 1);
+	assert_string_equal(reply.lines[0], "#SIMST: 1");
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_LINK_DOWN);
+	assert_int_equal(events.unsolicited_count, 0);
+	assert_true(st87_modem_needs_start(modem));
+	st87_modem_close(modem);
+}
+
+static void test_urc_before_a_raw_ipread_block_reaches_the_driver(void **state)
+{
+	(void)state;
+	static const char answer[] = "\r\n#IPRECV: 5,2\r\n"
+				     "\r\n#IPREAD: 5,0,4\r\nOK\r\n\r\n"
+				     "\r\nOK\r\n";
+	struct modem_model model;
+	struct events events;
+	struct st87_modem *modem = open_model(&model, "AT#IPREAD=5,0", answer, 3, &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, "AT#IPREAD=5,0", 1000, &reply), 0);
+	assert_int_equal(reply.n_lines, 2);
+	assert_string_equal(reply.lines[0], "#IPRECV: 5,2");
+	assert_string_equal(reply.lines[1], "#IPREAD: 5,0,4");
+	/* The block is read by count: the "OK" inside it is data, not the result. */
+	assert_int_equal(reply.block_len, 4);
+	assert_memory_equal(reply.block, "OK\r\n", 4);
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_DATA);
+	assert_int_equal(events.seen[0].socket_id, 2);
+	st87_modem_close(modem);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply),
+		cmocka_unit_test(test_restart_during_a_raw_command_aborts_it_and_is_shown),
+		cmocka_unit_test(test_urc_before_a_raw_ipread_block_reaches_the_driver),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
