@@ -5,7 +5,9 @@
 
 st87-fakemodem paces both directions of its pseudo-terminal like a strict
 UART at BAUD/10 bytes per second: never faster than the line, and no credit
-for idle time (tests/fakemodem/pacing.h). Through the shim, at that pace:
+for idle time (tests/fakemodem/pacing.h). It runs with --realtime, so where
+the system allows it the modem's side of the line is on time whatever else
+this machine runs. Through the shim, at that pace:
 
 - TCP download: curl GETs a file from a local HTTP server;
 - TCP upload: curl POSTs a file to it;
@@ -34,6 +36,14 @@ data. The fake modem hands out TCP data in 1500-byte reads under `note`;
 one more download runs with --read-chunk 512 (real firmware returns one IP
 frame per read, 512 to 1600 bytes), at half the size.
 
+Each TCP upload also runs st87-bench-minimal-host (bench/minimal_host.c)
+on a fake modem of its own with the same switches: the least a host can do
+(each send written as soon as the previous final result is read, nothing
+else), so what the pty and this machine's scheduling cost every host shows
+apart from what the shim costs. Its figure is printed, and the shim's over
+it ("over the minimal host"): 1.0 means the shim loses nothing a host could
+avoid.
+
 Every case prints three figures:
 
 - the measured efficiency (payload bytes/s over baud/10), with its target;
@@ -61,15 +71,18 @@ import time
 
 import benchlib
 from fakemodem_fixture import workdir
-from harness import fake_modem, http_server, random_file, sha256_file
+from harness import fake_modem, http_server, random_file, sha256_file, tcp_server
 
 DATAGRAM = 512
 DOWNLOAD_TARGET = 0.90
 NOTE = ("--profile", "note")
-# Upload send modes: label, fake modem switches, target efficiency.
-ONE_STEP_512 = ("one-step 512", NOTE, 0.93)
-TWO_STEP_512 = ("two-step 512", ("--profile", "maker", "--max-send", "512"), 0.91)
-TWO_STEP_1024 = ("two-step 1024", ("--profile", "maker"), 0.95)
+# The fake modem runs ahead of the host's processes where allowed: a real modem's side of the line does not wait
+# for this machine's scheduler; only the host's side does (the shim's, or the minimal host's).
+MODEM = ("--realtime",)
+# Upload send modes: label, fake modem switches, target efficiency, send size, handshake.
+ONE_STEP_512 = ("one-step 512", NOTE, 0.93, 512, "one-step")
+TWO_STEP_512 = ("two-step 512", ("--profile", "maker", "--max-send", "512"), 0.91, 512, "two-step")
+TWO_STEP_1024 = ("two-step 1024", ("--profile", "maker"), 0.95, 1024, "two-step")
 CURL_TIMES = "%{time_pretransfer} %{time_starttransfer} %{time_total} %{size_download} %{size_upload} %{http_code}"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -113,11 +126,12 @@ def report(bench, what, baud, hex_mode, payload, seconds, wall, stats, payload_k
                  "%.3f / %.3f" % (efficiency, ceiling), digits=3)
     bench.note("modem: %s, send handshake %s; commands: %s"
                % (stats.get("profile", "?"), stats.get("send_handshake", "?"), benchlib.dump(stats["commands"])))
+    return efficiency
 
 
 def tcp_download(bench, baud, size, hex_mode, read_chunk=None):
     switches = ["--baud", str(baud), *NOTE] + (["--read-chunk", str(read_chunk)] if read_chunk else [])
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *switches) as modem:
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *MODEM, *switches) as modem:
         digest = random_file(os.path.join(tmp, "file.bin"), size)
         out = os.path.join(tmp, "got.bin")
         limit = 30 + 4 * size / line_rate(baud)
@@ -137,9 +151,30 @@ def tcp_download(bench, baud, size, hex_mode, read_chunk=None):
            target=None if hex_mode else DOWNLOAD_TARGET)
 
 
+def drain(connection):
+    while connection.recv(65536):
+        pass
+
+
+def minimal_host_upload(bench, baud, size, send_mode):
+    """The same upload by st87-bench-minimal-host; returns its efficiency."""
+    label, switches, _, chunk, handshake = send_mode
+    with workdir() as tmp, tcp_server(drain) as sink, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem:
+        result = benchlib.run_checked(
+            [benchlib.Programs.minimal_host, modem.link, str(sink.server_address[1]), str(size), str(chunk),
+             handshake], None, 30 + 8 * size / line_rate(baud), "st87-bench-minimal-host")
+        modem.stop()
+        stats = modem.stats()
+    figures = dict(line.split() for line in result.stdout.decode().splitlines())
+    if stats["payload_sent"] != size:
+        raise RuntimeError("the minimal host's modem sent %d bytes of %d" % (stats["payload_sent"], size))
+    return report(bench, "upload by the minimal host", baud, False, size, float(figures["seconds"]), None, stats,
+                  "payload_sent", variant=", " + label)
+
+
 def tcp_upload(bench, baud, size, hex_mode, send_mode=ONE_STEP_512):
-    label, switches, target = send_mode
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--baud", str(baud), *switches) as modem:
+    label, switches, target = send_mode[:3]
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem:
         body = os.path.join(tmp, "body.bin")
         digest = random_file(body, size)
         limit = 30 + 8 * size / line_rate(baud)
@@ -156,9 +191,13 @@ def tcp_upload(bench, baud, size, hex_mode, send_mode=ONE_STEP_512):
         modem.stop()
         stats = modem.stats()
     times = curl_times(result.stdout)
-    report(bench, "upload", baud, hex_mode, times["uploaded"], times["total"] - times["pretransfer"],
-           wall, stats, "payload_sent", variant="" if hex_mode else ", " + label,
-           target=None if hex_mode else target)
+    efficiency = report(bench, "upload", baud, hex_mode, times["uploaded"], times["total"] - times["pretransfer"],
+                        wall, stats, "payload_sent", variant="" if hex_mode else ", " + label,
+                        target=None if hex_mode else target)
+    if not hex_mode:
+        reference = minimal_host_upload(bench, baud, size, send_mode)
+        bench.figure("upload %d baud binary, %s, shim over the minimal host" % (baud, label),
+                     efficiency / reference, "%.3f / %.3f" % (efficiency, reference), digits=3)
 
 
 class UdpSink:
@@ -252,10 +291,10 @@ def udp_client(modem, baud, hex_mode, *arguments, timeout):
 
 
 def udp_upload(bench, baud, size, hex_mode, send_mode=ONE_STEP_512):
-    label, switches, target = send_mode
+    label, switches, target = send_mode[:3]
     count = max(1, size // DATAGRAM)
     limit = 30 + 8 * size / line_rate(baud)
-    with workdir() as tmp, fake_modem(tmp, "--baud", str(baud), *switches) as modem, \
+    with workdir() as tmp, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem, \
             UdpSink(count, time.monotonic() + limit) as sink:
         result = udp_client(modem, baud, hex_mode, "send", sink.port, count, DATAGRAM, timeout=limit + 10)
         client = json.loads(result.stdout)
@@ -271,7 +310,7 @@ def udp_download(bench, baud, size, hex_mode):
     count = max(2, size // DATAGRAM)
     offered = line_rate(baud)
     limit = 30 + 4 * size / offered
-    with workdir() as tmp, fake_modem(tmp, "--baud", str(baud), *NOTE) as modem, \
+    with workdir() as tmp, fake_modem(tmp, *MODEM, "--baud", str(baud), *NOTE) as modem, \
             UdpSource(count, offered, time.monotonic() + limit) as source:
         result = udp_client(modem, baud, hex_mode, "receive", source.port, 3.0, timeout=limit + 10)
         client = json.loads(result.stdout)

@@ -26,6 +26,7 @@ class Programs:
     percall = os.environ.get("ST87_BENCH_PERCALL", "")
     stream = os.environ.get("ST87_BENCH_STREAM", "")
     probe = os.environ.get("ST87_BENCH_PROBE", "")
+    minimal_host = os.environ.get("ST87_BENCH_MINIMAL_HOST", "")
 
 
 def scale():
