@@ -337,6 +337,10 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	if (modem->options.hex_send && modem->send_limit > HEX_SEND_MAX)
 		modem->send_limit = HEX_SEND_MAX;
 	modem->handshake = options->handshake;
+	/* Firmware known to take sends in one step follows the note: 512 unless configured, as when learned. */
+	if (modem->handshake == ST87_SEND_ONE_STEP && !modem->options.max_send &&
+	    modem->send_limit > ST87_NOTE_SEND)
+		modem->send_limit = ST87_NOTE_SEND;
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;

@@ -153,13 +153,20 @@ static void resolve(struct client *client, const struct st87d_request *request)
 
 struct listing {
 	char text[8192];
+	char sends[64]; /* how binary sends go, as learned or configured */
 };
 
 static int run_listing(struct st87_modem *modem, void *arg)
 {
-	(void)modem;
 	struct listing *listing = arg;
 	engine_list_sockets(listing->text, sizeof(listing->text));
+	enum st87_send_handshake handshake = modem ? st87_modem_send_handshake(modem) : ST87_SEND_DETECT;
+	if (handshake == ST87_SEND_DETECT)
+		snprintf(listing->sends, sizeof(listing->sends), "binary sends not tried yet");
+	else
+		snprintf(listing->sends, sizeof(listing->sends), "binary sends %s, up to %zu bytes",
+			 handshake == ST87_SEND_ONE_STEP ? "one-step" : "two-step",
+			 st87_modem_send_limit(modem));
 	return 0;
 }
 
@@ -174,14 +181,14 @@ static int run_close_all(struct st87_modem *modem, void *arg)
 static void report_status(struct client *client)
 {
 	static struct listing listing;
-	listing.text[0] = '\0';
+	listing.text[0] = listing.sends[0] = '\0';
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
-	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 128];
+	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 192];
 	shim_modem_address(AF_INET, address, sizeof(address));
-	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s", (int)getpid(),
-		 shim.config.port, address[0] ? address : "unknown",
-		 listing.text[0] ? "sockets:" : "no sockets open");
+	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s%s%s",
+		 (int)getpid(), shim.config.port, address[0] ? address : "unknown", listing.sends,
+		 listing.sends[0] ? ", " : "", listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
 	if (!err) {
 		for (char *line = strtok(listing.text, "\n"); line; line = strtok(NULL, "\n"))

@@ -212,6 +212,31 @@ static int parse_hex(const char *value, struct shim_config *config, char *proble
 	return 0;
 }
 
+static int parse_send_handshake(const char *value, struct shim_config *config, char *problem,
+				size_t problem_len)
+{
+	static const struct {
+		const char *name;
+		enum st87_send_handshake handshake;
+	} names[] = {
+		{"detect", ST87_SEND_DETECT},
+		{"one-step", ST87_SEND_ONE_STEP},
+		{"two-step", ST87_SEND_TWO_STEP},
+	};
+	size_t len;
+	const char *word = shim_trim(value, &len);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (len == strlen(names[i].name) && strncasecmp(word, names[i].name, len) == 0) {
+			config->send_handshake = names[i].handshake;
+			return 0;
+		}
+	}
+	return shim_fail(
+		problem, problem_len,
+		"expected detect, one-step (the line and its data at once) or two-step (the line, "
+		"its OK, then the data)");
+}
+
 /* A whole number within bounds into an int field: the table says which, and what was expected. */
 #define BOUNDED(field, lowest, highest) \
 	.offset = offsetof(struct shim_config, field), .min = (lowest), .max = (highest)
@@ -224,6 +249,7 @@ static const struct variable variables[] = {
 	{.name = "ST87_LOG", .parse = parse_log},
 	{.name = "ST87_TRACE", .parse = parse_trace},
 	{.name = "ST87_HEX", .parse = parse_hex},
+	{.name = "ST87_SEND_HANDSHAKE", .parse = parse_send_handshake},
 	{.name = "ST87_DAEMON", .parse = parse_daemon},
 	{.name = "ST87_CONNECT_TIMEOUT",
 	 BOUNDED(connect_timeout_ms, 1, MAX_TIMEOUT_MS),
@@ -322,6 +348,7 @@ void shim_config_set_defaults(struct shim_config *config)
 	config->log_level = ST87_LOG_ERROR;
 	config->trace_path[0] = '\0';
 	config->hex_payloads = false;
+	config->send_handshake = ST87_SEND_DETECT;
 	config->connect_timeout_ms = SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	config->link_check_interval_s = SHIM_CONFIG_DEFAULT_LINK_CHECK_S;
 	config->sleep_hold_s = SHIM_CONFIG_DEFAULT_SLEEP_HOLD_S;

@@ -11,6 +11,7 @@
  * | `ST87_LOG` | `error` | what goes to stderr: `none`, `error`, `warn`, `info`, `debug` (any case), or `0`..`4` |
  * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
+ * | `ST87_SEND_HANDSHAKE` | `detect` | how the modem takes a binary send: `one-step` (the line and its data at once, as the note says), `two-step` (the line, its OK, then the data, as the maker's drivers do), or `detect`: learned on a process's first send, which waits for the line's answer once (tens of milliseconds) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_SLEEP_HOLD` | `10` | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
@@ -82,6 +83,7 @@ struct shim_config {
 	enum st87_log_level log_level;
 	char trace_path[SHIM_CONFIG_PATH_SIZE]; /* "" for no trace */
 	bool hex_payloads;
+	enum st87_send_handshake send_handshake; /* ST87_SEND_DETECT: learned on the first send */
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
 	int sleep_hold_s;          /* 0: the modem sleeps only when it says so */

@@ -248,6 +248,7 @@ static int open_modem(void)
 		.port = shim.config.port,
 		.baud = shim.config.baud,
 		.hex_send = shim.config.hex_payloads,
+		.handshake = shim.config.send_handshake,
 		/* libst87 takes a negative hold as "never sleeps". */
 		.sleep_hold_ms = shim.config.sleep_hold_s ? shim.config.sleep_hold_s * 1000 : -1,
 		.trace_path = shim.config.trace_path[0] ? shim.config.trace_path : NULL,

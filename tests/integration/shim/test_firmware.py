@@ -15,7 +15,8 @@ import sys
 import time
 
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
-from harness import fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, tcp_server
+from harness import Paths, fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, st87d, \
+    tcp_server
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.
@@ -108,6 +109,7 @@ def upload(modem, server, size, tmp, **env):
                   "http://127.0.0.1:%d/upload" % server.server_port], modem.env(**env))
     check(result.returncode == 0, "curl POST failed: %s" % result.stderr)
     check(server.posted[-1] == (size, digest), "the server got %r" % server.posted[-1:])
+    return result
 
 
 def get_file(modem, server, tmp, size):
@@ -131,12 +133,34 @@ def case_send_handshake_learned():
         upload(modem, server, 200 * 1024, tmp)
         sizes = send_sizes(modem.trace())
         modem.stop()
+        queries = modem.host_commands().count("AT+CMEE?")
         if PROFILE == "maker":
             check(max(sizes) == 1024, "the maker's firmware takes 1024-byte sends: %r" % sorted(set(sizes)))
             check(modem.stats()["send_handshake"] == "two", "stats: %r" % modem.stats())
+            check(queries == 0, "the line's OK said two-step, yet AT+CMEE? was asked %d times" % queries)
         else:
             check(max(sizes) == 512, "the note's firmware gets 512-byte sends: %r" % sorted(set(sizes)))
+            # One-step was found by silence; one query rules out a slow two-step modem's second answer.
+            check(queries == 1, "AT+CMEE? after the first one-step send: %d times, not once" % queries)
         check(modem.stats()["open_sockets"] == 0, "modem sockets left open")
+
+
+def case_send_handshake_configured():
+    # ST87_SEND_HANDSHAKE names the firmware's handshake: nothing is learned (no wait after the first line, no
+    # AT+CMEE?, no line saying what was found), the upload is byte-exact, and st87d's status says how sends go
+    # before any was made.
+    handshake, limit = ("two-step", 1024) if PROFILE == "maker" else ("one-step", 512)
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        result = upload(modem, server, 64 * 1024, tmp, ST87_SEND_HANDSHAKE=handshake, ST87_LOG="info")
+        check(b"takes binary sends" not in result.stderr, "the handshake was learned: %r" % result.stderr)
+        check("AT+CMEE?" not in modem.host_commands(), "a configured handshake was confirmed by a query")
+        check(max(send_sizes(modem.trace())) == limit, "sends of %r" % sorted(set(send_sizes(modem.trace()))))
+        with st87d(tmp, modem, ST87_SEND_HANDSHAKE=handshake) as daemon:
+            env = dict(os.environ, ST87_DAEMON=daemon.socket)
+            env.pop("LD_PRELOAD", None)
+            status = run([Paths.st87ctl, "status"], env, text=True).stdout
+            expected = "binary sends %s, up to %d bytes" % (handshake, limit)
+            check(expected in status, "st87ctl status does not say %r: %r" % (expected, status))
 
 
 def case_send_size_shrinks():

@@ -144,6 +144,7 @@ static void test_empty_values_count_as_unset(void **state)
 		"ST87_LOG",
 		"ST87_TRACE",
 		"ST87_HEX",
+		"ST87_SEND_HANDSHAKE",
 		"ST87_CONNECT_TIMEOUT",
 		"ST87_LINK_CHECK",
 		"ST87_EXIT_FLUSH_TIMEOUT",
@@ -429,6 +430,31 @@ static void test_hex_payloads(void **state)
 	}
 }
 
+static void test_send_handshake(void **state)
+{
+	static const char *const bad[] = {"one", "1", "onestep", "two-steps", "auto"};
+	char expected[256];
+
+	(void)state;
+	assert_int_equal(parse(), 0);
+	assert_int_equal(config.send_handshake, ST87_SEND_DETECT);
+	assert_accepted("ST87_SEND_HANDSHAKE", "one-step");
+	assert_int_equal(config.send_handshake, ST87_SEND_ONE_STEP);
+	assert_accepted("ST87_SEND_HANDSHAKE", " Two-Step ");
+	assert_int_equal(config.send_handshake, ST87_SEND_TWO_STEP);
+	assert_accepted("ST87_SEND_HANDSHAKE", "detect");
+	assert_int_equal(config.send_handshake, ST87_SEND_DETECT);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(expected, sizeof expected,
+			 "ST87_SEND_HANDSHAKE=\"%s\": expected detect, one-step (the line and its data "
+			 "at "
+			 "once) or two-step (the line, its OK, then the data)\n",
+			 bad[i]);
+		assert_refused("ST87_SEND_HANDSHAKE", bad[i], expected);
+		assert_int_equal(config.send_handshake, ST87_SEND_DETECT);
+	}
+}
+
 static void test_connect_timeout(void **state)
 {
 	static const char *const bad[] = {"0", "3600001", "10s", "-5", "1.5"};
@@ -678,6 +704,7 @@ int main(void)
 		TEST(test_log_level),
 		TEST(test_trace_path),
 		TEST(test_hex_payloads),
+		TEST(test_send_handshake),
 		TEST(test_connect_timeout),
 		TEST(test_link_check_interval),
 		TEST(test_tcp_evict_idle),
