@@ -5,9 +5,7 @@
 
 st87-fakemodem paces both directions of its pseudo-terminal like a strict
 UART at BAUD/10 bytes per second: never faster than the line, and no credit
-for idle time (tests/fakemodem/pacing.h). It runs with --realtime, so where
-the system allows it the modem's side of the line is on time whatever else
-this machine runs. Through the shim, at that pace:
+for idle time (tests/fakemodem/pacing.h). Through the shim, at that pace:
 
 - TCP download: curl GETs a file from a local HTTP server;
 - TCP upload: curl POSTs a file to it;
@@ -76,9 +74,6 @@ from harness import fake_modem, http_server, random_file, sha256_file, tcp_serve
 DATAGRAM = 512
 DOWNLOAD_TARGET = 0.90
 NOTE = ("--profile", "note")
-# The fake modem runs ahead of the host's processes where allowed: a real modem's side of the line does not wait
-# for this machine's scheduler; only the host's side does (the shim's, or the minimal host's).
-MODEM = ("--realtime",)
 # Upload send modes: label, fake modem switches, target efficiency, send size, handshake.
 ONE_STEP_512 = ("one-step 512", NOTE, 0.93, 512, "one-step")
 TWO_STEP_512 = ("two-step 512", ("--profile", "maker", "--max-send", "512"), 0.91, 512, "two-step")
@@ -131,7 +126,7 @@ def report(bench, what, baud, hex_mode, payload, seconds, wall, stats, payload_k
 
 def tcp_download(bench, baud, size, hex_mode, read_chunk=None):
     switches = ["--baud", str(baud), *NOTE] + (["--read-chunk", str(read_chunk)] if read_chunk else [])
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *MODEM, *switches) as modem:
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *switches) as modem:
         digest = random_file(os.path.join(tmp, "file.bin"), size)
         out = os.path.join(tmp, "got.bin")
         limit = 30 + 4 * size / line_rate(baud)
@@ -159,7 +154,7 @@ def drain(connection):
 def minimal_host_upload(bench, baud, size, send_mode):
     """The same upload by st87-bench-minimal-host; returns its efficiency."""
     label, switches, _, chunk, handshake = send_mode
-    with workdir() as tmp, tcp_server(drain) as sink, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem:
+    with workdir() as tmp, tcp_server(drain) as sink, fake_modem(tmp, "--baud", str(baud), *switches) as modem:
         result = benchlib.run_checked(
             [benchlib.Programs.minimal_host, modem.link, str(sink.server_address[1]), str(size), str(chunk),
              handshake], None, 30 + 8 * size / line_rate(baud), "st87-bench-minimal-host")
@@ -174,7 +169,7 @@ def minimal_host_upload(bench, baud, size, send_mode):
 
 def tcp_upload(bench, baud, size, hex_mode, send_mode=ONE_STEP_512):
     label, switches, target = send_mode[:3]
-    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem:
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--baud", str(baud), *switches) as modem:
         body = os.path.join(tmp, "body.bin")
         digest = random_file(body, size)
         limit = 30 + 8 * size / line_rate(baud)
@@ -294,7 +289,7 @@ def udp_upload(bench, baud, size, hex_mode, send_mode=ONE_STEP_512):
     label, switches, target = send_mode[:3]
     count = max(1, size // DATAGRAM)
     limit = 30 + 8 * size / line_rate(baud)
-    with workdir() as tmp, fake_modem(tmp, *MODEM, "--baud", str(baud), *switches) as modem, \
+    with workdir() as tmp, fake_modem(tmp, "--baud", str(baud), *switches) as modem, \
             UdpSink(count, time.monotonic() + limit) as sink:
         result = udp_client(modem, baud, hex_mode, "send", sink.port, count, DATAGRAM, timeout=limit + 10)
         client = json.loads(result.stdout)
@@ -310,7 +305,7 @@ def udp_download(bench, baud, size, hex_mode):
     count = max(2, size // DATAGRAM)
     offered = line_rate(baud)
     limit = 30 + 4 * size / offered
-    with workdir() as tmp, fake_modem(tmp, *MODEM, "--baud", str(baud), *NOTE) as modem, \
+    with workdir() as tmp, fake_modem(tmp, "--baud", str(baud), *NOTE) as modem, \
             UdpSource(count, offered, time.monotonic() + limit) as source:
         result = udp_client(modem, baud, hex_mode, "receive", source.port, 3.0, timeout=limit + 10)
         client = json.loads(result.stdout)

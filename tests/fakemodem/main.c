@@ -2,7 +2,6 @@
  * Options, signals and the single-threaded poll loop. */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,16 +96,6 @@ static int serve(struct modem *m, const sigset_t *sleep_mask)
 	return 0;
 }
 
-/* The lowest real-time priority is enough to run ahead of every ordinary process; the pacing sleeps between
- * bytes, so the modem never holds a CPU for long. Not allowed (no CAP_SYS_NICE): it says so and goes on. */
-static void run_at_realtime_priority(void)
-{
-	struct sched_param lowest = {.sched_priority = sched_get_priority_min(SCHED_FIFO)};
-	if (sched_setscheduler(0, SCHED_FIFO, &lowest) < 0)
-		fprintf(stderr, "st87-fakemodem: --realtime: %s; running at normal priority\n",
-			strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
 	/* Static: the modem holds a few KiB of line and payload buffers. */
@@ -121,8 +110,6 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	sleep_mask = setup_signals();
-	if (opt.realtime)
-		run_at_realtime_priority();
 	if (pty_open(&pty, err, sizeof(err))) {
 		fprintf(stderr, "st87-fakemodem: %s\n", err);
 		return 1;

@@ -64,7 +64,6 @@ enum {
 	OPT_SLEEP_AFTER,
 	OPT_SLEEP_URCS,
 	OPT_STRICT_BAUD,
-	OPT_REALTIME,
 	OPT_END
 };
 
@@ -107,7 +106,6 @@ static const struct option long_options[] = {
 	{"sleep-after", required_argument, NULL, OPT_SLEEP_AFTER},
 	{"sleep-urcs", no_argument, NULL, OPT_SLEEP_URCS},
 	{"strict-baud", no_argument, NULL, OPT_STRICT_BAUD},
-	{"realtime", no_argument, NULL, OPT_REALTIME},
 	{"refuse-connects", required_argument, NULL, OPT_REFUSE_CONNECTS},
 	{"link-loss-after", required_argument, NULL, OPT_LINK_LOSS_AFTER},
 	{"link-loss-urc", required_argument, NULL, OPT_LINK_LOSS_URC},
@@ -149,9 +147,6 @@ static const char *const usage_text[] = {
 	"  --baud N               pace both directions at N/10 bytes per second\n"
 	"  --strict-baud          with --baud: lines the host sends while its tty is\n"
 	"                         set to another speed are lost, as on a real UART\n"
-	"  --realtime             with --baud: run at real-time priority when allowed,\n"
-	"                         so the host's load does not delay the modem's side\n"
-	"                         of the line (a real modem has a CPU of its own)\n"
 	"  --echo                 echo on at start (default: off)\n"
 	"  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
 	"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
@@ -503,9 +498,6 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_STRICT_BAUD:
 		opt->strict_baud = true;
-		break;
-	case OPT_REALTIME:
-		opt->realtime = true;
 		break;
 	case OPT_REFUSE_CONNECTS:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);

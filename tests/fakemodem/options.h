@@ -81,7 +81,6 @@ struct fm_options {
 	long sleep_after_ms;        /* --sleep-after; -1: no AT#SLEEPMODE */
 	bool sleep_urcs;            /* --sleep-urcs: #SLEEP and #WAKEUP */
 	bool strict_baud;           /* --strict-baud: a host at another speed is not understood */
-	bool realtime;              /* --realtime: SCHED_FIFO when allowed */
 
 	/* Faults injected once or a few times. */
 	long refuse_connects;             /* --refuse-connects */
