@@ -481,9 +481,9 @@ static void run_split_send(struct st87_at *at, const struct st87_at_command *com
  * second answer (the data's) is on its way: it would answer the next command.
  * A query tells the two apart without a timed wait: a modem takes its input
  * in order, so the data's answer comes before the query's information line.
+ * False when the query's own answer never came: the caller resynchronises.
  */
-static void confirm_one_step(struct st87_at *at, const struct st87_at_command *command,
-			     long long deadline)
+static bool confirm_one_step(struct st87_at *at, const struct st87_at_command *command)
 {
 	struct st87_at_reply *reply = at->reply;
 	struct st87_at_command query = {.text = CONFIRM_QUERY, .info_prefix = CONFIRM_INFO};
@@ -491,14 +491,18 @@ static void confirm_one_step(struct st87_at *at, const struct st87_at_command *c
 	at->command = &query;
 	at->reply = &answer;
 	at->finished = false;
+	long long query_deadline = st87_now_ms() + command->timeout_ms;
+	bool in_place = send_line(at, &query, false, command->timeout_ms) == 0 &&
+		await_result(at, query_deadline);
+	struct st87_at_reply before_query_line = answer;
 	bool late_second_answer = false;
-	if (send_line(at, &query, false, command->timeout_ms) == 0 && await_result(at, deadline) &&
-	    answer.answered && answer.n_lines == 0) {
-		/* A final result before the query's line: the data's, unless the query itself failed. */
+	if (in_place && answer.answered && answer.n_lines == 0) {
+		/* A final result before the query's line: the data's. (Only a modem that does not know the
+		 * query would answer it with a bare error; then its own answer never comes, and the place is lost.) */
 		at->finished = false;
 		answer.answered = false;
-		late_second_answer = await_result(at, st87_now_ms() + command->detect_ms) &&
-			answer.answered && answer.n_lines > 0;
+		in_place = await_result(at, query_deadline) && answer.answered;
+		late_second_answer = before_query_line.result == 0 || answer.n_lines > 0;
 	}
 	at->command = command;
 	at->reply = reply;
@@ -507,7 +511,11 @@ static void confirm_one_step(struct st87_at *at, const struct st87_at_command *c
 		st87_warn("%s: a late second answer: the modem takes binary sends in two steps",
 			  command->text);
 		reply->handshake = ST87_SEND_TWO_STEP;
+		/* The data's answer is the command's, not the line's OK. */
+		reply->result = before_query_line.result;
+		reply->cme = before_query_line.cme;
 	}
+	return in_place;
 }
 
 int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struct st87_at_reply *reply)
@@ -539,10 +547,11 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
 			  command->timeout_ms);
 		finish(at, -ETIMEDOUT, -1);
 	}
+	bool lost_place = false;
 	if (command->handshake == ST87_SEND_DETECT && reply->handshake == ST87_SEND_ONE_STEP &&
 	    reply->answered)
-		confirm_one_step(at, command, deadline);
-	bool lost_place = reply->result == -EPROTO || at->state != PARSE_LINE;
+		lost_place = !confirm_one_step(at, command);
+	lost_place = lost_place || reply->result == -EPROTO || at->state != PARSE_LINE;
 	at->command = NULL;
 	at->reply = NULL;
 	if (lost_place)

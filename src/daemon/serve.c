@@ -161,7 +161,9 @@ static int run_listing(struct st87_modem *modem, void *arg)
 	struct listing *listing = arg;
 	engine_list_sockets(listing->text, sizeof(listing->text));
 	enum st87_send_handshake handshake = modem ? st87_modem_send_handshake(modem) : ST87_SEND_DETECT;
-	if (handshake == ST87_SEND_DETECT)
+	if (shim.config.hex_payloads)
+		snprintf(listing->sends, sizeof(listing->sends), "payloads sent as hex text");
+	else if (handshake == ST87_SEND_DETECT)
 		snprintf(listing->sends, sizeof(listing->sends), "binary sends not tried yet");
 	else
 		snprintf(listing->sends, sizeof(listing->sends), "binary sends %s, up to %zu bytes",

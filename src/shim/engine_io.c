@@ -65,15 +65,32 @@ static int datagram_rai(const struct routed_socket *s, int port)
 	return asked;
 }
 
+/* What send_framed() (io.c) puts in front of each datagram: an IPv4 or IPv6 address of a plausible length. */
+static bool is_destination(const struct datagram_header *header)
+{
+	socklen_t least = header->address.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+		: header->address.ss_family == AF_INET6        ? sizeof(struct sockaddr_in6)
+							       : 0;
+	return least && header->address_len >= least && header->address_len <= sizeof(header->address);
+}
+
 static int send_datagram(struct st87_modem *modem, struct routed_socket *s, const uint8_t *data,
 			 size_t len)
 {
 	const struct sockaddr_storage *to = &s->remote;
 	if (s->framed) {
-		if (len < sizeof(struct datagram_header))
-			return 0;
 		struct datagram_header header;
-		memcpy(&header, data, sizeof(header));
+		if (len >= sizeof(header))
+			memcpy(&header, data, sizeof(header));
+		if (len < sizeof(header) || !is_destination(&header)) {
+			/* The program wrote without sendto() (write(), say): no header, no destination. */
+			shim_log(ST87_LOG_ERROR,
+				 "modem socket %d: a datagram without a destination (written, not sent "
+				 "with "
+				 "sendto?) on an unconnected UDP socket: dropped",
+				 s->modem_socket);
+			return 0;
+		}
 		/* The engine's own copy: program threads read s->remote without the engine. */
 		memcpy(&s->last_destination, &header.address, sizeof(s->last_destination));
 		s->last_destination_len = header.address_len;

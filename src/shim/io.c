@@ -52,7 +52,7 @@ static void fill_address(const struct sockaddr_storage *from, socklen_t from_len
 static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, int flags,
 			   const struct sockaddr *to, socklen_t to_len)
 {
-	if (!to) {
+	if (!to || to_len == 0) {
 		/* As a kernel socket never connected: where the last datagram went is no destination. */
 		shim_log(ST87_LOG_ERROR,
 			 "send on fd %d: an unconnected UDP socket needs a destination (sendto)", fd);

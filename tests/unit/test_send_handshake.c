@@ -13,13 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "st87/st87.h"
 
-/* SLOW_TWO_STEP answers the line after the host stopped waiting: both OKs come after the data. */
-enum firmware { NOTE_ONE_STEP, MAKER_TWO_STEP, SLOW_TWO_STEP, REFUSES_LENGTH };
+/*
+ * SLOW_TWO_STEP answers the line after the host stopped waiting: both answers come after the data.
+ * SLOW_TWO_STEP_REFUSES_DATA does the same and refuses the data (+CME ERROR: 2154).
+ */
+enum firmware {
+	NOTE_ONE_STEP,
+	MAKER_TWO_STEP,
+	SLOW_TWO_STEP,
+	SLOW_TWO_STEP_REFUSES_DATA,
+	REFUSES_LENGTH
+};
 
 struct modem_model {
 	enum firmware firmware;
@@ -30,7 +40,10 @@ struct modem_model {
 	bool line_answered, data_answered;
 	size_t commands_from; /* where the commands after the send start that are not answered yet */
 	int queries; /* AT+CMEE? seen: how the host tells a slow two-step modem from a one-step one */
-	char pending[256]; /* what the modem has said and the host not yet read */
+	int query_delay_ms;          /* the query's answer comes this long after the query */
+	char delayed[64];            /* that answer, until it is due */
+	struct timespec delayed_due; /* CLOCK_MONOTONIC */
+	char pending[256];           /* what the modem has said and the host not yet read */
 	size_t pending_len;
 };
 
@@ -66,7 +79,11 @@ static void react(struct modem_model *m)
 	if (!m->data_answered && m->firmware != REFUSES_LENGTH &&
 	    m->written_len >= line_end + m->payload_len) {
 		m->data_answered = true;
-		say(m, m->firmware == SLOW_TWO_STEP ? "\r\nOK\r\n\r\nOK\r\n" : "\r\nOK\r\n");
+		say(m,
+		    m->firmware == SLOW_TWO_STEP ? "\r\nOK\r\n\r\nOK\r\n"
+			    : m->firmware == SLOW_TWO_STEP_REFUSES_DATA
+			    ? "\r\nOK\r\n\r\n+CME ERROR: 2154\r\n"
+			    : "\r\nOK\r\n");
 	}
 	if (!m->data_answered)
 		return;
@@ -79,8 +96,16 @@ static void react(struct modem_model *m)
 		bool cmee = i - m->commands_from == 8 &&
 			memcmp(m->written + m->commands_from, "AT+CMEE?", 8) == 0;
 		m->queries += cmee;
-		say(m, cmee ? "\r\n+CMEE: 1\r\n\r\nOK\r\n" : "\r\n+X: 1\r\n\r\nOK\r\n");
 		m->commands_from = i + 1;
+		if (cmee && m->query_delay_ms) {
+			snprintf(m->delayed, sizeof(m->delayed), "\r\n+CMEE: 1\r\n\r\nOK\r\n");
+			clock_gettime(CLOCK_MONOTONIC, &m->delayed_due);
+			m->delayed_due.tv_nsec += m->query_delay_ms * 1000000L;
+			m->delayed_due.tv_sec += m->delayed_due.tv_nsec / 1000000000L;
+			m->delayed_due.tv_nsec %= 1000000000L;
+			continue;
+		}
+		say(m, cmee ? "\r\n+CMEE: 1\r\n\r\nOK\r\n" : "\r\n+X: 1\r\n\r\nOK\r\n");
 	}
 }
 
@@ -96,10 +121,36 @@ static int model_write(void *context, const void *data, size_t len, int timeout_
 	return 0;
 }
 
+/* A delayed answer becomes readable when due; a read with nothing to give waits for it, at most timeout_ms. */
+static void release_delayed(struct modem_model *m, int timeout_ms)
+{
+	if (!m->delayed[0])
+		return;
+	if (m->pending_len == 0 && timeout_ms > 0) {
+		struct timespec now, until = m->delayed_due;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left_ms = (until.tv_sec - now.tv_sec) * 1000LL +
+			(until.tv_nsec - now.tv_nsec) / 1000000;
+		if (left_ms > timeout_ms)
+			left_ms = timeout_ms;
+		if (left_ms > 0)
+			nanosleep(&(struct timespec){.tv_sec = left_ms / 1000,
+						     .tv_nsec = left_ms % 1000 * 1000000L},
+				  NULL);
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > m->delayed_due.tv_sec ||
+	    (now.tv_sec == m->delayed_due.tv_sec && now.tv_nsec >= m->delayed_due.tv_nsec)) {
+		say(m, m->delayed);
+		m->delayed[0] = '\0';
+	}
+}
+
 static ssize_t model_read(void *context, void *buf, size_t len, int timeout_ms)
 {
 	struct modem_model *m = context;
-	(void)timeout_ms;
+	release_delayed(m, timeout_ms);
 	size_t n = m->pending_len < len ? m->pending_len : len;
 	memcpy(buf, m->pending, n);
 	memmove(m->pending, m->pending + n, m->pending_len - n);
@@ -196,6 +247,36 @@ static void test_late_line_answer_is_not_left_for_the_next_command(void **state)
 	st87_at_free(at);
 }
 
+/* The query's answer takes longer than the line's detection wait: the order still settles it. */
+static void test_late_line_answer_with_a_slow_query_answer(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, SLOW_TWO_STEP);
+	m.query_delay_ms = 200; /* four times detect_ms */
+	struct st87_at_reply reply;
+	assert_int_equal(send_with(at, ST87_SEND_DETECT, &reply), 0);
+	assert_int_equal(reply.handshake, ST87_SEND_TWO_STEP);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
+/* A slow two-step modem that refuses the data: the send fails with the data's answer, not the line's OK. */
+static void test_late_refusal_of_the_data_is_the_sends_answer(void **state)
+{
+	(void)state;
+	struct modem_model m;
+	struct st87_at *at = engine_on(&m, SLOW_TWO_STEP_REFUSES_DATA);
+	struct st87_at_reply reply;
+	assert_true(send_with(at, ST87_SEND_DETECT, &reply) < 0);
+	assert_int_equal(reply.cme, 2154);
+	assert_int_equal(reply.handshake, ST87_SEND_TWO_STEP);
+	assert_sent_once(&m);
+	assert_next_command_gets_its_own_answer(at);
+	st87_at_free(at);
+}
+
 static void test_error_to_the_line_sends_no_data(void **state)
 {
 	(void)state;
@@ -242,6 +323,8 @@ int main(void)
 		cmocka_unit_test(test_detect_finds_two_step),
 		cmocka_unit_test(test_detect_finds_one_step),
 		cmocka_unit_test(test_late_line_answer_is_not_left_for_the_next_command),
+		cmocka_unit_test(test_late_line_answer_with_a_slow_query_answer),
+		cmocka_unit_test(test_late_refusal_of_the_data_is_the_sends_answer),
 		cmocka_unit_test(test_error_to_the_line_sends_no_data),
 		cmocka_unit_test(test_known_two_step_waits_for_the_line_ok),
 		cmocka_unit_test(test_known_one_step_writes_line_and_data_at_once),

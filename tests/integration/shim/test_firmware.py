@@ -137,7 +137,8 @@ def case_send_handshake_learned():
         if PROFILE == "maker":
             check(max(sizes) == 1024, "the maker's firmware takes 1024-byte sends: %r" % sorted(set(sizes)))
             check(modem.stats()["send_handshake"] == "two", "stats: %r" % modem.stats())
-            check(queries == 0, "the line's OK said two-step, yet AT+CMEE? was asked %d times" % queries)
+            # None when the line's OK came within the detection's wait; one when a loaded machine made it late.
+            check(queries <= 1, "two-step firmware, yet AT+CMEE? was asked %d times" % queries)
         else:
             check(max(sizes) == 512, "the note's firmware gets 512-byte sends: %r" % sorted(set(sizes)))
             # One-step was found by silence; one query rules out a slow two-step modem's second answer.

@@ -200,7 +200,7 @@ def close_range_over_many_shim_fds(env_of):
             tcp_server(echo_line) as echo:
         with env_of(tmp, modem) as env:
             result = run([sys.executable, "-c", CLOSE_RANGE_CLIENT, str(closing.server_address[1]),
-                          str(echo.server_address[1]), "130"], env, timeout=240, text=True,
+                          str(echo.server_address[1]), "130"], env, timeout=150, text=True,
                          preexec_fn=allow_1024_fds)
         shim_fds = re.search(r"shim fds: (\d+), lost: (\d+)", result.stdout)
         check(shim_fds and int(shim_fds.group(1)) > 128, "fewer of the shim's fds than meant: %r %r"
@@ -229,10 +229,11 @@ def case_close_range_over_more_than_128_shim_fds_through_st87d():
     close_range_over_many_shim_fds(through_st87d)
 
 
-# An unconnected UDP socket: each datagram goes where sendto() says, answers name their sender, and send()
-# without a destination fails as on a kernel socket (the shim once sent it where the engine last sent).
+# An unconnected UDP socket: each datagram goes where sendto() says, answers name their sender, send()
+# without a destination fails as on a kernel socket (the shim once sent it where the engine last sent), and a
+# write() (which the shim does not see) is dropped with a line, not sent to an address made of its bytes.
 UNCONNECTED_UDP = r"""
-import errno, socket, sys
+import errno, os, socket, sys
 first, second = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(10)
@@ -245,6 +246,10 @@ try:
     print("send: sent")
 except OSError as error:
     print("send:", errno.errorcode.get(error.errno, error.errno))
+os.write(s.fileno(), b"written, not sent" * 12)  # libc's write(): no destination either
+s.sendto(b"again", ("127.0.0.1", first))
+data, source = s.recvfrom(100)
+print("answer:", data.decode(), "from", source[1] == first)
 """
 
 
@@ -258,8 +263,10 @@ def case_unconnected_udp_send_needs_a_destination():
         check("answer: to first from True" in out and "answer: to second from True" in out,
               "answers missing or from the wrong sender: %r %r" % (out, result.stderr))
         check("send: EDESTADDRREQ" in out, "send() without a destination did not fail: %r" % out)
-        check("destination" in result.stderr, "no line says why send() failed: %r" % result.stderr)
-        check(first_received == [b"to first"] and second_received == [b"to second"],
+        check("needs a destination" in result.stderr, "no line says why send() failed: %r" % result.stderr)
+        check("without a destination" in result.stderr, "no line says a write() was dropped: %r" % result.stderr)
+        check("answer: again from True" in out, "the socket did not survive the write(): %r %r" % (out, result.stderr))
+        check(first_received == [b"to first", b"again"] and second_received == [b"to second"],
               "datagrams went astray: %r %r" % (first_received, second_received))
 
 
