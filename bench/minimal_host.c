@@ -115,14 +115,14 @@ int main(int argc, char **argv)
 
 	command(fd, "ATE0");
 	command(fd, "AT#IPCFG?");
-	int cid;
+	int cid = 0;
 	const char *ipcfg = strstr(answer, "#IPCFG: ");
 	if (!ipcfg || sscanf(ipcfg, "#IPCFG: %d", &cid) != 1)
 		fail("no context in AT#IPCFG?'s answer");
 	char line[128];
 	snprintf(line, sizeof(line), "AT#SOCKETCREATE=%d,0,TCP,0,10,10,1", cid);
 	command(fd, line);
-	int socket_id;
+	int socket_id = 0;
 	const char *created = strstr(answer, "#SOCKETCREATE: ");
 	if (!created || sscanf(created, "#SOCKETCREATE: %d", &socket_id) != 1)
 		fail("no socket id in AT#SOCKETCREATE's answer");
