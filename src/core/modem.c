@@ -453,32 +453,52 @@ int st87_modem_poll(struct st87_modem *modem, int timeout_ms)
 }
 
 /*
- * The prefix of a command's own answer: its name and a colon ("#IPCFG:" for
- * "AT#IPCFG?"), as the typed commands give info_prefix. Empty for "AT" alone.
+ * The prefixes of a raw line's own answers: each command's name and a colon
+ * ("+CMEE:" and "#IPCFG:" for "AT+CMEE=1;#IPCFG?"), as the typed commands
+ * give info_prefix, one after another with their NULs and an empty one to
+ * end. is_info takes no context, and a raw command runs on its caller's
+ * thread: hence thread-local.
  */
-static void own_answer_prefix(const char *text, char *prefix, size_t size)
+static _Thread_local char raw_answer_prefixes[ST87_MAX_LINE + 8];
+
+static void note_raw_answer_prefixes(const char *text)
 {
-	const char *name = strncasecmp(text, "AT", 2) == 0 ? text + 2 : text;
-	int name_len = (int)strcspn(name, "=?; \t");
-	if (name_len == 0)
-		prefix[0] = '\0';
-	else
-		snprintf(prefix, size, "%.*s:", name_len, name);
+	size_t used = 0;
+	for (const char *command = text; *command;) {
+		const char *name = strncasecmp(command, "AT", 2) == 0 ? command + 2 : command;
+		size_t name_len = strcspn(name, "=?; \t");
+		if (name_len > 0 && used + name_len + 3 <= sizeof(raw_answer_prefixes)) {
+			memcpy(raw_answer_prefixes + used, name, name_len);
+			used += name_len;
+			raw_answer_prefixes[used++] = ':';
+			raw_answer_prefixes[used++] = '\0';
+		}
+		const char *next = strchr(name, ';');
+		if (!next)
+			break;
+		command = next + 1;
+	}
+	raw_answer_prefixes[used] = '\0';
+}
+
+static bool is_raw_answer(const char *line)
+{
+	for (const char *prefix = raw_answer_prefixes; *prefix; prefix += strlen(prefix) + 1)
+		if (strncasecmp(line, prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
 }
 
 int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		   struct st87_at_reply *reply)
 {
 	/*
-	 * A line that is not the command's own may be news (#IPRECV, a restart):
-	 * the AT engine hands it to on_urc as during any command, and keeps it
-	 * in the reply for the user to see.
+	 * A line that is not one of the line's commands' own may be news
+	 * (#IPRECV, a restart): the AT engine hands it to on_urc as during any
+	 * command, and keeps it in the reply for the user to see.
 	 */
-	char prefix[ST87_MAX_LINE + 2];
-	own_answer_prefix(text, prefix, sizeof(prefix));
-	struct st87_at_command command = {.text = text,
-					  .info_prefix = prefix[0] ? prefix : NULL,
-					  .urcs_in_reply = true};
+	note_raw_answer_prefixes(text);
+	struct st87_at_command command = {.text = text, .is_info = is_raw_answer, .urcs_in_reply = true};
 	if (strncasecmp(text, "AT#IPREAD=", 10) == 0)
 		command.binary_block = true;
 	return st87_modem_run(modem, &command, timeout_ms, reply);

@@ -206,6 +206,27 @@ static void test_urcs_during_a_raw_command_reach_the_driver_and_the_reply(void *
 	}
 }
 
+/* Two commands on one line: each one's answer is the reply's, not news (taken as news, #IPCFG: 5,1 says the link came up). */
+static void test_every_command_of_a_compound_line_has_its_answer(void **state)
+{
+	(void)state;
+	static const char line[] = "AT+CMEE=1;#IPCFG?";
+	static const char answer[] = "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n"
+				     "\r\n#IPRECV: 5,0\r\n"
+				     "\r\nOK\r\n";
+	struct modem_model model;
+	struct events events;
+	struct st87_modem *modem = open_model(&model, line, answer, 3, &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, line, 1000, &reply), 0);
+	assert_int_equal(reply.n_lines, 2);
+	assert_string_equal(reply.lines[0], "#IPCFG: 5,1,\"10.0.0.2\",\"\"");
+	assert_string_equal(reply.lines[1], "#IPRECV: 5,0");
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_DATA);
+	st87_modem_close(modem);
+}
+
 static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **state)
 {
 	(void)state;
@@ -251,6 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply),
+		cmocka_unit_test(test_every_command_of_a_compound_line_has_its_answer),
 		cmocka_unit_test(test_restart_during_a_raw_command_aborts_it_and_is_shown),
 		cmocka_unit_test(test_urc_before_a_raw_ipread_block_reaches_the_driver),
 	};
