@@ -1,6 +1,8 @@
 /* connect(): routed destinations go over the modem, the rest to libc. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "daemon_client.h"
 #include "real.h"
@@ -29,6 +31,31 @@ static int connect_again(int fd, struct routed_socket *s)
 	return err;
 }
 
+/*
+ * connect() on an unconnected UDP socket already routed by sendto(): as on a
+ * kernel socket, the address becomes where send() goes (AF_UNSPEC forgets
+ * it). The datagrams keep their headers: the engine's end does not change.
+ */
+static int connect_unconnected_udp(struct routed_socket *s, const struct sockaddr *addr,
+				   socklen_t addr_len)
+{
+	if (addr_len < sizeof(sa_family_t))
+		return -EINVAL;
+	socklen_t least = addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		: addr->sa_family == AF_INET6        ? sizeof(struct sockaddr_in6)
+						     : 0;
+	if (addr->sa_family != AF_UNSPEC && (!least || addr_len < least))
+		return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
+										 : -EAFNOSUPPORT;
+	if (addr_len > sizeof(s->default_destination))
+		return -EINVAL;
+	pthread_mutex_lock(&shim.lock);
+	s->default_destination_len = addr->sa_family == AF_UNSPEC ? 0 : addr_len;
+	memcpy(&s->default_destination, addr, s->default_destination_len);
+	pthread_mutex_unlock(&shim.lock);
+	return 0;
+}
+
 /* glibc declares the address as a transparent union; take it the same way. */
 int connect(int fd, __CONST_SOCKADDR_ARG address, socklen_t addr_len)
 {
@@ -38,8 +65,10 @@ int connect(int fd, __CONST_SOCKADDR_ARG address, socklen_t addr_len)
 		return real.connect(fd, addr, addr_len);
 	struct routed_socket *s = shim_lookup(fd);
 	if (s) {
-		int err = connect_again(fd, s);
+		int err = s->framed ? connect_unconnected_udp(s, addr, addr_len) : connect_again(fd, s);
 		shim_release(s);
+		if (!err)
+			return 0;
 		errno = -err;
 		return -1;
 	}

@@ -50,12 +50,23 @@ static void fill_address(const struct sockaddr_storage *from, socklen_t from_len
 
 /* Sends one datagram of an unconnected routed UDP socket: header, then the payload. */
 static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, int flags,
-			   const struct sockaddr *to, socklen_t to_len)
+			   const struct sockaddr *to, socklen_t to_len, struct routed_socket *s)
 {
+	struct sockaddr_storage connected;
 	if (!to || to_len == 0) {
+		/* connect() named one (connect.c); read under the lock, as another thread may change it. */
+		pthread_mutex_lock(&shim.lock);
+		to_len = s->default_destination_len;
+		memcpy(&connected, &s->default_destination, to_len);
+		pthread_mutex_unlock(&shim.lock);
+		to = to_len ? (const struct sockaddr *)&connected : NULL;
+	}
+	if (!to) {
 		/* As a kernel socket never connected: where the last datagram went is no destination. */
 		shim_log(ST87_LOG_ERROR,
-			 "send on fd %d: an unconnected UDP socket needs a destination (sendto)", fd);
+			 "send on fd %d: an unconnected UDP socket needs a destination (sendto, or "
+			 "connect first)",
+			 fd);
 		errno = EDESTADDRREQ;
 		return -1;
 	}
@@ -109,7 +120,7 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 	}
 	ssize_t n;
 	if (s->framed) {
-		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len);
+		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len, s);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
 		n = real.sendmsg(fd, &message, (flags & ~MSG_FASTOPEN) | MSG_NOSIGNAL);
@@ -133,7 +144,7 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, in
 	}
 	ssize_t n;
 	if (s->framed) {
-		n = send_framed(fd, iov, iov_count, flags, to, to_len);
+		n = send_framed(fd, iov, iov_count, flags, to, to_len, s);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
 		n = real.sendmsg(fd, &message, flags & ~MSG_FASTOPEN);

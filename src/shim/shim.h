@@ -58,6 +58,9 @@ struct routed_socket {
 	bool error_reported;   /* SO_ERROR clears it, as the kernel's does */
 	int sndbuf_to_restore; /* program end's SO_SNDBUF before it was shrunk, 0 none */
 	pthread_cond_t changed;
+	/* unconnected UDP: where send() goes after a connect(), as on a kernel socket; length 0 none */
+	struct sockaddr_storage default_destination;
+	socklen_t default_destination_len;
 
 	/* engine */
 	int engine_fd;

@@ -230,10 +230,11 @@ def case_close_range_over_more_than_128_shim_fds_through_st87d():
 
 
 # An unconnected UDP socket: each datagram goes where sendto() says, answers name their sender, send()
-# without a destination fails as on a kernel socket (the shim once sent it where the engine last sent), and a
-# write() (which the shim does not see) is dropped with a line, not sent to an address made of its bytes.
+# without a destination fails as on a kernel socket (the shim once sent it where the engine last sent), a
+# write() (which the shim does not see) is dropped with a line, not sent to an address made of its bytes, and
+# connect() names where send() goes until connect(AF_UNSPEC), as on a kernel socket.
 UNCONNECTED_UDP = r"""
-import errno, os, socket, sys
+import ctypes, errno, os, socket, sys
 first, second = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(10)
@@ -250,6 +251,17 @@ os.write(s.fileno(), b"written, not sent" * 12)  # libc's write(): no destinatio
 s.sendto(b"again", ("127.0.0.1", first))
 data, source = s.recvfrom(100)
 print("answer:", data.decode(), "from", source[1] == first)
+s.connect(("127.0.0.1", second))  # as on a kernel socket: where send() goes from now on
+s.send(b"connected")
+data, source = s.recvfrom(100)
+print("answer:", data.decode(), "from", source[1] == second, "peer", s.getpeername()[1] == second)
+unspecified = ctypes.create_string_buffer(16)  # AF_UNSPEC: forget the destination
+print("disconnect:", ctypes.CDLL(None).connect(s.fileno(), unspecified, 16))
+try:
+    s.send(b"nowhere again")
+    print("send after disconnect: sent")
+except OSError as error:
+    print("send after disconnect:", errno.errorcode.get(error.errno, error.errno))
 """
 
 
@@ -266,7 +278,11 @@ def case_unconnected_udp_send_needs_a_destination():
         check("needs a destination" in result.stderr, "no line says why send() failed: %r" % result.stderr)
         check("without a destination" in result.stderr, "no line says a write() was dropped: %r" % result.stderr)
         check("answer: again from True" in out, "the socket did not survive the write(): %r %r" % (out, result.stderr))
-        check(first_received == [b"to first", b"again"] and second_received == [b"to second"],
+        check("answer: connected from True peer True" in out, "connect() did not set the destination: %r %r"
+              % (out, result.stderr))
+        check("disconnect: 0" in out and "send after disconnect: EDESTADDRREQ" in out,
+              "connect(AF_UNSPEC) did not forget it: %r" % out)
+        check(first_received == [b"to first", b"again"] and second_received == [b"to second", b"connected"],
               "datagrams went astray: %r %r" % (first_received, second_received))
 
 
