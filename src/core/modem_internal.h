@@ -47,7 +47,8 @@ struct st87_modem {
 	enum st87_send_handshake handshake;
 	size_t send_limit;  /* the largest send to try */
 	size_t send_proven; /* the largest send the modem took */
-	/* The slowest answer to a command the modem answers by itself (AT#SOCKETCREATE), ms; 0 none yet. */
+	/* The slowest answer to a command the modem answers by itself (AT#SOCKETCREATE), less the command's
+	 * and the answer's own time on the line, ms; 0 none yet. */
 	int slowest_local_answer_ms;
 	int dns_support; /* AT#DNS: -1 not tried yet, 0 unknown to the firmware, 1 answers */
 };

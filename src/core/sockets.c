@@ -48,6 +48,28 @@ static struct st87_socket_slot *free_slot(struct st87_modem *modem, int socket_i
 	return NULL;
 }
 
+/* Milliseconds @bytes take on the line at the port's rate (10 bits each). */
+static int line_ms(const struct st87_modem *modem, size_t bytes)
+{
+	return (int)(bytes * 10 * 1000 / (size_t)modem->options.baud);
+}
+
+/*
+ * What the modem itself took to answer @text: @took_ms less the time the
+ * command and its answer (information lines, OK) spent on the line. At a
+ * low rate that time is most of an answer's, and it is no part of the
+ * modem's turn to answer another line.
+ */
+static int modem_turn_ms(const struct st87_modem *modem, int took_ms, const char *text,
+			 const struct st87_at_reply *reply)
+{
+	size_t bytes = strlen(text) + 1 + sizeof("\r\nOK\r\n") - 1;
+	for (size_t i = 0; i < reply->n_lines; i++)
+		bytes += strlen(reply->lines[i]) + 4;
+	int on_the_line = line_ms(modem, bytes);
+	return took_ms > on_the_line ? took_ms - on_the_line : 0;
+}
+
 int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto, int udp_port)
 {
 	char text[128];
@@ -58,9 +80,9 @@ int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto
 	struct st87_at_reply reply;
 	long long started = st87_now_ms();
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_CREATE, &reply);
-	int took_ms = (int)(st87_now_ms() - started);
-	if (reply.answered && took_ms + 1 > modem->slowest_local_answer_ms)
-		modem->slowest_local_answer_ms = took_ms +
+	int turn_ms = modem_turn_ms(modem, (int)(st87_now_ms() - started), text, &reply);
+	if (reply.answered && turn_ms + 1 > modem->slowest_local_answer_ms)
+		modem->slowest_local_answer_ms = turn_ms +
 			1; /* +1: a sub-millisecond answer still counts */
 	if (err == -EMFILE)
 		return st87_fail(err, "no free modem %s socket (the modem has 1 TCP and 2 UDP sockets)",
@@ -168,11 +190,12 @@ static enum st87_send_handshake handshake_for(const struct st87_modem *modem, si
 }
 
 /*
- * How long the line's own answer may take: the line on the wire, then the
- * modem's turn. A modem's OK to a send line is an answer of its own, like
- * AT#SOCKETCREATE's (which always came first): a few times the slowest of
- * those, and never more than HANDSHAKE_DETECT_MS. Each wait is for silence,
- * so it is paid in full on one-step firmware, once per session.
+ * How long the line's own answer may take: the line and an OK on the wire,
+ * and the modem's turn. A modem's OK to a send line is an answer of its own,
+ * like AT#SOCKETCREATE's (which always came first): a few times the slowest
+ * turn those took (their own time on the line left out), and never more than
+ * HANDSHAKE_DETECT_MS. Each wait is for silence, so it is paid in full on
+ * one-step firmware, once per session.
  */
 static int detect_wait_ms(const struct st87_modem *modem, size_t line_len)
 {
@@ -182,7 +205,7 @@ static int detect_wait_ms(const struct st87_modem *modem, size_t line_len)
 		if (scaled < turn)
 			turn = scaled;
 	}
-	return turn + (int)(line_len * 10 * 1000 / (size_t)modem->options.baud);
+	return turn + line_ms(modem, line_len + 2 + sizeof("\r\nOK\r\n") - 1);
 }
 
 /* Runs one send command: binary payload after the line, or hex text on it (no length field). */
