@@ -1,6 +1,5 @@
 /* connect(): routed destinations go over the modem, the rest to libc. */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -41,9 +40,7 @@ static int connect_unconnected_udp(struct routed_socket *s, const struct sockadd
 {
 	if (addr_len < sizeof(sa_family_t))
 		return -EINVAL;
-	socklen_t least = addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		: addr->sa_family == AF_INET6        ? sizeof(struct sockaddr_in6)
-						     : 0;
+	socklen_t least = shim_address_size(addr->sa_family);
 	if (addr->sa_family != AF_UNSPEC && (!least || addr_len < least))
 		return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
 										 : -EAFNOSUPPORT;

@@ -68,9 +68,7 @@ static int datagram_rai(const struct routed_socket *s, int port)
 /* What send_framed() (io.c) puts in front of each datagram: an IPv4 or IPv6 address of a plausible length. */
 static bool is_destination(const struct datagram_header *header)
 {
-	socklen_t least = header->address.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-		: header->address.ss_family == AF_INET6        ? sizeof(struct sockaddr_in6)
-							       : 0;
+	socklen_t least = shim_address_size(header->address.ss_family);
 	return least && header->address_len >= least && header->address_len <= sizeof(header->address);
 }
 
@@ -85,9 +83,8 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 		if (len < sizeof(header) || !is_destination(&header)) {
 			/* The program wrote without sendto() (write(), say): no header, no destination. */
 			shim_log(ST87_LOG_ERROR,
-				 "modem socket %d: a datagram without a destination (written, not sent "
-				 "with "
-				 "sendto?) on an unconnected UDP socket: dropped",
+				 "modem socket %d: an unconnected UDP socket's datagram without a "
+				 "destination (written, not sent with sendto?): dropped",
 				 s->modem_socket);
 			return 0;
 		}

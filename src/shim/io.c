@@ -54,11 +54,7 @@ static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, in
 {
 	struct sockaddr_storage connected;
 	if (!to || to_len == 0) {
-		/* connect() named one (connect.c); read under the lock, as another thread may change it. */
-		pthread_mutex_lock(&shim.lock);
-		to_len = s->default_destination_len;
-		memcpy(&connected, &s->default_destination, to_len);
-		pthread_mutex_unlock(&shim.lock);
+		to_len = shim_connected_destination(s, &connected);
 		to = to_len ? (const struct sockaddr *)&connected : NULL;
 	}
 	if (!to) {

@@ -30,10 +30,8 @@ int getpeername(int fd, __SOCKADDR_ARG peer, socklen_t *len)
 		return real.getpeername(fd, address, len);
 	int result;
 	if (s->framed) {
-		pthread_mutex_lock(&shim.lock);
-		struct sockaddr_storage connected = s->default_destination;
-		socklen_t connected_len = s->default_destination_len;
-		pthread_mutex_unlock(&shim.lock);
+		struct sockaddr_storage connected;
+		socklen_t connected_len = shim_connected_destination(s, &connected);
 		errno = ENOTCONN;
 		result = connected_len ? copy_out(&connected, connected_len, address, len) : -1;
 	} else {

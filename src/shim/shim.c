@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,4 +338,20 @@ int shim_private_fd(int fd)
 		return fd; /* no room up there: keep the low number */
 	real.close(fd);
 	return moved;
+}
+
+socklen_t shim_address_size(int family)
+{
+	return family == AF_INET     ? sizeof(struct sockaddr_in)
+		: family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				     : 0;
+}
+
+socklen_t shim_connected_destination(struct routed_socket *s, struct sockaddr_storage *out)
+{
+	pthread_mutex_lock(&shim.lock);
+	socklen_t len = s->default_destination_len;
+	memcpy(out, &s->default_destination, len);
+	pthread_mutex_unlock(&shim.lock);
+	return len;
 }

@@ -159,6 +159,12 @@ int shim_pending_rai(int fd);
 /* Moves @fd to a high number, close-on-exec, out of the program's way. Returns the new fd. */
 int shim_private_fd(int fd);
 
+/* The least length of an IPv4 or IPv6 socket address of @family; 0 for any other family. */
+socklen_t shim_address_size(int family);
+
+/* An unconnected UDP socket's destination named by connect() into @out (under the lock); its length, 0 none. */
+socklen_t shim_connected_destination(struct routed_socket *s, struct sockaddr_storage *out);
+
 /* What shim_route_connect() is told about the socket. */
 enum route_flags {
 	ROUTE_FRAMED = 1,      /* unconnected UDP: datagrams carry a struct datagram_header */
