@@ -37,6 +37,9 @@ struct engine {
 	bool closes_announced;
 	struct routed_socket *sockets;
 	char open_error[256];
+	/* When the last failed attempt to open or start the modem ended (0: none), and its error. */
+	long long open_failed_ms;
+	int open_failed_err;
 
 	/* Shared with the program's threads, under shim.lock. */
 	bool started;
@@ -273,7 +276,7 @@ static int open_modem(void)
 	return 0;
 }
 
-static int ensure_modem(void)
+static int try_modem(void)
 {
 	if (!engine.modem) {
 		int err = open_modem();
@@ -289,6 +292,25 @@ static int ensure_modem(void)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The modem open and started for a request handed over at @asked_ms. A
+ * request that was already waiting when an attempt failed gets that
+ * attempt's answer: each would otherwise probe a silent modem for seconds
+ * in turn, and a program with many threads would wait their sum.
+ */
+static int ensure_modem(long long asked_ms)
+{
+	bool ready = engine.modem && !st87_modem_needs_start(engine.modem);
+	if (!ready && engine.open_failed_ms && asked_ms <= engine.open_failed_ms)
+		return engine.open_failed_err;
+	int err = try_modem();
+	if (err) {
+		engine.open_failed_ms = st87_now_ms();
+		engine.open_failed_err = err;
+	}
+	return err;
 }
 
 /* How long the filler may take to be there: it was written before the socket was handed over. */
@@ -339,7 +361,7 @@ static void connect_socket(struct routed_socket *s)
 {
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	int err = ensure_modem();
+	int err = ensure_modem(s->handed_over_ms);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
 		engine_fail(s, ENETDOWN);
@@ -444,7 +466,7 @@ static void run_jobs(bool exiting)
 	while (list) {
 		struct engine_job *job = list;
 		list = job->next;
-		int err = exiting ? -ENETDOWN : ensure_modem();
+		int err = exiting ? -ENETDOWN : ensure_modem(job->handed_over_ms);
 		if (err) {
 			snprintf(job->error, sizeof(job->error), "modem unavailable: %s",
 				 exiting ? "the program is exiting" : engine.open_error);
@@ -469,6 +491,7 @@ int engine_run_job(struct engine_job *job)
 	pthread_mutex_lock(&shim.lock);
 	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
+		job->handed_over_ms = st87_now_ms();
 		job->next = engine.jobs;
 		engine.jobs = job;
 	}
@@ -835,6 +858,7 @@ int engine_submit(struct routed_socket *s)
 	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
 		s->refs++;
+		s->handed_over_ms = st87_now_ms();
 		s->next = engine.pending;
 		engine.pending = s;
 	}

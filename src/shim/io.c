@@ -16,7 +16,13 @@
 
 #define MAX_IOV 64
 
-/* After EOF on the pair: the error the socket failed with, reported once, like the kernel's. */
+/*
+ * After EOF on the pair (or its reset: the engine closed its end with data
+ * unread): the error the socket failed with, reported once, like the
+ * kernel's, and then EOF. A datagram socket has no EOF (0 is an empty
+ * datagram, and a receive loop would spin on it), so a failed one gives its
+ * error every time.
+ */
 static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 {
 	/* The pair itself reset (st87d died with bytes unread): the errno is right; the reports say why. */
@@ -25,15 +31,32 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 		errno = ECONNRESET;
 		return -1;
 	}
-	if (n != 0)
+	bool pair_closed = n == 0 || (n < 0 && errno == ECONNRESET);
+	if (!pair_closed)
 		return n;
+	int pair_errno = errno;
 	daemon_take_reports(s, -1, true);
 	pthread_mutex_lock(&shim.lock);
-	int err = s->state == ROUTED_FAILED && !s->error_reported ? s->error : 0;
+	bool once = s->type != SOCK_DGRAM;
+	int err = s->state == ROUTED_FAILED && !(once && s->error_reported) ? s->error : 0;
 	s->error_reported = s->error_reported || err;
 	pthread_mutex_unlock(&shim.lock);
-	if (!err)
-		return 0;
+	if (!err) {
+		errno = pair_errno;
+		return n;
+	}
+	errno = err;
+	return -1;
+}
+
+/* A send on the pair of a failed datagram socket: its error, not the pair's EPIPE. */
+static ssize_t sent_or_error(struct routed_socket *s, ssize_t n)
+{
+	if (n >= 0 || errno != EPIPE || s->type != SOCK_DGRAM)
+		return n;
+	pthread_mutex_lock(&shim.lock);
+	int err = s->state == ROUTED_FAILED ? s->error : EPIPE;
+	pthread_mutex_unlock(&shim.lock);
 	errno = err;
 	return -1;
 }
@@ -143,8 +166,11 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, in
 		n = send_framed(fd, iov, iov_count, flags, to, to_len, s);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
-		n = real.sendmsg(fd, &message, flags & ~MSG_FASTOPEN);
+		/* A UDP socket never raises SIGPIPE: a failed one says its error instead. */
+		int no_signal = s->type == SOCK_DGRAM ? MSG_NOSIGNAL : 0;
+		n = real.sendmsg(fd, &message, (flags & ~MSG_FASTOPEN) | no_signal);
 	}
+	n = sent_or_error(s, n);
 	shim_release(s);
 	return n;
 }
@@ -231,7 +257,7 @@ static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct 
 	inner.msg_namelen = 0;
 	inner.msg_iov = parts;
 	inner.msg_iovlen = message->msg_iovlen + 1;
-	ssize_t n = real.recvmsg(fd, &inner, flags);
+	ssize_t n = eof_or_error(s, real.recvmsg(fd, &inner, flags));
 	if (n < (ssize_t)sizeof(header))
 		return n < 0 ? n : 0;
 	message->msg_flags = inner.msg_flags;

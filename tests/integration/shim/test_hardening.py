@@ -286,6 +286,45 @@ def case_unconnected_udp_send_needs_a_destination():
               "datagrams went astray: %r %r" % (first_received, second_received))
 
 
+# Datagrams to an echo server until the modem's reboot fails the socket; then what the program gets from it.
+FAILED_UDP = r"""
+import errno, socket, sys
+port, connected = int(sys.argv[1]), sys.argv[2] == "connected"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(20)
+if connected:
+    s.connect(("127.0.0.1", port))
+send = (lambda data: s.send(data)) if connected else (lambda data: s.sendto(data, ("127.0.0.1", port)))
+
+def outcome(call):
+    try:
+        return repr(call())
+    except OSError as error:
+        return errno.errorcode.get(error.errno, "timeout")
+
+for i in range(200):
+    failure = outcome(lambda: (send(b"round %d" % i), s.recv(100)))
+    if not failure.startswith("("):
+        print("failed:", failure)
+        break
+print("then:", outcome(lambda: s.recv(100)), outcome(lambda: s.recv(100)), outcome(lambda: send(b"x")),
+      outcome(lambda: s.recv(100)))
+"""
+
+
+def case_failed_udp_socket_keeps_saying_why():
+    """A UDP socket the modem's restart failed: every later recv and send gives its error (ENETDOWN), never a
+    zero-length datagram a receive loop would spin on, nor the socketpair's EPIPE; connected and unconnected."""
+    for mode in ("connected", "unconnected"):
+        with workdir() as tmp, fake_modem(tmp, "--reboot-after", "30") as modem, udp_echo_server() as port:
+            result = run([sys.executable, "-c", FAILED_UDP, str(port), mode], modem.env(), timeout=120, text=True)
+            check("failed: ENETDOWN" in result.stdout, "%s: the reboot did not fail the socket: %r %r"
+                  % (mode, result.stdout, result.stderr))
+            check("then: ENETDOWN ENETDOWN ENETDOWN ENETDOWN" in result.stdout,
+                  "%s: the failed socket then gave %r" % (mode, result.stdout))
+            check("the modem restarted" in result.stderr, "%s: no line says why: %r" % (mode, result.stderr))
+
+
 def open_socket_request(port, filler):
     """st87d's OPEN_SOCKET for a UDP socket to 127.0.0.1:port (src/daemon/wire.h), as a client could forge it."""
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))

@@ -301,6 +301,47 @@ def case_stalled_modem():
         check(b"no modem answers" in result.stderr, "no reason given: %r" % result.stderr)
 
 
+CONNECT_AT_ONCE = r"""
+import errno, socket, sys, threading
+port, count = int(sys.argv[1]), int(sys.argv[2])
+outcomes = []
+start = threading.Barrier(count)
+
+def connect():
+    start.wait()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=60).close()
+        outcomes.append("connected")
+    except OSError as error:
+        outcomes.append(errno.errorcode.get(error.errno, "timeout"))
+
+threads = [threading.Thread(target=connect) for _ in range(count)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(" ".join(outcomes))
+"""
+
+
+def case_stalled_modem_answers_waiting_threads_at_once():
+    """Six threads connect at once to a silent modem: the connects waiting while the shim tried it get that try's
+    answer (each would otherwise probe the modem for 2 s in turn); a connect that comes later tries again."""
+    with workdir() as tmp, fake_modem(tmp, "--stall-after", "0") as modem:
+        trace = os.path.join(tmp, "trace.txt")
+        env = modem.env(ST87_TRACE=trace)
+        probes = lambda: sum(1 for line in open(trace) if line.strip() == "> AT")  # noqa: E731
+        result = run([sys.executable, "-c", CONNECT_AT_ONCE, str(free_port()), "6"], env, timeout=60, text=True)
+        check(result.stdout.split() == ["ENETDOWN"] * 6, "outcomes: %r %r" % (result.stdout, result.stderr))
+        check(result.stderr.count("no modem answers") == 6, "not every connect said why: %r" % result.stderr)
+        tries = probes()
+        # One try is 4 probes; a thread slow to start may come after the first try ended and make a second.
+        check(tries <= 8, "%d probes for 6 waiting connects: each tried the silent modem itself" % tries)
+        result = run([sys.executable, "-c", CONNECT_AT_ONCE, str(free_port()), "1"], env, timeout=60, text=True)
+        check(result.stdout.split() == ["ENETDOWN"], "a later connect: %r %r" % (result.stdout, result.stderr))
+        check(probes() > tries, "a connect after the failed try did not try the modem again")
+
+
 def case_bad_variable():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         random_file(os.path.join(tmp, "f.bin"), 1000)

@@ -67,24 +67,29 @@ static int connect_to(const struct job *job)
 	return -1;
 }
 
-static bool exchange(int fd, const struct job *job, unsigned *seed)
+enum outcome { EXCHANGED, FAILED, DIFFERS };
+
+/* FAILED leaves errno set; DIFFERS is data that came back other than it went. */
+static enum outcome exchange(int fd, const struct job *job, unsigned *seed)
 {
 	unsigned char sent[TCP_PAYLOAD], got[TCP_PAYLOAD];
 	size_t len = job->type == SOCK_STREAM ? TCP_PAYLOAD : UDP_PAYLOAD;
 	for (size_t i = 0; i < len; i++)
 		sent[i] = (unsigned char)rand_r(seed);
 	if (send(fd, sent, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return false;
+		return FAILED;
 	size_t have = 0;
 	while (have < len) {
 		ssize_t n = recv(fd, got + have, sizeof(got) - have, 0);
+		if (n == 0)
+			errno = ECONNRESET;
 		if (n <= 0)
-			return false;
+			return FAILED;
 		have += (size_t)n;
 		if (job->type != SOCK_STREAM)
 			break;
 	}
-	return have == len && memcmp(sent, got, len) == 0;
+	return have == len && memcmp(sent, got, len) == 0 ? EXCHANGED : DIFFERS;
 }
 
 static void *run(void *argument)
@@ -102,10 +107,11 @@ static void *run(void *argument)
 			close(fd);
 			fd = copy;
 		}
-		if (fd < 0 || !exchange(fd, job, &seed))
-			fail(job, "exchange");
-		else
+		enum outcome outcome = fd < 0 ? FAILED : exchange(fd, job, &seed);
+		if (outcome == EXCHANGED)
 			atomic_fetch_add(&exchanges, 1);
+		else
+			fail(job, outcome == DIFFERS ? "the echo differs" : "exchange");
 		close(fd);
 	}
 	return NULL;
@@ -113,21 +119,22 @@ static void *run(void *argument)
 
 /*
  * An unconnected routed UDP socket used by two threads at once: this one
- * sends with sendto() and takes the echoes, a second one sends with send()
- * and no address (the socket's first destination), as a program sharing a
- * socket between threads may. Every echo is one of the two threads' data.
+ * sends its data and takes the echoes, a second one sends pings to the same
+ * address, as a program sharing a socket between threads may. Every echo is
+ * one of the two threads' data.
  */
 struct shared_udp {
 	int fd;
-	int rounds;
+	struct sockaddr_in address;
 	atomic_bool done;
 };
 
-static void *send_without_address(void *argument)
+static void *send_pings(void *argument)
 {
 	struct shared_udp *shared = argument;
 	while (!atomic_load(&shared->done)) {
-		send(shared->fd, "ping", 4, MSG_NOSIGNAL);
+		sendto(shared->fd, "ping", 4, MSG_NOSIGNAL, (struct sockaddr *)&shared->address,
+		       sizeof(shared->address));
 		usleep(3000);
 	}
 	return NULL;
@@ -136,9 +143,10 @@ static void *send_without_address(void *argument)
 static void *run_shared_udp(void *argument)
 {
 	struct job *job = argument;
-	struct shared_udp shared = {.rounds = job->rounds};
-	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)job->port)};
-	inet_pton(AF_INET, job->address, &address.sin_addr);
+	struct shared_udp shared = {
+		.address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)job->port)}};
+	inet_pton(AF_INET, job->address, &shared.address.sin_addr);
+	struct sockaddr_in address = shared.address;
 	shared.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct timeval bound = {.tv_sec = 20};
 	setsockopt(shared.fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
@@ -150,7 +158,7 @@ static void *run_shared_udp(void *argument)
 		return NULL;
 	}
 	pthread_t sender;
-	pthread_create(&sender, NULL, send_without_address, &shared);
+	pthread_create(&sender, NULL, send_pings, &shared);
 	unsigned seed = job->seed;
 	int echoed = 0;
 	for (int round = 0; round < job->rounds; round++) {
