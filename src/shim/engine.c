@@ -37,8 +37,8 @@ struct engine {
 	bool closes_announced;
 	struct routed_socket *sockets;
 	char open_error[256];
-	/* When the last failed attempt to open or start the modem ended (0: none), and its error. */
-	long long open_failed_ms;
+	/* The last attempt to open or start the modem failed, with this error (ensure_modem). */
+	bool last_attempt_failed;
 	int open_failed_err;
 
 	/* Shared with the program's threads, under shim.lock. */
@@ -47,6 +47,7 @@ struct engine {
 	int wake_fd;
 	struct routed_socket *pending; /* handed over, not yet taken by the engine */
 	struct engine_job *jobs;       /* handed over, not yet run */
+	unsigned failed_attempts; /* to open or start the modem, ever: a request notes it when handed over */
 	bool exiting;
 	bool done;
 	pthread_cond_t changed; /* a job finished, or the engine did */
@@ -295,20 +296,25 @@ static int try_modem(void)
 }
 
 /*
- * The modem open and started for a request handed over at @asked_ms. A
- * request that was already waiting when an attempt failed gets that
- * attempt's answer: each would otherwise probe a silent modem for seconds
- * in turn, and a program with many threads would wait their sum.
+ * The modem open and started for a request that was handed over when
+ * @failed_before attempts had failed. A request that was already waiting
+ * when the last attempt failed gets that attempt's answer: each would
+ * otherwise probe a silent modem for seconds in turn, and a program with
+ * many threads would wait their sum. One handed over later tries again.
  */
-static int ensure_modem(long long asked_ms)
+static int ensure_modem(unsigned failed_before)
 {
 	bool ready = engine.modem && !st87_modem_needs_start(engine.modem);
-	if (!ready && engine.open_failed_ms && asked_ms <= engine.open_failed_ms)
+	/* Only this thread writes failed_attempts: reading it needs no lock here. */
+	if (!ready && engine.last_attempt_failed && failed_before != engine.failed_attempts)
 		return engine.open_failed_err;
 	int err = try_modem();
+	engine.last_attempt_failed = err != 0;
 	if (err) {
-		engine.open_failed_ms = st87_now_ms();
 		engine.open_failed_err = err;
+		pthread_mutex_lock(&shim.lock);
+		engine.failed_attempts++;
+		pthread_mutex_unlock(&shim.lock);
 	}
 	return err;
 }
@@ -361,7 +367,7 @@ static void connect_socket(struct routed_socket *s)
 {
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	int err = ensure_modem(s->handed_over_ms);
+	int err = ensure_modem(s->failed_attempts_before);
 	if (err) {
 		shim_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
 		engine_fail(s, ENETDOWN);
@@ -466,7 +472,7 @@ static void run_jobs(bool exiting)
 	while (list) {
 		struct engine_job *job = list;
 		list = job->next;
-		int err = exiting ? -ENETDOWN : ensure_modem(job->handed_over_ms);
+		int err = exiting ? -ENETDOWN : ensure_modem(job->failed_attempts_before);
 		if (err) {
 			snprintf(job->error, sizeof(job->error), "modem unavailable: %s",
 				 exiting ? "the program is exiting" : engine.open_error);
@@ -491,7 +497,7 @@ int engine_run_job(struct engine_job *job)
 	pthread_mutex_lock(&shim.lock);
 	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
-		job->handed_over_ms = st87_now_ms();
+		job->failed_attempts_before = engine.failed_attempts;
 		job->next = engine.jobs;
 		engine.jobs = job;
 	}
@@ -858,7 +864,7 @@ int engine_submit(struct routed_socket *s)
 	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
 	if (!err) {
 		s->refs++;
-		s->handed_over_ms = st87_now_ms();
+		s->failed_attempts_before = engine.failed_attempts;
 		s->next = engine.pending;
 		engine.pending = s;
 	}

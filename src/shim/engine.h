@@ -19,7 +19,7 @@ struct routed_socket;
 struct engine_job {
 	int (*run)(struct st87_modem *modem, void *arg);
 	void *arg;
-	long long handed_over_ms; /* set by engine_run_job */
+	unsigned failed_attempts_before; /* set by engine_run_job */
 	/* set by the engine */
 	int result;
 	bool done;

@@ -25,16 +25,11 @@
  */
 static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 {
-	/* The pair itself reset (st87d died with bytes unread): the errno is right; the reports say why. */
-	if (n < 0 && errno == ECONNRESET && s->daemon_fd >= 0) {
-		daemon_take_reports(s, -1, true);
-		errno = ECONNRESET;
-		return -1;
-	}
 	bool pair_closed = n == 0 || (n < 0 && errno == ECONNRESET);
 	if (!pair_closed)
 		return n;
 	int pair_errno = errno;
+	/* Through st87d the reports say why (a dead st87d is ECONNRESET for a connected socket). */
 	daemon_take_reports(s, -1, true);
 	pthread_mutex_lock(&shim.lock);
 	bool once = s->type != SOCK_DGRAM;
@@ -49,13 +44,15 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 	return -1;
 }
 
-/* A send on the pair of a failed datagram socket: its error, not the pair's EPIPE. */
+/* A send on the pair of a failed datagram socket: its error, not the pair's EPIPE or ECONNRESET. */
 static ssize_t sent_or_error(struct routed_socket *s, ssize_t n)
 {
-	if (n >= 0 || errno != EPIPE || s->type != SOCK_DGRAM)
+	if (n >= 0 || (errno != EPIPE && errno != ECONNRESET) || s->type != SOCK_DGRAM)
 		return n;
+	int pair_errno = errno;
+	daemon_take_reports(s, -1, true);
 	pthread_mutex_lock(&shim.lock);
-	int err = s->state == ROUTED_FAILED ? s->error : EPIPE;
+	int err = s->state == ROUTED_FAILED ? s->error : pair_errno;
 	pthread_mutex_unlock(&shim.lock);
 	errno = err;
 	return -1;

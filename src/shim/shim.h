@@ -74,7 +74,7 @@ struct routed_socket {
 	bool program_done;     /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
 	long long last_traffic_ms;
-	long long handed_over_ms; /* when the engine was given it (engine_submit) */
+	unsigned failed_attempts_before; /* the engine's failed modem openings when given it */
 	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */
 	struct sockaddr_storage last_destination;
 	socklen_t last_destination_len;

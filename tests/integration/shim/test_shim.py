@@ -303,24 +303,32 @@ def case_stalled_modem():
 
 CONNECT_AT_ONCE = r"""
 import errno, socket, sys, threading
-port, count = int(sys.argv[1]), int(sys.argv[2])
+port, count, trace = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 outcomes = []
 start = threading.Barrier(count)
 
-def connect():
+def probes():
+    with open(trace) as f:
+        return sum(1 for line in f if line.strip() == "> AT")
+
+def connect(into=outcomes):
     start.wait()
     try:
         socket.create_connection(("127.0.0.1", port), timeout=60).close()
-        outcomes.append("connected")
+        into.append("connected")
     except OSError as error:
-        outcomes.append(errno.errorcode.get(error.errno, "timeout"))
+        into.append(errno.errorcode.get(error.errno, "timeout"))
 
 threads = [threading.Thread(target=connect) for _ in range(count)]
 for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
-print(" ".join(outcomes))
+print("at once:", " ".join(outcomes), "probes", probes())
+start = threading.Barrier(1)
+later = []
+connect(later)
+print("later:", " ".join(later), "probes", probes())
 """
 
 
@@ -329,17 +337,19 @@ def case_stalled_modem_answers_waiting_threads_at_once():
     answer (each would otherwise probe the modem for 2 s in turn); a connect that comes later tries again."""
     with workdir() as tmp, fake_modem(tmp, "--stall-after", "0") as modem:
         trace = os.path.join(tmp, "trace.txt")
-        env = modem.env(ST87_TRACE=trace)
-        probes = lambda: sum(1 for line in open(trace) if line.strip() == "> AT")  # noqa: E731
-        result = run([sys.executable, "-c", CONNECT_AT_ONCE, str(free_port()), "6"], env, timeout=60, text=True)
-        check(result.stdout.split() == ["ENETDOWN"] * 6, "outcomes: %r %r" % (result.stdout, result.stderr))
-        check(result.stderr.count("no modem answers") == 6, "not every connect said why: %r" % result.stderr)
-        tries = probes()
+        result = run([sys.executable, "-c", CONNECT_AT_ONCE, str(free_port()), "6", trace], modem.env(ST87_TRACE=trace),
+                     timeout=90, text=True)
+        lines = dict(line.split(":", 1) for line in result.stdout.splitlines() if ":" in line)
+        check("at once" in lines and "later" in lines, "the program failed: %r %r" % (result.stdout, result.stderr))
+        at_once, probes_at_once = lines["at once"].rsplit(" probes ", 1)
+        later, probes_later = lines["later"].rsplit(" probes ", 1)
+        check(at_once.split() == ["ENETDOWN"] * 6, "outcomes: %r %r" % (at_once, result.stderr))
+        check(result.stderr.count("no modem answers") == 7, "not every connect said why: %r" % result.stderr)
         # One try is 4 probes; a thread slow to start may come after the first try ended and make a second.
-        check(tries <= 8, "%d probes for 6 waiting connects: each tried the silent modem itself" % tries)
-        result = run([sys.executable, "-c", CONNECT_AT_ONCE, str(free_port()), "1"], env, timeout=60, text=True)
-        check(result.stdout.split() == ["ENETDOWN"], "a later connect: %r %r" % (result.stdout, result.stderr))
-        check(probes() > tries, "a connect after the failed try did not try the modem again")
+        check(int(probes_at_once) <= 8, "%s probes for 6 waiting connects: each tried the silent modem itself"
+              % probes_at_once)
+        check(later.split() == ["ENETDOWN"], "the later connect: %r" % later)
+        check(int(probes_later) > int(probes_at_once), "a connect after the failed try did not try the modem again")
 
 
 def case_bad_variable():

@@ -176,7 +176,7 @@ static void *run_shared_udp(void *argument)
 			bool known = (n == 4 && memcmp(got, "ping", 4) == 0) ||
 				(n == (ssize_t)sizeof(first) && memcmp(got, first, sizeof(first)) == 0);
 			if (!known) {
-				fail(job, n < 0 ? "recvfrom" : "a datagram neither thread sent");
+				fail(job, n <= 0 ? "recvfrom" : "a datagram neither thread sent");
 				break;
 			}
 		}
