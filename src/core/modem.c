@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fields.h"
 #include "internal.h"
@@ -35,13 +36,34 @@ static ssize_t transport_read(void *context, void *buf, size_t len, int timeout_
 	return st87_serial_read(context, buf, len, timeout_ms);
 }
 
+/* Local wall-clock time to the microsecond: a trace is read beside other logs, and the gaps
+ * between a command and its answer are often what the reader is after. */
+static void trace_time(char *buf, size_t size)
+{
+	struct timespec now;
+	struct tm local;
+	size_t used;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &local);
+	used = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &local);
+	snprintf(buf + used, size - used, ".%06ld", now.tv_nsec / 1000);
+}
+
+/* One line per command or response, written at once: several processes may append to one
+ * file, and the pid tells their lines apart. */
 static void write_trace(void *user, bool out, const char *data, size_t len, bool binary)
 {
 	FILE *trace = user;
+	char when[40];
+	long pid = (long)getpid();
+	char direction = out ? '>' : '<';
+
+	trace_time(when, sizeof(when));
 	if (binary)
-		fprintf(trace, "%c [binary %zu bytes]\n", out ? '>' : '<', len);
+		fprintf(trace, "%s [%ld] %c [binary %zu bytes]\n", when, pid, direction, len);
 	else
-		fprintf(trace, "%c %.*s\n", out ? '>' : '<', (int)len, data);
+		fprintf(trace, "%s [%ld] %c %.*s\n", when, pid, direction, (int)len, data);
 	fflush(trace);
 }
 

@@ -62,7 +62,14 @@ def test_options(programs):
         result = run(programs, programs.st87ctl, "--port", modem.link, "--trace", trace,
                      "at", "AT")
         with open(trace) as f:
-            check("> AT" in f.read().splitlines(), "--trace FILE records the AT traffic")
+            lines = f.read().splitlines()
+        # Each line: local date and time to the microsecond, the writer's pid, the direction, the text.
+        stamped = [re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} \[(\d+)\] ([<>]) (.*)", line)
+                   for line in lines]
+        check(lines and all(stamped), "every trace line says when and which process: %r" % lines)
+        check((">", "AT") in [(m.group(2), m.group(3)) for m in stamped], "--trace FILE records the AT traffic")
+        pids = {m.group(1) for m in stamped}
+        check(len(pids) == 1 and str(os.getpid()) not in pids, "the trace names st87ctl's pid: %r" % pids)
 
         result = run(programs, programs.st87ctl, "--port", modem.link, "--log", "debug",
                      "status")

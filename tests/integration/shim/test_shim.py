@@ -309,7 +309,7 @@ start = threading.Barrier(count)
 
 def probes():
     with open(trace) as f:
-        return sum(1 for line in f if line.strip() == "> AT")
+        return sum(1 for line in f if line.rstrip("\n").endswith("] > AT"))
 
 def connect(into=outcomes):
     start.wait()
