@@ -99,10 +99,13 @@ const char *st87_last_error(void)
 
 int st87_fail(int negative_errno, const char *format, ...)
 {
+	/* Formatted aside first: the arguments may include the last error itself (st87_last_error()). */
+	char message[sizeof(last_error)];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(last_error, sizeof(last_error), format, args);
+	vsnprintf(message, sizeof(message), format, args);
 	va_end(args);
+	memcpy(last_error, message, sizeof(last_error));
 	return negative_errno;
 }
 

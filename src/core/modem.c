@@ -21,6 +21,7 @@
 #define HOLD_EARLY_MS 1000
 #define PROBE_DEADLINE_MS 500
 #define PROBE_TRIES 4
+#define START_TRIES 3
 /* After a link loss, auto-IP gets this long to bring the link back before the host configures it. */
 #define RELINK_AUTO_IP_WAIT_MS 5000
 /* As hex, a send's bytes take twice their number in characters; the command line must hold them. */
@@ -191,10 +192,12 @@ static int on_link_news(struct st87_modem *modem, const char *line, enum link_ne
 	}
 	/*
 	 * A restarted modem answers nothing it was asked before: the command in
-	 * flight is aborted. After a link loss the modem still answers it (2106,
-	 * or OK), and that answer must not be left for the next command.
+	 * flight is aborted (in a start-up too, which then begins again: the
+	 * restart undid what it had set). After a link loss the modem still
+	 * answers it (2106, or OK), and that answer must not be left for the
+	 * next command.
 	 */
-	if (modem->starting || news != NEWS_RESTART)
+	if (news != NEWS_RESTART)
 		return 0;
 	return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
 }
@@ -601,18 +604,35 @@ static void reclaim_sockets(struct st87_modem *modem)
 	}
 }
 
+/* Echo off, error codes on, the IP link up; -ENETRESET when the modem restarted meanwhile. */
+static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool probe_first)
+{
+	int err = probe_first ? probe(modem) : 0;
+	if (err)
+		return err;
+	/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
+	/* A restart, or silence: then the reason is this command's, not a later one's "stopped answering". */
+	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
+	if (err == -ENETRESET || modem->unresponsive)
+		return err;
+	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
+	if (err == -ENETRESET || modem->unresponsive)
+		return err;
+	if (err)
+		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
+	return bring_link_up(modem, link_timeout_ms);
+}
+
 int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim)
 {
 	modem->starting = true;
 	/* Just opened (and probed), the modem needs no second probe. */
-	int err = st87_now_ms() - modem->last_activity_ms < PROBE_DEADLINE_MS ? 0 : probe(modem);
-	if (!err) {
-		/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
-		st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
-		err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
-		if (err)
-			st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
-		err = bring_link_up(modem, link_timeout_ms);
+	bool probe_first = st87_now_ms() - modem->last_activity_ms >= PROBE_DEADLINE_MS;
+	int err = start_sequence(modem, link_timeout_ms, probe_first);
+	/* A modem that keeps restarting is not started by trying for ever. */
+	for (int again = 1; err == -ENETRESET && again < START_TRIES; again++) {
+		st87_info("the modem restarted during its start-up: starting it again");
+		err = start_sequence(modem, link_timeout_ms, true);
 	}
 	if (!err && reclaim)
 		reclaim_sockets(modem);

@@ -279,6 +279,12 @@ static int open_modem(void)
 
 static int try_modem(void)
 {
+	/* It stopped answering in a start-up (a failed one fails nothing else): it may answer a fresh
+	 * opening, as after a hang or a power cycle behind the same port. Sockets of the old link go first. */
+	if (engine.modem && st87_modem_unresponsive(engine.modem)) {
+		link_lost();
+		forget_modem();
+	}
 	if (!engine.modem) {
 		int err = open_modem();
 		if (err)

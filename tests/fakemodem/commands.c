@@ -52,10 +52,9 @@ static void send_final(struct modem *m, int code)
 	flush_urcs(m, true);
 	sleep_after_final(m);
 	m->answered++;
-	if (m->opt->stall_after >= 0 && m->answered >= (unsigned long)m->opt->stall_after) {
-		m->stalled = true;
-		trace_note(m->trace, '<', "stalled");
-	}
+	if (m->opt->stall_after >= 0 && m->answered >= (unsigned long)m->opt->stall_after &&
+	    !m->stall_over)
+		command_stall(m, now_us());
 	linkloss_after_final(m);
 }
 
@@ -191,10 +190,22 @@ void command_overlong(struct modem *m)
 	command_finish(m, FM_ERROR);
 }
 
+void command_stall(struct modem *m, int64_t now)
+{
+	m->stalled = true;
+	m->stall_ends_at = m->opt->stall_for_ms < 0 ? FM_NEVER : now + m->opt->stall_for_ms * 1000;
+	trace_note(m->trace, '<', "stalled");
+}
+
 void command_tick(struct modem *m, int64_t now)
 {
 	struct pending_command *pc = &m->cmd;
 
+	if (m->stalled && now >= m->stall_ends_at) {
+		m->stalled = false;
+		m->stall_over = true;
+		trace_note(m->trace, '<', "stall over");
+	}
 	if (pc->state == CMD_FINISHING && now >= pc->finish_at)
 		send_final(m, pc->result);
 	else if (pc->state == CMD_RUNNING && pc->wait)
@@ -205,6 +216,8 @@ int64_t command_wake_at(const struct modem *m, int64_t now)
 {
 	const struct pending_command *pc = &m->cmd;
 
+	if (m->stalled)
+		return m->stall_ends_at;
 	if (pc->state == CMD_FINISHING)
 		return pc->finish_at;
 	if (pc->state == CMD_RUNNING && pc->wait)

@@ -81,6 +81,8 @@ struct modem {
 	unsigned long executed; /* command lines executed */
 	unsigned long answered; /* final result codes sent */
 	bool stalled;
+	int64_t stall_ends_at; /* --stall-for: when the stall ends (FM_NEVER: it lasts) */
+	bool stall_over;       /* a --stall-for stall has ended: no second one */
 	bool rebooted;
 	/* Injected faults. */
 	bool link_lost;                 /* --link-loss-after has happened */
@@ -172,6 +174,8 @@ void command_finish(struct modem *m, int code);
 /* The running command waits: fn is called each loop turn until it calls
  * command_finish(); m->cmd.deadline and not_before give wake-up times. */
 void command_wait(struct modem *m, void (*fn)(struct modem *, int64_t));
+/* --stall-after: the modem answers nothing from now (until --stall-for ends it). */
+void command_stall(struct modem *m, int64_t now);
 void command_tick(struct modem *m, int64_t now);
 int64_t command_wake_at(const struct modem *m, int64_t now);
 

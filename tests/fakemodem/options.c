@@ -34,6 +34,7 @@ enum {
 	OPT_GARBAGE,
 	OPT_LATENCY,
 	OPT_STALL_AFTER,
+	OPT_STALL_FOR,
 	OPT_REBOOT_AFTER,
 	OPT_CONNECT_DELAY,
 	OPT_READ_CHUNK,
@@ -82,6 +83,7 @@ static const struct option long_options[] = {
 	{"garbage", no_argument, NULL, OPT_GARBAGE},
 	{"latency", required_argument, NULL, OPT_LATENCY},
 	{"stall-after", required_argument, NULL, OPT_STALL_AFTER},
+	{"stall-for", required_argument, NULL, OPT_STALL_FOR},
 	{"reboot-after", required_argument, NULL, OPT_REBOOT_AFTER},
 	{"connect-delay", required_argument, NULL, OPT_CONNECT_DELAY},
 	{"read-chunk", required_argument, NULL, OPT_READ_CHUNK},
@@ -157,6 +159,8 @@ static const char *const usage_text[] = {
 	"  --latency MS           wait MS ms before each final result code (not the\n"
 	"                         OK to the line of a two-step send)\n"
 	"  --stall-after N        after answering N commands, answer nothing more\n"
+	"  --stall-for MS         with --stall-after: answer again MS ms later, as a\n"
+	"                         modem whose hang ended (no boot lines; once)\n"
 	"  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
 	"                         sends the boot lines; that command gets no answer)\n"
 	"  --seed N               seed for --fragment, --urc-noise, --garbage\n"
@@ -339,6 +343,7 @@ static void set_defaults(struct fm_options *opt)
 	strcpy(opt->ipv6, "::1");
 	opt->auto_ip_ms = -1;
 	opt->stall_after = -1;
+	opt->stall_for_ms = -1;
 	opt->reboot_after = -1;
 	opt->read_chunk = 1500;
 	opt->rx_buffer = 4096;
@@ -433,6 +438,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_STALL_AFTER:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->stall_after);
+		break;
+	case OPT_STALL_FOR:
+		rc = parse_long(c, arg, 1, 3600000, &opt->stall_for_ms);
 		break;
 	case OPT_REBOOT_AFTER:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->reboot_after);

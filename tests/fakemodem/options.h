@@ -56,6 +56,7 @@ struct fm_options {
 	bool garbage;           /* --garbage */
 	long latency_ms;        /* --latency */
 	long stall_after;       /* --stall-after; -1 when not given */
+	long stall_for_ms;      /* --stall-for; -1: the stall lasts */
 	long reboot_after;      /* --reboot-after; -1 when not given */
 	long connect_delay_ms;  /* --connect-delay */
 	long read_chunk;        /* --read-chunk */

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cme_table.h"
+#include "internal.h"
 #include "st87/st87.h"
 
 static void test_every_code_has_text_and_table_is_sorted(void **state)
@@ -48,6 +49,20 @@ static void test_socket_errnos(void **state)
 	assert_int_equal(st87_cme_errno(12345), EIO);
 }
 
+/* A failure that quotes the one before it, as many do: "outer (inner)", not a garbled mix of the two. */
+static void test_failure_quoting_the_last_error(void **state)
+{
+	(void)state;
+	assert_int_equal(st87_fail(-EIO, "AT+CGPADDR: no answer from the modem within %d ms", 2000),
+			 -EIO);
+	assert_int_equal(st87_fail(-ENETDOWN, "the network gave the modem no address (%s)",
+				   st87_last_error()),
+			 -ENETDOWN);
+	assert_string_equal(st87_last_error(),
+			    "the network gave the modem no address "
+			    "(AT+CGPADDR: no answer from the modem within 2000 ms)");
+}
+
 static void test_log_levels(void **state)
 {
 	(void)state;
@@ -68,6 +83,7 @@ int main(void)
 		cmocka_unit_test(test_every_code_has_text_and_table_is_sorted),
 		cmocka_unit_test(test_note_wording),
 		cmocka_unit_test(test_socket_errnos),
+		cmocka_unit_test(test_failure_quoting_the_last_error),
 		cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -340,6 +340,76 @@ def case_failed_udp_socket_keeps_saying_why_through_st87d():
     failed_udp_socket_keeps_saying_why(through_st87d)
 
 
+# Connects once a second: the first only connects and closes (eight AT commands from the modem's start, under
+# either firmware profile, so that faults can be placed after them), the others send a line and read its echo.
+RECONNECTS = r"""
+import errno, socket, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+for attempt in range(count):
+    try:
+        connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if attempt:
+            connection.sendall(b"attempt %d\n" % attempt)
+            print(attempt, "echo:", connection.recv(100).decode().strip(), flush=True)
+        else:
+            print(attempt, "connected", flush=True)
+        connection.close()
+    except OSError as error:
+        print(attempt, "failed:", errno.errorcode.get(error.errno, "timeout"), flush=True)
+    time.sleep(1)
+"""
+
+
+def reconnects(env, port, count):
+    result = run([sys.executable, "-c", RECONNECTS, str(port), str(count)], env, timeout=150, text=True)
+    return result, [line.split(" ", 1)[1] for line in result.stdout.splitlines()]
+
+
+def case_modem_restarting_in_its_start_up_is_started_again():
+    """The modem restarts while it is being started (at ATE0, then at AT+CMEE=1, then at AT#IPCFG?): the start-up
+    begins again, and the first connect works; nothing waits for an answer the restart took."""
+    for command in (1, 2, 3):
+        with workdir() as tmp, fake_modem(tmp, "--reboot-after", str(command)) as modem, \
+                tcp_server(echo_line) as server:
+            result, outcomes = reconnects(modem.env(), server.server_address[1], 2)
+            check(outcomes == ["connected", "echo: attempt 1"],
+                  "restart at command %d: %r %r" % (command + 1, result.stdout, result.stderr))
+
+
+def modem_silent_in_a_restart_is_opened_again(env_of):
+    """The modem restarts (at the second connection's first command), then answers the start-up's probe and
+    nothing more for 3 s, as after a hang: the connects meanwhile fail with a reason, and once it answers
+    again a connect opens it afresh and works (it was given up for good)."""
+    with workdir() as tmp, tcp_server(echo_line) as server, \
+            fake_modem(tmp, "--reboot-after", "8", "--stall-after", "9", "--stall-for", "3000") as modem:
+        with env_of(tmp, modem) as env:
+            result, outcomes = reconnects(env, server.server_address[1], 9)
+        check(outcomes[0] == "connected", "the first connect: %r %r" % (result.stdout, result.stderr))
+        failed = [outcome for outcome in outcomes if outcome.startswith("failed")]
+        check(failed and all(outcome in ("failed: ENETDOWN", "failed: ECONNRESET") for outcome in failed),
+              "the connects while the modem was silent: %r" % outcomes)
+        check(outcomes[-3:] == ["echo: attempt %d" % attempt for attempt in (6, 7, 8)],
+              "the connects after the modem answered again: %r %r" % (outcomes, result.stderr))
+        check("the modem restarted" in result.stderr or "the modem restarted" in modem_log(tmp),
+              "no line said why: %r" % result.stderr)
+
+
+def modem_log(tmp):
+    path = os.path.join(tmp, "st87d.log")
+    if not os.path.exists(path):
+        return ""
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def case_modem_silent_in_a_restart_is_opened_again():
+    modem_silent_in_a_restart_is_opened_again(in_process)
+
+
+def case_modem_silent_in_a_restart_is_opened_again_through_st87d():
+    modem_silent_in_a_restart_is_opened_again(through_st87d)
+
+
 def open_socket_request(port, filler):
     """st87d's OPEN_SOCKET for a UDP socket to 127.0.0.1:port (src/daemon/wire.h), as a client could forge it."""
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))
