@@ -275,6 +275,12 @@ struct st87_modem_options {
 	 * negative: the modem never sleeps unless it says #SLEEP.
 	 */
 	int sleep_hold_ms;
+	/**
+	 * With sleep_hold_ms 0: ask the modem instead (AT#SLEEPMODE? in the
+	 * first start-up): its hold when it sleeps, never when it does not;
+	 * ST87_DEFAULT_SLEEP_HOLD_MS when the firmware has no such command.
+	 */
+	bool ask_sleep_hold;
 	const char *trace_path; /**< append the AT traffic to this file, or NULL */
 	int min_fd;             /**< see st87_serial_options.min_fd */
 	st87_event_fn on_event; /**< may be NULL */

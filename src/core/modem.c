@@ -369,6 +369,7 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
+	modem->sleep_hold_asked = !(options->ask_sleep_hold && !options->sleep_hold_ms);
 	if (!modem->options.sleep_hold_ms)
 		modem->options.sleep_hold_ms = ST87_DEFAULT_SLEEP_HOLD_MS;
 	modem->cid = options->cid ? options->cid : ST87_DEFAULT_CID;
@@ -604,6 +605,36 @@ static void reclaim_sockets(struct st87_modem *modem)
 	}
 }
 
+/*
+ * The hold the modem sleeps after, from AT#SLEEPMODE? (once): a probe after a
+ * shorter quiet than the real hold is wasted, and none after a longer one
+ * loses the command (and, on one-step firmware, reads its data as AT text).
+ */
+static int ask_sleep_hold(struct st87_modem *modem)
+{
+	struct st87_sleepmode sleepmode;
+	int err = st87_sleepmode_read(modem, &sleepmode);
+	if (err == -ENETRESET || modem->unresponsive)
+		return err;
+	modem->sleep_hold_asked = true;
+	if (err == -ENOSYS)
+		return 0; /* the note's firmware: the default hold stays */
+	if (err) {
+		st87_warn("AT#SLEEPMODE? failed (%s); the modem is taken to sleep after %d s",
+			  st87_last_error(), modem->options.sleep_hold_ms / 1000);
+		return 0;
+	}
+	if (!sleepmode.sleeps) {
+		modem->options.sleep_hold_ms = -1;
+		st87_info("the modem does not sleep (AT#SLEEPMODE?)");
+	} else if (sleepmode.hold_s > 0) {
+		modem->options.sleep_hold_ms = sleepmode.hold_s * 1000;
+		st87_info("the modem sleeps %d s after the last command (AT#SLEEPMODE?)",
+			  sleepmode.hold_s);
+	}
+	return 0;
+}
+
 /* Echo off, error codes on, the IP link up; -ENETRESET when the modem restarted meanwhile. */
 static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool probe_first)
 {
@@ -620,6 +651,11 @@ static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool pr
 		return err;
 	if (err)
 		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
+	if (!modem->sleep_hold_asked) {
+		err = ask_sleep_hold(modem);
+		if (err)
+			return err;
+	}
 	return bring_link_up(modem, link_timeout_ms);
 }
 

@@ -351,7 +351,7 @@ void shim_config_set_defaults(struct shim_config *config)
 	config->send_handshake = ST87_SEND_DETECT;
 	config->connect_timeout_ms = SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	config->link_check_interval_s = SHIM_CONFIG_DEFAULT_LINK_CHECK_S;
-	config->sleep_hold_s = SHIM_CONFIG_DEFAULT_SLEEP_HOLD_S;
+	config->sleep_hold_s = SHIM_CONFIG_SLEEP_HOLD_ASK;
 	config->exit_flush_timeout_ms = SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
 	config->tcp_evict_idle_ms = SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
 	config->half_close_idle_ms = SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;

@@ -14,7 +14,7 @@
  * | `ST87_SEND_HANDSHAKE` | `detect` | how the modem takes a binary send: `one-step` (the line and its data at once, as the note says), `two-step` (the line, its OK, then the data, as the maker's drivers do), or `detect`: learned on a process's first send, which waits for the line's answer once (tens of milliseconds) |
  * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
- * | `ST87_SLEEP_HOLD` | `10` | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
+ * | `ST87_SLEEP_HOLD` | unset: the modem's own (AT#SLEEPMODE? at start-up; 10 s where the firmware has no such command) | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
  * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
  * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
@@ -55,7 +55,8 @@
 #define SHIM_CONFIG_DEFAULT_DNS_PORT 53
 #define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
-#define SHIM_CONFIG_DEFAULT_SLEEP_HOLD_S 10
+/* ST87_SLEEP_HOLD unset: the modem is asked (AT#SLEEPMODE?), 10 s where it cannot say. */
+#define SHIM_CONFIG_SLEEP_HOLD_ASK (-1)
 #define SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
 #define SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 #define SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
@@ -86,9 +87,9 @@ struct shim_config {
 	enum st87_send_handshake send_handshake; /* ST87_SEND_DETECT: learned on the first send */
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
-	int sleep_hold_s;          /* 0: the modem sleeps only when it says so */
-	int udp_rai;               /* <rai> of routed datagrams: 0, 1 or 2 */
-	int tcp_evict_idle_ms;     /* 0: an idle connection keeps the TCP socket */
+	int sleep_hold_s;      /* 0: the modem sleeps only when it says so; SHIM_CONFIG_SLEEP_HOLD_ASK */
+	int udp_rai;           /* <rai> of routed datagrams: 0, 1 or 2 */
+	int tcp_evict_idle_ms; /* 0: an idle connection keeps the TCP socket */
 	int exit_flush_timeout_ms; /* 0: do not wait */
 	int half_close_idle_ms; /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
 	enum shim_daemon_use daemon_use;

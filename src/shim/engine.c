@@ -246,6 +246,14 @@ bool engine_modem_trouble(int err)
 	return false;
 }
 
+/* ST87_SLEEP_HOLD as libst87 takes it: negative "never sleeps", 0 (with ask_sleep_hold) "ask the modem". */
+static int sleep_hold_ms(int seconds)
+{
+	if (seconds == SHIM_CONFIG_SLEEP_HOLD_ASK)
+		return 0;
+	return seconds ? seconds * 1000 : -1;
+}
+
 static int open_modem(void)
 {
 	struct st87_modem_options options = {
@@ -253,8 +261,8 @@ static int open_modem(void)
 		.baud = shim.config.baud,
 		.hex_send = shim.config.hex_payloads,
 		.handshake = shim.config.send_handshake,
-		/* libst87 takes a negative hold as "never sleeps". */
-		.sleep_hold_ms = shim.config.sleep_hold_s ? shim.config.sleep_hold_s * 1000 : -1,
+		.sleep_hold_ms = sleep_hold_ms(shim.config.sleep_hold_s),
+		.ask_sleep_hold = true,
 		.trace_path = shim.config.trace_path[0] ? shim.config.trace_path : NULL,
 		.on_event = on_modem_event,
 		.min_fd = shim.min_private_fd,

@@ -287,6 +287,35 @@ def case_idle_connection_not_polled_once_closes_are_announced():
     check(checks >= 2, "a silent modem's idle connection was polled %d times in 3 s" % checks)
 
 
+# An echo, a quiet spell, an echo: both byte-exact.
+ECHO_AFTER_QUIET = r"""
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+for _ in range(2):
+    data = os.urandom(1500)
+    s.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        got += s.recv(4096)
+    print("same" if got == data else "differs", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def case_sleep_hold_asked():
+    # The modem sleeps 3 s after a command and says nothing (no #SLEEP): the shim learns that hold from
+    # AT#SLEEPMODE? (ST87_SLEEP_HOLD unset) and wakes it before the send after 4.5 s of quiet. With the
+    # 10 s it assumed before, that send's line was lost and its data read as AT text.
+    with workdir() as tmp, tcp_port(echo) as port, fake_modem(tmp, "--sleep-after", "3000") as modem:
+        result = python_through_shim(modem, ECHO_AFTER_QUIET, port, 4.5)
+        check(result.stdout == b"same\nsame\n", "the echo after the quiet spell: %r %r"
+              % (result.stdout, result.stderr))
+        trace = modem.trace()
+        check("> AT#SLEEPMODE?" in trace, "the modem was not asked how long it stays awake")
+        assert_no_modem_socket_left(modem)
+        check(modem.stats()["wakeups"] >= 1, "the modem never slept in the quiet spell: %r" % modem.stats())
+
+
 def case_socket_ids_as_given():
     # Socket ids 5, 6, 7 (the note says 0..2): nothing assumes small ids, nothing leaks.
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--sid-base", "5") as modem:

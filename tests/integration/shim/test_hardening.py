@@ -340,7 +340,7 @@ def case_failed_udp_socket_keeps_saying_why_through_st87d():
     failed_udp_socket_keeps_saying_why(through_st87d)
 
 
-# Connects once a second: the first only connects and closes (eight AT commands from the modem's start, under
+# Connects once a second: the first only connects and closes (nine AT commands from the modem's start, under
 # either firmware profile, so that faults can be placed after them), the others send a line and read its echo.
 RECONNECTS = r"""
 import errno, socket, sys, time
@@ -366,9 +366,9 @@ def reconnects(env, port, count):
 
 
 def case_modem_restarting_in_its_start_up_is_started_again():
-    """The modem restarts while it is being started (at ATE0, then at AT+CMEE=1, then at AT#IPCFG?): the start-up
+    """The modem restarts while it is being started (at ATE0, AT+CMEE=1, AT#SLEEPMODE? or AT#IPCFG?): the start-up
     begins again, and the first connect works; nothing waits for an answer the restart took."""
-    for command in (1, 2, 3):
+    for command in (1, 2, 3, 4):
         with workdir() as tmp, fake_modem(tmp, "--reboot-after", str(command)) as modem, \
                 tcp_server(echo_line) as server:
             result, outcomes = reconnects(modem.env(), server.server_address[1], 2)
@@ -381,7 +381,7 @@ def modem_silent_in_a_restart_is_opened_again(env_of):
     nothing more for 3 s, as after a hang: the connects meanwhile fail with a reason, and once it answers
     again a connect opens it afresh and works (it was given up for good)."""
     with workdir() as tmp, tcp_server(echo_line) as server, \
-            fake_modem(tmp, "--reboot-after", "8", "--stall-after", "9", "--stall-for", "3000") as modem:
+            fake_modem(tmp, "--reboot-after", "9", "--stall-after", "10", "--stall-for", "3000") as modem:
         with env_of(tmp, modem) as env:
             result, outcomes = reconnects(env, server.server_address[1], 9)
         check(outcomes[0] == "connected", "the first connect: %r %r" % (result.stdout, result.stderr))

@@ -527,7 +527,7 @@ static void test_sleep_hold(void **state)
 
 	(void)state;
 	assert_int_equal(parse(), 0);
-	assert_int_equal(config.sleep_hold_s, 10);
+	assert_int_equal(config.sleep_hold_s, SHIM_CONFIG_SLEEP_HOLD_ASK);
 	assert_accepted("ST87_SLEEP_HOLD", "0");
 	assert_int_equal(config.sleep_hold_s, 0);
 	assert_accepted("ST87_SLEEP_HOLD", " 20 ");
@@ -538,7 +538,7 @@ static void test_sleep_hold(void **state)
 			 "to 86400, such as 10\n",
 			 bad[i]);
 		assert_refused("ST87_SLEEP_HOLD", bad[i], expected);
-		assert_int_equal(config.sleep_hold_s, 10);
+		assert_int_equal(config.sleep_hold_s, SHIM_CONFIG_SLEEP_HOLD_ASK);
 	}
 }
 
