@@ -136,8 +136,13 @@ static enum link_news link_news(const char *line, int *cid)
 		return first == 0 || first == 2 || first == 3 || first == 4 ? NEWS_DOWN : NEWS_NONE;
 	}
 	if (starts_with(line, "#IPCFG:") && st87_fields_split(line, true, &fields) >= 2 &&
-	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &first))
+	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &first)) {
+		/* The note's boot trace ends with "#IPCFG: 5,0,1", the link configured automatically: a
+		 * bare number where an address would stand is that form, not a status 0. */
+		if (fields.count == 3 && !st87_fields_int(&fields, 2, &second))
+			return NEWS_UP;
 		return first == 1 ? NEWS_UP : first == 0 || first == 2 ? NEWS_DOWN : NEWS_NONE;
+	}
 	*cid = -1;
 	return NEWS_NONE;
 }

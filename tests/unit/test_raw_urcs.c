@@ -245,6 +245,21 @@ static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **stat
 	st87_modem_close(modem);
 }
 
+/* The note's boot trace ends with "#IPCFG: 5,0,1" (configured automatically): the link came up, not down. */
+static void test_boot_ipcfg_line_says_the_link_is_up(void **state)
+{
+	(void)state;
+	struct modem_model model;
+	struct events events;
+	struct st87_modem *modem = open_model(&model, "AT+CEREG?", "\r\n#IPCFG: 5,0,1\r\n\r\nOK\r\n", 3,
+					      &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, "AT+CEREG?", 1000, &reply), 0);
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_LINK_UP);
+	st87_modem_close(modem);
+}
+
 static void test_urc_before_a_raw_ipread_block_reaches_the_driver(void **state)
 {
 	(void)state;
@@ -274,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply),
 		cmocka_unit_test(test_every_command_of_a_compound_line_has_its_answer),
 		cmocka_unit_test(test_restart_during_a_raw_command_aborts_it_and_is_shown),
+		cmocka_unit_test(test_boot_ipcfg_line_says_the_link_is_up),
 		cmocka_unit_test(test_urc_before_a_raw_ipread_block_reaches_the_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
