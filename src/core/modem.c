@@ -374,7 +374,7 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
-	modem->sleep_hold_asked = !(options->ask_sleep_hold && !options->sleep_hold_ms);
+	modem->sleep_hold_to_ask = options->ask_sleep_hold && !options->sleep_hold_ms;
 	if (!modem->options.sleep_hold_ms)
 		modem->options.sleep_hold_ms = ST87_DEFAULT_SLEEP_HOLD_MS;
 	modem->cid = options->cid ? options->cid : ST87_DEFAULT_CID;
@@ -610,6 +610,13 @@ static void reclaim_sockets(struct st87_modem *modem)
 	}
 }
 
+/* A restart (the start-up begins again) or silence: the reason is this command's, not a later
+ * one's "stopped answering". Any other error leaves the start-up going. */
+static bool start_cut_short(const struct st87_modem *modem, int err)
+{
+	return err == -ENETRESET || modem->unresponsive;
+}
+
 /*
  * The hold the modem sleeps after, from AT#SLEEPMODE? (once): a probe after a
  * shorter quiet than the real hold is wasted, and none after a longer one
@@ -619,9 +626,9 @@ static int ask_sleep_hold(struct st87_modem *modem)
 {
 	struct st87_sleepmode sleepmode;
 	int err = st87_sleepmode_read(modem, &sleepmode);
-	if (err == -ENETRESET || modem->unresponsive)
+	if (start_cut_short(modem, err))
 		return err;
-	modem->sleep_hold_asked = true;
+	modem->sleep_hold_to_ask = false;
 	if (err == -ENOSYS)
 		return 0; /* the note's firmware: the default hold stays */
 	if (err) {
@@ -647,16 +654,15 @@ static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool pr
 	if (err)
 		return err;
 	/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
-	/* A restart, or silence: then the reason is this command's, not a later one's "stopped answering". */
 	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
-	if (err == -ENETRESET || modem->unresponsive)
+	if (start_cut_short(modem, err))
 		return err;
 	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
-	if (err == -ENETRESET || modem->unresponsive)
+	if (start_cut_short(modem, err))
 		return err;
 	if (err)
 		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
-	if (!modem->sleep_hold_asked) {
+	if (modem->sleep_hold_to_ask) {
 		err = ask_sleep_hold(modem);
 		if (err)
 			return err;

@@ -38,7 +38,7 @@ struct st87_modem {
 	bool link_was_up; /* a start-up succeeded once: a later one is a return after a loss */
 	bool starting;
 	long long last_activity_ms; /* the last command's end: the modem's hold counts from it */
-	bool sleep_hold_asked;      /* ask_sleep_hold: AT#SLEEPMODE? was answered (or unknown) */
+	bool sleep_hold_to_ask;     /* ask_sleep_hold, and AT#SLEEPMODE? not answered yet */
 	bool said_asleep;           /* a #SLEEP line, no #WAKEUP or command since */
 	FILE *trace;
 	struct st87_ipcfg link; /* as start-up last read it */

@@ -62,9 +62,9 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct tr
 	m->ipparams[2] = 65535;
 	m->ipparams[3] = 60;
 	m->auto_ip_at = opt->link_down && opt->auto_ip_ms >= 0 ? now + opt->auto_ip_ms * 1000 : FM_NEVER;
-	m->stalled = opt->stall_after == 0;
-	m->stall_ends_at = m->stalled && opt->stall_for_ms >= 0 ? now + opt->stall_for_ms * 1000
-								: FM_NEVER;
+	m->stall_ends_at = FM_NEVER;
+	if (opt->stall_after == 0)
+		command_stall(m, now);
 	m->link_return_at = FM_NEVER;
 	m->stats.profile = opt->profile;
 	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ? "two" : "one";
