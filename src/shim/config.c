@@ -269,7 +269,7 @@ static const struct variable variables[] = {
 	 .expected = "expected milliseconds from 0 (never take the socket) to 3600000, such as 200"},
 	{.name = "ST87_EXIT_FLUSH_TIMEOUT",
 	 BOUNDED(exit_flush_timeout_ms, 0, MAX_TIMEOUT_MS),
-	 .expected = "expected milliseconds from 0 (do not wait) to 3600000, such as 5000"},
+	 .expected = "expected milliseconds from 0 (send nothing more) to 3600000, such as 60000"},
 	{.name = "ST87_HALF_CLOSE_IDLE",
 	 BOUNDED(half_close_idle_ms, 0, MAX_TIMEOUT_MS),
 	 .expected = "expected milliseconds from 0 (keep the connection for the answer) to 3600000, "

@@ -20,7 +20,7 @@
  * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
  * | `ST87_CONF` | `/etc/st87/st87.conf` when present | a `key = value` file with these settings (conf_file.h), read where the environment leaves one unset; when named it must exist |
  * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
- * | `ST87_EXIT_FLUSH_TIMEOUT` | `5000` | milliseconds the program's exit may wait for data still on its way to the modem, 0..3600000; `0` does not wait |
+ * | `ST87_EXIT_FLUSH_TIMEOUT` | `60000` | milliseconds the program's exit keeps waiting for its unsent data while the modem takes none of it (no cap while it does), 0..3600000; `0` sends nothing more, but still closes the modem sockets |
  *
  * A variable set to the empty string counts as unset. Whitespace around
  * numbers, keywords and addresses is ignored; paths are taken as written.
@@ -57,7 +57,7 @@
 #define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
 /* ST87_SLEEP_HOLD unset: the modem is asked (AT#SLEEPMODE?), 10 s where it cannot say. */
 #define SHIM_CONFIG_SLEEP_HOLD_ASK (-1)
-#define SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 5000
+#define SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 60000
 #define SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 #define SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
 
@@ -90,7 +90,7 @@ struct shim_config {
 	int sleep_hold_s;      /* 0: the modem sleeps only when it says so; SHIM_CONFIG_SLEEP_HOLD_ASK */
 	int udp_rai;           /* <rai> of routed datagrams: 0, 1 or 2 */
 	int tcp_evict_idle_ms; /* 0: an idle connection keeps the TCP socket */
-	int exit_flush_timeout_ms; /* 0: do not wait */
+	int exit_flush_timeout_ms; /* a stall bound, not a cap: the most time without a byte moved; 0: send nothing more */
 	int half_close_idle_ms; /* after shutdown(SHUT_WR): quiet time before the modem socket closes; 0 never */
 	enum shim_daemon_use daemon_use;
 	char daemon_socket[108]; /* sun_path's size */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ struct engine {
 	struct engine_job *jobs;       /* handed over, not yet run */
 	unsigned failed_attempts; /* to open or start the modem, ever: a request notes it when handed over */
 	bool exiting;
+	long long exit_progress_ms; /* when the exit began, or its flush last moved a byte or closed a socket */
+	bool exit_stalled;          /* no progress for ST87_EXIT_FLUSH_TIMEOUT: stop flushing, close */
 	bool done;
 	pthread_cond_t changed; /* a job finished, or the engine did */
 };
@@ -697,18 +700,96 @@ static void retire_finished(void)
 	}
 }
 
-/* At exit: everything the program wrote goes out, then every modem socket is closed. */
+/* Bytes the program wrote to @s that have not gone to the modem (the next datagram's, for UDP). */
+static int unsent_bytes(const struct routed_socket *s)
+{
+	int queued = 0;
+	if (s->engine_fd < 0 || ioctl(s->engine_fd, FIONREAD, &queued) < 0)
+		return 0;
+	return queued;
+}
+
+/* The exit's flush moved bytes or closed a socket: the program's exit keeps waiting. */
+static void note_exit_progress(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	engine.exit_progress_ms = st87_now_ms();
+	pthread_mutex_unlock(&shim.lock);
+}
+
+/* The exiting thread saw no progress for ST87_EXIT_FLUSH_TIMEOUT: what is left stays unsent. */
+static bool exit_stalled(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	bool stalled = engine.exit_stalled;
+	pthread_mutex_unlock(&shim.lock);
+	return stalled;
+}
+
+static void report_unsent(const struct routed_socket *s, int queued, const char *why)
+{
+	char what[160];
+	engine_describe(s, what, sizeof(what));
+	shim_log(ST87_LOG_ERROR, "exit: %s: %d bytes%s not sent: %s", what, queued,
+		 s->type == SOCK_STREAM ? "" : " (and the datagrams behind them)", why);
+}
+
+/*
+ * At exit, what the program wrote to @s goes to the modem for as long as the
+ * modem keeps taking it: no cap on the time, only on a stall (the exiting
+ * thread gives up when no byte moved for ST87_EXIT_FLUSH_TIMEOUT) and on
+ * the SO_LINGER time the program set.
+ */
+static void flush_at_exit(struct routed_socket *s, long long started_ms)
+{
+	pthread_mutex_lock(&shim.lock);
+	bool lingers = s->linger_at_exit;
+	int linger_ms = s->linger_ms;
+	pthread_mutex_unlock(&shim.lock);
+	while (is_live(s)) {
+		int queued = unsent_bytes(s);
+		if (queued > 0 && lingers && linger_ms == 0) {
+			shim_log(ST87_LOG_INFO,
+				 "exit: modem socket %d: %d bytes dropped, as SO_LINGER {1, 0} asks",
+				 s->modem_socket, queued);
+			return;
+		}
+		char why[96];
+		if (queued > 0 && lingers && st87_now_ms() - started_ms >= linger_ms) {
+			snprintf(why, sizeof(why), "SO_LINGER {1, %d} ran out", linger_ms / 1000);
+			report_unsent(s, queued, why);
+			return;
+		}
+		if (queued > 0 && exit_stalled()) {
+			snprintf(why, sizeof(why),
+				 "no byte reached the modem for %d ms (ST87_EXIT_FLUSH_TIMEOUT)",
+				 shim.config.exit_flush_timeout_ms);
+			report_unsent(s, queued, why);
+			return;
+		}
+		int moved = engine_pump_outbound_up_to(engine.modem, s,
+						       st87_modem_send_limit(engine.modem));
+		if (moved < 0 && queued > 0)
+			report_unsent(s, queued, st87_last_error());
+		if (moved <= 0)
+			return;
+		note_exit_progress();
+	}
+}
+
+/* At exit: everything the program wrote goes out (flush_at_exit), then every modem socket is closed. */
 static void flush_everything(void)
 {
 	/* Sockets handed over but not connected yet are not connected now: they fail. */
 	take_new_sockets(fail_at_exit);
 	run_jobs(true);
-	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
-		while (is_live(s) && engine_pump_outbound(engine.modem, s) > 0)
-			;
-	}
-	while (engine.sockets)
+	long long started_ms = st87_now_ms();
+	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next)
+		flush_at_exit(s, started_ms);
+	while (engine.sockets) {
 		finish_socket(engine.sockets);
+		note_exit_progress();
+	}
 	if (engine.modem)
 		forget_modem();
 }
@@ -888,6 +969,14 @@ int engine_submit(struct routed_socket *s)
 	return err;
 }
 
+/*
+ * How long past a stall the exit still waits for the engine to end what it is
+ * doing (up to a 4 KiB burst of sends begun before the exit) and to close the
+ * modem sockets. With the default stall bound, 80 s in all: within systemd's
+ * 90 s for stopping st87d.
+ */
+#define EXIT_CLOSE_GRACE_MS 20000
+
 void engine_flush_at_exit(void)
 {
 	pthread_mutex_lock(&shim.lock);
@@ -896,17 +985,27 @@ void engine_flush_at_exit(void)
 		return;
 	}
 	engine.exiting = true;
+	engine.exit_progress_ms = st87_now_ms();
 	pthread_mutex_unlock(&shim.lock);
 	wake_engine();
 
-	int bound_ms = shim.config.exit_flush_timeout_ms;
-	struct timespec deadline = shim_deadline_after(bound_ms);
+	int stall_ms = shim.config.exit_flush_timeout_ms;
 	pthread_mutex_lock(&shim.lock);
 	while (!engine.done) {
-		if (pthread_cond_timedwait(&engine.changed, &shim.lock, &deadline) == ETIMEDOUT) {
-			shim_log(ST87_LOG_WARN, "exit: gave up waiting %d ms for the modem", bound_ms);
+		long long quiet_ms = st87_now_ms() - engine.exit_progress_ms;
+		if (quiet_ms >= stall_ms)
+			engine.exit_stalled = true; /* the engine reports what it leaves unsent */
+		if (quiet_ms >= stall_ms + EXIT_CLOSE_GRACE_MS) {
+			shim_log(ST87_LOG_ERROR,
+				 "exit: the modem has not answered for %lld ms: giving up; what was not "
+				 "sent "
+				 "is lost, and modem sockets stay open until the port is opened again",
+				 quiet_ms);
 			break;
 		}
+		long long next_ms = quiet_ms < stall_ms ? stall_ms : stall_ms + EXIT_CLOSE_GRACE_MS;
+		struct timespec deadline = shim_deadline_after((int)(next_ms - quiet_ms));
+		pthread_cond_timedwait(&engine.changed, &shim.lock, &deadline);
 	}
 	pthread_mutex_unlock(&shim.lock);
 }

@@ -116,8 +116,14 @@ static bool pair_hung_up(int fd)
 
 int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 {
+	return engine_pump_outbound_up_to(modem, s, TCP_BURST);
+}
+
+int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s, size_t tcp_most)
+{
 	uint8_t buffer[sizeof(struct datagram_header) + 65536];
-	size_t want = s->type == SOCK_STREAM ? TCP_BURST : sizeof(buffer);
+	size_t want = s->type == SOCK_STREAM ? (tcp_most < TCP_BURST ? tcp_most : TCP_BURST)
+					     : sizeof(buffer);
 	/* MSG_DONTWAIT, not the fd's flag: through st87d the program holds the same file and may clear it. */
 	ssize_t n = real.recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
 	if (n == 0 && s->type != SOCK_STREAM && !pair_hung_up(s->engine_fd)) {

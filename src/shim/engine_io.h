@@ -12,6 +12,8 @@
  * socket has failed then).
  */
 int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s);
+/* The same, a TCP socket's burst at most @tcp_most bytes (the exit's flush: one command, then a look at the clock). */
+int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s, size_t tcp_most);
 
 /* Reads the modem once for @s and passes the bytes on; handles the peer's close. */
 void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s);

@@ -52,8 +52,8 @@ static size_t fill_until_unwritable(int fd, int *sndbuf_before)
 	return total;
 }
 
-/* Replays what the program set on the old socket that matters on the new end. */
-static void copy_timeouts(int from, int to)
+/* Replays what the program set on the old socket that matters on the new end: timeouts, SO_LINGER. */
+static void copy_options(int from, int to)
 {
 	struct timeval value;
 	socklen_t len = sizeof(value);
@@ -64,6 +64,11 @@ static void copy_timeouts(int from, int to)
 	if (real.getsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &value, &len) == 0 &&
 	    (value.tv_sec || value.tv_usec))
 		real.setsockopt(to, SOL_SOCKET, SO_SNDTIMEO, &value, len);
+	/* SO_LINGER rules the exit's flush (shim.c): the pair's end keeps it for the shim to read. */
+	struct linger linger;
+	len = sizeof(linger);
+	if (real.getsockopt(from, SOL_SOCKET, SO_LINGER, &linger, &len) == 0 && linger.l_onoff)
+		real.setsockopt(to, SOL_SOCKET, SO_LINGER, &linger, len);
 }
 
 static int wait_connected(struct routed_socket *s)
@@ -166,7 +171,7 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 /* The program's end takes the fd's number (and close-on-exec, status flags, timeouts). */
 static int install_program_end(struct route_attempt *a)
 {
-	copy_timeouts(a->fd, a->program_end);
+	copy_options(a->fd, a->program_end);
 	int err = real.dup3(a->program_end, a->fd,
 			    (a->fd_flags >= 0 && (a->fd_flags & FD_CLOEXEC)) ? O_CLOEXEC : 0) < 0
 		? -errno

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,8 +106,40 @@ static void fork_child(void)
 	engine_after_fork_in_child();
 }
 
+/* Seconds as the engine's milliseconds, without overflow. */
+static int linger_ms(const struct linger *linger)
+{
+	return linger->l_linger < 0                 ? 0
+		: linger->l_linger > INT_MAX / 1000 ? INT_MAX
+						    : linger->l_linger * 1000;
+}
+
+/* SO_LINGER as the program leaves @fd (its end of the pair holds it), closed or at exit: the exit's flush keeps to it. Lock held. */
+static void note_linger_locked(int fd, struct routed_socket *s)
+{
+	struct linger linger;
+	socklen_t len = sizeof(linger);
+	if (real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, &len) < 0)
+		return;
+	s->linger_at_exit = linger.l_onoff != 0;
+	s->linger_ms = linger_ms(&linger);
+}
+
+static void note_lingers(void)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct fd_entry *entry, *next;
+	HASH_ITER(hh, shim.fds, entry, next)
+	{
+		if (entry->socket)
+			note_linger_locked(entry->fd, entry->socket);
+	}
+	pthread_mutex_unlock(&shim.lock);
+}
+
 static void at_exit(void)
 {
+	note_lingers();
 	engine_flush_at_exit();
 }
 
@@ -247,8 +280,10 @@ bool shim_map_remove_locked(int fd, bool *was_private)
 	HASH_DEL(shim.fds, entry);
 	mark_mapped(fd, false);
 	atomic_fetch_sub(&shim.fd_count, 1);
-	if (entry->socket)
+	if (entry->socket) {
+		note_linger_locked(fd, entry->socket);
 		shim_release_locked(entry->socket);
+	}
 	free(entry);
 	return true;
 }

@@ -61,6 +61,9 @@ struct routed_socket {
 	/* unconnected UDP: where send() goes after a connect(), as on a kernel socket; length 0 none */
 	struct sockaddr_storage default_destination;
 	socklen_t default_destination_len;
+	/* SO_LINGER as the program left it, read when it exits: the exit's flush waits at most that long. */
+	bool linger_at_exit;
+	int linger_ms;
 
 	/* engine */
 	int engine_fd;

@@ -219,6 +219,16 @@ def tcp_server(behaviour):
         yield server
 
 
+def read_to_end(connection):
+    """Everything a peer sends on @connection until it closes its side."""
+    chunks = []
+    while True:
+        block = connection.recv(65536)
+        if not block:
+            return b"".join(chunks)
+        chunks.append(block)
+
+
 def free_port():
     """A loopback TCP port that nothing listens on (bound, then released)."""
     with socket.socket() as s:

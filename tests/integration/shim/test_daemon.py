@@ -430,7 +430,9 @@ def case_release_assistance_through_the_daemon():
 
 def case_stops_during_a_long_request():
     # A lookup the modem answers only after a minute: SIGTERM still stops st87d (well before that).
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "60000") as modem, st87d(tmp, modem) as daemon:
+    # The lookup moves no data: st87d gives up on it once ST87_EXIT_FLUSH_TIMEOUT passes without progress.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "60000") as modem, \
+            st87d(tmp, modem, ST87_EXIT_FLUSH_TIMEOUT=2000) as daemon:
         lookup = start([sys.executable, "-c", "import socket; socket.getaddrinfo('slow.test', 80)"],
                        daemon.env(route="*"))
         wait_for(lambda: "AT#DNS" in modem.trace(), 10, "the lookup at the modem")

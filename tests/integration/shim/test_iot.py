@@ -21,7 +21,7 @@ import time
 
 from dns_server import dns_server
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
-from harness import fake_modem, free_port, run, run_case, tcp_server
+from harness import fake_modem, free_port, read_to_end, run, run_case, tcp_server
 from test_shim import serve_bytes_then_close
 
 
@@ -189,13 +189,7 @@ def case_coap_get_by_name():
 
 def collect_until_close(received):
     def behaviour(connection):
-        chunks = []
-        while True:
-            block = connection.recv(65536)
-            if not block:
-                break
-            chunks.append(block)
-        received.append(b"".join(chunks))
+        received.append(read_to_end(connection))
         connection.close()
     return behaviour
 

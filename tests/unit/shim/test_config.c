@@ -110,7 +110,7 @@ static void assert_defaults_except_routes(void)
 	assert_false(config.hex_payloads);
 	assert_int_equal(config.connect_timeout_ms, 10000);
 	assert_int_equal(config.link_check_interval_s, 60);
-	assert_int_equal(config.exit_flush_timeout_ms, 5000);
+	assert_int_equal(config.exit_flush_timeout_ms, 60000);
 }
 
 static void test_nothing_set_gives_an_inert_shim_with_defaults(void **state)
@@ -574,11 +574,11 @@ static void test_exit_flush_timeout(void **state)
 	assert_int_equal(config.exit_flush_timeout_ms, 100);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(expected, sizeof expected,
-			 "ST87_EXIT_FLUSH_TIMEOUT=\"%s\": expected milliseconds from 0 (do not "
-			 "wait) to 3600000, such as 5000\n",
+			 "ST87_EXIT_FLUSH_TIMEOUT=\"%s\": expected milliseconds from 0 (send "
+			 "nothing more) to 3600000, such as 60000\n",
 			 bad[i]);
 		assert_refused("ST87_EXIT_FLUSH_TIMEOUT", bad[i], expected);
-		assert_int_equal(config.exit_flush_timeout_ms, 5000);
+		assert_int_equal(config.exit_flush_timeout_ms, 60000);
 	}
 }
 
