@@ -366,6 +366,27 @@ static bool discard_filler(struct routed_socket *s)
 	return true;
 }
 
+/*
+ * The modem gave @id to @new_holder while an older record still holds it: the
+ * modem dropped that socket without a word (or someone closed it behind the
+ * engine's back). The old connection ends here, before the id is used:
+ * otherwise its program's next send would reach the new connection's peer.
+ */
+static void fail_earlier_holders(int id, const struct routed_socket *new_holder)
+{
+	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+		if (s == new_holder || s->modem_socket != id)
+			continue;
+		char what[160];
+		engine_describe(s, what, sizeof(what));
+		st87_fail(-ECONNRESET,
+			  "the modem dropped this connection: it gave its socket %d to a new one", id);
+		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
+		s->modem_socket = -1; /* no AT#SOCKETCLOSE: the id is the new connection's */
+		engine_fail(s, ECONNRESET);
+	}
+}
+
 static int open_modem_socket(struct routed_socket *s)
 {
 	char address[INET6_ADDRSTRLEN];
@@ -376,6 +397,7 @@ static int open_modem_socket(struct routed_socket *s)
 				    proto == ST87_UDP ? s->local_port : 0);
 	if (id < 0)
 		return id;
+	fail_earlier_holders(id, s);
 	s->modem_socket = id;
 	return proto == ST87_TCP ? st87_tcp_connect(engine.modem, id, address, port) : 0;
 }

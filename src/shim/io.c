@@ -44,15 +44,23 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 	return -1;
 }
 
-/* A send on the pair of a failed datagram socket: its error, not the pair's EPIPE or ECONNRESET. */
+/*
+ * A send on the pair of a failed socket: its error rather than the pair's
+ * EPIPE or ECONNRESET. Every time for a datagram socket; once for TCP, then
+ * EPIPE, as a kernel socket after the peer's reset. Through st87d the
+ * reports are read first: they say why.
+ */
 static ssize_t sent_or_error(struct routed_socket *s, ssize_t n)
 {
-	if (n >= 0 || (errno != EPIPE && errno != ECONNRESET) || s->type != SOCK_DGRAM)
+	if (n >= 0 || (errno != EPIPE && errno != ECONNRESET))
 		return n;
 	int pair_errno = errno;
 	daemon_take_reports(s, -1, true);
 	pthread_mutex_lock(&shim.lock);
-	int err = s->state == ROUTED_FAILED ? s->error : pair_errno;
+	bool once = s->type != SOCK_DGRAM;
+	int err = s->state == ROUTED_FAILED && !(once && s->error_reported) ? s->error : pair_errno;
+	if (once && s->state == ROUTED_FAILED)
+		s->error_reported = true;
 	pthread_mutex_unlock(&shim.lock);
 	errno = err;
 	return -1;
