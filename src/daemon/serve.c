@@ -13,12 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../shim/engine_io.h"
 #include "internal.h"
+#include "pair_end.h"
 #include "wire.h"
 
 #define MAX_PEER_GROUPS 256
@@ -55,28 +54,6 @@ static bool allowed(const struct client *client, const struct access_policy *pol
 	return in_group(client->connection, &client->credentials, policy->group);
 }
 
-/* The engine's end of the client's pair: a Unix socket of the type the routed socket needs. */
-static bool usable_pair_end(int fd, int routed_type)
-{
-	struct stat status;
-	int domain = 0, type = 0;
-	socklen_t len = sizeof(domain);
-	if (fstat(fd, &status) < 0 || !S_ISSOCK(status.st_mode) ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return false;
-	len = sizeof(type);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return false;
-	return domain == AF_UNIX && type == (routed_type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET);
-}
-
-/* The filler the client announced is in the pair already (it writes it before asking). */
-static bool holds_filler(int pair_end, uint32_t filler)
-{
-	int waiting = 0;
-	return filler == 0 || (ioctl(pair_end, FIONREAD, &waiting) == 0 && (uint32_t)waiting >= filler);
-}
-
 static bool sane_socket_request(const struct st87d_request *r)
 {
 	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
@@ -88,13 +65,29 @@ static bool sane_socket_request(const struct st87d_request *r)
 		r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
 }
 
+/* The request and the pair end it carried may be taken over; false with @why, when not. */
+static bool acceptable_socket_request(const struct client *client, const struct st87d_request *request,
+				      int pair_end, char *why, size_t why_len)
+{
+	char problem[96];
+	if (pair_end < 0 || !sane_socket_request(request)) {
+		snprintf(why, why_len, "malformed socket request");
+		return false;
+	}
+	if (!pair_end_acceptable(pair_end, request->type, request->filler, client->credentials.pid, problem,
+				 sizeof(problem))) {
+		snprintf(why, why_len, "socket request refused: the pair end passed is %s", problem);
+		return false;
+	}
+	return true;
+}
+
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
 {
-	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type) ||
-	    !holds_filler(pair_end, request->filler)) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused",
-			 (int)client->credentials.pid, client->program);
-		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, "malformed socket request");
+	char why[160];
+	if (!acceptable_socket_request(client, request, pair_end, why, sizeof(why))) {
+		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program, why);
+		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, why);
 		if (pair_end >= 0)
 			close(pair_end);
 		close(client->connection);
