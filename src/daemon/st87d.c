@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../shim/shim.h"
+#include "listen_socket.h"
 #include "no_modem.h"
 #include "serve.h"
 #include "wire.h"
@@ -143,54 +144,6 @@ static int socket_from_systemd(void)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	return SYSTEMD_FIRST_FD;
-}
-
-static int make_parent_directory(const char *path)
-{
-	char directory[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(directory, sizeof(directory), "%s", path);
-	char *slash = strrchr(directory, '/');
-	if (!slash || slash == directory)
-		return 0;
-	*slash = '\0';
-	if (mkdir(directory, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Binds @path, taking it over from a dead daemon but never from a live one. */
-static int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
-{
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	if (path[0] != '/' || strlen(path) >= sizeof(address.sun_path)) {
-		fprintf(stderr, "st87d: %s: expected an absolute path shorter than %zu bytes\n", path,
-			sizeof(address.sun_path));
-		return -1;
-	}
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	int live = st87d_dial(path);
-	if (live >= 0) {
-		close(live);
-		fprintf(stderr, "st87d: another st87d already serves %s\n", path);
-		return -1;
-	}
-	int err = make_parent_directory(path);
-	if (!err && unlink(path) < 0 && errno != ENOENT)
-		err = -errno;
-	int fd = err ? -1 : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (!err &&
-	    (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	     listen(fd, 64) < 0 || chmod(path, mode) < 0))
-		err = -errno;
-	if (!err && !policy->any_group && chown(path, (uid_t)-1, policy->group) < 0)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "st87d: cannot serve on %s: %s\n", path, strerror(-err));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /*

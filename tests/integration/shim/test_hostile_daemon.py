@@ -116,6 +116,113 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_daemon_expecting_refusal(socket_path, modem):
+    """st87d serving @socket_path in the foreground, which must refuse to start: its stderr."""
+    env = dict(os.environ, ST87_PORT=modem.link)
+    env.pop("LD_PRELOAD", None)
+    daemon = subprocess.Popen([Paths.st87d, "-f", "--socket", socket_path], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = daemon.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        stop_process(daemon)
+        raise AssertionError("st87d served %s: %s" % (socket_path, daemon.stderr.read()))
+    check(daemon.returncode == 1, "st87d on %s exited with %d: %r" % (socket_path, daemon.returncode, err))
+    check(len(err.strip().splitlines()) == 1, "not one line says why: %r" % err)
+    return err
+
+
+def case_socket_directory_others_can_write_is_refused():
+    # Where another user can write, he can take the socket's name first and receive root's pair ends.
+    needs_root()
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        os.chmod(tmp, 0o755)
+        for mode in (0o777, 0o1777, 0o770):
+            directory = os.path.join(tmp, "shared-%o" % mode)
+            os.mkdir(directory)
+            os.chmod(directory, mode)
+            err = start_daemon_expecting_refusal(os.path.join(directory, "st87d.sock"), modem)
+            check("writable" in err and directory in err, "the refusal does not say why: %r" % err)
+            check(not os.path.exists(os.path.join(directory, "st87d.sock")), "a socket was left in " + directory)
+        others = os.path.join(tmp, "nobodys")
+        os.mkdir(others, 0o755)
+        os.chown(others, NOBODY, NOBODY)
+        err = start_daemon_expecting_refusal(os.path.join(others, "st87d.sock"), modem)
+        check("owned by uid %d" % NOBODY in err, "the refusal of another user's directory: %r" % err)
+        # A file that is not a socket is no dead daemon's: it stays.
+        precious = os.path.join(tmp, "precious")
+        with open(precious, "w") as f:
+            f.write("keep me")
+        err = start_daemon_expecting_refusal(precious, modem)
+        check("not a socket" in err, "the refusal of a file that is not a socket: %r" % err)
+        with open(precious) as f:
+            check(f.read() == "keep me", "st87d removed a file that is not a socket")
+        # The mode is the socket's from its first moment (umask at bind, not chmod after).
+        with st87d(tmp, modem, "--mode", "0600", "--group", "root") as daemon:
+            made = os.lstat(daemon.socket)
+            check(stat.S_ISSOCK(made.st_mode) and stat.S_IMODE(made.st_mode) == 0o600 and made.st_gid == 0,
+                  "the socket file: mode %o gid %d" % (made.st_mode, made.st_gid))
+
+
+# Another user's stand-in for st87d: listens at argv[1] and says what the first client handed it.
+FAKE_DAEMON = r"""
+import socket, sys
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+listener.bind(sys.argv[1])
+listener.listen(4)
+print("listening", flush=True)
+listener.settimeout(60)
+connection, _ = listener.accept()
+connection.settimeout(10)
+try:
+    message, fds, _, _ = socket.recv_fds(connection, 1024, 4)
+    print("got %d bytes and %d fds" % (len(message), len(fds)), flush=True)
+except OSError:
+    print("got nothing", flush=True)
+"""
+
+
+def connect_through_fake_daemon(directory, tcp_port):
+    """A program routes a connect through another user's fake daemon at @directory/st87d.sock: (its output,
+    its stderr, what the fake daemon got)."""
+    path = os.path.join(directory, "st87d.sock")
+    fake = subprocess.Popen(AS_NOBODY + [SYSTEM_PYTHON, "-c", FAKE_DAEMON, path], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        if fake.stdout.readline().strip() != "listening":
+            raise AssertionError("the fake daemon did not listen: " + fake.communicate(timeout=30)[1])
+        env = shim_environment(ST87_DAEMON=path, ST87_ROUTE="127.0.0.1/32", ST87_PORT="/dev/null/no-port",
+                               ST87_CONNECT_TIMEOUT=5000)
+        program = run([sys.executable, "-c", BLOCKING_CONNECT, str(tcp_port)], env, timeout=60, text=True)
+        got, _ = fake.communicate(timeout=30)
+    finally:
+        stop_process(fake)
+    return program.stdout, program.stderr, got.strip()
+
+
+def case_program_refuses_a_daemon_of_another_user():
+    # Another user took the socket's name in a directory anyone can write: the program hands him nothing.
+    needs_root()
+    with workdir() as tmp, tcp_server(holder_server) as server:
+        os.chmod(tmp, 0o755)
+        shared = os.path.join(tmp, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o1777)
+        out, err, got = connect_through_fake_daemon(shared, server.server_address[1])
+        check(got in ("got 0 bytes and 0 fds", "got nothing"), "the program handed another user's daemon: " + got)
+        check(out.startswith("error EACCES"), "the connect: %r %r" % (out, err))
+        lines = [line for line in err.splitlines() if "uid %d" % NOBODY in line]
+        check(len(lines) == 1 and "st87d.sock" in lines[0], "no one line says why: %r" % err)
+        print("refused: " + lines[0])
+        # A daemon run by the user who owns the socket and its directory, which no one else may write.
+        own = os.path.join(tmp, "nobodys")
+        os.mkdir(own, 0o755)
+        os.chown(own, NOBODY, NOBODY)
+        out, err, got = connect_through_fake_daemon(own, server.server_address[1])
+        check(got == "got %d bytes and 1 fds" % len(open_socket_request(0, 0)),
+              "the daemon of the socket's owner was not asked: %r %r %r" % (got, out, err))
+
+
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
