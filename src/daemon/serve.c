@@ -21,7 +21,10 @@
 #include "wire.h"
 
 #define MAX_PEER_GROUPS 256
-/* A client that connects and says nothing must not hold the daemon up. */
+/*
+ * How long a client may take to send its request, and each reply may wait
+ * for room: a silent client holds only its own thread, and only this long.
+ */
 #define REQUEST_TIMEOUT_MS 2000
 /* The longest an AT command through st87d may take (the note's longest Max Response Time is 60 s). */
 #define AT_TIMEOUT_MAX_MS 120000
@@ -175,8 +178,8 @@ static int run_close_all(struct st87_modem *modem, void *arg)
 
 static void report_status(struct client *client)
 {
-	static struct listing listing;
-	listing.text[0] = listing.sends[0] = '\0';
+	/* Requests run at once on their own threads: each has its own listing. */
+	struct listing listing = {.text = "", .sends = ""};
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
 	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 192];
@@ -185,8 +188,9 @@ static void report_status(struct client *client)
 		 (int)getpid(), shim.config.port, address[0] ? address : "unknown", listing.sends,
 		 listing.sends[0] ? ", " : "", listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
+	char *rest = NULL;
 	if (!err) {
-		for (char *line = strtok(listing.text, "\n"); line; line = strtok(NULL, "\n"))
+		for (char *line = strtok_r(listing.text, "\n", &rest); line; line = strtok_r(NULL, "\n", &rest))
 			st87d_send_reply(client->connection, ST87D_TEXT, 0, line);
 	}
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
@@ -248,13 +252,13 @@ static void close_all(struct client *client)
 	if (!may_command_the_modem(client, "close-all"))
 		return;
 	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
-	static struct listing closed;
-	closed.text[0] = '\0';
+	struct listing closed = {.text = ""};
 	struct engine_job job = {.run = run_close_all, .arg = &closed};
 	int err = engine_run_job(&job);
 	if (!err && !closed.text[0])
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, "no modem socket is open");
-	for (char *line = strtok(closed.text, "\n"); !err && line; line = strtok(NULL, "\n")) {
+	char *rest = NULL;
+	for (char *line = strtok_r(closed.text, "\n", &rest); !err && line; line = strtok_r(NULL, "\n", &rest)) {
 		char said[600];
 		snprintf(said, sizeof(said), "closed %s", line);
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, said);
@@ -262,14 +266,9 @@ static void close_all(struct client *client)
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
 }
 
-void serve_client(int connection, const struct access_policy *policy)
+void serve_client(int connection, const struct ucred *credentials, const struct access_policy *policy)
 {
-	struct client client = {.connection = connection};
-	socklen_t len = sizeof(client.credentials);
-	if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &client.credentials, &len) < 0) {
-		close(connection);
-		return;
-	}
+	struct client client = {.connection = connection, .credentials = *credentials};
 	st87_process_name((long)client.credentials.pid, client.program, sizeof(client.program));
 	if (!client.program[0])
 		snprintf(client.program, sizeof(client.program), "?");
@@ -286,6 +285,7 @@ void serve_client(int connection, const struct access_policy *policy)
 	}
 	struct timeval bound = {.tv_sec = REQUEST_TIMEOUT_MS / 1000};
 	setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+	setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
 	struct st87d_request request;
 	int passed_fd;
 	int err = st87d_receive_request(connection, &request, &passed_fd);

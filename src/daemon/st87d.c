@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../shim/shim.h"
+#include "admission.h"
 #include "listen_socket.h"
 #include "no_modem.h"
 #include "serve.h"
@@ -195,16 +196,36 @@ struct acceptor {
 	const struct access_policy *policy;
 };
 
-/* Serves clients one request at a time, on a thread of its own: a long request does not hide a SIGTERM. */
+/* Out of fds or memory for a moment: worth waiting this long and accepting again, not giving up. */
+#define ACCEPT_RETRY_MS 100
+
+static bool accept_may_succeed_later(int err)
+{
+	return err == EINTR || err == ECONNABORTED || err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		err == ENOMEM;
+}
+
+/*
+ * Accepts clients on a thread of its own (the main thread waits for
+ * signals) and hands each to admission.c, which never waits on a client:
+ * every request gets its own thread.
+ */
 static void *accept_clients(void *argument)
 {
 	const struct acceptor *acceptor = argument;
 	for (;;) {
 		int connection = accept4(acceptor->listener, NULL, NULL, SOCK_CLOEXEC);
-		if (connection >= 0)
-			serve_client(connection, acceptor->policy);
-		else if (errno != EINTR && errno != ECONNABORTED)
+		if (connection >= 0) {
+			admit_client(connection, acceptor->policy);
+			continue;
+		}
+		int err = errno;
+		if (!accept_may_succeed_later(err))
 			return NULL;
+		if (err != EINTR && err != ECONNABORTED) {
+			shim_log(ST87_LOG_WARN, "accepting a client: %s: trying again", strerror(err));
+			usleep(ACCEPT_RETRY_MS * 1000);
+		}
 	}
 }
 

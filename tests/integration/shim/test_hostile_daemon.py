@@ -116,6 +116,66 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# Holds COUNT silent connections to st87d's socket for SECONDS: each one st87d closes or answers is
+# dialled again; prints how many st87d refused and the first refusal's text.
+FLOODER = r"""
+import select, socket, sys, time
+path, count, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def dial():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    return s
+held = [dial() for _ in range(count)]
+print("open", len(held), flush=True)
+refusals = []
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    ready, _, _ = select.select(held, [], [], 0.1)
+    for s in ready:
+        try:
+            reply = s.recv(1024)
+        except OSError:
+            reply = b""
+        if len(reply) > %d:
+            refusals.append(reply[%d:].split(b"\0")[0].decode(errors="replace"))
+        s.close()
+        held.remove(s)
+        held.append(dial())
+print("refused", len(refusals), refusals[0] if refusals else "-", flush=True)
+""" % (REPLY_TEXT_AT, REPLY_TEXT_AT)
+
+
+def case_silent_connections_of_one_user_delay_no_other():
+    # Once, each silent connection held st87d's one accepting thread for 2 s: 30 of them held a status 60 s.
+    needs_root()
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        os.chmod(tmp, 0o755)
+        with st87d(tmp, modem, "--mode", "0666", "--group", "") as daemon, udp_echo_server() as echo_port:
+            flood = subprocess.Popen(AS_NOBODY + [SYSTEM_PYTHON, "-c", FLOODER, daemon.socket, "30", "10"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                check(flood.stdout.readline().strip() == "open 30", "the flood did not connect")
+                started = time.monotonic()
+                status = st87ctl(daemon, "status")
+                took = time.monotonic() - started
+                check(status.returncode == 0, "status during the flood: %r" % status.stderr)
+                check(took < 5, "status took %.1f s during a flood of another user's connections" % took)
+                started = time.monotonic()
+                client = run([sys.executable, "-c", EMPTY_DATAGRAM, str(echo_port)], daemon.env(), timeout=60,
+                             text=True)
+                took_udp = time.monotonic() - started
+                check("echo: two" in client.stdout, "a program during the flood: %r" % client.stderr)
+                check(took_udp < 10, "a program's exchange took %.1f s during the flood" % took_udp)
+                print("during the flood: status in %.2f s, a UDP program in %.2f s" % (took, took_udp))
+                out, err = flood.communicate(timeout=60)
+            finally:
+                stop_process(flood)
+            refused = out.split("refused ", 1)[-1]
+            check(int(refused.split()[0]) > 0 and "open requests" in refused,
+                  "the flood's connections beyond the cap were not refused: %r %r" % (out, err))
+            check("open requests" in daemon.log(), "st87d did not log the refusals")
+
+
 def start_daemon_expecting_refusal(socket_path, modem):
     """st87d serving @socket_path in the foreground, which must refuse to start: its stderr."""
     env = dict(os.environ, ST87_PORT=modem.link)
