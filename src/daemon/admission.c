@@ -106,7 +106,8 @@ static void log_refusal(const struct ucred *peer, const char *why)
 	}
 	pthread_mutex_unlock(&admission.lock);
 	if (due && also > 0)
-		shim_log(ST87_LOG_WARN, "pid %d refused: %s (and %d more connections since the last such line)",
+		shim_log(ST87_LOG_WARN,
+			 "pid %d refused: %s (and %d more connections since the last such line)",
 			 (int)peer->pid, why, also);
 	else if (due)
 		shim_log(ST87_LOG_WARN, "pid %d refused: %s", (int)peer->pid, why);
@@ -149,7 +150,9 @@ void admit_client(int connection, const struct access_policy *policy)
 	}
 	struct request_thread *request = malloc(sizeof(*request));
 	if (request)
-		*request = (struct request_thread){.connection = connection, .credentials = peer, .policy = policy};
+		*request = (struct request_thread){.connection = connection,
+						   .credentials = peer,
+						   .policy = policy};
 	if (!request || !start_thread(request)) {
 		free(request);
 		give_place_back(peer.uid);

@@ -41,7 +41,8 @@ static int clear_name(const char *path, char *why, size_t why_len)
 	if (lstat(path, &status) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(status.st_mode)) {
-		snprintf(why, why_len, "it exists and is not a socket (st87d replaces only a dead daemon's)");
+		snprintf(why, why_len,
+			 "it exists and is not a socket (st87d replaces only a dead daemon's)");
 		return -EEXIST;
 	}
 	return unlink(path) < 0 ? -errno : 0;
@@ -75,8 +76,8 @@ int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
 	char why[PATH_MAX + 128] = "";
 	int err = make_parent_directory(path);
 	if (!err && st87d_socket_directory_private(path, geteuid(), why, sizeof(why)) < 0) {
-		fprintf(stderr, "st87d: will not serve on %s: %s, so another user could take its name\n", path,
-			why);
+		fprintf(stderr, "st87d: will not serve on %s: %s, so another user could take its name\n",
+			path, why);
 		return -1;
 	}
 	if (!err)

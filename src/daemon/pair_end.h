@@ -13,6 +13,7 @@
  * pid on the request's connection) and already holds @filler bytes. False
  * with @why (one phrase) otherwise.
  */
-bool pair_end_acceptable(int fd, int routed_type, uint32_t filler, pid_t requester, char *why, size_t why_len);
+bool pair_end_acceptable(int fd, int routed_type, uint32_t filler, pid_t requester, char *why,
+			 size_t why_len);
 
 #endif

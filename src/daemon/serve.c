@@ -77,8 +77,8 @@ static bool acceptable_socket_request(const struct client *client, const struct 
 		snprintf(why, why_len, "malformed socket request");
 		return false;
 	}
-	if (!pair_end_acceptable(pair_end, request->type, request->filler, client->credentials.pid, problem,
-				 sizeof(problem))) {
+	if (!pair_end_acceptable(pair_end, request->type, request->filler, client->credentials.pid,
+				 problem, sizeof(problem))) {
 		snprintf(why, why_len, "socket request refused: the pair end passed is %s", problem);
 		return false;
 	}
@@ -89,7 +89,8 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 {
 	char why[160];
 	if (!acceptable_socket_request(client, request, pair_end, why, sizeof(why))) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program, why);
+		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
+			 why);
 		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, why);
 		if (pair_end >= 0)
 			close(pair_end);
@@ -190,7 +191,8 @@ static void report_status(struct client *client)
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
 	char *rest = NULL;
 	if (!err) {
-		for (char *line = strtok_r(listing.text, "\n", &rest); line; line = strtok_r(NULL, "\n", &rest))
+		for (char *line = strtok_r(listing.text, "\n", &rest); line;
+		     line = strtok_r(NULL, "\n", &rest))
 			st87d_send_reply(client->connection, ST87D_TEXT, 0, line);
 	}
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
@@ -258,7 +260,8 @@ static void close_all(struct client *client)
 	if (!err && !closed.text[0])
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, "no modem socket is open");
 	char *rest = NULL;
-	for (char *line = strtok_r(closed.text, "\n", &rest); !err && line; line = strtok_r(NULL, "\n", &rest)) {
+	for (char *line = strtok_r(closed.text, "\n", &rest); !err && line;
+	     line = strtok_r(NULL, "\n", &rest)) {
 		char said[600];
 		snprintf(said, sizeof(said), "closed %s", line);
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, said);

@@ -24,14 +24,15 @@ static int check_directory(const char *directory, uid_t owner, bool innermost, c
 		return -err;
 	}
 	if (status.st_uid != 0 && status.st_uid != owner) {
-		snprintf(why, why_len, "directory %s is owned by uid %d, not by root or uid %d", directory,
-			 (int)status.st_uid, (int)owner);
+		snprintf(why, why_len, "directory %s is owned by uid %d, not by root or uid %d",
+			 directory, (int)status.st_uid, (int)owner);
 		return -EPERM;
 	}
 	bool others_may_write = status.st_mode & (S_IWGRP | S_IWOTH);
 	if (others_may_write && (innermost || !(status.st_mode & S_ISVTX))) {
 		snprintf(why, why_len, "directory %s is writable by %s (mode %04o)", directory,
-			 innermost ? "its group or others" : "its group or others, without the sticky bit",
+			 innermost ? "its group or others"
+				   : "its group or others, without the sticky bit",
 			 (unsigned)(status.st_mode & 07777));
 		return -EPERM;
 	}
@@ -59,7 +60,9 @@ int st87d_socket_directory_private(const char *socket_path, uid_t owner, char *w
 	/* Each directory above, from the innermost up to "/": cut the path at its last slash. */
 	for (char *end = strrchr(resolved, '/'); !err && end; end = strrchr(resolved, '/')) {
 		if (end == resolved) {
-			err = strcmp(resolved, "/") == 0 ? 0 : check_directory("/", owner, false, why, why_len);
+			err = strcmp(resolved, "/") == 0
+				? 0
+				: check_directory("/", owner, false, why, why_len);
 			break;
 		}
 		*end = '\0';

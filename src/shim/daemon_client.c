@@ -34,13 +34,16 @@ static bool daemon_trusted(int connection, const char *path, char *why, size_t w
 		return true;
 	struct stat file;
 	if (lstat(path, &file) < 0 || !S_ISSOCK(file.st_mode) || file.st_uid != peer.uid) {
-		snprintf(why, why_len, "it runs as uid %d, neither root nor the owner of the socket file",
+		snprintf(why, why_len,
+			 "it runs as uid %d, neither root nor the owner of the socket file",
 			 (int)peer.uid);
 		return false;
 	}
 	char directory_problem[PATH_MAX + 96];
-	if (st87d_socket_directory_private(path, peer.uid, directory_problem, sizeof(directory_problem)) < 0) {
-		snprintf(why, why_len, "it runs as uid %d and %s: another user could have taken its name",
+	if (st87d_socket_directory_private(path, peer.uid, directory_problem,
+					   sizeof(directory_problem)) < 0) {
+		snprintf(why, why_len,
+			 "it runs as uid %d and %s: another user could have taken its name",
 			 (int)peer.uid, directory_problem);
 		return false;
 	}

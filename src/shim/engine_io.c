@@ -141,7 +141,8 @@ int engine_pump_outbound(struct st87_modem *modem, struct routed_socket *s)
 		/* Left alone, an end that keeps failing (st87d was handed something odd) keeps polling
 		 * readable and holds the modem socket for ever: the socket is done. */
 		int err = errno;
-		shim_log(ST87_LOG_WARN, "modem socket %d: the program's end cannot be read (%s): closing",
+		shim_log(ST87_LOG_WARN,
+			 "modem socket %d: the program's end cannot be read (%s): closing",
 			 s->modem_socket, strerror(err));
 		s->program_done = true;
 		return -err;
