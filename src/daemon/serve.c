@@ -13,16 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../shim/engine_io.h"
 #include "internal.h"
+#include "pair_end.h"
 #include "wire.h"
 
 #define MAX_PEER_GROUPS 256
-/* A client that connects and says nothing must not hold the daemon up. */
+/*
+ * How long a client may take to send its request, and each reply may wait
+ * for room: a silent client holds only its own thread, and only this long.
+ */
 #define REQUEST_TIMEOUT_MS 2000
 /* The longest an AT command through st87d may take (the note's longest Max Response Time is 60 s). */
 #define AT_TIMEOUT_MAX_MS 120000
@@ -55,28 +57,6 @@ static bool allowed(const struct client *client, const struct access_policy *pol
 	return in_group(client->connection, &client->credentials, policy->group);
 }
 
-/* The engine's end of the client's pair: a Unix socket of the type the routed socket needs. */
-static bool usable_pair_end(int fd, int routed_type)
-{
-	struct stat status;
-	int domain = 0, type = 0;
-	socklen_t len = sizeof(domain);
-	if (fstat(fd, &status) < 0 || !S_ISSOCK(status.st_mode) ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return false;
-	len = sizeof(type);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return false;
-	return domain == AF_UNIX && type == (routed_type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET);
-}
-
-/* The filler the client announced is in the pair already (it writes it before asking). */
-static bool holds_filler(int pair_end, uint32_t filler)
-{
-	int waiting = 0;
-	return filler == 0 || (ioctl(pair_end, FIONREAD, &waiting) == 0 && (uint32_t)waiting >= filler);
-}
-
 static bool sane_socket_request(const struct st87d_request *r)
 {
 	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
@@ -88,13 +68,30 @@ static bool sane_socket_request(const struct st87d_request *r)
 		r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
 }
 
+/* The request and the pair end it carried may be taken over; false with @why, when not. */
+static bool acceptable_socket_request(const struct client *client, const struct st87d_request *request,
+				      int pair_end, char *why, size_t why_len)
+{
+	char problem[96];
+	if (pair_end < 0 || !sane_socket_request(request)) {
+		snprintf(why, why_len, "malformed socket request");
+		return false;
+	}
+	if (!pair_end_acceptable(pair_end, request->type, request->filler, client->credentials.pid,
+				 problem, sizeof(problem))) {
+		snprintf(why, why_len, "socket request refused: the pair end passed is %s", problem);
+		return false;
+	}
+	return true;
+}
+
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
 {
-	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type) ||
-	    !holds_filler(pair_end, request->filler)) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused",
-			 (int)client->credentials.pid, client->program);
-		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, "malformed socket request");
+	char why[160];
+	if (!acceptable_socket_request(client, request, pair_end, why, sizeof(why))) {
+		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
+			 why);
+		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, why);
 		if (pair_end >= 0)
 			close(pair_end);
 		close(client->connection);
@@ -182,8 +179,8 @@ static int run_close_all(struct st87_modem *modem, void *arg)
 
 static void report_status(struct client *client)
 {
-	static struct listing listing;
-	listing.text[0] = listing.sends[0] = '\0';
+	/* Requests run at once on their own threads: each has its own listing. */
+	struct listing listing = {.text = "", .sends = ""};
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
 	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 192];
@@ -192,8 +189,10 @@ static void report_status(struct client *client)
 		 (int)getpid(), shim.config.port, address[0] ? address : "unknown", listing.sends,
 		 listing.sends[0] ? ", " : "", listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
+	char *rest = NULL;
 	if (!err) {
-		for (char *line = strtok(listing.text, "\n"); line; line = strtok(NULL, "\n"))
+		for (char *line = strtok_r(listing.text, "\n", &rest); line;
+		     line = strtok_r(NULL, "\n", &rest))
 			st87d_send_reply(client->connection, ST87D_TEXT, 0, line);
 	}
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
@@ -255,13 +254,14 @@ static void close_all(struct client *client)
 	if (!may_command_the_modem(client, "close-all"))
 		return;
 	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
-	static struct listing closed;
-	closed.text[0] = '\0';
+	struct listing closed = {.text = ""};
 	struct engine_job job = {.run = run_close_all, .arg = &closed};
 	int err = engine_run_job(&job);
 	if (!err && !closed.text[0])
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, "no modem socket is open");
-	for (char *line = strtok(closed.text, "\n"); !err && line; line = strtok(NULL, "\n")) {
+	char *rest = NULL;
+	for (char *line = strtok_r(closed.text, "\n", &rest); !err && line;
+	     line = strtok_r(NULL, "\n", &rest)) {
 		char said[600];
 		snprintf(said, sizeof(said), "closed %s", line);
 		st87d_send_reply(client->connection, ST87D_TEXT, 0, said);
@@ -269,14 +269,9 @@ static void close_all(struct client *client)
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
 }
 
-void serve_client(int connection, const struct access_policy *policy)
+void serve_client(int connection, const struct ucred *credentials, const struct access_policy *policy)
 {
-	struct client client = {.connection = connection};
-	socklen_t len = sizeof(client.credentials);
-	if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &client.credentials, &len) < 0) {
-		close(connection);
-		return;
-	}
+	struct client client = {.connection = connection, .credentials = *credentials};
 	st87_process_name((long)client.credentials.pid, client.program, sizeof(client.program));
 	if (!client.program[0])
 		snprintf(client.program, sizeof(client.program), "?");
@@ -293,6 +288,7 @@ void serve_client(int connection, const struct access_policy *policy)
 	}
 	struct timeval bound = {.tv_sec = REQUEST_TIMEOUT_MS / 1000};
 	setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+	setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
 	struct st87d_request request;
 	int passed_fd;
 	int err = st87d_receive_request(connection, &request, &passed_fd);

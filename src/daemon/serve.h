@@ -3,6 +3,7 @@
 #define ST87_DAEMON_SERVE_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct access_policy {
@@ -11,8 +12,11 @@ struct access_policy {
 	char group_name[64];
 };
 
-/* Serves the request on @connection (just accepted); takes the fd over. */
-void serve_client(int connection, const struct access_policy *policy);
+/*
+ * Serves the request on @connection, whose peer has @credentials; takes the
+ * fd over. Safe to run on several threads at once.
+ */
+void serve_client(int connection, const struct ucred *credentials, const struct access_policy *policy);
 
 /* Opens the modem now, so a bad port shows at start and clients pay no start-up. 0 or -errno. */
 int serve_open_modem(char *error, size_t error_len);

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "../shim/shim.h"
+#include "admission.h"
+#include "listen_socket.h"
 #include "no_modem.h"
 #include "serve.h"
 #include "wire.h"
@@ -145,54 +147,6 @@ static int socket_from_systemd(void)
 	return SYSTEMD_FIRST_FD;
 }
 
-static int make_parent_directory(const char *path)
-{
-	char directory[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(directory, sizeof(directory), "%s", path);
-	char *slash = strrchr(directory, '/');
-	if (!slash || slash == directory)
-		return 0;
-	*slash = '\0';
-	if (mkdir(directory, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Binds @path, taking it over from a dead daemon but never from a live one. */
-static int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
-{
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	if (path[0] != '/' || strlen(path) >= sizeof(address.sun_path)) {
-		fprintf(stderr, "st87d: %s: expected an absolute path shorter than %zu bytes\n", path,
-			sizeof(address.sun_path));
-		return -1;
-	}
-	memcpy(address.sun_path, path, strlen(path) + 1);
-	int live = st87d_dial(path);
-	if (live >= 0) {
-		close(live);
-		fprintf(stderr, "st87d: another st87d already serves %s\n", path);
-		return -1;
-	}
-	int err = make_parent_directory(path);
-	if (!err && unlink(path) < 0 && errno != ENOENT)
-		err = -errno;
-	int fd = err ? -1 : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (!err &&
-	    (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	     listen(fd, 64) < 0 || chmod(path, mode) < 0))
-		err = -errno;
-	if (!err && !policy->any_group && chown(path, (uid_t)-1, policy->group) < 0)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "st87d: cannot serve on %s: %s\n", path, strerror(-err));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * Goes to the background before the engine thread exists (fork keeps one
  * thread); the parent waits until the child has opened the modem, so its
@@ -242,16 +196,36 @@ struct acceptor {
 	const struct access_policy *policy;
 };
 
-/* Serves clients one request at a time, on a thread of its own: a long request does not hide a SIGTERM. */
+/* Out of fds or memory for a moment: worth waiting this long and accepting again, not giving up. */
+#define ACCEPT_RETRY_MS 100
+
+static bool accept_may_succeed_later(int err)
+{
+	return err == EINTR || err == ECONNABORTED || err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		err == ENOMEM;
+}
+
+/*
+ * Accepts clients on a thread of its own (the main thread waits for
+ * signals) and hands each to admission.c, which never waits on a client:
+ * every request gets its own thread.
+ */
 static void *accept_clients(void *argument)
 {
 	const struct acceptor *acceptor = argument;
 	for (;;) {
 		int connection = accept4(acceptor->listener, NULL, NULL, SOCK_CLOEXEC);
-		if (connection >= 0)
-			serve_client(connection, acceptor->policy);
-		else if (errno != EINTR && errno != ECONNABORTED)
+		if (connection >= 0) {
+			admit_client(connection, acceptor->policy);
+			continue;
+		}
+		int err = errno;
+		if (!accept_may_succeed_later(err))
 			return NULL;
+		if (err != EINTR && err != ECONNABORTED) {
+			shim_log(ST87_LOG_WARN, "accepting a client: %s: trying again", strerror(err));
+			usleep(ACCEPT_RETRY_MS * 1000);
+		}
 	}
 }
 

@@ -2,15 +2,53 @@
 #include "daemon_client.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../daemon/socket_trust.h"
 #include "../daemon/wire.h"
 #include "engine_io.h"
 #include "internal.h"
 #include "real.h"
+
+/*
+ * Whether the daemon on @connection (dialled at @path) may be handed a
+ * program's sockets: it runs as root, or as the owner of the socket file in
+ * a directory no one else can write (socket_trust.h), so no other user can
+ * have taken the name. False with @why.
+ */
+static bool daemon_trusted(int connection, const char *path, char *why, size_t why_len)
+{
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+		snprintf(why, why_len, "its credentials cannot be read: %s", strerror(errno));
+		return false;
+	}
+	if (peer.uid == 0)
+		return true;
+	struct stat file;
+	if (lstat(path, &file) < 0 || !S_ISSOCK(file.st_mode) || file.st_uid != peer.uid) {
+		snprintf(why, why_len,
+			 "it runs as uid %d, neither root nor the owner of the socket file",
+			 (int)peer.uid);
+		return false;
+	}
+	char directory_problem[PATH_MAX + 96];
+	if (st87d_socket_directory_private(path, peer.uid, directory_problem,
+					   sizeof(directory_problem)) < 0) {
+		snprintf(why, why_len,
+			 "it runs as uid %d and %s: another user could have taken its name",
+			 (int)peer.uid, directory_problem);
+		return false;
+	}
+	return true;
+}
 
 int daemon_dial(int *connection)
 {
@@ -26,6 +64,12 @@ int daemon_dial(int *connection)
 		shim_log(ST87_LOG_ERROR, "st87d at %s: %s%s", path, strerror(-fd),
 			 absent ? " (is st87d running? ST87_DAEMON=off uses the port instead)" : "");
 		return absent ? -ENETDOWN : fd;
+	}
+	char why[PATH_MAX + 160];
+	if (!daemon_trusted(fd, path, why, sizeof(why))) {
+		real.close(fd);
+		shim_log(ST87_LOG_ERROR, "st87d at %s: refused: %s", path, why);
+		return -EACCES;
 	}
 	fd = shim_private_fd(fd);
 	shim_map_add_private(fd);

@@ -141,8 +141,18 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 			s->program_done = true;
 		return 0;
 	}
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0) {
+		/* Left alone, an end that keeps failing (st87d was handed something odd) keeps polling
+		 * readable and holds the modem socket for ever: the socket is done. */
+		int err = errno;
+		shim_log(ST87_LOG_WARN,
+			 "modem socket %d: the program's end cannot be read (%s): closing",
+			 s->modem_socket, strerror(err));
+		s->program_done = true;
+		return -err;
+	}
 	s->last_traffic_ms = st87_now_ms();
 	if (s->peer_closed)
 		return (int)n; /* the peer is gone: like a kernel socket, drop it */
