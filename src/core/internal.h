@@ -28,6 +28,12 @@ void st87_log(enum st87_log_level level, const char *format, ...) ST87_PRINTF(2,
 /* The termios code of @p baud into @p speed: 0, or -EINVAL when st87_baud_supported() refuses it. */
 int st87_baud_speed(int baud, speed_t *speed);
 
+/* @command's text as traces and errors show it (its payload counted, not shown). */
+static inline const char *st87_at_shown_text(const struct st87_at_command *command)
+{
+	return command->shown_text ? command->shown_text : command->text;
+}
+
 /* A command with urcs_in_reply is in flight: a line handed to the URC callback now is in its reply too. */
 bool st87_at_reply_holds_urcs(const struct st87_at *at);
 
