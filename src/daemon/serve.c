@@ -30,7 +30,7 @@
 struct client {
 	int connection;
 	struct ucred credentials;
-	char program[32];
+	char program[ST87_PROCESS_NAME_SIZE];
 };
 
 static bool in_group(int connection, const struct ucred *peer, gid_t group)
@@ -146,8 +146,10 @@ static void resolve(struct client *client, const struct st87d_request *request)
 {
 	char address[ST87_ADDR_LEN] = "", error[320];
 	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
+	char name[256]; /* the client's text: the log gets it printable */
+	st87_printable(request->name, strlen(request->name), name, sizeof(name));
 	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
-		 client->program, request->name, err ? error : address);
+		 client->program, name, err ? error : address);
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
 }
 
