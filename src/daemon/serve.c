@@ -77,23 +77,18 @@ static bool holds_filler(int pair_end, uint32_t filler)
 	return filler == 0 || (ioctl(pair_end, FIONREAD, &waiting) == 0 && (uint32_t)waiting >= filler);
 }
 
-static bool sane_socket_request(const struct st87d_request *r)
-{
-	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
-	bool type_ok = r->type == SOCK_STREAM || r->type == SOCK_DGRAM;
-	bool remote_ok = r->remote_len >= sizeof(struct sockaddr_in) &&
-		r->remote_len <= sizeof(struct sockaddr_storage) &&
-		(r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
-	return family_ok && type_ok && remote_ok && r->local_port >= 0 && r->local_port <= 65535 &&
-		r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
-}
-
 static void open_socket(struct client *client, const struct st87d_request *request, int pair_end)
 {
-	if (pair_end < 0 || !sane_socket_request(request) || !usable_pair_end(pair_end, request->type) ||
-	    !holds_filler(pair_end, request->filler)) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused",
-			 (int)client->credentials.pid, client->program);
+	const char *problem = st87d_socket_request_problem(request);
+	if (!problem && pair_end < 0)
+		problem = "no pair end came with it";
+	else if (!problem && !usable_pair_end(pair_end, request->type))
+		problem = "the pair end is no Unix socket of the socket's type";
+	else if (!problem && !holds_filler(pair_end, request->filler))
+		problem = "the pair end lacks the filler announced";
+	if (problem) {
+		shim_log(ST87_LOG_WARN, "pid %d (%s): malformed socket request refused: %s",
+			 (int)client->credentials.pid, client->program, problem);
 		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, "malformed socket request");
 		if (pair_end >= 0)
 			close(pair_end);
