@@ -180,7 +180,13 @@ enum st87_send_handshake {
 };
 
 struct st87_at_command {
-	const char *text;    /**< without the trailing <CR> */
+	const char *text; /**< without the trailing <CR> */
+	/**
+	 * How the trace and error messages show @c text when it carries a
+	 * payload (a hex send: "AT#IPSENDTCP=5,0,2,[hex 5 bytes]"), or NULL to
+	 * show @c text: a program's bytes never reach a trace or a log.
+	 */
+	const char *shown_text;
 	const void *payload; /**< binary bytes sent after "<CR><LF>", or NULL */
 	size_t payload_len;
 	enum st87_send_handshake handshake; /**< for a payload */

@@ -244,10 +244,12 @@ static void handle_line(struct st87_at *at, char terminator)
 		st87_debug("ignoring a line holding NUL bytes");
 		return;
 	}
-	if (at->trace)
-		at->trace(at->trace_user, false, line, strlen(line), false);
-
 	const struct st87_at_command *command = at->finished ? NULL : at->command;
+	if (at->trace) {
+		/* A modem that echoes repeats a hex send's payload: its echo is shown as the line was. */
+		const char *shown = command && is_echo(line) ? st87_at_shown_text(command) : line;
+		at->trace(at->trace_user, false, shown, strlen(shown), false);
+	}
 	if (!command) {
 		hand_to_urc(at, line);
 		return;
@@ -392,7 +394,8 @@ static int send_line(struct st87_at *at, const struct st87_at_command *command, 
 	frame[frame_len++] = '\r';
 	if (command->payload_len)
 		frame[frame_len++] = '\n';
-	trace_out(at, command->text, text_len, false);
+	const char *shown = st87_at_shown_text(command);
+	trace_out(at, shown, strlen(shown), false);
 	with_payload = with_payload && command->payload_len > 0;
 	bool joined = with_payload && command->payload_len <= ST87_MAX_SEND;
 	if (joined) {
@@ -509,7 +512,7 @@ static bool confirm_one_step(struct st87_at *at, const struct st87_at_command *c
 	at->finished = true;
 	if (late_second_answer) {
 		st87_warn("%s: a late second answer: the modem takes binary sends in two steps",
-			  command->text);
+			  st87_at_shown_text(command));
 		reply->handshake = ST87_SEND_TWO_STEP;
 		/* The data's answer is the command's, not the line's OK. */
 		reply->result = before_query_line.result;
@@ -543,8 +546,8 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
 			finish(at, err, -1);
 	}
 	if (!await_result(at, deadline)) {
-		st87_fail(-ETIMEDOUT, "%s: no answer from the modem within %d ms", command->text,
-			  command->timeout_ms);
+		st87_fail(-ETIMEDOUT, "%s: no answer from the modem within %d ms",
+			  st87_at_shown_text(command), command->timeout_ms);
 		finish(at, -ETIMEDOUT, -1);
 	}
 	bool lost_place = false;

@@ -10,9 +10,6 @@
 #define ST87_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define ST87_PRINTF(fmt, args)
-/* Process @pid's name ("curl"), or "" when /proc does not say: users recognise a program sooner than a pid. */
-void st87_process_name(long pid, char *name, size_t len);
-
 #endif
 
 /* Records a one-line description for st87_last_error(); returns @p negative_errno. */
@@ -28,6 +25,12 @@ void st87_log(enum st87_log_level level, const char *format, ...) ST87_PRINTF(2,
 /* The termios code of @p baud into @p speed: 0, or -EINVAL when st87_baud_supported() refuses it. */
 int st87_baud_speed(int baud, speed_t *speed);
 
+/* @command's text as traces and errors show it (its payload counted, not shown). */
+static inline const char *st87_at_shown_text(const struct st87_at_command *command)
+{
+	return command->shown_text ? command->shown_text : command->text;
+}
+
 /* A command with urcs_in_reply is in flight: a line handed to the URC callback now is in its reply too. */
 bool st87_at_reply_holds_urcs(const struct st87_at *at);
 
@@ -36,7 +39,23 @@ long long st87_now_ms(void);
 /* Milliseconds left until @p deadline_ms, never negative. */
 int st87_ms_until(long long deadline_ms);
 
-/* Process @pid's name ("curl"), or "" when /proc does not say: users recognise a program sooner than a pid. */
+/*
+ * Process @pid's name ("curl"), or "" when /proc does not say: users
+ * recognise a program sooner than a pid. The process chose its name, so it
+ * comes through st87_printable(): it reaches root's terminal and the logs.
+ */
 void st87_process_name(long pid, char *name, size_t len);
+
+/* Room for any process name from st87_process_name(): 15 bytes, each escaped, and the NUL. */
+#define ST87_PROCESS_NAME_SIZE 64
+
+/*
+ * @len bytes of @text into @out (@size bytes, NUL-terminated): the bytes
+ * 0x20..0x7e as they are, but for the backslash, and every other byte
+ * (control characters, ESC, DEL, 0x80 and above) and the backslash as
+ * \xNN, so the result is one line of ASCII. What does not fit is left out,
+ * never half an escape.
+ */
+void st87_printable(const char *text, size_t len, char *out, size_t size);
 
 #endif

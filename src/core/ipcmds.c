@@ -252,8 +252,11 @@ int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 {
 	if (modem->dns_support == 0)
 		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
-	if (!is_plain_name(name))
-		return st87_fail(-EINVAL, "\"%s\" is not a name the modem can look up", name);
+	if (!is_plain_name(name)) {
+		char shown[256];
+		st87_printable(name, strlen(name), shown, sizeof(shown));
+		return st87_fail(-EINVAL, "\"%s\" is not a name the modem can look up", shown);
+	}
 	char text[300];
 	snprintf(text, sizeof(text), "AT#DNS=%d,%d,\"%s\"", modem->cid, ip_version ? 1 : 0, name);
 	struct st87_at_command command = {.text = text, .info_prefix = "#DNS:"};

@@ -4,7 +4,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,6 +68,31 @@ static void write_trace(void *user, bool out, const char *data, size_t len, bool
 	else
 		fprintf(trace, "%s [%ld] %c %.*s\n", when, pid, direction, (int)len, data);
 	fflush(trace);
+}
+
+/*
+ * The trace shows every command of every program using the modem: it is
+ * made readable by its owner alone, a symbolic link is not followed
+ * (another user could point it at a file of ours), and a fifo without a
+ * reader fails at once instead of holding the open. NULL with errno set.
+ */
+static FILE *open_trace(const char *path)
+{
+	int fd = open(path,
+		      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		      0600);
+	if (fd < 0)
+		return NULL;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	FILE *trace = fdopen(fd, "a");
+	if (!trace) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return trace;
 }
 
 static void emit(struct st87_modem *modem, enum st87_event_kind kind, int socket_id)
@@ -307,7 +334,7 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 		reply->cme = -1;
 		return st87_fail(-ETIMEDOUT,
 				 "%s: the modem stopped answering earlier; close and reopen it",
-				 command->text);
+				 st87_at_shown_text(command));
 	}
 	if (may_be_asleep(modem)) {
 		int err = probe(modem);
@@ -329,7 +356,7 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 	if (reply->cme == 2106) {
 		st87_modem_link_lost(modem, "+CME ERROR: 2106, network is down");
 		err = st87_fail(-ENETDOWN, "%s: the modem's network is down (+CME ERROR: 2106)",
-				command->text);
+				st87_at_shown_text(command));
 	}
 	return err;
 }
@@ -400,10 +427,11 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	if (!err)
 		err = st87_at_new(&transport, on_urc, modem, &modem->at);
 	if (!err && options->trace_path) {
-		modem->trace = fopen(options->trace_path, "ae");
+		modem->trace = open_trace(options->trace_path);
 		if (!modem->trace)
 			err = st87_fail(-errno, "ST87_TRACE=%s: %s", options->trace_path,
-					strerror(errno));
+					errno == ELOOP ? "a symbolic link (not followed)"
+						       : strerror(errno));
 		else
 			st87_at_set_trace(modem->at, write_trace, modem->trace);
 	}

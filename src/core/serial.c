@@ -145,19 +145,6 @@ static int move_fd_up(struct st87_serial *serial, int min_fd)
 #define EXCLUSIVE_BYTE 0 /* the OFD lock */
 #define OWNER_BYTE 1     /* the POSIX lock that names the pid */
 
-void st87_process_name(long pid, char *name, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	name[0] = '\0';
-	FILE *comm = fopen(path, "re");
-	if (!comm)
-		return;
-	if (fgets(name, (int)len, comm))
-		name[strcspn(name, "\n")] = '\0';
-	fclose(comm);
-}
-
 static int lock_port(struct st87_serial *serial)
 {
 	struct flock exclusive = {.l_type = F_WRLCK,
@@ -172,7 +159,7 @@ static int lock_port(struct st87_serial *serial)
 				       .l_start = OWNER_BYTE,
 				       .l_len = 1};
 		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
-			char program[32];
+			char program[ST87_PROCESS_NAME_SIZE];
 			st87_process_name((long)holder.l_pid, program, sizeof(program));
 			bool daemon = strcmp(program, "st87d") == 0;
 			return st87_fail(

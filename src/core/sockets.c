@@ -211,9 +211,11 @@ static int detect_wait_ms(const struct st87_modem *modem, size_t line_len)
 /* Runs one send command: binary payload after the line, or hex text on it (no length field). */
 static int send_chunk(struct st87_modem *modem, const char *head, const uint8_t *data, size_t len)
 {
-	char text[64 + 160 + 2 * ST87_MAX_SEND + 1];
+	char text[64 + 160 + 2 * ST87_MAX_SEND + 1], shown[64 + 160 + 32];
 	struct st87_at_command command = {.text = text};
 	if (modem->options.hex_send) {
+		snprintf(shown, sizeof(shown), "%s,2,[hex %zu bytes]", head, len);
+		command.shown_text = shown;
 		int n = snprintf(text, sizeof(text), "%s,2,", head);
 		if ((size_t)n + 2 * len > ST87_MAX_LINE)
 			return st87_fail(-EMSGSIZE, "%zu bytes as hex do not fit one command line", len);

@@ -27,7 +27,7 @@ static void answer_one(int connection, const char *reason)
 	struct ucred peer = {0};
 	socklen_t len = sizeof(peer);
 	getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len);
-	char program[32] = "";
+	char program[ST87_PROCESS_NAME_SIZE] = "";
 	st87_process_name((long)peer.pid, program, sizeof(program));
 	struct timeval bound = {.tv_usec = REQUEST_WAIT_MS * 1000};
 	setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));

@@ -32,7 +32,7 @@
 struct client {
 	int connection;
 	struct ucred credentials;
-	char program[32];
+	char program[ST87_PROCESS_NAME_SIZE];
 };
 
 static bool in_group(int connection, const struct ucred *peer, gid_t group)
@@ -57,26 +57,18 @@ static bool allowed(const struct client *client, const struct access_policy *pol
 	return in_group(client->connection, &client->credentials, policy->group);
 }
 
-static bool sane_socket_request(const struct st87d_request *r)
-{
-	bool family_ok = r->domain == AF_INET || r->domain == AF_INET6;
-	bool type_ok = r->type == SOCK_STREAM || r->type == SOCK_DGRAM;
-	bool remote_ok = r->remote_len >= sizeof(struct sockaddr_in) &&
-		r->remote_len <= sizeof(struct sockaddr_storage) &&
-		(r->remote.ss_family == AF_INET || r->remote.ss_family == AF_INET6);
-	return family_ok && type_ok && remote_ok && r->local_port >= 0 && r->local_port <= 65535 &&
-		r->filler <= 1u << 20 && r->rai >= 0 && r->rai <= 2;
-}
-
 /* The request and the pair end it carried may be taken over; false with @why, when not. */
 static bool acceptable_socket_request(const struct client *client, const struct st87d_request *request,
 				      int pair_end, char *why, size_t why_len)
 {
-	char problem[96];
-	if (pair_end < 0 || !sane_socket_request(request)) {
-		snprintf(why, why_len, "malformed socket request");
+	const char *malformed = st87d_socket_request_problem(request);
+	if (!malformed && pair_end < 0)
+		malformed = "no pair end came with it";
+	if (malformed) {
+		snprintf(why, why_len, "malformed socket request refused: %s", malformed);
 		return false;
 	}
+	char problem[96];
 	if (!pair_end_acceptable(pair_end, request->type, request->filler, client->credentials.pid,
 				 problem, sizeof(problem))) {
 		snprintf(why, why_len, "socket request refused: the pair end passed is %s", problem);
@@ -143,8 +135,10 @@ static void resolve(struct client *client, const struct st87d_request *request)
 {
 	char address[ST87_ADDR_LEN] = "", error[320];
 	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
+	char name[256]; /* the client's text: the log gets it printable */
+	st87_printable(request->name, strlen(request->name), name, sizeof(name));
 	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
-		 client->program, request->name, err ? error : address);
+		 client->program, name, err ? error : address);
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
 }
 

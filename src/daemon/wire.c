@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,7 +29,7 @@ int st87d_dial(const char *path)
 	return fd;
 }
 
-static int send_with_fd(int connection, const void *message, size_t len, int fd_to_pass)
+int st87d_send_message(int connection, const void *message, size_t len, int fd_to_pass)
 {
 	struct iovec part = {.iov_base = (void *)message, .iov_len = len};
 	struct msghdr header = {.msg_iov = &part, .msg_iovlen = 1};
@@ -58,7 +60,7 @@ int st87d_send_request(int connection, struct st87d_request *request, int fd_to_
 {
 	request->magic = ST87D_MAGIC;
 	request->version = ST87D_VERSION;
-	return send_with_fd(connection, request, sizeof(*request), fd_to_pass);
+	return st87d_send_message(connection, request, sizeof(*request), fd_to_pass);
 }
 
 /* Closes every fd in @header's control data but the first, which it returns (-1: none). */
@@ -81,14 +83,50 @@ static int take_passed_fd(struct msghdr *header)
 	return kept;
 }
 
+int st87d_decode_request(const void *message, size_t len, int flags, struct st87d_request *request)
+{
+	if (len != sizeof(*request) || (flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return -EPROTO;
+	memcpy(request, message, sizeof(*request));
+	if (request->magic != ST87D_MAGIC || request->version != ST87D_VERSION)
+		return -EPROTO;
+	request->name[sizeof(request->name) - 1] = '\0';
+	return 0;
+}
+
+const char *st87d_socket_request_problem(const struct st87d_request *r)
+{
+	if (r->domain != AF_INET && r->domain != AF_INET6)
+		return "not an IPv4 or IPv6 socket";
+	if (r->type != SOCK_STREAM && r->type != SOCK_DGRAM)
+		return "neither TCP nor UDP";
+	/* An IPv6 address may come without its scope id (RFC 2133's 24 bytes), as connect() takes it. */
+	size_t least = r->remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+						      : offsetof(struct sockaddr_in6, sin6_scope_id);
+	if ((r->remote.ss_family != AF_INET && r->remote.ss_family != AF_INET6) ||
+	    r->remote_len < least || r->remote_len > sizeof(struct sockaddr_storage))
+		return "no IPv4 or IPv6 destination";
+	if (r->local_port < 0 || r->local_port > 65535)
+		return "local port out of range";
+	if (r->filler > ST87D_MAX_FILLER)
+		return "more filler than a pair holds";
+	if (r->rai < 0 || r->rai > 2)
+		return "release assistance other than 0, 1 or 2";
+	return NULL;
+}
+
 int st87d_receive_request(int connection, struct st87d_request *request, int *passed_fd)
 {
 	*passed_fd = -1;
 	union {
+		struct st87d_request align;
+		unsigned char bytes[sizeof(struct st87d_request)];
+	} message;
+	union {
 		struct cmsghdr align;
 		char bytes[CMSG_SPACE(4 * sizeof(int))];
 	} control;
-	struct iovec part = {.iov_base = request, .iov_len = sizeof(*request)};
+	struct iovec part = {.iov_base = message.bytes, .iov_len = sizeof(message.bytes)};
 	struct msghdr header = {.msg_iov = &part,
 				.msg_iovlen = 1,
 				.msg_control = control.bytes,
@@ -100,21 +138,18 @@ int st87d_receive_request(int connection, struct st87d_request *request, int *pa
 	if (got < 0)
 		return -errno;
 	*passed_fd = take_passed_fd(&header);
-	bool whole = (size_t)got == sizeof(*request) && !(header.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
-	if (!whole || request->magic != ST87D_MAGIC || request->version != ST87D_VERSION) {
-		if (*passed_fd >= 0)
-			close(*passed_fd);
+	int err = st87d_decode_request(message.bytes, (size_t)got, header.msg_flags, request);
+	if (err && *passed_fd >= 0) {
+		close(*passed_fd);
 		*passed_fd = -1;
-		return -EPROTO;
 	}
-	request->name[sizeof(request->name) - 1] = '\0';
-	return 0;
+	return err;
 }
 
 static int send_reply(int connection, struct st87d_reply *reply)
 {
 	reply->magic = ST87D_MAGIC;
-	return send_with_fd(connection, reply, sizeof(*reply), -1);
+	return st87d_send_message(connection, reply, sizeof(*reply), -1);
 }
 
 int st87d_send_reply(int connection, uint32_t kind, int error, const char *text)
@@ -132,6 +167,19 @@ int st87d_send_connected(int connection, const char *ipv4, const char *ipv6)
 	return send_reply(connection, &reply);
 }
 
+int st87d_decode_reply(const void *message, size_t len, struct st87d_reply *reply)
+{
+	if (len != sizeof(*reply))
+		return -EPROTO;
+	memcpy(reply, message, sizeof(*reply));
+	if (reply->magic != ST87D_MAGIC)
+		return -EPROTO;
+	reply->text[sizeof(reply->text) - 1] = '\0';
+	reply->ipv4[sizeof(reply->ipv4) - 1] = '\0';
+	reply->ipv6[sizeof(reply->ipv6) - 1] = '\0';
+	return 0;
+}
+
 int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_ms)
 {
 	if (timeout_ms != 0) {
@@ -145,18 +193,18 @@ int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_m
 		if (n == 0)
 			return -EAGAIN;
 	}
+	union {
+		struct st87d_reply align;
+		unsigned char bytes[sizeof(struct st87d_reply)];
+	} message;
 	ssize_t got;
 	do
-		got = recv(connection, reply, sizeof(*reply), MSG_DONTWAIT | MSG_TRUNC);
+		got = recv(connection, message.bytes, sizeof(message.bytes), MSG_DONTWAIT | MSG_TRUNC);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (got == 0)
 		return 0;
-	if ((size_t)got != sizeof(*reply) || reply->magic != ST87D_MAGIC)
-		return -EPROTO;
-	reply->text[sizeof(reply->text) - 1] = '\0';
-	reply->ipv4[sizeof(reply->ipv4) - 1] = '\0';
-	reply->ipv6[sizeof(reply->ipv6) - 1] = '\0';
-	return 1;
+	int err = st87d_decode_reply(message.bytes, (size_t)got, reply);
+	return err ? err : 1;
 }

@@ -11,6 +11,7 @@
 #ifndef ST87_DAEMON_WIRE_H
 #define ST87_DAEMON_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -70,11 +71,27 @@ struct st87d_reply {
 /* Connects to the daemon at @path: the fd, or -errno (-ENOENT, -ECONNREFUSED: no daemon there). */
 int st87d_dial(const char *path);
 
+/* Sends @len bytes as one message, with @fd_to_pass (-1: none) as SCM_RIGHTS. 0 or -errno. */
+int st87d_send_message(int connection, const void *message, size_t len, int fd_to_pass);
+
 /* Sends @request, with @fd_to_pass (-1: none) as SCM_RIGHTS. 0 or -errno. */
 int st87d_send_request(int connection, struct st87d_request *request, int fd_to_pass);
 
 /* Receives one request and the fd that came with it (-1: none). 0, -errno, or -EPROTO for a bad message. */
 int st87d_receive_request(int connection, struct st87d_request *request, int *passed_fd);
+
+/*
+ * The checks st87d_receive_request() makes of a message: @len bytes that
+ * came with recvmsg()'s @flags. 0 and @request (its name NUL-terminated)
+ * for a whole request of this version, else -EPROTO.
+ */
+int st87d_decode_request(const void *message, size_t len, int flags, struct st87d_request *request);
+
+/* The most filler a client may announce: more than any pair's buffer holds. */
+#define ST87D_MAX_FILLER (1u << 20)
+
+/* What is wrong with an ST87D_OPEN_SOCKET request's fields, in a few words, or NULL when they are sane. */
+const char *st87d_socket_request_problem(const struct st87d_request *request);
 
 /* Sends one reply. 0 or -errno. */
 int st87d_send_reply(int connection, uint32_t kind, int error, const char *text);
@@ -86,5 +103,8 @@ int st87d_send_connected(int connection, const char *ipv4, const char *ipv6);
  * nothing came, -EPROTO for a bad message, other -errno.
  */
 int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_ms);
+
+/* The checks st87d_receive_reply() makes of @len bytes: 0 and @reply (its texts NUL-terminated), or -EPROTO. */
+int st87d_decode_reply(const void *message, size_t len, struct st87d_reply *reply);
 
 #endif

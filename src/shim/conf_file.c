@@ -4,12 +4,17 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define VARIABLE_PREFIX "ST87_"
+/* A line's bytes at most, its newline included: the longest value, its key and blanks. */
+#define LINE_MAX_BYTES (SHIM_CONF_VALUE_SIZE + 127)
 
 static char *trimmed(char *text)
 {
@@ -97,6 +102,33 @@ static int take_line(struct shim_conf_file *file, char *text, int line, char *er
 	return 0;
 }
 
+/*
+ * Opens @path as a regular file of at most SHIM_CONF_MAX_SIZE bytes: a
+ * device (/dev/zero) could be read for ever, and a fifo would block open()
+ * itself until a writer came, so the open does not wait and the type is
+ * checked before anything is read. A symbolic link is followed, as for any
+ * configuration file. NULL with errno set (EINVAL: not such a file).
+ */
+static FILE *open_regular_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat status;
+	if (fstat(fd, &status) < 0 || !S_ISREG(status.st_mode) || status.st_size > SHIM_CONF_MAX_SIZE) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	FILE *in = fdopen(fd, "r");
+	if (!in) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return in;
+}
+
 int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *file, char *errors,
 			size_t errors_len)
 {
@@ -105,38 +137,40 @@ int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *
 		errors[0] = '\0';
 	file->count = 0;
 	snprintf(file->path, sizeof(file->path), "%s", path);
-	FILE *in = fopen(path, "re");
+	FILE *in = open_regular_file(path);
 	if (!in) {
 		int err = errno;
 		if (err == ENOENT && !required)
 			return 0;
-		append(errors, errors_len, &used, path, 0, "cannot read: ", strerror(err));
+		if (err == EINVAL)
+			append(errors, errors_len, &used, path, 0,
+			       "not read: ", "expected a regular file of at most 64 KiB");
+		else
+			append(errors, errors_len, &used, path, 0, "cannot read: ", strerror(err));
 		return -err;
 	}
-	/* A device or a fifo named by ST87_CONF could be read for ever (/dev/zero) or block (a fifo). */
-	struct stat status;
-	if (fstat(fileno(in), &status) < 0 || !S_ISREG(status.st_mode) ||
-	    status.st_size > SHIM_CONF_MAX_SIZE) {
-		fclose(in);
-		append(errors, errors_len, &used, path, 0,
-		       "not read: ", "expected a regular file of at most 64 KiB");
-		return -EINVAL;
-	}
-	char text[SHIM_CONF_VALUE_SIZE + 128];
+	/* getline() says how long a line is: a NUL inside it cannot hide its end (and the next line). */
+	char *text = NULL;
+	size_t capacity = 0;
+	ssize_t len;
 	int line = 0, result = 0;
-	while (fgets(text, sizeof(text), in)) {
+	while ((len = getline(&text, &capacity, in)) > 0) {
 		line++;
-		if (!strchr(text, '\n') && !feof(in)) {
+		if (memchr(text, '\0', (size_t)len)) {
+			append(errors, errors_len, &used, path, line, "a NUL byte in the line", "");
+			result = -EINVAL;
+		} else if ((size_t)len > LINE_MAX_BYTES) {
 			append(errors, errors_len, &used, path, line, "line too long", "");
 			result = -EINVAL;
-			int c;
-			while ((c = fgetc(in)) != EOF && c != '\n')
-				;
-			continue;
-		}
-		if (take_line(file, text, line, errors, errors_len, &used) < 0)
+		} else if (take_line(file, text, line, errors, errors_len, &used) < 0) {
 			result = -EINVAL;
+		}
 	}
+	if (ferror(in)) {
+		append(errors, errors_len, &used, path, line + 1, "cannot read: ", strerror(errno));
+		result = -EIO;
+	}
+	free(text);
 	fclose(in);
 	return result;
 }

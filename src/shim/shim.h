@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "internal.h"
 #include "st87/st87.h"
 
 enum routed_state {
@@ -49,7 +50,7 @@ struct routed_socket {
 	/* In st87d: the client's connection (told of state changes), and who the client is; -1 and 0 in a program. */
 	int client_fd;
 	int client_pid;
-	char client_program[32];
+	char client_program[ST87_PROCESS_NAME_SIZE];
 
 	/* shared */
 	int refs; /* fd map entries, plus one while the engine holds it */

@@ -381,6 +381,76 @@ def dns_seeds():
         write_seed('dns', name, data)
 
 
+# --- st87d's wire ----------------------------------------------------------
+
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 1
+OPEN_SOCKET, RESOLVE, STATUS, CLOSE_ALL, SET_RAI, AT = range(1, 7)
+CONNECTED, FAILED, PEER_CLOSED, ANSWER, TEXT = range(1, 6)
+SOCK_STREAM, SOCK_DGRAM = 1, 2
+IS_REPLY, WITH_FD = 1, 2
+
+
+def sockaddr(family, address, port):
+    """struct sockaddr_storage (128 bytes) holding an IPv4 or IPv6 address, and its length."""
+    if family == AF_INET:
+        raw = struct.pack('=H', AF_INET) + struct.pack('!H', port) + socket.inet_pton(AF_INET, address)
+        length = 16
+    else:
+        raw = (struct.pack('=H', AF_INET6) + struct.pack('!HI', port, 0) +
+               socket.inet_pton(AF_INET6, address) + struct.pack('=I', 0))
+        length = 28
+    return raw.ljust(128, b'\0'), length
+
+
+def wire_request(kind, domain=0, type_=0, flags=0, local_port=0, filler=0, rai=0, remote=(b'\0' * 128, 0),
+                 ip_version=0, timeout_ms=0, name=b'', magic=WIRE_MAGIC, version=WIRE_VERSION):
+    """struct st87d_request as x86-64 and arm64 lay it out (440 bytes; the remote at 40, the name at 180)."""
+    head = struct.pack('=IIIiiiiIi', magic, version, kind, domain, type_, flags, local_port, filler, rai)
+    body = head + b'\0' * 4 + remote[0] + struct.pack('=Iii', remote[1], ip_version, timeout_ms)
+    return (body + name.ljust(256, b'\0')[:256]).ljust(440, b'\0')
+
+
+def wire_reply(kind, error=0, ipv4=b'', ipv6=b'', text=b'', magic=WIRE_MAGIC):
+    """struct st87d_reply (652 bytes)."""
+    return (struct.pack('=IIi', magic, kind, error) + ipv4.ljust(64, b'\0') + ipv6.ljust(64, b'\0') +
+            text.ljust(512, b'\0'))
+
+
+def wire_seeds():
+    tcp4 = sockaddr(AF_INET, '127.0.0.1', 8080)
+    udp6 = sockaddr(AF_INET6, '2001:db8::1', 53)
+    requests = {
+        'open-tcp': (WITH_FD, wire_request(OPEN_SOCKET, AF_INET, SOCK_STREAM, filler=4096, remote=tcp4)),
+        'open-udp-framed-dns': (WITH_FD, wire_request(OPEN_SOCKET, AF_INET6, SOCK_DGRAM, flags=3,
+                                                      local_port=5683, rai=2, remote=udp6)),
+        'open-without-fd': (0, wire_request(OPEN_SOCKET, AF_INET, SOCK_STREAM, remote=tcp4)),
+        'open-short-remote': (WITH_FD, wire_request(OPEN_SOCKET, AF_INET6, SOCK_DGRAM,
+                                                    remote=(udp6[0], 16))),
+        'resolve': (0, wire_request(RESOLVE, ip_version=1, name=b'sensor-hub.test')),
+        'resolve-unterminated': (0, wire_request(RESOLVE, name=b'n' * 256)),
+        'status': (0, wire_request(STATUS)),
+        'close-all-with-fd': (WITH_FD, wire_request(CLOSE_ALL)),
+        'set-rai': (0, wire_request(SET_RAI, rai=1)),
+        'at': (0, wire_request(AT, timeout_ms=10000, name=b'AT#IPCFG?')),
+        'bad-magic': (0, wire_request(STATUS, magic=0x53543838)),
+        'next-version': (0, wire_request(STATUS, version=2)),
+        'one-byte-short': (WITH_FD, wire_request(STATUS)[:-1]),
+        'one-byte-long': (0, wire_request(STATUS) + b'\0'),
+        'told-truncated': (4, wire_request(STATUS)),
+    }
+    for name, (flags, message) in requests.items():
+        write_seed('wire', 'request-' + name, bytes([flags]) + message)
+    replies = {
+        'connected': wire_reply(CONNECTED, ipv4=b'10.20.30.40', ipv6=b'2001:db8::2'),
+        'failed': wire_reply(FAILED, 111, text=b'connection refused by the peer'),
+        'text-unterminated': wire_reply(TEXT, text=b't' * 512),
+        'answer-bad-magic': wire_reply(ANSWER, magic=0),
+        'short': wire_reply(PEER_CLOSED)[:100],
+    }
+    for name, message in replies.items():
+        write_seed('wire', 'reply-' + name, bytes([IS_REPLY]) + message)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--fakemodem', help='path of st87-fakemodem: record sessions with it')
@@ -392,6 +462,7 @@ def main():
     route_seeds()
     config_seeds()
     dns_seeds()
+    wire_seeds()
     return 0
 
 

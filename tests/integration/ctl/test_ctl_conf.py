@@ -35,5 +35,19 @@ def test(programs):
         result = run(programs, programs.st87ctl, "status", env=dict(env, ST87_CONF=conf + ".missing"))
         check(result.returncode == 2 and "cannot read" in result.stderr, "a named file that is missing", result)
 
+        # A fifo blocked st87ctl in open() until a writer came (for ever: the run timed out).
+        fifo = os.path.join(modem.workdir, "st87.fifo")
+        os.mkfifo(fifo, 0o600)
+        result = run(programs, programs.st87ctl, "status", env=dict(env, ST87_CONF=fifo))
+        check(result.returncode == 2 and ("%s: not read: expected a regular file" % fifo) in result.stderr,
+              "a fifo is refused at once, not waited on", result)
+
+        # A NUL hid the end of its line, and the next line was taken as the rest of it.
+        with open(conf, "wb") as f:
+            f.write(b"log = warn\nbaud = 9\x0000\nport = %s\n" % modem.link.encode())
+        result = run(programs, programs.st87ctl, "status", env=env)
+        check(result.returncode == 2 and result.stderr.startswith("st87ctl: %s:2: a NUL byte in the line\n" % conf),
+              "a NUL byte: usage error naming file and line", result)
+
 
 main(test)

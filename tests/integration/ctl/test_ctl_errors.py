@@ -57,6 +57,7 @@ def test_silent_modem(programs):
 
 
 def test_options(programs):
+    os.umask(0o022)  # a trace file's mode must not depend on the umask the tests run with
     with fake_modem(programs) as modem:
         trace = os.path.join(modem.workdir, "host.trace")
         result = run(programs, programs.st87ctl, "--port", modem.link, "--trace", trace,
@@ -70,6 +71,17 @@ def test_options(programs):
         check((">", "AT") in [(m.group(2), m.group(3)) for m in stamped], "--trace FILE records the AT traffic")
         pids = {m.group(1) for m in stamped}
         check(len(pids) == 1 and str(os.getpid()) not in pids, "the trace names st87ctl's pid: %r" % pids)
+        mode = os.stat(trace).st_mode & 0o777
+        check(mode == 0o600, "a new trace file is its owner's alone: mode %o" % mode)
+
+        # A link in the trace's place (put there by someone else) is not followed.
+        target = os.path.join(modem.workdir, "not-the-trace")
+        link = os.path.join(modem.workdir, "trace-link")
+        os.symlink(target, link)
+        result = run(programs, programs.st87ctl, "--port", modem.link, "--trace", link, "at", "AT")
+        check(result.returncode != 0 and not os.path.exists(target), "--trace does not follow a link", result)
+        check(result.stderr == "st87ctl: ST87_TRACE=%s: a symbolic link (not followed)\n" % link,
+              "...and says so in one line", result)
 
         result = run(programs, programs.st87ctl, "--port", modem.link, "--log", "debug",
                      "status")

@@ -5,6 +5,7 @@ Usage: test_daemon.py CASE   (meson runs each case as its own test)
 """
 import os
 import hashlib
+import json
 import select
 import signal
 import socket
@@ -474,6 +475,52 @@ def case_daemon_required_but_absent():
         check(failed.returncode != 0, "the connect succeeded without the daemon it requires")
         check("is st87d running?" in err, "no line says the daemon is missing: %r" % err)
         print("failed in %.2f s" % (time.monotonic() - started))
+
+
+# Names itself (PR_SET_NAME, as any program may) with argv[2]'s bytes, then READER.
+RENAMED_READER = r"""
+import ctypes, sys
+ctypes.CDLL(None, use_errno=True).prctl(15, ctypes.c_char_p(bytes.fromhex(sys.argv[2])), 0, 0, 0)
+""" + READER
+
+# A terminal's clear-screen, a quote, a backslash, DEL, a byte that is no UTF-8, a newline.
+HOSTILE_NAME = b'\x1b[2J"\\\x7f\xff\nevil'
+HOSTILE_NAME_SHOWN = '\\x1b[2J"\\x5c\\x7f\\xff\\x0aevil'
+
+
+def printable_lines(data):
+    """@data is lines of printable ASCII."""
+    return all(0x20 <= byte <= 0x7e or byte == 0x0a for byte in data)
+
+
+def case_hostile_process_name_is_escaped():
+    """A client's name reaches root's terminal (st87ctl status) and st87d's log escaped, and status --json stays
+    valid JSON."""
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
+            tcp_server(holder_server) as server:
+        reader = start([sys.executable, "-c", RENAMED_READER, str(server.server_address[1]), HOSTILE_NAME.hex()],
+                       daemon.env())
+        try:
+            check(reader.stdout.readline().strip() == "connected", "the renamed client did not connect")
+            status = subprocess.run([Paths.st87ctl, "status"], env=st87ctl_environment(daemon), capture_output=True,
+                                    timeout=60)
+            check(status.returncode == 0 and printable_lines(status.stdout),
+                  "st87ctl status shows unprintable bytes: %r" % status.stdout)
+            check(("of pid %d (%s)" % (reader.pid, HOSTILE_NAME_SHOWN)).encode() in status.stdout,
+                  "status does not show the name escaped: %r" % status.stdout)
+            as_json = subprocess.run([Paths.st87ctl, "--json", "status"], env=st87ctl_environment(daemon),
+                                     capture_output=True, timeout=60)
+            check(printable_lines(as_json.stdout), "status --json holds unprintable bytes: %r" % as_json.stdout)
+            lines = json.loads(as_json.stdout.decode("ascii"))["lines"]
+            check(any(("(%s)" % HOSTILE_NAME_SHOWN) in line for line in lines),
+                  "status --json does not show the name escaped: %r" % lines)
+        finally:
+            reader.kill()
+            reader.wait()
+        with open(daemon.log_path, "rb") as f:
+            log = f.read()
+        check(printable_lines(log), "st87d's log holds unprintable bytes: %r" % log)
+        check(("(%s)" % HOSTILE_NAME_SHOWN).encode() in log, "st87d's log does not name the client: %r" % log)
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}

@@ -642,6 +642,75 @@ def case_reboot_mid_transfer():
         check(modem.stats()["open_sockets"] == 0, "modem sockets left open")
 
 
+# Sends a password over TCP and UDP to echo servers and reads it back: what the trace must never show.
+SECRET = b"correct horse battery staple"
+SECRET_EXCHANGES = r"""
+import socket, sys
+secret = sys.argv[3].encode()
+tcp = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+tcp.sendall(secret)
+got = b""
+while len(got) < len(secret):
+    got += tcp.recv(64)
+tcp.close()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.settimeout(30)
+udp.sendto(secret, ("127.0.0.1", int(sys.argv[2])))
+print("tcp", got == secret, "udp", udp.recv(64) == secret)
+"""
+
+
+def tcp_echo(connection):
+    while True:
+        data = connection.recv(65536)
+        if not data:
+            return
+        connection.sendall(data)
+
+
+def case_trace_shows_no_payload():
+    """ST87_TRACE counts payloads in every mode (binary, hex, and hex on a modem that echoes each line); a new
+    trace file is its owner's alone, and a symbolic link in its place is not followed."""
+    hidden = (SECRET, SECRET.hex().encode(), SECRET.hex().upper().encode())
+    # Each mode: the fake modem's switches, the program's variables, and the lines counting a send (the TCP and the
+    # UDP one, and their echoes).
+    for mode, switches, variables, sends in (
+            ("binary", (), {}, 2), ("hex", (), {"ST87_HEX": "1"}, 2),
+            ("hex, echoing modem", ("--echo", "--ignore-ate0"), {"ST87_HEX": "1"}, 4)):
+        with workdir() as tmp, fake_modem(tmp, *switches) as modem, tcp_server(tcp_echo) as server, \
+                udp_echo_server() as udp_port:
+            trace = os.path.join(tmp, "trace.txt")
+            old_umask = os.umask(0o022)
+            try:
+                result = run([sys.executable, "-c", SECRET_EXCHANGES, str(server.server_address[1]), str(udp_port),
+                              SECRET.decode()], modem.env(ST87_TRACE=trace, **variables), timeout=60)
+            finally:
+                os.umask(old_umask)
+            check(result.stdout.split() == [b"tcp", b"True", b"udp", b"True"],
+                  "%s: the exchanges failed: %r %r" % (mode, result.stdout, result.stderr))
+            with open(trace, "rb") as f:
+                text = f.read()
+            leaked = [shown for shown in hidden if shown in text]
+            check(not leaked, "%s: the trace shows the payload as %r:\n%s" % (mode, leaked, text.decode()))
+            counted = ("> [binary %d bytes]" if mode == "binary" else ",[hex %d bytes]") % len(SECRET)
+            check(text.count(counted.encode()) == sends,
+                  "%s: the sends are not shown as %s:\n%s" % (mode, counted, text.decode()))
+            check(("< [binary %d bytes]" % len(SECRET)).encode() in text,
+                  "%s: the #IPREAD block is not counted:\n%s" % (mode, text.decode()))
+            mode_bits = os.stat(trace).st_mode & 0o777
+            check(mode_bits == 0o600, "%s: a new trace file has mode %o, not 600" % (mode, mode_bits))
+
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(tcp_echo) as server:
+        target = os.path.join(tmp, "someone-elses-file")
+        link = os.path.join(tmp, "trace-link")
+        os.symlink(target, link)
+        result = run([sys.executable, "-c", SECRET_EXCHANGES, str(server.server_address[1]), "9", "x"],
+                     modem.env(ST87_TRACE=link), timeout=60)
+        check(result.returncode != 0 and not os.path.exists(target), "the trace followed a symbolic link")
+        check(("ST87_TRACE=%s: a symbolic link (not followed)" % link).encode() in result.stderr,
+              "the failed connect does not say why: %r" % result.stderr)
+
+
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf_file.h"
@@ -159,6 +160,68 @@ static void test_only_a_regular_file_is_read(void **state)
 	free(file);
 }
 
+static void test_a_fifo_is_refused_without_waiting_for_a_writer(void **state)
+{
+	(void)state;
+	assert_int_equal(mkfifo(conf_path, 0600), 0);
+	struct shim_conf_file *file = calloc(1, sizeof(*file));
+	assert_non_null(file);
+	/* Before: open() waited for a writer that never comes (the test timed out). */
+	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), -EINVAL);
+	char expected[128];
+	snprintf(expected, sizeof(expected), "%s: not read: expected a regular file of at most 64 KiB\n",
+		 conf_path);
+	assert_string_equal(errors, expected);
+	free(file);
+}
+
+/* Writes @len bytes as the file, loads it (expecting -EINVAL) and checks the one error line, @what at @line. */
+static struct shim_conf_file *load_refusing_one_line(const char *bytes, size_t len, int line,
+						     const char *what)
+{
+	FILE *out = fopen(conf_path, "w");
+	assert_non_null(out);
+	assert_int_equal(fwrite(bytes, 1, len, out), len);
+	fclose(out);
+	struct shim_conf_file *file = calloc(1, sizeof(*file));
+	assert_non_null(file);
+	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), -EINVAL);
+	char expected[128];
+	snprintf(expected, sizeof(expected), "%s:%d: %s\n", conf_path, line, what);
+	assert_string_equal(errors, expected);
+	return file;
+}
+
+static void test_a_nul_byte_is_an_error_on_its_own_line(void **state)
+{
+	(void)state;
+	static const char text[] = "log = debug\nport = /dev/tty\0USB0\nbaud = 57600\n";
+	struct shim_conf_file *file = load_refusing_one_line(text, sizeof(text) - 1, 2,
+							     "a NUL byte in the line");
+	/* The lines around it are read (before, the next line was swallowed with it). */
+	int line = 0;
+	assert_null(shim_conf_file_value(file, "ST87_PORT", &line));
+	assert_string_equal(shim_conf_file_value(file, "ST87_BAUD", &line), "57600");
+	assert_int_equal(line, 3);
+	assert_string_equal(shim_conf_file_value(file, "ST87_LOG", &line), "debug");
+	free(file);
+}
+
+static void test_a_line_too_long_is_an_error_and_the_next_line_is_read(void **state)
+{
+	(void)state;
+	char text[SHIM_CONF_VALUE_SIZE + 256];
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "port = ", 7);
+	static const char next[] = "\nbaud = 57600\n";
+	memcpy(text + sizeof(text) - sizeof(next), next, sizeof(next));
+	struct shim_conf_file *file = load_refusing_one_line(text, strlen(text), 1, "line too long");
+	int line = 0;
+	assert_string_equal(shim_conf_file_value(file, "ST87_BAUD", &line), "57600");
+	assert_int_equal(line, 2);
+	free(file);
+}
+
 static void test_an_unprintable_path_is_quoted(void **state)
 {
 	(void)state;
@@ -206,6 +269,9 @@ int main(void)
 		TEST(test_the_loader_reports_where_a_value_came_from),
 		TEST(test_only_a_regular_file_is_read),
 		TEST(test_an_unprintable_path_is_quoted),
+		TEST(test_a_fifo_is_refused_without_waiting_for_a_writer),
+		TEST(test_a_nul_byte_is_an_error_on_its_own_line),
+		TEST(test_a_line_too_long_is_an_error_and_the_next_line_is_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

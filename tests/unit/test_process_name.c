@@ -1,0 +1,95 @@
+/*
+ * A process names itself (prctl(PR_SET_NAME), argv[0]): st87d shows that
+ * name to root's terminal and writes it to its log, so it comes back as one
+ * line of printable ASCII, whatever bytes the process chose.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static char own_name[16];
+
+static int keep_own_name(void **state)
+{
+	(void)state;
+	return prctl(PR_GET_NAME, own_name, 0, 0, 0);
+}
+
+static int restore_own_name(void **state)
+{
+	(void)state;
+	return prctl(PR_SET_NAME, own_name, 0, 0, 0);
+}
+
+static void test_a_hostile_name_comes_back_escaped(void **state)
+{
+	(void)state;
+	/* A terminal's clear-screen, a backslash, DEL, a right-to-left mark, a newline. */
+	assert_int_equal(prctl(PR_SET_NAME, "\x1b[2J\\\x7f\xe2\x80\x8f\nx", 0, 0, 0), 0);
+	char name[ST87_PROCESS_NAME_SIZE];
+	st87_process_name((long)getpid(), name, sizeof(name));
+	assert_string_equal(name, "\\x1b[2J\\x5c\\x7f\\xe2\\x80\\x8f\\x0ax");
+}
+
+static void test_a_longest_name_escaped_whole_fits(void **state)
+{
+	(void)state;
+	assert_int_equal(prctl(PR_SET_NAME,
+			       "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 0, 0, 0),
+			 0);
+	char name[ST87_PROCESS_NAME_SIZE];
+	st87_process_name((long)getpid(), name, sizeof(name));
+	assert_int_equal(strlen(name), 15 * 4);
+	assert_memory_equal(name + 14 * 4, "\\x0f", 4);
+}
+
+static void test_a_plain_name_is_unchanged(void **state)
+{
+	(void)state;
+	assert_int_equal(prctl(PR_SET_NAME, "curl", 0, 0, 0), 0);
+	char name[ST87_PROCESS_NAME_SIZE];
+	st87_process_name((long)getpid(), name, sizeof(name));
+	assert_string_equal(name, "curl");
+}
+
+static void test_no_process_gives_an_empty_name(void **state)
+{
+	(void)state;
+	char name[ST87_PROCESS_NAME_SIZE] = "stale";
+	st87_process_name(-1, name, sizeof(name));
+	assert_string_equal(name, "");
+}
+
+static void test_what_does_not_fit_is_left_out_never_half_an_escape(void **state)
+{
+	(void)state;
+	char out[6];
+	st87_printable("\x01"
+		       "abc",
+		       4, out, sizeof(out));
+	assert_string_equal(out, "\\x01a");
+	st87_printable("a\x01", 2, out, 5);
+	assert_string_equal(out, "a");
+	st87_printable("\x01", 1, out, 4);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_hostile_name_comes_back_escaped),
+		cmocka_unit_test(test_a_longest_name_escaped_whole_fits),
+		cmocka_unit_test(test_a_plain_name_is_unchanged),
+		cmocka_unit_test(test_no_process_gives_an_empty_name),
+		cmocka_unit_test(test_what_does_not_fit_is_left_out_never_half_an_escape),
+	};
+	return cmocka_run_group_tests(tests, keep_own_name, restore_own_name);
+}
