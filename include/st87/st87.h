@@ -177,6 +177,13 @@ enum st87_send_handshake {
 	ST87_SEND_DETECT = 0, /**< line alone; an OK within detect_ms means two-step, silence one-step */
 	ST87_SEND_ONE_STEP,
 	ST87_SEND_TWO_STEP,
+	/**
+	 * One-step firmware, a length it has not taken yet: the line alone, and
+	 * the data only after detect_ms without a refusal, since a one-step modem
+	 * that refuses a length reads the bytes after the line as AT commands.
+	 * A command's mode, never a modem's (an option naming it means one-step).
+	 */
+	ST87_SEND_ANSWER_FIRST,
 };
 
 struct st87_at_command {
@@ -190,7 +197,7 @@ struct st87_at_command {
 	const void *payload; /**< binary bytes sent after "<CR><LF>", or NULL */
 	size_t payload_len;
 	enum st87_send_handshake handshake; /**< for a payload */
-	int detect_ms;           /**< ST87_SEND_DETECT: how long to wait for the line's own answer */
+	int detect_ms;           /**< DETECT, ANSWER_FIRST: how long to wait for the line's own answer */
 	const char *info_prefix; /**< e.g. "#SOCKETCREATE:"; NULL: no information lines */
 	bool (*is_info)(const char *line); /**< extra matcher for prefix-less lines (ping) */
 	bool binary_block; /**< the info line "<prefix> ...,<len>" is followed by <len> raw bytes */
@@ -338,6 +345,12 @@ bool st87_modem_unresponsive(const struct st87_modem *modem);
 enum st87_send_handshake st87_modem_send_handshake(const struct st87_modem *modem);
 /** The largest send the driver tries now (what was configured or probed, less what the modem refused). */
 size_t st87_modem_send_limit(const struct st87_modem *modem);
+/**
+ * The largest datagram st87_send_udp() tries now: what was configured or
+ * probed (the note's 512 on one-step firmware), below the smallest length
+ * the modem refused. Larger ones fail with -EMSGSIZE without a command.
+ */
+size_t st87_modem_datagram_limit(const struct st87_modem *modem);
 
 /** Handles pending URCs (see st87_at_poll()). */
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
@@ -453,13 +466,19 @@ int st87_tcp_status(struct st87_modem *modem, int socket_id);
 
 /**
  * AT#IPSENDTCP, in chunks of at most st87_modem_send_limit() bytes (a
- * length error on a chunk larger than the note's 512 shrinks the limit and
- * sends again; the first send learns the handshake). Returns @p len, or a
+ * length error on a chunk shrinks the limit, never below a length the modem
+ * took, and sends again; the first send learns the handshake; on one-step
+ * firmware a chunk longer than any the modem took goes after a wait for the
+ * line's refusal). Returns @p len, or a
  * negative errno when any chunk failed (-EPIPE: link down; -ENETRESET: the
  * modem restarted); chunks sent before the failure are not counted.
  */
 ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data, size_t len);
-/** AT#IPSENDUDP of one datagram (at most st87_modem_send_limit() bytes, else -EMSGSIZE). Returns @p len. */
+/**
+ * AT#IPSENDUDP of one datagram (at most st87_modem_datagram_limit() bytes,
+ * else -EMSGSIZE; -EMSGSIZE too when the modem refuses its length, which
+ * lowers that limit). Returns @p len.
+ */
 ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port, int rai,
 		      const void *data, size_t len);
 /**

@@ -445,7 +445,8 @@ static bool await_result(struct st87_at *at, long long deadline)
 /*
  * The line alone first. Its own answer decides: OK lets the data go
  * (two-step), an error means the modem took no data, and silence past
- * detect_ms means the modem waits for the data (one-step).
+ * detect_ms means the modem waits for the data (one-step). ANSWER_FIRST
+ * waits the same way, for a one-step modem's refusal of a new length.
  */
 static void run_split_send(struct st87_at *at, const struct st87_at_command *command, long long deadline)
 {
@@ -454,7 +455,7 @@ static void run_split_send(struct st87_at *at, const struct st87_at_command *com
 		finish(at, err, -1);
 		return;
 	}
-	bool detecting = command->handshake == ST87_SEND_DETECT;
+	bool detecting = command->handshake != ST87_SEND_TWO_STEP;
 	long long line_deadline = deadline;
 	if (detecting && st87_now_ms() + command->detect_ms < deadline)
 		line_deadline = st87_now_ms() + command->detect_ms;

@@ -393,11 +393,14 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->send_limit = modem->options.max_send ? modem->options.max_send : first_try;
 	if (modem->options.hex_send && modem->send_limit > HEX_SEND_MAX)
 		modem->send_limit = HEX_SEND_MAX;
-	modem->handshake = options->handshake;
+	/* ANSWER_FIRST is how one send goes on one-step firmware, not a kind of firmware. */
+	modem->handshake = options->handshake == ST87_SEND_ANSWER_FIRST ? ST87_SEND_ONE_STEP
+									: options->handshake;
 	/* Firmware known to take sends in one step follows the note: 512 unless configured, as when learned. */
 	if (modem->handshake == ST87_SEND_ONE_STEP && !modem->options.max_send &&
 	    modem->send_limit > ST87_NOTE_SEND)
 		modem->send_limit = ST87_NOTE_SEND;
+	modem->send_cap = modem->send_limit;
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
@@ -504,6 +507,13 @@ enum st87_send_handshake st87_modem_send_handshake(const struct st87_modem *mode
 size_t st87_modem_send_limit(const struct st87_modem *modem)
 {
 	return modem->send_limit;
+}
+
+size_t st87_modem_datagram_limit(const struct st87_modem *modem)
+{
+	if (modem->send_refused && modem->send_refused <= modem->send_cap)
+		return modem->send_refused - 1;
+	return modem->send_cap;
 }
 
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms)

@@ -46,8 +46,10 @@ struct st87_modem {
 
 	/* Learned on the first sends (PROTOCOL-NOTES 10). */
 	enum st87_send_handshake handshake;
-	size_t send_limit;  /* the largest send to try */
-	size_t send_proven; /* the largest send the modem took */
+	size_t send_cap; /* the largest send ever tried: configured, probed, or the note's on one-step firmware */
+	size_t send_limit; /* the largest send to try: send_cap, shrunk by halves on length errors */
+	size_t send_proven; /* the largest send the modem took: one-step sends up to it go with their line */
+	size_t send_refused; /* the shortest send the modem refused for its length, 0 none */
 	/* The slowest answer to a command the modem answers by itself (AT#SOCKETCREATE), less the command's
 	 * and the answer's own time on the line, ms; 0 none yet. */
 	int slowest_local_answer_ms;

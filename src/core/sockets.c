@@ -180,13 +180,21 @@ int st87_tcp_status(struct st87_modem *modem, int socket_id)
 
 static const char hex_digits[] = "0123456789ABCDEF";
 
-/* A line the payload follows after the modem's own answer only while the handshake is unknown. */
+/*
+ * One-step firmware that refuses a length reads the bytes after the line as
+ * AT commands: line and data go in one write only up to a length it took in
+ * this session; a longer one waits for the line's refusal first.
+ */
 static enum st87_send_handshake handshake_for(const struct st87_modem *modem, size_t len)
 {
-	size_t proven = modem->send_proven > ST87_NOTE_SEND ? modem->send_proven : ST87_NOTE_SEND;
-	if (modem->handshake == ST87_SEND_ONE_STEP && len > proven)
-		return ST87_SEND_DETECT; /* a larger size is tried only where a refusal takes no data */
+	if (modem->handshake == ST87_SEND_ONE_STEP && len > modem->send_proven)
+		return ST87_SEND_ANSWER_FIRST;
 	return modem->handshake;
+}
+
+static bool is_length_error(int cme)
+{
+	return cme == 2146 || cme == 50;
 }
 
 /*
@@ -240,30 +248,34 @@ static int send_chunk(struct st87_modem *modem, const char *head, const uint8_t 
 		st87_info("the modem takes binary sends in %s",
 			  reply.handshake == ST87_SEND_TWO_STEP ? "two steps (line, OK, data)"
 								: "one step (line and data)");
-		/* One-step firmware follows the note: 512 unless configured, since a refusal there may take the data. */
+		/* One-step firmware follows the note: 512 unless configured (its refusal of a new length is
+		 * only waited for, and one that comes late has taken the data as text). */
 		if (reply.handshake == ST87_SEND_ONE_STEP && !modem->options.max_send &&
-		    modem->send_limit > ST87_NOTE_SEND)
-			modem->send_limit = ST87_NOTE_SEND;
+		    modem->send_cap > ST87_NOTE_SEND) {
+			modem->send_cap = ST87_NOTE_SEND;
+			if (modem->send_limit > ST87_NOTE_SEND)
+				modem->send_limit = ST87_NOTE_SEND;
+		}
 	}
 	if (!err && len > modem->send_proven)
 		modem->send_proven = len;
+	if (err && is_length_error(modem->last_cme) &&
+	    (!modem->send_refused || len < modem->send_refused))
+		modem->send_refused = len;
 	return err;
-}
-
-static bool is_length_error(int cme)
-{
-	return cme == 2146 || cme == 50;
 }
 
 /*
  * After a length error on @p len bytes: the next size to try, or 0 when
- * there is none. Above the note's 512 the note's size, else half.
+ * there is none. Above the note's 512 the note's size, else half, but never
+ * less than a length the modem took.
  */
 static size_t smaller_send(const struct st87_modem *modem, size_t len)
 {
 	if (!is_length_error(modem->last_cme) || len <= MIN_SEND || len <= modem->send_proven)
 		return 0;
-	return len > ST87_NOTE_SEND ? ST87_NOTE_SEND : len / 2;
+	size_t next = len > ST87_NOTE_SEND ? ST87_NOTE_SEND : len / 2;
+	return next > modem->send_proven ? next : modem->send_proven;
 }
 
 static void remember_limit(struct st87_modem *modem, size_t refused, size_t next)
@@ -304,21 +316,23 @@ ssize_t st87_send_tcp(struct st87_modem *modem, int socket_id, const void *data,
 static int datagram_too_large(const struct st87_modem *modem, size_t len)
 {
 	return st87_fail(-EMSGSIZE, "a datagram through the modem holds 1 to %zu bytes, not %zu",
-			 modem->send_limit, len);
+			 st87_modem_datagram_limit(modem), len);
 }
 
 ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *address, int port, int rai,
 		      const void *data, size_t len)
 {
-	if (len == 0 || len > modem->send_limit)
+	if (len == 0 || len > st87_modem_datagram_limit(modem))
 		return datagram_too_large(modem, len);
 	char head[160];
 	snprintf(head, sizeof(head), "AT#IPSENDUDP=%d,%d,%s,%d,%d", modem->cid, socket_id, address, port,
 		 rai);
 	int err = send_chunk(modem, head, data, len);
-	size_t next = err ? smaller_send(modem, len) : 0;
-	if (next) {
-		remember_limit(modem, len, next);
+	if (err && is_length_error(modem->last_cme)) {
+		/* The datagram limit is now below @len (send_chunk); a TCP chunk this long is not tried again. */
+		size_t next = smaller_send(modem, len);
+		if (next && next < modem->send_limit)
+			remember_limit(modem, len, next);
 		return datagram_too_large(modem, len);
 	}
 	return err ? err : (ssize_t)len;

@@ -902,6 +902,14 @@ static bool service(struct poll_set *set, int ready)
 	return true;
 }
 
+/* For program threads (io.c) and, in st87d, its clients: an atomic, so sends need no lock. */
+static void publish_datagram_limit(void)
+{
+	if (engine.modem)
+		atomic_store_explicit(&shim.datagram_limit, st87_modem_datagram_limit(engine.modem),
+				      memory_order_relaxed);
+}
+
 static bool exit_asked(void)
 {
 	pthread_mutex_lock(&shim.lock);
@@ -928,6 +936,7 @@ static void *engine_main(void *unused)
 			shim_log(ST87_LOG_ERROR, "the engine is out of memory: stopping");
 			break;
 		}
+		publish_datagram_limit();
 		gather(&set);
 		int ready = poll(set.fds, (nfds_t)set.count, poll_timeout(st87_now_ms()));
 		if (ready < 0 && errno != EINTR)

@@ -76,6 +76,29 @@ static void fill_address(const struct sockaddr_storage *from, socklen_t from_len
 	*to_len = from_len;
 }
 
+static size_t iov_bytes(const struct iovec *iov, size_t count)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/*
+ * A datagram longer than the modem is known to take (one modem send, never
+ * split): EMSGSIZE now, as a kernel socket says it, rather than a line from
+ * the engine after send() succeeded. 0 (a limit not known yet) lets it go.
+ * Through st87d the engine is the daemon's, which this process cannot ask
+ * without a round trip per send: there the daemon drops it with a line.
+ */
+static bool datagram_too_long(const struct routed_socket *s, const struct iovec *iov, size_t iov_count)
+{
+	if (s->type != SOCK_DGRAM || s->daemon_fd >= 0)
+		return false;
+	size_t limit = atomic_load_explicit(&shim.datagram_limit, memory_order_relaxed);
+	return limit && iov_bytes(iov, iov_count) > limit;
+}
+
 /* Sends one datagram of an unconnected routed UDP socket: header, then the payload. */
 static ssize_t send_framed(int fd, const struct iovec *iov, size_t iov_count, int flags,
 			   const struct sockaddr *to, socklen_t to_len, struct routed_socket *s)
@@ -143,7 +166,10 @@ static ssize_t route_and_send(int fd, const struct iovec *iov, size_t iov_count,
 		return -1;
 	}
 	ssize_t n;
-	if (s->framed) {
+	if (datagram_too_long(s, iov, iov_count)) {
+		errno = EMSGSIZE;
+		n = -1;
+	} else if (s->framed) {
 		n = send_framed(fd, iov, iov_count, flags & ~MSG_FASTOPEN, to, to_len, s);
 	} else {
 		struct msghdr message = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iov_count};
@@ -167,6 +193,11 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, in
 		return pass_through(pass_context);
 	}
 	ssize_t n;
+	if (datagram_too_long(s, iov, iov_count)) {
+		shim_release(s);
+		errno = EMSGSIZE;
+		return -1;
+	}
 	if (s->framed) {
 		n = send_framed(fd, iov, iov_count, flags, to, to_len, s);
 	} else {

@@ -114,6 +114,14 @@ struct shim_state {
 
 	int min_private_fd;
 
+	/*
+	 * The largest datagram the modem takes, as this process's engine knows it
+	 * (st87_modem_datagram_limit), 0 before it knew any: program threads give
+	 * EMSGSIZE above it at once, as a kernel does, instead of the engine
+	 * dropping the datagram later with a line.
+	 */
+	_Atomic size_t datagram_limit;
+
 	/* shared: the modem's own addresses (from the engine, or st87d's reports), "" when unknown */
 	char modem_ipv4[64], modem_ipv6[64];
 };

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "st87/st87.h"
+#include "wrapped_serial.h"
 
 #define MODEL_OUTPUT_SIZE 1024
 
@@ -44,9 +45,6 @@ struct events {
 	char unsolicited[4][64]; /* the lines on_unsolicited saw */
 	int unsolicited_count;
 };
-
-/* st87_modem_open() knows only a port path: this is the modem behind it. */
-static struct modem_model *opened_model;
 
 static void say(struct modem_model *m, const char *text)
 {
@@ -74,34 +72,6 @@ static void react(struct modem_model *m)
 		say(m, m->answer);
 	else
 		fail_msg("the modem model was sent \"%s\"", line);
-}
-
-int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
-			    struct st87_serial **out);
-void __wrap_st87_serial_close(struct st87_serial *serial);
-const char *__wrap_st87_serial_path(const struct st87_serial *serial);
-int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-				 int timeout_ms);
-ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms);
-
-int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
-			    struct st87_serial **out)
-{
-	(void)path;
-	(void)options;
-	*out = (struct st87_serial *)opened_model;
-	return 0;
-}
-
-void __wrap_st87_serial_close(struct st87_serial *serial)
-{
-	(void)serial;
-}
-
-const char *__wrap_st87_serial_path(const struct st87_serial *serial)
-{
-	(void)serial;
-	return "modem-model";
 }
 
 int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
@@ -154,7 +124,7 @@ static struct st87_modem *open_model(struct modem_model *m, const char *command,
 	m->command = command;
 	m->answer = answer;
 	m->max_read = max_read;
-	opened_model = m;
+	wrapped_serial_model = m;
 	/* sleep_hold_ms -1: a modem that never sleeps, so no probe comes before the command. */
 	struct st87_modem_options options = {.port = "modem-model",
 					     .sleep_hold_ms = -1,

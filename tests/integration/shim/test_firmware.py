@@ -6,8 +6,10 @@ the fault or variant switches it is about.
 
 Usage: test_firmware.py CASE   (meson runs each case as its own test)
 """
+import collections
 import contextlib
 import errno
+import json
 import os
 import re
 import socket
@@ -337,6 +339,84 @@ def case_udp_bind_port():
             check(peers == [("127.0.0.1", local_port)], "the datagram came from %r, not port %d" % (peers, local_port))
         check(",UDP,%d," % local_port in modem.trace(), "AT#SOCKETCREATE did not get the port")
         assert_no_modem_socket_left(modem)
+
+
+# TCP then UDP, one payload of each size in turn, made of AT command lines a modem must never run.
+AT_TEXT_PAYLOADS = r"""
+import errno, json, socket, sys
+tcp_port, udp_port, cid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sizes = [int(size) for size in sys.argv[4].split(",")]
+lines = "\r\nAT#SOCKETCLOSE=%d,0\r\nAT+CFUN=0\r\nAT#SOCKETCLOSE=%d,1\r\nAT#IPDEL=%d\r" % (cid, cid, cid)
+def payload(size):
+    text = lines.encode() * (size // len(lines) + 1)
+    return text[:size]
+result = {"tcp_differs": [], "udp": {}}
+t = socket.create_connection(("127.0.0.1", tcp_port), timeout=20)
+for size in sizes:
+    data = payload(size)
+    t.sendall(data)
+    got = b""
+    while len(got) < size:
+        block = t.recv(size - len(got))
+        if not block:
+            break
+        got += block
+    if got != data:
+        result["tcp_differs"].append(size)
+t.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+u.connect(("127.0.0.1", udp_port))
+for size in sizes:
+    data = payload(size)
+    try:
+        u.send(data)
+    except OSError as e:
+        result["udp"][size] = errno.errorcode[e.errno]
+        continue
+    try:
+        result["udp"][size] = "echoed" if u.recv(65536) == data else "differs"
+    except socket.timeout:
+        result["udp"][size] = "lost"
+u.close()
+print(json.dumps(result))
+"""
+
+
+def engine_commands(trace_path):
+    """The command lines the engine wrote, from its ST87_TRACE ("<time> [pid] > line")."""
+    with open(trace_path, encoding="utf-8", errors="replace") as f:
+        found = (re.match(r"\S+ \S+ \[\d+\] > (.*)$", line) for line in f)
+        return [m.group(1) for m in found if m and not m.group(1).startswith("[")]
+
+
+def case_payload_never_read_as_commands():
+    # Payloads of AT command lines at sizes 1 to 1600 (a stride, and every limit's edges), under modems
+    # taking at most 128, 256 and 512 bytes a send: every line the modem read came from the engine
+    # (one-step firmware that refuses a length reads the bytes after the line as commands), TCP arrives
+    # byte-exact, and a datagram above the limit gets EMSGSIZE (one may be lost while the limit is learned).
+    for limit in (128, 256, 512):
+        edges = {limit - 1, limit, limit + 1, 511, 512, 513, 1023, 1024, 1025, 1600}
+        sizes = sorted(set(range(1, 1601, 53)) | edges)
+        with workdir() as tmp, fake_modem(tmp, "--max-send", str(limit)) as modem, \
+                tcp_port(echo) as echo_port, udp_echo_server() as udp_port:
+            engine_trace = os.path.join(tmp, "engine-trace.txt")
+            result = python_through_shim(modem, AT_TEXT_PAYLOADS, echo_port, udp_port, CID,
+                                         ",".join(map(str, sizes)), ST87_TRACE=engine_trace)
+            modem.stop()
+            received = collections.Counter(line for line in modem.host_commands() if not line.startswith("["))
+            unsent = received - collections.Counter(engine_commands(engine_trace))
+            check(not unsent, "--max-send %d: the modem read lines the engine never sent: %r"
+                  % (limit, sorted(unsent.items())[:8]))
+            check(result.returncode == 0, "--max-send %d: the client failed: %s" % (limit, result.stderr[-2000:]))
+            outcome = {int(size): what for size, what in json.loads(result.stdout)["udp"].items()}
+            check(not json.loads(result.stdout)["tcp_differs"],
+                  "--max-send %d: TCP echo differs at %r" % (limit, json.loads(result.stdout)["tcp_differs"]))
+            wrong = {size: what for size, what in outcome.items() if (what != "echoed") == (size <= limit)
+                     and not (size > limit and what in ("EMSGSIZE", "lost"))}
+            check(not wrong, "--max-send %d: datagrams: %r" % (limit, wrong))
+            lost = [size for size, what in outcome.items() if what == "lost"]
+            check(len(lost) <= 1, "--max-send %d: datagrams above the limit lost, not EMSGSIZE: %r" % (limit, lost))
 
 
 def discard_until_closed(connection):

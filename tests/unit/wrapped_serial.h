@@ -1,0 +1,26 @@
+/*
+ * The serial port of a unit test replaced (-Wl,--wrap) by a modem model:
+ * st87_modem_open() opens whatever the test set in wrapped_serial_model,
+ * and the test defines the model's reads and writes.
+ */
+#ifndef ST87_TEST_WRAPPED_SERIAL_H
+#define ST87_TEST_WRAPPED_SERIAL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "st87/st87.h"
+
+/* The model behind the next st87_modem_open(): it is the struct st87_serial the driver gets. */
+extern void *wrapped_serial_model;
+
+int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
+			    struct st87_serial **out);
+void __wrap_st87_serial_close(struct st87_serial *serial);
+const char *__wrap_st87_serial_path(const struct st87_serial *serial);
+/* Defined by each test: what its model does with the bytes, and what it says. */
+int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
+				 int timeout_ms);
+ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms);
+
+#endif
