@@ -263,6 +263,24 @@ ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 			   message->msg_namelen, real_sendmsg, &args);
 }
 
+/*
+ * recvmsg on the pair. A SOCK_SEQPACKET pair reports the engine's reset (its
+ * end closed with the program's datagrams unread) before the datagrams still
+ * queued for the program, and that report clears it: a second read gets
+ * them. So what arrived before a failure always comes first, then the failure.
+ */
+static ssize_t receive_from_pair(int fd, struct msghdr *message, int flags)
+{
+	ssize_t n = real.recvmsg(fd, message, flags);
+	if (n >= 0 || errno != ECONNRESET)
+		return n;
+	ssize_t queued = real.recvmsg(fd, message, flags | MSG_DONTWAIT);
+	if (queued > 0)
+		return queued;
+	errno = ECONNRESET;
+	return -1;
+}
+
 /* Receives into @message from a routed socket, filling in the peer address. */
 static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct routed_socket *s)
 {
@@ -271,7 +289,7 @@ static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct 
 		socklen_t name_len = message->msg_namelen;
 		message->msg_name = NULL;
 		message->msg_namelen = 0;
-		ssize_t n = eof_or_error(s, real.recvmsg(fd, message, flags));
+		ssize_t n = eof_or_error(s, receive_from_pair(fd, message, flags));
 		message->msg_name = name;
 		message->msg_namelen = name_len;
 		if (n >= 0 && s->type == SOCK_DGRAM)
@@ -293,7 +311,7 @@ static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct 
 	inner.msg_namelen = 0;
 	inner.msg_iov = parts;
 	inner.msg_iovlen = message->msg_iovlen + 1;
-	ssize_t n = eof_or_error(s, real.recvmsg(fd, &inner, flags));
+	ssize_t n = eof_or_error(s, receive_from_pair(fd, &inner, flags));
 	if (n < (ssize_t)sizeof(header))
 		return n < 0 ? n : 0;
 	message->msg_flags = inner.msg_flags;

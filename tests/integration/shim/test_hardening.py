@@ -9,7 +9,9 @@ import os
 import re
 import resource
 import socket
+import signal
 import struct
+import subprocess
 import sys
 
 from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
@@ -330,6 +332,63 @@ def failed_udp_socket_keeps_saying_why(env_of):
             check("then: ENETDOWN ENETDOWN ENETDOWN ENETDOWN" in result.stdout,
                   "%s: the failed socket then gave %r" % (mode, result.stdout))
             check("the modem restarted" in result.stderr, "%s: no line says why: %r" % (mode, result.stderr))
+
+
+# A datagram socket whose echo is queued for the program (peeked, not read) when the modem stops answering,
+# with the program's next datagrams unread by the engine (it waits for the modem): the engine's end is
+# closed with them unread, a reset on the program's end.
+QUEUED_THEN_FAILED_UDP = r"""
+import errno, select, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(60)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.send(b"before the failure")
+s.recv(100, socket.MSG_PEEK)
+print("queued", flush=True)
+sys.stdin.readline()
+s.send(b"during")
+s.send(b"unread")
+# Only the failure wakes this (the echo waiting is no hang-up): the recvs below come after it.
+hang_up = select.poll()
+hang_up.register(s, select.POLLRDHUP)
+hang_up.poll(60000)
+def outcome():
+    try:
+        return repr(s.recv(100))
+    except OSError as error:
+        return errno.errorcode.get(error.errno, "timeout")
+print("then:", outcome(), outcome(), outcome())
+"""
+
+
+def failed_udp_socket_gives_earlier_data_first(env_of):
+    """The data that came before a failure first, then the error for ever: one order, always."""
+    with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server() as port:
+        with env_of(tmp, modem) as env:
+            program = subprocess.Popen([sys.executable, "-c", QUEUED_THEN_FAILED_UDP, str(port)], env=env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True)
+            try:
+                check(program.stdout.readline().strip() == "queued", "the echo never came")
+                os.kill(modem.process.pid, signal.SIGSTOP)  # the modem stops answering
+                program.stdin.write("go\n")
+                program.stdin.flush()
+                out, err = program.communicate(timeout=120)
+            finally:
+                os.kill(modem.process.pid, signal.SIGCONT)
+                if program.poll() is None:
+                    program.kill()
+        outcomes = out.strip()
+        check(re.fullmatch(r"then: b'before the failure' (E[A-Z]+) \1", outcomes) is not None,
+              "not the data first and then the failure: %r %r" % (outcomes, err))
+
+
+def case_failed_udp_socket_gives_earlier_data_first():
+    failed_udp_socket_gives_earlier_data_first(in_process)
+
+
+def case_failed_udp_socket_gives_earlier_data_first_through_st87d():
+    failed_udp_socket_gives_earlier_data_first(through_st87d)
 
 
 def case_failed_udp_socket_keeps_saying_why():
