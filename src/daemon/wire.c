@@ -159,9 +159,9 @@ int st87d_send_reply(int connection, uint32_t kind, int error, const char *text)
 	return send_reply(connection, &reply);
 }
 
-int st87d_send_connected(int connection, const char *ipv4, const char *ipv6)
+int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit)
 {
-	struct st87d_reply reply = {.kind = ST87D_CONNECTED};
+	struct st87d_reply reply = {.kind = ST87D_CONNECTED, .datagram_limit = datagram_limit};
 	snprintf(reply.ipv4, sizeof(reply.ipv4), "%s", ipv4);
 	snprintf(reply.ipv6, sizeof(reply.ipv6), "%s", ipv6);
 	return send_reply(connection, &reply);

@@ -19,7 +19,7 @@
 #define ST87D_DEFAULT_SOCKET "/run/st87/st87d.sock"
 
 #define ST87D_MAGIC 0x53543837u /* "ST87" */
-#define ST87D_VERSION 1u
+#define ST87D_VERSION 2u        /* 2: replies carry the datagram limit */
 
 enum st87d_request_kind {
 	/* A routed socket: the engine's end of the client's pair travels with the request. */
@@ -63,7 +63,8 @@ enum st87d_reply_kind {
 
 struct st87d_reply {
 	uint32_t magic, kind;
-	int32_t error;                                   /* positive errno, 0 for none */
+	int32_t error;           /* positive errno, 0 for none */
+	uint32_t datagram_limit; /* ST87D_CONNECTED: the largest datagram the modem takes, 0 not known yet */
 	char ipv4[ST87D_ADDR_LEN], ipv6[ST87D_ADDR_LEN]; /* ST87D_CONNECTED: the modem's addresses */
 	char text[512];
 };
@@ -95,7 +96,8 @@ const char *st87d_socket_request_problem(const struct st87d_request *request);
 
 /* Sends one reply. 0 or -errno. */
 int st87d_send_reply(int connection, uint32_t kind, int error, const char *text);
-int st87d_send_connected(int connection, const char *ipv4, const char *ipv6);
+/* ST87D_CONNECTED with the modem's addresses and the largest datagram it takes (0: not known yet). */
+int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit);
 
 /*
  * Receives one reply, waiting at most @timeout_ms (-1: no bound, 0: only

@@ -135,8 +135,13 @@ static void apply_report(struct routed_socket *s, int got, const struct st87d_re
 	}
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&shim.lock);
-	if (got == 1 && reply->kind == ST87D_CONNECTED)
+	if (got == 1 && reply->kind == ST87D_CONNECTED) {
 		shim_set_modem_address(reply->ipv4, reply->ipv6);
+		/* The daemon's engine knows the modem's limit: sends over it are EMSGSIZE here too (io.c). */
+		if (reply->datagram_limit)
+			atomic_store_explicit(&shim.datagram_limit, reply->datagram_limit,
+					      memory_order_relaxed);
+	}
 	if (failed_with && got == 0)
 		shim_log(ST87_LOG_ERROR, "%s: st87d went away (%s)", what, strerror(failed_with));
 	else if (failed_with)

@@ -136,7 +136,9 @@ void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int
 	if (s->client_fd < 0)
 		return;
 	int sent = kind == ST87D_CONNECTED
-		? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6)
+		? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6,
+				       (uint32_t)atomic_load_explicit(&shim.datagram_limit,
+								      memory_order_relaxed))
 		: st87d_send_reply(s->client_fd, kind, err, why);
 	if (sent < 0)
 		shim_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));

@@ -88,14 +88,19 @@ static size_t iov_bytes(const struct iovec *iov, size_t count)
  * A datagram longer than the modem is known to take (one modem send, never
  * split): EMSGSIZE now, as a kernel socket says it, rather than a line from
  * the engine after send() succeeded. 0 (a limit not known yet) lets it go.
- * Through st87d the engine is the daemon's, which this process cannot ask
- * without a round trip per send: there the daemon drops it with a line.
+ * Through st87d the limit comes with each socket's CONNECTED report (read
+ * here while none has come): one the daemon learned later still drops the
+ * datagram there, with a line in its log.
  */
-static bool datagram_too_long(const struct routed_socket *s, const struct iovec *iov, size_t iov_count)
+static bool datagram_too_long(struct routed_socket *s, const struct iovec *iov, size_t iov_count)
 {
-	if (s->type != SOCK_DGRAM || s->daemon_fd >= 0)
+	if (s->type != SOCK_DGRAM)
 		return false;
 	size_t limit = atomic_load_explicit(&shim.datagram_limit, memory_order_relaxed);
+	if (!limit && s->daemon_fd >= 0) {
+		daemon_take_reports(s, -1, false);
+		limit = atomic_load_explicit(&shim.datagram_limit, memory_order_relaxed);
+	}
 	return limit && iov_bytes(iov, iov_count) > limit;
 }
 

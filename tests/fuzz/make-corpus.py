@@ -383,7 +383,7 @@ def dns_seeds():
 
 # --- st87d's wire ----------------------------------------------------------
 
-WIRE_MAGIC, WIRE_VERSION = 0x53543837, 1
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
 OPEN_SOCKET, RESOLVE, STATUS, CLOSE_ALL, SET_RAI, AT = range(1, 7)
 CONNECTED, FAILED, PEER_CLOSED, ANSWER, TEXT = range(1, 6)
 SOCK_STREAM, SOCK_DGRAM = 1, 2
@@ -410,10 +410,10 @@ def wire_request(kind, domain=0, type_=0, flags=0, local_port=0, filler=0, rai=0
     return (body + name.ljust(256, b'\0')[:256]).ljust(440, b'\0')
 
 
-def wire_reply(kind, error=0, ipv4=b'', ipv6=b'', text=b'', magic=WIRE_MAGIC):
-    """struct st87d_reply (652 bytes)."""
-    return (struct.pack('=IIi', magic, kind, error) + ipv4.ljust(64, b'\0') + ipv6.ljust(64, b'\0') +
-            text.ljust(512, b'\0'))
+def wire_reply(kind, error=0, ipv4=b'', ipv6=b'', text=b'', magic=WIRE_MAGIC, datagram_limit=0):
+    """struct st87d_reply (656 bytes)."""
+    return (struct.pack('=IIiI', magic, kind, error, datagram_limit) + ipv4.ljust(64, b'\0') +
+            ipv6.ljust(64, b'\0') + text.ljust(512, b'\0'))
 
 
 def wire_seeds():
@@ -433,7 +433,7 @@ def wire_seeds():
         'set-rai': (0, wire_request(SET_RAI, rai=1)),
         'at': (0, wire_request(AT, timeout_ms=10000, name=b'AT#IPCFG?')),
         'bad-magic': (0, wire_request(STATUS, magic=0x53543838)),
-        'next-version': (0, wire_request(STATUS, version=2)),
+        'next-version': (0, wire_request(STATUS, version=WIRE_VERSION + 1)),
         'one-byte-short': (WITH_FD, wire_request(STATUS)[:-1]),
         'one-byte-long': (0, wire_request(STATUS) + b'\0'),
         'told-truncated': (4, wire_request(STATUS)),
@@ -441,7 +441,7 @@ def wire_seeds():
     for name, (flags, message) in requests.items():
         write_seed('wire', 'request-' + name, bytes([flags]) + message)
     replies = {
-        'connected': wire_reply(CONNECTED, ipv4=b'10.20.30.40', ipv6=b'2001:db8::2'),
+        'connected': wire_reply(CONNECTED, ipv4=b'10.20.30.40', ipv6=b'2001:db8::2', datagram_limit=1024),
         'failed': wire_reply(FAILED, 111, text=b'connection refused by the peer'),
         'text-unterminated': wire_reply(TEXT, text=b't' * 512),
         'answer-bad-magic': wire_reply(ANSWER, magic=0),

@@ -465,6 +465,41 @@ def case_data_during_an_at_command_reaches_the_program():
               % (out, err, daemon.log()))
 
 
+# One datagram within the limit, one above it (the daemon learns the limit: the modem refuses it), then a
+# new socket, whose CONNECTED report carries the limit: a datagram above it is EMSGSIZE at the call.
+OVERSIZED_DATAGRAMS = r"""
+import errno, socket, sys
+def exchange(s, size):
+    try:
+        s.send(b"d" * size)
+        return "echoed" if len(s.recv(2000)) == size else "differs"
+    except socket.timeout:
+        return "lost"
+    except OSError as error:
+        return errno.errorcode.get(error.errno, error.errno)
+def connected():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    return s
+first = connected()
+print(exchange(first, 100), exchange(first, 300))
+second = connected()
+print(exchange(second, 300), exchange(second, 200), exchange(first, 300))
+"""
+
+
+def case_oversized_datagram_gets_emsgsize():
+    with workdir() as tmp, fake_modem(tmp, "--max-send", "256") as modem, st87d(tmp, modem) as daemon, \
+            udp_echo_server() as port:
+        result = run([sys.executable, "-c", OVERSIZED_DATAGRAMS, str(port)], daemon.env(), text=True, timeout=60)
+        lines = result.stdout.splitlines()
+        check(len(lines) == 2 and lines[0].split()[0] == "echoed",
+              "the first datagrams: %r %r" % (result.stdout, result.stderr))
+        check(lines[1] == "EMSGSIZE echoed EMSGSIZE",
+              "a datagram above the limit st87d knows: %r %r" % (lines[1], result.stderr))
+
+
 def case_daemon_required_but_absent():
     with workdir() as tmp, tcp_server(holder_server) as server:
         env = shim_environment(ST87_DAEMON=os.path.join(tmp, "none.sock"), ST87_ROUTE="127.0.0.1/32",
