@@ -144,10 +144,31 @@ static bool inject_send_failure(struct modem *m, struct msock *s)
 	return true;
 }
 
+/* Hands the bytes to the air model or the host socket. Returns 0 with *fits_at
+ * (when the send may be answered), or -errno. */
+static int send_out(struct modem *m, struct msock *s, const uint8_t *data, size_t len,
+		    const struct sockaddr_storage *to, socklen_t tolen, int64_t *fits_at)
+{
+	*fits_at = 0;
+	if (air_active(m)) {
+		*fits_at = air_uplink(m, s, data, len, to, tolen);
+		return 0;
+	}
+	return sock_send(s, data, len, to, tolen);
+}
+
+static void wait_uplink_room(struct modem *m, int64_t now)
+{
+	if (now >= m->cmd.not_before)
+		command_finish(m, 0);
+}
+
 static void wait_tx_room(struct modem *m, int64_t now)
 {
 	struct msock *s = &m->socks.s[m->cmd.wait_sid];
 
+	if (now < m->cmd.not_before)
+		return; /* the uplink queue has no room yet */
 	if (s->broken)
 		command_finish(m, 2154);
 	else if (s->tx.len <= TX_HIGH_WATER)
@@ -189,6 +210,7 @@ static int ipsendtcp_set(struct modem *m, const struct at_command *c)
 	uint8_t buf[FM_MAX_SEND_LIMIT];
 	const uint8_t *data;
 	struct msock *s = NULL;
+	int64_t now = now_us(), fits_at;
 	size_t len;
 	int rc;
 
@@ -197,12 +219,13 @@ static int ipsendtcp_set(struct modem *m, const struct at_command *c)
 		return rc;
 	if (inject_send_failure(m, s))
 		return (int)m->opt->fail_send_code;
-	if (sock_send(s, data, len, NULL, 0))
+	if (send_out(m, s, data, len, NULL, 0, &fits_at))
 		return 2154;
 	m->stats.payload_sent += len;
-	if (s->tx.len > TX_HIGH_WATER) {
+	if (fits_at > now || s->tx.len > TX_HIGH_WATER) {
 		m->cmd.wait_sid = socket_slot(m, s);
-		m->cmd.deadline = now_us() + SEND_TIMEOUT_US;
+		m->cmd.not_before = fits_at;
+		m->cmd.deadline = (fits_at > now ? fits_at : now) + SEND_TIMEOUT_US;
 		command_wait(m, wait_tx_room);
 		return FM_PENDING;
 	}
@@ -283,6 +306,7 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 	const uint8_t *data;
 	struct msock *s = NULL;
 	struct udp_dest d;
+	int64_t now = now_us(), fits_at;
 	size_t len;
 	int rc;
 
@@ -291,10 +315,15 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 		return rc;
 	if (inject_send_failure(m, s))
 		return (int)m->opt->fail_send_code;
-	if (sock_send(s, data, len, &d.to, d.tolen))
+	if (send_out(m, s, data, len, &d.to, d.tolen, &fits_at))
 		return 2154;
 	m->stats.payload_sent += len;
 	m->stats.udp_rai[d.rai]++;
+	if (fits_at > now) {
+		m->cmd.not_before = fits_at;
+		command_wait(m, wait_uplink_room);
+		return FM_PENDING;
+	}
 	return 0;
 }
 

@@ -58,9 +58,13 @@ static int dns_set(struct modem *m, const struct at_command *c)
 		addr = resolve(m->opt, name, ipver ? AF_INET6 : AF_INET);
 	m->stats.dns_queries++;
 	snprintf(m->cmd.held_info, sizeof(m->cmd.held_info), "%s", addr ? addr : "");
-	if (m->opt->dns_delay_ms <= 0)
+	if (air_active(m))
+		/* One uplink and one downlink: the radio must be up first. */
+		m->cmd.not_before = air_exchange(m, m->opt->air.dns_delay_us);
+	else if (m->opt->air.dns_delay_us > 0)
+		m->cmd.not_before = now_us() + m->opt->air.dns_delay_us;
+	else
 		return answer(m);
-	m->cmd.not_before = now_us() + m->opt->dns_delay_ms * 1000;
 	command_wait(m, wait_dns);
 	return FM_PENDING;
 }

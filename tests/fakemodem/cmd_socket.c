@@ -81,7 +81,14 @@ static void wait_connect(struct modem *m, int64_t now)
 	struct msock *s = &m->socks.s[pc->wait_sid];
 
 	if (s->link == TCP_IDLE) {
-		command_finish(m, 2152); /* refused or unreachable */
+		/* Refused or unreachable; over the air the refusal, too,
+		 * takes its round trip. */
+		if (!air_active(m) || now >= pc->not_before)
+			command_finish(m, 2152);
+	} else if (air_active(m) && pc->not_before > pc->deadline && now >= pc->deadline) {
+		/* The RRC setup and round trip outlast the modem's timer. */
+		sock_disconnect(s);
+		command_finish(m, 2152);
 	} else if (s->link != TCP_CONNECTING) {
 		/* Connected (or already closed again by the peer: still the
 		 * connect worked). --connect-delay holds the answer back. */
@@ -133,6 +140,12 @@ static int tcpconnect_set(struct modem *m, const struct at_command *c)
 		return 2152;
 	pc->wait_sid = socket_slot(m, s);
 	pc->not_before = now + m->opt->connect_delay_ms * 1000;
+	if (air_active(m)) {
+		int64_t answered = air_round_trip(m);
+
+		if (answered > pc->not_before)
+			pc->not_before = answered;
+	}
 	pc->deadline = now + CONNECT_TIMEOUT_US;
 	command_wait(m, wait_connect);
 	return FM_PENDING;
@@ -170,7 +183,7 @@ static void wait_close(struct modem *m, int64_t now)
 	struct pending_command *pc = &m->cmd;
 	struct msock *s = &m->socks.s[pc->wait_sid];
 
-	if (s->tx.len && s->fd >= 0 && now < pc->deadline)
+	if ((s->tx.len || air_holds_uplink(m, pc->wait_sid)) && s->fd >= 0 && now < pc->deadline)
 		return;
 	sock_close(&m->socks, pc->wait_sid);
 	command_finish(m, 0);
@@ -193,8 +206,9 @@ int cmd_socketclose(struct modem *m, const struct at_command *c)
 	/* Unknown id: 2104, whether out of range or just not open. */
 	if (!param_sid(m, c, 1, &sid) || !(s = socktab_get(&m->socks, sid)))
 		return 2104;
-	if (s->p.tcp && s->tx.len && s->fd >= 0) {
-		/* Bytes the program sent before closing must still arrive. */
+	if ((s->tx.len || air_holds_uplink(m, sid)) && s->fd >= 0) {
+		/* Bytes the program sent before closing must still arrive
+		 * (over the air: UDP datagrams too). */
 		m->cmd.wait_sid = sid;
 		m->cmd.deadline = now_us() + CLOSE_DRAIN_US;
 		command_wait(m, wait_close);

@@ -62,11 +62,13 @@ void command_finish(struct modem *m, int code)
 {
 	struct pending_command *pc = &m->cmd;
 
+	int64_t hold_us = m->opt->latency_ms * 1000 + air_late_answer_us(m);
+
 	pc->wait = NULL;
-	if (m->opt->latency_ms > 0) {
+	if (hold_us > 0) {
 		pc->state = CMD_FINISHING;
 		pc->result = code;
-		pc->finish_at = now_us() + m->opt->latency_ms * 1000;
+		pc->finish_at = now_us() + hold_us;
 		return;
 	}
 	send_final(m, code);

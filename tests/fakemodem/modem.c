@@ -38,17 +38,20 @@ static void on_socket_event(void *ctx, int sid, enum sock_event ev)
 void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct trace *trace, int64_t now)
 {
 	unsigned long bytes_per_sec = opt->baud / 10;
+	uint64_t seed = opt->seed_given ? opt->seed : (uint64_t)now ^ (uint64_t)getpid() << 32;
 
 	memset(m, 0, sizeof(*m));
 	m->opt = opt;
 	m->fd = fd;
 	m->trace = trace;
-	rng_seed(&m->rng, opt->seed_given ? opt->seed : (uint64_t)now ^ (uint64_t)getpid() << 32);
+	rng_seed(&m->rng, seed);
+	rng_seed(&m->late_rng, seed ^ 0x6c617465ull);
 	writer_init(&m->out, bytes_per_sec, opt->fragment, &m->rng, &m->stats.bytes_to_host, now);
 	bytebuf_init(&m->in);
 	tb_init(&m->in_pace, bytes_per_sec, now);
 	lr_reset(&m->lr);
 	socktab_init(&m->socks, (size_t)opt->rx_buffer, on_socket_event, m);
+	air_init(m);
 	bytebuf_init(&m->urc_deferred);
 	bytebuf_init(&m->urc_after_final);
 	m->cmd.state = CMD_IDLE;
@@ -68,6 +71,7 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct tr
 	m->link_return_at = FM_NEVER;
 	m->stats.profile = opt->profile;
 	m->stats.send_handshake = opt->send_handshake == SEND_TWO_STEP ? "two" : "one";
+	m->stats.network = &opt->air;
 	m->started_at = now;
 	sleep_init(m, now);
 }
@@ -75,6 +79,7 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct tr
 void modem_free(struct modem *m)
 {
 	socktab_close_all(&m->socks);
+	air_free(m);
 	writer_free(&m->out);
 	bytebuf_free(&m->in);
 	bytebuf_free(&m->urc_deferred);
@@ -87,6 +92,7 @@ int modem_write_stats(const struct modem *m, const char *path)
 	int64_t now = now_us();
 
 	now_stats.awake_ms = sleep_awake_ms(m, now);
+	now_stats.air.radio_connected_ms = air_connected_ms(m, now);
 	now_stats.run_ms = (uint64_t)((now - m->started_at) / 1000);
 	return stats_write(&now_stats, path, socktab_open_count(&m->socks), m->socks.udp_dropped);
 }
@@ -294,6 +300,8 @@ void modem_tick(struct modem *m, int64_t now)
 	if (now >= m->auto_ip_at)
 		bring_link_up_auto(m);
 	linkloss_tick(m, now);
+	/* Before the command: a close waiting for its bytes sees them gone. */
+	air_tick(m, now);
 	command_tick(m, now);
 	sleep_tick(m, now);
 	/* What answers the bytes read now starts, on a free line, when the
@@ -358,6 +366,8 @@ size_t modem_pollfds(struct modem *m, struct pollfd *fds, int *sids, int64_t now
 	deadline_min(wake, m->auto_ip_at);
 	deadline_min(wake, linkloss_wake_at(m));
 	deadline_min(wake, sleep_wake_at(m));
+	if (air_active(m))
+		deadline_min(wake, air_wake_at(m));
 	n = 1 + socktab_pollfds(&m->socks, fds + 1, sids + 1);
 	/* The caller sleeps for *wake - now, but `now` was read before the
 	 * tick: without this, every paced wake-up would come late by the time

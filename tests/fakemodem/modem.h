@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "air.h"
 #include "atparse.h"
 #include "bytebuf.h"
 #include "linereader.h"
@@ -90,6 +91,8 @@ struct modem {
 	unsigned long connects_refused; /* by --refuse-connects so far */
 	unsigned long sends_checked;    /* sends that passed every check */
 	struct sleep_state sleep;       /* --sleep-after */
+	struct air air;                 /* the network (air.h) */
+	struct rng late_rng;            /* --late-answers: apart, so other switches do not move it */
 	int64_t started_at;
 };
 

@@ -65,6 +65,17 @@ enum {
 	OPT_SLEEP_AFTER,
 	OPT_SLEEP_URCS,
 	OPT_STRICT_BAUD,
+	OPT_NETWORK,
+	OPT_NETWORK_SCALE,
+	OPT_RTT,
+	OPT_UPLINK_RATE,
+	OPT_DOWNLINK_RATE,
+	OPT_UPLINK_QUEUE,
+	OPT_RADIO_IDLE_AFTER,
+	OPT_RRC_SETUP,
+	OPT_CSCON_URCS,
+	OPT_LATE_ANSWERS,
+	OPT_LATE_BY,
 	OPT_END
 };
 
@@ -114,6 +125,17 @@ static const struct option long_options[] = {
 	{"link-return", required_argument, NULL, OPT_LINK_RETURN},
 	{"fail-send-after", required_argument, NULL, OPT_FAIL_SEND_AFTER},
 	{"fail-send-code", required_argument, NULL, OPT_FAIL_SEND_CODE},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"network-scale", required_argument, NULL, OPT_NETWORK_SCALE},
+	{"rtt", required_argument, NULL, OPT_RTT},
+	{"uplink-rate", required_argument, NULL, OPT_UPLINK_RATE},
+	{"downlink-rate", required_argument, NULL, OPT_DOWNLINK_RATE},
+	{"uplink-queue", required_argument, NULL, OPT_UPLINK_QUEUE},
+	{"radio-idle-after", required_argument, NULL, OPT_RADIO_IDLE_AFTER},
+	{"rrc-setup", required_argument, NULL, OPT_RRC_SETUP},
+	{"cscon-urcs", no_argument, NULL, OPT_CSCON_URCS},
+	{"late-answers", required_argument, NULL, OPT_LATE_ANSWERS},
+	{"late-by", required_argument, NULL, OPT_LATE_BY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -163,7 +185,8 @@ static const char *const usage_text[] = {
 	"                         modem whose hang ended (no boot lines; once)\n"
 	"  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
 	"                         sends the boot lines; that command gets no answer)\n"
-	"  --seed N               seed for --fragment, --urc-noise, --garbage\n"
+	"  --seed N               seed for --fragment, --urc-noise, --garbage,\n"
+	"                         --late-answers\n"
 	"\n",
 	"Firmware variants (PROTOCOL-NOTES 9 and 10):\n"
 	"  --profile NAME         a consistent group of the switches below, applied\n"
@@ -222,6 +245,29 @@ static const char *const usage_text[] = {
 	"                         fails and closes its socket; others are unaffected\n"
 	"  --fail-send-code C     the CME code of that failure (default 2154)\n"
 	"\n",
+	"The air between the modem and its peers (default: none, loopback):\n"
+	"  --network loopback|nbiot\n"
+	"                         a group of the switches below (figures at the end);\n"
+	"                         a switch given explicitly wins wherever it stands\n"
+	"  --network-scale F      divide every delay and multiply every rate below\n"
+	"                         (and --dns-delay) by F, e.g. 10 (default 1)\n"
+	"  --rtt MS               round trip: data reaches the peer MS/2 after it went\n"
+	"                         on the air, the peer's data is announced MS/2 after\n"
+	"                         it came; AT#TCPCONNECT answers after one round trip\n"
+	"  --uplink-rate B        air rate modem to network, bytes per second\n"
+	"  --downlink-rate B      air rate network to modem, bytes per second\n"
+	"                         (0: unlimited, the default)\n"
+	"  --uplink-queue BYTES   sends waiting for the air (default 4096); a send\n"
+	"                         that does not fit gets its result once it fits\n"
+	"  --radio-idle-after MS  the radio goes idle MS ms after the last data either\n"
+	"                         way (default 0: never, once connected)\n"
+	"  --rrc-setup MS         an idle radio (also at start) first takes MS ms to\n"
+	"                         connect: the next packet, connect or AT#DNS waits\n"
+	"  --cscon-urcs           say +CSCON: 1 when the radio connects, +CSCON: 0\n"
+	"                         when it goes idle\n"
+	"  --late-answers P       P percent of final results (seeded: --seed) come\n"
+	"  --late-by MS           MS ms late (after --latency)\n"
+	"\n",
 	("  -h, --help             show this help and exit\n"
 	 "  -V, --version          show the version and exit\n"),
 };
@@ -265,6 +311,20 @@ static int parse_address(int val, const char *arg, int family, char *out, size_t
 	if (strlen(arg) >= size || inet_pton(family, arg, bin) != 1)
 		return bad_value(val, arg, family == AF_INET ? "an IPv4 address" : "an IPv6 address");
 	strcpy(out, arg);
+	return 0;
+}
+
+/* --network-scale: a positive decimal factor. */
+static int parse_scale(int val, const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0.001 && v <= 10000))
+		return bad_value(val, arg, "a number from 0.001 to 10000");
+	*out = v;
 	return 0;
 }
 
@@ -359,10 +419,12 @@ static void set_defaults(struct fm_options *opt)
 	opt->fail_send_after = -1;
 	opt->fail_send_code = 2154;
 	opt->sleep_after_ms = -1;
+	network_defaults(&opt->net);
 }
 
 /* Choices of the switches that take a word, in the order of their enums. */
 static const char *const profile_names[] = {"note", "maker"};
+static const char *const network_names[] = {"loopback", "nbiot"};
 static const char *const handshake_names[] = {"one", "two"};
 static const char *const empty_read_names[] = {"header", "ok"};
 static const char *const ping_prefix_names[] = {"IPPING", "IPING"};
@@ -507,6 +569,41 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_STRICT_BAUD:
 		opt->strict_baud = true;
 		break;
+	case OPT_NETWORK:
+		rc = parse_choice(c, arg, network_names, 2, &choice);
+		if (!rc)
+			opt->net.preset = network_names[choice];
+		break;
+	case OPT_NETWORK_SCALE:
+		rc = parse_scale(c, arg, &opt->net.scale);
+		break;
+	case OPT_RTT:
+		rc = parse_long(c, arg, 0, 600000, &opt->net.rtt_ms);
+		break;
+	case OPT_UPLINK_RATE:
+		rc = parse_long(c, arg, 0, 100000000, &opt->net.uplink_rate);
+		break;
+	case OPT_DOWNLINK_RATE:
+		rc = parse_long(c, arg, 0, 100000000, &opt->net.downlink_rate);
+		break;
+	case OPT_UPLINK_QUEUE:
+		rc = parse_long(c, arg, 1, 16 * 1024 * 1024, &opt->net.uplink_queue);
+		break;
+	case OPT_RADIO_IDLE_AFTER:
+		rc = parse_long(c, arg, 0, 3600000, &opt->net.radio_idle_after_ms);
+		break;
+	case OPT_RRC_SETUP:
+		rc = parse_long(c, arg, 0, 600000, &opt->net.rrc_setup_ms);
+		break;
+	case OPT_CSCON_URCS:
+		opt->net.cscon_urcs = true;
+		break;
+	case OPT_LATE_ANSWERS:
+		rc = parse_long(c, arg, 0, 100, &opt->net.late_percent);
+		break;
+	case OPT_LATE_BY:
+		rc = parse_long(c, arg, 0, 600000, &opt->net.late_by_ms);
+		break;
 	case OPT_REFUSE_CONNECTS:
 		rc = parse_long(c, arg, 0, 1000000000, &opt->refuse_connects);
 		break;
@@ -565,9 +662,29 @@ static void apply_profile(struct fm_options *opt, const bool *given)
 			apply_option(maker_profile[i].opt, maker_profile[i].arg, opt);
 }
 
+/* --network nbiot: its values go only where no switch was given, as a
+ * profile's do. */
+static void apply_network_preset(struct fm_options *opt, const bool *given)
+{
+	if (strcmp(opt->net.preset, "nbiot"))
+		return;
+	for (const struct network_preset_value *v = network_nbiot; v->option; v++)
+		for (const struct option *o = long_options; o->name; o++)
+			if (!strcmp(o->name, v->option) && !given[setting_of(o->val)])
+				apply_option(o->val, v->arg, opt);
+}
+
+static void print_help(const struct fm_options *opt)
+{
+	for (size_t i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+		fputs(usage_text[i], stdout);
+	network_print_help(stdout, &opt->air);
+}
+
 int options_parse(int argc, char **argv, struct fm_options *opt)
 {
 	bool given[OPT_END - OPT_LINK] = {false};
+	bool help = false;
 	int c;
 
 	set_defaults(opt);
@@ -584,9 +701,10 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 
 		switch (c) {
 		case 'h':
-			for (size_t i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
-				fputs(usage_text[i], stdout);
-			return 0;
+			/* After the other switches: the help shows the network
+			 * they make. */
+			help = true;
+			break;
 		case 'V':
 			printf(PROG " " FAKEMODEM_VERSION "\n");
 			return 0;
@@ -617,5 +735,11 @@ int options_parse(int argc, char **argv, struct fm_options *opt)
 		return 2;
 	}
 	apply_profile(opt, given);
+	apply_network_preset(opt, given);
+	network_effective(&opt->net, opt->dns_delay_ms, &opt->air);
+	if (help) {
+		print_help(opt);
+		return 0;
+	}
 	return -1;
 }

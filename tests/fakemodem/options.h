@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "network.h"
+
 /* Largest payload of one send that --max-send may allow (and the size of
  * the buffers that hold one). */
 #define FM_MAX_SEND_LIMIT 1600
@@ -90,6 +92,10 @@ struct fm_options {
 	long link_return_ms;              /* --link-return; -1 when not given */
 	long fail_send_after;             /* --fail-send-after; -1 when not given */
 	long fail_send_code;              /* --fail-send-code */
+
+	/* The air between the modem and its peers (network.h). */
+	struct network_switches net; /* as given, after --network */
+	struct air_figures air;      /* in force, after --network-scale */
 };
 
 /* Fills *opt from argv. Returns -1 when the program should run, otherwise

@@ -8,6 +8,9 @@
 /* Send buffer of the host TCP sockets (the kernel doubles it). */
 #define TCP_SNDBUF 16384
 
+/* One fake modem per process: connection numbers for the air model. */
+static uint32_t last_epoch;
+
 void socktab_init(struct socket_table *t, size_t rx_limit, void (*notify)(void *, int, enum sock_event),
 		  void *ctx)
 {
@@ -95,6 +98,7 @@ int sock_create(struct socket_table *t, const struct sock_params *p, int *sid)
 	}
 	bytebuf_init(&s->rx);
 	bytebuf_init(&s->tx);
+	s->epoch = ++last_epoch;
 	s->used = true;
 	*sid = free_id;
 	return 0;
@@ -108,6 +112,8 @@ void sock_disconnect(struct msock *s)
 	s->link = TCP_IDLE;
 	s->broken = false;
 	s->rx_bytes = 0;
+	s->air_bytes = 0;
+	s->eof_on_air = false;
 	bytebuf_clear(&s->rx);
 	bytebuf_clear(&s->tx);
 }
@@ -152,6 +158,7 @@ int sock_connect(struct msock *s, const struct sockaddr_storage *to, socklen_t t
 	}
 	s->fd = fd;
 	s->broken = false;
+	s->epoch = ++last_epoch;
 	return 0;
 }
 
@@ -254,7 +261,8 @@ size_t socktab_pollfds(struct socket_table *t, struct pollfd *fds, int *sids)
 		} else {
 			/* TCP flow control: leave bytes in the host socket
 			 * while our buffer is full. */
-			if (s->link == TCP_CONNECTED && s->rx_bytes < t->rx_limit)
+			if (s->link == TCP_CONNECTED && !s->eof_on_air &&
+			    s->rx_bytes + s->air_bytes < t->rx_limit)
 				ev |= POLLIN;
 			if (s->tx.len)
 				ev |= POLLOUT;
@@ -289,15 +297,74 @@ static void peer_closed(struct socket_table *t, int sid)
 	t->notify(t->ctx, sid, SOCK_EV_PEER_CLOSED);
 }
 
+/* Appends what came from the peer to the receive buffer and tells of it. */
+static void store_rx(struct socket_table *t, int sid, const uint8_t *data, size_t n)
+{
+	struct msock *s = &t->s[sid];
+	bool was_empty = s->rx_bytes == 0;
+
+	if (!s->p.tcp) {
+		uint8_t hdr[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+
+		bytebuf_append(&s->rx, hdr, 2);
+	}
+	bytebuf_append(&s->rx, data, n);
+	s->rx_bytes += n;
+	if (was_empty)
+		t->notify(t->ctx, sid, SOCK_EV_DATA);
+}
+
+void sock_air_arrive(struct socket_table *t, int sid, const uint8_t *data, size_t n)
+{
+	struct msock *s = &t->s[sid];
+
+	s->air_bytes -= n;
+	/* A TCP peer's bytes are read while connected; a reconnect has
+	 * another epoch, so these are this connection's. */
+	store_rx(t, sid, data, n);
+}
+
+void sock_air_peer_closed(struct socket_table *t, int sid)
+{
+	if (t->s[sid].link == TCP_CONNECTED)
+		peer_closed(t, sid);
+}
+
+/* The air model: the peer's bytes go to the air first, in pieces of at
+ * most a TCP segment, still counted against the receive buffer. */
+static void read_tcp_to_air(struct socket_table *t, int sid, size_t room)
+{
+	static uint8_t segment[1460];
+	struct msock *s = &t->s[sid];
+	ssize_t n;
+
+	if (s->eof_on_air)
+		return;
+	if (room > sizeof(segment))
+		room = sizeof(segment);
+	n = recv(s->fd, segment, room, MSG_DONTWAIT);
+	if (n > 0) {
+		s->air_bytes += (size_t)n;
+		t->divert(t->ctx, sid, segment, (size_t)n);
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		s->eof_on_air = true;
+		t->divert(t->ctx, sid, NULL, 0);
+	}
+}
+
 static void read_tcp(struct socket_table *t, int sid)
 {
 	struct msock *s = &t->s[sid];
-	size_t room = t->rx_limit - s->rx_bytes;
+	size_t room = t->rx_limit - s->rx_bytes - s->air_bytes;
 	bool was_empty = s->rx_bytes == 0;
 	ssize_t n;
 
 	if (!room)
 		return;
+	if (t->divert) {
+		read_tcp_to_air(t, sid, room);
+		return;
+	}
 	n = recv(s->fd, bytebuf_reserve(&s->rx, room), room, MSG_DONTWAIT);
 	if (n > 0) {
 		bytebuf_commit(&s->rx, (size_t)n);
@@ -317,26 +384,23 @@ static void read_udp(struct socket_table *t, int sid)
 
 	/* A few datagrams per wake-up, so a flood cannot starve the pty. */
 	for (int k = 0; k < 16; k++) {
-		bool was_empty = s->rx_bytes == 0;
 		ssize_t n = recv(s->fd, dgram, sizeof(dgram), MSG_DONTWAIT);
-		uint8_t hdr[2];
 
 		if (n < 0)
 			return;
 		/* An empty datagram would read as "buffer empty": drop it. */
 		if (n == 0)
 			continue;
-		if (s->rx_bytes + (size_t)n > t->rx_limit) {
+		if (s->rx_bytes + s->air_bytes + (size_t)n > t->rx_limit) {
 			t->udp_dropped++;
 			continue;
 		}
-		hdr[0] = (uint8_t)(n >> 8);
-		hdr[1] = (uint8_t)n;
-		bytebuf_append(&s->rx, hdr, 2);
-		bytebuf_append(&s->rx, dgram, (size_t)n);
-		s->rx_bytes += (size_t)n;
-		if (was_empty)
-			t->notify(t->ctx, sid, SOCK_EV_DATA);
+		if (t->divert) {
+			s->air_bytes += (size_t)n;
+			t->divert(t->ctx, sid, dgram, (size_t)n);
+		} else {
+			store_rx(t, sid, dgram, (size_t)n);
+		}
 	}
 }
 

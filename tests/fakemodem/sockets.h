@@ -41,6 +41,13 @@ struct msock {
 	struct bytebuf rx; /* TCP: the byte stream; UDP: [u16 len][bytes]... */
 	size_t rx_bytes;   /* payload bytes waiting to be read */
 	struct bytebuf tx; /* TCP bytes the host socket has not taken yet */
+	/* The air model (air.h): a new number for each connection, so bytes
+	 * on the air for an old one never reach a new one; the peer's bytes
+	 * on their way to the receive buffer (counted against it); the
+	 * peer's close on its way, after them. */
+	uint32_t epoch;
+	size_t air_bytes;
+	bool eof_on_air;
 };
 
 enum sock_event {
@@ -53,6 +60,9 @@ struct socket_table {
 	size_t rx_limit; /* receive buffer size per socket */
 	void (*notify)(void *ctx, int sid, enum sock_event ev);
 	void *ctx;
+	/* Set: what the peers send goes here (to the air) instead of to the
+	 * receive buffers; n = 0 is a TCP peer's close. */
+	void (*divert)(void *ctx, int sid, const uint8_t *data, size_t n);
 	uint64_t udp_dropped;
 };
 
@@ -92,6 +102,11 @@ int sock_send(struct msock *s, const void *data, size_t len, const struct sockad
  * sock_read_done() then removes what was read. */
 size_t sock_read_peek(const struct msock *s, size_t max, const uint8_t **data);
 void sock_read_done(struct msock *s, size_t n);
+
+/* What divert() took has come over the air: into the receive buffer (the
+ * notify callback tells of it as if it had just come from the peer). */
+void sock_air_arrive(struct socket_table *t, int sid, const uint8_t *data, size_t n);
+void sock_air_peer_closed(struct socket_table *t, int sid);
 
 /* Fills fds (room for FM_MAX_SOCKETS) with the host sockets that need
  * watching; sids[i] names the modem socket of fds[i]. Returns the count. */

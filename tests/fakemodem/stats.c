@@ -47,6 +47,19 @@ static void put_json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
+static void put_air_stats(FILE *f, const struct air_stats *a)
+{
+	fprintf(f,
+		"\"uplink_bytes_queued\": %llu, \"uplink_bytes_sent\": %llu, "
+		"\"downlink_bytes_queued\": %llu, \"downlink_bytes_sent\": %llu, "
+		"\"sends_held_for_uplink\": %llu, \"rrc_setups\": %llu, "
+		"\"radio_connected_ms\": %llu, \"late_answers\": %llu, ",
+		(unsigned long long)a->uplink_queued, (unsigned long long)a->uplink_sent,
+		(unsigned long long)a->downlink_queued, (unsigned long long)a->downlink_sent,
+		(unsigned long long)a->sends_held, (unsigned long long)a->rrc_setups,
+		(unsigned long long)a->radio_connected_ms, (unsigned long long)a->late_answers);
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(a, b); /* name is the first member */
@@ -96,11 +109,17 @@ int stats_write(const struct stats *s, const char *path, int open_sockets, uint6
 		"\"udp_rai_0\": %llu, \"udp_rai_1\": %llu, "
 		"\"udp_rai_2\": %llu, \"wakeups\": %llu, "
 		"\"commands_while_asleep\": %llu, \"awake_ms\": %llu, "
-		"\"run_ms\": %llu}\n",
+		"\"run_ms\": %llu, ",
 		(unsigned long long)s->udp_rai[0], (unsigned long long)s->udp_rai[1],
 		(unsigned long long)s->udp_rai[2], (unsigned long long)s->wakeups,
 		(unsigned long long)s->commands_while_asleep, (unsigned long long)s->awake_ms,
 		(unsigned long long)s->run_ms);
+	put_air_stats(f, &s->air);
+	if (s->network)
+		network_print_json(f, s->network);
+	else
+		fputs("\"network\": null", f);
+	fputs("}\n", f);
 	if (ferror(f))
 		rc = -EIO;
 	if (fclose(f) && !rc)

@@ -6,13 +6,18 @@
  *  "dns_queries": 0, "connects_refused_injected": 0,
  *  "sends_failed_injected": 0, "link_losses": 0, "lines_at_wrong_speed": 0, "udp_rai_0": 0,
  *  "udp_rai_1": 0, "udp_rai_2": 0, "wakeups": 0, "commands_while_asleep": 0,
- *  "awake_ms": 1200, "run_ms": 1200}
+ *  "awake_ms": 1200, "run_ms": 1200, "uplink_bytes_queued": 0, "uplink_bytes_sent": 0,
+ *  "downlink_bytes_queued": 0, "downlink_bytes_sent": 0, "sends_held_for_uplink": 0,
+ *  "rrc_setups": 0, "radio_connected_ms": 0, "late_answers": 0, "network": {...}}
  *
  * (one line in the file). "Host" is the computer on the pty side. */
 #ifndef FM_STATS_H
 #define FM_STATS_H
 
 #include <stdint.h>
+
+#include "air.h"
+#include "network.h"
 
 #define STATS_MAX_COMMANDS 64
 
@@ -34,6 +39,8 @@ struct stats {
 	uint64_t run_ms;                    /* filled in when written: since start */
 	const char *profile;                /* --profile */
 	const char *send_handshake;         /* "one" or "two" */
+	struct air_stats air;               /* the air model */
+	const struct air_figures *network;  /* the figures in force */
 	int ncommands;
 	struct {
 		char name[40];
