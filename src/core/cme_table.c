@@ -1,8 +1,8 @@
 /*
  * The error codes of section 7 of the vendor's application note, with the
  * note's own wording (typos kept: users search for the text they see).
- * Code 2159 is not in the note; public drivers report it (PROTOCOL-NOTES 9).
- * Code 2171 neither: the maker's drivers read it as AT#DNS's "not found" (PROTOCOL-NOTES 10).
+ * Code 2159 is not in the note; public drivers report it (docs/PROTOCOL.md §6).
+ * Code 2171 neither: the maker's drivers read it as AT#DNS's "not found" (docs/PROTOCOL.md §12).
  */
 #include "cme_table.h"
 

@@ -1,6 +1,9 @@
 /*
- * The modem handle: serial port plus AT engine, URCs turned into events,
- * the AT trace file, and the start-up of PROTOCOL-NOTES section 3.
+ * The modem session: serial port plus AT engine, the command runner (wake
+ * probe, deadlines, what an answer or its absence says about the modem),
+ * URCs matched from a table and turned into events, and the AT trace file.
+ * It knows no command module: they, and the start-up above them, run their
+ * commands through st87_modem_run.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,9 +26,6 @@
 #define HOLD_EARLY_MS 1000
 #define PROBE_DEADLINE_MS 500
 #define PROBE_TRIES 4
-#define START_TRIES 3
-/* After a link loss, auto-IP gets this long to bring the link back before the host configures it. */
-#define RELINK_AUTO_IP_WAIT_MS 5000
 /* As hex, a send's bytes take twice their number in characters; the command line must hold them. */
 #define HEX_SEND_MAX ((ST87_MAX_LINE - 200) / 2)
 
@@ -112,66 +112,12 @@ static int urc_socket_id(struct st87_modem *modem, const char *line)
 	return sid;
 }
 
-static bool starts_with(const char *line, const char *prefix)
+/* The number that @p text starts with, after spaces ("+CGEV: NW PDN DEACT 1"), or -1 when none. */
+static int leading_number(const char *text)
 {
-	return strncasecmp(line, prefix, strlen(prefix)) == 0;
-}
-
-/* The number after @p prefix ("+CGEV: NW PDN DEACT 1"), or -1 when there is none. */
-static int number_after(const char *line, const char *prefix)
-{
-	const char *p = line + strlen(prefix);
-	while (*p == ' ')
-		p++;
-	return isdigit((unsigned char)*p) ? atoi(p) : -1;
-}
-
-enum link_news { NEWS_NONE, NEWS_RESTART, NEWS_DOWN, NEWS_UP };
-
-/* What a line says about the IP link, and the context it names (-1: none). */
-static enum link_news link_news(const char *line, int *cid)
-{
-	static const char *const down_for_context[] = {"+CGEV: ME PDN DEACT", "+CGEV: NW PDN DEACT"};
-	static const char *const up_for_context[] = {"+CGEV: ME PDN ACT", "+CGEV: NW PDN ACT",
-						     "IP Network is Up for context"};
-	*cid = -1;
-	if (starts_with(line, "#SIMST:"))
-		return NEWS_RESTART;
-	for (size_t i = 0; i < 2; i++) {
-		if (starts_with(line, down_for_context[i])) {
-			*cid = number_after(line, down_for_context[i]);
-			return NEWS_DOWN;
-		}
-	}
-	if (starts_with(line, "+CGEV: NW DETACH") || starts_with(line, "+CGEV: ME DETACH"))
-		return NEWS_DOWN;
-	for (size_t i = 0; i < 3; i++) {
-		if (starts_with(line, up_for_context[i])) {
-			*cid = number_after(line, up_for_context[i]);
-			return NEWS_UP;
-		}
-	}
-	if (starts_with(line, "IP Network is Up"))
-		return NEWS_UP;
-	struct st87_fields fields;
-	int first, second;
-	if (starts_with(line, "+CEREG:") && st87_fields_split(line, true, &fields) >= 1 &&
-	    !st87_fields_int(&fields, 0, &first)) {
-		/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
-		if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
-			return NEWS_NONE;
-		return first == 0 || first == 2 || first == 3 || first == 4 ? NEWS_DOWN : NEWS_NONE;
-	}
-	if (starts_with(line, "#IPCFG:") && st87_fields_split(line, true, &fields) >= 2 &&
-	    !st87_fields_int(&fields, 0, cid) && !st87_fields_int(&fields, 1, &first)) {
-		/* The note's boot trace ends with "#IPCFG: 5,0,1", the link configured automatically: a
-		 * bare number where an address would stand is that form, not a status 0. */
-		if (fields.count == 3 && !st87_fields_int(&fields, 2, &second))
-			return NEWS_UP;
-		return first == 1 ? NEWS_UP : first == 0 || first == 2 ? NEWS_DOWN : NEWS_NONE;
-	}
-	*cid = -1;
-	return NEWS_NONE;
+	while (*text == ' ')
+		text++;
+	return isdigit((unsigned char)*text) ? atoi(text) : -1;
 }
 
 static bool any_socket_open(const struct st87_modem *modem)
@@ -180,6 +126,15 @@ static bool any_socket_open(const struct st87_modem *modem)
 		if (modem->sockets[i].open)
 			return true;
 	return false;
+}
+
+/* A restart or a lost link took every modem socket with it. */
+static void forget_sockets(struct st87_modem *modem)
+{
+	for (int i = 0; i < ST87_MAX_SOCKETS; i++) {
+		modem->sockets[i].open = false;
+		modem->sockets[i].leftover_len = 0;
+	}
 }
 
 /* The context the modem announces becomes ours, unless configured or in use by a socket. */
@@ -194,68 +149,202 @@ void st87_modem_learn_cid(struct st87_modem *modem, int cid)
 	modem->cid = cid;
 }
 
-void st87_modem_link_lost(struct st87_modem *modem, const char *why)
+/* The link is gone (a URC or 2106): every socket with it, and the start-up is due again. */
+static void link_lost(struct st87_modem *modem, const char *why)
 {
 	if (!modem->needs_start)
 		st87_warn("the modem lost its IP link (%s): every modem socket is gone", why);
-	st87_forget_sockets(modem);
+	forget_sockets(modem);
 	modem->needs_start = true;
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 }
 
-static int on_link_news(struct st87_modem *modem, const char *line, enum link_news news, int cid)
+/*
+ * What a URC handler made of its line: 0 when acted on, a negative errno to
+ * abort the command in flight, or URC_NOT_NEWS when the line says nothing
+ * the session acts on (it is logged as ignored).
+ */
+#define URC_NOT_NEWS 1
+
+/* News of a link going down for context @p cid (-1: none named). */
+static int link_down(struct st87_modem *modem, const char *line, int cid)
 {
-	if (news == NEWS_UP) {
-		st87_modem_learn_cid(modem, cid);
-		emit(modem, ST87_EVENT_LINK_UP, -1);
-		return 0;
-	}
 	if (cid >= 0 && cid != modem->cid)
 		return 0; /* another context's news */
-	if (news == NEWS_DOWN && modem->needs_start)
+	if (modem->needs_start)
 		return 0; /* already down: start-up, or a second URC of the same loss */
-	if (news == NEWS_RESTART) {
-		st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
-		st87_forget_sockets(modem);
-		modem->needs_start = true;
-		emit(modem, ST87_EVENT_LINK_DOWN, -1);
-	} else {
-		st87_modem_link_lost(modem, line);
-	}
+	link_lost(modem, line);
+	return 0;
+}
+
+/* News of a link coming up for context @p cid (-1: none named): while starting, it may name ours. */
+static int link_up(struct st87_modem *modem, int cid)
+{
+	st87_modem_learn_cid(modem, cid);
+	emit(modem, ST87_EVENT_LINK_UP, -1);
+	return 0;
+}
+
+/* Each handler gets the whole line and what follows the prefix it matched. */
+
+static int on_sleep(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)line;
+	(void)rest;
+	modem->said_asleep = true;
+	return 0;
+}
+
+static int on_wakeup(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)line;
+	(void)rest;
+	/* Woken by the network: awake for a hold from now, as after a command. */
+	modem->said_asleep = false;
+	modem->last_activity_ms = st87_now_ms();
+	return 0;
+}
+
+/* An event for the socket the line names, when the socket is ours. */
+static int socket_news(struct st87_modem *modem, const char *line, enum st87_event_kind kind)
+{
+	int sid = urc_socket_id(modem, line);
+	if (sid >= 0)
+		emit(modem, kind, sid);
+	return 0;
+}
+
+static int on_data(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	return socket_news(modem, line, ST87_EVENT_DATA);
+}
+
+static int on_peer_closed(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	return socket_news(modem, line, ST87_EVENT_PEER_CLOSED);
+}
+
+static int on_restart(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
+	forget_sockets(modem);
+	modem->needs_start = true;
+	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 	/*
 	 * A restarted modem answers nothing it was asked before: the command in
 	 * flight is aborted (in a start-up too, which then begins again: the
 	 * restart undid what it had set). After a link loss the modem still
 	 * answers it (2106, or OK), and that answer must not be left for the
-	 * next command.
+	 * next command: link news aborts nothing.
 	 */
-	if (news != NEWS_RESTART)
-		return 0;
 	return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
 }
 
-/* @p line is @p keyword alone or followed by parameters ("#SLEEP", "#SLEEP: 1"), not a longer word. */
-static bool is_keyword(const char *line, const char *keyword)
+static int on_context_down(struct st87_modem *modem, const char *line, const char *rest)
 {
-	size_t len = strlen(keyword);
-	return strncasecmp(line, keyword, len) == 0 &&
-		(line[len] == '\0' || line[len] == ':' || line[len] == ' ');
+	return link_down(modem, line, leading_number(rest));
 }
 
-/* #SLEEP / #WAKEUP (PROTOCOL-NOTES 10): whether the next command needs the wake probe. */
-static bool sleep_news(struct st87_modem *modem, const char *line)
+static int on_detach(struct st87_modem *modem, const char *line, const char *rest)
 {
-	if (is_keyword(line, "#SLEEP")) {
-		modem->said_asleep = true;
-		return true;
+	(void)rest;
+	return link_down(modem, line, -1);
+}
+
+static int on_context_up(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)line;
+	return link_up(modem, leading_number(rest));
+}
+
+static int on_network_up(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)line;
+	(void)rest;
+	return link_up(modem, -1);
+}
+
+static int on_registration(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	struct st87_fields fields;
+	int stat, second;
+	if (st87_fields_split(line, true, &fields) < 1 || st87_fields_int(&fields, 0, &stat))
+		return URC_NOT_NEWS;
+	/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
+	if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
+		return URC_NOT_NEWS;
+	bool unregistered = stat == 0 || stat == 2 || stat == 3 || stat == 4;
+	return unregistered ? link_down(modem, line, -1) : URC_NOT_NEWS;
+}
+
+static int on_ipcfg(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	struct st87_fields fields;
+	int cid, status, third;
+	if (st87_fields_split(line, true, &fields) < 2 || st87_fields_int(&fields, 0, &cid) ||
+	    st87_fields_int(&fields, 1, &status))
+		return URC_NOT_NEWS;
+	/* The note's boot trace ends with "#IPCFG: 5,0,1", the link configured automatically: a bare
+	 * number where an address would stand is that form, not a status 0 (docs/PROTOCOL.md §10). */
+	if (fields.count == 3 && !st87_fields_int(&fields, 2, &third))
+		return link_up(modem, cid);
+	if (status == 1)
+		return link_up(modem, cid);
+	if (status == 0 || status == 2)
+		return link_down(modem, line, cid);
+	return URC_NOT_NEWS;
+}
+
+struct urc_match {
+	const char *prefix;
+	/* The prefix alone or followed by parameters, not the start of a longer word (#SLEEPMODE). */
+	bool whole_word;
+	int (*handle)(struct st87_modem *modem, const char *line, const char *rest);
+};
+
+/*
+ * The lines a modem sends unasked that the session acts on (docs/PROTOCOL.md
+ * §4), matched without regard to case. The first match wins, so a prefix
+ * stands before a shorter one that begins it.
+ */
+static const struct urc_match urc_matches[] = {
+	/* Sleep (§11): whether the next command needs the wake probe. */
+	{"#SLEEP", true, on_sleep},
+	{"#WAKEUP", true, on_wakeup},
+	/* Data waiting, and the peer's close (§9). */
+	{"#IPRECV:", false, on_data},
+	{"#SOCKETCLOSED:", false, on_peer_closed},
+	/* Restart and link (§10): a boot line, then news of the link, some naming its context. */
+	{"#SIMST:", false, on_restart},
+	{"+CGEV: ME PDN DEACT", false, on_context_down},
+	{"+CGEV: NW PDN DEACT", false, on_context_down},
+	{"+CGEV: NW DETACH", false, on_detach},
+	{"+CGEV: ME DETACH", false, on_detach},
+	{"+CGEV: ME PDN ACT", false, on_context_up},
+	{"+CGEV: NW PDN ACT", false, on_context_up},
+	{"IP Network is Up for context", false, on_context_up},
+	{"IP Network is Up", false, on_network_up},
+	{"+CEREG:", false, on_registration},
+	{"#IPCFG:", false, on_ipcfg},
+};
+
+static const struct urc_match *match_urc(const char *line)
+{
+	for (size_t i = 0; i < sizeof(urc_matches) / sizeof(urc_matches[0]); i++) {
+		const struct urc_match *match = &urc_matches[i];
+		size_t len = strlen(match->prefix);
+		if (strncasecmp(line, match->prefix, len) != 0)
+			continue;
+		if (match->whole_word && line[len] != '\0' && line[len] != ':' && line[len] != ' ')
+			continue;
+		return match;
 	}
-	if (is_keyword(line, "#WAKEUP")) {
-		/* Woken by the network: awake for a hold from now, as after a command. */
-		modem->said_asleep = false;
-		modem->last_activity_ms = st87_now_ms();
-		return true;
-	}
-	return false;
+	return NULL;
 }
 
 static int on_urc(void *user, const char *line)
@@ -264,30 +353,16 @@ static int on_urc(void *user, const char *line)
 	/* A raw command's caller sees the line in the reply: st87ctl's terminal would print it twice. */
 	if (modem->options.on_unsolicited && !st87_at_reply_holds_urcs(modem->at))
 		modem->options.on_unsolicited(modem->options.user, line);
-	if (sleep_news(modem, line))
-		return 0;
-	if (strncasecmp(line, "#IPRECV:", 8) == 0) {
-		int sid = urc_socket_id(modem, line);
-		if (sid >= 0)
-			emit(modem, ST87_EVENT_DATA, sid);
-		return 0;
-	}
-	if (strncasecmp(line, "#SOCKETCLOSED:", 14) == 0) {
-		int sid = urc_socket_id(modem, line);
-		if (sid >= 0)
-			emit(modem, ST87_EVENT_PEER_CLOSED, sid);
-		return 0;
-	}
-	int cid;
-	enum link_news news = link_news(line, &cid);
-	if (news != NEWS_NONE)
-		return on_link_news(modem, line, news, cid);
+	const struct urc_match *match = match_urc(line);
+	int result = match ? match->handle(modem, line, line + strlen(match->prefix)) : URC_NOT_NEWS;
+	if (result != URC_NOT_NEWS)
+		return result;
 	st87_debug("ignoring modem line \"%s\"", line);
 	return 0;
 }
 
 /* Sends "AT" until the modem answers: after sleep it may drop the first command. */
-static int probe(struct st87_modem *modem)
+int st87_modem_probe(struct st87_modem *modem)
 {
 	int err = -ETIMEDOUT;
 	for (int i = 0; i < PROBE_TRIES; i++) {
@@ -303,6 +378,11 @@ static int probe(struct st87_modem *modem)
 		return st87_fail(err, "%s: no modem answers (is it powered, and is the baud rate %d?)",
 				 st87_serial_path(modem->serial), modem->options.baud);
 	return err;
+}
+
+bool st87_modem_just_answered(const struct st87_modem *modem)
+{
+	return st87_now_ms() - modem->last_activity_ms < PROBE_DEADLINE_MS;
 }
 
 /* After a resynchronisation an #IPRECV may have been dropped with the noise: every socket reads again. */
@@ -337,7 +417,7 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 				 st87_at_shown_text(command));
 	}
 	if (may_be_asleep(modem)) {
-		int err = probe(modem);
+		int err = st87_modem_probe(modem);
 		if (err) {
 			memset(reply, 0, sizeof(*reply));
 			reply->cme = -1;
@@ -354,7 +434,7 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 	else if (err && !reply->answered && err != -ENETRESET && err != -ENETDOWN)
 		modem->unresponsive = true; /* silence past the deadline, or the port failed */
 	if (reply->cme == 2106) {
-		st87_modem_link_lost(modem, "+CME ERROR: 2106, network is down");
+		link_lost(modem, "+CME ERROR: 2106, network is down");
 		err = st87_fail(-ENETDOWN, "%s: the modem's network is down (+CME ERROR: 2106)",
 				st87_at_shown_text(command));
 	}
@@ -439,7 +519,7 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 			st87_at_set_trace(modem->at, write_trace, modem->trace);
 	}
 	if (!err)
-		err = probe(modem);
+		err = st87_modem_probe(modem);
 	if (err) {
 		st87_modem_close(modem);
 		return err;
@@ -571,160 +651,4 @@ int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 	if (strncasecmp(text, "AT#IPREAD=", 10) == 0)
 		command.binary_block = true;
 	return st87_modem_run(modem, &command, timeout_ms, reply);
-}
-
-static int wait_for_auto_ip(struct st87_modem *modem, int timeout_ms)
-{
-	long long deadline = st87_now_ms() + timeout_ms;
-	struct st87_ipcfg ipcfg;
-	while (st87_ms_until(deadline) > 0) {
-		int step = st87_ms_until(deadline) < 500 ? st87_ms_until(deadline) : 500;
-		int err = st87_modem_poll(modem, step);
-		if (err < 0)
-			return err;
-		if (st87_ipcfg_read(modem, &ipcfg) == 0 && ipcfg.status == 1)
-			return 0;
-	}
-	return st87_fail(-ENETDOWN, "the modem's IP link did not come up within %d ms", timeout_ms);
-}
-
-static int configure_ip_from_network(struct st87_modem *modem)
-{
-	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
-	int err = st87_cgpaddr(modem, ipv4, ipv6);
-	if (err)
-		return st87_fail(-ENETDOWN, "the network gave the modem no address (AT+CGPADDR: %s)",
-				 st87_last_error());
-	if (ipv4[0])
-		err = st87_ipcfg_set(modem, 0, ipv4, -1);
-	else if (ipv6[0])
-		err = st87_ipcfg_set(modem, 0, ipv6, 64);
-	else
-		return st87_fail(-ENETDOWN, "the network gave the modem no address");
-	return err ? st87_fail(-ENETDOWN, "cannot bring the IP link up: %s", st87_last_error()) : 0;
-}
-
-/*
- * Auto-IP brings the link up by itself; the wait for it is bounded (shorter
- * when the link was up before and was lost), and then the host configures
- * the address the network gave.
- */
-static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
-{
-	struct st87_ipcfg *ipcfg = &modem->link;
-	int err = st87_ipcfg_read(modem, ipcfg);
-	if (err == 0 && ipcfg->status == 1)
-		return 0;
-	if (err && err != -ENOENT)
-		return err;
-	struct st87_ipparams params;
-	if (st87_ipparams_read(modem, &params) == 0 && params.auto_ip == 1) {
-		int wait_ms = params.auto_ip_timeout > 0 ? params.auto_ip_timeout * 1000
-							 : link_timeout_ms;
-		if (modem->link_was_up && wait_ms > RELINK_AUTO_IP_WAIT_MS)
-			wait_ms = RELINK_AUTO_IP_WAIT_MS;
-		if (wait_ms > link_timeout_ms)
-			wait_ms = link_timeout_ms;
-		err = wait_for_auto_ip(modem, wait_ms);
-		if (err != -ENETDOWN)
-			return err ? err : st87_ipcfg_read(modem, ipcfg);
-		st87_info("auto-IP did not bring the link up within %d ms: configuring it", wait_ms);
-	}
-	err = configure_ip_from_network(modem);
-	return err ? err : st87_ipcfg_read(modem, ipcfg);
-}
-
-/* Sockets the modem lists are orphans: we hold the port's lock, so no one else can own them. */
-static void reclaim_sockets(struct st87_modem *modem)
-{
-	struct st87_socket_info sockets[ST87_MAX_SOCKETS];
-	int count = st87_socket_list(modem, sockets, ST87_MAX_SOCKETS);
-	for (int i = 0; i < count && i < ST87_MAX_SOCKETS; i++) {
-		if (sockets[i].cid != modem->cid)
-			continue;
-		st87_info("closing modem socket %d left open by an earlier process",
-			  sockets[i].socket_id);
-		st87_socket_close(modem, sockets[i].socket_id);
-	}
-}
-
-/* A restart (the start-up begins again) or silence: the reason is this command's, not a later
- * one's "stopped answering". Any other error leaves the start-up going. */
-static bool start_cut_short(const struct st87_modem *modem, int err)
-{
-	return err == -ENETRESET || modem->unresponsive;
-}
-
-/*
- * The hold the modem sleeps after, from AT#SLEEPMODE? (once): a probe after a
- * shorter quiet than the real hold is wasted, and none after a longer one
- * loses the command (and, on one-step firmware, reads its data as AT text).
- */
-static int ask_sleep_hold(struct st87_modem *modem)
-{
-	struct st87_sleepmode sleepmode;
-	int err = st87_sleepmode_read(modem, &sleepmode);
-	if (start_cut_short(modem, err))
-		return err;
-	modem->sleep_hold_to_ask = false;
-	if (err == -ENOSYS)
-		return 0; /* the note's firmware: the default hold stays */
-	if (err) {
-		st87_warn("AT#SLEEPMODE? failed (%s); the modem is taken to sleep after %d s",
-			  st87_last_error(), modem->options.sleep_hold_ms / 1000);
-		return 0;
-	}
-	if (!sleepmode.sleeps) {
-		modem->options.sleep_hold_ms = -1;
-		st87_info("the modem does not sleep (AT#SLEEPMODE?)");
-	} else if (sleepmode.hold_s > 0) {
-		modem->options.sleep_hold_ms = sleepmode.hold_s * 1000;
-		st87_info("the modem sleeps %d s after the last command (AT#SLEEPMODE?)",
-			  sleepmode.hold_s);
-	}
-	return 0;
-}
-
-/* Echo off, error codes on, the IP link up; -ENETRESET when the modem restarted meanwhile. */
-static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool probe_first)
-{
-	int err = probe_first ? probe(modem) : 0;
-	if (err)
-		return err;
-	/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
-	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
-	if (start_cut_short(modem, err))
-		return err;
-	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
-	if (start_cut_short(modem, err))
-		return err;
-	if (err)
-		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
-	if (modem->sleep_hold_to_ask) {
-		err = ask_sleep_hold(modem);
-		if (err)
-			return err;
-	}
-	return bring_link_up(modem, link_timeout_ms);
-}
-
-int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim)
-{
-	modem->starting = true;
-	/* Just opened (and probed), the modem needs no second probe. */
-	bool probe_first = st87_now_ms() - modem->last_activity_ms >= PROBE_DEADLINE_MS;
-	int err = start_sequence(modem, link_timeout_ms, probe_first);
-	/* A modem that keeps restarting is not started by trying for ever. */
-	for (int again = 1; err == -ENETRESET && again < START_TRIES; again++) {
-		st87_info("the modem restarted during its start-up: starting it again");
-		err = start_sequence(modem, link_timeout_ms, true);
-	}
-	if (!err && reclaim)
-		reclaim_sockets(modem);
-	modem->starting = false;
-	if (!err) {
-		modem->needs_start = false;
-		modem->link_was_up = true;
-	}
-	return err;
 }

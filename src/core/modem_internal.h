@@ -1,4 +1,4 @@
-/* The modem handle, shared by the modem's command modules. */
+/* The modem handle: the session (modem.c), the command modules and the start-up share it. */
 #ifndef ST87_CORE_MODEM_INTERNAL_H
 #define ST87_CORE_MODEM_INTERNAL_H
 
@@ -44,7 +44,7 @@ struct st87_modem {
 	struct st87_ipcfg link; /* as start-up last read it */
 	struct st87_socket_slot sockets[ST87_MAX_SOCKETS];
 
-	/* Learned on the first sends (PROTOCOL-NOTES 10). */
+	/* Learned on the first sends (docs/PROTOCOL.md §7, §8). */
 	enum st87_send_handshake handshake;
 	size_t send_cap; /* the largest send ever tried: configured, probed, or the note's on one-step firmware */
 	size_t send_limit; /* the largest send to try: send_cap, shrunk by halves on length errors */
@@ -58,12 +58,14 @@ struct st87_modem {
 
 /* The slot of modem socket @p socket_id, or NULL when it is not open. */
 struct st87_socket_slot *st87_socket_slot(struct st87_modem *modem, int socket_id);
-/* Forgets every socket (the modem restarted or lost its link). */
-void st87_forget_sockets(struct st87_modem *modem);
 /* Adopts the context id the modem names, unless it is configured or a socket uses the current one. */
 void st87_modem_learn_cid(struct st87_modem *modem, int cid);
-/* The link is gone (URC or 2106): every socket with it; start-up is due. */
-void st87_modem_link_lost(struct st87_modem *modem, const char *why);
+
+/* Sends AT until the modem answers (a sleeping modem may drop the first command): 0, -ETIMEDOUT
+ * when it never does, or the AT engine's error. */
+int st87_modem_probe(struct st87_modem *modem);
+/* The modem answered within a probe's deadline: a probe now would only repeat that answer. */
+bool st87_modem_just_answered(const struct st87_modem *modem);
 
 /* Runs @p command with the modem's margin added to @p deadline_ms and records the CME code. */
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,

@@ -1,6 +1,6 @@
 /*
- * AT#SLEEPMODE?: the sleep setting of the maker's firmware (PROTOCOL-NOTES
- * 10). The note's firmware does not know the command.
+ * AT#SLEEPMODE?: the sleep setting of the maker's firmware (docs/PROTOCOL.md
+ * §11). The note's firmware does not know the command.
  */
 #include <errno.h>
 

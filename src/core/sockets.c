@@ -18,7 +18,7 @@
 /* Length errors shrink the send size down to this, no further. */
 #define MIN_SEND 64
 
-/* A pause before each retry of a connect the modem refused with 2152 (PROTOCOL-NOTES 9, 10). */
+/* A pause before each retry of a connect the modem refused with 2152 (docs/PROTOCOL.md §6). */
 static const int connect_retry_pause_ms[] = {500, 1000};
 
 struct st87_socket_slot *st87_socket_slot(struct st87_modem *modem, int socket_id)
@@ -27,14 +27,6 @@ struct st87_socket_slot *st87_socket_slot(struct st87_modem *modem, int socket_i
 		if (modem->sockets[i].open && modem->sockets[i].id == socket_id)
 			return &modem->sockets[i];
 	return NULL;
-}
-
-void st87_forget_sockets(struct st87_modem *modem)
-{
-	for (int i = 0; i < ST87_MAX_SOCKETS; i++) {
-		modem->sockets[i].open = false;
-		modem->sockets[i].leftover_len = 0;
-	}
 }
 
 static struct st87_socket_slot *free_slot(struct st87_modem *modem, int socket_id)

@@ -51,7 +51,7 @@ static bool program_closed_after(const struct routed_socket *s)
 	return recv(s->engine_fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
-/* <rai> of AT#IPSENDUDP (PROTOCOL-NOTES 10): what the socket or ST87_UDP_RAI asked for. */
+/* <rai> of AT#IPSENDUDP (docs/PROTOCOL.md §13): what the socket or ST87_UDP_RAI asked for. */
 static int datagram_rai(const struct routed_socket *s, int port)
 {
 	/* A DNS query is one uplink and one downlink: the network may release the radio after the answer. */

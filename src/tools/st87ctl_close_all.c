@@ -1,6 +1,6 @@
 /*
  * st87ctl close-all: close every modem socket. Modem sockets outlive the
- * host process that made them (PROTOCOL-NOTES 9), and the modem has only
+ * host process that made them (docs/PROTOCOL.md §6), and the modem has only
  * three; this frees the ones a crashed program left behind.
  */
 #include <getopt.h>

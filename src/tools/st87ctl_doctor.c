@@ -2,7 +2,7 @@
  * st87ctl doctor: what a new user runs first with real hardware. One line
  * per check, what it found, and what to do when it failed; --json for
  * scripts. Checks that the firmware does not answer are skipped, not
- * failed: firmware differs (PROTOCOL-NOTES 10).
+ * failed: firmware differs (docs/PROTOCOL.md §1, §12).
  */
 #include <arpa/inet.h>
 #include <errno.h>
