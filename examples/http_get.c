@@ -28,7 +28,7 @@
 
 #include "st87/st87.h"
 
-/* AT#TCPCONNECT? statuses (PROTOCOL-NOTES 4). */
+/* AT#TCPCONNECT? statuses (docs/PROTOCOL.md §9). */
 #define TCP_NOT_CONNECTED 3
 #define TCP_CONNECTED 5
 /* Give up when the server sends nothing for this long. */

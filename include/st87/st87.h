@@ -168,7 +168,7 @@ typedef int (*st87_urc_fn)(void *user, const char *line);
 typedef void (*st87_trace_fn)(void *user, bool out, const char *data, size_t len, bool binary);
 
 /**
- * How a binary payload follows its command line (PROTOCOL-NOTES 5 and 10).
+ * How a binary payload follows its command line (docs/PROTOCOL.md §7).
  * Firmware that follows the note takes line and data in one go and answers
  * once; the maker's firmware answers the line with OK, then takes the data
  * and answers again.
@@ -281,7 +281,7 @@ struct st87_modem_options {
 	int margin_ms;                      /**< added to every deadline; 0: 1000 */
 	/**
 	 * How long the modem stays awake after a command before it may sleep
-	 * (the <hold> of AT#SLEEPMODE, PROTOCOL-NOTES 10). A command after
+	 * (the <hold> of AT#SLEEPMODE, docs/PROTOCOL.md §11). A command after
 	 * about this much quiet, or after a #SLEEP line, is preceded by the wake
 	 * probe (AT until it answers: a sleeping modem may drop the first
 	 * command); a modem that is awake gets no probe. 0: ST87_DEFAULT_SLEEP_HOLD_MS;
@@ -323,7 +323,7 @@ int st87_modem_cid(const struct st87_modem *modem);
 int st87_modem_last_cme(const struct st87_modem *modem);
 
 /**
- * Start-up (PROTOCOL-NOTES section 3): ATE0, AT+CMEE=1, then the IP link:
+ * Start-up (docs/PROTOCOL.md §3): ATE0, AT+CMEE=1, then the IP link:
  * up already, or wait for auto-IP up to @p link_timeout_ms, or configure it
  * from AT+CGPADDR. With @p reclaim, closes modem sockets left open by an
  * earlier host process. 0, or -ENETDOWN (no link), -ETIMEDOUT, -EIO.
@@ -392,7 +392,7 @@ struct st87_ipparams {
 int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out);
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params);
 
-/* AT#SLEEPMODE (the maker's firmware; PROTOCOL-NOTES 10) */
+/* AT#SLEEPMODE (the maker's firmware; docs/PROTOCOL.md §11) */
 struct st87_sleepmode {
 	bool sleeps; /**< mode 1: the modem sleeps after hold_s without a command */
 	int hold_s;  /**< -1 when the answer gave no hold time */

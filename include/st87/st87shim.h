@@ -1,7 +1,7 @@
 /*
  * libst87shim's socket options, for programs that know they run through it.
  *
- * Release assistance (PROTOCOL-NOTES 10): the <rai> of each datagram a
+ * Release assistance (docs/PROTOCOL.md §13): the <rai> of each datagram a
  * routed UDP socket sends, so the network can release the radio at once
  * instead of after its inactivity timer:
  *
