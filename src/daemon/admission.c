@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../shim/shim.h"
 #include "internal.h"
 #include "wire.h"
 
@@ -106,11 +105,11 @@ static void log_refusal(const struct ucred *peer, const char *why)
 	}
 	pthread_mutex_unlock(&admission.lock);
 	if (due && also > 0)
-		shim_log(ST87_LOG_WARN,
+		st87_log(ST87_LOG_WARN,
 			 "pid %d refused: %s (and %d more connections since the last such line)",
 			 (int)peer->pid, why, also);
 	else if (due)
-		shim_log(ST87_LOG_WARN, "pid %d refused: %s", (int)peer->pid, why);
+		st87_log(ST87_LOG_WARN, "pid %d refused: %s", (int)peer->pid, why);
 }
 
 /* Answered at once: the refusal never waits on the client (its connection is fresh, and non-blocking). */

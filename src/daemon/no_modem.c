@@ -13,7 +13,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../shim/shim.h"
 #include "internal.h"
 #include "wire.h"
 
@@ -36,7 +35,7 @@ static void answer_one(int connection, const char *reason)
 	/* Whatever it asked, the answer is the same; a client that said nothing gets it too. */
 	if (st87d_receive_request(connection, &request, &passed_fd) == 0 && passed_fd >= 0)
 		close(passed_fd);
-	shim_log(ST87_LOG_INFO, "pid %d (%s): %s (answered before exiting)", (int)peer.pid,
+	st87_log(ST87_LOG_INFO, "pid %d (%s): %s (answered before exiting)", (int)peer.pid,
 		 program[0] ? program : "?", reason);
 	st87d_send_reply(connection, ST87D_FAILED, ENETDOWN, reason);
 	close(connection);

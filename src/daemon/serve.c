@@ -15,7 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../shim/engine_io.h"
+#include "config.h"
+#include "engine.h"
 #include "internal.h"
 #include "pair_end.h"
 #include "wire.h"
@@ -28,6 +29,13 @@
 #define REQUEST_TIMEOUT_MS 2000
 /* The longest an AT command through st87d may take (the note's longest Max Response Time is 60 s). */
 #define AT_TIMEOUT_MAX_MS 120000
+
+static const struct shim_config *config;
+
+void serve_configure(const struct shim_config *settings)
+{
+	config = settings;
+}
 
 struct client {
 	int connection;
@@ -81,7 +89,7 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 {
 	char why[160];
 	if (!acceptable_socket_request(client, request, pair_end, why, sizeof(why))) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
+		st87_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
 			 why);
 		st87d_send_reply(client->connection, ST87D_FAILED, EINVAL, why);
 		if (pair_end >= 0)
@@ -89,45 +97,38 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 		close(client->connection);
 		return;
 	}
-	struct routed_socket *s = calloc(1, sizeof(*s));
+	struct routed_socket *s = routed_socket_new(request->domain, request->type,
+						    (const struct sockaddr *)&request->remote,
+						    request->remote_len);
 	if (!s) {
 		st87d_send_reply(client->connection, ST87D_FAILED, ENOMEM, "st87d is out of memory");
 		close(pair_end);
 		close(client->connection);
 		return;
 	}
-	s->domain = request->domain;
-	s->type = request->type;
 	s->framed = request->flags & ST87D_FRAMED;
 	s->dns_queries = request->flags & ST87D_DNS_QUERIES;
-	s->remote = request->remote;
-	s->remote_len = request->remote_len;
 	s->local_port = request->local_port;
 	s->filler = request->filler;
 	s->rai = request->rai;
 	s->engine_fd = pair_end;
-	s->modem_socket = -1;
-	s->daemon_fd = -1;
 	s->client_fd = client->connection;
 	s->client_pid = (int)client->credentials.pid;
 	snprintf(s->client_program, sizeof(s->client_program), "%s", client->program);
-	s->state = ROUTED_CONNECTING;
-	shim_cond_init(&s->changed);
 	fcntl(pair_end, F_SETFL, O_NONBLOCK);
 	/* Reports must never block the engine on a client that stopped reading. */
 	fcntl(client->connection, F_SETFL, O_NONBLOCK);
 
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	shim_log(ST87_LOG_INFO, "%s: uid %d asks", what, (int)client->credentials.uid);
+	st87_log(ST87_LOG_INFO, "%s: uid %d asks", what, (int)client->credentials.uid);
 	int err = engine_submit(s);
 	if (err) {
 		st87d_send_reply(client->connection, ST87D_FAILED, -err,
 				 "the modem engine cannot start");
 		close(pair_end);
 		close(client->connection);
-		pthread_cond_destroy(&s->changed);
-		free(s);
+		routed_socket_discard(s);
 	}
 }
 
@@ -137,7 +138,7 @@ static void resolve(struct client *client, const struct st87d_request *request)
 	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
 	char name[256]; /* the client's text: the log gets it printable */
 	st87_printable(request->name, strlen(request->name), name, sizeof(name));
-	shim_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
+	st87_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
 		 client->program, name, err ? error : address);
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
 }
@@ -152,7 +153,7 @@ static int run_listing(struct st87_modem *modem, void *arg)
 	struct listing *listing = arg;
 	engine_list_sockets(listing->text, sizeof(listing->text));
 	enum st87_send_handshake handshake = modem ? st87_modem_send_handshake(modem) : ST87_SEND_DETECT;
-	if (shim.config.hex_payloads)
+	if (config->hex_payloads)
 		snprintf(listing->sends, sizeof(listing->sends), "payloads sent as hex text");
 	else if (handshake == ST87_SEND_DETECT)
 		snprintf(listing->sends, sizeof(listing->sends), "binary sends not tried yet");
@@ -178,9 +179,9 @@ static void report_status(struct client *client)
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
 	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 192];
-	shim_modem_address(AF_INET, address, sizeof(address));
+	engine_modem_address(AF_INET, address, sizeof(address));
 	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s%s%s",
-		 (int)getpid(), shim.config.port, address[0] ? address : "unknown", listing.sends,
+		 (int)getpid(), config->port, address[0] ? address : "unknown", listing.sends,
 		 listing.sends[0] ? ", " : "", listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
 	char *rest = NULL;
@@ -231,7 +232,7 @@ static void at_command(struct client *client, const struct st87d_request *reques
 {
 	if (!may_command_the_modem(client, "st87ctl at"))
 		return;
-	shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
+	st87_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client->credentials.pid, client->program,
 		 request->name);
 	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= 86400000 ? request->timeout_ms
 										    : 10000;
@@ -247,7 +248,7 @@ static void close_all(struct client *client)
 {
 	if (!may_command_the_modem(client, "close-all"))
 		return;
-	shim_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
+	st87_log(ST87_LOG_WARN, "pid %d (%s): close-all", (int)client->credentials.pid, client->program);
 	struct listing closed = {.text = ""};
 	struct engine_job job = {.run = run_close_all, .arg = &closed};
 	int err = engine_run_job(&job);
@@ -274,7 +275,7 @@ void serve_client(int connection, const struct ucred *credentials, const struct 
 		snprintf(why, sizeof(why),
 			 "st87d refuses uid %d: not root, not st87d's user, not in group %s",
 			 (int)client.credentials.uid, policy->group_name);
-		shim_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program,
+		st87_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program,
 			 why);
 		st87d_send_reply(connection, ST87D_FAILED, EACCES, why);
 		close(connection);
@@ -287,7 +288,7 @@ void serve_client(int connection, const struct ucred *credentials, const struct 
 	int passed_fd;
 	int err = st87d_receive_request(connection, &request, &passed_fd);
 	if (err) {
-		shim_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)",
+		st87_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)",
 			 (int)client.credentials.pid, client.program, strerror(-err));
 		close(connection);
 		return;

@@ -12,6 +12,10 @@ struct access_policy {
 	char group_name[64];
 };
 
+struct shim_config;
+/* The settings st87d runs with (its status names the port): kept, not copied. Before any request. */
+void serve_configure(const struct shim_config *settings);
+
 /*
  * Serves the request on @connection, whose peer has @credentials; takes the
  * fd over. Safe to run on several threads at once.

@@ -1,9 +1,9 @@
 /*
  * st87d: owns the modem's serial port and serves routed sockets to every
  * program on the host over a Unix socket, as gpsd serves a GPS. The bridge
- * between a program's pair and the modem is the shim's engine, unchanged;
- * this file is the daemon around it: options, the listening socket (or
- * systemd's), signals, and the accept loop.
+ * between a program's pair and the modem is the engine (src/engine), the one
+ * the shim runs in a program; this file is the daemon around it: options,
+ * settings, the listening socket (or systemd's), signals, and the accept loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../shim/shim.h"
 #include "admission.h"
+#include "config.h"
+#include "engine.h"
+#include "internal.h"
 #include "listen_socket.h"
 #include "no_modem.h"
 #include "serve.h"
@@ -37,9 +39,6 @@
  * is answered at once rather than after systemd's restart delay.
  */
 #define ACTIVATED_QUIET_MS 1000
-
-/* The shim's engine logs as the daemon (overrides shim.c's weak default). */
-const char *shim_log_name = "st87d";
 
 struct options {
 	bool foreground;
@@ -223,7 +222,7 @@ static void *accept_clients(void *argument)
 		if (!accept_may_succeed_later(err))
 			return NULL;
 		if (err != EINTR && err != ECONNABORTED) {
-			shim_log(ST87_LOG_WARN, "accepting a client: %s: trying again", strerror(err));
+			st87_log(ST87_LOG_WARN, "accepting a client: %s: trying again", strerror(err));
 			usleep(ACCEPT_RETRY_MS * 1000);
 		}
 	}
@@ -249,9 +248,34 @@ static int serve(int listener, const struct access_policy *policy)
 	while (read(signals, &info, sizeof(info)) != sizeof(info))
 		if (errno != EINTR)
 			return 1;
-	shim_log(ST87_LOG_INFO, "signal %u: closing every modem socket and stopping", info.ssi_signo);
+	st87_log(ST87_LOG_INFO, "signal %u: closing every modem socket and stopping", info.ssi_signo);
 	/* The acceptor may be inside a request: the engine's exit ends it (its job fails), and exit ends the thread. */
 	return 0;
+}
+
+/*
+ * The ST87_* settings (and st87.conf), read as the shim reads them: each bad
+ * one logged. False when one is bad enough that st87d must not start.
+ */
+static bool read_settings(struct shim_config *config)
+{
+	char errors[4096];
+	int err = shim_config_parse(NULL, config, errors, sizeof(errors));
+	st87_log_set_level(config->log_level);
+	if (err) {
+		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+			st87_log(ST87_LOG_ERROR, "%s", line);
+	}
+	return err == 0 || !config->fail_routed;
+}
+
+/* The engine, hosted here: nothing interposes close() in st87d, so it needs no hooks. */
+static void start_engine_hosting(const struct shim_config *config)
+{
+	struct engine_settings settings = engine_settings_from(config);
+	struct engine_host host = {0};
+	engine_init(&settings, &host);
+	serve_configure(config);
 }
 
 int main(int argc, char **argv)
@@ -259,19 +283,21 @@ int main(int argc, char **argv)
 	struct options options = {.group = DEFAULT_GROUP, .mode = DEFAULT_MODE};
 	if (parse_options(argc, argv, &options) < 0)
 		return 2;
-	shim_init();
-	if (!shim.config_ok && shim.config.fail_routed) {
+	st87_log_set_name("st87d");
+	/* Static: the config holds two paths of 4 KiB, and the engine keeps pointers to them. */
+	static struct shim_config config;
+	if (!read_settings(&config)) {
 		fprintf(stderr, "st87d: fix the ST87_* variables above\n");
 		return 2;
 	}
-	int level = (int)shim.config.log_level;
+	start_engine_hosting(&config);
+	int level = (int)config.log_level;
 	if (options.verbosity > 0 && level < ST87_LOG_INFO + options.verbosity - 1)
 		level = ST87_LOG_INFO + options.verbosity - 1;
 	st87_log_set_level((enum st87_log_level)(level > ST87_LOG_DEBUG ? ST87_LOG_DEBUG : level));
 	if (!options.socket_path)
-		options.socket_path = shim.config.daemon_use == SHIM_DAEMON_REQUIRED
-			? shim.config.daemon_socket
-			: ST87D_DEFAULT_SOCKET;
+		options.socket_path = config.daemon_use == SHIM_DAEMON_REQUIRED ? config.daemon_socket
+										: ST87D_DEFAULT_SOCKET;
 	struct access_policy policy = {0};
 	if (resolve_group(options.group, &policy) < 0)
 		return 2;
@@ -303,7 +329,7 @@ int main(int argc, char **argv)
 		answer_without_modem(listener, error, activated ? ACTIVATED_QUIET_MS : 0);
 		return 1;
 	}
-	shim_log(ST87_LOG_INFO, "serving %s on %s (group %s)", shim.config.port,
+	st87_log(ST87_LOG_INFO, "serving %s on %s (group %s)", config.port,
 		 activated ? "systemd's socket" : options.socket_path,
 		 policy.any_group ? "any" : policy.group_name);
 	report_started(started_pipe, true);

@@ -32,7 +32,7 @@ static bool forget(int fd)
 int close(int fd)
 {
 	shim_init();
-	if (shim_internal_call)
+	if (on_engine_thread)
 		return real.close(fd);
 	if (forget(fd))
 		return 0; /* the program thinks it closed a stray fd; the shim needs it */
@@ -54,7 +54,7 @@ int fclose(FILE *stream)
 		return libc_fclose(stream);
 	}
 	/* Forgotten before libc closes it: another thread may get the number back at once. */
-	int fd = stream && !shim_internal_call ? fileno(stream) : -1;
+	int fd = stream && !on_engine_thread ? fileno(stream) : -1;
 	if (fd >= 0 && shim_fd_maybe_mapped(fd) && !shim_is_private_fd(fd))
 		forget(fd);
 	return real.fclose(stream);
@@ -124,7 +124,7 @@ static int close_range_keeping_ours(unsigned int first, unsigned int last, int f
 int close_range(unsigned int first, unsigned int last, int flags)
 {
 	shim_init();
-	if (shim_internal_call || atomic_load(&shim.fd_count) == 0 || first > last)
+	if (on_engine_thread || atomic_load(&shim.fd_count) == 0 || first > last)
 		return close_range_raw(first, last, flags);
 	return close_range_keeping_ours(first, last, flags);
 }
@@ -134,7 +134,7 @@ void closefrom(int lowest)
 	shim_init();
 	if (lowest < 0)
 		lowest = 0;
-	if (shim_internal_call || atomic_load(&shim.fd_count) == 0) {
+	if (on_engine_thread || atomic_load(&shim.fd_count) == 0) {
 		if (real.closefrom)
 			real.closefrom(lowest);
 		else

@@ -11,7 +11,7 @@
 static int connect_again(int fd, struct routed_socket *s)
 {
 	daemon_take_reports(s, fd, false);
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	int err = 0;
 	switch (s->state) {
 	case ROUTED_CONNECTING:
@@ -26,7 +26,7 @@ static int connect_again(int fd, struct routed_socket *s)
 		s->error_reported = true;
 		break;
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return err;
 }
 
@@ -40,16 +40,16 @@ static int connect_unconnected_udp(struct routed_socket *s, const struct sockadd
 {
 	if (addr_len < sizeof(sa_family_t))
 		return -EINVAL;
-	socklen_t least = shim_address_size(addr->sa_family);
+	socklen_t least = routed_address_size(addr->sa_family);
 	if (addr->sa_family != AF_UNSPEC && (!least || addr_len < least))
 		return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
 										 : -EAFNOSUPPORT;
 	if (addr_len > sizeof(s->default_destination))
 		return -EINVAL;
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	s->default_destination_len = addr->sa_family == AF_UNSPEC ? 0 : addr_len;
 	memcpy(&s->default_destination, addr, s->default_destination_len);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return 0;
 }
 
@@ -58,7 +58,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG address, socklen_t addr_len)
 {
 	const struct sockaddr *addr = address.__sockaddr__;
 	shim_init();
-	if (shim_internal_call)
+	if (on_engine_thread)
 		return real.connect(fd, addr, addr_len);
 	struct routed_socket *s = shim_lookup(fd);
 	if (s) {

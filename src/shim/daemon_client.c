@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../daemon/socket_trust.h"
-#include "../daemon/wire.h"
-#include "engine_io.h"
+#include "socket_trust.h"
+#include "wire.h"
+#include "shim.h"
 #include "internal.h"
 #include "real.h"
 
@@ -117,7 +117,7 @@ static void apply_report(struct routed_socket *s, int got, const struct st87d_re
 {
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool open = s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED;
 	int failed_with = 0;
 	if (got == 0 && open && !s->daemon_reported_eof) {
@@ -134,7 +134,7 @@ static void apply_report(struct routed_socket *s, int got, const struct st87d_re
 		s->error = failed_with;
 	}
 	pthread_cond_broadcast(&s->changed);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (got == 1 && reply->kind == ST87D_CONNECTED) {
 		shim_set_modem_address(reply->ipv4, reply->ipv6);
 		/* The daemon's engine knows the modem's limit: sends over it are EMSGSIZE here too (io.c). */
@@ -174,10 +174,10 @@ void daemon_take_reports(struct routed_socket *s, int fd, bool at_eof)
 	 * its failure, not "connected", and an EOF must not pass for the peer's
 	 * close when it is a failure.
 	 */
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool connecting = s->state == ROUTED_CONNECTING;
 	bool unexplained_eof = at_eof && s->state == ROUTED_CONNECTED && !s->daemon_reported_eof;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if ((connecting && fd >= 0 && hung_up(fd)) || unexplained_eof) {
 		got = st87d_receive_reply(s->daemon_fd, &reply, REPORT_LAG_MS);
 		if (got >= 0)
@@ -189,12 +189,12 @@ int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 {
 	long long deadline = st87_now_ms() + timeout_ms;
 	for (;;) {
-		pthread_mutex_lock(&shim.lock);
+		pthread_mutex_lock(&engine_lock);
 		enum routed_state state = s->state;
 		int error = s->error;
 		if (state != ROUTED_CONNECTING && state != ROUTED_CONNECTED)
 			s->error_reported = true;
-		pthread_mutex_unlock(&shim.lock);
+		pthread_mutex_unlock(&engine_lock);
 		if (state == ROUTED_CONNECTED)
 			return 0;
 		if (state != ROUTED_CONNECTING)

@@ -54,7 +54,7 @@ int dup(int old)
 {
 	shim_init();
 	int new = real.dup(old);
-	if (new >= 0 && !shim_internal_call)
+	if (new >= 0 && !on_engine_thread)
 		return follow_duplicate(old, new);
 	return new;
 }
@@ -62,7 +62,7 @@ int dup(int old)
 int dup2(int old, int new)
 {
 	shim_init();
-	if (shim_internal_call)
+	if (on_engine_thread)
 		return real.dup2(old, new);
 	if (target_is_ours(new))
 		return -1;
@@ -75,7 +75,7 @@ int dup2(int old, int new)
 int dup3(int old, int new, int flags)
 {
 	shim_init();
-	if (shim_internal_call)
+	if (on_engine_thread)
 		return real.dup3(old, new, flags);
 	if (target_is_ours(new))
 		return -1;
@@ -89,7 +89,7 @@ int dup3(int old, int new, int flags)
 static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int command, void *argument)
 {
 	int result = real_fcntl(fd, command, argument);
-	if (result >= 0 && !shim_internal_call && (command == F_DUPFD || command == F_DUPFD_CLOEXEC))
+	if (result >= 0 && !on_engine_thread && (command == F_DUPFD || command == F_DUPFD_CLOEXEC))
 		return follow_duplicate(fd, result);
 	return result;
 }

@@ -70,7 +70,7 @@ static struct hostent *resolve(const char *name, int family)
 
 static bool ours(const char *name, int family)
 {
-	return !shim_internal_call && !shim.config.inert && shim.config.names_over_modem && name &&
+	return !on_engine_thread && !shim.config.inert && shim.config.names_over_modem && name &&
 		(family == AF_INET || family == AF_INET6);
 }
 

@@ -31,11 +31,11 @@ static ssize_t eof_or_error(struct routed_socket *s, ssize_t n)
 	int pair_errno = errno;
 	/* Through st87d the reports say why (a dead st87d is ECONNRESET for a connected socket). */
 	daemon_take_reports(s, -1, true);
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool once = s->type != SOCK_DGRAM;
 	int err = s->state == ROUTED_FAILED && !(once && s->error_reported) ? s->error : 0;
 	s->error_reported = s->error_reported || err;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (!err) {
 		errno = pair_errno;
 		return n;
@@ -56,12 +56,12 @@ static ssize_t sent_or_error(struct routed_socket *s, ssize_t n)
 		return n;
 	int pair_errno = errno;
 	daemon_take_reports(s, -1, true);
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool once = s->type != SOCK_DGRAM;
 	int err = s->state == ROUTED_FAILED && !(once && s->error_reported) ? s->error : pair_errno;
 	if (once && s->state == ROUTED_FAILED)
 		s->error_reported = true;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	errno = err;
 	return -1;
 }
@@ -189,7 +189,7 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t iov_count, in
 			   void *pass_context)
 {
 	shim_init();
-	if (shim_internal_call)
+	if (on_engine_thread)
 		return pass_through(pass_context);
 	struct routed_socket *s = shim_lookup(fd);
 	if (!s) {
@@ -328,7 +328,7 @@ static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.recv(fd, buf, len, flags);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
@@ -342,7 +342,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG addres
 {
 	struct sockaddr *from = address.__sockaddr__;
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.recvfrom(fd, buf, len, flags, from, from_len);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
@@ -360,7 +360,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG addres
 ssize_t recvmsg(int fd, struct msghdr *message, int flags)
 {
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.recvmsg(fd, message, flags);
 	ssize_t n = receive_routed(fd, message, flags, s);

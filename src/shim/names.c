@@ -25,7 +25,7 @@ int getpeername(int fd, __SOCKADDR_ARG peer, socklen_t *len)
 {
 	struct sockaddr *address = peer.__sockaddr__;
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.getpeername(fd, address, len);
 	int result;
@@ -71,7 +71,7 @@ int getsockname(int fd, __SOCKADDR_ARG local_end, socklen_t *len)
 {
 	struct sockaddr *address = local_end.__sockaddr__;
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s)
 		return real.getsockname(fd, address, len);
 	struct sockaddr_storage local;

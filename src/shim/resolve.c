@@ -269,7 +269,7 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 		struct addrinfo **res)
 {
 	shim_init();
-	if (shim_internal_call || shim.config.inert || !shim.config.names_over_modem || !node ||
+	if (on_engine_thread || shim.config.inert || !shim.config.names_over_modem || !node ||
 	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
 		return real.getaddrinfo(node, service, hints, res);
 	struct addrinfo numeric = hints ? *hints : (struct addrinfo){0};

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon_client.h"
+#include "monotonic.h"
 #include "real.h"
 #include "shim.h"
 
@@ -73,11 +74,11 @@ static void copy_options(int from, int to)
 
 static int wait_connected(struct routed_socket *s)
 {
-	struct timespec deadline = shim_deadline_after(shim.config.connect_timeout_ms);
+	struct timespec deadline = monotonic_deadline_after(shim.config.connect_timeout_ms);
 	int err = 0;
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	while (s->state == ROUTED_CONNECTING) {
-		if (pthread_cond_timedwait(&s->changed, &shim.lock, &deadline) == ETIMEDOUT) {
+		if (pthread_cond_timedwait(&s->changed, &engine_lock, &deadline) == ETIMEDOUT) {
 			err = -ETIMEDOUT;
 			break;
 		}
@@ -86,7 +87,7 @@ static int wait_connected(struct routed_socket *s)
 		err = -(s->error ? s->error : ECONNRESET);
 		s->error_reported = true;
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return err;
 }
 
@@ -136,12 +137,13 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 				unsigned flags)
 {
 	int pair[2];
-	a->s = calloc(1, sizeof(*a->s));
+	a->s = routed_socket_new(a->domain, a->type, addr, addr_len);
 	if (!a->s ||
 	    socketpair(AF_UNIX, (a->type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC,
 		       0, pair) < 0) {
 		int err = a->s ? -errno : -ENOMEM;
-		free(a->s);
+		if (a->s)
+			routed_socket_discard(a->s);
 		return err;
 	}
 	a->program_end = pair[0];
@@ -149,20 +151,12 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 	real.fcntl(a->engine_end, F_SETFL, O_NONBLOCK);
 
 	struct routed_socket *s = a->s;
-	s->domain = a->domain;
-	s->type = a->type;
 	s->framed = flags & ROUTE_FRAMED;
 	s->dns_queries = flags & ROUTE_DNS_QUERIES;
 	s->rai = shim_pending_rai(a->fd); /* set before routing, or -1 */
-	memcpy(&s->remote, addr, addr_len);
-	s->remote_len = addr_len;
 	s->local_port = a->type == SOCK_DGRAM ? bound_port(a->fd) : 0;
 	s->engine_fd = a->daemon >= 0 ? -1 : a->engine_end;
 	s->daemon_fd = a->daemon;
-	s->client_fd = -1;
-	s->modem_socket = -1;
-	s->state = ROUTED_CONNECTING;
-	shim_cond_init(&s->changed);
 	if (a->type == SOCK_STREAM && a->nonblocking)
 		s->filler = fill_until_unwritable(a->program_end, &s->sndbuf_to_restore);
 	return 0;
@@ -198,10 +192,8 @@ static int map_routed(struct route_attempt *a)
 	if (mapped && engine_end_kept)
 		return 0;
 	shim_log(ST87_LOG_ERROR, "routing fd %d: out of memory", a->fd);
-	if (!mapped) {
-		pthread_cond_destroy(&a->s->changed);
-		free(a->s);
-	}
+	if (!mapped)
+		routed_socket_discard(a->s);
 	restore_kernel_socket(a->fd, a->domain, a->type, a->fd_flags, a->status_flags);
 	return -ENOMEM;
 }
@@ -246,8 +238,7 @@ int shim_route_connect(int fd, const struct sockaddr *addr, socklen_t addr_len, 
 	err = make_pair_and_record(&a, addr, addr_len, flags);
 	if (!err && (err = install_program_end(&a)) < 0) {
 		real.close(a.engine_end);
-		pthread_cond_destroy(&a.s->changed);
-		free(a.s);
+		routed_socket_discard(a.s);
 	}
 	if (!err && (err = map_routed(&a)) < 0)
 		real.close(a.engine_end);

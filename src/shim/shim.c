@@ -15,15 +15,9 @@
 #include "internal.h"
 #include "real.h"
 
-/* The name before each line on stderr; st87d, which is built with the engine, names itself. */
-__attribute__((weak)) const char *shim_log_name = "st87shim";
-
 struct shim_state shim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-/* initial-exec: a preloaded library may use it, and it spares a __tls_get_addr call on every intercepted call. */
-__attribute__((tls_model("initial-exec"))) _Thread_local bool shim_internal_call;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set while this thread initialises: calls made meanwhile (by dlsym, a sanitizer) must not wait for it. */
@@ -31,36 +25,16 @@ static __attribute__((tls_model("initial-exec"))) _Thread_local bool initialisin
 /* Set once initialise() has run: the common case skips pthread_once. */
 static atomic_bool ready;
 
-void shim_cond_init(pthread_cond_t *cond)
-{
-	/* Deadlines on the monotonic clock: a step of the wall clock must not stretch or cut a timeout. */
-	pthread_condattr_t attributes;
-	pthread_condattr_init(&attributes);
-	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-	pthread_cond_init(cond, &attributes);
-	pthread_condattr_destroy(&attributes);
-}
-
-struct timespec shim_deadline_after(int ms)
-{
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
-	return deadline;
-}
-
+/* The map's lock, then the engine's: the order engine.h sets. */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&shim.lock);
+	engine_before_fork();
 }
 
 static void fork_parent(void)
 {
+	engine_after_fork_in_parent();
 	pthread_mutex_unlock(&shim.lock);
 }
 
@@ -121,8 +95,10 @@ static void note_linger_locked(int fd, struct routed_socket *s)
 	socklen_t len = sizeof(linger);
 	if (real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, &len) < 0)
 		return;
+	pthread_mutex_lock(&engine_lock);
 	s->linger_at_exit = linger.l_onoff != 0;
 	s->linger_ms = linger_ms(&linger);
+	pthread_mutex_unlock(&engine_lock);
 }
 
 static void note_lingers(void)
@@ -143,12 +119,30 @@ static void at_exit(void)
 	engine_flush_at_exit();
 }
 
+static void publish_datagram_limit(size_t limit)
+{
+	atomic_store_explicit(&shim.datagram_limit, limit, memory_order_relaxed);
+}
+
+/* The engine in this process: its fds are the map's private ones, its news the shim's. */
+static void start_engine_hosting(void)
+{
+	struct engine_settings settings = engine_settings_from(&shim.config);
+	struct engine_host host = {
+		.own_fd = shim_map_add_private,
+		.disown_fd = shim_map_remove_private,
+		.modem_addresses = shim_set_modem_address,
+		.datagram_limit = publish_datagram_limit,
+		.min_private_fd = shim.min_private_fd,
+	};
+	engine_init(&settings, &host);
+}
+
 static void initialise(void)
 {
 	initialising = true;
-	engine_init();
 	real_libc_init();
-	st87_log_set_name(shim_log_name);
+	st87_log_set_name("st87shim");
 	char errors[4096];
 	int err = shim_config_parse(NULL, &shim.config, errors, sizeof(errors));
 	st87_log_set_level(shim.config.log_level);
@@ -165,6 +159,7 @@ static void initialise(void)
 	    limit.rlim_cur < 1u << 20)
 		top = (int)limit.rlim_cur;
 	shim.min_private_fd = top > 256 ? top - 64 : top / 2;
+	start_engine_hosting();
 
 	if (!shim.config.inert) {
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -220,21 +215,19 @@ struct routed_socket *shim_lookup(int fd)
 	struct fd_entry *entry = find_locked(fd);
 	struct routed_socket *socket = entry ? entry->socket : NULL;
 	if (socket)
-		socket->refs++;
+		routed_socket_hold(socket);
 	pthread_mutex_unlock(&shim.lock);
 	return socket;
 }
 
 void shim_release_locked(struct routed_socket *socket)
 {
-	if (--socket->refs > 0)
-		return;
-	if (socket->daemon_fd >= 0) {
-		shim_map_remove_private_locked(socket->daemon_fd);
-		real.close(socket->daemon_fd);
+	/* Read while the reference keeps the record: the engine's last release frees none with one. */
+	int daemon_fd = socket->daemon_fd;
+	if (routed_socket_release(socket) && daemon_fd >= 0) {
+		shim_map_remove_private_locked(daemon_fd);
+		real.close(daemon_fd);
 	}
-	pthread_cond_destroy(&socket->changed);
-	free(socket);
 }
 
 void shim_release(struct routed_socket *socket)
@@ -263,7 +256,7 @@ int shim_map_add_locked(int fd, struct routed_socket *socket)
 	entry->socket = socket;
 	entry->pending_rai = -1; /* routed now, or the shim's own */
 	if (socket)
-		socket->refs++;
+		routed_socket_hold(socket);
 	return 0;
 }
 
@@ -375,18 +368,11 @@ int shim_private_fd(int fd)
 	return moved;
 }
 
-socklen_t shim_address_size(int family)
-{
-	return family == AF_INET     ? sizeof(struct sockaddr_in)
-		: family == AF_INET6 ? sizeof(struct sockaddr_in6)
-				     : 0;
-}
-
 socklen_t shim_connected_destination(struct routed_socket *s, struct sockaddr_storage *out)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	socklen_t len = s->default_destination_len;
 	memcpy(out, &s->default_destination, len);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return len;
 }

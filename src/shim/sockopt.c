@@ -27,7 +27,7 @@ static int answer_int(void *value, socklen_t *len, int answer)
 static int take_error(int fd, struct routed_socket *s)
 {
 	daemon_take_reports(s, fd, false);
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	int err = 0;
 	if (s->state == ROUTED_FAILED && !s->error_reported) {
 		err = s->error;
@@ -36,7 +36,7 @@ static int take_error(int fd, struct routed_socket *s)
 	int sndbuf = s->state == ROUTED_CONNECTED ? s->sndbuf_to_restore : 0;
 	if (sndbuf > 0)
 		s->sndbuf_to_restore = 0;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (sndbuf > 0) {
 		int half = sndbuf / 2; /* the kernel doubles what it is given */
 		real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
@@ -139,7 +139,7 @@ static int routed_getsockopt(int fd, struct routed_socket *s, int level, int nam
 int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
 	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && shim_pending_rai(fd) >= 0)
 		return answer_int(value, len, shim_pending_rai(fd));
 	if (!s)
@@ -152,8 +152,8 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
 	shim_init();
-	struct routed_socket *s = shim_internal_call ? NULL : shim_lookup(fd);
-	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && !shim_internal_call)
+	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && !on_engine_thread)
 		return set_pending_rai(fd, value, len);
 	if (!s)
 		return real.setsockopt(fd, level, name, value, len);

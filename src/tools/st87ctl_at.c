@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../daemon/wire.h"
+#include "wire.h"
 #include "st87ctl_at.h"
 
 /* Added to each Max Response Time of the note: the serial line and the host need a little too. */

@@ -6,7 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "../daemon/wire.h"
+#include "wire.h"
 #include "st87ctl.h"
 
 #define MAX_LISTED_SOCKETS 8

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../daemon/wire.h"
+#include "config.h"
+#include "wire.h"
 #include "st87ctl.h"
 
 int st87ctl_via_daemon(int kind, bool json)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../daemon/wire.h"
+#include "wire.h"
 #include "st87ctl.h"
 
 #define MAX_CHECKS 16

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../daemon/wire.h"
+#include "wire.h"
 #include "st87ctl.h"
 
 /* The modem has 3 sockets; room for more in case firmware grows some. */

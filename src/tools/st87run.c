@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../daemon/wire.h"
 #include "conf_file.h"
 #include "config.h"
 

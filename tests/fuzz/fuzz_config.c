@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the ST87_* environment variables (src/shim/config.c), and
+ * Fuzz target: the ST87_* environment variables (src/settings/config.c), and
  * through ST87_ROUTE the rule parser.
  *
  * Input: an environment as /proc/PID/environ holds it, "NAME=VALUE" records

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: DNS replies read by the shim (src/shim/dns_message.c).
+ * Fuzz target: DNS replies read by the shim (src/settings/dns_message.c).
  *
  * Input: FLAGS NAME '\0' MESSAGE. FLAGS is one byte: bit 0 asks for AAAA
  * (else A); bit 1 expects another id than the message carries. NAME is the

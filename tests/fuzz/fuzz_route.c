@@ -1,5 +1,5 @@
 /*
- * Fuzz target: ST87_ROUTE rules (src/shim/route.c).
+ * Fuzz target: ST87_ROUTE rules (src/settings/route.c).
  *
  * Input: RULES [ '\0' SOCKADDR ]. RULES is the text of ST87_ROUTE; SOCKADDR,
  * when present, is a destination as a program hands it to connect(), given

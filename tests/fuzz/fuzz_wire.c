@@ -1,5 +1,5 @@
 /*
- * Fuzz target: st87d's wire (src/daemon/wire.c), the messages a client of
+ * Fuzz target: st87d's wire (src/wire/wire.c), the messages a client of
  * any group member's choosing sends the daemon, and the daemon's replies.
  *
  * Input: a flags byte, then one message.
@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../src/daemon/wire.h"
+#include "wire.h"
 #include "fuzz.h"
 
 #define IS_REPLY 1u

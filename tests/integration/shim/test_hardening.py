@@ -467,7 +467,7 @@ WIRE_VERSION = 2
 
 
 def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
-    """st87d's OPEN_SOCKET for a UDP (or @kind) socket to 127.0.0.1:port (src/daemon/wire.h), as a client could forge it."""
+    """st87d's OPEN_SOCKET for a UDP (or @kind) socket to 127.0.0.1:port (src/wire/wire.h), as a client could forge it."""
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))
     # magic, version, kind, domain, type, flags, local_port, filler, rai; remote, remote_len; ip_version,
     # timeout_ms, name: the C struct's layout on this machine (440 bytes, remote 8-aligned).

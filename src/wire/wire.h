@@ -15,9 +15,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Where the daemon listens when neither --socket nor ST87_DAEMON says otherwise. */
-#define ST87D_DEFAULT_SOCKET "/run/st87/st87d.sock"
-
 #define ST87D_MAGIC 0x53543837u /* "ST87" */
 #define ST87D_VERSION 2u        /* 2: replies carry the datagram limit */
 

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include "../daemon/wire.h"
 #include "conf_file.h"
 #include "decimal.h"
 #include "text.h"

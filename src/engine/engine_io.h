@@ -1,9 +1,12 @@
 /* The engine's data paths between one routed socket's pair and its modem socket. */
-#ifndef ST87_SHIM_ENGINE_IO_H
-#define ST87_SHIM_ENGINE_IO_H
+#ifndef ST87_ENGINE_ENGINE_IO_H
+#define ST87_ENGINE_ENGINE_IO_H
 
-#include "../daemon/wire.h"
-#include "shim.h"
+#include "engine.h"
+#include "wire.h"
+
+/* The host's settings, as engine_init() was given them. */
+extern struct engine_settings engine_settings_given;
 
 /*
  * Moves what the program wrote to the modem: a burst of TCP bytes or one
@@ -33,8 +36,6 @@ void engine_closes_are_announced(const char *how);
 /* The peer's close, as the program sees it: EOF after what it has; the modem socket is closed. */
 void engine_give_eof(struct routed_socket *s);
 
-/* evict.c: "TCP 1.2.3.4:80". */
-void engine_describe(const struct routed_socket *s, char *text, size_t len);
 /*
  * The modem's TCP socket is taken: gives it to the connect of @p for_what
  * when this program's connection holding it is idle (ST87_TCP_EVICT_IDLE),

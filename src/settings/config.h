@@ -60,6 +60,8 @@
 #define SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS 60000
 #define SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS 200
 #define SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS 5000
+/* Where st87d listens when neither --socket nor ST87_DAEMON says otherwise. */
+#define ST87D_DEFAULT_SOCKET "/run/st87/st87d.sock"
 
 enum shim_daemon_use {
 	SHIM_DAEMON_IF_RUNNING, /* the daemon when it answers at daemon_socket, else the port */

@@ -28,9 +28,9 @@ static bool pair_is_empty(int engine_fd)
 
 static bool is_quiet_connection(struct routed_socket *s)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool connected = s->state == ROUTED_CONNECTED;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	/* A connection that has not yet carried an exchange may be waiting for a greeting: not idle. */
 	return connected && s->carried_out && s->carried_in && s->type == SOCK_STREAM &&
 		s->engine_fd >= 0 && s->modem_socket >= 0 && !s->data_waiting && !s->peer_closed &&
@@ -104,7 +104,7 @@ bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sock
 			  held_by);
 		return false;
 	}
-	int idle_ms = shim.config.tcp_evict_idle_ms;
+	int idle_ms = engine_settings_given.tcp_evict_idle_ms;
 	bool quiet = idle_ms > 0 && stays_quiet(modem, holder, idle_ms);
 	if (holder->modem_socket < 0)
 		return true; /* its peer closed meanwhile */
@@ -113,7 +113,7 @@ bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sock
 			  held_by, idle_ms ? " and is not idle" : " (ST87_TCP_EVICT_IDLE=0)");
 		return false;
 	}
-	shim_log(ST87_LOG_INFO,
+	st87_log(ST87_LOG_INFO,
 		 "%s: takes the modem's TCP socket from the idle connection %s, "
 		 "which sees the peer's close",
 		 for_what, held_by);

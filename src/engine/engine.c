@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "engine_io.h"
 #include "internal.h"
-#include "real.h"
-#include "shim.h"
+#include "monotonic.h"
 
 /* How long the modem may take to bring its IP link up at start. */
 #define LINK_UP_TIMEOUT_MS 30000
@@ -42,7 +42,10 @@ struct engine {
 	bool last_attempt_failed;
 	int open_failed_err;
 
-	/* Shared with the program's threads, under shim.lock. */
+	/* The modem's addresses, for st87d's reports and status: under engine_lock. */
+	char modem_ipv4[64], modem_ipv6[64];
+
+	/* Shared with the program's threads, under engine_lock. */
 	bool started;
 	pthread_t thread;
 	int wake_fd;
@@ -57,13 +60,52 @@ struct engine {
 };
 
 static struct engine engine = {.wake_fd = -1};
+/* Held while the thread starts: the wake-up fd is given to the host before engine_lock is taken. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The largest datagram the modem takes, for st87d's reports: written by the engine thread alone. */
+static _Atomic size_t datagram_limit;
 
-static int start_engine_locked(void);
+struct engine_settings engine_settings_given;
+static struct engine_host host;
+
+/* initial-exec: a preloaded host reads it on every intercepted call without a __tls_get_addr call. */
+__attribute__((tls_model("initial-exec"))) _Thread_local bool on_engine_thread;
+
+static int start_engine(void);
 static void wake_engine(void);
 
-void engine_init(void)
+struct engine_settings engine_settings_from(const struct shim_config *config)
 {
-	shim_cond_init(&engine.changed);
+	return (struct engine_settings){
+		.port = config->port,
+		.baud = config->baud,
+		.hex_payloads = config->hex_payloads,
+		.send_handshake = config->send_handshake,
+		.sleep_hold_s = config->sleep_hold_s,
+		.trace_path = config->trace_path,
+		.link_check_interval_s = config->link_check_interval_s,
+		.udp_rai = config->udp_rai,
+		.tcp_evict_idle_ms = config->tcp_evict_idle_ms,
+		.half_close_idle_ms = config->half_close_idle_ms,
+		.exit_flush_timeout_ms = config->exit_flush_timeout_ms,
+	};
+}
+
+void engine_init(const struct engine_settings *settings, const struct engine_host *hooks)
+{
+	engine_settings_given = *settings;
+	host = *hooks;
+	monotonic_cond_init(&engine.changed);
+}
+
+void engine_before_fork(void)
+{
+	pthread_mutex_lock(&engine_lock);
+}
+
+void engine_after_fork_in_parent(void)
+{
+	pthread_mutex_unlock(&engine_lock);
 }
 
 void engine_after_fork_in_child(void)
@@ -72,7 +114,40 @@ void engine_after_fork_in_child(void)
 	 * not in the child); their memory is left alone. */
 	memset(&engine, 0, sizeof(engine));
 	engine.wake_fd = -1;
-	shim_cond_init(&engine.changed);
+	monotonic_cond_init(&engine.changed);
+	pthread_mutex_init(&engine_lock, NULL);
+	pthread_mutex_init(&start_lock, NULL);
+}
+
+static void own_fd(int fd)
+{
+	if (host.own_fd)
+		host.own_fd(fd);
+}
+
+/* Closes one of the engine's own fds, the host told first (its close() would keep an fd it owns). */
+static void close_own_fd(int fd)
+{
+	if (host.disown_fd)
+		host.disown_fd(fd);
+	close(fd);
+}
+
+void engine_modem_address(int family, char *address, size_t len)
+{
+	pthread_mutex_lock(&engine_lock);
+	snprintf(address, len, "%s", family == AF_INET6 ? engine.modem_ipv6 : engine.modem_ipv4);
+	pthread_mutex_unlock(&engine_lock);
+}
+
+static void set_modem_address(const char *ipv4, const char *ipv6)
+{
+	pthread_mutex_lock(&engine_lock);
+	snprintf(engine.modem_ipv4, sizeof(engine.modem_ipv4), "%s", ipv4);
+	snprintf(engine.modem_ipv6, sizeof(engine.modem_ipv6), "%s", ipv6);
+	pthread_mutex_unlock(&engine_lock);
+	if (host.modem_addresses)
+		host.modem_addresses(ipv4, ipv6);
 }
 
 /* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
@@ -135,31 +210,36 @@ void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int
 {
 	if (s->client_fd < 0)
 		return;
-	int sent = kind == ST87D_CONNECTED
-		? st87d_send_connected(s->client_fd, shim.modem_ipv4, shim.modem_ipv6,
-				       (uint32_t)atomic_load_explicit(&shim.datagram_limit,
-								      memory_order_relaxed))
-		: st87d_send_reply(s->client_fd, kind, err, why);
+	int sent;
+	if (kind == ST87D_CONNECTED) {
+		char ipv4[64], ipv6[64];
+		engine_modem_address(AF_INET, ipv4, sizeof(ipv4));
+		engine_modem_address(AF_INET6, ipv6, sizeof(ipv6));
+		sent = st87d_send_connected(s->client_fd, ipv4, ipv6,
+					    (uint32_t)atomic_load_explicit(&datagram_limit,
+									   memory_order_relaxed));
+	} else {
+		sent = st87d_send_reply(s->client_fd, kind, err, why);
+	}
 	if (sent < 0)
-		shim_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));
+		st87_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));
 }
 
 /* Marks @s failed with @err (positive errno), wakes its waiters and closes the engine's end. */
 void engine_fail(struct routed_socket *s, int err)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool was_open = s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED;
 	if (was_open) {
 		s->state = ROUTED_FAILED;
 		s->error = err;
 	}
 	pthread_cond_broadcast(&s->changed);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (was_open)
 		engine_tell_client(s, ST87D_FAILED, err, st87_last_error());
 	if (s->engine_fd >= 0) {
-		shim_map_remove_private(s->engine_fd);
-		real.close(s->engine_fd);
+		close_own_fd(s->engine_fd);
 		s->engine_fd = -1;
 	}
 }
@@ -171,7 +251,7 @@ void engine_close_modem_socket(struct routed_socket *s)
 		return;
 	int err = st87_socket_close(engine.modem, s->modem_socket);
 	if (err && err != -EBADF)
-		shim_log(ST87_LOG_WARN, "closing modem socket %d: %s", s->modem_socket,
+		st87_log(ST87_LOG_WARN, "closing modem socket %d: %s", s->modem_socket,
 			 st87_last_error());
 	s->modem_socket = -1;
 	if (err && st87_modem_unresponsive(engine.modem))
@@ -183,20 +263,21 @@ void engine_closes_are_announced(const char *how)
 	if (engine.closes_announced)
 		return;
 	engine.closes_announced = true;
-	shim_log(ST87_LOG_INFO,
+	st87_log(ST87_LOG_INFO,
 		 "the modem announces a peer's close (%s): idle connections are not polled", how);
 }
 
 /* How often an idle routed TCP socket's link is checked: never once the modem announces closes. */
 static int link_check_interval_ms(void)
 {
-	return engine.closes_announced ? 0 : shim.config.link_check_interval_s * 1000;
+	return engine.closes_announced ? 0 : engine_settings_given.link_check_interval_s * 1000;
 }
 
 static void forget_modem(void)
 {
 	engine.closes_announced = false;
-	shim_map_remove_private(st87_modem_fd(engine.modem));
+	if (host.disown_fd)
+		host.disown_fd(st87_modem_fd(engine.modem));
 	st87_modem_close(engine.modem);
 	engine.modem = NULL;
 }
@@ -204,7 +285,7 @@ static void forget_modem(void)
 /* The modem stopped answering or its port failed: every socket fails, the port is closed. */
 void engine_modem_lost(int err)
 {
-	shim_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket", st87_strerror(-err));
+	st87_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket", st87_strerror(-err));
 	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
 		s->modem_socket = -1;
 		engine_fail(s, err);
@@ -231,7 +312,7 @@ static void link_lost(void)
 		failed_any = true;
 	}
 	if (failed_any)
-		shim_log(ST87_LOG_ERROR,
+		st87_log(ST87_LOG_ERROR,
 			 "the modem restarted or lost its IP link: routed sockets reset; "
 			 "the next routed call brings the link back");
 }
@@ -261,20 +342,21 @@ static int sleep_hold_ms(int seconds)
 
 static int open_modem(void)
 {
+	const struct engine_settings *given = &engine_settings_given;
 	struct st87_modem_options options = {
-		.port = shim.config.port,
-		.baud = shim.config.baud,
-		.hex_send = shim.config.hex_payloads,
-		.handshake = shim.config.send_handshake,
-		.sleep_hold_ms = sleep_hold_ms(shim.config.sleep_hold_s),
+		.port = given->port,
+		.baud = given->baud,
+		.hex_send = given->hex_payloads,
+		.handshake = given->send_handshake,
+		.sleep_hold_ms = sleep_hold_ms(given->sleep_hold_s),
 		.ask_sleep_hold = true,
-		.trace_path = shim.config.trace_path[0] ? shim.config.trace_path : NULL,
+		.trace_path = given->trace_path && given->trace_path[0] ? given->trace_path : NULL,
 		.on_event = on_modem_event,
-		.min_fd = shim.min_private_fd,
+		.min_fd = host.min_private_fd,
 	};
 	int err = st87_modem_open(&options, &engine.modem);
 	if (!err) {
-		shim_map_add_private(st87_modem_fd(engine.modem));
+		own_fd(st87_modem_fd(engine.modem));
 		/* We hold the port's lock: sockets the modem lists belong to a dead process. */
 		err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, true);
 		if (err)
@@ -285,8 +367,8 @@ static int open_modem(void)
 		return err;
 	}
 	const struct st87_ipcfg *link = st87_modem_link(engine.modem);
-	shim_set_modem_address(link->ipv4, link->ipv6);
-	shim_log(ST87_LOG_INFO, "modem on %s ready", shim.config.port);
+	set_modem_address(link->ipv4, link->ipv6);
+	st87_log(ST87_LOG_INFO, "modem on %s ready", given->port);
 	return 0;
 }
 
@@ -331,9 +413,9 @@ static int ensure_modem(unsigned failed_before)
 	engine.last_attempt_failed = err != 0;
 	if (err) {
 		engine.open_failed_err = err;
-		pthread_mutex_lock(&shim.lock);
+		pthread_mutex_lock(&engine_lock);
 		engine.failed_attempts++;
-		pthread_mutex_unlock(&shim.lock);
+		pthread_mutex_unlock(&engine_lock);
 	}
 	return err;
 }
@@ -352,7 +434,7 @@ static bool discard_filler(struct routed_socket *s)
 	long long give_up = st87_now_ms() + FILLER_WAIT_MS;
 	while (s->filler > 0) {
 		size_t want = s->filler < sizeof(scratch) ? s->filler : sizeof(scratch);
-		ssize_t n = real.recv(s->engine_fd, scratch, want, MSG_DONTWAIT);
+		ssize_t n = recv(s->engine_fd, scratch, want, MSG_DONTWAIT);
 		if (n > 0) {
 			s->filler -= (size_t)n;
 			continue;
@@ -383,7 +465,7 @@ static void fail_earlier_holders(int id, const struct routed_socket *new_holder)
 		engine_describe(s, what, sizeof(what));
 		st87_fail(-ECONNRESET,
 			  "the modem dropped this connection: it gave its socket %d to a new one", id);
-		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
+		st87_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
 		s->modem_socket = -1; /* no AT#SOCKETCLOSE: the id is the new connection's */
 		engine_fail(s, ECONNRESET);
 	}
@@ -410,7 +492,7 @@ static void connect_socket(struct routed_socket *s)
 	engine_describe(s, what, sizeof(what));
 	int err = ensure_modem(s->failed_attempts_before);
 	if (err) {
-		shim_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
+		st87_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
 		engine_fail(s, ENETDOWN);
 		return;
 	}
@@ -419,7 +501,7 @@ static void connect_socket(struct routed_socket *s)
 	    engine_take_tcp_socket(engine.modem, engine.sockets, s, what))
 		err = open_modem_socket(s);
 	if (err) {
-		shim_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
+		st87_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
 		if (engine_modem_trouble(err)) {
 			engine_fail(s, err == -ETIMEDOUT ? ETIMEDOUT : ENETDOWN);
 			return;
@@ -430,20 +512,20 @@ static void connect_socket(struct routed_socket *s)
 	}
 	/* Connected before the filler goes: the program may look the moment its end turns writable. */
 	s->last_traffic_ms = st87_now_ms();
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	if (s->state == ROUTED_CONNECTING)
 		s->state = ROUTED_CONNECTED;
 	pthread_cond_broadcast(&s->changed);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	engine_tell_client(s, ST87D_CONNECTED, 0, NULL);
 	if (!discard_filler(s)) {
-		shim_log(ST87_LOG_ERROR, "%s: the program's end lacks the %zu filler bytes announced",
+		st87_log(ST87_LOG_ERROR, "%s: the program's end lacks the %zu filler bytes announced",
 			 what, s->filler);
 		engine_close_modem_socket(s);
 		engine_fail(s, EPROTO);
 		return;
 	}
-	shim_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
+	st87_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
 }
 
 /* Drops @s from the engine's list and gives up the engine's reference. */
@@ -456,21 +538,20 @@ static void retire(struct routed_socket *s)
 		}
 	}
 	if (s->engine_fd >= 0) {
-		shim_log(ST87_LOG_DEBUG, "retiring engine end %d", s->engine_fd);
-		shim_map_remove_private(s->engine_fd);
-		real.close(s->engine_fd);
+		st87_log(ST87_LOG_DEBUG, "retiring engine end %d", s->engine_fd);
+		close_own_fd(s->engine_fd);
 		s->engine_fd = -1;
 	}
 	if (s->client_fd >= 0) {
-		real.close(s->client_fd);
+		close(s->client_fd);
 		s->client_fd = -1;
 	}
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	if (s->state != ROUTED_FAILED)
 		s->state = ROUTED_CLOSED;
 	pthread_cond_broadcast(&s->changed);
-	shim_release_locked(s);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
+	routed_socket_release(s);
 }
 
 static void fail_at_exit(struct routed_socket *s)
@@ -482,10 +563,10 @@ static void fail_at_exit(struct routed_socket *s)
 /* Takes the sockets handed over into the engine's list, doing @with_each to each (connect, or fail). */
 static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	struct routed_socket *list = engine.pending;
 	engine.pending = NULL;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	while (list) {
 		struct routed_socket *s = list;
 		list = s->next;
@@ -497,19 +578,19 @@ static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 
 static void finish_job(struct engine_job *job, int result)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	job->result = result;
 	job->done = true;
 	pthread_cond_broadcast(&engine.changed);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 }
 
 static void run_jobs(bool exiting)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	struct engine_job *list = engine.jobs;
 	engine.jobs = NULL;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	while (list) {
 		struct engine_job *job = list;
 		list = job->next;
@@ -535,28 +616,30 @@ int engine_run_job(struct engine_job *job)
 {
 	job->done = false;
 	job->error[0] = '\0';
-	pthread_mutex_lock(&shim.lock);
-	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
+	int err = start_engine();
+	pthread_mutex_lock(&engine_lock);
+	if (!err && engine.exiting)
+		err = -ENETDOWN;
 	if (!err) {
 		job->failed_attempts_before = engine.failed_attempts;
 		job->next = engine.jobs;
 		engine.jobs = job;
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (err) {
 		snprintf(job->error, sizeof(job->error), "the modem engine cannot start: %s",
 			 strerror(-err));
 		return -ENETDOWN;
 	}
 	wake_engine();
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	while (!job->done && !engine.done)
-		pthread_cond_wait(&engine.changed, &shim.lock);
+		pthread_cond_wait(&engine.changed, &engine_lock);
 	if (!job->done) {
 		snprintf(job->error, sizeof(job->error), "the program is exiting");
 		job->result = -ENETDOWN;
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return job->result;
 }
 
@@ -591,7 +674,7 @@ static bool is_live(const struct routed_socket *s)
 static int half_close_wait_ms(const struct routed_socket *s)
 {
 	return s->type == SOCK_STREAM && s->program_eof && !s->peer_closed
-		? shim.config.half_close_idle_ms
+		? engine_settings_given.half_close_idle_ms
 		: 0;
 }
 
@@ -633,7 +716,7 @@ static void finish_half_closed(struct routed_socket *s, long long now)
 		return;
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	shim_log(ST87_LOG_INFO,
+	st87_log(ST87_LOG_INFO,
 		 "%s: quiet for %d ms since the program's shutdown: closing, the peer sees the end",
 		 what, wait_ms);
 	engine_give_eof(s);
@@ -659,7 +742,7 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 			engine_flush_inbound(s);
 		bool unread = (revents & POLLIN) && is_live(s) && !s->program_eof;
 		if (s->engine_fd >= 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !unread) {
-			shim_log(ST87_LOG_DEBUG,
+			st87_log(ST87_LOG_DEBUG,
 				 "modem socket %d: the program closed its end (poll 0x%x)",
 				 s->modem_socket, (unsigned)revents);
 			s->program_done = true;
@@ -685,14 +768,14 @@ static void service_clients(struct pollfd *fds, struct routed_socket **owners, i
 		int passed_fd;
 		int err = st87d_receive_request(s->client_fd, &request, &passed_fd);
 		if (passed_fd >= 0)
-			real.close(passed_fd);
+			close(passed_fd);
 		if (err == -EAGAIN)
 			continue;
 		if (!err && request.kind == ST87D_SET_RAI && request.rai >= 0 && request.rai <= 2) {
-			s->rai = request.rai;
+			__atomic_store_n(&s->rai, request.rai, __ATOMIC_RELAXED);
 			continue;
 		}
-		real.close(s->client_fd);
+		close(s->client_fd);
 		s->client_fd = -1;
 	}
 }
@@ -736,17 +819,17 @@ static int unsent_bytes(const struct routed_socket *s)
 /* The exit's flush moved bytes or closed a socket: the program's exit keeps waiting. */
 static void note_exit_progress(void)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	engine.exit_progress_ms = st87_now_ms();
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 }
 
 /* The exiting thread saw no progress for ST87_EXIT_FLUSH_TIMEOUT: what is left stays unsent. */
 static bool exit_stalled(void)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool stalled = engine.exit_stalled;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return stalled;
 }
 
@@ -754,7 +837,7 @@ static void report_unsent(const struct routed_socket *s, int queued, const char 
 {
 	char what[160];
 	engine_describe(s, what, sizeof(what));
-	shim_log(ST87_LOG_ERROR, "exit: %s: %d bytes%s not sent: %s", what, queued,
+	st87_log(ST87_LOG_ERROR, "exit: %s: %d bytes%s not sent: %s", what, queued,
 		 s->type == SOCK_STREAM ? "" : " (and the datagrams behind them)", why);
 }
 
@@ -766,14 +849,14 @@ static void report_unsent(const struct routed_socket *s, int queued, const char 
  */
 static void flush_at_exit(struct routed_socket *s, long long started_ms)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool lingers = s->linger_at_exit;
 	int linger_ms = s->linger_ms;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	while (is_live(s)) {
 		int queued = unsent_bytes(s);
 		if (queued > 0 && lingers && linger_ms == 0) {
-			shim_log(ST87_LOG_INFO,
+			st87_log(ST87_LOG_INFO,
 				 "exit: modem socket %d: %d bytes dropped, as SO_LINGER {1, 0} asks",
 				 s->modem_socket, queued);
 			return;
@@ -787,7 +870,7 @@ static void flush_at_exit(struct routed_socket *s, long long started_ms)
 		if (queued > 0 && exit_stalled()) {
 			snprintf(why, sizeof(why),
 				 "no byte reached the modem for %d ms (ST87_EXIT_FLUSH_TIMEOUT)",
-				 shim.config.exit_flush_timeout_ms);
+				 engine_settings_given.exit_flush_timeout_ms);
 			report_unsent(s, queued, why);
 			return;
 		}
@@ -904,26 +987,29 @@ static bool service(struct poll_set *set, int ready)
 	return true;
 }
 
-/* For program threads (io.c) and, in st87d, its clients: an atomic, so sends need no lock. */
+/* For the host's program threads (the shim's sends) and, in st87d, its clients' reports. */
 static void publish_datagram_limit(void)
 {
-	if (engine.modem)
-		atomic_store_explicit(&shim.datagram_limit, st87_modem_datagram_limit(engine.modem),
-				      memory_order_relaxed);
+	if (!engine.modem)
+		return;
+	size_t limit = st87_modem_datagram_limit(engine.modem);
+	atomic_store_explicit(&datagram_limit, limit, memory_order_relaxed);
+	if (host.datagram_limit)
+		host.datagram_limit(limit);
 }
 
 static bool exit_asked(void)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	bool exiting = engine.exiting;
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return exiting;
 }
 
 static void *engine_main(void *unused)
 {
 	(void)unused;
-	shim_internal_call = true;
+	on_engine_thread = true;
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -935,7 +1021,7 @@ static void *engine_main(void *unused)
 		if (exit_asked())
 			break;
 		if (!make_room(&set)) {
-			shim_log(ST87_LOG_ERROR, "the engine is out of memory: stopping");
+			st87_log(ST87_LOG_ERROR, "the engine is out of memory: stopping");
 			break;
 		}
 		publish_datagram_limit();
@@ -947,10 +1033,10 @@ static void *engine_main(void *unused)
 			break;
 	}
 	flush_everything();
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	engine.done = true;
 	pthread_cond_broadcast(&engine.changed);
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	return NULL;
 }
 
@@ -958,23 +1044,35 @@ static void wake_engine(void)
 {
 	uint64_t one = 1;
 	if (write(engine.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		shim_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
+		st87_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
 }
 
-/* Shim lock held. */
-static int start_engine_locked(void)
+/* The wake-up eventfd, out of the program's way and the host's own. */
+static int make_wake_fd(void)
 {
-	if (engine.started)
-		return 0;
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	fd = shim_private_fd(fd);
-	if (shim_map_add_locked(fd, NULL) < 0) {
-		real.close(fd);
-		return -ENOMEM;
+	int moved = host.min_private_fd > 0 && fd < host.min_private_fd
+		? fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
+		: -1;
+	if (moved >= 0) {
+		close(fd);
+		fd = moved;
 	}
+	own_fd(fd);
+	return fd;
+}
+
+/* Start lock held, not engine_lock (the host's hook takes its own lock). */
+static int start_thread(void)
+{
+	int fd = make_wake_fd();
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&engine_lock);
 	engine.wake_fd = fd;
+	pthread_mutex_unlock(&engine_lock);
 	pthread_attr_t attributes;
 	pthread_attr_init(&attributes);
 	pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
@@ -982,21 +1080,37 @@ static int start_engine_locked(void)
 	pthread_attr_destroy(&attributes);
 	if (err)
 		return -err;
+	pthread_mutex_lock(&engine_lock);
 	engine.started = true;
+	pthread_mutex_unlock(&engine_lock);
 	return 0;
+}
+
+/* Starts the thread unless it runs; -ENETDOWN once the exit began. */
+static int start_engine(void)
+{
+	pthread_mutex_lock(&start_lock);
+	pthread_mutex_lock(&engine_lock);
+	bool exiting = engine.exiting, started = engine.started;
+	pthread_mutex_unlock(&engine_lock);
+	int err = exiting ? -ENETDOWN : started ? 0 : start_thread();
+	pthread_mutex_unlock(&start_lock);
+	return err;
 }
 
 int engine_submit(struct routed_socket *s)
 {
-	pthread_mutex_lock(&shim.lock);
-	int err = engine.exiting ? -ENETDOWN : start_engine_locked();
+	int err = start_engine();
+	pthread_mutex_lock(&engine_lock);
+	if (!err && engine.exiting)
+		err = -ENETDOWN;
 	if (!err) {
-		s->refs++;
+		routed_socket_hold(s);
 		s->failed_attempts_before = engine.failed_attempts;
 		s->next = engine.pending;
 		engine.pending = s;
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	if (!err)
 		wake_engine();
 	return err;
@@ -1012,24 +1126,24 @@ int engine_submit(struct routed_socket *s)
 
 void engine_flush_at_exit(void)
 {
-	pthread_mutex_lock(&shim.lock);
+	pthread_mutex_lock(&engine_lock);
 	if (!engine.started || engine.exiting) {
-		pthread_mutex_unlock(&shim.lock);
+		pthread_mutex_unlock(&engine_lock);
 		return;
 	}
 	engine.exiting = true;
 	engine.exit_progress_ms = st87_now_ms();
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 	wake_engine();
 
-	int stall_ms = shim.config.exit_flush_timeout_ms;
-	pthread_mutex_lock(&shim.lock);
+	int stall_ms = engine_settings_given.exit_flush_timeout_ms;
+	pthread_mutex_lock(&engine_lock);
 	while (!engine.done) {
 		long long quiet_ms = st87_now_ms() - engine.exit_progress_ms;
 		if (quiet_ms >= stall_ms)
 			engine.exit_stalled = true; /* the engine reports what it leaves unsent */
 		if (quiet_ms >= stall_ms + EXIT_CLOSE_GRACE_MS) {
-			shim_log(ST87_LOG_ERROR,
+			st87_log(ST87_LOG_ERROR,
 				 "exit: the modem has not answered for %lld ms: giving up; what was not "
 				 "sent "
 				 "is lost, and modem sockets stay open until the port is opened again",
@@ -1037,10 +1151,10 @@ void engine_flush_at_exit(void)
 			break;
 		}
 		long long next_ms = quiet_ms < stall_ms ? stall_ms : stall_ms + EXIT_CLOSE_GRACE_MS;
-		struct timespec deadline = shim_deadline_after((int)(next_ms - quiet_ms));
-		pthread_cond_timedwait(&engine.changed, &shim.lock, &deadline);
+		struct timespec deadline = monotonic_deadline_after((int)(next_ms - quiet_ms));
+		pthread_cond_timedwait(&engine.changed, &engine_lock, &deadline);
 	}
-	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_unlock(&engine_lock);
 }
 
 /* st87d's status: one line per routed socket into @out. Engine thread. */

@@ -17,7 +17,6 @@
 #include "engine_io.h"
 #include "st87/st87shim.h"
 #include "internal.h"
-#include "real.h"
 
 #define TCP_BURST (4 * ST87_PROBE_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
@@ -27,7 +26,7 @@
 /* A failed command on one socket: that socket's failure, unless the modem or its link went with it. */
 static void modem_failed(struct routed_socket *s, int err)
 {
-	shim_log(ST87_LOG_ERROR, "modem socket %d: %s", s->modem_socket, st87_last_error());
+	st87_log(ST87_LOG_ERROR, "modem socket %d: %s", s->modem_socket, st87_last_error());
 	if (engine_modem_trouble(err))
 		return;
 	engine_close_modem_socket(s);
@@ -39,7 +38,7 @@ void engine_give_eof(struct routed_socket *s)
 	s->peer_closed = true;
 	s->data_waiting = false;
 	engine_tell_client(s, ST87D_PEER_CLOSED, 0, NULL);
-	real.shutdown(s->engine_fd, SHUT_WR);
+	shutdown(s->engine_fd, SHUT_WR);
 	/* The TCP slot is the modem's scarcest resource: free it now. */
 	engine_close_modem_socket(s);
 }
@@ -59,16 +58,16 @@ static int datagram_rai(const struct routed_socket *s, int port)
 		return ST87_RAI_ONE_DOWNLINK;
 	int asked = __atomic_load_n(&s->rai, __ATOMIC_RELAXED);
 	if (asked < 0)
-		asked = shim.config.udp_rai;
+		asked = engine_settings_given.udp_rai;
 	if (asked != ST87_RAI_NONE && program_closed_after(s))
 		return ST87_RAI_NO_DOWNLINK;
 	return asked;
 }
 
-/* What send_framed() (io.c) puts in front of each datagram: an IPv4 or IPv6 address of a plausible length. */
+/* What the shim's send_framed() (src/shim/io.c) puts in front of each datagram: an IPv4 or IPv6 address of a plausible length. */
 static bool is_destination(const struct datagram_header *header)
 {
-	socklen_t least = shim_address_size(header->address.ss_family);
+	socklen_t least = routed_address_size(header->address.ss_family);
 	return least && header->address_len >= least && header->address_len <= sizeof(header->address);
 }
 
@@ -82,7 +81,7 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 			memcpy(&header, data, sizeof(header));
 		if (len < sizeof(header) || !is_destination(&header)) {
 			/* The program wrote without sendto() (write(), say): no header, no destination. */
-			shim_log(ST87_LOG_ERROR,
+			st87_log(ST87_LOG_ERROR,
 				 "modem socket %d: an unconnected UDP socket's datagram without a "
 				 "destination (written, not sent with sendto?): dropped",
 				 s->modem_socket);
@@ -101,7 +100,7 @@ static int send_datagram(struct st87_modem *modem, struct routed_socket *s, cons
 	ssize_t sent = st87_send_udp(modem, s->modem_socket, address, port, datagram_rai(s, port), data,
 				     len);
 	if (sent == -EMSGSIZE) {
-		shim_log(ST87_LOG_ERROR, "datagram of %zu bytes dropped: %s", len, st87_last_error());
+		st87_log(ST87_LOG_ERROR, "datagram of %zu bytes dropped: %s", len, st87_last_error());
 		return 0;
 	}
 	return sent < 0 ? (int)sent : (int)len;
@@ -125,10 +124,10 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 	size_t want = s->type == SOCK_STREAM ? (tcp_most < TCP_BURST ? tcp_most : TCP_BURST)
 					     : sizeof(buffer);
 	/* MSG_DONTWAIT, not the fd's flag: through st87d the program holds the same file and may clear it. */
-	ssize_t n = real.recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
+	ssize_t n = recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
 	if (n == 0 && s->type != SOCK_STREAM && !pair_hung_up(s->engine_fd)) {
 		/* An empty datagram (a keep-alive, say): the modem sends none, and the socket lives on. */
-		shim_log(ST87_LOG_DEBUG, "modem socket %d: an empty datagram is not sent",
+		st87_log(ST87_LOG_DEBUG, "modem socket %d: an empty datagram is not sent",
 			 s->modem_socket);
 		return 0;
 	}
@@ -136,7 +135,7 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 		/* TCP: the program shut its writing side; the link stays up for the answer
 		 * (engine.c, finish_half_closed). */
 		s->program_eof = true;
-		shim_log(ST87_LOG_DEBUG, "modem socket %d: end of the program's data", s->modem_socket);
+		st87_log(ST87_LOG_DEBUG, "modem socket %d: end of the program's data", s->modem_socket);
 		if (s->type != SOCK_STREAM)
 			s->program_done = true;
 		return 0;
@@ -147,7 +146,7 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 		/* Left alone, an end that keeps failing (st87d was handed something odd) keeps polling
 		 * readable and holds the modem socket for ever: the socket is done. */
 		int err = errno;
-		shim_log(ST87_LOG_WARN,
+		st87_log(ST87_LOG_WARN,
 			 "modem socket %d: the program's end cannot be read (%s): closing",
 			 s->modem_socket, strerror(err));
 		s->program_done = true;
@@ -177,11 +176,10 @@ void engine_flush_inbound(struct routed_socket *s)
 	while (s->inbound_sent < s->inbound_len) {
 		ssize_t n;
 		if (s->type == SOCK_STREAM)
-			n = real.send(s->engine_fd, s->inbound + s->inbound_sent,
-				      s->inbound_len - s->inbound_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			n = send(s->engine_fd, s->inbound + s->inbound_sent,
+				 s->inbound_len - s->inbound_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 		else
-			n = real.send(s->engine_fd, s->inbound, s->inbound_len,
-				      MSG_DONTWAIT | MSG_NOSIGNAL);
+			n = send(s->engine_fd, s->inbound, s->inbound_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 				return;
@@ -219,7 +217,7 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool a
 			engine_flush_inbound(s);
 			return;
 		}
-		shim_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection",
+		st87_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection",
 			 s->modem_socket);
 		if (announced)
 			engine_closes_are_announced("#IPRECV");

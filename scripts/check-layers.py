@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Fails when a file under src/ includes a header of a higher layer, of another
+room on its own layer, or by a path with "../" in it.
+
+Each folder of src/ is a room on one layer; a room may include its own headers,
+include/ (libst87's public API) and the rooms of lower layers only.
+"""
+import pathlib
+import re
+import sys
+
+# Bottom-up. Rooms on one layer know nothing of each other.
+LAYERS = [
+    ["core", "settings"],  # the driver core; the settings parsers (libc and core's st87-settings tables)
+    ["wire"],  # st87d's protocol
+    ["engine"],  # the bridge between routed sockets and the modem
+    ["shim", "daemon", "tools"],  # the programs and the interposer
+]
+INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+
+
+def main() -> int:
+    root = pathlib.Path(__file__).resolve().parent.parent
+    src = root / "src"
+    layer_of = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}
+    problems = []
+    for folder in sorted(p for p in src.iterdir() if p.is_dir()):
+        if folder.name not in layer_of:
+            problems.append(f"src/{folder.name}/: a room with no layer: add it to LAYERS in {sys.argv[0]}")
+            continue
+        for path in sorted(folder.glob("*.[ch]")):
+            for name in INCLUDE.findall(path.read_text(encoding="utf-8")):
+                where = f"{path.relative_to(root)}: #include \"{name}\""
+                if "../" in name:
+                    problems.append(f"{where}: a relative path; name the header, the build says where it is")
+                    continue
+                if (folder / name).exists() or (root / "include" / name).exists():
+                    continue
+                owners = [room.name for room in src.iterdir() if (room / name).exists()]
+                for owner in owners:
+                    if owner in layer_of and layer_of[owner] >= layer_of[folder.name]:
+                        problems.append(f"{where}: src/{owner}/ is not below src/{folder.name}/")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+/*
+ * The engine: the thread that owns the serial port and bridges each routed
+ * socket's pair to its modem socket (engine.c, engine_io.c, evict.c). Its
+ * host hands it sockets and jobs: the shim in one program, st87d for many.
+ * It knows nothing of either: the host gives it its settings and the hooks
+ * below at start.
+ *
+ * Locks, in the order they may be taken:
+ *   1. the host's own lock (the shim's fd map lock), if it has one;
+ *   2. engine_lock (routed_socket.h): every record's shared fields and the
+ *      engine's hand-over state (queues, start, exit);
+ * so a host may take engine_lock while it holds its own, never the reverse.
+ * The engine calls the host's hooks, and runs AT commands, with engine_lock
+ * free; it never waits for the host's lock while holding engine_lock.
+ * Starting the thread takes a lock of its own before both (start_lock: a
+ * hook registers the wake-up fd under the host's lock).
+ */
+#ifndef ST87_ENGINE_ENGINE_H
+#define ST87_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "routed_socket.h"
+#include "st87/st87.h"
+
+/* What the engine reads of the configuration (config.h says what each means); given once, at start. */
+struct engine_settings {
+	const char *port; /* the host's: must outlive the engine */
+	int baud;
+	bool hex_payloads;
+	enum st87_send_handshake send_handshake;
+	int sleep_hold_s;       /* SHIM_CONFIG_SLEEP_HOLD_ASK: ask the modem */
+	const char *trace_path; /* "" or NULL: no trace */
+	int link_check_interval_s;
+	int udp_rai;
+	int tcp_evict_idle_ms;
+	int half_close_idle_ms;
+	int exit_flush_timeout_ms;
+};
+
+struct shim_config;
+/* The engine's part of a parsed configuration (its strings stay @config's). */
+struct engine_settings engine_settings_from(const struct shim_config *config);
+
+/* What the engine tells the one hosting it. Any hook may be NULL. */
+struct engine_host {
+	/*
+	 * The engine's own fds (the port, the wake-up, the pairs' engine ends),
+	 * after it opens one and before it closes one: a host that interposes
+	 * close() keeps the program's hands off them. Called without engine_lock.
+	 */
+	void (*own_fd)(int fd);
+	void (*disown_fd)(int fd);
+	/* The modem's addresses, once its link is up (for getsockname). */
+	void (*modem_addresses)(const char *ipv4, const char *ipv6);
+	/* The largest datagram the modem takes, 0 while unknown: published on every turn of the loop. */
+	void (*datagram_limit)(size_t limit);
+	/* The engine's fds go at or above this, out of the program's way (0: anywhere). */
+	int min_private_fd;
+};
+
+/* Work for the engine thread, which alone talks to the modem (a name looked up by the modem, say). */
+struct engine_job {
+	int (*run)(struct st87_modem *modem, void *arg);
+	void *arg;
+	unsigned failed_attempts_before; /* set by engine_run_job */
+	/* set by the engine */
+	int result;
+	bool done;
+	char error[320]; /* st87_last_error() of the engine thread when it failed */
+	struct engine_job *next;
+};
+
+/* True on the engine thread: a host that interposes libc lets its calls straight through. */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local bool on_engine_thread;
+
+/* Called once before anything else, with the settings and the host's hooks (both copied). */
+void engine_init(const struct engine_settings *settings, const struct engine_host *host);
+
+/* Starts the engine thread if needed and queues @socket (engine_fd set), taking a reference. 0 or -errno. */
+int engine_submit(struct routed_socket *socket);
+/* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
+int engine_run_job(struct engine_job *job);
+/* Looks @name up with the modem's AT#DNS on the engine thread: 0 and @address, or -errno and @error. */
+int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error,
+		   size_t error_len);
+/* At exit: lets the engine flush and close every modem socket, within the configured bound. */
+void engine_flush_at_exit(void);
+
+/* fork() (pthread_atfork, after the host's own lock): the child's engine is not the parent's. */
+void engine_before_fork(void);
+void engine_after_fork_in_parent(void);
+/* In the child (one thread): the parent's engine, modem and queued work are left behind. */
+void engine_after_fork_in_child(void);
+
+/* The modem's address of @family (AF_INET or AF_INET6) as the engine knows it, "" when unknown. */
+void engine_modem_address(int family, char *address, size_t len);
+
+/* st87d, on the engine thread (from a job): one line per routed socket; close them all. */
+void engine_list_sockets(char *out, size_t len);
+void engine_close_everything(void);
+
+/* "TCP 1.2.3.4:80" (and st87d's client). */
+void engine_describe(const struct routed_socket *s, char *text, size_t len);
+
+#endif
