@@ -255,6 +255,17 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
  */
 int st87_at_poll(struct st87_at *at, int timeout_ms);
 
+/**
+ * After a command's deadline passed without its final result: sends a
+ * query (AT+CMEE?) and drops every final result that comes before the
+ * query's information line, the late answer among them (a modem takes its
+ * input in order), so it is never taken for the next command's. Returns
+ * true when the query was answered within @p timeout_ms (the modem still
+ * answers: only the late command failed), false otherwise (the input was
+ * resynchronised; the modem may be lost).
+ */
+bool st87_at_settle_late_answer(struct st87_at *at, int timeout_ms);
+
 /* ------------------------------------------------------------------------ */
 /* Modem: one typed function per command of the note                        */
 /* ------------------------------------------------------------------------ */
@@ -394,7 +405,7 @@ int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *para
 
 /* AT#SLEEPMODE (the maker's firmware; docs/PROTOCOL.md §11) */
 struct st87_sleepmode {
-	bool sleeps; /**< mode 1: the modem sleeps after hold_s without a command */
+	bool sleeps; /**< any mode but 0: the modem sleeps after hold_s without a command */
 	int hold_s;  /**< -1 when the answer gave no hold time */
 };
 /**

@@ -480,45 +480,75 @@ static void run_split_send(struct st87_at *at, const struct st87_at_command *com
 #define CONFIRM_INFO "+CMEE:"
 
 /*
- * Silence after the line said one-step. A two-step modem that was only slow
- * to answer the line has had its OK taken for the data's answer, and its
- * second answer (the data's) is on its way: it would answer the next command.
- * A query tells the two apart without a timed wait: a modem takes its input
- * in order, so the data's answer comes before the query's information line.
- * False when the query's own answer never came: the caller resynchronises.
+ * Runs CONFIRM_QUERY behind an answer that may still be on its way. A modem
+ * takes its input in order, so the final results that come before the
+ * query's information line are the earlier command's: the first goes into
+ * @earlier (answered set when one came), any later ones are dropped. True
+ * when the query's own answer came.
  */
-static bool confirm_one_step(struct st87_at *at, const struct st87_at_command *command)
+static bool query_behind_earlier_answers(struct st87_at *at, int timeout_ms,
+					 struct st87_at_reply *earlier)
 {
+	const struct st87_at_command *command = at->command;
 	struct st87_at_reply *reply = at->reply;
 	struct st87_at_command query = {.text = CONFIRM_QUERY, .info_prefix = CONFIRM_INFO};
 	struct st87_at_reply answer = {.cme = -1};
+	*earlier = (struct st87_at_reply){.cme = -1};
 	at->command = &query;
 	at->reply = &answer;
 	at->finished = false;
-	long long query_deadline = st87_now_ms() + command->timeout_ms;
-	bool in_place = send_line(at, &query, false, command->timeout_ms) == 0 &&
-		await_result(at, query_deadline);
-	struct st87_at_reply before_query_line = answer;
-	bool late_second_answer = false;
-	if (in_place && answer.answered && answer.n_lines == 0) {
-		/* A final result before the query's line: the data's. (Only a modem that does not know the
-		 * query would answer it with a bare error; then its own answer never comes, and the place is lost.) */
+	long long deadline = st87_now_ms() + timeout_ms;
+	bool in_place = send_line(at, &query, false, timeout_ms) == 0 && await_result(at, deadline);
+	while (in_place && answer.answered && answer.n_lines == 0) {
+		/* (A modem that does not know the query answers it with a bare error: then its own answer
+		 * never comes, and the place is lost.) */
+		if (!earlier->answered)
+			*earlier = answer;
 		at->finished = false;
 		answer.answered = false;
-		in_place = await_result(at, query_deadline) && answer.answered;
-		late_second_answer = before_query_line.result == 0 || answer.n_lines > 0;
+		in_place = await_result(at, deadline) && answer.answered;
 	}
 	at->command = command;
 	at->reply = reply;
 	at->finished = true;
-	if (late_second_answer) {
+	return in_place;
+}
+
+/*
+ * Silence after the line said one-step. A two-step modem that was only slow
+ * to answer the line has had its OK taken for the data's answer, and its
+ * second answer (the data's) is on its way: it would answer the next command.
+ * A query tells the two apart without a timed wait. False when the query's
+ * own answer never came: the caller resynchronises.
+ */
+static bool confirm_one_step(struct st87_at *at, const struct st87_at_command *command)
+{
+	struct st87_at_reply *reply = at->reply;
+	struct st87_at_reply earlier;
+	bool in_place = query_behind_earlier_answers(at, command->timeout_ms, &earlier);
+	if (earlier.answered && (earlier.result == 0 || in_place)) {
 		st87_warn("%s: a late second answer: the modem takes binary sends in two steps",
 			  st87_at_shown_text(command));
 		reply->handshake = ST87_SEND_TWO_STEP;
 		/* The data's answer is the command's, not the line's OK. */
-		reply->result = before_query_line.result;
-		reply->cme = before_query_line.cme;
+		reply->result = earlier.result;
+		reply->cme = earlier.cme;
 	}
+	return in_place;
+}
+
+bool st87_at_settle_late_answer(struct st87_at *at, int timeout_ms)
+{
+	struct st87_at_reply earlier;
+	bool in_place = query_behind_earlier_answers(at, timeout_ms, &earlier);
+	at->command = NULL;
+	at->reply = NULL;
+	if (earlier.answered)
+		st87_debug("a late final result (%d) dropped: it answered a command already failed",
+			   earlier.result);
+	if (!in_place)
+		resynchronise(at);
+	parse_input(at);
 	return in_place;
 }
 

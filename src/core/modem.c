@@ -24,8 +24,8 @@
 /* The probe comes this much before the hold ends (at most; an eighth of a short hold): the
  * modem's hold starts a little before its answer reaches us. */
 #define HOLD_EARLY_MS 1000
-#define PROBE_DEADLINE_MS 500
-#define PROBE_TRIES 4
+/* Each "AT" of the wake probe; the tries go on for ST87_DEADLINE_WAKE in all. */
+#define PROBE_TRY_MS 500
 /* As hex, a send's bytes take twice their number in characters; the command line must hold them. */
 #define HEX_SEND_MAX ((ST87_MAX_LINE - 200) / 2)
 
@@ -361,17 +361,38 @@ static int on_urc(void *user, const char *line)
 	return 0;
 }
 
-/* Sends "AT" until the modem answers: after sleep it may drop the first command. */
+/*
+ * Wakes the modem: a lone CR (ST's STM32 library sends one: a UART that
+ * sleeps may lose the first bytes, and an empty line is no command), then
+ * "AT" until any final result comes (an ERROR is an awake modem too),
+ * within ST87_DEADLINE_WAKE. A try that went unanswered may still be
+ * answered late: then a query behind the last try settles whose answer is
+ * whose before the next command.
+ */
 int st87_modem_probe(struct st87_modem *modem)
 {
-	int err = -ETIMEDOUT;
-	for (int i = 0; i < PROBE_TRIES; i++) {
-		struct st87_at_command command = {.text = "AT", .timeout_ms = PROBE_DEADLINE_MS};
+	int err = st87_serial_write_all(modem->serial, "\r", 1, PROBE_TRY_MS);
+	long long give_up = st87_now_ms() + ST87_DEADLINE_WAKE;
+	bool missed = false;
+	while (!err || err == -ETIMEDOUT || err == -EPROTO) {
+		int left = st87_ms_until(give_up);
+		if (left <= 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		struct st87_at_command command = {.text = "AT",
+						  .timeout_ms = left < PROBE_TRY_MS ? left
+										    : PROBE_TRY_MS};
 		struct st87_at_reply reply;
 		err = st87_at_run(modem->at, &command, &reply);
-		if (err != -ETIMEDOUT && err != -EPROTO)
+		if (reply.answered) {
+			err = 0;
 			break;
+		}
+		missed = true;
 	}
+	if (!err && missed && !st87_at_settle_late_answer(modem->at, ST87_DEADLINE_SHORT))
+		err = -ETIMEDOUT;
 	modem->last_activity_ms = st87_now_ms();
 	modem->said_asleep = false;
 	if (err == -ETIMEDOUT)
@@ -382,7 +403,7 @@ int st87_modem_probe(struct st87_modem *modem)
 
 bool st87_modem_just_answered(const struct st87_modem *modem)
 {
-	return st87_now_ms() - modem->last_activity_ms < PROBE_DEADLINE_MS;
+	return st87_now_ms() - modem->last_activity_ms < PROBE_TRY_MS;
 }
 
 /* After a resynchronisation an #IPRECV may have been dropped with the noise: every socket reads again. */
@@ -403,6 +424,24 @@ static bool may_be_asleep(const struct st87_modem *modem)
 		return false;
 	int early = hold / 8 < HOLD_EARLY_MS ? hold / 8 : HOLD_EARLY_MS;
 	return st87_now_ms() - modem->last_activity_ms >= hold - early;
+}
+
+/*
+ * A command's deadline passed without its final result. The answer may yet
+ * come (a busy network, a modem at its own retries): that command alone has
+ * failed, and a query behind it drops the late answer, so it is never taken
+ * for the next command's. Only when the query goes unanswered too is the
+ * modem lost.
+ */
+static int after_missed_deadline(struct st87_modem *modem)
+{
+	char missed[320];
+	snprintf(missed, sizeof(missed), "%s", st87_last_error());
+	if (st87_at_settle_late_answer(modem->at, ST87_DEADLINE_SHORT + modem->options.margin_ms))
+		return st87_fail(-ETIMEDOUT, "%s (the modem still answers: only this command failed)",
+				 missed);
+	modem->unresponsive = true;
+	return st87_fail(-ETIMEDOUT, "%s, nor to a query after it", missed);
 }
 
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
@@ -431,8 +470,10 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 	modem->last_activity_ms = st87_now_ms();
 	if (err == -EPROTO)
 		announce_possible_data(modem);
+	else if (err == -ETIMEDOUT && !reply->answered)
+		err = after_missed_deadline(modem);
 	else if (err && !reply->answered && err != -ENETRESET && err != -ENETDOWN)
-		modem->unresponsive = true; /* silence past the deadline, or the port failed */
+		modem->unresponsive = true; /* the port failed */
 	if (reply->cme == 2106) {
 		link_lost(modem, "+CME ERROR: 2106, network is down");
 		err = st87_fail(-ENETDOWN, "%s: the modem's network is down (+CME ERROR: 2106)",

@@ -9,13 +9,37 @@
 /* The modem has 3 sockets; the table has room for ids a confused modem reports twice. */
 #define ST87_MAX_SOCKETS 8
 
-/* Max Response Times of the vendor's note, in ms. */
-#define ST87_DEADLINE_SHORT 1000 /* AT, ATE0, IPCFG, IPDEL, IPPARAMS, CGPADDR */
-#define ST87_DEADLINE_CREATE 2000
-#define ST87_DEADLINE_SEND 10000 /* IPSENDTCP, IPSENDUDP, TCPCONNECT */
+/*
+ * How long each command may take, in ms: at least what the maker's own
+ * drivers allow, which comes from the field (a radio waking up, a network
+ * seconds away, a modem busy with its own retries), not the note's Max
+ * Response Times, measured where the network answers at once. A missed
+ * deadline fails that command alone while the modem still answers a query
+ * behind it (modem.c, after_missed_deadline).
+ *
+ * | command                                   | note  | maker's drivers                     | here  |
+ * | ----------------------------------------- | ----- | ----------------------------------- | ----- |
+ * | AT, ATE0, AT+CMEE, queries, AT#IPCFG=     | 1 s   | 10 s (Zephyr's chat; iLabs #IPCFG=) | 15 s  |
+ * | AT#SOCKETCREATE                           | 2 s   | 90 s (Zephyr MDM_CONNECT_TIMEOUT)   | 90 s  |
+ * | AT#TCPCONNECT                             | 10 s  | 120 s (iLabs)                       | 120 s |
+ * | AT#IPSENDTCP, AT#IPSENDUDP, AT#TCPCONNECT? | 10 s | 10 s                                | 30 s  |
+ * | AT#IPREAD                                 | 30 s  |                                     | 30 s  |
+ * | AT#SOCKETCLOSE                            | 60 s  |                                     | 60 s  |
+ * | AT#DNS                                    | 210 s | 60 to 210 s (iLabs, Zephyr)         | 210 s |
+ * | the wake probe (AT, after a lone CR)      |       | 5 s (ST's STM32 library)            | 5 s   |
+ *
+ * Above the maker's: ordinary commands, so an answer 12 s late (seen on a
+ * loaded network) is still an answer; sends, which wait for room in the
+ * modem's uplink queue at a few kbit/s.
+ */
+#define ST87_DEADLINE_SHORT 15000
+#define ST87_DEADLINE_CREATE 90000
+#define ST87_DEADLINE_CONNECT 120000
+#define ST87_DEADLINE_SEND 30000
 #define ST87_DEADLINE_READ 30000
 #define ST87_DEADLINE_CLOSE 60000
-#define ST87_DEADLINE_DNS 210000 /* the maker's driver allows AT#DNS this long */
+#define ST87_DEADLINE_DNS 210000
+#define ST87_DEADLINE_WAKE 5000
 
 struct st87_socket_slot {
 	bool open;

@@ -22,7 +22,8 @@ int st87_sleepmode_read(struct st87_modem *modem, struct st87_sleepmode *out)
 	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1 ||
 	    st87_fields_int(&fields, 0, &mode))
 		return st87_fail(-EPROTO, "malformed AT#SLEEPMODE? answer");
-	out->sleeps = mode == 1;
+	/* Modes other than 0 and 1 are the firmware's own kinds of sleep (deeper ones): sleep all the same. */
+	out->sleeps = mode != 0;
 	if (fields.count < 2 || st87_fields_int(&fields, 1, &out->hold_s))
 		out->hold_s = -1;
 	return 0;

@@ -131,7 +131,7 @@ int st87_tcp_connect(struct st87_modem *modem, int socket_id, const char *addres
 	for (size_t attempt = 0;; attempt++) {
 		struct st87_at_command command = {.text = text};
 		struct st87_at_reply reply;
-		int err = st87_modem_run(modem, &command, ST87_DEADLINE_SEND, &reply);
+		int err = st87_modem_run(modem, &command, ST87_DEADLINE_CONNECT, &reply);
 		if (err != -ECONNREFUSED)
 			return err;
 		if (attempt == retries)

@@ -64,6 +64,8 @@ static void react(struct modem_model *m)
 	memcpy(line, m->written + m->line_start, len);
 	line[len] = '\0';
 	m->line_start = m->written_len;
+	if (len == 0)
+		return; /* a lone CR (the wake probe's) is no command: no echo, no answer */
 	say(m, line);
 	say(m, "\r\r\n"); /* the echo of a modem left at E1 */
 	if (strcmp(line, "AT") == 0)
