@@ -3,6 +3,7 @@
  * note's own wording (typos kept: users search for the text they see).
  * Code 2159 is not in the note; public drivers report it (docs/PROTOCOL.md §6).
  * Code 2171 neither: the maker's drivers read it as AT#DNS's "not found" (docs/PROTOCOL.md §12).
+ * Codes 159, 536 and 537 neither: the maker's Mbed driver tries them again (modem.c, busy).
  */
 #include "cme_table.h"
 
@@ -87,6 +88,7 @@ const struct st87_cme_entry st87_cme_table[] = {
 	{145, "syntactical errors in packet filter(s) (#45)"},
 	{146, "PDP context without TFT already activated (#46)"},
 	{149, "PDP authentication failure"},
+	{159, "uplink busy (the maker's drivers)"},
 	{171, "Last PDN disconnection not allowed (#49)"},
 	{172, "Semantically incorrect message (#95)"},
 	{173, "Mandatory information element error (#96)"},
@@ -104,6 +106,8 @@ const struct st87_cme_entry st87_cme_table[] = {
 	{503, "Not enough parameter"},
 	{504, "Command unknown"},
 	{505, "Generic error"},
+	{536, "UART buffer full (the maker's drivers)"},
+	{537, "back-off timer running (the maker's drivers)"},
 	{1000, "Generic Error"},
 	{1001, "String too long"},
 	{1002, "Command analyzing error"},

@@ -58,6 +58,9 @@ static const struct cme_errno_range cme_errno_ranges[] = {
 	{10, 18, ENETDOWN}, /* SIM missing or locked: no network */
 	{20, 20, ENOMEM},
 	{50, 50, EINVAL},
+	{159, 159, ETIMEDOUT}, /* busy (modem.c tries again): busy past the command's deadline */
+	{536, 537, ETIMEDOUT},
+	{1120, 1120, ETIMEDOUT},
 	{103, 181, ENETDOWN}, /* attach and PDN failures */
 	{500, 505, EINVAL},
 	{1004, 1005, EINVAL},

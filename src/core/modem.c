@@ -444,8 +444,8 @@ static int after_missed_deadline(struct st87_modem *modem)
 	return st87_fail(-ETIMEDOUT, "%s, nor to a query after it", missed);
 }
 
-int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
-		   struct st87_at_reply *reply)
+static int run_once(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		    struct st87_at_reply *reply)
 {
 	if (modem->unresponsive) {
 		/* Waiting out another deadline would only delay what the caller must do: reopen. */
@@ -480,6 +480,40 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 				st87_at_shown_text(command));
 	}
 	return err;
+}
+
+/*
+ * The codes the maker's Mbed driver tries again: the modem is busy, not
+ * failing (159 the uplink busy, 536 its UART buffer full, 537 a back-off
+ * timer running, 1120 its application processor still starting).
+ */
+static bool busy(const struct st87_at_reply *reply)
+{
+	return reply->cme == 159 || reply->cme == 536 || reply->cme == 537 || reply->cme == 1120;
+}
+
+#define BUSY_FIRST_PAUSE_MS 500
+#define BUSY_LONGEST_PAUSE_MS 4000
+
+/* A busy modem's refusal is tried again, after pauses that double, within the command's own deadline. */
+int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		   struct st87_at_reply *reply)
+{
+	long long give_up = st87_now_ms() + deadline_ms;
+	int pause_ms = BUSY_FIRST_PAUSE_MS;
+	for (;;) {
+		int err = run_once(modem, command, st87_ms_until(give_up), reply);
+		if (!busy(reply) || st87_ms_until(give_up) <= pause_ms)
+			return err;
+		st87_info("%s: the modem is busy (+CME ERROR: %d): trying again in %d ms",
+			  st87_at_shown_text(command), reply->cme, pause_ms);
+		long long until = st87_now_ms() + pause_ms;
+		while (st87_ms_until(until) > 0 && st87_modem_poll(modem, st87_ms_until(until)) >= 0)
+			;
+		if (modem->needs_start || modem->unresponsive)
+			return err;
+		pause_ms = pause_ms * 2 < BUSY_LONGEST_PAUSE_MS ? pause_ms * 2 : BUSY_LONGEST_PAUSE_MS;
+	}
 }
 
 bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply)

@@ -130,16 +130,23 @@ static int get_payload(struct modem *m, const struct at_command *c, int t, uint8
 	return 0;
 }
 
+/* The codes of a modem too busy for the send (the maker's drivers try them again): the socket stays. */
+static bool busy_code(long code)
+{
+	return code == 159 || code == 536 || code == 537 || code == 1120;
+}
+
 /* --fail-send-after: counts the sends that passed every check; the chosen
  * one fails and takes its socket with it, as a transfer error does on real
- * firmware (PROTOCOL-NOTES 10, "One socket's error is one socket's"). */
+ * firmware (docs/PROTOCOL.md §10), unless the code only says busy. */
 static bool inject_send_failure(struct modem *m, struct msock *s)
 {
 	m->sends_checked++;
 	if (m->opt->fail_send_after < 0 || m->sends_checked != (unsigned long)m->opt->fail_send_after)
 		return false;
 	trace_note(m->trace, '<', "send failure injected");
-	sock_close(&m->socks, socket_slot(m, s));
+	if (!busy_code(m->opt->fail_send_code))
+		sock_close(&m->socks, socket_slot(m, s));
 	m->stats.sends_failed_injected++;
 	return true;
 }

@@ -243,7 +243,8 @@ static const char *const usage_text[] = {
 	"                         #IPCFG: <cid>,1,\"<ipv4>\")\n"
 	"  --fail-send-after N    the Nth send (AT#IPSENDTCP/UDP that would succeed)\n"
 	"                         fails and closes its socket; others are unaffected\n"
-	"  --fail-send-code C     the CME code of that failure (default 2154)\n"
+	"  --fail-send-code C     the CME code of that failure (default 2154); a busy\n"
+	"                         code (159, 536, 537, 1120) keeps the socket\n"
 	"\n",
 	"The air between the modem and its peers (default: none, loopback):\n"
 	"  --network loopback|nbiot\n"

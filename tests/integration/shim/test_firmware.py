@@ -233,6 +233,24 @@ def case_socket_error_stays_on_its_socket():
         assert_no_modem_socket_left(modem)
 
 
+def case_busy_modem_tried_again():
+    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer): each
+    # refused send is tried again after a pause, and the upload arrives byte-exact, with no socket failed.
+    for code in ("159", "536", "537"):
+        with workdir() as tmp, http_server(tmp) as server, \
+                fake_modem(tmp, "--fail-send-after", "3", "--fail-send-code", code) as modem:
+            body = os.path.join(tmp, "body.bin")
+            digest = random_file(body, 64 * 1024)
+            result = run(["curl", "-sS", "--data-binary", "@" + body, "http://127.0.0.1:%d/" % server.server_port],
+                         modem.env(ST87_LOG="info"))
+            check(result.returncode == 0, "%s: curl failed: %r" % (code, result.stderr))
+            check(server.posted == [(64 * 1024, digest)], "%s: the server got %r" % (code, server.posted))
+            check(("+CME ERROR: %s" % code).encode() in result.stderr and b"trying again" in result.stderr,
+                  "%s: no line said the busy modem was tried again: %r" % (code, result.stderr))
+            modem.stop()
+            check(modem.trace().count("+CME ERROR: %s" % code) == 1, "%s: the refusal never came" % code)
+
+
 def link_loss(urc, link_return):
     switches = ["--link-loss-after", "14", "--link-loss-urc", urc]
     if link_return:
