@@ -12,7 +12,7 @@
  * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_SEND_HANDSHAKE` | `detect` | how the modem takes a binary send: `one-step` (the line and its data at once, as the note says), `two-step` (the line, its OK, then the data, as the maker's drivers do), or `detect`: learned on a process's first send, which waits for the line's answer once (tens of milliseconds) |
- * | `ST87_CONNECT_TIMEOUT` | `10000` | milliseconds a routed `connect()` may take, 1..3600000 |
+ * | `ST87_CONNECT_TIMEOUT` | `60000` | milliseconds a routed `connect()` may take, 1..3600000 (on NB-IoT: the radio's set-up, the modem's start, a connect tried three times over seconds-long round trips) |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_SLEEP_HOLD` | unset: the modem's own (AT#SLEEPMODE? at start-up; 10 s where the firmware has no such command) | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
  * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
@@ -53,7 +53,7 @@
 #define SHIM_CONFIG_DEFAULT_PORT "auto"
 #define SHIM_CONFIG_DEFAULT_BAUD 115200
 #define SHIM_CONFIG_DEFAULT_DNS_PORT 53
-#define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 60000
 #define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
 /* ST87_SLEEP_HOLD unset: the modem is asked (AT#SLEEPMODE?), 10 s where it cannot say. */
 #define SHIM_CONFIG_SLEEP_HOLD_ASK (-1)

@@ -108,7 +108,7 @@ static void assert_defaults_except_routes(void)
 	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 	assert_string_equal(config.trace_path, "");
 	assert_false(config.hex_payloads);
-	assert_int_equal(config.connect_timeout_ms, 10000);
+	assert_int_equal(config.connect_timeout_ms, 60000);
 	assert_int_equal(config.link_check_interval_s, 60);
 	assert_int_equal(config.exit_flush_timeout_ms, 60000);
 }
@@ -473,7 +473,7 @@ static void test_connect_timeout(void **state)
 			 "such as 10000\n",
 			 bad[i]);
 		assert_refused("ST87_CONNECT_TIMEOUT", bad[i], expected);
-		assert_int_equal(config.connect_timeout_ms, 10000);
+		assert_int_equal(config.connect_timeout_ms, 60000);
 	}
 }
 
