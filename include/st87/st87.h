@@ -290,6 +290,8 @@ struct st87_modem_options {
 	size_t max_send; /**< largest send to try, up to ST87_MAX_SEND; 0: ST87_PROBE_SEND, shrunk on the modem's length errors */
 	enum st87_send_handshake handshake; /**< ST87_SEND_DETECT (0): learned on the first binary send */
 	int margin_ms;                      /**< added to every deadline; 0: 1000 */
+	/** Every command's deadline as a percentage of the table's (modem_internal.h); 0: 100. */
+	int deadline_percent;
 	/**
 	 * How long the modem stays awake after a command before it may sleep
 	 * (the <hold> of AT#SLEEPMODE, docs/PROTOCOL.md §11). A command after

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -372,7 +373,7 @@ static int on_urc(void *user, const char *line)
 int st87_modem_probe(struct st87_modem *modem)
 {
 	int err = st87_serial_write_all(modem->serial, "\r", 1, PROBE_TRY_MS);
-	long long give_up = st87_now_ms() + ST87_DEADLINE_WAKE;
+	long long give_up = st87_now_ms() + st87_modem_deadline(modem, ST87_DEADLINE_WAKE);
 	bool missed = false;
 	while (!err || err == -ETIMEDOUT || err == -EPROTO) {
 		int left = st87_ms_until(give_up);
@@ -391,7 +392,8 @@ int st87_modem_probe(struct st87_modem *modem)
 		}
 		missed = true;
 	}
-	if (!err && missed && !st87_at_settle_late_answer(modem->at, ST87_DEADLINE_SHORT))
+	if (!err && missed &&
+	    !st87_at_settle_late_answer(modem->at, st87_modem_deadline(modem, ST87_DEADLINE_SHORT)))
 		err = -ETIMEDOUT;
 	modem->last_activity_ms = st87_now_ms();
 	modem->said_asleep = false;
@@ -437,7 +439,9 @@ static int after_missed_deadline(struct st87_modem *modem)
 {
 	char missed[320];
 	snprintf(missed, sizeof(missed), "%s", st87_last_error());
-	if (st87_at_settle_late_answer(modem->at, ST87_DEADLINE_SHORT + modem->options.margin_ms))
+	if (st87_at_settle_late_answer(modem->at,
+				       st87_modem_deadline(modem, ST87_DEADLINE_SHORT) +
+					       modem->options.margin_ms))
 		return st87_fail(-ETIMEDOUT, "%s (the modem still answers: only this command failed)",
 				 missed);
 	modem->unresponsive = true;
@@ -496,8 +500,8 @@ static bool busy(const struct st87_at_reply *reply)
 #define BUSY_LONGEST_PAUSE_MS 4000
 
 /* A busy modem's refusal is tried again, after pauses that double, within the command's own deadline. */
-int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
-		   struct st87_at_reply *reply)
+static int run_within(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		      struct st87_at_reply *reply)
 {
 	long long give_up = st87_now_ms() + deadline_ms;
 	int pause_ms = BUSY_FIRST_PAUSE_MS;
@@ -514,6 +518,18 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 			return err;
 		pause_ms = pause_ms * 2 < BUSY_LONGEST_PAUSE_MS ? pause_ms * 2 : BUSY_LONGEST_PAUSE_MS;
 	}
+}
+
+int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		   struct st87_at_reply *reply)
+{
+	return run_within(modem, command, st87_modem_deadline(modem, deadline_ms), reply);
+}
+
+int st87_modem_deadline(const struct st87_modem *modem, int table_ms)
+{
+	long long scaled = (long long)table_ms * modem->options.deadline_percent / 100;
+	return scaled > INT_MAX ? INT_MAX : (int)scaled;
 }
 
 bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply)
@@ -559,6 +575,8 @@ int st87_modem_open(const struct st87_modem_options *options, struct st87_modem 
 	modem->dns_support = -1;
 	if (!modem->options.margin_ms)
 		modem->options.margin_ms = DEFAULT_MARGIN_MS;
+	if (modem->options.deadline_percent <= 0)
+		modem->options.deadline_percent = 100;
 	modem->sleep_hold_to_ask = options->ask_sleep_hold && !options->sleep_hold_ms;
 	if (!modem->options.sleep_hold_ms)
 		modem->options.sleep_hold_ms = ST87_DEFAULT_SLEEP_HOLD_MS;
@@ -725,5 +743,6 @@ int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 	struct st87_at_command command = {.text = text, .is_info = is_raw_answer, .urcs_in_reply = true};
 	if (strncasecmp(text, "AT#IPREAD=", 10) == 0)
 		command.binary_block = true;
-	return st87_modem_run(modem, &command, timeout_ms, reply);
+	/* The caller's own timeout, not one of the table's. */
+	return run_within(modem, &command, timeout_ms, reply);
 }

@@ -92,6 +92,8 @@ int st87_modem_probe(struct st87_modem *modem);
 bool st87_modem_just_answered(const struct st87_modem *modem);
 
 /* Runs @p command with the modem's margin added to @p deadline_ms and records the CME code. */
+/* @table_ms (one of the ST87_DEADLINE_ figures) as this modem's options scale it (deadline_percent). */
+int st87_modem_deadline(const struct st87_modem *modem, int table_ms);
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply);
 

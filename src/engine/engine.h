@@ -30,7 +30,8 @@ struct engine_settings {
 	int baud;
 	bool hex_payloads;
 	enum st87_send_handshake send_handshake;
-	int sleep_hold_s;       /* SHIM_CONFIG_SLEEP_HOLD_ASK: ask the modem */
+	int sleep_hold_s; /* SHIM_CONFIG_SLEEP_HOLD_ASK: ask the modem */
+	int deadline_percent;
 	const char *trace_path; /* "" or NULL: no trace */
 	int link_check_interval_s;
 	int udp_rai;

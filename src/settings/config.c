@@ -253,6 +253,9 @@ static const struct variable variables[] = {
 	{.name = "ST87_CONNECT_TIMEOUT",
 	 BOUNDED(connect_timeout_ms, 1, MAX_TIMEOUT_MS),
 	 .expected = "expected milliseconds from 1 to 3600000, such as 10000"},
+	{.name = "ST87_DEADLINE_PERCENT",
+	 BOUNDED(deadline_percent, 1, 1000),
+	 .expected = "expected a percentage of the usual deadlines from 1 to 1000, such as 200"},
 	{.name = "ST87_LINK_CHECK",
 	 BOUNDED(link_check_interval_s, 0, MAX_LINK_CHECK_S),
 	 .expected = "expected seconds from 0 (never) to 86400, such as 60"},
@@ -351,6 +354,7 @@ void shim_config_set_defaults(struct shim_config *config)
 	config->connect_timeout_ms = SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	config->link_check_interval_s = SHIM_CONFIG_DEFAULT_LINK_CHECK_S;
 	config->sleep_hold_s = SHIM_CONFIG_SLEEP_HOLD_ASK;
+	config->deadline_percent = 100;
 	config->exit_flush_timeout_ms = SHIM_CONFIG_DEFAULT_EXIT_FLUSH_TIMEOUT_MS;
 	config->tcp_evict_idle_ms = SHIM_CONFIG_DEFAULT_TCP_EVICT_IDLE_MS;
 	config->half_close_idle_ms = SHIM_CONFIG_DEFAULT_HALF_CLOSE_IDLE_MS;

@@ -13,6 +13,7 @@
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_SEND_HANDSHAKE` | `detect` | how the modem takes a binary send: `one-step` (the line and its data at once, as the note says), `two-step` (the line, its OK, then the data, as the maker's drivers do), or `detect`: learned on a process's first send, which waits for the line's answer once (tens of milliseconds) |
  * | `ST87_CONNECT_TIMEOUT` | `60000` | milliseconds a routed `connect()` may take, 1..3600000 (on NB-IoT: the radio's set-up, the modem's start, a connect tried three times over seconds-long round trips) |
+ * | `ST87_DEADLINE_PERCENT` | `100` | how long each AT command may take, as a percentage of libst87's table of deadlines (at least the maker's), 1..1000: raise it where coverage is poor |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_SLEEP_HOLD` | unset: the modem's own (AT#SLEEPMODE? at start-up; 10 s where the firmware has no such command) | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
  * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
@@ -89,6 +90,7 @@ struct shim_config {
 	enum st87_send_handshake send_handshake; /* ST87_SEND_DETECT: learned on the first send */
 	int connect_timeout_ms;
 	int link_check_interval_s; /* 0: never */
+	int deadline_percent;      /* of every AT command's deadline (libst87's table) */
 	int sleep_hold_s;      /* 0: the modem sleeps only when it says so; SHIM_CONFIG_SLEEP_HOLD_ASK */
 	int udp_rai;           /* <rai> of routed datagrams: 0, 1 or 2 */
 	int tcp_evict_idle_ms; /* 0: an idle connection keeps the TCP socket */

@@ -213,13 +213,13 @@ def close_range_over_many_shim_fds(env_of):
 
 
 @contextlib.contextmanager
-def in_process(tmp, modem):
-    yield modem.env()
+def in_process(tmp, modem, **settings):
+    yield modem.env(**settings)
 
 
 @contextlib.contextmanager
-def through_st87d(tmp, modem):
-    with st87d(tmp, modem) as daemon:
+def through_st87d(tmp, modem, **settings):
+    with st87d(tmp, modem, **settings) as daemon:
         yield daemon.env()
 
 
@@ -438,10 +438,11 @@ def case_modem_restarting_in_its_start_up_is_started_again():
 def modem_silent_in_a_restart_is_opened_again(env_of):
     """The modem restarts (at the second connection's first command), then answers the start-up's probe and
     nothing more for 3 s, as after a hang: the connects meanwhile fail with a reason, and once it answers
-    again a connect opens it afresh and works (it was given up for good)."""
+    again a connect opens it afresh and works (it was given up for good). The deadlines are a tenth of the
+    usual (ATE0's 1.5 s), so 3 s of silence is a modem that stopped answering, not a slow answer."""
     with workdir() as tmp, tcp_server(echo_line) as server, \
             fake_modem(tmp, "--reboot-after", "9", "--stall-after", "10", "--stall-for", "3000") as modem:
-        with env_of(tmp, modem) as env:
+        with env_of(tmp, modem, ST87_DEADLINE_PERCENT=10) as env:
             result, outcomes = reconnects(env, server.server_address[1], 9)
         check(outcomes[0] == "connected", "the first connect: %r %r" % (result.stdout, result.stderr))
         failed = [outcome for outcome in outcomes if outcome.startswith("failed")]
