@@ -458,12 +458,16 @@ def case_modem_silent_in_a_restart_is_opened_again_through_st87d():
     modem_silent_in_a_restart_is_opened_again(through_st87d)
 
 
+# st87d's protocol (src/daemon/wire.h: ST87D_MAGIC, ST87D_VERSION), as tests/fuzz/make-corpus.py writes it.
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
+
+
 def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
     """st87d's OPEN_SOCKET for a UDP (or @kind) socket to 127.0.0.1:port (src/daemon/wire.h), as a client could forge it."""
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))
     # magic, version, kind, domain, type, flags, local_port, filler, rai; remote, remote_len; ip_version,
     # timeout_ms, name: the C struct's layout on this machine (440 bytes, remote 8-aligned).
-    return struct.pack("@IIIiiiiIi4x128sIii256s4x", 0x53543837, 1, 1, socket.AF_INET, kind, 0, 0,
+    return struct.pack("@IIIiiiiIi4x128sIii256s4x", WIRE_MAGIC, WIRE_VERSION, 1, socket.AF_INET, kind, 0, 0,
                        filler, 0, address.ljust(128, b"\0"), 16, 0, 0, b"")
 
 
