@@ -71,12 +71,7 @@ for i in range(rounds):
     try:
         c = socket.create_connection(("127.0.0.1", port), timeout=30)
         c.sendall(b"GET " + path.encode() + b" HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            block = c.recv(65536)
-            if not block:
-                break
-            data += block
+        data = c.makefile("rb").read()
         c.close()
         body = data.split(b"\r\n\r\n", 1)[1]
         if hashlib.sha256(body).hexdigest() != digest:

@@ -67,8 +67,7 @@ connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=6
 connection.sendall(b"hello\n")
 print("connected", flush=True)
 try:
-    while connection.recv(65536):
-        pass
+    connection.makefile("rb").read()
     print("eof")
 except OSError as error:
     print("error", errno.errorcode.get(error.errno, error.errno))

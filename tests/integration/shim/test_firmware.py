@@ -28,14 +28,9 @@ port = int(sys.argv[1])
 def fetch():
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
-    data = bytearray()
-    while True:
-        block = s.recv(65536)
-        if not block:
-            break
-        data += block
+    data = s.makefile("rb").read()
     s.close()
-    return bytes(data).split(b"\r\n\r\n", 1)[1]
+    return data.split(b"\r\n\r\n", 1)[1]
 try:
     fetch()
     print("first: complete")
@@ -82,12 +77,7 @@ CLOSE_THEN_IDLE = r"""
 import socket, sys, time
 closing_port, idle_port = int(sys.argv[1]), int(sys.argv[2])
 first = socket.create_connection(("127.0.0.1", closing_port), timeout=20)
-data = b""
-while True:
-    block = first.recv(65536)
-    if not block:
-        break
-    data += block
+data = first.makefile("rb").read()
 first.close()
 print("first:", len(data))
 time.sleep(0.5)
