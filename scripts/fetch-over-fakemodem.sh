@@ -6,7 +6,10 @@
 # daemon (in the foreground, its socket in the work directory, ST87_PORT the fake modem), with
 # st87run --daemon, so that the fetch fails rather than open the port if the daemon does not serve.
 # scripts/demo.sh runs it on the build tree's programs, scripts/debs.sh on the installed ones.
+# The fake modem is started by the test suites' launcher, tests/integration/fakemodem_fixture.py
+# (its command line), with its link, trace and stats in the work directory.
 set -euo pipefail
+fixture="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/fakemodem_fixture.py"
 fakemodem=$1
 st87run=$2
 shift 2
@@ -26,9 +29,10 @@ head -c 1048576 /dev/urandom > "$work/file.bin"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$work" "$port" >/dev/null 2>&1 &
 server_pid=$!
-"$fakemodem" --link "$work/modem" --trace "$work/trace.txt" --stats "$work/stats.json" "$@" > "$work/modem.out" &
+# The launcher prints the pty's path once the fake modem is ready, and stops it (stats written) on SIGTERM.
+python3 "$fixture" "$fakemodem" "$work" "$@" > "$work/modem.out" &
 modem_pid=$!
-for _ in $(seq 50); do [ -e "$work/modem" ] && curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+for _ in $(seq 50); do [ -s "$work/modem.out" ] && curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 
 echo "fetch: curl http://127.0.0.1:$port/file.bin through $st87run and $fakemodem $*"
 "$st87run" --port "$work/modem" --route 127.0.0.1/32 -- \
@@ -67,9 +71,9 @@ for file in "${fetched[@]}"; do
     exit 1
   fi
 done
-if ! grep -q 'AT#IPREAD' "$work/trace.txt"; then
+if ! grep -q 'AT#IPREAD' "$work/modem-trace.txt"; then
   echo "fetch: FAILED: the file did not come through the fake modem" >&2
   exit 1
 fi
 echo "fetch: sha256 ${got:0:16}... matches the server's file"
-echo "fetch: AT commands seen by the modem: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["commands"]; print(", ".join("%s %d" % kv for kv in sorted(c.items())))' "$work/stats.json")"
+echo "fetch: AT commands seen by the modem: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["commands"]; print(", ".join("%s %d" % kv for kv in sorted(c.items())))' "$work/modem-stats.json")"

@@ -6,9 +6,10 @@ Usage: selftest.py PATH-TO-st87-fakemodem [TEST-NAME...]
 Under `meson test --setup valgrind` (ST87_UNDER_VALGRIND=1) each fake modem
 runs under valgrind, and any error it finds fails the test.
 
-The Modem here is the host's side of the pty, speaking AT itself; stopping a
-process and the valgrind command line come from fakemodem_fixture
-(tests/integration), which starts the fake modem for the other suites.
+The Modem here is the host's side of the pty, speaking AT itself; the fake
+modem is started by fakemodem_fixture.FakeModem (tests/integration), as for
+every other suite, each in a directory of its own with its stats, trace and
+link (m.stats(), m.trace(), m.link).
 
 Starts every fake modem and every helper server it needs (TCP/UDP servers
 on 127.0.0.1 / ::1 only) and stops them again. Exits non-zero when a test
@@ -32,7 +33,7 @@ import time
 import traceback
 import tty
 
-from fakemodem_fixture import stop_process, valgrind_setup_wrapper
+from fakemodem_fixture import FakeModem, tcp_echo, valgrind_setup_wrapper
 
 EXE = None
 # Command prefix for the fake modem (valgrind, when asked for).
@@ -104,10 +105,16 @@ class Reply:
 class Modem:
     """A fake modem process and the host side of its pty."""
 
-    def __init__(self, *args, cid=5):
+    def __init__(self, *args, cid=5, workdir=None):
         self.cid = cid  # the context id read_all() uses (--cid)
-        self.proc = subprocess.Popen(WRAPPER + [EXE] + list(args), stdout=subprocess.PIPE)
-        self.path = self.proc.stdout.readline().decode().strip()
+        self.fake = FakeModem(workdir or tempfile.mkdtemp(dir=TMP), *args, program=EXE, wrapper=WRAPPER,
+                              stderr=None)
+        self.proc = self.fake.process
+        self.path = self.fake.pty
+        self.link = self.fake.link
+        self.stats_path = self.fake.stats_path
+        self.stats = self.fake.stats
+        self.trace = self.fake.trace
         check(self.path.startswith("/dev/pts/"), "first stdout line is the slave: %r" % self.path)
         self.fd = -1
         self.open()
@@ -126,10 +133,9 @@ class Modem:
     def stop(self, sig=signal.SIGTERM):
         if self.fd >= 0:
             self.close_port()
-        rc = stop_process(self.proc, sig)
+        rc = self.fake.stop(sig)
         if rc is None:
             raise Fail("fake modem did not exit on signal %d" % sig)
-        self.proc.stdout.close()
         return rc
 
     def write(self, data):
@@ -300,11 +306,8 @@ class TcpServer:
 
 
 def echo_handler(conn):
-    while True:
-        data = conn.recv(65536)
-        if not data:
-            break
-        conn.sendall(data)
+    """The suites' TCP echo (fakemodem_fixture.tcp_echo); the server's end closes after the client's."""
+    tcp_echo(conn)
     conn.close()
 
 
@@ -839,8 +842,7 @@ def udp_echo():
 
 @test
 def udp_drop_when_full():
-    stats = os.path.join(TMP, "drop.json")
-    m = Modem("--rx-buffer", "1000", "--stats", stats)
+    m = Modem("--rx-buffer", "1000")
     try:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,0" % port)
@@ -855,7 +857,7 @@ def udp_drop_when_full():
         eq(m.unsolicited, [], "urc 0: no #IPRECV")
     finally:
         eq(m.stop(), 0)
-    st = json.load(open(stats))
+    st = m.stats()
     eq(st["udp_dropped"], 1)
 
 
@@ -863,12 +865,13 @@ def udp_drop_when_full():
 
 @test
 def stats_and_trace_and_link():
-    stats = os.path.join(TMP, "stats.json")
-    trace = os.path.join(TMP, "trace.txt")
-    link = os.path.join(TMP, "ttyST87")
+    """The fixture names --stats, --trace and --link in the modem's directory."""
+    workdir = tempfile.mkdtemp(dir=TMP)
+    link = os.path.join(workdir, "modem")
     os.symlink("/nonexistent", link)  # an old link is replaced
     srv = TcpServer(echo_handler)
-    m = Modem("--stats", stats, "--trace", trace, "--link", link)
+    m = Modem(workdir=workdir)
+    eq(m.link, link, "the fixture's link")
     try:
         eq(os.path.realpath(link), os.path.realpath(m.path), "--link")
         m.ok("AT")
@@ -880,15 +883,15 @@ def stats_and_trace_and_link():
         eq(m.read_all(0, 10), b"0123456789")
         m.proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 5
-        while not os.path.exists(stats) and time.monotonic() < deadline:
+        while not os.path.exists(m.stats_path) and time.monotonic() < deadline:
             time.sleep(0.05)
-        st = json.load(open(stats))
+        st = m.stats()
         eq(st["open_sockets"], 1, "SIGUSR1 stats")
     finally:
         eq(m.stop(), 0)
         srv.close()
     check(not os.path.lexists(link), "link removed at exit")
-    st = json.load(open(stats))
+    st = m.stats()
     eq(st["open_sockets"], 1)
     eq(st["commands"]["AT"], 2)
     eq(st["commands"]["AT#SOCKETCREATE"], 1)
@@ -898,7 +901,7 @@ def stats_and_trace_and_link():
     eq(st["payload_received"], 10)
     eq(st["reboots"], 0)
     check(st["bytes_from_host"] > 50 and st["bytes_to_host"] > 50, "byte counters")
-    lines = open(trace).read().splitlines()
+    lines = m.trace().splitlines()
     for want in ["> AT", "< OK", "> AT#SOCKETCREATE=5,0,TCP,0,1,1,1", "< #SOCKETCREATE: 0",
                  "> AT#IPSENDTCP=5,0,1,10", "> [binary 10 bytes]", "< #IPRECV: 5,0",
                  "< #IPREAD: 5,0,10", "< [binary 10 bytes]"]:
@@ -1067,9 +1070,8 @@ def stall(m):
 
 @test
 def sleep_model():
-    stats = os.path.join(TMP, "sleep.json")
     echo = UdpEcho()
-    m = Modem("--sleep-after", "300", "--sleep-urcs", "--stats", stats)
+    m = Modem("--sleep-after", "300", "--sleep-urcs")
     try:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#SLEEPMODE?").lines, ["#SLEEPMODE: 1,1"], "hold rounded up to 1 s")
@@ -1095,7 +1097,7 @@ def sleep_model():
     finally:
         eq(m.stop(), 0)
         echo.close()
-    st = json.load(open(stats))
+    st = m.stats()
     eq([st["udp_rai_%d" % rai] for rai in range(3)], [1, 1, 2], "sends by <rai>")
     eq(st["wakeups"], 2)
     eq(st["commands_while_asleep"], 2)
@@ -1105,23 +1107,21 @@ def sleep_model():
 
 @test
 def never_sleeps_by_default():
-    stats = os.path.join(TMP, "awake.json")
-    m = Modem("--stats", stats)
+    m = Modem()
     try:
         m.ok("AT+CMEE=1")
         m.err("AT#SLEEPMODE?", 504)
         m.ok("AT")
     finally:
         eq(m.stop(), 0)
-    st = json.load(open(stats))
+    st = m.stats()
     eq((st["wakeups"], st["commands_while_asleep"]), (0, 0))
     eq(st["awake_ms"], st["run_ms"], "awake all the time")
 
 
 @test
 def reboot():
-    stats = os.path.join(TMP, "reboot.json")
-    m = Modem("--reboot-after", "3", "--stats", stats)
+    m = Modem("--reboot-after", "3")
     try:
         m.ok("AT+CMEE=1")
         m.ok("ATE1")
@@ -1138,7 +1138,7 @@ def reboot():
             m.ok("AT")  # only once
     finally:
         eq(m.stop(), 0)
-    eq(json.load(open(stats))["reboots"], 1)
+    eq(m.stats()["reboots"], 1)
 
 
 @test
@@ -1183,11 +1183,9 @@ def expect_bad_args(args, name):
 
 @test
 def send_handshake_two():
-    stats = os.path.join(TMP, "two.json")
-    trace = os.path.join(TMP, "two.txt")
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--send-handshake", "two", "--stats", stats, "--trace", trace)
+    m = Modem("--send-handshake", "two")
     try:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
@@ -1234,9 +1232,9 @@ def send_handshake_two():
         eq(m.stop(), 0)
         srv.close()
         echo.close()
-    st = json.load(open(stats))
+    st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("note", "two"), "stats")
-    lines = open(trace).read().splitlines()
+    lines = m.trace().splitlines()
     # the second send of that line (the first was refused)
     i = lines.index("> AT#IPSENDTCP=5,0,1,4", lines.index("> AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port))
     eq(lines[i:i + 4], ["> AT#IPSENDTCP=5,0,1,4", "< OK", "> [binary 4 bytes]", "< OK"],
@@ -1341,10 +1339,8 @@ def cid_reboot():
 
 @test
 def dns():
-    stats = os.path.join(TMP, "dns.json")
     m = Modem("--dns", "--dns-entry", "example.test=127.0.0.2",
-              "--dns-entry", "Example.Test=::1", "--dns-entry", "six.test=::1",
-              "--stats", stats)
+              "--dns-entry", "Example.Test=::1", "--dns-entry", "six.test=::1")
     try:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#DNS=5,0,localhost").lines, ["#DNS: 127.0.0.1"])
@@ -1366,7 +1362,7 @@ def dns():
         m.err("AT#DNS=5,0,localhost", 2106)
     finally:
         eq(m.stop(), 0)
-    st = json.load(open(stats))
+    st = m.stats()
     eq(st["dns_queries"], 9, "lookups made")
     eq(st["commands"]["AT#DNS"], 16, "every AT#DNS line")
 
@@ -1522,9 +1518,8 @@ def ping_prefix(m):
 
 @test
 def refuse_connects():
-    stats = os.path.join(TMP, "refuse.json")
     srv = TcpServer(echo_handler)
-    m = Modem("--refuse-connects", "2", "--stats", stats)
+    m = Modem("--refuse-connects", "2")
     try:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
@@ -1538,7 +1533,7 @@ def refuse_connects():
     finally:
         eq(m.stop(), 0)
         srv.close()
-    eq(json.load(open(stats))["connects_refused_injected"], 2)
+    eq(m.stats()["connects_refused_injected"], 2)
 
 
 LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH",
@@ -1548,7 +1543,6 @@ LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH
 @test
 def link_loss():
     for variant, urc in sorted(LOSS_URCS.items()):
-        stats = os.path.join(TMP, "loss.json")
         peer_eof = threading.Event()
 
         def handler(conn):
@@ -1558,7 +1552,7 @@ def link_loss():
 
         srv = TcpServer(handler)
         port = free_udp_port()
-        m = Modem("--link-loss-after", "4", "--link-loss-urc", variant, "--stats", stats)
+        m = Modem("--link-loss-after", "4", "--link-loss-urc", variant)
         try:
             m.ok("AT+CMEE=1")
             m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
@@ -1584,7 +1578,7 @@ def link_loss():
         finally:
             eq(m.stop(), 0)
             srv.close()
-        eq(json.load(open(stats))["link_losses"], 1, variant)
+        eq(m.stats()["link_losses"], 1, variant)
 
 
 @test
@@ -1624,10 +1618,9 @@ def link_loss_returns():
 
 @test
 def fail_send():
-    stats = os.path.join(TMP, "failsend.json")
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--fail-send-after", "3", "--stats", stats)
+    m = Modem("--fail-send-after", "3")
     try:
         m.ok("AT+CMEE=1")
         port = free_udp_port()
@@ -1651,7 +1644,7 @@ def fail_send():
         eq(m.stop(), 0)
         srv.close()
         echo.close()
-    eq(json.load(open(stats))["sends_failed_injected"], 1)
+    eq(m.stats()["sends_failed_injected"], 1)
 
 
 @test
@@ -1711,9 +1704,8 @@ def sid_base():
 
 @test
 def profile_maker():
-    stats = os.path.join(TMP, "maker.json")
     srv = TcpServer(echo_handler)
-    m = Modem("--profile", "maker", "--stats", stats, cid=1)
+    m = Modem("--profile", "maker", cid=1)
     try:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 1,1,"127.0.0.1","::1"'], "cid 1")
@@ -1734,16 +1726,15 @@ def profile_maker():
     finally:
         eq(m.stop(), 0)
         srv.close()
-    st = json.load(open(stats))
+    st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "two"))
 
 
 @test
 def profile_overrides():
-    stats = os.path.join(TMP, "override.json")
     # explicit switches win, before or after --profile
     m = Modem("--send-handshake", "one", "--cid", "7", "--profile", "maker", "--no-dns",
-              "--empty-read", "header", "--stats", stats, cid=7)
+              "--empty-read", "header", cid=7)
     try:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 7,1,"127.0.0.1","::1"'])
@@ -1756,7 +1747,7 @@ def profile_overrides():
         eq(m.ok("AT#IPSENDUDP=7,0,127.0.0.1,9,0,1,2", b"hi").lines, [], "one step")
     finally:
         eq(m.stop(), 0)
-    st = json.load(open(stats))
+    st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "one"))
     m = Modem("--profile", "maker", "--profile", "note")  # the last one counts
     try:

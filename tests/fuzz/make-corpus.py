@@ -13,14 +13,16 @@ is described at the top of its fuzz_<target>.c.
 import argparse
 import os
 import select
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 import tty
+
+# The fake modem is started by the suites' launcher (tests/integration/fakemodem_fixture.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+import fakemodem_fixture  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, 'corpus')
@@ -154,11 +156,11 @@ class EchoServers:
 
 
 class FakeModem:
-    def __init__(self, path, *switches):
-        self.process = subprocess.Popen([path, '--seed', '7', *switches],
-                                        stdout=subprocess.PIPE, text=True)
-        tty_path = self.process.stdout.readline().strip()
-        self.fd = os.open(tty_path, os.O_RDWR | os.O_NOCTTY)
+    """st87-fakemodem (fakemodem_fixture.FakeModem, its files in @workdir) and the host's side of its pty."""
+
+    def __init__(self, path, workdir, *switches):
+        self.fake = fakemodem_fixture.FakeModem(workdir, '--seed', '7', *switches, program=path)
+        self.fd = os.open(self.fake.pty, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(self.fd)
 
     def read_quiet(self, quiet=0.3, until=None, limit=5.0):
@@ -180,27 +182,27 @@ class FakeModem:
 
     def close(self):
         os.close(self.fd)
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=10)
+        self.fake.stop()
 
 
 def record_session(fakemodem, name, switches, steps):
     """steps: (script letters, command, payload, wait s). Each command's answer is a segment;
     what comes after it (URCs) is a segment released by 'w' and read by 'p'."""
-    modem = FakeModem(fakemodem, *switches)
-    script = ''
-    segments = [modem.read_quiet(0.3)]
-    try:
-        for letters, text, payload, wait in steps:
-            script += letters
-            segments.append(modem.command(text, payload))
-            time.sleep(wait)
-            idle = modem.read_quiet(0.2)
-            if idle:
-                script += 'wp'
-                segments.append(idle)
-    finally:
-        modem.close()
+    with fakemodem_fixture.workdir() as workdir:
+        modem = FakeModem(fakemodem, workdir, *switches)
+        script = ''
+        segments = [modem.read_quiet(0.3)]
+        try:
+            for letters, text, payload, wait in steps:
+                script += letters
+                segments.append(modem.command(text, payload))
+                time.sleep(wait)
+                idle = modem.read_quiet(0.2)
+                if idle:
+                    script += 'wp'
+                    segments.append(idle)
+        finally:
+            modem.close()
     write_seed('at', 'fm-' + name, at_input(script, *segments))
 
 

@@ -2,9 +2,21 @@
 
 Used by the shim's suites (tests/integration/shim, through harness.py), the
 st87ctl suites (tests/integration/ctl, through ctl_fixture.py), the
-benchmarks (bench/) and the fake modem's own self-test; meson puts this
-folder on their PYTHONPATH. Also here: the checks and waits every suite
-uses, the valgrind command lines, and a UDP echo server on loopback.
+benchmarks (bench/), the C programs run with the shim preloaded
+(shim/run_preloaded.py) and the fake modem's own self-test; meson puts this
+folder on their PYTHONPATH. It is the one way the fake modem is started from
+Python, and from a shell script through its command line:
+
+    python3 fakemodem_fixture.py PROGRAM WORKDIR [SWITCH...]
+
+starts PROGRAM (st87-fakemodem) with the files below in WORKDIR (the link
+WORKDIR/modem), prints the pty's path once it is ready, and runs until
+SIGTERM or SIGINT, when it stops the fake modem (which writes its stats).
+C tests start it through tests/integration/core/fake_modem.c, which passes
+the same switches.
+
+Also here: the checks and waits every suite uses, the valgrind command
+lines, and the TCP and UDP echo servers on loopback.
 
 Everything here listens on or connects to 127.0.0.1 only, and everything
 started is stopped when its `with` block ends, whatever happens.
@@ -15,7 +27,9 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -63,34 +77,40 @@ def stop_process(process, sig=signal.SIGTERM, timeout=10):
 class FakeModem:
     """st87-fakemodem on a pty, linked at <workdir>/modem, with its stats and trace files in @workdir.
 
-    @program is the fake modem's path, by default $ST87_TEST_FAKEMODEM. In a
-    `with` block it is stopped when the block ends."""
+    @program is the fake modem's path, by default $ST87_TEST_FAKEMODEM;
+    @wrapper a command prefix (valgrind); @stderr where its stderr goes (a
+    pipe, read when it fails to start). In a `with` block it is stopped
+    when the block ends."""
 
-    def __init__(self, workdir, *switches, program=None):
+    def __init__(self, workdir, *switches, program=None, wrapper=(), stderr=subprocess.PIPE):
         self.workdir = workdir
         self.link = os.path.join(workdir, "modem")
         self.stats_path = os.path.join(workdir, "modem-stats.json")
         self.trace_path = os.path.join(workdir, "modem-trace.txt")
         self.process = subprocess.Popen(
-            [program or os.environ["ST87_TEST_FAKEMODEM"], "--link", self.link, "--stats", self.stats_path,
-             "--trace", self.trace_path, *switches],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [*wrapper, program or os.environ["ST87_TEST_FAKEMODEM"], "--link", self.link, "--stats",
+             self.stats_path, "--trace", self.trace_path, *switches],
+            stdout=subprocess.PIPE, stderr=stderr, text=True)
         # The first stdout line is the pty's path: the modem is ready then.
         self.pty = self.process.stdout.readline().strip()
         if not self.pty.startswith("/dev/"):
             stop_process(self.process)
-            why = self.process.stderr.read()
+            why = self.process.stderr.read() if self.process.stderr else ""
             self._close_pipes()
             raise RuntimeError("st87-fakemodem did not start: " + self.pty + why)
 
     def _close_pipes(self):
         self.process.stdout.close()
-        self.process.stderr.close()
+        if self.process.stderr:
+            self.process.stderr.close()
 
-    def stop(self):
-        """Stops the fake modem (SIGTERM), which writes its stats. Safe to call twice."""
-        stop_process(self.process)
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the fake modem (@sig), which writes its stats; returns its exit status (None: killed).
+
+        Safe to call twice."""
+        status = stop_process(self.process, sig)
         self._close_pipes()
+        return status
 
     def __enter__(self):
         return self
@@ -177,6 +197,53 @@ def udp_server(reply):
         sock.close()
 
 
+class _TcpHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.server.behaviour(self.request)
+
+
+class _TcpServer6(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+
+
+@contextlib.contextmanager
+def serving(server):
+    """Runs a socketserver-style @server in a thread for the `with` block, then stops and closes it."""
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def tcp_server(behaviour, host="127.0.0.1"):
+    """A threaded TCP server on @host (a loopback address) that runs behaviour(connection) per client.
+
+    Yields the server (its port: server.server_address[1]); it stops when the block ends."""
+    kind = _TcpServer6 if ":" in host else socketserver.ThreadingTCPServer
+    server = kind((host, 0), _TcpHandler)
+    server.behaviour = behaviour
+    return serving(server)
+
+
+def tcp_echo(connection):
+    """The TCP echo, as a tcp_server behaviour: sends back all it reads until the client closes (or resets)."""
+    with contextlib.suppress(OSError):
+        while True:
+            data = connection.recv(65536)
+            if not data:
+                return
+            connection.sendall(data)
+
+
+def tcp_echo_server(host="127.0.0.1"):
+    """A TCP echo server on @host (tcp_server with tcp_echo); yields the server."""
+    return tcp_server(tcp_echo, host)
+
+
 def udp_echo_server(peers=None, received=None):
     """A UDP echo server on 127.0.0.1 (udp_server); yields its port.
 
@@ -189,3 +256,21 @@ def udp_echo_server(peers=None, received=None):
         return data
 
     return udp_server(echo)
+
+
+def main(argv):
+    """The command line (see the top of this file): one fake modem until SIGTERM or SIGINT."""
+    if len(argv) < 3:
+        sys.exit("usage: fakemodem_fixture.py PROGRAM WORKDIR [SWITCH...]")
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    with FakeModem(argv[2], *argv[3:], program=argv[1], stderr=None) as modem:
+        print(modem.pty, flush=True)
+        while not stopping.wait(1):
+            if modem.process.poll() is not None:
+                sys.exit("st87-fakemodem exited with status %d" % modem.process.returncode)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -48,10 +48,7 @@ struct events {
 
 static void say(struct modem_model *m, const char *text)
 {
-	size_t len = strlen(text);
-	assert_true(m->pending_len + len <= sizeof(m->pending));
-	memcpy(m->pending + m->pending_len, text, len);
-	m->pending_len += len;
+	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
 }
 
 /* Answers each command line once its CR came: the probe's AT, then the test's command. */

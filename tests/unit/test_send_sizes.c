@@ -42,10 +42,7 @@ struct modem_model {
 
 static void say(struct modem_model *m, const char *text)
 {
-	size_t len = strlen(text);
-	assert_true(m->pending_len + len <= sizeof(m->pending));
-	memcpy(m->pending + m->pending_len, text, len);
-	m->pending_len += len;
+	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
 }
 
 /* A binary send line names its length last: the payload follows unless it is above the limit. */

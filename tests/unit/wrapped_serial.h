@@ -18,6 +18,9 @@ int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *
 			    struct st87_serial **out);
 void __wrap_st87_serial_close(struct st87_serial *serial);
 const char *__wrap_st87_serial_path(const struct st87_serial *serial);
+/* Appends @p text to a model's output @p pending (@p *len of its @p size bytes used); fails the test when full. */
+void wrapped_serial_say(char *pending, size_t *len, size_t size, const char *text);
+
 /* Defined by each test: what its model does with the bytes, and what it says. */
 int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
 				 int timeout_ms);

@@ -1,7 +1,12 @@
 #include "echo_exchange.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 /* Not a multiple of 512, so the driver's chunking ends on short pieces too. */
 #define SEND_PIECE 1900
@@ -82,4 +87,17 @@ void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, ui
 		if (s->events.readable[socket_id] && !read_available(s, socket_id, in, len, outcome))
 			return;
 	}
+}
+
+int echo_over_new_connection(struct test_session *s, size_t len, uint8_t **out, uint8_t **in,
+			     struct echo_outcome *outcome)
+{
+	*out = session_buffer(s, len);
+	*in = session_buffer(s, len);
+	fill_shuffled_bytes(*out, len);
+	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
+	open_started_modem(s);
+	int id = connected_tcp_socket(s, s->server.port);
+	echo_exchange(s, id, *out, *in, len, outcome);
+	return id;
 }

@@ -31,4 +31,13 @@ struct echo_outcome {
 void echo_exchange(struct test_session *s, int socket_id, const uint8_t *out, uint8_t *in, size_t len,
 		   struct echo_outcome *outcome);
 
+/*
+ * An echo exchange of @p len shuffled bytes from the start: the loopback
+ * echo server, the modem opened and started, a TCP socket connected to the
+ * server, then echo_exchange() between *@p out and *@p in (the session's
+ * buffers). Returns the socket's id.
+ */
+int echo_over_new_connection(struct test_session *s, size_t len, uint8_t **out, uint8_t **in,
+			     struct echo_outcome *outcome);
+
 #endif

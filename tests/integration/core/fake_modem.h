@@ -1,5 +1,7 @@
 /*
- * Starting and stopping st87-fakemodem from a test: executed by path (so a
+ * The C tests' one way to start st87-fakemodem (the Python suites and the
+ * scripts use tests/integration/fakemodem_fixture.py, which passes the same
+ * --link, --stats and --trace): executed by path (so a
  * valgrind run of the test does not run the fake modem under valgrind too),
  * its pty path read from the first line it prints, stopped with SIGTERM,
  * and ended by the kernel if the test process dies first.

@@ -50,15 +50,9 @@ static void test_stalled_modem_times_out(void **state)
 static void test_reboot_during_transfer(void **state)
 {
 	struct test_session *s = *state;
-	uint8_t *out = session_buffer(s, ECHO_BYTES);
-	uint8_t *in = session_buffer(s, ECHO_BYTES);
-	fill_shuffled_bytes(out, ECHO_BYTES);
-	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
-	open_started_modem(s);
-	int old_id = connected_tcp_socket(s, s->server.port);
-
+	uint8_t *out, *in;
 	struct echo_outcome outcome;
-	echo_exchange(s, old_id, out, in, ECHO_BYTES, &outcome);
+	int old_id = echo_over_new_connection(s, ECHO_BYTES, &out, &in, &outcome);
 	assert_false(outcome.stuck);
 	assert_false(outcome.too_much);
 	assert_true(outcome.received < ECHO_BYTES);

@@ -115,9 +115,7 @@ static void test_connect_twice_is_eisconn(void **state)
 	struct test_session *s = *state;
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int tcp = create_socket(s, ST87_TCP);
-	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), 0);
-	assert_int_equal(st87_tcp_status(s->modem, tcp), 5);
+	int tcp = connected_tcp_socket(s, s->server.port);
 	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), -EISCONN);
 	assert_int_equal(st87_modem_last_cme(s->modem), 2157);
 	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
@@ -130,9 +128,7 @@ static void test_slow_connect(void **state)
 	struct test_session *s = *state;
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
 	open_started_modem(s);
-	int tcp = create_socket(s, ST87_TCP);
-	assert_int_equal(st87_tcp_connect(s->modem, tcp, "127.0.0.1", s->server.port), 0);
-	assert_int_equal(st87_tcp_status(s->modem, tcp), 5);
+	int tcp = connected_tcp_socket(s, s->server.port);
 	assert_int_equal(st87_socket_close(s->modem, tcp), 0);
 	finish_session(s);
 }

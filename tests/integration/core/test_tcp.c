@@ -35,15 +35,9 @@ static void assert_echo_complete(const struct echo_outcome *outcome, size_t len)
 static void test_tcp_echo(void **state)
 {
 	struct test_session *s = *state;
-	uint8_t *out = session_buffer(s, ECHO_BYTES);
-	uint8_t *in = session_buffer(s, ECHO_BYTES);
-	fill_shuffled_bytes(out, ECHO_BYTES);
-	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
-	open_started_modem(s);
-	int id = connected_tcp_socket(s, s->server.port);
-
+	uint8_t *out, *in;
 	struct echo_outcome outcome;
-	echo_exchange(s, id, out, in, ECHO_BYTES, &outcome);
+	int id = echo_over_new_connection(s, ECHO_BYTES, &out, &in, &outcome);
 	assert_echo_complete(&outcome, ECHO_BYTES);
 	assert_memory_equal(in, out, ECHO_BYTES);
 	assert_true(s->events.data[id] > 0);

@@ -13,14 +13,13 @@ import http.server
 import os
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 
 import fakemodem_fixture
-from fakemodem_fixture import stop_process, valgrind, wait_for
+# serving, tcp_echo and tcp_server are the suites' too (fakemodem_fixture has the one TCP server).
+from fakemodem_fixture import serving, stop_process, tcp_echo, tcp_server, valgrind, wait_for  # noqa: F401
 
 
 class Paths:
@@ -170,19 +169,6 @@ class RecordingHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serving(server):
-    """Runs a socketserver-style @server in a thread for the `with` block, then stops and closes it."""
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
 def http_server(directory):
     handler = lambda *a, **k: RecordingHandler(*a, directory=directory, **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -203,20 +189,6 @@ def run_case(cases, script):
     started = time.monotonic()
     cases[sys.argv[1]]()
     print("ok %s (%.1f s)" % (sys.argv[1], time.monotonic() - started))
-
-
-class _TcpHandler(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.server.behaviour(self.request)
-
-
-@contextlib.contextmanager
-def tcp_server(behaviour):
-    """A threaded TCP server on 127.0.0.1 that runs behaviour(connection) per client."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TcpHandler)
-    server.behaviour = behaviour
-    with serving(server):
-        yield server
 
 
 def read_to_end(connection):

@@ -26,9 +26,9 @@ import sys
 import threading
 import time
 
-from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
-from harness import fake_modem, http_server, random_file, run, sha256_file, st87d, tcp_server
-from test_threads import echo, unrouted_echo_server
+from fakemodem_fixture import check, tcp_echo_server, udp_echo_server, wait_for, workdir
+from harness import fake_modem, http_server, random_file, run, sha256_file, st87d
+from test_threads import UNROUTED
 
 SECONDS = float(os.environ.get("ST87_SOAK_SECONDS", "300"))
 JOB_BOUND = 90
@@ -71,12 +71,7 @@ for i in range(rounds):
     try:
         c = socket.create_connection(("127.0.0.1", port), timeout=30)
         c.sendall(b"GET " + path.encode() + b" HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            block = c.recv(65536)
-            if not block:
-                break
-            data += block
+        data = c.makefile("rb").read()
         c.close()
         body = data.split(b"\r\n\r\n", 1)[1]
         if hashlib.sha256(body).hexdigest() != digest:
@@ -186,7 +181,7 @@ def run_phase(name, switches, tmp, server, files, tally, unrouted_port, deadline
     stalls = name == "stall"
     tally.faults_on = bool(switches)
     with fake_modem(tmp, "--baud", "921600", *phase_switches(name, switches)) as modem, \
-            tcp_server(echo) as tcp, udp_echo_server() as udp_port:
+            tcp_echo_server() as tcp, udp_echo_server() as udp_port:
         daemon_context = st87d(tmp, modem) if name == "through st87d" else None
         daemon = daemon_context.__enter__() if daemon_context else None
         try:
@@ -250,7 +245,7 @@ def main():
     started = time.monotonic()
     deadline = started + SECONDS
     tally = Tally()
-    with workdir() as tmp, http_server(tmp) as server, unrouted_echo_server() as unrouted_port:
+    with workdir() as tmp, http_server(tmp) as server, tcp_echo_server(UNROUTED) as unrouted:
         server.directory = tmp
         files = {}
         for index, size in enumerate([1, 700, 5000, 40000, 150000]):
@@ -261,7 +256,7 @@ def main():
         while time.monotonic() < deadline:
             name, switches = PHASES[phases % len(PHASES)]
             print("phase %d: %s" % (phases + 1, name), flush=True)
-            run_phase(name, switches, tmp, server, files, tally, unrouted_port, deadline)
+            run_phase(name, switches, tmp, server, files, tally, unrouted.server_address[1], deadline)
             phases += 1
     print("soak: %.0f s, %d phases" % (time.monotonic() - started, phases))
     for kind, outcomes in sorted(tally.counts.items()):

@@ -16,7 +16,7 @@ import time
 
 from dns_server import dns_server
 from fakemodem_fixture import CID, PROFILE, check, stop_process, udp_echo_server, wait_for, workdir
-from harness import Paths, fake_modem, run, run_case, shim_environment, st87d, tcp_server
+from harness import Paths, fake_modem, run, run_case, shim_environment, st87d, tcp_echo, tcp_server
 
 NAME = "sensor-hub.test"
 
@@ -67,8 +67,7 @@ connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=6
 connection.sendall(b"hello\n")
 print("connected", flush=True)
 try:
-    while connection.recv(65536):
-        pass
+    connection.makefile("rb").read()
     print("eof")
 except OSError as error:
     print("error", errno.errorcode.get(error.errno, error.errno))
@@ -128,14 +127,6 @@ def holder_server(connection):
     connection.sendall(b"welcome\n")
     while connection.recv(64):
         pass
-
-
-def echo_server(connection):
-    while True:
-        data = connection.recv(65536)
-        if not data:
-            return
-        connection.sendall(data)
 
 
 def st87ctl_environment(daemon):
@@ -239,7 +230,7 @@ def case_killed_daemon_resets_clients_and_restarts():
         with st87d(tmp, modem) as daemon:
             # The new daemon closes the socket the dead one left on the modem, then serves again.
             check("AT#SOCKETCLOSE" in modem.trace(), "the restarted st87d left the old modem socket open")
-            with tcp_server(echo_server) as echo:
+            with tcp_server(tcp_echo) as echo:
                 payload = os.urandom(40000)
                 client = run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1]), str(len(payload))],
                              daemon.env(), input=payload)
@@ -292,7 +283,7 @@ with open(os.environ["RESULT"], "w") as out:
 
 def case_exec_child_keeps_routed_fd():
     with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, st87d(tmp, modem) as daemon, \
-            tcp_server(echo_server) as echo:
+            tcp_server(tcp_echo) as echo:
         result = os.path.join(tmp, "result")
         parent = run([sys.executable, "-c", FORK_EXEC_PARENT, str(echo.server_address[1]), FORK_EXEC_CHILD,
                       "60000"], daemon.env(RESULT=result), text=True)
@@ -324,7 +315,7 @@ def case_names_through_the_daemon():
     # AT#DNS where the firmware has it (maker), else ST87_DNS over a UDP socket of the daemon's (note).
     name = "only-the-modem-knows.test"
     with workdir() as tmp, fake_modem(tmp, "--dns-entry", name + "=127.0.0.1") as modem, \
-            st87d(tmp, modem) as daemon, tcp_server(echo_server) as echo, dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            st87d(tmp, modem) as daemon, tcp_server(tcp_echo) as echo, dns_server({name: "127.0.0.1"}) as (dns_port, asked):
         payload = os.urandom(20000)
         env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
         script = ECHO_CLIENT.replace('("127.0.0.1", int(sys.argv[1]))', '(sys.argv[3], int(sys.argv[1]))')
@@ -362,7 +353,7 @@ def start_activated(listener, port, log_path):
 def case_socket_activation():
     # As systemd's st87d.socket does: the listening socket is made first and handed over as fd 3
     # (LISTEN_FDS, LISTEN_PID); st87d serves on it and leaves it in place when it stops.
-    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(echo_server) as echo:
+    with workdir() as tmp, fake_modem(tmp, *modem_switches()) as modem, tcp_server(tcp_echo) as echo:
         path = os.path.join(tmp, "activated.sock")
         listener = systemd_socket(path)
         log_path = os.path.join(tmp, "st87d.log")

@@ -18,7 +18,7 @@ import time
 
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
 from harness import Paths, fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, st87d, \
-    tcp_server
+    tcp_echo, tcp_server
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
 # must be back for the second, without restarting the program.
@@ -28,14 +28,9 @@ port = int(sys.argv[1])
 def fetch():
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
-    data = bytearray()
-    while True:
-        block = s.recv(65536)
-        if not block:
-            break
-        data += block
+    data = s.makefile("rb").read()
     s.close()
-    return bytes(data).split(b"\r\n\r\n", 1)[1]
+    return data.split(b"\r\n\r\n", 1)[1]
 try:
     fetch()
     print("first: complete")
@@ -82,12 +77,7 @@ CLOSE_THEN_IDLE = r"""
 import socket, sys, time
 closing_port, idle_port = int(sys.argv[1]), int(sys.argv[2])
 first = socket.create_connection(("127.0.0.1", closing_port), timeout=20)
-data = b""
-while True:
-    block = first.recv(65536)
-    if not block:
-        break
-    data += block
+data = first.makefile("rb").read()
 first.close()
 print("first:", len(data))
 time.sleep(0.5)
@@ -279,7 +269,7 @@ def case_link_loss_and_return():
 def idle_link_checks(modem_switches):
     """AT#TCPCONNECT? sent while a connection idles 3 s with ST87_LINK_CHECK=1, after a first one's peer close."""
     with workdir() as tmp, fake_modem(tmp, *modem_switches) as modem:
-        with tcp_port(send_then_close_later(b"x" * 5000)) as closing_port, tcp_port(echo) as idle_port:
+        with tcp_port(send_then_close_later(b"x" * 5000)) as closing_port, tcp_port(tcp_echo) as idle_port:
             result = python_through_shim(modem, CLOSE_THEN_IDLE, closing_port, idle_port, ST87_LINK_CHECK="1",
                                          ST87_LOG="info")
         out = result.stdout.decode()
@@ -326,7 +316,7 @@ def case_sleep_hold_asked():
     # The modem sleeps 3 s after a command and says nothing (no #SLEEP): the shim learns that hold from
     # AT#SLEEPMODE? (ST87_SLEEP_HOLD unset) and wakes it before the send after 4.5 s of quiet. With the
     # 10 s it assumed before, that send's line was lost and its data read as AT text.
-    with workdir() as tmp, tcp_port(echo) as port, fake_modem(tmp, "--sleep-after", "3000") as modem:
+    with workdir() as tmp, tcp_port(tcp_echo) as port, fake_modem(tmp, "--sleep-after", "3000") as modem:
         result = python_through_shim(modem, ECHO_AFTER_QUIET, port, 4.5)
         check(result.stdout == b"same\nsame\n", "the echo after the quiet spell: %r %r"
               % (result.stdout, result.stderr))
@@ -417,7 +407,7 @@ def case_payload_never_read_as_commands():
         edges = {limit - 1, limit, limit + 1, 511, 512, 513, 1023, 1024, 1025, 1600}
         sizes = sorted(set(range(1, 1601, 53)) | edges)
         with workdir() as tmp, fake_modem(tmp, "--max-send", str(limit)) as modem, \
-                tcp_port(echo) as echo_port, udp_echo_server() as udp_port:
+                tcp_port(tcp_echo) as echo_port, udp_echo_server() as udp_port:
             engine_trace = os.path.join(tmp, "engine-trace.txt")
             result = python_through_shim(modem, AT_TEXT_PAYLOADS, echo_port, udp_port, CID,
                                          ",".join(map(str, sizes)), ST87_TRACE=engine_trace)
@@ -450,16 +440,6 @@ def send_then_close_later(payload):
         connection.sendall(payload)
         time.sleep(0.5)
     return behaviour
-
-
-def echo(connection):
-    connection.settimeout(10)
-    with contextlib.suppress(OSError):
-        while True:
-            data = connection.recv(4096)
-            if not data:
-                return
-            connection.sendall(data)
 
 
 @contextlib.contextmanager

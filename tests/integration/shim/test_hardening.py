@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
-from harness import Paths, fake_modem, preload_value, run, run_case, st87d, tcp_server
+from harness import Paths, fake_modem, preload_value, run, run_case, st87d, tcp_echo, tcp_server
 
 # A routed connection; then, with the shim's calloc failing, a dup() of it and a new routed socket;
 # then, memory back, the connection still carries bytes both ways.
@@ -39,12 +39,8 @@ print("echo:", connection.recv(100).decode().strip())
 """
 
 
-def echo_line(connection):
-    connection.sendall(connection.recv(100))
-
-
 def case_out_of_memory_gives_enomem():
-    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(echo_line) as server:
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(tcp_echo) as server:
         env = modem.env()
         env["LD_PRELOAD"] = preload_value(os.environ["ST87_TEST_FAIL_CALLOC"], Paths.shim)
         result = run([sys.executable, "-c", CLIENT, str(server.server_address[1])], env, timeout=60, text=True)
@@ -79,7 +75,7 @@ print("echo:", again.recv(100).decode().strip())
 
 def case_closefrom_with_sockets_through_st87d():
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
-            tcp_server(echo_line) as server:
+            tcp_server(tcp_echo) as server:
         result = run([sys.executable, "-c", CLOSEFROM_CLIENT, str(server.server_address[1])], daemon.env(),
                      timeout=120, text=True)
         check("echo: after closefrom" in result.stdout, "after closefrom(): %r %r" % (result.stdout, result.stderr))
@@ -134,7 +130,7 @@ def close_at_once(connection):
 
 def many_closed_connections(env_of):
     with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(close_at_once) as closing, \
-            tcp_server(echo_line) as echo:
+            tcp_server(tcp_echo) as echo:
         env = env_of(tmp, modem)
         result = run([sys.executable, "-c", MANY_CLOSED, str(closing.server_address[1]), str(echo.server_address[1]),
                       "70"], env, timeout=150, text=True)
@@ -148,7 +144,7 @@ def case_many_closed_connections_held():
 
 def case_many_closed_connections_held_through_st87d():
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
-            tcp_server(close_at_once) as closing, tcp_server(echo_line) as echo:
+            tcp_server(close_at_once) as closing, tcp_server(tcp_echo) as echo:
         result = run([sys.executable, "-c", MANY_CLOSED, str(closing.server_address[1]), str(echo.server_address[1]),
                       "70"], daemon.env(), timeout=150, text=True)
         check("echo: ping with 70" in result.stdout,
@@ -199,7 +195,7 @@ def allow_1024_fds():
 
 def close_range_over_many_shim_fds(env_of):
     with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(close_at_once) as closing, \
-            tcp_server(echo_line) as echo:
+            tcp_server(tcp_echo) as echo:
         with env_of(tmp, modem) as env:
             result = run([sys.executable, "-c", CLOSE_RANGE_CLIENT, str(closing.server_address[1]),
                           str(echo.server_address[1]), "130"], env, timeout=150, text=True,
@@ -429,7 +425,7 @@ def case_modem_restarting_in_its_start_up_is_started_again():
     begins again, and the first connect works; nothing waits for an answer the restart took."""
     for command in (1, 2, 3, 4):
         with workdir() as tmp, fake_modem(tmp, "--reboot-after", str(command)) as modem, \
-                tcp_server(echo_line) as server:
+                tcp_server(tcp_echo) as server:
             result, outcomes = reconnects(modem.env(), server.server_address[1], 2)
             check(outcomes == ["connected", "echo: attempt 1"],
                   "restart at command %d: %r %r" % (command + 1, result.stdout, result.stderr))
@@ -440,7 +436,7 @@ def modem_silent_in_a_restart_is_opened_again(env_of):
     nothing more for 3 s, as after a hang: the connects meanwhile fail with a reason, and once it answers
     again a connect opens it afresh and works (it was given up for good). The deadlines are a tenth of the
     usual (ATE0's 1.5 s), so 3 s of silence is a modem that stopped answering, not a slow answer."""
-    with workdir() as tmp, tcp_server(echo_line) as server, \
+    with workdir() as tmp, tcp_server(tcp_echo) as server, \
             fake_modem(tmp, "--reboot-after", "9", "--stall-after", "10", "--stall-for", "3000") as modem:
         with env_of(tmp, modem, ST87_DEADLINE_PERCENT=10) as env:
             result, outcomes = reconnects(env, server.server_address[1], 9)
@@ -463,8 +459,8 @@ def case_modem_silent_in_a_restart_is_opened_again_through_st87d():
     modem_silent_in_a_restart_is_opened_again(through_st87d)
 
 
-# ST87D_VERSION of src/daemon/wire.h: a request of another version is refused as malformed.
-WIRE_VERSION = 2
+# st87d's protocol (src/wire/wire.h: ST87D_MAGIC, ST87D_VERSION), as tests/fuzz/make-corpus.py writes it.
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
 
 
 def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
@@ -472,7 +468,7 @@ def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))
     # magic, version, kind, domain, type, flags, local_port, filler, rai; remote, remote_len; ip_version,
     # timeout_ms, name: the C struct's layout on this machine (440 bytes, remote 8-aligned).
-    return struct.pack("@IIIiiiiIi4x128sIii256s4x", 0x53543837, WIRE_VERSION, 1, socket.AF_INET, kind, 0, 0,
+    return struct.pack("@IIIiiiiIi4x128sIii256s4x", WIRE_MAGIC, WIRE_VERSION, 1, socket.AF_INET, kind, 0, 0,
                        filler, 0, address.ljust(128, b"\0"), 16, 0, 0, b"")
 
 

@@ -17,7 +17,7 @@ import time
 from dns_server import dns_server
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
 from harness import (Paths, RecordingHandler, fake_modem, free_port, http_server, preload_value, random_file, run,
-                     run_case, sha256_file, shim_environment, tcp_server)
+                     run_case, sha256_file, shim_environment, tcp_echo, tcp_server)
 
 MIB = 1 << 20
 
@@ -659,14 +659,6 @@ udp.settimeout(30)
 udp.sendto(secret, ("127.0.0.1", int(sys.argv[2])))
 print("tcp", got == secret, "udp", udp.recv(64) == secret)
 """
-
-
-def tcp_echo(connection):
-    while True:
-        data = connection.recv(65536)
-        if not data:
-            return
-        connection.sendall(data)
 
 
 def case_trace_shows_no_payload():

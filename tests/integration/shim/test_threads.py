@@ -7,50 +7,23 @@ runtime, and a data race fails the run.
 
 Usage: test_threads.py CASE
 """
-import contextlib
 import os
-import socketserver
-import threading
 
-from fakemodem_fixture import check, udp_echo_server, workdir
-from harness import fake_modem, run, run_case, tcp_server
+from fakemodem_fixture import check, tcp_echo_server, udp_echo_server, workdir
+from harness import fake_modem, run, run_case
 
-
-def echo(connection):
-    while True:
-        data = connection.recv(65536)
-        if not data:
-            return
-        connection.sendall(data)
-
-
-class _EchoHandler(socketserver.BaseRequestHandler):
-    def handle(self):
-        echo(self.request)
-
-
-@contextlib.contextmanager
-def unrouted_echo_server():
-    """A TCP echo server on 127.0.0.2, which the tests do not route."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.2", 0), _EchoHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+# The TCP echo server the tests do not route (they route 127.0.0.1 only).
+UNROUTED = "127.0.0.2"
 
 
 def case_threads():
     client = os.environ["ST87_TEST_THREADS_CLIENT"]
-    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, tcp_server(echo) as routed, \
-            udp_echo_server() as udp_port, unrouted_echo_server() as unrouted_port:
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, tcp_echo_server() as routed, \
+            udp_echo_server() as udp_port, tcp_echo_server(UNROUTED) as unrouted:
         env = modem.env(route="127.0.0.1/32")
         if "tsan" in env["LD_PRELOAD"]:
             env["TSAN_OPTIONS"] = "halt_on_error=1:exitcode=66:report_signal_unsafe=0"
-        result = run([client, str(routed.server_address[1]), str(udp_port), str(unrouted_port), "6"], env,
+        result = run([client, str(routed.server_address[1]), str(udp_port), str(unrouted.server_address[1]), "6"], env,
                      timeout=170, text=True)
         print(result.stdout.strip())
         check(result.returncode == 0, "threads client: exit %d\n%s" % (result.returncode, result.stderr[-6000:]))
