@@ -45,7 +45,7 @@ static int hex_value(char ch)
 
 /* Where the text data of a type 0/2 send starts, given k, the index of the
  * <data_length> field. The note's own examples leave the field out
- * ("5,0,0,text"), PROTOCOL-NOTES allows it empty or present:
+ * ("5,0,0,text"), docs/PROTOCOL.md §7 allows it empty or present:
  *   k is the last field          -> k is the data   ("5,0,0,hello")
  *   k empty                      -> data after it   ("5,0,0,,hello")
  *   k a number with more after   -> length, data after ("5,0,0,5,hello")

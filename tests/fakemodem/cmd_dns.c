@@ -1,5 +1,5 @@
 /* AT#DNS=<cid>,<ip_version>,<name>: the maker's firmware resolves names
- * itself (PROTOCOL-NOTES 10); firmware that follows the note does not know
+ * itself (docs/PROTOCOL.md §12); firmware that follows the note does not know
  * the command (504). Only localhost and the --dns-entry names resolve, all
  * to loopback: no real resolver is asked, so no test depends on a network. */
 #include <arpa/inet.h>

@@ -27,7 +27,7 @@ static int socketcreate_set(struct modem *m, const struct at_command *c)
 		p.tcp = true;
 	else if (!at_param_is(c, 2, "UDP"))
 		return 2140;
-	/* <udp_port> is there for TCP too, and ignored (PROTOCOL-NOTES 4). */
+	/* <udp_port> is there for TCP too, and ignored (docs/PROTOCOL.md §6). */
 	if (!at_param_int(c, 3, 0, 65535, &p.udp_port)) {
 		if (!p.tcp)
 			return 2141;
@@ -127,7 +127,7 @@ static int tcpconnect_set(struct modem *m, const struct at_command *c)
 	if (!addr_is_loopback(&to))
 		return 2152;
 	/* --refuse-connects: a connect that would work fails while the radio
-	 * "wakes"; the maker's application retries (PROTOCOL-NOTES 9). */
+	 * "wakes"; the maker's application retries (docs/PROTOCOL.md §6). */
 	if (m->connects_refused < (unsigned long)m->opt->refuse_connects) {
 		m->connects_refused++;
 		m->stats.connects_refused_injected++;

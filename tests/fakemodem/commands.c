@@ -130,7 +130,7 @@ static void start_two_step(struct modem *m, size_t want)
 		return;
 	}
 	/* The line's own OK goes at once, --latency or not: a host tells
-	 * the handshake by a short wait for it (PROTOCOL-NOTES 10). It is
+	 * the handshake by a short wait for it (docs/PROTOCOL.md §7). It is
 	 * not a command's answer for --stall-after. */
 	reply_final(m, 0);
 	pc->state = CMD_COLLECTING;

@@ -1,5 +1,5 @@
 /* --link-loss-after: the network drops the IP link once, like a cell that
- * detaches the device (PROTOCOL-NOTES 10, "Link loss"). Every socket goes,
+ * detaches the device (docs/PROTOCOL.md §10). Every socket goes,
  * a URC says so, and the link returns by itself (--link-return) or when the
  * host configures it again with AT#IPCFG. */
 #include "modem.h"

@@ -23,7 +23,7 @@ static void on_socket_event(void *ctx, int sid, enum sock_event ev)
 	int cid = modem_cid(m), id = modem_sid(m, sid);
 
 	sleep_network_event(m);
-	/* The peer's close is announced like data (PROTOCOL-NOTES 6): the
+	/* The peer's close is announced like data (docs/PROTOCOL.md §9): the
 	 * driver reads, gets the rest, then length 0. */
 	if (ev == SOCK_EV_DATA || !m->opt->no_close_urc) {
 		if (s->p.urc == 1)

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-/* Figures from NB-IoT in the field (PROTOCOL-NOTES 11), at the fast end so
+/* Figures from NB-IoT in the field (issue 24's figures; docs/PROTOCOL.md §2), at the fast end so
  * a test suite can afford them: a round trip of 1.6 s, a few kbit/s each
  * way, idle after 10 s, an RRC setup of 1.5 s, a lookup of 2 s. */
 const struct network_preset_value network_nbiot[] = {

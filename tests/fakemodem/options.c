@@ -188,7 +188,7 @@ static const char *const usage_text[] = {
 	"  --seed N               seed for --fragment, --urc-noise, --garbage,\n"
 	"                         --late-answers\n"
 	"\n",
-	"Firmware variants (PROTOCOL-NOTES 9 and 10):\n"
+	"Firmware variants (docs/PROTOCOL.md):\n"
 	"  --profile NAME         a consistent group of the switches below, applied\n"
 	"                         first; an explicit switch wins wherever it stands:\n"
 	"                           note   the defaults (the application note)\n"
@@ -631,7 +631,7 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 }
 
 /* What --profile maker stands for: the readings of the maker's drivers
- * (PROTOCOL-NOTES 10). "note" stands for the defaults. */
+ * (docs/PROTOCOL.md). "note" stands for the defaults. */
 static const struct {
 	int opt;
 	const char *arg;

@@ -14,7 +14,7 @@
 #define FM_MAX_DNS_ENTRIES 16
 #define FM_MAX_DNS_NAME 253
 
-/* How a binary send's payload follows its command line (PROTOCOL-NOTES 10). */
+/* How a binary send's payload follows its command line (docs/PROTOCOL.md §7). */
 enum send_handshake {
 	SEND_ONE_STEP, /* the note: data right after the line, one result */
 	SEND_TWO_STEP, /* the maker: OK to the line, then data, then a result */

@@ -2,7 +2,7 @@
  *
  * Awake, the modem falls asleep once no command has come or run for the
  * hold time. Asleep, the first command line wakes it and is lost: no
- * echo, no answer (PROTOCOL-NOTES 9: a driver probes with AT first). Data
+ * echo, no answer (docs/PROTOCOL.md §11: a driver probes with AT first). Data
  * or a close from the network wakes it too, and the hold starts again. With
  * --sleep-urcs it says #SLEEP and #WAKEUP. */
 #include "handlers.h"

@@ -1,6 +1,6 @@
 /* --sleep-after: the maker's firmware sleeps <hold> after the last AT
- * command (PROTOCOL-NOTES 10); the first command that reaches it asleep
- * wakes it and is lost (PROTOCOL-NOTES 9). */
+ * command (docs/PROTOCOL.md §11); the first command that reaches it asleep
+ * wakes it and is lost (docs/PROTOCOL.md §11). */
 #ifndef FM_SLEEP_H
 #define FM_SLEEP_H
 

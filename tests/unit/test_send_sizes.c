@@ -31,7 +31,7 @@ struct modem_model {
 	char line[ST87_MAX_LINE + 1];
 	size_t line_len;
 	size_t data_wanted; /* payload bytes still to come for an accepted send */
-	bool lf_may_follow; /* the LF after a send line's CR is no data (PROTOCOL-NOTES 11) */
+	bool lf_may_follow; /* the LF after a send line's CR is no data (docs/PROTOCOL.md §1) */
 	uint8_t received[8192];
 	size_t received_len;
 	int writes, lines;

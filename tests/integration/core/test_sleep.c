@@ -1,5 +1,5 @@
 /*
- * A modem that sleeps (PROTOCOL-NOTES 9 and 10, st87-fakemodem --sleep-after):
+ * A modem that sleeps (docs/PROTOCOL.md §11, st87-fakemodem --sleep-after):
  * asleep, it loses the first line that reaches it. The driver sends its wake
  * probe before a command when the modem said #SLEEP or has been quiet for its
  * hold time, and never to a modem that is awake.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What real firmware does differently (PROTOCOL-NOTES 9 and 10), with real programs through the shim.
+"""What real firmware does differently (docs/PROTOCOL.md), with real programs through the shim.
 
 Each case runs under both fake-modem profiles (ST87_FAKEMODEM_PROFILE note and maker) and adds
 the fault or variant switches it is about.

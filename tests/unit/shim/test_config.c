@@ -174,7 +174,8 @@ static void test_empty_values_count_as_unset(void **state)
 #define CONNECT_WANTED "expected milliseconds from 1 to 3600000, such as 10000"
 #define LINK_CHECK_WANTED "expected seconds from 0 (never) to 86400, such as 60"
 #define SLEEP_HOLD_WANTED "expected seconds from 0 (the modem never sleeps) to 86400, such as 10"
-#define DEADLINE_PERCENT_WANTED "expected a percentage of the usual deadlines from 1 to 1000, such as 200"
+#define DEADLINE_PERCENT_WANTED \
+	"expected a percentage of the usual deadlines from 1 to 1000, such as 200"
 #define RAI_WANTED "expected 0 (no information), 1 (no downlink expected) or 2 (one downlink expected)"
 #define EVICT_WANTED "expected milliseconds from 0 (never take the socket) to 3600000, such as 200"
 #define EXIT_FLUSH_WANTED "expected milliseconds from 0 (send nothing more) to 3600000, such as 60000"
