@@ -101,16 +101,17 @@ def mosquitto_broker(tmp):
         yield port, log
 
 
-def case_mqtt_subscriber_gets_later_publish():
-    # A QoS 1 subscriber stays connected while two publishers, each its own process with its own
-    # modem, publish one after the other; each message must reach it unchanged.
+def mqtt_subscriber_gets_later_publish(*modem_switches):
+    """A QoS 1 subscriber stays connected while two publishers, each its own process with its own
+    modem (st87-fakemodem with @modem_switches), publish one after the other; each message must reach it
+    unchanged."""
     messages = [os.urandom(3000), b"temperature=21.5;unit=C"]
     topic = "st87/plant/%d" % os.getpid()
     with workdir() as tmp, mosquitto_broker(tmp) as (port, broker_log):
         sub_dir, pub_dir = os.path.join(tmp, "sub"), os.path.join(tmp, "pub")
         os.mkdir(sub_dir)
         os.mkdir(pub_dir)
-        with fake_modem(sub_dir) as sub_modem, fake_modem(pub_dir) as pub_modem:
+        with fake_modem(sub_dir, *modem_switches) as sub_modem, fake_modem(pub_dir, *modem_switches) as pub_modem:
             subscriber = subprocess.Popen(
                 [program("mosquitto_sub"), "-h", "127.0.0.1", "-p", str(port), "-i", "st87-sub", "-t", topic,
                  "-q", "1", "-N", "-C", str(len(messages))],
@@ -142,6 +143,10 @@ def case_mqtt_subscriber_gets_later_publish():
                       "a client did not reach the broker through its modem:\n" + modem.trace()[:2000])
             assert_no_modem_socket_left(sub_modem)
             assert_no_modem_socket_left(pub_modem)
+
+
+def case_mqtt_subscriber_gets_later_publish():
+    mqtt_subscriber_gets_later_publish()
 
 
 def case_coap_get_by_name():

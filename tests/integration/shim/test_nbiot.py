@@ -18,14 +18,17 @@ import sys
 from dns_server import dns_server
 from fakemodem_fixture import PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
 from harness import fake_modem, http_server, random_file, run, run_case, sha256_file
+from test_iot import mqtt_subscriber_gets_later_publish
 
 SCALE = os.environ.get("ST87_NBIOT_SCALE", "10")
 NAME = "sensor-hub.test"
 
 
+NETWORK = ("--network", "nbiot", "--network-scale", SCALE)
+
+
 def nbiot_modem(tmp, *switches):
-    return fake_modem(tmp, "--network", "nbiot", "--network-scale", SCALE, "--dns-entry", NAME + "=127.0.0.1",
-                      *switches)
+    return fake_modem(tmp, *NETWORK, "--dns-entry", NAME + "=127.0.0.1", *switches)
 
 
 def curl(modem, *arguments, **env):
@@ -108,6 +111,12 @@ def case_udp_by_name():
         result = run([sys.executable, "-c", BY_NAME, NAME, str(port)], modem.env(route="*", **env), timeout=900,
                      text=True)
         check(result.stdout.strip() == "by name", "the exchange by name: %r %r" % (result.stdout, result.stderr))
+
+
+def case_mqtt_subscriber_gets_later_publish():
+    # mosquitto_sub stays connected (idle past the radio's idle time between messages) while two
+    # mosquitto_pub publish, each over its own modem.
+    mqtt_subscriber_gets_later_publish(*NETWORK)
 
 
 CASES = {name[len("case_"):]: value for name, value in globals().items() if name.startswith("case_")}
