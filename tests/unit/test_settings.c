@@ -286,6 +286,43 @@ static void test_ports_mean_the_same_in_every_layer(void **state)
 	}
 }
 
+/* A bad route beside a port written in capitals: what st87ctl (which uses the port alone) sees. */
+static const char *bad_route_getenv(const char *name)
+{
+	if (strcmp(name, "ST87_ROUTE") == 0)
+		return "10.0.0.0/99";
+	return strcmp(name, "ST87_PORT") == 0 ? "AUTO" : NULL;
+}
+
+static void test_a_program_reads_only_the_settings_it_uses(void **state)
+{
+	static const char *const port_only[] = {"ST87_PORT", NULL};
+	char errors[512];
+	char problem[256];
+
+	(void)state;
+	assert_int_equal(shim_config_parse(bad_route_getenv, &parsed_config, errors, sizeof errors),
+			 -EINVAL);
+	assert_non_null(strstr(errors, "ST87_ROUTE="));
+	assert_int_equal(shim_config_parse_some(bad_route_getenv, port_only, &parsed_config, errors,
+						sizeof errors),
+			 0);
+	assert_string_equal(errors, "");
+	assert_string_equal(parsed_config.port, "auto");
+	/* A value given another way (st87ctl --port) goes through the same row. */
+	assert_int_equal(shim_config_parse_value("ST87_PORT", "ttyUSB0", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+	assert_string_equal(problem,
+			    "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
+	assert_int_equal(shim_config_parse_value("ST87_BAUD", "", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+	assert_int_equal(shim_config_parse_value("ST87_NOTHING", "1", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_unlisted_rates_are_refused_by_every_layer),
 		cmocka_unit_test(test_log_levels_mean_the_same_in_every_layer),
 		cmocka_unit_test(test_ports_mean_the_same_in_every_layer),
+		cmocka_unit_test(test_a_program_reads_only_the_settings_it_uses),
 	};
 
 	return cmocka_run_group_tests(tests, open_pty, close_pty);
