@@ -389,8 +389,44 @@ static void append_text(char *errors, size_t errors_len, size_t *used, const cha
 								     : *used + (size_t)written;
 }
 
+static const struct variable *find_variable(const char *name)
+{
+	for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
+		if (strcmp(variables[i].name, name) == 0)
+			return &variables[i];
+	}
+	return NULL;
+}
+
+static bool is_named(const char *name, const char *const *names)
+{
+	if (names == NULL)
+		return true;
+	for (; *names; names++) {
+		if (strcmp(*names, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+int shim_config_parse_value(const char *name, const char *value, struct shim_config *config,
+			    char *problem, size_t problem_len)
+{
+	const struct variable *variable = find_variable(name);
+
+	if (variable == NULL || value == NULL || config == NULL)
+		return shim_fail(problem, problem_len, "not a setting");
+	return parse_variable(variable, value, config, problem, problem_len);
+}
+
 int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config, char *errors,
 		      size_t errors_len)
+{
+	return shim_config_parse_some(getenv_fn, NULL, config, errors, errors_len);
+}
+
+int shim_config_parse_some(shim_config_getenv_fn getenv_fn, const char *const *names,
+			   struct shim_config *config, char *errors, size_t errors_len)
 {
 	size_t used = 0;
 	bool any_bad = false;
@@ -419,6 +455,8 @@ int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *confi
 		}
 	}
 	for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++) {
+		if (!is_named(variables[i].name, names))
+			continue;
 		const char *value = getenv_fn(variables[i].name);
 		int line = 0;
 		bool from_file = (value == NULL || value[0] == '\0') && file;

@@ -77,7 +77,9 @@ struct shim_config {
 	/* A variable was bad: routed calls must fail, not leave another way. */
 	bool fail_routed;
 	struct shim_route_table routes;
-	char port[SHIM_CONFIG_PATH_SIZE]; /* device path, or "auto" */
+	/* A device path, or "auto" in lower case whatever case the value had: libst87's
+	 * st87_modem_open() compares it as written, so parse_port() is the one check. */
+	char port[SHIM_CONFIG_PATH_SIZE];
 	int baud;
 	bool has_dns_server;
 	/* Names go to the modem (AT#DNS, else ST87_DNS): ST87_DNS is set or every DNS destination is routed. */
@@ -130,5 +132,24 @@ void shim_config_set_defaults(struct shim_config *config);
  */
 int shim_config_parse(shim_config_getenv_fn getenv_fn, struct shim_config *config, char *errors,
 		      size_t errors_len);
+
+/*
+ * shim_config_parse() for a program that uses a few settings (st87ctl): reads
+ * only the variables in @names (NULL-terminated; NULL: all), so a bad value
+ * of any other one is never looked at; those keep their defaults. A problem
+ * with the configuration file itself (unreadable, a bad line) is reported
+ * all the same.
+ */
+int shim_config_parse_some(shim_config_getenv_fn getenv_fn, const char *const *names,
+			   struct shim_config *config, char *errors, size_t errors_len);
+
+/*
+ * Parses @value as variable @name ("ST87_PORT") would be parsed into
+ * @config, for a value given another way (st87ctl --port): 0, or -EINVAL
+ * with what was expected in @problem (no name, no newline). Unlike a
+ * variable, "" is a value here, and checked as one.
+ */
+int shim_config_parse_value(const char *name, const char *value, struct shim_config *config,
+			    char *problem, size_t problem_len);
 
 #endif

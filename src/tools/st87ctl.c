@@ -1,7 +1,8 @@
 /*
  * st87ctl: see what an ST87MXX modem is doing, in the manner of mmcli and
- * ping(8). This file parses the global options (and the ST87_* variables the
- * shim reads), then hands the rest of the command line to a subcommand.
+ * ping(8). This file parses the global options, and the settings st87ctl
+ * uses with the shim's parser (ST87_* variables, st87.conf), then hands the
+ * rest of the command line to a subcommand.
  *
  *   st87ctl [--port P] [--baud B] [--json] [--log LEVEL] [--trace FILE] COMMAND ...
  *
@@ -9,13 +10,12 @@
  * or ping got no reply; 2 usage error (ping: any other error too); 3 no
  * modem (port missing, busy, or nothing answers).
  */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "st87ctl.h"
 
 #ifndef ST87CTL_VERSION
@@ -63,9 +63,11 @@ static void print_usage(FILE *out)
 		"  -V, --version     the version\n"
 		"\n"
 		"Settings the command line leaves out come from the ST87_* variables, then from\n"
-		"/etc/st87/st87.conf (or $ST87_CONF). While st87d serves the modem (its socket\n"
-		"/run/st87/st87d.sock, or $ST87_DAEMON; 'off' never), status, doctor, close-all\n"
-		"and 'at COMMAND' go through it; the other commands need the port itself.\n"
+		"/etc/st87/st87.conf (or $ST87_CONF), checked as the shim checks them; the\n"
+		"shim's own (ST87_ROUTE, ST87_DNS, ...) are not read. While st87d serves the\n"
+		"modem (its socket /run/st87/st87d.sock, or $ST87_DAEMON; 'off' never),\n"
+		"status, doctor, close-all and 'at COMMAND' go through it; the other commands\n"
+		"need the port itself.\n"
 		"\n%s",
 		st87ctl_exit_code_help);
 }
@@ -79,81 +81,88 @@ static const struct st87ctl_command *find_command(const char *name)
 	return NULL;
 }
 
-/* The shim counts a variable set to "" as unset; so does st87ctl. */
-static const char *environment(const char *name)
-{
-	const char *value = getenv(name);
-	return value && *value ? value : NULL;
-}
+/* A setting the command line gave: its option, and the variable it stands for. */
+struct given_setting {
+	const char *option;
+	const char *variable;
+	const char *value; /* NULL: not given */
+};
 
-/* Checked here so that a mistyped rate is a usage error, not a modem that cannot be opened. */
-static int parse_baud(const char *text, int *baud)
-{
-	int value;
-	if (st87ctl_parse_int(text, 1, INT_MAX, &value) || !st87_baud_supported(value))
-		return -EINVAL;
-	*baud = value;
-	return 0;
-}
+enum { GIVEN_PORT, GIVEN_BAUD, GIVEN_LOG, GIVEN_TRACE, GIVEN_COUNT };
 
-/*
- * Where a bad value came from, for its error: "--baud '12'" when the
- * command line gave @p option_value, else "ST87_BAUD=\"12\"".
- */
-static void name_source(char *out, size_t len, const char *option_value, const char *option,
-			const char *variable)
-{
-	char origin[4200] = "";
-	if (option_value) {
-		snprintf(out, len, "%s '%s'", option, option_value);
-		return;
-	}
-	st87ctl_conf_origin(variable, origin, sizeof(origin));
-	snprintf(out, len, "%s%s=\"%s\"", origin, variable, environment(variable));
-}
-
-/* Settings given on the command line; the environment fills in the rest. */
+/* Settings given on the command line; the variables and the file fill in the rest. */
 struct command_line_settings {
-	const char *port, *baud, *log, *trace;
+	struct given_setting settings[GIVEN_COUNT];
 	bool json;
 };
 
 /*
- * Resolves the global settings: command line first, then the ST87_*
- * variables, then the defaults. Returns ST87CTL_EXIT_OK, or prints what
- * is wrong (naming the option or variable) and returns ST87CTL_EXIT_USAGE.
+ * The variables st87ctl uses; the others (ST87_ROUTE, ST87_DNS, ...) are the
+ * shim's, and a bad one must not stop a look at the modem.
+ */
+static const char *const variables_used[] = {"ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE",
+					     "ST87_DAEMON"};
+
+#define VARIABLES_USED_COUNT (sizeof(variables_used) / sizeof(variables_used[0]))
+
+static bool given_on_command_line(const struct command_line_settings *given, const char *variable)
+{
+	for (size_t i = 0; i < GIVEN_COUNT; i++) {
+		if (given->settings[i].value && strcmp(given->settings[i].variable, variable) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Prints each of the parser's error lines ("ST87_BAUD=..." or "FILE:LINE: ...") on its own. */
+static void print_setting_errors(char *errors)
+{
+	for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+		st87ctl_error("%s", line);
+}
+
+/*
+ * Resolves the global settings with the shim's parser: the command line
+ * first, then the ST87_* variables, then the configuration file, then the
+ * defaults. Only the settings st87ctl uses are read, and a variable the
+ * command line overrides is not. Returns ST87CTL_EXIT_OK, or prints what is
+ * wrong (naming the option, the variable or the file's line) and returns
+ * ST87CTL_EXIT_USAGE.
  */
 static int resolve_globals(const struct command_line_settings *given, struct st87ctl_globals *globals)
 {
-	int loaded = st87ctl_load_conf();
-	if (loaded != ST87CTL_EXIT_OK)
-		return loaded;
-	const char *baud = given->baud ? given->baud : environment("ST87_BAUD");
-	const char *log = given->log ? given->log : environment("ST87_LOG");
-	char source[256];
+	/* Static: the settings hold paths of 4 KiB, and globals points into them. */
+	static struct shim_config settings;
+	const char *names[VARIABLES_USED_COUNT + 1];
+	size_t count = 0;
 
-	globals->port = given->port ? given->port : environment("ST87_PORT");
-	if (!globals->port)
-		globals->port =
-			"auto"; /* libst87 then looks for the one port that looks like the modem */
-	globals->trace_path = given->trace ? given->trace : environment("ST87_TRACE");
+	for (size_t i = 0; i < VARIABLES_USED_COUNT; i++) {
+		if (!given_on_command_line(given, variables_used[i]))
+			names[count++] = variables_used[i];
+	}
+	names[count] = NULL;
+	char errors[4096];
+	if (shim_config_parse_some(NULL, names, &settings, errors, sizeof(errors)) < 0) {
+		print_setting_errors(errors);
+		return ST87CTL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < GIVEN_COUNT; i++) {
+		const struct given_setting *setting = &given->settings[i];
+		char problem[512];
+		if (setting->value &&
+		    shim_config_parse_value(setting->variable, setting->value, &settings, problem,
+					    sizeof(problem)) < 0)
+			return st87ctl_usage_error(NULL, "%s '%s': %s", setting->option, setting->value,
+						   problem);
+	}
+
+	globals->port = settings.port;
+	globals->baud = settings.baud;
+	globals->trace_path = settings.trace_path[0] ? settings.trace_path : NULL;
 	globals->json = given->json;
-	globals->baud = 0;
-	if (baud && parse_baud(baud, &globals->baud)) {
-		name_source(source, sizeof(source), given->baud, "--baud", "ST87_BAUD");
-		return st87ctl_usage_error(NULL, "%s: expected a standard baud rate such as 115200",
-					   source);
-	}
-	if (log) {
-		enum st87_log_level level;
-		if (st87_log_parse_level(log, &level)) {
-			name_source(source, sizeof(source), given->log, "--log", "ST87_LOG");
-			return st87ctl_usage_error(NULL,
-						   "%s: expected none, error, warn, info, debug or 0..4",
-						   source);
-		}
-		st87_log_set_level(level);
-	}
+	globals->daemon_socket = settings.daemon_use == SHIM_DAEMON_OFF ? NULL : settings.daemon_socket;
+	globals->daemon_required = settings.daemon_use == SHIM_DAEMON_REQUIRED;
+	st87_log_set_level(settings.log_level);
 	return ST87CTL_EXIT_OK;
 }
 
@@ -165,25 +174,33 @@ int main(int argc, char **argv)
 		{"trace", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
 	};
-	struct command_line_settings given = {0};
+	struct command_line_settings given = {
+		.settings =
+			{
+				[GIVEN_PORT] = {"--port", "ST87_PORT", NULL},
+				[GIVEN_BAUD] = {"--baud", "ST87_BAUD", NULL},
+				[GIVEN_LOG] = {"--log", "ST87_LOG", NULL},
+				[GIVEN_TRACE] = {"--trace", "ST87_TRACE", NULL},
+			},
+	};
 	int option;
 	/* "+": stop at the subcommand; its options are its own. */
 	while ((option = getopt_long(argc, argv, "+:p:b:hV", options, NULL)) != -1) {
 		switch (option) {
 		case 'p':
-			given.port = optarg;
+			given.settings[GIVEN_PORT].value = optarg;
 			break;
 		case 'b':
-			given.baud = optarg;
+			given.settings[GIVEN_BAUD].value = optarg;
 			break;
 		case 'j':
 			given.json = true;
 			break;
 		case 'l':
-			given.log = optarg;
+			given.settings[GIVEN_LOG].value = optarg;
 			break;
 		case 't':
-			given.trace = optarg;
+			given.settings[GIVEN_TRACE].value = optarg;
 			break;
 		case 'h':
 			print_usage(stdout);

@@ -39,12 +39,17 @@ enum st87ctl_exit {
 /* The exit-code table as --help prints it. */
 extern const char st87ctl_exit_code_help[];
 
-/* Options that come before the subcommand (or from the environment). */
+/*
+ * Options that come before the subcommand, or the settings (ST87_* variables,
+ * st87.conf) as the shim's parser read them.
+ */
 struct st87ctl_globals {
-	const char *port;       /* a path, or "auto" */
-	int baud;               /* 0: the library's default */
-	const char *trace_path; /* NULL: no AT trace */
-	bool json;              /* machine-readable output where supported */
+	const char *port;          /* a path, or "auto" */
+	int baud;                  /* 0: the library's default */
+	const char *trace_path;    /* NULL: no AT trace */
+	bool json;                 /* machine-readable output where supported */
+	const char *daemon_socket; /* st87d's socket; NULL: never st87d (ST87_DAEMON=off) */
+	bool daemon_required;      /* ST87_DAEMON named the socket: st87d or nothing */
 };
 
 struct st87ctl_command {
@@ -62,20 +67,15 @@ int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char 
 int st87ctl_config_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **argv);
 
-/* Runs st87d request @kind (wire.h) and prints the answer: an exit code, or -1 when no daemon serves. */
-int st87ctl_via_daemon(int kind, bool json);
+/*
+ * Runs st87d request @kind (wire.h) at the daemon @globals name and prints the
+ * answer: an exit code, or -1 when no daemon serves.
+ */
+int st87ctl_via_daemon(const struct st87ctl_globals *globals, int kind, bool json);
 struct st87d_request;
 /* The same for a request with its fields filled in (ST87D_AT), its answer printed to @out. */
-int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out);
-
-/*
- * Takes ST87_PORT, ST87_BAUD, ST87_LOG, ST87_TRACE and ST87_DAEMON from the
- * configuration file where the environment leaves them unset. An exit code
- * (ST87CTL_EXIT_USAGE with a line for a bad file).
- */
-int st87ctl_load_conf(void);
-/* When variable @name's value came from the file: "FILE:LINE: " in @out, and true. */
-bool st87ctl_conf_origin(const char *name, char *out, size_t len);
+int st87ctl_daemon_request(const struct st87ctl_globals *globals, struct st87d_request *request,
+			   bool json, FILE *out);
 
 /* "st87ctl: <message>" on stderr, one line. */
 void st87ctl_error(const char *format, ...) ST87CTL_PRINTF(1, 2);

@@ -209,7 +209,7 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 							: command_deadline_ms(command) +
 								DEADLINE_MARGIN_MS};
 		snprintf(request.name, sizeof(request.name), "%s", command);
-		int code = st87ctl_daemon_request(&request, false, stdout);
+		int code = st87ctl_daemon_request(globals, &request, false, stdout);
 		if (code == ST87CTL_EXIT_OK)
 			printf("OK\n");
 		if (code >= 0)

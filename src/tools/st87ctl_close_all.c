@@ -27,7 +27,7 @@ int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char 
 	if (parsed >= 0)
 		return parsed;
 
-	int code = st87ctl_via_daemon(ST87D_CLOSE_ALL, false);
+	int code = st87ctl_via_daemon(globals, ST87D_CLOSE_ALL, false);
 	if (code >= 0)
 		return code;
 	struct st87_modem *modem = NULL;

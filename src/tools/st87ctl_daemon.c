@@ -1,31 +1,31 @@
 /*
  * st87ctl through st87d: while the daemon holds the port, status and
  * close-all are its to answer (it knows which program holds each socket).
- * ST87_DAEMON as in the shim: unset tries the default socket, a path
- * requires that daemon, "off" always uses the port.
+ * ST87_DAEMON as in the shim (st87ctl.c reads it with the shim's parser):
+ * unset tries the default socket, a path requires that daemon, "off" always
+ * uses the port.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "wire.h"
 #include "st87ctl.h"
 
-int st87ctl_via_daemon(int kind, bool json)
+int st87ctl_via_daemon(const struct st87ctl_globals *globals, int kind, bool json)
 {
 	struct st87d_request request = {.kind = (uint32_t)kind};
-	return st87ctl_daemon_request(&request, json, stdout);
+	return st87ctl_daemon_request(globals, &request, json, stdout);
 }
 
-int st87ctl_daemon_request(struct st87d_request *request, bool json, FILE *out)
+int st87ctl_daemon_request(const struct st87ctl_globals *globals, struct st87d_request *request,
+			   bool json, FILE *out)
 {
-	const char *setting = getenv("ST87_DAEMON");
-	bool required = setting && setting[0] && strcmp(setting, "off") != 0;
-	if (setting && strcmp(setting, "off") == 0)
+	if (!globals->daemon_socket)
 		return -1;
-	const char *path = required ? setting : ST87D_DEFAULT_SOCKET;
+	bool required = globals->daemon_required;
+	const char *path = globals->daemon_socket;
 	int connection = st87d_dial(path);
 	if (connection < 0) {
 		if (!required && (connection == -ENOENT || connection == -ECONNREFUSED))

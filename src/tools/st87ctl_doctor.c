@@ -290,7 +290,7 @@ static void check_tcp(struct doctor *d, struct st87_modem *modem)
 }
 
 /* While st87d serves the modem, its status is the answer. True when it did. */
-static bool through_daemon(struct doctor *d)
+static bool through_daemon(struct doctor *d, const struct st87ctl_globals *globals)
 {
 	char *listing = NULL;
 	size_t listing_len = 0;
@@ -298,7 +298,7 @@ static bool through_daemon(struct doctor *d)
 	if (!capture)
 		return false;
 	struct st87d_request request = {.kind = ST87D_STATUS};
-	int code = st87ctl_daemon_request(&request, false, capture);
+	int code = st87ctl_daemon_request(globals, &request, false, capture);
 	fclose(capture);
 	if (code < 0) {
 		free(listing);
@@ -368,7 +368,7 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 	int parsed = parse(argc, argv, &d);
 	if (parsed >= 0)
 		return parsed;
-	if (through_daemon(&d)) {
+	if (through_daemon(&d, globals)) {
 		report(&d);
 		return d.checks[0].outcome == CHECK_FAIL ? ST87CTL_EXIT_MODEM_ERROR : ST87CTL_EXIT_OK;
 	}

@@ -330,7 +330,7 @@ int st87ctl_status_run(const struct st87ctl_globals *globals, int argc, char **a
 	if (optind < argc)
 		return st87ctl_usage_error("status", "unexpected argument '%s'", argv[optind]);
 
-	int code = st87ctl_via_daemon(ST87D_STATUS, json);
+	int code = st87ctl_via_daemon(globals, ST87D_STATUS, json);
 	if (code >= 0)
 		return code;
 	struct st87_modem *modem = NULL;

@@ -4,6 +4,8 @@
  * which sets a pseudo-terminal to it (the kernel's own numeric speed is
  * checked); each rate outside it is refused by all three. Log levels: the
  * shim's ST87_LOG and st87ctl --log take what st87_log_parse_level() takes.
+ * Ports: the shim's ST87_PORT, st87ctl's ST87_PORT and st87ctl --port take
+ * the same values, "auto" in any case.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,11 +94,10 @@ static bool shim_accepts_baud(int rate)
 	return true;
 }
 
-/* st87ctl @option @value ports: true unless it stopped with a usage error. */
-static bool st87ctl_accepts(const char *option, const char *value)
+/* st87ctl with @argv (ports, which opens nothing) in @envp: true unless it stopped with a usage error. */
+static bool st87ctl_runs(char **argv, char **envp)
 {
 	const char *st87ctl = getenv("ST87_TEST_ST87CTL");
-	char *argv[] = {(char *)"st87ctl", (char *)option, (char *)value, (char *)"ports", NULL};
 	posix_spawn_file_actions_t quiet;
 	pid_t pid;
 	int status;
@@ -105,11 +106,30 @@ static bool st87ctl_accepts(const char *option, const char *value)
 	assert_int_equal(posix_spawn_file_actions_init(&quiet), 0);
 	posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&quiet, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	assert_int_equal(posix_spawn(&pid, st87ctl, &quiet, NULL, argv, environ), 0);
+	assert_int_equal(posix_spawn(&pid, st87ctl, &quiet, NULL, argv, envp), 0);
 	posix_spawn_file_actions_destroy(&quiet);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status) != ST87CTL_USAGE_ERROR;
+}
+
+/* st87ctl @option @value ports: true unless it stopped with a usage error. */
+static bool st87ctl_accepts(const char *option, const char *value)
+{
+	char *argv[] = {(char *)"st87ctl", (char *)option, (char *)value, (char *)"ports", NULL};
+
+	return st87ctl_runs(argv, environ);
+}
+
+/* @name=@value st87ctl ports, that variable alone set: true unless it stopped with a usage error. */
+static bool st87ctl_accepts_variable(const char *name, const char *value)
+{
+	char setting[SHIM_CONFIG_PATH_SIZE + 64];
+	char *argv[] = {(char *)"st87ctl", (char *)"ports", NULL};
+	char *envp[] = {setting, NULL};
+
+	snprintf(setting, sizeof setting, "%s=%s", name, value);
+	return st87ctl_runs(argv, envp);
 }
 
 static bool st87ctl_accepts_baud(int rate)
@@ -237,6 +257,72 @@ static void test_log_levels_mean_the_same_in_every_layer(void **state)
 	}
 }
 
+/* ST87_PORT as a user may write it: taken (and then, for "auto" in any case, as auto) or refused. */
+static const struct {
+	const char *text;
+	bool taken;
+} port_texts[] = {
+	{"auto", true},          {"AUTO", true},       {"Auto", true},       {"/dev/ttyUSB0", true},
+	{"/dev/AUTO", true},     {"ttyUSB0", false},   {"./ttyUSB0", false}, {"dev/ttyUSB0", false},
+	{"auto/ttyUSB0", false}, {"automatic", false}, {" auto", false},
+};
+
+static void test_ports_mean_the_same_in_every_layer(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof port_texts / sizeof port_texts[0]; i++) {
+		const char *text = port_texts[i].text;
+		bool taken = port_texts[i].taken;
+
+		if (shim_accepts("ST87_PORT", text) != taken)
+			fail_msg("ST87_PORT=\"%s\" %s", text, taken ? "refused" : "taken");
+		/* The one check of "auto": libst87 then gets it in the lower case it compares with. */
+		if (taken && text[0] != '/')
+			assert_string_equal(parsed_config.port, "auto");
+		if (st87ctl_accepts_variable("ST87_PORT", text) != taken)
+			fail_msg("ST87_PORT=\"%s\" st87ctl %s", text, taken ? "refused" : "took");
+		if (st87ctl_accepts("--port", text) != taken)
+			fail_msg("st87ctl --port \"%s\" %s", text, taken ? "refused" : "taken");
+	}
+}
+
+/* A bad route beside a port written in capitals: what st87ctl (which uses the port alone) sees. */
+static const char *bad_route_getenv(const char *name)
+{
+	if (strcmp(name, "ST87_ROUTE") == 0)
+		return "10.0.0.0/99";
+	return strcmp(name, "ST87_PORT") == 0 ? "AUTO" : NULL;
+}
+
+static void test_a_program_reads_only_the_settings_it_uses(void **state)
+{
+	static const char *const port_only[] = {"ST87_PORT", NULL};
+	char errors[512];
+	char problem[256];
+
+	(void)state;
+	assert_int_equal(shim_config_parse(bad_route_getenv, &parsed_config, errors, sizeof errors),
+			 -EINVAL);
+	assert_non_null(strstr(errors, "ST87_ROUTE="));
+	assert_int_equal(shim_config_parse_some(bad_route_getenv, port_only, &parsed_config, errors,
+						sizeof errors),
+			 0);
+	assert_string_equal(errors, "");
+	assert_string_equal(parsed_config.port, "auto");
+	/* A value given another way (st87ctl --port) goes through the same row. */
+	assert_int_equal(shim_config_parse_value("ST87_PORT", "ttyUSB0", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+	assert_string_equal(problem,
+			    "expected \"auto\" or an absolute device path such as /dev/ttyUSB0");
+	assert_int_equal(shim_config_parse_value("ST87_BAUD", "", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+	assert_int_equal(shim_config_parse_value("ST87_NOTHING", "1", &parsed_config, problem,
+						 sizeof problem),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +330,8 @@ int main(void)
 		cmocka_unit_test(test_every_listed_rate_is_taken_by_every_layer),
 		cmocka_unit_test(test_unlisted_rates_are_refused_by_every_layer),
 		cmocka_unit_test(test_log_levels_mean_the_same_in_every_layer),
+		cmocka_unit_test(test_ports_mean_the_same_in_every_layer),
+		cmocka_unit_test(test_a_program_reads_only_the_settings_it_uses),
 	};
 
 	return cmocka_run_group_tests(tests, open_pty, close_pty);
