@@ -125,30 +125,29 @@ def case_names_cached():
     # The second lookup of a name within its TTL (the DNS answer's 60 s; AT#DNS's bound) asks no one.
     name = "cached.st87.test"
     with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", name + "=127.0.0.1") as modem:
-        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
-            lookups = [sys.executable, "-c", TWO_LOOKUPS, name, str(int(socket.AF_INET))]
-            result = run(lookups, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
-            check(result.stdout.split() == [b"127.0.0.1"] * 2, "two lookups: %r %r" % (result.stdout, result.stderr))
-            check(asked.count(name) == 1, "ST87_DNS was asked %d times for one name" % asked.count(name))
+        lookups = [sys.executable, "-c", TWO_LOOKUPS, name, str(int(socket.AF_INET))]
         result = run(lookups, modem.env(route="*"))
         check(result.stdout.split() == [b"127.0.0.1"] * 2, "two lookups by AT#DNS: %r" % result.stderr)
         asks = modem.trace().count('AT#DNS=%d,0,"%s"' % (CID, name))
         check(asks == 1, "AT#DNS was sent %d times for one name" % asks)
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            result = run(lookups, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+            check(result.stdout.split() == [b"127.0.0.1"] * 2, "two lookups: %r %r" % (result.stdout, result.stderr))
+            check(asked.count(name) == 1, "ST87_DNS was asked %d times for one name" % asked.count(name))
 
 
 def case_unspec_without_ipv6_asks_once():
     # AF_UNSPEC on a context without IPv6: one query (A), not A and AAAA.
     name = "v4-only.st87.test"
     with workdir() as tmp, fake_modem(tmp, "--ipv6", "none", "--dns", "--dns-entry", name + "=127.0.0.1") as modem:
-        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
-            lookup = [sys.executable, "-c", TWO_LOOKUPS.replace("range(2)", "range(1)"), name,
-                      str(int(socket.AF_UNSPEC))]
-            result = run(lookup, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
-            check(result.stdout.split() == [b"127.0.0.1"], "lookup: %r %r" % (result.stdout, result.stderr))
-            check(asked == [name], "queries to ST87_DNS for one AF_UNSPEC lookup: %r" % asked)
+        lookup = [sys.executable, "-c", TWO_LOOKUPS.replace("range(2)", "range(1)"), name, str(int(socket.AF_UNSPEC))]
         result = run(lookup, modem.env(route="*"))
         check(result.stdout.split() == [b"127.0.0.1"], "lookup by AT#DNS: %r" % result.stderr)
         check('AT#DNS=%d,1,' % CID not in modem.trace(), "AAAA asked of a modem without IPv6")
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            result = run(lookup, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+            check(result.stdout.split() == [b"127.0.0.1"], "lookup: %r %r" % (result.stdout, result.stderr))
+            check(asked == [name], "queries to ST87_DNS for one AF_UNSPEC lookup: %r" % asked)
 
 
 def case_gethostbyname():
