@@ -20,7 +20,7 @@ import sys
 import time
 
 from dns_server import dns_server
-from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
+from fakemodem_fixture import CID, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
 from harness import fake_modem, free_port, read_to_end, run, run_case, tcp_server
 from test_shim import serve_bytes_then_close
 
