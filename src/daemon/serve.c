@@ -178,11 +178,17 @@ static void report_status(struct client *client)
 	struct listing listing = {.text = "", .sends = ""};
 	struct engine_job job = {.run = run_listing, .arg = &listing};
 	int err = engine_run_job(&job);
-	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 192];
+	char address[ST87_ADDR_LEN], heading[SHIM_CONFIG_PATH_SIZE + 256];
 	engine_modem_address(AF_INET, address, sizeof(address));
-	snprintf(heading, sizeof(heading), "st87d pid %d: modem on %s, address %s, %s%s%s",
+	unsigned long held_lookups;
+	unsigned long long held_ms;
+	engine_dns_hold_up(&held_lookups, &held_ms);
+	snprintf(heading, sizeof(heading),
+		 "st87d pid %d: modem on %s, address %s, %s%sAT#DNS held other sockets %llu ms in %lu "
+		 "lookups, %s",
 		 (int)getpid(), config->port, address[0] ? address : "unknown", listing.sends,
-		 listing.sends[0] ? ", " : "", listing.text[0] ? "sockets:" : "no sockets open");
+		 listing.sends[0] ? ", " : "", held_ms, held_lookups,
+		 listing.text[0] ? "sockets:" : "no sockets open");
 	st87d_send_reply(client->connection, ST87D_TEXT, 0, heading);
 	char *rest = NULL;
 	if (!err) {

@@ -645,31 +645,17 @@ int engine_run_job(struct engine_job *job)
 	return job->result;
 }
 
-struct lookup {
-	const char *name;
-	int ip_version;
-	char *address;
-};
-
-static int run_lookup(struct st87_modem *modem, void *arg)
-{
-	struct lookup *lookup = arg;
-	return st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
-}
-
-int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error,
-		   size_t error_len)
-{
-	struct lookup lookup = {.name = name, .ip_version = ip_version, .address = address};
-	struct engine_job job = {.run = run_lookup, .arg = &lookup};
-	int err = engine_run_job(&job);
-	snprintf(error, error_len, "%s", job.error);
-	return err;
-}
-
 static bool is_live(const struct routed_socket *s)
 {
 	return s->engine_fd >= 0 && s->modem_socket >= 0;
+}
+
+int engine_live_socket_count(void)
+{
+	int count = 0;
+	for (const struct routed_socket *s = engine.sockets; s; s = s->next)
+		count += is_live(s);
+	return count;
 }
 
 /* A TCP socket whose program shut its writing side: its modem socket closes after this much quiet (0 never). */

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dns_message.h"
 #include "routed_socket.h"
 #include "st87/st87.h"
 
@@ -83,9 +84,21 @@ void engine_init(const struct engine_settings *settings, const struct engine_hos
 int engine_submit(struct routed_socket *socket);
 /* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
 int engine_run_job(struct engine_job *job);
-/* Looks @name up with the modem's AT#DNS on the engine thread: 0 and @address, or -errno and @error. */
+/*
+ * Looks @name up with the modem's AT#DNS on the engine thread, unless the
+ * names cache has it: 0 and @address, or -errno and @error (engine_names.c).
+ */
 int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error,
 		   size_t error_len);
+/* The names cache every lookup through this engine shares (st87d's clients alike): name_cache.h. */
+bool engine_cached_name(const char *name, int family, int *outcome, struct shim_dns_answer *answer);
+/* @timed: @answer->ttl came with the answer (a DNS reply); AT#DNS answers carry none. */
+void engine_cache_name(const char *name, int family, int outcome, const struct shim_dns_answer *answer,
+		       bool timed);
+/* How long AT#DNS commands have held up other open sockets, in all: lookups that did, and their ms. */
+void engine_dns_hold_up(unsigned long *lookups, unsigned long long *held_ms);
+/* The engine thread's: routed sockets with a modem socket open now. */
+int engine_live_socket_count(void);
 /* At exit: lets the engine flush and close every modem socket, within the configured bound. */
 void engine_flush_at_exit(void);
 

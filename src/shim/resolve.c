@@ -1,17 +1,16 @@
 /*
  * getaddrinfo()/freeaddrinfo(): when names go over the modem (ST87_DNS set,
  * or ST87_ROUTE routing every DNS destination), names that are neither
- * numeric nor in /etc/hosts are looked up by the modem itself (AT#DNS, the
- * network's resolver) or, on firmware without AT#DNS, with DNS queries to
- * ST87_DNS over a modem UDP socket. No query for them leaves through the
- * host's resolver.
+ * numeric nor in /etc/hosts are looked up with DNS queries to ST87_DNS over
+ * a modem UDP socket where it is set, else by the modem itself (AT#DNS, the
+ * network's resolver), and kept in the engine's names cache for their TTL.
+ * No query for them leaves through the host's resolver.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,27 +201,49 @@ static int eai_for(int outcome)
 	}
 }
 
-/* Once the modem said it has no AT#DNS, the UDP path is the only one left for this process. */
-static atomic_bool modem_lacks_dns;
-
-/* One family: the modem's own resolver first, ST87_DNS over a modem UDP socket where it has none. */
+/*
+ * One family: the names cache first (shared with st87d's other clients
+ * there). Where a resolver address is known (ST87_DNS), a DNS query over a
+ * modem UDP socket: a datagram out and one back, while the engine keeps
+ * serving every other socket. AT#DNS only without one: the engine does
+ * nothing else until the modem answers it.
+ */
 static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, char *why,
 		   size_t why_len)
 {
 	why[0] = '\0';
-	if (!atomic_load(&modem_lacks_dns)) {
-		int err = ask_modem(node, qtype, answer, why, why_len);
-		if (err != -ENOSYS)
-			return err;
-		atomic_store(&modem_lacks_dns, true);
+	int family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
+	int outcome;
+	if (engine_cached_name(node, family, &outcome, answer))
+		return outcome;
+	if (shim.config.has_dns_server) {
+		outcome = query_over_modem(node, qtype, answer);
+		engine_cache_name(node, family, outcome, answer, true);
+		return outcome;
 	}
-	if (!shim.config.has_dns_server) {
-		snprintf(why, why_len,
-			 "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
-			 "set: set ST87_DNS to a resolver's address");
-		return -ENOSYS;
+	outcome = ask_modem(node, qtype, answer, why, why_len);
+	if (outcome != -ENOSYS) {
+		engine_cache_name(node, family, outcome, answer, false);
+		return outcome;
 	}
-	return query_over_modem(node, qtype, answer);
+	snprintf(why, why_len,
+		 "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
+		 "set: set ST87_DNS to a resolver's address");
+	return -ENOSYS;
+}
+
+/*
+ * AF_UNSPEC asks AAAA only when the modem's context has an IPv6 address: an
+ * IPv6 answer is of no use without one, and each query costs the modem a
+ * command or a round trip. Unknown (no socket or lookup has told us yet):
+ * asked, as before.
+ */
+static bool modem_may_have_ipv6(void)
+{
+	char ipv4[INET6_ADDRSTRLEN], ipv6[INET6_ADDRSTRLEN];
+	shim_modem_address(AF_INET, ipv4, sizeof(ipv4));
+	shim_modem_address(AF_INET6, ipv6, sizeof(ipv6));
+	return ipv6[0] || !ipv4[0];
 }
 
 static int resolve_over_modem(const char *node, const char *service, const struct addrinfo *hints,
@@ -238,6 +259,8 @@ static int resolve_over_modem(const char *node, const char *service, const struc
 	int first_error = 0;
 	char first_why[320] = "";
 	for (int i = 0; i < count; i++) {
+		if (family == AF_UNSPEC && qtypes[i] == ns_t_aaaa && !modem_may_have_ipv6())
+			break;
 		struct shim_dns_answer answer;
 		char why[320];
 		int outcome = look_up(node, qtypes[i], &answer, why, sizeof(why));

@@ -90,7 +90,9 @@ int cmd_ipcfg(struct modem *m, const struct at_command *c)
 {
 	switch (c->form) {
 	case AT_READ:
-		if (m->link_up)
+		if (m->link_up && !m->ipv6[0])
+			reply_info(m, "#IPCFG: %d,1,\"%s\"", modem_cid(m), m->ipv4);
+		else if (m->link_up)
 			reply_info(m, "#IPCFG: %d,1,\"%s\",\"%s\"", modem_cid(m), m->ipv4, m->ipv6);
 		else
 			reply_info(m, "#IPCFG: %d,0", modem_cid(m));

@@ -156,7 +156,7 @@ static const char *const usage_text[] = {
 	"\n",
 	"Network:\n"
 	"  --ipv4 ADDR            the modem's IPv4 address (default 127.0.0.1)\n"
-	"  --ipv6 ADDR            the modem's IPv6 address (default ::1)\n"
+	"  --ipv6 ADDR            the modem's IPv6 address (default ::1; none: no IPv6)\n"
 	"  --link-down            start with the IP link down (AT#IPCFG? -> <cid>,0)\n"
 	"  --auto-ip MS           with --link-down: bring the link up MS ms after start\n"
 	"                         and send the boot URCs (auto_ip 1 in AT#IPPARAMS?)\n"
@@ -483,7 +483,11 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		rc = parse_address(c, arg, AF_INET, opt->ipv4, sizeof(opt->ipv4));
 		break;
 	case OPT_IPV6:
-		rc = parse_address(c, arg, AF_INET6, opt->ipv6, sizeof(opt->ipv6));
+		/* "none": a context without IPv6 (AT#IPCFG? lists the IPv4 address alone) */
+		if (strcmp(arg, "none") == 0)
+			opt->ipv6[0] = '\0';
+		else
+			rc = parse_address(c, arg, AF_INET6, opt->ipv6, sizeof(opt->ipv6));
 		break;
 	case OPT_AUTO_IP:
 		rc = parse_long(c, arg, 0, 3600000, &opt->auto_ip_ms);

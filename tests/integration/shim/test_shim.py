@@ -62,8 +62,8 @@ def case_wget_get():
 
 
 def case_dns_over_modem():
-    # The fake modem's own resolver knows the name too: under the maker profile (AT#DNS) it answers,
-    # under the note's (no AT#DNS) the query goes to ST87_DNS over a modem UDP socket.
+    # The fake modem's own resolver knows the name too, but ST87_DNS is set: the query goes there over a
+    # modem UDP socket under both profiles (AT#DNS would hold every other socket until it answers).
     name = "modem-only.st87.test"
     with workdir() as tmp, http_server(tmp) as server, \
             fake_modem(tmp, "--dns-entry", name + "=127.0.0.1") as modem:
@@ -75,15 +75,12 @@ def case_dns_over_modem():
             check(result.returncode == 0, "curl by name failed: %s" % result.stderr)
             check(sha256_file(out) == digest, "GET by name differs")
             trace = modem.trace()
-            if PROFILE == "maker":
-                check('AT#DNS=%d,0,"%s"' % (CID, name) in trace, "the modem was not asked (AT#DNS)")
-                check(name not in asked, "the modem resolves names itself, yet ST87_DNS was asked")
-            else:
-                check(name in asked, "the DNS server was not asked")
-                check("AT#IPSENDUDP=%d," % CID in trace and ",127.0.0.1,%d," % dns_port in trace,
-                      "the DNS query did not leave through AT#IPSENDUDP")
-                check(",127.0.0.1,%d,2,1," % dns_port in trace and ",127.0.0.1,%d,0," % dns_port not in trace,
-                      "a DNS query went without release assistance 2 (one downlink expected)")
+            check("AT#DNS=" not in trace, "ST87_DNS is set, yet the modem was asked with AT#DNS")
+            check(name in asked, "the DNS server was not asked")
+            check("AT#IPSENDUDP=%d," % CID in trace and ",127.0.0.1,%d," % dns_port in trace,
+                  "the DNS query did not leave through AT#IPSENDUDP")
+            check(",127.0.0.1,%d,2,1," % dns_port in trace and ",127.0.0.1,%d,0," % dns_port not in trace,
+                  "a DNS query went without release assistance 2 (one downlink expected)")
             # A name no one knows: curl says it cannot resolve it.
             result = curl_get(modem, "http://no-such-name.st87.test/", os.devnull,
                               ST87_DNS="127.0.0.1:%d" % dns_port)
@@ -116,6 +113,43 @@ def case_dns_without_server():
         assert_no_modem_socket_left(modem)
 
 
+# Looks sys.argv[1] up twice with getaddrinfo (family sys.argv[2]) and prints the first address each time.
+TWO_LOOKUPS = r"""
+import socket, sys
+for _ in range(2):
+    print(socket.getaddrinfo(sys.argv[1], 80, int(sys.argv[2]), socket.SOCK_STREAM)[0][4][0])
+"""
+
+
+def case_names_cached():
+    # The second lookup of a name within its TTL (the DNS answer's 60 s; AT#DNS's bound) asks no one.
+    name = "cached.st87.test"
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", name + "=127.0.0.1") as modem:
+        lookups = [sys.executable, "-c", TWO_LOOKUPS, name, str(int(socket.AF_INET))]
+        result = run(lookups, modem.env(route="*"))
+        check(result.stdout.split() == [b"127.0.0.1"] * 2, "two lookups by AT#DNS: %r" % result.stderr)
+        asks = modem.trace().count('AT#DNS=%d,0,"%s"' % (CID, name))
+        check(asks == 1, "AT#DNS was sent %d times for one name" % asks)
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            result = run(lookups, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+            check(result.stdout.split() == [b"127.0.0.1"] * 2, "two lookups: %r %r" % (result.stdout, result.stderr))
+            check(asked.count(name) == 1, "ST87_DNS was asked %d times for one name" % asked.count(name))
+
+
+def case_unspec_without_ipv6_asks_once():
+    # AF_UNSPEC on a context without IPv6: one query (A), not A and AAAA.
+    name = "v4-only.st87.test"
+    with workdir() as tmp, fake_modem(tmp, "--ipv6", "none", "--dns", "--dns-entry", name + "=127.0.0.1") as modem:
+        lookup = [sys.executable, "-c", TWO_LOOKUPS.replace("range(2)", "range(1)"), name, str(int(socket.AF_UNSPEC))]
+        result = run(lookup, modem.env(route="*"))
+        check(result.stdout.split() == [b"127.0.0.1"], "lookup by AT#DNS: %r" % result.stderr)
+        check('AT#DNS=%d,1,' % CID not in modem.trace(), "AAAA asked of a modem without IPv6")
+        with dns_server({name: "127.0.0.1"}) as (dns_port, asked):
+            result = run(lookup, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
+            check(result.stdout.split() == [b"127.0.0.1"], "lookup: %r %r" % (result.stdout, result.stderr))
+            check(asked == [name], "queries to ST87_DNS for one AF_UNSPEC lookup: %r" % asked)
+
+
 def case_gethostbyname():
     # getent hosts resolves with gethostbyname2(); the name exists only behind the modem.
     name = "old-api.st87.test"
@@ -124,10 +158,7 @@ def case_gethostbyname():
             result = run(["getent", "hosts", name], modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
             check(result.returncode == 0, "getent failed: %r" % result.stderr)
             check(result.stdout.split()[:2] == [b"127.0.0.1", name.encode()], "getent: %r" % result.stdout)
-            if PROFILE == "maker":
-                check("AT#DNS=" in modem.trace(), "the modem's resolver was not asked")
-            else:
-                check(name in asked, "the DNS server behind the modem was not asked")
+            check(name in asked, "the DNS server behind the modem was not asked")
         assert_no_modem_socket_left(modem)
 
 

@@ -1,0 +1,131 @@
+/*
+ * The engine's names cache: an answer lives for its TTL (bounded), an
+ * AT#DNS answer for the fixed bound, a missing name briefly; names ignore
+ * case and a final dot; a full cache gives up the entry that expires first.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "name_cache.h"
+
+static struct name_cache cache;
+
+static int empty_cache(void **state)
+{
+	(void)state;
+	memset(&cache, 0, sizeof(cache));
+	return 0;
+}
+
+static struct shim_dns_answer answer_of(const char *address, uint32_t ttl)
+{
+	struct shim_dns_answer answer = {.family = AF_INET, .count = 1, .ttl = ttl};
+	assert_int_equal(inet_pton(AF_INET, address, &answer.addresses[0].v4), 1);
+	return answer;
+}
+
+/* Whether the cache has @name as an answer at @now_ms. */
+static bool answered(const char *name, long long now_ms)
+{
+	int outcome = 1;
+	struct shim_dns_answer found;
+	return name_cache_find(&cache, name, AF_INET, now_ms, &outcome, &found) && outcome == 0;
+}
+
+static void answer_lives_for_its_ttl(void **state)
+{
+	(void)state;
+	struct shim_dns_answer answer = answer_of("192.0.2.7", 30);
+	name_cache_store(&cache, "Host.Example", AF_INET, 0, &answer, true, 1000);
+	int outcome = 1;
+	struct shim_dns_answer found;
+	assert_true(name_cache_find(&cache, "host.example.", AF_INET, 30999, &outcome, &found));
+	assert_int_equal(outcome, 0);
+	assert_memory_equal(&found.addresses[0], &answer.addresses[0], sizeof(struct in_addr));
+	assert_false(name_cache_find(&cache, "host.example", AF_INET6, 2000, &outcome, &found));
+	assert_false(answered("host.example", 31000));
+}
+
+static void ttl_is_bounded_and_zero_is_not_kept(void **state)
+{
+	(void)state;
+	struct shim_dns_answer week = answer_of("192.0.2.1", 7 * 86400);
+	name_cache_store(&cache, "long.example", AF_INET, 0, &week, true, 0);
+	assert_true(answered("long.example", NAME_CACHE_MAX_TTL_S * 1000LL - 1));
+	assert_false(answered("long.example", NAME_CACHE_MAX_TTL_S * 1000LL));
+	struct shim_dns_answer none = answer_of("192.0.2.2", 0);
+	name_cache_store(&cache, "zero.example", AF_INET, 0, &none, true, 0);
+	assert_false(answered("zero.example", 1));
+}
+
+static void untimed_answer_keeps_the_bound(void **state)
+{
+	(void)state;
+	struct shim_dns_answer modem = answer_of("192.0.2.3", 0);
+	name_cache_store(&cache, "modem.example", AF_INET, 0, &modem, false, 0);
+	assert_true(answered("modem.example", NAME_CACHE_UNTIMED_TTL_S * 1000LL - 1));
+	assert_false(answered("modem.example", NAME_CACHE_UNTIMED_TTL_S * 1000LL));
+}
+
+static void missing_name_kept_briefly_other_failures_not(void **state)
+{
+	(void)state;
+	name_cache_store(&cache, "gone.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, NULL, true, 0);
+	name_cache_store(&cache, "busy.example", AF_INET, SHIM_DNS_TRY_AGAIN, NULL, true, 0);
+	name_cache_store(&cache, "lost.example", AF_INET, -ETIMEDOUT, NULL, true, 0);
+	int outcome = 0;
+	struct shim_dns_answer found;
+	assert_true(name_cache_find(&cache, "gone.example", AF_INET, 9999, &outcome, &found));
+	assert_int_equal(outcome, SHIM_DNS_NO_SUCH_NAME);
+	assert_false(name_cache_find(&cache, "gone.example", AF_INET, 10000, &outcome, &found));
+	assert_false(name_cache_find(&cache, "busy.example", AF_INET, 1, &outcome, &found));
+	assert_false(name_cache_find(&cache, "lost.example", AF_INET, 1, &outcome, &found));
+}
+
+static void full_cache_gives_up_the_soonest_to_expire(void **state)
+{
+	(void)state;
+	char name[32];
+	for (int i = 0; i < NAME_CACHE_SIZE; i++) {
+		struct shim_dns_answer answer = answer_of("192.0.2.9", (uint32_t)(100 + i));
+		snprintf(name, sizeof(name), "n%d.example", i);
+		name_cache_store(&cache, name, AF_INET, 0, &answer, true, 0);
+	}
+	struct shim_dns_answer newest = answer_of("192.0.2.10", 50);
+	name_cache_store(&cache, "newest.example", AF_INET, 0, &newest, true, 0);
+	assert_true(answered("newest.example", 1));
+	assert_false(answered("n0.example", 1));
+	assert_true(answered("n1.example", 1));
+	assert_true(answered("n63.example", 1));
+}
+
+static void overlong_name_is_not_kept(void **state)
+{
+	(void)state;
+	char name[300];
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	struct shim_dns_answer answer = answer_of("192.0.2.11", 60);
+	name_cache_store(&cache, name, AF_INET, 0, &answer, true, 0);
+	assert_false(answered(name, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(answer_lives_for_its_ttl, empty_cache),
+		cmocka_unit_test_setup(ttl_is_bounded_and_zero_is_not_kept, empty_cache),
+		cmocka_unit_test_setup(untimed_answer_keeps_the_bound, empty_cache),
+		cmocka_unit_test_setup(missing_name_kept_briefly_other_failures_not, empty_cache),
+		cmocka_unit_test_setup(full_cache_gives_up_the_soonest_to_expire, empty_cache),
+		cmocka_unit_test_setup(overlong_name_is_not_kept, empty_cache),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
