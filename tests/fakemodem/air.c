@@ -45,8 +45,10 @@ static struct air_packet *fifo_push(struct air_fifo *f)
 
 	if (f->head + f->count == f->cap) {
 		/* Slide down first; grow only when the array is full. */
-		memmove(f->p, f->p + f->head, f->count * sizeof(*f->p));
-		f->head = 0;
+		if (f->head) {
+			memmove(f->p, f->p + f->head, f->count * sizeof(*f->p));
+			f->head = 0;
+		}
 		if (f->count == f->cap) {
 			f->cap = f->cap ? f->cap * 2 : 16;
 			f->p = fm_realloc(f->p, f->cap * sizeof(*f->p));
