@@ -140,7 +140,10 @@ static void resolve(struct client *client, const struct st87d_request *request)
 	st87_printable(request->name, strlen(request->name), name, sizeof(name));
 	st87_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
 		 client->program, name, err ? error : address);
-	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? error : address);
+	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
+	engine_modem_address(AF_INET, ipv4, sizeof(ipv4));
+	engine_modem_address(AF_INET6, ipv6, sizeof(ipv6));
+	st87d_send_lookup_answer(client->connection, -err, err ? error : address, ipv4, ipv6);
 }
 
 struct listing {

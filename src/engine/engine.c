@@ -778,7 +778,7 @@ static void service_modem_side(long long now)
 			engine_pump_inbound(engine.modem, s);
 		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
 			 now - s->last_traffic_ms >= interval_ms)
-			engine_check_link(engine.modem, s, false);
+			engine_check_link(engine.modem, s, LINK_CHECK_IDLE);
 		else if (is_live(s))
 			finish_half_closed(s, now);
 	}

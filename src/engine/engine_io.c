@@ -193,7 +193,7 @@ void engine_flush_inbound(struct routed_socket *s)
 	s->inbound_len = s->inbound_sent = 0;
 }
 
-void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool announced)
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s, enum link_check_cause cause)
 {
 	s->urc_since_status = false;
 	s->last_traffic_ms = st87_now_ms();
@@ -219,13 +219,15 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool a
 		}
 		st87_log(ST87_LOG_INFO, "modem socket %d: the peer closed the connection",
 			 s->modem_socket);
-		if (announced)
+		if (cause == LINK_CHECK_URC_WITHOUT_DATA)
 			engine_closes_are_announced("#IPRECV");
 		engine_give_eof(s);
 		return;
 	}
-	/* Still connected: read once anyway, in case the modem's #IPRECV went missing. */
-	s->data_waiting = true;
+	/* Still connected. After a quiet spell, read once anyway, in case the modem's #IPRECV went missing;
+	 * right after an empty read that would only cost a command per arrival of data. */
+	if (cause == LINK_CHECK_IDLE)
+		s->data_waiting = true;
 }
 
 void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
@@ -245,7 +247,9 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 		if (s->type == SOCK_STREAM && s->peer_closed)
 			engine_give_eof(s);
 		else if (s->type == SOCK_STREAM && s->urc_since_status)
-			engine_check_link(modem, s, urc_without_data);
+			engine_check_link(modem, s,
+					  urc_without_data ? LINK_CHECK_URC_WITHOUT_DATA
+							   : LINK_CHECK_EMPTY_READ);
 		return;
 	}
 	s->data_waiting = true; /* read until the modem is empty */

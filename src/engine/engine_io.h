@@ -24,12 +24,15 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s);
 /* Writes what is left of the inbound buffer to the program's pair. */
 void engine_flush_inbound(struct routed_socket *s);
 
-/*
- * Asks the modem whether the TCP link of @s is still up; a closed link becomes
- * EOF. @p announced: an #IPRECV with no data behind it prompted the check, so
- * a closed link means the modem announces closes.
- */
-void engine_check_link(struct st87_modem *modem, struct routed_socket *s, bool announced);
+/* What prompted a look at a TCP socket's link. */
+enum link_check_cause {
+	LINK_CHECK_IDLE,       /* quiet for ST87_LINK_CHECK: an #IPRECV may have gone missing too */
+	LINK_CHECK_EMPTY_READ, /* a read came back empty after an #IPRECV that brought data */
+	LINK_CHECK_URC_WITHOUT_DATA, /* an #IPRECV answered by no data: a closed link means the modem announces closes */
+};
+
+/* Asks the modem whether the TCP link of @s is still up; a closed link becomes EOF. */
+void engine_check_link(struct st87_modem *modem, struct routed_socket *s, enum link_check_cause cause);
 /* The modem announces peers' closes: from now on idle TCP sockets are not polled. */
 void engine_closes_are_announced(const char *how);
 

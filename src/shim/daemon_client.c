@@ -235,6 +235,9 @@ int daemon_resolve(int connection, const char *name, int ip_version, char *addre
 			 got < 0 ? strerror(-got) : "it hung up");
 		return -ENETDOWN;
 	}
+	/* Whether the context has IPv6 decides if AF_UNSPEC asks AAAA next (resolve.c). */
+	if (reply.ipv4[0] || reply.ipv6[0])
+		shim_set_modem_address(reply.ipv4, reply.ipv6);
 	if (reply.error) {
 		snprintf(error, error_len, "%s", reply.text);
 		return -reply.error;

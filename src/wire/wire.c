@@ -159,6 +159,16 @@ int st87d_send_reply(int connection, uint32_t kind, int error, const char *text)
 	return send_reply(connection, &reply);
 }
 
+int st87d_send_lookup_answer(int connection, int error, const char *text, const char *ipv4,
+			     const char *ipv6)
+{
+	struct st87d_reply reply = {.kind = ST87D_ANSWER, .error = error};
+	snprintf(reply.text, sizeof(reply.text), "%s", text);
+	snprintf(reply.ipv4, sizeof(reply.ipv4), "%s", ipv4);
+	snprintf(reply.ipv6, sizeof(reply.ipv6), "%s", ipv6);
+	return send_reply(connection, &reply);
+}
+
 int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit)
 {
 	struct st87d_reply reply = {.kind = ST87D_CONNECTED, .datagram_limit = datagram_limit};

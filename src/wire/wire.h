@@ -93,6 +93,9 @@ const char *st87d_socket_request_problem(const struct st87d_request *request);
 
 /* Sends one reply. 0 or -errno. */
 int st87d_send_reply(int connection, uint32_t kind, int error, const char *text);
+/* ST87D_ANSWER to a lookup, with the modem's addresses: the program learns whether its context has IPv6. */
+int st87d_send_lookup_answer(int connection, int error, const char *text, const char *ipv4,
+			     const char *ipv6);
 /* ST87D_CONNECTED with the modem's addresses and the largest datagram it takes (0: not known yet). */
 int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit);
 

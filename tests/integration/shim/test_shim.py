@@ -17,7 +17,7 @@ import time
 from dns_server import dns_server
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
 from harness import (Paths, RecordingHandler, fake_modem, free_port, http_server, preload_value, random_file, run,
-                     run_case, sha256_file, shim_environment, tcp_echo, tcp_server)
+                     run_case, sha256_file, shim_environment, st87d, tcp_echo, tcp_server)
 
 MIB = 1 << 20
 
@@ -148,6 +148,17 @@ def case_unspec_without_ipv6_asks_once():
             result = run(lookup, modem.env(ST87_DNS="127.0.0.1:%d" % dns_port))
             check(result.stdout.split() == [b"127.0.0.1"], "lookup: %r %r" % (result.stdout, result.stderr))
             check(asked == [name], "queries to ST87_DNS for one AF_UNSPEC lookup: %r" % asked)
+
+
+def case_unspec_without_ipv6_asks_once_through_st87d():
+    # The same through st87d: its answer to the first lookup tells the program the context has no IPv6.
+    name = "v4-only.st87.test"
+    with workdir() as tmp, fake_modem(tmp, "--ipv6", "none", "--dns", "--dns-entry", name + "=127.0.0.1") as modem, \
+            st87d(tmp, modem) as daemon:
+        lookup = [sys.executable, "-c", TWO_LOOKUPS.replace("range(2)", "range(1)"), name, str(int(socket.AF_UNSPEC))]
+        result = run(lookup, daemon.env(route="*"))
+        check(result.stdout.split() == [b"127.0.0.1"], "lookup by AT#DNS through st87d: %r" % result.stderr)
+        check('AT#DNS=%d,1,' % CID not in modem.trace(), "AAAA asked of a modem without IPv6 through st87d")
 
 
 def case_gethostbyname():
