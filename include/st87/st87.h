@@ -454,7 +454,7 @@ enum st87_proto { ST87_TCP, ST87_UDP };
 
 /**
  * AT#SOCKETCREATE with #IPRECV notifications on; @p udp_port is the local
- * port of a UDP socket (0: any). Returns the modem's socket id (>= 0, any
+ * port of a UDP socket (0: any; above 49407 the modem chooses). Returns the modem's socket id (>= 0, any
  * value the modem gives), or -EMFILE when every socket of that kind is taken (CME 2150),
  * -EADDRINUSE (2151/2159), other negative errnos.
  */
