@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	if (!ipcfg || sscanf(ipcfg, "#IPCFG: %d", &cid) != 1)
 		fail("no context in AT#IPCFG?'s answer");
 	char line[128];
-	snprintf(line, sizeof(line), "AT#SOCKETCREATE=%d,0,TCP,0,10,10,1", cid);
+	snprintf(line, sizeof(line), "AT#SOCKETCREATE=%d,0,TCP,,10,10,1", cid);
 	command(fd, line);
 	int socket_id = 0;
 	const char *created = strstr(answer, "#SOCKETCREATE: ");

@@ -395,14 +395,26 @@ int st87_ipcfg_set(struct st87_modem *modem, int mode, const char *address, int 
 /** AT#IPDEL=<cid>. */
 int st87_ipdel(struct st87_modem *modem);
 
+/** Room for AT#IPPARAMS's fields after the fourth, as the modem gives them. */
+#define ST87_IPPARAMS_MORE_LEN 256
+
 /* AT#IPPARAMS */
 struct st87_ipparams {
 	int auto_ip;
 	int preferred_ip_version; /**< 0 IPv4, 1 IPv6 */
 	int max_ipstack_periodicity;
 	int auto_ip_timeout;
+	/**
+	 * The fields after the fourth as the modem gave them, quotes and all
+	 * ("" when it gave four): the maker's firmware has up to nine (NB-sent
+	 * counting, DNS servers). st87_ipparams_set() writes them back as they
+	 * are, so a change of the first four never wipes a DNS server.
+	 */
+	char more[ST87_IPPARAMS_MORE_LEN];
 };
+/** AT#IPPARAMS?: 0 and fills @p out; -EPROTO a malformed answer or one too long to write back. */
 int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out);
+/** AT#IPPARAMS= with the four fields, then @p params->more when not empty. */
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params);
 
 /* AT#SLEEPMODE (the maker's firmware; docs/PROTOCOL.md §11) */
@@ -454,7 +466,7 @@ enum st87_proto { ST87_TCP, ST87_UDP };
 
 /**
  * AT#SOCKETCREATE with #IPRECV notifications on; @p udp_port is the local
- * port of a UDP socket (0: any). Returns the modem's socket id (>= 0, any
+ * port of a UDP socket (0: any; above 49407 the modem chooses). Returns the modem's socket id (>= 0, any
  * value the modem gives), or -EMFILE when every socket of that kind is taken (CME 2150),
  * -EADDRINUSE (2151/2159), other negative errnos.
  */

@@ -87,6 +87,35 @@ int st87_ipdel(struct st87_modem *modem)
 	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPDEL=%d", modem->cid);
 }
 
+/*
+ * Copies what follows the fourth field of an #IPPARAMS: line into @more, as it
+ * is: 0, or -EPROTO when it does not fit (written back cut short, it would
+ * change a setting).
+ */
+static int copy_further_fields(const char *line, char more[ST87_IPPARAMS_MORE_LEN])
+{
+	const char *rest = strchr(line, ':');
+	rest = rest ? rest + 1 : line;
+	for (int commas = 0; commas < 4 && rest; commas++) {
+		rest = strchr(rest, ',');
+		if (rest)
+			rest++;
+	}
+	if (!rest)
+		rest = "";
+	while (*rest == ' ')
+		rest++;
+	size_t len = strlen(rest);
+	while (len > 0 && rest[len - 1] == ' ')
+		len--;
+	if (len >= ST87_IPPARAMS_MORE_LEN)
+		return -EPROTO;
+	/* All of it set: a caller may compare two settings whole. */
+	memset(more, 0, ST87_IPPARAMS_MORE_LEN);
+	memcpy(more, rest, len);
+	return 0;
+}
+
 int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out)
 {
 	struct st87_at_command command = {.text = "AT#IPPARAMS?", .info_prefix = "#IPPARAMS:"};
@@ -99,16 +128,25 @@ int st87_ipparams_read(struct st87_modem *modem, struct st87_ipparams *out)
 	    st87_fields_int(&fields, 0, &out->auto_ip) ||
 	    st87_fields_int(&fields, 1, &out->preferred_ip_version) ||
 	    st87_fields_int(&fields, 2, &out->max_ipstack_periodicity) ||
-	    st87_fields_int(&fields, 3, &out->auto_ip_timeout))
+	    st87_fields_int(&fields, 3, &out->auto_ip_timeout) ||
+	    copy_further_fields(reply.lines[0], out->more))
 		return st87_fail(-EPROTO, "malformed AT#IPPARAMS? answer");
 	return 0;
 }
 
 int st87_ipparams_set(struct st87_modem *modem, const struct st87_ipparams *params)
 {
-	return st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT#IPPARAMS=%d,%d,%d,%d", params->auto_ip,
-				 params->preferred_ip_version, params->max_ipstack_periodicity,
-				 params->auto_ip_timeout);
+	/* The four numbers, and the further fields whole: a line cut short would change a setting. */
+	char text[64 + ST87_IPPARAMS_MORE_LEN];
+	int len = snprintf(text, sizeof(text), "AT#IPPARAMS=%d,%d,%d,%d%s%.*s", params->auto_ip,
+			   params->preferred_ip_version, params->max_ipstack_periodicity,
+			   params->auto_ip_timeout, params->more[0] ? "," : "",
+			   ST87_IPPARAMS_MORE_LEN - 1, params->more);
+	if (len < 0 || (size_t)len >= sizeof(text))
+		return st87_fail(-EINVAL, "AT#IPPARAMS= line too long");
+	struct st87_at_command command = {.text = text};
+	struct st87_at_reply reply;
+	return st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
 }
 
 static int run_cgpaddr(struct st87_modem *modem, const char *text, struct st87_at_reply *reply)

@@ -212,6 +212,8 @@ int st87_serial_open(const char *path, const struct st87_serial_options *options
 	if (err)
 		goto fail;
 	tcflush(serial->fd, TCIOFLUSH);
+	if (rtscts)
+		st87_info("%s: RTS/CTS flow control on", path);
 	*out = serial;
 	return 0;
 fail:

@@ -15,6 +15,11 @@
 /* The detection's wait from what the modem's own answers took: DETECT_FLOOR_MS + factor x slowest. */
 #define DETECT_FLOOR_MS 30
 #define LOCAL_ANSWER_FACTOR 5
+/*
+ * The highest local port the host names in AT#SOCKETCREATE; above it the
+ * maker's Mbed driver sends 0 and lets the modem choose.
+ */
+#define HIGHEST_NAMED_UDP_PORT 49407
 /* Length errors shrink the send size down to this, no further. */
 #define MIN_SEND 64
 
@@ -62,11 +67,28 @@ static int modem_turn_ms(const struct st87_modem *modem, int took_ms, const char
 	return took_ms > on_the_line ? took_ms - on_the_line : 0;
 }
 
+/*
+ * The <udp_port> field as the maker's drivers write it: empty for TCP and for
+ * a UDP socket on any port (firmware may refuse 0 there), 0 for a bound port
+ * above HIGHEST_NAMED_UDP_PORT, else the port.
+ */
+static void udp_port_field(enum st87_proto proto, int udp_port, char *field, size_t len)
+{
+	if (proto == ST87_TCP || udp_port <= 0)
+		field[0] = '\0';
+	else if (udp_port > HIGHEST_NAMED_UDP_PORT)
+		snprintf(field, len, "0");
+	else
+		snprintf(field, len, "%d", udp_port);
+}
+
 int st87_socket_create(struct st87_modem *modem, int ip_version, enum st87_proto proto, int udp_port)
 {
+	char port_field[8];
+	udp_port_field(proto, udp_port, port_field, sizeof(port_field));
 	char text[128];
-	snprintf(text, sizeof(text), "AT#SOCKETCREATE=%d,%d,%s,%d,%d,%d,1", modem->cid, ip_version,
-		 proto == ST87_TCP ? "TCP" : "UDP", udp_port, SOCKET_SEND_TIMEOUT_S,
+	snprintf(text, sizeof(text), "AT#SOCKETCREATE=%d,%d,%s,%s,%d,%d,1", modem->cid, ip_version,
+		 proto == ST87_TCP ? "TCP" : "UDP", port_field, SOCKET_SEND_TIMEOUT_S,
 		 SOCKET_RECEIVE_TIMEOUT_S);
 	struct st87_at_command command = {.text = text, .info_prefix = "#SOCKETCREATE:"};
 	struct st87_at_reply reply;

@@ -79,6 +79,7 @@ struct engine_settings engine_settings_from(const struct shim_config *config)
 	return (struct engine_settings){
 		.port = config->port,
 		.baud = config->baud,
+		.rtscts = config->rtscts,
 		.hex_payloads = config->hex_payloads,
 		.send_handshake = config->send_handshake,
 		.sleep_hold_s = config->sleep_hold_s,
@@ -347,6 +348,7 @@ static int open_modem(void)
 	struct st87_modem_options options = {
 		.port = given->port,
 		.baud = given->baud,
+		.rtscts = given->rtscts,
 		.hex_send = given->hex_payloads,
 		.handshake = given->send_handshake,
 		.sleep_hold_ms = sleep_hold_ms(given->sleep_hold_s),

@@ -29,6 +29,7 @@
 struct engine_settings {
 	const char *port; /* the host's: must outlive the engine */
 	int baud;
+	bool rtscts;
 	bool hex_payloads;
 	enum st87_send_handshake send_handshake;
 	int sleep_hold_s; /* SHIM_CONFIG_SLEEP_HOLD_ASK: ask the modem */

@@ -201,14 +201,29 @@ static int parse_daemon(const char *value, struct shim_config *config, char *pro
 	return 0;
 }
 
+/* A 0 or 1 setting into @flag; otherwise the problem says what each means (@expected). */
+static int parse_on_off(const char *value, bool *flag, const char *expected, char *problem,
+			size_t problem_len)
+{
+	unsigned long number;
+
+	if (!parse_trimmed_decimal(value, 0, 1, &number))
+		return shim_fail(problem, problem_len, expected);
+	*flag = number == 1;
+	return 0;
+}
+
 static int parse_hex(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
-	unsigned long flag;
+	return parse_on_off(value, &config->hex_payloads, "expected 0 (binary payloads) or 1 (hex text)",
+			    problem, problem_len);
+}
 
-	if (!parse_trimmed_decimal(value, 0, 1, &flag))
-		return shim_fail(problem, problem_len, "expected 0 (binary payloads) or 1 (hex text)");
-	config->hex_payloads = flag == 1;
-	return 0;
+static int parse_rtscts(const char *value, struct shim_config *config, char *problem, size_t problem_len)
+{
+	return parse_on_off(value, &config->rtscts,
+			    "expected 0 (no flow control) or 1 (RTS/CTS, for a modem wired with them)",
+			    problem, problem_len);
 }
 
 static int parse_send_handshake(const char *value, struct shim_config *config, char *problem,
@@ -244,6 +259,7 @@ static const struct variable variables[] = {
 	{.name = "ST87_ROUTE", .parse = parse_route},
 	{.name = "ST87_PORT", .parse = parse_port},
 	{.name = "ST87_BAUD", .parse = parse_baud},
+	{.name = "ST87_RTSCTS", .parse = parse_rtscts},
 	{.name = "ST87_DNS", .parse = parse_dns},
 	{.name = "ST87_LOG", .parse = parse_log},
 	{.name = "ST87_TRACE", .parse = parse_trace},

@@ -7,6 +7,7 @@
  * | `ST87_ROUTE` | unset: nothing routed, the shim is inert | destinations carried over the modem: comma-separated `[!]ADDR[/PREFIX][:PORT]` rules, IPv6 in brackets, `*` for all, `!` to exclude; the first match decides (route.h) |
  * | `ST87_PORT` | `auto` | the modem's serial device as an absolute path, or `auto` to find it by its USB id |
  * | `ST87_BAUD` | `115200` | serial speed: a standard rate from 1200 to 4000000 |
+ * | `ST87_RTSCTS` | `0` | `1`: hardware flow control (RTS/CTS), for a modem whose UART has those lines wired |
  * | `ST87_DNS` | unset: no resolver over the modem | resolver reached over the modem for names /etc/hosts does not answer: `IP[:PORT]`, IPv6 in brackets, port 53 when left out (`9.9.9.9`, `[2620:fe::fe]:53`) |
  * | `ST87_LOG` | `error` | what goes to stderr: `none`, `error`, `warn`, `info`, `debug` (any case), or `0`..`4` |
  * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
@@ -81,6 +82,7 @@ struct shim_config {
 	 * st87_modem_open() compares it as written, so parse_port() is the one check. */
 	char port[SHIM_CONFIG_PATH_SIZE];
 	int baud;
+	bool rtscts; /* hardware flow control on the port */
 	bool has_dns_server;
 	/* Names go to the modem (AT#DNS, else ST87_DNS): ST87_DNS is set or every DNS destination is routed. */
 	bool names_over_modem;

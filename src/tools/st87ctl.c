@@ -4,7 +4,7 @@
  * uses with the shim's parser (ST87_* variables, st87.conf), then hands the
  * rest of the command line to a subcommand.
  *
- *   st87ctl [--port P] [--baud B] [--json] [--log LEVEL] [--trace FILE] COMMAND ...
+ *   st87ctl [--port P] [--baud B] [--rtscts] [--json] [--log LEVEL] [--trace FILE] COMMAND ...
  *
  * Exit codes (see st87ctl.h): 0 success; 1 the modem answered with an error,
  * or ping got no reply; 2 usage error (ping: any other error too); 3 no
@@ -55,6 +55,8 @@ static void print_usage(FILE *out)
 		"  -p, --port PATH   the modem's serial port, or \"auto\" to find it by USB id\n"
 		"                    (default: $ST87_PORT, else auto)\n"
 		"  -b, --baud RATE   serial speed (default: $ST87_BAUD, else 115200)\n"
+		"      --rtscts      RTS/CTS flow control, for a modem wired with them\n"
+		"                    (default: $ST87_RTSCTS, else off)\n"
 		"      --json        JSON on stdout (status, ping, doctor)\n"
 		"      --log LEVEL   libst87 messages on stderr: none, error, warn, info, debug\n"
 		"                    (default: $ST87_LOG, else error)\n"
@@ -88,7 +90,7 @@ struct given_setting {
 	const char *value; /* NULL: not given */
 };
 
-enum { GIVEN_PORT, GIVEN_BAUD, GIVEN_LOG, GIVEN_TRACE, GIVEN_COUNT };
+enum { GIVEN_PORT, GIVEN_BAUD, GIVEN_RTSCTS, GIVEN_LOG, GIVEN_TRACE, GIVEN_COUNT };
 
 /* Settings given on the command line; the variables and the file fill in the rest. */
 struct command_line_settings {
@@ -100,8 +102,8 @@ struct command_line_settings {
  * The variables st87ctl uses; the others (ST87_ROUTE, ST87_DNS, ...) are the
  * shim's, and a bad one must not stop a look at the modem.
  */
-static const char *const variables_used[] = {"ST87_PORT", "ST87_BAUD", "ST87_LOG", "ST87_TRACE",
-					     "ST87_DAEMON"};
+static const char *const variables_used[] = {"ST87_PORT", "ST87_BAUD",  "ST87_RTSCTS",
+					     "ST87_LOG",  "ST87_TRACE", "ST87_DAEMON"};
 
 #define VARIABLES_USED_COUNT (sizeof(variables_used) / sizeof(variables_used[0]))
 
@@ -158,6 +160,7 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 
 	globals->port = settings.port;
 	globals->baud = settings.baud;
+	globals->rtscts = settings.rtscts;
 	globals->trace_path = settings.trace_path[0] ? settings.trace_path : NULL;
 	globals->json = given->json;
 	globals->daemon_socket = settings.daemon_use == SHIM_DAEMON_OFF ? NULL : settings.daemon_socket;
@@ -169,16 +172,22 @@ static int resolve_globals(const struct command_line_settings *given, struct st8
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},        {"log", required_argument, NULL, 'l'},
-		{"trace", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
+		{"port", required_argument, NULL, 'p'},
+		{"baud", required_argument, NULL, 'b'},
+		{"json", no_argument, NULL, 'j'},
+		{"log", required_argument, NULL, 'l'},
+		{"trace", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"rtscts", no_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	struct command_line_settings given = {
 		.settings =
 			{
 				[GIVEN_PORT] = {"--port", "ST87_PORT", NULL},
 				[GIVEN_BAUD] = {"--baud", "ST87_BAUD", NULL},
+				[GIVEN_RTSCTS] = {"--rtscts", "ST87_RTSCTS", NULL},
 				[GIVEN_LOG] = {"--log", "ST87_LOG", NULL},
 				[GIVEN_TRACE] = {"--trace", "ST87_TRACE", NULL},
 			},
@@ -195,6 +204,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			given.json = true;
+			break;
+		case 'R':
+			given.settings[GIVEN_RTSCTS].value = "1";
 			break;
 		case 'l':
 			given.settings[GIVEN_LOG].value = optarg;

@@ -46,6 +46,7 @@ extern const char st87ctl_exit_code_help[];
 struct st87ctl_globals {
 	const char *port;          /* a path, or "auto" */
 	int baud;                  /* 0: the library's default */
+	bool rtscts;               /* RTS/CTS flow control on the port */
 	const char *trace_path;    /* NULL: no AT trace */
 	bool json;                 /* machine-readable output where supported */
 	const char *daemon_socket; /* st87d's socket; NULL: never st87d (ST87_DAEMON=off) */

@@ -81,6 +81,7 @@ int st87ctl_open_modem(const struct st87ctl_globals *globals, st87_event_fn on_e
 	struct st87_modem_options options = {
 		.port = globals->port,
 		.baud = globals->baud,
+		.rtscts = globals->rtscts,
 		.trace_path = globals->trace_path,
 		.on_event = on_event,
 		.on_unsolicited = on_unsolicited,

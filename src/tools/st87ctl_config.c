@@ -1,7 +1,9 @@
 /*
  * st87ctl config: show or change the IP stack settings (AT#IPPARAMS).
  * Only the fields given change: the current settings are read first and
- * written back with those fields replaced. Per the note (section 3.2) the
+ * written back with those fields replaced, the fields after the fourth (the
+ * maker's firmware: NB-sent counting, DNS servers) as the modem gave them, so
+ * a change never wipes a DNS server. Per the note (section 3.2) the
  * modem saves them to NVM with AT#RESET=1 and uses them after it restarts.
  */
 #include <errno.h>
@@ -30,6 +32,8 @@ static void print_help(void)
 	       "  --periodicity N        max IP stack periodicity, seconds (0..%d)\n"
 	       "  --auto-ip-timeout S    seconds from start-up to PS attach before sleep (0..%d)\n"
 	       "  -h, --help             this help\n\n"
+	       "The fields after these four (NB-sent counting, DNS servers, on firmware that\n"
+	       "has them) are written back as the modem gave them.\n\n"
 	       "Changes take effect after the modem restarts; AT#RESET=1 saves them and\n"
 	       "restarts it (st87ctl at 'AT#RESET=1').\n\n%s",
 	       MAX_TIMER_S, MAX_TIMER_S, st87ctl_exit_code_help);
@@ -60,9 +64,12 @@ static int parse_timer(const char *option, const char *text, int *value)
 
 static void print_params(const char *label, const struct st87_ipparams *params)
 {
-	printf("%s auto IP %s, preferred %s, periodicity %d s, auto-IP timeout %d s\n", label,
+	printf("%s auto IP %s, preferred %s, periodicity %d s, auto-IP timeout %d s", label,
 	       params->auto_ip ? "on" : "off", params->preferred_ip_version ? "IPv6" : "IPv4",
 	       params->max_ipstack_periodicity, params->auto_ip_timeout);
+	if (params->more[0])
+		printf(", further fields %s (kept)", params->more);
+	printf("\n");
 }
 
 static bool wants_change(const struct requested_change *change)

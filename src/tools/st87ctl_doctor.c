@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "wire.h"
@@ -43,7 +44,8 @@ static void print_help(void)
 	printf("Usage: st87ctl doctor [--name NAME] [--tcp ADDRESS:PORT] [--json]\n"
 	       "Checks, one line each, what st87shim needs of the modem: the port, the baud rate "
 	       "(tried\n"
-	       "at other rates when the configured one gets no answer), echo and error codes, SIM and\n"
+	       "at other rates when the configured one gets no answer), echo and error codes, RTS/CTS\n"
+	       "flow control (and what the CTS line shows), the sleep mode, SIM and\n"
 	       "registration where the firmware answers, the IP link and addresses, modem sockets left\n"
 	       "open, a name looked up through the modem (--name), and a TCP connection made by the\n"
 	       "modem (--tcp, a numeric address). A failed check says what to do.\n"
@@ -127,6 +129,7 @@ static int open_at_some_rate(struct doctor *d, const struct st87ctl_globals *glo
 	struct st87ctl_globals at_rate = *globals;
 	int err = st87_modem_open(&(struct st87_modem_options){.port = globals->port,
 							       .baud = configured,
+							       .rtscts = globals->rtscts,
 							       .trace_path = globals->trace_path},
 				  modem);
 	if (!err) {
@@ -149,6 +152,7 @@ static int open_at_some_rate(struct doctor *d, const struct st87ctl_globals *glo
 		at_rate.baud = rates_to_try[i];
 		struct st87_modem_options options = {.port = globals->port,
 						     .baud = at_rate.baud,
+						     .rtscts = globals->rtscts,
 						     .trace_path = globals->trace_path};
 		if (st87_modem_open(&options, modem) == 0) {
 			char fix[128];
@@ -176,6 +180,55 @@ static void check_settings(struct doctor *d, struct st87_modem *modem)
 	       "the driver copes, but errors come without their cause",
 	       "echo off: %s, numeric error codes: %s", echo_off ? "yes" : "refused",
 	       codes ? "yes" : "refused");
+}
+
+/* Whether the modem asserts CTS: 1 or 0, or -1 when the port has no modem control lines (a pty). */
+static int clear_to_send(struct st87_modem *modem)
+{
+	int lines;
+	if (ioctl(st87_modem_fd(modem), TIOCMGET, &lines) < 0)
+		return -1;
+	return (lines & TIOCM_CTS) != 0;
+}
+
+/* RTS/CTS as configured, beside what the CTS line shows: a modem wired for it asserts CTS. */
+static void check_flow_control(struct doctor *d, struct st87_modem *modem, bool rtscts)
+{
+	int cts = clear_to_send(modem);
+	const char *cts_state = cts < 0 ? "not known (the port has no modem control lines)"
+		: cts                   ? "asserted"
+					: "not asserted";
+	if (rtscts && cts == 0)
+		record(d, "flow control", CHECK_FAIL,
+		       "check the RTS/CTS wiring, or turn flow control off (ST87_RTSCTS=0)",
+		       "RTS/CTS on, CTS %s: the modem may take nothing", cts_state);
+	else if (!rtscts && cts == 1)
+		record(d, "flow control", CHECK_OK, NULL,
+		       "RTS/CTS off, CTS %s (a modem wired for RTS/CTS: ST87_RTSCTS=1)", cts_state);
+	else
+		record(d, "flow control", CHECK_OK, NULL, "RTS/CTS %s, CTS %s", rtscts ? "on" : "off",
+		       cts_state);
+}
+
+/* AT#SLEEPMODE? as the modem answers it: the mode, then the hold in seconds (docs/PROTOCOL.md §11). */
+static void check_sleep_mode(struct doctor *d, struct st87_modem *modem)
+{
+	char line[160];
+	int err = ask(modem, "AT#SLEEPMODE?", line, sizeof(line));
+	int mode, hold_s;
+	int fields = line[0] ? sscanf(line, "#SLEEPMODE: %d,%d", &mode, &hold_s) : 0;
+	if (err == -ETIMEDOUT)
+		record(d, "sleep mode", CHECK_SKIP, NULL, "no answer to AT#SLEEPMODE?");
+	else if (err || fields < 1)
+		record(d, "sleep mode", CHECK_SKIP, NULL, "the firmware has no AT#SLEEPMODE");
+	else if (mode == 0)
+		record(d, "sleep mode", CHECK_OK, NULL, "mode 0: the modem does not sleep (%s)", line);
+	else if (fields < 2)
+		record(d, "sleep mode", CHECK_OK, NULL, "mode %d, no hold given (%s)", mode, line);
+	else
+		record(d, "sleep mode", CHECK_OK, NULL,
+		       "mode %d, hold %d s: the modem sleeps %d s after the last command", mode, hold_s,
+		       hold_s);
 }
 
 static void check_sim_and_registration(struct doctor *d, struct st87_modem *modem)
@@ -378,6 +431,8 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 		return ST87CTL_EXIT_NO_MODEM;
 	}
 	check_settings(&d, modem);
+	check_flow_control(&d, modem, globals->rtscts);
+	check_sleep_mode(&d, modem);
 	check_sim_and_registration(&d, modem);
 	check_link(&d, modem);
 	check_leftover_sockets(&d, modem);

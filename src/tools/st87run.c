@@ -2,7 +2,7 @@
  * st87run: runs a program with libst87shim.so preloaded, in the manner of
  * `torsocks CMD`. Options become the ST87_* variables the shim reads.
  *
- *   st87run [--port P] [--baud B] [--route R] [--dns D] [--log L] [--trace F] [--daemon S] [--] CMD ARGS...
+ *   st87run [--port P] [--baud B] [--rtscts] [--route R] [--dns D] [--log L] [--trace F] [--daemon S] [--] CMD ARGS...
  *
  * The ST87_* variables (options and inherited ones) are checked with the
  * shim's own parser before COMMAND runs: a bad one is the shim's line, and
@@ -34,6 +34,7 @@ static void usage(FILE *out)
 	      "ST87MXX modem (LD_PRELOAD=libst87shim.so).\n\n"
 	      "  -p, --port PATH    serial port of the modem, or auto        (ST87_PORT)\n"
 	      "  -b, --baud RATE    serial speed, default 115200             (ST87_BAUD)\n"
+	      "      --rtscts       RTS/CTS flow control, for a modem wired so (ST87_RTSCTS)\n"
 	      "  -r, --route RULES  destinations to route, default '*'       (ST87_ROUTE)\n"
 	      "  -d, --dns IP[:PORT] resolver reached through the modem      (ST87_DNS)\n"
 	      "  -l, --log LEVEL    none, error, warn, info or debug         (ST87_LOG)\n"
@@ -103,19 +104,15 @@ static bool file_has_routes(void)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"baud", required_argument, NULL, 'b'},
-		{"route", required_argument, NULL, 'r'},
-		{"dns", required_argument, NULL, 'd'},
-		{"log", required_argument, NULL, 'l'},
-		{"trace", required_argument, NULL, 't'},
-		{"daemon", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
+		{"rtscts", no_argument, NULL, 'R'},      {"route", required_argument, NULL, 'r'},
+		{"dns", required_argument, NULL, 'd'},   {"log", required_argument, NULL, 'l'},
+		{"trace", required_argument, NULL, 't'}, {"daemon", required_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	static const char *const variables[] = {
 		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD",  ['r'] = "ST87_ROUTE",  ['d'] = "ST87_DNS",
-		['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE", ['D'] = "ST87_DAEMON",
+		['l'] = "ST87_LOG",  ['t'] = "ST87_TRACE", ['D'] = "ST87_DAEMON", ['R'] = "ST87_RTSCTS",
 	};
 	int option;
 	/* "+": options stop at the command, so its own options are left alone. */
@@ -129,7 +126,8 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 125;
 		}
-		if (set(variables[option], optarg) < 0)
+		/* --rtscts takes no value: it turns the setting on. */
+		if (set(variables[option], optarg ? optarg : "1") < 0)
 			return 125;
 	}
 	if (optind >= argc) {

@@ -138,21 +138,30 @@ int cmd_ipparams(struct modem *m, const struct at_command *c)
 
 	switch (c->form) {
 	case AT_READ:
-		reply_info(m, "#IPPARAMS: %ld,%ld,%ld,%ld", m->ipparams[0], m->ipparams[1],
-			   m->ipparams[2], m->ipparams[3]);
+		reply_info(m, "#IPPARAMS: %ld,%ld,%ld,%ld%s%s", m->ipparams[0], m->ipparams[1],
+			   m->ipparams[2], m->ipparams[3], m->ipparams_more[0] ? "," : "",
+			   m->ipparams_more);
 		return 0;
 	case AT_TEST:
 		reply_info(m, "#IPPARAMS: (0,1),(0,1),(0-65535),(0-65535)");
 		return 0;
 	case AT_SET:
-		if ((rc = check_params(c, 4, 4)))
+		/* The note's four fields; the maker's drivers write up to nine (NB-sent counting,
+		 * DNS servers), kept as written and reported back. */
+		if ((rc = check_params(c, 4, 9)))
 			return rc;
 		for (int i = 0; i < 4; i++)
 			if (!at_param_int(c, i, 0, max[i], &v[i]))
 				return 50;
+		const char *more = c->nparams > 4 ? c->line + c->params[4].raw_off : "";
+		size_t more_len = c->nparams > 4 ? c->line_len - c->params[4].raw_off : 0;
+		if (more_len >= sizeof(m->ipparams_more))
+			return 50;
 		/* Stored and reported; on the real modem the NVM setting takes
 		 * effect after a reboot, which here never re-reads it. */
 		memcpy(m->ipparams, v, sizeof(v));
+		memcpy(m->ipparams_more, more, more_len);
+		m->ipparams_more[more_len] = '\0';
 		return 0;
 	case AT_EXEC:
 		break;

@@ -27,11 +27,15 @@ static int socketcreate_set(struct modem *m, const struct at_command *c)
 		p.tcp = true;
 	else if (!at_param_is(c, 2, "UDP"))
 		return 2140;
-	/* <udp_port> is there for TCP too, and ignored (docs/PROTOCOL.md §6). */
-	if (!at_param_int(c, 3, 0, 65535, &p.udp_port)) {
+	/* <udp_port> is there for TCP too, and ignored (docs/PROTOCOL.md §6); empty is any port. */
+	if (!at_param_present(c, 3)) {
+		p.udp_port = 0;
+	} else if (!at_param_int(c, 3, 0, 65535, &p.udp_port)) {
 		if (!p.tcp)
 			return 2141;
 		p.udp_port = 0;
+	} else if (p.tcp && p.udp_port == 0 && m->opt->refuse_port_zero) {
+		return 2141;
 	}
 	if (!at_param_int(c, 4, 0, 65535, &p.send_timeout) ||
 	    !at_param_int(c, 5, 0, 65535, &p.recv_timeout) || !at_param_int(c, 6, 0, 2, &p.urc))

@@ -24,6 +24,9 @@
 #include "trace.h"
 #include "writer.h"
 
+/* Room for AT#IPPARAMS fields 5 to 9 as written (two IPv6 DNS servers in quotes and more). */
+#define FM_IPPARAMS_MORE_SIZE 256
+
 /* Result code for a bare ERROR whatever AT+CMEE says. */
 #define FM_ERROR (-1)
 
@@ -77,7 +80,10 @@ struct modem {
 	bool link_up;
 	char ipv4[64];
 	char ipv6[64];
-	long ipparams[4];       /* auto_ip, pref. version, period, timeout */
+	long ipparams[4]; /* auto_ip, pref. version, period, timeout */
+	/* Fields 5 to 9 of the last AT#IPPARAMS= as written (the maker's: NB-sent counting, DNS
+	 * servers); "" when it had four: a write of fewer fields resets the rest. */
+	char ipparams_more[FM_IPPARAMS_MORE_SIZE];
 	int64_t auto_ip_at;     /* --auto-ip: when the link comes up */
 	unsigned long executed; /* command lines executed */
 	unsigned long answered; /* final result codes sent */

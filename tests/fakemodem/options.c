@@ -53,6 +53,7 @@ enum {
 	OPT_DNS_DELAY,
 	OPT_MAX_SEND,
 	OPT_HEX_COUNTS_CHARS,
+	OPT_REFUSE_PORT_ZERO,
 	OPT_EMPTY_READ,
 	OPT_PING_PREFIX,
 	OPT_SID_BASE,
@@ -113,6 +114,7 @@ static const struct option long_options[] = {
 	{"dns-delay", required_argument, NULL, OPT_DNS_DELAY},
 	{"max-send", required_argument, NULL, OPT_MAX_SEND},
 	{"hex-counts-chars", no_argument, NULL, OPT_HEX_COUNTS_CHARS},
+	{"refuse-port-zero", no_argument, NULL, OPT_REFUSE_PORT_ZERO},
 	{"empty-read", required_argument, NULL, OPT_EMPTY_READ},
 	{"ping-prefix", required_argument, NULL, OPT_PING_PREFIX},
 	{"sid-base", required_argument, NULL, OPT_SID_BASE},
@@ -195,7 +197,7 @@ static const char *const usage_text[] = {
 	"                           maker  --send-handshake two --cid 1 --dns\n"
 	"                                  --max-send 1024 --read-chunk 1024\n"
 	"                                  --empty-read ok --ping-prefix IPING\n"
-	"                                  --sleep-after 10000\n"
+	"                                  --sleep-after 10000 --refuse-port-zero\n"
 	"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 	"  --send-handshake one|two\n"
 	"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -215,6 +217,9 @@ static const char *const usage_text[] = {
 	"                         above it 2146 and no data is read\n"
 	"  --hex-counts-chars     data type 2: --max-send limits the hex characters,\n"
 	"                         not the decoded bytes\n"
+	"  --refuse-port-zero     AT#SOCKETCREATE of a TCP socket with <udp_port> 0\n"
+	"                         is refused (2141); an empty field is taken, as\n"
+	"                         the maker's drivers send it\n"
 	"  --empty-read ok|header AT#IPREAD with nothing waiting: a bare OK, or\n"
 	"                         #IPREAD: <cid>,<sid>,0 then OK (default header)\n"
 	"  --ping-prefix IPPING|IPING\n"
@@ -553,6 +558,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_HEX_COUNTS_CHARS:
 		opt->hex_counts_chars = true;
 		break;
+	case OPT_REFUSE_PORT_ZERO:
+		opt->refuse_port_zero = true;
+		break;
 	case OPT_EMPTY_READ:
 		rc = parse_choice(c, arg, empty_read_names, 2, &choice);
 		opt->empty_read = (enum empty_read)choice;
@@ -648,6 +656,7 @@ static const struct {
 	{OPT_EMPTY_READ, "ok"},
 	{OPT_PING_PREFIX, "IPING"},
 	{OPT_SLEEP_AFTER, "10000"},
+	{OPT_REFUSE_PORT_ZERO, NULL},
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */

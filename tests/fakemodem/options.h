@@ -78,6 +78,7 @@ struct fm_options {
 	struct dns_entry dns_entries[FM_MAX_DNS_ENTRIES];
 	long max_send;              /* --max-send: largest payload of one send */
 	bool hex_counts_chars;      /* --hex-counts-chars */
+	bool refuse_port_zero;      /* --refuse-port-zero: a TCP socket's <udp_port> 0 is 2141 */
 	enum empty_read empty_read; /* --empty-read */
 	const char *ping_prefix;    /* --ping-prefix: "IPPING" or "IPING" */
 	long sid_base;              /* --sid-base: the first socket id */

@@ -1536,6 +1536,19 @@ def refuse_connects():
     eq(m.stats()["connects_refused_injected"], 2)
 
 
+@test
+def refuse_port_zero():
+    m = Modem("--refuse-port-zero")
+    try:
+        m.ok("AT+CMEE=1")
+        m.err("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", 2141)
+        eq(m.ok("AT#SOCKETCREATE=5,0,TCP,,1,1,1").lines, ["#SOCKETCREATE: 0"], "empty is taken")
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,,1,1,1").lines, ["#SOCKETCREATE: 1"], "UDP: any port")
+        eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 2"], "UDP 0 taken")
+    finally:
+        eq(m.stop(), 0)
+
+
 LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH",
              "ipcfg0": "#IPCFG: 5,0", "cereg": "+CEREG: 2"}
 
@@ -1712,7 +1725,8 @@ def profile_maker():
         eq(m.ok("AT#DNS=1,0,localhost").lines, ["#DNS: 127.0.0.1"], "DNS on")
         eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (1),(0-2),(0-2),(1-1024),"<data>"'])
         eq(m.ok("AT#IPPING=1,127.0.0.1").lines[-1], "#IPING: 1,1,0,21,21,21")
-        m.ok("AT#SOCKETCREATE=1,0,TCP,0,1,1,1")
+        m.err("AT#SOCKETCREATE=1,0,TCP,0,1,1,1", 2141)
+        m.ok("AT#SOCKETCREATE=1,0,TCP,,1,1,1")
         m.ok("AT#TCPCONNECT=1,0,127.0.0.1,%d" % srv.port)
         eq(m.ok("AT#IPREAD=1,0").lines, [], "empty read: bare OK")
         blob = random.Random(9).randbytes(3000)
@@ -1766,7 +1780,7 @@ def command_line_options():
                 "--socketclosed-urc", "--stats", "--trace", "--link", "--ipv4",
                 "--ipv6", "--link-down", "--auto-ip", "--urc-interleave", "--seed",
                 "--profile", "--send-handshake", "--cid", "--dns", "--no-dns", "--dns-entry",
-                "--dns-delay", "--max-send", "--hex-counts-chars", "--empty-read",
+                "--dns-delay", "--max-send", "--hex-counts-chars", "--refuse-port-zero", "--empty-read",
                 "--ping-prefix", "--sid-base", "--refuse-connects", "--link-loss-after",
                 "--link-loss-urc", "--link-return", "--fail-send-after", "--fail-send-code"):
         check(opt in out.stdout, "--help mentions " + opt)

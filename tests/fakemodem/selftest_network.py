@@ -356,7 +356,7 @@ def maker_profile_over_the_air():
     m = Modem("--profile", "maker", "--network", "nbiot", "--network-scale", "20",
               "--stats", stats_path("maker"), cid=1)
     try:
-        m.ok("AT#SOCKETCREATE=1,0,TCP,0,1,1,1")
+        m.ok("AT#SOCKETCREATE=1,0,TCP,,1,1,1")
         m.ok("AT#TCPCONNECT=1,0,127.0.0.1,%d" % peer.port, timeout=PATIENCE)
         first, second = m.send2("AT#IPSENDTCP=1,0,1,1024", b"m" * 1024, timeout=PATIENCE)
         eq((first.final, second.final), ("OK", "OK"), "both results")

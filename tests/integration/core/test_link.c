@@ -38,7 +38,10 @@ static void test_start_shows_link_and_addresses(void **state)
 	assert_string_equal(ipcfg.ipv6, "::1");
 
 	/* The fake modem's link is up from the start, so auto-IP is on. */
-	struct st87_ipparams params = {-1, -1, -1, -1};
+	struct st87_ipparams params = {.auto_ip = -1,
+				       .preferred_ip_version = -1,
+				       .max_ipstack_periodicity = -1,
+				       .auto_ip_timeout = -1};
 	assert_int_equal(st87_ipparams_read(s->modem, &params), 0);
 	assert_int_equal(params.auto_ip, 1);
 	assert_int_equal(params.preferred_ip_version, 0);

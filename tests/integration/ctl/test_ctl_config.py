@@ -36,5 +36,24 @@ def test(programs):
                   "config %s: usage error" % " ".join(args), result)
         check(len(ipparams_set(modem)) == 2, "bad values send nothing")
 
+        # The maker's nine fields (NB-sent counting, DNS servers): a change of one of the first
+        # four writes the others back as they were, so the DNS servers stay.
+        further = '1,"9.9.9.9","149.112.112.112","2620:fe::fe","2620:fe::9"'
+        result = run(programs, *ctl, "at", "AT#IPPARAMS=1,0,65535,60," + further)
+        check(result.returncode == 0, "nine fields written", result)
+        result = run(programs, *ctl, "config", "--periodicity", "600")
+        check(result.returncode == 0 and "further fields %s (kept)" % further in result.stdout,
+              "config shows the further fields", result)
+        check(ipparams_set(modem)[-1] == "AT#IPPARAMS=1,0,600,60," + further,
+              "the further fields written back: %r" % ipparams_set(modem)[-1])
+        result = run(programs, *ctl, "at", "AT#IPPARAMS?")
+        check("#IPPARAMS: 1,0,600,60," + further in result.stdout, "the DNS servers stay", result)
+
+        # Six fields, as another of the maker's drivers writes them.
+        run(programs, *ctl, "at", 'AT#IPPARAMS=1,0,600,60,0,"9.9.9.9"')
+        result = run(programs, *ctl, "config", "--auto-ip", "off")
+        check(ipparams_set(modem)[-1] == 'AT#IPPARAMS=0,0,600,60,0,"9.9.9.9"',
+              "six fields written back: %r" % ipparams_set(modem)[-1])
+
 
 main(test)

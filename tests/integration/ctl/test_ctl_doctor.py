@@ -7,7 +7,7 @@ import os
 import socket
 
 from ctl_fixture import check, fake_modem, main, run
-from fakemodem_fixture import CID
+from fakemodem_fixture import CID, PROFILE
 
 
 def lines_by_check(stdout):
@@ -32,6 +32,25 @@ def test(programs):
             check(checks.get(name, "").startswith("ok"), "%s: ok" % name, result)
         check("sensor.test is 127.0.0.1" in checks["dns"], "the name's address is shown", result)
         check("up on context %d" % CID in checks["ip link"], "the link's context is shown", result)
+        check(checks.get("flow control", "").startswith("ok") and "RTS/CTS off, CTS not known" in
+              checks["flow control"], "flow control: off, and a pty has no CTS", result)
+        if PROFILE == "maker":
+            check("mode 1, hold 10 s" in checks.get("sleep mode", ""), "the sleep mode and its hold", result)
+        else:
+            check("the firmware has no AT#SLEEPMODE" in checks.get("sleep mode", ""),
+                  "no AT#SLEEPMODE is said", result)
+
+        # Flow control asked for, on the command line, by the variable or in st87.conf, reaches libst87.
+        conf = os.path.join(modem.workdir, "st87.conf")
+        with open(conf, "w") as f:
+            f.write("rtscts = 1\n")
+        for args, variables in ((["--rtscts"], {}), ([], {"ST87_RTSCTS": "1"}), ([], {"ST87_CONF": conf})):
+            result = run(programs, *ctl, "--baud", "921600", *args, "--log", "info", "doctor",
+                         env=dict(env, **variables))
+            checks = lines_by_check(result.stdout)
+            check("RTS/CTS on, CTS not known" in checks.get("flow control", ""),
+                  "doctor %s: flow control on" % (args or variables), result)
+            check("RTS/CTS flow control on" in result.stderr, "libst87 opened the port with RTS/CTS", result)
 
         # The configured rate gets no answer: doctor finds the one that does.
         result = run(programs, *ctl, "--baud", "115200", "doctor", env=env)

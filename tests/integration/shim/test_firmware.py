@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import os
+import random
 import re
 import socket
 import sys
@@ -340,12 +341,52 @@ def case_socket_ids_as_given():
 def case_udp_bind_port():
     # bind() before the first sendto(): the modem socket is created with that <udp_port>.
     with workdir() as tmp, fake_modem(tmp) as modem:
-        local_port, peers = free_udp_port(), []
+        local_port, peers = free_udp_port(HIGHEST_NAMED_UDP_PORT), []
         with udp_echo_server(peers) as udp_port:
             result = python_through_shim(modem, BOUND_UDP, udp_port, local_port)
             check(result.stdout == b"from a bound port\n", "bound UDP: %r %r" % (result.stdout, result.stderr))
             check(peers == [("127.0.0.1", local_port)], "the datagram came from %r, not port %d" % (peers, local_port))
         check(",UDP,%d," % local_port in modem.trace(), "AT#SOCKETCREATE did not get the port")
+        assert_no_modem_socket_left(modem)
+
+
+# A TCP exchange, a datagram from an unbound UDP socket, then one from a socket bound to a high port.
+PORT_FIELDS = r"""
+import socket, sys
+tcp_port, udp_port, high_port = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+t = socket.create_connection(("127.0.0.1", tcp_port), timeout=10)
+t.sendall(b"tcp")
+print(t.recv(100).decode())
+t.close()
+for bound in (None, high_port):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if bound:
+        u.bind(("0.0.0.0", bound))
+    u.settimeout(10)
+    u.sendto(b"udp", ("127.0.0.1", udp_port))
+    print(u.recv(100).decode())
+    u.close()
+"""
+
+# The highest local port libst87 names in AT#SOCKETCREATE (sockets.c); above it the modem chooses.
+HIGHEST_NAMED_UDP_PORT = 49407
+
+
+def socket_create_ports(trace):
+    """The <udp_port> field of each AT#SOCKETCREATE= line, with its socket type."""
+    return re.findall(r"> AT#SOCKETCREATE=\d+,\d+,(TCP|UDP),([^,]*),", trace)
+
+
+def case_udp_port_field():
+    # <udp_port> empty for TCP and an unbound UDP socket (the maker's drivers; --refuse-port-zero
+    # refuses 0 on TCP), 0 for a port above 49407, which the modem then chooses (Mbed).
+    with workdir() as tmp, fake_modem(tmp, "--refuse-port-zero") as modem, \
+            tcp_port(tcp_echo) as echo_port, udp_echo_server() as udp_port:
+        high_port = free_udp_port(65535, lowest=HIGHEST_NAMED_UDP_PORT + 1)
+        result = python_through_shim(modem, PORT_FIELDS, echo_port, udp_port, high_port)
+        check(result.stdout == b"tcp\nudp\nudp\n", "exchanges: %r %r" % (result.stdout, result.stderr))
+        fields = socket_create_ports(modem.trace())
+        check(fields == [("TCP", ""), ("UDP", ""), ("UDP", "0")], "the <udp_port> fields: %r" % fields)
         assert_no_modem_socket_left(modem)
 
 
@@ -449,10 +490,17 @@ def tcp_port(behaviour):
         yield server.server_address[1]
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_udp_port(highest, lowest=20000):
+    """A UDP port from @lowest to @highest that nothing holds now."""
+    for _ in range(100):
+        port = random.randint(lowest, highest)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError("no free UDP port from %d to %d" % (lowest, highest))
 
 
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}

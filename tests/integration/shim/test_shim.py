@@ -453,6 +453,24 @@ def case_st87run():
         assert_no_modem_socket_left(modem)
 
 
+def case_st87run_rtscts():
+    """--rtscts (ST87_RTSCTS=1) reaches libst87: the port is opened with RTS/CTS flow control."""
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
+        random_file(os.path.join(tmp, "f.bin"), 1024)
+        env = {k: v for k, v in shim_environment().items() if not k.startswith("ST87_") or k.startswith("ST87_TEST")}
+        env["LD_PRELOAD"] = preload_value()
+        command = ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:%d/f.bin" % server.server_port]
+        result = run([Paths.st87run, "--port", modem.link, "--rtscts", "--log", "info", "--route", "127.0.0.1/32",
+                      "--", *command], env)
+        check(result.returncode == 0, "st87run --rtscts curl failed: %s" % result.stderr)
+        check(b"RTS/CTS flow control on" in result.stderr, "flow control not on: %r" % result.stderr)
+        result = run([Paths.st87run, "--port", modem.link, "--log", "info", "--route", "127.0.0.1/32", "--",
+                      *command], env)
+        check(result.returncode == 0 and b"RTS/CTS" not in result.stderr, "flow control without --rtscts: %r"
+              % result.stderr)
+        assert_no_modem_socket_left(modem)
+
+
 def case_st87run_refuses_bad_options():
     """A bad option stops st87run (125) with the line the shim gives for that variable, before the command runs."""
     bad_options = [

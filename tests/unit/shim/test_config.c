@@ -167,6 +167,7 @@ static void test_empty_values_count_as_unset(void **state)
 #define DNS_BRACKETS_WANTED "IPv6 addresses go in brackets, such as [2620:fe::fe]:53"
 #define LOG_WANTED "expected none, error, warn, info, debug or 0..4"
 #define HEX_WANTED "expected 0 (binary payloads) or 1 (hex text)"
+#define RTSCTS_WANTED "expected 0 (no flow control) or 1 (RTS/CTS, for a modem wired with them)"
 #define HANDSHAKE_WANTED                                                                            \
 	"expected detect, one-step (the line and its data at once) or two-step (the line, its OK, " \
 	"then the data)"
@@ -331,6 +332,13 @@ static const struct config_case cases[] = {
 	/* Paths are taken as written; the longest and one too long: test_paths_up_to_their_size. */
 	GOOD_TEXT("ST87_TRACE", "/tmp/st87.trace", trace_path, "/tmp/st87.trace"),
 	GOOD_TEXT("ST87_TRACE", "at trace.log", trace_path, "at trace.log"),
+
+	GOOD_NUMBER("ST87_RTSCTS", "1", rtscts, true),
+	GOOD_NUMBER("ST87_RTSCTS", " 1\t", rtscts, true),
+	GOOD_NUMBER("ST87_RTSCTS", "0", rtscts, false),
+	BAD_NUMBER("ST87_RTSCTS", "on", rtscts, RTSCTS_WANTED),
+	BAD_NUMBER("ST87_RTSCTS", "2", rtscts, RTSCTS_WANTED),
+	BAD_NUMBER("ST87_RTSCTS", "-1", rtscts, RTSCTS_WANTED),
 
 	GOOD_NUMBER("ST87_HEX", "1", hex_payloads, true),
 	GOOD_NUMBER("ST87_HEX", " 1 ", hex_payloads, true),
