@@ -35,14 +35,8 @@ static void say(struct modem_model *m, const char *text)
 
 static void react(struct modem_model *m)
 {
-	if (m->written_len == m->line_start || m->written[m->written_len - 1] != '\r')
-		return;
 	char line[sizeof(m->written)];
-	size_t len = m->written_len - m->line_start - 1;
-	memcpy(line, m->written + m->line_start, len);
-	line[len] = '\0';
-	m->line_start = m->written_len;
-	if (len == 0)
+	if (!wrapped_serial_line(m->written, m->written_len, &m->line_start, line) || !line[0])
 		return;
 	if (strncmp(line, "AT#DNS=", 7) == 0) {
 		m->dns_asked++;
@@ -59,9 +53,7 @@ int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, s
 {
 	struct modem_model *m = (struct modem_model *)serial;
 	(void)timeout_ms;
-	assert_true(m->written_len + len <= sizeof(m->written));
-	memcpy(m->written + m->written_len, data, len);
-	m->written_len += len;
+	wrapped_serial_hear(m->written, &m->written_len, sizeof(m->written), data, len);
 	react(m);
 	return 0;
 }
@@ -70,11 +62,7 @@ ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t le
 {
 	struct modem_model *m = (struct modem_model *)serial;
 	(void)timeout_ms;
-	size_t n = m->pending_len < len ? m->pending_len : len;
-	memcpy(buf, m->pending, n);
-	memmove(m->pending, m->pending + n, m->pending_len - n);
-	m->pending_len -= n;
-	return (ssize_t)n;
+	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len);
 }
 
 /* A modem just opened: no start-up, so AT+CMEE=1 has not been sent. */
