@@ -13,6 +13,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 
@@ -283,6 +284,23 @@ def case_sockets_the_modem_kept_are_reclaimed():
         trace = modem.trace()
         check("+CME ERROR: 2150" not in trace, "a connect was refused 2150")
         check(trace.index("> AT#SOCKETCLOSE") > trace.index("link lost"), "no AT#SOCKETCLOSE after the loss")
+
+
+def case_unexpected_2150_reclaims_what_no_one_holds():
+    # A TCP socket no routed connection holds (made with st87ctl at through st87d, as one the modem kept
+    # that nothing here knows): the next connect gets 2150, closes it, and connects.
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, tcp_port(tcp_echo) as port:
+        env = dict(os.environ, ST87_DAEMON=daemon.socket)
+        env.pop("LD_PRELOAD", None)
+        made = subprocess.run([Paths.st87ctl, "at", "AT#SOCKETCREATE=%d,0,TCP,0,10,10,1" % CID], env=env,
+                              capture_output=True, text=True, timeout=60)
+        check(made.returncode == 0, "st87ctl at: %r %r" % (made.stdout, made.stderr))
+        result = run([sys.executable, "-c", CONNECT_ONCE, str(port)], daemon.env())
+        check(b"connect: ok" in result.stdout, "the connect after 2150: %r %r\n%s"
+              % (result.stdout, result.stderr, daemon.log()))
+        trace = modem.trace()
+        check("+CME ERROR: 2150" in trace and "> AT#SOCKETCLOSE" in trace[trace.index("+CME ERROR: 2150"):],
+              "the unknown socket was not closed after 2150")
 
 
 def news_that_is_no_loss(switch, not_logged, logged):
