@@ -225,6 +225,8 @@ struct st87_at_reply {
 	/** What a payload command turned out to be; ST87_SEND_DETECT when it failed before that showed. */
 	enum st87_send_handshake handshake;
 	bool payload_sent; /**< the payload went out (false: the modem refused the line first) */
+	/** "+CME ERROR" with no code (iLabs' firmware): an error (-EIO, cme -1), not an unknown command. */
+	bool cme_without_code;
 };
 
 /** 0 and sets @p out; -ENOMEM. */
@@ -343,6 +345,14 @@ int st87_modem_last_cme(const struct st87_modem *modem);
  */
 int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim);
 struct st87_ipcfg;
+/**
+ * Closes the modem sockets of our context that the modem lists
+ * (AT#SOCKETCREATE?) and no socket of this session holds: left by a dead
+ * process, or kept by the modem through a link loss. Returns how many it
+ * closed, or -errno. For an unexpected 2150 (every socket taken).
+ */
+int st87_modem_reclaim_sockets(struct st87_modem *modem);
+
 /** The IP link as st87_modem_start() last read it (AT#IPCFG?): addresses for getsockname(). */
 const struct st87_ipcfg *st87_modem_link(const struct st87_modem *modem);
 /** True once a reboot or link loss was seen (every socket is gone) and st87_modem_start() is due again. */
@@ -441,6 +451,13 @@ int st87_cgpaddr(struct st87_modem *modem, char ipv4[ST87_ADDR_LEN], char ipv6[S
  */
 int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 		     char address[ST87_ADDR_LEN]);
+/**
+ * st87_dns_resolve(), and the answer's TTL in seconds in @p ttl_s where the
+ * firmware gives one ("#DNS: <ip>,<ttl>"), else -1. -EHOSTUNREACH when the
+ * modem has no DNS server configured (2112).
+ */
+int st87_dns_resolve_ttl(struct st87_modem *modem, const char *name, int ip_version,
+			 char address[ST87_ADDR_LEN], int *ttl_s);
 
 /* AT#IPPING */
 struct st87_ping_reply {

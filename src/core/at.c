@@ -133,10 +133,29 @@ static int parse_cme(const char *line)
 	return (*end || code > 99999) ? -1 : (int)code;
 }
 
+/* "+CME ERROR" or "+CME ERROR:" and nothing more: iLabs' firmware says an error without its code. */
+static bool is_cme_without_code(const char *line)
+{
+	size_t len = strlen("+CME ERROR");
+	if (strncasecmp(line, "+CME ERROR", len) != 0)
+		return false;
+	line += len;
+	if (*line == ':')
+		line++;
+	return line[strspn(line, " ")] == '\0';
+}
+
 static bool handle_final_result(struct st87_at *at, const char *line)
 {
 	bool is_final = strcasecmp(line, "OK") == 0 || strcasecmp(line, "ERROR") == 0 ||
 		has_prefix(line, "+CME ERROR:");
+	if (is_cme_without_code(line)) {
+		at->reply->answered = true;
+		at->reply->cme_without_code = true;
+		st87_fail(-EIO, "modem answered \"%s\" (an error without its code)", line);
+		finish(at, -EIO, -1);
+		return true;
+	}
 	if (is_final)
 		at->reply->answered = true;
 	if (strcasecmp(line, "OK") == 0) {

@@ -4,6 +4,7 @@
  * Code 2159 is not in the note; public drivers report it (docs/PROTOCOL.md §6).
  * Code 2171 neither: the maker's drivers read it as AT#DNS's "not found" (docs/PROTOCOL.md §12).
  * Codes 159, 536 and 537 neither: the maker's Mbed driver tries them again (modem.c, busy).
+ * Codes 98 and 2112 neither: the maker's drivers name them (AT+CFUN=1 while on; AT#DNS with no server).
  */
 #include "cme_table.h"
 
@@ -60,6 +61,7 @@ const struct st87_cme_entry st87_cme_table[] = {
 	{62, "call barred"},
 	{63, "message waiting indication subscription failure"},
 	{64, "unknown"},
+	{98, "radio already on: AT+CFUN=1 dropped the IP stack"},
 	{103, "Illegal MS (#3)"},
 	{106, "Illegal ME (#6)"},
 	{107, "GPRS services not allowed (#7)"},
@@ -169,6 +171,7 @@ const struct st87_cme_entry st87_cme_table[] = {
 	{2106, "tcpip : network is down"},
 	{2110, "tcpip invalid parameter : ipv4 address"},
 	{2111, "tcpip invalid parameter : dhcp not supported"},
+	{2112, "no DNS server configured"},
 	{2120, "tcpip invalid parameter : ipv6 address"},
 	{2121, "tcpip invalid parameter : ipv6 prefix"},
 	{2122, "tcpip invalid parameter : ipv6 prefix length"},

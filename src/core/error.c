@@ -39,8 +39,9 @@ static const struct cme_errno_range cme_errno_ranges[] = {
 	{2153, 2153, EBADF},
 	{2104, 2104, EBADF},
 	{2154, 2154, EPIPE},
-	{2156, 2156, EPIPE},  /* the socket broke: that socket's alone */
-	{2171, 2171, ENOENT}, /* AT#DNS: no such name */
+	{2156, 2156, EPIPE},        /* the socket broke: that socket's alone */
+	{2171, 2171, ENOENT},       /* AT#DNS: no such name */
+	{2112, 2112, EHOSTUNREACH}, /* AT#DNS: no DNS server configured (factory state) */
 	{2157, 2157, EISCONN},
 	{2158, 2158, EIO},
 	{2146, 2146, EMSGSIZE},
@@ -58,6 +59,7 @@ static const struct cme_errno_range cme_errno_ranges[] = {
 	{10, 18, ENETDOWN}, /* SIM missing or locked: no network */
 	{20, 20, ENOMEM},
 	{50, 50, EINVAL},
+	{98, 98, EALREADY},    /* AT+CFUN=1 while on: the radio was on (and the IP stack dropped) */
 	{159, 159, ETIMEDOUT}, /* busy (modem.c tries again): busy past the command's deadline */
 	{536, 537, ETIMEDOUT},
 	{1120, 1120, ETIMEDOUT},

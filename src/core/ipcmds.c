@@ -285,9 +285,27 @@ static bool is_plain_name(const char *name)
 	return true;
 }
 
-int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
-		     char address[ST87_ADDR_LEN])
+/* The answer's address, and its TTL where the firmware gives one ("#DNS: <ip>,<ttl>", Mbed's). */
+static int parse_dns_answer(const struct st87_at_reply *reply, char address[ST87_ADDR_LEN], int *ttl_s)
 {
+	struct st87_fields fields;
+	if (reply->n_lines < 1 || st87_fields_split(reply->lines[0], true, &fields) < 1 ||
+	    !fields.value[0][0])
+		return st87_fail(-EPROTO, "malformed AT#DNS answer");
+	snprintf(address, ST87_ADDR_LEN, "%s", fields.value[0]);
+	int ttl = -1;
+	if (fields.count >= 2 && (st87_fields_int(&fields, 1, &ttl) || ttl < 0))
+		ttl = -1;
+	if (ttl_s)
+		*ttl_s = ttl;
+	return 0;
+}
+
+int st87_dns_resolve_ttl(struct st87_modem *modem, const char *name, int ip_version,
+			 char address[ST87_ADDR_LEN], int *ttl_s)
+{
+	if (ttl_s)
+		*ttl_s = -1;
 	if (modem->dns_support == 0)
 		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
 	if (!is_plain_name(name)) {
@@ -300,20 +318,35 @@ int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
 	struct st87_at_command command = {.text = text, .info_prefix = "#DNS:"};
 	struct st87_at_reply reply;
 	int err = st87_modem_run(modem, &command, ST87_DEADLINE_DNS, &reply);
+	/* Some firmware (Mbed's) sends an error line after a valid answer: the answer stands. */
+	if (err && reply.answered && reply.n_lines > 0 && err != -ENETRESET && err != -ENETDOWN &&
+	    parse_dns_answer(&reply, address, ttl_s) == 0) {
+		st87_info("AT#DNS: an error line after the answer %s for %s: the answer stands", address,
+			  name);
+		modem->dns_support = 1;
+		return 0;
+	}
 	if (st87_reply_unknown_command(err, &reply) && modem->dns_support < 0) {
-		modem->dns_support = 0;
+		/* A bare ERROR while error codes are off (a restart before AT+CMEE=1) says nothing of AT#DNS. */
+		if (reply.cme == 504 || modem->cmee_on)
+			modem->dns_support = 0;
 		return st87_fail(-ENOSYS, "the modem does not resolve names (AT#DNS unknown)");
 	}
 	if (reply.cme == 2171)
 		return st87_fail(-ENOENT, "the modem's resolver does not know %s (+CME ERROR: 2171)",
 				 name);
+	if (reply.cme == 2112)
+		return st87_fail(-EHOSTUNREACH,
+				 "the modem has no DNS server (+CME ERROR: 2112, its factory state): "
+				 "set one with AT#IPPARAMS, then AT#RESET=1 (st87ctl doctor shows how)");
 	if (err)
 		return err;
 	modem->dns_support = 1;
-	struct st87_fields fields;
-	if (reply.n_lines < 1 || st87_fields_split(reply.lines[0], true, &fields) < 1 ||
-	    !fields.value[0][0])
-		return st87_fail(-EPROTO, "malformed AT#DNS answer");
-	snprintf(address, ST87_ADDR_LEN, "%s", fields.value[0]);
-	return 0;
+	return parse_dns_answer(&reply, address, ttl_s);
+}
+
+int st87_dns_resolve(struct st87_modem *modem, const char *name, int ip_version,
+		     char address[ST87_ADDR_LEN])
+{
+	return st87_dns_resolve_ttl(modem, name, ip_version, address, NULL);
 }

@@ -156,8 +156,30 @@ static void link_lost(struct st87_modem *modem, const char *why)
 	if (!modem->needs_start)
 		st87_warn("the modem lost its IP link (%s): every modem socket is gone", why);
 	forget_sockets(modem);
+	/* Only the link went: the modem may keep its sockets (a brief +CEREG: 2 with the PDN still up). */
+	modem->sockets_may_linger = true;
 	modem->needs_start = true;
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
+}
+
+/* The modem restarted: its sockets, its link and our settings (echo off, error codes on) are gone. */
+static void restarted(struct st87_modem *modem, const char *line)
+{
+	st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
+	forget_sockets(modem);
+	modem->sockets_may_linger = false;
+	modem->registration_doubt = false;
+	modem->restart_suspected = false;
+	modem->settings_lost = true;
+	modem->cmee_on = false;
+	modem->needs_start = true;
+	emit(modem, ST87_EVENT_LINK_DOWN, -1);
+}
+
+/* Keeps @p line (shortened) as the reason a doubt is settled for. */
+static void note_doubt(struct st87_modem *modem, const char *line)
+{
+	snprintf(modem->doubt_line, sizeof(modem->doubt_line), "%s", line);
 }
 
 /*
@@ -227,13 +249,11 @@ static int on_peer_closed(struct st87_modem *modem, const char *line, const char
 	return socket_news(modem, line, ST87_EVENT_PEER_CLOSED);
 }
 
+/* The maker's boot line (#REBOOT_RESET): a restart beyond doubt. */
 static int on_restart(struct st87_modem *modem, const char *line, const char *rest)
 {
 	(void)rest;
-	st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
-	forget_sockets(modem);
-	modem->needs_start = true;
-	emit(modem, ST87_EVENT_LINK_DOWN, -1);
+	restarted(modem, line);
 	/*
 	 * A restarted modem answers nothing it was asked before: the command in
 	 * flight is aborted (in a start-up too, which then begins again: the
@@ -242,6 +262,24 @@ static int on_restart(struct st87_modem *modem, const char *line, const char *re
 	 * next command: link news aborts nothing.
 	 */
 	return st87_fail(-ENETRESET, "the modem restarted (\"%s\")", line);
+}
+
+/*
+ * #SIMST is the first line of the note's boot trace, but a SIM refresh
+ * sends it too, and the maker's Zephyr driver only logs it. It is a restart
+ * when the rest of a boot trace follows (on_urc: the command in flight is
+ * aborted), or, alone, when the modem forgot AT+CMEE=1, asked before the
+ * next command (settle_doubts). A command in flight is left to finish.
+ */
+static int on_simst(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	if (modem->settings_lost)
+		return 0; /* the restart is known already (#REBOOT_RESET): this is its boot trace */
+	st87_info("\"%s\": a SIM refresh, or a restart: asking AT+CMEE?", line);
+	modem->restart_suspected = true;
+	note_doubt(modem, line);
+	return 0;
 }
 
 static int on_context_down(struct st87_modem *modem, const char *line, const char *rest)
@@ -278,7 +316,18 @@ static int on_registration(struct st87_modem *modem, const char *line, const cha
 	/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
 	if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
 		return URC_NOT_NEWS;
-	bool unregistered = stat == 0 || stat == 2 || stat == 3 || stat == 4;
+	if (stat == 1 || stat == 5) {
+		modem->registration_doubt = false; /* registered again before anyone asked */
+		return URC_NOT_NEWS;
+	}
+	/* Searching (2) or unknown (4): the PDN may outlive a brief spell, and the modem its sockets.
+	 * AT#IPCFG? decides (settle_doubts); not registered (0) or denied (3) is a loss. */
+	if ((stat == 2 || stat == 4) && !modem->needs_start) {
+		modem->registration_doubt = true;
+		note_doubt(modem, line);
+		return 0;
+	}
+	bool unregistered = stat == 0 || stat == 3;
 	return unregistered ? link_down(modem, line, -1) : URC_NOT_NEWS;
 }
 
@@ -321,7 +370,8 @@ static const struct urc_match urc_matches[] = {
 	{"#IPRECV:", false, on_data},
 	{"#SOCKETCLOSED:", false, on_peer_closed},
 	/* Restart and link (§10): a boot line, then news of the link, some naming its context. */
-	{"#SIMST:", false, on_restart},
+	{"#REBOOT_RESET", true, on_restart},
+	{"#SIMST:", false, on_simst},
 	{"+CGEV: ME PDN DEACT", false, on_context_down},
 	{"+CGEV: NW PDN DEACT", false, on_context_down},
 	{"+CGEV: NW DETACH", false, on_detach},
@@ -348,6 +398,14 @@ static const struct urc_match *match_urc(const char *line)
 	return NULL;
 }
 
+/* The rest of the note's boot trace after its #SIMST (+CEREG, +CGEV: ME PDN ACT, #IPCFG): #SIMST was not alone. */
+static bool restart_trace_goes_on(const struct st87_modem *modem, const struct urc_match *match)
+{
+	return modem->restart_suspected &&
+		(match->handle == on_registration || match->handle == on_context_up ||
+		 match->handle == on_ipcfg);
+}
+
 static int on_urc(void *user, const char *line)
 {
 	struct st87_modem *modem = user;
@@ -355,6 +413,14 @@ static int on_urc(void *user, const char *line)
 	if (modem->options.on_unsolicited && !st87_at_reply_holds_urcs(modem->at))
 		modem->options.on_unsolicited(modem->options.user, line);
 	const struct urc_match *match = match_urc(line);
+	if (match && restart_trace_goes_on(modem, match)) {
+		restarted(modem, modem->doubt_line);
+		/* A restarted modem answers nothing it was asked before: the command in flight is aborted. */
+		return modem->in_command
+			? st87_fail(-ENETRESET, "the modem restarted (\"%s\", then \"%s\")",
+				    modem->doubt_line, line)
+			: 0;
+	}
 	int result = match ? match->handle(modem, line, line + strlen(match->prefix)) : URC_NOT_NEWS;
 	if (result != URC_NOT_NEWS)
 		return result;
@@ -469,7 +535,9 @@ static int run_once(struct st87_modem *modem, struct st87_at_command *command, i
 		}
 	}
 	command->timeout_ms = deadline_ms + modem->options.margin_ms;
+	modem->in_command = true;
 	int err = st87_at_run(modem->at, command, reply);
+	modem->in_command = false;
 	modem->last_cme = reply->cme;
 	modem->last_activity_ms = st87_now_ms();
 	if (err == -EPROTO)
@@ -496,12 +564,98 @@ static bool busy(const struct st87_at_reply *reply)
 	return reply->cme == 159 || reply->cme == 536 || reply->cme == 537 || reply->cme == 1120;
 }
 
+/*
+ * #SIMST (a restart, or a SIM refresh): a restarted modem has error codes
+ * off again. -ENETRESET when it restarted, 0 when it kept its settings.
+ */
+static int confirm_restart(struct st87_modem *modem)
+{
+	int short_ms = st87_modem_deadline(modem, ST87_DEADLINE_SHORT);
+	modem->restart_suspected = false;
+	struct st87_at_command query = {.text = "AT+CMEE?", .info_prefix = "+CMEE:"};
+	struct st87_at_reply reply;
+	int err = run_once(modem, &query, short_ms, &reply);
+	if (err == -ENETRESET || modem->unresponsive || modem->settings_lost)
+		return err ? err : -ENETRESET;
+	struct st87_fields fields;
+	int cmee = -1;
+	if (!err && reply.n_lines > 0 && st87_fields_split(reply.lines[0], true, &fields) >= 1 &&
+	    st87_fields_int(&fields, 0, &cmee))
+		cmee = -1;
+	/* Without AT+CMEE=1 taken at the start, the query tells nothing: taken as a restart. */
+	if (modem->cmee_on && cmee == 1) {
+		st87_info("\"%s\" without a restart (a SIM refresh?): the modem kept its settings",
+			  modem->doubt_line);
+		return 0;
+	}
+	restarted(modem, modem->doubt_line);
+	return st87_fail(-ENETRESET, "the modem restarted (\"%s\", then AT+CMEE? gave %d)",
+			 modem->doubt_line, cmee);
+}
+
+/* +CEREG: 2 or 4: a loss only when AT#IPCFG? no longer shows our link up. -ENETDOWN when lost. */
+static int check_registration(struct st87_modem *modem)
+{
+	modem->registration_doubt = false;
+	if (modem->needs_start)
+		return 0;
+	struct st87_ipcfg ipcfg;
+	int err = st87_ipcfg_read(modem, &ipcfg);
+	if (err == -ENETRESET || modem->unresponsive || modem->needs_start)
+		return err;
+	if (!err && ipcfg.status == 1) {
+		st87_info("\"%s\", but AT#IPCFG? shows the link up: not a loss", modem->doubt_line);
+		return 0;
+	}
+	link_lost(modem, modem->doubt_line);
+	return st87_fail(-ENETDOWN, "the modem's network is down (\"%s\", then AT#IPCFG?)",
+			 modem->doubt_line);
+}
+
+/*
+ * What lines left in doubt, settled before the next command (or, from
+ * st87_modem_poll, at once), and after a restart the settings restored
+ * before anything else. The checks' own commands check nothing.
+ */
+static int settle_doubts(struct st87_modem *modem)
+{
+	if (modem->settling || modem->unresponsive)
+		return 0;
+	modem->settling = true;
+	int err = 0;
+	if (modem->restart_suspected)
+		err = confirm_restart(modem);
+	/* A start-up restores them itself, first thing. */
+	if (!err && modem->settings_lost && !modem->starting)
+		err = st87_modem_restore_settings(modem);
+	if (!err && modem->registration_doubt)
+		err = check_registration(modem);
+	modem->settling = false;
+	return err;
+}
+
+int st87_modem_restore_settings(struct st87_modem *modem)
+{
+	modem->settings_lost = false;
+	/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
+	int err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
+	if (err == -ENETRESET || modem->unresponsive)
+		return err;
+	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
+	if (err == -ENETRESET || modem->unresponsive)
+		return err;
+	modem->cmee_on = !err;
+	if (err)
+		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
+	return 0;
+}
+
 #define BUSY_FIRST_PAUSE_MS 500
 #define BUSY_LONGEST_PAUSE_MS 4000
 
 /* A busy modem's refusal is tried again, after pauses that double, within the command's own deadline. */
-static int run_within(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
-		      struct st87_at_reply *reply)
+static int run_retrying_busy(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+			     struct st87_at_reply *reply)
 {
 	long long give_up = st87_now_ms() + deadline_ms;
 	int pause_ms = BUSY_FIRST_PAUSE_MS;
@@ -520,6 +674,21 @@ static int run_within(struct st87_modem *modem, struct st87_at_command *command,
 	}
 }
 
+/* A command, after the settling of what earlier lines left in doubt. */
+static int run_within(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
+		      struct st87_at_reply *reply)
+{
+	int err = settle_doubts(modem);
+	if (err) {
+		memset(reply, 0, sizeof(*reply));
+		reply->cme = -1;
+		return err;
+	}
+	/* Doubts this command's lines brought wait for the next command or poll: the caller reads
+	 * the reply first, and a check's command would take its lines. */
+	return run_retrying_busy(modem, command, deadline_ms, reply);
+}
+
 int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, int deadline_ms,
 		   struct st87_at_reply *reply)
 {
@@ -534,7 +703,8 @@ int st87_modem_deadline(const struct st87_modem *modem, int table_ms)
 
 bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply)
 {
-	return reply->cme == 504 || (err == -EIO && reply->answered && reply->cme < 0);
+	return reply->cme == 504 ||
+		(err == -EIO && reply->answered && reply->cme < 0 && !reply->cme_without_code);
 }
 
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)
@@ -691,7 +861,12 @@ size_t st87_modem_datagram_limit(const struct st87_modem *modem)
 
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms)
 {
-	return st87_at_poll(modem->at, timeout_ms);
+	int err = st87_at_poll(modem->at, timeout_ms);
+	/* A #SIMST or +CEREG: 2 (now or with the last command) is settled here when no command
+	 * follows: the sockets' owners must hear of a loss. */
+	if (err >= 0 && !modem->in_command && (modem->restart_suspected || modem->registration_doubt))
+		settle_doubts(modem);
+	return err;
 }
 
 /*

@@ -78,6 +78,16 @@ struct st87_modem {
 	 * and the answer's own time on the line, ms; 0 none yet. */
 	int slowest_local_answer_ms;
 	int dns_support; /* AT#DNS: -1 not tried yet, 0 unknown to the firmware, 1 answers */
+
+	/* What a restart undoes, and lines that may or may not mean one (docs/PROTOCOL.md §10). */
+	bool cmee_on; /* AT+CMEE=1 answered OK since the last restart: a bare ERROR is no CME code */
+	bool settings_lost;      /* restarted: echo and error codes are the firmware's defaults again */
+	bool in_command;         /* a command waits for its answer: a URC handler may abort it */
+	bool settling;           /* the session's own checks run: their commands check nothing */
+	bool restart_suspected;  /* #SIMST came: a restart, or a SIM refresh that keeps everything */
+	bool registration_doubt; /* +CEREG: 2 or 4: lost only if AT#IPCFG? shows the link down too */
+	bool sockets_may_linger; /* the link was lost, the modem did not restart: it may still hold sockets */
+	char doubt_line[64]; /* the line behind restart_suspected or registration_doubt */
 };
 
 /* The slot of modem socket @p socket_id, or NULL when it is not open. */
@@ -99,6 +109,9 @@ int st87_modem_run(struct st87_modem *modem, struct st87_at_command *command, in
 
 /* The firmware answered that it does not know the command (504, or a bare ERROR before AT+CMEE=1). */
 bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply);
+
+/* Echo off and error codes on: the first commands of a start-up, and of anything after a restart. */
+int st87_modem_restore_settings(struct st87_modem *modem);
 
 /* Runs a command whose only answer is OK (formatted like printf). */
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)

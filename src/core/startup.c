@@ -79,18 +79,27 @@ static int bring_link_up(struct st87_modem *modem, int link_timeout_ms)
 	return err ? err : st87_ipcfg_read(modem, ipcfg);
 }
 
-/* Sockets the modem lists are orphans: we hold the port's lock, so no one else can own them. */
-static void reclaim_sockets(struct st87_modem *modem)
+/*
+ * Sockets the modem lists that no slot holds are orphans: we hold the
+ * port's lock, so no one else can own them. A dead process leaves them,
+ * and so does a link loss the modem kept its sockets through: every
+ * later connect would get 2150 while they stand.
+ */
+int st87_modem_reclaim_sockets(struct st87_modem *modem)
 {
 	struct st87_socket_info sockets[ST87_MAX_SOCKETS];
 	int count = st87_socket_list(modem, sockets, ST87_MAX_SOCKETS);
+	int closed = 0;
 	for (int i = 0; i < count && i < ST87_MAX_SOCKETS; i++) {
-		if (sockets[i].cid != modem->cid)
+		if (sockets[i].cid != modem->cid || st87_socket_slot(modem, sockets[i].socket_id))
 			continue;
-		st87_info("closing modem socket %d left open by an earlier process",
+		st87_info("closing modem socket %d, which the modem kept and nothing here holds",
 			  sockets[i].socket_id);
-		st87_socket_close(modem, sockets[i].socket_id);
+		if (st87_socket_close(modem, sockets[i].socket_id) == 0)
+			closed++;
 	}
+	modem->sockets_may_linger = false;
+	return closed;
 }
 
 /* A restart (the start-up begins again) or silence: the reason is this command's, not a later
@@ -136,15 +145,9 @@ static int start_sequence(struct st87_modem *modem, int link_timeout_ms, bool pr
 	int err = probe_first ? st87_modem_probe(modem) : 0;
 	if (err)
 		return err;
-	/* A modem may ignore ATE0 or refuse it; the engine copes with echo anyway. */
-	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "ATE0");
+	err = st87_modem_restore_settings(modem);
 	if (start_cut_short(modem, err))
 		return err;
-	err = st87_modem_simple(modem, ST87_DEADLINE_SHORT, "AT+CMEE=1");
-	if (start_cut_short(modem, err))
-		return err;
-	if (err)
-		st87_warn("the modem refused AT+CMEE=1; errors will come without codes");
 	if (modem->sleep_hold_to_ask) {
 		err = ask_sleep_hold(modem);
 		if (err)
@@ -164,8 +167,8 @@ int st87_modem_start(struct st87_modem *modem, int link_timeout_ms, bool reclaim
 		st87_info("the modem restarted during its start-up: starting it again");
 		err = start_sequence(modem, link_timeout_ms, true);
 	}
-	if (!err && reclaim)
-		reclaim_sockets(modem);
+	if (!err && (reclaim || modem->sockets_may_linger))
+		st87_modem_reclaim_sockets(modem);
 	modem->starting = false;
 	if (!err) {
 		modem->needs_start = false;

@@ -504,6 +504,9 @@ static void connect_socket(struct routed_socket *s)
 	if (err == -EMFILE && s->type == SOCK_STREAM && s->modem_socket < 0 &&
 	    engine_take_tcp_socket(engine.modem, engine.sockets, s, what))
 		err = open_modem_socket(s);
+	/* 2150 with no routed socket holding one: the modem kept sockets we no longer know. */
+	if (err == -EMFILE && s->modem_socket < 0 && st87_modem_reclaim_sockets(engine.modem) > 0)
+		err = open_modem_socket(s);
 	if (err) {
 		st87_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
 		if (engine_modem_trouble(err)) {
@@ -959,7 +962,8 @@ static bool service(struct poll_set *set, int ready)
 		if (read(engine.wake_fd, &value, sizeof(value)) < 0 && errno != EAGAIN)
 			return false;
 	}
-	if (set->has_modem && engine.modem && (set->fds[1].revents & POLLIN)) {
+	/* Polled when quiet too: a line the last command brought (#SIMST, +CEREG: 2) is settled there. */
+	if (set->has_modem && engine.modem) {
 		int err = st87_modem_poll(engine.modem, 0);
 		if (err < 0)
 			engine_modem_lost(-err);

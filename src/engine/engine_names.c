@@ -47,6 +47,7 @@ struct lookup {
 	const char *name;
 	int ip_version;
 	char *address;
+	int ttl_s; /* the answer's TTL where the firmware gives one, else -1 */
 };
 
 static int run_lookup(struct st87_modem *modem, void *arg)
@@ -54,7 +55,8 @@ static int run_lookup(struct st87_modem *modem, void *arg)
 	struct lookup *lookup = arg;
 	int others = engine_live_socket_count();
 	long long started = st87_now_ms();
-	int err = st87_dns_resolve(modem, lookup->name, lookup->ip_version, lookup->address);
+	int err = st87_dns_resolve_ttl(modem, lookup->name, lookup->ip_version, lookup->address,
+				       &lookup->ttl_s);
 	long long took = st87_now_ms() - started;
 	if (others > 0) {
 		atomic_fetch_add(&lookups_that_held, 1);
@@ -85,7 +87,7 @@ int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN]
 	struct shim_dns_answer answer;
 	if (engine_cached_name(name, family, &outcome, &answer))
 		return from_cache(name, outcome, &answer, address, error, error_len);
-	struct lookup lookup = {.name = name, .ip_version = ip_version, .address = address};
+	struct lookup lookup = {.name = name, .ip_version = ip_version, .address = address, .ttl_s = -1};
 	struct engine_job job = {.run = run_lookup, .arg = &lookup};
 	int err = engine_run_job(&job);
 	snprintf(error, error_len, "%s", job.error);
@@ -93,7 +95,10 @@ int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN]
 	answer.family = family;
 	if (!err && inet_pton(family, address, &answer.addresses[0]) == 1)
 		answer.count = 1;
+	/* Firmware that gives the answer's TTL (Mbed's "#DNS: <ip>,<ttl>") is kept to it. */
+	bool timed = !err && lookup.ttl_s >= 0;
+	answer.ttl = timed ? (uint32_t)lookup.ttl_s : 0;
 	if (!err ? answer.count == 1 : err == -ENOENT)
-		engine_cache_name(name, family, err ? SHIM_DNS_NO_SUCH_NAME : 0, &answer, false);
+		engine_cache_name(name, family, err ? SHIM_DNS_NO_SUCH_NAME : 0, &answer, timed);
 	return err;
 }

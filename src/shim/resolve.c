@@ -83,9 +83,10 @@ static int query_over_modem(const char *name, int qtype, struct shim_dns_answer 
 	return err;
 }
 
-/* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos. */
+/* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos.
+ * @in_cache: this process's engine asked, and kept the outcome (with the answer's TTL, if any). */
 static int ask_modem(const char *name, int qtype, struct shim_dns_answer *answer, char *error,
-		     size_t error_len)
+		     size_t error_len, bool *in_cache)
 {
 	int ip_version = qtype == ns_t_aaaa;
 	char address[ST87_ADDR_LEN] = "";
@@ -95,6 +96,7 @@ static int ask_modem(const char *name, int qtype, struct shim_dns_answer *answer
 		snprintf(error, error_len, "st87d is not reachable at %s", shim.config.daemon_socket);
 		return err;
 	}
+	*in_cache = daemon < 0;
 	if (daemon >= 0)
 		err = daemon_resolve(daemon, name, ip_version, address, sizeof(address), error,
 				     error_len);
@@ -221,9 +223,11 @@ static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, 
 		engine_cache_name(node, family, outcome, answer, true);
 		return outcome;
 	}
-	outcome = ask_modem(node, qtype, answer, why, why_len);
+	bool in_cache = false;
+	outcome = ask_modem(node, qtype, answer, why, why_len, &in_cache);
 	if (outcome != -ENOSYS) {
-		engine_cache_name(node, family, outcome, answer, false);
+		if (!in_cache)
+			engine_cache_name(node, family, outcome, answer, false);
 		return outcome;
 	}
 	snprintf(why, why_len,

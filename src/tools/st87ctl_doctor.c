@@ -304,6 +304,40 @@ static void check_name(struct doctor *d, struct st87_modem *modem)
 		       "%s: %s", d->name_to_resolve, st87_last_error());
 }
 
+/*
+ * Whether the modem has a DNS server: from the factory it has none and
+ * ignores the network's, and AT#DNS answers 2112 until AT#IPPARAMS names
+ * one (<nbsent> and <dns4> follow the four fields AT#IPPARAMS? shows) and
+ * AT#RESET=1 restarts it. Any other answer means a server was asked.
+ */
+static void check_dns_server(struct doctor *d, struct st87_modem *modem)
+{
+	char address[ST87_ADDR_LEN];
+	const char *name = d->name_to_resolve ? d->name_to_resolve : "localhost";
+	int err = st87_dns_resolve(modem, name, 0, address);
+	if (err == -ENOSYS) {
+		record(d, "dns server", CHECK_SKIP, NULL, "the firmware has no AT#DNS");
+		return;
+	}
+	if (st87_modem_last_cme(modem) != 2112) {
+		record(d, "dns server", CHECK_OK, NULL, "the modem's resolver answers (AT#DNS)");
+		return;
+	}
+	struct st87_ipparams params;
+	if (st87_ipparams_read(modem, &params) != 0)
+		params = (struct st87_ipparams){.auto_ip = 1,
+						.max_ipstack_periodicity = 65535,
+						.auto_ip_timeout = 60};
+	char fix[256];
+	snprintf(fix, sizeof(fix),
+		 "st87ctl at 'AT#IPPARAMS=%d,%d,%d,%d,0,\"<DNS server address>\"', then "
+		 "st87ctl at AT#RESET=1 (or set ST87_DNS)",
+		 params.auto_ip, params.preferred_ip_version, params.max_ipstack_periodicity,
+		 params.auto_ip_timeout);
+	record(d, "dns server", CHECK_FAIL, fix,
+	       "none configured (AT#DNS: +CME ERROR: 2112, the factory state)");
+}
+
 static long long elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;
@@ -441,6 +475,7 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 		record(&d, "start-up", CHECK_FAIL, "see the ip link check above", "%s",
 		       st87_last_error());
 	} else {
+		check_dns_server(&d, modem);
 		check_name(&d, modem);
 		check_tcp(&d, modem);
 	}

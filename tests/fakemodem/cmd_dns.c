@@ -29,8 +29,12 @@ static int answer(struct modem *m)
 {
 	if (!m->cmd.held_info[0])
 		return 2171;
-	reply_info(m, "#DNS: %s", m->cmd.held_info);
-	return 0;
+	if (m->opt->dns_ttl >= 0)
+		reply_info(m, "#DNS: %s,%ld", m->cmd.held_info, m->opt->dns_ttl);
+	else
+		reply_info(m, "#DNS: %s", m->cmd.held_info);
+	/* Mbed's driver reads on past an error line that follows a valid answer. */
+	return m->opt->dns_error_after_answer ? FM_ERROR : 0;
 }
 
 /* --dns-delay: the lookup takes time on the network. */
@@ -49,6 +53,8 @@ static int dns_set(struct modem *m, const struct at_command *c)
 
 	if ((rc = check_params(c, 3, 3)) || (rc = check_cid(m, c, 0)) || (rc = check_link(m)))
 		return rc;
+	if (m->opt->dns_no_server)
+		return 2112; /* the factory state: AT#IPPARAMS names no DNS server */
 	if (!at_param_int(c, 1, 0, 1, &ipver))
 		return 2102;
 	if (!at_param_present(c, 2))

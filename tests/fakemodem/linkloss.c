@@ -1,7 +1,8 @@
 /* --link-loss-after: the network drops the IP link once, like a cell that
- * detaches the device (docs/PROTOCOL.md §10). Every socket goes,
- * a URC says so, and the link returns by itself (--link-return) or when the
- * host configures it again with AT#IPCFG. */
+ * detaches the device (docs/PROTOCOL.md §10). Every socket goes (unless
+ * --keep-sockets-on-link-loss), a URC says so, and the link returns by
+ * itself (--link-return) or when the host configures it again with AT#IPCFG.
+ * Also news that is no loss: --cereg-2-while-up, --simst-without-reboot. */
 #include "modem.h"
 #include "timeutil.h"
 
@@ -13,7 +14,9 @@ static void lose_link(struct modem *m)
 	m->stats.link_losses++;
 	trace_note(m->trace, '<', "link lost");
 	m->link_up = false;
-	socktab_close_all(&m->socks);
+	/* Some firmware keeps its sockets through a brief loss: their ids stay taken. */
+	if (!m->opt->keep_sockets_on_link_loss)
+		socktab_close_all(&m->socks);
 	/* The network decides now, not a pending --auto-ip. */
 	m->auto_ip_at = FM_NEVER;
 	switch (m->opt->link_loss_urc) {
@@ -40,10 +43,25 @@ static bool loss_due(const struct modem *m)
 		m->executed >= (unsigned long)m->opt->link_loss_after;
 }
 
+/* Once, after the final result of command line N (a switch's N, -1: never). */
+static bool news_due(const struct modem *m, long after, bool *sent)
+{
+	if (after < 0 || *sent || m->executed < (unsigned long)after)
+		return false;
+	*sent = true;
+	return true;
+}
+
 void linkloss_after_final(struct modem *m)
 {
 	if (loss_due(m))
 		lose_link(m);
+	/* Searching for a cell a moment, the PDN and every socket kept. */
+	if (news_due(m, m->opt->cereg_2_while_up, &m->cereg_2_sent))
+		emit_urc(m, "+CEREG: 2");
+	/* A SIM refresh: the SIM's status line, and nothing else changes. */
+	if (news_due(m, m->opt->simst_without_reboot, &m->simst_sent))
+		emit_urc(m, "#SIMST: 1");
 }
 
 static void return_link(struct modem *m)

@@ -101,7 +101,7 @@ int modem_write_stats(const struct modem *m, const char *path)
  * the IP link up. */
 static void send_boot_lines(struct modem *m)
 {
-	emit_line(m, "#SIMST: 1");
+	emit_line(m, "%s", m->opt->reboot_line);
 	emit_line(m, "+CEREG: 2");
 	emit_line(m, "+CGEV: ME PDN ACT %d", modem_cid(m));
 	emit_line(m, "+CEREG: 1");

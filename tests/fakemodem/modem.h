@@ -93,6 +93,8 @@ struct modem {
 	bool rebooted;
 	/* Injected faults. */
 	bool link_lost;                 /* --link-loss-after has happened */
+	bool cereg_2_sent;              /* --cereg-2-while-up has happened */
+	bool simst_sent;                /* --simst-without-reboot has happened */
 	int64_t link_return_at;         /* --link-return: when it comes back */
 	unsigned long connects_refused; /* by --refuse-connects so far */
 	unsigned long sends_checked;    /* sends that passed every check */

@@ -77,6 +77,14 @@ enum {
 	OPT_CSCON_URCS,
 	OPT_LATE_ANSWERS,
 	OPT_LATE_BY,
+	OPT_CEREG_2_WHILE_UP,
+	OPT_KEEP_SOCKETS_ON_LINK_LOSS,
+	OPT_SIMST_WITHOUT_REBOOT,
+	OPT_REBOOT_LINE,
+	OPT_CME_WITHOUT_CODE,
+	OPT_DNS_NO_SERVER,
+	OPT_DNS_TTL,
+	OPT_DNS_ERROR_AFTER_ANSWER,
 	OPT_END
 };
 
@@ -138,6 +146,14 @@ static const struct option long_options[] = {
 	{"cscon-urcs", no_argument, NULL, OPT_CSCON_URCS},
 	{"late-answers", required_argument, NULL, OPT_LATE_ANSWERS},
 	{"late-by", required_argument, NULL, OPT_LATE_BY},
+	{"cereg-2-while-up", required_argument, NULL, OPT_CEREG_2_WHILE_UP},
+	{"keep-sockets-on-link-loss", no_argument, NULL, OPT_KEEP_SOCKETS_ON_LINK_LOSS},
+	{"simst-without-reboot", required_argument, NULL, OPT_SIMST_WITHOUT_REBOOT},
+	{"reboot-line", required_argument, NULL, OPT_REBOOT_LINE},
+	{"cme-without-code", no_argument, NULL, OPT_CME_WITHOUT_CODE},
+	{"dns-no-server", no_argument, NULL, OPT_DNS_NO_SERVER},
+	{"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
+	{"dns-error-after-answer", no_argument, NULL, OPT_DNS_ERROR_AFTER_ANSWER},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -187,6 +203,8 @@ static const char *const usage_text[] = {
 	"                         modem whose hang ended (no boot lines; once)\n"
 	"  --reboot-after N       reboot once, at command N+1 (closes every socket and\n"
 	"                         sends the boot lines; that command gets no answer)\n"
+	"  --reboot-line LINE     the first boot line (default #SIMST: 1, the note's;\n"
+	"                         the maker's firmware: #REBOOT_RESET)\n"
 	"  --seed N               seed for --fragment, --urc-noise, --garbage,\n"
 	"                         --late-answers\n"
 	"\n",
@@ -198,6 +216,7 @@ static const char *const usage_text[] = {
 	"                                  --max-send 1024 --read-chunk 1024\n"
 	"                                  --empty-read ok --ping-prefix IPING\n"
 	"                                  --sleep-after 10000 --refuse-port-zero\n"
+	"                                  --reboot-line #REBOOT_RESET\n"
 	"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 	"  --send-handshake one|two\n"
 	"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -231,6 +250,10 @@ static const char *const usage_text[] = {
 	"                         and is lost; data from the network wakes it too\n"
 	"                         (default: AT#SLEEPMODE unknown, never sleeps)\n"
 	"  --sleep-urcs           say #SLEEP when falling asleep, #WAKEUP on waking\n"
+	"  --cme-without-code     +CME ERROR with no code where a code would go (iLabs)\n"
+	"  --dns-ttl S            AT#DNS answers #DNS: <addr>,<S> (Mbed's TTL)\n"
+	"  --dns-error-after-answer\n"
+	"                         AT#DNS ends a valid #DNS: answer with ERROR (Mbed)\n"
 	"\n",
 	"Faults:\n"
 	"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
@@ -250,6 +273,16 @@ static const char *const usage_text[] = {
 	"                         fails and closes its socket; others are unaffected\n"
 	"  --fail-send-code C     the CME code of that failure (default 2154); a busy\n"
 	"                         code (159, 536, 537, 1120) keeps the socket\n"
+	"  --keep-sockets-on-link-loss\n"
+	"                         a --link-loss-after leaves the modem's sockets taken:\n"
+	"                         until AT#SOCKETCLOSE a new one of that kind gets 2150\n"
+	"  --cereg-2-while-up N   once, after the final result of command line N,\n"
+	"                         +CEREG: 2 while the link (and every socket) stays up\n"
+	"  --simst-without-reboot N\n"
+	"                         once, after the final result of command line N,\n"
+	"                         #SIMST: 1 (a SIM refresh): nothing else changes\n"
+	"  --dns-no-server        AT#DNS answers 2112 (no DNS server configured, the\n"
+	"                         factory state)\n"
 	"\n",
 	"The air between the modem and its peers (default: none, loopback):\n"
 	"  --network loopback|nbiot\n"
@@ -425,6 +458,10 @@ static void set_defaults(struct fm_options *opt)
 	opt->fail_send_after = -1;
 	opt->fail_send_code = 2154;
 	opt->sleep_after_ms = -1;
+	opt->cereg_2_while_up = -1;
+	opt->simst_without_reboot = -1;
+	opt->reboot_line = "#SIMST: 1";
+	opt->dns_ttl = -1;
 	network_defaults(&opt->net);
 }
 
@@ -636,6 +673,30 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_FAIL_SEND_CODE:
 		rc = parse_long(c, arg, 1, 65535, &opt->fail_send_code);
 		break;
+	case OPT_CEREG_2_WHILE_UP:
+		rc = parse_long(c, arg, 0, 1000000000, &opt->cereg_2_while_up);
+		break;
+	case OPT_KEEP_SOCKETS_ON_LINK_LOSS:
+		opt->keep_sockets_on_link_loss = true;
+		break;
+	case OPT_SIMST_WITHOUT_REBOOT:
+		rc = parse_long(c, arg, 0, 1000000000, &opt->simst_without_reboot);
+		break;
+	case OPT_REBOOT_LINE:
+		opt->reboot_line = arg;
+		break;
+	case OPT_CME_WITHOUT_CODE:
+		opt->cme_without_code = true;
+		break;
+	case OPT_DNS_NO_SERVER:
+		opt->dns_no_server = true;
+		break;
+	case OPT_DNS_TTL:
+		rc = parse_long(c, arg, 0, 2147483647, &opt->dns_ttl);
+		break;
+	case OPT_DNS_ERROR_AFTER_ANSWER:
+		opt->dns_error_after_answer = true;
+		break;
 	default:
 		break;
 	}
@@ -657,6 +718,7 @@ static const struct {
 	{OPT_PING_PREFIX, "IPING"},
 	{OPT_SLEEP_AFTER, "10000"},
 	{OPT_REFUSE_PORT_ZERO, NULL},
+	{OPT_REBOOT_LINE, "#REBOOT_RESET"},
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */

@@ -76,15 +76,19 @@ struct fm_options {
 	long dns_delay_ms;                  /* --dns-delay */
 	int ndns;                           /* --dns-entry, in the order given */
 	struct dns_entry dns_entries[FM_MAX_DNS_ENTRIES];
-	long max_send;              /* --max-send: largest payload of one send */
-	bool hex_counts_chars;      /* --hex-counts-chars */
-	bool refuse_port_zero;      /* --refuse-port-zero: a TCP socket's <udp_port> 0 is 2141 */
-	enum empty_read empty_read; /* --empty-read */
-	const char *ping_prefix;    /* --ping-prefix: "IPPING" or "IPING" */
-	long sid_base;              /* --sid-base: the first socket id */
-	long sleep_after_ms;        /* --sleep-after; -1: no AT#SLEEPMODE */
-	bool sleep_urcs;            /* --sleep-urcs: #SLEEP and #WAKEUP */
-	bool strict_baud;           /* --strict-baud: a host at another speed is not understood */
+	long max_send;               /* --max-send: largest payload of one send */
+	bool hex_counts_chars;       /* --hex-counts-chars */
+	bool refuse_port_zero;       /* --refuse-port-zero: a TCP socket's <udp_port> 0 is 2141 */
+	enum empty_read empty_read;  /* --empty-read */
+	const char *ping_prefix;     /* --ping-prefix: "IPPING" or "IPING" */
+	long sid_base;               /* --sid-base: the first socket id */
+	long sleep_after_ms;         /* --sleep-after; -1: no AT#SLEEPMODE */
+	bool sleep_urcs;             /* --sleep-urcs: #SLEEP and #WAKEUP */
+	bool strict_baud;            /* --strict-baud: a host at another speed is not understood */
+	const char *reboot_line;     /* --reboot-line: the first boot line */
+	bool cme_without_code;       /* --cme-without-code */
+	long dns_ttl;                /* --dns-ttl; -1: no TTL field */
+	bool dns_error_after_answer; /* --dns-error-after-answer */
 
 	/* Faults injected once or a few times. */
 	long refuse_connects;             /* --refuse-connects */
@@ -93,6 +97,10 @@ struct fm_options {
 	long link_return_ms;              /* --link-return; -1 when not given */
 	long fail_send_after;             /* --fail-send-after; -1 when not given */
 	long fail_send_code;              /* --fail-send-code */
+	bool keep_sockets_on_link_loss;   /* --keep-sockets-on-link-loss */
+	long cereg_2_while_up;            /* --cereg-2-while-up; -1 when not given */
+	long simst_without_reboot;        /* --simst-without-reboot; -1 when not given */
+	bool dns_no_server;               /* --dns-no-server: AT#DNS answers 2112 */
 
 	/* The air between the modem and its peers (network.h). */
 	struct network_switches net; /* as given, after --network */

@@ -103,6 +103,8 @@ void reply_final(struct modem *m, int code)
 	line_boundary(m);
 	if (code == 0)
 		emit_line(m, "OK");
+	else if (code > 0 && m->cmee && m->opt->cme_without_code)
+		emit_line(m, "+CME ERROR"); /* iLabs' firmware: the code left out */
 	else if (code > 0 && m->cmee)
 		emit_line(m, "+CME ERROR: %d", code);
 	else

@@ -67,6 +67,9 @@ static void react(struct modem_model *m)
 	say(m, "\r\r\n"); /* the echo of a modem left at E1 */
 	if (strcmp(line, "AT") == 0)
 		say(m, "\r\nOK\r\n");
+	else if (strcmp(line, "AT+CMEE?") == 0)
+		say(m,
+		    "\r\n+CMEE: 0\r\n\r\nOK\r\n"); /* as after a restart: the host's AT+CMEE=1 forgotten */
 	else if (strcmp(line, m->command) == 0)
 		say(m, m->answer);
 	else
@@ -201,15 +204,54 @@ static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **stat
 	(void)state;
 	struct modem_model model;
 	struct events events;
-	/* A restarted modem answers nothing it was asked before. */
-	struct st87_modem *modem = open_model(&model, "AT+CFUN=1,1", "\r\n#SIMST: 1\r\n", 3, &events);
+	/* A restarted modem answers nothing it was asked before: its boot line (the maker's) aborts it. */
+	struct st87_modem *modem = open_model(&model, "AT+CFUN=1,1", "\r\n#REBOOT_RESET\r\n", 3,
+					      &events);
 	struct st87_at_reply reply;
 	assert_int_equal(st87_modem_raw(modem, "AT+CFUN=1,1", 1000, &reply), -ENETRESET);
 	assert_int_equal(reply.n_lines, 1);
-	assert_string_equal(reply.lines[0], "#SIMST: 1");
+	assert_string_equal(reply.lines[0], "#REBOOT_RESET");
 	assert_int_equal(events.count, 1);
 	assert_int_equal(events.seen[0].kind, ST87_EVENT_LINK_DOWN);
 	assert_int_equal(events.unsolicited_count, 0);
+	assert_true(st87_modem_needs_start(modem));
+	st87_modem_close(modem);
+}
+
+/* #SIMST followed by more of a boot trace is a restart: the command in flight is aborted. */
+static void test_simst_then_a_boot_trace_is_a_restart(void **state)
+{
+	(void)state;
+	struct modem_model model;
+	struct events events;
+	struct st87_modem *modem = open_model(&model, "AT+CSQ", "\r\n#SIMST: 1\r\n\r\n+CEREG: 2\r\n", 3,
+					      &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, "AT+CSQ", 1000, &reply), -ENETRESET);
+	assert_string_equal(reply.lines[0], "#SIMST: 1");
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_LINK_DOWN);
+	assert_true(st87_modem_needs_start(modem));
+	st87_modem_close(modem);
+}
+
+/* #SIMST alone (a SIM refresh sends it too) leaves the command to finish; AT+CMEE? asked after it
+ * showing the error codes off again makes it a restart. */
+static void test_simst_alone_is_a_restart_once_cmee_is_off(void **state)
+{
+	(void)state;
+	struct modem_model model;
+	struct events events;
+	struct st87_modem *modem = open_model(&model, "AT+CSQ",
+					      "\r\n#SIMST: 1\r\n\r\n+CSQ: 20,99\r\n\r\nOK\r\n", 3,
+					      &events);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_modem_raw(modem, "AT+CSQ", 1000, &reply), 0);
+	assert_int_equal(events.count, 0);
+	/* The caller reads the reply first: the modem is asked once it next polls or runs a command. */
+	assert_true(st87_modem_poll(modem, 0) >= 0);
+	assert_int_equal(events.count, 1);
+	assert_int_equal(events.seen[0].kind, ST87_EVENT_LINK_DOWN);
 	assert_true(st87_modem_needs_start(modem));
 	st87_modem_close(modem);
 }
@@ -258,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply),
 		cmocka_unit_test(test_every_command_of_a_compound_line_has_its_answer),
 		cmocka_unit_test(test_restart_during_a_raw_command_aborts_it_and_is_shown),
+		cmocka_unit_test(test_simst_then_a_boot_trace_is_a_restart),
+		cmocka_unit_test(test_simst_alone_is_a_restart_once_cmee_is_off),
 		cmocka_unit_test(test_boot_ipcfg_line_says_the_link_is_up),
 		cmocka_unit_test(test_urc_before_a_raw_ipread_block_reaches_the_driver),
 	};

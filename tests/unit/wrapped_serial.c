@@ -19,6 +19,33 @@ void wrapped_serial_say(char *pending, size_t *len, size_t size, const char *tex
 	*len += text_len;
 }
 
+void wrapped_serial_hear(char *written, size_t *len, size_t size, const void *data, size_t n)
+{
+	assert_true(*len + n <= size);
+	memcpy(written + *len, data, n);
+	*len += n;
+}
+
+bool wrapped_serial_line(const char *written, size_t written_len, size_t *line_start, char *line)
+{
+	if (written_len == *line_start || written[written_len - 1] != '\r')
+		return false;
+	size_t len = written_len - *line_start - 1;
+	memcpy(line, written + *line_start, len);
+	line[len] = '\0';
+	*line_start = written_len;
+	return true;
+}
+
+size_t wrapped_serial_give(char *pending, size_t *pending_len, void *buf, size_t len)
+{
+	size_t n = *pending_len < len ? *pending_len : len;
+	memcpy(buf, pending, n);
+	memmove(pending, pending + n, *pending_len - n);
+	*pending_len -= n;
+	return n;
+}
+
 int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *options,
 			    struct st87_serial **out)
 {

@@ -6,6 +6,7 @@
 #ifndef ST87_TEST_WRAPPED_SERIAL_H
 #define ST87_TEST_WRAPPED_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,6 +21,14 @@ void __wrap_st87_serial_close(struct st87_serial *serial);
 const char *__wrap_st87_serial_path(const struct st87_serial *serial);
 /* Appends @p text to a model's output @p pending (@p *len of its @p size bytes used); fails the test when full. */
 void wrapped_serial_say(char *pending, size_t *len, size_t size, const char *text);
+
+/* Appends @p n bytes the driver wrote to a model's @p written (@p *len of its @p size bytes used). */
+void wrapped_serial_hear(char *written, size_t *len, size_t size, const void *data, size_t n);
+/* The command line a CR just ended in @p written, from @p *line_start on, into @p line (its CR
+ * dropped; @p line holds @p written's size); false while the last byte written is not a CR. */
+bool wrapped_serial_line(const char *written, size_t written_len, size_t *line_start, char *line);
+/* Moves up to @p len bytes of a model's output @p pending into @p buf: how many. */
+size_t wrapped_serial_give(char *pending, size_t *pending_len, void *buf, size_t len);
 
 /* Defined by each test: what its model does with the bytes, and what it says. */
 int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,

@@ -72,6 +72,17 @@ def test(programs):
         check(found["tcp"]["outcome"] == "FAIL" and "refused" in found["tcp"]["found"],
               "a refused connection fails and says so", result)
 
+    # No DNS server (2112, the factory state): doctor says so and gives the commands that set one.
+    with fake_modem(programs, "--dns", "--dns-no-server") as no_server:
+        result = run(programs, programs.st87ctl, "--port", no_server.link, "--json", "doctor", env=env)
+        found = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+        check(result.returncode == 1, "no DNS server: exit 1", result)
+        server = found.get("dns server", {})
+        check(server.get("outcome") == "FAIL" and "2112" in server.get("found", ""),
+              "no DNS server: the check fails and names 2112", result)
+        check("AT#IPPARAMS=" in server.get("fix", "") and "AT#RESET=1" in server.get("fix", ""),
+              "no DNS server: the commands that set one", result)
+
     missing = os.path.join(modem.workdir, "ttyUSB-missing")
     result = run(programs, programs.st87ctl, "--port", missing, "doctor", env=env)
     check(result.returncode == 3 and "No such file" in result.stdout, "no modem: exit 3, and why", result)

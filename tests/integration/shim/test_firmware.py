@@ -14,6 +14,7 @@ import os
 import random
 import re
 import socket
+import subprocess
 import sys
 import time
 
@@ -265,6 +266,168 @@ def case_link_loss_and_return():
     link_loss("nw-detach", link_return=False)
     link_loss("ipcfg0", link_return=True)
     link_loss("cereg", link_return=False)
+
+
+def case_sockets_the_modem_kept_are_reclaimed():
+    # The modem keeps its sockets through a link loss (a brief one, the PDN up): they are closed when
+    # the link returns, so the second connection gets the one TCP socket instead of 2150.
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--link-loss-after", "14", "--link-return", "300",
+                       "--keep-sockets-on-link-loss") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port, ST87_LOG="info")
+        out = result.stdout.decode()
+        check(result.returncode == 0 and "second: " + digest in out,
+              "the second fetch failed: %s %s" % (out, result.stderr))
+        check(b"which the modem kept and nothing here holds" in result.stderr,
+              "the kept socket was not said to be closed: %r" % result.stderr)
+        modem.stop()
+        trace = modem.trace()
+        check("+CME ERROR: 2150" not in trace, "a connect was refused 2150")
+        check(trace.index("> AT#SOCKETCLOSE") > trace.index("link lost"), "no AT#SOCKETCLOSE after the loss")
+
+
+def case_unexpected_2150_reclaims_what_no_one_holds():
+    # A TCP socket no routed connection holds (made with st87ctl at through st87d, as one the modem kept
+    # that nothing here knows): the next connect gets 2150, closes it, and connects.
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, tcp_port(tcp_echo) as port:
+        env = dict(os.environ, ST87_DAEMON=daemon.socket)
+        env.pop("LD_PRELOAD", None)
+        made = subprocess.run([Paths.st87ctl, "at", "AT#SOCKETCREATE=%d,0,TCP,0,10,10,1" % CID], env=env,
+                              capture_output=True, text=True, timeout=60)
+        check(made.returncode == 0, "st87ctl at: %r %r" % (made.stdout, made.stderr))
+        result = run([sys.executable, "-c", CONNECT_ONCE, str(port)], daemon.env())
+        check(b"connect: ok" in result.stdout, "the connect after 2150: %r %r\n%s"
+              % (result.stdout, result.stderr, daemon.log()))
+        trace = modem.trace()
+        check("+CME ERROR: 2150" in trace and "> AT#SOCKETCLOSE" in trace[trace.index("+CME ERROR: 2150"):],
+              "the unknown socket was not closed after 2150")
+
+
+def news_that_is_no_loss(switch, not_logged, logged):
+    """Two fetches while the fake modem sends, after command line 14, a line that looks like a loss but is
+    not (@switch): both complete byte-exact, the shim does not log @not_logged and does log @logged.
+    Returns the fake modem's trace."""
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, switch, "14") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port, ST87_LOG="info")
+        out = result.stdout.decode()
+        check(result.returncode == 0 and "first: complete" in out and "second: " + digest in out,
+              "%s: a fetch failed: %s %s" % (switch, out, result.stderr))
+        check(not_logged not in result.stderr, "%s: taken as a loss: %r" % (switch, result.stderr))
+        check(logged in result.stderr, "%s: not said: %r" % (switch, result.stderr))
+        modem.stop()
+        return modem.trace()
+
+
+def case_searching_for_a_cell_while_the_link_is_up_is_no_loss():
+    # +CEREG: 2 while AT#IPCFG? still shows the link up (the PDN and the sockets kept): nothing is reset.
+    trace = news_that_is_no_loss("--cereg-2-while-up", b"lost its IP link", b"shows the link up: not a loss")
+    check("> AT#IPCFG?" in trace[trace.index("< +CEREG: 2"):], "AT#IPCFG? was not asked after +CEREG: 2")
+
+
+def case_simst_alone_is_no_restart():
+    # #SIMST: 1 alone (a SIM refresh; Zephyr's driver only logs it): nothing is reset.
+    trace = news_that_is_no_loss("--simst-without-reboot", b"restarted", b"without a restart")
+    check("> AT+CMEE?" in trace[trace.index("< #SIMST: 1"):], "AT+CMEE? was not asked after #SIMST")
+
+
+# A fetch the modem restarts during, then a name looked up through the modem and a second fetch by it.
+FETCH_THEN_BY_NAME = r"""
+import hashlib, socket, sys, time
+port, NAME = int(sys.argv[1]), sys.argv[2]
+def fetch(host):
+    s = socket.create_connection((host, port), timeout=12)
+    s.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
+    data = s.makefile("rb").read()
+    s.close()
+    return data.split(b"\r\n\r\n", 1)[1]
+started = time.monotonic()
+try:
+    fetch("127.0.0.1")
+    print("first: complete")
+except OSError as e:
+    print("first: %s after %.1f s" % (type(e).__name__, time.monotonic() - started))
+print("name: " + socket.getaddrinfo(NAME, port, socket.AF_INET)[0][4][0])
+print("second: " + hashlib.sha256(fetch(NAME)).hexdigest())
+"""
+
+
+def case_restart_announced_by_reboot_reset():
+    # The maker's boot line #REBOOT_RESET (no #SIMST): the fetch in flight fails at once, echo off and
+    # error codes on come first after it, and AT#DNS still resolves the name for the second fetch.
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--reboot-after", "20", "--reboot-line", "#REBOOT_RESET", "--dns",
+                       "--dns-entry", MODEM_NAME + "=127.0.0.1") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_THEN_BY_NAME, server.server_port, MODEM_NAME,
+                                     route="*", ST87_LOG="info")
+        out = result.stdout.decode()
+        check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
+        first = re.search(r"first: (\w+) after ([0-9.]+) s", out)
+        check(first and first.group(1) == "ConnectionResetError" and float(first.group(2)) < 8,
+              "the first fetch did not fail at once with a reset: %s" % out)
+        check("name: 127.0.0.1" in out and "second: " + digest in out, "after the restart: %s" % out)
+        modem.stop()
+        check(modem.stats()["reboots"] == 1, "the fake modem did not restart")
+        after_boot = [line for line in modem.trace().split("< #REBOOT_RESET", 1)[1].splitlines()
+                      if line.startswith("> ") and line != "> AT"]
+        check(after_boot[:2] == ["> ATE0", "> AT+CMEE=1"],
+              "after the restart, first: %r" % after_boot[:4])
+
+
+def case_cme_error_without_a_code():
+    # iLabs' firmware: "+CME ERROR" with no code. A refused connection fails at once (an error, not a
+    # line to wait past until the deadline).
+    with workdir() as tmp, fake_modem(tmp, "--cme-without-code") as modem:
+        port = free_port()
+        started = time.monotonic()
+        result = python_through_shim(modem, CONNECT_ONCE, port, ST87_LOG="info")
+        took = time.monotonic() - started
+        out = result.stdout.decode()
+        check("connect: errno" in out and took < 15, "after %.1f s: %s %s" % (took, out, result.stderr))
+        check(b"an error without its code" in result.stderr, "not said: %r" % result.stderr)
+
+
+CONNECT_ONCE = r"""
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60).close()
+    print("connect: ok")
+except OSError as e:
+    print("connect: errno %s" % e.errno)
+"""
+
+# A name only the fake modem's AT#DNS knows.
+MODEM_NAME = "modem-only.st87.test"
+
+LOOK_UP_TWICE = r"""
+import socket, sys
+for _ in range(2):
+    try:
+        print("name: " + socket.getaddrinfo(sys.argv[1], 80, socket.AF_INET)[0][4][0])
+    except socket.gaierror as e:
+        print("name: failed %s" % e)
+"""
+
+
+def case_dns_answers_as_the_maker_firmware_gives_them():
+    # A TTL after the address (Mbed's "#DNS: <ip>,<ttl>"): kept to it, so TTL 0 is asked again.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-ttl", "0", "--dns-entry", MODEM_NAME + "=127.0.0.1") as modem:
+        result = python_through_shim(modem, LOOK_UP_TWICE, MODEM_NAME, route="*", ST87_LOG="info")
+        check(result.stdout.decode().count("name: 127.0.0.1") == 2, "lookups: %r %r" % (result.stdout, result.stderr))
+        modem.stop()
+        check(modem.trace().count("> AT#DNS=") == 2, "a TTL of 0 was cached")
+    # An error line after a valid answer (Mbed's firmware): the answer stands.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-error-after-answer", "--dns-entry", MODEM_NAME + "=127.0.0.1") as modem:
+        result = python_through_shim(modem, LOOK_UP_TWICE, MODEM_NAME, route="*", ST87_LOG="info")
+        check(result.stdout.decode().count("name: 127.0.0.1") == 2, "lookups: %r %r" % (result.stdout, result.stderr))
+    # No DNS server (2112, the factory state): the line says so and how to set one.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-no-server", "--dns-entry", MODEM_NAME + "=127.0.0.1") as modem:
+        result = python_through_shim(modem, LOOK_UP_TWICE, MODEM_NAME, route="*", ST87_LOG="info")
+        check("name: failed" in result.stdout.decode(), "lookups: %r" % result.stdout)
+        check(b"no DNS server" in result.stderr and b"AT#IPPARAMS" in result.stderr,
+              "not said: %r" % result.stderr)
 
 
 def idle_link_checks(modem_switches):
