@@ -293,7 +293,7 @@ def case_unexpected_2150_reclaims_what_no_one_holds():
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, tcp_port(tcp_echo) as port:
         env = dict(os.environ, ST87_DAEMON=daemon.socket)
         env.pop("LD_PRELOAD", None)
-        made = subprocess.run([Paths.st87ctl, "at", "AT#SOCKETCREATE=%d,0,TCP,0,10,10,1" % CID], env=env,
+        made = subprocess.run([Paths.st87ctl, "at", "AT#SOCKETCREATE=%d,0,TCP,,10,10,1" % CID], env=env,
                               capture_output=True, text=True, timeout=60)
         check(made.returncode == 0, "st87ctl at: %r %r" % (made.stdout, made.stderr))
         result = run([sys.executable, "-c", CONNECT_ONCE, str(port)], daemon.env())
