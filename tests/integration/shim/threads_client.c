@@ -140,6 +140,34 @@ static void *send_pings(void *argument)
 	return NULL;
 }
 
+/*
+ * A new UDP socket and its first datagram, which routes it. Through st87d the
+ * modem's UDP sockets the other threads closed are freed a moment later, by
+ * the daemon: a first datagram that finds them taken (EMFILE) waits and goes
+ * again on a new socket, as a connect does.
+ */
+static const char first[] = "first";
+
+static int first_datagram(const struct sockaddr_in *address)
+{
+	for (int attempt = 0; attempt < BUSY_RETRIES; attempt++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0)
+			return -1;
+		struct timeval bound = {.tv_sec = 20};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+		if (sendto(fd, first, sizeof(first), 0, (const struct sockaddr *)address,
+			   sizeof(*address)) >= 0)
+			return fd;
+		int err = errno;
+		close(fd);
+		if (err != EMFILE)
+			return errno = err, -1;
+		usleep(RETRY_PAUSE_US);
+	}
+	return -1;
+}
+
 static void *run_shared_udp(void *argument)
 {
 	struct job *job = argument;
@@ -147,13 +175,8 @@ static void *run_shared_udp(void *argument)
 		.address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)job->port)}};
 	inet_pton(AF_INET, job->address, &shared.address.sin_addr);
 	struct sockaddr_in address = shared.address;
-	shared.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct timeval bound = {.tv_sec = 20};
-	setsockopt(shared.fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
-	char first[] = "first";
-	if (shared.fd < 0 ||
-	    sendto(shared.fd, first, sizeof(first), 0, (struct sockaddr *)&address, sizeof(address)) <
-		    0) {
+	shared.fd = first_datagram(&address);
+	if (shared.fd < 0) {
 		fail(job, "sendto");
 		return NULL;
 	}
