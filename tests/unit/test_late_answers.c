@@ -38,10 +38,7 @@ struct modem_model {
 
 static void say(struct modem_model *m, const char *text)
 {
-	size_t len = strlen(text);
-	assert_true(m->pending_len + len <= sizeof(m->pending));
-	memcpy(m->pending + m->pending_len, text, len);
-	m->pending_len += len;
+	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
 }
 
 static void answer(struct modem_model *m, const char *line)
@@ -61,14 +58,10 @@ static void answer(struct modem_model *m, const char *line)
 /* A modem takes its input in order: the held-back answer goes out before the next line's. */
 static void react(struct modem_model *m)
 {
-	if (m->written_len == m->line_start || m->written[m->written_len - 1] != '\r')
-		return;
 	char line[sizeof(m->written)];
-	size_t len = m->written_len - m->line_start - 1;
-	memcpy(line, m->written + m->line_start, len);
-	line[len] = '\0';
-	m->line_start = m->written_len;
-	if (len == 0)
+	if (!wrapped_serial_line(m->written, m->written_len, &m->line_start, line))
+		return;
+	if (!line[0])
 		return; /* a lone CR is no command */
 	assert_true(m->line_count < 16);
 	snprintf(m->lines[m->line_count++], sizeof(m->lines[0]), "%.63s", line);
@@ -89,9 +82,7 @@ int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, s
 {
 	struct modem_model *m = (struct modem_model *)serial;
 	(void)timeout_ms;
-	assert_true(m->written_len + len <= sizeof(m->written));
-	memcpy(m->written + m->written_len, data, len);
-	m->written_len += len;
+	wrapped_serial_hear(m->written, &m->written_len, sizeof(m->written), data, len);
 	react(m);
 	return 0;
 }
@@ -101,13 +92,7 @@ ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t le
 {
 	struct modem_model *m = (struct modem_model *)serial;
 	(void)timeout_ms;
-	size_t n = m->pending_len < len ? m->pending_len : len;
-	if (n > 5)
-		n = 5;
-	memcpy(buf, m->pending, n);
-	memmove(m->pending, m->pending + n, m->pending_len - n);
-	m->pending_len -= n;
-	return (ssize_t)n;
+	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len < 5 ? len : 5);
 }
 
 static struct st87_modem *open_model(struct modem_model *m, const char *late_command,
