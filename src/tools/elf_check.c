@@ -63,7 +63,8 @@ struct reader {
 	size_t why_len;
 };
 
-static int fail(struct reader *r, int err, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct reader *r, int err, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(struct reader *r, int err, const char *format, ...)
 {
@@ -109,13 +110,21 @@ static void read_string(struct reader *r, uint64_t offset, uint64_t limit, char 
 	out[available] = '\0';
 }
 
+/* Whether @count entries of @entry_size bytes at @offset lie within the file. */
+static bool table_fits(const struct reader *r, uint64_t offset, uint64_t count, uint64_t entry_size)
+{
+	uint64_t size = r->source->size;
+	return offset <= size && count * entry_size <= size - offset;
+}
+
 static int read_header(struct reader *r)
 {
 	unsigned char ident[EI_NIDENT];
 	if (read_at(r, 0, ident, sizeof(ident)) < 0 || memcmp(ident, ELFMAG, SELFMAG) != 0)
 		return fail(r, -ENOEXEC, "not an ELF file");
 	if (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB)
-		return fail(r, -EPROTONOSUPPORT, "an ELF file of no known byte order (%u)", ident[EI_DATA]);
+		return fail(r, -EPROTONOSUPPORT, "an ELF file of no known byte order (%u)",
+			    ident[EI_DATA]);
 	if (ident[EI_DATA] != NATIVE_DATA)
 		return fail(r, -EPROTONOSUPPORT, "a %s-endian ELF file, not this machine's byte order",
 			    ident[EI_DATA] == ELFDATA2LSB ? "little" : "big");
@@ -125,7 +134,7 @@ static int read_header(struct reader *r)
 		Elf64_Ehdr e;
 		if (read_at(r, 0, &e, sizeof(e)) < 0)
 			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS64, e.e_machine, e.e_phoff,     e.e_shoff,  e.e_phentsize,
+		*h = (struct header){ELFCLASS64, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
 				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
 		if (h->phnum && h->phentsize != sizeof(Elf64_Phdr))
 			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
@@ -137,7 +146,7 @@ static int read_header(struct reader *r)
 		Elf32_Ehdr e;
 		if (read_at(r, 0, &e, sizeof(e)) < 0)
 			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS32, e.e_machine, e.e_phoff,     e.e_shoff,  e.e_phentsize,
+		*h = (struct header){ELFCLASS32, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
 				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
 		if (h->phnum && h->phentsize != sizeof(Elf32_Phdr))
 			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
@@ -146,6 +155,17 @@ static int read_header(struct reader *r)
 		return 0;
 	}
 	return fail(r, -EPROTONOSUPPORT, "an ELF file of no known class (%u)", h->elf_class);
+}
+
+/* Both header tables within the file, before anything is read from them. */
+static int check_tables(struct reader *r)
+{
+	const struct header *h = &r->header;
+	if (!table_fits(r, h->phoff, h->phnum, h->phentsize))
+		return fail(r, -EBADMSG, "program headers past the end of the file");
+	if (h->shnum && !table_fits(r, h->shoff, h->shnum, h->shentsize))
+		return fail(r, -EBADMSG, "section headers past the end of the file");
+	return 0;
 }
 
 static int read_segment(struct reader *r, unsigned index, struct segment *out)
@@ -173,7 +193,8 @@ static int read_section(struct reader *r, unsigned index, struct section *out)
 	if (r->header.elf_class == ELFCLASS64) {
 		Elf64_Shdr s;
 		int err = read_at(r, offset, &s, sizeof(s));
-		*out = (struct section){s.sh_name, s.sh_type, s.sh_link, s.sh_offset, s.sh_size, s.sh_entsize};
+		*out = (struct section){s.sh_name,   s.sh_type, s.sh_link,
+					s.sh_offset, s.sh_size, s.sh_entsize};
 		return err;
 	}
 	Elf32_Shdr s;
@@ -267,11 +288,13 @@ static int read_needed(struct reader *r, const struct segment *dynamic, struct e
 	uint64_t strings = file_offset_of(r, strtab);
 	if (!strings)
 		return fail(r, -EBADMSG, "DT_STRTAB outside its loaded segments");
+	/* A DT_STRSZ past the end of the file: the names are cut there. */
+	uint64_t strings_end = strsz > UINT64_MAX - strings ? UINT64_MAX : strings + strsz;
 	for (size_t i = 0; i < n_needed; i++) {
 		char name[64];
 		if (needed[i] >= strsz)
 			return fail(r, -EBADMSG, "a DT_NEEDED name outside DT_STRSZ");
-		read_string(r, strings + needed[i], strings + strsz, name, sizeof(name));
+		read_string(r, strings + needed[i], strings_end, name, sizeof(name));
 		if (name_starts(name, "libc.so"))
 			facts->links_libc = true;
 		if (name_starts(name, "liburing.so"))
@@ -290,7 +313,8 @@ static int read_segments(struct reader *r, struct elf_facts *facts)
 			return fail(r, -EBADMSG, "truncated in its program headers");
 		if (s.type == PT_INTERP) {
 			facts->has_interp = true;
-			read_string(r, s.offset, s.offset + s.filesz, facts->interp, sizeof(facts->interp));
+			read_string(r, s.offset, s.offset + s.filesz, facts->interp,
+				    sizeof(facts->interp));
 		} else if (s.type == PT_DYNAMIC) {
 			dynamic = s;
 			has_dynamic = true;
@@ -341,18 +365,21 @@ static int has_runtime_main(struct reader *r, const struct section *table, bool 
 	unsigned char *chunk = r->symbols;
 	for (uint64_t first = 0; first < count && !*found; first += SYMBOLS_PER_READ) {
 		uint64_t n = count - first < SYMBOLS_PER_READ ? count - first : SYMBOLS_PER_READ;
-		if (read_at(r, table->offset + first * entry_size, chunk, (size_t)(n * entry_size)) < 0) {
+		if (read_at(r, table->offset + first * entry_size, chunk, (size_t)(n * entry_size)) <
+		    0) {
 			free(strings);
 			return fail(r, -EBADMSG, "truncated in its symbol table");
 		}
 		for (uint64_t i = 0; i < n && !*found; i++) {
 			uint32_t name;
 			if (r->header.elf_class == ELFCLASS64)
-				memcpy(&name, chunk + i * entry_size + offsetof(Elf64_Sym, st_name), sizeof(name));
+				memcpy(&name, chunk + i * entry_size + offsetof(Elf64_Sym, st_name),
+				       sizeof(name));
 			else
-				memcpy(&name, chunk + i * entry_size + offsetof(Elf32_Sym, st_name), sizeof(name));
+				memcpy(&name, chunk + i * entry_size + offsetof(Elf32_Sym, st_name),
+				       sizeof(name));
 			*found = name < names.size && names.size - name >= sizeof(wanted) &&
-				 memcmp(strings + name, wanted, sizeof(wanted)) == 0;
+				memcmp(strings + name, wanted, sizeof(wanted)) == 0;
 		}
 	}
 	free(strings);
@@ -365,7 +392,8 @@ static int read_sections(struct reader *r, struct elf_facts *facts)
 	if (!r->header.shnum || facts->go_mark)
 		return 0;
 	struct section names_section;
-	if (r->header.shstrndx >= r->header.shnum || read_section(r, r->header.shstrndx, &names_section) < 0)
+	if (r->header.shstrndx >= r->header.shnum ||
+	    read_section(r, r->header.shstrndx, &names_section) < 0)
 		return fail(r, -EBADMSG, "truncated in its section headers");
 	int err;
 	char *names = read_section_bytes(r, &names_section, MAX_SECTION_NAMES_BYTES, &err);
@@ -380,8 +408,9 @@ static int read_sections(struct reader *r, struct elf_facts *facts)
 		const char *name = s.name < names_section.size ? names + s.name : "";
 		bool found = false;
 		if (strcmp(name, ".note.go.buildid") == 0 || strcmp(name, ".go.buildinfo") == 0)
-			facts->go_mark = strcmp(name, ".go.buildinfo") == 0 ? "its .go.buildinfo section"
-									   : "its .note.go.buildid section";
+			facts->go_mark = strcmp(name, ".go.buildinfo") == 0
+				? "its .go.buildinfo section"
+				: "its .note.go.buildid section";
 		else if ((s.type == SHT_SYMTAB || s.type == SHT_DYNSYM) &&
 			 (err = has_runtime_main(r, &s, &found)) == 0 && found)
 			facts->go_mark = "its runtime.main symbol";
@@ -400,6 +429,8 @@ int elf_check(const struct elf_source *source, struct elf_facts *facts, char *wh
 	if (why_len)
 		why[0] = '\0';
 	int err = read_header(r);
+	if (!err)
+		err = check_tables(r);
 	if (!err) {
 		facts->elf_class = r->header.elf_class;
 		facts->machine = r->header.machine;

@@ -68,7 +68,8 @@ static int loopback_up(char *why, size_t len)
 	request.ifr_flags |= IFF_UP;
 	ok = ok && ioctl(fd, SIOCSIFFLAGS, &request) == 0;
 	if (!ok)
-		snprintf(why, len, "cannot bring up loopback in the new network namespace (%s)", strerror(errno));
+		snprintf(why, len, "cannot bring up loopback in the new network namespace (%s)",
+			 strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return ok ? 0 : -1;

@@ -23,7 +23,8 @@
 /* What execvp() runs a file with when the kernel knows not its format. */
 #define SHELL_FOR_PLAIN_FILES "/bin/sh"
 
-static void refuse(struct program_check *check, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct program_check *check, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void refuse(struct program_check *check, const char *format, ...)
 {
@@ -152,20 +153,28 @@ static int own_identity(struct elf_facts *self)
 static void judge(struct program_check *check, const struct elf_facts *facts, const char *prefix)
 {
 	struct elf_facts self;
-	if (own_identity(&self) == 0 && (self.elf_class != facts->elf_class || self.machine != facts->machine))
+	if (own_identity(&self) == 0 &&
+	    (self.elf_class != facts->elf_class || self.machine != facts->machine))
 		refuse(check,
-		       "%sbuilt as %d-bit code for ELF machine %u, the shim as %d-bit code for machine %u: the "
+		       "%sbuilt as %d-bit code for ELF machine %u, the shim as %d-bit code for machine "
+		       "%u: the "
 		       "loader would skip the shim",
 		       prefix, facts->elf_class == ELFCLASS64 ? 64 : 32, facts->machine,
 		       self.elf_class == ELFCLASS64 ? 64 : 32, self.machine);
 	else if (facts->go_mark)
-		refuse(check, "%sa Go program (%s): Go makes its own system calls, not through the libc the shim "
-		       "intercepts", prefix, facts->go_mark);
+		refuse(check,
+		       "%sa Go program (%s): Go makes its own system calls, not through the libc the "
+		       "shim "
+		       "intercepts",
+		       prefix, facts->go_mark);
 	else if (!facts->has_interp)
-		refuse(check, "%sstatically linked (no PT_INTERP): no loader runs to preload the shim", prefix);
+		refuse(check, "%sstatically linked (no PT_INTERP): no loader runs to preload the shim",
+		       prefix);
 	else if (!facts->links_libc)
-		refuse(check, "%slinks no libc (none among its DT_NEEDED): its calls do not pass through the "
-		       "libc the shim intercepts", prefix);
+		refuse(check,
+		       "%slinks no libc (none among its DT_NEEDED): its calls do not pass through the "
+		       "libc the shim intercepts",
+		       prefix);
 	check->uses_io_uring = facts->links_uring;
 }
 
@@ -186,9 +195,9 @@ static int check_elf(struct program_check *check, const char *prefix)
 	struct elf_facts facts;
 	char why[160];
 	int err = S_ISREG(st.st_mode)
-			  ? elf_check(&(struct elf_source){.fd = fd, .size = (uint64_t)st.st_size}, &facts, why,
-				      sizeof(why))
-			  : -EBADMSG;
+		? elf_check(&(struct elf_source){.fd = fd, .size = (uint64_t)st.st_size}, &facts, why,
+			    sizeof(why))
+		: -EBADMSG;
 	close(fd);
 	if (err == -ENOEXEC)
 		return err;
@@ -216,7 +225,8 @@ int program_check(const char *name, struct program_check *check)
 		int script = script_interpreter(check->checked, interpreter, sizeof(interpreter));
 		if (script < 0) {
 			refuse(check, "%scannot be read to check it (%s)", prefix,
-			       script == -ENOEXEC ? "a #! line naming no interpreter" : strerror(-script));
+			       script == -ENOEXEC ? "a #! line naming no interpreter"
+						  : strerror(-script));
 			return 0;
 		}
 		if (!script)
@@ -231,7 +241,8 @@ int program_check(const char *name, struct program_check *check)
 	if (check_elf(check, prefix) == -ENOEXEC) {
 		/* Neither ELF nor #!: execvp() hands it to the shell. */
 		snprintf(check->checked, sizeof(check->checked), "%s", SHELL_FOR_PLAIN_FILES);
-		snprintf(prefix, sizeof(prefix), "its shell %s (no #!, not ELF): ", SHELL_FOR_PLAIN_FILES);
+		snprintf(prefix, sizeof(prefix),
+			 "its shell %s (no #!, not ELF): ", SHELL_FOR_PLAIN_FILES);
 		if (check_elf(check, prefix) == -ENOEXEC)
 			refuse(check, "%snot an ELF file", prefix);
 	}

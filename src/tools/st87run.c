@@ -142,13 +142,12 @@ static bool file_has_routes(void)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},  {"baud", required_argument, NULL, 'b'},
-		{"rtscts", no_argument, NULL, 'R'},      {"route", required_argument, NULL, 'r'},
-		{"dns", required_argument, NULL, 'd'},   {"log", required_argument, NULL, 'l'},
-		{"trace", required_argument, NULL, 't'}, {"daemon", required_argument, NULL, 'D'},
-		{"allow-unrouted", no_argument, NULL, 'U'},
-		{"isolate", no_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"port", required_argument, NULL, 'p'},     {"baud", required_argument, NULL, 'b'},
+		{"rtscts", no_argument, NULL, 'R'},         {"route", required_argument, NULL, 'r'},
+		{"dns", required_argument, NULL, 'd'},      {"log", required_argument, NULL, 'l'},
+		{"trace", required_argument, NULL, 't'},    {"daemon", required_argument, NULL, 'D'},
+		{"allow-unrouted", no_argument, NULL, 'U'}, {"isolate", no_argument, NULL, 'I'},
+		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	static const char *const variables[] = {
 		['p'] = "ST87_PORT", ['b'] = "ST87_BAUD",  ['r'] = "ST87_ROUTE",  ['d'] = "ST87_DNS",
