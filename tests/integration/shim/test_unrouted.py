@@ -177,6 +177,19 @@ def case_isolate_routes_and_leaves_only_loopback():
         assert_no_modem_socket_left(modem)
 
 
+def case_isolate_as_another_user():
+    """--isolate for a user who is not root: a user namespace of its own, the same uid seen, only lo."""
+    check(os.geteuid() == 0, "this case switches to nobody, so it runs as root (as the suites do)")
+    nobody = 65534
+    env = dict(st87run_env(), ST87_PORT="/dev/null/no-modem")
+    result = run(["setpriv", "--reuid=%d" % nobody, "--regid=%d" % nobody, "--clear-groups", Paths.st87run,
+                  "--isolate", "--", "sh", "-c", "id -u; tail -n +3 /proc/net/dev"], env)
+    check(result.returncode == 0, "st87run --isolate as nobody", result)
+    lines = result.stdout.decode().splitlines()
+    check(lines[0] == str(nobody), "the program runs as nobody still: %r" % lines[0])
+    check([line.split(":")[0].strip() for line in lines[1:]] == ["lo"], "only lo: %r" % lines[1:])
+
+
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
