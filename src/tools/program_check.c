@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "elf_check.h"
@@ -52,7 +53,9 @@ static int find_on_path(const char *name, char *found, size_t len)
 		return -ENOENT;
 	if (strchr(name, '/')) {
 		snprintf(found, len, "%s", name);
-		return access(name, F_OK) == 0 ? 0 : -ENOENT;
+		if (access(name, F_OK) != 0)
+			return -ENOENT;
+		return is_executable_file(name) ? 0 : -EACCES;
 	}
 	const char *path = getenv("PATH");
 	int err = -ENOENT;
@@ -132,6 +135,22 @@ static int script_interpreter(const char *path, char *interpreter, size_t len)
 	return 1;
 }
 
+/*
+ * Whether the loader runs @st's program in secure mode for us (AT_SECURE):
+ * set-user-ID or set-group-ID to someone we are not, or granted file
+ * capabilities we lack. It then ignores LD_PRELOAD's paths.
+ */
+static const char *secure_mode_reason(const char *path, const struct stat *st)
+{
+	if ((st->st_mode & S_ISUID) && st->st_uid != geteuid())
+		return "set-user-ID";
+	if ((st->st_mode & S_ISGID) && st->st_gid != getegid() && group_member(st->st_gid) == 0)
+		return "set-group-ID";
+	if (geteuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0)
+		return "granted file capabilities";
+	return NULL;
+}
+
 /* The class and machine of this program: the shim is built for the same. */
 static int own_identity(struct elf_facts *self)
 {
@@ -201,7 +220,11 @@ static int check_elf(struct program_check *check, const char *prefix)
 	close(fd);
 	if (err == -ENOEXEC)
 		return err;
-	if (!S_ISREG(st.st_mode))
+	const char *secure = S_ISREG(st.st_mode) ? secure_mode_reason(check->checked, &st) : NULL;
+	if (secure)
+		refuse(check, "%s%s: the loader ignores LD_PRELOAD's paths for it (secure mode)", prefix,
+		       secure);
+	else if (!S_ISREG(st.st_mode))
 		refuse(check, "%snot a regular file", prefix);
 	else if (err == -ENOMEM || (err < 0 && !why[0]))
 		refuse(check, "%scannot be read to check it (%s)", prefix, strerror(-err));

@@ -4,8 +4,10 @@
  * on PATH as execvp() finds it, its `#!` line followed to the interpreter
  * (through `/usr/bin/env NAME` too), and the ELF file that will run is read
  * with elf_check: a static program, a Go build, a program that links no
- * libc, or one of another word size or machine than the shim's would send
- * its traffic out another way, unseen.
+ * libc, one of another word size or machine than the shim's, or one the
+ * loader runs in secure mode (set-user-ID, set-group-ID, file capabilities:
+ * LD_PRELOAD's paths are ignored) would send its traffic out another way,
+ * unseen.
  */
 #ifndef ST87_PROGRAM_CHECK_H
 #define ST87_PROGRAM_CHECK_H

@@ -187,6 +187,14 @@ int main(int argc, char **argv)
 
 	char shim_path[PATH_MAX + 32];
 	const char *shim = find_shim(shim_path, sizeof(shim_path));
+	/* The loader would skip a shim it cannot open, with a warning, and run the command unrouted. */
+	if (access(shim, R_OK) < 0) {
+		fprintf(stderr,
+			"st87run: the shim %s: %s; nothing would be routed (ST87_SHIM_LIBRARY names "
+			"it)\n",
+			shim, strerror(errno));
+		return 125;
+	}
 	const char *preload = getenv("LD_PRELOAD");
 	char combined[2 * PATH_MAX];
 	/* Libraries already preloaded (a sanitizer runtime, say) keep their place in front. */

@@ -190,6 +190,27 @@ def case_isolate_as_another_user():
     check([line.split(":")[0].strip() for line in lines[1:]] == ["lo"], "only lo: %r" % lines[1:])
 
 
+def case_loader_would_skip_the_shim_refused():
+    """A set-user-ID program run by another user (the loader ignores LD_PRELOAD's paths), and a missing shim."""
+    check(os.geteuid() == 0, "this case switches to nobody, so it runs as root (as the suites do)")
+    nobody = 65534
+    env = dict(st87run_env(), ST87_PORT="/dev/null/no-modem")
+    with workdir() as tmp:
+        os.chmod(tmp, 0o755)
+        setuid_true = os.path.join(tmp, "setuid-true")
+        shutil.copy(program("true"), setuid_true)
+        os.chmod(setuid_true, 0o4755)
+        as_nobody = ["setpriv", "--reuid=%d" % nobody, "--regid=%d" % nobody, "--clear-groups", Paths.st87run, "--"]
+        result = run(as_nobody + [setuid_true], env)
+        check(result.returncode == 125 and result.stderr.decode() == "st87run: %s: set-user-ID: the loader ignores "
+              "LD_PRELOAD's paths for it (secure mode)%s" % (setuid_true, REFUSAL_END), "set-user-ID refused", result)
+        result = run([Paths.st87run, "--", setuid_true], env)
+        check(result.returncode == 0 and result.stderr == b"", "its owner runs it, preloaded", result)
+        result = run([Paths.st87run, "--", "true"], dict(env, ST87_SHIM_LIBRARY=os.path.join(tmp, "missing.so")))
+        check(result.returncode == 125 and b"missing.so: No such file or directory; nothing would be routed"
+              in result.stderr, "a missing shim: refused", result)
+
+
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
