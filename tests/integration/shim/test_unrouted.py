@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
-from harness import Paths, fake_modem, http_server, preload_value, random_file, run, run_case, sha256_file
+from harness import Paths, fake_modem, http_server, preload_value, random_file, run, run_case, sha256_file, st87d
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFUSAL_END = "; its traffic would not go over the modem (--allow-unrouted runs it anyway)\n"
@@ -174,6 +174,11 @@ def case_isolate_routes_and_leaves_only_loopback():
         result = st87run(modem, busybox, "wget", "-q", "-O", out, url, options=["--isolate", "--allow-unrouted"])
         check(result.returncode != 0 and not os.path.exists(out), "an unrouted fetch under --isolate fails", result)
         check(modem.host_commands() == commands_before, "nor did it reach the modem")
+        # Through st87d: its socket is bound to a path, which the namespace reaches.
+        with st87d(tmp, modem) as daemon:
+            result = st87run(modem, fetch, devices, out, url, options=["--isolate", "--daemon", daemon.socket])
+            check(result.returncode == 0 and sha256_file(out) == digest, "curl under --isolate through st87d", result)
+            check("(curl): connected over modem socket" in daemon.log(), "st87d carried curl's connection: %s" % daemon.log())
         assert_no_modem_socket_left(modem)
 
 
