@@ -8,6 +8,7 @@ The servers listen on 127.0.0.1 only. Programs built by a case (Go, gcc) are bui
 
 Usage: test_unrouted.py CASE   (meson runs each case as its own test)
 """
+import ctypes
 import os
 import shutil
 import subprocess
@@ -93,7 +94,8 @@ def case_static_busybox_refused():
 
 
 def case_go_program_refused():
-    """A Go net/http GET (CGO_ENABLED=0): refused as a Go program; --allow-unrouted runs it, unrouted."""
+    """A Go net/http GET (CGO_ENABLED=0): refused as a Go program; --allow-unrouted runs it, unrouted, and
+    under --isolate too it reaches nothing."""
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         go_program = build_go_program(tmp)
         digest = random_file(os.path.join(tmp, "f.bin"), 64 * 1024)
@@ -105,6 +107,12 @@ def case_go_program_refused():
         result = st87run(modem, go_program, url, out, options=["--allow-unrouted"])
         check(result.returncode == 0 and sha256_file(out) == digest, "--allow-unrouted runs the Go program", result)
         check(modem.host_commands() == [], "the Go program's fetch went around the modem")
+        # Under --isolate the same run has no way out: it fails at once, saying so.
+        os.unlink(out)
+        result = st87run(modem, go_program, url, out, options=["--allow-unrouted", "--isolate"])
+        check(result.returncode == 1 and b"connection refused" in result.stderr and not os.path.exists(out),
+              "the Go program under --isolate fails with its error", result)
+        check(modem.host_commands() == [], "nor did it reach the modem")
         assert_no_modem_socket_left(modem)
 
 
@@ -193,6 +201,62 @@ def case_isolate_as_another_user():
     lines = result.stdout.decode().splitlines()
     check(lines[0] == str(nobody), "the program runs as nobody still: %r" % lines[0])
     check([line.split(":")[0].strip() for line in lines[1:]] == ["lo"], "only lo: %r" % lines[1:])
+
+
+CLONE_NEWUSER = 0x10000000
+
+
+def run_where_no_user_namespace_is_allowed(command, env, stderr_path):
+    """@command as nobody in a user namespace (uids and gids 0..65535 mapped as outside) whose
+    max_user_namespaces is 0: no namespace of its own can be made there. Returns its exit status."""
+    unshared_r, unshared_w = os.pipe()
+    mapped_r, mapped_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(CLONE_NEWUSER) != 0:
+                os._exit(90)
+            os.write(unshared_w, b"u")
+            os.read(mapped_r, 1)
+            with open("/proc/sys/user/max_user_namespaces", "w") as f:
+                f.write("0")
+            error_fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT, 0o644)
+            os.dup2(error_fd, 2)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            os.execve(command[0], command, env)
+        finally:
+            os._exit(91)
+    os.read(unshared_r, 1)
+    # Written from outside, by root: a mapping of many ids needs CAP_SETUID in the parent namespace.
+    for name in ("uid_map", "gid_map"):
+        with open("/proc/%d/%s" % (pid, name), "w") as f:
+            f.write("0 0 65536\n")
+    os.write(mapped_w, b"m")
+    for fd in (unshared_r, unshared_w, mapped_r, mapped_w):
+        os.close(fd)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def case_isolate_refused_where_no_namespace_can_be_made():
+    """--isolate where the kernel gives this user no user namespace: one line, exit 125, the command not run."""
+    check(os.geteuid() == 0, "this case maps users into a namespace, so it runs as root (as the suites do)")
+    with workdir() as tmp:
+        marker = os.path.join(tmp, "ran")
+        os.chmod(tmp, 0o777)
+        errors = os.path.join(tmp, "stderr")
+        status = run_where_no_user_namespace_is_allowed(
+            [Paths.st87run, "--isolate", "--", "touch", marker], dict(st87run_env(), ST87_PORT="/dev/null/no-modem"),
+            errors)
+        with open(errors) as f:
+            stderr = f.read()
+        check(status == 125, "exit 125, not %d: %r" % (status, stderr))
+        check(stderr == "st87run: --isolate: cannot make a network namespace: not root, and the kernel refuses this "
+              "user a user namespace (No space left on device; see /proc/sys/user/max_user_namespaces)\n",
+              "one line saying why: %r" % stderr)
+        check(not os.path.exists(marker), "the command did not run")
 
 
 def case_loader_would_skip_the_shim_refused():
