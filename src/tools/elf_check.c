@@ -386,7 +386,20 @@ static int has_runtime_main(struct reader *r, const struct section *table, bool 
 	return 0;
 }
 
-/* The Go marks of the section headers: the build-id note, the build-info section, runtime.main. */
+static const char *go_section_mark(const char *name)
+{
+	if (strcmp(name, ".go.buildinfo") == 0)
+		return "its .go.buildinfo section";
+	if (strcmp(name, ".note.go.buildid") == 0)
+		return "its .note.go.buildid section";
+	return NULL;
+}
+
+/*
+ * The Go marks of the section headers: the build-id note, the build-info
+ * section, runtime.main in the first .symtab and .dynsym (a hostile file
+ * may hold thousands of tables naming the same huge string section).
+ */
 static int read_sections(struct reader *r, struct elf_facts *facts)
 {
 	if (!r->header.shnum || facts->go_mark)
@@ -399,20 +412,23 @@ static int read_sections(struct reader *r, struct elf_facts *facts)
 	char *names = read_section_bytes(r, &names_section, MAX_SECTION_NAMES_BYTES, &err);
 	if (!names)
 		return err == -ENOMEM ? err : fail(r, -EBADMSG, "truncated in its section names");
+	bool symtab_read = false, dynsym_read = false;
 	for (unsigned i = 0; i < r->header.shnum && !facts->go_mark && !err; i++) {
 		struct section s;
 		if (read_section(r, i, &s) < 0) {
 			err = fail(r, -EBADMSG, "truncated in its section headers");
 			break;
 		}
-		const char *name = s.name < names_section.size ? names + s.name : "";
+		facts->go_mark = go_section_mark(s.name < names_section.size ? names + s.name : "");
+		bool *table_read = s.type == SHT_SYMTAB ? &symtab_read
+			: s.type == SHT_DYNSYM          ? &dynsym_read
+							: NULL;
+		if (facts->go_mark || !table_read || *table_read)
+			continue;
+		*table_read = true;
 		bool found = false;
-		if (strcmp(name, ".note.go.buildid") == 0 || strcmp(name, ".go.buildinfo") == 0)
-			facts->go_mark = strcmp(name, ".go.buildinfo") == 0
-				? "its .go.buildinfo section"
-				: "its .note.go.buildid section";
-		else if ((s.type == SHT_SYMTAB || s.type == SHT_DYNSYM) &&
-			 (err = has_runtime_main(r, &s, &found)) == 0 && found)
+		err = has_runtime_main(r, &s, &found);
+		if (!err && found)
 			facts->go_mark = "its runtime.main symbol";
 	}
 	free(names);
