@@ -1041,12 +1041,8 @@ static void wake_engine(void)
 		st87_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
 }
 
-/* The wake-up eventfd, out of the program's way and the host's own. */
-static int make_wake_fd(void)
+int engine_private_fd(int fd)
 {
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	int moved = host.min_private_fd > 0 && fd < host.min_private_fd
 		? fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
 		: -1;
@@ -1056,6 +1052,18 @@ static int make_wake_fd(void)
 	}
 	own_fd(fd);
 	return fd;
+}
+
+void engine_close_private_fd(int fd)
+{
+	close_own_fd(fd);
+}
+
+/* The wake-up eventfd, out of the program's way and the host's own. */
+static int make_wake_fd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return fd < 0 ? -errno : engine_private_fd(fd);
 }
 
 /* Start lock held, not engine_lock (the host's hook takes its own lock). */

@@ -460,7 +460,7 @@ def case_modem_silent_in_a_restart_is_opened_again_through_st87d():
 
 
 # st87d's protocol (src/wire/wire.h: ST87D_MAGIC, ST87D_VERSION), as tests/fuzz/make-corpus.py writes it.
-WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 3
 
 
 def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
