@@ -43,7 +43,7 @@ static int expand_numeric(const char *address, const char *service, const struct
 	return real.getaddrinfo(address, service, &numeric, out);
 }
 
-/* Copies libc's list into one we own (one allocation per entry) and frees libc's. */
+/* Copies libc's list into one we own (one allocation per entry), after *@tail, and frees libc's: its first copy. */
 static struct addrinfo *adopt(struct addrinfo *list, struct addrinfo **tail)
 {
 	struct addrinfo *head = NULL;
@@ -56,10 +56,11 @@ static struct addrinfo *adopt(struct addrinfo *list, struct addrinfo **tail)
 		copy->ai_next = NULL;
 		copy->ai_addr = (struct sockaddr *)(copy + 1);
 		memcpy(copy->ai_addr, ai->ai_addr, ai->ai_addrlen);
+		/* Behind what earlier calls adopted: one list for every address of the answer. */
+		if (*tail)
+			(*tail)->ai_next = copy;
 		if (!head)
 			head = copy;
-		else
-			(*tail)->ai_next = copy;
 		*tail = copy;
 	}
 	real.freeaddrinfo(list);
