@@ -108,7 +108,6 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 		return;
 	}
 	s->framed = request->flags & ST87D_FRAMED;
-	s->dns_queries = request->flags & ST87D_DNS_QUERIES;
 	s->local_port = request->local_port;
 	s->filler = request->filler;
 	s->rai = request->rai;

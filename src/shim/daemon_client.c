@@ -85,7 +85,7 @@ int daemon_open_socket(struct routed_socket *s, int engine_end)
 		.kind = ST87D_OPEN_SOCKET,
 		.domain = s->domain,
 		.type = s->type,
-		.flags = (s->framed ? ST87D_FRAMED : 0) | (s->dns_queries ? ST87D_DNS_QUERIES : 0),
+		.flags = s->framed ? ST87D_FRAMED : 0,
 		.local_port = s->local_port,
 		.filler = (uint32_t)s->filler,
 		.rai = s->rai >= 0 ? s->rai : shim.config.udp_rai,

@@ -37,8 +37,8 @@ enum st87d_request_kind {
 };
 
 enum st87d_socket_flags {
-	ST87D_FRAMED = 1,      /* unconnected UDP: datagrams carry the shim's datagram header */
-	ST87D_DNS_QUERIES = 2, /* each datagram is a DNS query */
+	ST87D_FRAMED = 1, /* unconnected UDP: datagrams carry the shim's datagram header */
+	/* 2 was "each datagram is a DNS query" before version 3: st87d asks resolvers itself now. */
 };
 
 struct st87d_request {
