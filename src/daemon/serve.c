@@ -146,17 +146,18 @@ static bool requested_resolver(const struct st87d_request *request)
 static void resolve(struct client *client, const struct st87d_request *request)
 {
 	struct st87d_reply reply = {0};
-	struct shim_dns_answer answer;
+	struct shim_dns_answer answer = {0};
 	char error[320] = "";
+	struct engine_lookup lookup = {
+		.name = request->name,
+		.family = request->ip_version ? AF_INET6 : AF_INET,
+		.resolver = (const struct sockaddr *)&request->remote,
+		.resolver_len = request->remote_len,
+		.modem_dns_server = config->modem_dns_server,
+		.answered_by = "no one",
+	};
 	int outcome;
 	if (requested_resolver(request)) {
-		struct engine_lookup lookup = {
-			.name = request->name,
-			.family = request->ip_version ? AF_INET6 : AF_INET,
-			.resolver = (const struct sockaddr *)&request->remote,
-			.resolver_len = request->remote_len,
-			.modem_dns_server = config->modem_dns_server,
-		};
 		outcome = engine_resolve(&lookup, &answer, error, sizeof(error));
 	} else {
 		outcome = -EINVAL;
@@ -172,13 +173,14 @@ static void resolve(struct client *client, const struct st87d_request *request)
 		for (size_t i = 0; i < answer.count && i < ST87D_MAX_ADDRESSES; i++)
 			memcpy(reply.addresses[i], &answer.addresses[i], sizeof(answer.addresses[i]));
 	} else {
-		/* A name that does not exist is kept as long as an answer would be. */
+		/* A name that does not exist is kept for a while too: no longer than st87d keeps it. */
 		reply.ttl_s = answer.ttl;
 		snprintf(reply.text, sizeof(reply.text), "%s", error);
 	}
 	reply.error = -outcome;
-	st87_log(ST87_LOG_INFO, "pid %d (%s): lookup %s: %s", (int)client->credentials.pid,
-		 client->program, name, outcome == 0 || error[0] ? reply.text : strerror(-outcome));
+	st87_log(ST87_LOG_INFO, "pid %d (%s): lookup %s by %s: %s", (int)client->credentials.pid,
+		 client->program, name, lookup.answered_by,
+		 outcome == 0 || error[0] ? reply.text : strerror(-outcome));
 	engine_modem_address(AF_INET, reply.ipv4, sizeof(reply.ipv4));
 	engine_modem_address(AF_INET6, reply.ipv6, sizeof(reply.ipv6));
 	st87d_send_lookup_answer(client->connection, &reply);

@@ -97,6 +97,7 @@ struct engine_lookup {
 	const struct sockaddr *resolver;
 	socklen_t resolver_len;
 	bool modem_dns_server;
+	char answered_by[64]; /* set by engine_resolve: who was asked (engine_resolver_name) */
 };
 /*
  * Looks @lookup up, unless the names cache has it (engine_names.c): a
@@ -106,7 +107,7 @@ struct engine_lookup {
  * should keep it longer), -ENOSYS (no AT#DNS), or another -errno; @error
  * says why when it is not an outcome of the resolver's.
  */
-int engine_resolve(const struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
+int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
 		   size_t error_len);
 /* How the cache names @resolver (length 0: AT#DNS): "AT#DNS", "192.0.2.53:53", "[2001:db8::53]:53". */
 void engine_resolver_name(const struct sockaddr *resolver, socklen_t resolver_len, char *text,

@@ -192,7 +192,7 @@ static int ask_at_dns(const char *name, int family, struct shim_dns_answer *answ
 	return SHIM_DNS_ANSWER;
 }
 
-int engine_resolve(const struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
+int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
 		   size_t error_len)
 {
 	error[0] = '\0';
@@ -204,8 +204,9 @@ int engine_resolve(const struct engine_lookup *lookup, struct shim_dns_answer *a
 		memcpy(&server, lookup->resolver, server_len);
 	else if (lookup->modem_dns_server)
 		server_len = modem_dns_server(&server);
-	char resolver[NAME_CACHE_RESOLVER_SIZE];
-	engine_resolver_name((const struct sockaddr *)&server, server_len, resolver, sizeof(resolver));
+	char *resolver = lookup->answered_by;
+	engine_resolver_name((const struct sockaddr *)&server, server_len, resolver,
+			     sizeof(lookup->answered_by));
 	int outcome;
 	if (engine_cached_name(resolver, lookup->name, lookup->family, &outcome, answer))
 		return outcome;

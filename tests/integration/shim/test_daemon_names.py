@@ -53,7 +53,8 @@ def case_resolver_cache_shared_by_every_client():
             check(answers == ["127.0.0.1 127.0.0.2"], "the %s program's answer: %r" % (program, answers))
         check(asked.count(NAME) == 1, "the resolver was asked %d times for two programs" % asked.count(NAME))
         check(",127.0.0.1,%d,2," % dns_port in modem.trace(), "the query did not leave over the modem with rai 2")
-        check("lookup %s: 127.0.0.1" % NAME in daemon.log(), "st87d's log does not name the lookup")
+        check("lookup %s by 127.0.0.1:%d: 127.0.0.1" % (NAME, dns_port) in daemon.log(),
+              "st87d's log does not name the lookup and its resolver")
 
 
 def case_ttl_zero_is_asked_every_time():
