@@ -5,15 +5,18 @@ server the modem is configured with asked over a modem UDP socket instead of AT#
 Usage: test_daemon_names.py CASE   (meson runs each case as its own test)
 """
 import contextlib
+import os
 import random
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 from dns_server import dns_server
 from fakemodem_fixture import CID, check, udp_echo_server, workdir
-from harness import Paths, fake_modem, run, run_case, st87d
+from harness import Paths, fake_modem, run, run_case, shim_environment, st87d
 from test_daemon import CADENCE
 
 NAME = "shared.st87.test"
@@ -151,6 +154,50 @@ def case_lookup_by_the_modems_server_keeps_other_clients_going():
         check(max(trips) < 10000, "a round trip took %d ms during the lookup" % max(trips))
         check(asked == [NAME] and at_dns_count(modem) == 0, "the lookup went to AT#DNS")
         print("round trips (ms): %s" % trips)
+
+
+@contextlib.contextmanager
+def daemon_of_wire_version_2(path):
+    """A stand-in st87d at @path that answers each request as wire version 2 did (a 656-byte reply, no version)."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            with connection:
+                connection.recv(4096)
+                # magic, kind (ANSWER), error, datagram limit; ipv4, ipv6, text
+                connection.send(struct.pack("=IIiI", 0x53543837, 4, 0, 0) + b"\0" * 128 + b"127.0.0.1".ljust(512, b"\0"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def case_program_names_a_daemon_of_another_release():
+    # An st87d of the previous release still running after an upgrade: the program's lookup fails with a line
+    # that says so, not with a bare protocol error.
+    with workdir() as tmp:
+        path = os.path.join(tmp, "st87d.sock")
+        with daemon_of_wire_version_2(path):
+            env = shim_environment(ST87_DAEMON=path, ST87_ROUTE="*", ST87_PORT="/dev/null/no-port")
+            result = run([sys.executable, "-c", LOOKUPS, NAME, "0"], env, text=True)
+        check(result.returncode != 0, "a lookup through another release's st87d succeeded: %r" % result.stdout)
+        lines = [line for line in result.stderr.splitlines() if "different versions of st87d's protocol" in line]
+        check(len(lines) == 1 and NAME in lines[0], "no one line says why: %r" % result.stderr)
+        print("the line: " + lines[0])
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
