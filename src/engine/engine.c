@@ -103,10 +103,12 @@ void engine_init(const struct engine_settings *settings, const struct engine_hos
 void engine_before_fork(void)
 {
 	pthread_mutex_lock(&engine_lock);
+	engine_names_before_fork();
 }
 
 void engine_after_fork_in_parent(void)
 {
+	engine_names_after_fork_in_parent();
 	pthread_mutex_unlock(&engine_lock);
 }
 
@@ -119,6 +121,7 @@ void engine_after_fork_in_child(void)
 	monotonic_cond_init(&engine.changed);
 	pthread_mutex_init(&engine_lock, NULL);
 	pthread_mutex_init(&start_lock, NULL);
+	engine_names_after_fork_in_child();
 }
 
 static void own_fd(int fd)

@@ -118,6 +118,10 @@ bool engine_cached_name(const char *resolver, const char *name, int family, int 
 /* @timed: @answer->ttl came with the answer (a DNS reply); AT#DNS answers may carry none. */
 void engine_cache_name(const char *resolver, const char *name, int family, int outcome,
 		       const struct shim_dns_answer *answer, bool timed);
+/* fork(): the names cache's lock taken before, released after; the child forgets the lookups in flight. */
+void engine_names_before_fork(void);
+void engine_names_after_fork_in_parent(void);
+void engine_names_after_fork_in_child(void);
 /* How long AT#DNS commands have held up other open sockets, in all: lookups that did, and their ms. */
 void engine_dns_hold_up(unsigned long *lookups, unsigned long long *held_ms);
 /* The engine thread's: routed sockets with a modem socket open now. */

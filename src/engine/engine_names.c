@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine.h"
 #include "fields.h"
@@ -30,6 +31,20 @@ static struct name_cache cache;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong lookups_that_held;
 static atomic_ullong held_ms_in_all;
+
+/*
+ * Lookups being asked now (under cache_lock; each node on its asker's
+ * stack): another of the same name waits for the answer to land in the
+ * cache instead of asking again, so programs that start together through
+ * st87d cost the resolver one query.
+ */
+struct flight {
+	const char *resolver, *name;
+	int family;
+	struct flight *next;
+};
+static struct flight *flights;
+static pthread_cond_t flight_landed = PTHREAD_COND_INITIALIZER;
 
 /* The DNS server the modem is configured with, read once from AT#IPPARAMS? (under cache_lock). */
 static struct {
@@ -52,6 +67,24 @@ void engine_cache_name(const char *resolver, const char *name, int family, int o
 {
 	pthread_mutex_lock(&cache_lock);
 	name_cache_store(&cache, resolver, name, family, outcome, answer, timed, st87_now_ms());
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void engine_names_before_fork(void)
+{
+	pthread_mutex_lock(&cache_lock);
+}
+
+void engine_names_after_fork_in_parent(void)
+{
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void engine_names_after_fork_in_child(void)
+{
+	/* The askers of the lookups in flight are not in the child: theirs never land here. */
+	flights = NULL;
+	pthread_cond_init(&flight_landed, NULL);
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -192,6 +225,65 @@ static int ask_at_dns(const char *name, int family, struct shim_dns_answer *answ
 	return SHIM_DNS_ANSWER;
 }
 
+static bool in_flight_locked(const struct flight *ours)
+{
+	for (const struct flight *f = flights; f; f = f->next)
+		if (f->family == ours->family && strcmp(f->resolver, ours->resolver) == 0 &&
+		    strcasecmp(f->name, ours->name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The cache's entry for @ours, once a lookup of the same that is in flight
+ * has landed: true with it. False when there is none: @ours is in flight
+ * then, and land() must follow.
+ */
+static bool cached_or_take_off(struct flight *ours, int *outcome, struct shim_dns_answer *answer)
+{
+	bool waited = false;
+	pthread_mutex_lock(&cache_lock);
+	for (;;) {
+		if (name_cache_find(&cache, ours->resolver, ours->name, ours->family, st87_now_ms(),
+				    outcome, answer)) {
+			pthread_mutex_unlock(&cache_lock);
+			return true;
+		}
+		if (!in_flight_locked(ours))
+			break;
+		if (!waited)
+			st87_log(ST87_LOG_INFO, "lookup of %s by %s waits for the same one in flight",
+				 ours->name, ours->resolver);
+		waited = true;
+		pthread_cond_wait(&flight_landed, &cache_lock);
+	}
+	ours->next = flights;
+	flights = ours;
+	pthread_mutex_unlock(&cache_lock);
+	return false;
+}
+
+/* Keeps @ours's outcome and lets its waiters see it: the seconds the cache keeps it, 0 none. */
+static uint32_t land(struct flight *ours, int outcome, const struct shim_dns_answer *answer, bool timed)
+{
+	pthread_mutex_lock(&cache_lock);
+	long long now = st87_now_ms();
+	name_cache_store(&cache, ours->resolver, ours->name, ours->family, outcome, answer, timed, now);
+	for (struct flight **f = &flights; *f; f = &(*f)->next) {
+		if (*f == ours) {
+			*f = ours->next;
+			break;
+		}
+	}
+	int kept;
+	struct shim_dns_answer cached;
+	bool found = name_cache_find(&cache, ours->resolver, ours->name, ours->family, now, &kept,
+				     &cached);
+	pthread_cond_broadcast(&flight_landed);
+	pthread_mutex_unlock(&cache_lock);
+	return found ? cached.ttl : 0;
+}
+
 int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
 		   size_t error_len)
 {
@@ -207,8 +299,9 @@ int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer,
 	char *resolver = lookup->answered_by;
 	engine_resolver_name((const struct sockaddr *)&server, server_len, resolver,
 			     sizeof(lookup->answered_by));
+	struct flight ours = {.resolver = resolver, .name = lookup->name, .family = lookup->family};
 	int outcome;
-	if (engine_cached_name(resolver, lookup->name, lookup->family, &outcome, answer))
+	if (cached_or_take_off(&ours, &outcome, answer))
 		return outcome;
 	bool timed = true;
 	if (server_len)
@@ -217,12 +310,7 @@ int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer,
 					      error, error_len);
 	else
 		outcome = ask_at_dns(lookup->name, lookup->family, answer, &timed, error, error_len);
-	engine_cache_name(resolver, lookup->name, lookup->family, outcome, answer, timed);
 	/* What the cache keeps it for is what a program may keep it for: nothing when it keeps none. */
-	int kept;
-	struct shim_dns_answer cached;
-	answer->ttl = engine_cached_name(resolver, lookup->name, lookup->family, &kept, &cached)
-		? cached.ttl
-		: 0;
+	answer->ttl = land(&ours, outcome, answer, timed);
 	return outcome;
 }

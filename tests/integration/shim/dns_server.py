@@ -36,19 +36,24 @@ def answer(query, records, ttl=60):
 
 
 @contextlib.contextmanager
-def dns_server(records, ttl=60, host="127.0.0.1", port=0):
+def dns_server(records, ttl=60, host="127.0.0.1", port=0, hold=None, peers=None):
     """Serves `records` ({"name": "127.0.0.1"}, or a list of IPv4 addresses per name) with records of `ttl` seconds
-    on host:port (any free port when 0); yields (port, list of names asked)."""
+    on host:port (any free port when 0); yields (port, list of names asked). With `hold` (a threading.Event),
+    each answer waits for it; `peers` (a list) gets the address each query came from."""
     table = {}
     for name, addresses in records.items():
         listed = [addresses] if isinstance(addresses, str) else addresses
         table[name.lower()] = {1: [socket.inet_pton(socket.AF_INET, a) for a in listed], 28: []}
     asked = []
 
-    def reply(query, _peer):
+    def reply(query, peer):
         try:
             name, _ = _read_name(query, 12)
             asked.append(name)
+            if peers is not None:
+                peers.append(peer)
+            if hold is not None:
+                hold.wait()
             return answer(query, table, ttl)
         except (IndexError, struct.error, UnicodeDecodeError):
             return None

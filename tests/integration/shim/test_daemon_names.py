@@ -15,7 +15,7 @@ import threading
 import time
 
 from dns_server import dns_server
-from fakemodem_fixture import CID, check, udp_echo_server, workdir
+from fakemodem_fixture import CID, check, udp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, run, run_case, shim_environment, st87d
 from test_daemon import CADENCE
 
@@ -58,6 +58,28 @@ def case_resolver_cache_shared_by_every_client():
         check(",127.0.0.1,%d,2," % dns_port in modem.trace(), "the query did not leave over the modem with rai 2")
         check("lookup %s by 127.0.0.1:%d: 127.0.0.1" % (NAME, dns_port) in daemon.log(),
               "st87d's log does not name the lookup and its resolver")
+
+
+def case_lookups_at_once_ask_once():
+    # A second program asks for a name while st87d's query for the first is still unanswered: it waits for that
+    # answer instead of asking again (a lookup's retry goes from the same modem socket, so it would not count).
+    answer_held = threading.Event()
+    peers = []
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
+            dns_server({NAME: "127.0.0.1"}, hold=answer_held, peers=peers) as (dns_port, asked):
+        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
+        command = [sys.executable, "-c", LOOKUPS, NAME, "0"]
+        try:
+            first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_for(lambda: asked, 30, "the first program's query at the resolver")
+            second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_for(lambda: "waits for the same one in flight" in daemon.log(), 30, "the second program's wait")
+        finally:
+            answer_held.set()
+        for program in (first, second):
+            out, err = program.communicate(timeout=60)
+            check(program.returncode == 0 and out.split() == ["127.0.0.1"], "a lookup: %r %r" % (out, err))
+        check(len(set(peers)) == 1, "two programs' lookups at once asked from %d modem sockets" % len(set(peers)))
 
 
 def case_ttl_zero_is_asked_every_time():
