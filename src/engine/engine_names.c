@@ -291,7 +291,7 @@ int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer,
 	memset(answer, 0, sizeof(*answer));
 	answer->family = lookup->family;
 	struct sockaddr_storage server = {0};
-	socklen_t server_len = lookup->resolver_len;
+	socklen_t server_len = lookup->resolver_len <= sizeof(server) ? lookup->resolver_len : 0;
 	if (server_len)
 		memcpy(&server, lookup->resolver, server_len);
 	else if (lookup->modem_dns_server)
