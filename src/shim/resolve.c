@@ -124,49 +124,48 @@ static int eai_for(int outcome)
 }
 
 /*
- * One family through st87d, which keeps the cache every client shares: this
- * program keeps the answer too, as long as st87d said it may (the answer's
- * TTL, what the daemon's cache had left of it), so a second lookup here
- * costs no request.
+ * How this program's cache names what st87d answered: st87d keeps the cache
+ * every client shares, and this program keeps each answer too, as long as
+ * st87d said it may (what its cache had left of the TTL), so a second
+ * lookup here costs no request. In-process lookups never use these names.
  */
-static int ask_daemon(int daemon, const char *node, int family, struct shim_dns_answer *answer,
-		      char *why, size_t why_len)
+static void daemon_answer_key(char *key, size_t len)
 {
-	char resolver[96] = "st87d ";
+	static const char prefix[] = "st87d ";
+	snprintf(key, len, "%s", prefix);
 	if (shim.config.has_dns_server)
 		engine_resolver_name((const struct sockaddr *)&shim.config.dns_server,
-				     shim.config.dns_server_len, resolver + 6, sizeof(resolver) - 6);
-	int outcome;
-	if (engine_cached_name(resolver, node, family, &outcome, answer)) {
-		shim_map_remove_private(daemon);
-		real.close(daemon);
-		return outcome;
-	}
-	outcome = daemon_resolve(daemon, node, family, answer, why, why_len);
-	engine_cache_name(resolver, node, family, outcome, answer, true);
-	return outcome;
+				     shim.config.dns_server_len, key + strlen(prefix),
+				     len - strlen(prefix));
 }
 
 /*
- * One family: with st87d, its answer; in this process, the engine's
- * (engine_resolve): the names cache, then a DNS query over a modem UDP
- * socket where a resolver address is known (ST87_DNS, or the modem's own
- * DNS server), a datagram out and one back while the engine keeps serving
- * every other socket; AT#DNS only without one.
+ * One family: what st87d answered before, if it is still good; else st87d's
+ * answer, or in this process the engine's (engine_resolve): the names
+ * cache, then a DNS query over a modem UDP socket where a resolver address
+ * is known (ST87_DNS, or the modem's own DNS server), a datagram out and one
+ * back while the engine keeps serving every other socket; AT#DNS only
+ * without one.
  */
 static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, char *why,
 		   size_t why_len)
 {
 	why[0] = '\0';
 	int family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
+	char daemon_key[96];
+	daemon_answer_key(daemon_key, sizeof(daemon_key));
+	int outcome;
+	if (engine_cached_name(daemon_key, node, family, &outcome, answer))
+		return outcome;
 	int daemon = -1;
-	int outcome = daemon_dial(&daemon);
+	outcome = daemon_dial(&daemon);
 	if (outcome) {
 		snprintf(why, why_len, "st87d is not reachable at %s", shim.config.daemon_socket);
 		return outcome;
 	}
 	if (daemon >= 0) {
-		outcome = ask_daemon(daemon, node, family, answer, why, why_len);
+		outcome = daemon_resolve(daemon, node, family, answer, why, why_len);
+		engine_cache_name(daemon_key, node, family, outcome, answer, true);
 	} else {
 		struct engine_lookup lookup = {
 			.name = node,
