@@ -209,17 +209,22 @@ def daemon_of_wire_version_2(path):
 
 
 def case_program_names_a_daemon_of_another_release():
-    # An st87d of the previous release still running after an upgrade: the program's lookup fails with a line
-    # that says so, not with a bare protocol error.
+    # An st87d of the previous release still running after an upgrade: the program's lookup, and st87ctl, fail
+    # with a line that says so, not with a bare protocol error.
     with workdir() as tmp:
         path = os.path.join(tmp, "st87d.sock")
         with daemon_of_wire_version_2(path):
             env = shim_environment(ST87_DAEMON=path, ST87_ROUTE="*", ST87_PORT="/dev/null/no-port")
             result = run([sys.executable, "-c", LOOKUPS, NAME, "0"], env, text=True)
+            ctl_env = dict(os.environ, ST87_DAEMON=path)
+            ctl_env.pop("LD_PRELOAD", None)
+            status = subprocess.run([Paths.st87ctl, "status"], env=ctl_env, capture_output=True, text=True, timeout=60)
         check(result.returncode != 0, "a lookup through another release's st87d succeeded: %r" % result.stdout)
         lines = [line for line in result.stderr.splitlines() if "different versions of st87d's protocol" in line]
         check(len(lines) == 1 and NAME in lines[0], "no one line says why: %r" % result.stderr)
         print("the line: " + lines[0])
+        check(status.returncode != 0 and "different versions of st87d's protocol" in status.stderr,
+              "st87ctl status does not say why: %r" % status.stderr)
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
