@@ -6,6 +6,7 @@
  */
 #include "serve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -107,7 +108,6 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 		return;
 	}
 	s->framed = request->flags & ST87D_FRAMED;
-	s->dns_queries = request->flags & ST87D_DNS_QUERIES;
 	s->local_port = request->local_port;
 	s->filler = request->filler;
 	s->rai = request->rai;
@@ -132,18 +132,58 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	}
 }
 
+/* The resolver a lookup names (its ST87_DNS), or none: st87d's choice. False when it names a bad one. */
+static bool requested_resolver(const struct st87d_request *request)
+{
+	if (request->remote_len == 0)
+		return true;
+	sa_family_t family = request->remote.ss_family;
+	return (family == AF_INET || family == AF_INET6) &&
+		request->remote_len >= routed_address_size(family) &&
+		request->remote_len <= sizeof(request->remote);
+}
+
 static void resolve(struct client *client, const struct st87d_request *request)
 {
-	char address[ST87_ADDR_LEN] = "", error[320];
-	int err = engine_look_up(request->name, request->ip_version != 0, address, error, sizeof(error));
+	struct st87d_reply reply = {0};
+	struct shim_dns_answer answer = {0};
+	char error[320] = "";
+	struct engine_lookup lookup = {
+		.name = request->name,
+		.family = request->ip_version ? AF_INET6 : AF_INET,
+		.resolver = (const struct sockaddr *)&request->remote,
+		.resolver_len = request->remote_len,
+		.modem_dns_server = config->modem_dns_server,
+		.answered_by = "no one",
+	};
+	int outcome;
+	if (requested_resolver(request)) {
+		outcome = engine_resolve(&lookup, &answer, error, sizeof(error));
+	} else {
+		outcome = -EINVAL;
+		snprintf(error, sizeof(error), "the lookup names no IPv4 or IPv6 resolver");
+	}
 	char name[256]; /* the client's text: the log gets it printable */
 	st87_printable(request->name, strlen(request->name), name, sizeof(name));
-	st87_log(ST87_LOG_INFO, "pid %d (%s): AT#DNS %s: %s", (int)client->credentials.pid,
-		 client->program, name, err ? error : address);
-	char ipv4[ST87_ADDR_LEN], ipv6[ST87_ADDR_LEN];
-	engine_modem_address(AF_INET, ipv4, sizeof(ipv4));
-	engine_modem_address(AF_INET6, ipv6, sizeof(ipv6));
-	st87d_send_lookup_answer(client->connection, -err, err ? error : address, ipv4, ipv6);
+	if (outcome == 0) {
+		inet_ntop(answer.family, &answer.addresses[0], reply.text, sizeof(reply.text));
+		reply.ttl_s = answer.ttl;
+		reply.family = answer.family;
+		reply.address_count = (uint32_t)answer.count;
+		for (size_t i = 0; i < answer.count && i < ST87D_MAX_ADDRESSES; i++)
+			memcpy(reply.addresses[i], &answer.addresses[i], sizeof(answer.addresses[i]));
+	} else {
+		/* A name that does not exist is kept for a while too: no longer than st87d keeps it. */
+		reply.ttl_s = answer.ttl;
+		snprintf(reply.text, sizeof(reply.text), "%s", error);
+	}
+	reply.error = -outcome;
+	st87_log(ST87_LOG_INFO, "pid %d (%s): lookup %s by %s: %s", (int)client->credentials.pid,
+		 client->program, name, lookup.answered_by,
+		 outcome == 0 || error[0] ? reply.text : strerror(-outcome));
+	engine_modem_address(AF_INET, reply.ipv4, sizeof(reply.ipv4));
+	engine_modem_address(AF_INET6, reply.ipv6, sizeof(reply.ipv6));
+	st87d_send_lookup_answer(client->connection, &reply);
 }
 
 struct listing {
@@ -296,9 +336,15 @@ void serve_client(int connection, const struct ucred *credentials, const struct 
 	struct st87d_request request;
 	int passed_fd;
 	int err = st87d_receive_request(connection, &request, &passed_fd);
+	if (err == -EPROTONOSUPPORT) {
+		st87_log(ST87_LOG_WARN, "pid %d (%s): %s", (int)client.credentials.pid, client.program,
+			 ST87D_OTHER_VERSION);
+		st87d_send_reply(connection, ST87D_FAILED, EPROTONOSUPPORT, ST87D_OTHER_VERSION);
+	}
 	if (err) {
-		st87_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)",
-			 (int)client.credentials.pid, client.program, strerror(-err));
+		if (err != -EPROTONOSUPPORT)
+			st87_log(ST87_LOG_WARN, "pid %d (%s): no usable request (%s)",
+				 (int)client.credentials.pid, client.program, strerror(-err));
 		close(connection);
 		return;
 	}

@@ -103,10 +103,12 @@ void engine_init(const struct engine_settings *settings, const struct engine_hos
 void engine_before_fork(void)
 {
 	pthread_mutex_lock(&engine_lock);
+	engine_names_before_fork();
 }
 
 void engine_after_fork_in_parent(void)
 {
+	engine_names_after_fork_in_parent();
 	pthread_mutex_unlock(&engine_lock);
 }
 
@@ -119,6 +121,7 @@ void engine_after_fork_in_child(void)
 	monotonic_cond_init(&engine.changed);
 	pthread_mutex_init(&engine_lock, NULL);
 	pthread_mutex_init(&start_lock, NULL);
+	engine_names_after_fork_in_child();
 }
 
 static void own_fd(int fd)
@@ -1041,12 +1044,8 @@ static void wake_engine(void)
 		st87_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
 }
 
-/* The wake-up eventfd, out of the program's way and the host's own. */
-static int make_wake_fd(void)
+int engine_private_fd(int fd)
 {
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	int moved = host.min_private_fd > 0 && fd < host.min_private_fd
 		? fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
 		: -1;
@@ -1056,6 +1055,18 @@ static int make_wake_fd(void)
 	}
 	own_fd(fd);
 	return fd;
+}
+
+void engine_close_private_fd(int fd)
+{
+	close_own_fd(fd);
+}
+
+/* The wake-up eventfd, out of the program's way and the host's own. */
+static int make_wake_fd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return fd < 0 ? -errno : engine_private_fd(fd);
 }
 
 /* Start lock held, not engine_lock (the host's hook takes its own lock). */

@@ -86,20 +86,50 @@ int engine_submit(struct routed_socket *socket);
 /* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
 int engine_run_job(struct engine_job *job);
 /*
- * Looks @name up with the modem's AT#DNS on the engine thread, unless the
- * names cache has it: 0 and @address, or -errno and @error (engine_names.c).
+ * One name of one family, and who is asked: @resolver (@resolver_len bytes,
+ * IPv4 or IPv6 with its port: ST87_DNS), or, with length 0, the DNS server
+ * the modem is configured with (AT#IPPARAMS?) where @modem_dns_server allows
+ * and it names one, else the modem's own AT#DNS.
  */
-int engine_look_up(const char *name, int ip_version, char address[ST87_ADDR_LEN], char *error,
+struct engine_lookup {
+	const char *name;
+	int family; /* AF_INET or AF_INET6 */
+	const struct sockaddr *resolver;
+	socklen_t resolver_len;
+	bool modem_dns_server;
+	char answered_by[64]; /* set by engine_resolve: who was asked (engine_resolver_name) */
+};
+/*
+ * Looks @lookup up, unless the names cache has it (engine_names.c): a
+ * resolver by a DNS query over a modem UDP socket asked from this thread,
+ * AT#DNS as an engine job. Returns an enum shim_dns_outcome with @answer
+ * (its ttl: the seconds the cache keeps it, 0 when it keeps none: no one
+ * should keep it longer), -ENOSYS (no AT#DNS), or another -errno; @error
+ * says why when it is not an outcome of the resolver's.
+ */
+int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
 		   size_t error_len);
+/* How the cache names @resolver (length 0: AT#DNS): "AT#DNS", "192.0.2.53:53", "[2001:db8::53]:53". */
+void engine_resolver_name(const struct sockaddr *resolver, socklen_t resolver_len, char *text,
+			  size_t len);
 /* The names cache every lookup through this engine shares (st87d's clients alike): name_cache.h. */
-bool engine_cached_name(const char *name, int family, int *outcome, struct shim_dns_answer *answer);
-/* @timed: @answer->ttl came with the answer (a DNS reply); AT#DNS answers carry none. */
-void engine_cache_name(const char *name, int family, int outcome, const struct shim_dns_answer *answer,
-		       bool timed);
+bool engine_cached_name(const char *resolver, const char *name, int family, int *outcome,
+			struct shim_dns_answer *answer);
+/* @timed: @answer->ttl came with the answer (a DNS reply); AT#DNS answers may carry none. */
+void engine_cache_name(const char *resolver, const char *name, int family, int outcome,
+		       const struct shim_dns_answer *answer, bool timed);
+/* fork(): the names cache's lock taken before, released after; the child forgets the lookups in flight. */
+void engine_names_before_fork(void);
+void engine_names_after_fork_in_parent(void);
+void engine_names_after_fork_in_child(void);
 /* How long AT#DNS commands have held up other open sockets, in all: lookups that did, and their ms. */
 void engine_dns_hold_up(unsigned long *lookups, unsigned long long *held_ms);
 /* The engine thread's: routed sockets with a modem socket open now. */
 int engine_live_socket_count(void);
+/* @fd out of the program's way (at or above the host's min_private_fd) and the host told it is the engine's. */
+int engine_private_fd(int fd);
+/* Closes an fd engine_private_fd() gave, the host told first. */
+void engine_close_private_fd(int fd);
 /* At exit: lets the engine flush and close every modem socket, within the configured bound. */
 void engine_flush_at_exit(void);
 

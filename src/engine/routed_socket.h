@@ -44,8 +44,8 @@ struct routed_socket {
 	bool framed; /* unconnected UDP: datagrams carry a struct datagram_header */
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
-	int local_port;   /* UDP: the port the program bound before routing, 0 none */
-	bool dns_queries; /* each datagram is a DNS query: one downlink expected */
+	int local_port; /* UDP: the port the program bound before routing, 0 none */
+	bool dns_queries; /* each datagram is a DNS query (the engine's own lookups): one downlink expected */
 	/* In st87d: the client's connection (told of state changes; the engine thread's once handed
 	 * over), and who the client is; -1 and 0 in a program. */
 	int client_fd;

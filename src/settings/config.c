@@ -226,6 +226,15 @@ static int parse_rtscts(const char *value, struct shim_config *config, char *pro
 			    problem, problem_len);
 }
 
+static int parse_modem_dns_server(const char *value, struct shim_config *config, char *problem,
+				  size_t problem_len)
+{
+	return parse_on_off(
+		value, &config->modem_dns_server,
+		"expected 0 (AT#DNS) or 1 (queries to the modem's DNS server, where it has one)",
+		problem, problem_len);
+}
+
 static int parse_send_handshake(const char *value, struct shim_config *config, char *problem,
 				size_t problem_len)
 {
@@ -261,6 +270,7 @@ static const struct variable variables[] = {
 	{.name = "ST87_BAUD", .parse = parse_baud},
 	{.name = "ST87_RTSCTS", .parse = parse_rtscts},
 	{.name = "ST87_DNS", .parse = parse_dns},
+	{.name = "ST87_MODEM_DNS_SERVER", .parse = parse_modem_dns_server},
 	{.name = "ST87_LOG", .parse = parse_log},
 	{.name = "ST87_TRACE", .parse = parse_trace},
 	{.name = "ST87_HEX", .parse = parse_hex},
@@ -363,6 +373,7 @@ void shim_config_set_defaults(struct shim_config *config)
 	snprintf(config->port, sizeof config->port, "%s", SHIM_CONFIG_DEFAULT_PORT);
 	config->baud = SHIM_CONFIG_DEFAULT_BAUD;
 	config->has_dns_server = false;
+	config->modem_dns_server = true;
 	config->log_level = ST87_LOG_ERROR;
 	config->trace_path[0] = '\0';
 	config->hex_payloads = false;

@@ -87,6 +87,9 @@ struct shim_config {
 	/* Names go to the modem (AT#DNS, else ST87_DNS): ST87_DNS is set or every DNS destination is routed. */
 	bool names_over_modem;
 	struct sockaddr_storage dns_server; /* AF_INET or AF_INET6, port set */
+	/* Without ST87_DNS: queries go to the DNS server the modem is configured with (AT#IPPARAMS?),
+	 * where it names one, instead of AT#DNS. */
+	bool modem_dns_server;
 	socklen_t dns_server_len;
 	enum st87_log_level log_level;
 	char trace_path[SHIM_CONFIG_PATH_SIZE]; /* "" for no trace */

@@ -85,7 +85,7 @@ int daemon_open_socket(struct routed_socket *s, int engine_end)
 		.kind = ST87D_OPEN_SOCKET,
 		.domain = s->domain,
 		.type = s->type,
-		.flags = (s->framed ? ST87D_FRAMED : 0) | (s->dns_queries ? ST87D_DNS_QUERIES : 0),
+		.flags = s->framed ? ST87D_FRAMED : 0,
 		.local_port = s->local_port,
 		.filler = (uint32_t)s->filler,
 		.rai = s->rai >= 0 ? s->rai : shim.config.udp_rai,
@@ -206,17 +206,46 @@ int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 		int got = st87d_receive_reply(s->daemon_fd, &reply, (int)left);
 		if (got == -EAGAIN)
 			continue;
+		if (got == -EPROTONOSUPPORT)
+			shim_log(ST87_LOG_ERROR, "%s", ST87D_OTHER_VERSION);
 		if (got < 0)
 			return got;
 		apply_report(s, got, &reply);
 	}
 }
 
-int daemon_resolve(int connection, const char *name, int ip_version, char *address, size_t address_len,
+/* The daemon's answer to a lookup into @answer: the outcome it gave. */
+static int take_answer(const struct st87d_reply *reply, int family, struct shim_dns_answer *answer,
+		       char *error, size_t error_len)
+{
+	memset(answer, 0, sizeof(*answer));
+	answer->family = family;
+	answer->ttl = reply->ttl_s;
+	if (reply->error) {
+		snprintf(error, error_len, "%s", reply->text);
+		return -reply->error;
+	}
+	size_t size = family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+	for (size_t i = 0; i < reply->address_count && i < SHIM_DNS_MAX_ADDRESSES; i++)
+		memcpy(&answer->addresses[i], reply->addresses[i], size);
+	answer->count = reply->address_count < SHIM_DNS_MAX_ADDRESSES ? reply->address_count
+								      : SHIM_DNS_MAX_ADDRESSES;
+	if (reply->family != family || answer->count == 0) {
+		snprintf(error, error_len, "st87d answered the lookup with no address");
+		return -EPROTO;
+	}
+	return SHIM_DNS_ANSWER;
+}
+
+int daemon_resolve(int connection, const char *name, int family, struct shim_dns_answer *answer,
 		   char *error, size_t error_len)
 {
-	struct st87d_request request = {.kind = ST87D_RESOLVE, .ip_version = ip_version};
+	struct st87d_request request = {.kind = ST87D_RESOLVE, .ip_version = family == AF_INET6};
 	snprintf(request.name, sizeof(request.name), "%s", name);
+	if (shim.config.has_dns_server) {
+		request.remote = shim.config.dns_server;
+		request.remote_len = shim.config.dns_server_len;
+	}
 	int err = st87d_send_request(connection, &request, -1);
 	struct st87d_reply reply;
 	/* Even when the request could not go (a refusal hangs up first), an answer may be waiting. */
@@ -232,16 +261,13 @@ int daemon_resolve(int connection, const char *name, int ip_version, char *addre
 	}
 	if (got <= 0 || reply.kind != ST87D_ANSWER) {
 		snprintf(error, error_len, "st87d did not answer the lookup (%s)",
-			 got < 0 ? strerror(-got) : "it hung up");
-		return -ENETDOWN;
+			 got == -EPROTONOSUPPORT ? ST87D_OTHER_VERSION
+				 : got < 0       ? strerror(-got)
+						 : "it hung up");
+		return got == -EPROTONOSUPPORT ? got : -ENETDOWN;
 	}
 	/* Whether the context has IPv6 decides if AF_UNSPEC asks AAAA next (resolve.c). */
 	if (reply.ipv4[0] || reply.ipv6[0])
 		shim_set_modem_address(reply.ipv4, reply.ipv6);
-	if (reply.error) {
-		snprintf(error, error_len, "%s", reply.text);
-		return -reply.error;
-	}
-	snprintf(address, address_len, "%s", reply.text);
-	return 0;
+	return take_answer(&reply, family, answer, error, error_len);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dns_message.h"
 #include "shim.h"
 
 /*
@@ -38,10 +39,13 @@ int daemon_wait_connected(struct routed_socket *s, int timeout_ms);
 void daemon_take_reports(struct routed_socket *s, int fd, bool at_eof);
 
 /*
- * One name through the daemon's AT#DNS: 0 and @address, -ENOENT, -ENOSYS
- * (the firmware has no AT#DNS), or another -errno with @error saying why.
+ * One name of @family through the daemon, which asks ST87_DNS when it is
+ * set, else its own choice (engine_resolve): an enum shim_dns_outcome and
+ * @answer (its ttl: how long it may be kept here, no longer than st87d
+ * keeps it), -ENOSYS (no AT#DNS and no resolver), -EPROTONOSUPPORT (an
+ * st87d of another release), or another -errno; @error says why.
  */
-int daemon_resolve(int connection, const char *name, int ip_version, char *address, size_t address_len,
+int daemon_resolve(int connection, const char *name, int family, struct shim_dns_answer *answer,
 		   char *error, size_t error_len);
 
 #endif

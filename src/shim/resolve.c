@@ -1,20 +1,20 @@
 /*
  * getaddrinfo()/freeaddrinfo(): when names go over the modem (ST87_DNS set,
  * or ST87_ROUTE routing every DNS destination), names that are neither
- * numeric nor in /etc/hosts are looked up with DNS queries to ST87_DNS over
- * a modem UDP socket where it is set, else by the modem itself (AT#DNS, the
- * network's resolver), and kept in the engine's names cache for their TTL.
- * No query for them leaves through the host's resolver.
+ * numeric nor in /etc/hosts are looked up with DNS queries over a modem UDP
+ * socket to ST87_DNS where it is set, else to the DNS server the modem is
+ * configured with (AT#IPPARAMS?), else by the modem itself (AT#DNS), and
+ * kept in the engine's names cache for their TTL (st87d's, shared by its
+ * clients, through st87d). No query for them leaves through the host's
+ * resolver.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "dns_message.h"
@@ -23,8 +23,6 @@
 #include "real.h"
 #include "shim.h"
 
-#define DNS_WAIT_MS 5000
-#define DNS_TRIES 2
 #define HOSTS_PATH "/etc/hosts"
 
 /* The lists this file hands out, so freeaddrinfo() knows them from libc's. */
@@ -34,85 +32,6 @@ struct owned_list {
 };
 static struct owned_list *owned_lists;
 static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint16_t random_id(void)
-{
-	uint16_t id = 0;
-	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
-		id = (uint16_t)(getpid() ^ (intptr_t)&id);
-	return id;
-}
-
-/* One query, one answer, over a modem UDP socket to ST87_DNS. */
-static int query_over_modem(const char *name, int qtype, struct shim_dns_answer *answer)
-{
-	const struct sockaddr_storage *server = &shim.config.dns_server;
-	int fd = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int err = shim_route_connect(fd, (const struct sockaddr *)server, shim.config.dns_server_len,
-				     ROUTE_DNS_QUERIES);
-	for (int attempt = 0; attempt < DNS_TRIES && (attempt == 0 ? !err : err == -ETIMEDOUT);
-	     attempt++) {
-		unsigned char query[SHIM_DNS_UDP_MAX];
-		uint16_t id = random_id();
-		int len = shim_dns_build_query(name, qtype, id, query, sizeof(query));
-		if (len < 0) {
-			err = len;
-			break;
-		}
-		if (real.send(fd, query, (size_t)len, MSG_NOSIGNAL) < 0) {
-			err = -errno;
-			break;
-		}
-		err = -ETIMEDOUT;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		while (poll(&pfd, 1, DNS_WAIT_MS) == 1) {
-			unsigned char reply[SHIM_DNS_UDP_MAX * 2];
-			ssize_t n = real.recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
-			if (n <= 0)
-				break;
-			int outcome = shim_dns_parse_answer(reply, (size_t)n, id, name, qtype, answer);
-			if (outcome != SHIM_DNS_NOT_OURS) {
-				err = outcome;
-				break;
-			}
-		}
-	}
-	close(fd);
-	return err;
-}
-
-/* One family through AT#DNS. 0 and an answer; -ENOENT, -ENOSYS (no AT#DNS), other errnos.
- * @in_cache: this process's engine asked, and kept the outcome (with the answer's TTL, if any). */
-static int ask_modem(const char *name, int qtype, struct shim_dns_answer *answer, char *error,
-		     size_t error_len, bool *in_cache)
-{
-	int ip_version = qtype == ns_t_aaaa;
-	char address[ST87_ADDR_LEN] = "";
-	int daemon = -1;
-	int err = daemon_dial(&daemon);
-	if (err) {
-		snprintf(error, error_len, "st87d is not reachable at %s", shim.config.daemon_socket);
-		return err;
-	}
-	*in_cache = daemon < 0;
-	if (daemon >= 0)
-		err = daemon_resolve(daemon, name, ip_version, address, sizeof(address), error,
-				     error_len);
-	else
-		err = engine_look_up(name, ip_version, address, error, error_len);
-	if (err)
-		return err;
-	answer->family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
-	answer->count = 0;
-	if (inet_pton(answer->family, address, &answer->addresses[0]) != 1) {
-		snprintf(error, error_len, "the modem answered \"%s\" for %s", address, name);
-		return -EPROTO;
-	}
-	answer->count = 1;
-	return 0;
-}
 
 /* Turns one numeric address into addrinfo entries for @service and @hints, through libc. */
 static int expand_numeric(const char *address, const char *service, const struct addrinfo *hints,
@@ -124,7 +43,7 @@ static int expand_numeric(const char *address, const char *service, const struct
 	return real.getaddrinfo(address, service, &numeric, out);
 }
 
-/* Copies libc's list into one we own (one allocation per entry) and frees libc's. */
+/* Copies libc's list into one we own (one allocation per entry), after *@tail, and frees libc's: its first copy. */
 static struct addrinfo *adopt(struct addrinfo *list, struct addrinfo **tail)
 {
 	struct addrinfo *head = NULL;
@@ -137,10 +56,11 @@ static struct addrinfo *adopt(struct addrinfo *list, struct addrinfo **tail)
 		copy->ai_next = NULL;
 		copy->ai_addr = (struct sockaddr *)(copy + 1);
 		memcpy(copy->ai_addr, ai->ai_addr, ai->ai_addrlen);
+		/* Behind what earlier calls adopted: one list for every address of the answer. */
+		if (*tail)
+			(*tail)->ai_next = copy;
 		if (!head)
 			head = copy;
-		else
-			(*tail)->ai_next = copy;
 		*tail = copy;
 	}
 	real.freeaddrinfo(list);
@@ -204,36 +124,63 @@ static int eai_for(int outcome)
 }
 
 /*
- * One family: the names cache first (shared with st87d's other clients
- * there). Where a resolver address is known (ST87_DNS), a DNS query over a
- * modem UDP socket: a datagram out and one back, while the engine keeps
- * serving every other socket. AT#DNS only without one: the engine does
- * nothing else until the modem answers it.
+ * How this program's cache names what st87d answered: st87d keeps the cache
+ * every client shares, and this program keeps each answer too, as long as
+ * st87d said it may (what its cache had left of the TTL), so a second
+ * lookup here costs no request. In-process lookups never use these names.
+ */
+static void daemon_answer_key(char *key, size_t len)
+{
+	static const char prefix[] = "st87d ";
+	snprintf(key, len, "%s", prefix);
+	if (shim.config.has_dns_server)
+		engine_resolver_name((const struct sockaddr *)&shim.config.dns_server,
+				     shim.config.dns_server_len, key + strlen(prefix),
+				     len - strlen(prefix));
+}
+
+/*
+ * One family: what st87d answered before, if it is still good; else st87d's
+ * answer, or in this process the engine's (engine_resolve): the names
+ * cache, then a DNS query over a modem UDP socket where a resolver address
+ * is known (ST87_DNS, or the modem's own DNS server), a datagram out and one
+ * back while the engine keeps serving every other socket; AT#DNS only
+ * without one.
  */
 static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, char *why,
 		   size_t why_len)
 {
 	why[0] = '\0';
 	int family = qtype == ns_t_aaaa ? AF_INET6 : AF_INET;
+	char daemon_key[96];
+	daemon_answer_key(daemon_key, sizeof(daemon_key));
 	int outcome;
-	if (engine_cached_name(node, family, &outcome, answer))
+	if (engine_cached_name(daemon_key, node, family, &outcome, answer))
 		return outcome;
-	if (shim.config.has_dns_server) {
-		outcome = query_over_modem(node, qtype, answer);
-		engine_cache_name(node, family, outcome, answer, true);
-		return outcome;
-	}
-	bool in_cache = false;
-	outcome = ask_modem(node, qtype, answer, why, why_len, &in_cache);
-	if (outcome != -ENOSYS) {
-		if (!in_cache)
-			engine_cache_name(node, family, outcome, answer, false);
+	int daemon = -1;
+	outcome = daemon_dial(&daemon);
+	if (outcome) {
+		snprintf(why, why_len, "st87d is not reachable at %s", shim.config.daemon_socket);
 		return outcome;
 	}
-	snprintf(why, why_len,
-		 "the modem cannot look names up (no AT#DNS) and ST87_DNS is not "
-		 "set: set ST87_DNS to a resolver's address");
-	return -ENOSYS;
+	if (daemon >= 0) {
+		outcome = daemon_resolve(daemon, node, family, answer, why, why_len);
+		engine_cache_name(daemon_key, node, family, outcome, answer, true);
+	} else {
+		struct engine_lookup lookup = {
+			.name = node,
+			.family = family,
+			.resolver = (const struct sockaddr *)&shim.config.dns_server,
+			.resolver_len = shim.config.has_dns_server ? shim.config.dns_server_len : 0,
+			.modem_dns_server = shim.config.modem_dns_server,
+		};
+		outcome = engine_resolve(&lookup, answer, why, why_len);
+	}
+	if (outcome == -ENOSYS)
+		snprintf(why, why_len,
+			 "the modem cannot look names up (no AT#DNS), has no DNS server configured and "
+			 "ST87_DNS is not set: set ST87_DNS to a resolver's address");
+	return outcome;
 }
 
 /*

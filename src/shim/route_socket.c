@@ -152,7 +152,6 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 
 	struct routed_socket *s = a->s;
 	s->framed = flags & ROUTE_FRAMED;
-	s->dns_queries = flags & ROUTE_DNS_QUERIES;
 	s->rai = shim_pending_rai(a->fd); /* set before routing, or -1 */
 	s->local_port = a->type == SOCK_DGRAM ? bound_port(a->fd) : 0;
 	s->engine_fd = a->daemon >= 0 ? -1 : a->engine_end;

@@ -109,8 +109,7 @@ socklen_t shim_connected_destination(struct routed_socket *s, struct sockaddr_st
 
 /* What shim_route_connect() is told about the socket. */
 enum route_flags {
-	ROUTE_FRAMED = 1,      /* unconnected UDP: datagrams carry a struct datagram_header */
-	ROUTE_DNS_QUERIES = 2, /* the shim's own DNS queries: each expects one answer (<rai> 2) */
+	ROUTE_FRAMED = 1, /* unconnected UDP: datagrams carry a struct datagram_header */
 };
 
 /* Routes @fd to @addr (connect() and first sendto()): errno-style result (0 or -errno). */

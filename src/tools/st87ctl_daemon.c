@@ -56,12 +56,20 @@ int st87ctl_daemon_request(const struct st87ctl_globals *globals, struct st87d_r
 		first = false;
 	}
 	bool answered = !err && got == 1 && (reply.kind == ST87D_ANSWER || reply.kind == ST87D_FAILED);
+	bool other_version = got == -EPROTONOSUPPORT;
 	if (json) {
 		fprintf(out, "], \"error\": ");
-		st87ctl_json_string(out, answered ? reply.text : "st87d did not answer");
+		st87ctl_json_string(out,
+				    answered                ? reply.text
+					    : other_version ? ST87D_OTHER_VERSION
+							    : "st87d did not answer");
 		fprintf(out, "}\n");
 	}
 	close(connection);
+	if (!answered && other_version) {
+		st87ctl_error("st87d at %s: %s", path, ST87D_OTHER_VERSION);
+		return ST87CTL_EXIT_NO_MODEM;
+	}
 	if (!answered) {
 		st87ctl_error("st87d at %s did not answer", path);
 		return ST87CTL_EXIT_NO_MODEM;

@@ -83,13 +83,28 @@ static int take_passed_fd(struct msghdr *header)
 	return kept;
 }
 
+/* Our magic at the start of @len bytes: a message of st87d's protocol, of whatever version. */
+static bool has_magic(const void *message, size_t len)
+{
+	uint32_t magic;
+	if (len < sizeof(magic))
+		return false;
+	memcpy(&magic, message, sizeof(magic));
+	return magic == ST87D_MAGIC;
+}
+
 int st87d_decode_request(const void *message, size_t len, int flags, struct st87d_request *request)
 {
-	if (len != sizeof(*request) || (flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (flags & MSG_CTRUNC)
 		return -EPROTO;
+	/* Cut short by the receive, or short: a longer or shorter request of another release. */
+	if (len != sizeof(*request) || (flags & MSG_TRUNC))
+		return has_magic(message, len) ? -EPROTONOSUPPORT : -EPROTO;
 	memcpy(request, message, sizeof(*request));
-	if (request->magic != ST87D_MAGIC || request->version != ST87D_VERSION)
+	if (request->magic != ST87D_MAGIC)
 		return -EPROTO;
+	if (request->version != ST87D_VERSION)
+		return -EPROTONOSUPPORT;
 	request->name[sizeof(request->name) - 1] = '\0';
 	return 0;
 }
@@ -149,6 +164,7 @@ int st87d_receive_request(int connection, struct st87d_request *request, int *pa
 static int send_reply(int connection, struct st87d_reply *reply)
 {
 	reply->magic = ST87D_MAGIC;
+	reply->version = ST87D_VERSION;
 	return st87d_send_message(connection, reply, sizeof(*reply), -1);
 }
 
@@ -159,14 +175,12 @@ int st87d_send_reply(int connection, uint32_t kind, int error, const char *text)
 	return send_reply(connection, &reply);
 }
 
-int st87d_send_lookup_answer(int connection, int error, const char *text, const char *ipv4,
-			     const char *ipv6)
+int st87d_send_lookup_answer(int connection, struct st87d_reply *answer)
 {
-	struct st87d_reply reply = {.kind = ST87D_ANSWER, .error = error};
-	snprintf(reply.text, sizeof(reply.text), "%s", text);
-	snprintf(reply.ipv4, sizeof(reply.ipv4), "%s", ipv4);
-	snprintf(reply.ipv6, sizeof(reply.ipv6), "%s", ipv6);
-	return send_reply(connection, &reply);
+	answer->kind = ST87D_ANSWER;
+	if (answer->address_count > ST87D_MAX_ADDRESSES)
+		answer->address_count = ST87D_MAX_ADDRESSES;
+	return send_reply(connection, answer);
 }
 
 int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit)
@@ -180,10 +194,14 @@ int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uin
 int st87d_decode_reply(const void *message, size_t len, struct st87d_reply *reply)
 {
 	if (len != sizeof(*reply))
-		return -EPROTO;
+		return has_magic(message, len) ? -EPROTONOSUPPORT : -EPROTO;
 	memcpy(reply, message, sizeof(*reply));
 	if (reply->magic != ST87D_MAGIC)
 		return -EPROTO;
+	if (reply->version != ST87D_VERSION)
+		return -EPROTONOSUPPORT;
+	if (reply->address_count > ST87D_MAX_ADDRESSES)
+		reply->address_count = ST87D_MAX_ADDRESSES;
 	reply->text[sizeof(reply->text) - 1] = '\0';
 	reply->ipv4[sizeof(reply->ipv4) - 1] = '\0';
 	reply->ipv6[sizeof(reply->ipv6) - 1] = '\0';

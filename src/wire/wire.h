@@ -16,12 +16,19 @@
 #include <sys/socket.h>
 
 #define ST87D_MAGIC 0x53543837u /* "ST87" */
-#define ST87D_VERSION 2u        /* 2: replies carry the datagram limit */
+/*
+ * 2: replies carry the datagram limit. 3: replies carry the version; a
+ * lookup names its resolver and its answer carries every address and how
+ * long it may be kept. A message with our magic and another version (or
+ * size) is another release's: -EPROTONOSUPPORT, which both sides name.
+ */
+#define ST87D_VERSION 3u
 
 enum st87d_request_kind {
 	/* A routed socket: the engine's end of the client's pair travels with the request. */
 	ST87D_OPEN_SOCKET = 1,
-	ST87D_RESOLVE,   /* a name through the modem's AT#DNS */
+	/* A name: to the resolver in remote (ST87_DNS), or, remote_len 0, to the daemon's choice. */
+	ST87D_RESOLVE,
 	ST87D_STATUS,    /* the daemon's sockets and their clients, as text */
 	ST87D_CLOSE_ALL, /* every modem socket closed (the daemon's user or root only) */
 	/* On a routed socket's connection, after OPEN_SOCKET: the program changed ST87_SO_RAI. */
@@ -30,8 +37,8 @@ enum st87d_request_kind {
 };
 
 enum st87d_socket_flags {
-	ST87D_FRAMED = 1,      /* unconnected UDP: datagrams carry the shim's datagram header */
-	ST87D_DNS_QUERIES = 2, /* each datagram is a DNS query */
+	ST87D_FRAMED = 1, /* unconnected UDP: datagrams carry the shim's datagram header */
+	/* 2 was "each datagram is a DNS query" before version 3: st87d asks resolvers itself now. */
 };
 
 struct st87d_request {
@@ -42,7 +49,7 @@ struct st87d_request {
 	int32_t rai;     /* UDP: <rai> of its datagrams (0, 1, 2); also ST87D_SET_RAI's value */
 	struct sockaddr_storage remote;
 	uint32_t remote_len;
-	/* ST87D_RESOLVE; ST87D_AT: the command line in name */
+	/* ST87D_RESOLVE (the resolver in remote); ST87D_AT: the command line in name */
 	int32_t ip_version; /* 0 IPv4, 1 IPv6 */
 	int32_t timeout_ms; /* ST87D_AT: how long the final result may take */
 	char name[256];
@@ -57,13 +64,23 @@ enum st87d_reply_kind {
 };
 
 #define ST87D_ADDR_LEN 64
+/* Addresses one lookup's answer carries. */
+#define ST87D_MAX_ADDRESSES 16
 
 struct st87d_reply {
 	uint32_t magic, kind;
-	int32_t error;           /* positive errno, 0 for none */
+	int32_t error; /* positive errno, 0 for none; a lookup's DNS outcome as its errno */
+	uint32_t version;
 	uint32_t datagram_limit; /* ST87D_CONNECTED: the largest datagram the modem takes, 0 not known yet */
-	char ipv4[ST87D_ADDR_LEN], ipv6[ST87D_ADDR_LEN]; /* ST87D_CONNECTED: the modem's addresses */
+	char ipv4[ST87D_ADDR_LEN],
+		ipv6[ST87D_ADDR_LEN]; /* ST87D_CONNECTED, ANSWER: the modem's addresses */
 	char text[512];
+	/* ST87D_ANSWER to ST87D_RESOLVE: how long the answer may be kept (the daemon's cache keeps it
+	 * that long; 0: not at all), and its addresses (in_addr or in6_addr by family) */
+	uint32_t ttl_s;
+	int32_t family;
+	uint32_t address_count;
+	uint8_t addresses[ST87D_MAX_ADDRESSES][16];
 };
 
 /* Connects to the daemon at @path: the fd, or -errno (-ENOENT, -ECONNREFUSED: no daemon there). */
@@ -81,7 +98,8 @@ int st87d_receive_request(int connection, struct st87d_request *request, int *pa
 /*
  * The checks st87d_receive_request() makes of a message: @len bytes that
  * came with recvmsg()'s @flags. 0 and @request (its name NUL-terminated)
- * for a whole request of this version, else -EPROTO.
+ * for a whole request of this version; -EPROTONOSUPPORT for our magic with
+ * another version or size (another release's client); else -EPROTO.
  */
 int st87d_decode_request(const void *message, size_t len, int flags, struct st87d_request *request);
 
@@ -93,20 +111,30 @@ const char *st87d_socket_request_problem(const struct st87d_request *request);
 
 /* Sends one reply. 0 or -errno. */
 int st87d_send_reply(int connection, uint32_t kind, int error, const char *text);
-/* ST87D_ANSWER to a lookup, with the modem's addresses: the program learns whether its context has IPv6. */
-int st87d_send_lookup_answer(int connection, int error, const char *text, const char *ipv4,
-			     const char *ipv6);
+/*
+ * ST87D_ANSWER to a lookup: @answer's error, text, ttl_s, family and
+ * addresses, and the modem's addresses in ipv4 and ipv6 (the program learns
+ * whether its context has IPv6). The rest is filled here.
+ */
+int st87d_send_lookup_answer(int connection, struct st87d_reply *answer);
 /* ST87D_CONNECTED with the modem's addresses and the largest datagram it takes (0: not known yet). */
 int st87d_send_connected(int connection, const char *ipv4, const char *ipv6, uint32_t datagram_limit);
 
 /*
  * Receives one reply, waiting at most @timeout_ms (-1: no bound, 0: only
  * what is there). 1 and @reply, 0 when the daemon hung up, -EAGAIN when
- * nothing came, -EPROTO for a bad message, other -errno.
+ * nothing came, -EPROTONOSUPPORT for a daemon of another wire version,
+ * -EPROTO for a bad message, other -errno.
  */
 int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_ms);
 
-/* The checks st87d_receive_reply() makes of @len bytes: 0 and @reply (its texts NUL-terminated), or -EPROTO. */
+/* The checks st87d_receive_reply() makes of @len bytes: 0 and @reply (its texts NUL-terminated),
+ * -EPROTONOSUPPORT (our magic, another version or size), or -EPROTO. */
 int st87d_decode_reply(const void *message, size_t len, struct st87d_reply *reply);
+
+/* What -EPROTONOSUPPORT from the functions above means, for a message to the user. */
+#define ST87D_OTHER_VERSION                                                                     \
+	"st87d and this program speak different versions of st87d's protocol (an upgrade that " \
+	"left an older st87d running? restart st87d)"
 
 #endif

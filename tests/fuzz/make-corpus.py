@@ -385,7 +385,7 @@ def dns_seeds():
 
 # --- st87d's wire ----------------------------------------------------------
 
-WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 3
 OPEN_SOCKET, RESOLVE, STATUS, CLOSE_ALL, SET_RAI, AT = range(1, 7)
 CONNECTED, FAILED, PEER_CLOSED, ANSWER, TEXT = range(1, 6)
 SOCK_STREAM, SOCK_DGRAM = 1, 2
@@ -412,10 +412,13 @@ def wire_request(kind, domain=0, type_=0, flags=0, local_port=0, filler=0, rai=0
     return (body + name.ljust(256, b'\0')[:256]).ljust(440, b'\0')
 
 
-def wire_reply(kind, error=0, ipv4=b'', ipv6=b'', text=b'', magic=WIRE_MAGIC, datagram_limit=0):
-    """struct st87d_reply (656 bytes)."""
-    return (struct.pack('=IIiI', magic, kind, error, datagram_limit) + ipv4.ljust(64, b'\0') +
-            ipv6.ljust(64, b'\0') + text.ljust(512, b'\0'))
+def wire_reply(kind, error=0, ipv4=b'', ipv6=b'', text=b'', magic=WIRE_MAGIC, datagram_limit=0,
+               version=WIRE_VERSION, ttl=0, family=0, addresses=()):
+    """struct st87d_reply (928 bytes): the lookup's answer after the text."""
+    packed = b''.join(socket.inet_pton(family, a).ljust(16, b'\0') for a in addresses)
+    return (struct.pack('=IIiII', magic, kind, error, version, datagram_limit) + ipv4.ljust(64, b'\0') +
+            ipv6.ljust(64, b'\0') + text.ljust(512, b'\0') +
+            struct.pack('=IiI', ttl, family, len(addresses)) + packed.ljust(256, b'\0'))
 
 
 def wire_seeds():
@@ -430,6 +433,7 @@ def wire_seeds():
                                                     remote=(udp6[0], 16))),
         'resolve': (0, wire_request(RESOLVE, ip_version=1, name=b'sensor-hub.test')),
         'resolve-unterminated': (0, wire_request(RESOLVE, name=b'n' * 256)),
+        'resolve-at-resolver': (0, wire_request(RESOLVE, remote=udp6, name=b'sensor-hub.test')),
         'status': (0, wire_request(STATUS)),
         'close-all-with-fd': (WITH_FD, wire_request(CLOSE_ALL)),
         'set-rai': (0, wire_request(SET_RAI, rai=1)),
@@ -447,6 +451,10 @@ def wire_seeds():
         'failed': wire_reply(FAILED, 111, text=b'connection refused by the peer'),
         'text-unterminated': wire_reply(TEXT, text=b't' * 512),
         'answer-bad-magic': wire_reply(ANSWER, magic=0),
+        'answer-lookup': wire_reply(ANSWER, text=b'127.0.0.1', ttl=60, family=AF_INET,
+                                    addresses=('127.0.0.1', '127.0.0.2')),
+        'answer-previous-version': wire_reply(ANSWER, version=WIRE_VERSION - 1),
+        'answer-v2-size': wire_reply(ANSWER)[:656],
         'short': wire_reply(PEER_CLOSED)[:100],
     }
     for name, message in replies.items():

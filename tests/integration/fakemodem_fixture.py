@@ -166,12 +166,13 @@ def wait_for(predicate, timeout=10.0, what="condition"):
 
 
 @contextlib.contextmanager
-def udp_server(reply):
-    """A UDP server on 127.0.0.1 that answers each datagram with reply(data, peer) (no answer when that is None).
+def udp_server(reply, host="127.0.0.1", port=0):
+    """A UDP server on host:port (any free port when 0) that answers each datagram with reply(data, peer) (no answer
+    when that is None).
 
     Yields its port; it stops when the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((host, port))
     sock.settimeout(0.2)  # only so that the end of the block is noticed
     stop = threading.Event()
 

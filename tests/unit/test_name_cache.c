@@ -36,20 +36,20 @@ static bool answered(const char *name, long long now_ms)
 {
 	int outcome = 1;
 	struct shim_dns_answer found;
-	return name_cache_find(&cache, name, AF_INET, now_ms, &outcome, &found) && outcome == 0;
+	return name_cache_find(&cache, "", name, AF_INET, now_ms, &outcome, &found) && outcome == 0;
 }
 
 static void answer_lives_for_its_ttl(void **state)
 {
 	(void)state;
 	struct shim_dns_answer answer = answer_of("192.0.2.7", 30);
-	name_cache_store(&cache, "Host.Example", AF_INET, 0, &answer, true, 1000);
+	name_cache_store(&cache, "", "Host.Example", AF_INET, 0, &answer, true, 1000);
 	int outcome = 1;
 	struct shim_dns_answer found;
-	assert_true(name_cache_find(&cache, "host.example.", AF_INET, 30999, &outcome, &found));
+	assert_true(name_cache_find(&cache, "", "host.example.", AF_INET, 30999, &outcome, &found));
 	assert_int_equal(outcome, 0);
 	assert_memory_equal(&found.addresses[0], &answer.addresses[0], sizeof(struct in_addr));
-	assert_false(name_cache_find(&cache, "host.example", AF_INET6, 2000, &outcome, &found));
+	assert_false(name_cache_find(&cache, "", "host.example", AF_INET6, 2000, &outcome, &found));
 	assert_false(answered("host.example", 31000));
 }
 
@@ -57,11 +57,11 @@ static void ttl_is_bounded_and_zero_is_not_kept(void **state)
 {
 	(void)state;
 	struct shim_dns_answer week = answer_of("192.0.2.1", 7 * 86400);
-	name_cache_store(&cache, "long.example", AF_INET, 0, &week, true, 0);
+	name_cache_store(&cache, "", "long.example", AF_INET, 0, &week, true, 0);
 	assert_true(answered("long.example", NAME_CACHE_MAX_TTL_S * 1000LL - 1));
 	assert_false(answered("long.example", NAME_CACHE_MAX_TTL_S * 1000LL));
 	struct shim_dns_answer none = answer_of("192.0.2.2", 0);
-	name_cache_store(&cache, "zero.example", AF_INET, 0, &none, true, 0);
+	name_cache_store(&cache, "", "zero.example", AF_INET, 0, &none, true, 0);
 	assert_false(answered("zero.example", 1));
 }
 
@@ -69,7 +69,7 @@ static void untimed_answer_keeps_the_bound(void **state)
 {
 	(void)state;
 	struct shim_dns_answer modem = answer_of("192.0.2.3", 0);
-	name_cache_store(&cache, "modem.example", AF_INET, 0, &modem, false, 0);
+	name_cache_store(&cache, "", "modem.example", AF_INET, 0, &modem, false, 0);
 	assert_true(answered("modem.example", NAME_CACHE_UNTIMED_TTL_S * 1000LL - 1));
 	assert_false(answered("modem.example", NAME_CACHE_UNTIMED_TTL_S * 1000LL));
 }
@@ -77,16 +77,16 @@ static void untimed_answer_keeps_the_bound(void **state)
 static void missing_name_kept_briefly_other_failures_not(void **state)
 {
 	(void)state;
-	name_cache_store(&cache, "gone.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, NULL, true, 0);
-	name_cache_store(&cache, "busy.example", AF_INET, SHIM_DNS_TRY_AGAIN, NULL, true, 0);
-	name_cache_store(&cache, "lost.example", AF_INET, -ETIMEDOUT, NULL, true, 0);
+	name_cache_store(&cache, "", "gone.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, NULL, true, 0);
+	name_cache_store(&cache, "", "busy.example", AF_INET, SHIM_DNS_TRY_AGAIN, NULL, true, 0);
+	name_cache_store(&cache, "", "lost.example", AF_INET, -ETIMEDOUT, NULL, true, 0);
 	int outcome = 0;
 	struct shim_dns_answer found;
-	assert_true(name_cache_find(&cache, "gone.example", AF_INET, 9999, &outcome, &found));
+	assert_true(name_cache_find(&cache, "", "gone.example", AF_INET, 9999, &outcome, &found));
 	assert_int_equal(outcome, SHIM_DNS_NO_SUCH_NAME);
-	assert_false(name_cache_find(&cache, "gone.example", AF_INET, 10000, &outcome, &found));
-	assert_false(name_cache_find(&cache, "busy.example", AF_INET, 1, &outcome, &found));
-	assert_false(name_cache_find(&cache, "lost.example", AF_INET, 1, &outcome, &found));
+	assert_false(name_cache_find(&cache, "", "gone.example", AF_INET, 10000, &outcome, &found));
+	assert_false(name_cache_find(&cache, "", "busy.example", AF_INET, 1, &outcome, &found));
+	assert_false(name_cache_find(&cache, "", "lost.example", AF_INET, 1, &outcome, &found));
 }
 
 static void full_cache_gives_up_the_soonest_to_expire(void **state)
@@ -96,10 +96,10 @@ static void full_cache_gives_up_the_soonest_to_expire(void **state)
 	for (int i = 0; i < NAME_CACHE_SIZE; i++) {
 		struct shim_dns_answer answer = answer_of("192.0.2.9", (uint32_t)(100 + i));
 		snprintf(name, sizeof(name), "n%d.example", i);
-		name_cache_store(&cache, name, AF_INET, 0, &answer, true, 0);
+		name_cache_store(&cache, "", name, AF_INET, 0, &answer, true, 0);
 	}
 	struct shim_dns_answer newest = answer_of("192.0.2.10", 50);
-	name_cache_store(&cache, "newest.example", AF_INET, 0, &newest, true, 0);
+	name_cache_store(&cache, "", "newest.example", AF_INET, 0, &newest, true, 0);
 	assert_true(answered("newest.example", 1));
 	assert_false(answered("n0.example", 1));
 	assert_true(answered("n1.example", 1));
@@ -113,8 +113,46 @@ static void overlong_name_is_not_kept(void **state)
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	struct shim_dns_answer answer = answer_of("192.0.2.11", 60);
-	name_cache_store(&cache, name, AF_INET, 0, &answer, true, 0);
+	name_cache_store(&cache, "", name, AF_INET, 0, &answer, true, 0);
 	assert_false(answered(name, 1));
+}
+
+/* Whether the cache has @name (IPv4) from @resolver at @now_ms; @found gets the entry. */
+static bool kept_by(const char *resolver, const char *name, long long now_ms, int *outcome,
+		    struct shim_dns_answer *found)
+{
+	return name_cache_find(&cache, resolver, name, AF_INET, now_ms, outcome, found);
+}
+
+static void each_resolver_keeps_its_own(void **state)
+{
+	(void)state;
+	struct shim_dns_answer answer = answer_of("192.0.2.9", 60), found;
+	int outcome;
+	name_cache_store(&cache, "127.0.0.1:53", "split.example", AF_INET, 0, &answer, true, 0);
+	assert_true(kept_by("127.0.0.1:53", "split.example", 1, &outcome, &found));
+	assert_false(kept_by("AT#DNS", "split.example", 1, &outcome, &found));
+	assert_false(kept_by("127.0.0.2:53", "split.example", 1, &outcome, &found));
+}
+
+/* What is found says how long it has left, so a second cache (a program of st87d's) keeps it no longer. */
+static void found_entry_tells_what_it_has_left(void **state)
+{
+	(void)state;
+	struct shim_dns_answer answer = answer_of("192.0.2.10", 30), found;
+	int outcome;
+	name_cache_store(&cache, "", "left.example", AF_INET, 0, &answer, true, 1000);
+	assert_true(kept_by("", "left.example", 21500, &outcome, &found));
+	assert_int_equal(found.ttl, 9);
+	name_cache_store(&cache, "", "gone.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, NULL, true, 0);
+	assert_true(kept_by("", "gone.example", 4000, &outcome, &found));
+	assert_int_equal(outcome, SHIM_DNS_NO_SUCH_NAME);
+	assert_int_equal(found.ttl, NAME_CACHE_NEGATIVE_TTL_S - 4);
+	/* Kept again with what was left: no longer than that. */
+	struct shim_dns_answer told = {.family = AF_INET, .ttl = 2};
+	name_cache_store(&cache, "", "told.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, &told, true, 0);
+	assert_true(kept_by("", "told.example", 1999, &outcome, &found));
+	assert_false(kept_by("", "told.example", 2000, &outcome, &found));
 }
 
 int main(void)
@@ -126,6 +164,8 @@ int main(void)
 		cmocka_unit_test_setup(missing_name_kept_briefly_other_failures_not, empty_cache),
 		cmocka_unit_test_setup(full_cache_gives_up_the_soonest_to_expire, empty_cache),
 		cmocka_unit_test_setup(overlong_name_is_not_kept, empty_cache),
+		cmocka_unit_test_setup(each_resolver_keeps_its_own, empty_cache),
+		cmocka_unit_test_setup(found_entry_tells_what_it_has_left, empty_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,8 +17,8 @@ def _read_name(message, offset):
         offset += length
 
 
-def answer(query, records):
-    """The reply to `query`; `records` maps lower-case names to {qtype: [packed addresses]}."""
+def answer(query, records, ttl=60):
+    """The reply to `query`; `records` maps lower-case names to {qtype: [packed addresses]}; each record has `ttl`."""
     ident, _flags, qdcount = struct.unpack("!HHH", query[:6])
     if qdcount != 1:
         return None
@@ -31,25 +31,32 @@ def answer(query, records):
     header = struct.pack("!HHHHHH", ident, 0x8400 | rcode, 1, len(addresses), 0, 0)
     body = b""
     for address in addresses:
-        body += struct.pack("!HHHIH", 0xC00C, qtype, qclass, 60, len(address)) + address
+        body += struct.pack("!HHHIH", 0xC00C, qtype, qclass, ttl, len(address)) + address
     return header + question + body
 
 
 @contextlib.contextmanager
-def dns_server(records):
-    """Serves `records` ({"name": "127.0.0.1"}) on 127.0.0.1; yields (port, list of names asked)."""
+def dns_server(records, ttl=60, host="127.0.0.1", port=0, hold=None, peers=None):
+    """Serves `records` ({"name": "127.0.0.1"}, or a list of IPv4 addresses per name) with records of `ttl` seconds
+    on host:port (any free port when 0); yields (port, list of names asked). With `hold` (a threading.Event),
+    each answer waits for it; `peers` (a list) gets the address each query came from."""
     table = {}
-    for name, address in records.items():
-        table[name.lower()] = {1: [socket.inet_pton(socket.AF_INET, address)], 28: []}
+    for name, addresses in records.items():
+        listed = [addresses] if isinstance(addresses, str) else addresses
+        table[name.lower()] = {1: [socket.inet_pton(socket.AF_INET, a) for a in listed], 28: []}
     asked = []
 
-    def reply(query, _peer):
+    def reply(query, peer):
         try:
             name, _ = _read_name(query, 12)
             asked.append(name)
-            return answer(query, table)
+            if peers is not None:
+                peers.append(peer)
+            if hold is not None:
+                hold.wait()
+            return answer(query, table, ttl)
         except (IndexError, struct.error, UnicodeDecodeError):
             return None
 
-    with udp_server(reply) as port:
-        yield port, asked
+    with udp_server(reply, host, port) as bound:
+        yield bound, asked

@@ -181,7 +181,7 @@ def case_three_programs_at_once():
         sub_out, sub_err = subscriber.communicate(timeout=60)
         check("published %d %s" % (len(expected), hashlib.sha256(expected).hexdigest()) in sub_out,
               "the subscriber's messages differ: %s%s" % (sub_out, sub_err))
-        check("AT#DNS %s: 127.0.0.1" % NAME in daemon.log(), "the name was not looked up by st87d:\n" + daemon.log())
+        check("lookup %s by AT#DNS: 127.0.0.1" % NAME in daemon.log(), "the name was not looked up by st87d:\n" + daemon.log())
         wait_for(lambda: "no sockets open" in st87ctl(daemon, "status").stdout, 10, "every modem socket closed")
 
 

@@ -460,16 +460,37 @@ def case_modem_silent_in_a_restart_is_opened_again_through_st87d():
 
 
 # st87d's protocol (src/wire/wire.h: ST87D_MAGIC, ST87D_VERSION), as tests/fuzz/make-corpus.py writes it.
-WIRE_MAGIC, WIRE_VERSION = 0x53543837, 2
+WIRE_MAGIC, WIRE_VERSION = 0x53543837, 3
 
 
-def open_socket_request(port, filler, kind=socket.SOCK_DGRAM):
+def open_socket_request(port, filler, kind=socket.SOCK_DGRAM, version=WIRE_VERSION):
     """st87d's OPEN_SOCKET for a UDP (or @kind) socket to 127.0.0.1:port (src/wire/wire.h), as a client could forge it."""
     address = struct.pack("@H", socket.AF_INET) + struct.pack("!H4s", port, socket.inet_aton("127.0.0.1"))
     # magic, version, kind, domain, type, flags, local_port, filler, rai; remote, remote_len; ip_version,
     # timeout_ms, name: the C struct's layout on this machine (440 bytes, remote 8-aligned).
-    return struct.pack("@IIIiiiiIi4x128sIii256s4x", WIRE_MAGIC, WIRE_VERSION, 1, socket.AF_INET, kind, 0, 0,
+    return struct.pack("@IIIiiiiIi4x128sIii256s4x", WIRE_MAGIC, version, 1, socket.AF_INET, kind, 0, 0,
                        filler, 0, address.ljust(128, b"\0"), 16, 0, 0, b"")
+
+
+def case_daemon_names_a_client_of_another_release():
+    # A request of wire version 2 (an st87d left running across an upgrade, or the reverse) is refused with a
+    # reply and a log line that say so, not a bare protocol error; st87d goes on serving.
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, udp_echo_server() as port:
+        older = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        older.connect(daemon.socket)
+        older.send(open_socket_request(port, 0, version=WIRE_VERSION - 1))
+        older.settimeout(10)
+        reply = older.recv(4096)
+        # magic, kind, error, version, datagram limit; the two modem addresses (64 bytes each); the text
+        kind, error, version = struct.unpack("@IIiI", reply[:16])[1:]
+        text = reply[148:148 + 512].split(b"\0")[0].decode()
+        check(kind == 2 and error == errno.EPROTONOSUPPORT and version == WIRE_VERSION,
+              "the refusal: kind %d error %d version %d" % (kind, error, version))
+        check("different versions of st87d's protocol" in text, "the reply does not say why: %r" % text)
+        check("different versions of st87d's protocol" in daemon.log(), "st87d's log does not say why")
+        older.close()
+        client = run([sys.executable, "-c", EMPTY_DATAGRAM, str(port)], daemon.env(), timeout=60, text=True)
+        check("echo: two" in client.stdout, "st87d stopped serving after another release's client")
 
 
 def case_daemon_refuses_a_client_that_lies():

@@ -167,6 +167,8 @@ static void test_empty_values_count_as_unset(void **state)
 #define DNS_BRACKETS_WANTED "IPv6 addresses go in brackets, such as [2620:fe::fe]:53"
 #define LOG_WANTED "expected none, error, warn, info, debug or 0..4"
 #define HEX_WANTED "expected 0 (binary payloads) or 1 (hex text)"
+#define MODEM_DNS_SERVER_WANTED \
+	"expected 0 (AT#DNS) or 1 (queries to the modem's DNS server, where it has one)"
 #define RTSCTS_WANTED "expected 0 (no flow control) or 1 (RTS/CTS, for a modem wired with them)"
 #define HANDSHAKE_WANTED                                                                            \
 	"expected detect, one-step (the line and its data at once) or two-step (the line, its OK, " \
@@ -339,6 +341,11 @@ static const struct config_case cases[] = {
 	BAD_NUMBER("ST87_RTSCTS", "on", rtscts, RTSCTS_WANTED),
 	BAD_NUMBER("ST87_RTSCTS", "2", rtscts, RTSCTS_WANTED),
 	BAD_NUMBER("ST87_RTSCTS", "-1", rtscts, RTSCTS_WANTED),
+
+	GOOD_NUMBER("ST87_MODEM_DNS_SERVER", "0", modem_dns_server, false),
+	GOOD_NUMBER("ST87_MODEM_DNS_SERVER", " 1 ", modem_dns_server, true),
+	BAD_NUMBER("ST87_MODEM_DNS_SERVER", "off", modem_dns_server, MODEM_DNS_SERVER_WANTED),
+	BAD_NUMBER("ST87_MODEM_DNS_SERVER", "2", modem_dns_server, MODEM_DNS_SERVER_WANTED),
 
 	GOOD_NUMBER("ST87_HEX", "1", hex_payloads, true),
 	GOOD_NUMBER("ST87_HEX", " 1 ", hex_payloads, true),
