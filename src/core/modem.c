@@ -20,6 +20,7 @@
 #include "fields.h"
 #include "internal.h"
 #include "modem_internal.h"
+#include "radio_values.h"
 
 #define DEFAULT_MARGIN_MS 1000
 /* The probe comes this much before the hold ends (at most; an eighth of a short hold): the
@@ -310,11 +311,12 @@ static int on_registration(struct st87_modem *modem, const char *line, const cha
 {
 	(void)rest;
 	struct st87_fields fields;
-	int stat, second;
+	int stat;
 	if (st87_fields_split(line, true, &fields) < 1 || st87_fields_int(&fields, 0, &stat))
 		return URC_NOT_NEWS;
-	/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
-	if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
+	/* Unsolicited, <stat> comes first (then the quoted cell with AT+CEREG=2 and above);
+	 * "<n>,<stat>" is the read command's answer, not news. */
+	if (st87_cereg_is_read_form(line))
 		return URC_NOT_NEWS;
 	if (stat == 1 || stat == 5) {
 		modem->registration_doubt = false; /* registered again before anyone asked */
