@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""st87ctl status's radio section through st87d: the daemon's engine runs the queries (the port
+has one opener), between a program's traffic; a firmware without the commands leaves it empty.
+
+Usage: test_daemon_radio.py CASE   (meson runs each case as its own test)
+"""
+import json
+import os
+import subprocess
+import sys
+
+from fakemodem_fixture import check, tcp_echo_server, workdir
+from harness import Paths, fake_modem, run_case, st87d
+
+# Sends 20 KiB of random bytes through the shim to a TCP echo server and prints both digests.
+ECHO_CLIENT = r"""
+import hashlib, os, socket, sys
+data = os.urandom(20000)
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+connection.sendall(data)
+connection.shutdown(socket.SHUT_WR)
+back = b""
+while True:
+    block = connection.recv(65536)
+    if not block:
+        break
+    back += block
+print(hashlib.sha256(data).hexdigest(), hashlib.sha256(back).hexdigest())
+"""
+
+
+def st87ctl(daemon, *arguments):
+    env = dict(os.environ, ST87_DAEMON=daemon.socket)
+    env.pop("LD_PRELOAD", None)
+    return subprocess.run([Paths.st87ctl, *arguments], env=env, capture_output=True, text=True, timeout=120)
+
+
+def radio_commands(modem):
+    return [line for line in modem.host_commands()
+            if line.startswith(("AT+CGSN", "AT+CGMR", "AT+CESQ", "AT+CSQ", "AT+CEREG", "AT+CSCON", "AT+CPSMS",
+                                "AT+CEDRXS"))]
+
+
+def case_radio_through_the_daemon():
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, st87d(tmp, modem) as daemon, \
+            tcp_echo_server() as echo:
+        status = st87ctl(daemon, "status")
+        check(status.returncode == 0, "status through st87d: %r %r" % (status.stdout, status.stderr))
+        check(status.stdout.startswith("st87d pid"), "st87d answers the status:\n" + status.stdout)
+        for row in ("IMEI: 004999010640000", "RSRP: -95 dBm", "RSRQ: -10.5 dB", "RSSI: -73 dBm",
+                    "registration: registered, home network (1)", "cell: 01A2B3C4 in tracking area 1A2B, NB-S1",
+                    "RRC: idle", "PSM: off", "eDRX: off"):
+            check(row in status.stdout, "status through st87d shows %r:\n%s" % (row, status.stdout))
+        check(radio_commands(modem) == ["AT+CGSN", "AT+CGMR", "AT+CESQ", "AT+CSQ", "AT+CEREG?", "AT+CEREG=5",
+                                        "AT+CEREG?", "AT+CEREG=0", "AT+CSCON?", "AT+CPSMS?", "AT+CEDRXS?"],
+              "st87d's engine sent each query once: %s" % radio_commands(modem))
+        # A program's bytes through st87d after the queries (AT+CEREG=5 and back): byte for byte.
+        client = subprocess.run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1])],
+                                env=daemon.env(), capture_output=True, text=True, timeout=120)
+        digests = client.stdout.split()
+        check(client.returncode == 0 and len(digests) == 2 and digests[0] == digests[1],
+              "20000 bytes echoed through st87d: %r %r" % (client.stdout, client.stderr))
+        report = st87ctl(daemon, "status", "--json")
+        check(report.returncode == 0, "status --json through st87d: %r" % report.stderr)
+        answer = json.loads(report.stdout)
+        check(answer["daemon"] == daemon.socket and any(line.startswith("st87d pid") for line in answer["lines"]),
+              "JSON: st87d's own answer as before: %r" % answer)
+        radio = answer["radio"]
+        check((radio["rsrp_dbm"], radio["rsrq_db"], radio["rssi_dbm"], radio["rrc"]) == (-95, -10.5, -73, "idle")
+              and radio["registration"]["cell_id"] == "01A2B3C4" and radio["imei"] == "004999010640000",
+              "JSON: the radio through st87d: %r" % radio)
+        at = st87ctl(daemon, "at", "AT+CEREG?")
+        check("+CEREG: 0,1" in at.stdout, "AT+CEREG's presentation put back: %r" % at.stdout)
+
+
+def case_radio_unknown_through_the_daemon():
+    with workdir() as tmp, fake_modem(tmp, "--radio-unknown", "all") as modem, st87d(tmp, modem) as daemon:
+        status = st87ctl(daemon, "status")
+        check(status.returncode == 0 and "queries: none the firmware knows" in status.stdout,
+              "status through st87d with no radio command known: %r %r" % (status.stdout, status.stderr))
+        report = st87ctl(daemon, "status", "--json")
+        check(report.returncode == 0 and json.loads(report.stdout)["radio"] == {},
+              "JSON: an empty radio object: %r" % report.stdout)
+        check("AT+CEREG=5" not in modem.host_commands(), "no presentation set where AT+CEREG is unknown")
+        check("st87d pid" in st87ctl(daemon, "status").stdout, "st87d still serves")
+
+
+CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    run_case(CASES, "test_daemon_radio.py")
