@@ -210,9 +210,9 @@ static void test_cereg_urc_with_a_digit_tac_is_news(void **state)
 {
 	(void)state;
 	struct modem_model model;
-	struct st87_modem *modem =
-		OPEN(&model, {"ATE0", "\r\nOK\r\n"}, {"AT+CMEE=1", "\r\nOK\r\n"},
-		     {"AT#IPCFG?", "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n\r\nOK\r\n"});
+	struct st87_modem *modem = OPEN(&model, {"ATE0", "\r\nOK\r\n"}, {"AT+CMEE=1", "\r\nOK\r\n"},
+					{"AT#IPCFG?",
+					 "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n\r\nOK\r\n"});
 	assert_int_equal(st87_modem_start(modem, 1000, false), 0);
 	assert_false(st87_modem_needs_start(modem));
 	wrapped_serial_say(model.pending, &model.pending_len, sizeof(model.pending),
