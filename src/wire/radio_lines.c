@@ -151,10 +151,14 @@ static bool take_value(const struct field *field, const char *text, void *at)
 			return false;
 		*(bool *)at = number == 1;
 		return true;
-	case DOUBLE_VALUE:
+	case DOUBLE_VALUE: {
 		errno = 0;
-		*(double *)at = strtod(text, &end);
-		return !errno && end != text && !*end;
+		double value = strtod(text, &end);
+		if (errno || end == text || *end)
+			return false;
+		*(double *)at = value;
+		return true;
+	}
 	case TEXT_VALUE:
 		if (strlen(text) >= field->size)
 			return false;
