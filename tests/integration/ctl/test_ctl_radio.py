@@ -48,6 +48,11 @@ def test(programs):
         check(sent.count("AT+CEREG=5") == 2 and sent.count("AT+CEREG=0") == 2,
               "each status set AT+CEREG=5 once and put 0 back (sent: %s)" % sent)
 
+    # +CEREG: and +CSCON: URCs and junk lines among the answers, output in fragments: the same radio.
+    with fake_modem(programs, "--urc-noise", "--garbage", "--fragment", "--seed", "11") as modem:
+        noisy = radio_json(programs, modem)
+        check(noisy == radio, "JSON: the same radio from a noisy modem (%r)" % noisy)
+
     # A presentation the user set is put back; PSM asked for shows the timers, the network's too.
     with fake_modem(programs) as modem:
         run(programs, programs.st87ctl, "--port", modem.link, "at", "AT+CEREG=2")
