@@ -375,6 +375,30 @@ size_t st87_modem_send_limit(const struct st87_modem *modem);
  */
 size_t st87_modem_datagram_limit(const struct st87_modem *modem);
 
+/** Room for this many distinct +CME ERROR codes in struct st87_modem_counters; later ones count together. */
+#define ST87_CME_KINDS 16
+
+/** What this session did, counted since st87_modem_open(): for metrics. */
+struct st87_modem_counters {
+	unsigned long long commands;   /**< command lines sent (the wake probe's AT lines not counted) */
+	unsigned long long cme_errors; /**< answered +CME ERROR: <n>, every code */
+	struct {
+		int code;
+		unsigned long long count; /**< 0: the entry is unused */
+	} cme[ST87_CME_KINDS];            /**< by code, in the order they first came */
+	unsigned long long cme_other;     /**< codes that found no free entry */
+	unsigned long long restarts;      /**< the modem restarted */
+	unsigned long long link_losses;   /**< the IP link was lost (a restart not counted again) */
+};
+/** Copies the session's counters into @p out. */
+void st87_modem_counters(const struct st87_modem *modem, struct st87_modem_counters *out);
+/**
+ * True when a command now would go after the wake probe: the modem said
+ * #SLEEP, or it has been quiet for about its hold time. A caller that wants
+ * nothing from a sleeping modem (a metrics poll) asks first.
+ */
+bool st87_modem_may_be_asleep(const struct st87_modem *modem);
+
 /** Handles pending URCs (see st87_at_poll()). */
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
 

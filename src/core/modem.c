@@ -154,8 +154,10 @@ void st87_modem_learn_cid(struct st87_modem *modem, int cid)
 /* The link is gone (a URC or 2106): every socket with it, and the start-up is due again. */
 static void link_lost(struct st87_modem *modem, const char *why)
 {
-	if (!modem->needs_start)
+	if (!modem->needs_start) {
 		st87_warn("the modem lost its IP link (%s): every modem socket is gone", why);
+		modem->counters.link_losses++;
+	}
 	forget_sockets(modem);
 	/* Only the link went: the modem may keep its sockets (a brief +CEREG: 2 with the PDN still up). */
 	modem->sockets_may_linger = true;
@@ -167,6 +169,7 @@ static void link_lost(struct st87_modem *modem, const char *why)
 static void restarted(struct st87_modem *modem, const char *line)
 {
 	st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
+	modem->counters.restarts++;
 	forget_sockets(modem);
 	modem->sockets_may_linger = false;
 	modem->registration_doubt = false;
@@ -485,6 +488,25 @@ static void announce_possible_data(struct st87_modem *modem)
 }
 
 /* Said so, or quiet for about its hold time: the next command may be lost without a probe. */
+/* A +CME ERROR answer, counted under its code. */
+static void count_cme(struct st87_modem_counters *counters, int code)
+{
+	counters->cme_errors++;
+	for (size_t i = 0; i < ST87_CME_KINDS; i++) {
+		if (counters->cme[i].count && counters->cme[i].code != code)
+			continue;
+		counters->cme[i].code = code;
+		counters->cme[i].count++;
+		return;
+	}
+	counters->cme_other++;
+}
+
+void st87_modem_counters(const struct st87_modem *modem, struct st87_modem_counters *out)
+{
+	*out = modem->counters;
+}
+
 static bool may_be_asleep(const struct st87_modem *modem)
 {
 	int hold = modem->options.sleep_hold_ms;
@@ -540,6 +562,9 @@ static int run_once(struct st87_modem *modem, struct st87_at_command *command, i
 	modem->in_command = true;
 	int err = st87_at_run(modem->at, command, reply);
 	modem->in_command = false;
+	modem->counters.commands++;
+	if (reply->cme >= 0)
+		count_cme(&modem->counters, reply->cme);
 	modem->last_cme = reply->cme;
 	modem->last_activity_ms = st87_now_ms();
 	if (err == -EPROTO)
@@ -922,4 +947,9 @@ int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		command.binary_block = true;
 	/* The caller's own timeout, not one of the table's. */
 	return run_within(modem, &command, timeout_ms, reply);
+}
+
+bool st87_modem_may_be_asleep(const struct st87_modem *modem)
+{
+	return may_be_asleep(modem);
 }

@@ -311,6 +311,42 @@ static void test_a_malformed_answer_is_eproto(void **state)
 	st87_modem_close(modem);
 }
 
+/* What metrics count: commands, +CME ERROR codes, link losses (one per loss); and whether it sleeps. */
+static void test_the_session_counts(void **state)
+{
+	(void)state;
+	struct modem_model model;
+	struct st87_modem *modem = OPEN(&model, {"ATE0", "\r\nOK\r\n"}, {"AT+CMEE=1", "\r\nOK\r\n"},
+					{"AT#IPCFG?", "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n\r\nOK\r\n"},
+					{"AT+CESQ", "\r\n+CME ERROR: 50\r\n"},
+					{"AT+CSQ", "\r\n+CME ERROR: 50\r\n"},
+					{"AT+CSCON?", "\r\n+CME ERROR: 2150\r\n"});
+	assert_int_equal(st87_modem_start(modem, 1000, false), 0);
+	struct st87_cesq cesq;
+	struct st87_csq csq;
+	struct st87_cscon cscon;
+	assert_int_not_equal(st87_cesq_read(modem, &cesq), 0);
+	assert_int_not_equal(st87_csq_read(modem, &csq), 0);
+	assert_int_not_equal(st87_cscon_read(modem, &cscon), 0);
+	assert_false(st87_modem_may_be_asleep(modem));
+	wrapped_serial_say(model.pending, &model.pending_len, sizeof(model.pending),
+			   "\r\n+CEREG: 0\r\n\r\n+CEREG: 0\r\n\r\n#SLEEP\r\n");
+	assert_true(st87_modem_poll(modem, 0) >= 0);
+	assert_true(st87_modem_may_be_asleep(modem));
+	struct st87_modem_counters counters;
+	st87_modem_counters(modem, &counters);
+	assert_int_equal(counters.commands, 6); /* the probe's AT of the open not counted */
+	assert_int_equal(counters.cme_errors, 3);
+	assert_int_equal(counters.cme[0].code, 50);
+	assert_int_equal(counters.cme[0].count, 2);
+	assert_int_equal(counters.cme[1].code, 2150);
+	assert_int_equal(counters.cme[1].count, 1);
+	assert_int_equal(counters.cme[2].count, 0);
+	assert_int_equal(counters.link_losses, 1);
+	assert_int_equal(counters.restarts, 0);
+	st87_modem_close(modem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_power_saving_requests),
 		cmocka_unit_test(test_unknown_commands_are_enosys),
 		cmocka_unit_test(test_a_malformed_answer_is_eproto),
+		cmocka_unit_test(test_the_session_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
