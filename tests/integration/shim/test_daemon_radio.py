@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """st87ctl status's radio section through st87d: the daemon's engine runs the queries (the port
 has one opener), between a program's traffic; a firmware without the commands leaves it empty.
+st87d --metrics-file: counters equal to what a program moved, read by Prometheus' own parser
+(Debian's python3-prometheus-client); a sleeping modem is not woken to be measured.
 
 Usage: test_daemon_radio.py CASE   (meson runs each case as its own test)
 """
+import contextlib
 import json
 import os
 import subprocess
 import sys
 
-from fakemodem_fixture import check, tcp_echo_server, workdir
+from fakemodem_fixture import check, tcp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, run_case, st87d
 
 # Sends 20 KiB of random bytes through the shim to a TCP echo server and prints both digests.
@@ -83,6 +86,85 @@ def case_radio_unknown_through_the_daemon():
               "JSON: an empty radio object: %r" % report.stdout)
         check("AT+CEREG=5" not in modem.host_commands(), "no presentation set where AT+CEREG is unknown")
         check("st87d pid" in st87ctl(daemon, "status").stdout, "st87d still serves")
+
+
+def prometheus_parser():
+    """prometheus_client's text parser; Debian installs it for /usr/bin/python3, which may not be the python3 running."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            from prometheus_client.parser import text_string_to_metric_families
+        except ImportError:
+            check(False, "python3-prometheus-client is installed (scripts/setup.sh installs it)")
+    return text_string_to_metric_families
+
+
+def read_metrics(path):
+    """{(sample name, sorted labels): value} of the metrics file, through Prometheus' parser."""
+    with open(path) as f:
+        text = f.read()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in prometheus_parser()(text) for sample in family.samples}
+
+
+def rewrites(path, count):
+    """Waits until @path has been replaced @count times (each write renames a new file into place)."""
+    seen = set()
+    def replaced():
+        with contextlib.suppress(FileNotFoundError):
+            seen.add(os.stat(path).st_ino)
+        return len(seen) > count
+    wait_for(replaced, 60, "%d rewrites of %s" % (count, path))
+
+
+def case_metrics_file_counts_a_transfer():
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, tcp_echo_server() as echo:
+        path = os.path.join(tmp, "st87.prom")
+        with st87d(tmp, modem, "--metrics-file", path, "--metrics-interval", "1",
+                   "--metrics-radio-interval", "1") as daemon:
+            client = subprocess.run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1])],
+                                    env=daemon.env(), capture_output=True, text=True, timeout=120)
+            digests = client.stdout.split()
+            check(client.returncode == 0 and len(digests) == 2 and digests[0] == digests[1],
+                  "20000 bytes echoed through st87d: %r %r" % (client.stdout, client.stderr))
+            def transfer_counted():
+                metrics = read_metrics(path) if os.path.exists(path) else {}
+                return metrics.get(("st87_payload_bytes_total", (("direction", "from_modem"),))) == 20000
+            wait_for(transfer_counted, 60, "the metrics file counting the echo")
+            metrics = read_metrics(path)
+            check(metrics[("st87_payload_bytes_total", (("direction", "to_modem"),))] == 20000,
+                  "20000 bytes to the modem: %r" % metrics)
+            check(metrics[("st87_connects_total", (("result", "ok"),))] == 1
+                  and metrics[("st87_connects_total", (("result", "failed"),))] == 0, "one connect: %r" % metrics)
+            check(metrics[("st87_at_commands_total", ())] >= 4 and metrics[("st87_modem_open", ())] == 1,
+                  "AT commands counted, the modem open: %r" % metrics)
+            check(metrics[("st87_modem_restarts_total", ())] == 0 and metrics[("st87_link_losses_total", ())] == 0,
+                  "no restart, no link loss: %r" % metrics)
+            check(("st87_rsrp_dbm", ()) not in metrics or metrics[("st87_rsrp_dbm", ())] == -95,
+                  "RSRP, when read, as the modem gave it: %r" % metrics)
+            check(os.stat(path).st_mode & 0o777 == 0o644, "the metrics file is readable by node_exporter")
+            check([name for name in os.listdir(tmp) if name.startswith("st87.prom.")] == [],
+                  "no temporary file left beside it")
+
+
+def case_metrics_never_wake_a_sleeping_modem():
+    # The modem sleeps 1 s after the last command and says nothing; st87d learns the hold (AT#SLEEPMODE?).
+    with workdir() as tmp, fake_modem(tmp, "--sleep-after", "1000") as modem:
+        path = os.path.join(tmp, "st87.prom")
+        with st87d(tmp, modem, "--metrics-file", path, "--metrics-interval", "1",
+                   "--metrics-radio-interval", "1"):
+            wait_for(lambda: "[fell asleep]" in modem.trace(), 60, "the modem falling asleep")
+            asleep_at = modem.trace().rindex("[fell asleep]")
+            rewrites(path, 4)
+            after = [line for line in modem.trace()[asleep_at:].split("\n") if line.startswith("> ")]
+            check(after == [], "nothing sent to the sleeping modem: %r" % after)
+            metrics = read_metrics(path)
+            check(metrics[("st87_modem_open", ())] == 1, "the modem open: %r" % metrics)
+            if ("st87_radio_age_seconds", ()) in metrics:
+                check(metrics[("st87_radio_age_seconds", ())] >= 1,
+                      "the radio values read while awake, reported with their age: %r" % metrics)
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
