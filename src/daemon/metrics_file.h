@@ -8,8 +8,7 @@
 
 struct metrics_file_settings {
 	const char *path;
-	int interval_s;       /* how often the file is written */
-	int radio_interval_s; /* the radio is asked at most this often, and never while the modem sleeps */
+	int interval_s; /* how often the file is written */
 };
 
 /* Starts the writer thread (the file is written at once, then every interval). 0 or -errno. */

@@ -26,6 +26,8 @@
 #include "internal.h"
 #include "listen_socket.h"
 #include "metrics_file.h"
+#include "metrics_http.h"
+#include "metrics_text.h"
 #include "no_modem.h"
 #include "serve.h"
 #include "wire.h"
@@ -51,14 +53,16 @@ struct options {
 	const char *group;
 	mode_t mode;
 	struct metrics_file_settings metrics; /* path NULL: no --metrics-file */
+	const char *metrics_address;          /* --metrics: NULL, none */
+	int metrics_radio_interval_s;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: st87d [-f] [-v] [--socket PATH] [--group NAME] [--mode OCTAL]\n"
-		"             [--metrics-file PATH [--metrics-interval S] [--metrics-radio-interval "
-		"S]]\n"
+		"             [--metrics ADDR:PORT] [--metrics-file PATH [--metrics-interval S]]\n"
+		"             [--metrics-radio-interval S]\n"
 		"Owns the ST87 modem's serial port and serves routed sockets to programs run with the\n"
 		"st87shim (LD_PRELOAD or st87run), which use it whenever it answers on its socket.\n"
 		"The port, baud rate and other settings come from the ST87_* variables, as in the "
@@ -70,6 +74,9 @@ static void usage(FILE *out)
 		"  --group NAME       group whose members may use the modem (default %s; '' for anyone\n"
 		"                     who can open the socket); root and st87d's own user always may\n"
 		"  --mode OCTAL       the socket file's mode (default %o)\n"
+		"  --metrics ADDR:PORT\n"
+		"                     serve the metrics (Prometheus text format) at /metrics on a\n"
+		"                     loopback address, e.g. 127.0.0.1:9187\n"
 		"  --metrics-file PATH\n"
 		"                     write the Prometheus text format to PATH (whole, by rename)\n"
 		"                     every --metrics-interval seconds (default %d)\n"
@@ -102,6 +109,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{"socket", required_argument, NULL, 's'},
 		{"group", required_argument, NULL, 'g'},
 		{"mode", required_argument, NULL, 'm'},
+		{"metrics", required_argument, NULL, 'A'},
 		{"metrics-file", required_argument, NULL, 'M'},
 		{"metrics-interval", required_argument, NULL, 'I'},
 		{"metrics-radio-interval", required_argument, NULL, 'R'},
@@ -134,6 +142,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 				return -1;
 			}
 			break;
+		case 'A':
+			options->metrics_address = optarg;
+			break;
 		case 'M':
 			options->metrics.path = optarg;
 			break;
@@ -143,7 +154,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 							: "--metrics-radio-interval",
 					  optarg,
 					  option == 'I' ? &options->metrics.interval_s
-							: &options->metrics.radio_interval_s) < 0)
+							: &options->metrics_radio_interval_s) < 0)
 				return -1;
 			break;
 		case 'h':
@@ -325,8 +336,8 @@ int main(int argc, char **argv)
 {
 	struct options options = {.group = DEFAULT_GROUP,
 				  .mode = DEFAULT_MODE,
-				  .metrics = {.interval_s = DEFAULT_METRICS_INTERVAL_S,
-					      .radio_interval_s = DEFAULT_METRICS_RADIO_INTERVAL_S}};
+				  .metrics = {.interval_s = DEFAULT_METRICS_INTERVAL_S},
+				  .metrics_radio_interval_s = DEFAULT_METRICS_RADIO_INTERVAL_S};
 	if (parse_options(argc, argv, &options) < 0)
 		return 2;
 	st87_log_set_name("st87d");
@@ -357,6 +368,15 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 
+	/* Refused before anything starts: a wrong address is a usage error, a port taken a start failure. */
+	char why[320];
+	int metrics_listener = options.metrics_address
+		? metrics_http_listen(options.metrics_address, why, sizeof(why))
+		: -1;
+	if (options.metrics_address && metrics_listener < 0) {
+		fprintf(stderr, "st87d: %s\n", why);
+		return metrics_listener == -EINVAL ? 2 : 1;
+	}
 	int listener = socket_from_systemd();
 	bool activated = listener >= 0;
 	if (!activated && (listener = listen_at(options.socket_path, &policy, options.mode)) < 0)
@@ -379,9 +399,14 @@ int main(int argc, char **argv)
 		 activated ? "systemd's socket" : options.socket_path,
 		 policy.any_group ? "any" : policy.group_name);
 	report_started(started_pipe, true);
+	metrics_text_configure(options.metrics_radio_interval_s);
 	int err = options.metrics.path ? metrics_file_start(&options.metrics) : 0;
 	if (err < 0)
 		st87_log(ST87_LOG_ERROR, "--metrics-file %s: no writer thread: %s", options.metrics.path,
+			 strerror(-err));
+	err = metrics_listener >= 0 ? metrics_http_serve(metrics_listener) : 0;
+	if (err < 0)
+		st87_log(ST87_LOG_ERROR, "--metrics %s: no serving thread: %s", options.metrics_address,
 			 strerror(-err));
 	int status = serve(listener, &policy);
 	close(listener);

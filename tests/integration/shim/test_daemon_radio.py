@@ -9,11 +9,14 @@ Usage: test_daemon_radio.py CASE   (meson runs each case as its own test)
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 from fakemodem_fixture import check, tcp_echo_server, wait_for, workdir
-from harness import Paths, fake_modem, run_case, st87d
+from harness import Paths, fake_modem, http_server, random_file, run, run_case, sha256_file, st87d
 
 # Sends 20 KiB of random bytes through the shim to a TCP echo server and prints both digests.
 ECHO_CLIENT = r"""
@@ -101,12 +104,15 @@ def prometheus_parser():
     return text_string_to_metric_families
 
 
-def read_metrics(path):
-    """{(sample name, sorted labels): value} of the metrics file, through Prometheus' parser."""
-    with open(path) as f:
-        text = f.read()
+def parse_metrics(text):
+    """{(sample name, sorted labels): value}, through Prometheus' parser."""
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in prometheus_parser()(text) for sample in family.samples}
+
+
+def read_metrics(path):
+    with open(path) as f:
+        return parse_metrics(f.read())
 
 
 def rewrites(path, count):
@@ -165,6 +171,46 @@ def case_metrics_never_wake_a_sleeping_modem():
             if ("st87_radio_age_seconds", ()) in metrics:
                 check(metrics[("st87_radio_age_seconds", ())] >= 1,
                       "the radio values read while awake, reported with their age: %r" % metrics)
+
+
+def free_loopback_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def case_metrics_over_http_count_a_curl():
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, http_server(tmp) as server:
+        digest = random_file(os.path.join(tmp, "page.bin"), 50000)
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            out = os.path.join(tmp, "got.bin")
+            curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
+                        "-w", "%{size_request} %{size_header} %{size_download}",
+                        "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
+            check(curl.returncode == 0 and sha256_file(out) == digest,
+                  "50000 bytes by curl through st87d: %r" % curl.stderr)
+            request, headers, body = (int(size) for size in curl.stdout.split())
+            with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
+                check(answer.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
+                      "the Prometheus text format's content type: %r" % answer.headers["Content-Type"])
+                text = answer.read().decode()
+            metrics = parse_metrics(text)
+            check(metrics[("st87_payload_bytes_total", (("direction", "to_modem"),))] == request,
+                  "the request's %d bytes to the modem: %r" % (request, metrics))
+            check(metrics[("st87_payload_bytes_total", (("direction", "from_modem"),))] == headers + body,
+                  "the answer's %d bytes from the modem: %r" % (headers + body, metrics))
+            check(metrics[("st87_connects_total", (("result", "ok"),))] == 1, "one connect: %r" % metrics)
+            try:
+                urllib.request.urlopen("http://%s/other" % address, timeout=60)
+                status = 200
+            except urllib.error.HTTPError as error:
+                status = error.code
+            check(status == 404, "a path other than /metrics: 404, not %d" % status)
+    refused = subprocess.run([Paths.st87d, "-f", "--metrics", "0.0.0.0:%d" % free_loopback_port()],
+                             capture_output=True, text=True, timeout=60)
+    check(refused.returncode == 2 and len(refused.stderr.splitlines()) == 1 and "loopback" in refused.stderr,
+          "--metrics on a non-loopback address refused in one line: %r" % refused.stderr)
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
