@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "internal.h"
 #include "pair_end.h"
+#include "metrics_report.h"
 #include "radio_report.h"
 #include "wire.h"
 
@@ -324,6 +325,9 @@ void serve_client(int connection, const struct ucred *credentials, const struct 
 		break;
 	case ST87D_RADIO:
 		radio_report(client.connection);
+		break;
+	case ST87D_METRICS:
+		metrics_report(client.connection);
 		break;
 	default:
 		st87d_send_reply(connection, ST87D_ANSWER, EINVAL, "unknown request");

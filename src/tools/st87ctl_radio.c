@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "radio_lines.h"
 #include "wire.h"
@@ -292,34 +291,17 @@ int st87ctl_radio_exit_code(const struct st87_radio *radio)
 	return code;
 }
 
-/* How long st87d may take: eight queries and the presentation set and put back, each up to its deadline. */
-#define RADIO_ANSWER_MS 180000
+static void take_radio_line(void *user, const char *line)
+{
+	st87d_radio_take_line(line, user);
+}
 
 int st87ctl_radio_from_daemon(const char *socket_path, struct st87_radio *radio, char *why,
 			      size_t why_len)
 {
 	st87d_radio_unread(radio);
-	int connection = st87d_dial(socket_path);
-	if (connection < 0) {
-		snprintf(why, why_len, "st87d at %s: %s", socket_path, strerror(-connection));
-		return connection;
-	}
-	struct st87d_request request = {.kind = ST87D_RADIO};
-	int err = st87d_send_request(connection, &request, -1);
-	struct st87d_reply reply;
-	int got = 0;
-	while (!err && (got = st87d_receive_reply(connection, &reply, RADIO_ANSWER_MS)) == 1 &&
-	       reply.kind == ST87D_TEXT)
-		st87d_radio_take_line(reply.text, radio);
-	close(connection);
-	if (err || got != 1 || reply.kind != ST87D_ANSWER) {
-		snprintf(why, why_len, "st87d at %s did not answer the radio queries", socket_path);
-		return err ? err : -EPROTO;
-	}
-	if (reply.error) {
-		snprintf(why, why_len, "st87d: %s", reply.text);
+	int err = st87ctl_daemon_lines(socket_path, ST87D_RADIO, take_radio_line, radio, why, why_len);
+	if (err)
 		st87d_radio_unread(radio);
-		return -reply.error;
-	}
-	return 0;
+	return err;
 }

@@ -173,6 +173,24 @@ def case_metrics_never_wake_a_sleeping_modem():
                       "the radio values read while awake, reported with their age: %r" % metrics)
 
 
+def case_watch_through_the_daemon():
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, tcp_echo_server() as echo, \
+            st87d(tmp, modem, "--metrics-radio-interval", "1") as daemon:
+        client = subprocess.run([sys.executable, "-c", ECHO_CLIENT, str(echo.server_address[1])],
+                                env=daemon.env(), capture_output=True, text=True, timeout=120)
+        digests = client.stdout.split()
+        check(client.returncode == 0 and len(digests) == 2 and digests[0] == digests[1],
+              "20000 bytes echoed through st87d: %r %r" % (client.stdout, client.stderr))
+        watch = st87ctl(daemon, "watch", "--interval", "1", "--count", "2")
+        check(watch.returncode == 0 and watch.stdout.count("st87ctl watch, every 1 s") == 2,
+              "two blocks through st87d: %r %r" % (watch.stdout, watch.stderr))
+        check("to modem 20000 B" in watch.stdout and "from modem 20000 B" in watch.stdout,
+              "the daemon's byte counters: %r" % watch.stdout)
+        check("  st87d pid" in watch.stdout and "+CME ERRORs:" in watch.stdout,
+              "st87d's own status and the error counts: %r" % watch.stdout)
+        check("RSRP -95 dBm" in watch.stdout, "the radio as st87d read it: %r" % watch.stdout)
+
+
 def free_loopback_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
