@@ -375,6 +375,30 @@ size_t st87_modem_send_limit(const struct st87_modem *modem);
  */
 size_t st87_modem_datagram_limit(const struct st87_modem *modem);
 
+/** Room for this many distinct +CME ERROR codes in struct st87_modem_counters; later ones count together. */
+#define ST87_CME_KINDS 16
+
+/** What this session did, counted since st87_modem_open(): for metrics. */
+struct st87_modem_counters {
+	unsigned long long commands;   /**< command lines sent (the wake probe's AT lines not counted) */
+	unsigned long long cme_errors; /**< answered +CME ERROR: <n>, every code */
+	struct {
+		int code;
+		unsigned long long count; /**< 0: the entry is unused */
+	} cme[ST87_CME_KINDS];            /**< by code, in the order they first came */
+	unsigned long long cme_other;     /**< codes that found no free entry */
+	unsigned long long restarts;      /**< the modem restarted */
+	unsigned long long link_losses;   /**< the IP link was lost (a restart not counted again) */
+};
+/** Copies the session's counters into @p out. */
+void st87_modem_counters(const struct st87_modem *modem, struct st87_modem_counters *out);
+/**
+ * True when a command now would go after the wake probe: the modem said
+ * #SLEEP, or it has been quiet for about its hold time. A caller that wants
+ * nothing from a sleeping modem (a metrics poll) asks first.
+ */
+bool st87_modem_may_be_asleep(const struct st87_modem *modem);
+
 /** Handles pending URCs (see st87_at_poll()). */
 int st87_modem_poll(struct st87_modem *modem, int timeout_ms);
 
@@ -533,6 +557,133 @@ ssize_t st87_send_udp(struct st87_modem *modem, int socket_id, const char *addre
 ssize_t st87_read(struct st87_modem *modem, int socket_id, void *buf, size_t cap);
 /** AT#SOCKETCLOSE. 0, or -EBADF (2104 unknown id). */
 int st87_socket_close(struct st87_modem *modem, int socket_id);
+
+/* ------------------------------------------------------------------------ */
+/* Radio: the 3GPP TS 27.007 queries (src/core/radio.c)                     */
+/* ------------------------------------------------------------------------ */
+/*
+ * Each query returns 0 and fills its record, or:
+ *  -ENOSYS  the firmware does not know the command (504, or a bare ERROR);
+ *  -EPROTO  an answer it cannot read;
+ *  other errnos as for any command.
+ * None changes a setting, but for st87_cereg_read() with @p with_cell, which
+ * puts the presentation back as it found it.
+ */
+
+/** Room for an IMEI, a TAC, a cell id or a timer's bits, NUL included. */
+#define ST87_RADIO_FIELD_LEN 64
+/** Room for a firmware revision, NUL included. */
+#define ST87_REVISION_LEN 128
+
+/* AT+CESQ */
+struct st87_cesq {
+	int rsrq; /**< the 27.007 index: 0..34 (extended -30..46), 255 not known */
+	int rsrp; /**< 0..97 (extended -17..127), 255 not known */
+	bool rsrq_known, rsrp_known;
+	/** The low end of the index's range: RSRQ in dB (index 0, "below -19.5", is -20). */
+	double rsrq_db;
+	/** The low end of the index's range: RSRP in dBm, index - 141 (index 0, "below -140", is -141). */
+	int rsrp_dbm;
+};
+/** AT+CESQ: the E-UTRAN signal (RSRP, RSRQ). */
+int st87_cesq_read(struct st87_modem *modem, struct st87_cesq *out);
+
+/* AT+CSQ */
+struct st87_csq {
+	int rssi; /**< 0..31, 99 not known */
+	int ber;  /**< 0..7, 99 not known */
+	bool rssi_known;
+	int rssi_dbm; /**< -113 + 2 * rssi (0: -113 or less, 31: -51 or more) */
+};
+/** AT+CSQ: the received signal strength. */
+int st87_csq_read(struct st87_modem *modem, struct st87_csq *out);
+
+/* AT+CEREG? */
+struct st87_cereg {
+	int n;    /**< the presentation the modem had (and has again after @p with_cell) */
+	int stat; /**< 0 not registered, 1 home network, 2 searching, 3 denied, 4 unknown, 5 roaming, ... */
+	char tac[ST87_RADIO_FIELD_LEN];          /**< tracking area code, hex; "" when not given */
+	char ci[ST87_RADIO_FIELD_LEN];           /**< E-UTRAN cell id, hex; "" when not given */
+	int act;                                 /**< access technology (9: NB-S1), -1 when not given */
+	char active_time[ST87_RADIO_FIELD_LEN];  /**< T3324 the network gave (GPRS Timer 2 bits), "" */
+	char periodic_tau[ST87_RADIO_FIELD_LEN]; /**< T3412 extended (GPRS Timer 3 bits), "" */
+	long active_time_s;                      /**< in seconds; -1 when not given or deactivated */
+	long periodic_tau_s;                     /**< in seconds; -1 when not given or deactivated */
+};
+/**
+ * AT+CEREG?: the registration. With @p with_cell, a modem whose presentation
+ * shows no cell is set to 5 for the read (2 where it refuses 5) and put back
+ * to the mode it had; a modem that refuses both is read as it is. An error
+ * putting it back is the result (the read is filled in).
+ */
+int st87_cereg_read(struct st87_modem *modem, bool with_cell, struct st87_cereg *out);
+
+/* AT+CSCON? */
+struct st87_cscon {
+	int n;          /**< URC presentation */
+	bool connected; /**< <mode> 1: the radio (RRC) is connected; 0: idle */
+	int state;      /**< <state>, -1 when not given */
+};
+/** AT+CSCON?: whether the radio is connected or idle. */
+int st87_cscon_read(struct st87_modem *modem, struct st87_cscon *out);
+
+/** AT+CGSN: the IMEI (the answer's line, or the value of "+CGSN: <sn>"). */
+int st87_cgsn_read(struct st87_modem *modem, char imei[ST87_RADIO_FIELD_LEN]);
+/** AT+CGMR: the firmware revision, as the modem words it. */
+int st87_cgmr_read(struct st87_modem *modem, char revision[ST87_REVISION_LEN]);
+
+/* AT+CPSMS? */
+struct st87_cpsms {
+	int mode;                                /**< 1: PSM asked for */
+	char periodic_tau[ST87_RADIO_FIELD_LEN]; /**< requested T3412 extended, GPRS Timer 3 bits, or "" */
+	char active_time[ST87_RADIO_FIELD_LEN]; /**< requested T3324, GPRS Timer 2 bits, or "" */
+	long periodic_tau_s, active_time_s;     /**< in seconds; -1 when not given or deactivated */
+};
+/** AT+CPSMS?: the power saving mode the host asked for. */
+int st87_cpsms_read(struct st87_modem *modem, struct st87_cpsms *out);
+
+/* AT+CEDRXS? */
+struct st87_cedrxs {
+	bool requested; /**< a line came: eDRX asked for on some access technology */
+	int act_type;   /**< 5: E-UTRAN NB-S1 (preferred when several come), 4: WB-S1 */
+	char value[ST87_RADIO_FIELD_LEN]; /**< the requested eDRX value's four bits (24.008 10.5.5.32) */
+};
+/** AT+CEDRXS?: the eDRX the host asked for. */
+int st87_cedrxs_read(struct st87_modem *modem, struct st87_cedrxs *out);
+
+/** The queries st87_radio_read() makes, in its order. */
+enum st87_radio_query {
+	ST87_RADIO_CGSN,
+	ST87_RADIO_CGMR,
+	ST87_RADIO_CESQ,
+	ST87_RADIO_CSQ,
+	ST87_RADIO_CEREG,
+	ST87_RADIO_CSCON,
+	ST87_RADIO_CPSMS,
+	ST87_RADIO_CEDRXS,
+	ST87_RADIO_QUERIES
+};
+
+/** Room for a query's st87_last_error(). */
+#define ST87_RADIO_WHY_LEN 160
+
+/** All the radio queries at once: what st87ctl status shows, through st87d too. */
+struct st87_radio {
+	int err[ST87_RADIO_QUERIES]; /**< each query's result: 0, -ENOSYS (unknown command), ... */
+	char why[ST87_RADIO_QUERIES][ST87_RADIO_WHY_LEN]; /**< st87_last_error() of a failed query */
+	char imei[ST87_RADIO_FIELD_LEN];
+	char revision[ST87_REVISION_LEN];
+	struct st87_cesq cesq;
+	struct st87_csq csq;
+	struct st87_cereg cereg;
+	struct st87_cscon cscon;
+	struct st87_cpsms cpsms;
+	struct st87_cedrxs cedrxs;
+};
+/** Runs every query (AT+CEREG? with its cell); each result in @p out->err. */
+void st87_radio_read(struct st87_modem *modem, struct st87_radio *out);
+/** "AT+CESQ" for ST87_RADIO_CESQ, ...; NULL past the last. */
+const char *st87_radio_query_name(enum st87_radio_query query);
 
 #ifdef __cplusplus
 }

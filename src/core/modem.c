@@ -20,6 +20,7 @@
 #include "fields.h"
 #include "internal.h"
 #include "modem_internal.h"
+#include "radio_values.h"
 
 #define DEFAULT_MARGIN_MS 1000
 /* The probe comes this much before the hold ends (at most; an eighth of a short hold): the
@@ -153,8 +154,10 @@ void st87_modem_learn_cid(struct st87_modem *modem, int cid)
 /* The link is gone (a URC or 2106): every socket with it, and the start-up is due again. */
 static void link_lost(struct st87_modem *modem, const char *why)
 {
-	if (!modem->needs_start)
+	if (!modem->needs_start) {
 		st87_warn("the modem lost its IP link (%s): every modem socket is gone", why);
+		modem->counters.link_losses++;
+	}
 	forget_sockets(modem);
 	/* Only the link went: the modem may keep its sockets (a brief +CEREG: 2 with the PDN still up). */
 	modem->sockets_may_linger = true;
@@ -166,6 +169,7 @@ static void link_lost(struct st87_modem *modem, const char *why)
 static void restarted(struct st87_modem *modem, const char *line)
 {
 	st87_warn("the modem restarted (\"%s\"): every modem socket is gone", line);
+	modem->counters.restarts++;
 	forget_sockets(modem);
 	modem->sockets_may_linger = false;
 	modem->registration_doubt = false;
@@ -310,11 +314,12 @@ static int on_registration(struct st87_modem *modem, const char *line, const cha
 {
 	(void)rest;
 	struct st87_fields fields;
-	int stat, second;
+	int stat;
 	if (st87_fields_split(line, true, &fields) < 1 || st87_fields_int(&fields, 0, &stat))
 		return URC_NOT_NEWS;
-	/* Unsolicited, <stat> comes first; "<n>,<stat>" is the read command's answer, not news. */
-	if (fields.count >= 2 && !st87_fields_int(&fields, 1, &second))
+	/* Unsolicited, <stat> comes first (then the quoted cell with AT+CEREG=2 and above);
+	 * "<n>,<stat>" is the read command's answer, not news. */
+	if (st87_cereg_is_read_form(line))
 		return URC_NOT_NEWS;
 	if (stat == 1 || stat == 5) {
 		modem->registration_doubt = false; /* registered again before anyone asked */
@@ -483,6 +488,25 @@ static void announce_possible_data(struct st87_modem *modem)
 }
 
 /* Said so, or quiet for about its hold time: the next command may be lost without a probe. */
+/* A +CME ERROR answer, counted under its code. */
+static void count_cme(struct st87_modem_counters *counters, int code)
+{
+	counters->cme_errors++;
+	for (size_t i = 0; i < ST87_CME_KINDS; i++) {
+		if (counters->cme[i].count && counters->cme[i].code != code)
+			continue;
+		counters->cme[i].code = code;
+		counters->cme[i].count++;
+		return;
+	}
+	counters->cme_other++;
+}
+
+void st87_modem_counters(const struct st87_modem *modem, struct st87_modem_counters *out)
+{
+	*out = modem->counters;
+}
+
 static bool may_be_asleep(const struct st87_modem *modem)
 {
 	int hold = modem->options.sleep_hold_ms;
@@ -538,6 +562,9 @@ static int run_once(struct st87_modem *modem, struct st87_at_command *command, i
 	modem->in_command = true;
 	int err = st87_at_run(modem->at, command, reply);
 	modem->in_command = false;
+	modem->counters.commands++;
+	if (reply->cme >= 0)
+		count_cme(&modem->counters, reply->cme);
 	modem->last_cme = reply->cme;
 	modem->last_activity_ms = st87_now_ms();
 	if (err == -EPROTO)
@@ -920,4 +947,9 @@ int st87_modem_raw(struct st87_modem *modem, const char *text, int timeout_ms,
 		command.binary_block = true;
 	/* The caller's own timeout, not one of the table's. */
 	return run_within(modem, &command, timeout_ms, reply);
+}
+
+bool st87_modem_may_be_asleep(const struct st87_modem *modem)
+{
+	return may_be_asleep(modem);
 }

@@ -88,6 +88,8 @@ struct st87_modem {
 	bool registration_doubt; /* +CEREG: 2 or 4: lost only if AT#IPCFG? shows the link down too */
 	bool sockets_may_linger; /* the link was lost, the modem did not restart: it may still hold sockets */
 	char doubt_line[64]; /* the line behind restart_suspected or registration_doubt */
+
+	struct st87_modem_counters counters;
 };
 
 /* The slot of modem socket @p socket_id, or NULL when it is not open. */

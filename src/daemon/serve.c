@@ -20,6 +20,8 @@
 #include "engine.h"
 #include "internal.h"
 #include "pair_end.h"
+#include "metrics_report.h"
+#include "radio_report.h"
 #include "wire.h"
 
 #define MAX_PEER_GROUPS 256
@@ -366,6 +368,12 @@ void serve_client(int connection, const struct ucred *credentials, const struct 
 		break;
 	case ST87D_AT:
 		at_command(&client, &request);
+		break;
+	case ST87D_RADIO:
+		radio_report(client.connection);
+		break;
+	case ST87D_METRICS:
+		metrics_report(client.connection);
 		break;
 	default:
 		st87d_send_reply(connection, ST87D_ANSWER, EINVAL, "unknown request");

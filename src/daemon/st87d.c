@@ -25,6 +25,9 @@
 #include "engine.h"
 #include "internal.h"
 #include "listen_socket.h"
+#include "metrics_file.h"
+#include "metrics_http.h"
+#include "metrics_text.h"
 #include "no_modem.h"
 #include "serve.h"
 #include "wire.h"
@@ -39,6 +42,9 @@
  * is answered at once rather than after systemd's restart delay.
  */
 #define ACTIVATED_QUIET_MS 1000
+/* node_exporter's default scrape is every 15 s; the radio is worth a command a minute. */
+#define DEFAULT_METRICS_INTERVAL_S 15
+#define DEFAULT_METRICS_RADIO_INTERVAL_S 60
 
 struct options {
 	bool foreground;
@@ -46,12 +52,17 @@ struct options {
 	const char *socket_path;
 	const char *group;
 	mode_t mode;
+	struct metrics_file_settings metrics; /* path NULL: no --metrics-file */
+	const char *metrics_address;          /* --metrics: NULL, none */
+	int metrics_radio_interval_s;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: st87d [-f] [-v] [--socket PATH] [--group NAME] [--mode OCTAL]\n"
+		"             [--metrics ADDR:PORT] [--metrics-file PATH [--metrics-interval S]]\n"
+		"             [--metrics-radio-interval S]\n"
 		"Owns the ST87 modem's serial port and serves routed sockets to programs run with the\n"
 		"st87shim (LD_PRELOAD or st87run), which use it whenever it answers on its socket.\n"
 		"The port, baud rate and other settings come from the ST87_* variables, as in the "
@@ -62,8 +73,32 @@ static void usage(FILE *out)
 		"  --socket PATH      Unix socket to serve on (default: $ST87_DAEMON, else %s)\n"
 		"  --group NAME       group whose members may use the modem (default %s; '' for anyone\n"
 		"                     who can open the socket); root and st87d's own user always may\n"
-		"  --mode OCTAL       the socket file's mode (default %o)\n",
-		ST87D_DEFAULT_SOCKET, DEFAULT_GROUP, DEFAULT_MODE);
+		"  --mode OCTAL       the socket file's mode (default %o)\n"
+		"  --metrics ADDR:PORT\n"
+		"                     serve the metrics (Prometheus text format) at /metrics on a\n"
+		"                     loopback address, e.g. 127.0.0.1:9187\n"
+		"  --metrics-file PATH\n"
+		"                     write the Prometheus text format to PATH (whole, by rename)\n"
+		"                     every --metrics-interval seconds (default %d)\n"
+		"  --metrics-radio-interval S\n"
+		"                     ask the radio (AT+CESQ, AT+CSCON?) for them at most every S\n"
+		"                     seconds (default %d), never while the modem may sleep\n",
+		ST87D_DEFAULT_SOCKET, DEFAULT_GROUP, DEFAULT_MODE, DEFAULT_METRICS_INTERVAL_S,
+		DEFAULT_METRICS_RADIO_INTERVAL_S);
+}
+
+/* A whole number of seconds, 1 to a day. */
+static int parse_seconds(const char *option, const char *text, int *seconds)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || end == text || *end || value < 1 || value > 86400) {
+		fprintf(stderr, "st87d: %s %s: expected whole seconds from 1 to 86400\n", option, text);
+		return -1;
+	}
+	*seconds = (int)value;
+	return 0;
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -74,6 +109,10 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{"socket", required_argument, NULL, 's'},
 		{"group", required_argument, NULL, 'g'},
 		{"mode", required_argument, NULL, 'm'},
+		{"metrics", required_argument, NULL, 'A'},
+		{"metrics-file", required_argument, NULL, 'M'},
+		{"metrics-interval", required_argument, NULL, 'I'},
+		{"metrics-radio-interval", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -102,6 +141,21 @@ static int parse_options(int argc, char **argv, struct options *options)
 					optarg);
 				return -1;
 			}
+			break;
+		case 'A':
+			options->metrics_address = optarg;
+			break;
+		case 'M':
+			options->metrics.path = optarg;
+			break;
+		case 'I':
+		case 'R':
+			if (parse_seconds(option == 'I' ? "--metrics-interval"
+							: "--metrics-radio-interval",
+					  optarg,
+					  option == 'I' ? &options->metrics.interval_s
+							: &options->metrics_radio_interval_s) < 0)
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -280,7 +334,10 @@ static void start_engine_hosting(const struct shim_config *config)
 
 int main(int argc, char **argv)
 {
-	struct options options = {.group = DEFAULT_GROUP, .mode = DEFAULT_MODE};
+	struct options options = {.group = DEFAULT_GROUP,
+				  .mode = DEFAULT_MODE,
+				  .metrics = {.interval_s = DEFAULT_METRICS_INTERVAL_S},
+				  .metrics_radio_interval_s = DEFAULT_METRICS_RADIO_INTERVAL_S};
 	if (parse_options(argc, argv, &options) < 0)
 		return 2;
 	st87_log_set_name("st87d");
@@ -311,6 +368,15 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 
+	/* Refused before anything starts: a wrong address is a usage error, a port taken a start failure. */
+	char why[320];
+	int metrics_listener = options.metrics_address
+		? metrics_http_listen(options.metrics_address, why, sizeof(why))
+		: -1;
+	if (options.metrics_address && metrics_listener < 0) {
+		fprintf(stderr, "st87d: %s\n", why);
+		return metrics_listener == -EINVAL ? 2 : 1;
+	}
 	int listener = socket_from_systemd();
 	bool activated = listener >= 0;
 	if (!activated && (listener = listen_at(options.socket_path, &policy, options.mode)) < 0)
@@ -333,6 +399,15 @@ int main(int argc, char **argv)
 		 activated ? "systemd's socket" : options.socket_path,
 		 policy.any_group ? "any" : policy.group_name);
 	report_started(started_pipe, true);
+	metrics_text_configure(options.metrics_radio_interval_s);
+	int err = options.metrics.path ? metrics_file_start(&options.metrics) : 0;
+	if (err < 0)
+		st87_log(ST87_LOG_ERROR, "--metrics-file %s: no writer thread: %s", options.metrics.path,
+			 strerror(-err));
+	err = metrics_listener >= 0 ? metrics_http_serve(metrics_listener) : 0;
+	if (err < 0)
+		st87_log(ST87_LOG_ERROR, "--metrics %s: no serving thread: %s", options.metrics_address,
+			 strerror(-err));
 	int status = serve(listener, &policy);
 	close(listener);
 	if (!activated)

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "engine_io.h"
+#include "engine_metrics.h"
 #include "internal.h"
 #include "monotonic.h"
 
@@ -234,13 +235,16 @@ void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int
 void engine_fail(struct routed_socket *s, int err)
 {
 	pthread_mutex_lock(&engine_lock);
-	bool was_open = s->state == ROUTED_CONNECTING || s->state == ROUTED_CONNECTED;
+	bool was_connecting = s->state == ROUTED_CONNECTING;
+	bool was_open = was_connecting || s->state == ROUTED_CONNECTED;
 	if (was_open) {
 		s->state = ROUTED_FAILED;
 		s->error = err;
 	}
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&engine_lock);
+	if (was_connecting)
+		engine_metrics_count_connect(false);
 	if (was_open)
 		engine_tell_client(s, ST87D_FAILED, err, st87_last_error());
 	if (s->engine_fd >= 0) {
@@ -283,6 +287,7 @@ static void forget_modem(void)
 	engine.closes_announced = false;
 	if (host.disown_fd)
 		host.disown_fd(st87_modem_fd(engine.modem));
+	engine_metrics_retire(engine.modem);
 	st87_modem_close(engine.modem);
 	engine.modem = NULL;
 }
@@ -527,6 +532,7 @@ static void connect_socket(struct routed_socket *s)
 		s->state = ROUTED_CONNECTED;
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&engine_lock);
+	engine_metrics_count_connect(true);
 	engine_tell_client(s, ST87D_CONNECTED, 0, NULL);
 	if (!discard_filler(s)) {
 		st87_log(ST87_LOG_ERROR, "%s: the program's end lacks the %zu filler bytes announced",
@@ -604,6 +610,11 @@ static void run_jobs(bool exiting)
 	while (list) {
 		struct engine_job *job = list;
 		list = job->next;
+		if (job->only_if_open && !engine.modem && !exiting) {
+			snprintf(job->error, sizeof(job->error), "the modem is not open");
+			finish_job(job, -ENETDOWN);
+			continue;
+		}
 		int err = exiting ? -ENETDOWN : ensure_modem(job->failed_attempts_before);
 		if (err) {
 			snprintf(job->error, sizeof(job->error), "modem unavailable: %s",
@@ -1022,6 +1033,7 @@ static void *engine_main(void *unused)
 			break;
 		}
 		publish_datagram_limit();
+		engine_metrics_publish(engine.modem, engine_live_socket_count());
 		gather(&set);
 		int ready = poll(set.fds, (nfds_t)set.count, poll_timeout(st87_now_ms()));
 		if (ready < 0 && errno != EINTR)

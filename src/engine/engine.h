@@ -72,6 +72,8 @@ struct engine_job {
 	int result;
 	bool done;
 	char error[320]; /* st87_last_error() of the engine thread when it failed */
+	/* Set by the caller: run only on a modem already open (-ENETDOWN else), never open one for it. */
+	bool only_if_open;
 	struct engine_job *next;
 };
 

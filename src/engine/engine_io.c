@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine_io.h"
+#include "engine_metrics.h"
 #include "st87/st87shim.h"
 #include "internal.h"
 
@@ -156,17 +157,21 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 	if (s->peer_closed)
 		return (int)n; /* the peer is gone: like a kernel socket, drop it */
 	int err;
+	size_t payload;
 	if (s->type == SOCK_STREAM) {
 		ssize_t sent = st87_send_tcp(modem, s->modem_socket, buffer, (size_t)n);
 		err = sent < 0 ? (int)sent : (sent < n ? -EPIPE : 0);
+		payload = (size_t)n;
 	} else {
 		int sent = send_datagram(modem, s, buffer, (size_t)n);
 		err = sent < 0 ? sent : 0;
+		payload = sent > 0 ? (size_t)sent : 0; /* a dropped datagram reached no one */
 	}
 	if (err) {
 		modem_failed(s, err);
 		return err;
 	}
+	engine_metrics_count_sent(payload);
 	s->carried_out = true;
 	return (int)n;
 }
@@ -210,6 +215,7 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s, enum l
 			return;
 		}
 		if (n > 0) {
+			engine_metrics_count_received((size_t)n);
 			s->inbound_len = (size_t)n;
 			s->inbound_sent = 0;
 			s->data_waiting = true;
@@ -254,6 +260,7 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 	}
 	s->data_waiting = true; /* read until the modem is empty */
 	s->carried_in = true;
+	engine_metrics_count_received((size_t)n);
 	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */

@@ -37,6 +37,8 @@ static const struct st87ctl_command commands[] = {
 	 st87ctl_doctor_run},
 	{"config", "[--auto-ip on|off] [--prefer ipv4|ipv6] [--periodicity N] [--auto-ip-timeout S]",
 	 "show or change the IP stack settings (AT#IPPARAMS)", st87ctl_config_run},
+	{"watch", "[--interval S] [--count N]",
+	 "the signal, RRC state, registration, traffic and sockets, live", st87ctl_watch_run},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

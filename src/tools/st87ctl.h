@@ -67,6 +67,7 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 int st87ctl_close_all_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_config_run(const struct st87ctl_globals *globals, int argc, char **argv);
 int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **argv);
+int st87ctl_watch_run(const struct st87ctl_globals *globals, int argc, char **argv);
 
 /*
  * Runs st87d request @kind (wire.h) at the daemon @globals name and prints the
@@ -77,6 +78,14 @@ struct st87d_request;
 /* The same for a request with its fields filled in (ST87D_AT), its answer printed to @out. */
 int st87ctl_daemon_request(const struct st87ctl_globals *globals, struct st87d_request *request,
 			   bool json, FILE *out);
+
+/*
+ * Sends st87d at @socket_path a request of @kind and hands each ST87D_TEXT
+ * line of its answer to @take. 0; -errno with @why when st87d cannot be
+ * reached, does not answer (-EPROTO) or answers an error (its errno).
+ */
+int st87ctl_daemon_lines(const char *socket_path, int kind, void (*take)(void *user, const char *line),
+			 void *user, char *why, size_t why_len);
 
 /* "st87ctl: <message>" on stderr, one line. */
 void st87ctl_error(const char *format, ...) ST87CTL_PRINTF(1, 2);

@@ -6,6 +6,7 @@
  * uses the port.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,4 +81,32 @@ int st87ctl_daemon_request(const struct st87ctl_globals *globals, struct st87d_r
 								     : ST87CTL_EXIT_MODEM_ERROR;
 	}
 	return ST87CTL_EXIT_OK;
+}
+
+int st87ctl_daemon_lines(const char *socket_path, int kind, void (*take)(void *user, const char *line),
+			 void *user, char *why, size_t why_len)
+{
+	int connection = st87d_dial(socket_path);
+	if (connection < 0) {
+		snprintf(why, why_len, "st87d at %s: %s", socket_path, strerror(-connection));
+		return connection;
+	}
+	struct st87d_request request = {.kind = (uint32_t)kind};
+	int err = st87d_send_request(connection, &request, -1);
+	struct st87d_reply reply;
+	int got = 0;
+	/* The answer's lines come once its engine job ran: eight queries may take minutes on a slow modem. */
+	while (!err && (got = st87d_receive_reply(connection, &reply, 180000)) == 1 &&
+	       reply.kind == ST87D_TEXT)
+		take(user, reply.text);
+	close(connection);
+	if (err || got != 1 || reply.kind != ST87D_ANSWER) {
+		snprintf(why, why_len, "st87d at %s did not answer", socket_path);
+		return err ? err : -EPROTO;
+	}
+	if (reply.error) {
+		snprintf(why, why_len, "st87d: %s", reply.text);
+		return -reply.error;
+	}
+	return 0;
 }

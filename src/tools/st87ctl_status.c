@@ -1,17 +1,20 @@
 /*
  * st87ctl status: whether the modem answers, its IP link, its IP stack
- * settings, whether it sleeps and the sockets in use. Read-only: it opens the modem (which
+ * settings, whether it sleeps, the radio (st87ctl_radio.c) and the sockets in use. Read-only: it opens the modem (which
  * only probes with "AT") and sends nothing but read commands, so looking
- * never changes what is being looked at.
+ * never changes what is being looked at (AT+CEREG's presentation, set for
+ * the cell, is put back as it was).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wire.h"
 #include "st87ctl.h"
+#include "st87ctl_radio.h"
 
 /* The modem has 3 sockets; room for more in case firmware grows some. */
 #define MAX_LISTED_SOCKETS 8
@@ -37,6 +40,8 @@ struct modem_status {
 	struct st87_sleepmode sleepmode;
 	char sleepmode_error[256];
 
+	struct st87_radio radio; /* each query's fields absent when the firmware does not know it */
+
 	int socket_count; /* or a negative errno */
 	struct st87_socket_info sockets[MAX_LISTED_SOCKETS];
 	char sockets_error[256];
@@ -48,8 +53,10 @@ static void print_help(void)
 	       "Show whether the modem answers, the state and addresses of its IP link\n"
 	       "(AT#IPCFG?, AT+CGPADDR), its IP stack settings (AT#IPPARAMS?), whether\n"
 	       "it sleeps (AT#SLEEPMODE?, \"unknown\" where the firmware has no such\n"
-	       "command) and the modem sockets in use (AT#SOCKETCREATE?). Changes\n"
-	       "nothing on the modem.\n\n"
+	       "command), the radio (AT+CGSN, AT+CGMR, AT+CESQ, AT+CSQ, AT+CEREG?,\n"
+	       "AT+CSCON?, AT+CPSMS?, AT+CEDRXS?; what the firmware does not know is\n"
+	       "left out) and the modem sockets in use (AT#SOCKETCREATE?). Changes\n"
+	       "nothing on the modem. Through st87d, the daemon answers.\n\n"
 	       "  --json     print one JSON object on stdout\n"
 	       "  -h, --help this help\n\n%s",
 	       st87ctl_exit_code_help);
@@ -78,6 +85,8 @@ static void gather(struct st87_modem *modem, struct modem_status *status)
 	status->sleepmode_err = st87_sleepmode_read(modem, &status->sleepmode);
 	note_error(status->sleepmode_err, status->sleepmode_error, sizeof(status->sleepmode_error));
 
+	st87_radio_read(modem, &status->radio);
+
 	status->socket_count = st87_socket_list(modem, status->sockets, MAX_LISTED_SOCKETS);
 	note_error(status->socket_count < 0 ? status->socket_count : 0, status->sockets_error,
 		   sizeof(status->sockets_error));
@@ -89,7 +98,7 @@ static int status_exit_code(const struct modem_status *status)
 	int errs[] = {status->ipcfg_err == -ENOENT ? 0 : status->ipcfg_err, status->cgpaddr_err,
 		      status->ipparams_err, status->sleepmode_err == -ENOSYS ? 0 : status->sleepmode_err,
 		      status->socket_count < 0 ? status->socket_count : 0};
-	int code = ST87CTL_EXIT_OK;
+	int code = st87ctl_radio_exit_code(&status->radio);
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		int this_code = errs[i] ? st87ctl_exit_for(errs[i]) : ST87CTL_EXIT_OK;
 		if (this_code > code)
@@ -158,6 +167,11 @@ static void rule(void)
 	printf("  ------------------------------------------------\n");
 }
 
+static void radio_row(const char *section, const char *key, const char *value)
+{
+	row(section, key, "%s", value);
+}
+
 static const char *or_none(const char *address)
 {
 	return *address ? address : "none";
@@ -203,6 +217,8 @@ static void print_text(const struct modem_status *status)
 		row("Power", "sleeps", "%s", sleeps_word(status));
 	if (!status->sleepmode_err && status->sleepmode.hold_s >= 0)
 		row("", "hold", "%d s", status->sleepmode.hold_s);
+	rule();
+	st87ctl_radio_print_text(&status->radio, radio_row);
 	rule();
 	if (status->socket_count < 0) {
 		row("Sockets", "error", "%s", status->sockets_error);
@@ -287,6 +303,8 @@ static void print_json(const struct modem_status *status)
 			printf(", \"hold_s\": %d", status->sleepmode.hold_s);
 		printf("}");
 	}
+	printf(",\n \"radio\": ");
+	st87ctl_radio_print_json(stdout, &status->radio);
 	printf(",\n \"sockets\": ");
 	if (status->socket_count < 0) {
 		json_error(status->sockets_error);
@@ -304,6 +322,50 @@ static void print_json(const struct modem_status *status)
 		printf("]}");
 	}
 	printf("}\n");
+}
+
+/*
+ * Through st87d: its answer as st87ctl_via_daemon() prints it, and the radio
+ * as st87d's engine reads it (no second opener of the port): a "radio" key
+ * in the JSON object, a section after the text. -1 when no daemon serves.
+ */
+static int status_via_daemon(const struct st87ctl_globals *globals, bool json)
+{
+	char *said = NULL;
+	size_t said_len = 0;
+	FILE *out = open_memstream(&said, &said_len);
+	if (!out)
+		return st87ctl_via_daemon(globals, ST87D_STATUS, json);
+	struct st87d_request request = {.kind = ST87D_STATUS};
+	int code = st87ctl_daemon_request(globals, &request, json, out);
+	fclose(out);
+	bool whole_object = said_len >= 2 && strcmp(said + said_len - 2, "}\n") == 0;
+	if (code != ST87CTL_EXIT_OK || (json && !whole_object)) {
+		fputs(said, stdout);
+		free(said);
+		return code;
+	}
+	struct st87_radio radio;
+	char why[320];
+	int err = st87ctl_radio_from_daemon(globals->daemon_socket, &radio, why, sizeof(why));
+	if (json) {
+		printf("%.*s,\n \"radio\": ", (int)(said_len - 2), said);
+		if (err)
+			json_error(why);
+		else
+			st87ctl_radio_print_json(stdout, &radio);
+		printf("}\n");
+	} else {
+		fputs(said, stdout);
+		rule();
+		if (err)
+			row("Radio", "error", "%s", why);
+		else
+			st87ctl_radio_print_text(&radio, radio_row);
+		rule();
+	}
+	free(said);
+	return err ? st87ctl_exit_for(err) : st87ctl_radio_exit_code(&radio);
 }
 
 int st87ctl_status_run(const struct st87ctl_globals *globals, int argc, char **argv)
@@ -330,7 +392,7 @@ int st87ctl_status_run(const struct st87ctl_globals *globals, int argc, char **a
 	if (optind < argc)
 		return st87ctl_usage_error("status", "unexpected argument '%s'", argv[optind]);
 
-	int code = st87ctl_via_daemon(globals, ST87D_STATUS, json);
+	int code = status_via_daemon(globals, json);
 	if (code >= 0)
 		return code;
 	struct st87_modem *modem = NULL;

@@ -33,7 +33,9 @@ enum st87d_request_kind {
 	ST87D_CLOSE_ALL, /* every modem socket closed (the daemon's user or root only) */
 	/* On a routed socket's connection, after OPEN_SOCKET: the program changed ST87_SO_RAI. */
 	ST87D_SET_RAI,
-	ST87D_AT, /* one AT command line (name), for st87ctl at (the daemon's user or root only) */
+	ST87D_AT,      /* one AT command line (name), for st87ctl at (the daemon's user or root only) */
+	ST87D_RADIO,   /* the 27.007 radio queries: radio_lines.h's lines, then ST87D_ANSWER */
+	ST87D_METRICS, /* st87d's metrics, one Prometheus text sample a line, then ST87D_ANSWER */
 };
 
 enum st87d_socket_flags {

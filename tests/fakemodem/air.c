@@ -78,12 +78,18 @@ static int64_t air_time_us(size_t bytes, double rate)
 	return rate > 0 ? (int64_t)((double)bytes * 1e6 / rate + 0.5) : 0;
 }
 
+/* --cscon-urcs, or the host asked for them (AT+CSCON=1). */
+static bool cscon_urcs(const struct modem *m)
+{
+	return figures(m)->cscon_urcs || m->radio.cscon_n == 1;
+}
+
 static void radio_connected(struct modem *m, int64_t at)
 {
 	m->air.radio = RADIO_CONNECTED;
 	m->air.connected_since = at;
 	trace_note(m->trace, '<', "radio connected");
-	if (figures(m)->cscon_urcs)
+	if (cscon_urcs(m))
 		emit_urc(m, "+CSCON: 1");
 }
 
@@ -108,7 +114,7 @@ static void radio_update(struct modem *m, int64_t now)
 		a->connected_us += idle_at(m) - a->connected_since;
 		a->radio = RADIO_IDLE;
 		trace_note(m->trace, '<', "radio idle");
-		if (figures(m)->cscon_urcs)
+		if (cscon_urcs(m))
 			emit_urc(m, "+CSCON: 0");
 	}
 }
@@ -319,4 +325,12 @@ int64_t air_late_answer_us(struct modem *m)
 	m->stats.air.late_answers++;
 	trace_note(m->trace, '<', "late answer");
 	return fig->late_by_us;
+}
+
+bool air_radio_connected(struct modem *m, int64_t now)
+{
+	if (!air_active(m))
+		return false;
+	radio_update(m, now);
+	return m->air.radio == RADIO_CONNECTED;
 }

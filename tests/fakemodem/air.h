@@ -87,5 +87,7 @@ int64_t air_late_answer_us(struct modem *m);
 void air_tick(struct modem *m, int64_t now);
 int64_t air_wake_at(const struct modem *m);
 uint64_t air_connected_ms(const struct modem *m, int64_t now);
+/* The RRC state at now (AT+CSCON?): connected, or idle (also without an air model). */
+bool air_radio_connected(struct modem *m, int64_t now);
 
 #endif

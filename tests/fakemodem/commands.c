@@ -30,6 +30,14 @@ static const struct command_def commands[] = {
 	{"AT#IPREAD", cmd_ipread, NULL, NULL},
 	{"AT#DNS", cmd_dns, NULL, NULL},
 	{"AT#SLEEPMODE", cmd_sleepmode, NULL, NULL},
+	{"AT+CESQ", cmd_cesq, NULL, NULL},
+	{"AT+CSQ", cmd_csq, NULL, NULL},
+	{"AT+CEREG", cmd_cereg, NULL, NULL},
+	{"AT+CSCON", cmd_cscon, NULL, NULL},
+	{"AT+CGSN", cmd_cgsn, NULL, NULL},
+	{"AT+CGMR", cmd_cgmr, NULL, NULL},
+	{"AT+CPSMS", cmd_cpsms, NULL, NULL},
+	{"AT+CEDRXS", cmd_cedrxs, NULL, NULL},
 };
 
 static const struct command_def *lookup(const struct at_command *c)

@@ -49,6 +49,15 @@ int ipsendtcp_precheck(struct modem *m, const struct at_command *c);
 int ipsendudp_precheck(struct modem *m, const struct at_command *c);
 /* cmd_dns.c */
 int cmd_dns(struct modem *m, const struct at_command *c);
+/* cmd_radio.c */
+int cmd_cesq(struct modem *m, const struct at_command *c);
+int cmd_csq(struct modem *m, const struct at_command *c);
+int cmd_cereg(struct modem *m, const struct at_command *c);
+int cmd_cscon(struct modem *m, const struct at_command *c);
+int cmd_cgsn(struct modem *m, const struct at_command *c);
+int cmd_cgmr(struct modem *m, const struct at_command *c);
+int cmd_cpsms(struct modem *m, const struct at_command *c);
+int cmd_cedrxs(struct modem *m, const struct at_command *c);
 /* sleep.c */
 int cmd_sleepmode(struct modem *m, const struct at_command *c);
 

@@ -127,6 +127,9 @@ void modem_reboot(struct modem *m)
 	m->auto_ip_at = FM_NEVER;
 	m->link_return_at = FM_NEVER;
 	m->link_up = true;
+	/* Result code presentation is back at the firmware's default (the PSM and eDRX requests are kept, as in NVM). */
+	m->radio.cereg_n = 0;
+	m->radio.cscon_n = 0;
 	send_boot_lines(m);
 }
 

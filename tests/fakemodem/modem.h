@@ -17,6 +17,7 @@
 #include "linereader.h"
 #include "options.h"
 #include "pacing.h"
+#include "radio.h"
 #include "rng.h"
 #include "sleep.h"
 #include "sockets.h"
@@ -100,6 +101,7 @@ struct modem {
 	unsigned long sends_checked;    /* sends that passed every check */
 	struct sleep_state sleep;       /* --sleep-after */
 	struct air air;                 /* the network (air.h) */
+	struct radio_settings radio;    /* what AT+CEREG=, AT+CSCON=, AT+CPSMS=, AT+CEDRXS= set */
 	struct rng late_rng;            /* --late-answers: apart, so other switches do not move it */
 	int64_t started_at;
 };

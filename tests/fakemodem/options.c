@@ -85,6 +85,10 @@ enum {
 	OPT_DNS_NO_SERVER,
 	OPT_DNS_TTL,
 	OPT_DNS_ERROR_AFTER_ANSWER,
+	OPT_RSRP,
+	OPT_RSRQ,
+	OPT_RSSI,
+	OPT_RADIO_UNKNOWN,
 	OPT_END
 };
 
@@ -154,6 +158,10 @@ static const struct option long_options[] = {
 	{"dns-no-server", no_argument, NULL, OPT_DNS_NO_SERVER},
 	{"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
 	{"dns-error-after-answer", no_argument, NULL, OPT_DNS_ERROR_AFTER_ANSWER},
+	{"rsrp", required_argument, NULL, OPT_RSRP},
+	{"rsrq", required_argument, NULL, OPT_RSRQ},
+	{"rssi", required_argument, NULL, OPT_RSSI},
+	{"radio-unknown", required_argument, NULL, OPT_RADIO_UNKNOWN},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -283,6 +291,15 @@ static const char *const usage_text[] = {
 	"                         #SIMST: 1 (a SIM refresh): nothing else changes\n"
 	"  --dns-no-server        AT#DNS answers 2112 (no DNS server configured, the\n"
 	"                         factory state)\n"
+	"\n",
+	"The radio (AT+CESQ, AT+CSQ, AT+CEREG, AT+CSCON, AT+CGSN, AT+CGMR, AT+CPSMS,\n"
+	"AT+CEDRXS; 3GPP TS 27.007):\n"
+	"  --rsrp DBM|unknown     RSRP of AT+CESQ, -140..-44 dBm (default -95)\n"
+	"  --rsrq DB|unknown      RSRQ of AT+CESQ, -19.5..-3 dB in halves (default -10.5)\n"
+	"  --rssi DBM|unknown     RSSI of AT+CSQ, -113..-51 dBm, odd (default -73)\n"
+	"  --radio-unknown LIST   these commands answer 504, as on firmware without\n"
+	"                         them: cesq, csq, cereg, cscon, cgsn, cgmr, cpsms,\n"
+	"                         cedrxs or all, separated by commas; repeatable\n"
 	"\n",
 	"The air between the modem and its peers (default: none, loopback):\n"
 	"  --network loopback|nbiot\n"
@@ -463,6 +480,7 @@ static void set_defaults(struct fm_options *opt)
 	opt->reboot_line = "#SIMST: 1";
 	opt->dns_ttl = -1;
 	network_defaults(&opt->net);
+	radio_defaults(&opt->radio);
 }
 
 /* Choices of the switches that take a word, in the order of their enums. */
@@ -696,6 +714,24 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_DNS_ERROR_AFTER_ANSWER:
 		opt->dns_error_after_answer = true;
+		break;
+	case OPT_RSRP:
+		if (!radio_parse_rsrp(arg, &opt->radio.rsrp))
+			rc = bad_value(c, arg, "-140..-44 (dBm) or unknown");
+		break;
+	case OPT_RSRQ:
+		if (!radio_parse_rsrq(arg, &opt->radio.rsrq))
+			rc = bad_value(c, arg, "-19.5..-3 in steps of 0.5 (dB) or unknown");
+		break;
+	case OPT_RSSI:
+		if (!radio_parse_rssi(arg, &opt->radio.rssi))
+			rc = bad_value(c, arg, "an odd number from -113 to -51 (dBm) or unknown");
+		break;
+	case OPT_RADIO_UNKNOWN:
+		if (!radio_parse_unknown(arg, &opt->radio.unknown))
+			rc = bad_value(c, arg,
+				       "cesq, csq, cereg, cscon, cgsn, cgmr, cpsms, cedrxs or all, "
+				       "separated by commas");
 		break;
 	default:
 		break;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "network.h"
+#include "radio.h"
 
 /* Largest payload of one send that --max-send may allow (and the size of
  * the buffers that hold one). */
@@ -101,6 +102,8 @@ struct fm_options {
 	long cereg_2_while_up;            /* --cereg-2-while-up; -1 when not given */
 	long simst_without_reboot;        /* --simst-without-reboot; -1 when not given */
 	bool dns_no_server;               /* --dns-no-server: AT#DNS answers 2112 */
+
+	struct radio_switches radio; /* --rsrp, --rsrq, --rssi, --radio-unknown */
 
 	/* The air between the modem and its peers (network.h). */
 	struct network_switches net; /* as given, after --network */

@@ -6,9 +6,11 @@ import os
 from ctl_fixture import check, fake_modem, main, run
 from fakemodem_fixture import CID
 
-# What status may send: the probe and read commands only.
+# What status may send: the probe and read commands only, and AT+CEREG=5 for the cell with the
+# presentation put back (0, the fake modem's default; test_ctl_radio.py checks it is put back).
 READ_ONLY_COMMANDS = {"AT", "AT#IPCFG?", "AT+CGPADDR", "AT+CGPADDR=%d" % CID, "AT#IPPARAMS?", "AT#SLEEPMODE?",
-                      "AT#SOCKETCREATE?"}
+                      "AT#SOCKETCREATE?", "AT+CGSN", "AT+CGMR", "AT+CESQ", "AT+CSQ", "AT+CEREG?", "AT+CEREG=5",
+                      "AT+CEREG=0", "AT+CSCON?", "AT+CPSMS?", "AT+CEDRXS?"}
 # The maker's firmware sleeps 10 s after the last command; the note's has no AT#SLEEPMODE.
 MAKER = os.environ.get("ST87_FAKEMODEM_PROFILE") == "maker"
 

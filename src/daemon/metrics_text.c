@@ -1,0 +1,117 @@
+#include "metrics_text.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "engine.h"
+#include "engine_metrics.h"
+#include "internal.h"
+
+/* The radio's gauges as last read, and when. */
+struct radio_sample {
+	bool read; /* once read */
+	long long read_at_ms;
+	int cesq_err, cscon_err;
+	struct st87_cesq cesq;
+	struct st87_cscon cscon;
+};
+
+static int radio_interval_s = 60;
+/* Held while the radio is sampled and its values read: a file write and a scrape may meet. */
+static pthread_mutex_t radio_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct radio_sample radio;
+
+/* The engine's job: AT+CESQ and AT+CSCON?, unless the modem may sleep (a query would wake it). */
+static int read_radio(struct st87_modem *modem, void *arg)
+{
+	struct radio_sample *sample = arg;
+	if (st87_modem_may_be_asleep(modem))
+		return 1;
+	sample->cesq_err = st87_cesq_read(modem, &sample->cesq);
+	sample->cscon_err = st87_cscon_read(modem, &sample->cscon);
+	sample->read = true;
+	sample->read_at_ms = st87_now_ms();
+	return 0;
+}
+
+/* Asks again once the values are older than the radio interval; while the modem sleeps, at each write. */
+static void sample_radio(long long now_ms)
+{
+	if (radio.read && now_ms - radio.read_at_ms < radio_interval_s * 1000LL)
+		return;
+	struct radio_sample sample = radio;
+	/* Only a modem already open: metrics never open (nor, asleep, wake) it. */
+	struct engine_job job = {.run = read_radio, .arg = &sample, .only_if_open = true};
+	if (engine_run_job(&job) == 0)
+		radio = sample;
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void write_counters(FILE *out, const struct engine_metrics *m)
+{
+	family(out, "st87_payload_bytes_total", "counter", "Programs' payload carried by the modem.");
+	fprintf(out, "st87_payload_bytes_total{direction=\"to_modem\"} %llu\n", m->bytes_to_modem);
+	fprintf(out, "st87_payload_bytes_total{direction=\"from_modem\"} %llu\n", m->bytes_from_modem);
+	family(out, "st87_at_commands_total", "counter", "AT command lines sent to the modem.");
+	fprintf(out, "st87_at_commands_total %llu\n", m->modem.commands);
+	family(out, "st87_cme_errors_total", "counter", "+CME ERROR answers, by code.");
+	for (size_t i = 0; i < ST87_CME_KINDS && m->modem.cme[i].count; i++)
+		fprintf(out, "st87_cme_errors_total{code=\"%d\"} %llu\n", m->modem.cme[i].code,
+			m->modem.cme[i].count);
+	fprintf(out, "st87_cme_errors_total{code=\"other\"} %llu\n", m->modem.cme_other);
+	family(out, "st87_modem_restarts_total", "counter", "Restarts of the modem.");
+	fprintf(out, "st87_modem_restarts_total %llu\n", m->modem.restarts);
+	family(out, "st87_link_losses_total", "counter", "Losses of the modem's IP link.");
+	fprintf(out, "st87_link_losses_total %llu\n", m->modem.link_losses);
+	family(out, "st87_connects_total", "counter",
+	       "Routed sockets the modem opened (TCP: connected), and those that failed first.");
+	fprintf(out, "st87_connects_total{result=\"ok\"} %llu\n", m->connects_ok);
+	fprintf(out, "st87_connects_total{result=\"failed\"} %llu\n", m->connects_failed);
+}
+
+static void write_gauges(FILE *out, const struct engine_metrics *m, long long now_ms)
+{
+	family(out, "st87_sockets_open", "gauge", "Routed sockets with a modem socket.");
+	fprintf(out, "st87_sockets_open %d\n", m->sockets_open);
+	family(out, "st87_modem_open", "gauge", "1 while st87d has the modem's port open.");
+	fprintf(out, "st87_modem_open %d\n", m->modem_open ? 1 : 0);
+	if (!radio.read)
+		return;
+	/* The last values, with their age: a sleeping modem is not woken to be measured. */
+	family(out, "st87_radio_age_seconds", "gauge", "Age of the radio values below.");
+	fprintf(out, "st87_radio_age_seconds %lld\n", (now_ms - radio.read_at_ms) / 1000);
+	if (!radio.cesq_err && radio.cesq.rsrp_known) {
+		family(out, "st87_rsrp_dbm", "gauge", "RSRP (AT+CESQ), the low end of its range.");
+		fprintf(out, "st87_rsrp_dbm %d\n", radio.cesq.rsrp_dbm);
+	}
+	if (!radio.cesq_err && radio.cesq.rsrq_known) {
+		family(out, "st87_rsrq_db", "gauge", "RSRQ (AT+CESQ), the low end of its range.");
+		fprintf(out, "st87_rsrq_db %.1f\n", radio.cesq.rsrq_db);
+	}
+	if (!radio.cscon_err) {
+		family(out, "st87_rrc_connected", "gauge",
+		       "1 while the radio (RRC) is connected (AT+CSCON?).");
+		fprintf(out, "st87_rrc_connected %d\n", radio.cscon.connected ? 1 : 0);
+	}
+}
+
+void metrics_text_configure(int interval_s)
+{
+	radio_interval_s = interval_s;
+}
+
+void metrics_text(FILE *out)
+{
+	struct engine_metrics m;
+	engine_metrics_read(&m);
+	write_counters(out, &m);
+	pthread_mutex_lock(&radio_lock);
+	long long now_ms = st87_now_ms();
+	sample_radio(now_ms);
+	write_gauges(out, &m, now_ms);
+	pthread_mutex_unlock(&radio_lock);
+}
