@@ -16,8 +16,9 @@ import time
 
 from dns_server import dns_server
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
-from harness import (Paths, RecordingHandler, fake_modem, free_port, http_server, preload_value, random_file, run,
-                     run_case, sha256_file, shim_environment, st87d, tcp_echo, tcp_server)
+from harness import (EVERYTHING_AND_LOOPBACK, Paths, RecordingHandler, fake_modem, free_port, http_server,
+                     preload_value, random_file, run, run_case, sha256_file, shim_environment, st87d, tcp_echo,
+                     tcp_server)
 
 MIB = 1 << 20
 
@@ -97,14 +98,14 @@ def case_dns_without_server():
         digest = random_file(os.path.join(tmp, "named.bin"), 16 * 1024)
         out = os.path.join(tmp, "got.bin")
         result = curl_get(modem, "http://%s:%d/named.bin" % (name, server.server_port), out, "-4",
-                          route="*")
+                          route=EVERYTHING_AND_LOOPBACK)
         if PROFILE == "maker":
             check(result.returncode == 0, "curl by name over AT#DNS failed: %s" % result.stderr)
             check(sha256_file(out) == digest, "GET by name differs")
             result = run(["getent", "ahostsv6", name], modem.env(route="*"))
             check(result.returncode == 0 and result.stdout.split()[0] == b"::1",
                   "IPv6 over AT#DNS: %r %r" % (result.stdout, result.stderr))
-            result = curl_get(modem, "http://unknown.st87.test/", os.devnull, route="*")
+            result = curl_get(modem, "http://unknown.st87.test/", os.devnull, route=EVERYTHING_AND_LOOPBACK)
             check(result.returncode == 6, "2171 is not 'could not resolve': %d" % result.returncode)
         else:
             check(result.returncode == 6, "no resolver at all: curl exit %d" % result.returncode)
