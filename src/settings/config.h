@@ -56,6 +56,8 @@
 #define SHIM_CONFIG_DEFAULT_BAUD 115200
 #define SHIM_CONFIG_DEFAULT_DNS_PORT 53
 #define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 60000
+/* The longest any of the timeouts may be: an hour, anything longer is a typo. */
+#define SHIM_CONFIG_MAX_TIMEOUT_MS 3600000
 #define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
 /* ST87_SLEEP_HOLD unset: the modem is asked (AT#SLEEPMODE?), 10 s where it cannot say. */
 #define SHIM_CONFIG_SLEEP_HOLD_ASK (-1)
