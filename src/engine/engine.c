@@ -586,13 +586,23 @@ static void fail_at_exit(struct routed_socket *s)
 	engine_fail(s, ENETDOWN);
 }
 
-/* Takes the sockets handed over into the engine's list, doing @with_each to each (connect, or fail). */
+/*
+ * Takes the sockets handed over into the engine's list, in the order they
+ * came (the TCP line is first come, first served), doing @with_each to each
+ * (connect, or fail).
+ */
 static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 {
 	pthread_mutex_lock(&engine_lock);
-	struct routed_socket *list = engine.pending;
+	struct routed_socket *newest_first = engine.pending, *list = NULL;
 	engine.pending = NULL;
 	pthread_mutex_unlock(&engine_lock);
+	while (newest_first) {
+		struct routed_socket *s = newest_first;
+		newest_first = s->next;
+		s->next = list;
+		list = s;
+	}
 	while (list) {
 		struct routed_socket *s = list;
 		list = s->next;
