@@ -156,7 +156,7 @@ def case_close_then_connect_at_once():
 def bare_repository(tmp):
     """A bare repository of loose objects (dumb HTTP fetches each), ready to serve: (its path, its files)."""
     source, bare = os.path.join(tmp, "source"), os.path.join(tmp, "served", "repo.git")
-    files = {"file%02d.bin" % number: os.urandom(1000 + 97 * number) for number in range(20)}
+    files = {"file%02d.bin" % number: os.urandom(1000 + 97 * number) for number in range(40)}
     files["dir/nested.txt"] = b"nested\n" * 50
     os.makedirs(os.path.join(source, "dir"))
     for name, content in files.items():
@@ -168,8 +168,8 @@ def bare_repository(tmp):
     check(git is not None, "git is not installed (scripts/setup.sh installs it)")
     for command in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "one"]):
         subprocess.run([git, "-C", source, *command], env=git_env, check=True, capture_output=True)
-    subprocess.run([git, "clone", "-q", "--bare", "--no-local", source, bare], env=git_env, check=True,
-                   capture_output=True)
+    # A local clone copies the objects as they are: loose, each its own request.
+    subprocess.run([git, "clone", "-q", "--bare", source, bare], env=git_env, check=True, capture_output=True)
     subprocess.run([git, "-C", bare, "update-server-info"], check=True, capture_output=True)
     return os.path.dirname(bare), files
 
