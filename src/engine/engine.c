@@ -549,7 +549,7 @@ static void connect_socket(struct routed_socket *s)
 static void serve_tcp_queue(void)
 {
 	struct routed_socket *s;
-	while ((s = tcp_queue_next(engine.sockets, st87_now_ms())))
+	while ((s = tcp_queue_next(engine.modem, engine.sockets, st87_now_ms())))
 		connect_now(s);
 }
 

@@ -23,6 +23,14 @@
 
 static struct routed_socket *first, *last;
 
+/*
+ * How long a holder others wait for may stay quiet before the modem is asked
+ * whether its link is still up (AT#TCPCONNECT?, as the idle link check does):
+ * a modem that dropped it without a word, or a peer's close it did not
+ * announce, would otherwise keep everyone in line until their deadlines.
+ */
+#define HOLDER_CHECK_MS 2000
+
 static void set_waiting(struct routed_socket *s, bool waiting)
 {
 	pthread_mutex_lock(&engine_lock);
@@ -126,7 +134,19 @@ static bool still_waiting(struct routed_socket *s)
 	return connecting && s->engine_fd >= 0 && !s->program_done;
 }
 
-struct routed_socket *tcp_queue_next(struct routed_socket *sockets, long long now)
+/*
+ * A holder quiet for HOLDER_CHECK_MS while others wait is asked about, once
+ * per quiet spell (the check counts as traffic); not while it still has
+ * bytes for its program (a closed link's last read would go where they
+ * wait) or its peer's close is being passed on.
+ */
+static bool holder_checkable(const struct routed_socket *holder)
+{
+	return !holder->peer_closed && holder->inbound_sent == holder->inbound_len;
+}
+
+struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_socket *sockets,
+				     long long now)
 {
 	fail_expired(sockets, now);
 	for (;;) {
@@ -140,8 +160,15 @@ struct routed_socket *tcp_queue_next(struct routed_socket *sockets, long long no
 			tcp_queue_remove(s);
 			return s;
 		}
-		if (engine_eviction_due_ms(holder, s, now) != 0)
-			return NULL;
+		if (engine_eviction_due_ms(holder, s, now) != 0) {
+			if (!modem || !holder_checkable(holder) ||
+			    now - holder->last_traffic_ms < HOLDER_CHECK_MS)
+				return NULL;
+			engine_check_link(modem, holder, LINK_CHECK_IDLE);
+			if (engine_tcp_holder(sockets) == holder)
+				return NULL;
+			continue; /* it was gone: the next in line may go */
+		}
 		char what[160];
 		engine_describe(s, what, sizeof(what));
 		engine_evict(holder, what);
@@ -162,6 +189,8 @@ long long tcp_queue_due_ms(struct routed_socket *sockets, long long now)
 	int eviction_ms = holder ? engine_eviction_due_ms(holder, first, now) : 0;
 	if (eviction_ms >= 0 && now + eviction_ms < due)
 		due = now + eviction_ms;
+	if (holder && holder_checkable(holder) && holder->last_traffic_ms + HOLDER_CHECK_MS < due)
+		due = holder->last_traffic_ms + HOLDER_CHECK_MS;
 	return due;
 }
 

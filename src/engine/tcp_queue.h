@@ -18,10 +18,13 @@ void tcp_queue_remove(struct routed_socket *s);
 /*
  * The first in line, taken off it, once its turn has come: no connection of
  * @sockets holds the TCP socket, or an idle one of the same program has just
- * given it up (evict.c). NULL while it must wait. Connects whose deadline
- * passed fail first (ETIMEDOUT, one line naming the holder).
+ * given it up (evict.c), or the holder, quiet for a while, turned out to be
+ * gone when @modem (NULL: not open) was asked. NULL while it must wait.
+ * Connects whose deadline passed fail first (ETIMEDOUT, one line naming the
+ * holder).
  */
-struct routed_socket *tcp_queue_next(struct routed_socket *sockets, long long now);
+struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_socket *sockets,
+				     long long now);
 
 /* When (st87_now_ms() time) the line needs a look without any event: a deadline, an idle holder; -1 never. */
 long long tcp_queue_due_ms(struct routed_socket *sockets, long long now);

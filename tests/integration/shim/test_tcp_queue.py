@@ -89,7 +89,7 @@ def case_five_connections_at_once():
             ports = [server.server_address[1] for server in servers]
             result = run([sys.executable, "-c", EXCHANGES_AT_ONCE, *map(str, ports)],
                          modem.env(ST87_LOG="info"), text=True, timeout=150)
-        check(result.stdout.split("\n")[:5] == ["%d ok" % port for port in ports],
+        check(result.returncode == 0 and result.stdout.split("\n")[:5] == ["%d ok" % port for port in ports],
               "exchanges: %r %r" % (result.stdout, result.stderr))
         connected = ports_in_log(result.stderr, "connected over modem socket")
         waited = ports_in_log(result.stderr, "waits for the modem's TCP socket")
