@@ -21,39 +21,12 @@ from fakemodem_fixture import assert_no_modem_socket_left, check, tcp_echo_serve
 from harness import fake_modem, run, run_case, serving, st87d
 from test_iot import mosquitto_broker
 
-# Each thread: connect (blocking or with Python's timeout, which connects non-blocking), send its bytes,
-# read them back from the echo server, close; one line per port: "PORT ok" or what went wrong.
-EXCHANGES_AT_ONCE = r"""
-import os, socket, sys, threading
-ports = [int(p) for p in sys.argv[1:]]
-results = {}
-def exchange(index, port):
-    payload = os.urandom(3000 + 500 * index)
-    try:
-        if index % 2:
-            s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        else:
-            s = socket.socket()
-            s.connect(("127.0.0.1", port))
-        with s:
-            s.sendall(payload)
-            got = b""
-            while len(got) < len(payload):
-                block = s.recv(65536)
-                if not block:
-                    break
-                got += block
-        results[port] = "ok" if got == payload else "differs: %d of %d bytes" % (len(got), len(payload))
-    except OSError as error:
-        results[port] = "failed: %r" % error
-threads = [threading.Thread(target=exchange, args=(i, p)) for i, p in enumerate(ports)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-for port in ports:
-    print(port, results[port])
-"""
+# One thread per port, each making short exchanges with its echo server (exchange_client.py).
+EXCHANGE_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange_client.py")
+
+
+def exchange_lines(ports):
+    return ["%d %d ok" % (index, port) for index, port in enumerate(ports)]
 
 
 def ports_in_log(stderr, what):
@@ -87,9 +60,9 @@ def case_five_connections_at_once():
         stack, servers = echo_servers(5)
         with stack:
             ports = [server.server_address[1] for server in servers]
-            result = run([sys.executable, "-c", EXCHANGES_AT_ONCE, *map(str, ports)],
+            result = run([sys.executable, EXCHANGE_CLIENT, "1", *map(str, ports)],
                          modem.env(ST87_LOG="info"), text=True, timeout=150)
-        check(result.returncode == 0 and result.stdout.split("\n")[:5] == ["%d ok" % port for port in ports],
+        check(result.returncode == 0 and result.stdout.splitlines() == exchange_lines(ports),
               "exchanges: %r %r" % (result.stdout, result.stderr))
         connected = ports_in_log(result.stderr, "connected over modem socket")
         waited = ports_in_log(result.stderr, "waits for the modem's TCP socket")
@@ -102,38 +75,18 @@ def case_five_connections_at_once():
         assert_no_modem_socket_left(modem)
 
 
-# Short exchanges with the echo server, one connection each, one after another; "done N" at the end.
-EXCHANGES_IN_A_ROW = r"""
-import os, socket, sys
-port, rounds = int(sys.argv[1]), int(sys.argv[2])
-for number in range(rounds):
-    payload = os.urandom(200 + number % 300)
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall(payload)
-    got = b""
-    while len(got) < len(payload):
-        block = s.recv(65536)
-        if not block:
-            break
-        got += block
-    s.close()
-    if got != payload:
-        sys.exit("round %d: %d of %d bytes back" % (number, len(got), len(payload)))
-print("done", rounds)
-"""
-
-
 def case_two_programs_share_the_socket_through_st87d():
     # Two programs, each wanting the TCP socket for short exchanges, through one st87d: both finish.
     rounds = 10
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, tcp_echo_server() as server:
-        port = str(server.server_address[1])
+        port = server.server_address[1]
         env = daemon.env()
-        programs = [subprocess.Popen([sys.executable, "-c", EXCHANGES_IN_A_ROW, port, str(rounds)], env=env,
+        programs = [subprocess.Popen([sys.executable, EXCHANGE_CLIENT, str(rounds), str(port)], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         for program in programs:
             out, err = program.communicate(timeout=150)
-            check(program.returncode == 0 and out.strip() == "done %d" % rounds, "a program: %r %r" % (out, err))
+            check(program.returncode == 0 and out.splitlines() == exchange_lines([port]),
+                  "a program: %r %r" % (out, err))
         daemon.stop()
         check("for the modem's only TCP socket" not in daemon.log(), "a connect timed out:\n" + daemon.log())
         check_one_at_a_time(modem)
@@ -145,9 +98,10 @@ def case_close_then_connect_at_once():
     # the modem before the new one is made, so none is refused (the hand-over race of issue 26).
     rounds = int(os.environ.get("ST87_TEST_ROUNDS", "100"))
     with workdir() as tmp, fake_modem(tmp) as modem, tcp_echo_server() as server:
-        result = run([sys.executable, "-c", EXCHANGES_IN_A_ROW, str(server.server_address[1]), str(rounds)],
-                     modem.env(), text=True, timeout=170)
-        check(result.returncode == 0 and result.stdout.strip() == "done %d" % rounds,
+        port = server.server_address[1]
+        result = run([sys.executable, EXCHANGE_CLIENT, str(rounds), str(port)], modem.env(), text=True,
+                     timeout=170)
+        check(result.returncode == 0 and result.stdout.splitlines() == exchange_lines([port]),
               "the loop: %r %r" % (result.stdout, result.stderr))
         check_one_at_a_time(modem)
         assert_no_modem_socket_left(modem)
