@@ -116,6 +116,11 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	s->engine_fd = pair_end;
 	s->client_fd = client->connection;
 	s->client_pid = (int)client->credentials.pid;
+	/* The client's own ST87_CONNECT_TIMEOUT bounds its wait for the TCP socket; 0: st87d's. */
+	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= SHIM_CONFIG_MAX_TIMEOUT_MS
+		? request->timeout_ms
+		: config->connect_timeout_ms;
+	s->connect_deadline_ms = st87_now_ms() + timeout_ms;
 	snprintf(s->client_program, sizeof(s->client_program), "%s", client->program);
 	fcntl(pair_end, F_SETFL, O_NONBLOCK);
 	/* Reports must never block the engine on a client that stopped reading. */

@@ -28,6 +28,7 @@
 #include "engine_metrics.h"
 #include "internal.h"
 #include "monotonic.h"
+#include "tcp_queue.h"
 
 /* How long the modem may take to bring its IP link up at start. */
 #define LINK_UP_TIMEOUT_MS 30000
@@ -89,6 +90,7 @@ struct engine_settings engine_settings_from(const struct shim_config *config)
 		.link_check_interval_s = config->link_check_interval_s,
 		.udp_rai = config->udp_rai,
 		.tcp_evict_idle_ms = config->tcp_evict_idle_ms,
+		.connect_timeout_ms = config->connect_timeout_ms,
 		.half_close_idle_ms = config->half_close_idle_ms,
 		.exit_flush_timeout_ms = config->exit_flush_timeout_ms,
 	};
@@ -118,6 +120,7 @@ void engine_after_fork_in_child(void)
 	/* The parent's engine, modem and queued work are not ours (the threads that queued jobs are
 	 * not in the child); their memory is left alone. */
 	memset(&engine, 0, sizeof(engine));
+	tcp_queue_forget();
 	engine.wake_fd = -1;
 	monotonic_cond_init(&engine.changed);
 	pthread_mutex_init(&engine_lock, NULL);
@@ -498,7 +501,8 @@ static int open_modem_socket(struct routed_socket *s)
 	return proto == ST87_TCP ? st87_tcp_connect(engine.modem, id, address, port) : 0;
 }
 
-static void connect_socket(struct routed_socket *s)
+/* Opens the modem socket of @s (a TCP socket's turn has come: tcp_queue.c) and reports the outcome. */
+static void connect_now(struct routed_socket *s)
 {
 	char what[160];
 	engine_describe(s, what, sizeof(what));
@@ -509,9 +513,6 @@ static void connect_socket(struct routed_socket *s)
 		return;
 	}
 	err = open_modem_socket(s);
-	if (err == -EMFILE && s->type == SOCK_STREAM && s->modem_socket < 0 &&
-	    engine_take_tcp_socket(engine.modem, engine.sockets, s, what))
-		err = open_modem_socket(s);
 	/* 2150 with no routed socket holding one: the modem kept sockets we no longer know. */
 	if (err == -EMFILE && s->modem_socket < 0 && st87_modem_reclaim_sockets(engine.modem) > 0)
 		err = open_modem_socket(s);
@@ -544,9 +545,27 @@ static void connect_socket(struct routed_socket *s)
 	st87_log(ST87_LOG_INFO, "%s: connected over modem socket %d", what, s->modem_socket);
 }
 
+/* A TCP connect waits for the modem's one TCP socket; anything else is connected at once. */
+static void connect_socket(struct routed_socket *s)
+{
+	if (s->type == SOCK_STREAM)
+		tcp_queue_add(s, engine.sockets);
+	else
+		connect_now(s);
+}
+
+/* Connects the TCP sockets whose turn has come (tcp_queue.c). */
+static void serve_tcp_queue(void)
+{
+	struct routed_socket *s;
+	while ((s = tcp_queue_next(engine.modem, engine.sockets, st87_now_ms())))
+		connect_now(s);
+}
+
 /* Drops @s from the engine's list and gives up the engine's reference. */
 static void retire(struct routed_socket *s)
 {
+	tcp_queue_remove(s);
 	for (struct routed_socket **p = &engine.sockets; *p; p = &(*p)->next) {
 		if (*p == s) {
 			*p = s->next;
@@ -576,13 +595,23 @@ static void fail_at_exit(struct routed_socket *s)
 	engine_fail(s, ENETDOWN);
 }
 
-/* Takes the sockets handed over into the engine's list, doing @with_each to each (connect, or fail). */
+/*
+ * Takes the sockets handed over into the engine's list, in the order they
+ * came (the TCP line is first come, first served), doing @with_each to each
+ * (connect, or fail).
+ */
 static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 {
 	pthread_mutex_lock(&engine_lock);
-	struct routed_socket *list = engine.pending;
+	struct routed_socket *newest_first = engine.pending, *list = NULL;
 	engine.pending = NULL;
 	pthread_mutex_unlock(&engine_lock);
+	while (newest_first) {
+		struct routed_socket *s = newest_first;
+		newest_first = s->next;
+		s->next = list;
+		list = s;
+	}
 	while (list) {
 		struct routed_socket *s = list;
 		list = s->next;
@@ -706,6 +735,9 @@ static int poll_timeout(long long now)
 		if (half_close_wait_ms(s) > 0)
 			sooner(&timeout, s->last_traffic_ms + half_close_wait_ms(s) - now);
 	}
+	long long queue_due = tcp_queue_due_ms(engine.sockets, now);
+	if (queue_due >= 0)
+		sooner(&timeout, queue_due - now);
 	return timeout;
 }
 
@@ -896,6 +928,7 @@ static void flush_everything(void)
 {
 	/* Sockets handed over but not connected yet are not connected now: they fail. */
 	take_new_sockets(fail_at_exit);
+	tcp_queue_drain(fail_at_exit);
 	run_jobs(true);
 	long long started_ms = st87_now_ms();
 	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next)
@@ -1025,6 +1058,7 @@ static void *engine_main(void *unused)
 	static struct poll_set set;
 	for (;;) {
 		take_new_sockets(connect_socket);
+		serve_tcp_queue();
 		run_jobs(false);
 		if (exit_asked())
 			break;
@@ -1186,8 +1220,12 @@ void engine_list_sockets(char *out, size_t len)
 			: s->state == ROUTED_CONNECTING ? "connecting"
 			: s->peer_closed                ? "peer closed"
 							: "open";
-		int n = snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket,
-				 what, state);
+		int place = tcp_queue_place(s);
+		int n = place > 0
+			? snprintf(out + used, len - used,
+				   "waiting for the TCP socket, place %d in line: %s\n", place, what)
+			: snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket,
+				   what, state);
 		if (n < 0)
 			break;
 		used += (size_t)n;

@@ -38,6 +38,7 @@ struct engine_settings {
 	int link_check_interval_s;
 	int udp_rai;
 	int tcp_evict_idle_ms;
+	int connect_timeout_ms; /* a connect waiting for the TCP socket without a deadline of its own */
 	int half_close_idle_ms;
 	int exit_flush_timeout_ms;
 };

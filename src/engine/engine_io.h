@@ -39,14 +39,18 @@ void engine_closes_are_announced(const char *how);
 /* The peer's close, as the program sees it: EOF after what it has; the modem socket is closed. */
 void engine_give_eof(struct routed_socket *s);
 
+/* The routed connection holding the modem's TCP socket among @sockets, or NULL (evict.c). */
+struct routed_socket *engine_tcp_holder(struct routed_socket *sockets);
 /*
- * The modem's TCP socket is taken: gives it to the connect of @p for_what
- * when this program's connection holding it is idle (ST87_TCP_EVICT_IDLE),
- * which then sees EOF. True when the socket is free now; otherwise
- * st87_last_error() names the holder.
+ * When @holder, the connection holding the modem's TCP socket, may give it
+ * to @waiter (evict.c): 0 now, else the ms until it is worth a new look; -1
+ * never (another program's connection, or ST87_TCP_EVICT_IDLE=0): the
+ * waiter waits for its close.
  */
-bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
-			    const struct routed_socket *for_socket, const char *for_what);
+int engine_eviction_due_ms(struct routed_socket *holder, const struct routed_socket *waiter,
+			   long long now);
+/* Takes the TCP socket from @holder for the connect of @for_what: it sees the peer's close. */
+void engine_evict(struct routed_socket *holder, const char *for_what);
 
 /* From engine.c. */
 void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int err, const char *why);

@@ -1,16 +1,16 @@
 /*
  * The modem has one TCP socket, and programs keep finished connections open
- * for reuse (curl's connection cache, HTTP keep-alive). When a new routed TCP
- * connect finds the socket held by such a connection of this process, the
- * socket goes to the new connection and the idle one sees its peer close
- * (EOF), exactly as when a server drops an idle keep-alive connection, which
- * every HTTP client handles. Only a connection that has carried bytes both
- * ways and then been quiet is taken; one with any byte in flight, or one
- * that has not yet carried an exchange (it may wait for a greeting), never.
+ * for reuse (curl's connection cache, HTTP keep-alive). When a routed TCP
+ * connect waits for the socket (tcp_queue.c) and a connection of the same
+ * process holds it idle, the socket goes to the waiting connect and the idle
+ * one sees its peer close (EOF), exactly as when a server drops an idle
+ * keep-alive connection, which every HTTP client handles. Only a connection
+ * that has carried bytes both ways and then been quiet is taken; one with any
+ * byte in flight, or one that has not yet carried an exchange (it may wait
+ * for a greeting), never.
  */
 #include <errno.h>
 #include <linux/sockios.h>
-#include <poll.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
@@ -38,8 +38,7 @@ static bool is_quiet_connection(struct routed_socket *s)
 		pair_is_empty(s->engine_fd);
 }
 
-/* The routed connection holding the modem's TCP socket, or NULL. */
-static struct routed_socket *tcp_holder(struct routed_socket *sockets)
+struct routed_socket *engine_tcp_holder(struct routed_socket *sockets)
 {
 	for (struct routed_socket *s = sockets; s; s = s->next)
 		if (s->type == SOCK_STREAM && s->modem_socket >= 0 && s->engine_fd >= 0)
@@ -47,32 +46,27 @@ static struct routed_socket *tcp_holder(struct routed_socket *sockets)
 	return NULL;
 }
 
-/*
- * Waits until @p s has been quiet for the configured time, handling what
- * the modem says meanwhile (an #IPRECV for it makes it busy). False as soon
- * as it is not quiet.
- */
-static bool stays_quiet(struct st87_modem *modem, struct routed_socket *s, int idle_ms)
+/* How soon a busy holder is looked at again: the program reading what it was given makes no event. */
+#define BUSY_RECHECK_MS 100
+
+/* Through st87d the holder may be another program's: its connection is never taken. */
+static bool same_program(const struct routed_socket *holder, const struct routed_socket *waiter)
 {
-	for (;;) {
-		/* An #IPRECV may come after its bytes were read: the modem is asked, not guessed. */
-		for (int reads = 0; reads < 3 && s->data_waiting && s->modem_socket >= 0 &&
-		     s->inbound_sent == s->inbound_len;
-		     reads++)
-			engine_pump_inbound(modem, s);
-		if (!is_quiet_connection(s))
-			return false;
-		long long quiet_for = st87_now_ms() - s->last_traffic_ms;
-		if (quiet_for >= idle_ms)
-			return true;
-		struct pollfd fds[2] = {{.fd = s->engine_fd, .events = POLLIN},
-					{.fd = st87_modem_fd(modem), .events = POLLIN}};
-		int ready = poll(fds, 2, (int)(idle_ms - quiet_for));
-		if (ready > 0 && (fds[0].revents & POLLIN))
-			return false; /* the program is writing to it */
-		if (ready > 0 && (fds[1].revents & POLLIN) && st87_modem_poll(modem, 0) < 0)
-			return false;
-	}
+	/* pid 0: st87d sees its clients from another pid namespace and cannot tell them apart. */
+	return holder->client_pid == waiter->client_pid &&
+		(holder->client_pid != 0 || holder->client_fd < 0);
+}
+
+int engine_eviction_due_ms(struct routed_socket *holder, const struct routed_socket *waiter,
+			   long long now)
+{
+	int idle_ms = engine_settings_given.tcp_evict_idle_ms;
+	if (idle_ms <= 0 || !same_program(holder, waiter))
+		return -1;
+	if (!is_quiet_connection(holder))
+		return BUSY_RECHECK_MS;
+	long long left = holder->last_traffic_ms + idle_ms - now;
+	return left <= 0 ? 0 : (int)left;
 }
 
 void engine_describe(const struct routed_socket *s, char *text, size_t len)
@@ -87,36 +81,13 @@ void engine_describe(const struct routed_socket *s, char *text, size_t len)
 			 s->client_program);
 }
 
-bool engine_take_tcp_socket(struct st87_modem *modem, struct routed_socket *sockets,
-			    const struct routed_socket *for_socket, const char *for_what)
+void engine_evict(struct routed_socket *holder, const char *for_what)
 {
-	struct routed_socket *holder = tcp_holder(sockets);
-	if (!holder)
-		return false;
 	char held_by[160];
 	engine_describe(holder, held_by, sizeof(held_by));
-	/* Through st87d the holder may be another program's: its connection is never taken. */
-	/* pid 0: st87d sees its clients from another pid namespace and cannot tell them apart. */
-	bool same_program = holder->client_pid == for_socket->client_pid &&
-		(holder->client_pid != 0 || holder->client_fd < 0);
-	if (!same_program) {
-		st87_fail(-EMFILE, "no free modem TCP socket: another program's connection %s holds it",
-			  held_by);
-		return false;
-	}
-	int idle_ms = engine_settings_given.tcp_evict_idle_ms;
-	bool quiet = idle_ms > 0 && stays_quiet(modem, holder, idle_ms);
-	if (holder->modem_socket < 0)
-		return true; /* its peer closed meanwhile */
-	if (!quiet) {
-		st87_fail(-EMFILE, "no free modem TCP socket: this program's connection %s holds it%s",
-			  held_by, idle_ms ? " and is not idle" : " (ST87_TCP_EVICT_IDLE=0)");
-		return false;
-	}
 	st87_log(ST87_LOG_INFO,
 		 "%s: takes the modem's TCP socket from the idle connection %s, "
 		 "which sees the peer's close",
 		 for_what, held_by);
 	engine_give_eof(holder);
-	return holder->modem_socket < 0;
 }

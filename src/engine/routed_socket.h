@@ -45,6 +45,9 @@ struct routed_socket {
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
 	int local_port; /* UDP: the port the program bound before routing, 0 none */
+	/* TCP: when a connect still waiting for the modem's one TCP socket gives up (st87_now_ms() time);
+	 * 0: ST87_CONNECT_TIMEOUT after the hand-over (tcp_queue.c) */
+	long long connect_deadline_ms;
 	bool dns_queries; /* each datagram is a DNS query (the engine's own lookups): one downlink expected */
 	/* In st87d: the client's connection (told of state changes; the engine thread's once handed
 	 * over), and who the client is; -1 and 0 in a program. */
@@ -80,6 +83,8 @@ struct routed_socket {
 	/* SO_LINGER as the program left it, read when it exits: the exit's flush waits at most that long. */
 	bool linger_at_exit;
 	int linger_ms;
+	/* In line for the modem's one TCP socket, not yet connecting on the modem (tcp_queue.c). */
+	bool waiting_for_tcp;
 
 	/* engine */
 	int engine_fd; /* the pair's engine end; set before hand-over, -1 once closed */
@@ -99,7 +104,9 @@ struct routed_socket {
 	socklen_t last_destination_len;
 	uint8_t inbound[sizeof(struct datagram_header) + ST87_MAX_READ];
 	size_t inbound_len, inbound_sent;
-	struct routed_socket *next; /* engine's list */
+	struct routed_socket *next;        /* engine's list */
+	struct routed_socket *next_waiter; /* the TCP queue, while waiting_for_tcp */
+	long long queued_ms;               /* when it joined the TCP queue */
 };
 
 /*

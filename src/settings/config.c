@@ -30,7 +30,7 @@
 /* Holds the explanation half of an error line (a route error is the longest). */
 #define PROBLEM_SIZE 512
 
-#define MAX_TIMEOUT_MS 3600000 /* an hour: anything longer is a typo */
+#define MAX_TIMEOUT_MS SHIM_CONFIG_MAX_TIMEOUT_MS
 #define MAX_LINK_CHECK_S 86400 /* a day */
 
 struct variable {

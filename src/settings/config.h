@@ -13,12 +13,12 @@
  * | `ST87_TRACE` | unset: no trace | file the AT traffic is appended to |
  * | `ST87_HEX` | `0` | `1`: send payloads as hex text instead of binary (for links that mangle bytes) |
  * | `ST87_SEND_HANDSHAKE` | `detect` | how the modem takes a binary send: `one-step` (the line and its data at once, as the note says), `two-step` (the line, its OK, then the data, as the maker's drivers do), or `detect`: learned on a process's first send, which waits for the line's answer once (tens of milliseconds) |
- * | `ST87_CONNECT_TIMEOUT` | `60000` | milliseconds a routed `connect()` may take, 1..3600000 (on NB-IoT: the radio's set-up, the modem's start, a connect tried three times over seconds-long round trips) |
+ * | `ST87_CONNECT_TIMEOUT` | `60000` | milliseconds a routed `connect()` may take, 1..3600000 (on NB-IoT: the radio's set-up, the modem's start, a connect tried three times over seconds-long round trips); also how long a routed TCP connect may wait in line for the modem's one TCP socket |
  * | `ST87_DEADLINE_PERCENT` | `100` | how long each AT command may take, as a percentage of libst87's table of deadlines (at least the maker's), 1..1000: raise it where coverage is poor |
  * | `ST87_LINK_CHECK` | `60` | seconds between link-status checks of an idle routed TCP socket while the modem has not shown that it announces closes, 0..86400; `0` never checks |
  * | `ST87_SLEEP_HOLD` | unset: the modem's own (AT#SLEEPMODE? at start-up; 10 s where the firmware has no such command) | seconds the modem stays awake after a command before it may sleep (its AT#SLEEPMODE hold time), 0..86400: a command after that much quiet is preceded by the wake probe; `0`: the modem never sleeps unless it says #SLEEP |
  * | `ST87_UDP_RAI` | `0` | release assistance of a routed UDP socket's datagrams: `0` none, `1` no downlink expected, `2` one downlink expected (a socket's ST87_SO_RAI wins; DNS queries always go with 2) |
- * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a new routed TCP connect may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
+ * | `ST87_TCP_EVICT_IDLE` | `200` | milliseconds a routed TCP connection must have been idle before a routed TCP connect of the same program waiting in line may take the modem's only TCP socket from it, 0..3600000; `0` never takes it |
  * | `ST87_HALF_CLOSE_IDLE` | `5000` | milliseconds a routed TCP connection whose program shut its writing side (`shutdown(SHUT_WR)`) may stay quiet before its modem socket is closed, so that the peer sees the end of the data, 0..3600000; `0` keeps it open until the program closes it |
  * | `ST87_CONF` | `/etc/st87/st87.conf` when present | a `key = value` file with these settings (conf_file.h), read where the environment leaves one unset; when named it must exist |
  * | `ST87_DAEMON` | unset: st87d's socket `/run/st87/st87d.sock` when a daemon answers there, else the port | the absolute path of st87d's socket: routed sockets go through that daemon and fail when it does not answer; `off`: never the daemon, always the port |
@@ -56,6 +56,8 @@
 #define SHIM_CONFIG_DEFAULT_BAUD 115200
 #define SHIM_CONFIG_DEFAULT_DNS_PORT 53
 #define SHIM_CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 60000
+/* The longest any of the timeouts may be: an hour, anything longer is a typo. */
+#define SHIM_CONFIG_MAX_TIMEOUT_MS 3600000
 #define SHIM_CONFIG_DEFAULT_LINK_CHECK_S 60
 /* ST87_SLEEP_HOLD unset: the modem is asked (AT#SLEEPMODE?), 10 s where it cannot say. */
 #define SHIM_CONFIG_SLEEP_HOLD_ASK (-1)

@@ -354,9 +354,33 @@ static bool prefix_matches(const uint8_t *rule_address, const uint8_t *address, 
 	return ((rule_address[whole_bytes] ^ address[whole_bytes]) & mask) == 0;
 }
 
+static const uint8_t ipv6_loopback[16] = {[15] = 1};
+
+static bool is_loopback_destination(const struct destination *dest)
+{
+	return (dest->has_ipv4 && dest->ipv4[0] == 127) ||
+		(dest->has_ipv6 && memcmp(dest->ipv6, ipv6_loopback, sizeof ipv6_loopback) == 0);
+}
+
+/* The rule's whole prefix lies inside 127.0.0.0/8 or is ::1: it was written for loopback. */
+static bool rule_names_loopback(const struct shim_route_rule *rule)
+{
+	if (rule->family == AF_INET)
+		return rule->prefix_len >= 8 && rule->address[0] == 127;
+	return rule->family == AF_INET6 && rule->prefix_len == 128 &&
+		memcmp(rule->address, ipv6_loopback, sizeof ipv6_loopback) == 0;
+}
+
 static bool rule_matches(const struct shim_route_rule *rule, const struct destination *dest)
 {
 	if (rule->port != 0 && rule->port != dest->port)
+		return false;
+	/*
+	 * Loopback over a cellular modem never makes sense, and programs talk to
+	 * themselves over it (paho-mqtt's wake-up socket): a wide rule ("*",
+	 * 0.0.0.0/0) that merely contains it leaves it alone. Exclusions keep it.
+	 */
+	if (!rule->exclude && is_loopback_destination(dest) && !rule_names_loopback(rule))
 		return false;
 	switch (rule->family) {
 	case AF_UNSPEC:

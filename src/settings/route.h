@@ -15,7 +15,10 @@
  * PREFIX is 0..32 (IPv4) or 0..128 (IPv6), full length when left out; the
  * address must have no bits set past it. PORT is 1..65535, every port when
  * left out. Rules are tried in order and the first match decides; with no
- * match the destination is not routed. IPv4-mapped IPv6 destinations
+ * match the destination is not routed. Loopback (127.0.0.0/8, ::1) is
+ * routed only by a rule written for it (127.0.0.1, 127.0.0.0/8, [::1]):
+ * "*", 0.0.0.0/0, [::]/0 or any other rule that merely contains it leave it
+ * to the kernel. IPv4-mapped IPv6 destinations
  * (::ffff:a.b.c.d) match IPv4 rules, and a rule written as an IPv4-mapped
  * address is an IPv4 rule.
  *
@@ -68,8 +71,8 @@ bool shim_route_match(const struct shim_route_table *table, const struct sockadd
 		      socklen_t addr_len);
 
 /*
- * True when @table routes every IPv4 destination on @port (host byte order):
- * "*", "*:53" or "0.0.0.0/0" before any narrower rule for that port. For
+ * True when @table routes every IPv4 destination on @port (host byte order)
+ * but loopback: "*", "*:53" or "0.0.0.0/0" before any narrower rule for that port. For
  * port 53 it means "names are looked up over the modem".
  */
 bool shim_route_covers_port(const struct shim_route_table *table, uint16_t port);

@@ -89,6 +89,7 @@ int daemon_open_socket(struct routed_socket *s, int engine_end)
 		.local_port = s->local_port,
 		.filler = (uint32_t)s->filler,
 		.rai = s->rai >= 0 ? s->rai : shim.config.udp_rai,
+		.timeout_ms = shim.config.connect_timeout_ms, /* st87d's deadline for a connect in line */
 		.remote = s->remote,
 		.remote_len = s->remote_len,
 	};
@@ -187,7 +188,8 @@ void daemon_take_reports(struct routed_socket *s, int fd, bool at_eof)
 
 int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 {
-	long long deadline = st87_now_ms() + timeout_ms;
+	/* st87d gives up on a connect in line at the same deadline, and its answer names the holder. */
+	long long deadline = st87_now_ms() + timeout_ms + REPORT_LAG_MS;
 	for (;;) {
 		pthread_mutex_lock(&engine_lock);
 		enum routed_state state = s->state;
@@ -200,8 +202,14 @@ int daemon_wait_connected(struct routed_socket *s, int timeout_ms)
 		if (state != ROUTED_CONNECTING)
 			return -(error ? error : ECONNRESET);
 		long long left = deadline - st87_now_ms();
-		if (left <= 0)
+		if (left <= 0) {
+			char what[160];
+			engine_describe(s, what, sizeof(what));
+			shim_log(ST87_LOG_ERROR,
+				 "%s: no word from st87d within ST87_CONNECT_TIMEOUT (%d ms)", what,
+				 timeout_ms);
 			return -ETIMEDOUT;
+		}
 		struct st87d_reply reply;
 		int got = st87d_receive_reply(s->daemon_fd, &reply, (int)left);
 		if (got == -EAGAIN)

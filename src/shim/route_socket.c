@@ -72,22 +72,56 @@ static void copy_options(int from, int to)
 		real.setsockopt(to, SOL_SOCKET, SO_LINGER, &linger, len);
 }
 
+/*
+ * How long past its deadline a connect still in line for the modem's TCP
+ * socket waits for the engine's verdict, which names the holder: the engine
+ * gives up on it at the same deadline, unless a command keeps it busy.
+ */
+#define VERDICT_GRACE_MS 2000
+
+/* A blocking connect's wait, up to the record's deadline. 0 or -errno; a timeout says why in one line. */
 static int wait_connected(struct routed_socket *s)
 {
-	struct timespec deadline = monotonic_deadline_after(shim.config.connect_timeout_ms);
 	int err = 0;
 	pthread_mutex_lock(&engine_lock);
+	long long give_up_ms = s->connect_deadline_ms;
+	bool graced = false, timed_out = false;
 	while (s->state == ROUTED_CONNECTING) {
-		if (pthread_cond_timedwait(&s->changed, &engine_lock, &deadline) == ETIMEDOUT) {
-			err = -ETIMEDOUT;
+		long long left = give_up_ms - st87_now_ms();
+		if (left <= 0 && s->waiting_for_tcp && !graced) {
+			give_up_ms += VERDICT_GRACE_MS;
+			graced = true;
+			continue;
+		}
+		if (left <= 0) {
+			timed_out = true;
 			break;
 		}
+		struct timespec deadline = monotonic_deadline_after((int)left);
+		pthread_cond_timedwait(&s->changed, &engine_lock, &deadline);
 	}
-	if (!err && s->state != ROUTED_CONNECTED) {
+	bool in_line = s->waiting_for_tcp;
+	if (timed_out && in_line) {
+		/* The engine drops it from the line unconnected, and says nothing more. */
+		s->state = ROUTED_FAILED;
+		s->error = ETIMEDOUT;
+		s->error_reported = true;
+	}
+	if (timed_out) {
+		err = -ETIMEDOUT;
+	} else if (s->state != ROUTED_CONNECTED) {
 		err = -(s->error ? s->error : ECONNRESET);
 		s->error_reported = true;
 	}
 	pthread_mutex_unlock(&engine_lock);
+	if (timed_out) {
+		char what[160];
+		engine_describe(s, what, sizeof(what));
+		shim_log(ST87_LOG_ERROR, "%s: %s within ST87_CONNECT_TIMEOUT (%d ms)", what,
+			 in_line ? "the modem's only TCP socket did not come free"
+				 : "the modem did not connect",
+			 shim.config.connect_timeout_ms);
+	}
 	return err;
 }
 
@@ -155,6 +189,7 @@ static int make_pair_and_record(struct route_attempt *a, const struct sockaddr *
 	s->rai = shim_pending_rai(a->fd); /* set before routing, or -1 */
 	s->local_port = a->type == SOCK_DGRAM ? bound_port(a->fd) : 0;
 	s->engine_fd = a->daemon >= 0 ? -1 : a->engine_end;
+	s->connect_deadline_ms = st87_now_ms() + shim.config.connect_timeout_ms;
 	s->daemon_fd = a->daemon;
 	if (a->type == SOCK_STREAM && a->nonblocking)
 		s->filler = fill_until_unwritable(a->program_end, &s->sndbuf_to_restore);

@@ -53,7 +53,9 @@ struct st87d_request {
 	uint32_t remote_len;
 	/* ST87D_RESOLVE (the resolver in remote); ST87D_AT: the command line in name */
 	int32_t ip_version; /* 0 IPv4, 1 IPv6 */
-	int32_t timeout_ms; /* ST87D_AT: how long the final result may take */
+	/* ST87D_AT: how long the final result may take; ST87D_OPEN_SOCKET: the client's connect
+	 * timeout, how long a TCP connect may wait for the modem's TCP socket (0: the daemon's) */
+	int32_t timeout_ms;
 	char name[256];
 };
 

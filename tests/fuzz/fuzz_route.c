@@ -11,7 +11,8 @@
  *  - every rule parsed is well formed (family, prefix length, no bits past
  *    the prefix), and shim_route_format() gives text that parses back to the
  *    same table; a short format buffer gets a NUL-terminated prefix;
- *  - shim_route_match() agrees with a plain bit-by-bit reading of route.h,
+ *  - shim_route_match() agrees with a plain bit-by-bit reading of route.h
+ *    (loopback included),
  *    for SOCKADDR, for destinations made from each rule, and for a few fixed
  *    ones.
  */
@@ -80,6 +81,22 @@ static bool same_leading_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return true;
 }
 
+static const uint8_t loopback_ipv4[4] = {127, 0, 0, 0};
+static const uint8_t loopback_ipv6[16] = {[15] = 1};
+
+/* route.h: loopback is routed only by an include rule every address of which is loopback. */
+static bool reference_skips_loopback(const struct shim_route_rule *rule,
+				     const struct reference_destination *dest)
+{
+	bool to_loopback = (dest->has_ipv4 && same_leading_bits(dest->ipv4, loopback_ipv4, 8)) ||
+		(dest->has_ipv6 && same_leading_bits(dest->ipv6, loopback_ipv6, 128));
+	bool inside_loopback = (rule->family == AF_INET && rule->prefix_len >= 8 &&
+				same_leading_bits(rule->address, loopback_ipv4, 8)) ||
+		(rule->family == AF_INET6 && rule->prefix_len == 128 &&
+		 same_leading_bits(rule->address, loopback_ipv6, 128));
+	return !rule->exclude && to_loopback && !inside_loopback;
+}
+
 static bool reference_match(const struct shim_route_table *table, const uint8_t *addr, size_t len)
 {
 	struct reference_destination dest = reference_read(addr, len);
@@ -90,7 +107,8 @@ static bool reference_match(const struct shim_route_table *table, const uint8_t 
 		const struct shim_route_rule *rule = &table->rules[i];
 		bool match;
 
-		if (rule->port != 0 && rule->port != dest.port)
+		if ((rule->port != 0 && rule->port != dest.port) ||
+		    reference_skips_loopback(rule, &dest))
 			continue;
 		if (rule->family == AF_UNSPEC)
 			match = true;

@@ -89,6 +89,11 @@ def random_file(path, size):
     return sha256_file(path)
 
 
+# "*" leaves loopback to the kernel; the tests' servers are on loopback, so a test that needs "*" (names looked up
+# over the modem) and its connection carried too names loopback as well.
+EVERYTHING_AND_LOOPBACK = "*,127.0.0.0/8,[::1]"
+
+
 class FakeModem(fakemodem_fixture.FakeModem):
     """The fake modem (fakemodem_fixture.FakeModem), and the environment of a program the shim carries over it."""
 

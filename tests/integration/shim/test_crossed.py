@@ -71,7 +71,9 @@ def st87ctl_at(daemon, command):
 def case_reused_socket_id_through_st87d():
     # The first program's modem socket is closed behind st87d's back (as a modem that drops it silently
     # would); the modem gives the same id to a second program's connect. The first program's next send
-    # must fail, not reach the second program's peer.
+    # must fail, not reach the second program's peer. The second connect waits in line for the TCP socket
+    # st87d believes the first holds, until the engine asks the modem about that quiet holder and hears
+    # its socket is gone (2104), or, had it asked for a socket first, until the modem gives the same id.
     first_server, second_server = Recorder(), Recorder()
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
             tcp_server(first_server) as first, tcp_server(second_server) as second:
@@ -93,7 +95,7 @@ def case_reused_socket_id_through_st87d():
         second_talker.wait(timeout=30)
         check(b"secret" not in second_server.got(), "the first program's bytes reached the second's peer: %r"
               % second_server.got())
-        check("gave its socket %s to a new one" % ids[0] in first_err,
+        check("gave its socket %s to a new one" % ids[0] in first_err or "Connection reset by peer" in first_err,
               "no line told the first program why: %r\n%s" % (first_err, daemon.log()))
 
 

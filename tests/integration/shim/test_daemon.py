@@ -170,11 +170,17 @@ def case_three_programs_at_once():
         at = st87ctl(daemon, "at", "AT#IPCFG?")
         check(at.returncode == 0 and "#IPCFG:" in at.stdout and at.stdout.endswith("OK\n"),
               "st87ctl at through st87d: %r %r" % (at.stdout, at.stderr))
-        # A second TCP connection from another program: EMFILE, and a line naming who holds the socket.
-        second = run(["curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:%d/" % broker.server_address[1]], env)
+        # A second TCP connection from another program waits in line (st87ctl status shows it) until its
+        # ST87_CONNECT_TIMEOUT, then fails with a line naming who holds the socket.
+        second = start(["curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:%d/" % broker.server_address[1]],
+                       dict(env, ST87_CONNECT_TIMEOUT="8000"))
+        waiting = "waiting for the TCP socket, place 1 in line: TCP 127.0.0.1:%d of pid %d (curl)" % (
+            broker.server_address[1], second.pid)
+        wait_for(lambda: waiting in st87ctl(daemon, "status").stdout, 10, "st87ctl status showing curl in line")
+        second_out, second_err = second.communicate(timeout=60)
         check(second.returncode != 0, "a second TCP connection got the modem's only TCP socket")
-        line = "pid %d (python3)" % subscriber.pid
-        check(line in second.stderr.decode(), "curl's error does not name the holder: %r" % second.stderr)
+        line = "pid %d (python3) holds it" % subscriber.pid
+        check(line in second_err, "curl's error does not name the holder: %r" % second_err)
         release.set()
         udp_out, udp_err = udp.communicate(timeout=60)
         check(udp.returncode == 0 and "udp ok 127.0.0.1" in udp_out, "UDP by name failed: %s%s" % (udp_out, udp_err))

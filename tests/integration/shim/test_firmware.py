@@ -19,7 +19,7 @@ import sys
 import time
 
 from fakemodem_fixture import CID, PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
-from harness import Paths, fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, st87d, \
+from harness import EVERYTHING_AND_LOOPBACK, Paths, fake_modem, free_port, http_server, random_file, run, sha256_file, run_case, st87d, \
     tcp_echo, tcp_server
 
 # A client that fetches /big.bin twice in one process: the link is lost during the first fetch and
@@ -361,7 +361,7 @@ def case_restart_announced_by_reboot_reset():
                        "--dns-entry", MODEM_NAME + "=127.0.0.1") as modem:
         digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
         result = python_through_shim(modem, FETCH_THEN_BY_NAME, server.server_port, MODEM_NAME,
-                                     route="*", ST87_LOG="info")
+                                     route=EVERYTHING_AND_LOOPBACK, ST87_LOG="info")
         out = result.stdout.decode()
         check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
         first = re.search(r"first: (\w+) after ([0-9.]+) s", out)

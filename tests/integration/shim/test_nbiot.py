@@ -17,7 +17,7 @@ import sys
 
 from dns_server import dns_server
 from fakemodem_fixture import PROFILE, assert_no_modem_socket_left, check, udp_echo_server, workdir
-from harness import fake_modem, http_server, random_file, run, run_case, sha256_file
+from harness import EVERYTHING_AND_LOOPBACK, fake_modem, http_server, random_file, run, run_case, sha256_file
 from test_iot import mqtt_subscriber_gets_later_publish
 
 SCALE = os.environ.get("ST87_NBIOT_SCALE", "10")
@@ -108,7 +108,7 @@ def case_udp_by_name():
     with workdir() as tmp, nbiot_modem(tmp) as modem, udp_echo_server() as port, \
             dns_server({NAME: "127.0.0.1"}) as (dns_port, asked):
         env = {} if PROFILE == "maker" else {"ST87_DNS": "127.0.0.1:%d" % dns_port}
-        result = run([sys.executable, "-c", BY_NAME, NAME, str(port)], modem.env(route="*", **env), timeout=900,
+        result = run([sys.executable, "-c", BY_NAME, NAME, str(port)], modem.env(route=EVERYTHING_AND_LOOPBACK, **env), timeout=900,
                      text=True)
         check(result.stdout.strip() == "by name", "the exchange by name: %r %r" % (result.stdout, result.stderr))
 

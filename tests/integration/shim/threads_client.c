@@ -5,8 +5,9 @@
  *   st87-test-threads ROUTED_TCP_PORT ROUTED_UDP_PORT UNROUTED_TCP_PORT ROUNDS
  *
  * The routed servers echo on 127.0.0.1, the unrouted one on 127.0.0.2 (run
- * with ST87_ROUTE=127.0.0.1/32). The modem has one TCP and two UDP sockets,
- * so a routed connect that finds them taken (EMFILE) waits and tries again.
+ * with ST87_ROUTE=127.0.0.1/32). The modem has one TCP and two UDP sockets:
+ * a routed TCP connect waits in line for its turn, and a UDP one that finds
+ * both taken (EMFILE) waits and tries again.
  * Exit status 0 when every exchange came back byte for byte.
  */
 #include <arpa/inet.h>

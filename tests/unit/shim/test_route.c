@@ -155,6 +155,55 @@ static void test_loopback_host_with_prefix_32_routes_loopback(void **state)
 	assert_formats_as(&table, "127.0.0.1");
 }
 
+/* Loopback through a cellular modem never makes sense: only a rule written for it routes it. */
+static void test_wide_rules_leave_loopback_alone(void **state)
+{
+	static const char *const wide_rules[] = {"*",         "*:80",
+						 "0.0.0.0/0", "[::]/0",
+						 "0.0.0.0/1", "96.0.0.0/3",
+						 "[::]/127",  "[::]/0,0.0.0.0/0"};
+	static const char *const loopback[] = {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1"};
+	struct shim_route_table table;
+
+	(void)state;
+	for (size_t r = 0; r < sizeof wide_rules / sizeof wide_rules[0]; r++) {
+		parse_ok(wide_rules[r], &table);
+		for (size_t d = 0; d < sizeof loopback / sizeof loopback[0]; d++)
+			if (routes(&table, loopback[d], 80))
+				fail_msg("ST87_ROUTE=\"%s\" routes %s", wide_rules[r], loopback[d]);
+	}
+	/* What is not loopback stays routed. */
+	parse_ok("*", &table);
+	assert_true(routes(&table, "128.0.0.1", 80));
+	assert_true(routes(&table, "126.255.255.255", 80));
+	assert_true(routes(&table, "::", 80));
+}
+
+static void test_rules_written_for_loopback_route_it(void **state)
+{
+	struct shim_route_table table;
+
+	(void)state;
+	parse_ok("127.0.0.0/8", &table);
+	assert_true(routes(&table, "127.0.0.1", 80));
+	assert_true(routes(&table, "127.9.9.9", 80));
+	assert_true(routes(&table, "::ffff:127.0.0.1", 80));
+	parse_ok("127.0.0.1:8080", &table);
+	assert_true(routes(&table, "127.0.0.1", 8080));
+	assert_false(routes(&table, "127.0.0.1", 8081));
+	parse_ok("[::1]", &table);
+	assert_true(routes(&table, "::1", 80));
+	/* Written for it anywhere in the list: "*" before it does not hide it. */
+	parse_ok("*,127.0.0.1,[::1]:53", &table);
+	assert_true(routes(&table, "127.0.0.1", 80));
+	assert_true(routes(&table, "::1", 53));
+	assert_false(routes(&table, "::1", 80));
+	assert_true(routes(&table, "10.0.0.1", 80));
+	/* An exclusion still excludes loopback, whatever its width. */
+	parse_ok("!*,127.0.0.1", &table);
+	assert_false(routes(&table, "127.0.0.1", 80));
+}
+
 static void test_ipv4_with_port_routes_that_port_only(void **state)
 {
 	struct shim_route_table table;
@@ -219,8 +268,8 @@ static void test_star_routes_everything_or_one_port(void **state)
 	(void)state;
 	parse_ok("*", &table);
 	assert_true(routes(&table, "10.0.0.1", 80));
-	assert_true(routes(&table, "::1", 22));
-	assert_true(routes(&table, "127.0.0.1", 0));
+	assert_true(routes(&table, "2001:db8::1", 22));
+	assert_true(routes(&table, "::2", 22));
 
 	parse_ok("*:53", &table);
 	assert_true(routes(&table, "9.9.9.9", 53));
@@ -247,7 +296,7 @@ static void test_first_matching_rule_decides(void **state)
 	parse_ok("!10.0.0.0/8,*", &table);
 	assert_false(routes(&table, "10.1.1.1", 80));
 	assert_true(routes(&table, "11.1.1.1", 80));
-	assert_true(routes(&table, "::1", 80));
+	assert_true(routes(&table, "2001:db8::1", 80));
 
 	parse_ok("!*:25,*", &table);
 	assert_false(routes(&table, "192.0.2.1", 25));
@@ -653,6 +702,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_host_routes_every_port_of_that_host_only),
 		cmocka_unit_test(test_ipv4_network_routes_its_addresses),
 		cmocka_unit_test(test_loopback_host_with_prefix_32_routes_loopback),
+		cmocka_unit_test(test_wide_rules_leave_loopback_alone),
+		cmocka_unit_test(test_rules_written_for_loopback_route_it),
 		cmocka_unit_test(test_ipv4_with_port_routes_that_port_only),
 		cmocka_unit_test(test_ipv6_rules_in_brackets),
 		cmocka_unit_test(test_star_routes_everything_or_one_port),

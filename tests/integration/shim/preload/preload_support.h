@@ -15,13 +15,6 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
-/*
- * The modem has one TCP socket: a connect right after a close may find it
- * still being given back (EMFILE), so connects try again, this many times.
- */
-#define PRELOAD_BUSY_TRIES 100
-#define PRELOAD_BUSY_PAUSE_US 20000
-
 /* The servers' ports, from the environment (above). */
 struct preload_ports {
 	int tcp_echo;
