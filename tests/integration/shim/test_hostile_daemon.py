@@ -23,9 +23,9 @@ AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-g
 # The system's python: another user may not reach a python under root's home.
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-# st87d's reply (src/wire/wire.h): magic, kind, error, datagram_limit, ipv4[64], ipv6[64], text[512].
+# st87d's reply (src/wire/wire.h): magic, kind, error, version, datagram_limit, ipv4[64], ipv6[64], text[512].
 REPLY_FAILED = 2
-REPLY_TEXT_AT = 16 + 64 + 64
+REPLY_TEXT_AT = 20 + 64 + 64
 
 
 def needs_root():
