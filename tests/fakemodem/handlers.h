@@ -10,6 +10,8 @@
 
 /* Handler result: the command goes on (it called command_wait()). */
 #define FM_PENDING (-2)
+/* The handler restarted the modem: its command is gone, unanswered. */
+#define FM_NO_ANSWER (-3)
 
 struct command_def {
 	const char *name; /* upper-case keyword, e.g. "AT#IPREAD" */

@@ -102,6 +102,7 @@ struct modem {
 	struct air air;                 /* the network (air.h) */
 	struct rng late_rng;            /* --late-answers: apart, so other switches do not move it */
 	int64_t started_at;
+	long reads_with_data; /* AT#IPREADs that had data, for --reboot-in-read */
 };
 
 /* The context id every command and URC carries (--cid). */

@@ -85,6 +85,11 @@ enum {
 	OPT_DNS_NO_SERVER,
 	OPT_DNS_TTL,
 	OPT_DNS_ERROR_AFTER_ANSWER,
+	OPT_CR_ONLY,
+	OPT_ANSWERS_END_IN_CR,
+	OPT_LONG_LINE,
+	OPT_REBOOT_IN_READ,
+	OPT_ECHO_DATA,
 	OPT_END
 };
 
@@ -154,6 +159,11 @@ static const struct option long_options[] = {
 	{"dns-no-server", no_argument, NULL, OPT_DNS_NO_SERVER},
 	{"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
 	{"dns-error-after-answer", no_argument, NULL, OPT_DNS_ERROR_AFTER_ANSWER},
+	{"cr-only", no_argument, NULL, OPT_CR_ONLY},
+	{"answers-end-in-cr", no_argument, NULL, OPT_ANSWERS_END_IN_CR},
+	{"long-line", required_argument, NULL, OPT_LONG_LINE},
+	{"reboot-in-read", required_argument, NULL, OPT_REBOOT_IN_READ},
+	{"echo-data", no_argument, NULL, OPT_ECHO_DATA},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -191,6 +201,9 @@ static const char *const usage_text[] = {
 	"                         set to another speed are lost, as on a real UART\n"
 	"  --echo                 echo on at start (default: off)\n"
 	"  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
+	"  --echo-data            while echo is on, a binary send's bytes are echoed\n"
+	"                         too, right after its line's echo (one-step) or\n"
+	"                         after the line's OK (two-step)\n"
 	"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
 	"  --urc-noise            inject +CEREG: 1 / +CSCON: 1 between response lines\n"
 	"  --urc-interleave       send URCs that become due during a command at the\n"
@@ -207,6 +220,13 @@ static const char *const usage_text[] = {
 	"                         the maker's firmware: #REBOOT_RESET)\n"
 	"  --seed N               seed for --fragment, --urc-noise, --garbage,\n"
 	"                         --late-answers\n"
+	"  --answers-end-in-cr    frame every line the modem writes by CR alone\n"
+	"                         (V.25ter S4 empty), a block's header too\n"
+	"  --long-line N          before each final result, a line of N bytes no\n"
+	"                         command asked for (#CERT: ...), 8..65535\n"
+	"  --reboot-in-read N     restart once, half-way through the data block of\n"
+	"                         the Nth AT#IPREAD that has data (the boot lines\n"
+	"                         follow; that read gets no final result)\n"
 	"\n",
 	"Firmware variants (docs/PROTOCOL.md):\n"
 	"  --profile NAME         a consistent group of the switches below, applied\n"
@@ -216,7 +236,7 @@ static const char *const usage_text[] = {
 	"                                  --max-send 1024 --read-chunk 1024\n"
 	"                                  --empty-read ok --ping-prefix IPING\n"
 	"                                  --sleep-after 10000 --refuse-port-zero\n"
-	"                                  --reboot-line #REBOOT_RESET\n"
+	"                                  --reboot-line #REBOOT_RESET --cr-only\n"
 	"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 	"  --send-handshake one|two\n"
 	"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -254,6 +274,9 @@ static const char *const usage_text[] = {
 	"  --dns-ttl S            AT#DNS answers #DNS: <addr>,<S> (Mbed's TTL)\n"
 	"  --dns-error-after-answer\n"
 	"                         AT#DNS ends a valid #DNS: answer with ERROR (Mbed)\n"
+	"  --cr-only              a binary send's data starts right after its line's\n"
+	"                         CR: an LF there is data (default: one LF after the\n"
+	"                         CR is taken for the line's end)\n"
 	"\n",
 	"Faults:\n"
 	"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
@@ -462,6 +485,7 @@ static void set_defaults(struct fm_options *opt)
 	opt->simst_without_reboot = -1;
 	opt->reboot_line = "#SIMST: 1";
 	opt->dns_ttl = -1;
+	opt->reboot_in_read = -1;
 	network_defaults(&opt->net);
 }
 
@@ -499,6 +523,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_IGNORE_ATE0:
 		opt->ignore_ate0 = true;
+		break;
+	case OPT_ECHO_DATA:
+		opt->echo_data = true;
 		break;
 	case OPT_LINK_DOWN:
 		opt->link_down = true;
@@ -619,6 +646,18 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_STRICT_BAUD:
 		opt->strict_baud = true;
 		break;
+	case OPT_CR_ONLY:
+		opt->cr_only = true;
+		break;
+	case OPT_ANSWERS_END_IN_CR:
+		opt->answers_end_in_cr = true;
+		break;
+	case OPT_LONG_LINE:
+		rc = parse_long(c, arg, 8, 65535, &opt->long_line);
+		break;
+	case OPT_REBOOT_IN_READ:
+		rc = parse_long(c, arg, 1, 1000000000, &opt->reboot_in_read);
+		break;
 	case OPT_NETWORK:
 		rc = parse_choice(c, arg, network_names, 2, &choice);
 		if (!rc)
@@ -719,6 +758,7 @@ static const struct {
 	{OPT_SLEEP_AFTER, "10000"},
 	{OPT_REFUSE_PORT_ZERO, NULL},
 	{OPT_REBOOT_LINE, "#REBOOT_RESET"},
+	{OPT_CR_ONLY, NULL},
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */

@@ -631,6 +631,110 @@ def case_payload_never_read_as_commands():
             check(len(lost) <= 1, "--max-send %d: datagrams above the limit lost, not EMSGSIZE: %r" % (limit, lost))
 
 
+# Each payload (hex in argv[3]) over TCP, then as a datagram, through echo servers: which came back different.
+ECHO_PAYLOADS = r"""
+import json, socket, sys
+tcp_port, udp_port = int(sys.argv[1]), int(sys.argv[2])
+payloads = [bytes.fromhex(p) for p in sys.argv[3].split(",")]
+result = {"tcp_differs": [], "udp_differs": []}
+t = socket.create_connection(("127.0.0.1", tcp_port), timeout=20)
+for i, data in enumerate(payloads):
+    t.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        block = t.recv(len(data) - len(got))
+        if not block:
+            break
+        got += block
+    if got != data:
+        result["tcp_differs"].append([i, got.hex()])
+t.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.connect(("127.0.0.1", udp_port))
+for i, data in enumerate(payloads):
+    u.send(data)
+    try:
+        got = u.recv(65536)
+    except socket.timeout:
+        got = b"(lost)"
+    if got != data:
+        result["udp_differs"].append([i, got.hex()])
+print(json.dumps(result))
+"""
+
+
+def echo_payloads_byte_exact(modem, payloads):
+    """@payloads through TCP and UDP echo servers and back: each byte-exact, none read as a command."""
+    with tcp_port(tcp_echo) as echo_port, udp_echo_server() as udp_port:
+        result = python_through_shim(modem, ECHO_PAYLOADS, echo_port, udp_port, ",".join(p.hex() for p in payloads))
+    check(result.returncode == 0, "the client failed: %s %s" % (result.stdout, result.stderr[-2000:]))
+    differs = json.loads(result.stdout)
+    check(not differs["tcp_differs"] and not differs["udp_differs"], "payloads came back different: %r" % differs)
+    assert_no_modem_socket_left(modem)
+
+
+# Payloads a line parser would cut wrongly: line ends first, last and alone, and whole final results; none
+# longer than the note's 512, so each also goes as one datagram.
+LINE_END_PAYLOADS = [b"\n", b"\r", b"\r\n", b"\n\r", b"\nAT\r", b"\r\nOK\r\n", b"\n" + bytes(range(256)) + bytes(range(255)),
+                     b"\r" + b"x" * 500 + b"\r\n", b"\n" * 512, b"OK\r\nAT+CFUN=0\r"]
+
+
+def case_send_line_ends_in_cr_alone():
+    # The firmware takes the byte after a send line's CR as data (--cr-only, as the tests' fake modem always
+    # runs): payloads starting with LF or CR go out and come back byte-exact, and no line ends in CR LF.
+    with workdir() as tmp, fake_modem(tmp, "--cr-only") as modem:
+        echo_payloads_byte_exact(modem, LINE_END_PAYLOADS)
+
+
+def case_long_lines_lose_nothing():
+    # A line of 2100 bytes (the maker's drivers' buffer) before every final result is read whole; one of 6000,
+    # longer than the engine takes, is dropped alone: the download is byte-exact and no URC is lost.
+    for length in (2100, 6000):
+        with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--long-line", str(length)) as modem:
+            result = run(["python3", "-c", "pass"], modem.env())
+            check(result.returncode == 0, "python through the shim: %r" % result.stderr)
+            get_file(modem, server, tmp, 64 * 1024)
+            echo_payloads_byte_exact(modem, LINE_END_PAYLOADS[:4])
+
+
+def case_block_starting_with_lf_from_a_modem_ending_lines_in_cr():
+    # The modem frames its lines by CR alone (--answers-end-in-cr): a received block that starts with LF keeps it.
+    with workdir() as tmp, fake_modem(tmp, "--answers-end-in-cr") as modem:
+        echo_payloads_byte_exact(modem, LINE_END_PAYLOADS)
+
+
+def case_restart_inside_a_read_found_at_once():
+    # The modem restarts half-way through a read's block and then says only its boot lines: the read fails at
+    # once (not at its 30 s deadline) with the restart's error, and the next fetch works.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--reboot-in-read", "3") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 64 * 1024)
+        started = time.monotonic()
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port)
+        elapsed = time.monotonic() - started
+        out = result.stdout.decode()
+        check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr[-2000:]))
+        check("first: errno %d" % errno.ECONNRESET in out, "the first fetch did not fail: %s" % out)
+        check("second: " + digest in out, "the second fetch is not byte-exact: %s" % out)
+        check(elapsed < 15, "the restart was found after %.1f s" % elapsed)
+        modem.stop()
+        check(modem.stats()["reboots"] == 1, "stats: %r" % modem.stats())
+
+
+def case_echo_left_on_with_answers_in_payloads():
+    # ATE0 answered OK but echo stays on (--echo --ignore-ate0), and the modem echoes data too (--echo-data):
+    # payloads holding "OK", "ERROR" and command lines end no command early, both ways, byte-exact. Then the
+    # same with only lines echoed.
+    answers = [b"\r\nOK\r\n", b"OK", b"\r\nOK\r\n" * 85, b"\r\nERROR\r\n", b"\r\n+CME ERROR: 2154\r\n",
+               b"AT#IPSENDTCP=1,0,1,4\r\nOK\r\n", b"x\r\nOK\r\nAT\r\n", b"\r\nOK\r\n" + bytes(range(256))]
+    with workdir() as tmp, fake_modem(tmp, "--echo", "--ignore-ate0", "--echo-data") as modem:
+        echo_payloads_byte_exact(modem, answers)
+    # A modem echoing lines only: the first send's answer says the data is not echoed (until then, a payload that
+    # is the whole of an answer would be taken for the echo; docs/DESIGN.md, the firmware variants).
+    with workdir() as tmp, fake_modem(tmp, "--echo", "--ignore-ate0") as modem:
+        echo_payloads_byte_exact(modem, [b"first"] + answers)
+
+
 def discard_until_closed(connection):
     connection.settimeout(5)
     with contextlib.suppress(OSError):
