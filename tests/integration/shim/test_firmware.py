@@ -268,6 +268,45 @@ def case_link_loss_and_return():
     link_loss("cereg", link_return=False)
 
 
+# Reads what the server sends first, then waits for more on the same connection.
+READ_THEN_WAIT = r"""
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print("first: %r" % s.recv(100))
+try:
+    print("then: %r" % s.recv(100))
+except OSError as e:
+    print("then: errno %s" % e.errno)
+"""
+
+
+def hello_then_silence(connection):
+    connection.sendall(b"hello")
+    with contextlib.suppress(OSError):
+        while connection.recv(65536):
+            pass
+
+
+def case_link_loss_read_with_an_answer_resets_the_waiting_program():
+    # The loss's line comes right behind the answer of the last command before the engine goes idle
+    # (command 11: the link check after the empty read that followed "hello"), so it is read with that
+    # answer and nothing wakes the engine for it: the program waiting for more must still get a reset,
+    # not its own timeout (before: 20 s of waiting, then a timeout, for a loss or a +CEREG: 2 alike).
+    for urc in ("nw-detach", "cereg"):
+        with workdir() as tmp, tcp_server(hello_then_silence) as server, \
+                fake_modem(tmp, "--link-loss-after", "11", "--link-loss-urc", urc) as modem:
+            result = python_through_shim(modem, READ_THEN_WAIT, server.server_address[1])
+            out = result.stdout.decode()
+            check("first: b'hello'" in out and "then: errno %d" % errno.ECONNRESET in out,
+                  "%s: the waiting program was not reset: %s %r" % (urc, out, result.stderr))
+            modem.stop()
+            trace = modem.trace()
+            before_loss = trace.split("[link lost]", 1)[0].splitlines()
+            commands = [line for line in before_loss if line.startswith("> ")]
+            check(len(before_loss) < len(trace.splitlines()) and commands[-1] == "> AT#TCPCONNECT?",
+                  "%s: the link was not lost right after the link check: %r" % (urc, commands[-3:]))
+
+
 def case_sockets_the_modem_kept_are_reclaimed():
     # The modem keeps its sockets through a link loss (a brief one, the PDN up): they are closed when
     # the link returns, so the second connection gets the one TCP socket instead of 2150.
