@@ -16,6 +16,7 @@ static const struct command_def commands[] = {
 	{"ATE0", cmd_ate0, NULL, NULL},
 	{"ATE1", cmd_ate1, NULL, NULL},
 	{"AT+CMEE", cmd_cmee, NULL, NULL},
+	{"AT+CFUN", cmd_cfun, NULL, NULL},
 	{"AT+CGPADDR", cmd_cgpaddr, NULL, NULL},
 	{"AT#IPCFG", cmd_ipcfg, NULL, NULL},
 	{"AT#IPDEL", cmd_ipdel, NULL, NULL},

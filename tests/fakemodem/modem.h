@@ -137,6 +137,8 @@ void linkloss_after_final(struct modem *m);
  * nothing when the host brought the link up first). */
 void linkloss_tick(struct modem *m, int64_t now);
 int64_t linkloss_wake_at(const struct modem *m);
+/* --cfun-1-drops-stack: the link and every socket go, with no URC. */
+void linkloss_drop_stack(struct modem *m);
 int modem_write_stats(const struct modem *m, const char *path);
 
 /* sleep.c: --sleep-after and AT#SLEEPMODE. */

@@ -83,6 +83,7 @@ enum {
 	OPT_REBOOT_LINE,
 	OPT_CME_WITHOUT_CODE,
 	OPT_DNS_NO_SERVER,
+	OPT_CFUN_1_DROPS_STACK,
 	OPT_DNS_TTL,
 	OPT_DNS_ERROR_AFTER_ANSWER,
 	OPT_CR_ONLY,
@@ -157,6 +158,7 @@ static const struct option long_options[] = {
 	{"reboot-line", required_argument, NULL, OPT_REBOOT_LINE},
 	{"cme-without-code", no_argument, NULL, OPT_CME_WITHOUT_CODE},
 	{"dns-no-server", no_argument, NULL, OPT_DNS_NO_SERVER},
+	{"cfun-1-drops-stack", no_argument, NULL, OPT_CFUN_1_DROPS_STACK},
 	{"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
 	{"dns-error-after-answer", no_argument, NULL, OPT_DNS_ERROR_AFTER_ANSWER},
 	{"cr-only", no_argument, NULL, OPT_CR_ONLY},
@@ -306,6 +308,9 @@ static const char *const usage_text[] = {
 	"                         #SIMST: 1 (a SIM refresh): nothing else changes\n"
 	"  --dns-no-server        AT#DNS answers 2112 (no DNS server configured, the\n"
 	"                         factory state)\n"
+	"  --cfun-1-drops-stack   AT+CFUN=1 while the radio is on (it always is) drops\n"
+	"                         the IP stack (the link, every socket; no URC) and\n"
+	"                         answers +CME ERROR: 98 (the maker's firmware)\n"
 	"\n",
 	"The air between the modem and its peers (default: none, loopback):\n"
 	"  --network loopback|nbiot\n"
@@ -729,6 +734,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_DNS_NO_SERVER:
 		opt->dns_no_server = true;
+		break;
+	case OPT_CFUN_1_DROPS_STACK:
+		opt->cfun_1_drops_stack = true;
 		break;
 	case OPT_DNS_TTL:
 		rc = parse_long(c, arg, 0, 2147483647, &opt->dns_ttl);

@@ -106,6 +106,7 @@ struct fm_options {
 	long cereg_2_while_up;            /* --cereg-2-while-up; -1 when not given */
 	long simst_without_reboot;        /* --simst-without-reboot; -1 when not given */
 	bool dns_no_server;               /* --dns-no-server: AT#DNS answers 2112 */
+	bool cfun_1_drops_stack;          /* --cfun-1-drops-stack: AT+CFUN=1 while on is 98 */
 
 	/* The air between the modem and its peers (network.h). */
 	struct network_switches net; /* as given, after --network */

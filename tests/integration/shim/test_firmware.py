@@ -307,6 +307,37 @@ def case_link_loss_read_with_an_answer_resets_the_waiting_program():
                   "%s: the link was not lost right after the link check: %r" % (urc, commands[-3:]))
 
 
+def st87ctl_on_the_port(modem, *args):
+    """st87ctl on the fake modem's port itself (no st87d), not through the shim."""
+    env = dict(os.environ, ST87_DAEMON="off")
+    env.pop("LD_PRELOAD", None)
+    return subprocess.run([Paths.st87ctl, "--port", modem.link, *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def case_cfun_1_never_sent_while_the_radio_is_on():
+    # AT+CFUN=1 while the radio is on drops the maker's IP stack (98): the driver never sends it, in
+    # the start-up, in bringing back a link the network dropped (nothing brings it back by itself), or
+    # in st87ctl doctor. Sent by hand, the switch bites: 98 with its text, and the link is gone.
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--cfun-1-drops-stack", "--link-loss-after", "14", "--link-loss-urc",
+                       "nw-detach") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port)
+        out = result.stdout.decode()
+        check(result.returncode == 0 and "second: " + digest in out,
+              "through the link loss: %s %r" % (out, result.stderr))
+        doctor = st87ctl_on_the_port(modem, "doctor")
+        check("ip link" in doctor.stdout, "doctor ran no checks: %r %r" % (doctor.stdout, doctor.stderr))
+        check("AT+CFUN" not in modem.trace(), "the driver sent AT+CFUN")
+
+        by_hand = st87ctl_on_the_port(modem, "at", "AT+CFUN=1")
+        said = by_hand.stdout + by_hand.stderr
+        check("+CME ERROR: 98" in said and "radio already on" in said, "AT+CFUN=1 by hand: %r" % said)
+        link = st87ctl_on_the_port(modem, "at", "AT#IPCFG?")
+        check("#IPCFG: %d,0" % CID in link.stdout, "the link after AT+CFUN=1: %r" % link.stdout)
+
+
 def case_sockets_the_modem_kept_are_reclaimed():
     # The modem keeps its sockets through a link loss (a brief one, the PDN up): they are closed when
     # the link returns, so the second connection gets the one TCP socket instead of 2150.
