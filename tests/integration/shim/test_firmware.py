@@ -37,7 +37,7 @@ try:
     fetch()
     print("first: complete")
 except OSError as e:
-    print("first: errno %d" % e.errno)
+    print("first: errno %s" % e.errno)  # None: a timeout
 print("second: " + hashlib.sha256(fetch()).hexdigest())
 """
 
@@ -226,9 +226,9 @@ def case_socket_error_stays_on_its_socket():
 
 
 def case_busy_modem_tried_again():
-    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer): each
+    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer, 1120 application processor still starting): each
     # refused send is tried again after a pause, and the upload arrives byte-exact, with no socket failed.
-    for code in ("159", "536", "537"):
+    for code in ("159", "536", "537", "1120"):
         with workdir() as tmp, http_server(tmp) as server, \
                 fake_modem(tmp, "--fail-send-after", "3", "--fail-send-code", code) as modem:
             body = os.path.join(tmp, "body.bin")
@@ -434,9 +434,9 @@ def case_restart_announced_by_reboot_reset():
                                      route="*", ST87_LOG="info")
         out = result.stdout.decode()
         check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
-        first = re.search(r"first: (\w+) after ([0-9.]+) s", out)
-        check(first and first.group(1) == "ConnectionResetError" and float(first.group(2)) < 8,
-              "the first fetch did not fail at once with a reset: %s" % out)
+        # A restart found only at the read's deadline would end in the program's own timeout (12 s) instead.
+        first = re.search(r"first: (\w+) after", out)
+        check(first and first.group(1) == "ConnectionResetError", "the first fetch did not fail with a reset: %s" % out)
         check("name: 127.0.0.1" in out and "second: " + digest in out, "after the restart: %s" % out)
         modem.stop()
         check(modem.stats()["reboots"] == 1, "the fake modem did not restart")
@@ -775,18 +775,18 @@ def case_block_starting_with_lf_from_a_modem_ending_lines_in_cr():
 
 
 def case_restart_inside_a_read_found_at_once():
-    # The modem restarts half-way through a read's block and then says only its boot lines: the read fails at
-    # once (not at its 30 s deadline) with the restart's error, and the next fetch works.
+    # The modem restarts half-way through a read's block and then says only its boot lines: the read fails
+    # with the restart's error, found in the block (not at the read's 31 s deadline, after the program's own
+    # 30 s timeout), and the next fetch works.
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--reboot-in-read", "3") as modem:
         digest = random_file(os.path.join(tmp, "big.bin"), 64 * 1024)
-        started = time.monotonic()
-        result = python_through_shim(modem, FETCH_TWICE, server.server_port)
-        elapsed = time.monotonic() - started
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port, ST87_LOG="warn")
         out = result.stdout.decode()
         check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr[-2000:]))
         check("first: errno %d" % errno.ECONNRESET in out, "the first fetch did not fail: %s" % out)
         check("second: " + digest in out, "the second fetch is not byte-exact: %s" % out)
-        check(elapsed < 15, "the restart was found after %.1f s" % elapsed)
+        check(b"a restart inside a block" in result.stderr and b"no answer from the modem" not in result.stderr,
+              "the restart was not found in the block: %r" % result.stderr[-2000:])
         modem.stop()
         check(modem.stats()["reboots"] == 1, "stats: %r" % modem.stats())
 
