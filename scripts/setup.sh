@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(gcc libc6-dev pkg-config meson ninja-build libserialport-dev libcmocka-dev uthash-dev
           python3 curl wget netcat-openbsd openssl valgrind clang libclang-rt-14-dev clang-format git
-          mosquitto mosquitto-clients libcoap3-bin socat man-db groff-base)
+          mosquitto mosquitto-clients libcoap3-bin socat man-db groff-base busybox-static golang-go)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

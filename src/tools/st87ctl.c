@@ -30,9 +30,10 @@ static const struct st87ctl_command commands[] = {
 	 "ping a numeric IPv4/IPv6 address from the modem (AT#IPPING)", st87ctl_ping_run},
 	{"at", "[COMMAND]", "send one AT command; without one, an interactive terminal", st87ctl_at_run},
 	{"close-all", "", "close every modem socket", st87ctl_close_all_run},
-	{"doctor", "[--name NAME] [--tcp ADDRESS:PORT] [--json]",
-	 "check the port, baud rate, SIM, registration, IP link, DNS and a TCP connect, saying what to "
-	 "fix",
+	{"doctor", "[--name NAME] [--tcp ADDRESS:PORT] [--program PATH] [--json]",
+	 "check the port, baud rate, SIM, registration, IP link, DNS, a TCP connect and whether the "
+	 "shim "
+	 "can reach a program, saying what to fix",
 	 st87ctl_doctor_run},
 	{"config", "[--auto-ip on|off] [--prefer ipv4|ipv6] [--periodicity N] [--auto-ip-timeout S]",
 	 "show or change the IP stack settings (AT#IPPARAMS)", st87ctl_config_run},

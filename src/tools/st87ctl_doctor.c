@@ -16,6 +16,7 @@
 
 #include "wire.h"
 #include "st87ctl.h"
+#include "program_check.h"
 
 #define MAX_CHECKS 16
 #define MAX_LISTED_SOCKETS 16
@@ -37,18 +38,21 @@ struct doctor {
 	bool json;
 	const char *name_to_resolve; /* --name */
 	const char *tcp_target;      /* --tcp HOST:PORT */
+	const char *program;         /* --program PATH */
 };
 
 static void print_help(void)
 {
-	printf("Usage: st87ctl doctor [--name NAME] [--tcp ADDRESS:PORT] [--json]\n"
+	printf("Usage: st87ctl doctor [--name NAME] [--tcp ADDRESS:PORT] [--program PATH] [--json]\n"
 	       "Checks, one line each, what st87shim needs of the modem: the port, the baud rate "
 	       "(tried\n"
 	       "at other rates when the configured one gets no answer), echo and error codes, RTS/CTS\n"
 	       "flow control (and what the CTS line shows), the sleep mode, SIM and\n"
 	       "registration where the firmware answers, the IP link and addresses, modem sockets left\n"
 	       "open, a name looked up through the modem (--name), and a TCP connection made by the\n"
-	       "modem (--tcp, a numeric address). A failed check says what to do.\n"
+	       "modem (--tcp, a numeric address), and whether the shim can reach a program's calls\n"
+	       "(--program, a path or a name on PATH: not a static or Go program, nor one without\n"
+	       "libc). A failed check says what to do.\n"
 	       "While st87d serves the modem, doctor reports through it.\n\n"
 	       "Exit status: 0 nothing failed, 1 a check failed, 3 no modem answers.\n");
 }
@@ -376,6 +380,39 @@ static void check_tcp(struct doctor *d, struct st87_modem *modem)
 		       elapsed_ms(&started));
 }
 
+/* Whether st87run would run --program with its calls routed: as st87run decides. */
+static void check_program(struct doctor *d)
+{
+	if (!d->program)
+		return;
+	static struct program_check check;
+	char line[sizeof(check.path) + sizeof(check.why) + 16];
+	int err = program_check(d->program, &check);
+	if (err) {
+		record(d, "program", CHECK_FAIL, "give its path, or put it on PATH", "%s: %s",
+		       d->program, strerror(-err));
+		return;
+	}
+	program_check_describe(&check, line, sizeof(line));
+	if (check.refused)
+		record(d, "program", CHECK_FAIL,
+		       "its traffic would not go over the modem: st87run refuses it (--allow-unrouted "
+		       "runs it unrouted)",
+		       "%s", line);
+	else if (check.uses_io_uring)
+		record(d, "program", CHECK_WARN, "only its libc socket calls are routed", "%s", line);
+	else
+		record(d, "program", CHECK_OK, NULL, "%s", line);
+}
+
+static bool any_failed(const struct doctor *d)
+{
+	for (int i = 0; i < d->count; i++)
+		if (d->checks[i].outcome == CHECK_FAIL)
+			return true;
+	return false;
+}
+
 /* While st87d serves the modem, its status is the answer. True when it did. */
 static bool through_daemon(struct doctor *d, const struct st87ctl_globals *globals)
 {
@@ -411,11 +448,9 @@ static bool through_daemon(struct doctor *d, const struct st87ctl_globals *globa
 static int parse(int argc, char **argv, struct doctor *d)
 {
 	static const struct option options[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"tcp", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"name", required_argument, NULL, 'n'},    {"tcp", required_argument, NULL, 't'},
+		{"program", required_argument, NULL, 'P'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	int option;
 	while ((option = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -433,6 +468,9 @@ static int parse(int argc, char **argv, struct doctor *d)
 			d->tcp_target = optarg;
 			break;
 		}
+		case 'P':
+			d->program = optarg;
+			break;
 		case 'j':
 			d->json = true;
 			break;
@@ -455,9 +493,10 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 	int parsed = parse(argc, argv, &d);
 	if (parsed >= 0)
 		return parsed;
+	check_program(&d);
 	if (through_daemon(&d, globals)) {
 		report(&d);
-		return d.checks[0].outcome == CHECK_FAIL ? ST87CTL_EXIT_MODEM_ERROR : ST87CTL_EXIT_OK;
+		return any_failed(&d) ? ST87CTL_EXIT_MODEM_ERROR : ST87CTL_EXIT_OK;
 	}
 	struct st87_modem *modem = NULL;
 	if (open_at_some_rate(&d, globals, &modem) < 0) {
@@ -481,8 +520,5 @@ int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **a
 	}
 	st87_modem_close(modem);
 	report(&d);
-	for (int i = 0; i < d.count; i++)
-		if (d.checks[i].outcome == CHECK_FAIL)
-			return ST87CTL_EXIT_MODEM_ERROR;
-	return ST87CTL_EXIT_OK;
+	return any_failed(&d) ? ST87CTL_EXIT_MODEM_ERROR : ST87CTL_EXIT_OK;
 }

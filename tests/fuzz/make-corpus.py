@@ -453,6 +453,94 @@ def wire_seeds():
         write_seed('wire', 'reply-' + name, bytes([IS_REPLY]) + message)
 
 
+# --- ELF files (st87run's check) -------------------------------------------
+
+ELF_LAYOUTS = {
+    # class: (header, program header, section header, dynamic entry, symbol) formats, little-endian
+    64: ('<16sHHIQQQIHHHHHH', '<IIQQQQQQ', '<IIQQQQIIQQ', '<qQ', '<IBBHQQ'),
+    32: ('<16sHHIIIIIHHHHHH', '<IIIIIIII', '<IIIIIIIIII', '<iI', '<IIIBBH'),
+}
+PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
+DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ = 0, 1, 5, 10
+SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB = 1, 2, 3
+ELF_BASE = 0x400000
+
+
+def elf_image(bits, interp=True, needed=(b'libc.so.6',), go_note=False, section=None, symbol=None):
+    """A small ELF file of @bits with the parts st87run looks at; the section headers come last."""
+    ehdr, phdr, shdr, dyn, sym = ELF_LAYOUTS[bits]
+    body = bytearray(struct.calcsize(ehdr) + 4 * struct.calcsize(phdr))
+
+    def put(data):
+        where = len(body)
+        body.extend(data + b'\0' * (-len(data) % 8))
+        return where
+
+    dynstr = b'\0' + b''.join(name + b'\0' for name in needed)
+    dynstr_at = put(dynstr)
+    phdrs = []
+    if interp:
+        interp_text = b'/lib64/ld-linux-x86-64.so.2\0'
+        phdrs.append((PT_INTERP, put(interp_text), len(interp_text), 0))
+        entries, offset = [], 1
+        for name in needed:
+            entries.append((DT_NEEDED, offset))
+            offset += len(name) + 1
+        entries += [(DT_STRTAB, ELF_BASE + dynstr_at), (DT_STRSZ, len(dynstr)), (DT_NULL, 0)]
+        dynamic = b''.join(struct.pack(dyn, *entry) for entry in entries)
+        phdrs.append((PT_DYNAMIC, put(dynamic), len(dynamic), 0))
+    if go_note:
+        note = struct.pack('<III', 4, 4, 4) + b'Go\0\0' + b'id!\0'
+        phdrs.append((PT_NOTE, put(note), len(note), 0))
+    names = b'\0.shstrtab\0.symtab\0.strtab\0' + (section + b'\0' if section else b'')
+    names_at = put(names)
+    strtab = b'\0main\0' + (symbol + b'\0' if symbol else b'')
+    strtab_at = put(strtab)
+    # st_name comes first in both classes; the other fields are 0.
+    symbols = struct.pack(sym, *([0] * 6)) + (struct.pack(sym, 6, 0, 0, 0, 0, 0) if symbol else b'')
+    symbols_at = put(symbols)
+    sections = [(0,) * 10,
+                (1, SHT_STRTAB, 0, 0, names_at, len(names), 0, 0, 1, 0),
+                (19, SHT_STRTAB, 0, 0, strtab_at, len(strtab), 0, 0, 1, 0),
+                (11, SHT_SYMTAB, 0, 0, symbols_at, len(symbols), 2, 0, 8, struct.calcsize(sym))]
+    if section:
+        sections.append((27, SHT_PROGBITS, 0, 0, symbols_at, 0, 0, 0, 1, 0))
+    shoff = len(body)
+    for entry in sections:
+        body.extend(struct.pack(shdr, *entry))
+    load = (PT_LOAD, 0, ELF_BASE, ELF_BASE, len(body), len(body), 5, 0x1000) if bits == 32 else \
+        (PT_LOAD, 5, 0, ELF_BASE, ELF_BASE, len(body), len(body), 0x1000)
+    packed = [struct.pack(phdr, *load)]
+    for type_, offset, size, _ in phdrs:
+        packed.append(struct.pack(phdr, type_, offset, 0, 0, size, size, 0, 1) if bits == 32 else
+                      struct.pack(phdr, type_, 4, offset, 0, 0, size, size, 1))
+    phoff = struct.calcsize(ehdr)
+    table = b''.join(packed)
+    body[phoff:phoff + len(table)] = table
+    ident = b'\x7fELF' + bytes([1 if bits == 32 else 2, 1, 1]) + b'\0' * 9
+    header = struct.pack(ehdr, ident, 3, 62, 1, 0, phoff, shoff, 0, struct.calcsize(ehdr),
+                         struct.calcsize(phdr), len(packed), struct.calcsize(shdr), len(sections), 1)
+    body[:len(header)] = header
+    return bytes(body)
+
+
+def elf_seeds():
+    for bits in (64, 32):
+        seeds = {
+            'dynamic-libc': elf_image(bits),
+            'static': elf_image(bits, interp=False),
+            'no-libc': elf_image(bits, needed=(b'libcrypt.so.1',)),
+            'liburing': elf_image(bits, needed=(b'liburing.so.2', b'libc.so.6')),
+            'go-note': elf_image(bits, go_note=True),
+            'go-buildinfo': elf_image(bits, section=b'.go.buildinfo'),
+            'go-runtime-main': elf_image(bits, interp=False, symbol=b'runtime.main'),
+        }
+        for name, image in seeds.items():
+            write_seed('elf', '%d-%s' % (bits, name), image)
+    write_seed('elf', 'big-endian', b'\x7fELF\x02\x02\x01' + b'\0' * 57)
+    write_seed('elf', 'script', b'#!/bin/sh\necho hi\n')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--fakemodem', help='path of st87-fakemodem: record sessions with it')
@@ -465,6 +553,7 @@ def main():
     config_seeds()
     dns_seeds()
     wire_seeds()
+    elf_seeds()
     return 0
 
 

@@ -167,6 +167,18 @@ int session_teardown(void **state)
 	return 0;
 }
 
+/*
+ * A test that waits out a deadline (a silent modem) takes a tenth of the real
+ * ones in the default run; the slow suite (ST87_TEST_FULL_SCALE=1) takes them whole.
+ */
+static int scaled_deadline_percent(const struct session_config *config)
+{
+	const char *full_scale = getenv("ST87_TEST_FULL_SCALE");
+	if (!config || !config->scaled_deadlines || (full_scale && strcmp(full_scale, "1") == 0))
+		return 0;
+	return 10;
+}
+
 void session_options(struct test_session *s, struct st87_modem_options *options)
 {
 	memset(options, 0, sizeof(*options));
@@ -174,6 +186,7 @@ void session_options(struct test_session *s, struct st87_modem_options *options)
 	options->hex_send = s->config && s->config->hex_send;
 	options->max_send = s->config ? s->config->max_send : 0;
 	options->sleep_hold_ms = s->config ? s->config->sleep_hold_ms : 0;
+	options->deadline_percent = scaled_deadline_percent(s->config);
 	options->trace_path = s->driver_trace_path;
 	options->on_event = on_event;
 	options->on_unsolicited = on_unsolicited;

@@ -29,6 +29,7 @@ struct session_config {
 	size_t max_send;             /* st87_modem_options.max_send (0: the default) */
 	bool no_fake_modem;          /* the test opens a port that is not there */
 	int sleep_hold_ms;           /* st87_modem_options.sleep_hold_ms (0: the default) */
+	bool scaled_deadlines;       /* a tenth of the real deadlines, unless ST87_TEST_FULL_SCALE=1 */
 };
 
 struct event_log {

@@ -118,7 +118,7 @@ static const char *const reboot_in_send_switches[] = {"--reboot-after",
 						      SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND),
 						      NULL};
 static struct session_config reboot_in_send = {.switches = reboot_in_send_switches};
-static struct session_config stall = {.switches = stall_switches};
+static struct session_config stall = {.switches = stall_switches, .scaled_deadlines = true};
 static struct session_config reboot = {.switches = reboot_switches};
 
 int main(int argc, char **argv)

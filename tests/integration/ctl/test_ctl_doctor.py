@@ -4,6 +4,7 @@ refused TCP connection, no modem at all."""
 
 import json
 import os
+import shutil
 import socket
 
 from ctl_fixture import check, fake_modem, main, run
@@ -82,6 +83,26 @@ def test(programs):
               "no DNS server: the check fails and names 2112", result)
         check("AT#IPPARAMS=" in server.get("fix", "") and "AT#RESET=1" in server.get("fix", ""),
               "no DNS server: the commands that set one", result)
+
+    # --program: the check st87run makes before it runs a program, beside the modem's.
+    with fake_modem(programs) as modem:
+        ctl = [programs.st87ctl, "--port", modem.link]
+        result = run(programs, *ctl, "doctor", "--program", "curl", env=env)
+        checks = lines_by_check(result.stdout)
+        check(result.returncode == 0 and checks.get("program", "").startswith("ok") and
+              "the shim can reach its calls" in checks["program"], "--program curl: ok", result)
+        busybox = shutil.which("busybox")
+        check(busybox is not None, "busybox is not installed (scripts/setup.sh installs busybox-static)")
+        result = run(programs, *ctl, "--json", "doctor", "--program", "busybox", env=env)
+        found = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+        program = found.get("program", {})
+        check(result.returncode == 1, "--program busybox: exit 1", result)
+        check(program.get("outcome") == "FAIL" and program.get("found", "").startswith(busybox + ": statically linked")
+              and "--allow-unrouted" in program.get("fix", ""), "--program busybox: FAIL, why, the way out", result)
+        check(found["answers"]["outcome"] == "ok", "the modem's checks still run", result)
+        result = run(programs, *ctl, "doctor", "--program", "no-such-program-here", env=env)
+        check(result.returncode == 1 and "no-such-program-here: No such file" in lines_by_check(result.stdout)
+              .get("program", ""), "--program not found: FAIL", result)
 
     missing = os.path.join(modem.workdir, "ttyUSB-missing")
     result = run(programs, programs.st87ctl, "--port", missing, "doctor", env=env)

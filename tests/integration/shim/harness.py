@@ -210,3 +210,15 @@ def free_port():
 
 def run(command, env, timeout=120, **kwargs):
     return subprocess.run(client_wrapper() + list(command), env=env, timeout=timeout, capture_output=True, **kwargs)
+
+
+def full_scale():
+    """True in the `slow` suite, which runs the cases that take real seconds as a user would meet them; the
+    default run takes a scaled-down version of each (shorter deadlines, smaller payloads)."""
+    return os.environ.get("ST87_TEST_FULL_SCALE") == "1"
+
+
+def test_deadline_percent():
+    """ST87_DEADLINE_PERCENT for a case that waits out a deadline: the real ones in the slow suite, a tenth of
+    them in the default run (a silent modem is still silent ten times sooner)."""
+    return 100 if full_scale() else 10

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from fakemodem_fixture import check, udp_echo_server, wait_for, workdir
-from harness import Paths, fake_modem, preload_value, run, run_case, st87d, tcp_echo, tcp_server
+from harness import Paths, fake_modem, preload_value, run, run_case, st87d, tcp_echo, tcp_server, test_deadline_percent
 
 # A routed connection; then, with the shim's calloc failing, a dup() of it and a new routed socket;
 # then, memory back, the connection still carries bytes both ways.
@@ -360,7 +360,7 @@ print("then:", outcome(), outcome(), outcome())
 def failed_udp_socket_gives_earlier_data_first(env_of):
     """The data that came before a failure first, then the error for ever: one order, always."""
     with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server() as port:
-        with env_of(tmp, modem) as env:
+        with env_of(tmp, modem, ST87_DEADLINE_PERCENT=test_deadline_percent()) as env:
             program = subprocess.Popen([sys.executable, "-c", QUEUED_THEN_FAILED_UDP, str(port)], env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                        text=True)
