@@ -226,8 +226,9 @@ def case_socket_error_stays_on_its_socket():
 
 
 def case_busy_modem_tried_again():
-    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer, 1120 application processor still starting): each
-    # refused send is tried again after a pause, and the upload arrives byte-exact, with no socket failed.
+    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer, 1120 its
+    # application processor still starting): each refused send is tried again after a pause, and the upload
+    # arrives byte-exact, with no socket failed.
     for code in ("159", "536", "537", "1120"):
         with workdir() as tmp, http_server(tmp) as server, \
                 fake_modem(tmp, "--fail-send-after", "3", "--fail-send-code", code) as modem:
