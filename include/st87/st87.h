@@ -39,8 +39,10 @@ extern "C" {
 #define ST87_PROBE_SEND 1024
 /** Largest #IPREAD block the driver accepts; larger claims are a protocol error. */
 #define ST87_MAX_READ 4096
-/** Longest line the AT engine accepts from the modem. */
+/** Longest command line the AT engine writes. */
 #define ST87_MAX_LINE 2048
+/** Longest line the AT engine accepts from the modem (the maker's drivers take 2100-byte certificate lines). */
+#define ST87_MAX_RESPONSE_LINE 4096
 #define ST87_ADDR_LEN 64 /* holds any IPv4 or IPv6 address text */
 
 /* ------------------------------------------------------------------------ */

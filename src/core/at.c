@@ -4,18 +4,32 @@
  * Bytes are eaten one at a time by a small state machine, so a response can
  * arrive in any fragments. Quirks it tolerates, and why:
  *  - a line ends at CR or LF; empty lines are skipped, so CR LF, a bare CR
- *    and a bare LF all work;
+ *    and a bare LF all work; whether the modem ends its lines in CR alone is
+ *    learned from the byte after each CR, so a block that starts with LF
+ *    keeps it on such a modem;
  *  - echoed command lines (the modem starts with E1) are recognised by their
- *    "AT" prefix while a command is in flight and skipped;
+ *    "AT" prefix while a command is in flight and skipped; when a binary
+ *    send's own line came back, its payload may come back too, and bytes
+ *    that repeat it are taken for its echo (a payload holding "OK" must not
+ *    end the command); a byte that differs, or a pause, gives the bytes so
+ *    far back to the line parser. The first answered send says whether the
+ *    modem echoes data at all; until then a payload that is the whole of
+ *    its answer (exactly "\r\nOK\r\n"), on a modem echoing lines only, is
+ *    taken for the echo, and the send times out;
  *  - URCs may arrive between any two lines of a response: every line that is
  *    not the command's information line or final result goes to the URC
  *    callback, which may abort the command (a reboot, say); a raw command
  *    (urcs_in_reply) keeps such lines in its reply as well;
  *  - the #IPREAD information line is followed by a counted binary block that
  *    may hold CR, LF and NUL: it is read by count, never by line;
- *  - overlong lines and oversized blocks fail the command with -EPROTO and
- *    the engine then drops input until the line goes quiet, so it never
- *    mistakes the rest of a block for responses.
+ *  - a line longer than ST87_MAX_RESPONSE_LINE is dropped at its end; it fails
+ *    the command in flight only when it starts as that command's answer, so
+ *    the lines after it (a URC) are still read;
+ *  - oversized blocks and bad block headers fail the command with -EPROTO
+ *    and the engine then drops input until the line goes quiet, so it never
+ *    mistakes the rest of a block for responses;
+ *  - a restart inside a block (its boot line among the block's bytes, then
+ *    silence) is found after QUIET_INSIDE_MS, not at the command's deadline.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,11 +45,18 @@
 /* ...but never for longer than this. */
 #define RESYNC_MAX_MS 2000
 #define INFO_STORE_SIZE 8192
+/* A modem writes a block, or an echo, without pauses: a quiet spell this long inside one is looked into. */
+#define QUIET_INSIDE_MS 500
+
+/* The lines a restarting modem writes first (docs/PROTOCOL.md §10). */
+static const char *const boot_line_prefixes[] = {"#SIMST:", "#REBOOT_RESET"};
 
 enum parse_state {
 	PARSE_LINE,
 	PARSE_BLOCK_LF, /* header ended with CR: one LF may follow before the data */
 	PARSE_BLOCK,
+	PARSE_ECHO_LF, /* the send's echoed line ended with CR: one LF may follow before the payload's echo */
+	PARSE_ECHO, /* bytes that repeat the payload just sent */
 };
 
 struct st87_at {
@@ -49,13 +70,22 @@ struct st87_at {
 	size_t input_start, input_end;
 
 	enum parse_state state;
-	char line[ST87_MAX_LINE + 1];
+	char line[ST87_MAX_RESPONSE_LINE + 1];
 	size_t line_len;
 	bool line_overflow;
 	bool line_has_nul;
+	bool after_cr;              /* the last byte parsed ended a line with CR */
+	bool lines_end_in_cr_alone; /* the modem's CR has no LF after it: learned from each line */
+	bool place_lost; /* input no longer at a line's start: resynchronise after the command */
 
 	uint8_t block[ST87_MAX_READ];
 	size_t block_len, block_expected;
+
+	bool line_echoed;    /* the binary send in flight had its line echoed */
+	size_t echo_matched; /* bytes of its payload seen echoed so far */
+	bool payload_echoed; /* ...all of them */
+	/* Whether a modem that echoes lines echoes a send's data too: learned from the first answered send. */
+	enum { DATA_ECHO_UNKNOWN, DATA_ECHOED, DATA_NOT_ECHOED } data_echo;
 
 	/* The command in flight, NULL when idle. */
 	const struct st87_at_command *command;
@@ -145,10 +175,14 @@ static bool is_cme_without_code(const char *line)
 	return line[strspn(line, " ")] == '\0';
 }
 
+static bool is_final_result(const char *line)
+{
+	return strcasecmp(line, "OK") == 0 || strcasecmp(line, "ERROR") == 0 ||
+		has_prefix(line, "+CME ERROR:") || is_cme_without_code(line);
+}
+
 static bool handle_final_result(struct st87_at *at, const char *line)
 {
-	bool is_final = strcasecmp(line, "OK") == 0 || strcasecmp(line, "ERROR") == 0 ||
-		has_prefix(line, "+CME ERROR:");
 	if (is_cme_without_code(line)) {
 		at->reply->answered = true;
 		at->reply->cme_without_code = true;
@@ -156,7 +190,7 @@ static bool handle_final_result(struct st87_at *at, const char *line)
 		finish(at, -EIO, -1);
 		return true;
 	}
-	if (is_final)
+	if (is_final_result(line))
 		at->reply->answered = true;
 	if (strcasecmp(line, "OK") == 0) {
 		finish(at, at->pending_error, -1);
@@ -243,8 +277,49 @@ static void protocol_error(struct st87_at *at, const char *what)
 {
 	st87_fail(-EPROTO, "malformed response from the modem: %s", what);
 	st87_warn("%s", st87_last_error());
+	at->place_lost = true;
 	if (at->command && !at->finished)
 		finish(at, -EPROTO, -1);
+}
+
+/*
+ * A line cut at ST87_MAX_RESPONSE_LINE: its end was found, so the input is in
+ * place. Only a line that starts as the command's own answer fails it (at
+ * its final result, which still comes); any other is no URC this engine
+ * acts on, and is dropped.
+ */
+static void drop_overlong_line(struct st87_at *at, const char *start)
+{
+	const struct st87_at_command *command = at->finished ? NULL : at->command;
+	bool is_answer = command &&
+		(is_final_result(start) ||
+		 (command->info_prefix && has_prefix(start, command->info_prefix)) ||
+		 (command->is_info && command->is_info(start)));
+	if (!is_answer) {
+		st87_warn("dropped a line of more than %d bytes from the modem, starting \"%.16s\"",
+			  ST87_MAX_RESPONSE_LINE, start);
+		return;
+	}
+	st87_fail(-EPROTO, "%s: its answer is longer than %d bytes", st87_at_shown_text(command),
+		  ST87_MAX_RESPONSE_LINE);
+	st87_warn("%s", st87_last_error());
+	at->pending_error = -EPROTO;
+}
+
+/*
+ * The send's own line came back: the modem echoes, and may echo the payload
+ * as well. Its echo follows the line's (one-step) or the line's OK
+ * (two-step), after the line end that ends what came before.
+ */
+static void expect_payload_echo(struct st87_at *at)
+{
+	at->line_echoed = true;
+	if (at->data_echo == DATA_NOT_ECHOED)
+		return;
+	if (!at->reply->payload_sent)
+		return; /* the payload goes later: send_payload() starts the wait for its echo */
+	at->echo_matched = 0;
+	at->state = at->after_cr && !at->lines_end_in_cr_alone ? PARSE_ECHO_LF : PARSE_ECHO;
 }
 
 static void handle_line(struct st87_at *at, char terminator)
@@ -256,7 +331,7 @@ static void handle_line(struct st87_at *at, char terminator)
 	at->line_overflow = at->line_has_nul = false;
 
 	if (overflow) {
-		protocol_error(at, "line too long");
+		drop_overlong_line(at, line);
 		return;
 	}
 	if (has_nul) {
@@ -273,8 +348,11 @@ static void handle_line(struct st87_at *at, char terminator)
 		hand_to_urc(at, line);
 		return;
 	}
-	if (is_echo(line))
+	if (is_echo(line)) {
+		if (command->payload_len && strcmp(line, command->text) == 0)
+			expect_payload_echo(at);
 		return;
+	}
 	if (handle_final_result(at, line))
 		return;
 	bool is_info = (command->info_prefix && has_prefix(line, command->info_prefix)) ||
@@ -302,7 +380,34 @@ static void handle_line(struct st87_at *at, char terminator)
 	at->reply->block = NULL;
 	at->reply->block_len = 0;
 	if (length > 0)
-		at->state = terminator == '\r' ? PARSE_BLOCK_LF : PARSE_BLOCK;
+		at->state = terminator == '\r' && !at->lines_end_in_cr_alone ? PARSE_BLOCK_LF
+									     : PARSE_BLOCK;
+}
+
+static void take_line_byte(struct st87_at *at, uint8_t byte)
+{
+	if (at->after_cr)
+		at->lines_end_in_cr_alone = byte != '\n';
+	at->after_cr = byte == '\r';
+	if (byte == '\r' || byte == '\n') {
+		if (at->line_len > 0 || at->line_overflow)
+			handle_line(at, (char)byte);
+	} else if (at->line_len < ST87_MAX_RESPONSE_LINE) {
+		at->line_has_nul |= byte == '\0';
+		at->line[at->line_len++] = (char)byte;
+	} else {
+		at->line_overflow = true;
+	}
+}
+
+/* What looked like the payload's echo was not (the modem echoes lines only): those bytes are lines. */
+static void give_back_unechoed(struct st87_at *at)
+{
+	size_t matched = at->command ? at->echo_matched : 0;
+	at->state = PARSE_LINE;
+	at->echo_matched = 0;
+	for (size_t i = 0; i < matched; i++)
+		take_line_byte(at, ((const uint8_t *)at->command->payload)[i]);
 }
 
 /* Parses buffered input until it runs out or the command in flight finishes. */
@@ -326,6 +431,7 @@ static void parse_input(struct st87_at *at)
 			at->input_start += take;
 			if (at->block_len == at->block_expected) {
 				at->state = PARSE_LINE;
+				at->after_cr = false;
 				if (at->trace)
 					at->trace(at->trace_user, false, (const char *)at->block,
 						  at->block_len, true);
@@ -336,17 +442,30 @@ static void parse_input(struct st87_at *at)
 			}
 			continue;
 		}
+		case PARSE_ECHO_LF:
+			at->state = PARSE_ECHO;
+			if (byte == '\n') {
+				at->input_start++;
+				at->after_cr = false;
+			}
+			continue;
+		case PARSE_ECHO:
+			if (!at->command || at->echo_matched >= at->command->payload_len ||
+			    byte != ((const uint8_t *)at->command->payload)[at->echo_matched]) {
+				give_back_unechoed(at);
+				continue;
+			}
+			at->input_start++;
+			if (++at->echo_matched == at->command->payload_len) {
+				st87_debug("the modem echoed the %zu bytes sent", at->echo_matched);
+				at->payload_echoed = true;
+				at->state = PARSE_LINE;
+				at->after_cr = false;
+			}
+			continue;
 		case PARSE_LINE:
 			at->input_start++;
-			if (byte == '\r' || byte == '\n') {
-				if (at->line_len > 0 || at->line_overflow)
-					handle_line(at, (char)byte);
-			} else if (at->line_len < ST87_MAX_LINE) {
-				at->line_has_nul |= byte == '\0';
-				at->line[at->line_len++] = (char)byte;
-			} else {
-				at->line_overflow = true;
-			}
+			take_line_byte(at, byte);
 			continue;
 		}
 	}
@@ -373,6 +492,8 @@ static void resynchronise(struct st87_at *at)
 	at->state = PARSE_LINE;
 	at->line_len = 0;
 	at->line_overflow = at->line_has_nul = false;
+	at->after_cr = false;
+	at->place_lost = false;
 	at->input_start = at->input_end = 0;
 	long long give_up = st87_now_ms() + RESYNC_MAX_MS;
 	while (st87_ms_until(give_up) > 0) {
@@ -397,22 +518,20 @@ static int write_out(struct st87_at *at, const void *data, size_t len, int timeo
 
 /*
  * Writes the command line, and with @p with_payload its payload in the same
- * write: on one-step firmware binary data must follow its line at once. A
- * line that a payload follows ends in CR LF (the LF is ignored by a modem
- * that answers the line first).
+ * write: on one-step firmware binary data must follow its line at once.
+ * Every line ends in CR alone (V.25ter's S3), a binary send's too: the
+ * maker's firmware may take an LF after it for the first data byte.
  */
 static int send_line(struct st87_at *at, const struct st87_at_command *command, bool with_payload,
 		     int timeout_ms)
 {
 	size_t text_len = strlen(command->text);
-	char frame[ST87_MAX_LINE + 2 + ST87_MAX_SEND];
+	char frame[ST87_MAX_LINE + 1 + ST87_MAX_SEND];
 	if (text_len > ST87_MAX_LINE)
 		return st87_fail(-EINVAL, "command too long");
 	memcpy(frame, command->text, text_len);
 	size_t frame_len = text_len;
 	frame[frame_len++] = '\r';
-	if (command->payload_len)
-		frame[frame_len++] = '\n';
 	const char *shown = st87_at_shown_text(command);
 	trace_out(at, shown, strlen(shown), false);
 	with_payload = with_payload && command->payload_len > 0;
@@ -438,7 +557,58 @@ static int send_payload(struct st87_at *at, const struct st87_at_command *comman
 	int err = write_out(at, command->payload, command->payload_len, timeout_ms);
 	if (!err)
 		at->reply->payload_sent = true;
+	if (!err && at->line_echoed)
+		expect_payload_echo(at);
 	return err;
+}
+
+/* Where a boot line starts in @p data (at a line's start, whole), or -1. */
+static ssize_t find_boot_line(const uint8_t *data, size_t len)
+{
+	for (size_t start = 0; start + 1 < len; start++) {
+		if (data[start] != '\r' && data[start] != '\n')
+			continue;
+		const uint8_t *text = data + start + 1;
+		size_t room = len - start - 1;
+		for (size_t i = 0; i < sizeof(boot_line_prefixes) / sizeof(boot_line_prefixes[0]); i++) {
+			size_t prefix_len = strlen(boot_line_prefixes[i]);
+			if (room > prefix_len &&
+			    strncasecmp((const char *)text, boot_line_prefixes[i], prefix_len) == 0 &&
+			    (memchr(text, '\r', room) || memchr(text, '\n', room)))
+				return (ssize_t)start;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The modem went quiet inside a block. A restarted modem writes its boot
+ * lines and then nothing, so the block's count will never be reached: when
+ * a whole boot line is among the block's bytes, the block ends before it and
+ * the bytes from there are read as lines (the restart then aborts the
+ * command). A block of data that merely holds such a line, with a pause,
+ * loses nothing worse than its place, as any short block does.
+ */
+static bool end_block_at_restart(struct st87_at *at)
+{
+	ssize_t boot = find_boot_line(at->block, at->block_len);
+	if (boot < 0)
+		return false;
+	size_t tail = at->block_len - (size_t)boot;
+	st87_warn("a restart inside a block of %zu bytes (%zu came): the block is cut short",
+		  at->block_expected, at->block_len);
+	/* The input is empty: a block in progress takes all of it. */
+	memcpy(at->input, at->block + boot, tail);
+	at->input_start = 0;
+	at->input_end = tail;
+	at->block_len = (size_t)boot;
+	at->state = PARSE_LINE;
+	at->after_cr = false;
+	parse_input(at);
+	/* A boot line the session does not take for a restart: the modem still answers nothing. */
+	if (at->command && !at->finished)
+		finish(at, st87_fail(-EPROTO, "a restart inside a data block"), -1);
+	return true;
 }
 
 /* Reads and parses until the command finishes (true) or @p deadline passes (false). */
@@ -451,7 +621,21 @@ static bool await_result(struct st87_at *at, long long deadline)
 		int left = st87_ms_until(deadline);
 		if (left <= 0)
 			return false;
-		ssize_t n = fill_input(at, left);
+		bool in_block = at->state == PARSE_BLOCK;
+		bool in_echo = at->state == PARSE_ECHO && at->echo_matched > 0;
+		int wait = (in_block || in_echo) && left > QUIET_INSIDE_MS ? QUIET_INSIDE_MS : left;
+		long long asked_at = st87_now_ms();
+		ssize_t n = fill_input(at, wait);
+		if (n == 0 && in_block && end_block_at_restart(at))
+			continue;
+		/* An echo comes at once: bytes that paused were the modem's answer. */
+		if (n == 0 && in_echo) {
+			give_back_unechoed(at);
+			continue;
+		}
+		/* Only a transport that waited its slice has more to wait for (a test's may return at once). */
+		if (n == 0 && wait < left && st87_now_ms() - asked_at >= wait / 2)
+			continue;
 		if (n == 0)
 			return false; /* the transport waited its time: silence */
 		if (n < 0) {
@@ -585,6 +769,8 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
 	at->finished = false;
 	at->pending_error = 0;
 	at->info_used = 0;
+	at->line_echoed = false;
+	at->payload_echoed = false;
 
 	if (command->payload_len && command->handshake != ST87_SEND_ONE_STEP) {
 		run_split_send(at, command, deadline);
@@ -600,11 +786,14 @@ int st87_at_run(struct st87_at *at, const struct st87_at_command *command, struc
 			  st87_at_shown_text(command), command->timeout_ms);
 		finish(at, -ETIMEDOUT, -1);
 	}
+	if (at->data_echo == DATA_ECHO_UNKNOWN && at->line_echoed && reply->payload_sent &&
+	    reply->answered)
+		at->data_echo = at->payload_echoed ? DATA_ECHOED : DATA_NOT_ECHOED;
 	bool lost_place = false;
 	if (command->handshake == ST87_SEND_DETECT && reply->handshake == ST87_SEND_ONE_STEP &&
 	    reply->answered)
 		lost_place = !confirm_one_step(at, command);
-	lost_place = lost_place || reply->result == -EPROTO || at->state != PARSE_LINE;
+	lost_place = lost_place || at->place_lost || at->state != PARSE_LINE;
 	at->command = NULL;
 	at->reply = NULL;
 	if (lost_place)

@@ -1028,6 +1028,25 @@ static bool service(struct poll_set *set, int ready)
 	return true;
 }
 
+/*
+ * Lines that came with a command's answer (a lost link, a +CEREG: 2 to
+ * settle) were read with it: the port will not wake the loop for them, so
+ * they are acted on before it waits. Otherwise a program waiting for data
+ * on a socket the link took with it would wait for its own timeout.
+ */
+static void act_on_modem_news(void)
+{
+	if (!engine.modem)
+		return;
+	int err = st87_modem_poll(engine.modem, 0);
+	if (err < 0) {
+		engine_modem_lost(-err);
+		return;
+	}
+	if (st87_modem_needs_start(engine.modem))
+		link_lost();
+}
+
 /* For the host's program threads (the shim's sends) and, in st87d, its clients' reports. */
 static void publish_datagram_limit(void)
 {
@@ -1066,6 +1085,7 @@ static void *engine_main(void *unused)
 			st87_log(ST87_LOG_ERROR, "the engine is out of memory: stopping");
 			break;
 		}
+		act_on_modem_news();
 		publish_datagram_limit();
 		engine_metrics_publish(engine.modem, engine_live_socket_count());
 		gather(&set);

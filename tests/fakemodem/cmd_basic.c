@@ -1,5 +1,5 @@
-/* AT, ATE0, ATE1, AT+CMEE: the only V.25ter / 27.007 basics the modem
- * takes; any other basic command is unknown (504). */
+/* AT, ATE0, ATE1, AT+CMEE, AT+CFUN: the only V.25ter / 27.007 basics the
+ * modem takes; any other basic command is unknown (504). */
 #include "handlers.h"
 
 int cmd_at(struct modem *m, const struct at_command *c)
@@ -46,6 +46,33 @@ int cmd_cmee(struct modem *m, const struct at_command *c)
 	case AT_TEST:
 		reply_info(m, "+CMEE: (0,1)");
 		return 0;
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}
+
+/* The radio is always on here, and only AT+CFUN=1 (on) is taken: the maker's
+ * firmware, asked for it while on, drops its IP stack and answers 98. */
+int cmd_cfun(struct modem *m, const struct at_command *c)
+{
+	long fun;
+	int rc;
+
+	switch (c->form) {
+	case AT_SET:
+		if ((rc = check_params(c, 1, 1)))
+			return rc;
+		if (!at_param_int(c, 0, 1, 1, &fun))
+			return CMD_UNSUPPORTED; /* the radio off (0, 4) is not modelled */
+		if (!m->opt->cfun_1_drops_stack)
+			return 0;
+		linkloss_drop_stack(m);
+		return 98;
+	case AT_READ:
+		reply_info(m, "+CFUN: 1");
+		return 0;
+	case AT_TEST:
 	case AT_EXEC:
 		break;
 	}

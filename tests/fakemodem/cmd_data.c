@@ -372,6 +372,13 @@ static int ipread_set(struct modem *m, const struct at_command *c)
 	if (!n && m->opt->empty_read == EMPTY_READ_OK)
 		return 0;
 	reply_info(m, "#IPREAD: %d,%d,%zu", modem_cid(m), modem_sid(m, slot), n);
+	if (n && ++m->reads_with_data == m->opt->reboot_in_read) {
+		/* --reboot-in-read: the block stops half-way; the boot lines follow. */
+		writer_put(&m->out, data, n / 2);
+		trace_binary(m->trace, '<', n / 2);
+		modem_reboot(m);
+		return FM_NO_ANSWER;
+	}
 	if (n) {
 		reply_block(m, data, n);
 		sock_read_done(s, n);

@@ -16,6 +16,7 @@ static const struct command_def commands[] = {
 	{"ATE0", cmd_ate0, NULL, NULL},
 	{"ATE1", cmd_ate1, NULL, NULL},
 	{"AT+CMEE", cmd_cmee, NULL, NULL},
+	{"AT+CFUN", cmd_cfun, NULL, NULL},
 	{"AT+CGPADDR", cmd_cgpaddr, NULL, NULL},
 	{"AT#IPCFG", cmd_ipcfg, NULL, NULL},
 	{"AT#IPDEL", cmd_ipdel, NULL, NULL},
@@ -111,6 +112,8 @@ static void run(struct modem *m)
 	pc->not_before = 0;
 	pc->deadline = FM_NEVER;
 	rc = pc->reject ? pc->reject : pc->def->run(m, &pc->at);
+	if (rc == FM_NO_ANSWER)
+		return;
 	if (rc != FM_PENDING)
 		command_finish(m, rc);
 	else if (!pc->wait)
@@ -185,6 +188,11 @@ void command_payload(struct modem *m, const uint8_t *data, size_t n)
 	memcpy(m->cmd.payload, data, n);
 	m->cmd.payload_len = n;
 	trace_binary(m->trace, '>', n);
+	/* --echo-data: a modem that echoes every byte it reads, data too. */
+	if (m->echo && m->opt->echo_data) {
+		writer_put(&m->out, data, n);
+		trace_binary(m->trace, '<', n);
+	}
 	if (m->opt->send_handshake == SEND_TWO_STEP)
 		run(m); /* counted when its line came */
 	else

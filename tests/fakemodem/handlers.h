@@ -10,6 +10,8 @@
 
 /* Handler result: the command goes on (it called command_wait()). */
 #define FM_PENDING (-2)
+/* The handler restarted the modem: its command is gone, unanswered. */
+#define FM_NO_ANSWER (-3)
 
 struct command_def {
 	const char *name; /* upper-case keyword, e.g. "AT#IPREAD" */
@@ -28,6 +30,7 @@ int cmd_at(struct modem *m, const struct at_command *c);
 int cmd_ate0(struct modem *m, const struct at_command *c);
 int cmd_ate1(struct modem *m, const struct at_command *c);
 int cmd_cmee(struct modem *m, const struct at_command *c);
+int cmd_cfun(struct modem *m, const struct at_command *c);
 /* cmd_ip.c */
 int cmd_cgpaddr(struct modem *m, const struct at_command *c);
 int cmd_ipcfg(struct modem *m, const struct at_command *c);

@@ -34,11 +34,13 @@ size_t lr_feed(struct linereader *lr, const uint8_t *p, size_t n, enum lr_event 
 		case LR_AFTER_CR:
 			/* Quirk: hosts end lines with CR or CR LF. The LF may come
 			 * in a later read, so this is a state, not a look-ahead.
-			 * For a binary send the protocol requires CR LF before the
-			 * data; one LF is skipped here, a missing one is tolerated. */
+			 * Before a binary send's data the note writes CR LF: one
+			 * LF is skipped there, a missing one is tolerated; with
+			 * cr_only (the maker's firmware) the data starts right
+			 * after the CR, whatever its first byte. */
 			lr->state = state_after_line(lr);
 			lr->len = 0; /* the line handed out is done with */
-			if (c == '\n')
+			if (c == '\n' && !(lr->cr_only && lr->state == LR_PAYLOAD))
 				i++;
 			break;
 		case LR_PAYLOAD: {

@@ -5,6 +5,7 @@
 #ifndef FM_LINEREADER_H
 #define FM_LINEREADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ enum lr_event {
 struct linereader {
 	enum lr_state state;
 	size_t payload_want; /* set by lr_expect_payload(), used after CR LF */
+	bool cr_only;        /* --cr-only: the payload starts right after the CR, an LF too */
 	size_t len;
 	size_t payload_len;
 	uint8_t line[LR_MAX_LINE + 1];

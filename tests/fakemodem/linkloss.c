@@ -2,9 +2,25 @@
  * detaches the device (docs/PROTOCOL.md §10). Every socket goes (unless
  * --keep-sockets-on-link-loss), a URC says so, and the link returns by
  * itself (--link-return) or when the host configures it again with AT#IPCFG.
- * Also news that is no loss: --cereg-2-while-up, --simst-without-reboot. */
+ * Also news that is no loss: --cereg-2-while-up, --simst-without-reboot; and
+ * the IP stack the firmware drops itself (--cfun-1-drops-stack). */
 #include "modem.h"
 #include "timeutil.h"
+
+static void drop_link(struct modem *m, bool keep_sockets)
+{
+	m->link_up = false;
+	if (!keep_sockets)
+		socktab_close_all(&m->socks);
+	/* The host (or the network) brings it back now, not a pending --auto-ip. */
+	m->auto_ip_at = FM_NEVER;
+}
+
+void linkloss_drop_stack(struct modem *m)
+{
+	trace_note(m->trace, '<', "IP stack dropped");
+	drop_link(m, false);
+}
 
 static void lose_link(struct modem *m)
 {
@@ -13,12 +29,8 @@ static void lose_link(struct modem *m)
 	m->link_lost = true;
 	m->stats.link_losses++;
 	trace_note(m->trace, '<', "link lost");
-	m->link_up = false;
 	/* Some firmware keeps its sockets through a brief loss: their ids stay taken. */
-	if (!m->opt->keep_sockets_on_link_loss)
-		socktab_close_all(&m->socks);
-	/* The network decides now, not a pending --auto-ip. */
-	m->auto_ip_at = FM_NEVER;
+	drop_link(m, m->opt->keep_sockets_on_link_loss);
 	switch (m->opt->link_loss_urc) {
 	case LOSS_NW_DEACT:
 		emit_urc(m, "+CGEV: NW PDN DEACT %d", cid);

@@ -50,6 +50,7 @@ void modem_init(struct modem *m, const struct fm_options *opt, int fd, struct tr
 	bytebuf_init(&m->in);
 	tb_init(&m->in_pace, bytes_per_sec, now);
 	lr_reset(&m->lr);
+	m->lr.cr_only = opt->cr_only;
 	socktab_init(&m->socks, (size_t)opt->rx_buffer, on_socket_event, m);
 	air_init(m);
 	bytebuf_init(&m->urc_deferred);

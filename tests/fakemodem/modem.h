@@ -104,6 +104,7 @@ struct modem {
 	struct radio_settings radio;    /* what AT+CEREG=, AT+CSCON=, AT+CPSMS=, AT+CEDRXS= set */
 	struct rng late_rng;            /* --late-answers: apart, so other switches do not move it */
 	int64_t started_at;
+	long reads_with_data; /* AT#IPREADs that had data, for --reboot-in-read */
 };
 
 /* The context id every command and URC carries (--cid). */
@@ -138,6 +139,8 @@ void linkloss_after_final(struct modem *m);
  * nothing when the host brought the link up first). */
 void linkloss_tick(struct modem *m, int64_t now);
 int64_t linkloss_wake_at(const struct modem *m);
+/* --cfun-1-drops-stack: the link and every socket go, with no URC. */
+void linkloss_drop_stack(struct modem *m);
 int modem_write_stats(const struct modem *m, const char *path);
 
 /* sleep.c: --sleep-after and AT#SLEEPMODE. */

@@ -83,12 +83,18 @@ enum {
 	OPT_REBOOT_LINE,
 	OPT_CME_WITHOUT_CODE,
 	OPT_DNS_NO_SERVER,
+	OPT_CFUN_1_DROPS_STACK,
 	OPT_DNS_TTL,
 	OPT_DNS_ERROR_AFTER_ANSWER,
 	OPT_RSRP,
 	OPT_RSRQ,
 	OPT_RSSI,
 	OPT_RADIO_UNKNOWN,
+	OPT_CR_ONLY,
+	OPT_ANSWERS_END_IN_CR,
+	OPT_LONG_LINE,
+	OPT_REBOOT_IN_READ,
+	OPT_ECHO_DATA,
 	OPT_END
 };
 
@@ -156,12 +162,18 @@ static const struct option long_options[] = {
 	{"reboot-line", required_argument, NULL, OPT_REBOOT_LINE},
 	{"cme-without-code", no_argument, NULL, OPT_CME_WITHOUT_CODE},
 	{"dns-no-server", no_argument, NULL, OPT_DNS_NO_SERVER},
+	{"cfun-1-drops-stack", no_argument, NULL, OPT_CFUN_1_DROPS_STACK},
 	{"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
 	{"dns-error-after-answer", no_argument, NULL, OPT_DNS_ERROR_AFTER_ANSWER},
 	{"rsrp", required_argument, NULL, OPT_RSRP},
 	{"rsrq", required_argument, NULL, OPT_RSRQ},
 	{"rssi", required_argument, NULL, OPT_RSSI},
 	{"radio-unknown", required_argument, NULL, OPT_RADIO_UNKNOWN},
+	{"cr-only", no_argument, NULL, OPT_CR_ONLY},
+	{"answers-end-in-cr", no_argument, NULL, OPT_ANSWERS_END_IN_CR},
+	{"long-line", required_argument, NULL, OPT_LONG_LINE},
+	{"reboot-in-read", required_argument, NULL, OPT_REBOOT_IN_READ},
+	{"echo-data", no_argument, NULL, OPT_ECHO_DATA},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -199,6 +211,9 @@ static const char *const usage_text[] = {
 	"                         set to another speed are lost, as on a real UART\n"
 	"  --echo                 echo on at start (default: off)\n"
 	"  --ignore-ate0          ATE0 answers OK but leaves echo on\n"
+	"  --echo-data            while echo is on, a binary send's bytes are echoed\n"
+	"                         too, right after its line's echo (one-step) or\n"
+	"                         after the line's OK (two-step)\n"
 	"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
 	"  --urc-noise            inject +CEREG: 1 / +CSCON: 1 between response lines\n"
 	"  --urc-interleave       send URCs that become due during a command at the\n"
@@ -215,6 +230,13 @@ static const char *const usage_text[] = {
 	"                         the maker's firmware: #REBOOT_RESET)\n"
 	"  --seed N               seed for --fragment, --urc-noise, --garbage,\n"
 	"                         --late-answers\n"
+	"  --answers-end-in-cr    frame every line the modem writes by CR alone\n"
+	"                         (V.25ter S4 empty), a block's header too\n"
+	"  --long-line N          before each final result, a line of N bytes no\n"
+	"                         command asked for (#CERT: ...), 8..65535\n"
+	"  --reboot-in-read N     restart once, half-way through the data block of\n"
+	"                         the Nth AT#IPREAD that has data (the boot lines\n"
+	"                         follow; that read gets no final result)\n"
 	"\n",
 	"Firmware variants (docs/PROTOCOL.md):\n"
 	"  --profile NAME         a consistent group of the switches below, applied\n"
@@ -224,7 +246,7 @@ static const char *const usage_text[] = {
 	"                                  --max-send 1024 --read-chunk 1024\n"
 	"                                  --empty-read ok --ping-prefix IPING\n"
 	"                                  --sleep-after 10000 --refuse-port-zero\n"
-	"                                  --reboot-line #REBOOT_RESET\n"
+	"                                  --reboot-line #REBOOT_RESET --cr-only\n"
 	"                         (default: $ST87_FAKEMODEM_PROFILE, else note)\n"
 	"  --send-handshake one|two\n"
 	"                         binary AT#IPSENDTCP/UDP: one = the data follows the\n"
@@ -262,6 +284,9 @@ static const char *const usage_text[] = {
 	"  --dns-ttl S            AT#DNS answers #DNS: <addr>,<S> (Mbed's TTL)\n"
 	"  --dns-error-after-answer\n"
 	"                         AT#DNS ends a valid #DNS: answer with ERROR (Mbed)\n"
+	"  --cr-only              a binary send's data starts right after its line's\n"
+	"                         CR: an LF there is data (default: one LF after the\n"
+	"                         CR is taken for the line's end)\n"
 	"\n",
 	"Faults:\n"
 	"  --refuse-connects N    the first N AT#TCPCONNECT that would work answer\n"
@@ -291,6 +316,9 @@ static const char *const usage_text[] = {
 	"                         #SIMST: 1 (a SIM refresh): nothing else changes\n"
 	"  --dns-no-server        AT#DNS answers 2112 (no DNS server configured, the\n"
 	"                         factory state)\n"
+	"  --cfun-1-drops-stack   AT+CFUN=1 while the radio is on (it always is) drops\n"
+	"                         the IP stack (the link, every socket; no URC) and\n"
+	"                         answers +CME ERROR: 98 (the maker's firmware)\n"
 	"\n",
 	"The radio (AT+CESQ, AT+CSQ, AT+CEREG, AT+CSCON, AT+CGSN, AT+CGMR, AT+CPSMS,\n"
 	"AT+CEDRXS; 3GPP TS 27.007):\n"
@@ -479,6 +507,7 @@ static void set_defaults(struct fm_options *opt)
 	opt->simst_without_reboot = -1;
 	opt->reboot_line = "#SIMST: 1";
 	opt->dns_ttl = -1;
+	opt->reboot_in_read = -1;
 	network_defaults(&opt->net);
 	radio_defaults(&opt->radio);
 }
@@ -517,6 +546,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_IGNORE_ATE0:
 		opt->ignore_ate0 = true;
+		break;
+	case OPT_ECHO_DATA:
+		opt->echo_data = true;
 		break;
 	case OPT_LINK_DOWN:
 		opt->link_down = true;
@@ -637,6 +669,18 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_STRICT_BAUD:
 		opt->strict_baud = true;
 		break;
+	case OPT_CR_ONLY:
+		opt->cr_only = true;
+		break;
+	case OPT_ANSWERS_END_IN_CR:
+		opt->answers_end_in_cr = true;
+		break;
+	case OPT_LONG_LINE:
+		rc = parse_long(c, arg, 8, 65535, &opt->long_line);
+		break;
+	case OPT_REBOOT_IN_READ:
+		rc = parse_long(c, arg, 1, 1000000000, &opt->reboot_in_read);
+		break;
 	case OPT_NETWORK:
 		rc = parse_choice(c, arg, network_names, 2, &choice);
 		if (!rc)
@@ -709,6 +753,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 	case OPT_DNS_NO_SERVER:
 		opt->dns_no_server = true;
 		break;
+	case OPT_CFUN_1_DROPS_STACK:
+		opt->cfun_1_drops_stack = true;
+		break;
 	case OPT_DNS_TTL:
 		rc = parse_long(c, arg, 0, 2147483647, &opt->dns_ttl);
 		break;
@@ -755,6 +802,7 @@ static const struct {
 	{OPT_SLEEP_AFTER, "10000"},
 	{OPT_REFUSE_PORT_ZERO, NULL},
 	{OPT_REBOOT_LINE, "#REBOOT_RESET"},
+	{OPT_CR_ONLY, NULL},
 };
 
 /* The slot in given[] of a switch: --no-dns and --dns set one setting. */

@@ -50,6 +50,7 @@ struct fm_options {
 	char ipv6[64];          /* --ipv6 */
 	bool echo;              /* --echo: echo on at start */
 	bool ignore_ate0;       /* --ignore-ate0 */
+	bool echo_data;         /* --echo-data: echo on repeats a binary send's bytes too */
 	bool link_down;         /* --link-down: IP link down at start */
 	long auto_ip_ms;        /* --auto-ip; -1 when not given */
 	unsigned long baud;     /* --baud; 0 = no pacing */
@@ -90,6 +91,10 @@ struct fm_options {
 	bool cme_without_code;       /* --cme-without-code */
 	long dns_ttl;                /* --dns-ttl; -1: no TTL field */
 	bool dns_error_after_answer; /* --dns-error-after-answer */
+	bool cr_only;                /* --cr-only: the byte after a send line's CR is data, even an LF */
+	bool answers_end_in_cr;      /* --answers-end-in-cr: the modem's lines framed by CR alone */
+	long long_line;              /* --long-line: a line this long before each result; 0 none */
+	long reboot_in_read;         /* --reboot-in-read: restart in the Nth read's block; -1 never */
 
 	/* Faults injected once or a few times. */
 	long refuse_connects;             /* --refuse-connects */
@@ -102,6 +107,7 @@ struct fm_options {
 	long cereg_2_while_up;            /* --cereg-2-while-up; -1 when not given */
 	long simst_without_reboot;        /* --simst-without-reboot; -1 when not given */
 	bool dns_no_server;               /* --dns-no-server: AT#DNS answers 2112 */
+	bool cfun_1_drops_stack;          /* --cfun-1-drops-stack: AT+CFUN=1 while on is 98 */
 
 	struct radio_switches radio; /* --rsrp, --rsrq, --rssi, --radio-unknown */
 

@@ -202,7 +202,9 @@ class Modem:
             lines.append(line)
 
     def cmd(self, text, payload=b"", timeout=5.0):
-        self.write(text.encode("latin-1") + b"\r\n" + payload)
+        # A binary send's line ends in CR alone, as libst87 writes it (the maker profile's --cr-only takes an
+        # LF after it for data); other lines in CR LF, which the modem takes as well.
+        self.write(text.encode("latin-1") + (b"\r" if payload else b"\r\n") + payload)
         return self.collect(timeout)
 
     def ok(self, text, payload=b"", timeout=5.0):
@@ -219,7 +221,7 @@ class Modem:
         """A two-step binary send: the line alone, its result, then (only
         after OK) the payload and its result. Returns both Replies (the
         second is None when the line was refused)."""
-        self.write(text.encode("latin-1") + b"\r\n")
+        self.write(text.encode("latin-1") + b"\r")
         first = self.collect(timeout)
         if first.final != "OK":
             return first, None

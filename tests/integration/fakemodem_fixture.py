@@ -87,9 +87,10 @@ class FakeModem:
         self.link = os.path.join(workdir, "modem")
         self.stats_path = os.path.join(workdir, "modem-stats.json")
         self.trace_path = os.path.join(workdir, "modem-trace.txt")
+        # --cr-only: the host ends every line in CR alone, so an LF after a send's line is its data.
         self.process = subprocess.Popen(
             [*wrapper, program or os.environ["ST87_TEST_FAKEMODEM"], "--link", self.link, "--stats",
-             self.stats_path, "--trace", self.trace_path, *switches],
+             self.stats_path, "--trace", self.trace_path, "--cr-only", *switches],
             stdout=subprocess.PIPE, stderr=stderr, text=True)
         # The first stdout line is the pty's path: the modem is ready then.
         self.pty = self.process.stdout.readline().strip()

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "st87/st87.h"
 
 struct script {
@@ -248,20 +249,177 @@ static void test_bad_block_header_is_an_error(void **state)
 	st87_at_free(at);
 }
 
-static void test_overlong_line_is_an_error(void **state)
+/* A line of @p len copies of @p fill after @p prefix, framed CR LF. Returns its whole length. */
+static size_t long_line(char *out, const char *prefix, char fill, size_t len)
+{
+	size_t n = (size_t)sprintf(out, "\r\n%s", prefix);
+	memset(out + n, fill, len);
+	n += len;
+	memcpy(out + n, "\r\n", 2);
+	return n + 2;
+}
+
+static void test_line_of_2100_bytes_is_read_whole(void **state)
 {
 	(void)state;
-	size_t len = ST87_MAX_LINE * 3;
-	char *input = malloc(len + 16);
-	memset(input, 'x', len);
-	memcpy(input + len, "\r\nOK\r\n", 6);
+	/* The maker's drivers size their buffer for 2100-byte (certificate) lines. */
+	char *input = malloc(2200);
+	size_t n = long_line(input, "#CERT: ", 'c', 2100 - 7);
+	memcpy(input + n, "\r\nOK\r\n", 6);
 	struct st87_at_command command = {.text = "AT", .timeout_ms = 1000};
 	struct script s;
-	struct st87_at *at = engine_for(&s, input, len + 6);
+	struct st87_at *at = engine_for(&s, input, n + 6);
 	struct st87_at_reply reply;
-	assert_int_equal(st87_at_run(at, &command, &reply), -EPROTO);
+	assert_int_equal(st87_at_run(at, &command, &reply), 0);
+	assert_int_equal(s.n_urcs, 1);
+	assert_memory_equal(s.urcs[0], "#CERT: ccc", 10);
 	st87_at_free(at);
 	free(input);
+}
+
+static void test_overlong_line_loses_no_urc(void **state)
+{
+	(void)state;
+	/* Longer than any line the engine takes, and no answer of the command: dropped alone. */
+	size_t len = ST87_MAX_RESPONSE_LINE * 3;
+	char *input = malloc(len + 64);
+	size_t n = long_line(input, "", 'x', len);
+	n += (size_t)sprintf(input + n, "\r\n#IPRECV: 5,0\r\n\r\nOK\r\n\r\n#IPRECV: 5,1\r\n");
+	struct st87_at_command command = {.text = "AT", .timeout_ms = 1000};
+	struct script s;
+	struct st87_at *at = engine_for(&s, input, n);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_at_run(at, &command, &reply), 0);
+	assert_int_equal(s.n_urcs, 2);
+	assert_string_equal(s.urcs[0], "#IPRECV: 5,0");
+	assert_string_equal(s.urcs[1], "#IPRECV: 5,1");
+	st87_at_free(at);
+	free(input);
+}
+
+static void test_overlong_answer_fails_its_command_alone(void **state)
+{
+	(void)state;
+	size_t len = ST87_MAX_RESPONSE_LINE + 1;
+	char *input = malloc(len + 64);
+	size_t n = long_line(input, "#SOCKETCREATE: ", '1', len);
+	n += (size_t)sprintf(input + n, "\r\nOK\r\n\r\n#IPRECV: 5,1\r\n");
+	struct st87_at_command command = {.text = "AT#SOCKETCREATE=5,0,UDP,0,1,1,1",
+					  .info_prefix = "#SOCKETCREATE:",
+					  .timeout_ms = 1000};
+	struct script s;
+	struct st87_at *at = engine_for(&s, input, n);
+	struct st87_at_reply reply;
+	assert_int_equal(st87_at_run(at, &command, &reply), -EPROTO);
+	/* Its final result was its own, and the URC after it still came. */
+	assert_int_equal(s.n_urcs, 1);
+	assert_string_equal(s.urcs[0], "#IPRECV: 5,1");
+	st87_at_free(at);
+	free(input);
+}
+
+static const uint8_t block_starting_with_lf[] = {'\n', 'a', '\r', 'b'};
+
+static void check_block_starting_with_lf(struct script *s, struct st87_at_reply *reply, int result)
+{
+	(void)s;
+	assert_int_equal(result, 0);
+	assert_int_equal(reply->block_len, sizeof(block_starting_with_lf));
+	assert_memory_equal(reply->block, block_starting_with_lf, sizeof(block_starting_with_lf));
+}
+
+static void test_block_starting_with_lf_from_a_modem_ending_lines_in_cr(void **state)
+{
+	(void)state;
+	/* V.25ter with S4 empty: every line framed by CR alone; the data follows the header's CR. */
+	static const char input[] = "\r#IPREAD: 5,1,4\r\na\rb\r\rOK\r";
+	struct st87_at_command command = {.text = "AT#IPREAD=5,1",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 1000};
+	run_every_split(input, sizeof(input) - 1, &command, check_block_starting_with_lf);
+	/* The same block from a modem ending lines in CR LF. */
+	static const char crlf_input[] = "\r\n#IPREAD: 5,1,4\r\n\na\rb\r\n\r\nOK\r\n";
+	run_every_split(crlf_input, sizeof(crlf_input) - 1, &command, check_block_starting_with_lf);
+}
+
+static void test_restart_inside_a_block_ends_the_read(void **state)
+{
+	(void)state;
+	/* The header promises 1000 bytes; the modem restarts after three and then says nothing more. */
+	static const char input[] = "\r\n#IPREAD: 5,0,1000\r\nabc\r\n#SIMST: 1\r\n\r\n+CEREG: 2\r\n";
+	struct st87_at_command command = {.text = "AT#IPREAD=5,0",
+					  .info_prefix = "#IPREAD:",
+					  .binary_block = true,
+					  .timeout_ms = 5000};
+	for (size_t split = 0; split < sizeof(input); split++) {
+		struct script s;
+		struct st87_at *at = engine_for(&s, input, sizeof(input) - 1);
+		s.split_at = split;
+		s.urc_result = -ENETRESET;
+		struct st87_at_reply reply;
+		long long started = st87_now_ms();
+		assert_int_equal(st87_at_run(at, &command, &reply), -ENETRESET);
+		assert_true(st87_now_ms() - started < 2000);
+		/* Every boot line reached the session, none was taken for data. */
+		assert_int_equal(s.n_urcs, 2);
+		assert_string_equal(s.urcs[0], "#SIMST: 1");
+		assert_string_equal(s.urcs[1], "+CEREG: 2");
+		st87_at_free(at);
+	}
+}
+
+/* A payload that holds a final result, as a modem that echoes data would repeat it. */
+static const char answer_in_payload[] = "\r\nOK\r\nAT";
+#define ECHOED_SEND_LINE "AT#IPSENDTCP=5,0,1,8"
+
+static const struct st87_at_command echoed_send = {.text = ECHOED_SEND_LINE,
+						   .payload = answer_in_payload,
+						   .payload_len = 8,
+						   .handshake = ST87_SEND_ONE_STEP,
+						   .timeout_ms = 5000};
+
+static void check_send_failed_by_its_answer(struct script *s, struct st87_at_reply *reply, int result)
+{
+	(void)s;
+	assert_int_not_equal(result, 0);
+	assert_int_equal(reply->cme, 2154);
+}
+
+static void test_echoed_payload_holding_ok_ends_nothing(void **state)
+{
+	(void)state;
+	/* Echo left on (ATE0 ignored), data echoed too: the OK inside is data; the modem's answer is the error. */
+	static const char input[] = ECHOED_SEND_LINE "\r\n\r\nOK\r\nAT\r\n+CME ERROR: 2154\r\n";
+	run_every_split(input, sizeof(input) - 1, &echoed_send, check_send_failed_by_its_answer);
+}
+
+static void check_ok_alone(struct script *s, struct st87_at_reply *reply, int result)
+{
+	(void)reply;
+	(void)s;
+	assert_int_equal(result, 0);
+}
+
+static void test_answer_like_the_payload_from_a_modem_echoing_lines_only(void **state)
+{
+	(void)state;
+	/* The modem echoes its lines but not data: its OK looks like the payload's first bytes, and is the answer. */
+	static const char input[] = ECHOED_SEND_LINE "\r\n\r\nOK\r\n\r\n#IPRECV: 5,1\r\n";
+	for (size_t split = 0; split < sizeof(input); split++) {
+		struct script s;
+		struct st87_at *at = engine_for(&s, input, sizeof(input) - 1);
+		s.split_at = split;
+		struct st87_at_reply reply;
+		assert_int_equal(st87_at_run(at, &echoed_send, &reply), 0);
+		st87_at_poll(at, 0); /* the URC after the answer, when it came in a later read */
+		assert_int_equal(s.n_urcs, 1);
+		assert_string_equal(s.urcs[0], "#IPRECV: 5,1");
+		st87_at_free(at);
+	}
+	/* Nothing after the OK: a pause tells it from an echo. */
+	static const char alone[] = ECHOED_SEND_LINE "\r\n\r\nOK\r\n";
+	run_every_split(alone, sizeof(alone) - 1, &echoed_send, check_ok_alone);
 }
 
 static void check_ok_after_garbage(struct script *s, struct st87_at_reply *reply, int result)
@@ -304,7 +462,7 @@ static void test_urc_callback_aborts_command(void **state)
 		s.urc_result = -ENETRESET;
 		struct st87_at_reply reply;
 		check_aborted(&s, &reply, st87_at_run(at, &command, &reply));
-		assert_memory_equal(s.written, "AT#IPSENDTCP=5,0,1,3\r\nabc", 25);
+		assert_memory_equal(s.written, "AT#IPSENDTCP=5,0,1,3\rabc", 24);
 		st87_at_free(at);
 	}
 }
@@ -403,7 +561,13 @@ int main(void)
 		cmocka_unit_test(test_block_larger_than_allowed_is_an_error),
 		cmocka_unit_test(test_block_shorter_than_claimed_times_out),
 		cmocka_unit_test(test_bad_block_header_is_an_error),
-		cmocka_unit_test(test_overlong_line_is_an_error),
+		cmocka_unit_test(test_line_of_2100_bytes_is_read_whole),
+		cmocka_unit_test(test_overlong_line_loses_no_urc),
+		cmocka_unit_test(test_overlong_answer_fails_its_command_alone),
+		cmocka_unit_test(test_block_starting_with_lf_from_a_modem_ending_lines_in_cr),
+		cmocka_unit_test(test_restart_inside_a_block_ends_the_read),
+		cmocka_unit_test(test_echoed_payload_holding_ok_ends_nothing),
+		cmocka_unit_test(test_answer_like_the_payload_from_a_modem_echoing_lines_only),
 		cmocka_unit_test(test_garbage_and_nul_lines_are_ignored),
 		cmocka_unit_test(test_urc_callback_aborts_command),
 		cmocka_unit_test(test_ping_reply),

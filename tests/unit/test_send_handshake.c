@@ -55,13 +55,11 @@ static void say(struct modem_model *m, const char *text)
 	m->pending_len += len;
 }
 
-/* Where the first line written ends ("\r\n" included), or 0 while it is incomplete. */
+/* Where the first line written ends (its CR included), or 0 while it is incomplete. */
 static size_t first_line_end(const struct modem_model *m)
 {
-	for (size_t i = 0; i + 1 < m->written_len; i++)
-		if (m->written[i] == '\r' && m->written[i + 1] == '\n')
-			return i + 2;
-	return 0;
+	const char *cr = memchr(m->written, '\r', m->written_len);
+	return cr ? (size_t)(cr - m->written) + 1 : 0;
 }
 
 static void react(struct modem_model *m)
@@ -185,14 +183,14 @@ static int send_with(struct st87_at *at, enum st87_send_handshake handshake, str
 	return st87_at_run(at, &command, reply);
 }
 
-/* The line, CR LF, then the payload exactly once: nothing else reached the modem. */
+/* The line, CR alone (an LF would be data byte one), then the payload exactly once: nothing else reached the modem. */
 static void assert_sent_once(const struct modem_model *m)
 {
 	size_t line_len = strlen(send_line);
-	assert_true(m->written_len >= line_len + 2 + sizeof(payload));
+	assert_true(m->written_len >= line_len + 1 + sizeof(payload));
 	assert_memory_equal(m->written, send_line, line_len);
-	assert_memory_equal(m->written + line_len, "\r\n", 2);
-	assert_memory_equal(m->written + line_len + 2, payload, sizeof(payload));
+	assert_memory_equal(m->written + line_len, "\r", 1);
+	assert_memory_equal(m->written + line_len + 1, payload, sizeof(payload));
 }
 
 static void assert_next_command_gets_its_own_answer(struct st87_at *at)
@@ -287,7 +285,7 @@ static void test_error_to_the_line_sends_no_data(void **state)
 	assert_int_equal(reply.cme, 2146);
 	assert_false(reply.payload_sent);
 	assert_int_equal(reply.handshake, ST87_SEND_DETECT);
-	assert_int_equal(m.written_len, strlen(send_line) + 2);
+	assert_int_equal(m.written_len, strlen(send_line) + 1);
 	st87_at_free(at);
 }
 

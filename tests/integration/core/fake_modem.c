@@ -57,6 +57,8 @@ static void build_argv(const char *argv[MAX_ARGS], const struct fake_modem_files
 	argv[argc++] = files->stats_path;
 	argv[argc++] = "--trace";
 	argv[argc++] = files->trace_path;
+	/* The host ends every line in CR alone, so an LF after a send's line is its data. */
+	argv[argc++] = "--cr-only";
 	for (size_t i = 0; switches && switches[i] && argc < MAX_ARGS - 1; i++)
 		argv[argc++] = switches[i];
 	argv[argc] = NULL;

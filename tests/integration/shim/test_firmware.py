@@ -37,7 +37,7 @@ try:
     fetch()
     print("first: complete")
 except OSError as e:
-    print("first: errno %d" % e.errno)
+    print("first: errno %s" % e.errno)  # None: a timeout
 print("second: " + hashlib.sha256(fetch()).hexdigest())
 """
 
@@ -226,9 +226,10 @@ def case_socket_error_stays_on_its_socket():
 
 
 def case_busy_modem_tried_again():
-    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer): each
-    # refused send is tried again after a pause, and the upload arrives byte-exact, with no socket failed.
-    for code in ("159", "536", "537"):
+    # The modem refuses sends as busy (159 uplink busy, 536 UART buffer full, 537 back-off timer, 1120 its
+    # application processor still starting): each refused send is tried again after a pause, and the upload
+    # arrives byte-exact, with no socket failed.
+    for code in ("159", "536", "537", "1120"):
         with workdir() as tmp, http_server(tmp) as server, \
                 fake_modem(tmp, "--fail-send-after", "3", "--fail-send-code", code) as modem:
             body = os.path.join(tmp, "body.bin")
@@ -266,6 +267,76 @@ def case_link_loss_and_return():
     link_loss("nw-detach", link_return=False)
     link_loss("ipcfg0", link_return=True)
     link_loss("cereg", link_return=False)
+
+
+# Reads what the server sends first, then waits for more on the same connection.
+READ_THEN_WAIT = r"""
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print("first: %r" % s.recv(100))
+try:
+    print("then: %r" % s.recv(100))
+except OSError as e:
+    print("then: errno %s" % e.errno)
+"""
+
+
+def hello_then_silence(connection):
+    connection.sendall(b"hello")
+    with contextlib.suppress(OSError):
+        while connection.recv(65536):
+            pass
+
+
+def case_link_loss_read_with_an_answer_resets_the_waiting_program():
+    # The loss's line comes right behind the answer of the last command before the engine goes idle
+    # (command 11: the link check after the empty read that followed "hello"), so it is read with that
+    # answer and nothing wakes the engine for it: the program waiting for more must still get a reset,
+    # not its own timeout (before: 20 s of waiting, then a timeout, for a loss or a +CEREG: 2 alike).
+    for urc in ("nw-detach", "cereg"):
+        with workdir() as tmp, tcp_server(hello_then_silence) as server, \
+                fake_modem(tmp, "--link-loss-after", "11", "--link-loss-urc", urc) as modem:
+            result = python_through_shim(modem, READ_THEN_WAIT, server.server_address[1])
+            out = result.stdout.decode()
+            check("first: b'hello'" in out and "then: errno %d" % errno.ECONNRESET in out,
+                  "%s: the waiting program was not reset: %s %r" % (urc, out, result.stderr))
+            modem.stop()
+            trace = modem.trace()
+            before_loss = trace.split("[link lost]", 1)[0].splitlines()
+            commands = [line for line in before_loss if line.startswith("> ")]
+            check(len(before_loss) < len(trace.splitlines()) and commands[-1] == "> AT#TCPCONNECT?",
+                  "%s: the link was not lost right after the link check: %r" % (urc, commands[-3:]))
+
+
+def st87ctl_on_the_port(modem, *args):
+    """st87ctl on the fake modem's port itself (no st87d), not through the shim."""
+    env = dict(os.environ, ST87_DAEMON="off")
+    env.pop("LD_PRELOAD", None)
+    return subprocess.run([Paths.st87ctl, "--port", modem.link, *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def case_cfun_1_never_sent_while_the_radio_is_on():
+    # AT+CFUN=1 while the radio is on drops the maker's IP stack (98): the driver never sends it, in
+    # the start-up, in bringing back a link the network dropped (nothing brings it back by itself), or
+    # in st87ctl doctor. Sent by hand, the switch bites: 98 with its text, and the link is gone.
+    with workdir() as tmp, http_server(tmp) as server, \
+            fake_modem(tmp, "--cfun-1-drops-stack", "--link-loss-after", "14", "--link-loss-urc",
+                       "nw-detach") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 512 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port)
+        out = result.stdout.decode()
+        check(result.returncode == 0 and "second: " + digest in out,
+              "through the link loss: %s %r" % (out, result.stderr))
+        doctor = st87ctl_on_the_port(modem, "doctor")
+        check("ip link" in doctor.stdout, "doctor ran no checks: %r %r" % (doctor.stdout, doctor.stderr))
+        check("AT+CFUN" not in modem.trace(), "the driver sent AT+CFUN")
+
+        by_hand = st87ctl_on_the_port(modem, "at", "AT+CFUN=1")
+        said = by_hand.stdout + by_hand.stderr
+        check("+CME ERROR: 98" in said and "radio already on" in said, "AT+CFUN=1 by hand: %r" % said)
+        link = st87ctl_on_the_port(modem, "at", "AT#IPCFG?")
+        check("#IPCFG: %d,0" % CID in link.stdout, "the link after AT+CFUN=1: %r" % link.stdout)
 
 
 def case_sockets_the_modem_kept_are_reclaimed():
@@ -364,9 +435,9 @@ def case_restart_announced_by_reboot_reset():
                                      route=EVERYTHING_AND_LOOPBACK, ST87_LOG="info")
         out = result.stdout.decode()
         check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr))
-        first = re.search(r"first: (\w+) after ([0-9.]+) s", out)
-        check(first and first.group(1) == "ConnectionResetError" and float(first.group(2)) < 8,
-              "the first fetch did not fail at once with a reset: %s" % out)
+        # A restart found only at the read's deadline would end in the program's own timeout (12 s) instead.
+        first = re.search(r"first: (\w+) after", out)
+        check(first and first.group(1) == "ConnectionResetError", "the first fetch did not fail with a reset: %s" % out)
         check("name: 127.0.0.1" in out and "second: " + digest in out, "after the restart: %s" % out)
         modem.stop()
         check(modem.stats()["reboots"] == 1, "the fake modem did not restart")
@@ -629,6 +700,110 @@ def case_payload_never_read_as_commands():
             check(not wrong, "--max-send %d: datagrams: %r" % (limit, wrong))
             lost = [size for size, what in outcome.items() if what == "lost"]
             check(len(lost) <= 1, "--max-send %d: datagrams above the limit lost, not EMSGSIZE: %r" % (limit, lost))
+
+
+# Each payload (hex in argv[3]) over TCP, then as a datagram, through echo servers: which came back different.
+ECHO_PAYLOADS = r"""
+import json, socket, sys
+tcp_port, udp_port = int(sys.argv[1]), int(sys.argv[2])
+payloads = [bytes.fromhex(p) for p in sys.argv[3].split(",")]
+result = {"tcp_differs": [], "udp_differs": []}
+t = socket.create_connection(("127.0.0.1", tcp_port), timeout=20)
+for i, data in enumerate(payloads):
+    t.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        block = t.recv(len(data) - len(got))
+        if not block:
+            break
+        got += block
+    if got != data:
+        result["tcp_differs"].append([i, got.hex()])
+t.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.connect(("127.0.0.1", udp_port))
+for i, data in enumerate(payloads):
+    u.send(data)
+    try:
+        got = u.recv(65536)
+    except socket.timeout:
+        got = b"(lost)"
+    if got != data:
+        result["udp_differs"].append([i, got.hex()])
+print(json.dumps(result))
+"""
+
+
+def echo_payloads_byte_exact(modem, payloads):
+    """@payloads through TCP and UDP echo servers and back: each byte-exact, none read as a command."""
+    with tcp_port(tcp_echo) as echo_port, udp_echo_server() as udp_port:
+        result = python_through_shim(modem, ECHO_PAYLOADS, echo_port, udp_port, ",".join(p.hex() for p in payloads))
+    check(result.returncode == 0, "the client failed: %s %s" % (result.stdout, result.stderr[-2000:]))
+    differs = json.loads(result.stdout)
+    check(not differs["tcp_differs"] and not differs["udp_differs"], "payloads came back different: %r" % differs)
+    assert_no_modem_socket_left(modem)
+
+
+# Payloads a line parser would cut wrongly: line ends first, last and alone, and whole final results; none
+# longer than the note's 512, so each also goes as one datagram.
+LINE_END_PAYLOADS = [b"\n", b"\r", b"\r\n", b"\n\r", b"\nAT\r", b"\r\nOK\r\n", b"\n" + bytes(range(256)) + bytes(range(255)),
+                     b"\r" + b"x" * 500 + b"\r\n", b"\n" * 512, b"OK\r\nAT+CFUN=0\r"]
+
+
+def case_send_line_ends_in_cr_alone():
+    # The firmware takes the byte after a send line's CR as data (--cr-only, as the tests' fake modem always
+    # runs): payloads starting with LF or CR go out and come back byte-exact, and no line ends in CR LF.
+    with workdir() as tmp, fake_modem(tmp, "--cr-only") as modem:
+        echo_payloads_byte_exact(modem, LINE_END_PAYLOADS)
+
+
+def case_long_lines_lose_nothing():
+    # A line of 2100 bytes (the maker's drivers' buffer) before every final result is read whole; one of 6000,
+    # longer than the engine takes, is dropped alone: the download is byte-exact and no URC is lost.
+    for length in (2100, 6000):
+        with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--long-line", str(length)) as modem:
+            result = run(["python3", "-c", "pass"], modem.env())
+            check(result.returncode == 0, "python through the shim: %r" % result.stderr)
+            get_file(modem, server, tmp, 64 * 1024)
+            echo_payloads_byte_exact(modem, LINE_END_PAYLOADS[:4])
+
+
+def case_block_starting_with_lf_from_a_modem_ending_lines_in_cr():
+    # The modem frames its lines by CR alone (--answers-end-in-cr): a received block that starts with LF keeps it.
+    with workdir() as tmp, fake_modem(tmp, "--answers-end-in-cr") as modem:
+        echo_payloads_byte_exact(modem, LINE_END_PAYLOADS)
+
+
+def case_restart_inside_a_read_found_at_once():
+    # The modem restarts half-way through a read's block and then says only its boot lines: the read fails
+    # with the restart's error, found in the block (not at the read's 31 s deadline, after the program's own
+    # 30 s timeout), and the next fetch works.
+    with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp, "--reboot-in-read", "3") as modem:
+        digest = random_file(os.path.join(tmp, "big.bin"), 64 * 1024)
+        result = python_through_shim(modem, FETCH_TWICE, server.server_port, ST87_LOG="warn")
+        out = result.stdout.decode()
+        check(result.returncode == 0, "client failed: %s %s" % (out, result.stderr[-2000:]))
+        check("first: errno %d" % errno.ECONNRESET in out, "the first fetch did not fail: %s" % out)
+        check("second: " + digest in out, "the second fetch is not byte-exact: %s" % out)
+        check(b"a restart inside a block" in result.stderr and b"no answer from the modem" not in result.stderr,
+              "the restart was not found in the block: %r" % result.stderr[-2000:])
+        modem.stop()
+        check(modem.stats()["reboots"] == 1, "stats: %r" % modem.stats())
+
+
+def case_echo_left_on_with_answers_in_payloads():
+    # ATE0 answered OK but echo stays on (--echo --ignore-ate0), and the modem echoes data too (--echo-data):
+    # payloads holding "OK", "ERROR" and command lines end no command early, both ways, byte-exact. Then the
+    # same with only lines echoed.
+    answers = [b"\r\nOK\r\n", b"OK", b"\r\nOK\r\n" * 85, b"\r\nERROR\r\n", b"\r\n+CME ERROR: 2154\r\n",
+               b"AT#IPSENDTCP=1,0,1,4\r\nOK\r\n", b"x\r\nOK\r\nAT\r\n", b"\r\nOK\r\n" + bytes(range(256))]
+    with workdir() as tmp, fake_modem(tmp, "--echo", "--ignore-ate0", "--echo-data") as modem:
+        echo_payloads_byte_exact(modem, answers)
+    # A modem echoing lines only: the first send's answer says the data is not echoed (until then, a payload that
+    # is the whole of an answer would be taken for the echo; docs/DESIGN.md, the firmware variants).
+    with workdir() as tmp, fake_modem(tmp, "--echo", "--ignore-ate0") as modem:
+        echo_payloads_byte_exact(modem, [b"first"] + answers)
 
 
 def discard_until_closed(connection):
