@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -141,14 +142,22 @@ static int script_interpreter(const char *path, char *interpreter, size_t len)
 
 /*
  * Whether the loader runs @st's program in secure mode for us (AT_SECURE):
- * set-user-ID or set-group-ID to someone we are not, or granted file
- * capabilities we lack. It then ignores LD_PRELOAD's paths.
+ * it then ignores LD_PRELOAD's paths. The kernel sets it when the exec's
+ * effective uid or gid differs from the real one (a supplementary group
+ * does not count), and gives the file's gid only with group-execute set;
+ * on a nosuid mount neither bit acts. File capabilities count unless we
+ * are root.
  */
 static const char *secure_mode_reason(const char *path, const struct stat *st)
 {
-	if ((st->st_mode & S_ISUID) && st->st_uid != geteuid())
+	struct statvfs mount;
+	bool bits_act = !(statvfs(path, &mount) == 0 && (mount.f_flag & ST_NOSUID));
+	uid_t effective_uid = bits_act && (st->st_mode & S_ISUID) ? st->st_uid : geteuid();
+	bool gid_bit = (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+	gid_t effective_gid = bits_act && gid_bit ? st->st_gid : getegid();
+	if (effective_uid != getuid())
 		return "set-user-ID";
-	if ((st->st_mode & S_ISGID) && st->st_gid != getegid() && group_member(st->st_gid) == 0)
+	if (effective_gid != getgid())
 		return "set-group-ID";
 	if (geteuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0)
 		return "granted file capabilities";

@@ -275,6 +275,22 @@ def case_loader_would_skip_the_shim_refused():
               "LD_PRELOAD's paths for it (secure mode)%s" % (setuid_true, REFUSAL_END), "set-user-ID refused", result)
         result = run([Paths.st87run, "--", setuid_true], env)
         check(result.returncode == 0 and result.stderr == b"", "its owner runs it, preloaded", result)
+        # Set-group-ID to a group nobody is a supplementary member of: the kernel still runs it securely (its
+        # effective gid is not the real one), so it is refused; without group-execute the bit does nothing.
+        staff = 50
+        setgid_true = os.path.join(tmp, "setgid-true")
+        shutil.copy(program("true"), setgid_true)
+        os.chown(setgid_true, 0, staff)
+        os.chmod(setgid_true, 0o2755)
+        in_staff = ["setpriv", "--reuid=%d" % nobody, "--regid=%d" % nobody, "--groups=%d" % staff, Paths.st87run,
+                    "--"]
+        result = run(in_staff + [setgid_true], env)
+        check(result.returncode == 125 and result.stderr.decode() == "st87run: %s: set-group-ID: the loader ignores "
+              "LD_PRELOAD's paths for it (secure mode)%s" % (setgid_true, REFUSAL_END),
+              "set-group-ID to a supplementary group refused", result)
+        os.chmod(setgid_true, 0o2745)
+        result = run(as_nobody + [setgid_true], env)
+        check(result.returncode == 0 and result.stderr == b"", "set-group-ID without group-execute: runs", result)
         result = run([Paths.st87run, "--", "true"], dict(env, ST87_SHIM_LIBRARY=os.path.join(tmp, "missing.so")))
         check(result.returncode == 125 and b"missing.so: No such file or directory; nothing would be routed"
               in result.stderr, "a missing shim: refused", result)
