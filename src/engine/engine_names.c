@@ -168,7 +168,7 @@ static socklen_t modem_dns_server(struct sockaddr_storage *server)
 	bool read = modem_server.read;
 	pthread_mutex_unlock(&cache_lock);
 	if (!read) {
-		struct engine_job job = {.run = read_modem_server};
+		struct engine_job job = {.run = read_modem_server, .exit_need_not_wait = true};
 		if (engine_run_job(&job))
 			st87_log(ST87_LOG_INFO,
 				 "the modem's DNS server is not known (%s): AT#DNS instead", job.error);
@@ -209,7 +209,7 @@ static int ask_at_dns(const char *name, int family, struct shim_dns_answer *answ
 		      char *error, size_t error_len)
 {
 	struct at_dns_lookup lookup = {.name = name, .ip_version = family == AF_INET6, .ttl_s = -1};
-	struct engine_job job = {.run = run_at_dns, .arg = &lookup};
+	struct engine_job job = {.run = run_at_dns, .arg = &lookup, .exit_need_not_wait = true};
 	int err = engine_run_job(&job);
 	snprintf(error, error_len, "%s", job.error);
 	/* Firmware that gives the answer's TTL (Mbed's "#DNS: <ip>,<ttl>") is kept to it. */
