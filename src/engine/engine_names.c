@@ -1,9 +1,10 @@
 /*
  * Names for the engine's host: the cache every lookup shares (in st87d,
  * every client's), and the choice of who answers. A resolver's address
- * (ST87_DNS, or the DNS server the modem is configured with) gets a DNS
- * query over a modem UDP socket, asked from the caller's thread while the
- * engine serves every other socket (resolver_query.c). Without one, AT#DNS
+ * (ST87_DNS alone, or the DNS servers the modem is configured with, in turn)
+ * gets a DNS query over a modem UDP socket, asked from the caller's thread
+ * while the engine serves every other socket (resolver_query.c). Without one
+ * (or after the modem's servers gave no answer), AT#DNS
  * runs as an engine job and holds the engine thread for as long as the
  * modem takes (up to 210 s), so every other open socket waits meanwhile:
  * each such lookup says how long, and the totals are kept for st87d's status.
