@@ -57,6 +57,8 @@ struct engine {
 	bool exiting;
 	long long exit_progress_ms; /* when the exit began, or its flush last moved a byte or closed a socket */
 	bool exit_stalled;          /* no progress for ST87_EXIT_FLUSH_TIMEOUT: stop flushing, close */
+	/* The engine thread runs a job with exit_need_not_wait: its socket list stands still meanwhile. */
+	bool in_job_exit_need_not_wait;
 	bool done;
 	pthread_cond_t changed; /* a job finished, or the engine did */
 };
@@ -75,6 +77,7 @@ __attribute__((tls_model("initial-exec"))) _Thread_local bool on_engine_thread;
 
 static int start_engine(void);
 static void wake_engine(void);
+static bool exit_asked(void);
 
 struct engine_settings engine_settings_from(const struct shim_config *config)
 {
@@ -630,6 +633,15 @@ static void finish_job(struct engine_job *job, int result)
 	pthread_mutex_unlock(&engine_lock);
 }
 
+/* Tells an exit under way that the engine now runs (or no longer runs) a job it need not wait for. */
+static void note_job_exit_need_not_wait(bool need_not_wait)
+{
+	pthread_mutex_lock(&engine_lock);
+	engine.in_job_exit_need_not_wait = need_not_wait;
+	pthread_cond_broadcast(&engine.changed);
+	pthread_mutex_unlock(&engine_lock);
+}
+
 static void run_jobs(bool exiting)
 {
 	pthread_mutex_lock(&engine_lock);
@@ -639,19 +651,23 @@ static void run_jobs(bool exiting)
 	while (list) {
 		struct engine_job *job = list;
 		list = job->next;
-		if (job->only_if_open && !engine.modem && !exiting) {
+		/* A job handed over before the exit began is not started after it (a lookup takes minutes). */
+		bool stopping = exiting || exit_asked();
+		if (job->only_if_open && !engine.modem && !stopping) {
 			snprintf(job->error, sizeof(job->error), "the modem is not open");
 			finish_job(job, -ENETDOWN);
 			continue;
 		}
-		int err = exiting ? -ENETDOWN : ensure_modem(job->failed_attempts_before);
+		int err = stopping ? -ENETDOWN : ensure_modem(job->failed_attempts_before);
 		if (err) {
 			snprintf(job->error, sizeof(job->error), "modem unavailable: %s",
-				 exiting ? "the program is exiting" : engine.open_error);
+				 stopping ? "the program is exiting" : engine.open_error);
 			finish_job(job, -ENETDOWN);
 			continue;
 		}
+		note_job_exit_need_not_wait(job->exit_need_not_wait);
 		err = job->run(engine.modem, job->arg);
+		note_job_exit_need_not_wait(false);
 		if (err < 0) {
 			snprintf(job->error, sizeof(job->error), "%s", st87_last_error());
 			if (st87_modem_unresponsive(engine.modem) ||
@@ -1195,6 +1211,32 @@ int engine_submit(struct routed_socket *s)
  */
 #define EXIT_CLOSE_GRACE_MS 20000
 
+/*
+ * While the engine runs a lookup, the modem does nothing else until it
+ * answers (AT#DNS: up to 210 s), so no socket could be closed before then
+ * either. A lookup carries no program's data: when no pair holds any to
+ * send, the exit leaves without the answer, and the modem sockets stay open
+ * until the next start-up closes them. True when it leaves, said in a line.
+ * engine_lock held; the engine thread is inside the job, so its list of
+ * sockets stands still.
+ */
+static bool leave_during_lookup_locked(void)
+{
+	int open_sockets = 0;
+	for (const struct routed_socket *s = engine.sockets; s; s = s->next) {
+		if (!is_live(s))
+			continue;
+		if (unsent_bytes(s) > 0)
+			return false;
+		open_sockets++;
+	}
+	st87_log(ST87_LOG_INFO,
+		 "exit: not waiting for the modem's answer to a lookup (it carries no data); "
+		 "%d modem socket%s left open until the next start-up closes them",
+		 open_sockets, open_sockets == 1 ? "" : "s");
+	return true;
+}
+
 void engine_flush_at_exit(void)
 {
 	pthread_mutex_lock(&engine_lock);
@@ -1210,6 +1252,8 @@ void engine_flush_at_exit(void)
 	int stall_ms = engine_settings_given.exit_flush_timeout_ms;
 	pthread_mutex_lock(&engine_lock);
 	while (!engine.done) {
+		if (engine.in_job_exit_need_not_wait && leave_during_lookup_locked())
+			break;
 		long long quiet_ms = st87_now_ms() - engine.exit_progress_ms;
 		if (quiet_ms >= stall_ms)
 			engine.exit_stalled = true; /* the engine reports what it leaves unsent */

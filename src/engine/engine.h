@@ -75,6 +75,8 @@ struct engine_job {
 	char error[320]; /* st87_last_error() of the engine thread when it failed */
 	/* Set by the caller: run only on a modem already open (-ENETDOWN else), never open one for it. */
 	bool only_if_open;
+	/* Set by the caller: a lookup, which carries no program's data: an exit need not wait for it. */
+	bool exit_need_not_wait;
 	struct engine_job *next;
 };
 
@@ -133,7 +135,12 @@ int engine_live_socket_count(void);
 int engine_private_fd(int fd);
 /* Closes an fd engine_private_fd() gave, the host told first. */
 void engine_close_private_fd(int fd);
-/* At exit: lets the engine flush and close every modem socket, within the configured bound. */
+/*
+ * At exit: lets the engine flush and close every modem socket, within the
+ * configured bound. While the engine runs a lookup (exit_need_not_wait) and
+ * no program's data waits to be sent, it returns without waiting for the
+ * modem's answer: the modem sockets stay open until the next start-up.
+ */
 void engine_flush_at_exit(void);
 
 /* fork() (pthread_atfork, after the host's own lock): the child's engine is not the parent's. */

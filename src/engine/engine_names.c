@@ -1,9 +1,10 @@
 /*
  * Names for the engine's host: the cache every lookup shares (in st87d,
  * every client's), and the choice of who answers. A resolver's address
- * (ST87_DNS, or the DNS server the modem is configured with) gets a DNS
- * query over a modem UDP socket, asked from the caller's thread while the
- * engine serves every other socket (resolver_query.c). Without one, AT#DNS
+ * (ST87_DNS alone, or the DNS servers the modem is configured with, in turn)
+ * gets a DNS query over a modem UDP socket, asked from the caller's thread
+ * while the engine serves every other socket (resolver_query.c). Without one
+ * (or after the modem's servers gave no answer), AT#DNS
  * runs as an engine job and holds the engine thread for as long as the
  * modem takes (up to 210 s), so every other open socket waits meanwhile:
  * each such lookup says how long, and the totals are kept for st87d's status.
@@ -46,12 +47,17 @@ struct flight {
 static struct flight *flights;
 static pthread_cond_t flight_landed = PTHREAD_COND_INITIALIZER;
 
-/* The DNS server the modem is configured with, read once from AT#IPPARAMS? (under cache_lock). */
+/* The DNS servers the modem is configured with: the first two it lists, read once from AT#IPPARAMS? (under cache_lock). */
+#define MODEM_DNS_SERVERS 2
+struct resolver_address {
+	struct sockaddr_storage address;
+	socklen_t len;
+};
 static struct {
 	bool read;
-	struct sockaddr_storage address;
-	socklen_t len; /* 0: none configured */
-} modem_server;
+	struct resolver_address servers[MODEM_DNS_SERVERS];
+	int count;
+} modem_servers;
 
 bool engine_cached_name(const char *resolver, const char *name, int family, int *outcome,
 			struct shim_dns_answer *answer)
@@ -138,9 +144,9 @@ static bool server_address(const char *field, struct sockaddr_storage *out, sock
 
 /*
  * The maker's AT#IPPARAMS has, after the note's four fields, <nbsent> and
- * then the DNS servers (docs/PROTOCOL.md §12): the first address among them.
+ * then the DNS servers (docs/PROTOCOL.md §12): the first two addresses among them.
  */
-static int read_modem_server(struct st87_modem *modem, void *arg)
+static int read_modem_servers(struct st87_modem *modem, void *arg)
 {
 	(void)arg;
 	struct st87_ipparams params;
@@ -150,34 +156,37 @@ static int read_modem_server(struct st87_modem *modem, void *arg)
 	struct st87_fields fields;
 	int count = st87_fields_split(params.more, false, &fields);
 	pthread_mutex_lock(&cache_lock);
-	modem_server.read = true;
-	modem_server.len = 0;
-	for (int i = 1; i < count && !modem_server.len; i++)
-		server_address(fields.value[i], &modem_server.address, &modem_server.len);
+	modem_servers.read = true;
+	modem_servers.count = 0;
+	for (int i = 1; i < count && modem_servers.count < MODEM_DNS_SERVERS; i++) {
+		struct resolver_address *next = &modem_servers.servers[modem_servers.count];
+		if (server_address(fields.value[i], &next->address, &next->len))
+			modem_servers.count++;
+	}
 	pthread_mutex_unlock(&cache_lock);
 	return 0;
 }
 
 /*
- * The DNS server the modem is configured with into @server: its length, 0
- * when it names none. Read once: the modem takes a new one only at a reset.
+ * The DNS servers the modem is configured with into @servers: how many, 0
+ * when it names none. Read once: the modem takes new ones only at a reset.
  */
-static socklen_t modem_dns_server(struct sockaddr_storage *server)
+static int modem_dns_servers(struct resolver_address *servers)
 {
 	pthread_mutex_lock(&cache_lock);
-	bool read = modem_server.read;
+	bool read = modem_servers.read;
 	pthread_mutex_unlock(&cache_lock);
 	if (!read) {
-		struct engine_job job = {.run = read_modem_server};
+		struct engine_job job = {.run = read_modem_servers, .exit_need_not_wait = true};
 		if (engine_run_job(&job))
 			st87_log(ST87_LOG_INFO,
 				 "the modem's DNS server is not known (%s): AT#DNS instead", job.error);
 	}
 	pthread_mutex_lock(&cache_lock);
-	socklen_t len = modem_server.len;
-	*server = modem_server.address;
+	int count = modem_servers.count;
+	memcpy(servers, modem_servers.servers, sizeof(modem_servers.servers));
 	pthread_mutex_unlock(&cache_lock);
-	return len;
+	return count;
 }
 
 struct at_dns_lookup {
@@ -209,7 +218,7 @@ static int ask_at_dns(const char *name, int family, struct shim_dns_answer *answ
 		      char *error, size_t error_len)
 {
 	struct at_dns_lookup lookup = {.name = name, .ip_version = family == AF_INET6, .ttl_s = -1};
-	struct engine_job job = {.run = run_at_dns, .arg = &lookup};
+	struct engine_job job = {.run = run_at_dns, .arg = &lookup, .exit_need_not_wait = true};
 	int err = engine_run_job(&job);
 	snprintf(error, error_len, "%s", job.error);
 	/* Firmware that gives the answer's TTL (Mbed's "#DNS: <ip>,<ttl>") is kept to it. */
@@ -284,30 +293,98 @@ static uint32_t land(struct flight *ours, int outcome, const struct shim_dns_ans
 	return found ? cached.ttl : 0;
 }
 
+/* No answer, or one that says this resolver will not give one (SERVFAIL, REFUSED): another may. */
+static bool another_may_answer(int outcome)
+{
+	return outcome == -ETIMEDOUT || outcome == SHIM_DNS_TRY_AGAIN || outcome == SHIM_DNS_REFUSED;
+}
+
+static const char *why_passed(int outcome)
+{
+	return outcome == -ETIMEDOUT            ? "no answer"
+		: outcome == SHIM_DNS_TRY_AGAIN ? "SERVFAIL"
+						: "refused";
+}
+
+/*
+ * @servers in turn, then AT#DNS where @then_at_dns and the firmware has it,
+ * each only while those before gave no answer (another_may_answer). The
+ * servers share the tries one resolver gets, so a failover costs no more
+ * time than one silent resolver did. A lookup that passed one by says in a
+ * line who answered; @lookup->answered_by names it. The outcome of the last
+ * asked, with @answer, @timed and @error as ask_at_dns and
+ * engine_ask_resolver set them.
+ */
+static int ask_in_turn(struct engine_lookup *lookup, const struct resolver_address *servers, int count,
+		       bool then_at_dns, struct shim_dns_answer *answer, bool *timed, char *error,
+		       size_t error_len)
+{
+	int qtype = lookup->family == AF_INET6 ? ns_t_aaaa : ns_t_a;
+	int tries = count > 1 ? 1 : ENGINE_RESOLVER_TRIES;
+	char passed[256] = "";
+	int outcome = -ETIMEDOUT;
+	for (int i = 0; i < count + then_at_dns; i++) {
+		char who[64];
+		if (i < count) {
+			const struct sockaddr *server = (const struct sockaddr *)&servers[i].address;
+			engine_resolver_name(server, servers[i].len, who, sizeof(who));
+			outcome = engine_ask_resolver(server, servers[i].len, lookup->name, qtype, tries,
+						      answer, error, error_len);
+		} else {
+			char at_dns_error[320];
+			bool at_dns_timed;
+			snprintf(who, sizeof(who), "%s", AT_DNS_RESOLVER);
+			int at_dns = ask_at_dns(lookup->name, lookup->family, answer, &at_dns_timed,
+						at_dns_error, sizeof(at_dns_error));
+			if (at_dns == -ENOSYS)
+				break; /* no AT#DNS: the last server's failure is the lookup's */
+			outcome = at_dns;
+			*timed = at_dns_timed;
+			snprintf(error, error_len, "%s", at_dns_error);
+		}
+		if (!another_may_answer(outcome) || i + 1 == count + then_at_dns) {
+			if (passed[0])
+				st87_log(ST87_LOG_INFO, "lookup of %s: %s answered, after %s",
+					 lookup->name, who, passed);
+			snprintf(lookup->answered_by, sizeof(lookup->answered_by), "%s", who);
+			return outcome;
+		}
+		size_t used = strlen(passed);
+		snprintf(passed + used, sizeof(passed) - used, "%s%s (%s)", used ? ", " : "", who,
+			 why_passed(outcome));
+	}
+	return outcome;
+}
+
 int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer, char *error,
 		   size_t error_len)
 {
 	error[0] = '\0';
 	memset(answer, 0, sizeof(*answer));
 	answer->family = lookup->family;
-	struct sockaddr_storage server = {0};
-	socklen_t server_len = lookup->resolver_len <= sizeof(server) ? lookup->resolver_len : 0;
-	if (server_len)
-		memcpy(&server, lookup->resolver, server_len);
-	else if (lookup->modem_dns_server)
-		server_len = modem_dns_server(&server);
-	char *resolver = lookup->answered_by;
-	engine_resolver_name((const struct sockaddr *)&server, server_len, resolver,
-			     sizeof(lookup->answered_by));
+	struct resolver_address servers[MODEM_DNS_SERVERS] = {0};
+	int count = 0;
+	/* ST87_DNS is asked alone, as the user set it: no other resolver answers in its place. */
+	bool named = lookup->resolver_len > 0 && lookup->resolver_len <= sizeof(servers[0].address);
+	if (named) {
+		memcpy(&servers[0].address, lookup->resolver, lookup->resolver_len);
+		servers[0].len = lookup->resolver_len;
+		count = 1;
+	} else if (lookup->modem_dns_server) {
+		count = modem_dns_servers(servers);
+	}
+	/* The cache knows the lookup by whom it asks first. */
+	char resolver[sizeof(lookup->answered_by)];
+	engine_resolver_name((const struct sockaddr *)&servers[0].address, servers[0].len, resolver,
+			     sizeof(resolver));
+	snprintf(lookup->answered_by, sizeof(lookup->answered_by), "%s", resolver);
 	struct flight ours = {.resolver = resolver, .name = lookup->name, .family = lookup->family};
 	int outcome;
 	if (cached_or_take_off(&ours, &outcome, answer))
 		return outcome;
 	bool timed = true;
-	if (server_len)
-		outcome = engine_ask_resolver((const struct sockaddr *)&server, server_len, lookup->name,
-					      lookup->family == AF_INET6 ? ns_t_aaaa : ns_t_a, answer,
-					      error, error_len);
+	if (count)
+		outcome = ask_in_turn(lookup, servers, count, !named, answer, &timed, error, error_len);
 	else
 		outcome = ask_at_dns(lookup->name, lookup->family, answer, &timed, error, error_len);
 	/* What the cache keeps it for is what a program may keep it for: nothing when it keeps none. */

@@ -12,9 +12,8 @@
 #include "engine.h"
 #include "internal.h"
 
-/* How long each try waits for its answer, and how many tries: a lost datagram is asked once more. */
+/* How long each try waits for its answer. */
 #define ANSWER_WAIT_MS 5000
-#define TRIES 2
 
 static uint16_t random_id(void)
 {
@@ -59,11 +58,11 @@ static int await_answer(struct routed_socket *s, int fd, uint16_t id, const char
 }
 
 /* The tries, over our end @fd of the record's pair. */
-static int exchange(struct routed_socket *s, int fd, const char *name, int qtype,
+static int exchange(struct routed_socket *s, int fd, const char *name, int qtype, int tries,
 		    struct shim_dns_answer *answer)
 {
 	int outcome = -ETIMEDOUT;
-	for (int attempt = 0; attempt < TRIES && outcome == -ETIMEDOUT; attempt++) {
+	for (int attempt = 0; attempt < tries && outcome == -ETIMEDOUT; attempt++) {
 		unsigned char query[SHIM_DNS_UDP_MAX];
 		uint16_t id = random_id();
 		int len = shim_dns_build_query(name, qtype, id, query, sizeof(query));
@@ -77,7 +76,7 @@ static int exchange(struct routed_socket *s, int fd, const char *name, int qtype
 }
 
 int engine_ask_resolver(const struct sockaddr *server, socklen_t server_len, const char *name, int qtype,
-			struct shim_dns_answer *answer, char *error, size_t error_len)
+			int tries, struct shim_dns_answer *answer, char *error, size_t error_len)
 {
 	error[0] = '\0';
 	int pair[2];
@@ -102,7 +101,7 @@ int engine_ask_resolver(const struct sockaddr *server, socklen_t server_len, con
 	if (outcome)
 		engine_close_private_fd(s->engine_fd);
 	else
-		outcome = exchange(s, ours, name, qtype, answer);
+		outcome = exchange(s, ours, name, qtype, tries, answer);
 	engine_close_private_fd(ours); /* the engine sees the hang-up and closes the modem socket */
 	routed_socket_release(s);
 	if (outcome == -ETIMEDOUT)

@@ -17,8 +17,9 @@ def _read_name(message, offset):
         offset += length
 
 
-def answer(query, records, ttl=60):
-    """The reply to `query`; `records` maps lower-case names to {qtype: [packed addresses]}; each record has `ttl`."""
+def answer(query, records, ttl=60, rcode=None):
+    """The reply to `query`; `records` maps lower-case names to {qtype: [packed addresses]}; each record has `ttl`.
+    With `rcode` (2: SERVFAIL, 5: REFUSED) the reply carries that code and no address."""
     ident, _flags, qdcount = struct.unpack("!HHH", query[:6])
     if qdcount != 1:
         return None
@@ -26,8 +27,9 @@ def answer(query, records, ttl=60):
     qtype, qclass = struct.unpack("!HH", query[offset:offset + 4])
     question = query[12:offset + 4]
     found = records.get(name.lower())
-    addresses = (found or {}).get(qtype, [])
-    rcode = 0 if found is not None else 3
+    addresses = (found or {}).get(qtype, []) if rcode is None else []
+    if rcode is None:
+        rcode = 0 if found is not None else 3
     header = struct.pack("!HHHHHH", ident, 0x8400 | rcode, 1, len(addresses), 0, 0)
     body = b""
     for address in addresses:
@@ -36,10 +38,10 @@ def answer(query, records, ttl=60):
 
 
 @contextlib.contextmanager
-def dns_server(records, ttl=60, host="127.0.0.1", port=0, hold=None, peers=None):
+def dns_server(records, ttl=60, host="127.0.0.1", port=0, hold=None, peers=None, rcode=None):
     """Serves `records` ({"name": "127.0.0.1"}, or a list of IPv4 addresses per name) with records of `ttl` seconds
     on host:port (any free port when 0); yields (port, list of names asked). With `hold` (a threading.Event),
-    each answer waits for it; `peers` (a list) gets the address each query came from."""
+    each answer waits for it; `peers` (a list) gets the address each query came from; `rcode` as answer() takes it."""
     table = {}
     for name, addresses in records.items():
         listed = [addresses] if isinstance(addresses, str) else addresses
@@ -54,7 +56,7 @@ def dns_server(records, ttl=60, host="127.0.0.1", port=0, hold=None, peers=None)
                 peers.append(peer)
             if hold is not None:
                 hold.wait()
-            return answer(query, table, ttl)
+            return answer(query, table, ttl, rcode)
         except (IndexError, struct.error, UnicodeDecodeError):
             return None
 

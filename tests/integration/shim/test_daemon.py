@@ -461,11 +461,19 @@ def case_release_assistance_through_the_daemon():
         check(stats["udp_rai_2"] >= 1, "the socket's ST87_SO_RAI 2 did not reach the modem: %r" % stats)
 
 
+# The line st87d's (or a program's) exit says when it leaves a lookup to the modem.
+LEFT_TO_THE_MODEM = "exit: not waiting for the modem's answer to a lookup"
+
+
 def case_stops_during_a_long_request():
-    # A lookup the modem answers only after a minute: SIGTERM still stops st87d (well before that).
-    # The lookup moves no data: st87d gives up on it once ST87_EXIT_FLUSH_TIMEOUT passes without progress.
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "60000") as modem, \
-            st87d(tmp, modem, ST87_EXIT_FLUSH_TIMEOUT=2000) as daemon:
+    # A lookup the modem answers only after two minutes, an idle connection open: SIGTERM stops st87d long before
+    # that, with the default ST87_EXIT_FLUSH_TIMEOUT. The lookup carries no data, so the exit does not wait for
+    # its answer (it used to wait the stall bound and its grace: 80 s); the modem socket is left to the next
+    # start-up (case_next_start_closes_what_a_stop_during_a_lookup_left).
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "120000") as modem, \
+            st87d(tmp, modem) as daemon, tcp_server(tcp_echo) as echo:
+        holder = start([sys.executable, "-c", READER, str(echo.server_address[1])], daemon.env())
+        check(holder.stdout.readline().strip() == "connected", "the idle connection did not connect")
         lookup = start([sys.executable, "-c", "import socket; socket.getaddrinfo('slow.test', 80)"],
                        daemon.env(route="*"))
         wait_for(lambda: "AT#DNS" in modem.trace(), 10, "the lookup at the modem")
@@ -473,9 +481,40 @@ def case_stops_during_a_long_request():
         try:
             daemon.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            raise AssertionError("st87d did not stop while a request ran:\n" + daemon.log())
+            raise AssertionError("st87d did not stop while a lookup ran:\n" + daemon.log())
+        check(LEFT_TO_THE_MODEM in daemon.log() and "1 modem socket left open" in daemon.log(),
+              "st87d's log does not say it left the lookup and one socket: %r" % daemon.log()[-2000:])
         out, err = lookup.communicate(timeout=30)
         check(lookup.returncode != 0, "the lookup succeeded though st87d stopped")
+        holder.communicate(timeout=30)
+
+
+def case_next_start_closes_what_a_stop_during_a_lookup_left():
+    # st87d stops while the modem looks a name up, a TCP connection open: the modem keeps that socket. Once the
+    # modem has answered, the next opener's start-up closes it, and its own TCP connect works (the modem has one
+    # TCP socket under the maker's profile: a kept one would take it).
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "8000",
+                                      "--dns-entry", "slow.test=127.0.0.1") as modem, \
+            tcp_server(tcp_echo) as echo:
+        port = echo.server_address[1]
+        with st87d(tmp, modem) as daemon:
+            holder = start([sys.executable, "-c", READER, str(port)], daemon.env())
+            check(holder.stdout.readline().strip() == "connected", "the idle connection did not connect")
+            lookup = start([sys.executable, "-c", "import socket; socket.getaddrinfo('slow.test', 80)"],
+                           daemon.env(route="*"))
+            wait_for(lambda: "AT#DNS" in modem.trace(), 10, "the lookup at the modem")
+            daemon.stop()
+            lookup.communicate(timeout=30)
+            holder.communicate(timeout=30)
+        wait_for(lambda: "#DNS: 127.0.0.1" in modem.trace(), 30, "the modem's late answer")
+        check("1 modem socket left open" in daemon.log(), "st87d did not leave the lookup: %r" % daemon.log()[-2000:])
+        payload = os.urandom(3000)
+        echoed = run([sys.executable, "-c", ECHO_CLIENT, str(port), str(len(payload))], modem.env(ST87_LOG="info"),
+                     input=payload)
+        check(echoed.returncode == 0 and hashlib.sha256(echoed.stdout).digest() == hashlib.sha256(payload).digest(),
+              "the next opener's TCP exchange: %r" % echoed.stderr)
+        check(b"which the modem kept and nothing here holds" in echoed.stderr,
+              "the next start-up did not close the socket st87d left: %r" % echoed.stderr)
 
 
 def case_data_during_an_at_command_reaches_the_program():

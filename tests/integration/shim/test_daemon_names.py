@@ -15,7 +15,7 @@ import threading
 import time
 
 from dns_server import dns_server
-from fakemodem_fixture import CID, check, udp_echo_server, wait_for, workdir
+from fakemodem_fixture import CID, check, udp_echo_server, udp_server, wait_for, workdir
 from harness import Paths, fake_modem, run, run_case, shim_environment, st87d
 from test_daemon import CADENCE
 
@@ -115,10 +115,9 @@ def case_modem_ttl_bounds_the_programs_cache():
         check(at_dns_count(modem) == 2, "AT#DNS was sent %d times for an answer that expired" % at_dns_count(modem))
 
 
-@contextlib.contextmanager
-def dns_on_port_53(records):
-    """dns_server() on port 53 of a loopback address of its own, as the modem's configured DNS server must be;
-    yields (its address, the names asked). Exits 77 (skipped) where the test may not bind port 53."""
+def port_53_host():
+    """A loopback address of its own whose port 53 this test may bind, as the modem's configured DNS servers must
+    be. Exits 77 (skipped) where the test may not bind port 53."""
     host = "127.87.%d.%d" % (random.randrange(1, 255), random.randrange(1, 255))
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -128,15 +127,31 @@ def dns_on_port_53(records):
         sys.exit(77)
     finally:
         probe.close()
-    with dns_server(records, host=host, port=53) as (_, asked):
+    return host
+
+
+@contextlib.contextmanager
+def dns_on_port_53(records, rcode=None):
+    """dns_server() (with @rcode) on port 53 of port_53_host(); yields (its address, the names asked)."""
+    host = port_53_host()
+    with dns_server(records, host=host, port=53, rcode=rcode) as (_, asked):
         yield host, asked
 
 
-def configure_modem_dns_server(modem, host):
-    """Writes @host as the modem's DNS server (the maker's six AT#IPPARAMS fields), through the port."""
-    written = subprocess.run([Paths.st87ctl, "--port", modem.link, "at", 'AT#IPPARAMS=1,0,65535,60,0,"%s"' % host],
+@contextlib.contextmanager
+def silent_resolver(host="127.0.0.1", port=0):
+    """A resolver on host:port (any free port when 0) that never answers; yields (its port, the queries it got)."""
+    queries = []
+    with udp_server(lambda query, peer: queries.append(query), host, port) as bound:
+        yield bound, queries
+
+
+def configure_modem_dns_server(modem, *hosts):
+    """Writes @hosts as the modem's DNS servers (the maker's AT#IPPARAMS fields after <nbsent>), through the port."""
+    servers = ",".join('"%s"' % host for host in hosts)
+    written = subprocess.run([Paths.st87ctl, "--port", modem.link, "at", "AT#IPPARAMS=1,0,65535,60,0," + servers],
                              capture_output=True, text=True, timeout=60)
-    check(written.returncode == 0, "AT#IPPARAMS= with a DNS server: %r" % written.stderr)
+    check(written.returncode == 0, "AT#IPPARAMS= with DNS servers: %r" % written.stderr)
 
 
 def case_modem_dns_server_asked_instead_of_at_dns():
@@ -176,6 +191,61 @@ def case_lookup_by_the_modems_server_keeps_other_clients_going():
         check(max(trips) < 10000, "a round trip took %d ms during the lookup" % max(trips))
         check(asked == [NAME] and at_dns_count(modem) == 0, "the lookup went to AT#DNS")
         print("round trips (ms): %s" % trips)
+
+
+def logged_lookup(env, name=NAME):
+    """LOOKUPS once through the shim, logging at info: (the answer's lines, the program's stderr)."""
+    result = run([sys.executable, "-c", LOOKUPS, name, "0"], dict(env, ST87_LOG="info"), text=True)
+    return result.stdout.splitlines(), result.stderr
+
+
+def case_silent_modem_dns_server_fails_over_to_the_second():
+    # The first DNS server the modem lists does not answer: the second does, in a program and through st87d, and
+    # a line says which answered (AT#DNS, which would give another address, is not asked).
+    silent = port_53_host()
+    with silent_resolver(silent, 53) as (_, ignored), dns_on_port_53({NAME: "127.0.0.1"}) as (second, asked), \
+            workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.2") as modem:
+        configure_modem_dns_server(modem, silent, second)
+        failed_over = "lookup of %s: %s:53 answered, after %s:53 (no answer)" % (NAME, second, silent)
+        answers, err = logged_lookup(modem.env(route=ROUTE_WITH_DNS))
+        check(answers == ["127.0.0.1"], "the lookup in a program: %r %r" % (answers, err))
+        check(failed_over in err, "the program's log does not say who answered: %r" % err)
+        with st87d(tmp, modem) as daemon:
+            check(look_up(daemon.env(route=ROUTE_WITH_DNS), 0) == ["127.0.0.1"], "the lookup through st87d")
+            check(failed_over in daemon.log() and "by %s:53: 127.0.0.1" % second in daemon.log(),
+                  "st87d's log does not say who answered: %r" % daemon.log()[-2000:])
+        check(len(ignored) == 2 and asked == [NAME] * 2, "asked: %d queries to the first, %r of the second"
+              % (len(ignored), asked))
+        check(at_dns_count(modem) == 0, "AT#DNS was sent though the second server answered")
+
+
+def case_refusing_and_failing_dns_servers_fall_back_to_at_dns():
+    # The modem's first DNS server answers REFUSED, the second SERVFAIL: the modem's own AT#DNS answers, and a
+    # line says so.
+    with dns_on_port_53({NAME: "127.0.0.1"}, rcode=5) as (first, refused), \
+            dns_on_port_53({NAME: "127.0.0.1"}, rcode=2) as (second, failed), workdir() as tmp, \
+            fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.2") as modem:
+        configure_modem_dns_server(modem, first, second)
+        answers, err = logged_lookup(modem.env(route=ROUTE_WITH_DNS))
+        check(answers == ["127.0.0.2"], "the lookup: %r %r" % (answers, err))
+        check(refused == [NAME] and failed == [NAME] and at_dns_count(modem) == 1,
+              "asked: %r, %r and AT#DNS %d times" % (refused, failed, at_dns_count(modem)))
+        check("lookup of %s: AT#DNS answered, after %s:53 (refused), %s:53 (SERVFAIL)" % (NAME, first, second) in err,
+              "the log does not say who answered: %r" % err)
+
+
+def case_named_resolver_has_no_fallback():
+    # ST87_DNS names a resolver that does not answer: the lookup fails, though the modem has a DNS server that
+    # answers and AT#DNS: no other resolver answers in place of the one the user named.
+    with silent_resolver() as (port, ignored), dns_on_port_53({NAME: "127.0.0.1"}) as (host, asked), \
+            workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.2") as modem:
+        configure_modem_dns_server(modem, host)
+        env = modem.env(route=ROUTE_WITH_DNS, ST87_DNS="127.0.0.1:%d" % port)
+        result = run([sys.executable, "-c", LOOKUPS, NAME, "0"], env, text=True)
+        check(result.returncode != 0 and not result.stdout, "a lookup by a silent ST87_DNS answered: %r" % result.stdout)
+        check(len(ignored) == 2 and not asked and at_dns_count(modem) == 0,
+              "asked: ST87_DNS %d times, the modem's server %r, AT#DNS %d times"
+              % (len(ignored), asked, at_dns_count(modem)))
 
 
 @contextlib.contextmanager

@@ -12,11 +12,12 @@ Usage: test_exit.py CASE   (meson runs each case as its own test)
 """
 import hashlib
 import os
+import subprocess
 import sys
 import threading
 
 from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
-from harness import fake_modem, read_to_end, run, run_case, st87d, tcp_server
+from harness import client_wrapper, fake_modem, read_to_end, run, run_case, st87d, tcp_server, wait_for
 
 # Sends the file named by argv[2] to 127.0.0.1:argv[1] and exits at once, as `s.sendall(data); s.close()`
 # does in a script; argv[3], when given, is SO_LINGER's l_linger, set before the connect.
@@ -153,6 +154,63 @@ def case_128k_sent_then_exit_through_st87d():
         check(result.returncode == 0, "the program failed: %r" % result.stderr)
         got = sink.wait()
         check(same(got, data), "the peer got %d bytes of %d" % (len(got), len(data)))
+
+
+# Connects to 127.0.0.1:argv[1], starts a lookup of slow.test in another thread, says so, waits for a line on
+# stdin, sends the file named by argv[2] (when given) and exits with the lookup still running.
+LOOKUP_IN_A_THREAD_THEN_EXIT = r"""
+import socket, sys, threading
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+threading.Thread(target=socket.getaddrinfo, args=("slow.test", 80), daemon=True).start()
+print("looking up", flush=True)
+sys.stdin.readline()
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "rb") as f:
+        connection.sendall(f.read())
+sys.exit(0)
+"""
+# Loopback connections and every DNS destination go over the modem.
+ROUTE_WITH_DNS = "127.0.0.1/32,*:53"
+
+
+def exit_during_a_lookup(tmp, modem, port, *payload_path):
+    """Runs LOOKUP_IN_A_THREAD_THEN_EXIT until its lookup is at the modem, lets it exit; returns its stderr."""
+    program = subprocess.Popen(client_wrapper() + [sys.executable, "-c", LOOKUP_IN_A_THREAD_THEN_EXIT, str(port),
+                                                   *payload_path],
+                               env=modem.env(route=ROUTE_WITH_DNS, ST87_LOG="info"), stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check(program.stdout.readline().strip() == "looking up", "the program did not start its lookup")
+        wait_for(lambda: "AT#DNS" in modem.trace(), 30, "the lookup at the modem")
+        out, err = program.communicate("exit\n", timeout=30)
+    except subprocess.TimeoutExpired:
+        program.kill()
+        raise AssertionError("the program's exit waited for the lookup: %r" % program.communicate()[1])
+    check(program.returncode == 0, "the program failed: %r" % err)
+    return err
+
+
+def case_leaves_a_lookup_in_another_thread():
+    # A thread's getaddrinfo waits for AT#DNS, which the modem answers after two minutes; the program exits with
+    # nothing left to send: the exit does not wait for the answer (it used to wait 80 s: the stall bound and its
+    # grace). The idle connection's modem socket is left to the next start-up.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "120000") as modem, \
+            tcp_server(Sink()) as server:
+        err = exit_during_a_lookup(tmp, modem, server.server_address[1])
+        check("exit: not waiting for the modem's answer to a lookup" in err and "1 modem socket left open" in err,
+              "the exit does not say it left the lookup: %r" % err)
+
+
+def case_during_a_lookup_still_sends_the_data():
+    # The same exit with data just written to the connection: it waits for the lookup's answer (5 s), then sends
+    # every byte and closes the modem socket.
+    sink = Sink()
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "5000") as modem, tcp_server(sink) as server:
+        path, data = payload_file(tmp, 20000)
+        err = exit_during_a_lookup(tmp, modem, server.server_address[1], path)
+        check(same(sink.wait(), data), "the data sent before the exit did not all reach the peer: %r" % err)
+        check("not waiting for the modem's answer" not in err, "the exit left data behind a lookup: %r" % err)
+        assert_no_modem_socket_left(modem)
 
 
 CASES = {name[len("case_"):]: value for name, value in globals().items() if name.startswith("case_")}
