@@ -330,6 +330,9 @@ static int ask_in_turn(struct engine_lookup *lookup, const struct resolver_addre
 			engine_resolver_name(server, servers[i].len, who, sizeof(who));
 			outcome = engine_ask_resolver(server, servers[i].len, lookup->name, qtype, tries,
 						      answer, error, error_len);
+			/* A DNS answer's TTL is known only when it has records; "no such name" gets
+			 * the cache's bound for negative answers. */
+			*timed = outcome == SHIM_DNS_ANSWER;
 		} else {
 			char at_dns_error[320];
 			bool at_dns_timed;

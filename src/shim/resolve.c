@@ -12,6 +12,7 @@
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,11 @@ static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, 
 		snprintf(why, why_len, "st87d is not reachable at %s", shim.config.daemon_socket);
 		return outcome;
 	}
+	/* A thread cancelled in here would leave the names lock held (every later lookup and fork()
+	 * would hang) or its in-flight record and modem socket behind: cancellation waits until the
+	 * lookup is over, as if it came at the next cancellation point. */
+	int cancel_state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	if (daemon >= 0) {
 		outcome = daemon_resolve(daemon, node, family, answer, why, why_len);
 		engine_cache_name(daemon_key, node, family, outcome, answer, true);
@@ -176,6 +182,7 @@ static int look_up(const char *node, int qtype, struct shim_dns_answer *answer, 
 		};
 		outcome = engine_resolve(&lookup, answer, why, why_len);
 	}
+	pthread_setcancelstate(cancel_state, NULL);
 	if (outcome == -ENOSYS)
 		snprintf(why, why_len,
 			 "the modem cannot look names up (no AT#DNS), has no DNS server configured and "

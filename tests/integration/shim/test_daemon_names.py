@@ -105,6 +105,23 @@ def case_short_ttl_asked_again_after_it_expires():
         check(asked.count(NAME) == 3, "the second program's lookup after expiry was not asked again")
 
 
+def case_no_such_name_is_kept_for_a_while():
+    # "No such name" has no record to carry a TTL: st87d keeps it the cache's bound for negative answers (10 s),
+    # so a second program's lookup of it is answered without a query over the radio (it used to be asked again).
+    missing = "nosuch.st87.test"
+    probe = "import socket, sys\ntry:\n    socket.getaddrinfo(sys.argv[1], 80, socket.AF_INET)\n" \
+            "except socket.gaierror as error:\n    print(error.errno == socket.EAI_NONAME)\n"
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
+            dns_server({NAME: "127.0.0.1"}) as (dns_port, asked):
+        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
+        for program in ("first", "second"):
+            result = run([sys.executable, "-c", probe, missing], env, text=True)
+            check(result.stdout.strip() == "True", "the %s program: not EAI_NONAME: %r %r"
+                  % (program, result.stdout, result.stderr))
+        check(asked.count(missing) == 1, "a name that does not exist was asked %d times for two programs"
+              % asked.count(missing))
+
+
 def case_modem_ttl_bounds_the_programs_cache():
     # AT#DNS answers "#DNS: <ip>,1" (Mbed's TTL): the program keeps what st87d tells it no longer than that, so
     # its lookup 2.5 s later reaches the modem again (a program used to keep any AT#DNS answer for 60 s).
