@@ -43,6 +43,13 @@ struct flight {
 	const char *resolver, *name;
 	int family;
 	struct flight *next;
+	/* Set by land() for the lookups that waited for this one: a failure is not cached, and
+	 * they must not each ask again in turn (N waiters behind a silent resolver: N timeouts). */
+	bool landed;
+	int outcome;
+	struct shim_dns_answer answer;
+	char error[512];
+	int waiters; /* still copying what landed: the record lives on the lander's stack */
 };
 static struct flight *flights;
 static pthread_cond_t flight_landed = PTHREAD_COND_INITIALIZER;
@@ -234,46 +241,56 @@ static int ask_at_dns(const char *name, int family, struct shim_dns_answer *answ
 	return SHIM_DNS_ANSWER;
 }
 
-static bool in_flight_locked(const struct flight *ours)
+static struct flight *in_flight_locked(const struct flight *ours)
 {
-	for (const struct flight *f = flights; f; f = f->next)
+	for (struct flight *f = flights; f; f = f->next)
 		if (f->family == ours->family && strcmp(f->resolver, ours->resolver) == 0 &&
 		    strcasecmp(f->name, ours->name) == 0)
-			return true;
-	return false;
+			return f;
+	return NULL;
 }
 
 /*
- * The cache's entry for @ours, once a lookup of the same that is in flight
- * has landed: true with it. False when there is none: @ours is in flight
- * then, and land() must follow.
+ * The cache's entry for @ours, or the outcome of a lookup of the same that
+ * was in flight, once it has landed: true with it (and @error). False when
+ * there is neither: @ours is in flight then, and land() must follow.
  */
-static bool cached_or_take_off(struct flight *ours, int *outcome, struct shim_dns_answer *answer)
+static bool cached_or_take_off(struct flight *ours, int *outcome, struct shim_dns_answer *answer,
+			       char *error, size_t error_len)
 {
-	bool waited = false;
 	pthread_mutex_lock(&cache_lock);
-	for (;;) {
-		if (name_cache_find(&cache, ours->resolver, ours->name, ours->family, st87_now_ms(),
-				    outcome, answer)) {
-			pthread_mutex_unlock(&cache_lock);
-			return true;
-		}
-		if (!in_flight_locked(ours))
-			break;
-		if (!waited)
-			st87_log(ST87_LOG_INFO, "lookup of %s by %s waits for the same one in flight",
-				 ours->name, ours->resolver);
-		waited = true;
-		pthread_cond_wait(&flight_landed, &cache_lock);
+	if (name_cache_find(&cache, ours->resolver, ours->name, ours->family, st87_now_ms(), outcome,
+			    answer)) {
+		pthread_mutex_unlock(&cache_lock);
+		return true;
 	}
-	ours->next = flights;
-	flights = ours;
+	struct flight *same = in_flight_locked(ours);
+	if (!same) {
+		ours->next = flights;
+		flights = ours;
+		pthread_mutex_unlock(&cache_lock);
+		return false;
+	}
+	st87_log(ST87_LOG_INFO, "lookup of %s by %s waits for the same one in flight", ours->name,
+		 ours->resolver);
+	same->waiters++;
+	while (!same->landed)
+		pthread_cond_wait(&flight_landed, &cache_lock);
+	*outcome = same->outcome;
+	*answer = same->answer;
+	snprintf(error, error_len, "%s", same->error);
+	same->waiters--;
+	pthread_cond_broadcast(&flight_landed);
 	pthread_mutex_unlock(&cache_lock);
-	return false;
+	return true;
 }
 
-/* Keeps @ours's outcome and lets its waiters see it: the seconds the cache keeps it, 0 none. */
-static uint32_t land(struct flight *ours, int outcome, const struct shim_dns_answer *answer, bool timed)
+/*
+ * Keeps @ours's outcome and hands it to its waiters: the seconds the cache
+ * keeps it, 0 none. Returns once every waiter has taken it.
+ */
+static uint32_t land(struct flight *ours, int outcome, const struct shim_dns_answer *answer, bool timed,
+		     const char *error)
 {
 	pthread_mutex_lock(&cache_lock);
 	long long now = st87_now_ms();
@@ -288,9 +305,16 @@ static uint32_t land(struct flight *ours, int outcome, const struct shim_dns_ans
 	struct shim_dns_answer cached;
 	bool found = name_cache_find(&cache, ours->resolver, ours->name, ours->family, now, &kept,
 				     &cached);
+	ours->outcome = outcome;
+	ours->answer = *answer;
+	ours->answer.ttl = found ? cached.ttl : 0;
+	snprintf(ours->error, sizeof(ours->error), "%s", error);
+	ours->landed = true;
 	pthread_cond_broadcast(&flight_landed);
+	while (ours->waiters > 0)
+		pthread_cond_wait(&flight_landed, &cache_lock);
 	pthread_mutex_unlock(&cache_lock);
-	return found ? cached.ttl : 0;
+	return ours->answer.ttl;
 }
 
 /* No answer, or one that says this resolver will not give one (SERVFAIL, REFUSED): another may. */
@@ -383,7 +407,7 @@ int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer,
 	snprintf(lookup->answered_by, sizeof(lookup->answered_by), "%s", resolver);
 	struct flight ours = {.resolver = resolver, .name = lookup->name, .family = lookup->family};
 	int outcome;
-	if (cached_or_take_off(&ours, &outcome, answer))
+	if (cached_or_take_off(&ours, &outcome, answer, error, error_len))
 		return outcome;
 	bool timed = true;
 	if (count)
@@ -391,6 +415,6 @@ int engine_resolve(struct engine_lookup *lookup, struct shim_dns_answer *answer,
 	else
 		outcome = ask_at_dns(lookup->name, lookup->family, answer, &timed, error, error_len);
 	/* What the cache keeps it for is what a program may keep it for: nothing when it keeps none. */
-	answer->ttl = land(&ours, outcome, answer, timed);
+	answer->ttl = land(&ours, outcome, answer, timed, error);
 	return outcome;
 }

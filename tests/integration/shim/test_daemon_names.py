@@ -82,6 +82,29 @@ def case_lookups_at_once_ask_once():
         check(len(set(peers)) == 1, "two programs' lookups at once asked from %d modem sockets" % len(set(peers)))
 
 
+def case_failed_lookup_is_shared_by_those_that_waited():
+    # As above, but the resolver answers SERVFAIL (which no cache keeps): the program that waited takes the
+    # failure of the lookup it waited for instead of asking again (N waiters behind a failing or silent resolver
+    # once failed one after another, N lookups' time in all).
+    answer_held = threading.Event()
+    peers = []
+    with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
+            dns_server({NAME: "127.0.0.1"}, hold=answer_held, peers=peers, rcode=2) as (dns_port, asked):
+        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
+        command = [sys.executable, "-c", LOOKUPS, NAME, "0"]
+        try:
+            first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_for(lambda: asked, 30, "the first program's query at the resolver")
+            second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_for(lambda: "waits for the same one in flight" in daemon.log(), 30, "the second program's wait")
+        finally:
+            answer_held.set()
+        for program in (first, second):
+            out, err = program.communicate(timeout=60)
+            check(program.returncode != 0 and "gaierror" in err, "a lookup did not fail: %r %r" % (out, err))
+        check(len(set(peers)) == 1, "two programs' lookups at once asked from %d modem sockets" % len(set(peers)))
+
+
 def case_ttl_zero_is_asked_every_time():
     # An answer of TTL 0 is kept by no one: not by st87d, not by the program.
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
