@@ -26,12 +26,7 @@ import hashlib, os, socket, sys
 data = os.urandom(int(sys.argv[2]))
 connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
 connection.sendall(data)
-back = b""
-while len(back) < len(data):
-    block = connection.recv(65536)
-    if not block:
-        break
-    back += block
+back = connection.makefile("rb").read(len(data))
 print(len(back), hashlib.sha256(data).hexdigest(), hashlib.sha256(back).hexdigest(), flush=True)
 sys.stdin.readline()
 connection.close()
@@ -210,6 +205,17 @@ def case_watch_through_the_daemon():
         check("RSRP -95 dBm" in watch.stdout, "the radio as st87d read it: %r" % watch.stdout)
 
 
+def curl_page(tmp, server, daemon, digest):
+    """curl fetches page.bin from @server through @daemon, checked against @digest: the sizes of its request,
+    the answer's headers and its body."""
+    out = os.path.join(tmp, "got.bin")
+    curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
+                "-w", "%{size_request} %{size_header} %{size_download}",
+                "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
+    check(curl.returncode == 0 and sha256_file(out) == digest, "page.bin by curl through st87d: %r" % curl.stderr)
+    return (int(size) for size in curl.stdout.split())
+
+
 def start_holding_client(daemon, port, size, **extra):
     return subprocess.Popen([sys.executable, "-c", HOLDING_ECHO_CLIENT, str(port), str(size)],
                             env=daemon.env(**extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -259,13 +265,7 @@ def case_traffic_per_program_through_the_daemon():
                 r"12345 B from it" % (echo_port, holder.pid, re.escape(python))
             check(re.search(socket_line, status), "status shows the socket's bytes each way:\n" + status)
             release(holder)
-            out = os.path.join(tmp, "got.bin")
-            curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
-                        "-w", "%{size_request} %{size_header} %{size_download}",
-                        "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
-            check(curl.returncode == 0 and sha256_file(out) == digest,
-                  "30000 bytes by curl through st87d: %r" % curl.stderr)
-            request, headers, body = (int(size) for size in curl.stdout.split())
+            request, headers, body = curl_page(tmp, server, daemon, digest)
             metrics = scrape(address)
             expected = {(python, "to_modem"): 12345, (python, "from_modem"): 12345,
                         ("curl", "to_modem"): request, ("curl", "from_modem"): headers + body}
@@ -330,13 +330,7 @@ def case_metrics_over_http_count_a_curl():
         digest = random_file(os.path.join(tmp, "page.bin"), 50000)
         address = "127.0.0.1:%d" % free_loopback_port()
         with st87d(tmp, modem, "--metrics", address) as daemon:
-            out = os.path.join(tmp, "got.bin")
-            curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
-                        "-w", "%{size_request} %{size_header} %{size_download}",
-                        "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
-            check(curl.returncode == 0 and sha256_file(out) == digest,
-                  "50000 bytes by curl through st87d: %r" % curl.stderr)
-            request, headers, body = (int(size) for size in curl.stdout.split())
+            request, headers, body = curl_page(tmp, server, daemon, digest)
             with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
                 check(answer.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
                       "the Prometheus text format's content type: %r" % answer.headers["Content-Type"])
