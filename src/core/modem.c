@@ -162,6 +162,7 @@ static void link_lost(struct st87_modem *modem, const char *why)
 	/* Only the link went: the modem may keep its sockets (a brief +CEREG: 2 with the PDN still up). */
 	modem->sockets_may_linger = true;
 	modem->needs_start = true;
+	st87_rrc_restarted(modem);
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 }
 
@@ -367,6 +368,19 @@ struct urc_match {
  * §4), matched without regard to case. The first match wins, so a prefix
  * stands before a shorter one that begins it.
  */
+/* "+CSCON: <mode>" after AT+CSCON=1 (the read's answer "<n>,<mode>" is no news): the radio's time. */
+static int on_cscon(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	struct st87_fields fields;
+	int mode;
+	if (!modem->rrc.urcs || st87_fields_split(line, true, &fields) != 1 ||
+	    st87_fields_int(&fields, 0, &mode))
+		return URC_NOT_NEWS;
+	st87_rrc_note(modem, mode == 1);
+	return 0;
+}
+
 static const struct urc_match urc_matches[] = {
 	/* Sleep (§11): whether the next command needs the wake probe. */
 	{"#SLEEP", true, on_sleep},
@@ -387,6 +401,8 @@ static const struct urc_match urc_matches[] = {
 	{"IP Network is Up", false, on_network_up},
 	{"+CEREG:", false, on_registration},
 	{"#IPCFG:", false, on_ipcfg},
+	/* The radio connected or idle (§15), once asked for (rrc_time.c). */
+	{"+CSCON:", false, on_cscon},
 };
 
 static const struct urc_match *match_urc(const char *line)

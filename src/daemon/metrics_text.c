@@ -7,6 +7,7 @@
 #include "engine_metrics.h"
 #include "internal.h"
 #include "program_traffic.h"
+#include "rrc_seconds.h"
 
 /* The radio's gauges as last read, and when. */
 struct radio_sample {
@@ -15,22 +16,10 @@ struct radio_sample {
 	int cesq_err, cscon_err;
 	struct st87_cesq cesq;
 	struct st87_cscon cscon;
-};
-
-/*
- * Seconds the radio was connected, from AT+CSCON? readings: each taken to
- * hold until the next, a modem found asleep read as idle. Not from +CSCON
- * URCs: nothing turns them on (AT+CSCON=1), since st87d's start-up leaves
- * the modem's settings alone.
- */
-struct rrc_time {
-	bool connected; /* at the last reading */
-	long long since_ms;
-	long long connected_ms;
+	struct rrc_reading rrc;
 };
 
 static int radio_interval_s = 60;
-static struct rrc_time rrc;
 /* Held while the radio is sampled and its values read: a file write and a scrape may meet. */
 static pthread_mutex_t radio_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct radio_sample radio;
@@ -39,10 +28,18 @@ static struct radio_sample radio;
 static int read_radio(struct st87_modem *modem, void *arg)
 {
 	struct radio_sample *sample = arg;
+	struct rrc_reading *rrc = &sample->rrc;
+	*rrc = (struct rrc_reading){0};
+	rrc->from_urcs = st87_modem_rrc_connected_ms(modem, &rrc->urc_connected_ms);
 	if (st87_modem_may_be_asleep(modem))
 		return 1;
+	/* Once per session (and after each restart), sent only while the modem is awake. */
+	if (!rrc->from_urcs && st87_cscon_urcs_on(modem) == 0)
+		rrc->from_urcs = st87_modem_rrc_connected_ms(modem, &rrc->urc_connected_ms);
 	sample->cesq_err = st87_cesq_read(modem, &sample->cesq);
 	sample->cscon_err = st87_cscon_read(modem, &sample->cscon);
+	rrc->read = !sample->cscon_err;
+	rrc->connected = sample->cscon.connected;
 	sample->read = true;
 	sample->read_at_ms = st87_now_ms();
 	return 0;
@@ -59,12 +56,8 @@ static void sample_radio(long long now_ms)
 	int outcome = engine_run_job(&job);
 	if (outcome == 0)
 		radio = sample;
-	if (outcome != 0 && outcome != 1)
-		return; /* not read, not found asleep: nothing learned */
-	if (rrc.connected)
-		rrc.connected_ms += now_ms - rrc.since_ms;
-	rrc.connected = outcome == 0 && !sample.cscon_err && sample.cscon.connected;
-	rrc.since_ms = now_ms;
+	if (outcome == 0 || outcome == 1) /* read, or found asleep; otherwise nothing learned */
+		rrc_seconds_note(&sample.rrc, now_ms);
 }
 
 /* A label's value in the text format: backslash, double quote and line feed escaped. */
@@ -161,12 +154,15 @@ static void write_gauges(FILE *out, const struct engine_metrics *m, long long no
 		       "1 while the radio (RRC) is connected (AT+CSCON?).");
 		fprintf(out, "st87_rrc_connected %d\n", radio.cscon.connected ? 1 : 0);
 	}
+	bool from_urcs;
+	double connected_s = rrc_seconds_total(now_ms, &from_urcs);
 	family(out, "st87_radio_connected_seconds_total", "counter",
-	       "Seconds the radio (RRC) was connected: from AT+CSCON? read every "
-	       "--metrics-radio-interval, each reading held until the next, a sleeping modem idle "
-	       "(not from +CSCON URCs).");
-	long long connected_ms = rrc.connected_ms + (rrc.connected ? now_ms - rrc.since_ms : 0);
-	fprintf(out, "st87_radio_connected_seconds_total %.3f\n", connected_ms / 1000.0);
+	       from_urcs ? "Seconds the radio (RRC) was connected: from the modem's +CSCON URCs "
+			   "(AT+CSCON=1), as of the last radio reading."
+			 : "Seconds the radio (RRC) was connected: from AT+CSCON? read every "
+			   "--metrics-radio-interval, each reading held until the next, a sleeping "
+			   "modem idle (the firmware sends no +CSCON URCs).");
+	fprintf(out, "st87_radio_connected_seconds_total %.3f\n", connected_s);
 }
 
 void metrics_text_configure(int interval_s)

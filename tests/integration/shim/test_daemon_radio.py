@@ -319,6 +319,44 @@ def case_queued_connect_counted_and_watched():
             check(metrics[("st87_connects_total", (("result", "ok"),))] == 2, "two connects: %r" % metrics)
 
 
+def radio_seconds_help(address):
+    """The HELP text of st87_radio_connected_seconds_total: it says where the seconds come from."""
+    with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
+        families = {family.name: family for family in prometheus_parser()(answer.read().decode())}
+    return families["st87_radio_connected_seconds"].documentation
+
+
+def case_radio_connected_seconds_from_cscon_urcs():
+    # The radio connects for traffic (after a 100 ms set-up) and goes idle 300 ms after it: st87d turns the
+    # +CSCON URCs on once, and counts the connected seconds from them.
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600", "--rrc-setup", "100",
+                                      "--radio-idle-after", "300") as modem, tcp_echo_server() as echo:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1") as daemon:
+            check("+CSCON URCs" in radio_seconds_help(address), "the HELP text names the URCs as the source")
+            holder = start_holding_client(daemon, echo.server_address[1], 5000)
+            check_echoed(holder, 5000)
+            release(holder)
+            wait_for(lambda: "radio idle" in modem.trace()[modem.trace().find("radio connected"):], 30,
+                     "the radio connected, then idle")
+            check("+CSCON: 1" in modem.trace() and "+CSCON: 0" in modem.trace(), "the modem said both changes")
+            wait_for(lambda: scrape(address)[("st87_radio_connected_seconds_total", ())] > 0, 30,
+                     "the connected time counted")
+            check(modem.host_commands().count("AT+CSCON=1") == 1, "AT+CSCON=1 sent once: %s" % modem.host_commands())
+
+
+def case_radio_connected_seconds_polled_where_cscon_urcs_are_unknown():
+    # A firmware without AT+CSCON: asked once whether it sends URCs, never again; the HELP text says polled.
+    with workdir() as tmp, fake_modem(tmp, "--radio-unknown", "cscon") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1"):
+            wait_for(lambda: scrape(address) and modem.host_commands().count("AT+CESQ") >= 3, 30,
+                     "three radio readings")
+            check(modem.host_commands().count("AT+CSCON=1") == 1, "AT+CSCON=1 asked once: %s" % modem.host_commands())
+            check("read every --metrics-radio-interval" in radio_seconds_help(address), "the HELP text says polled")
+            check(scrape(address)[("st87_radio_connected_seconds_total", ())] == 0, "an unknown state is idle")
+
+
 def free_loopback_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
