@@ -7,6 +7,7 @@ st87d --metrics-file: counters equal to what a program moved, read by Prometheus
 Usage: test_daemon_radio.py CASE   (meson runs each case as its own test)
 """
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import urllib.request
 
 from fakemodem_fixture import check, tcp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, http_server, random_file, run, run_case, sha256_file, st87d
+from test_single_tcp import keepalive_server, url
 
 # Sends argv[2] random bytes through the shim to a TCP echo server, reads them back, prints the count and both
 # digests, then holds the connection until a line comes on stdin.
@@ -317,6 +319,28 @@ def case_queued_connect_counted_and_watched():
             check(metrics[("st87_tcp_evictions_total", ())] == 0,
                   "another program's connection is never taken: %r" % metrics)
             check(metrics[("st87_connects_total", (("result", "ok"),))] == 2, "two connects: %r" % metrics)
+
+
+def case_evictions_counted():
+    # curl -L across three servers through st87d: each hop takes the modem's TCP socket from curl's own idle
+    # connection; the metrics count each hand-over the log tells of.
+    body = os.urandom(40000)
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, keepalive_server() as first, \
+            keepalive_server() as second, keepalive_server("127.0.0.2") as third:
+        third.pages["/file"] = (200, {}, body)
+        second.pages["/hop"] = (302, {"Location": url(third, "/file")}, b"")
+        first.pages["/start"] = (302, {"Location": url(second, "/hop")}, b"")
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            out = os.path.join(tmp, "got.bin")
+            curl = run(["curl", "--silent", "--show-error", "--fail", "-L", "--max-time", "60", "-o", out,
+                        url(first, "/start")], daemon.env(route="127.0.0.0/8"))
+            check(curl.returncode == 0 and sha256_file(out) == hashlib.sha256(body).hexdigest(),
+                  "curl -L through st87d: %r" % curl.stderr)
+            metrics = scrape(address)
+            taken = daemon.log().count("takes the modem's TCP socket from the idle connection")
+            check(taken == 2 and metrics[("st87_tcp_evictions_total", ())] == 2,
+                  "two hand-overs logged (%d) and counted: %r" % (taken, metrics))
 
 
 def radio_seconds_help(address):
