@@ -162,7 +162,6 @@ static void link_lost(struct st87_modem *modem, const char *why)
 	/* Only the link went: the modem may keep its sockets (a brief +CEREG: 2 with the PDN still up). */
 	modem->sockets_may_linger = true;
 	modem->needs_start = true;
-	st87_rrc_restarted(modem);
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 }
 
@@ -178,6 +177,7 @@ static void restarted(struct st87_modem *modem, const char *line)
 	modem->settings_lost = true;
 	modem->cmee_on = false;
 	modem->needs_start = true;
+	st87_rrc_restarted(modem);
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 }
 
@@ -356,18 +356,6 @@ static int on_ipcfg(struct st87_modem *modem, const char *line, const char *rest
 	return URC_NOT_NEWS;
 }
 
-struct urc_match {
-	const char *prefix;
-	/* The prefix alone or followed by parameters, not the start of a longer word (#SLEEPMODE). */
-	bool whole_word;
-	int (*handle)(struct st87_modem *modem, const char *line, const char *rest);
-};
-
-/*
- * The lines a modem sends unasked that the session acts on (docs/PROTOCOL.md
- * §4), matched without regard to case. The first match wins, so a prefix
- * stands before a shorter one that begins it.
- */
 /* "+CSCON: <mode>" after AT+CSCON=1 (the read's answer "<n>,<mode>" is no news): the radio's time. */
 static int on_cscon(struct st87_modem *modem, const char *line, const char *rest)
 {
@@ -381,6 +369,18 @@ static int on_cscon(struct st87_modem *modem, const char *line, const char *rest
 	return 0;
 }
 
+struct urc_match {
+	const char *prefix;
+	/* The prefix alone or followed by parameters, not the start of a longer word (#SLEEPMODE). */
+	bool whole_word;
+	int (*handle)(struct st87_modem *modem, const char *line, const char *rest);
+};
+
+/*
+ * The lines a modem sends unasked that the session acts on (docs/PROTOCOL.md
+ * §4), matched without regard to case. The first match wins, so a prefix
+ * stands before a shorter one that begins it.
+ */
 static const struct urc_match urc_matches[] = {
 	/* Sleep (§11): whether the next command needs the wake probe. */
 	{"#SLEEP", true, on_sleep},
