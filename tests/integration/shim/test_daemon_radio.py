@@ -369,6 +369,20 @@ def case_radio_connected_seconds_from_cscon_urcs():
             check(modem.host_commands().count("AT+CSCON=1") == 1, "AT+CSCON=1 sent once: %s" % modem.host_commands())
 
 
+def case_cscon_urcs_asked_again_after_a_restart():
+    # A restart turns the modem's +CSCON URCs off: the next radio reading turns them on again.
+    with workdir() as tmp, fake_modem(tmp, "--reboot-after", "16") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1") as daemon:
+            wait_for(lambda: scrape(address) and modem.host_commands().count("AT+CSCON=1") == 2, 60,
+                     "AT+CSCON=1 again after the restart")
+            check("the modem restarted" in daemon.log(), "st87d saw the restart:\n" + daemon.log())
+            commands = modem.host_commands()
+            check(commands.index("AT+CSCON=1") < 16 < len(commands) - commands[::-1].index("AT+CSCON=1"),
+                  "once before the restart, once after: %s" % commands)
+            check("+CSCON URCs" in radio_seconds_help(address), "the HELP text names the URCs again")
+
+
 def case_radio_connected_seconds_polled_where_cscon_urcs_are_unknown():
     # A firmware without AT+CSCON: asked once whether it sends URCs, never again; the HELP text says polled.
     with workdir() as tmp, fake_modem(tmp, "--radio-unknown", "cscon") as modem:
