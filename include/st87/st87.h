@@ -628,6 +628,20 @@ struct st87_cscon {
 };
 /** AT+CSCON?: whether the radio is connected or idle. */
 int st87_cscon_read(struct st87_modem *modem, struct st87_cscon *out);
+/**
+ * AT+CSCON=1: the modem says "+CSCON: <mode>" at each change of the radio's
+ * state, and the session counts the connected time from those lines (see
+ * st87_modem_rrc_connected_ms()). Asked once per restart: 0 when they are on,
+ * -ENOSYS when the firmware does not know the command (not sent again this
+ * session), or the command's error.
+ */
+int st87_cscon_urcs_on(struct st87_modem *modem);
+/**
+ * The milliseconds the radio was connected in this session, by the
+ * +CSCON: URCs since st87_cscon_urcs_on(), into @p connected_ms. Returns
+ * true while those URCs are on (false after a restart, until asked again).
+ */
+bool st87_modem_rrc_connected_ms(const struct st87_modem *modem, long long *connected_ms);
 
 /** AT+CGSN: the IMEI (the answer's line, or the value of "+CGSN: <sn>"). */
 int st87_cgsn_read(struct st87_modem *modem, char imei[ST87_RADIO_FIELD_LEN]);

@@ -177,6 +177,7 @@ static void restarted(struct st87_modem *modem, const char *line)
 	modem->settings_lost = true;
 	modem->cmee_on = false;
 	modem->needs_start = true;
+	st87_rrc_restarted(modem);
 	emit(modem, ST87_EVENT_LINK_DOWN, -1);
 }
 
@@ -355,6 +356,19 @@ static int on_ipcfg(struct st87_modem *modem, const char *line, const char *rest
 	return URC_NOT_NEWS;
 }
 
+/* "+CSCON: <mode>" after AT+CSCON=1 (the read's answer "<n>,<mode>" is no news): the radio's time. */
+static int on_cscon(struct st87_modem *modem, const char *line, const char *rest)
+{
+	(void)rest;
+	struct st87_fields fields;
+	int mode;
+	if (!modem->rrc.urcs || st87_fields_split(line, true, &fields) != 1 ||
+	    st87_fields_int(&fields, 0, &mode))
+		return URC_NOT_NEWS;
+	st87_rrc_note(modem, mode == 1);
+	return 0;
+}
+
 struct urc_match {
 	const char *prefix;
 	/* The prefix alone or followed by parameters, not the start of a longer word (#SLEEPMODE). */
@@ -387,6 +401,8 @@ static const struct urc_match urc_matches[] = {
 	{"IP Network is Up", false, on_network_up},
 	{"+CEREG:", false, on_registration},
 	{"#IPCFG:", false, on_ipcfg},
+	/* The radio connected or idle (§15), once asked for (rrc_time.c). */
+	{"+CSCON:", false, on_cscon},
 };
 
 static const struct urc_match *match_urc(const char *line)

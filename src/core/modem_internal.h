@@ -50,6 +50,15 @@ struct st87_socket_slot {
 	size_t leftover_start, leftover_len;
 };
 
+/* The radio's connected time from +CSCON: URCs (rrc_time.c). */
+struct st87_rrc_time {
+	bool urcs;    /* AT+CSCON=1 answered OK since the last restart */
+	bool refused; /* the firmware does not know AT+CSCON: not asked again this session */
+	bool known, connected;
+	long long since_ms;     /* the last change of state (or the last restart) */
+	long long connected_ms; /* connected time before since_ms */
+};
+
 struct st87_modem {
 	struct st87_serial *serial;
 	struct st87_at *at;
@@ -90,6 +99,7 @@ struct st87_modem {
 	char doubt_line[64]; /* the line behind restart_suspected or registration_doubt */
 
 	struct st87_modem_counters counters;
+	struct st87_rrc_time rrc;
 };
 
 /* The slot of modem socket @p socket_id, or NULL when it is not open. */
@@ -114,6 +124,11 @@ bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply);
 
 /* Echo off and error codes on: the first commands of a start-up, and of anything after a restart. */
 int st87_modem_restore_settings(struct st87_modem *modem);
+
+/* A +CSCON: URC said the radio is now @p connected (rrc_time.c). */
+void st87_rrc_note(struct st87_modem *modem, bool connected);
+/* The modem restarted: its URCs are off again, its state not known. */
+void st87_rrc_restarted(struct st87_modem *modem);
 
 /* Runs a command whose only answer is OK (formatted like printf). */
 int st87_modem_simple(struct st87_modem *modem, int deadline_ms, const char *format, ...)

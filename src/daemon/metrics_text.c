@@ -6,6 +6,8 @@
 #include "engine.h"
 #include "engine_metrics.h"
 #include "internal.h"
+#include "program_traffic.h"
+#include "rrc_seconds.h"
 
 /* The radio's gauges as last read, and when. */
 struct radio_sample {
@@ -14,6 +16,7 @@ struct radio_sample {
 	int cesq_err, cscon_err;
 	struct st87_cesq cesq;
 	struct st87_cscon cscon;
+	struct rrc_reading rrc;
 };
 
 static int radio_interval_s = 60;
@@ -25,10 +28,18 @@ static struct radio_sample radio;
 static int read_radio(struct st87_modem *modem, void *arg)
 {
 	struct radio_sample *sample = arg;
+	struct rrc_reading *rrc = &sample->rrc;
+	*rrc = (struct rrc_reading){0};
+	rrc->from_urcs = st87_modem_rrc_connected_ms(modem, &rrc->urc_connected_ms);
 	if (st87_modem_may_be_asleep(modem))
 		return 1;
+	/* Once per session (and after each restart), sent only while the modem is awake. */
+	if (!rrc->from_urcs && st87_cscon_urcs_on(modem) == 0)
+		rrc->from_urcs = st87_modem_rrc_connected_ms(modem, &rrc->urc_connected_ms);
 	sample->cesq_err = st87_cesq_read(modem, &sample->cesq);
 	sample->cscon_err = st87_cscon_read(modem, &sample->cscon);
+	rrc->read = !sample->cscon_err;
+	rrc->connected = sample->cscon.connected;
 	sample->read = true;
 	sample->read_at_ms = st87_now_ms();
 	return 0;
@@ -42,8 +53,23 @@ static void sample_radio(long long now_ms)
 	struct radio_sample sample = radio;
 	/* Only a modem already open: metrics never open (nor, asleep, wake) it. */
 	struct engine_job job = {.run = read_radio, .arg = &sample, .only_if_open = true};
-	if (engine_run_job(&job) == 0)
+	int outcome = engine_run_job(&job);
+	if (outcome == 0)
 		radio = sample;
+	if (outcome == 0 || outcome == 1) /* read, or found asleep; otherwise nothing learned */
+		rrc_seconds_note(&sample.rrc, now_ms);
+}
+
+/* A label's value in the text format: backslash, double quote and line feed escaped. */
+static void metrics_label_value(const char *text, char *out, size_t len)
+{
+	size_t used = 0;
+	for (; *text && used + 3 < len; text++) {
+		if (*text == '\\' || *text == '"' || *text == '\n')
+			out[used++] = '\\';
+		out[used++] = *text == '\n' ? 'n' : *text;
+	}
+	out[used] = '\0';
 }
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -71,6 +97,34 @@ static void write_counters(FILE *out, const struct engine_metrics *m)
 	       "Routed sockets the modem opened (TCP: connected), and those that failed first.");
 	fprintf(out, "st87_connects_total{result=\"ok\"} %llu\n", m->connects_ok);
 	fprintf(out, "st87_connects_total{result=\"failed\"} %llu\n", m->connects_failed);
+	family(out, "st87_tcp_evictions_total", "counter",
+	       "Idle connections that gave the modem's TCP socket up to a connect of their program.");
+	fprintf(out, "st87_tcp_evictions_total %llu\n", m->evictions);
+	family(out, "st87_tcp_queue_wait_seconds", "summary",
+	       "Connects that waited in line for the modem's TCP socket, counted as they leave it.");
+	fprintf(out, "st87_tcp_queue_wait_seconds_count %llu\n", m->tcp_waits);
+	fprintf(out, "st87_tcp_queue_wait_seconds_sum %.3f\n", m->tcp_wait_ms / 1000.0);
+}
+
+/* Per program name, at most PROGRAM_TRAFFIC_NAMES of them and "other" (program_traffic.c says why). */
+static void write_programs(FILE *out)
+{
+	struct program_traffic programs[PROGRAM_TRAFFIC_NAMES + 1];
+	size_t count = program_traffic_by_name(programs, PROGRAM_TRAFFIC_NAMES + 1);
+	family(out, "st87_program_payload_bytes_total", "counter",
+	       "Payload carried by the modem, by program name (the first 32 names; later ones as "
+	       "\"other\"; \"st87d\": its own DNS queries).");
+	for (size_t i = 0; i < count; i++) {
+		char label[4 * ST87_PROCESS_NAME_SIZE];
+		metrics_label_value(programs[i].name, label, sizeof(label));
+		fprintf(out,
+			"st87_program_payload_bytes_total{direction=\"to_modem\",program=\"%s\"} %llu\n",
+			label, programs[i].to_modem);
+		fprintf(out,
+			"st87_program_payload_bytes_total{direction=\"from_modem\",program=\"%s\"} "
+			"%llu\n",
+			label, programs[i].from_modem);
+	}
 }
 
 static void write_gauges(FILE *out, const struct engine_metrics *m, long long now_ms)
@@ -79,6 +133,9 @@ static void write_gauges(FILE *out, const struct engine_metrics *m, long long no
 	fprintf(out, "st87_sockets_open %d\n", m->sockets_open);
 	family(out, "st87_modem_open", "gauge", "1 while st87d has the modem's port open.");
 	fprintf(out, "st87_modem_open %d\n", m->modem_open ? 1 : 0);
+	family(out, "st87_tcp_queue_waiting", "gauge",
+	       "Connects in line for the modem's TCP socket now.");
+	fprintf(out, "st87_tcp_queue_waiting %d\n", m->tcp_waiting);
 	if (!radio.read)
 		return;
 	/* The last values, with their age: a sleeping modem is not woken to be measured. */
@@ -97,6 +154,15 @@ static void write_gauges(FILE *out, const struct engine_metrics *m, long long no
 		       "1 while the radio (RRC) is connected (AT+CSCON?).");
 		fprintf(out, "st87_rrc_connected %d\n", radio.cscon.connected ? 1 : 0);
 	}
+	bool from_urcs;
+	double connected_s = rrc_seconds_total(now_ms, &from_urcs);
+	family(out, "st87_radio_connected_seconds_total", "counter",
+	       from_urcs ? "Seconds the radio (RRC) was connected: from the modem's +CSCON URCs "
+			   "(AT+CSCON=1), as of the last radio reading."
+			 : "Seconds the radio (RRC) was connected: from AT+CSCON? read every "
+			   "--metrics-radio-interval, each reading held until the next, a sleeping "
+			   "modem idle (the firmware sends no +CSCON URCs).");
+	fprintf(out, "st87_radio_connected_seconds_total %.3f\n", connected_s);
 }
 
 void metrics_text_configure(int interval_s)
@@ -109,6 +175,7 @@ void metrics_text(FILE *out)
 	struct engine_metrics m;
 	engine_metrics_read(&m);
 	write_counters(out, &m);
+	write_programs(out);
 	pthread_mutex_lock(&radio_lock);
 	long long now_ms = st87_now_ms();
 	sample_radio(now_ms);

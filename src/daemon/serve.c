@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "internal.h"
 #include "pair_end.h"
+#include "program_traffic.h"
 #include "metrics_report.h"
 #include "radio_report.h"
 #include "wire.h"
@@ -222,6 +223,20 @@ static int run_close_all(struct st87_modem *modem, void *arg)
 	return 0;
 }
 
+/* The programs that moved payload, the most recent first: st87ctl watch takes their rates from these. */
+static void send_program_lines(int connection)
+{
+	struct program_traffic programs[PROGRAM_TRAFFIC_CLIENTS];
+	size_t count = program_traffic_by_client(programs, PROGRAM_TRAFFIC_CLIENTS);
+	for (size_t i = 0; i < count; i++) {
+		char line[ST87_PROCESS_NAME_SIZE + 128];
+		snprintf(line, sizeof(line), "program pid %d (%s): %llu B to the modem, %llu B from it",
+			 programs[i].pid, programs[i].name, programs[i].to_modem,
+			 programs[i].from_modem);
+		st87d_send_reply(connection, ST87D_TEXT, 0, line);
+	}
+}
+
 static void report_status(struct client *client)
 {
 	/* Requests run at once on their own threads: each has its own listing. */
@@ -246,6 +261,7 @@ static void report_status(struct client *client)
 		     line = strtok_r(NULL, "\n", &rest))
 			st87d_send_reply(client->connection, ST87D_TEXT, 0, line);
 	}
+	send_program_lines(client->connection);
 	st87d_send_reply(client->connection, ST87D_ANSWER, -err, err ? job.error : "");
 }
 

@@ -1288,8 +1288,9 @@ void engine_list_sockets(char *out, size_t len)
 		int n = place > 0
 			? snprintf(out + used, len - used,
 				   "waiting for the TCP socket, place %d in line: %s\n", place, what)
-			: snprintf(out + used, len - used, "modem socket %d: %s, %s\n", s->modem_socket,
-				   what, state);
+			: snprintf(out + used, len - used,
+				   "modem socket %d: %s, %s, %llu B to the modem, %llu B from it\n",
+				   s->modem_socket, what, state, s->bytes_to_modem, s->bytes_from_modem);
 		if (n < 0)
 			break;
 		used += (size_t)n;

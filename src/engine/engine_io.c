@@ -171,7 +171,7 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 		modem_failed(s, err);
 		return err;
 	}
-	engine_metrics_count_sent(payload);
+	engine_metrics_count_sent(s, payload);
 	s->carried_out = true;
 	return (int)n;
 }
@@ -215,7 +215,7 @@ void engine_check_link(struct st87_modem *modem, struct routed_socket *s, enum l
 			return;
 		}
 		if (n > 0) {
-			engine_metrics_count_received((size_t)n);
+			engine_metrics_count_received(s, (size_t)n);
 			s->inbound_len = (size_t)n;
 			s->inbound_sent = 0;
 			s->data_waiting = true;
@@ -260,7 +260,7 @@ void engine_pump_inbound(struct st87_modem *modem, struct routed_socket *s)
 	}
 	s->data_waiting = true; /* read until the modem is empty */
 	s->carried_in = true;
-	engine_metrics_count_received((size_t)n);
+	engine_metrics_count_received(s, (size_t)n);
 	s->last_traffic_ms = st87_now_ms();
 	if (s->framed) {
 		/* The modem does not say where a datagram came from: the last destination is the best guess. */

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "program_traffic.h"
+
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Counted here; modem is refreshed from the open session each turn. */
 static struct engine_metrics metrics;
@@ -31,17 +33,39 @@ static void add_counters(struct st87_modem_counters *into, const struct st87_mod
 	}
 }
 
-void engine_metrics_count_sent(size_t bytes)
+void engine_metrics_count_sent(struct routed_socket *s, size_t bytes)
 {
+	s->bytes_to_modem += bytes;
+	program_traffic_count(s, bytes, 0);
 	pthread_mutex_lock(&metrics_lock);
 	metrics.bytes_to_modem += bytes;
 	pthread_mutex_unlock(&metrics_lock);
 }
 
-void engine_metrics_count_received(size_t bytes)
+void engine_metrics_count_received(struct routed_socket *s, size_t bytes)
 {
+	s->bytes_from_modem += bytes;
+	program_traffic_count(s, 0, bytes);
 	pthread_mutex_lock(&metrics_lock);
 	metrics.bytes_from_modem += bytes;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void engine_metrics_count_eviction(void)
+{
+	pthread_mutex_lock(&metrics_lock);
+	metrics.evictions++;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void engine_metrics_count_tcp_wait(int waiting, long long waited_ms)
+{
+	pthread_mutex_lock(&metrics_lock);
+	metrics.tcp_waiting += waiting;
+	if (waiting < 0) {
+		metrics.tcp_waits++;
+		metrics.tcp_wait_ms += (unsigned long long)waited_ms;
+	}
 	pthread_mutex_unlock(&metrics_lock);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 
 #include "engine_io.h"
+#include "engine_metrics.h"
 #include "internal.h"
 
 /* Nothing the program wrote waits for the modem, nothing the modem gave waits for the program. */
@@ -89,5 +90,6 @@ void engine_evict(struct routed_socket *holder, const char *for_what)
 		 "%s: takes the modem's TCP socket from the idle connection %s, "
 		 "which sees the peer's close",
 		 for_what, held_by);
+	engine_metrics_count_eviction();
 	engine_give_eof(holder);
 }

@@ -98,6 +98,7 @@ struct routed_socket {
 	bool program_done;     /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
 	long long last_traffic_ms;
+	unsigned long long bytes_to_modem, bytes_from_modem; /* payload each way (engine_metrics.c) */
 	unsigned failed_attempts_before; /* the engine's failed modem openings when given it */
 	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */
 	struct sockaddr_storage last_destination;
@@ -107,6 +108,7 @@ struct routed_socket {
 	struct routed_socket *next;        /* engine's list */
 	struct routed_socket *next_waiter; /* the TCP queue, while waiting_for_tcp */
 	long long queued_ms;               /* when it joined the TCP queue */
+	bool waited_in_line; /* joined it behind a holder or others: a wait the metrics count */
 };
 
 /*

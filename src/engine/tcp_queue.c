@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "engine_io.h"
+#include "engine_metrics.h"
 
 static struct routed_socket *first, *last;
 
@@ -66,6 +67,8 @@ void tcp_queue_add(struct routed_socket *s, struct routed_socket *sockets)
 	struct routed_socket *holder = engine_tcp_holder(sockets);
 	if (!holder && first == s)
 		return; /* its turn has come: no wait worth a line */
+	s->waited_in_line = true;
+	engine_metrics_count_tcp_wait(1, 0);
 	char what[160], held_by[160] = "no one yet";
 	engine_describe(s, what, sizeof(what));
 	if (holder)
@@ -88,6 +91,9 @@ void tcp_queue_remove(struct routed_socket *s)
 			last = before;
 		s->next_waiter = NULL;
 		set_waiting(s, false);
+		if (s->waited_in_line)
+			engine_metrics_count_tcp_wait(-1, st87_now_ms() - s->queued_ms);
+		s->waited_in_line = false;
 		return;
 	}
 }

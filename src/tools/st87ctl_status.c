@@ -56,7 +56,9 @@ static void print_help(void)
 	       "command), the radio (AT+CGSN, AT+CGMR, AT+CESQ, AT+CSQ, AT+CEREG?,\n"
 	       "AT+CSCON?, AT+CPSMS?, AT+CEDRXS?; what the firmware does not know is\n"
 	       "left out) and the modem sockets in use (AT#SOCKETCREATE?). Changes\n"
-	       "nothing on the modem. Through st87d, the daemon answers.\n\n"
+	       "nothing on the modem. Through st87d, the daemon answers: each socket with\n"
+	       "its program and bytes each way, the connects waiting for the TCP socket,\n"
+	       "and each client program's bytes each way.\n\n"
 	       "  --json     print one JSON object on stdout\n"
 	       "  -h, --help this help\n\n%s",
 	       st87ctl_exit_code_help);

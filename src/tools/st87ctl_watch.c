@@ -4,7 +4,8 @@
  * st87d) the daemon's counters, then draws one block: redrawn in place on a
  * terminal (plain ANSI: cursor home, clear to the end), one block after
  * another otherwise. Through st87d it asks the daemon (ST87D_STATUS for the
- * sockets and who holds them, ST87D_METRICS for the counters and the radio,
+ * sockets, who holds and who waits for them, and each program's bytes, whose
+ * rates come from the block before; ST87D_METRICS for the counters and the radio,
  * which st87d asks at most every --metrics-radio-interval and never while
  * the modem sleeps); without it, it opens the port itself.
  */
@@ -21,6 +22,14 @@
 
 #define MAX_SOCKET_LINES 2048
 #define MAX_CME_CODES 17 /* the daemon's 16 codes and "other" */
+#define MAX_PROGRAMS 32  /* st87d lists its last 32 clients */
+
+/* Through st87d: one client program's payload, from its status line. */
+struct program_bytes {
+	int pid;
+	char name[64 * 4]; /* the daemon's name, made printable (\xNN) */
+	unsigned long long to_modem, from_modem;
+};
 
 /* One look at the modem: what a block shows. */
 struct sample {
@@ -38,14 +47,17 @@ struct sample {
 	} cme[MAX_CME_CODES];
 	size_t cme_count;
 	char sockets[MAX_SOCKET_LINES];
+	struct program_bytes programs[MAX_PROGRAMS];
+	size_t program_count;
 };
 
 static void print_help(void)
 {
 	printf("Usage: st87ctl watch [--interval S] [--count N]\n"
 	       "Show the signal (RSRP with a bar, RSRQ), the RRC state, the registration, the\n"
-	       "traffic (through st87d: bytes each way and their rate, AT commands per second,\n"
-	       "+CME ERRORs by code) and the sockets with who holds them, every S seconds\n"
+	       "traffic (through st87d: bytes each way and their rate, in all and per program,\n"
+	       "AT commands per second, +CME ERRORs by code) and the sockets with who holds\n"
+	       "them and who waits for the TCP socket, every S seconds\n"
 	       "(default 2), redrawn in place on a terminal, one block after another otherwise.\n"
 	       "Through st87d the daemon answers (its radio values at most every\n"
 	       "--metrics-radio-interval, shown with their age).\n\n"
@@ -136,9 +148,28 @@ static int ask_daemon(const struct st87ctl_globals *globals, int kind,
 									   : ST87CTL_EXIT_MODEM_ERROR;
 }
 
+/* "program pid N (NAME): X B to the modem, Y B from it" (st87d's status), true when @line is one. */
+static bool take_program_line(struct sample *out, const char *line)
+{
+	struct program_bytes program;
+	const char *name = strchr(line, '(');
+	const char *end = strstr(line, "): ");
+	if (sscanf(line, "program pid %d (", &program.pid) != 1 || !name || !end || end < name)
+		return false;
+	if (out->program_count < MAX_PROGRAMS &&
+	    sscanf(end, "): %llu B to the modem, %llu B from it", &program.to_modem,
+		   &program.from_modem) == 2) {
+		snprintf(program.name, sizeof(program.name), "%.*s", (int)(end - name - 1), name + 1);
+		out->programs[out->program_count++] = program;
+	}
+	return true;
+}
+
 static void take_status_line(void *user, const char *line)
 {
 	struct sample *out = user;
+	if (take_program_line(out, line))
+		return;
 	size_t used = strlen(out->sockets);
 	snprintf(out->sockets + used, sizeof(out->sockets) - used, "  %s\n", line);
 }
@@ -167,6 +198,30 @@ static void signal_bar(int dbm, char bar[13])
 static double per_second(unsigned long long now, unsigned long long before, int interval_s)
 {
 	return now >= before ? (double)(now - before) / interval_s : 0;
+}
+
+/* The same program in the block before, NULL when it is new (its rate is then from 0). */
+static const struct program_bytes *earlier(const struct sample *before, const struct program_bytes *p)
+{
+	for (size_t i = 0; i < before->program_count; i++)
+		if (before->programs[i].pid == p->pid && !strcmp(before->programs[i].name, p->name))
+			return &before->programs[i];
+	return NULL;
+}
+
+static void draw_programs(FILE *out, const struct sample *now, const struct sample *before,
+			  int interval_s)
+{
+	for (size_t i = 0; i < now->program_count; i++) {
+		const struct program_bytes *p = &now->programs[i];
+		const struct program_bytes *then = earlier(before, p);
+		fprintf(out,
+			"  program   pid %d (%s): to modem %llu B (%.0f B/s), from modem %llu B "
+			"(%.0f B/s)\n",
+			p->pid, p->name, p->to_modem,
+			per_second(p->to_modem, then ? then->to_modem : 0, interval_s), p->from_modem,
+			per_second(p->from_modem, then ? then->from_modem : 0, interval_s));
+	}
 }
 
 static void draw(FILE *out, const struct sample *now, const struct sample *before, int interval_s)
@@ -215,6 +270,7 @@ static void draw(FILE *out, const struct sample *now, const struct sample *befor
 			fprintf(out, " %s x%llu", now->cme[i].code, now->cme[i].count);
 		fprintf(out, "%s\n", now->cme_count ? "" : " none");
 	}
+	draw_programs(out, now, before, interval_s);
 	fprintf(out, "%s", now->sockets[0] ? now->sockets : "  no modem socket open\n");
 }
 

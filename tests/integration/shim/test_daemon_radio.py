@@ -7,8 +7,10 @@ st87d --metrics-file: counters equal to what a program moved, read by Prometheus
 Usage: test_daemon_radio.py CASE   (meson runs each case as its own test)
 """
 import contextlib
+import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +19,20 @@ import urllib.request
 
 from fakemodem_fixture import check, tcp_echo_server, wait_for, workdir
 from harness import Paths, fake_modem, http_server, random_file, run, run_case, sha256_file, st87d
+from test_single_tcp import keepalive_server, url
+
+# Sends argv[2] random bytes through the shim to a TCP echo server, reads them back, prints the count and both
+# digests, then holds the connection until a line comes on stdin.
+HOLDING_ECHO_CLIENT = r"""
+import hashlib, os, socket, sys
+data = os.urandom(int(sys.argv[2]))
+connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+connection.sendall(data)
+back = connection.makefile("rb").read(len(data))
+print(len(back), hashlib.sha256(data).hexdigest(), hashlib.sha256(back).hexdigest(), flush=True)
+sys.stdin.readline()
+connection.close()
+"""
 
 # Sends 20 KiB of random bytes through the shim to a TCP echo server and prints both digests.
 ECHO_CLIENT = r"""
@@ -191,6 +207,194 @@ def case_watch_through_the_daemon():
         check("RSRP -95 dBm" in watch.stdout, "the radio as st87d read it: %r" % watch.stdout)
 
 
+def curl_page(tmp, server, daemon, digest):
+    """curl fetches page.bin from @server through @daemon, checked against @digest: the sizes of its request,
+    the answer's headers and its body."""
+    out = os.path.join(tmp, "got.bin")
+    curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
+                "-w", "%{size_request} %{size_header} %{size_download}",
+                "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
+    check(curl.returncode == 0 and sha256_file(out) == digest, "page.bin by curl through st87d: %r" % curl.stderr)
+    return (int(size) for size in curl.stdout.split())
+
+
+def start_holding_client(daemon, port, size, **extra):
+    return subprocess.Popen([sys.executable, "-c", HOLDING_ECHO_CLIENT, str(port), str(size)],
+                            env=daemon.env(**extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def check_echoed(client, size):
+    """The client's line: @size bytes back, the same digest both ways."""
+    fields = client.stdout.readline().split()
+    check(len(fields) == 3 and fields[0] == str(size) and fields[1] == fields[2],
+          "%d bytes echoed through st87d byte for byte: %r" % (size, fields))
+
+
+def release(client):
+    out, err = client.communicate("\n", timeout=60)
+    check(client.returncode == 0, "the client closed cleanly: %r %r" % (out, err))
+
+
+def process_name(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip()
+
+
+def scrape(address):
+    with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
+        return parse_metrics(answer.read().decode())
+
+
+def program_bytes(metrics, program, direction):
+    return metrics.get(("st87_program_payload_bytes_total", (("direction", direction), ("program", program))))
+
+
+def case_traffic_per_program_through_the_daemon():
+    # Two programs through one st87d, each moving a known payload (sha256-checked): the socket's bytes in status,
+    # each program's in status, watch and the metrics, exactly.
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, http_server(tmp) as server, \
+            tcp_echo_server() as echo:
+        digest = random_file(os.path.join(tmp, "page.bin"), 30000)
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            echo_port = echo.server_address[1]
+            holder = start_holding_client(daemon, echo_port, 12345)
+            check_echoed(holder, 12345)
+            python = process_name(holder.pid)
+            status = st87ctl(daemon, "status").stdout
+            socket_line = r"modem socket \d+: TCP 127\.0\.0\.1:%d of pid %d \(%s\), open, 12345 B to the modem, " \
+                r"12345 B from it" % (echo_port, holder.pid, re.escape(python))
+            check(re.search(socket_line, status), "status shows the socket's bytes each way:\n" + status)
+            release(holder)
+            request, headers, body = curl_page(tmp, server, daemon, digest)
+            metrics = scrape(address)
+            expected = {(python, "to_modem"): 12345, (python, "from_modem"): 12345,
+                        ("curl", "to_modem"): request, ("curl", "from_modem"): headers + body}
+            for (program, direction), size in expected.items():
+                check(program_bytes(metrics, program, direction) == size,
+                      "%s: %d bytes %s: %r" % (program, size, direction, metrics))
+            check(metrics[("st87_payload_bytes_total", (("direction", "to_modem"),))] == 12345 + request
+                  and metrics[("st87_payload_bytes_total", (("direction", "from_modem"),))] == 12345 + headers + body,
+                  "the totals are the programs' sums: %r" % metrics)
+            status = st87ctl(daemon, "status").stdout
+            for line in ("program pid %d (%s): 12345 B to the modem, 12345 B from it" % (holder.pid, python),
+                         "(curl): %d B to the modem, %d B from it" % (request, headers + body)):
+                check(line in status, "status shows %r:\n%s" % (line, status))
+            watch = st87ctl(daemon, "watch", "--interval", "1", "--count", "2")
+            check(watch.returncode == 0, "watch through st87d: %r" % watch.stderr)
+            for line in ("program   pid %d (%s): to modem 12345 B" % (holder.pid, python),
+                         "(curl): to modem %d B (0 B/s), from modem %d B (0 B/s)" % (request, headers + body)):
+                check(watch.stdout.count(line) == 2, "both blocks show %r:\n%s" % (line, watch.stdout))
+
+
+def case_queued_connect_counted_and_watched():
+    # A second program's connect waits in line for the TCP socket another program holds: watch names it, the
+    # metrics count it waiting, then one wait once it has had its turn; no eviction (another program's).
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, tcp_echo_server() as echo:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            echo_port = echo.server_address[1]
+            holder = start_holding_client(daemon, echo_port, 1000)
+            check_echoed(holder, 1000)
+            waiter = start_holding_client(daemon, echo_port, 2000, ST87_CONNECT_TIMEOUT="100000")
+            waiting = "waiting for the TCP socket, place 1 in line: TCP 127.0.0.1:%d of pid %d (%s)" % (
+                echo_port, waiter.pid, process_name(waiter.pid))
+            wait_for(lambda: waiting in st87ctl(daemon, "status").stdout, 30, "the second connect in line")
+            watch = st87ctl(daemon, "watch", "--count", "1")
+            check(watch.returncode == 0 and waiting in watch.stdout,
+                  "watch names the waiting program: %r %r" % (watch.stdout, watch.stderr))
+            metrics = scrape(address)
+            check(metrics[("st87_tcp_queue_waiting", ())] == 1
+                  and metrics[("st87_tcp_queue_wait_seconds_count", ())] == 0,
+                  "one connect in line, none done waiting: %r" % metrics)
+            release(holder)
+            check_echoed(waiter, 2000)
+            release(waiter)
+            metrics = scrape(address)
+            check(metrics[("st87_tcp_queue_waiting", ())] == 0
+                  and metrics[("st87_tcp_queue_wait_seconds_count", ())] == 1
+                  and metrics[("st87_tcp_queue_wait_seconds_sum", ())] > 0,
+                  "one wait counted once it had its turn: %r" % metrics)
+            check(metrics[("st87_tcp_evictions_total", ())] == 0,
+                  "another program's connection is never taken: %r" % metrics)
+            check(metrics[("st87_connects_total", (("result", "ok"),))] == 2, "two connects: %r" % metrics)
+
+
+def case_evictions_counted():
+    # curl -L across three servers through st87d: each hop takes the modem's TCP socket from curl's own idle
+    # connection; the metrics count each hand-over the log tells of.
+    body = os.urandom(40000)
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600") as modem, keepalive_server() as first, \
+            keepalive_server() as second, keepalive_server("127.0.0.2") as third:
+        third.pages["/file"] = (200, {}, body)
+        second.pages["/hop"] = (302, {"Location": url(third, "/file")}, b"")
+        first.pages["/start"] = (302, {"Location": url(second, "/hop")}, b"")
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            out = os.path.join(tmp, "got.bin")
+            curl = run(["curl", "--silent", "--show-error", "--fail", "-L", "--max-time", "60", "-o", out,
+                        url(first, "/start")], daemon.env(route="127.0.0.0/8"))
+            check(curl.returncode == 0 and sha256_file(out) == hashlib.sha256(body).hexdigest(),
+                  "curl -L through st87d: %r" % curl.stderr)
+            metrics = scrape(address)
+            taken = daemon.log().count("takes the modem's TCP socket from the idle connection")
+            check(taken == 2 and metrics[("st87_tcp_evictions_total", ())] == 2,
+                  "two hand-overs logged (%d) and counted: %r" % (taken, metrics))
+
+
+def radio_seconds_help(address):
+    """The HELP text of st87_radio_connected_seconds_total: it says where the seconds come from."""
+    with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
+        families = {family.name: family for family in prometheus_parser()(answer.read().decode())}
+    return families["st87_radio_connected_seconds"].documentation
+
+
+def case_radio_connected_seconds_from_cscon_urcs():
+    # The radio connects for traffic (after a 100 ms set-up) and goes idle 300 ms after it: st87d turns the
+    # +CSCON URCs on once, and counts the connected seconds from them.
+    with workdir() as tmp, fake_modem(tmp, "--baud", "921600", "--rrc-setup", "100",
+                                      "--radio-idle-after", "300") as modem, tcp_echo_server() as echo:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1") as daemon:
+            check("+CSCON URCs" in radio_seconds_help(address), "the HELP text names the URCs as the source")
+            holder = start_holding_client(daemon, echo.server_address[1], 5000)
+            check_echoed(holder, 5000)
+            release(holder)
+            wait_for(lambda: "radio idle" in modem.trace()[modem.trace().find("radio connected"):], 30,
+                     "the radio connected, then idle")
+            check("+CSCON: 1" in modem.trace() and "+CSCON: 0" in modem.trace(), "the modem said both changes")
+            wait_for(lambda: scrape(address)[("st87_radio_connected_seconds_total", ())] > 0, 30,
+                     "the connected time counted")
+            check(modem.host_commands().count("AT+CSCON=1") == 1, "AT+CSCON=1 sent once: %s" % modem.host_commands())
+
+
+def case_cscon_urcs_asked_again_after_a_restart():
+    # A restart turns the modem's +CSCON URCs off: the next radio reading turns them on again.
+    with workdir() as tmp, fake_modem(tmp, "--reboot-after", "16") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1") as daemon:
+            wait_for(lambda: scrape(address) and modem.host_commands().count("AT+CSCON=1") == 2, 60,
+                     "AT+CSCON=1 again after the restart")
+            check("the modem restarted" in daemon.log(), "st87d saw the restart:\n" + daemon.log())
+            commands = modem.host_commands()
+            check(commands.index("AT+CSCON=1") < 16 < len(commands) - commands[::-1].index("AT+CSCON=1"),
+                  "once before the restart, once after: %s" % commands)
+            check("+CSCON URCs" in radio_seconds_help(address), "the HELP text names the URCs again")
+
+
+def case_radio_connected_seconds_polled_where_cscon_urcs_are_unknown():
+    # A firmware without AT+CSCON: asked once whether it sends URCs, never again; the HELP text says polled.
+    with workdir() as tmp, fake_modem(tmp, "--radio-unknown", "cscon") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address, "--metrics-radio-interval", "1"):
+            wait_for(lambda: scrape(address) and modem.host_commands().count("AT+CESQ") >= 3, 30,
+                     "three radio readings")
+            check(modem.host_commands().count("AT+CSCON=1") == 1, "AT+CSCON=1 asked once: %s" % modem.host_commands())
+            check("read every --metrics-radio-interval" in radio_seconds_help(address), "the HELP text says polled")
+            check(scrape(address)[("st87_radio_connected_seconds_total", ())] == 0, "an unknown state is idle")
+
+
 def free_loopback_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -202,13 +406,7 @@ def case_metrics_over_http_count_a_curl():
         digest = random_file(os.path.join(tmp, "page.bin"), 50000)
         address = "127.0.0.1:%d" % free_loopback_port()
         with st87d(tmp, modem, "--metrics", address) as daemon:
-            out = os.path.join(tmp, "got.bin")
-            curl = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "60", "--http1.0", "-o", out,
-                        "-w", "%{size_request} %{size_header} %{size_download}",
-                        "http://127.0.0.1:%d/page.bin" % server.server_port], daemon.env())
-            check(curl.returncode == 0 and sha256_file(out) == digest,
-                  "50000 bytes by curl through st87d: %r" % curl.stderr)
-            request, headers, body = (int(size) for size in curl.stdout.split())
+            request, headers, body = curl_page(tmp, server, daemon, digest)
             with urllib.request.urlopen("http://%s/metrics" % address, timeout=60) as answer:
                 check(answer.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
                       "the Prometheus text format's content type: %r" % answer.headers["Content-Type"])
