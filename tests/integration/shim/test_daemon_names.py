@@ -60,6 +60,22 @@ def case_resolver_cache_shared_by_every_client():
               "st87d's log does not name the lookup and its resolver")
 
 
+def second_asks_while_the_first_waits(daemon, dns_port, answer_held, asked):
+    """Two programs through @daemon looking NAME up: the second starts once the first's query is at the resolver
+    (whose answers wait for @answer_held) and waits in st87d for it; then the answer goes. The two programs."""
+    env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
+    command = [sys.executable, "-c", LOOKUPS, NAME, "0"]
+    started = []
+    try:
+        started.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        wait_for(lambda: asked, 30, "the first program's query at the resolver")
+        started.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        wait_for(lambda: "waits for the same one in flight" in daemon.log(), 30, "the second program's wait")
+    finally:
+        answer_held.set()
+    return started
+
+
 def case_lookups_at_once_ask_once():
     # A second program asks for a name while st87d's query for the first is still unanswered: it waits for that
     # answer instead of asking again (a lookup's retry goes from the same modem socket, so it would not count).
@@ -67,16 +83,7 @@ def case_lookups_at_once_ask_once():
     peers = []
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
             dns_server({NAME: "127.0.0.1"}, hold=answer_held, peers=peers) as (dns_port, asked):
-        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
-        command = [sys.executable, "-c", LOOKUPS, NAME, "0"]
-        try:
-            first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wait_for(lambda: asked, 30, "the first program's query at the resolver")
-            second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wait_for(lambda: "waits for the same one in flight" in daemon.log(), 30, "the second program's wait")
-        finally:
-            answer_held.set()
-        for program in (first, second):
+        for program in second_asks_while_the_first_waits(daemon, dns_port, answer_held, asked):
             out, err = program.communicate(timeout=60)
             check(program.returncode == 0 and out.split() == ["127.0.0.1"], "a lookup: %r %r" % (out, err))
         check(len(set(peers)) == 1, "two programs' lookups at once asked from %d modem sockets" % len(set(peers)))
@@ -90,16 +97,7 @@ def case_failed_lookup_is_shared_by_those_that_waited():
     peers = []
     with workdir() as tmp, fake_modem(tmp) as modem, st87d(tmp, modem) as daemon, \
             dns_server({NAME: "127.0.0.1"}, hold=answer_held, peers=peers, rcode=2) as (dns_port, asked):
-        env = daemon.env(ST87_DNS="127.0.0.1:%d" % dns_port)
-        command = [sys.executable, "-c", LOOKUPS, NAME, "0"]
-        try:
-            first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wait_for(lambda: asked, 30, "the first program's query at the resolver")
-            second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wait_for(lambda: "waits for the same one in flight" in daemon.log(), 30, "the second program's wait")
-        finally:
-            answer_held.set()
-        for program in (first, second):
+        for program in second_asks_while_the_first_waits(daemon, dns_port, answer_held, asked):
             out, err = program.communicate(timeout=60)
             check(program.returncode != 0 and "gaierror" in err, "a lookup did not fail: %r %r" % (out, err))
         check(len(set(peers)) == 1, "two programs' lookups at once asked from %d modem sockets" % len(set(peers)))
