@@ -117,6 +117,11 @@ static bool table_fits(const struct reader *r, uint64_t offset, uint64_t count, 
 	return offset <= size && count * entry_size <= size - offset;
 }
 
+/* The fields of an Elf32_Ehdr or an Elf64_Ehdr @e: the two name them alike, in other types. */
+#define HEADER_OF(elf_class, e)                                                                 \
+	((struct header){(elf_class), (e).e_machine, (e).e_phoff, (e).e_shoff, (e).e_phentsize, \
+			 (e).e_phnum, (e).e_shentsize, (e).e_shnum, (e).e_shstrndx})
+
 static int read_header(struct reader *r)
 {
 	unsigned char ident[EI_NIDENT];
@@ -128,33 +133,23 @@ static int read_header(struct reader *r)
 	if (ident[EI_DATA] != NATIVE_DATA)
 		return fail(r, -EPROTONOSUPPORT, "a %s-endian ELF file, not this machine's byte order",
 			    ident[EI_DATA] == ELFDATA2LSB ? "little" : "big");
+	unsigned char elf_class = ident[EI_CLASS];
+	if (elf_class != ELFCLASS64 && elf_class != ELFCLASS32)
+		return fail(r, -EPROTONOSUPPORT, "an ELF file of no known class (%u)", elf_class);
+	bool wide = elf_class == ELFCLASS64;
+	union {
+		Elf64_Ehdr wide;
+		Elf32_Ehdr narrow;
+	} e;
+	if (read_at(r, 0, &e, wide ? sizeof(e.wide) : sizeof(e.narrow)) < 0)
+		return fail(r, -EBADMSG, "truncated in its ELF header");
 	struct header *h = &r->header;
-	h->elf_class = ident[EI_CLASS];
-	if (h->elf_class == ELFCLASS64) {
-		Elf64_Ehdr e;
-		if (read_at(r, 0, &e, sizeof(e)) < 0)
-			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS64, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
-				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
-		if (h->phnum && h->phentsize != sizeof(Elf64_Phdr))
-			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
-		if (h->shnum && h->shentsize != sizeof(Elf64_Shdr))
-			return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
-		return 0;
-	}
-	if (h->elf_class == ELFCLASS32) {
-		Elf32_Ehdr e;
-		if (read_at(r, 0, &e, sizeof(e)) < 0)
-			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS32, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
-				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
-		if (h->phnum && h->phentsize != sizeof(Elf32_Phdr))
-			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
-		if (h->shnum && h->shentsize != sizeof(Elf32_Shdr))
-			return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
-		return 0;
-	}
-	return fail(r, -EPROTONOSUPPORT, "an ELF file of no known class (%u)", h->elf_class);
+	*h = wide ? HEADER_OF(ELFCLASS64, e.wide) : HEADER_OF(ELFCLASS32, e.narrow);
+	if (h->phnum && h->phentsize != (wide ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
+	if (h->shnum && h->shentsize != (wide ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)))
+		return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
+	return 0;
 }
 
 /* Both header tables within the file, before anything is read from them. */
