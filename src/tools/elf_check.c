@@ -163,38 +163,42 @@ static int check_tables(struct reader *r)
 	return 0;
 }
 
+/* An entry of either header table in either class; read_header() saw its size match the class. */
+union table_entry {
+	Elf64_Phdr segment64;
+	Elf32_Phdr segment32;
+	Elf64_Shdr section64;
+	Elf32_Shdr section32;
+};
+
+/* Entry @index of the table at @table_offset, whose entries are @entry_size bytes apart. */
+static int read_entry(struct reader *r, uint64_t table_offset, uint16_t entry_size, unsigned index,
+		      union table_entry *entry)
+{
+	uint64_t offset = table_offset + (uint64_t)index * entry_size;
+	if (offset < table_offset || entry_size > sizeof(*entry))
+		return -EBADMSG;
+	return read_at(r, offset, entry, entry_size);
+}
+
+#define SEGMENT_OF(p) ((struct segment){(p).p_type, (p).p_offset, (p).p_vaddr, (p).p_filesz})
+#define SECTION_OF(s)                                                                        \
+	((struct section){(s).sh_name, (s).sh_type, (s).sh_link, (s).sh_offset, (s).sh_size, \
+			  (s).sh_entsize})
+
 static int read_segment(struct reader *r, unsigned index, struct segment *out)
 {
-	uint64_t offset = r->header.phoff + (uint64_t)index * r->header.phentsize;
-	if (offset < r->header.phoff)
-		return -EBADMSG;
-	if (r->header.elf_class == ELFCLASS64) {
-		Elf64_Phdr p;
-		int err = read_at(r, offset, &p, sizeof(p));
-		*out = (struct segment){p.p_type, p.p_offset, p.p_vaddr, p.p_filesz};
-		return err;
-	}
-	Elf32_Phdr p;
-	int err = read_at(r, offset, &p, sizeof(p));
-	*out = (struct segment){p.p_type, p.p_offset, p.p_vaddr, p.p_filesz};
+	union table_entry e = {0};
+	int err = read_entry(r, r->header.phoff, r->header.phentsize, index, &e);
+	*out = r->header.elf_class == ELFCLASS64 ? SEGMENT_OF(e.segment64) : SEGMENT_OF(e.segment32);
 	return err;
 }
 
 static int read_section(struct reader *r, unsigned index, struct section *out)
 {
-	uint64_t offset = r->header.shoff + (uint64_t)index * r->header.shentsize;
-	if (offset < r->header.shoff)
-		return -EBADMSG;
-	if (r->header.elf_class == ELFCLASS64) {
-		Elf64_Shdr s;
-		int err = read_at(r, offset, &s, sizeof(s));
-		*out = (struct section){s.sh_name,   s.sh_type, s.sh_link,
-					s.sh_offset, s.sh_size, s.sh_entsize};
-		return err;
-	}
-	Elf32_Shdr s;
-	int err = read_at(r, offset, &s, sizeof(s));
-	*out = (struct section){s.sh_name, s.sh_type, s.sh_link, s.sh_offset, s.sh_size, s.sh_entsize};
+	union table_entry e = {0};
+	int err = read_entry(r, r->header.shoff, r->header.shentsize, index, &e);
+	*out = r->header.elf_class == ELFCLASS64 ? SECTION_OF(e.section64) : SECTION_OF(e.section32);
 	return err;
 }
 

@@ -17,25 +17,28 @@ const char st87ctl_exit_code_help[] =
 	"  2  usage error (ping: also any other error, as ping(8) does)\n"
 	"  3  no modem: the port is missing, busy or not a serial port, or nothing answers\n";
 
+/* "st87ctl: <message>" on stderr, built in one buffer so the line reaches stderr in one piece. */
+static void print_error(const char *format, va_list args)
+{
+	char line[1024];
+	vsnprintf(line, sizeof(line), format, args);
+	fprintf(stderr, "st87ctl: %s\n", line);
+}
+
 void st87ctl_error(const char *format, ...)
 {
-	/* Built in one buffer so the line reaches stderr in one piece. */
-	char line[1024];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(line, sizeof(line), format, args);
+	print_error(format, args);
 	va_end(args);
-	fprintf(stderr, "st87ctl: %s\n", line);
 }
 
 int st87ctl_usage_error(const char *command, const char *format, ...)
 {
-	char line[1024];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(line, sizeof(line), format, args);
+	print_error(format, args);
 	va_end(args);
-	fprintf(stderr, "st87ctl: %s\n", line);
 	fprintf(stderr, "Try 'st87ctl%s%s --help'.\n", command ? " " : "", command ? command : "");
 	return ST87CTL_EXIT_USAGE;
 }
