@@ -22,72 +22,47 @@
 #include "dns_message.h"
 #include "dns_outcome.h"
 
+/*
+ * The pieces the replies below are made of, one to a line. A header: @id,
+ * QR RD RA with @rcode, one question, @answers answer and @authority
+ * authority records.
+ */
+#define HEADER(id, rcode, answers, authority) \
+	(id) >> 8, (id)&0xff, 0x81, 0x80 | (rcode), 0, 1, 0, (answers), 0, (authority), 0, 0
+/* A 32-bit number, most significant byte first. */
+#define U32(v) (v) >> 24, ((v) >> 16) & 0xff, ((v) >> 8) & 0xff, (v)&0xff
+/* Names and labels as a message spells them. */
+#define EXAMPLE_COM 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0
+#define EDGE_NET 4, 'e', 'd', 'g', 'e', 3, 'n', 'e', 't', 0
+#define LABEL_WWW 3, 'w', 'w', 'w'
+#define LABEL_NO 2, 'n', 'o'
+#define LABEL_CDN 3, 'c', 'd', 'n'
+#define LABEL_NS 2, 'n', 's'
+#define LABEL_HOSTMASTER 10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r'
+/* A question's type and class IN, after its name. */
+#define QUESTION(type) 0, (type), 0, 1
+/* A name compressed to the one at @offset. */
+#define POINTER(offset) 0xc0, (offset)
+/* A record's type, class IN, @ttl and @rdlength, after its owner. */
+#define RECORD(type, ttl, rdlength) 0, (type), 0, 1, U32(ttl), 0, (rdlength)
+/* An A record's rdata. */
+#define IPV4(a, b, c, d) (a), (b), (c), (d)
+#define IPV6_2001_DB8__1 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+
 /* Reply to "example.com A", id 0x1234: two addresses, TTL 300 and 60. */
 static const unsigned char reply_a[] = {
-	0x12,
-	0x34,
-	0x81,
-	0x80,
-	0x00,
-	0x01,
-	0x00,
-	0x02,
-	0x00,
-	0x00,
-	0x00,
-	0x00,
-	/* @12 question: example.com A IN ("example" @12, "com" @20) */
-	7,
-	'e',
-	'x',
-	'a',
-	'm',
-	'p',
-	'l',
-	'e',
-	3,
-	'c',
-	'o',
-	'm',
-	0,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	/* @29 answer: -> @12, A, IN, TTL 300, 93.184.216.34 */
-	0xc0,
-	0x0c,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x01,
-	0x2c,
-	0x00,
-	0x04,
-	93,
-	184,
-	216,
-	34,
-	/* @45 answer: -> @12, A, IN, TTL 60, 93.184.216.35 */
-	0xc0,
-	0x0c,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x00,
-	0x3c,
-	0x00,
-	0x04,
-	93,
-	184,
-	216,
-	35,
+	HEADER(0x1234, 0, 2, 0),
+	/* @12: "example" @12, "com" @20 */
+	EXAMPLE_COM,
+	QUESTION(ns_t_a),
+	/* @29 */
+	POINTER(12),
+	RECORD(ns_t_a, 300, 4),
+	IPV4(93, 184, 216, 34),
+	/* @45 */
+	POINTER(12),
+	RECORD(ns_t_a, 60, 4),
+	IPV4(93, 184, 216, 35),
 };
 #define REPLY_A_ID 0x1234
 #define REPLY_A_FIRST_OWNER 29
@@ -95,10 +70,8 @@ static const unsigned char reply_a[] = {
 
 /* Reply to "example.com AAAA", id 0x4242: 2001:db8::1, TTL 3600. */
 static const unsigned char reply_aaaa[] = {
-	0x42, 0x42, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
-	'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0x00, 0x1c, 0x00, 0x01, 0xc0,
-	0x0c, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8,
-	0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    1,
+	HEADER(0x4242, 0, 1, 0),     EXAMPLE_COM,      QUESTION(ns_t_aaaa), POINTER(12),
+	RECORD(ns_t_aaaa, 3600, 16), IPV6_2001_DB8__1,
 };
 #define REPLY_AAAA_ID 0x4242
 
@@ -107,201 +80,62 @@ static const unsigned char reply_aaaa[] = {
  * cdn.example.com, cdn.example.com CNAME edge.net, edge.net A 192.0.2.7.
  */
 static const unsigned char reply_cname_chain[] = {
-	0xbe,
-	0xef,
-	0x81,
-	0x80,
-	0x00,
-	0x01,
-	0x00,
-	0x03,
-	0x00,
-	0x00,
-	0x00,
-	0x00,
-	/* @12 question ("example" @16) */
-	3,
-	'w',
-	'w',
-	'w',
-	7,
-	'e',
-	'x',
-	'a',
-	'm',
-	'p',
-	'l',
-	'e',
-	3,
-	'c',
-	'o',
-	'm',
-	0,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	/* @33 www.example.com CNAME, TTL 3600, rdata @45: "cdn" -> @16 */
-	0xc0,
-	0x0c,
-	0x00,
-	0x05,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x0e,
-	0x10,
-	0x00,
-	0x06,
-	3,
-	'c',
-	'd',
-	'n',
-	0xc0,
-	0x10,
-	/* @51 cdn.example.com (-> @45) CNAME, TTL 120, rdata @63: edge.net */
-	0xc0,
-	0x2d,
-	0x00,
-	0x05,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x00,
-	0x78,
-	0x00,
-	0x0a,
-	4,
-	'e',
-	'd',
-	'g',
-	'e',
-	3,
-	'n',
-	'e',
-	't',
-	0,
-	/* @73 edge.net (-> @63) A, TTL 30, 192.0.2.7 */
-	0xc0,
-	0x3f,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x00,
-	0x1e,
-	0x00,
-	0x04,
-	192,
-	0,
-	2,
-	7,
+	HEADER(0xbeef, 0, 3, 0),
+	/* @12: "example" @16 */
+	LABEL_WWW,
+	EXAMPLE_COM,
+	QUESTION(ns_t_a),
+	/* @33 www.example.com CNAME, rdata @45: "cdn" -> @16 */
+	POINTER(12),
+	RECORD(ns_t_cname, 3600, 6),
+	LABEL_CDN,
+	POINTER(16),
+	/* @51 cdn.example.com (-> @45) CNAME, rdata @63: edge.net */
+	POINTER(45),
+	RECORD(ns_t_cname, 120, 10),
+	EDGE_NET,
+	/* @73 edge.net (-> @63) A */
+	POINTER(63),
+	RECORD(ns_t_a, 30, 4),
+	IPV4(192, 0, 2, 7),
 };
 #define REPLY_CNAME_ID 0xbeef
 #define REPLY_CNAME_QTYPE_LOW 30 /* low byte of the question's type */
 
 /* NXDOMAIN for "no.example.com A", id 0x5151, with the zone's SOA. */
 static const unsigned char reply_nxdomain[] = {
-	0x51,
-	0x51,
-	0x81,
-	0x83,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	/* @12 question ("example" @15) */
-	2,
-	'n',
-	'o',
-	7,
-	'e',
-	'x',
-	'a',
-	'm',
-	'p',
-	'l',
-	'e',
-	3,
-	'c',
-	'o',
-	'm',
-	0,
-	0x00,
-	0x01,
-	0x00,
-	0x01,
-	/* @32 authority: example.com SOA, TTL 900 */
-	0xc0,
-	0x0f,
-	0x00,
-	0x06,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x03,
-	0x84,
-	0x00,
-	0x26,
-	2,
-	'n',
-	's',
-	0xc0,
-	0x0f,
-	10,
-	'h',
-	'o',
-	's',
-	't',
-	'm',
-	'a',
-	's',
-	't',
-	'e',
-	'r',
-	0xc0,
-	0x0f,
-	0x00,
-	0x00,
-	0x00,
-	0x01,
-	0x00,
-	0x00,
-	0x1c,
-	0x20,
-	0x00,
-	0x00,
-	0x0e,
-	0x10,
-	0x00,
-	0x12,
-	0x75,
-	0x00,
-	0x00,
-	0x00,
-	0x01,
-	0x2c,
+	HEADER(0x5151, ns_r_nxdomain, 0, 1),
+	/* @12: "example" @15 */
+	LABEL_NO,
+	EXAMPLE_COM,
+	QUESTION(ns_t_a),
+	/* @32 authority: example.com SOA: ns, hostmaster, serial, refresh, retry, expire, minimum */
+	POINTER(15),
+	RECORD(ns_t_soa, 900, 38),
+	LABEL_NS,
+	POINTER(15),
+	LABEL_HOSTMASTER,
+	POINTER(15),
+	U32(1),
+	U32(7200),
+	U32(3600),
+	U32(1209600),
+	U32(300),
 };
 #define REPLY_NXDOMAIN_ID 0x5151
 
 /* Question only: "example.com A", id 0x1234, NOERROR, no records. */
 static const unsigned char reply_question_only[] = {
-	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
-	'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',  0,    0x00, 0x01, 0x00, 0x01,
+	HEADER(0x1234, 0, 0, 0),
+	EXAMPLE_COM,
+	QUESTION(ns_t_a),
 };
 
 /* One A record for example.com (-> @12) with TTL 1000 - its last address byte. */
 static const unsigned char a_record[] = {
-	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x04, 198, 51, 100, 0,
+	POINTER(12),
+	RECORD(ns_t_a, 1000, 4),
+	IPV4(198, 51, 100, 0),
 };
 
 #define HEADER_FLAGS1 2
