@@ -156,6 +156,9 @@ static int parse_exact(const unsigned char *reply, size_t len, uint16_t id, cons
 	return ret;
 }
 
+/* parse_exact() over the whole of the array @reply. */
+#define PARSE_WHOLE(reply, id, name, qtype) parse_exact(reply, sizeof reply, id, name, qtype)
+
 static void assert_ipv4(size_t index, const char *expected)
 {
 	char text[INET_ADDRSTRLEN];
@@ -289,8 +292,7 @@ static void test_our_own_query_echoed_back_is_not_an_answer(void **state)
 static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_ANSWER);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_ANSWER);
 	assert_int_equal(answer.family, AF_INET);
 	assert_int_equal(answer.count, 2);
 	assert_ipv4(0, "93.184.216.34");
@@ -302,8 +304,7 @@ static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
 static void test_aaaa_reply(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_exact(reply_aaaa, sizeof reply_aaaa, REPLY_AAAA_ID, "example.com",
-				     ns_t_aaaa),
+	assert_int_equal(PARSE_WHOLE(reply_aaaa, REPLY_AAAA_ID, "example.com", ns_t_aaaa),
 			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.family, AF_INET6);
 	assert_int_equal(answer.count, 1);
@@ -316,8 +317,7 @@ static void test_cname_chain_leads_to_the_address(void **state)
 	unsigned char aaaa_question[sizeof reply_cname_chain];
 
 	(void)state;
-	assert_int_equal(parse_exact(reply_cname_chain, sizeof reply_cname_chain, REPLY_CNAME_ID,
-				     "www.example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(reply_cname_chain, REPLY_CNAME_ID, "www.example.com", ns_t_a),
 			 SHIM_DNS_ANSWER);
 	assert_int_equal(answer.count, 1);
 	assert_ipv4(0, "192.0.2.7");
@@ -326,8 +326,7 @@ static void test_cname_chain_leads_to_the_address(void **state)
 	/* The same chain as the reply to an AAAA question: only an A at its end. */
 	memcpy(aaaa_question, reply_cname_chain, sizeof aaaa_question);
 	aaaa_question[REPLY_CNAME_QTYPE_LOW] = ns_t_aaaa;
-	assert_int_equal(parse_exact(aaaa_question, sizeof aaaa_question, REPLY_CNAME_ID,
-				     "www.example.com", ns_t_aaaa),
+	assert_int_equal(PARSE_WHOLE(aaaa_question, REPLY_CNAME_ID, "www.example.com", ns_t_aaaa),
 			 SHIM_DNS_NO_DATA);
 	assert_int_equal(answer.count, 0);
 }
@@ -335,24 +334,18 @@ static void test_cname_chain_leads_to_the_address(void **state)
 static void test_question_is_compared_as_dns_does(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "EXAMPLE.Com", ns_t_a),
-			 SHIM_DNS_ANSWER);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com.", ns_t_a),
-			 SHIM_DNS_ANSWER);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.org", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "www.example.com", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_aaaa),
-			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "EXAMPLE.Com", ns_t_a), SHIM_DNS_ANSWER);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "example.com.", ns_t_a), SHIM_DNS_ANSWER);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "example.org", ns_t_a), SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "www.example.com", ns_t_a), SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "example.com", ns_t_aaaa), SHIM_DNS_NOT_OURS);
 	assert_int_equal(answer.count, 0);
 }
 
 static void test_nxdomain_means_no_such_name(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_exact(reply_nxdomain, sizeof reply_nxdomain, REPLY_NXDOMAIN_ID,
-				     "no.example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(reply_nxdomain, REPLY_NXDOMAIN_ID, "no.example.com", ns_t_a),
 			 SHIM_DNS_NO_SUCH_NAME);
 	assert_int_equal(answer.count, 0);
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NO_SUCH_NAME), EAI_NONAME);
@@ -363,8 +356,7 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	unsigned char chaos_class[sizeof reply_a];
 
 	(void)state;
-	assert_int_equal(parse_exact(reply_question_only, sizeof reply_question_only, REPLY_A_ID,
-				     "example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(reply_question_only, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_NO_DATA);
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NO_DATA), EAI_NODATA);
 
@@ -372,8 +364,7 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	memcpy(chaos_class, reply_a, sizeof chaos_class);
 	chaos_class[REPLY_A_FIRST_OWNER + 5] = ns_c_chaos;
 	chaos_class[REPLY_A_SECOND_OWNER + 5] = ns_c_chaos;
-	assert_int_equal(parse_exact(chaos_class, sizeof chaos_class, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_NO_DATA);
+	assert_int_equal(PARSE_WHOLE(chaos_class, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NO_DATA);
 }
 
 static void test_server_errors(void **state)
@@ -395,7 +386,7 @@ static void test_server_errors(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memcpy(reply, reply_question_only, sizeof reply);
 		reply[HEADER_FLAGS2] = (unsigned char)(0x80 | cases[i].rcode);
-		assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
+		assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a),
 				 cases[i].outcome);
 		assert_int_equal(shim_dns_outcome_to_eai(cases[i].outcome), cases[i].eai);
 	}
@@ -416,8 +407,7 @@ static void test_replies_to_something_else_are_not_ours(void **state)
 	unsigned char two_questions[sizeof reply_question_only + 17];
 
 	(void)state;
-	assert_int_equal(parse_exact(reply_a, sizeof reply_a, REPLY_A_ID + 1, "example.com", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID + 1, "example.com", ns_t_a), SHIM_DNS_NOT_OURS);
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NOT_OURS), EAI_AGAIN);
 	/* Even a stub of a stranger's datagram does not end the wait. */
 	assert_int_equal(parse_exact(reply_a, 2, REPLY_A_ID + 1, "example.com", ns_t_a),
@@ -425,17 +415,14 @@ static void test_replies_to_something_else_are_not_ours(void **state)
 
 	memcpy(reply, reply_a, sizeof reply);
 	reply[HEADER_FLAGS1] = 0x01; /* QR clear: a query */
-	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NOT_OURS);
 	reply[HEADER_FLAGS1] = 0x80 | (ns_o_iquery << 3);
-	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_NOT_OURS);
+	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NOT_OURS);
 
 	memcpy(two_questions, reply_question_only, sizeof reply_question_only);
 	memcpy(two_questions + sizeof reply_question_only, reply_question_only + 12, 17);
 	two_questions[5] = 2;
-	assert_int_equal(parse_exact(two_questions, sizeof two_questions, REPLY_A_ID, "example.com",
-				     ns_t_a),
+	assert_int_equal(PARSE_WHOLE(two_questions, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_NOT_OURS);
 }
 
@@ -472,8 +459,7 @@ static void test_bytes_past_the_last_record_are_malformed(void **state)
 	(void)state;
 	memcpy(longer, reply_a, sizeof reply_a);
 	longer[sizeof reply_a] = 0;
-	assert_int_equal(parse_exact(longer, sizeof longer, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_MALFORMED);
+	assert_int_equal(PARSE_WHOLE(longer, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
 static void test_truncation_flag(void **state)
@@ -519,29 +505,24 @@ static void test_compression_pointer_loops_are_malformed(void **state)
 	unsigned char reply[sizeof reply_a];
 
 	(void)state;
-	assert_int_equal(parse_exact(question_points_at_itself, sizeof question_points_at_itself,
-				     REPLY_A_ID, "example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(question_points_at_itself, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
-	assert_int_equal(parse_exact(question_points_past_the_end, sizeof question_points_past_the_end,
-				     REPLY_A_ID, "example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(question_points_past_the_end, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
-	assert_int_equal(parse_exact(label_runs_past_the_end, sizeof label_runs_past_the_end, REPLY_A_ID,
-				     "example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(label_runs_past_the_end, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
 
 	/* An answer's owner pointing at itself. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_FIRST_OWNER;
-	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_MALFORMED);
+	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 	assert_int_equal(answer.count, 0);
 
 	/* Two owners pointing at each other. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[REPLY_A_FIRST_OWNER + 1] = REPLY_A_SECOND_OWNER;
 	reply[REPLY_A_SECOND_OWNER + 1] = REPLY_A_FIRST_OWNER;
-	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_MALFORMED);
+	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
 static void test_address_of_the_wrong_size_is_malformed(void **state)
@@ -555,14 +536,13 @@ static void test_address_of_the_wrong_size_is_malformed(void **state)
 	unsigned char reply[sizeof reply_a];
 
 	(void)state;
-	assert_int_equal(parse_exact(five_byte_a, sizeof five_byte_a, REPLY_A_ID, "example.com", ns_t_a),
+	assert_int_equal(PARSE_WHOLE(five_byte_a, REPLY_A_ID, "example.com", ns_t_a),
 			 SHIM_DNS_MALFORMED);
 
 	/* A length that runs past the message. */
 	memcpy(reply, reply_a, sizeof reply);
 	reply[REPLY_A_SECOND_OWNER + 11] = 0xff;
-	assert_int_equal(parse_exact(reply, sizeof reply, REPLY_A_ID, "example.com", ns_t_a),
-			 SHIM_DNS_MALFORMED);
+	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
 static void test_only_the_first_addresses_are_kept(void **state)
