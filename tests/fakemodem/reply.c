@@ -94,13 +94,18 @@ static void line_boundary(struct modem *m)
 		flush_urcs(m, false);
 }
 
+void vreply_info(struct modem *m, const char *fmt, va_list ap)
+{
+	line_boundary(m);
+	vput_framed(m, fmt, ap);
+}
+
 void reply_info(struct modem *m, const char *fmt, ...)
 {
 	va_list ap;
 
-	line_boundary(m);
 	va_start(ap, fmt);
-	vput_framed(m, fmt, ap);
+	vreply_info(m, fmt, ap);
 	va_end(ap);
 }
 
