@@ -18,6 +18,7 @@ its baud rate), so a slow machine does not fail; the one upper bound,
 baud_bulk_rate's, is generous (0.9 of the line rate, 0.5 under valgrind).
 """
 
+import contextlib
 import json
 import os
 import random
@@ -100,6 +101,15 @@ class Reply:
 
     def __repr__(self):
         return "Reply(%r, %r)" % (self.lines, self.final)
+
+
+@contextlib.contextmanager
+def stopped_cleanly(m):
+    """Runs the block with the fake modem `m`, then stops it: it must exit with status 0."""
+    try:
+        yield m
+    finally:
+        eq(m.stop(), 0)
 
 
 class Modem:
@@ -634,14 +644,11 @@ def tcp_refused():
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % port, 2152)
         eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,3"])
-    finally:
-        eq(m.stop(), 0)
 
 
 def send_and_close(payload):
@@ -844,8 +851,7 @@ def udp_echo():
 
 @test
 def udp_drop_when_full():
-    m = Modem("--rx-buffer", "1000")
-    try:
+    with stopped_cleanly(Modem("--rx-buffer", "1000")) as m:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,0" % port)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -857,8 +863,6 @@ def udp_drop_when_full():
         eq(m.ok("AT#IPREAD=5,0").read()[1], b"B" * 400)
         eq(m.ok("AT#IPREAD=5,0").read()[1], b"")
         eq(m.unsolicited, [], "urc 0: no #IPRECV")
-    finally:
-        eq(m.stop(), 0)
     st = m.stats()
     eq(st["udp_dropped"], 1)
 
@@ -1109,13 +1113,10 @@ def sleep_model():
 
 @test
 def never_sleeps_by_default():
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#SLEEPMODE?", 504)
         m.ok("AT")
-    finally:
-        eq(m.stop(), 0)
     st = m.stats()
     eq((st["wakeups"], st["commands_while_asleep"]), (0, 0))
     eq(st["awake_ms"], st["run_ms"], "awake all the time")
@@ -1123,8 +1124,7 @@ def never_sleeps_by_default():
 
 @test
 def reboot():
-    m = Modem("--reboot-after", "3")
-    try:
+    with stopped_cleanly(Modem("--reboot-after", "3")) as m:
         m.ok("AT+CMEE=1")
         m.ok("ATE1")
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
@@ -1138,8 +1138,6 @@ def reboot():
         eq(m.cmd("AT#NOSUCH").final, "ERROR", "CMEE back to 0")
         for _ in range(5):
             m.ok("AT")  # only once
-    finally:
-        eq(m.stop(), 0)
     eq(m.stats()["reboots"], 1)
 
 
@@ -1263,16 +1261,13 @@ def send_handshake_two_latency():
 
 @test
 def send_handshake_two_reboot():
-    m = Modem("--send-handshake", "two", "--reboot-after", "1")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two", "--reboot-after", "1")) as m:
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
         # the reboot comes at the line: no OK, so no host sends the data
         m.write(b"AT#IPSENDUDP=5,0,127.0.0.1,9,0,1,4\r\n")
         eq(m.read_line(), "#SIMST: 1")
         m.drain(0.3)
         eq(m.ok("AT#SOCKETCREATE?").lines, [], "rebooted")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1328,15 +1323,12 @@ def cid_option():
 
 @test
 def cid_reboot():
-    m = Modem("--cid", "15", "--reboot-after", "1")
-    try:
+    with stopped_cleanly(Modem("--cid", "15", "--reboot-after", "1")) as m:
         m.ok("AT")
         m.write(b"AT\r\n")
         eq([m.read_line() for _ in range(5)],
            ["#SIMST: 1", "+CEREG: 2", "+CGEV: ME PDN ACT 15", "+CEREG: 1",
             '#IPCFG: 15,1,"127.0.0.1"'], "boot lines carry the cid")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1371,15 +1363,11 @@ def dns():
 
 @test
 def dns_off_and_delay():
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#DNS=5,0,localhost", 504)
         m.err("AT#DNS=?", 504)
-    finally:
-        eq(m.stop(), 0)
-    m = Modem("--dns", "--dns-delay", "300")
-    try:
+    with stopped_cleanly(Modem("--dns", "--dns-delay", "300")) as m:
         m.ok("AT+CMEE=1")
         for line, lines, final in (("AT#DNS=5,0,localhost", ["#DNS: 127.0.0.1"], "OK"),
                                    ("AT#DNS=5,0,nosuch.test", [], "+CME ERROR: 2171")):
@@ -1387,8 +1375,6 @@ def dns_off_and_delay():
             r = m.cmd(line)
             check(time.monotonic() - t0 >= 0.29, "--dns-delay: " + line)
             eq((r.lines, r.final), (lines, final), line)
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1430,8 +1416,7 @@ def max_send():
 def max_send_hex_counts_chars():
     srv = TcpServer(echo_handler)
     for args, ok_bytes, bad_bytes in (([], 512, 513), (["--hex-counts-chars"], 256, 257)):
-        m = Modem(*args)
-        try:
+        with stopped_cleanly(Modem(*args)) as m:
             m.ok("AT+CMEE=1")
             eq(m.ok("AT#IPSENDUDP=?").lines[0],
                '#IPSENDUDP: (5),(0-2),"<ip_address>",(1-65535),(0-2),(0-2),(1-512),"<data>"')
@@ -1443,15 +1428,12 @@ def max_send_hex_counts_chars():
             m.ok("AT#IPSENDTCP=5,0,1,512", b"y" * 512)
             m.err("AT#IPSENDTCP=5,0,1,513", 2146)
             eq(m.read_all(0, ok_bytes + 1024), b"\xab" * ok_bytes + b"x" * 512 + b"y" * 512)
-        finally:
-            eq(m.stop(), 0)
     srv.close()
 
 
 @test
 def udp_large_datagram_in():
-    m = Modem("--read-chunk", "1600")
-    try:
+    with stopped_cleanly(Modem("--read-chunk", "1600")) as m:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
         blob = random.Random(8).randbytes(1600)
@@ -1460,8 +1442,6 @@ def udp_large_datagram_in():
         s.close()
         m.wait_urc("#IPRECV: 5,0")
         eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,1600", blob))
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1540,15 +1520,12 @@ def refuse_connects():
 
 @test
 def refuse_port_zero():
-    m = Modem("--refuse-port-zero")
-    try:
+    with stopped_cleanly(Modem("--refuse-port-zero")) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", 2141)
         eq(m.ok("AT#SOCKETCREATE=5,0,TCP,,1,1,1").lines, ["#SOCKETCREATE: 0"], "empty is taken")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,,1,1,1").lines, ["#SOCKETCREATE: 1"], "UDP: any port")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 2"], "UDP 0 taken")
-    finally:
-        eq(m.stop(), 0)
 
 
 LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH",
@@ -1613,22 +1590,16 @@ def link_loss_returns():
     finally:
         eq(m.stop(), 0)
     # the host may be first: then the timer has nothing left to do
-    m = Modem("--link-loss-after", "1", "--link-return", "300")
-    try:
+    with stopped_cleanly(Modem("--link-loss-after", "1", "--link-return", "300")) as m:
         m.ok("AT")
         eq(m.read_line(), "+CGEV: NW PDN DEACT 5")
         m.ok("AT#IPCFG=5,0,127.0.0.1")
         eq(m.read_line(), "IP Network is Up for context 5")
         eq(m.drain(0.6), b"", "no return URCs after AT#IPCFG")
-    finally:
-        eq(m.stop(), 0)
     # N = 0: lost at start, before any command (its URC may go before the
     # test opens the pty, so only the state is checked)
-    m = Modem("--link-loss-after", "0")
-    try:
+    with stopped_cleanly(Modem("--link-loss-after", "0")) as m:
         eq(m.ok("AT#IPCFG?").info("#IPCFG:"), ["#IPCFG: 5,0"], "N = 0: down at start")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1765,11 +1736,9 @@ def profile_overrides():
         eq(m.stop(), 0)
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "one"))
-    m = Modem("--profile", "maker", "--profile", "note")  # the last one counts
-    try:
+    # the last --profile counts
+    with stopped_cleanly(Modem("--profile", "maker", "--profile", "note")) as m:
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
