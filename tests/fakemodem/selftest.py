@@ -104,12 +104,14 @@ class Reply:
 
 
 @contextlib.contextmanager
-def stopped_cleanly(m):
-    """Runs the block with the fake modem `m`, then stops it: it must exit with status 0."""
+def stopped_cleanly(m, *servers):
+    """Runs the block with the fake modem `m`, then stops it (it must exit with status 0) and closes `servers`."""
     try:
         yield m
     finally:
         eq(m.stop(), 0)
+        for server in servers:
+            server.close()
 
 
 class Modem:
@@ -147,6 +149,11 @@ class Modem:
         if rc is None:
             raise Fail("fake modem did not exit on signal %d" % sig)
         return rc
+
+    def tcp_connected(self, port):
+        """Socket 0 of context 5, a TCP socket connected to 127.0.0.1:`port`."""
+        self.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        self.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % port)
 
     def write(self, data):
         view = memoryview(data)
@@ -577,8 +584,7 @@ def socket_limits(m):
 @test
 def tcp_echo_binary():
     srv = TcpServer(echo_handler)
-    m = Modem("--read-chunk", "700")
-    try:
+    with stopped_cleanly(Modem("--read-chunk", "700"), srv) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#IPSENDTCP=5,0,0,,hello", 2154)  # not connected
@@ -616,9 +622,6 @@ def tcp_echo_binary():
         eq(m.read_all(0, len(blob), chunk=700), blob)
         m.ok("AT#SOCKETCLOSE=5,0")
         m.err("AT#IPREAD=5,0", 2153)
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -626,16 +629,12 @@ def tcp_ipv6_and_urc2():
     if not HAVE_IPV6:
         return
     srv = TcpServer(echo_handler, socket.AF_INET6)
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem(), srv) as m:
         m.ok("AT#SOCKETCREATE=5,1,TCP,,1,1,2")
         m.ok("AT#TCPCONNECT=5,0,::1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,ping6")
         eq(m.wait_urc("#IPRECV:"), "#IPRECV: 5,0,5")
         eq(m.read_all(0, 5), b"ping6")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -664,11 +663,9 @@ def peer_close_run(args):
     closes, then checks the read-out and link status."""
     payload = b"x" * 3000
     srv = TcpServer(send_and_close(payload))
-    m = Modem(*args)
-    try:
+    with stopped_cleanly(Modem(*args), srv) as m:
         m.ok("AT+CMEE=1")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,go")
         raw = m.drain(0.5)
         urcs = m.unsolicited + [l for l in raw.decode().split("\r\n") if l]
@@ -683,9 +680,6 @@ def peer_close_run(args):
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#SOCKETCLOSE=5,0")
         return urcs
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -725,8 +719,7 @@ def tcp_backpressure():
         conn.close()
 
     srv = TcpServer(handler)
-    m = Modem("--rx-buffer", "1000", "--read-chunk", "300")
-    try:
+    with stopped_cleanly(Modem("--rx-buffer", "1000", "--read-chunk", "300"), srv) as m:
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,2")
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,go")
@@ -736,9 +729,6 @@ def tcp_backpressure():
         r = m.ok("AT#IPREAD=5,0")
         eq(len(r.read()[1]), 300)
         eq(m.read_all(0, size - 300, timeout=30, chunk=300), payload[300:])
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 def slow_reader(delay, got):
@@ -761,10 +751,8 @@ def tcp_send_backpressure():
     # a small receive window, so the bytes pile up in the fake modem
     srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     blob = random.Random(4).randbytes(300000)
-    m = Modem()
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem(), srv) as m:
+        m.tcp_connected(srv.port)
         slowest = 0
         for i in range(0, len(blob), 512):
             t0 = time.monotonic()
@@ -776,9 +764,6 @@ def tcp_send_backpressure():
         while len(got) < len(blob) and time.monotonic() < deadline:
             time.sleep(0.05)
         eq(bytes(got) == blob, True, "all %d bytes arrived in order (got %d)" % (len(blob), len(got)))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -787,10 +772,8 @@ def tcp_close_flushes():
     srv = TcpServer(slow_reader(0.5, got))
     srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     blob = random.Random(5).randbytes(60000)
-    m = Modem()
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem(), srv) as m:
+        m.tcp_connected(srv.port)
         for i in range(0, len(blob), 512):
             m.ok("AT#IPSENDTCP=5,0,1,%d" % len(blob[i:i + 512]), blob[i:i + 512])
         m.ok("AT#SOCKETCLOSE=5,0", timeout=12)  # waits for the queued bytes
@@ -798,9 +781,6 @@ def tcp_close_flushes():
         while len(got) < len(blob) and time.monotonic() < deadline:
             time.sleep(0.05)
         eq(bytes(got) == blob, True, "bytes queued at close arrived (got %d)" % len(got))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -882,8 +862,7 @@ def stats_and_trace_and_link():
         eq(os.path.realpath(link), os.path.realpath(m.path), "--link")
         m.ok("AT")
         m.ok("AT")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         m.ok("AT#IPSENDTCP=5,0,1,10", b"0123456789")
         m.wait_urc("#IPRECV:")
         eq(m.read_all(0, 10), b"0123456789")
@@ -1036,16 +1015,11 @@ def urc_interleave():
     results = {}
     for args in ([], ["--urc-interleave"]):
         srv = TcpServer(echo_handler)
-        m = Modem("--latency", "400", *args)
-        try:
-            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        with stopped_cleanly(Modem("--latency", "400", *args), srv) as m:
+            m.tcp_connected(srv.port)
             # data arrives while the next command waits for its final result
             m.write(b"AT#IPSENDTCP=5,0,0,,x\r\n")
             results[bool(args)] = (m.collect().lines, m.drain(0.3))
-        finally:
-            eq(m.stop(), 0)
-            srv.close()
     eq(results[False], ([], b"\r\n#IPRECV: 5,0\r\n"), "deferred until after OK")
     eq(results[True], (["#IPRECV: 5,0"], b""), "sent before OK")
 
@@ -1077,8 +1051,7 @@ def stall(m):
 @test
 def sleep_model():
     echo = UdpEcho()
-    m = Modem("--sleep-after", "300", "--sleep-urcs")
-    try:
+    with stopped_cleanly(Modem("--sleep-after", "300", "--sleep-urcs"), echo) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#SLEEPMODE?").lines, ["#SLEEPMODE: 1,1"], "hold rounded up to 1 s")
         m.wait_urc("#SLEEP")
@@ -1100,9 +1073,6 @@ def sleep_model():
             m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,%d,0,,x" % (echo.port, rai))
         m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,3,0,,x" % echo.port, 2147)
         eq(m.unsolicited, [], "no URC beyond those waited for")
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
     st = m.stats()
     eq([st["udp_rai_%d" % rai] for rai in range(3)], [1, 1, 2], "sends by <rai>")
     eq(st["wakeups"], 2)
@@ -1144,15 +1114,11 @@ def reboot():
 @test
 def connect_delay():
     srv = TcpServer(echo_handler)
-    m = Modem("--connect-delay", "300")
-    try:
+    with stopped_cleanly(Modem("--connect-delay", "300"), srv) as m:
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         t0 = time.monotonic()
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         check(time.monotonic() - t0 >= 0.29, "connect delay")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 # ---------------------------------------------------------------- firmware variants
@@ -1185,8 +1151,7 @@ def expect_bad_args(args, name):
 def send_handshake_two():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--send-handshake", "two")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         # not connected: refused at the line, the bytes after it are AT text
@@ -1228,10 +1193,6 @@ def send_handshake_two():
         m.wait_urc("#IPRECV: 5,1")
         eq(m.ok("AT#IPREAD=5,1").read()[1], b"dgram")
         eq(echo.received, [b"dgram"], "only the accepted datagram left")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("note", "two"), "stats")
     lines = m.trace().splitlines()
@@ -1244,19 +1205,14 @@ def send_handshake_two():
 @test
 def send_handshake_two_latency():
     srv = TcpServer(echo_handler)
-    m = Modem("--send-handshake", "two", "--latency", "300")
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem("--send-handshake", "two", "--latency", "300"), srv) as m:
+        m.tcp_connected(srv.port)
         m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
         eq(m.collect().final, "OK", "the line's OK comes without the data")
         t0 = time.monotonic()
         m.write(b"xyz")
         eq(m.collect().final, "OK")
         check(time.monotonic() - t0 >= 0.29, "--latency holds the second result")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -1273,25 +1229,19 @@ def send_handshake_two_reboot():
 @test
 def send_handshake_one_is_default():
     srv = TcpServer(echo_handler)
-    m = Modem("--send-handshake", "one")
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem("--send-handshake", "one"), srv) as m:
+        m.tcp_connected(srv.port)
         m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
         eq(m.drain(0.3), b"", "no OK before the data")
         m.write(b"xyz")
         eq(m.collect().final, "OK")
         eq(m.drain(0.3).replace(b"\r\n", b""), b"#IPRECV: 5,0", "one result only")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def cid_option():
     srv = TcpServer(send_and_close(b"bye"))
-    m = Modem("--cid", "3", "--link-down", "--auto-ip", "100", "--socketclosed-urc", cid=3)
-    try:
+    with stopped_cleanly(Modem("--cid", "3", "--link-down", "--auto-ip", "100", "--socketclosed-urc", cid=3), srv) as m:
         eq(m.wait_urc("+CGEV:"), "+CGEV: ME PDN ACT 3")
         eq(m.wait_urc("#IPCFG:"), '#IPCFG: 3,1,"127.0.0.1"')
         m.ok("AT+CMEE=1")
@@ -1316,9 +1266,6 @@ def cid_option():
         eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 3,0"])
         m.ok("AT#IPCFG=3,0,127.0.0.1")
         eq(m.wait_urc("IP Network"), "IP Network is Up for context 3")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -1381,13 +1328,11 @@ def dns_off_and_delay():
 def max_send():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--max-send", "1600")
-    try:
+    with stopped_cleanly(Modem("--max-send", "1600"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (5),(0-2),(0-2),(1-1600),"<data>"'])
         check("(1-1600)" in m.ok("AT#IPSENDUDP=?").lines[0], "UDP range")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         blob = random.Random(6).randbytes(1600)
         m.ok("AT#IPSENDTCP=5,0,1,1600", blob)
         eq(m.read_all(0, 1600), blob)
@@ -1406,10 +1351,6 @@ def max_send():
         m.ok("AT#IPSENDUDP=5,1,127.0.0.1,%d,0,1,1600" % echo.port, blob)
         m.wait_urc("#IPRECV: 5,1")
         eq(m.ok("AT#IPREAD=5,1").read(), ("#IPREAD: 5,1,1600", blob))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
 
 
 @test
@@ -1420,8 +1361,7 @@ def max_send_hex_counts_chars():
             m.ok("AT+CMEE=1")
             eq(m.ok("AT#IPSENDUDP=?").lines[0],
                '#IPSENDUDP: (5),(0-2),"<ip_address>",(1-65535),(0-2),(0-2),(1-512),"<data>"')
-            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+            m.tcp_connected(srv.port)
             m.ok("AT#IPSENDTCP=5,0,2,," + "ab" * ok_bytes)
             m.err("AT#IPSENDTCP=5,0,2,," + "ab" * bad_bytes, 2146)
             m.ok("AT#IPSENDTCP=5,0,0,," + "x" * 512)  # ASCII: bytes in any case
@@ -1501,8 +1441,7 @@ def ping_prefix(m):
 @test
 def refuse_connects():
     srv = TcpServer(echo_handler)
-    m = Modem("--refuse-connects", "2")
-    try:
+    with stopped_cleanly(Modem("--refuse-connects", "2"), srv) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#TCPCONNECT=5,0,192.0.2.1,80", 2152)  # fails anyway: not counted
@@ -1512,9 +1451,6 @@ def refuse_connects():
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,works")
         eq(m.read_all(0, 5), b"works")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     eq(m.stats()["connects_refused_injected"], 2)
 
 
@@ -1544,8 +1480,7 @@ def link_loss():
 
         srv = TcpServer(handler)
         port = free_udp_port()
-        m = Modem("--link-loss-after", "4", "--link-loss-urc", variant)
-        try:
+        with stopped_cleanly(Modem("--link-loss-after", "4", "--link-loss-urc", variant), srv) as m:
             m.ok("AT+CMEE=1")
             m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
             m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
@@ -1567,9 +1502,6 @@ def link_loss():
             for _ in range(5):
                 m.ok("AT")  # only once
             eq(m.drain(0.3), b"", variant + ": no second loss")
-        finally:
-            eq(m.stop(), 0)
-            srv.close()
         eq(m.stats()["link_losses"], 1, variant)
 
 
@@ -1606,8 +1538,7 @@ def link_loss_returns():
 def fail_send():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--fail-send-after", "3")
-    try:
+    with stopped_cleanly(Modem("--fail-send-after", "3"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
@@ -1626,10 +1557,6 @@ def fail_send():
         eq(m.read_all(1, 7), b"onefive")
         time.sleep(0.1)
         eq(echo.received, [b"two"], "the failed datagram never left")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
     eq(m.stats()["sends_failed_injected"], 1)
 
 
@@ -1637,34 +1564,27 @@ def fail_send():
 def fail_send_two_step():
     got = bytearray()
     srv = TcpServer(slow_reader(0, got))
-    m = Modem("--send-handshake", "two", "--fail-send-after", "1", "--fail-send-code", "2158")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two", "--fail-send-after", "1", "--fail-send-code", "2158"), srv) as m:
         m.ok("AT+CMEE=1")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         first, second = m.send2("AT#IPSENDTCP=5,0,1,5", b"AT\r\n\n")
         eq((first.final, second.final), ("OK", "+CME ERROR: 2158"),
            "the error is the second result, the data was taken")
         m.err("AT#IPSENDTCP=5,0,0,,x", 2153)
         eq(m.ok("AT#SOCKETCREATE?").lines, [], "socket closed")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         eq(m.send2("AT#IPSENDTCP=5,0,1,2", b"ok")[1].final, "OK", "only once")
         # The peer's thread reads on its own: closing the server before it did would lose the bytes.
         deadline = time.monotonic() + 5
         while bytes(got) != b"ok" and time.monotonic() < deadline:
             time.sleep(0.01)
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     eq(bytes(got), b"ok", "the failed payload never reached the peer")
 
 
 @test
 def sid_base():
     srv = TcpServer(echo_handler)
-    m = Modem("--sid-base", "10")
-    try:
+    with stopped_cleanly(Modem("--sid-base", "10"), srv) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"])
         eq(m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1").lines, ["#SOCKETCREATE: 11"])
@@ -1683,16 +1603,12 @@ def sid_base():
         eq(m.ok("AT#IPREAD=?").lines, ["#IPREAD: (5),(10-12)"])
         m.ok("AT#SOCKETCLOSE=5,10")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"], "lowest free")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def profile_maker():
     srv = TcpServer(echo_handler)
-    m = Modem("--profile", "maker", cid=1)
-    try:
+    with stopped_cleanly(Modem("--profile", "maker", cid=1), srv) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 1,1,"127.0.0.1","::1"'], "cid 1")
         eq(m.ok("AT#DNS=1,0,localhost").lines, ["#DNS: 127.0.0.1"], "DNS on")
@@ -1710,9 +1626,6 @@ def profile_maker():
         time.sleep(0.3)
         eq(len(m.ok("AT#IPREAD=1,0").read()[1]), 1024, "read chunk 1024")
         eq(m.read_all(0, 3000 - 1024, chunk=1024), blob[1024:])
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "two"))
 

@@ -136,8 +136,7 @@ def rrc_state_follows_the_radio():
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 0,0"], "no air model: idle")
         eq(m.ok("AT+CSCON=?").lines, ["+CSCON: (0,1)"])
     echo = UdpEcho()
-    m = note_modem("--network", "nbiot", "--network-scale", "10")
-    try:
+    with stopped_cleanly(note_modem("--network", "nbiot", "--network-scale", "10"), echo) as m:
         m.ok("AT+CSCON=1")
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 1,0"], "the radio starts idle")
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
@@ -149,9 +148,6 @@ def rrc_state_follows_the_radio():
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 1,0"], "idle after the idle time")
         m.ok("AT+CSCON=0")
         m.err("AT+CSCON=2", 50)
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
 
 
 @test
