@@ -744,12 +744,18 @@ def slow_reader(delay, got):
     return handler
 
 
+def slow_server(delay, got):
+    """A TcpServer whose peer is slow_reader(delay, got), behind a small receive window so that the bytes
+    pile up in the fake modem."""
+    srv = TcpServer(slow_reader(delay, got))
+    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return srv
+
+
 @test
 def tcp_send_backpressure():
     got = bytearray()
-    srv = TcpServer(slow_reader(1.0, got))
-    # a small receive window, so the bytes pile up in the fake modem
-    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    srv = slow_server(1.0, got)
     blob = random.Random(4).randbytes(300000)
     with stopped_cleanly(Modem(), srv) as m:
         m.tcp_connected(srv.port)
@@ -769,8 +775,7 @@ def tcp_send_backpressure():
 @test
 def tcp_close_flushes():
     got = bytearray()
-    srv = TcpServer(slow_reader(0.5, got))
-    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    srv = slow_server(0.5, got)
     blob = random.Random(5).randbytes(60000)
     with stopped_cleanly(Modem(), srv) as m:
         m.tcp_connected(srv.port)
