@@ -52,16 +52,28 @@ static bool find_answer(const struct st87_at_reply *reply, size_t min_fields, st
 	return false;
 }
 
-int st87_cesq_read(struct st87_modem *modem, struct st87_cesq *out)
+/*
+ * Runs the query @text, whose answer lines start with @prefix, and splits its
+ * answer (the first line of at least @min_fields numbers) into @fields: 0,
+ * run_query()'s error, or -EPROTO when no line has that shape.
+ */
+static int query_numbers(struct st87_modem *modem, const char *text, const char *prefix,
+			 size_t min_fields, struct st87_fields *fields)
 {
-	struct st87_at_command command = {.text = "AT+CESQ", .info_prefix = "+CESQ:"};
+	struct st87_at_command command = {.text = text, .info_prefix = prefix};
 	struct st87_at_reply reply;
 	int err = run_query(modem, &command, &reply);
 	if (err)
 		return err;
+	return find_answer(&reply, min_fields, fields) ? 0 : malformed(text);
+}
+
+int st87_cesq_read(struct st87_modem *modem, struct st87_cesq *out)
+{
 	struct st87_fields fields;
-	if (!find_answer(&reply, 6, &fields))
-		return malformed(command.text);
+	int err = query_numbers(modem, "AT+CESQ", "+CESQ:", 6, &fields);
+	if (err)
+		return err;
 	st87_fields_int(&fields, 4, &out->rsrq);
 	st87_fields_int(&fields, 5, &out->rsrp);
 	out->rsrq_db = 0;
@@ -73,14 +85,10 @@ int st87_cesq_read(struct st87_modem *modem, struct st87_cesq *out)
 
 int st87_csq_read(struct st87_modem *modem, struct st87_csq *out)
 {
-	struct st87_at_command command = {.text = "AT+CSQ", .info_prefix = "+CSQ:"};
-	struct st87_at_reply reply;
-	int err = run_query(modem, &command, &reply);
+	struct st87_fields fields;
+	int err = query_numbers(modem, "AT+CSQ", "+CSQ:", 2, &fields);
 	if (err)
 		return err;
-	struct st87_fields fields;
-	if (!find_answer(&reply, 2, &fields))
-		return malformed(command.text);
 	st87_fields_int(&fields, 0, &out->rssi);
 	st87_fields_int(&fields, 1, &out->ber);
 	out->rssi_dbm = 0;
@@ -154,16 +162,12 @@ int st87_cereg_read(struct st87_modem *modem, bool with_cell, struct st87_cereg 
 
 int st87_cscon_read(struct st87_modem *modem, struct st87_cscon *out)
 {
-	struct st87_at_command command = {.text = "AT+CSCON?", .info_prefix = "+CSCON:"};
-	struct st87_at_reply reply;
-	int err = run_query(modem, &command, &reply);
-	if (err)
-		return err;
 	/* "+CSCON: <n>,<mode>[,<state>]"; a URC has <mode> alone. */
 	struct st87_fields fields;
 	int mode;
-	if (!find_answer(&reply, 2, &fields))
-		return malformed(command.text);
+	int err = query_numbers(modem, "AT+CSCON?", "+CSCON:", 2, &fields);
+	if (err)
+		return err;
 	st87_fields_int(&fields, 0, &out->n);
 	st87_fields_int(&fields, 1, &mode);
 	out->connected = mode == 1;
@@ -221,14 +225,10 @@ int st87_cgmr_read(struct st87_modem *modem, char revision[ST87_REVISION_LEN])
 
 int st87_cpsms_read(struct st87_modem *modem, struct st87_cpsms *out)
 {
-	struct st87_at_command command = {.text = "AT+CPSMS?", .info_prefix = "+CPSMS:"};
-	struct st87_at_reply reply;
-	int err = run_query(modem, &command, &reply);
+	struct st87_fields fields;
+	int err = query_numbers(modem, "AT+CPSMS?", "+CPSMS:", 1, &fields);
 	if (err)
 		return err;
-	struct st87_fields fields;
-	if (!find_answer(&reply, 1, &fields))
-		return malformed(command.text);
 	st87_fields_int(&fields, 0, &out->mode);
 	copy_text(out->periodic_tau, sizeof(out->periodic_tau), &fields, 3);
 	copy_text(out->active_time, sizeof(out->active_time), &fields, 4);

@@ -49,10 +49,9 @@ static bool split_timer(const char *bits, int *unit, long *value)
 	return true;
 }
 
-long st87_timer3_seconds(const char *bits)
+/* A timer string's seconds by @p unit_s, the seconds of each of its units 0 to 6; 7 deactivates it. */
+static long timer_seconds(const char *bits, const long unit_s[7])
 {
-	/* GPRS Timer 3: 10 min, 1 h, 10 h, 2 s, 30 s, 1 min, 320 h; 7 deactivated. */
-	static const long unit_s[] = {600, 3600, 36000, 2, 30, 60, 1152000};
 	int unit;
 	long value;
 	if (!split_timer(bits, &unit, &value) || unit == 7)
@@ -60,15 +59,18 @@ long st87_timer3_seconds(const char *bits)
 	return value * unit_s[unit];
 }
 
+long st87_timer3_seconds(const char *bits)
+{
+	/* GPRS Timer 3: 10 min, 1 h, 10 h, 2 s, 30 s, 1 min, 320 h. */
+	static const long unit_s[] = {600, 3600, 36000, 2, 30, 60, 1152000};
+	return timer_seconds(bits, unit_s);
+}
+
 long st87_timer2_seconds(const char *bits)
 {
-	/* GPRS Timer 2: 2 s, 1 min, 6 min (decihours); 7 deactivated; any other unit counts minutes. */
+	/* GPRS Timer 2: 2 s, 1 min, 6 min (decihours); any other unit counts minutes. */
 	static const long unit_s[] = {2, 60, 360, 60, 60, 60, 60};
-	int unit;
-	long value;
-	if (!split_timer(bits, &unit, &value) || unit == 7)
-		return -1;
-	return value * unit_s[unit];
+	return timer_seconds(bits, unit_s);
 }
 
 bool st87_cereg_is_read_form(const char *line)

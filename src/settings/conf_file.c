@@ -1,8 +1,8 @@
 /* The configuration file: `key = value` lines for the ST87_* settings (conf_file.h). */
 #include "conf_file.h"
 #include "quote.h"
+#include "text.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,16 +15,6 @@
 #define VARIABLE_PREFIX "ST87_"
 /* A line's bytes at most, its newline included: the longest value, its key and blanks. */
 #define LINE_MAX_BYTES (SHIM_CONF_VALUE_SIZE + 127)
-
-static char *trimmed(char *text)
-{
-	while (isspace((unsigned char)*text))
-		text++;
-	size_t len = strlen(text);
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		text[--len] = '\0';
-	return text;
-}
 
 /* The variable @key names: "baud", "BAUD" and "ST87_BAUD" all name ST87_BAUD. NULL: none. */
 static const char *variable_for(const char *key)
@@ -60,7 +50,7 @@ static void append(char *errors, size_t errors_len, size_t *used, const char *pa
 static int take_line(struct shim_conf_file *file, char *text, int line, char *errors, size_t errors_len,
 		     size_t *used)
 {
-	char *content = trimmed(text);
+	char *content = shim_trim_in_place(text);
 	if (content[0] == '\0' || content[0] == '#')
 		return 0;
 	char *equals = strchr(content, '=');
@@ -70,8 +60,8 @@ static int take_line(struct shim_conf_file *file, char *text, int line, char *er
 		return -EINVAL;
 	}
 	*equals = '\0';
-	char *key = trimmed(content);
-	char *value = trimmed(equals + 1);
+	char *key = shim_trim_in_place(content);
+	char *value = shim_trim_in_place(equals + 1);
 	size_t len = strlen(value);
 	if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
 		value[len - 1] = '\0';

@@ -9,6 +9,7 @@
 #include "decimal.h"
 #include "text.h"
 #include "quote.h"
+#include "socket_address.h"
 #include "st87/st87.h"
 
 #include <arpa/inet.h>
@@ -92,32 +93,6 @@ static int parse_baud(const char *value, struct shim_config *config, char *probl
 			 "expected a baud rate such as 115200 (a standard rate from 1200 to 4000000)");
 }
 
-/* Fills @storage and @storage_len with @family's socket address for @address and @port. */
-static void make_sockaddr(int family, const uint8_t *address, uint16_t port,
-			  struct sockaddr_storage *storage, socklen_t *storage_len)
-{
-	memset(storage, 0, sizeof *storage);
-	if (family == AF_INET) {
-		struct sockaddr_in in;
-
-		memset(&in, 0, sizeof in);
-		in.sin_family = AF_INET;
-		in.sin_port = htons(port);
-		memcpy(&in.sin_addr, address, sizeof in.sin_addr);
-		memcpy(storage, &in, sizeof in);
-		*storage_len = sizeof in;
-	} else {
-		struct sockaddr_in6 in6;
-
-		memset(&in6, 0, sizeof in6);
-		in6.sin6_family = AF_INET6;
-		in6.sin6_port = htons(port);
-		memcpy(&in6.sin6_addr, address, sizeof in6.sin6_addr);
-		memcpy(storage, &in6, sizeof in6);
-		*storage_len = sizeof in6;
-	}
-}
-
 static int parse_dns(const char *value, struct shim_config *config, char *problem, size_t problem_len)
 {
 	static const char expected[] =
@@ -163,7 +138,8 @@ static int parse_dns(const char *value, struct shim_config *config, char *proble
 			return shim_fail(problem, problem_len, "port must be 1..65535");
 	}
 
-	make_sockaddr(family, address, (uint16_t)port, &config->dns_server, &config->dns_server_len);
+	shim_socket_address(family, address, (uint16_t)port, &config->dns_server,
+			    &config->dns_server_len);
 	config->has_dns_server = true;
 	return 0;
 }

@@ -23,6 +23,14 @@ const char *shim_trim(const char *value, size_t *len)
 	return value;
 }
 
+char *shim_trim_in_place(char *text)
+{
+	size_t len;
+	char *start = text + (shim_trim(text, &len) - text);
+	start[len] = '\0';
+	return start;
+}
+
 bool shim_parse_ip(int family, const char *text, size_t len, uint8_t *out)
 {
 	char copy[INET6_ADDRSTRLEN];

@@ -327,8 +327,7 @@ static ssize_t receive_routed(int fd, struct msghdr *message, int flags, struct 
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s)
 		return real.recv(fd, buf, len, flags);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
@@ -341,8 +340,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG address, socklen_t *from_len)
 {
 	struct sockaddr *from = address.__sockaddr__;
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s)
 		return real.recvfrom(fd, buf, len, flags, from, from_len);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
@@ -359,8 +357,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG addres
 
 ssize_t recvmsg(int fd, struct msghdr *message, int flags)
 {
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s)
 		return real.recvmsg(fd, message, flags);
 	ssize_t n = receive_routed(fd, message, flags, s);

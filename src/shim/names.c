@@ -24,8 +24,7 @@ static int copy_out(const void *address, socklen_t address_len, struct sockaddr 
 int getpeername(int fd, __SOCKADDR_ARG peer, socklen_t *len)
 {
 	struct sockaddr *address = peer.__sockaddr__;
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s)
 		return real.getpeername(fd, address, len);
 	int result;
@@ -70,8 +69,7 @@ static socklen_t local_address(int domain, struct sockaddr_storage *out)
 int getsockname(int fd, __SOCKADDR_ARG local_end, socklen_t *len)
 {
 	struct sockaddr *address = local_end.__sockaddr__;
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s)
 		return real.getsockname(fd, address, len);
 	struct sockaddr_storage local;

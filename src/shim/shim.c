@@ -220,6 +220,12 @@ struct routed_socket *shim_lookup(int fd)
 	return socket;
 }
 
+struct routed_socket *shim_routed(int fd)
+{
+	shim_init();
+	return on_engine_thread ? NULL : shim_lookup(fd);
+}
+
 void shim_release_locked(struct routed_socket *socket)
 {
 	/* Read while the reference keeps the record: the engine's last release frees none with one. */

@@ -82,6 +82,12 @@ bool shim_routes(const struct sockaddr *addr, socklen_t addr_len);
 
 /* The routed socket behind @fd with a reference taken, or NULL (unrouted). */
 struct routed_socket *shim_lookup(int fd);
+/*
+ * An interposer's first step: shim_init(), then the routed socket behind @fd
+ * with a reference taken, or NULL when @fd is not routed or the engine thread
+ * itself is the caller (its calls go to libc as they are).
+ */
+struct routed_socket *shim_routed(int fd);
 /* Drops a reference from shim_lookup() or the map; at the last, the record and its st87d connection go. Lock not held. */
 void shim_release(struct routed_socket *socket);
 /* Same with shim.lock held. */

@@ -138,8 +138,7 @@ static int routed_getsockopt(int fd, struct routed_socket *s, int level, int nam
 
 int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && shim_pending_rai(fd) >= 0)
 		return answer_int(value, len, shim_pending_rai(fd));
 	if (!s)
@@ -151,8 +150,7 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 
 int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
-	shim_init();
-	struct routed_socket *s = on_engine_thread ? NULL : shim_lookup(fd);
+	struct routed_socket *s = shim_routed(fd);
 	if (!s && level == SOL_ST87 && name == ST87_SO_RAI && !on_engine_thread)
 		return set_pending_rai(fd, value, len);
 	if (!s)

@@ -117,6 +117,11 @@ static bool table_fits(const struct reader *r, uint64_t offset, uint64_t count, 
 	return offset <= size && count * entry_size <= size - offset;
 }
 
+/* The fields of an Elf32_Ehdr or an Elf64_Ehdr @e: the two name them alike, in other types. */
+#define HEADER_OF(elf_class, e)                                                                 \
+	((struct header){(elf_class), (e).e_machine, (e).e_phoff, (e).e_shoff, (e).e_phentsize, \
+			 (e).e_phnum, (e).e_shentsize, (e).e_shnum, (e).e_shstrndx})
+
 static int read_header(struct reader *r)
 {
 	unsigned char ident[EI_NIDENT];
@@ -128,33 +133,23 @@ static int read_header(struct reader *r)
 	if (ident[EI_DATA] != NATIVE_DATA)
 		return fail(r, -EPROTONOSUPPORT, "a %s-endian ELF file, not this machine's byte order",
 			    ident[EI_DATA] == ELFDATA2LSB ? "little" : "big");
+	unsigned char elf_class = ident[EI_CLASS];
+	if (elf_class != ELFCLASS64 && elf_class != ELFCLASS32)
+		return fail(r, -EPROTONOSUPPORT, "an ELF file of no known class (%u)", elf_class);
+	bool wide = elf_class == ELFCLASS64;
+	union {
+		Elf64_Ehdr wide;
+		Elf32_Ehdr narrow;
+	} e;
+	if (read_at(r, 0, &e, wide ? sizeof(e.wide) : sizeof(e.narrow)) < 0)
+		return fail(r, -EBADMSG, "truncated in its ELF header");
 	struct header *h = &r->header;
-	h->elf_class = ident[EI_CLASS];
-	if (h->elf_class == ELFCLASS64) {
-		Elf64_Ehdr e;
-		if (read_at(r, 0, &e, sizeof(e)) < 0)
-			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS64, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
-				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
-		if (h->phnum && h->phentsize != sizeof(Elf64_Phdr))
-			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
-		if (h->shnum && h->shentsize != sizeof(Elf64_Shdr))
-			return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
-		return 0;
-	}
-	if (h->elf_class == ELFCLASS32) {
-		Elf32_Ehdr e;
-		if (read_at(r, 0, &e, sizeof(e)) < 0)
-			return fail(r, -EBADMSG, "truncated in its ELF header");
-		*h = (struct header){ELFCLASS32, e.e_machine,   e.e_phoff, e.e_shoff,   e.e_phentsize,
-				     e.e_phnum,  e.e_shentsize, e.e_shnum, e.e_shstrndx};
-		if (h->phnum && h->phentsize != sizeof(Elf32_Phdr))
-			return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
-		if (h->shnum && h->shentsize != sizeof(Elf32_Shdr))
-			return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
-		return 0;
-	}
-	return fail(r, -EPROTONOSUPPORT, "an ELF file of no known class (%u)", h->elf_class);
+	*h = wide ? HEADER_OF(ELFCLASS64, e.wide) : HEADER_OF(ELFCLASS32, e.narrow);
+	if (h->phnum && h->phentsize != (wide ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return fail(r, -EBADMSG, "program header entries of %u bytes", h->phentsize);
+	if (h->shnum && h->shentsize != (wide ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)))
+		return fail(r, -EBADMSG, "section header entries of %u bytes", h->shentsize);
+	return 0;
 }
 
 /* Both header tables within the file, before anything is read from them. */
@@ -168,38 +163,42 @@ static int check_tables(struct reader *r)
 	return 0;
 }
 
+/* An entry of either header table in either class; read_header() saw its size match the class. */
+union table_entry {
+	Elf64_Phdr segment64;
+	Elf32_Phdr segment32;
+	Elf64_Shdr section64;
+	Elf32_Shdr section32;
+};
+
+/* Entry @index of the table at @table_offset, whose entries are @entry_size bytes apart. */
+static int read_entry(struct reader *r, uint64_t table_offset, uint16_t entry_size, unsigned index,
+		      union table_entry *entry)
+{
+	uint64_t offset = table_offset + (uint64_t)index * entry_size;
+	if (offset < table_offset || entry_size > sizeof(*entry))
+		return -EBADMSG;
+	return read_at(r, offset, entry, entry_size);
+}
+
+#define SEGMENT_OF(p) ((struct segment){(p).p_type, (p).p_offset, (p).p_vaddr, (p).p_filesz})
+#define SECTION_OF(s)                                                                        \
+	((struct section){(s).sh_name, (s).sh_type, (s).sh_link, (s).sh_offset, (s).sh_size, \
+			  (s).sh_entsize})
+
 static int read_segment(struct reader *r, unsigned index, struct segment *out)
 {
-	uint64_t offset = r->header.phoff + (uint64_t)index * r->header.phentsize;
-	if (offset < r->header.phoff)
-		return -EBADMSG;
-	if (r->header.elf_class == ELFCLASS64) {
-		Elf64_Phdr p;
-		int err = read_at(r, offset, &p, sizeof(p));
-		*out = (struct segment){p.p_type, p.p_offset, p.p_vaddr, p.p_filesz};
-		return err;
-	}
-	Elf32_Phdr p;
-	int err = read_at(r, offset, &p, sizeof(p));
-	*out = (struct segment){p.p_type, p.p_offset, p.p_vaddr, p.p_filesz};
+	union table_entry e = {0};
+	int err = read_entry(r, r->header.phoff, r->header.phentsize, index, &e);
+	*out = r->header.elf_class == ELFCLASS64 ? SEGMENT_OF(e.segment64) : SEGMENT_OF(e.segment32);
 	return err;
 }
 
 static int read_section(struct reader *r, unsigned index, struct section *out)
 {
-	uint64_t offset = r->header.shoff + (uint64_t)index * r->header.shentsize;
-	if (offset < r->header.shoff)
-		return -EBADMSG;
-	if (r->header.elf_class == ELFCLASS64) {
-		Elf64_Shdr s;
-		int err = read_at(r, offset, &s, sizeof(s));
-		*out = (struct section){s.sh_name,   s.sh_type, s.sh_link,
-					s.sh_offset, s.sh_size, s.sh_entsize};
-		return err;
-	}
-	Elf32_Shdr s;
-	int err = read_at(r, offset, &s, sizeof(s));
-	*out = (struct section){s.sh_name, s.sh_type, s.sh_link, s.sh_offset, s.sh_size, s.sh_entsize};
+	union table_entry e = {0};
+	int err = read_entry(r, r->header.shoff, r->header.shentsize, index, &e);
+	*out = r->header.elf_class == ELFCLASS64 ? SECTION_OF(e.section64) : SECTION_OF(e.section32);
 	return err;
 }
 

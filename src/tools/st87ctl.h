@@ -104,6 +104,19 @@ int st87ctl_usage_error(const char *command, const char *format, ...) ST87CTL_PR
 int st87ctl_bad_option(const char *command, int option, char **argv);
 
 /*
+ * What a subcommand's getopt_long() loop does with an option it has no case
+ * of: 'h' prints @p print_help and returns ST87CTL_EXIT_OK; anything else
+ * is reported as st87ctl_bad_option() does, returning ST87CTL_EXIT_USAGE.
+ */
+int st87ctl_help_or_bad_option(const char *command, int option, char **argv, void (*print_help)(void));
+
+/*
+ * After the options: -1 when no argument is left, or ST87CTL_EXIT_USAGE
+ * after naming the first one.
+ */
+int st87ctl_no_argument_left(const char *command, int argc, char **argv);
+
+/*
  * Parses the arguments of a subcommand that takes none but --help.
  * Returns -1 to go on, or the exit code: ST87CTL_EXIT_OK after printing the
  * help, ST87CTL_EXIT_USAGE after saying what was wrong.

@@ -187,11 +187,8 @@ int st87ctl_at_run(const struct st87ctl_globals *globals, int argc, char **argv)
 		case 'n':
 			cmee = false;
 			break;
-		case 'h':
-			print_help();
-			return ST87CTL_EXIT_OK;
 		default:
-			return st87ctl_bad_option("at", option, argv);
+			return st87ctl_help_or_bad_option("at", option, argv, print_help);
 		}
 	}
 	if (optind + 1 < argc)

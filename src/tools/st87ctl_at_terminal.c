@@ -11,7 +11,6 @@
  *
  * stdin is read with read(), not stdio: a FILE may hold lines poll() cannot see.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "st87ctl_at.h"
+#include "text.h"
 
 #define PROMPT "st87> "
 
@@ -80,17 +80,6 @@ int st87ctl_at_terminal_line(void *user, const char *line)
 	return 0;
 }
 
-/* Strips blanks (and the CR of a CRLF line) around @p line, in place. */
-static char *trim(char *line)
-{
-	while (isspace((unsigned char)*line))
-		line++;
-	size_t len = strlen(line);
-	while (len > 0 && isspace((unsigned char)line[len - 1]))
-		line[--len] = '\0';
-	return line;
-}
-
 enum line_outcome { LINE_NEXT, LINE_EXIT, LINE_MODEM_GONE };
 
 /* Hands what the modem sent to libst87 (events come back to us); says so when the port failed. */
@@ -107,8 +96,8 @@ static int poll_modem(struct st87ctl_terminal *terminal)
 
 static enum line_outcome handle_line(struct st87ctl_terminal *terminal, char *raw_line)
 {
-	terminal->prompt_shown = false; /* the user's Enter ended the prompt line */
-	char *line = trim(raw_line);
+	terminal->prompt_shown = false;            /* the user's Enter ended the prompt line */
+	char *line = shim_trim_in_place(raw_line); /* the CR of a CRLF line too */
 	if (!*line)
 		return LINE_NEXT;
 	if (strcasecmp(line, "exit") == 0 || strcasecmp(line, "quit") == 0)

@@ -17,25 +17,28 @@ const char st87ctl_exit_code_help[] =
 	"  2  usage error (ping: also any other error, as ping(8) does)\n"
 	"  3  no modem: the port is missing, busy or not a serial port, or nothing answers\n";
 
+/* "st87ctl: <message>" on stderr, built in one buffer so the line reaches stderr in one piece. */
+static void print_error(const char *format, va_list args)
+{
+	char line[1024];
+	vsnprintf(line, sizeof(line), format, args);
+	fprintf(stderr, "st87ctl: %s\n", line);
+}
+
 void st87ctl_error(const char *format, ...)
 {
-	/* Built in one buffer so the line reaches stderr in one piece. */
-	char line[1024];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(line, sizeof(line), format, args);
+	print_error(format, args);
 	va_end(args);
-	fprintf(stderr, "st87ctl: %s\n", line);
 }
 
 int st87ctl_usage_error(const char *command, const char *format, ...)
 {
-	char line[1024];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(line, sizeof(line), format, args);
+	print_error(format, args);
 	va_end(args);
-	fprintf(stderr, "st87ctl: %s\n", line);
 	fprintf(stderr, "Try 'st87ctl%s%s --help'.\n", command ? " " : "", command ? command : "");
 	return ST87CTL_EXIT_USAGE;
 }
@@ -48,6 +51,21 @@ int st87ctl_bad_option(const char *command, int option, char **argv)
 	if (optopt)
 		return st87ctl_usage_error(command, "unknown option '-%c'", optopt);
 	return st87ctl_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+}
+
+int st87ctl_help_or_bad_option(const char *command, int option, char **argv, void (*print_help)(void))
+{
+	if (option != 'h')
+		return st87ctl_bad_option(command, option, argv);
+	print_help();
+	return ST87CTL_EXIT_OK;
+}
+
+int st87ctl_no_argument_left(const char *command, int argc, char **argv)
+{
+	if (optind < argc)
+		return st87ctl_usage_error(command, "unexpected argument '%s'", argv[optind]);
+	return -1;
 }
 
 int st87ctl_parse_int(const char *text, int min, int max, int *value)
@@ -114,30 +132,18 @@ const char *st87ctl_modem_path(struct st87_modem *modem, char *buf, size_t len)
 
 void st87ctl_json_string(FILE *out, const char *text)
 {
+	/* The characters JSON escapes with a letter, and those letters, in the same order. */
+	static const char escaped[] = "\"\\\n\r\t";
+	static const char letters[] = "\"\\nrt";
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
+		const char *special = strchr(escaped, *p);
+		if (special)
+			fprintf(out, "\\%c", letters[special - escaped]);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
 	}
 	fputc('"', out);
 }
@@ -148,15 +154,8 @@ int st87ctl_parse_no_arguments(const char *command, int argc, char **argv, void 
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int option;
-	while ((option = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		if (option == 'h') {
-			print_help();
-			return ST87CTL_EXIT_OK;
-		}
-		return st87ctl_bad_option(command, option, argv);
-	}
-	if (optind < argc)
-		return st87ctl_usage_error(command, "unexpected argument '%s'", argv[optind]);
-	return -1;
+	int option = getopt_long(argc, argv, ":h", options, NULL);
+	if (option != -1)
+		return st87ctl_help_or_bad_option(command, option, argv, print_help);
+	return st87ctl_no_argument_left(command, argc, argv);
 }

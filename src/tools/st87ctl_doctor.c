@@ -474,16 +474,11 @@ static int parse(int argc, char **argv, struct doctor *d)
 		case 'j':
 			d->json = true;
 			break;
-		case 'h':
-			print_help();
-			return ST87CTL_EXIT_OK;
 		default:
-			return st87ctl_bad_option("doctor", option, argv);
+			return st87ctl_help_or_bad_option("doctor", option, argv, print_help);
 		}
 	}
-	if (optind < argc)
-		return st87ctl_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
-	return -1;
+	return st87ctl_no_argument_left("doctor", argc, argv);
 }
 
 int st87ctl_doctor_run(const struct st87ctl_globals *globals, int argc, char **argv)

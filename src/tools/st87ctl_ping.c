@@ -198,11 +198,8 @@ int st87ctl_ping_run(const struct st87ctl_globals *globals, int argc, char **arg
 		case 'j':
 			run.json = true;
 			break;
-		case 'h':
-			print_help();
-			return ST87CTL_EXIT_OK;
 		default:
-			return st87ctl_bad_option("ping", option, argv);
+			return st87ctl_help_or_bad_option("ping", option, argv, print_help);
 		}
 	}
 	if (optind >= argc)

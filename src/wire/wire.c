@@ -93,6 +93,14 @@ static bool has_magic(const void *message, size_t len)
 	return magic == ST87D_MAGIC;
 }
 
+/* 0 for a message of ours in this release; -EPROTO when it is not ours, -EPROTONOSUPPORT for another release's. */
+static int check_magic_and_version(uint32_t magic, uint32_t version)
+{
+	if (magic != ST87D_MAGIC)
+		return -EPROTO;
+	return version == ST87D_VERSION ? 0 : -EPROTONOSUPPORT;
+}
+
 int st87d_decode_request(const void *message, size_t len, int flags, struct st87d_request *request)
 {
 	if (flags & MSG_CTRUNC)
@@ -101,10 +109,9 @@ int st87d_decode_request(const void *message, size_t len, int flags, struct st87
 	if (len != sizeof(*request) || (flags & MSG_TRUNC))
 		return has_magic(message, len) ? -EPROTONOSUPPORT : -EPROTO;
 	memcpy(request, message, sizeof(*request));
-	if (request->magic != ST87D_MAGIC)
-		return -EPROTO;
-	if (request->version != ST87D_VERSION)
-		return -EPROTONOSUPPORT;
+	int err = check_magic_and_version(request->magic, request->version);
+	if (err)
+		return err;
 	request->name[sizeof(request->name) - 1] = '\0';
 	return 0;
 }
@@ -196,10 +203,9 @@ int st87d_decode_reply(const void *message, size_t len, struct st87d_reply *repl
 	if (len != sizeof(*reply))
 		return has_magic(message, len) ? -EPROTONOSUPPORT : -EPROTO;
 	memcpy(reply, message, sizeof(*reply));
-	if (reply->magic != ST87D_MAGIC)
-		return -EPROTO;
-	if (reply->version != ST87D_VERSION)
-		return -EPROTONOSUPPORT;
+	int err = check_magic_and_version(reply->magic, reply->version);
+	if (err)
+		return err;
 	if (reply->address_count > ST87D_MAX_ADDRESSES)
 		reply->address_count = ST87D_MAX_ADDRESSES;
 	reply->text[sizeof(reply->text) - 1] = '\0';

@@ -6,26 +6,21 @@
 
 int addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen)
 {
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
+
 	memset(ss, 0, sizeof(*ss));
-	if (strchr(text, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
-			return 0;
-		s6->sin6_family = AF_INET6;
+	if (inet_pton(family, text,
+		      family == AF_INET6 ? (void *)&s6->sin6_addr : (void *)&s4->sin_addr) != 1)
+		return 0;
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET6)
 		s6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*s6);
-		return AF_INET6;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
-			return 0;
-		s4->sin_family = AF_INET;
+	else
 		s4->sin_port = htons((uint16_t)port);
-		*sslen = sizeof(*s4);
-		return AF_INET;
-	}
+	*sslen = family == AF_INET6 ? sizeof(*s6) : sizeof(*s4);
+	return family;
 }
 
 bool addr_is_loopback(const struct sockaddr_storage *ss)

@@ -241,20 +241,9 @@ static int ipsendtcp_set(struct modem *m, const struct at_command *c)
 
 int cmd_ipsendtcp(struct modem *m, const struct at_command *c)
 {
-	switch (c->form) {
-	case AT_SET:
-		return ipsendtcp_set(m, c);
-	case AT_TEST:
-		reply_info(m,
-			   "#IPSENDTCP: (%d)," SID_RANGE_FMT ",(0-2),(1-%ld),"
-			   "\"<data>\"",
-			   modem_cid(m), SID_RANGE(m), m->opt->max_send);
-		return 0;
-	case AT_READ:
-	case AT_EXEC:
-		break;
-	}
-	return CMD_UNSUPPORTED;
+	return set_or_test(m, c, ipsendtcp_set,
+			   "#IPSENDTCP: (%d)," SID_RANGE_FMT ",(0-2),(1-%ld),\"<data>\"", modem_cid(m),
+			   SID_RANGE(m), m->opt->max_send);
 }
 
 /* Where an AT#IPSENDUDP goes. */
@@ -336,20 +325,10 @@ static int ipsendudp_set(struct modem *m, const struct at_command *c)
 
 int cmd_ipsendudp(struct modem *m, const struct at_command *c)
 {
-	switch (c->form) {
-	case AT_SET:
-		return ipsendudp_set(m, c);
-	case AT_TEST:
-		reply_info(m,
+	return set_or_test(m, c, ipsendudp_set,
 			   "#IPSENDUDP: (%d)," SID_RANGE_FMT ",\"<ip_address>\","
 			   "(1-65535),(0-2),(0-2),(1-%ld),\"<data>\"",
 			   modem_cid(m), SID_RANGE(m), m->opt->max_send);
-		return 0;
-	case AT_READ:
-	case AT_EXEC:
-		break;
-	}
-	return CMD_UNSUPPORTED;
 }
 
 static int ipread_set(struct modem *m, const struct at_command *c)
@@ -389,15 +368,5 @@ static int ipread_set(struct modem *m, const struct at_command *c)
 
 int cmd_ipread(struct modem *m, const struct at_command *c)
 {
-	switch (c->form) {
-	case AT_SET:
-		return ipread_set(m, c);
-	case AT_TEST:
-		reply_info(m, "#IPREAD: (%d)," SID_RANGE_FMT, modem_cid(m), SID_RANGE(m));
-		return 0;
-	case AT_READ:
-	case AT_EXEC:
-		break;
-	}
-	return CMD_UNSUPPORTED;
+	return set_or_test(m, c, ipread_set, "#IPREAD: (%d)," SID_RANGE_FMT, modem_cid(m), SID_RANGE(m));
 }

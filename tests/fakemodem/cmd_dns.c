@@ -79,15 +79,5 @@ int cmd_dns(struct modem *m, const struct at_command *c)
 {
 	if (!m->opt->dns)
 		return CMD_UNSUPPORTED; /* as firmware that follows the note */
-	switch (c->form) {
-	case AT_SET:
-		return dns_set(m, c);
-	case AT_TEST:
-		reply_info(m, "#DNS: (%d),(0,1),\"<name>\"", modem_cid(m));
-		return 0;
-	case AT_READ:
-	case AT_EXEC:
-		break;
-	}
-	return CMD_UNSUPPORTED;
+	return set_or_test(m, c, dns_set, "#DNS: (%d),(0,1),\"<name>\"", modem_cid(m));
 }

@@ -1,5 +1,7 @@
 #include "handlers.h"
 
+#include <stdarg.h>
+
 int check_params(const struct at_command *c, int min, int max)
 {
 	if (c->malformed)
@@ -46,5 +48,20 @@ int get_socket(struct modem *m, const struct at_command *c, int i, bool tcp, str
 	if (!s || s->p.tcp != tcp)
 		return 2153;
 	*out = s;
+	return 0;
+}
+
+int set_or_test(struct modem *m, const struct at_command *c,
+		int (*set)(struct modem *m, const struct at_command *c), const char *test_fmt, ...)
+{
+	va_list ap;
+
+	if (c->form == AT_SET)
+		return set(m, c);
+	if (c->form != AT_TEST)
+		return CMD_UNSUPPORTED;
+	va_start(ap, test_fmt);
+	vreply_info(m, test_fmt, ap);
+	va_end(ap);
 	return 0;
 }

@@ -69,6 +69,10 @@ int cmd_sleepmode(struct modem *m, const struct at_command *c);
 #define CMD_UNSUPPORTED 504
 /* Clean tokens and min..max parameters: else 50 / 502 / 503. */
 int check_params(const struct at_command *c, int min, int max);
+/* A command of two forms: set runs @set, test answers its syntax (@test_fmt); the others are unsupported. */
+int set_or_test(struct modem *m, const struct at_command *c,
+		int (*set)(struct modem *m, const struct at_command *c), const char *test_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Parameter i is the modem's context id (--cid): else 2100. */
 int check_cid(const struct modem *m, const struct at_command *c, int i);
 /* The IP link is up: else 2106. */

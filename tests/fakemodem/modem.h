@@ -8,6 +8,7 @@
 #define FM_MODEM_H
 
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -160,6 +161,8 @@ uint64_t sleep_awake_ms(const struct modem *m, int64_t now);
 /* reply.c: everything that goes to the host, framed as <CR><LF>text<CR><LF>. */
 /* An information line of the running command. */
 void reply_info(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with its arguments in @ap. */
+void vreply_info(struct modem *m, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Raw bytes right after an information line (#IPREAD), then <CR><LF>. */
 void reply_block(struct modem *m, const void *data, size_t n);
 /* The final result code: 0 OK, FM_ERROR, or a CME code (ERROR unless

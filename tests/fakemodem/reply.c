@@ -24,16 +24,23 @@ static void put_framed(struct modem *m, const char *text, size_t len)
 	trace_line(m->trace, '<', text, len);
 }
 
+/* Formats a line into @text (LINE_MAX_TEXT bytes), cut to fit: its length, or -1 when it cannot be formatted. */
+static int format_line(char *text, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(text, LINE_MAX_TEXT, fmt, ap);
+
+	if (n >= LINE_MAX_TEXT)
+		n = LINE_MAX_TEXT - 1;
+	return n;
+}
+
 static void vput_framed(struct modem *m, const char *fmt, va_list ap)
 {
 	char text[LINE_MAX_TEXT];
-	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	int n = format_line(text, fmt, ap);
 
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(text))
-		n = sizeof(text) - 1;
-	put_framed(m, text, (size_t)n);
+	if (n >= 0)
+		put_framed(m, text, (size_t)n);
 }
 
 void emit_line(struct modem *m, const char *fmt, ...)
@@ -87,13 +94,18 @@ static void line_boundary(struct modem *m)
 		flush_urcs(m, false);
 }
 
+void vreply_info(struct modem *m, const char *fmt, va_list ap)
+{
+	line_boundary(m);
+	vput_framed(m, fmt, ap);
+}
+
 void reply_info(struct modem *m, const char *fmt, ...)
 {
 	va_list ap;
 
-	line_boundary(m);
 	va_start(ap, fmt);
-	vput_framed(m, fmt, ap);
+	vreply_info(m, fmt, ap);
 	va_end(ap);
 }
 
@@ -139,13 +151,10 @@ void reply_final(struct modem *m, int code)
 static void queue_urc(struct bytebuf *q, const char *fmt, va_list ap)
 {
 	char text[LINE_MAX_TEXT];
-	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	int n = format_line(text, fmt, ap);
 
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(text))
-		n = sizeof(text) - 1;
-	bytebuf_append(q, text, (size_t)n + 1);
+	if (n >= 0)
+		bytebuf_append(q, text, (size_t)n + 1);
 }
 
 void emit_urc(struct modem *m, const char *fmt, ...)

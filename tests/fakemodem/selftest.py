@@ -18,6 +18,7 @@ its baud rate), so a slow machine does not fail; the one upper bound,
 baud_bulk_rate's, is generous (0.9 of the line rate, 0.5 under valgrind).
 """
 
+import contextlib
 import json
 import os
 import random
@@ -102,6 +103,18 @@ class Reply:
         return "Reply(%r, %r)" % (self.lines, self.final)
 
 
+@contextlib.contextmanager
+def stopped_cleanly(m, *servers):
+    """Runs the block with the fake modem `m`, then stops it (it must exit with status 0) and closes `servers`."""
+    try:
+        yield m
+    finally:
+        eq(m.stop(), 0)
+        for server in servers:
+            if server:  # None: a server the test could not start (no IPv6)
+                server.close()
+
+
 class Modem:
     """A fake modem process and the host side of its pty."""
 
@@ -137,6 +150,11 @@ class Modem:
         if rc is None:
             raise Fail("fake modem did not exit on signal %d" % sig)
         return rc
+
+    def tcp_connected(self, port):
+        """Socket 0 of context 5, a TCP socket connected to 127.0.0.1:`port`."""
+        self.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
+        self.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % port)
 
     def write(self, data):
         view = memoryview(data)
@@ -567,8 +585,7 @@ def socket_limits(m):
 @test
 def tcp_echo_binary():
     srv = TcpServer(echo_handler)
-    m = Modem("--read-chunk", "700")
-    try:
+    with stopped_cleanly(Modem("--read-chunk", "700"), srv) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#IPSENDTCP=5,0,0,,hello", 2154)  # not connected
@@ -606,9 +623,6 @@ def tcp_echo_binary():
         eq(m.read_all(0, len(blob), chunk=700), blob)
         m.ok("AT#SOCKETCLOSE=5,0")
         m.err("AT#IPREAD=5,0", 2153)
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -616,16 +630,12 @@ def tcp_ipv6_and_urc2():
     if not HAVE_IPV6:
         return
     srv = TcpServer(echo_handler, socket.AF_INET6)
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem(), srv) as m:
         m.ok("AT#SOCKETCREATE=5,1,TCP,,1,1,2")
         m.ok("AT#TCPCONNECT=5,0,::1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,ping6")
         eq(m.wait_urc("#IPRECV:"), "#IPRECV: 5,0,5")
         eq(m.read_all(0, 5), b"ping6")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -634,14 +644,11 @@ def tcp_refused():
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#TCPCONNECT=5,0,127.0.0.1,%d" % port, 2152)
         eq(m.ok("AT#TCPCONNECT?").lines, ["#TCPCONNECT: 5,0,3"])
-    finally:
-        eq(m.stop(), 0)
 
 
 def send_and_close(payload):
@@ -657,11 +664,9 @@ def peer_close_run(args):
     closes, then checks the read-out and link status."""
     payload = b"x" * 3000
     srv = TcpServer(send_and_close(payload))
-    m = Modem(*args)
-    try:
+    with stopped_cleanly(Modem(*args), srv) as m:
         m.ok("AT+CMEE=1")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,go")
         raw = m.drain(0.5)
         urcs = m.unsolicited + [l for l in raw.decode().split("\r\n") if l]
@@ -676,9 +681,6 @@ def peer_close_run(args):
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#SOCKETCLOSE=5,0")
         return urcs
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
@@ -718,8 +720,7 @@ def tcp_backpressure():
         conn.close()
 
     srv = TcpServer(handler)
-    m = Modem("--rx-buffer", "1000", "--read-chunk", "300")
-    try:
+    with stopped_cleanly(Modem("--rx-buffer", "1000", "--read-chunk", "300"), srv) as m:
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,2")
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,go")
@@ -729,9 +730,6 @@ def tcp_backpressure():
         r = m.ok("AT#IPREAD=5,0")
         eq(len(r.read()[1]), 300)
         eq(m.read_all(0, size - 300, timeout=30, chunk=300), payload[300:])
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 def slow_reader(delay, got):
@@ -747,17 +745,21 @@ def slow_reader(delay, got):
     return handler
 
 
+def slow_server(delay, got):
+    """A TcpServer whose peer is slow_reader(delay, got), behind a small receive window so that the bytes
+    pile up in the fake modem."""
+    srv = TcpServer(slow_reader(delay, got))
+    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return srv
+
+
 @test
 def tcp_send_backpressure():
     got = bytearray()
-    srv = TcpServer(slow_reader(1.0, got))
-    # a small receive window, so the bytes pile up in the fake modem
-    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    srv = slow_server(1.0, got)
     blob = random.Random(4).randbytes(300000)
-    m = Modem()
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem(), srv) as m:
+        m.tcp_connected(srv.port)
         slowest = 0
         for i in range(0, len(blob), 512):
             t0 = time.monotonic()
@@ -769,21 +771,15 @@ def tcp_send_backpressure():
         while len(got) < len(blob) and time.monotonic() < deadline:
             time.sleep(0.05)
         eq(bytes(got) == blob, True, "all %d bytes arrived in order (got %d)" % (len(blob), len(got)))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def tcp_close_flushes():
     got = bytearray()
-    srv = TcpServer(slow_reader(0.5, got))
-    srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    srv = slow_server(0.5, got)
     blob = random.Random(5).randbytes(60000)
-    m = Modem()
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem(), srv) as m:
+        m.tcp_connected(srv.port)
         for i in range(0, len(blob), 512):
             m.ok("AT#IPSENDTCP=5,0,1,%d" % len(blob[i:i + 512]), blob[i:i + 512])
         m.ok("AT#SOCKETCLOSE=5,0", timeout=12)  # waits for the queued bytes
@@ -791,17 +787,13 @@ def tcp_close_flushes():
         while len(got) < len(blob) and time.monotonic() < deadline:
             time.sleep(0.05)
         eq(bytes(got) == blob, True, "bytes queued at close arrived (got %d)" % len(got))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def udp_echo():
     echo = UdpEcho()
     echo6 = UdpEcho(socket.AF_INET6) if HAVE_IPV6 else None
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem(), echo, echo6) as m:
         m.ok("AT+CMEE=1")
         port = free_udp_port()
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port).lines, ["#SOCKETCREATE: 0"])
@@ -835,17 +827,11 @@ def udp_echo():
             m.ok("AT#IPSENDUDP=5,1,::1,%d,0,0,,six" % echo6.port)
             m.wait_urc("#IPRECV: 5,1")
             eq(m.ok("AT#IPREAD=5,1").read()[1], b"six")
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
-        if echo6:
-            echo6.close()
 
 
 @test
 def udp_drop_when_full():
-    m = Modem("--rx-buffer", "1000")
-    try:
+    with stopped_cleanly(Modem("--rx-buffer", "1000")) as m:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,0" % port)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -857,8 +843,6 @@ def udp_drop_when_full():
         eq(m.ok("AT#IPREAD=5,0").read()[1], b"B" * 400)
         eq(m.ok("AT#IPREAD=5,0").read()[1], b"")
         eq(m.unsolicited, [], "urc 0: no #IPRECV")
-    finally:
-        eq(m.stop(), 0)
     st = m.stats()
     eq(st["udp_dropped"], 1)
 
@@ -878,8 +862,7 @@ def stats_and_trace_and_link():
         eq(os.path.realpath(link), os.path.realpath(m.path), "--link")
         m.ok("AT")
         m.ok("AT")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         m.ok("AT#IPSENDTCP=5,0,1,10", b"0123456789")
         m.wait_urc("#IPRECV:")
         eq(m.read_all(0, 10), b"0123456789")
@@ -1032,16 +1015,11 @@ def urc_interleave():
     results = {}
     for args in ([], ["--urc-interleave"]):
         srv = TcpServer(echo_handler)
-        m = Modem("--latency", "400", *args)
-        try:
-            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        with stopped_cleanly(Modem("--latency", "400", *args), srv) as m:
+            m.tcp_connected(srv.port)
             # data arrives while the next command waits for its final result
             m.write(b"AT#IPSENDTCP=5,0,0,,x\r\n")
             results[bool(args)] = (m.collect().lines, m.drain(0.3))
-        finally:
-            eq(m.stop(), 0)
-            srv.close()
     eq(results[False], ([], b"\r\n#IPRECV: 5,0\r\n"), "deferred until after OK")
     eq(results[True], (["#IPRECV: 5,0"], b""), "sent before OK")
 
@@ -1073,8 +1051,7 @@ def stall(m):
 @test
 def sleep_model():
     echo = UdpEcho()
-    m = Modem("--sleep-after", "300", "--sleep-urcs")
-    try:
+    with stopped_cleanly(Modem("--sleep-after", "300", "--sleep-urcs"), echo) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#SLEEPMODE?").lines, ["#SLEEPMODE: 1,1"], "hold rounded up to 1 s")
         m.wait_urc("#SLEEP")
@@ -1096,9 +1073,6 @@ def sleep_model():
             m.ok("AT#IPSENDUDP=5,0,127.0.0.1,%d,%d,0,,x" % (echo.port, rai))
         m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,3,0,,x" % echo.port, 2147)
         eq(m.unsolicited, [], "no URC beyond those waited for")
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
     st = m.stats()
     eq([st["udp_rai_%d" % rai] for rai in range(3)], [1, 1, 2], "sends by <rai>")
     eq(st["wakeups"], 2)
@@ -1109,13 +1083,10 @@ def sleep_model():
 
 @test
 def never_sleeps_by_default():
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#SLEEPMODE?", 504)
         m.ok("AT")
-    finally:
-        eq(m.stop(), 0)
     st = m.stats()
     eq((st["wakeups"], st["commands_while_asleep"]), (0, 0))
     eq(st["awake_ms"], st["run_ms"], "awake all the time")
@@ -1123,8 +1094,7 @@ def never_sleeps_by_default():
 
 @test
 def reboot():
-    m = Modem("--reboot-after", "3")
-    try:
+    with stopped_cleanly(Modem("--reboot-after", "3")) as m:
         m.ok("AT+CMEE=1")
         m.ok("ATE1")
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
@@ -1138,23 +1108,17 @@ def reboot():
         eq(m.cmd("AT#NOSUCH").final, "ERROR", "CMEE back to 0")
         for _ in range(5):
             m.ok("AT")  # only once
-    finally:
-        eq(m.stop(), 0)
     eq(m.stats()["reboots"], 1)
 
 
 @test
 def connect_delay():
     srv = TcpServer(echo_handler)
-    m = Modem("--connect-delay", "300")
-    try:
+    with stopped_cleanly(Modem("--connect-delay", "300"), srv) as m:
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         t0 = time.monotonic()
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         check(time.monotonic() - t0 >= 0.29, "connect delay")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 # ---------------------------------------------------------------- firmware variants
@@ -1187,8 +1151,7 @@ def expect_bad_args(args, name):
 def send_handshake_two():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--send-handshake", "two")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         # not connected: refused at the line, the bytes after it are AT text
@@ -1230,10 +1193,6 @@ def send_handshake_two():
         m.wait_urc("#IPRECV: 5,1")
         eq(m.ok("AT#IPREAD=5,1").read()[1], b"dgram")
         eq(echo.received, [b"dgram"], "only the accepted datagram left")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("note", "two"), "stats")
     lines = m.trace().splitlines()
@@ -1246,57 +1205,43 @@ def send_handshake_two():
 @test
 def send_handshake_two_latency():
     srv = TcpServer(echo_handler)
-    m = Modem("--send-handshake", "two", "--latency", "300")
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem("--send-handshake", "two", "--latency", "300"), srv) as m:
+        m.tcp_connected(srv.port)
         m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
         eq(m.collect().final, "OK", "the line's OK comes without the data")
         t0 = time.monotonic()
         m.write(b"xyz")
         eq(m.collect().final, "OK")
         check(time.monotonic() - t0 >= 0.29, "--latency holds the second result")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def send_handshake_two_reboot():
-    m = Modem("--send-handshake", "two", "--reboot-after", "1")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two", "--reboot-after", "1")) as m:
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
         # the reboot comes at the line: no OK, so no host sends the data
         m.write(b"AT#IPSENDUDP=5,0,127.0.0.1,9,0,1,4\r\n")
         eq(m.read_line(), "#SIMST: 1")
         m.drain(0.3)
         eq(m.ok("AT#SOCKETCREATE?").lines, [], "rebooted")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def send_handshake_one_is_default():
     srv = TcpServer(echo_handler)
-    m = Modem("--send-handshake", "one")
-    try:
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+    with stopped_cleanly(Modem("--send-handshake", "one"), srv) as m:
+        m.tcp_connected(srv.port)
         m.write(b"AT#IPSENDTCP=5,0,1,3\r\n")
         eq(m.drain(0.3), b"", "no OK before the data")
         m.write(b"xyz")
         eq(m.collect().final, "OK")
         eq(m.drain(0.3).replace(b"\r\n", b""), b"#IPRECV: 5,0", "one result only")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def cid_option():
     srv = TcpServer(send_and_close(b"bye"))
-    m = Modem("--cid", "3", "--link-down", "--auto-ip", "100", "--socketclosed-urc", cid=3)
-    try:
+    with stopped_cleanly(Modem("--cid", "3", "--link-down", "--auto-ip", "100", "--socketclosed-urc", cid=3), srv) as m:
         eq(m.wait_urc("+CGEV:"), "+CGEV: ME PDN ACT 3")
         eq(m.wait_urc("#IPCFG:"), '#IPCFG: 3,1,"127.0.0.1"')
         m.ok("AT+CMEE=1")
@@ -1321,22 +1266,16 @@ def cid_option():
         eq(m.ok("AT#IPCFG?").lines, ["#IPCFG: 3,0"])
         m.ok("AT#IPCFG=3,0,127.0.0.1")
         eq(m.wait_urc("IP Network"), "IP Network is Up for context 3")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def cid_reboot():
-    m = Modem("--cid", "15", "--reboot-after", "1")
-    try:
+    with stopped_cleanly(Modem("--cid", "15", "--reboot-after", "1")) as m:
         m.ok("AT")
         m.write(b"AT\r\n")
         eq([m.read_line() for _ in range(5)],
            ["#SIMST: 1", "+CEREG: 2", "+CGEV: ME PDN ACT 15", "+CEREG: 1",
             '#IPCFG: 15,1,"127.0.0.1"'], "boot lines carry the cid")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
@@ -1371,15 +1310,11 @@ def dns():
 
 @test
 def dns_off_and_delay():
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem()) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#DNS=5,0,localhost", 504)
         m.err("AT#DNS=?", 504)
-    finally:
-        eq(m.stop(), 0)
-    m = Modem("--dns", "--dns-delay", "300")
-    try:
+    with stopped_cleanly(Modem("--dns", "--dns-delay", "300")) as m:
         m.ok("AT+CMEE=1")
         for line, lines, final in (("AT#DNS=5,0,localhost", ["#DNS: 127.0.0.1"], "OK"),
                                    ("AT#DNS=5,0,nosuch.test", [], "+CME ERROR: 2171")):
@@ -1387,21 +1322,17 @@ def dns_off_and_delay():
             r = m.cmd(line)
             check(time.monotonic() - t0 >= 0.29, "--dns-delay: " + line)
             eq((r.lines, r.final), (lines, final), line)
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def max_send():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--max-send", "1600")
-    try:
+    with stopped_cleanly(Modem("--max-send", "1600"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPSENDTCP=?").lines, ['#IPSENDTCP: (5),(0-2),(0-2),(1-1600),"<data>"'])
         check("(1-1600)" in m.ok("AT#IPSENDUDP=?").lines[0], "UDP range")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         blob = random.Random(6).randbytes(1600)
         m.ok("AT#IPSENDTCP=5,0,1,1600", blob)
         eq(m.read_all(0, 1600), blob)
@@ -1420,38 +1351,29 @@ def max_send():
         m.ok("AT#IPSENDUDP=5,1,127.0.0.1,%d,0,1,1600" % echo.port, blob)
         m.wait_urc("#IPRECV: 5,1")
         eq(m.ok("AT#IPREAD=5,1").read(), ("#IPREAD: 5,1,1600", blob))
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
 
 
 @test
 def max_send_hex_counts_chars():
     srv = TcpServer(echo_handler)
     for args, ok_bytes, bad_bytes in (([], 512, 513), (["--hex-counts-chars"], 256, 257)):
-        m = Modem(*args)
-        try:
+        with stopped_cleanly(Modem(*args)) as m:
             m.ok("AT+CMEE=1")
             eq(m.ok("AT#IPSENDUDP=?").lines[0],
                '#IPSENDUDP: (5),(0-2),"<ip_address>",(1-65535),(0-2),(0-2),(1-512),"<data>"')
-            m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-            m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+            m.tcp_connected(srv.port)
             m.ok("AT#IPSENDTCP=5,0,2,," + "ab" * ok_bytes)
             m.err("AT#IPSENDTCP=5,0,2,," + "ab" * bad_bytes, 2146)
             m.ok("AT#IPSENDTCP=5,0,0,," + "x" * 512)  # ASCII: bytes in any case
             m.ok("AT#IPSENDTCP=5,0,1,512", b"y" * 512)
             m.err("AT#IPSENDTCP=5,0,1,513", 2146)
             eq(m.read_all(0, ok_bytes + 1024), b"\xab" * ok_bytes + b"x" * 512 + b"y" * 512)
-        finally:
-            eq(m.stop(), 0)
     srv.close()
 
 
 @test
 def udp_large_datagram_in():
-    m = Modem("--read-chunk", "1600")
-    try:
+    with stopped_cleanly(Modem("--read-chunk", "1600")) as m:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
         blob = random.Random(8).randbytes(1600)
@@ -1460,16 +1382,13 @@ def udp_large_datagram_in():
         s.close()
         m.wait_urc("#IPRECV: 5,0")
         eq(m.ok("AT#IPREAD=5,0").read(), ("#IPREAD: 5,0,1600", blob))
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def udp_bound_port():
     echo = UdpEcho()
     echo6 = UdpEcho(socket.AF_INET6) if HAVE_IPV6 else None
-    m = Modem()
-    try:
+    with stopped_cleanly(Modem(), echo, echo6) as m:
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
         check(not port_is_free(port), "the host socket holds 127.0.0.1:%d" % port)
@@ -1489,11 +1408,6 @@ def udp_bound_port():
             m.ok("AT#IPSENDUDP=5,0,::1,%d,0,0,,six" % echo6.port)
             m.wait_urc("#IPRECV: 5,0")
             eq(echo6.peers, [("::1", port6)], "IPv6: sent from [::1]:%d" % port6)
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
-        if echo6:
-            echo6.close()
 
 
 @test
@@ -1521,8 +1435,7 @@ def ping_prefix(m):
 @test
 def refuse_connects():
     srv = TcpServer(echo_handler)
-    m = Modem("--refuse-connects", "2")
-    try:
+    with stopped_cleanly(Modem("--refuse-connects", "2"), srv) as m:
         m.ok("AT+CMEE=1")
         m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
         m.err("AT#TCPCONNECT=5,0,192.0.2.1,80", 2152)  # fails anyway: not counted
@@ -1532,23 +1445,17 @@ def refuse_connects():
         m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
         m.ok("AT#IPSENDTCP=5,0,0,,works")
         eq(m.read_all(0, 5), b"works")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     eq(m.stats()["connects_refused_injected"], 2)
 
 
 @test
 def refuse_port_zero():
-    m = Modem("--refuse-port-zero")
-    try:
+    with stopped_cleanly(Modem("--refuse-port-zero")) as m:
         m.ok("AT+CMEE=1")
         m.err("AT#SOCKETCREATE=5,0,TCP,0,1,1,1", 2141)
         eq(m.ok("AT#SOCKETCREATE=5,0,TCP,,1,1,1").lines, ["#SOCKETCREATE: 0"], "empty is taken")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,,1,1,1").lines, ["#SOCKETCREATE: 1"], "UDP: any port")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 2"], "UDP 0 taken")
-    finally:
-        eq(m.stop(), 0)
 
 
 LOSS_URCS = {"nw-deact": "+CGEV: NW PDN DEACT 5", "nw-detach": "+CGEV: NW DETACH",
@@ -1567,8 +1474,7 @@ def link_loss():
 
         srv = TcpServer(handler)
         port = free_udp_port()
-        m = Modem("--link-loss-after", "4", "--link-loss-urc", variant)
-        try:
+        with stopped_cleanly(Modem("--link-loss-after", "4", "--link-loss-urc", variant), srv) as m:
             m.ok("AT+CMEE=1")
             m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
             m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
@@ -1590,9 +1496,6 @@ def link_loss():
             for _ in range(5):
                 m.ok("AT")  # only once
             eq(m.drain(0.3), b"", variant + ": no second loss")
-        finally:
-            eq(m.stop(), 0)
-            srv.close()
         eq(m.stats()["link_losses"], 1, variant)
 
 
@@ -1613,30 +1516,23 @@ def link_loss_returns():
     finally:
         eq(m.stop(), 0)
     # the host may be first: then the timer has nothing left to do
-    m = Modem("--link-loss-after", "1", "--link-return", "300")
-    try:
+    with stopped_cleanly(Modem("--link-loss-after", "1", "--link-return", "300")) as m:
         m.ok("AT")
         eq(m.read_line(), "+CGEV: NW PDN DEACT 5")
         m.ok("AT#IPCFG=5,0,127.0.0.1")
         eq(m.read_line(), "IP Network is Up for context 5")
         eq(m.drain(0.6), b"", "no return URCs after AT#IPCFG")
-    finally:
-        eq(m.stop(), 0)
     # N = 0: lost at start, before any command (its URC may go before the
     # test opens the pty, so only the state is checked)
-    m = Modem("--link-loss-after", "0")
-    try:
+    with stopped_cleanly(Modem("--link-loss-after", "0")) as m:
         eq(m.ok("AT#IPCFG?").info("#IPCFG:"), ["#IPCFG: 5,0"], "N = 0: down at start")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def fail_send():
     srv = TcpServer(echo_handler)
     echo = UdpEcho()
-    m = Modem("--fail-send-after", "3")
-    try:
+    with stopped_cleanly(Modem("--fail-send-after", "3"), srv, echo) as m:
         m.ok("AT+CMEE=1")
         port = free_udp_port()
         m.ok("AT#SOCKETCREATE=5,0,UDP,%d,1,1,1" % port)
@@ -1655,10 +1551,6 @@ def fail_send():
         eq(m.read_all(1, 7), b"onefive")
         time.sleep(0.1)
         eq(echo.received, [b"two"], "the failed datagram never left")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
-        echo.close()
     eq(m.stats()["sends_failed_injected"], 1)
 
 
@@ -1666,34 +1558,27 @@ def fail_send():
 def fail_send_two_step():
     got = bytearray()
     srv = TcpServer(slow_reader(0, got))
-    m = Modem("--send-handshake", "two", "--fail-send-after", "1", "--fail-send-code", "2158")
-    try:
+    with stopped_cleanly(Modem("--send-handshake", "two", "--fail-send-after", "1", "--fail-send-code", "2158"), srv) as m:
         m.ok("AT+CMEE=1")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         first, second = m.send2("AT#IPSENDTCP=5,0,1,5", b"AT\r\n\n")
         eq((first.final, second.final), ("OK", "+CME ERROR: 2158"),
            "the error is the second result, the data was taken")
         m.err("AT#IPSENDTCP=5,0,0,,x", 2153)
         eq(m.ok("AT#SOCKETCREATE?").lines, [], "socket closed")
-        m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1")
-        m.ok("AT#TCPCONNECT=5,0,127.0.0.1,%d" % srv.port)
+        m.tcp_connected(srv.port)
         eq(m.send2("AT#IPSENDTCP=5,0,1,2", b"ok")[1].final, "OK", "only once")
         # The peer's thread reads on its own: closing the server before it did would lose the bytes.
         deadline = time.monotonic() + 5
         while bytes(got) != b"ok" and time.monotonic() < deadline:
             time.sleep(0.01)
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     eq(bytes(got), b"ok", "the failed payload never reached the peer")
 
 
 @test
 def sid_base():
     srv = TcpServer(echo_handler)
-    m = Modem("--sid-base", "10")
-    try:
+    with stopped_cleanly(Modem("--sid-base", "10"), srv) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"])
         eq(m.ok("AT#SOCKETCREATE=5,0,TCP,0,1,1,1").lines, ["#SOCKETCREATE: 11"])
@@ -1712,16 +1597,12 @@ def sid_base():
         eq(m.ok("AT#IPREAD=?").lines, ["#IPREAD: (5),(10-12)"])
         m.ok("AT#SOCKETCLOSE=5,10")
         eq(m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1").lines, ["#SOCKETCREATE: 10"], "lowest free")
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
 
 
 @test
 def profile_maker():
     srv = TcpServer(echo_handler)
-    m = Modem("--profile", "maker", cid=1)
-    try:
+    with stopped_cleanly(Modem("--profile", "maker", cid=1), srv) as m:
         m.ok("AT+CMEE=1")
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 1,1,"127.0.0.1","::1"'], "cid 1")
         eq(m.ok("AT#DNS=1,0,localhost").lines, ["#DNS: 127.0.0.1"], "DNS on")
@@ -1739,9 +1620,6 @@ def profile_maker():
         time.sleep(0.3)
         eq(len(m.ok("AT#IPREAD=1,0").read()[1]), 1024, "read chunk 1024")
         eq(m.read_all(0, 3000 - 1024, chunk=1024), blob[1024:])
-    finally:
-        eq(m.stop(), 0)
-        srv.close()
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "two"))
 
@@ -1765,11 +1643,9 @@ def profile_overrides():
         eq(m.stop(), 0)
     st = m.stats()
     eq((st["profile"], st["send_handshake"]), ("maker", "one"))
-    m = Modem("--profile", "maker", "--profile", "note")  # the last one counts
-    try:
+    # the last --profile counts
+    with stopped_cleanly(Modem("--profile", "maker", "--profile", "note")) as m:
         eq(m.ok("AT#IPCFG?").lines, ['#IPCFG: 5,1,"127.0.0.1","::1"'])
-    finally:
-        eq(m.stop(), 0)
 
 
 @test

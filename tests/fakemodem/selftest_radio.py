@@ -13,7 +13,7 @@ import sys
 import time
 
 import selftest
-from selftest import Modem, UdpEcho, check, eq, expect_bad_args
+from selftest import Modem, UdpEcho, check, eq, expect_bad_args, stopped_cleanly
 
 TESTS = []
 PATIENCE = 60.0
@@ -42,33 +42,26 @@ def note_modem(*switches):
 
 @test
 def signal_defaults_and_switches():
-    m = note_modem()
-    try:
+    with stopped_cleanly(note_modem()) as m:
         # 27.007: <rxlev>,<ber>,<rscp>,<ecno>,<rsrq>,<rsrp>; an NB-IoT modem has no GSM/UMTS values.
         eq(m.ok("AT+CESQ").lines, ["+CESQ: 99,99,255,255,19,46"], "-10.5 dB, -95 dBm")
         eq(m.ok("AT+CSQ").lines, ["+CSQ: 20,99"], "-73 dBm")
         check(m.ok("AT+CESQ=?").one("+CESQ: (").count("(") == 6, "test form: six ranges")
         m.err("AT+CESQ?", 504)
-    finally:
-        eq(m.stop(), 0)
     for switches, cesq, csq in ((("--rsrp", "-112", "--rsrq", "-19.5", "--rssi", "unknown"),
                                  "+CESQ: 99,99,255,255,1,29", "+CSQ: 99,99"),
                                 (("--rsrp", "unknown", "--rsrq", "unknown", "--rssi", "-51"),
                                  "+CESQ: 99,99,255,255,255,255", "+CSQ: 31,99"),
                                 (("--rsrp", "-44", "--rsrq", "-3", "--rssi", "-113"),
                                  "+CESQ: 99,99,255,255,34,97", "+CSQ: 0,99")):
-        m = note_modem(*switches)
-        try:
+        with stopped_cleanly(note_modem(*switches)) as m:
             eq(m.ok("AT+CESQ").lines, [cesq], " ".join(switches))
             eq(m.ok("AT+CSQ").lines, [csq], " ".join(switches))
-        finally:
-            eq(m.stop(), 0)
 
 
 @test
 def registration_modes():
-    m = note_modem()
-    try:
+    with stopped_cleanly(note_modem()) as m:
         eq(answer(m, "AT+CEREG?"), ["+CEREG: 0,1"], "n 0, registered home")
         m.ok("AT+CEREG=2")
         eq(answer(m, "AT+CEREG?"), ['+CEREG: 2,1,"1A2B","01A2B3C4",9'], "cell fields, NB-S1")
@@ -83,20 +76,14 @@ def registration_modes():
         eq(answer(m, "AT+CEREG?"), ["+CEREG: 0,1"], "an omitted <n> is 0")
         m.err("AT+CEREG=6", 50)
         eq(m.ok("AT+CEREG=?").lines, ["+CEREG: (0-5)"])
-    finally:
-        eq(m.stop(), 0)
-    m = note_modem("--link-down")
-    try:
+    with stopped_cleanly(note_modem("--link-down")) as m:
         m.ok("AT+CEREG=2")
         eq(answer(m, "AT+CEREG?"), ["+CEREG: 2,2"], "searching: no cell")
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def identity():
-    m = note_modem()
-    try:
+    with stopped_cleanly(note_modem()) as m:
         imei = m.ok("AT+CGSN").lines
         check(len(imei) == 1 and re.fullmatch(r"\d{15}", imei[0]), "IMEI alone: %r" % imei)
         eq(m.ok("AT+CGSN=1").lines, ['+CGSN: "%s"' % imei[0]])
@@ -104,14 +91,11 @@ def identity():
         revision = m.ok("AT+CGMR").lines
         check(len(revision) == 1 and "note" in revision[0] and not revision[0].startswith("+"),
               "the revision alone, naming the profile: %r" % revision)
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def power_saving_requests():
-    m = note_modem()
-    try:
+    with stopped_cleanly(note_modem()) as m:
         eq(m.ok("AT+CPSMS?").lines, ['+CPSMS: 0,,,"",""'], "off, nothing asked")
         m.ok('AT+CPSMS=1,,,"01000111","00100100"')
         eq(m.ok("AT+CPSMS?").lines, ['+CPSMS: 1,,,"01000111","00100100"'])
@@ -124,28 +108,20 @@ def power_saving_requests():
         m.err('AT+CEDRXS=1,4,"0101"', 50)
         m.ok("AT+CEDRXS=0")
         eq(m.ok("AT+CEDRXS?").lines, [])
-    finally:
-        eq(m.stop(), 0)
 
 
 @test
 def unknown_commands():
-    m = note_modem("--radio-unknown", "cesq,cgmr", "--radio-unknown", "cpsms")
-    try:
+    with stopped_cleanly(note_modem("--radio-unknown", "cesq,cgmr", "--radio-unknown", "cpsms")) as m:
         for command in ("AT+CESQ", "AT+CGMR", "AT+CPSMS?"):
             m.err(command, 504)
         for command in ("AT+CSQ", "AT+CEREG?", "AT+CSCON?", "AT+CGSN", "AT+CEDRXS?"):
             m.ok(command)
-    finally:
-        eq(m.stop(), 0)
-    m = note_modem("--radio-unknown", "all")
-    try:
+    with stopped_cleanly(note_modem("--radio-unknown", "all")) as m:
         for command in RADIO:
             m.err(command, 504)
         m.ok("AT+CMEE=0")
         eq(m.cmd("AT+CSQ").final, "ERROR", "a bare ERROR without error codes")
-    finally:
-        eq(m.stop(), 0)
     for bad in ("csq,", "signal", ""):
         expect_bad_args(["--radio-unknown", bad], "--radio-unknown")
     for switch, bad in (("--rsrp", "-139.5"), ("--rsrp", "-141"), ("--rsrp", "-43"),
@@ -156,15 +132,11 @@ def unknown_commands():
 
 @test
 def rrc_state_follows_the_radio():
-    m = note_modem()
-    try:
+    with stopped_cleanly(note_modem()) as m:
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 0,0"], "no air model: idle")
         eq(m.ok("AT+CSCON=?").lines, ["+CSCON: (0,1)"])
-    finally:
-        eq(m.stop(), 0)
     echo = UdpEcho()
-    m = note_modem("--network", "nbiot", "--network-scale", "10")
-    try:
+    with stopped_cleanly(note_modem("--network", "nbiot", "--network-scale", "10"), echo) as m:
         m.ok("AT+CSCON=1")
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 1,0"], "the radio starts idle")
         m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
@@ -176,15 +148,11 @@ def rrc_state_follows_the_radio():
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 1,0"], "idle after the idle time")
         m.ok("AT+CSCON=0")
         m.err("AT+CSCON=2", 50)
-    finally:
-        eq(m.stop(), 0)
-        echo.close()
 
 
 @test
 def reboot_resets_presentation():
-    m = note_modem("--reboot-after", "3")
-    try:
+    with stopped_cleanly(note_modem("--reboot-after", "3")) as m:
         m.ok("AT+CEREG=5")
         m.ok("AT+CSCON=1")
         m.write(b"AT\r\n")  # the fourth command: the modem reboots instead
@@ -192,8 +160,6 @@ def reboot_resets_presentation():
         m.ok("AT+CMEE=1")
         eq(answer(m, "AT+CEREG?"), ["+CEREG: 0,1"])
         eq(answer(m, "AT+CSCON?"), ["+CSCON: 0,0"])
-    finally:
-        eq(m.stop(), 0)
 
 
 def main():

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "dns_message.h"
+#include "dns_outcome.h"
 #include "fuzz.h"
 
 #define FLAG_AAAA 0x01u
@@ -31,28 +32,12 @@
 #define QUERY_SIZE 512
 #define RECORD_TTL 3600u
 
-static bool is_outcome(int ret)
-{
-	switch (ret) {
-	case SHIM_DNS_ANSWER:
-	case SHIM_DNS_NOT_OURS:
-	case SHIM_DNS_NO_SUCH_NAME:
-	case SHIM_DNS_NO_DATA:
-	case SHIM_DNS_TRY_AGAIN:
-	case SHIM_DNS_REFUSED:
-	case SHIM_DNS_MALFORMED:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int parse(const unsigned char *msg, size_t len, uint16_t id, const char *name, int qtype,
 		 struct shim_dns_answer *answer)
 {
 	int ret = shim_dns_parse_answer(msg, len, id, name, qtype, answer);
 
-	FUZZ_CHECK(is_outcome(ret));
+	FUZZ_CHECK(is_dns_outcome(ret));
 	FUZZ_CHECK(answer->family == (qtype == ns_t_a ? AF_INET : AF_INET6));
 	FUZZ_CHECK(answer->count <= SHIM_DNS_MAX_ADDRESSES);
 	FUZZ_CHECK((answer->count > 0) == (ret == SHIM_DNS_ANSWER));

@@ -25,6 +25,7 @@
 
 #include "fuzz.h"
 #include "route.h"
+#include "socket_address.h"
 
 /* Room for every rule in canonical form ("!" "[" IPv6 "]" "/128" ":65535" ","). */
 #define FORMAT_SIZE (SHIM_ROUTE_MAX_RULES * 64)
@@ -180,28 +181,22 @@ static void check_destination_of(const struct shim_route_table *table,
 
 static void check_fixed_destinations(const struct shim_route_table *table)
 {
-	static const char *const ipv4[] = {"127.0.0.1", "10.1.2.3", "0.0.0.0", "255.255.255.255"};
-	static const char *const ipv6[] = {"::1", "2001:db8::1", "::ffff:10.1.2.3", "::"};
+	static const char *const destinations[] = {
+		"127.0.0.1", "10.1.2.3",    "0.0.0.0",         "255.255.255.255",
+		"::1",       "2001:db8::1", "::ffff:10.1.2.3", "::",
+	};
 	static const uint16_t ports[] = {53, 443, 8080};
 
 	for (size_t p = 0; p < sizeof ports / sizeof ports[0]; p++) {
-		for (size_t i = 0; i < sizeof ipv4 / sizeof ipv4[0]; i++) {
-			struct sockaddr_in in;
+		for (size_t i = 0; i < sizeof destinations / sizeof destinations[0]; i++) {
+			int family = strchr(destinations[i], ':') ? AF_INET6 : AF_INET;
+			uint8_t address[16];
+			struct sockaddr_storage destination;
+			socklen_t destination_len;
 
-			memset(&in, 0, sizeof in);
-			in.sin_family = AF_INET;
-			in.sin_port = htons(ports[p]);
-			FUZZ_CHECK(inet_pton(AF_INET, ipv4[i], &in.sin_addr) == 1);
-			check_match(table, &in, sizeof in);
-		}
-		for (size_t i = 0; i < sizeof ipv6 / sizeof ipv6[0]; i++) {
-			struct sockaddr_in6 in6;
-
-			memset(&in6, 0, sizeof in6);
-			in6.sin6_family = AF_INET6;
-			in6.sin6_port = htons(ports[p]);
-			FUZZ_CHECK(inet_pton(AF_INET6, ipv6[i], &in6.sin6_addr) == 1);
-			check_match(table, &in6, sizeof in6);
+			FUZZ_CHECK(inet_pton(family, destinations[i], address) == 1);
+			shim_socket_address(family, address, ports[p], &destination, &destination_len);
+			check_match(table, &destination, destination_len);
 		}
 	}
 }

@@ -17,64 +17,34 @@
 #include <cmocka.h>
 
 #include "st87/st87.h"
+#include "wrapped_lines.h"
 #include "wrapped_serial.h"
 
 struct modem_model {
+	struct wrapped_lines port;
 	const char *dns_answer; /* what the model says to each AT#DNS */
 	int dns_asked;
-	char written[1024];
-	size_t written_len, line_start;
-	char pending[1024];
-	size_t pending_len;
 };
 
-static void say(struct modem_model *m, const char *text)
+static void react(struct wrapped_lines *port, const char *line)
 {
-	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
-}
-
-static void react(struct modem_model *m)
-{
-	char line[sizeof(m->written)];
-	if (!wrapped_serial_line(m->written, m->written_len, &m->line_start, line) || !line[0])
-		return;
+	struct modem_model *m = (struct modem_model *)port;
 	if (strncmp(line, "AT#DNS=", 7) == 0) {
 		m->dns_asked++;
-		say(m, m->dns_answer);
+		wrapped_lines_say(port, m->dns_answer);
 	} else if (strcmp(line, "AT") == 0) {
-		say(m, "\r\nOK\r\n");
+		wrapped_lines_say(port, "\r\nOK\r\n");
 	} else {
 		fail_msg("the modem model was sent \"%s\"", line);
 	}
 }
 
-int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-				 int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	wrapped_serial_hear(m->written, &m->written_len, sizeof(m->written), data, len);
-	react(m);
-	return 0;
-}
-
-ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len);
-}
-
 /* A modem just opened: no start-up, so AT+CMEE=1 has not been sent. */
 static struct st87_modem *open_model(struct modem_model *m, const char *dns_answer)
 {
-	memset(m, 0, sizeof(*m));
-	m->dns_answer = dns_answer;
-	wrapped_serial_model = m;
+	*m = (struct modem_model){.port.on_line = react, .dns_answer = dns_answer};
 	struct st87_modem_options options = {.port = "modem-model", .sleep_hold_ms = -1};
-	struct st87_modem *modem = NULL;
-	assert_int_equal(st87_modem_open(&options, &modem), 0);
-	return modem;
+	return wrapped_serial_open(m, &options);
 }
 
 static void test_ttl_after_the_address_is_read(void **state)

@@ -19,50 +19,39 @@
 #include <cmocka.h>
 
 #include "st87/st87.h"
+#include "wrapped_lines.h"
 #include "wrapped_serial.h"
 
 #define TCP_STATUS_LINE "#TCPCONNECT: 5,0,5"
 #define LINK_LINE "#IPCFG: 5,1,\"10.0.0.2\",\"\""
 
 struct modem_model {
+	struct wrapped_lines port;
 	const char *late_command; /* answered only when the next line comes */
 	bool answers_queries;     /* false: silent from the late command on */
 	bool holding;             /* the late command's answer is held back */
-	char written[512];
-	size_t written_len, line_start;
-	char pending[1024];
-	size_t pending_len;
-	char lines[16][64]; /* every command line the model got */
+	char lines[16][64];       /* every command line the model got */
 	int line_count;
 };
-
-static void say(struct modem_model *m, const char *text)
-{
-	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
-}
 
 static void answer(struct modem_model *m, const char *line)
 {
 	if (strcmp(line, "AT") == 0)
-		say(m, "\r\nOK\r\n");
+		wrapped_lines_say(&m->port, "\r\nOK\r\n");
 	else if (strcmp(line, "AT#TCPCONNECT?") == 0)
-		say(m, "\r\n" TCP_STATUS_LINE "\r\n\r\nOK\r\n");
+		wrapped_lines_say(&m->port, "\r\n" TCP_STATUS_LINE "\r\n\r\nOK\r\n");
 	else if (strcmp(line, "AT#IPCFG?") == 0)
-		say(m, "\r\n" LINK_LINE "\r\n\r\nOK\r\n");
+		wrapped_lines_say(&m->port, "\r\n" LINK_LINE "\r\n\r\nOK\r\n");
 	else if (strcmp(line, "AT+CMEE?") == 0)
-		say(m, "\r\n+CMEE: 1\r\n\r\nOK\r\n");
+		wrapped_lines_say(&m->port, "\r\n+CMEE: 1\r\n\r\nOK\r\n");
 	else
 		fail_msg("the modem model was sent \"%s\"", line);
 }
 
 /* A modem takes its input in order: the held-back answer goes out before the next line's. */
-static void react(struct modem_model *m)
+static void react(struct wrapped_lines *port, const char *line)
 {
-	char line[sizeof(m->written)];
-	if (!wrapped_serial_line(m->written, m->written_len, &m->line_start, line))
-		return;
-	if (!line[0])
-		return; /* a lone CR is no command */
+	struct modem_model *m = (struct modem_model *)port;
 	assert_true(m->line_count < 16);
 	snprintf(m->lines[m->line_count++], sizeof(m->lines[0]), "%.63s", line);
 	if (m->holding && m->answers_queries) {
@@ -77,35 +66,15 @@ static void react(struct modem_model *m)
 		answer(m, line);
 }
 
-int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-				 int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	wrapped_serial_hear(m->written, &m->written_len, sizeof(m->written), data, len);
-	react(m);
-	return 0;
-}
-
-/* What the model said, a few bytes a read; 0 (its deadline passed) once it said all. */
-ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len < 5 ? len : 5);
-}
-
 static struct st87_modem *open_model(struct modem_model *m, const char *late_command,
 				     bool answers_queries)
 {
-	memset(m, 0, sizeof(*m));
-	m->late_command = late_command;
-	m->answers_queries = answers_queries;
-	wrapped_serial_model = m;
+	/* What the model said comes a few bytes a read. */
+	*m = (struct modem_model){.port = {.on_line = react, .max_read = 5},
+				  .late_command = late_command,
+				  .answers_queries = answers_queries};
 	struct st87_modem_options options = {.port = "modem-model", .sleep_hold_ms = -1};
-	struct st87_modem *modem = NULL;
-	assert_int_equal(st87_modem_open(&options, &modem), 0);
-	return modem;
+	return wrapped_serial_open(m, &options);
 }
 
 static void test_late_answer_fails_its_command_alone(void **state)

@@ -29,24 +29,27 @@ static int restore_own_name(void **state)
 	return prctl(PR_SET_NAME, own_name, 0, 0, 0);
 }
 
+/* Names this process @given and reads its name back, as st87d reads a client's, into @name. */
+static void read_back_name(const char *given, char name[ST87_PROCESS_NAME_SIZE])
+{
+	assert_int_equal(prctl(PR_SET_NAME, given, 0, 0, 0), 0);
+	st87_process_name((long)getpid(), name, ST87_PROCESS_NAME_SIZE);
+}
+
 static void test_a_hostile_name_comes_back_escaped(void **state)
 {
 	(void)state;
-	/* A terminal's clear-screen, a backslash, DEL, a right-to-left mark, a newline. */
-	assert_int_equal(prctl(PR_SET_NAME, "\x1b[2J\\\x7f\xe2\x80\x8f\nx", 0, 0, 0), 0);
 	char name[ST87_PROCESS_NAME_SIZE];
-	st87_process_name((long)getpid(), name, sizeof(name));
+	/* A terminal's clear-screen, a backslash, DEL, a right-to-left mark, a newline. */
+	read_back_name("\x1b[2J\\\x7f\xe2\x80\x8f\nx", name);
 	assert_string_equal(name, "\\x1b[2J\\x5c\\x7f\\xe2\\x80\\x8f\\x0ax");
 }
 
 static void test_a_longest_name_escaped_whole_fits(void **state)
 {
 	(void)state;
-	assert_int_equal(prctl(PR_SET_NAME,
-			       "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 0, 0, 0),
-			 0);
 	char name[ST87_PROCESS_NAME_SIZE];
-	st87_process_name((long)getpid(), name, sizeof(name));
+	read_back_name("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", name);
 	assert_int_equal(strlen(name), 15 * 4);
 	assert_memory_equal(name + 14 * 4, "\\x0f", 4);
 }
@@ -54,9 +57,8 @@ static void test_a_longest_name_escaped_whole_fits(void **state)
 static void test_a_plain_name_is_unchanged(void **state)
 {
 	(void)state;
-	assert_int_equal(prctl(PR_SET_NAME, "curl", 0, 0, 0), 0);
 	char name[ST87_PROCESS_NAME_SIZE];
-	st87_process_name((long)getpid(), name, sizeof(name));
+	read_back_name("curl", name);
 	assert_string_equal(name, "curl");
 }
 

@@ -17,6 +17,7 @@
 
 #include "radio_values.h"
 #include "st87/st87.h"
+#include "wrapped_lines.h"
 #include "wrapped_serial.h"
 
 #define MAX_EXCHANGES 8
@@ -27,22 +28,17 @@ struct exchange {
 };
 
 struct modem_model {
+	struct wrapped_lines port;
 	struct exchange script[MAX_EXCHANGES];
 	size_t next;
 	char heard[512]; /* every command line, each ended with ';' */
-	char written[2048];
-	size_t written_len, line_start;
-	char pending[2048];
-	size_t pending_len;
 };
 
-static void react(struct modem_model *m)
+static void react(struct wrapped_lines *port, const char *line)
 {
-	char line[sizeof(m->written)];
-	if (!wrapped_serial_line(m->written, m->written_len, &m->line_start, line) || !line[0])
-		return;
+	struct modem_model *m = (struct modem_model *)port;
 	if (strcmp(line, "AT") == 0) {
-		wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), "\r\nOK\r\n");
+		wrapped_lines_say(port, "\r\nOK\r\n");
 		return;
 	}
 	size_t heard_len = strlen(m->heard);
@@ -53,35 +49,15 @@ static void react(struct modem_model *m)
 	const struct exchange *step = &m->script[m->next++];
 	if (strcmp(line, step->command) != 0)
 		fail_msg("the modem model was sent \"%s\", expected \"%s\"", line, step->command);
-	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), step->answer);
-}
-
-int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-				 int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	wrapped_serial_hear(m->written, &m->written_len, sizeof(m->written), data, len);
-	react(m);
-	return 0;
-}
-
-ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len);
+	wrapped_lines_say(port, step->answer);
 }
 
 static struct st87_modem *open_model(struct modem_model *m, const struct exchange *script, size_t n)
 {
-	memset(m, 0, sizeof(*m));
+	*m = (struct modem_model){.port.on_line = react};
 	memcpy(m->script, script, n * sizeof(*script));
-	wrapped_serial_model = m;
 	struct st87_modem_options options = {.port = "modem-model", .sleep_hold_ms = -1};
-	struct st87_modem *modem = NULL;
-	assert_int_equal(st87_modem_open(&options, &modem), 0);
-	return modem;
+	return wrapped_serial_open(m, &options);
 }
 
 #define OPEN(model, ...)                                          \
@@ -215,8 +191,7 @@ static void test_cereg_urc_with_a_digit_tac_is_news(void **state)
 					 "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n\r\nOK\r\n"});
 	assert_int_equal(st87_modem_start(modem, 1000, false), 0);
 	assert_false(st87_modem_needs_start(modem));
-	wrapped_serial_say(model.pending, &model.pending_len, sizeof(model.pending),
-			   "\r\n+CEREG: 0,\"1234\",\"0012BEEF\",9\r\n");
+	wrapped_lines_say(&model.port, "\r\n+CEREG: 0,\"1234\",\"0012BEEF\",9\r\n");
 	assert_true(st87_modem_poll(modem, 0) >= 0);
 	assert_true(st87_modem_needs_start(modem));
 	st87_modem_close(modem);
@@ -329,8 +304,7 @@ static void test_the_session_counts(void **state)
 	assert_int_not_equal(st87_csq_read(modem, &csq), 0);
 	assert_int_not_equal(st87_cscon_read(modem, &cscon), 0);
 	assert_false(st87_modem_may_be_asleep(modem));
-	wrapped_serial_say(model.pending, &model.pending_len, sizeof(model.pending),
-			   "\r\n+CEREG: 0\r\n\r\n+CEREG: 0\r\n\r\n#SLEEP\r\n");
+	wrapped_lines_say(&model.port, "\r\n+CEREG: 0\r\n\r\n+CEREG: 0\r\n\r\n#SLEEP\r\n");
 	assert_true(st87_modem_poll(modem, 0) >= 0);
 	assert_true(st87_modem_may_be_asleep(modem));
 	struct st87_modem_counters counters;

@@ -20,18 +20,13 @@
 #include <cmocka.h>
 
 #include "st87/st87.h"
+#include "wrapped_lines.h"
 #include "wrapped_serial.h"
 
-#define MODEL_OUTPUT_SIZE 1024
-
 struct modem_model {
+	struct wrapped_lines port;
 	const char *command; /* the raw command the test sends */
 	const char *answer;  /* what the modem says to it, after the echo */
-	size_t max_read;
-	char written[512];
-	size_t written_len, line_start;
-	char pending[MODEL_OUTPUT_SIZE]; /* what the modem has said and the host not yet read */
-	size_t pending_len;
 };
 
 struct event {
@@ -48,21 +43,13 @@ struct events {
 
 static void say(struct modem_model *m, const char *text)
 {
-	wrapped_serial_say(m->pending, &m->pending_len, sizeof(m->pending), text);
+	wrapped_lines_say(&m->port, text);
 }
 
 /* Answers each command line once its CR came: the probe's AT, then the test's command. */
-static void react(struct modem_model *m)
+static void react(struct wrapped_lines *port, const char *line)
 {
-	if (m->written_len == m->line_start || m->written[m->written_len - 1] != '\r')
-		return;
-	char line[sizeof(m->written)];
-	size_t len = m->written_len - m->line_start - 1;
-	memcpy(line, m->written + m->line_start, len);
-	line[len] = '\0';
-	m->line_start = m->written_len;
-	if (len == 0)
-		return; /* a lone CR (the wake probe's) is no command: no echo, no answer */
+	struct modem_model *m = (struct modem_model *)port;
 	say(m, line);
 	say(m, "\r\r\n"); /* the echo of a modem left at E1 */
 	if (strcmp(line, "AT") == 0)
@@ -74,32 +61,6 @@ static void react(struct modem_model *m)
 		say(m, m->answer);
 	else
 		fail_msg("the modem model was sent \"%s\"", line);
-}
-
-int __wrap_st87_serial_write_all(struct st87_serial *serial, const void *data, size_t len,
-				 int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	assert_true(m->written_len + len <= sizeof(m->written));
-	memcpy(m->written + m->written_len, data, len);
-	m->written_len += len;
-	react(m);
-	return 0;
-}
-
-/* What the modem said, a few bytes at a time; 0 (the deadline passed) once it has said all. */
-ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t len, int timeout_ms)
-{
-	struct modem_model *m = (struct modem_model *)serial;
-	(void)timeout_ms;
-	size_t n = m->pending_len < len ? m->pending_len : len;
-	if (n > m->max_read)
-		n = m->max_read;
-	memcpy(buf, m->pending, n);
-	memmove(m->pending, m->pending + n, m->pending_len - n);
-	m->pending_len -= n;
-	return (ssize_t)n;
 }
 
 static void record_event(void *user, enum st87_event_kind kind, int socket_id)
@@ -121,25 +82,21 @@ static int record_unsolicited(void *user, const char *line)
 static struct st87_modem *open_model(struct modem_model *m, const char *command, const char *answer,
 				     size_t max_read, struct events *events)
 {
-	memset(m, 0, sizeof(*m));
+	*m = (struct modem_model){.port = {.on_line = react, .max_read = max_read},
+				  .command = command,
+				  .answer = answer};
 	memset(events, 0, sizeof(*events));
-	m->command = command;
-	m->answer = answer;
-	m->max_read = max_read;
-	wrapped_serial_model = m;
 	/* sleep_hold_ms -1: a modem that never sleeps, so no probe comes before the command. */
 	struct st87_modem_options options = {.port = "modem-model",
 					     .sleep_hold_ms = -1,
 					     .on_event = record_event,
 					     .on_unsolicited = record_unsolicited,
 					     .user = events};
-	struct st87_modem *modem = NULL;
-	assert_int_equal(st87_modem_open(&options, &modem), 0);
-	return modem;
+	return wrapped_serial_open(m, &options);
 }
 
-/* Fragments, and the whole answer in one read. */
-static const size_t read_sizes[] = {3, MODEL_OUTPUT_SIZE};
+/* Fragments, and the whole answer in one read (0: no cap). */
+static const size_t read_sizes[] = {3, 0};
 
 static void test_urcs_during_a_raw_command_reach_the_driver_and_the_reply(void **state)
 {

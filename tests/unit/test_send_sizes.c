@@ -103,24 +103,17 @@ ssize_t __wrap_st87_serial_read(struct st87_serial *serial, void *buf, size_t le
 {
 	struct modem_model *m = (struct modem_model *)serial;
 	(void)timeout_ms;
-	size_t n = m->pending_len < len ? m->pending_len : len;
-	memcpy(buf, m->pending, n);
-	memmove(m->pending, m->pending + n, m->pending_len - n);
-	m->pending_len -= n;
-	return (ssize_t)n;
+	return (ssize_t)wrapped_serial_give(m->pending, &m->pending_len, buf, len);
 }
 
 /* A modem known (configured) to take sends in one step, as ST87_SEND_HANDSHAKE=one-step says. */
 static struct st87_modem *open_one_step(struct modem_model *m)
 {
 	memset(m, 0, sizeof(*m));
-	wrapped_serial_model = m;
 	struct st87_modem_options options = {.port = "modem-model",
 					     .sleep_hold_ms = -1,
 					     .handshake = ST87_SEND_ONE_STEP};
-	struct st87_modem *modem = NULL;
-	assert_int_equal(st87_modem_open(&options, &modem), 0);
-	return modem;
+	return wrapped_serial_open(m, &options);
 }
 
 /* @len bytes of command lines, each the marker. */

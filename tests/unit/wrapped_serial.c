@@ -11,6 +11,14 @@
 
 void *wrapped_serial_model;
 
+struct st87_modem *wrapped_serial_open(void *model, const struct st87_modem_options *options)
+{
+	wrapped_serial_model = model;
+	struct st87_modem *modem = NULL;
+	assert_int_equal(st87_modem_open(options, &modem), 0);
+	return modem;
+}
+
 void wrapped_serial_say(char *pending, size_t *len, size_t size, const char *text)
 {
 	size_t text_len = strlen(text);

@@ -19,6 +19,9 @@ int __wrap_st87_serial_open(const char *path, const struct st87_serial_options *
 			    struct st87_serial **out);
 void __wrap_st87_serial_close(struct st87_serial *serial);
 const char *__wrap_st87_serial_path(const struct st87_serial *serial);
+/* Opens a modem with @p options on @p model (the port name is the test's to choose); fails the test when it cannot. */
+struct st87_modem *wrapped_serial_open(void *model, const struct st87_modem_options *options);
+
 /* Appends @p text to a model's output @p pending (@p *len of its @p size bytes used); fails the test when full. */
 void wrapped_serial_say(char *pending, size_t *len, size_t size, const char *text);
 

@@ -26,12 +26,7 @@ import hashlib, socket, sys
 connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
 connection.sendall(b"SUBSCRIBE\n")
 print("subscribed", flush=True)
-data = b""
-while True:
-    block = connection.recv(65536)
-    if not block:
-        break
-    data += block
+data = connection.makefile("rb").read()  # all of it, up to the server's end
 print("published", len(data), hashlib.sha256(data).hexdigest(), flush=True)
 """
 

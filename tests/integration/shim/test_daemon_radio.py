@@ -41,12 +41,7 @@ data = os.urandom(20000)
 connection = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
 connection.sendall(data)
 connection.shutdown(socket.SHUT_WR)
-back = b""
-while True:
-    block = connection.recv(65536)
-    if not block:
-        break
-    back += block
+back = connection.makefile("rb").read()  # all of it, up to the server's end
 print(hashlib.sha256(data).hexdigest(), hashlib.sha256(back).hexdigest())
 """
 

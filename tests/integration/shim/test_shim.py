@@ -28,15 +28,20 @@ def curl_get(modem, url, output, *extra, **env):
                 *extra, url], modem.env(**env))
 
 
+def check_fetched_over_modem(result, what, out, digest, modem):
+    """@what exited 0 with @out whole (its SHA-256 @digest), read through the modem, no modem socket left."""
+    check(result.returncode == 0, "%s failed: %s" % (what, result.stderr))
+    check(sha256_file(out) == digest, "%s: what came differs" % what)
+    check("AT#IPREAD" in modem.trace(), "%s: the data did not come through the modem" % what)
+    assert_no_modem_socket_left(modem)
+
+
 def case_curl_get_1mib():
     with workdir() as tmp, http_server(tmp) as server, fake_modem(tmp) as modem:
         digest = random_file(os.path.join(tmp, "big.bin"), MIB)
         out = os.path.join(tmp, "got.bin")
         result = curl_get(modem, "http://127.0.0.1:%d/big.bin" % server.server_port, out)
-        check(result.returncode == 0, "curl failed: %s" % result.stderr)
-        check(sha256_file(out) == digest, "1 MiB GET through the shim differs")
-        check("AT#IPREAD" in modem.trace(), "the data did not come through the modem")
-        assert_no_modem_socket_left(modem)
+        check_fetched_over_modem(result, "curl GET of 1 MiB", out, digest, modem)
 
 
 def case_curl_post_256k():
@@ -448,10 +453,7 @@ def case_st87run():
         env["LD_PRELOAD"] = preload_value()  # st87run adds the shim
         result = run([Paths.st87run, "--port", modem.link, "--route", "127.0.0.1/32", "--",
                       "curl", "-s", "-o", out, "http://127.0.0.1:%d/f.bin" % server.server_port], env)
-        check(result.returncode == 0, "st87run curl failed: %s" % result.stderr)
-        check(sha256_file(out) == digest, "st87run GET differs")
-        check("AT#IPREAD" in modem.trace(), "st87run did not route through the modem")
-        assert_no_modem_socket_left(modem)
+        check_fetched_over_modem(result, "st87run curl", out, digest, modem)
 
 
 def case_st87run_rtscts():
@@ -529,10 +531,7 @@ def case_tcp_fastopen():
         digest = random_file(os.path.join(tmp, "tfo.bin"), 64 * 1024)
         out = os.path.join(tmp, "got.bin")
         result = curl_get(modem, "http://127.0.0.1:%d/tfo.bin" % server.server_port, out, "--tcp-fastopen")
-        check(result.returncode == 0, "curl --tcp-fastopen failed: %s" % result.stderr)
-        check(sha256_file(out) == digest, "TCP Fast Open GET differs")
-        check("AT#IPREAD" in modem.trace(), "the data did not come through the modem")
-        assert_no_modem_socket_left(modem)
+        check_fetched_over_modem(result, "curl --tcp-fastopen", out, digest, modem)
 
 
 FD_GAMES = r"""
