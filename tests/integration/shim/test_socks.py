@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""st87d's SOCKS5 door (--socks-port, --socks): programs the shim cannot reach use the modem through it.
+Each connection goes over the modem (the fake modem's TCP socket, its trace), byte-exact, names looked
+up by st87d's own resolver path (socks5h); a client outside the access rules gets reply 0x02.
+
+The servers listen on 127.0.0.1 only; st87d's door is on 127.0.0.1 and ::1.
+
+Usage: test_socks.py CASE   (meson runs each case as its own test)
+"""
+import hashlib
+import http.server
+import os
+import socket
+import struct
+import sys
+
+from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
+from harness import fake_modem, free_port, http_server, random_file, run, run_case, serving, sha256_file, st87d, \
+    tcp_echo, tcp_server
+
+NAME = "socks-door.test"
+
+
+def plain_env(**extra):
+    """A program's environment without the shim: the door is the only way it reaches the modem."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("ST87_")}
+    env.update(extra)
+    return env
+
+
+def door(tmp, modem, *switches):
+    port = free_port()
+    return port, st87d(tmp, modem, "--socks-port", str(port), *switches)
+
+
+def check_carried_by_modem(modem, count=1):
+    connects = [c for c in modem.host_commands() if c.startswith("AT#TCPCONNECT=")]
+    check(len(connects) >= count, "the modem carried %d connections, not %d: %r" % (len(connects), count, connects))
+
+
+def curl_download(tmp, modem, proxy_args, env_extra):
+    served = os.path.join(tmp, "served")
+    os.mkdir(served)
+    expected = sha256_file(random_file(os.path.join(served, "blob"), 100 * 1024))
+    port, daemon_context = door(tmp, modem)
+    with daemon_context as daemon, http_server(served) as server:
+        out = os.path.join(tmp, "got")
+        url = "http://%s:%d/blob" % (NAME, server.server_port)
+        result = run(["curl", "-sS", "--fail", "-o", out, *proxy_args(port), url],
+                     plain_env(**{k: v % port for k, v in env_extra.items()}))
+        check(result.returncode == 0, "curl through the door", result)
+        check(sha256_file(out) == expected, "the download through the door differs")
+        check("lookup" not in daemon.log() or NAME in daemon.log(), "the name was not looked up by st87d")
+        check(" of pid " in daemon.log() and "(curl)" in daemon.log(),
+              "st87d's line does not name the client: " + daemon.log())
+    check_carried_by_modem(modem)
+    check(any(c.startswith("AT#DNS=") and NAME in c for c in modem.host_commands()) or
+          "by AT#DNS" in daemon.log() or NAME in daemon.log(), "the name did not go the modem's way")
+    assert_no_modem_socket_left(modem)
+
+
+def case_curl_proxy_option():
+    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+        curl_download(tmp, modem, lambda port: ["--proxy", "socks5h://127.0.0.1:%d" % port], {})
+
+
+def case_curl_all_proxy():
+    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+        curl_download(tmp, modem, lambda port: [], {"ALL_PROXY": "socks5h://127.0.0.1:%d"})
+
+
+def bare_repository(tmp):
+    """A bare repository served over dumb HTTP with a few files; their contents by name."""
+    work = os.path.join(tmp, "work")
+    served = os.path.join(tmp, "served")
+    os.makedirs(work)
+    os.makedirs(served)
+    files = {"a.bin": os.urandom(40000), "b.txt": b"hello through the door\n", "c.bin": os.urandom(9000)}
+    for name, content in files.items():
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(content)
+    env = plain_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+                    GIT_COMMITTER_EMAIL="t@t", HOME=tmp)
+    for command in (["git", "init", "-q", work], ["git", "-C", work, "add", "."],
+                    ["git", "-C", work, "commit", "-q", "-m", "files"],
+                    ["git", "clone", "-q", "--bare", work, os.path.join(served, "repo.git")],
+                    ["git", "-C", os.path.join(served, "repo.git"), "update-server-info"]):
+        done = run(command, env)
+        check(done.returncode == 0, " ".join(command), done)
+    return served, files
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def case_git_clone_over_dumb_http():
+    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+        served, files = bare_repository(tmp)
+        handler = lambda *a, **k: QuietHandler(*a, directory=served, **k)  # noqa: E731
+        port, daemon_context = door(tmp, modem)
+        with daemon_context, serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+            clone = os.path.join(tmp, "clone")
+            result = run(["git", "clone", "-q", "http://%s:%d/repo.git" % (NAME, server.server_port), clone],
+                         plain_env(ALL_PROXY="socks5h://127.0.0.1:%d" % port, GIT_TERMINAL_PROMPT="0", HOME=tmp),
+                         timeout=170)
+        check(result.returncode == 0, "git clone through the door", result)
+        for name, content in files.items():
+            with open(os.path.join(clone, name), "rb") as f:
+                check(hashlib.sha256(f.read()).digest() == hashlib.sha256(content).digest(), name + " differs")
+        check_carried_by_modem(modem)
+        assert_no_modem_socket_left(modem)
+
+
+def socks_exchange(connect, request):
+    """A SOCKS5 handshake on a fresh connection made by @connect: the socket and the reply code."""
+    client = connect()
+    client.settimeout(60)
+    client.sendall(b"\x05\x01\x00")
+    check(client.recv(2) == b"\x05\x00", "the door did not take 'no authentication'")
+    client.sendall(request)
+    reply = b""
+    while len(reply) < 10:
+        block = client.recv(10 - len(reply))
+        check(block != b"", "the door hung up before its reply")
+        reply += block
+    return client, reply[1]
+
+
+def connect_request(port, host=b"\x7f\x00\x00\x01", command=1):
+    return bytes([5, command, 0, 1]) + host + struct.pack("!H", port)
+
+
+def unix_connector(path):
+    def connect():
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(path)
+        return client
+    return connect
+
+
+def case_unix_socket_door_echoes():
+    # The Unix socket door: python's socket as the client, IPv4 CONNECT, an echo byte-exact; BIND is refused.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        path = os.path.join(tmp, "socks.sock")
+        with st87d(tmp, modem, "--socks", path) as daemon, tcp_server(tcp_echo) as echo:
+            client, code = socks_exchange(unix_connector(path), connect_request(echo.server_address[1]))
+            check(code == 0, "CONNECT through the Unix door got reply %d" % code)
+            payload = os.urandom(50000)
+            client.sendall(payload)
+            client.shutdown(socket.SHUT_WR)
+            echoed = b""
+            while True:
+                block = client.recv(65536)
+                if not block:
+                    break
+                echoed += block
+            client.close()
+            check(hashlib.sha256(echoed).digest() == hashlib.sha256(payload).digest(),
+                  "the echo through the Unix door differs (%d bytes of %d)" % (len(echoed), len(payload)))
+            check("pid %d" % os.getpid() in daemon.log(), "st87d's line does not name the client's pid")
+            bind, code = socks_exchange(unix_connector(path), connect_request(echo.server_address[1], command=2))
+            bind.close()
+            check(code == 7, "BIND got reply %d, not 7 (command not supported)" % code)
+            check("refused (reply 0x07)" in daemon.log(), "no line says why BIND was refused")
+        check_carried_by_modem(modem)
+        assert_no_modem_socket_left(modem)
+
+
+def as_nobody():
+    if os.geteuid() != 0:
+        print("skipped: needs root to run a client as another user")
+        sys.exit(77)
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def case_other_user_refused():
+    # A uid outside the group gets reply 0x02 on both doors, and st87d says why; the modem hears no connect.
+    nobody = as_nobody()
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(tcp_echo) as echo:
+        os.chmod(tmp, 0o755)
+        path = os.path.join(tmp, "socks.sock")
+        port = free_port()
+        with st87d(tmp, modem, "--socks-port", str(port), "--socks", path, "--mode", "0666",
+                   "--group", "root") as daemon:
+            url = "http://127.0.0.1:%d/" % echo.server_address[1]
+            refused = run(nobody + ["curl", "-sS", "--proxy", "socks5://127.0.0.1:%d" % port, url], plain_env())
+            check(refused.returncode == 97, "curl of another user through the port: exit 97 (proxy refused)", refused)
+            check(b"Connection not allowed by ruleset" in refused.stderr or b"0x02" in refused.stderr
+                  or b"rule" in refused.stderr, "curl does not report reply 0x02", refused)
+            script = ("import socket,struct,sys\n"
+                      "c=socket.socket(socket.AF_UNIX);c.connect(sys.argv[1]);c.sendall(b'\\x05\\x01\\x00')\n"
+                      "assert c.recv(2)==b'\\x05\\x00'\n"
+                      "c.sendall(b'\\x05\\x01\\x00\\x01\\x7f\\x00\\x00\\x01'+struct.pack('!H',int(sys.argv[2])))\n"
+                      "print(c.recv(10)[1])\n")
+            by_unix = run(nobody + ["/usr/bin/python3", "-c", script, path, str(echo.server_address[1])],
+                          plain_env())
+            check(by_unix.stdout.strip() == b"2", "the Unix door's reply to another user is not 0x02", by_unix)
+            check(daemon.log().count("uid 65534") >= 2 and daemon.log().count("refused (reply 0x02)") >= 2,
+                  "st87d did not log both refusals: " + daemon.log())
+        check(not any(c.startswith("AT#TCPCONNECT=") for c in modem.host_commands()),
+              "a refused client reached the modem")
+
+
+def case_unknown_name_gets_host_unreachable():
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        port, daemon_context = door(tmp, modem)
+        with daemon_context as daemon:
+            def connect():
+                return socket.create_connection(("127.0.0.1", port))
+            name = b"no-such-name.test"
+            client, code = socks_exchange(connect, bytes([5, 1, 0, 3, len(name)]) + name + struct.pack("!H", 80))
+            client.close()
+            check(code == 4, "an unknown name got reply %d, not 4 (host unreachable)" % code)
+            check("refused (reply 0x04)" in daemon.log(), "no line says why: " + daemon.log())
+
+
+run_case({name[len("case_"):]: case for name, case in globals().items() if name.startswith("case_")}, __file__)
