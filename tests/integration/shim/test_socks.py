@@ -41,7 +41,7 @@ def check_carried_by_modem(modem, count=1):
 def curl_download(tmp, modem, proxy_args, env_extra):
     served = os.path.join(tmp, "served")
     os.mkdir(served)
-    expected = sha256_file(random_file(os.path.join(served, "blob"), 100 * 1024))
+    expected = random_file(os.path.join(served, "blob"), 100 * 1024)
     port, daemon_context = door(tmp, modem)
     with daemon_context as daemon, http_server(served) as server:
         out = os.path.join(tmp, "got")
@@ -50,22 +50,21 @@ def curl_download(tmp, modem, proxy_args, env_extra):
                      plain_env(**{k: v % port for k, v in env_extra.items()}))
         check(result.returncode == 0, "curl through the door", result)
         check(sha256_file(out) == expected, "the download through the door differs")
-        check("lookup" not in daemon.log() or NAME in daemon.log(), "the name was not looked up by st87d")
         check(" of pid " in daemon.log() and "(curl)" in daemon.log(),
               "st87d's line does not name the client: " + daemon.log())
     check_carried_by_modem(modem)
-    check(any(c.startswith("AT#DNS=") and NAME in c for c in modem.host_commands()) or
-          "by AT#DNS" in daemon.log() or NAME in daemon.log(), "the name did not go the modem's way")
+    check(any(c.startswith("AT#DNS=") and NAME in c for c in modem.host_commands()),
+          "the name was not looked up by the modem (socks5h): %r" % modem.host_commands())
     assert_no_modem_socket_left(modem)
 
 
 def case_curl_proxy_option():
-    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
         curl_download(tmp, modem, lambda port: ["--proxy", "socks5h://127.0.0.1:%d" % port], {})
 
 
 def case_curl_all_proxy():
-    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
         curl_download(tmp, modem, lambda port: [], {"ALL_PROXY": "socks5h://127.0.0.1:%d"})
 
 
@@ -96,7 +95,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def case_git_clone_over_dumb_http():
-    with workdir() as tmp, fake_modem(tmp, "--dns-entry", NAME + "=127.0.0.1") as modem:
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
         served, files = bare_repository(tmp)
         handler = lambda *a, **k: QuietHandler(*a, directory=served, **k)  # noqa: E731
         port, daemon_context = door(tmp, modem)
@@ -187,8 +186,7 @@ def case_other_user_refused():
             url = "http://127.0.0.1:%d/" % echo.server_address[1]
             refused = run(nobody + ["curl", "-sS", "--proxy", "socks5://127.0.0.1:%d" % port, url], plain_env())
             check(refused.returncode == 97, "curl of another user through the port: exit 97 (proxy refused)", refused)
-            check(b"Connection not allowed by ruleset" in refused.stderr or b"0x02" in refused.stderr
-                  or b"rule" in refused.stderr, "curl does not report reply 0x02", refused)
+            check(refused.stderr.rstrip().endswith(b"(2)"), "curl does not report reply 2", refused)
             script = ("import socket,struct,sys\n"
                       "c=socket.socket(socket.AF_UNIX);c.connect(sys.argv[1]);c.sendall(b'\\x05\\x01\\x00')\n"
                       "assert c.recv(2)==b'\\x05\\x00'\n"
@@ -204,7 +202,7 @@ def case_other_user_refused():
 
 
 def case_unknown_name_gets_host_unreachable():
-    with workdir() as tmp, fake_modem(tmp) as modem:
+    with workdir() as tmp, fake_modem(tmp, "--dns") as modem:
         port, daemon_context = door(tmp, modem)
         with daemon_context as daemon:
             def connect():
