@@ -47,7 +47,8 @@ int socks_parse_greeting(const uint8_t *bytes, size_t len, int *no_auth_offered,
 struct socks_request {
 	enum socks_command command;
 	enum socks_address_type address_type;
-	struct sockaddr_storage address; /* IPv4 or IPv6 with the port; for a name, its family is AF_UNSPEC */
+	struct sockaddr_storage
+		address; /* IPv4 or IPv6 with the port; for a name, its family is AF_UNSPEC */
 	socklen_t address_len;
 	char name[256]; /* SOCKS_DOMAIN: the name, NUL-terminated */
 	uint16_t port;  /* host order */

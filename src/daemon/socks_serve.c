@@ -167,7 +167,8 @@ static enum socks_reply_code look_up(const struct session *session, const struct
 		if (outcome != SHIM_DNS_NO_DATA && outcome != SHIM_DNS_ANSWER)
 			break;
 	}
-	return outcome == SHIM_DNS_NO_SUCH_NAME || outcome == SHIM_DNS_NO_DATA || outcome == SHIM_DNS_ANSWER
+	return outcome == SHIM_DNS_NO_SUCH_NAME || outcome == SHIM_DNS_NO_DATA ||
+			outcome == SHIM_DNS_ANSWER
 		? SOCKS_HOST_UNREACHABLE
 		: SOCKS_GENERAL_FAILURE;
 }
@@ -221,8 +222,8 @@ static struct routed_socket *hand_to_engine(const struct session *session,
 	int pair[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return NULL;
-	struct routed_socket *s =
-		routed_socket_new(remote->ss_family, SOCK_STREAM, (const struct sockaddr *)remote, remote_len);
+	struct routed_socket *s = routed_socket_new(remote->ss_family, SOCK_STREAM,
+						    (const struct sockaddr *)remote, remote_len);
 	if (!s) {
 		close(pair[0]);
 		close(pair[1]);
@@ -251,7 +252,8 @@ static void connect_and_relay(struct session *session, const struct sockaddr_sto
 	int program_end = -1;
 	struct routed_socket *s = hand_to_engine(session, remote, remote_len, &program_end);
 	if (!s) {
-		refuse(session, SOCKS_GENERAL_FAILURE, target, "st87d cannot hand it to the modem's engine");
+		refuse(session, SOCKS_GENERAL_FAILURE, target,
+		       "st87d cannot hand it to the modem's engine");
 		return;
 	}
 	char what[200];
@@ -286,9 +288,11 @@ static void describe_target(const struct socks_request *request, char *text, siz
 	const struct sockaddr_in *in = (const struct sockaddr_in *)&request->address;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&request->address;
 	bool ipv6 = request->address_type == SOCKS_IPV6;
-	inet_ntop(ipv6 ? AF_INET6 : AF_INET, ipv6 ? (const void *)&in6->sin6_addr : (const void *)&in->sin_addr,
-		  address, sizeof(address));
-	snprintf(text, len, "%s %s%s%s:%u", name, ipv6 ? "[" : "", address, ipv6 ? "]" : "", request->port);
+	inet_ntop(ipv6 ? AF_INET6 : AF_INET,
+		  ipv6 ? (const void *)&in6->sin6_addr : (const void *)&in->sin_addr, address,
+		  sizeof(address));
+	snprintf(text, len, "%s %s%s%s:%u", name, ipv6 ? "[" : "", address, ipv6 ? "]" : "",
+		 request->port);
 }
 
 static void serve_request(struct session *session, const struct socks_request *request)
@@ -310,7 +314,8 @@ static void serve_request(struct session *session, const struct socks_request *r
 	socklen_t remote_len = request->address_len;
 	if (request->address_type == SOCKS_DOMAIN) {
 		char why[400];
-		enum socks_reply_code code = look_up(session, request, &remote, &remote_len, why, sizeof(why));
+		enum socks_reply_code code = look_up(session, request, &remote, &remote_len, why,
+						     sizeof(why));
 		if (code != SOCKS_SUCCEEDED) {
 			refuse(session, code, target, why);
 			return;
@@ -337,11 +342,13 @@ static void run_session(struct session *session)
 		st87_log(ST87_LOG_WARN, "%s: no SOCKS5 greeting: %s", session->who, why);
 		return;
 	}
-	uint8_t method[2] = {SOCKS_VERSION, no_auth ? SOCKS_NO_AUTHENTICATION : SOCKS_NO_ACCEPTABLE_METHOD};
+	uint8_t method[2] = {SOCKS_VERSION,
+			     no_auth ? SOCKS_NO_AUTHENTICATION : SOCKS_NO_ACCEPTABLE_METHOD};
 	send_all(session->connection, method, sizeof(method));
 	if (!no_auth) {
-		st87_log(ST87_LOG_WARN, "%s: refused: it offers no method without a password, "
-					"the only one st87d's door takes",
+		st87_log(ST87_LOG_WARN,
+			 "%s: refused: it offers no method without a password, "
+			 "the only one st87d's door takes",
 			 session->who);
 		return;
 	}
@@ -355,7 +362,7 @@ static void run_session(struct session *session)
 		return;
 	}
 	if (len < 0) {
-		refuse(session, (enum socks_reply_code)-len, "the request", why);
+		refuse(session, (enum socks_reply_code) - len, "the request", why);
 		return;
 	}
 	bound.tv_sec = 0;
@@ -399,7 +406,8 @@ static void admit(const struct door *door, int connection)
 		free(session);
 	}
 	atomic_fetch_sub(&open_sessions, 1);
-	st87_log(ST87_LOG_WARN, "SOCKS connection closed unanswered: %d open already, or no thread for it",
+	st87_log(ST87_LOG_WARN,
+		 "SOCKS connection closed unanswered: %d open already, or no thread for it",
 		 SOCKS_SESSIONS_MAX);
 	close(connection);
 }
@@ -412,7 +420,8 @@ static void *accept_sessions(void *argument)
 		if (connection >= 0) {
 			admit(door, connection);
 		} else if (errno != EINTR && errno != ECONNABORTED) {
-			st87_log(ST87_LOG_WARN, "accepting a SOCKS client: %s: trying again", strerror(errno));
+			st87_log(ST87_LOG_WARN, "accepting a SOCKS client: %s: trying again",
+				 strerror(errno));
 			usleep(100 * 1000);
 		}
 	}

@@ -174,7 +174,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 			options->socks_port = (int)strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || options->socks_port < 1 ||
 			    options->socks_port > 65535) {
-				fprintf(stderr, "st87d: --socks-port %s: expected a port from 1 to 65535\n",
+				fprintf(stderr,
+					"st87d: --socks-port %s: expected a port from 1 to 65535\n",
 					optarg);
 				return -1;
 			}
@@ -355,7 +356,8 @@ static void start_engine_hosting(const struct shim_config *config)
 }
 
 /* The SOCKS doors asked for, into @fds (the Unix socket, 127.0.0.1, ::1; -1 where none). 0, or -1 said. */
-static int open_socks_doors(const struct options *options, const struct access_policy *policy, int fds[3])
+static int open_socks_doors(const struct options *options, const struct access_policy *policy,
+			    int fds[3])
 {
 	if (options->socks_path &&
 	    (fds[0] = listen_at(options->socks_path, policy, options->mode, SOCK_STREAM)) < 0)
