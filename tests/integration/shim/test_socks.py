@@ -15,7 +15,7 @@ import struct
 import sys
 
 from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
-from harness import fake_modem, free_port, http_server, random_file, run, run_case, serving, sha256_file, st87d, \
+from harness import build_go_program, fake_modem, free_port, http_server, random_file, run, run_case, serving, sha256_file, st87d, \
     tcp_echo, tcp_server
 
 NAME = "socks-door.test"
@@ -66,6 +66,27 @@ def case_curl_proxy_option():
 def case_curl_all_proxy():
     with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
         curl_download(tmp, modem, lambda port: [], {"ALL_PROXY": "socks5h://127.0.0.1:%d"})
+
+
+def case_go_program():
+    # Go's net/http takes socks5:// from HTTP_PROXY (and HTTPS_PROXY for https URLs) and sends the name
+    # unresolved. It never proxies "localhost" or a loopback address, so the URL names the server by a name
+    # only st87d's resolver (the modem's AT#DNS here) knows.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
+        http_get = build_go_program(tmp)
+        served = os.path.join(tmp, "served")
+        os.mkdir(served)
+        expected = random_file(os.path.join(served, "blob"), 100 * 1024)
+        port, daemon_context = door(tmp, modem)
+        with daemon_context as daemon, http_server(served) as server:
+            out = os.path.join(tmp, "got")
+            result = run([http_get, "http://%s:%d/blob" % (NAME, server.server_port), out],
+                         plain_env(HTTP_PROXY="socks5://127.0.0.1:%d" % port))
+            check(result.returncode == 0, "the Go program through the door", result)
+            check(sha256_file(out) == expected, "the Go program's download through the door differs")
+            check("(http_get)" in daemon.log(), "st87d's line does not name the Go program: " + daemon.log())
+        check_carried_by_modem(modem)
+        assert_no_modem_socket_left(modem)
 
 
 def bare_repository(tmp):
