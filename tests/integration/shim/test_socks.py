@@ -38,19 +38,21 @@ def check_carried_by_modem(modem, count=1):
     check(len(connects) >= count, "the modem carried %d connections, not %d: %r" % (len(connects), count, connects))
 
 
-def curl_download(tmp, modem, proxy_args, env_extra):
+def download_through_the_door(tmp, modem, client, program):
+    """@client(port, url, out) (a command and its environment) fetches a served file through a door on port
+    `port` by NAME: byte-exact, carried by the modem, the name looked up by the modem (AT#DNS), and st87d's
+    line names @program."""
     served = os.path.join(tmp, "served")
     os.mkdir(served)
     expected = random_file(os.path.join(served, "blob"), 100 * 1024)
     port, daemon_context = door(tmp, modem)
     with daemon_context as daemon, http_server(served) as server:
         out = os.path.join(tmp, "got")
-        url = "http://%s:%d/blob" % (NAME, server.server_port)
-        result = run(["curl", "-sS", "--fail", "-o", out, *proxy_args(port), url],
-                     plain_env(**{k: v % port for k, v in env_extra.items()}))
-        check(result.returncode == 0, "curl through the door", result)
+        command, env = client(port, "http://%s:%d/blob" % (NAME, server.server_port), out)
+        result = run(command, env)
+        check(result.returncode == 0, "%s through the door" % program, result)
         check(sha256_file(out) == expected, "the download through the door differs")
-        check(" of pid " in daemon.log() and "(curl)" in daemon.log(),
+        check(" of pid " in daemon.log() and "(%s)" % program in daemon.log(),
               "st87d's line does not name the client: " + daemon.log())
     check_carried_by_modem(modem)
     check(any(c.startswith("AT#DNS=") and NAME in c for c in modem.host_commands()),
@@ -58,35 +60,33 @@ def curl_download(tmp, modem, proxy_args, env_extra):
     assert_no_modem_socket_left(modem)
 
 
+def named_modem(tmp):
+    """The fake modem, answering AT#DNS for NAME with 127.0.0.1."""
+    return fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1")
+
+
 def case_curl_proxy_option():
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
-        curl_download(tmp, modem, lambda port: ["--proxy", "socks5h://127.0.0.1:%d" % port], {})
+    with workdir() as tmp, named_modem(tmp) as modem:
+        download_through_the_door(tmp, modem, lambda port, url, out: (
+            ["curl", "-sS", "--fail", "-o", out, "--proxy", "socks5h://127.0.0.1:%d" % port, url], plain_env()),
+            "curl")
 
 
 def case_curl_all_proxy():
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
-        curl_download(tmp, modem, lambda port: [], {"ALL_PROXY": "socks5h://127.0.0.1:%d"})
+    with workdir() as tmp, named_modem(tmp) as modem:
+        download_through_the_door(tmp, modem, lambda port, url, out: (
+            ["curl", "-sS", "--fail", "-o", out, url], plain_env(ALL_PROXY="socks5h://127.0.0.1:%d" % port)),
+            "curl")
 
 
 def case_go_program():
     # Go's net/http takes socks5:// from HTTP_PROXY (and HTTPS_PROXY for https URLs) and sends the name
     # unresolved. It never proxies "localhost" or a loopback address, so the URL names the server by a name
     # only st87d's resolver (the modem's AT#DNS here) knows.
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
+    with workdir() as tmp, named_modem(tmp) as modem:
         http_get = build_go_program(tmp)
-        served = os.path.join(tmp, "served")
-        os.mkdir(served)
-        expected = random_file(os.path.join(served, "blob"), 100 * 1024)
-        port, daemon_context = door(tmp, modem)
-        with daemon_context as daemon, http_server(served) as server:
-            out = os.path.join(tmp, "got")
-            result = run([http_get, "http://%s:%d/blob" % (NAME, server.server_port), out],
-                         plain_env(HTTP_PROXY="socks5://127.0.0.1:%d" % port))
-            check(result.returncode == 0, "the Go program through the door", result)
-            check(sha256_file(out) == expected, "the Go program's download through the door differs")
-            check("(http_get)" in daemon.log(), "st87d's line does not name the Go program: " + daemon.log())
-        check_carried_by_modem(modem)
-        assert_no_modem_socket_left(modem)
+        download_through_the_door(tmp, modem, lambda port, url, out: (
+            [http_get, url, out], plain_env(HTTP_PROXY="socks5://127.0.0.1:%d" % port)), "http_get")
 
 
 def bare_repository(tmp):
@@ -116,7 +116,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def case_git_clone_over_dumb_http():
-    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.1") as modem:
+    with workdir() as tmp, named_modem(tmp) as modem:
         served, files = bare_repository(tmp)
         handler = lambda *a, **k: QuietHandler(*a, directory=served, **k)  # noqa: E731
         port, daemon_context = door(tmp, modem)
