@@ -116,11 +116,13 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def case_git_clone_over_dumb_http():
+    # git's dumb HTTP fetch runs requests at once: through the door they wait in the engine's TCP line too.
     with workdir() as tmp, named_modem(tmp) as modem:
         served, files = bare_repository(tmp)
         handler = lambda *a, **k: QuietHandler(*a, directory=served, **k)  # noqa: E731
         port, daemon_context = door(tmp, modem)
-        with daemon_context, serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        with daemon_context as daemon, \
+                serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
             clone = os.path.join(tmp, "clone")
             result = run(["git", "clone", "-q", "http://%s:%d/repo.git" % (NAME, server.server_port), clone],
                          plain_env(ALL_PROXY="socks5h://127.0.0.1:%d" % port, GIT_TERMINAL_PROMPT="0", HOME=tmp),
@@ -129,6 +131,8 @@ def case_git_clone_over_dumb_http():
         for name, content in files.items():
             with open(os.path.join(clone, name), "rb") as f:
                 check(hashlib.sha256(f.read()).digest() == hashlib.sha256(content).digest(), name + " differs")
+        check("waits for the modem's TCP socket" in daemon.log(),
+              "no request waited: git did not ask in parallel, so the TCP line was not tried through the door")
         check_carried_by_modem(modem)
         assert_no_modem_socket_left(modem)
 
