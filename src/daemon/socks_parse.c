@@ -90,6 +90,35 @@ int socks_parse_request(const uint8_t *bytes, size_t len, struct socks_request *
 	return address_len <= 0 ? address_len : 4 + address_len;
 }
 
+int socks_parse_udp_header(const uint8_t *bytes, size_t len, struct socks_request *target,
+			   const char **why)
+{
+	if (len < 4 || bytes[0] != 0 || bytes[1] != 0) {
+		*why = "not a SOCKS5 datagram (short, or reserved bytes set)";
+		return -SOCKS_GENERAL_FAILURE;
+	}
+	if (bytes[2] != 0) {
+		*why = "a fragment: st87d does not reassemble datagrams";
+		return -SOCKS_COMMAND_NOT_SUPPORTED;
+	}
+	target->command = SOCKS_UDP_ASSOCIATE;
+	target->address_type = (enum socks_address_type)bytes[3];
+	int address_len = parse_address(bytes + 4, len - 4, target, why);
+	if (address_len == SOCKS_NEED_MORE) {
+		*why = "a datagram shorter than its header";
+		return -SOCKS_GENERAL_FAILURE;
+	}
+	return address_len < 0 ? address_len : 4 + address_len;
+}
+
+size_t socks_build_udp_header(const struct sockaddr *source, uint8_t out[SOCKS_REPLY_MAX])
+{
+	/* The same address and port as a reply's, after RSV RSV FRAG instead of VER REP RSV. */
+	size_t len = socks_build_reply(SOCKS_SUCCEEDED, source, out);
+	out[0] = out[1] = out[2] = 0;
+	return len;
+}
+
 size_t socks_build_reply(enum socks_reply_code code, const struct sockaddr *bound,
 			 uint8_t out[SOCKS_REPLY_MAX])
 {

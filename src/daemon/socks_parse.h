@@ -63,6 +63,19 @@ struct socks_request {
 int socks_parse_request(const uint8_t *bytes, size_t len, struct socks_request *request,
 			const char **why);
 
+/*
+ * The header of a datagram to the UDP relay (RFC 1928 §7: RSV RSV FRAG ATYP
+ * DST.ADDR DST.PORT) in @bytes: its length with the destination in
+ * @target, or a negative reply code with @why (a fragment, FRAG not 0, is
+ * -SOCKS_COMMAND_NOT_SUPPORTED: st87d does not reassemble). Never
+ * SOCKS_NEED_MORE: a datagram is whole or nothing.
+ */
+int socks_parse_udp_header(const uint8_t *bytes, size_t len, struct socks_request *target,
+			   const char **why);
+
+/* The header of a datagram from @source (AF_INET or AF_INET6) back to the client into @out: its length. */
+size_t socks_build_udp_header(const struct sockaddr *source, uint8_t out[SOCKS_REPLY_MAX]);
+
 /* The reply with @code and @bound (AF_INET or AF_INET6; NULL: 0.0.0.0:0) into @out: its length. */
 size_t socks_build_reply(enum socks_reply_code code, const struct sockaddr *bound,
 			 uint8_t out[SOCKS_REPLY_MAX]);

@@ -56,7 +56,7 @@ static bool same_address(const struct table_address *a, const struct table_addre
 	return memcmp(a->words, b->words, sizeof(a->words)) == 0 && a->port == b->port;
 }
 
-/* The uid and inode of the socket whose local end is @local and remote end @remote, from @table. */
+/* The uid and inode of the socket whose local end is @local and remote end @remote (NULL: any), from @table. */
 static bool find_in_table(const char *table, size_t words, const struct table_address *local,
 			  const struct table_address *remote, uid_t *uid, unsigned long *inode)
 {
@@ -73,7 +73,8 @@ static bool find_in_table(const char *table, size_t words, const struct table_ad
 		    !parse_table_address(local_text, words, &line_local) ||
 		    !parse_table_address(remote_text, words, &line_remote))
 			continue;
-		if (same_address(&line_local, local) && same_address(&line_remote, remote)) {
+		if (same_address(&line_local, local) &&
+		    (!remote || same_address(&line_remote, remote))) {
 			*uid = (uid_t)owner;
 			*inode = node;
 			found = true;
@@ -203,4 +204,20 @@ bool socks_peer_allowed(const struct socks_peer *peer, const struct access_polic
 	if (peer->uid == 0 || peer->uid == geteuid() || policy->any_group)
 		return true;
 	return peer->gid == policy->group || user_in_group(peer->uid, policy->group);
+}
+
+bool socks_peer_udp_owner(const struct sockaddr_storage *source, uid_t *uid)
+{
+	struct table_address sender, any_address;
+	table_address_of(source, &sender);
+	any_address = (struct table_address){.port = sender.port};
+	bool ipv6 = source->ss_family == AF_INET6;
+	const char *table = ipv6 ? "/proc/net/udp6" : "/proc/net/udp";
+	size_t words = ipv6 ? 4 : 1;
+	unsigned long inode;
+	/* Bound to the address it sent from, or to any address (an unbound socket's first send binds it so),
+	 * or, sending IPv4, a dual-stack IPv6 socket bound to any. */
+	return find_in_table(table, words, &sender, NULL, uid, &inode) ||
+		find_in_table(table, words, &any_address, NULL, uid, &inode) ||
+		(!ipv6 && find_in_table("/proc/net/udp6", 4, &any_address, NULL, uid, &inode));
 }

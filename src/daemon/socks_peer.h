@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "serve.h"
@@ -25,6 +26,9 @@ struct socks_peer {
  * holding it (any that st87d may look into). False with @why when not found.
  */
 bool socks_peer_identify(int connection, struct socks_peer *peer, char *why, size_t why_len);
+
+/* The owner of the local UDP socket bound to @source (a datagram's sender), from /proc/net/udp or udp6. */
+bool socks_peer_udp_owner(const struct sockaddr_storage *source, uid_t *uid);
 
 /* Whether @peer may use the door: root, st87d's own user, or a member of the policy's group. */
 bool socks_peer_allowed(const struct socks_peer *peer, const struct access_policy *policy);

@@ -23,8 +23,11 @@
 #include "config.h"
 #include "engine.h"
 #include "internal.h"
+#include "socks_handover.h"
+#include "socks_names.h"
 #include "socks_parse.h"
 #include "socks_peer.h"
+#include "socks_udp.h"
 
 /* How long a client may take over its greeting and request. */
 #define HANDSHAKE_TIMEOUT_S 10
@@ -124,55 +127,6 @@ static void refuse(const struct session *session, enum socks_reply_code code, co
 	reply(session, code, NULL);
 }
 
-/* @request's name looked up as a program's would be through st87d; 0 with @remote, or a reply code. */
-static enum socks_reply_code look_up(const struct session *session, const struct socks_request *request,
-				     struct sockaddr_storage *remote, socklen_t *remote_len, char *why,
-				     size_t why_len)
-{
-	const struct shim_config *config = session->door->config;
-	static const int families[] = {AF_INET, AF_INET6};
-	int outcome = -ENOENT;
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		struct shim_dns_answer answer = {0};
-		char error[320] = "";
-		struct engine_lookup lookup = {
-			.name = request->name,
-			.family = families[i],
-			.resolver = config->has_dns_server ? (const struct sockaddr *)&config->dns_server
-							   : NULL,
-			.resolver_len = config->has_dns_server ? config->dns_server_len : 0,
-			.modem_dns_server = config->modem_dns_server,
-			.answered_by = "no one",
-		};
-		outcome = engine_resolve(&lookup, &answer, error, sizeof(error));
-		if (outcome == SHIM_DNS_ANSWER && answer.count > 0) {
-			memset(remote, 0, sizeof(*remote));
-			if (answer.family == AF_INET6) {
-				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)remote;
-				in6->sin6_family = AF_INET6;
-				in6->sin6_addr = answer.addresses[0].v6;
-				in6->sin6_port = htons(request->port);
-				*remote_len = sizeof(*in6);
-			} else {
-				struct sockaddr_in *in = (struct sockaddr_in *)remote;
-				in->sin_family = AF_INET;
-				in->sin_addr = answer.addresses[0].v4;
-				in->sin_port = htons(request->port);
-				*remote_len = sizeof(*in);
-			}
-			return SOCKS_SUCCEEDED;
-		}
-		snprintf(why, why_len, "lookup of %s by %s: %s", request->name, lookup.answered_by,
-			 error[0] ? error : strerror(-outcome));
-		if (outcome != SHIM_DNS_NO_DATA && outcome != SHIM_DNS_ANSWER)
-			break;
-	}
-	return outcome == SHIM_DNS_NO_SUCH_NAME || outcome == SHIM_DNS_NO_DATA ||
-			outcome == SHIM_DNS_ANSWER
-		? SOCKS_HOST_UNREACHABLE
-		: SOCKS_GENERAL_FAILURE;
-}
-
 /* Waits for the engine's word on @s: 0 connected, else the positive errno. */
 static int connect_outcome(struct routed_socket *s)
 {
@@ -214,43 +168,15 @@ static void relay(int client, int program_end)
 	}
 }
 
-/* The routed socket for @remote: the engine's end of a pair handed over; the other end in @program_end. */
-static struct routed_socket *hand_to_engine(const struct session *session,
-					    const struct sockaddr_storage *remote, socklen_t remote_len,
-					    int *program_end)
-{
-	int pair[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
-		return NULL;
-	struct routed_socket *s = routed_socket_new(remote->ss_family, SOCK_STREAM,
-						    (const struct sockaddr *)remote, remote_len);
-	if (!s) {
-		close(pair[0]);
-		close(pair[1]);
-		return NULL;
-	}
-	fcntl(pair[0], F_SETFL, O_NONBLOCK);
-	s->engine_fd = pair[0];
-	/* -1: a client st87d cannot name is never taken for another's program (evict.c). */
-	s->client_pid = session->peer.pid > 0 ? (int)session->peer.pid : -1;
-	snprintf(s->client_program, sizeof(s->client_program), "%s", session->program);
-	s->connect_deadline_ms = st87_now_ms() + session->door->config->connect_timeout_ms;
-	routed_socket_hold(s);
-	if (engine_submit(s) != 0) {
-		close(pair[0]);
-		close(pair[1]);
-		routed_socket_discard(s);
-		return NULL;
-	}
-	*program_end = pair[1];
-	return s;
-}
-
 static void connect_and_relay(struct session *session, const struct sockaddr_storage *remote,
 			      socklen_t remote_len, const char *target)
 {
 	int program_end = -1;
-	struct routed_socket *s = hand_to_engine(session, remote, remote_len, &program_end);
+	struct socks_client client = {.pid = session->peer.pid,
+				      .program = session->program,
+				      .config = session->door->config};
+	struct routed_socket *s = socks_hand_to_engine(&client, SOCK_STREAM, remote, remote_len,
+						       &program_end);
 	if (!s) {
 		refuse(session, SOCKS_GENERAL_FAILURE, target,
 		       "st87d cannot hand it to the modem's engine");
@@ -272,6 +198,28 @@ static void connect_and_relay(struct session *session, const struct sockaddr_sto
 	}
 	close(program_end);
 	routed_socket_release(s);
+}
+
+/* UDP ASSOCIATE: the relay's address in the reply, then datagrams until the client's connection ends. */
+static void associate(struct session *session, const struct socks_request *request, const char *target)
+{
+	struct sockaddr_storage bound;
+	int relay = socks_udp_open(session->connection, &bound);
+	if (relay < 0) {
+		refuse(session, SOCKS_GENERAL_FAILURE, target, strerror(-relay));
+		return;
+	}
+	struct socks_udp_association association = {
+		.control = session->connection,
+		.uid = session->peer.uid,
+		.who = session->who,
+		.client = {.pid = session->peer.pid,
+			   .program = session->program,
+			   .config = session->door->config},
+		.sender = request->address,
+	};
+	reply(session, SOCKS_SUCCEEDED, (const struct sockaddr *)&bound);
+	socks_udp_relay(&association, relay);
 }
 
 /* "CONNECT example.org:80", "CONNECT [::1]:8080". */
@@ -306,16 +254,22 @@ static void serve_request(struct session *session, const struct socks_request *r
 		refuse(session, SOCKS_NOT_ALLOWED, target, why);
 		return;
 	}
+	if (request->command == SOCKS_UDP_ASSOCIATE) {
+		associate(session, request, target);
+		return;
+	}
 	if (request->command != SOCKS_CONNECT) {
-		refuse(session, SOCKS_COMMAND_NOT_SUPPORTED, target, "st87d's door serves CONNECT only");
+		refuse(session, SOCKS_COMMAND_NOT_SUPPORTED, target,
+		       "st87d's door serves CONNECT and UDP ASSOCIATE");
 		return;
 	}
 	struct sockaddr_storage remote = request->address;
 	socklen_t remote_len = request->address_len;
 	if (request->address_type == SOCKS_DOMAIN) {
 		char why[400];
-		enum socks_reply_code code = look_up(session, request, &remote, &remote_len, why,
-						     sizeof(why));
+		enum socks_reply_code code = socks_resolve(session->door->config, request->name,
+							   request->port, &remote, &remote_len, why,
+							   sizeof(why));
 		if (code != SOCKS_SUCCEEDED) {
 			refuse(session, code, target, why);
 			return;

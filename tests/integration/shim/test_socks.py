@@ -14,7 +14,7 @@ import socket
 import struct
 import sys
 
-from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
+from fakemodem_fixture import assert_no_modem_socket_left, check, udp_echo_server, wait_for, workdir
 from harness import build_go_program, fake_modem, free_port, http_server, random_file, run, run_case, serving, sha256_file, st87d, \
     tcp_echo, tcp_server
 
@@ -138,7 +138,7 @@ def case_git_clone_over_dumb_http():
 
 
 def socks_exchange(connect, request):
-    """A SOCKS5 handshake on a fresh connection made by @connect: the socket and the reply code."""
+    """A SOCKS5 handshake on a fresh connection made by @connect: the socket and the reply (an IPv4 one)."""
     client = connect()
     client.settimeout(60)
     client.sendall(b"\x05\x01\x00")
@@ -149,7 +149,7 @@ def socks_exchange(connect, request):
         block = client.recv(10 - len(reply))
         check(block != b"", "the door hung up before its reply")
         reply += block
-    return client, reply[1]
+    return client, reply
 
 
 def connect_request(port, host=b"\x7f\x00\x00\x01", command=1):
@@ -169,8 +169,8 @@ def case_unix_socket_door_echoes():
     with workdir() as tmp, fake_modem(tmp) as modem:
         path = os.path.join(tmp, "socks.sock")
         with st87d(tmp, modem, "--socks", path) as daemon, tcp_server(tcp_echo) as echo:
-            client, code = socks_exchange(unix_connector(path), connect_request(echo.server_address[1]))
-            check(code == 0, "CONNECT through the Unix door got reply %d" % code)
+            client, reply = socks_exchange(unix_connector(path), connect_request(echo.server_address[1]))
+            check(reply[1] == 0, "CONNECT through the Unix door got reply %d" % reply[1])
             payload = os.urandom(50000)
             client.sendall(payload)
             client.shutdown(socket.SHUT_WR)
@@ -184,11 +184,57 @@ def case_unix_socket_door_echoes():
             check(hashlib.sha256(echoed).digest() == hashlib.sha256(payload).digest(),
                   "the echo through the Unix door differs (%d bytes of %d)" % (len(echoed), len(payload)))
             check("pid %d" % os.getpid() in daemon.log(), "st87d's line does not name the client's pid")
-            bind, code = socks_exchange(unix_connector(path), connect_request(echo.server_address[1], command=2))
+            bind, reply = socks_exchange(unix_connector(path), connect_request(echo.server_address[1], command=2))
             bind.close()
-            check(code == 7, "BIND got reply %d, not 7 (command not supported)" % code)
+            check(reply[1] == 7, "BIND got reply %d, not 7 (command not supported)" % reply[1])
             check("refused (reply 0x07)" in daemon.log(), "no line says why BIND was refused")
         check_carried_by_modem(modem)
+        assert_no_modem_socket_left(modem)
+
+
+def udp_through_the_door(client, relay, destination, payload):
+    """@payload to @destination (a SOCKS5 address: ATYP, address, port) through @relay: the answer's header
+    and data."""
+    client.sendto(b"\x00\x00\x00" + destination + payload, relay)
+    answer, _ = client.recvfrom(65536)
+    header_len = 10 if answer[3] == 1 else 22
+    return answer[:header_len], answer[header_len:]
+
+
+def case_udp_associate():
+    # RFC 1928 §7: the relay's address in the reply; datagrams with a header each way, to an address and to
+    # a name (looked up by the modem), carried by the modem's UDP socket; another socket's datagram is dropped.
+    with workdir() as tmp, named_modem(tmp) as modem, udp_echo_server() as echo_port:
+        port, daemon_context = door(tmp, modem)
+        with daemon_context as daemon:
+            control, reply = socks_exchange(lambda: socket.create_connection(("127.0.0.1", port)),
+                                           bytes([5, 3, 0, 1, 0, 0, 0, 0, 0, 0]))
+            check(reply[1] == 0 and reply[3] == 1, "UDP ASSOCIATE got reply %r" % reply)
+            control.settimeout(60)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+                client.settimeout(60)
+                client.bind(("127.0.0.1", 0))
+                relay = (socket.inet_ntoa(reply[4:8]), struct.unpack("!H", reply[8:10])[0])
+                by_address = b"\x01\x7f\x00\x00\x01" + struct.pack("!H", echo_port)
+                for size in (1, 300, 512):  # 512: the most the note's firmware takes in one datagram
+                    payload = os.urandom(size)
+                    header, data = udp_through_the_door(client, relay, by_address, payload)
+                    check(data == payload, "the echo of %d bytes through the relay differs" % size)
+                    check(header == b"\x00\x00\x00" + by_address, "the answer's header %r" % header)
+                by_name = bytes([3, len(NAME)]) + NAME.encode() + struct.pack("!H", echo_port)
+                payload = os.urandom(300)
+                header, data = udp_through_the_door(client, relay, by_name, payload)
+                check(data == payload, "the echo by name through the relay differs")
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+                    stranger.sendto(b"\x00\x00\x00" + by_address + b"not the client's", relay)
+                    wait_for(lambda: "not the client's" in daemon.log(), 30, "st87d's line on the stranger")
+            control.close()
+            wait_for(lambda: not [c for c in modem.host_commands() if c.startswith("AT#SOCKETCLOSE")] == [], 30,
+                     "the modem's UDP socket closed with the association")
+        sends = [c for c in modem.host_commands() if c.startswith("AT#IPSENDUDP")]
+        check(len(sends) == 4, "the modem sent %d datagrams, not 4: %r" % (len(sends), sends))
+        check(any(c.startswith("AT#DNS=") and NAME in c for c in modem.host_commands()),
+              "the datagram's name was not looked up by the modem")
         assert_no_modem_socket_left(modem)
 
 
@@ -233,9 +279,9 @@ def case_unknown_name_gets_host_unreachable():
             def connect():
                 return socket.create_connection(("127.0.0.1", port))
             name = b"no-such-name.test"
-            client, code = socks_exchange(connect, bytes([5, 1, 0, 3, len(name)]) + name + struct.pack("!H", 80))
+            client, reply = socks_exchange(connect, bytes([5, 1, 0, 3, len(name)]) + name + struct.pack("!H", 80))
             client.close()
-            check(code == 4, "an unknown name got reply %d, not 4 (host unreachable)" % code)
+            check(reply[1] == 4, "an unknown name got reply %d, not 4 (host unreachable)" % reply[1])
             check("refused (reply 0x04)" in daemon.log(), "no line says why: " + daemon.log())
 
 
