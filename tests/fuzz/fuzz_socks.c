@@ -1,7 +1,8 @@
 /*
  * Fuzz target: st87d's SOCKS5 door's messages (src/daemon/socks_parse.c).
  *
- * Input: a client's bytes, greeting then request, as they would arrive.
+ * Input: a client's bytes, greeting then request, as they would arrive;
+ * the whole input is also read as one datagram to the UDP relay.
  *
  * Invariants checked besides the sanitizers:
  *  - a parse is SOCKS_NEED_MORE, a length within the input and the RFC's
@@ -52,8 +53,28 @@ static void check_request(const uint8_t *data, size_t size)
 	FUZZ_CHECK(reply_len == 10 || reply_len == 22);
 }
 
+static void check_datagram(const uint8_t *data, size_t size)
+{
+	struct socks_request target;
+	const char *why = NULL;
+	int len = socks_parse_udp_header(data, size, &target, &why);
+	FUZZ_CHECK(len != SOCKS_NEED_MORE);
+	if (len < 0) {
+		FUZZ_CHECK(why != NULL);
+		return;
+	}
+	FUZZ_CHECK((size_t)len <= size && len >= 10);
+	if (target.address_type != SOCKS_DOMAIN) {
+		uint8_t header[SOCKS_REPLY_MAX];
+		size_t header_len = socks_build_udp_header((const struct sockaddr *)&target.address,
+							   header);
+		FUZZ_CHECK(header_len == (size_t)len && memcmp(header, data, header_len) == 0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_datagram(data, size);
 	int no_auth = -1;
 	const char *why = NULL;
 	int len = socks_parse_greeting(data, size, &no_auth, &why);

@@ -563,6 +563,8 @@ def socks_seeds():
         'socks4': b'\x04\x01\x00\x50\x7f\x00\x00\x01\x00',
         'bad-address-type': greeting + b'\x05\x01\x00\x07\x01\x02',
         'name-with-nul': greeting + b'\x05\x01\x00\x03\x03a\x00b\x00\x50',
+        'datagram-ipv4': b'\x00\x00\x00\x01\x7f\x00\x00\x01\x00\x35query',
+        'datagram-fragment': b'\x00\x00\x01\x03\x04name\x00\x35query',
     }
     for name, data in seeds.items():
         write_seed('socks', name, data)

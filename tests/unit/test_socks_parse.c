@@ -183,6 +183,47 @@ static void reply_with_ipv4_and_ipv6(void **state)
 	assert_memory_equal(out, refused, sizeof(refused));
 }
 
+static void udp_header_to_an_address(void **state)
+{
+	(void)state;
+	const uint8_t datagram[] = {0, 0, 0, 1, 127, 0, 0, 1, 0, 53, 'h', 'i'};
+	struct socks_request target;
+	const char *why = NULL;
+	assert_int_equal(socks_parse_udp_header(datagram, sizeof(datagram), &target, &why), 10);
+	assert_int_equal(target.port, 53);
+	assert_int_equal(target.address.ss_family, AF_INET);
+	uint8_t back[SOCKS_REPLY_MAX];
+	assert_int_equal(socks_build_udp_header((struct sockaddr *)&target.address, back), 10);
+	assert_memory_equal(back, datagram, 10);
+}
+
+static void udp_header_to_a_name(void **state)
+{
+	(void)state;
+	const uint8_t datagram[] = {0, 0, 0, 3, 4, 'n', 'a', 'm', 'e', 0, 53, 'x'};
+	struct socks_request target;
+	const char *why = NULL;
+	assert_int_equal(socks_parse_udp_header(datagram, sizeof(datagram), &target, &why), 11);
+	assert_string_equal(target.name, "name");
+}
+
+static void udp_fragment_and_short_header_refused(void **state)
+{
+	(void)state;
+	const uint8_t fragment[] = {0, 0, 1, 1, 127, 0, 0, 1, 0, 53};
+	const uint8_t cut[] = {0, 0, 0, 1, 127, 0};
+	const uint8_t reserved[] = {1, 0, 0, 1, 127, 0, 0, 1, 0, 53};
+	struct socks_request target;
+	const char *why = NULL;
+	assert_int_equal(socks_parse_udp_header(fragment, sizeof(fragment), &target, &why),
+			 -SOCKS_COMMAND_NOT_SUPPORTED);
+	assert_int_equal(socks_parse_udp_header(cut, sizeof(cut), &target, &why),
+			 -SOCKS_GENERAL_FAILURE);
+	assert_int_equal(socks_parse_udp_header(reserved, sizeof(reserved), &target, &why),
+			 -SOCKS_GENERAL_FAILURE);
+	assert_non_null(why);
+}
+
 static void errnos_to_reply_codes(void **state)
 {
 	(void)state;
@@ -209,6 +250,9 @@ int main(void)
 		cmocka_unit_test(other_commands_parsed_whole),
 		cmocka_unit_test(request_of_another_version_refused),
 		cmocka_unit_test(reply_with_ipv4_and_ipv6),
+		cmocka_unit_test(udp_header_to_an_address),
+		cmocka_unit_test(udp_header_to_a_name),
+		cmocka_unit_test(udp_fragment_and_short_header_refused),
 		cmocka_unit_test(errnos_to_reply_codes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
