@@ -272,6 +272,38 @@ def case_other_user_refused():
               "a refused client reached the modem")
 
 
+# Another user's datagram to the relay, sent before the client's: the relay would otherwise take its sender
+# for the client's and send the answers there.
+STRANGER = r"""
+import socket, struct, sys
+relay = ("127.0.0.1", int(sys.argv[1]))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"\x00\x00\x00\x01\x7f\x00\x00\x01" + struct.pack("!H", int(sys.argv[2])) + b"stranger", relay)
+"""
+
+
+def case_udp_relay_takes_only_the_clients_datagrams():
+    nobody = as_nobody()
+    with workdir() as tmp, fake_modem(tmp) as modem, udp_echo_server() as echo_port:
+        port, daemon_context = door(tmp, modem)
+        with daemon_context as daemon:
+            control, reply = socks_exchange(lambda: socket.create_connection(("127.0.0.1", port)),
+                                            bytes([5, 3, 0, 1, 0, 0, 0, 0, 0, 0]))
+            relay = (socket.inet_ntoa(reply[4:8]), struct.unpack("!H", reply[8:10])[0])
+            stranger = run(nobody + ["/usr/bin/python3", "-c", STRANGER, str(relay[1]), str(echo_port)], plain_env())
+            check(stranger.returncode == 0, "the stranger's datagram", stranger)
+            wait_for(lambda: "not the client's" in daemon.log(), 30, "st87d's line on the stranger's datagram")
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+                client.settimeout(60)
+                client.bind(("127.0.0.1", 0))
+                destination = b"\x01\x7f\x00\x00\x01" + struct.pack("!H", echo_port)
+                _, data = udp_through_the_door(client, relay, destination, b"the client's own")
+                check(data == b"the client's own", "the client's echo after the stranger's: %r" % data)
+            control.close()
+        sends = [c for c in modem.host_commands() if c.startswith("AT#IPSENDUDP")]
+        check(len(sends) == 1, "the modem sent %d datagrams, not the client's 1: %r" % (len(sends), sends))
+
+
 def case_unknown_name_gets_host_unreachable():
     with workdir() as tmp, fake_modem(tmp, "--dns") as modem:
         port, daemon_context = door(tmp, modem)
