@@ -146,7 +146,10 @@ static void client_to_modem(struct relay_state *state)
 		drop(state, why);
 		return;
 	}
-	struct datagram_header header = {.address = target.address, .address_len = target.address_len};
+	struct datagram_header header;
+	memset(&header, 0, sizeof(header)); /* its padding goes down the pair too */
+	header.address = target.address;
+	header.address_len = target.address_len;
 	if (target.address_type == SOCKS_DOMAIN) {
 		char reason[400];
 		if (socks_resolve(state->association->client.config, target.name, target.port,
