@@ -10,6 +10,7 @@ Usage: test_socks.py CASE   (meson runs each case as its own test)
 import hashlib
 import http.server
 import os
+import re
 import socket
 import struct
 import sys
@@ -91,6 +92,37 @@ def case_go_program():
             [http_get, url, out], plain_env(HTTP_PROXY="socks5://127.0.0.1:%d" % port)), "http_get")
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class V6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def case_ipv6_door_and_destination():
+    # The door on ::1 (its client found in /proc/net/tcp6) and an IPv6 CONNECT (curl's socks5:// with an
+    # IPv6 literal sends ATYP 4): an IPv6 modem socket, byte-exact.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        served = os.path.join(tmp, "served")
+        os.mkdir(served)
+        expected = random_file(os.path.join(served, "six"), 64 * 1024)
+        handler = lambda *a, **k: QuietHandler(*a, directory=served, **k)  # noqa: E731
+        port, daemon_context = door(tmp, modem)
+        with daemon_context as daemon, serving(V6Server(("::1", 0), handler)) as server:
+            out = os.path.join(tmp, "got")
+            result = run(["curl", "-sS", "--fail", "--globoff", "-o", out, "--proxy", "socks5://[::1]:%d" % port,
+                          "http://[::1]:%d/six" % server.server_address[1]], plain_env())
+            check(result.returncode == 0, "curl through the ::1 door", result)
+            check(sha256_file(out) == expected, "the IPv6 download through the door differs")
+            named = "(curl)" if not client_wrapper() else " of pid "
+            check("TCP [::1]:%d" % server.server_address[1] in daemon.log() and named in daemon.log(),
+                  "st87d's line does not name the IPv6 destination and the client: " + daemon.log())
+        check(re.search(r"AT#SOCKETCREATE=\d+,1,TCP", modem.trace()) is not None, "no IPv6 modem socket")
+        assert_no_modem_socket_left(modem)
+
+
 def bare_repository(tmp):
     """A bare repository served over dumb HTTP with a few files; their contents by name."""
     work = os.path.join(tmp, "work")
@@ -110,11 +142,6 @@ def bare_repository(tmp):
         done = run(command, env)
         check(done.returncode == 0, " ".join(command), done)
     return served, files
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def case_git_clone_over_dumb_http():
