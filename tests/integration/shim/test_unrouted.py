@@ -17,7 +17,8 @@ from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
 from harness import Paths, build_go_program, fake_modem, http_server, preload_value, program, random_file, run, run_case, sha256_file, st87d
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFUSAL_END = "; its traffic would not go over the modem (--allow-unrouted runs it anyway)\n"
+REFUSAL_END = ("; its traffic would not go over the modem (--allow-unrouted runs it anyway; a SOCKS5 client can use "
+               "st87d --socks-port)\n")
 
 
 def st87run_env():
