@@ -39,17 +39,23 @@ def check_carried_by_modem(modem, count=1):
     check(len(connects) >= count, "the modem carried %d connections, not %d: %r" % (len(connects), count, connects))
 
 
-def download_through_the_door(tmp, modem, client, program):
-    """@client(port, url, out) (a command and its environment) fetches a served file through a door on port
-    `port` by NAME: byte-exact, carried by the modem, the name looked up by the modem (AT#DNS), and st87d's
-    line names @program."""
+def download_through_the_door(tmp, modem, client, program, unix_door=False):
+    """@client(proxy, url, out) (a command and its environment) fetches a served file through the door at
+    @proxy ("127.0.0.1:PORT", or "localhost/PATH", curl's way to name a Unix socket, with @unix_door) by
+    NAME: byte-exact, carried by the modem, the name looked up by the modem (AT#DNS), and st87d's line names
+    @program."""
     served = os.path.join(tmp, "served")
     os.mkdir(served)
     expected = random_file(os.path.join(served, "blob"), 100 * 1024)
-    port, daemon_context = door(tmp, modem)
+    if unix_door:
+        path = os.path.join(tmp, "socks.sock")
+        proxy, daemon_context = "localhost" + path, st87d(tmp, modem, "--socks", path)
+    else:
+        port, daemon_context = door(tmp, modem)
+        proxy = "127.0.0.1:%d" % port
     with daemon_context as daemon, http_server(served) as server:
         out = os.path.join(tmp, "got")
-        command, env = client(port, "http://%s:%d/blob" % (NAME, server.server_port), out)
+        command, env = client(proxy, "http://%s:%d/blob" % (NAME, server.server_port), out)
         result = run(command, env)
         check(result.returncode == 0, "%s through the door" % program, result)
         check(sha256_file(out) == expected, "the download through the door differs")
@@ -70,16 +76,21 @@ def named_modem(tmp):
 
 def case_curl_proxy_option():
     with workdir() as tmp, named_modem(tmp) as modem:
-        download_through_the_door(tmp, modem, lambda port, url, out: (
-            ["curl", "-sS", "--fail", "-o", out, "--proxy", "socks5h://127.0.0.1:%d" % port, url], plain_env()),
-            "curl")
+        download_through_the_door(tmp, modem, lambda proxy, url, out: (
+            ["curl", "-sS", "--fail", "-o", out, "--proxy", "socks5h://" + proxy, url], plain_env()), "curl")
+
+
+def case_curl_through_the_unix_door():
+    with workdir() as tmp, named_modem(tmp) as modem:
+        download_through_the_door(tmp, modem, lambda proxy, url, out: (
+            ["curl", "-sS", "--fail", "-o", out, "--proxy", "socks5h://" + proxy, url], plain_env()), "curl",
+            unix_door=True)
 
 
 def case_curl_all_proxy():
     with workdir() as tmp, named_modem(tmp) as modem:
-        download_through_the_door(tmp, modem, lambda port, url, out: (
-            ["curl", "-sS", "--fail", "-o", out, url], plain_env(ALL_PROXY="socks5h://127.0.0.1:%d" % port)),
-            "curl")
+        download_through_the_door(tmp, modem, lambda proxy, url, out: (
+            ["curl", "-sS", "--fail", "-o", out, url], plain_env(ALL_PROXY="socks5h://" + proxy)), "curl")
 
 
 def case_go_program():
@@ -88,8 +99,8 @@ def case_go_program():
     # only st87d's resolver (the modem's AT#DNS here) knows.
     with workdir() as tmp, named_modem(tmp) as modem:
         http_get = build_go_program(tmp)
-        download_through_the_door(tmp, modem, lambda port, url, out: (
-            [http_get, url, out], plain_env(HTTP_PROXY="socks5://127.0.0.1:%d" % port)), "http_get")
+        download_through_the_door(tmp, modem, lambda proxy, url, out: (
+            [http_get, url, out], plain_env(HTTP_PROXY="socks5://" + proxy)), "http_get")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
