@@ -100,23 +100,26 @@ static int parse_request(const uint8_t *bytes, size_t len, void *parsed, const c
 	return socks_parse_request(bytes, len, parsed, why);
 }
 
-static void send_all(int fd, const void *bytes, size_t len)
+/* False when @fd took not all of it (its reader is gone). */
+static bool send_all(int fd, const void *bytes, size_t len)
 {
 	const uint8_t *at = bytes;
 	while (len > 0) {
 		ssize_t n = send(fd, at, len, MSG_NOSIGNAL);
 		if (n <= 0)
-			return;
+			return false;
 		at += n;
 		len -= (size_t)n;
 	}
+	return true;
 }
 
 static void reply(const struct session *session, enum socks_reply_code code,
 		  const struct sockaddr *bound)
 {
 	uint8_t bytes[SOCKS_REPLY_MAX];
-	send_all(session->connection, bytes, socks_build_reply(code, bound, bytes));
+	/* A client that left before its reply has nothing more to hear: its session ends anyway. */
+	(void)send_all(session->connection, bytes, socks_build_reply(code, bound, bytes));
 }
 
 /* One line saying why, and the RFC's code to the client. */
@@ -138,22 +141,28 @@ static int connect_outcome(struct routed_socket *s)
 	return err;
 }
 
-/* One direction of the relay: what @from has goes to @to; false once @from is at its end. */
-static bool pass_on(int from, int to, uint8_t *buffer)
+enum relay_step { RELAY_BROKEN, RELAY_AT_END, RELAY_GOES_ON };
+
+/* One direction of the relay: what @from has goes to @to; at @from's end, @to hears of it. */
+static enum relay_step pass_on(int from, int to, uint8_t *buffer)
 {
 	ssize_t n = recv(from, buffer, RELAY_BUFFER, 0);
-	if (n <= 0) {
+	if (n == 0) {
 		shutdown(to, SHUT_WR);
-		return false;
+		return RELAY_AT_END;
 	}
-	send_all(to, buffer, (size_t)n);
-	return true;
+	return n > 0 && send_all(to, buffer, (size_t)n) ? RELAY_GOES_ON : RELAY_BROKEN;
 }
 
-/* Relays until both directions are at their end (each side's half-close passed on). */
+/*
+ * Relays until both directions are at their end (each side's half-close
+ * passed on), or either side fails: a client that reset its connection
+ * must not leave the modem's connection open until the server closes.
+ */
 static void relay(int client, int program_end)
 {
 	static _Thread_local uint8_t buffer[RELAY_BUFFER];
+	const int ends[2] = {client, program_end};
 	struct pollfd fds[2] = {{.fd = client, .events = POLLIN}, {.fd = program_end, .events = POLLIN}};
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		if (poll(fds, 2, -1) < 0) {
@@ -161,10 +170,15 @@ static void relay(int client, int program_end)
 				continue;
 			return;
 		}
-		if (fds[0].revents && !pass_on(client, program_end, buffer))
-			fds[0].fd = -1;
-		if (fds[1].revents && !pass_on(program_end, client, buffer))
-			fds[1].fd = -1;
+		for (size_t i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			enum relay_step step = pass_on(ends[i], ends[1 - i], buffer);
+			if (step == RELAY_BROKEN)
+				return;
+			if (step == RELAY_AT_END)
+				fds[i].fd = -1;
+		}
 	}
 }
 
@@ -298,7 +312,8 @@ static void run_session(struct session *session)
 	}
 	uint8_t method[2] = {SOCKS_VERSION,
 			     no_auth ? SOCKS_NO_AUTHENTICATION : SOCKS_NO_ACCEPTABLE_METHOD};
-	send_all(session->connection, method, sizeof(method));
+	(void)send_all(session->connection, method,
+		       sizeof(method)); /* a failure shows in the request read */
 	if (!no_auth) {
 		st87_log(ST87_LOG_WARN,
 			 "%s: refused: it offers no method without a password, "
