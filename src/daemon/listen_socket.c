@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "socket_trust.h"
-#include "wire.h"
 
 static int make_parent_directory(const char *path)
 {
@@ -58,7 +57,17 @@ static int bind_with_mode(int fd, const struct sockaddr_un *address, mode_t mode
 	return err;
 }
 
-int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
+/* A live listener of @type at @address: a daemon still serving there. */
+static bool someone_listens(const struct sockaddr_un *address, int type)
+{
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	bool live = fd >= 0 && connect(fd, (const struct sockaddr *)address, sizeof(*address)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return live;
+}
+
+int listen_at(const char *path, const struct access_policy *policy, mode_t mode, int type)
 {
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
 	if (path[0] != '/' || strlen(path) >= sizeof(address.sun_path)) {
@@ -67,9 +76,7 @@ int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
 		return -1;
 	}
 	memcpy(address.sun_path, path, strlen(path) + 1);
-	int live = st87d_dial(path);
-	if (live >= 0) {
-		close(live);
+	if (someone_listens(&address, type)) {
 		fprintf(stderr, "st87d: another st87d already serves %s\n", path);
 		return -1;
 	}
@@ -82,7 +89,7 @@ int listen_at(const char *path, const struct access_policy *policy, mode_t mode)
 	}
 	if (!err)
 		err = clear_name(path, why, sizeof(why));
-	int fd = err ? -1 : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = err ? -1 : socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (!err && fd < 0)
 		err = -errno;
 	if (!err)

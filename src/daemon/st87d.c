@@ -30,6 +30,7 @@
 #include "metrics_text.h"
 #include "no_modem.h"
 #include "serve.h"
+#include "socks_serve.h"
 #include "wire.h"
 
 #define DEFAULT_GROUP "dialout"
@@ -55,6 +56,8 @@ struct options {
 	struct metrics_file_settings metrics; /* path NULL: no --metrics-file */
 	const char *metrics_address;          /* --metrics: NULL, none */
 	int metrics_radio_interval_s;
+	const char *socks_path; /* --socks: NULL, none */
+	int socks_port;         /* --socks-port: 0, none */
 };
 
 static void usage(FILE *out)
@@ -62,7 +65,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: st87d [-f] [-v] [--socket PATH] [--group NAME] [--mode OCTAL]\n"
 		"             [--metrics ADDR:PORT] [--metrics-file PATH [--metrics-interval S]]\n"
-		"             [--metrics-radio-interval S]\n"
+		"             [--metrics-radio-interval S] [--socks PATH] [--socks-port N]\n"
 		"Owns the ST87 modem's serial port and serves routed sockets to programs run with the\n"
 		"st87shim (LD_PRELOAD or st87run), which use it whenever it answers on its socket.\n"
 		"The port, baud rate and other settings come from the ST87_* variables, as in the "
@@ -82,7 +85,11 @@ static void usage(FILE *out)
 		"                     every --metrics-interval seconds (default %d)\n"
 		"  --metrics-radio-interval S\n"
 		"                     ask the radio (AT+CESQ, AT+CSCON?) for them at most every S\n"
-		"                     seconds (default %d), never while the modem may sleep\n",
+		"                     seconds (default %d), never while the modem may sleep\n"
+		"  --socks PATH       a SOCKS5 door (CONNECT, no password) on a Unix socket, for\n"
+		"                     programs the shim cannot reach; same --group and --mode\n"
+		"  --socks-port N     the SOCKS5 door on 127.0.0.1 and ::1 port N; a client's uid is\n"
+		"                     the kernel's owner of its socket, checked against --group\n",
 		ST87D_DEFAULT_SOCKET, DEFAULT_GROUP, DEFAULT_MODE, DEFAULT_METRICS_INTERVAL_S,
 		DEFAULT_METRICS_RADIO_INTERVAL_S);
 }
@@ -113,6 +120,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{"metrics-file", required_argument, NULL, 'M'},
 		{"metrics-interval", required_argument, NULL, 'I'},
 		{"metrics-radio-interval", required_argument, NULL, 'R'},
+		{"socks", required_argument, NULL, 'S'},
+		{"socks-port", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -156,6 +165,20 @@ static int parse_options(int argc, char **argv, struct options *options)
 					  option == 'I' ? &options->metrics.interval_s
 							: &options->metrics_radio_interval_s) < 0)
 				return -1;
+			break;
+		case 'S':
+			options->socks_path = optarg;
+			break;
+		case 'P':
+			errno = 0;
+			options->socks_port = (int)strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || options->socks_port < 1 ||
+			    options->socks_port > 65535) {
+				fprintf(stderr,
+					"st87d: --socks-port %s: expected a port from 1 to 65535\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -332,6 +355,21 @@ static void start_engine_hosting(const struct shim_config *config)
 	serve_configure(config);
 }
 
+/* The SOCKS doors asked for, into @fds (the Unix socket, 127.0.0.1, ::1; -1 where none). 0, or -1 said. */
+static int open_socks_doors(const struct options *options, const struct access_policy *policy,
+			    int fds[3])
+{
+	if (options->socks_path &&
+	    (fds[0] = listen_at(options->socks_path, policy, options->mode, SOCK_STREAM)) < 0)
+		return -1;
+	if (options->socks_port && socks_listen_port(options->socks_port, fds + 1) < 0) {
+		if (fds[0] >= 0)
+			unlink(options->socks_path);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options options = {.group = DEFAULT_GROUP,
@@ -379,8 +417,15 @@ int main(int argc, char **argv)
 	}
 	int listener = socket_from_systemd();
 	bool activated = listener >= 0;
-	if (!activated && (listener = listen_at(options.socket_path, &policy, options.mode)) < 0)
+	if (!activated &&
+	    (listener = listen_at(options.socket_path, &policy, options.mode, SOCK_SEQPACKET)) < 0)
 		return 1;
+	int socks_listeners[3] = {-1, -1, -1};
+	if (open_socks_doors(&options, &policy, socks_listeners) < 0) {
+		if (!activated)
+			unlink(options.socket_path);
+		return 1;
+	}
 	int started_pipe = -1;
 	if (!options.foreground && (started_pipe = go_to_background()) < 0) {
 		perror("st87d: going to the background");
@@ -408,10 +453,17 @@ int main(int argc, char **argv)
 	if (err < 0)
 		st87_log(ST87_LOG_ERROR, "--metrics %s: no serving thread: %s", options.metrics_address,
 			 strerror(-err));
+	for (size_t i = 0; i < 3; i++) {
+		err = socks_listeners[i] >= 0 ? socks_serve(socks_listeners[i], &policy, &config) : 0;
+		if (err < 0)
+			st87_log(ST87_LOG_ERROR, "SOCKS door: no accepting thread: %s", strerror(-err));
+	}
 	int status = serve(listener, &policy);
 	close(listener);
 	if (!activated)
 		unlink(options.socket_path);
+	if (options.socks_path)
+		unlink(options.socks_path);
 	engine_flush_at_exit();
 	return status;
 }

@@ -53,8 +53,9 @@ struct routed_socket *engine_tcp_holder(struct routed_socket *sockets)
 /* Through st87d the holder may be another program's: its connection is never taken. */
 static bool same_program(const struct routed_socket *holder, const struct routed_socket *waiter)
 {
-	/* pid 0: st87d sees its clients from another pid namespace and cannot tell them apart. */
-	return holder->client_pid == waiter->client_pid &&
+	/* pid 0: st87d sees its clients from another pid namespace and cannot tell them apart;
+	 * -1: a SOCKS client st87d could not name. */
+	return holder->client_pid == waiter->client_pid && holder->client_pid >= 0 &&
 		(holder->client_pid != 0 || holder->client_fd < 0);
 }
 

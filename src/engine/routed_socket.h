@@ -50,7 +50,8 @@ struct routed_socket {
 	long long connect_deadline_ms;
 	bool dns_queries; /* each datagram is a DNS query (the engine's own lookups): one downlink expected */
 	/* In st87d: the client's connection (told of state changes; the engine thread's once handed
-	 * over), and who the client is; -1 and 0 in a program. */
+	 * over), and who the client is; -1 and 0 in a program; a SOCKS client: -1 and its pid, -1
+	 * when st87d cannot name it. */
 	int client_fd;
 	int client_pid;
 	char client_program[ST87_PROCESS_NAME_SIZE];

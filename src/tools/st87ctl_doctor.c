@@ -397,7 +397,7 @@ static void check_program(struct doctor *d)
 	if (check.refused)
 		record(d, "program", CHECK_FAIL,
 		       "its traffic would not go over the modem: st87run refuses it (--allow-unrouted "
-		       "runs it unrouted)",
+		       "runs it unrouted; a SOCKS5 client can use st87d --socks-port)",
 		       "%s", line);
 	else if (check.uses_io_uring)
 		record(d, "program", CHECK_WARN, "only its libc socket calls are routed", "%s", line);

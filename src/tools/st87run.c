@@ -101,7 +101,7 @@ static int check_program(const char *command)
 	if (check.refused) {
 		fprintf(stderr,
 			"st87run: %s; its traffic would not go over the modem (--allow-unrouted runs it "
-			"anyway)\n",
+			"anyway; a SOCKS5 client can use st87d --socks-port)\n",
 			line);
 		return -1;
 	}

@@ -549,6 +549,27 @@ def elf_seeds():
     write_seed('elf', 'script', b'#!/bin/sh\necho hi\n')
 
 
+# --- st87d's SOCKS5 door -----------------------------------------------------
+
+def socks_seeds():
+    """A client's greeting then its request, as curl, git and Go send them, and a few bad ones."""
+    greeting = b'\x05\x01\x00'
+    seeds = {
+        'connect-ipv4': greeting + b'\x05\x01\x00\x01\x7f\x00\x00\x01\x1f\x90',
+        'connect-ipv6': greeting + b'\x05\x01\x00\x04' + b'\x00' * 15 + b'\x01\x00\x50',
+        'connect-name': b'\x05\x02\x00\x02' + b'\x05\x01\x00\x03\x0bexample.org\x01\xbb',
+        'udp-associate': greeting + b'\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00',
+        'password-only': b'\x05\x01\x02',
+        'socks4': b'\x04\x01\x00\x50\x7f\x00\x00\x01\x00',
+        'bad-address-type': greeting + b'\x05\x01\x00\x07\x01\x02',
+        'name-with-nul': greeting + b'\x05\x01\x00\x03\x03a\x00b\x00\x50',
+        'datagram-ipv4': b'\x00\x00\x00\x01\x7f\x00\x00\x01\x00\x35query',
+        'datagram-fragment': b'\x00\x00\x01\x03\x04name\x00\x35query',
+    }
+    for name, data in seeds.items():
+        write_seed('socks', name, data)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--fakemodem', help='path of st87-fakemodem: record sessions with it')
@@ -562,6 +583,7 @@ def main():
     dns_seeds()
     wire_seeds()
     elf_seeds()
+    socks_seeds()
     return 0
 
 

@@ -4,7 +4,7 @@
 #     tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]
 #
 # BUILD_DIR is a build with -Dfuzzing=true (tests/fuzz/README.md); TARGET is
-# at, route, config, dns, wire or elf (default: all). Each target starts from its seed
+# at, route, config, dns, wire, elf or socks (default: all). Each target starts from its seed
 # corpus and kept findings, copied to a temporary directory so the
 # repository is never changed. Prints the executions per target. Exits 1 when
 # a target found a crash, leak, timeout or out-of-memory, after copying each
@@ -12,7 +12,7 @@
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 BUILD_DIR SECONDS [at|route|config|dns|wire|elf]..." >&2
+	echo "usage: $0 BUILD_DIR SECONDS [at|route|config|dns|wire|elf|socks]..." >&2
 	exit 2
 }
 
@@ -22,7 +22,7 @@ seconds=$2
 shift 2
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || usage
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(at route config dns wire elf)
+[ ${#targets[@]} -gt 0 ] || targets=(at route config dns wire elf socks)
 
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/st87-fuzz.XXXXXX")

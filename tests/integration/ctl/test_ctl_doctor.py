@@ -98,7 +98,8 @@ def test(programs):
         program = found.get("program", {})
         check(result.returncode == 1, "--program busybox: exit 1", result)
         check(program.get("outcome") == "FAIL" and program.get("found", "").startswith(busybox + ": statically linked")
-              and "--allow-unrouted" in program.get("fix", ""), "--program busybox: FAIL, why, the way out", result)
+              and "--allow-unrouted" in program.get("fix", "") and "--socks-port" in program.get("fix", ""),
+              "--program busybox: FAIL, why, the ways out", result)
         check(found["answers"]["outcome"] == "ok", "the modem's checks still run", result)
         result = run(programs, *ctl, "doctor", "--program", "no-such-program-here", env=env)
         check(result.returncode == 1 and "no-such-program-here: No such file" in lines_by_check(result.stdout)

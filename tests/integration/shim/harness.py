@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import http.server
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import time
 
 import fakemodem_fixture
 # serving, tcp_echo and tcp_server are the suites' too (fakemodem_fixture has the one TCP server).
-from fakemodem_fixture import serving, stop_process, tcp_echo, tcp_server, valgrind, wait_for  # noqa: F401
+from fakemodem_fixture import check, serving, stop_process, tcp_echo, tcp_server, valgrind, wait_for  # noqa: F401
 
 
 class Paths:
@@ -211,6 +212,25 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def program(name):
+    """The path of @name on PATH: scripts/setup.sh installs it, so a missing one fails the case."""
+    path = shutil.which(name)
+    check(path is not None, "%s is not installed (scripts/setup.sh installs it)" % name)
+    return path
+
+
+def build_go_program(tmp):
+    """http_get.go built in @tmp with CGO_ENABLED=0 (no libc for the shim to catch): its path."""
+    out = os.path.join(tmp, "http_get")
+    env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off", GOCACHE=os.path.join(tmp, "go-cache"),
+               GOPATH=os.path.join(tmp, "go"), HOME=tmp)
+    env.pop("LD_PRELOAD", None)
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "http_get.go")
+    built = subprocess.run([program("go"), "build", "-o", out, source], env=env, capture_output=True, timeout=170)
+    check(built.returncode == 0, "go build", built)
+    return out
 
 
 def run(command, env, timeout=120, **kwargs):

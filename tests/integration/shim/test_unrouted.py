@@ -14,17 +14,11 @@ import shutil
 import subprocess
 
 from fakemodem_fixture import assert_no_modem_socket_left, check, workdir
-from harness import Paths, fake_modem, http_server, preload_value, random_file, run, run_case, sha256_file, st87d
+from harness import Paths, build_go_program, fake_modem, http_server, preload_value, program, random_file, run, run_case, sha256_file, st87d
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFUSAL_END = "; its traffic would not go over the modem (--allow-unrouted runs it anyway)\n"
-
-
-def program(name):
-    """The path of @name on PATH: scripts/setup.sh installs it, so a missing one fails the case."""
-    path = shutil.which(name)
-    check(path is not None, "%s is not installed (scripts/setup.sh installs it)" % name)
-    return path
+REFUSAL_END = ("; its traffic would not go over the modem (--allow-unrouted runs it anyway; a SOCKS5 client can use "
+               "st87d --socks-port)\n")
 
 
 def st87run_env():
@@ -46,17 +40,6 @@ def check_refused(result, program_path, reason, modem):
     check(stderr.startswith("st87run: %s: " % program_path) and reason in stderr and stderr.endswith(REFUSAL_END)
           and stderr.count("\n") == 1, "one line naming %s and '%s'" % (program_path, reason), result)
     check(modem.host_commands() == [], "the modem heard nothing: %r" % modem.host_commands())
-
-
-def build_go_program(tmp):
-    out = os.path.join(tmp, "http_get")
-    env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off", GOCACHE=os.path.join(tmp, "go-cache"),
-               GOPATH=os.path.join(tmp, "go"), HOME=tmp)
-    env.pop("LD_PRELOAD", None)
-    built = subprocess.run([program("go"), "build", "-o", out, os.path.join(HERE, "http_get.go")], env=env,
-                           capture_output=True, timeout=170)
-    check(built.returncode == 0, "go build", built)
-    return out
 
 
 def gcc(tmp, name, source, *flags):
