@@ -605,8 +605,9 @@ static bool end_block_at_restart(struct st87_at *at)
 	at->state = PARSE_LINE;
 	at->after_cr = false;
 	parse_input(at);
-	/* A boot line the session does not take for a restart: the modem still answers nothing. */
-	if (at->command && !at->finished)
+	/* A boot line the session does not take for a restart: the modem still answers nothing. And a
+	 * final result after it never makes the short block a read's answer: the bytes were cut. */
+	if (at->command && (!at->finished || at->reply->result == 0))
 		finish(at, st87_fail(-EPROTO, "a restart inside a data block"), -1);
 	return true;
 }
