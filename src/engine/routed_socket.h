@@ -97,7 +97,8 @@ struct routed_socket {
 	bool program_eof;      /* the program shut its writing side: stop reading the pair */
 	bool program_done;     /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
-	long long last_traffic_ms;
+	long long last_traffic_ms; /* payload either way, or the connect: what quiet is measured from */
+	long long link_checked_ms; /* the modem last asked about the link (AT#TCPCONNECT?): not traffic */
 	unsigned failed_attempts_before; /* the engine's failed modem openings when given it */
 	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */
 	struct sockaddr_storage last_destination;

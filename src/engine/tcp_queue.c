@@ -135,14 +135,17 @@ static bool still_waiting(struct routed_socket *s)
 }
 
 /*
- * A holder quiet for HOLDER_CHECK_MS while others wait is asked about, once
- * per quiet spell (the check counts as traffic); not while it still has
- * bytes for its program (a closed link's last read would go where they
- * wait) or its peer's close is being passed on.
+ * A holder quiet for HOLDER_CHECK_MS while others wait is asked about once
+ * per quiet spell: again only after new traffic, so a quiet holder does not
+ * keep the modem awake until every deadline. The question is not traffic:
+ * half-close and eviction go on measuring the quiet from the last payload.
+ * Not asked while it still has bytes for its program (a closed link's last
+ * read would go where they wait) or its peer's close is being passed on.
  */
-static bool holder_checkable(const struct routed_socket *holder)
+static bool holder_check_due(const struct routed_socket *holder)
 {
-	return !holder->peer_closed && holder->inbound_sent == holder->inbound_len;
+	return !holder->peer_closed && holder->inbound_sent == holder->inbound_len &&
+		holder->link_checked_ms < holder->last_traffic_ms + HOLDER_CHECK_MS;
 }
 
 struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_socket *sockets,
@@ -161,7 +164,7 @@ struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_soc
 			return s;
 		}
 		if (engine_eviction_due_ms(holder, s, now) != 0) {
-			if (!modem || !holder_checkable(holder) ||
+			if (!modem || !holder_check_due(holder) ||
 			    now - holder->last_traffic_ms < HOLDER_CHECK_MS)
 				return NULL;
 			engine_check_link(modem, holder, LINK_CHECK_IDLE);
@@ -189,7 +192,7 @@ long long tcp_queue_due_ms(struct routed_socket *sockets, long long now)
 	int eviction_ms = holder ? engine_eviction_due_ms(holder, first, now) : 0;
 	if (eviction_ms >= 0 && now + eviction_ms < due)
 		due = now + eviction_ms;
-	if (holder && holder_checkable(holder) && holder->last_traffic_ms + HOLDER_CHECK_MS < due)
+	if (holder && holder_check_due(holder) && holder->last_traffic_ms + HOLDER_CHECK_MS < due)
 		due = holder->last_traffic_ms + HOLDER_CHECK_MS;
 	return due;
 }

@@ -51,7 +51,7 @@ void __wrap_engine_check_link(struct st87_modem *modem, struct routed_socket *s,
 	(void)modem;
 	(void)cause;
 	link_checks++;
-	s->last_traffic_ms = st87_now_ms();
+	s->link_checked_ms = st87_now_ms();
 	if (link_check_finds_it_gone)
 		s->modem_socket = -1;
 }
@@ -205,18 +205,32 @@ static void test_a_quiet_holder_is_asked_about_once_per_quiet_spell(void **state
 	assert_int_equal(link_checks, 0);
 	assert_null(tcp_queue_next(some_modem, waiter, now + 1600));
 	assert_int_equal(link_checks, 1);
-	assert_null(tcp_queue_next(some_modem, waiter, now + 1700)); /* the check was traffic */
+	holder->link_checked_ms = now +
+		1600; /* the wrapped check stamps the real clock, not the test's */
+	/* Once per quiet spell: the question is not traffic, and is not asked again while it stays quiet. */
+	assert_int_equal(holder->last_traffic_ms, now - 500);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 1700));
+	assert_null(tcp_queue_next(some_modem, waiter, now + 9000));
 	assert_int_equal(link_checks, 1);
+	assert_int_equal(tcp_queue_due_ms(waiter, now + 9000), now + 60000); /* the waiter's deadline */
+	/* New traffic starts a new spell: asked again 2 s after it. */
+	holder->last_traffic_ms = now + 9000;
+	assert_int_equal(tcp_queue_due_ms(waiter, now + 9000), now + 11000);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 10999));
+	assert_int_equal(link_checks, 1);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 11000));
+	assert_int_equal(link_checks, 2);
 	/* Bytes still on their way to its program: not asked (the read would go where they wait). */
 	holder->last_traffic_ms = now - 5000;
+	holder->link_checked_ms = 0;
 	holder->inbound_len = 10;
 	assert_null(tcp_queue_next(some_modem, waiter, now));
-	assert_int_equal(link_checks, 1);
+	assert_int_equal(link_checks, 2);
 	holder->inbound_len = 0;
 	/* The modem says it is gone: the waiter's turn. */
 	link_check_finds_it_gone = true;
 	assert_ptr_equal(tcp_queue_next(some_modem, waiter, now), waiter);
-	assert_int_equal(link_checks, 2);
+	assert_int_equal(link_checks, 3);
 }
 
 static void test_the_deadline_fails_the_connect_naming_the_holder(void **state)
