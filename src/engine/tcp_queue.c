@@ -74,7 +74,8 @@ void tcp_queue_add(struct routed_socket *s, struct routed_socket *sockets)
 		 what, tcp_queue_place(s), held_by);
 }
 
-void tcp_queue_remove(struct routed_socket *s)
+/* Takes @s out of the list; false when it is not in it. */
+static bool unlink_waiter(struct routed_socket *s)
 {
 	struct routed_socket *before = NULL;
 	for (struct routed_socket *w = first; w; before = w, w = w->next_waiter) {
@@ -87,9 +88,33 @@ void tcp_queue_remove(struct routed_socket *s)
 		if (last == s)
 			last = before;
 		s->next_waiter = NULL;
-		set_waiting(s, false);
-		return;
+		return true;
 	}
+	return false;
+}
+
+void tcp_queue_remove(struct routed_socket *s)
+{
+	if (unlink_waiter(s))
+		set_waiting(s, false);
+}
+
+/*
+ * @s, first in line, leaves it to be connected, unless its program gave up
+ * meanwhile. A blocking connect past its deadline marks its record FAILED
+ * itself, but only while the record is in line (route_socket.c
+ * wait_connected): so the look at the state and the leaving are one step
+ * under engine_lock, or the engine could connect, and hold the only TCP
+ * socket for, a connect its program was already told had timed out.
+ */
+static bool take_turn(struct routed_socket *s)
+{
+	unlink_waiter(s);
+	pthread_mutex_lock(&engine_lock);
+	s->waiting_for_tcp = false;
+	bool connecting = s->state == ROUTED_CONNECTING;
+	pthread_mutex_unlock(&engine_lock);
+	return connecting && s->engine_fd >= 0 && !s->program_done;
 }
 
 /* The deadline passed in line: the connect fails, saying who kept the socket. */
@@ -160,8 +185,9 @@ struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_soc
 			return NULL;
 		struct routed_socket *holder = engine_tcp_holder(sockets);
 		if (!holder) {
-			tcp_queue_remove(s);
-			return s;
+			if (take_turn(s))
+				return s;
+			continue; /* it gave up: the next in line may go */
 		}
 		if (engine_eviction_due_ms(holder, s, now) != 0) {
 			if (!modem || !holder_check_due(holder) ||

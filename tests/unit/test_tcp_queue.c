@@ -66,6 +66,28 @@ void __wrap_engine_fail(struct routed_socket *s, int err)
 	pthread_mutex_unlock(&engine_lock);
 }
 
+/* A connect whose program gives up (its blocking wait ran out) while the line looks at it; NULL none. */
+static struct routed_socket *gives_up_while_looked_at;
+
+struct routed_socket *__real_engine_tcp_holder(struct routed_socket *sockets);
+
+/* Called between the line's look at its first (still waiting?) and that one's turn: the program's moment. */
+struct routed_socket *__wrap_engine_tcp_holder(struct routed_socket *sockets)
+{
+	struct routed_socket *s = gives_up_while_looked_at;
+	gives_up_while_looked_at = NULL;
+	if (s) {
+		/* As route_socket.c wait_connected does, under the same lock: only while it is in line. */
+		pthread_mutex_lock(&engine_lock);
+		if (s->waiting_for_tcp) {
+			s->state = ROUTED_FAILED;
+			s->error = ETIMEDOUT;
+		}
+		pthread_mutex_unlock(&engine_lock);
+	}
+	return __real_engine_tcp_holder(sockets);
+}
+
 static struct routed_socket *records[8];
 static int record_count;
 
@@ -99,6 +121,7 @@ static int fresh(void **state)
 	eviction_due_ms = -1;
 	failed_with = fail_calls = evict_calls = link_checks = 0;
 	link_check_finds_it_gone = false;
+	gives_up_while_looked_at = NULL;
 	engine_settings_given.connect_timeout_ms = 60000;
 	return 0;
 }
@@ -171,6 +194,26 @@ static void test_a_connect_that_went_away_leaves_the_line(void **state)
 	tcp_queue_remove(z);
 	tcp_queue_add(y, z); /* the end of the line is still known */
 	assert_int_equal(tcp_queue_place(y), 2);
+}
+
+static void test_a_connect_given_up_while_its_turn_comes_is_not_connected(void **state)
+{
+	(void)state;
+	long long now = st87_now_ms();
+	struct routed_socket *a = tcp_socket(1, NULL), *b = tcp_socket(2, a);
+	tcp_queue_add(a, b);
+	tcp_queue_add(b, b);
+	/* The socket is free: a's turn, but its program's wait runs out just as the line looks. */
+	gives_up_while_looked_at = a;
+	assert_ptr_equal(tcp_queue_next(some_modem, b, now), b);
+	assert_false(a->waiting_for_tcp);
+	assert_int_equal(tcp_queue_place(a), 0);
+	assert_int_equal(a->state, ROUTED_FAILED);
+	/* Once its turn is taken, the program's timeout no longer fails it: the engine's verdict stands. */
+	assert_false(b->waiting_for_tcp);
+	gives_up_while_looked_at = b;
+	__wrap_engine_tcp_holder(b);
+	assert_int_equal(b->state, ROUTED_CONNECTING);
 }
 
 static void test_an_idle_holder_of_the_same_program_gives_the_socket_up(void **state)
@@ -295,6 +338,9 @@ int main(void)
 						fresh, free_records),
 		cmocka_unit_test_setup_teardown(test_a_connect_that_went_away_leaves_the_line, fresh,
 						free_records),
+		cmocka_unit_test_setup_teardown(
+			test_a_connect_given_up_while_its_turn_comes_is_not_connected, fresh,
+			free_records),
 		cmocka_unit_test_setup_teardown(
 			test_an_idle_holder_of_the_same_program_gives_the_socket_up, fresh,
 			free_records),
