@@ -53,6 +53,7 @@ struct routed_socket {
 	 * over), and who the client is; -1 and 0 in a program. */
 	int client_fd;
 	int client_pid;
+	bool of_client; /* st87d's: a client's socket, even once client_fd is closed */
 	char client_program[ST87_PROCESS_NAME_SIZE];
 
 	/*

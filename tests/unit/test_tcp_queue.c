@@ -276,6 +276,32 @@ static void test_a_quiet_holder_is_asked_about_once_per_quiet_spell(void **state
 	assert_int_equal(link_checks, 3);
 }
 
+int __real_engine_eviction_due_ms(struct routed_socket *holder, const struct routed_socket *waiter,
+				  long long now);
+
+/* Whose connection eviction may take (evict.c): the same program's only; "don't know" is another's. */
+static void test_eviction_takes_only_the_same_programs_connection(void **state)
+{
+	(void)state;
+	long long now = st87_now_ms();
+	engine_settings_given.tcp_evict_idle_ms = 200;
+	struct routed_socket *holder = tcp_socket(1, NULL), *waiter = tcp_socket(2, holder);
+	holds(holder, now);
+	/* In a program's own engine every socket is its own (busy here: looked at again soon, not never). */
+	assert_int_not_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	/* st87d: the same pid is the same program; another pid is not. */
+	holder->of_client = waiter->of_client = true;
+	holder->client_pid = waiter->client_pid = 4242;
+	assert_int_not_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	waiter->client_pid = 4243;
+	assert_int_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	/* pid 0 (another pid namespace) is never the same program, its client's connection open or closed. */
+	holder->client_pid = waiter->client_pid = 0;
+	holder->client_fd = -1;
+	assert_int_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	engine_settings_given.tcp_evict_idle_ms = 0;
+}
+
 static void test_the_deadline_fails_the_connect_naming_the_holder(void **state)
 {
 	(void)state;
@@ -347,6 +373,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_quiet_holder_is_asked_about_once_per_quiet_spell,
 						fresh, free_records),
 		cmocka_unit_test_setup_teardown(test_the_deadline_fails_the_connect_naming_the_holder,
+						fresh, free_records),
+		cmocka_unit_test_setup_teardown(test_eviction_takes_only_the_same_programs_connection,
 						fresh, free_records),
 		cmocka_unit_test_setup_teardown(test_the_exit_empties_the_line, fresh, free_records),
 	};
