@@ -9,6 +9,7 @@ listen on loopback, which the tests route by naming it (ST87_ROUTE="127.0.0.1/32
 Usage: test_tcp_queue.py CASE   (meson runs each case as its own test)
 """
 import contextlib
+import errno
 import hashlib
 import http.server
 import os
@@ -235,17 +236,22 @@ if mode == "half-close":
     holder.shutdown(socket.SHUT_WR)
 else:
     holder.recv(100)
+waited = []
 def wait_in_line():
     try:
         waiter = socket.create_connection(("127.0.0.1", waiter_port))
         waiter.sendall(b"ping")
-        print("waiter:", "ok" if waiter.recv(100) == b"ping" else "wrong echo", flush=True)
+        waited.append("ok" if waiter.recv(100) == b"ping" else "wrong echo")
         waiter.close()
     except OSError as error:
-        print("waiter: errno", error.errno, flush=True)
+        waited.append("errno %s" % error.errno)
+    print("waiter:", waited[0], flush=True)
 thread = threading.Thread(target=wait_in_line)
 thread.start()
 thread.join()
+if waited != ["ok"]:
+    print("holder: left open", flush=True)
+    sys.exit(0)
 holder.settimeout(20)
 try:
     while holder.recv(100):
@@ -276,7 +282,8 @@ def holder_and_waiter(mode, holder_behaviour, **variables):
             tcp_echo_server() as waiter:
         result = run([sys.executable, "-c", HOLDER_AND_WAITER, mode, str(holder.server_address[1]),
                       str(waiter.server_address[1])],
-                     modem.env(ST87_CONNECT_TIMEOUT="15000", ST87_LOG="info", **variables), text=True, timeout=150)
+                     modem.env(**{"ST87_CONNECT_TIMEOUT": "15000", "ST87_LOG": "info", **variables}), text=True,
+                     timeout=150)
         check(result.returncode == 0, "the program failed: %r %r" % (result.stdout, result.stderr))
         assert_no_modem_socket_left(modem)
         return sorted(result.stdout.splitlines()), quiet_checks(modem), result.stderr
@@ -290,7 +297,8 @@ def case_half_closed_holder_gets_its_eof_while_a_connect_waits():
     lines, checks, stderr = holder_and_waiter("half-close", read_then_stay_silent)
     check(lines == ["holder: eof", "waiter: ok"], "outcome: %r %r" % (lines, stderr))
     check("quiet for 5000 ms since the program's shutdown" in stderr, "not closed by the half-close: %r" % stderr)
-    check(checks == 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
+    # Once at 2 s of quiet; none when a late-running engine found the quiet already over (a loaded machine).
+    check(checks <= 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
 
 
 def case_idle_holder_evicted_after_evict_idle_while_a_connect_waits():
@@ -299,7 +307,16 @@ def case_idle_holder_evicted_after_evict_idle_while_a_connect_waits():
     lines, checks, stderr = holder_and_waiter("idle", tcp_echo, ST87_TCP_EVICT_IDLE="3000")
     check(lines == ["holder: eof", "waiter: ok"], "outcome: %r %r" % (lines, stderr))
     check("takes the modem's TCP socket from the idle connection" in stderr, "no eviction: %r" % stderr)
-    check(checks == 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
+    check(checks <= 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
+
+
+def case_quiet_holder_asked_about_once_while_a_connect_waits():
+    # Another connect waits 7 s for an idle holder that is never evicted (ST87_TCP_EVICT_IDLE=0) and times out:
+    # the holder was asked about once, at 2 s of quiet, not every 2 s until the deadline (which kept the modem
+    # awake); the waiter's ETIMEDOUT is the outcome expected here.
+    lines, checks, stderr = holder_and_waiter("idle", tcp_echo, ST87_TCP_EVICT_IDLE="0", ST87_CONNECT_TIMEOUT="7000")
+    check(lines == ["holder: left open", "waiter: errno %d" % errno.ETIMEDOUT], "outcome: %r %r" % (lines, stderr))
+    check(checks == 1, "the quiet holder was asked about %d times in one 7 s quiet spell, not once" % checks)
 
 
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
