@@ -12,7 +12,10 @@
  *    send's own line came back, its payload may come back too, and bytes
  *    that repeat it are taken for its echo (a payload holding "OK" must not
  *    end the command); a byte that differs, or a pause, gives the bytes so
- *    far back to the line parser. The first answered send says whether the
+ *    far back to the line parser. Whether the echo of our line (sent with
+ *    CR alone) ends in CR LF or, as a character echo, in CR alone is
+ *    learned from each echoed line, so a payload's first LF is not taken
+ *    for the echo's line end. The first answered send says whether the
  *    modem echoes data at all; until then a payload that is the whole of
  *    its answer (exactly "\r\nOK\r\n"), on a modem echoing lines only, is
  *    taken for the echo, and the send times out;

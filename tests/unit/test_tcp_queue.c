@@ -4,7 +4,10 @@
  * idle holder of the same program evicted, a quiet holder asked about, a
  * connect failed at its deadline with a line naming the holder. What the
  * line asks of the rest of the engine is wrapped (-Wl,--wrap): eviction's
- * verdict, eviction, the link check and a socket's failure.
+ * verdict, eviction, the link check and a socket's failure, and the holder's
+ * lookup (the moment a program may give up while the line looks); eviction's
+ * own verdict (evict.c: whose connection may be taken) is tested through
+ * __real_.
  */
 #include <stdarg.h>
 #include <stddef.h>
