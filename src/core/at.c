@@ -12,7 +12,10 @@
  *    send's own line came back, its payload may come back too, and bytes
  *    that repeat it are taken for its echo (a payload holding "OK" must not
  *    end the command); a byte that differs, or a pause, gives the bytes so
- *    far back to the line parser. The first answered send says whether the
+ *    far back to the line parser. Whether the echo of our line (sent with
+ *    CR alone) ends in CR LF or, as a character echo, in CR alone is
+ *    learned from each echoed line, so a payload's first LF is not taken
+ *    for the echo's line end. The first answered send says whether the
  *    modem echoes data at all; until then a payload that is the whole of
  *    its answer (exactly "\r\nOK\r\n"), on a modem echoing lines only, is
  *    taken for the echo, and the send times out;
@@ -76,7 +79,15 @@ struct st87_at {
 	bool line_has_nul;
 	bool after_cr;              /* the last byte parsed ended a line with CR */
 	bool lines_end_in_cr_alone; /* the modem's CR has no LF after it: learned from each line */
-	bool place_lost; /* input no longer at a line's start: resynchronise after the command */
+	/*
+	 * How the modem ends the echo of a line we sent (ending in CR): CR LF as
+	 * its own lines, or the CR alone of a character echo. Learned from each
+	 * echoed line apart from the modem's lines, since it tells whether an LF
+	 * after a send's echoed line is the echo's or the payload's first byte.
+	 */
+	enum { ECHO_END_UNKNOWN, ECHO_END_CR_LF, ECHO_END_CR } echo_line_end;
+	bool after_echo_cr; /* the last byte parsed ended an echoed line with CR */
+	bool place_lost;    /* input no longer at a line's start: resynchronise after the command */
 
 	uint8_t block[ST87_MAX_READ];
 	size_t block_len, block_expected;
@@ -319,7 +330,15 @@ static void expect_payload_echo(struct st87_at *at)
 	if (!at->reply->payload_sent)
 		return; /* the payload goes later: send_payload() starts the wait for its echo */
 	at->echo_matched = 0;
-	at->state = at->after_cr && !at->lines_end_in_cr_alone ? PARSE_ECHO_LF : PARSE_ECHO;
+	bool lf_may_follow;
+	if (at->after_echo_cr) /* right after the line's echo (one-step): the echo's own line end */
+		lf_may_follow = at->echo_line_end == ECHO_END_CR_LF ||
+			(at->echo_line_end == ECHO_END_UNKNOWN && !at->lines_end_in_cr_alone);
+	else /* after the line's OK (two-step): the modem's line end */
+		lf_may_follow = at->after_cr && !at->lines_end_in_cr_alone;
+	if (!lf_may_follow || at->echo_line_end != ECHO_END_UNKNOWN)
+		at->after_echo_cr = false; /* nothing left to learn in PARSE_ECHO_LF */
+	at->state = lf_may_follow ? PARSE_ECHO_LF : PARSE_ECHO;
 }
 
 static void handle_line(struct st87_at *at, char terminator)
@@ -349,6 +368,7 @@ static void handle_line(struct st87_at *at, char terminator)
 		return;
 	}
 	if (is_echo(line)) {
+		at->after_echo_cr = terminator == '\r';
 		if (command->payload_len && strcmp(line, command->text) == 0)
 			expect_payload_echo(at);
 		return;
@@ -386,8 +406,11 @@ static void handle_line(struct st87_at *at, char terminator)
 
 static void take_line_byte(struct st87_at *at, uint8_t byte)
 {
-	if (at->after_cr)
+	if (at->after_cr && at->after_echo_cr)
+		at->echo_line_end = byte == '\n' ? ECHO_END_CR_LF : ECHO_END_CR;
+	else if (at->after_cr)
 		at->lines_end_in_cr_alone = byte != '\n';
+	at->after_echo_cr = false;
 	at->after_cr = byte == '\r';
 	if (byte == '\r' || byte == '\n') {
 		if (at->line_len > 0 || at->line_overflow)
@@ -442,13 +465,25 @@ static void parse_input(struct st87_at *at)
 			}
 			continue;
 		}
-		case PARSE_ECHO_LF:
+		case PARSE_ECHO_LF: {
 			at->state = PARSE_ECHO;
-			if (byte == '\n') {
+			bool line_end = byte == '\n';
+			if (at->after_echo_cr) {
+				/* The echo's line end is not known yet: an LF is the echo's unless the
+				 * payload starts with one, which a character echo (CR alone) would
+				 * lose to it; then the payload's match decides. */
+				at->after_echo_cr = false;
+				if (at->command && ((const uint8_t *)at->command->payload)[0] == '\n')
+					line_end = false;
+				else
+					at->echo_line_end = line_end ? ECHO_END_CR_LF : ECHO_END_CR;
+			}
+			if (line_end) {
 				at->input_start++;
 				at->after_cr = false;
 			}
 			continue;
+		}
 		case PARSE_ECHO:
 			if (!at->command || at->echo_matched >= at->command->payload_len ||
 			    byte != ((const uint8_t *)at->command->payload)[at->echo_matched]) {
@@ -493,6 +528,7 @@ static void resynchronise(struct st87_at *at)
 	at->line_len = 0;
 	at->line_overflow = at->line_has_nul = false;
 	at->after_cr = false;
+	at->after_echo_cr = false;
 	at->place_lost = false;
 	at->input_start = at->input_end = 0;
 	long long give_up = st87_now_ms() + RESYNC_MAX_MS;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,13 @@
 
 /* A scraper's request line and headers; more is not read. */
 #define REQUEST_MAX 2048
-/* A client that sends nothing holds the (one) serving thread this long at most. */
+/*
+ * A client holds the (one) serving thread this long at most: its whole
+ * request must come within REQUEST_DEADLINE_MS (a wait per read would let
+ * one byte every few seconds hold it for an hour), and each write of the
+ * answer may wait CLIENT_TIMEOUT_S.
+ */
+#define REQUEST_DEADLINE_MS 2000
 #define CLIENT_TIMEOUT_S 2
 
 /* "127.0.0.1:9187" or "[::1]:9187" into @out: true for a loopback address and a port 1..65535. */
@@ -73,12 +80,26 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 	send_all(fd, body, body_len);
 }
 
-/* Reads up to the end of the request's headers (or what fits, or what came in time). */
-static size_t read_request(int fd, char *request, size_t size)
+/*
+ * Reads up to the end of the request's headers (or what fits, or what came
+ * before the client closed its side). False when the deadline passed first:
+ * the connection is dropped unanswered.
+ */
+static bool read_request(int fd, char *request, size_t size)
 {
 	size_t len = 0;
+	long long deadline = st87_now_ms() + REQUEST_DEADLINE_MS;
 	while (len + 1 < size) {
-		ssize_t n = recv(fd, request + len, size - 1 - len, 0);
+		long long left = st87_ms_until(deadline);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0)
+			return false;
+		ssize_t n = ready < 0 ? -1 : recv(fd, request + len, size - 1 - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -87,16 +108,16 @@ static size_t read_request(int fd, char *request, size_t size)
 			break;
 	}
 	request[len] = '\0';
-	return len;
+	return true;
 }
 
 static void serve_one(int fd)
 {
 	struct timeval bound = {.tv_sec = CLIENT_TIMEOUT_S};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
 	char request[REQUEST_MAX];
-	read_request(fd, request, sizeof(request));
+	if (!read_request(fd, request, sizeof(request)))
+		return;
 	bool get = strncmp(request, "GET ", 4) == 0, head = strncmp(request, "HEAD ", 5) == 0;
 	const char *path = request + (get ? 4 : 5);
 	if (!get && !head) {

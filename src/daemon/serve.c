@@ -116,6 +116,7 @@ static void open_socket(struct client *client, const struct st87d_request *reque
 	s->rai = request->rai;
 	s->engine_fd = pair_end;
 	s->client_fd = client->connection;
+	s->of_client = true;
 	s->client_pid = (int)client->credentials.pid;
 	/* The client's own ST87_CONNECT_TIMEOUT bounds its wait for the TCP socket; 0: st87d's. */
 	int timeout_ms = request->timeout_ms > 0 && request->timeout_ms <= SHIM_CONFIG_MAX_TIMEOUT_MS

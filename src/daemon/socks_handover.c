@@ -26,7 +26,9 @@ struct routed_socket *socks_hand_to_engine(const struct socks_client *client, in
 	fcntl(pair[0], F_SETFL, O_NONBLOCK);
 	s->engine_fd = pair[0];
 	s->framed = type != SOCK_STREAM;
-	/* -1: a client st87d cannot name is never taken for another's program (evict.c). */
+	/* A client of st87d's, like a program's request; -1: one st87d cannot name is never taken for
+	 * another's program (evict.c). */
+	s->of_client = true;
 	s->client_pid = client->pid > 0 ? (int)client->pid : -1;
 	snprintf(s->client_program, sizeof(s->client_program), "%s", client->program);
 	s->connect_deadline_ms = st87_now_ms() + client->config->connect_timeout_ms;

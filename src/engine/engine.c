@@ -730,6 +730,14 @@ static int half_close_wait_ms(const struct routed_socket *s)
 		: 0;
 }
 
+/* The idle link check comes an interval after the last traffic or the last check, whichever is later. */
+static long long link_check_due_ms(const struct routed_socket *s, int interval_ms)
+{
+	long long since = s->link_checked_ms > s->last_traffic_ms ? s->link_checked_ms
+								  : s->last_traffic_ms;
+	return since + interval_ms;
+}
+
 static void sooner(int *timeout, long long due_ms)
 {
 	int wait = due_ms < 0 ? 0 : due_ms > 86400000 ? 86400000 : (int)due_ms;
@@ -747,7 +755,7 @@ static int poll_timeout(long long now)
 		if (s->data_waiting && s->inbound_len == 0)
 			return 0;
 		if (s->type == SOCK_STREAM && interval_ms > 0)
-			sooner(&timeout, s->last_traffic_ms + interval_ms - now);
+			sooner(&timeout, link_check_due_ms(s, interval_ms) - now);
 		if (half_close_wait_ms(s) > 0)
 			sooner(&timeout, s->last_traffic_ms + half_close_wait_ms(s) - now);
 	}
@@ -844,7 +852,7 @@ static void service_modem_side(long long now)
 		if (s->data_waiting && s->inbound_len == 0)
 			engine_pump_inbound(engine.modem, s);
 		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
-			 now - s->last_traffic_ms >= interval_ms)
+			 now >= link_check_due_ms(s, interval_ms))
 			engine_check_link(engine.modem, s, LINK_CHECK_IDLE);
 		else if (is_live(s))
 			finish_half_closed(s, now);

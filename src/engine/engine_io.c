@@ -201,7 +201,8 @@ void engine_flush_inbound(struct routed_socket *s)
 void engine_check_link(struct st87_modem *modem, struct routed_socket *s, enum link_check_cause cause)
 {
 	s->urc_since_status = false;
-	s->last_traffic_ms = st87_now_ms();
+	/* Not traffic: half-close and eviction measure the peer's quiet, which a question does not end. */
+	s->link_checked_ms = st87_now_ms();
 	int status = st87_tcp_status(modem, s->modem_socket);
 	if (status < 0) {
 		modem_failed(s, status);

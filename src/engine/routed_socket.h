@@ -54,6 +54,7 @@ struct routed_socket {
 	 * when st87d cannot name it. */
 	int client_fd;
 	int client_pid;
+	bool of_client; /* st87d's: a client's socket, even once client_fd is closed */
 	char client_program[ST87_PROCESS_NAME_SIZE];
 
 	/*
@@ -98,7 +99,8 @@ struct routed_socket {
 	bool program_eof;      /* the program shut its writing side: stop reading the pair */
 	bool program_done;     /* the program closed its end: flush, then close */
 	bool carried_out, carried_in; /* bytes went each way: an exchange happened (evict.c) */
-	long long last_traffic_ms;
+	long long last_traffic_ms; /* payload either way, or the connect: what quiet is measured from */
+	long long link_checked_ms; /* the modem last asked about the link (AT#TCPCONNECT?): not traffic */
 	unsigned long long bytes_to_modem, bytes_from_modem; /* payload each way (engine_metrics.c) */
 	unsigned failed_attempts_before; /* the engine's failed modem openings when given it */
 	/* unconnected UDP: where the last datagram went, the best guess of where an answer came from */

@@ -77,7 +77,8 @@ void tcp_queue_add(struct routed_socket *s, struct routed_socket *sockets)
 		 what, tcp_queue_place(s), held_by);
 }
 
-void tcp_queue_remove(struct routed_socket *s)
+/* Takes @s out of the list; false when it is not in it. */
+static bool unlink_waiter(struct routed_socket *s)
 {
 	struct routed_socket *before = NULL;
 	for (struct routed_socket *w = first; w; before = w, w = w->next_waiter) {
@@ -90,12 +91,37 @@ void tcp_queue_remove(struct routed_socket *s)
 		if (last == s)
 			last = before;
 		s->next_waiter = NULL;
-		set_waiting(s, false);
+		/* The line's length and each wait as it ends, for st87d's metrics. */
 		if (s->waited_in_line)
 			engine_metrics_count_tcp_wait(-1, st87_now_ms() - s->queued_ms);
 		s->waited_in_line = false;
-		return;
+		return true;
 	}
+	return false;
+}
+
+void tcp_queue_remove(struct routed_socket *s)
+{
+	if (unlink_waiter(s))
+		set_waiting(s, false);
+}
+
+/*
+ * @s, first in line, leaves it to be connected, unless its program gave up
+ * meanwhile. A blocking connect past its deadline marks its record FAILED
+ * itself, but only while the record is in line (route_socket.c
+ * wait_connected): so the look at the state and the leaving are one step
+ * under engine_lock, or the engine could connect, and hold the only TCP
+ * socket for, a connect its program was already told had timed out.
+ */
+static bool take_turn(struct routed_socket *s)
+{
+	unlink_waiter(s);
+	pthread_mutex_lock(&engine_lock);
+	s->waiting_for_tcp = false;
+	bool connecting = s->state == ROUTED_CONNECTING;
+	pthread_mutex_unlock(&engine_lock);
+	return connecting && s->engine_fd >= 0 && !s->program_done;
 }
 
 /* The deadline passed in line: the connect fails, saying who kept the socket. */
@@ -141,14 +167,17 @@ static bool still_waiting(struct routed_socket *s)
 }
 
 /*
- * A holder quiet for HOLDER_CHECK_MS while others wait is asked about, once
- * per quiet spell (the check counts as traffic); not while it still has
- * bytes for its program (a closed link's last read would go where they
- * wait) or its peer's close is being passed on.
+ * A holder quiet for HOLDER_CHECK_MS while others wait is asked about once
+ * per quiet spell: again only after new traffic, so a quiet holder does not
+ * keep the modem awake until every deadline. The question is not traffic:
+ * half-close and eviction go on measuring the quiet from the last payload.
+ * Not asked while it still has bytes for its program (a closed link's last
+ * read would go where they wait) or its peer's close is being passed on.
  */
-static bool holder_checkable(const struct routed_socket *holder)
+static bool holder_check_due(const struct routed_socket *holder)
 {
-	return !holder->peer_closed && holder->inbound_sent == holder->inbound_len;
+	return !holder->peer_closed && holder->inbound_sent == holder->inbound_len &&
+		holder->link_checked_ms < holder->last_traffic_ms + HOLDER_CHECK_MS;
 }
 
 struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_socket *sockets,
@@ -163,11 +192,12 @@ struct routed_socket *tcp_queue_next(struct st87_modem *modem, struct routed_soc
 			return NULL;
 		struct routed_socket *holder = engine_tcp_holder(sockets);
 		if (!holder) {
-			tcp_queue_remove(s);
-			return s;
+			if (take_turn(s))
+				return s;
+			continue; /* it gave up: the next in line may go */
 		}
 		if (engine_eviction_due_ms(holder, s, now) != 0) {
-			if (!modem || !holder_checkable(holder) ||
+			if (!modem || !holder_check_due(holder) ||
 			    now - holder->last_traffic_ms < HOLDER_CHECK_MS)
 				return NULL;
 			engine_check_link(modem, holder, LINK_CHECK_IDLE);
@@ -195,7 +225,7 @@ long long tcp_queue_due_ms(struct routed_socket *sockets, long long now)
 	int eviction_ms = holder ? engine_eviction_due_ms(holder, first, now) : 0;
 	if (eviction_ms >= 0 && now + eviction_ms < due)
 		due = now + eviction_ms;
-	if (holder && holder_checkable(holder) && holder->last_traffic_ms + HOLDER_CHECK_MS < due)
+	if (holder && holder_check_due(holder) && holder->last_traffic_ms + HOLDER_CHECK_MS < due)
 		due = holder->last_traffic_ms + HOLDER_CHECK_MS;
 	return due;
 }

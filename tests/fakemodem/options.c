@@ -95,6 +95,7 @@ enum {
 	OPT_LONG_LINE,
 	OPT_REBOOT_IN_READ,
 	OPT_ECHO_DATA,
+	OPT_ECHO_CR_ALONE,
 	OPT_END
 };
 
@@ -174,6 +175,7 @@ static const struct option long_options[] = {
 	{"long-line", required_argument, NULL, OPT_LONG_LINE},
 	{"reboot-in-read", required_argument, NULL, OPT_REBOOT_IN_READ},
 	{"echo-data", no_argument, NULL, OPT_ECHO_DATA},
+	{"echo-cr-alone", no_argument, NULL, OPT_ECHO_CR_ALONE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -214,6 +216,8 @@ static const char *const usage_text[] = {
 	"  --echo-data            while echo is on, a binary send's bytes are echoed\n"
 	"                         too, right after its line's echo (one-step) or\n"
 	"                         after the line's OK (two-step)\n"
+	"  --echo-cr-alone        echo a line as a character echo does: with the CR\n"
+	"                         that ended it, no LF (default: CR LF)\n"
 	"  --fragment             write output in random 1..7 byte pieces, tiny pauses\n"
 	"  --urc-noise            inject +CEREG: 1 / +CSCON: 1 between response lines\n"
 	"  --urc-interleave       send URCs that become due during a command at the\n"
@@ -549,6 +553,9 @@ static int apply_option(int c, const char *arg, struct fm_options *opt)
 		break;
 	case OPT_ECHO_DATA:
 		opt->echo_data = true;
+		break;
+	case OPT_ECHO_CR_ALONE:
+		opt->echo_cr_alone = true;
 		break;
 	case OPT_LINK_DOWN:
 		opt->link_down = true;

@@ -51,22 +51,23 @@ struct fm_options {
 	bool echo;              /* --echo: echo on at start */
 	bool ignore_ate0;       /* --ignore-ate0 */
 	bool echo_data;         /* --echo-data: echo on repeats a binary send's bytes too */
-	bool link_down;         /* --link-down: IP link down at start */
-	long auto_ip_ms;        /* --auto-ip; -1 when not given */
-	unsigned long baud;     /* --baud; 0 = no pacing */
-	bool fragment;          /* --fragment */
-	bool urc_noise;         /* --urc-noise */
-	bool urc_interleave;    /* --urc-interleave */
-	bool garbage;           /* --garbage */
-	long latency_ms;        /* --latency */
-	long stall_after;       /* --stall-after; -1 when not given */
-	long stall_for_ms;      /* --stall-for; -1: the stall lasts */
-	long reboot_after;      /* --reboot-after; -1 when not given */
-	long connect_delay_ms;  /* --connect-delay */
-	long read_chunk;        /* --read-chunk */
-	long rx_buffer;         /* --rx-buffer */
-	bool no_close_urc;      /* --no-close-urc */
-	bool socketclosed_urc;  /* --socketclosed-urc */
+	bool echo_cr_alone;  /* --echo-cr-alone: an echoed line ends in CR alone, as the host sent it */
+	bool link_down;      /* --link-down: IP link down at start */
+	long auto_ip_ms;     /* --auto-ip; -1 when not given */
+	unsigned long baud;  /* --baud; 0 = no pacing */
+	bool fragment;       /* --fragment */
+	bool urc_noise;      /* --urc-noise */
+	bool urc_interleave; /* --urc-interleave */
+	bool garbage;        /* --garbage */
+	long latency_ms;     /* --latency */
+	long stall_after;    /* --stall-after; -1 when not given */
+	long stall_for_ms;   /* --stall-for; -1: the stall lasts */
+	long reboot_after;   /* --reboot-after; -1 when not given */
+	long connect_delay_ms; /* --connect-delay */
+	long read_chunk;       /* --read-chunk */
+	long rx_buffer;        /* --rx-buffer */
+	bool no_close_urc;     /* --no-close-urc */
+	bool socketclosed_urc; /* --socketclosed-urc */
 	bool seed_given;
 	uint64_t seed; /* --seed */
 

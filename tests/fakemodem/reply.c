@@ -55,7 +55,11 @@ void emit_line(struct modem *m, const char *fmt, ...)
 void emit_echo(struct modem *m, const void *line, size_t len)
 {
 	writer_put(&m->out, line, len);
-	put_line_end(m);
+	if (m->opt->echo_cr_alone)
+		writer_put(&m->out, "\r",
+			   1); /* a character echo repeats the host's CR, which has no LF */
+	else
+		put_line_end(m);
 	trace_line(m->trace, '<', line, len);
 }
 

@@ -28,6 +28,8 @@ struct script {
 	int n_urcs;
 	int urc_result;   /* what the URC callback returns for "#SIMST" */
 	bool unsolicited; /* the bytes come without a command; otherwise only once one was written */
+	size_t gate,
+		gate_written; /* bytes from gate on come only once gate_written bytes were written (0: none) */
 };
 
 static int script_write(void *context, const void *data, size_t len, int timeout_ms)
@@ -45,7 +47,8 @@ static ssize_t script_read(void *context, void *buf, size_t len, int timeout_ms)
 {
 	struct script *s = context;
 	(void)timeout_ms;
-	size_t left = s->len - s->pos;
+	size_t end = s->gate && s->written_len < s->gate_written ? s->gate : s->len;
+	size_t left = end - s->pos;
 	if (left == 0 || (!s->unsolicited && s->written_len == 0))
 		return 0; /* nothing more will come: the engine sees a timeout at once */
 	size_t n = left < len ? left : len;
@@ -422,6 +425,59 @@ static void test_answer_like_the_payload_from_a_modem_echoing_lines_only(void **
 	run_every_split(alone, sizeof(alone) - 1, &echoed_send, check_ok_alone);
 }
 
+/* echoed_send with a payload of the same length that starts with LF and holds a final result. */
+static const char lf_first_payload[] = "\nx\r\nOK\r\n";
+#define LF_FIRST_SEND_LINE ECHOED_SEND_LINE
+
+static struct st87_at_command lf_first(void)
+{
+	struct st87_at_command send = echoed_send;
+	send.payload = lf_first_payload;
+	return send;
+}
+
+static void test_echoed_payload_starting_with_lf_after_a_line_echoed_with_cr_alone(void **state)
+{
+	(void)state;
+	/* A character echo: the line's CR with no LF, then the payload, whose first byte is an LF. The LF is the
+	 * payload's, not the echo's line end: the OK inside is data, the modem's answer is the error. */
+	static const char input[] = LF_FIRST_SEND_LINE "\r\nx\r\nOK\r\n\r\n+CME ERROR: 2154\r\n";
+	struct st87_at_command send = lf_first();
+	run_every_split(input, sizeof(input) - 1, &send, check_send_failed_by_its_answer);
+}
+
+/* ATE0's echo, its line end as given, then @send's echo: the engine learns the echo's line end from the first. */
+static void run_after_an_echoed_command(const char *input, size_t ate0_len, size_t input_len,
+					const struct st87_at_command *send)
+{
+	for (size_t max_read = 1; max_read <= input_len; max_read *= 2) {
+		struct script s;
+		struct st87_at *at = engine_for(&s, input, input_len);
+		s.max_read = max_read;
+		s.gate = ate0_len;
+		s.gate_written = strlen("ATE0\r") + 1;
+		struct st87_at_command ate0 = {.text = "ATE0", .timeout_ms = 1000};
+		struct st87_at_reply reply;
+		assert_int_equal(st87_at_run(at, &ate0, &reply), 0);
+		check_send_failed_by_its_answer(&s, &reply, st87_at_run(at, send, &reply));
+		st87_at_free(at);
+	}
+}
+
+static void test_echo_line_end_learned_from_an_earlier_echo(void **state)
+{
+	(void)state;
+	/* Echoed with CR LF: the LF after the send's echoed line is the echo's, the payload's LF comes next. */
+	struct st87_at_command send = lf_first();
+	static const char crlf[] = "ATE0\r\n\r\nOK\r\n" LF_FIRST_SEND_LINE
+				   "\r\n\nx\r\nOK\r\n\r\n+CME ERROR: 2154\r\n";
+	run_after_an_echoed_command(crlf, strlen("ATE0\r\n\r\nOK\r\n"), sizeof(crlf) - 1, &send);
+	/* Echoed with CR alone: the LF right after it is the payload's. */
+	static const char cr[] = "ATE0\r\r\nOK\r\n" LF_FIRST_SEND_LINE
+				 "\r\nx\r\nOK\r\n\r\n+CME ERROR: 2154\r\n";
+	run_after_an_echoed_command(cr, strlen("ATE0\r\r\nOK\r\n"), sizeof(cr) - 1, &send);
+}
+
 static void check_ok_after_garbage(struct script *s, struct st87_at_reply *reply, int result)
 {
 	(void)reply;
@@ -568,6 +624,8 @@ int main(void)
 		cmocka_unit_test(test_restart_inside_a_block_ends_the_read),
 		cmocka_unit_test(test_echoed_payload_holding_ok_ends_nothing),
 		cmocka_unit_test(test_answer_like_the_payload_from_a_modem_echoing_lines_only),
+		cmocka_unit_test(test_echoed_payload_starting_with_lf_after_a_line_echoed_with_cr_alone),
+		cmocka_unit_test(test_echo_line_end_learned_from_an_earlier_echo),
 		cmocka_unit_test(test_garbage_and_nul_lines_are_ignored),
 		cmocka_unit_test(test_urc_callback_aborts_command),
 		cmocka_unit_test(test_ping_reply),

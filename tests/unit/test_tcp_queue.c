@@ -4,7 +4,10 @@
  * idle holder of the same program evicted, a quiet holder asked about, a
  * connect failed at its deadline with a line naming the holder. What the
  * line asks of the rest of the engine is wrapped (-Wl,--wrap): eviction's
- * verdict, eviction, the link check and a socket's failure.
+ * verdict, eviction, the link check and a socket's failure, and the holder's
+ * lookup (the moment a program may give up while the line looks); eviction's
+ * own verdict (evict.c: whose connection may be taken) is tested through
+ * __real_.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,7 +54,7 @@ void __wrap_engine_check_link(struct st87_modem *modem, struct routed_socket *s,
 	(void)modem;
 	(void)cause;
 	link_checks++;
-	s->last_traffic_ms = st87_now_ms();
+	s->link_checked_ms = st87_now_ms();
 	if (link_check_finds_it_gone)
 		s->modem_socket = -1;
 }
@@ -64,6 +67,28 @@ void __wrap_engine_fail(struct routed_socket *s, int err)
 	s->state = ROUTED_FAILED;
 	s->error = err;
 	pthread_mutex_unlock(&engine_lock);
+}
+
+/* A connect whose program gives up (its blocking wait ran out) while the line looks at it; NULL none. */
+static struct routed_socket *gives_up_while_looked_at;
+
+struct routed_socket *__real_engine_tcp_holder(struct routed_socket *sockets);
+
+/* Called between the line's look at its first (still waiting?) and that one's turn: the program's moment. */
+struct routed_socket *__wrap_engine_tcp_holder(struct routed_socket *sockets)
+{
+	struct routed_socket *s = gives_up_while_looked_at;
+	gives_up_while_looked_at = NULL;
+	if (s) {
+		/* As route_socket.c wait_connected does, under the same lock: only while it is in line. */
+		pthread_mutex_lock(&engine_lock);
+		if (s->waiting_for_tcp) {
+			s->state = ROUTED_FAILED;
+			s->error = ETIMEDOUT;
+		}
+		pthread_mutex_unlock(&engine_lock);
+	}
+	return __real_engine_tcp_holder(sockets);
 }
 
 static struct routed_socket *records[8];
@@ -99,6 +124,7 @@ static int fresh(void **state)
 	eviction_due_ms = -1;
 	failed_with = fail_calls = evict_calls = link_checks = 0;
 	link_check_finds_it_gone = false;
+	gives_up_while_looked_at = NULL;
 	engine_settings_given.connect_timeout_ms = 60000;
 	return 0;
 }
@@ -173,6 +199,26 @@ static void test_a_connect_that_went_away_leaves_the_line(void **state)
 	assert_int_equal(tcp_queue_place(y), 2);
 }
 
+static void test_a_connect_given_up_while_its_turn_comes_is_not_connected(void **state)
+{
+	(void)state;
+	long long now = st87_now_ms();
+	struct routed_socket *a = tcp_socket(1, NULL), *b = tcp_socket(2, a);
+	tcp_queue_add(a, b);
+	tcp_queue_add(b, b);
+	/* The socket is free: a's turn, but its program's wait runs out just as the line looks. */
+	gives_up_while_looked_at = a;
+	assert_ptr_equal(tcp_queue_next(some_modem, b, now), b);
+	assert_false(a->waiting_for_tcp);
+	assert_int_equal(tcp_queue_place(a), 0);
+	assert_int_equal(a->state, ROUTED_FAILED);
+	/* Once its turn is taken, the program's timeout no longer fails it: the engine's verdict stands. */
+	assert_false(b->waiting_for_tcp);
+	gives_up_while_looked_at = b;
+	__wrap_engine_tcp_holder(b);
+	assert_int_equal(b->state, ROUTED_CONNECTING);
+}
+
 static void test_an_idle_holder_of_the_same_program_gives_the_socket_up(void **state)
 {
 	(void)state;
@@ -205,18 +251,59 @@ static void test_a_quiet_holder_is_asked_about_once_per_quiet_spell(void **state
 	assert_int_equal(link_checks, 0);
 	assert_null(tcp_queue_next(some_modem, waiter, now + 1600));
 	assert_int_equal(link_checks, 1);
-	assert_null(tcp_queue_next(some_modem, waiter, now + 1700)); /* the check was traffic */
+	/* The wrapped check stamps the real clock, not the test's. */
+	holder->link_checked_ms = now + 1600;
+	/* Once per quiet spell: the question is not traffic, and is not asked again while it stays quiet. */
+	assert_int_equal(holder->last_traffic_ms, now - 500);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 1700));
+	assert_null(tcp_queue_next(some_modem, waiter, now + 9000));
 	assert_int_equal(link_checks, 1);
+	/* Only the waiter's deadline is due (ST87_CONNECT_TIMEOUT from when it joined). */
+	assert_int_equal(tcp_queue_due_ms(waiter, now + 9000), waiter->queued_ms + 60000);
+	/* New traffic starts a new spell: asked again 2 s after it. */
+	holder->last_traffic_ms = now + 9000;
+	assert_int_equal(tcp_queue_due_ms(waiter, now + 9000), now + 11000);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 10999));
+	assert_int_equal(link_checks, 1);
+	assert_null(tcp_queue_next(some_modem, waiter, now + 11000));
+	assert_int_equal(link_checks, 2);
 	/* Bytes still on their way to its program: not asked (the read would go where they wait). */
 	holder->last_traffic_ms = now - 5000;
+	holder->link_checked_ms = 0;
 	holder->inbound_len = 10;
 	assert_null(tcp_queue_next(some_modem, waiter, now));
-	assert_int_equal(link_checks, 1);
+	assert_int_equal(link_checks, 2);
 	holder->inbound_len = 0;
 	/* The modem says it is gone: the waiter's turn. */
 	link_check_finds_it_gone = true;
 	assert_ptr_equal(tcp_queue_next(some_modem, waiter, now), waiter);
-	assert_int_equal(link_checks, 2);
+	assert_int_equal(link_checks, 3);
+}
+
+int __real_engine_eviction_due_ms(struct routed_socket *holder, const struct routed_socket *waiter,
+				  long long now);
+
+/* Whose connection eviction may take (evict.c): the same program's only; "don't know" is another's. */
+static void test_eviction_takes_only_the_same_programs_connection(void **state)
+{
+	(void)state;
+	long long now = st87_now_ms();
+	engine_settings_given.tcp_evict_idle_ms = 200;
+	struct routed_socket *holder = tcp_socket(1, NULL), *waiter = tcp_socket(2, holder);
+	holds(holder, now);
+	/* In a program's own engine every socket is its own (busy here: looked at again soon, not never). */
+	assert_int_not_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	/* st87d: the same pid is the same program; another pid is not. */
+	holder->of_client = waiter->of_client = true;
+	holder->client_pid = waiter->client_pid = 4242;
+	assert_int_not_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	waiter->client_pid = 4243;
+	assert_int_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	/* pid 0 (another pid namespace) is never the same program, its client's connection open or closed. */
+	holder->client_pid = waiter->client_pid = 0;
+	holder->client_fd = -1;
+	assert_int_equal(__real_engine_eviction_due_ms(holder, waiter, now), -1);
+	engine_settings_given.tcp_evict_idle_ms = 0;
 }
 
 static void test_the_deadline_fails_the_connect_naming_the_holder(void **state)
@@ -282,11 +369,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_connect_that_went_away_leaves_the_line, fresh,
 						free_records),
 		cmocka_unit_test_setup_teardown(
+			test_a_connect_given_up_while_its_turn_comes_is_not_connected, fresh,
+			free_records),
+		cmocka_unit_test_setup_teardown(
 			test_an_idle_holder_of_the_same_program_gives_the_socket_up, fresh,
 			free_records),
 		cmocka_unit_test_setup_teardown(test_a_quiet_holder_is_asked_about_once_per_quiet_spell,
 						fresh, free_records),
 		cmocka_unit_test_setup_teardown(test_the_deadline_fails_the_connect_naming_the_holder,
+						fresh, free_records),
+		cmocka_unit_test_setup_teardown(test_eviction_takes_only_the_same_programs_connection,
 						fresh, free_records),
 		cmocka_unit_test_setup_teardown(test_the_exit_empties_the_line, fresh, free_records),
 	};

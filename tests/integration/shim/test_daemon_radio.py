@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -422,6 +424,49 @@ def case_metrics_over_http_count_a_curl():
                              capture_output=True, text=True, timeout=60)
     check(refused.returncode == 2 and len(refused.stderr.splitlines()) == 1 and "loopback" in refused.stderr,
           "--metrics on a non-loopback address refused in one line: %r" % refused.stderr)
+
+
+def drip(address, cut_off, started):
+    """Writes a request to st87d's --metrics one byte a second, never ending its headers, until st87d drops the
+    connection or 80 s pass; sets @cut_off["after"] to the bytes written by then and ["answer"] to what came.
+    Sets @started once connected and its first byte sent."""
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=90) as connection:
+        request = b"GET /metrics HTTP/1.0\r\nX-Slow: " + b"x" * 50
+        for count, byte in enumerate(request):
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                break
+            started.set()
+            readable, _, _ = select.select([connection], [], [], 1)
+            if readable:
+                break
+        cut_off["after"] = count
+        try:
+            cut_off["answer"] = connection.recv(65536)
+        except OSError:
+            cut_off["answer"] = b""
+
+
+def case_metrics_over_http_not_held_by_a_slow_client():
+    # A client that sends its request one byte a second would hold the one serving thread for up to an hour (a
+    # wait per byte); it gets one deadline for the whole request (2 s) and then the connection is dropped
+    # unanswered, so a scrape that comes meanwhile is answered while the slow client is still dripping.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address):
+            cut_off, started = {}, threading.Event()
+            dripper = threading.Thread(target=drip, args=(address, cut_off, started), daemon=True)
+            dripper.start()
+            # Connected first, so accepted first: the serving thread is busy with it when the scrape comes.
+            check(started.wait(60), "the slow client did not connect")
+            with urllib.request.urlopen("http://%s/metrics" % address, timeout=30) as answer:
+                status, text = answer.status, answer.read().decode()
+            dripper.join()
+    check(status == 200 and "st87_connects_total" in text, "the scrape: %d %r" % (status, text[:200]))
+    check(cut_off.get("answer") == b"", "the slow client was answered: %r" % cut_off)
+    check(cut_off.get("after", 0) < 60, "the slow client was not cut off: %r" % cut_off)
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}

@@ -806,6 +806,17 @@ def case_echo_left_on_with_answers_in_payloads():
         echo_payloads_byte_exact(modem, [b"first"] + answers)
 
 
+def case_character_echo_with_payloads_starting_with_lf():
+    # A modem that echoes as a terminal does (--echo-cr-alone: the line's CR and no LF, the data right after):
+    # a payload starting with LF is not taken for the echo's line end, so its echo is matched whole and the
+    # OK or ERROR inside later payloads ends no command early. Byte-exact both ways.
+    answers = [b"\nx\r\nOK\r\n", b"\n\r\nOK\r\n", b"\r\nERROR\r\n", b"\r\n+CME ERROR: 2154\r\n",
+               b"\n\r\nERROR\r\n", b"x\r\nOK\r\nAT\r\n"]
+    with workdir() as tmp, fake_modem(tmp, "--cr-only", "--echo", "--ignore-ate0", "--echo-data",
+                                      "--echo-cr-alone") as modem:
+        echo_payloads_byte_exact(modem, answers)
+
+
 def discard_until_closed(connection):
     connection.settimeout(5)
     with contextlib.suppress(OSError):

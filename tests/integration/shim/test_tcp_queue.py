@@ -9,6 +9,7 @@ listen on loopback, which the tests route by naming it (ST87_ROUTE="127.0.0.1/32
 Usage: test_tcp_queue.py CASE   (meson runs each case as its own test)
 """
 import contextlib
+import errno
 import hashlib
 import http.server
 import os
@@ -16,8 +17,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
-from fakemodem_fixture import assert_no_modem_socket_left, check, tcp_echo_server, workdir
+from fakemodem_fixture import assert_no_modem_socket_left, check, tcp_echo, tcp_echo_server, tcp_server, workdir
 from harness import fake_modem, full_scale, run, run_case, serving, st87d
 from test_iot import mosquitto_broker
 
@@ -220,6 +222,101 @@ def case_paho_mqtt_with_route_star():
         check(len(connects) == 1 and connects[0].endswith(",%d" % port),
               "the modem was asked for other connections than the broker's: %r" % connects)
         assert_no_modem_socket_left(modem)
+
+
+# A holder that goes quiet, and a second connect of the same program that waits for the socket meanwhile:
+# "half-close" shuts its writing side and reads to EOF (its server reads and never answers), "idle" made an
+# exchange and then does nothing; either way the waiter's connect, to an echo server, must go through.
+HOLDER_AND_WAITER = r"""
+import socket, sys, threading
+mode, holder_port, waiter_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+holder = socket.create_connection(("127.0.0.1", holder_port))
+holder.sendall(b"hello\n")
+if mode == "half-close":
+    holder.shutdown(socket.SHUT_WR)
+else:
+    holder.recv(100)
+waited = []
+def wait_in_line():
+    try:
+        waiter = socket.create_connection(("127.0.0.1", waiter_port))
+        waiter.sendall(b"ping")
+        waited.append("ok" if waiter.recv(100) == b"ping" else "wrong echo")
+        waiter.close()
+    except OSError as error:
+        waited.append("errno %s" % error.errno)
+    print("waiter:", waited[0], flush=True)
+thread = threading.Thread(target=wait_in_line)
+thread.start()
+thread.join()
+if waited != ["ok"]:
+    print("holder: left open", flush=True)
+    sys.exit(0)
+holder.settimeout(20)
+try:
+    while holder.recv(100):
+        pass
+    print("holder: eof", flush=True)
+except OSError as error:
+    print("holder: errno", error.errno, flush=True)
+holder.close()
+"""
+
+
+def read_then_stay_silent(connection):
+    connection.recv(100)
+    time.sleep(60)
+
+
+def quiet_checks(modem):
+    """The idle link checks in the trace: an AT#TCPCONNECT? with the read an idle check makes right after it
+    (the check after an empty read, part of an exchange, has none)."""
+    commands = modem.host_commands()
+    return sum(1 for command, after in zip(commands, commands[1:])
+               if command == "AT#TCPCONNECT?" and after.startswith("AT#IPREAD="))
+
+
+def holder_and_waiter(mode, holder_behaviour, **variables):
+    """HOLDER_AND_WAITER in @mode: the program's output and the number of quiet checks the trace shows."""
+    with workdir() as tmp, fake_modem(tmp) as modem, tcp_server(holder_behaviour) as holder, \
+            tcp_echo_server() as waiter:
+        result = run([sys.executable, "-c", HOLDER_AND_WAITER, mode, str(holder.server_address[1]),
+                      str(waiter.server_address[1])],
+                     modem.env(**{"ST87_CONNECT_TIMEOUT": "15000", "ST87_LOG": "info", **variables}), text=True,
+                     timeout=150)
+        check(result.returncode == 0, "the program failed: %r %r" % (result.stdout, result.stderr))
+        assert_no_modem_socket_left(modem)
+        return sorted(result.stdout.splitlines()), quiet_checks(modem), result.stderr
+
+
+def case_half_closed_holder_gets_its_eof_while_a_connect_waits():
+    # The holder shut its writing side and waits for EOF: after ST87_HALF_CLOSE_IDLE (5 s) of quiet it gets it,
+    # though a connect waiting meanwhile has the holder asked about, and the waiter then connects. Asking the
+    # modem is not traffic: once it reset the quiet, so the holder never got its EOF before the waiter's
+    # deadline (ETIMEDOUT). Asked once in that quiet spell, not every 2 s.
+    lines, checks, stderr = holder_and_waiter("half-close", read_then_stay_silent)
+    check(lines == ["holder: eof", "waiter: ok"], "outcome: %r %r" % (lines, stderr))
+    check("quiet for 5000 ms since the program's shutdown" in stderr, "not closed by the half-close: %r" % stderr)
+    # Once at 2 s of quiet; none when a late-running engine found the quiet already over (a loaded machine).
+    check(checks <= 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
+
+
+def case_idle_holder_evicted_after_evict_idle_while_a_connect_waits():
+    # ST87_TCP_EVICT_IDLE=3000: the program's idle connection gives the socket up to its waiting connect after
+    # 3 s of quiet, though the holder was asked about at 2 s (which once reset the quiet: ETIMEDOUT).
+    lines, checks, stderr = holder_and_waiter("idle", tcp_echo, ST87_TCP_EVICT_IDLE="3000")
+    check(lines == ["holder: eof", "waiter: ok"], "outcome: %r %r" % (lines, stderr))
+    check("takes the modem's TCP socket from the idle connection" in stderr, "no eviction: %r" % stderr)
+    check(checks <= 1, "the quiet holder was asked about %d times in one quiet spell" % checks)
+
+
+def case_quiet_holder_asked_about_once_while_a_connect_waits():
+    # Another connect waits 7 s for an idle holder that is never evicted (ST87_TCP_EVICT_IDLE=0) and times out:
+    # the holder was asked about once, at 2 s of quiet, not every 2 s until the deadline (which kept the modem
+    # awake); the waiter's ETIMEDOUT is the outcome expected here.
+    lines, checks, stderr = holder_and_waiter("idle", tcp_echo, ST87_TCP_EVICT_IDLE="0", ST87_CONNECT_TIMEOUT="7000")
+    check(lines == ["holder: left open", "waiter: errno %d" % errno.ETIMEDOUT], "outcome: %r %r" % (lines, stderr))
+    check(checks == 1, "the quiet holder was asked about %d times in one 7 s quiet spell, not once" % checks)
 
 
 CASES = {name[len("case_"):]: function for name, function in globals().items() if name.startswith("case_")}
