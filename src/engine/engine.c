@@ -78,6 +78,7 @@ __attribute__((tls_model("initial-exec"))) _Thread_local bool on_engine_thread;
 static int start_engine(void);
 static void wake_engine(void);
 static bool exit_asked(void);
+static int unsent_bytes(const struct routed_socket *s);
 
 struct engine_settings engine_settings_from(const struct shim_config *config)
 {
@@ -504,6 +505,23 @@ static int open_modem_socket(struct routed_socket *s)
 	return proto == ST87_TCP ? st87_tcp_connect(engine.modem, id, address, port) : 0;
 }
 
+/*
+ * The program closed its end of @s while the modem was being opened (the
+ * link may take seconds to come up) and left nothing to send, or left only
+ * the questions of a lookup that gave up: a modem socket would carry
+ * nothing anyone waits for, and hold one of the modem's few while the loop
+ * gets to the hang-up. A program's datagrams sent before its close still go.
+ */
+static bool asker_gone(struct routed_socket *s)
+{
+	struct pollfd end = {.fd = s->engine_fd, .events = POLLIN};
+	if (s->engine_fd < 0)
+		return true;
+	if (poll(&end, 1, 0) != 1 || !(end.revents & POLLHUP))
+		return false;
+	return s->dns_queries || unsent_bytes(s) == 0;
+}
+
 /* Opens the modem socket of @s (a TCP socket's turn has come: tcp_queue.c) and reports the outcome. */
 static void connect_now(struct routed_socket *s)
 {
@@ -513,6 +531,12 @@ static void connect_now(struct routed_socket *s)
 	if (err) {
 		st87_log(ST87_LOG_ERROR, "%s: modem unavailable: %s", what, engine.open_error);
 		engine_fail(s, ENETDOWN);
+		return;
+	}
+	if (asker_gone(s)) {
+		st87_log(ST87_LOG_INFO,
+			 "%s: its program closed it before it was connected: no modem socket", what);
+		s->program_done = true; /* retired by the loop, as after any close */
 		return;
 	}
 	err = open_modem_socket(s);

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_io.h"
 #include "internal.h"
+#include "monotonic.h"
 
 /* How long each try waits for its answer. */
 #define ANSWER_WAIT_MS 5000
@@ -30,6 +32,28 @@ static int socket_failure(struct routed_socket *s)
 	int err = s->state == ROUTED_FAILED && s->error ? s->error : ENETDOWN;
 	pthread_mutex_unlock(&engine_lock);
 	return -err;
+}
+
+/*
+ * Waits for the engine to give @s its modem socket: 0 once connected, the
+ * socket's failure, or -ETIMEDOUT after ST87_CONNECT_TIMEOUT. The answer
+ * clock starts only then: the modem may take its own time to bring the link
+ * up (the engine then waits up to 30 s for it, as an AT#DNS lookup would),
+ * and a query that sat in the pair meanwhile would be asked out of time.
+ */
+static int await_modem_socket(struct routed_socket *s)
+{
+	int timeout_ms = engine_settings_given.connect_timeout_ms;
+	struct timespec deadline = monotonic_deadline_after(timeout_ms);
+	pthread_mutex_lock(&engine_lock);
+	int err = 0;
+	while (s->state == ROUTED_CONNECTING && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&s->changed, &engine_lock, &deadline);
+	enum routed_state state = s->state;
+	pthread_mutex_unlock(&engine_lock);
+	if (state == ROUTED_CONNECTED)
+		return 0;
+	return state == ROUTED_CONNECTING ? -ETIMEDOUT : socket_failure(s);
 }
 
 /* Reads replies on @fd until the one to query @id: its outcome, -ETIMEDOUT, or the socket's failure. */
@@ -97,14 +121,22 @@ int engine_ask_resolver(const struct sockaddr *server, socklen_t server_len, con
 	s->engine_fd = engine_private_fd(pair[1]);
 	fcntl(s->engine_fd, F_SETFL, O_NONBLOCK);
 	routed_socket_hold(s); /* ours: the record's error is read after the engine let go */
+	bool connect_timed_out = false;
 	int outcome = engine_submit(s);
 	if (outcome)
 		engine_close_private_fd(s->engine_fd);
-	else
+	else if ((outcome = await_modem_socket(s)) == -ETIMEDOUT)
+		connect_timed_out = true;
+	else if (outcome == 0)
 		outcome = exchange(s, ours, name, qtype, tries, answer);
-	engine_close_private_fd(ours); /* the engine sees the hang-up and closes the modem socket */
+	/* The engine sees the hang-up and closes the modem socket, or opens none (connect_now). */
+	engine_close_private_fd(ours);
 	routed_socket_release(s);
-	if (outcome == -ETIMEDOUT)
+	if (connect_timed_out)
+		snprintf(error, error_len,
+			 "no modem UDP socket for the query within %d ms (ST87_CONNECT_TIMEOUT)",
+			 engine_settings_given.connect_timeout_ms);
+	else if (outcome == -ETIMEDOUT)
 		snprintf(error, error_len, "the resolver did not answer over the modem");
 	else if (outcome < 0 && outcome != SHIM_DNS_NO_SUCH_NAME && outcome != SHIM_DNS_NO_DATA &&
 		 outcome != SHIM_DNS_TRY_AGAIN && outcome != SHIM_DNS_REFUSED &&

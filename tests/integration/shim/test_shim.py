@@ -94,6 +94,59 @@ def case_dns_over_modem():
         assert_no_modem_socket_left(modem)
 
 
+# Looks names up (IPv4), each argument "SECONDS:NAME": NAME once SECONDS have passed since start. A line each,
+# "NAME ok ADDRESS" or "NAME failed ERRNO".
+TIMED_LOOKUPS = r"""
+import socket, sys, time
+start = time.monotonic()
+for when, name in (argument.split(":", 1) for argument in sys.argv[1:]):
+    time.sleep(max(0.0, start + float(when) - time.monotonic()))
+    try:
+        print(name, "ok", socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0], flush=True)
+    except socket.gaierror as error:
+        print(name, "failed", error.errno, flush=True)
+"""
+
+
+def udp_sockets_created(modem):
+    return modem.trace().count("AT#SOCKETCREATE=%d,0,UDP," % CID)
+
+
+def case_dns_waits_for_the_modem_link():
+    # ST87_DNS is set and the modem's link comes up 6 s after start: the query waits for its modem socket and goes
+    # out once (its 5 s answer clock starts then, not while the link was down), and the next lookup finds a free
+    # modem UDP socket.
+    first, second = "cold-link.st87.test", "after-it.st87.test"
+    with dns_server({first: "127.0.0.1", second: "127.0.0.2"}) as (dns_port, asked), workdir() as tmp, \
+            fake_modem(tmp, "--link-down", "--auto-ip", "6000") as modem:
+        result = run([sys.executable, "-c", TIMED_LOOKUPS, "0:" + first, "0:" + second],
+                     modem.env(ST87_DNS="127.0.0.1:%d" % dns_port, ST87_LOG="info"), text=True, timeout=120)
+        check(result.stdout.splitlines() == ["%s ok 127.0.0.1" % first, "%s ok 127.0.0.2" % second],
+              "the lookups: %r %r" % (result.stdout, result.stderr[-2000:]))
+        check(asked == [first, second], "the resolver was asked %r: a query sent before the link came up" % asked)
+        check("Too many open files" not in result.stderr, "a lookup found no free modem UDP socket")
+        check(udp_sockets_created(modem) == 2, "%d modem UDP sockets for two queries" % udp_sockets_created(modem))
+
+
+def case_dns_given_up_gets_no_modem_socket():
+    # ST87_CONNECT_TIMEOUT=2000 and the link comes up after 4 s: the first lookup gives up waiting for its modem
+    # socket, and once the link is up the engine opens none for it (its asker is gone); a lookup at 6 s is
+    # answered over the one modem UDP socket created.
+    gone, later = "given-up.st87.test", "later.st87.test"
+    with dns_server({gone: "127.0.0.1", later: "127.0.0.2"}) as (dns_port, asked), workdir() as tmp, \
+            fake_modem(tmp, "--link-down", "--auto-ip", "4000") as modem:
+        result = run([sys.executable, "-c", TIMED_LOOKUPS, "0:" + gone, "6:" + later],
+                     modem.env(ST87_DNS="127.0.0.1:%d" % dns_port, ST87_CONNECT_TIMEOUT="2000", ST87_LOG="info"),
+                     text=True, timeout=120)
+        check(result.stdout.splitlines() == ["%s failed %d" % (gone, socket.EAI_AGAIN), "%s ok 127.0.0.2" % later],
+              "the lookups: %r %r" % (result.stdout, result.stderr[-2000:]))
+        check("no modem UDP socket for the query within 2000 ms (ST87_CONNECT_TIMEOUT)" in result.stderr,
+              "the failure does not say why: %r" % result.stderr[-2000:])
+        check(asked == [later], "the resolver was asked %r" % asked)
+        check(udp_sockets_created(modem) == 1,
+              "%d modem UDP sockets: one for a lookup that had given up" % udp_sockets_created(modem))
+
+
 def case_dns_without_server():
     # ST87_ROUTE=* sends names to the modem: answered by AT#DNS where the firmware has it,
     # and a clear error where it has not and ST87_DNS is unset.
