@@ -327,6 +327,7 @@ static const char *why_passed(int outcome)
 {
 	return outcome == -ETIMEDOUT            ? "no answer"
 		: outcome == SHIM_DNS_TRY_AGAIN ? "SERVFAIL"
+		: outcome == -EMFILE            ? "no free modem UDP socket"
 						: "refused";
 }
 
@@ -337,7 +338,10 @@ static const char *why_passed(int outcome)
  * time than one silent resolver did. A lookup that passed one by says in a
  * line who answered; @lookup->answered_by names it. The outcome of the last
  * asked, with @answer, @timed and @error as ask_at_dns and
- * engine_ask_resolver set them.
+ * engine_ask_resolver set them. Where programs hold every modem UDP socket
+ * (EMFILE), the query has none to go out on: with @then_at_dns, AT#DNS,
+ * which needs no socket, answers at once (the next server would need one
+ * too); an explicit ST87_DNS (no @then_at_dns) fails, saying why.
  */
 static int ask_in_turn(struct engine_lookup *lookup, const struct resolver_address *servers, int count,
 		       bool then_at_dns, struct shim_dns_answer *answer, bool *timed, char *error,
@@ -369,7 +373,8 @@ static int ask_in_turn(struct engine_lookup *lookup, const struct resolver_addre
 			*timed = at_dns_timed;
 			snprintf(error, error_len, "%s", at_dns_error);
 		}
-		if (!another_may_answer(outcome) || i + 1 == count + then_at_dns) {
+		bool no_udp_socket = i < count && outcome == -EMFILE && then_at_dns;
+		if ((!another_may_answer(outcome) && !no_udp_socket) || i + 1 == count + then_at_dns) {
 			if (passed[0])
 				st87_log(ST87_LOG_INFO, "lookup of %s: %s answered, after %s",
 					 lookup->name, who, passed);
@@ -379,6 +384,8 @@ static int ask_in_turn(struct engine_lookup *lookup, const struct resolver_addre
 		size_t used = strlen(passed);
 		snprintf(passed + used, sizeof(passed) - used, "%s%s (%s)", used ? ", " : "", who,
 			 why_passed(outcome));
+		if (no_udp_socket)
+			i = count - 1; /* on to AT#DNS */
 	}
 	return outcome;
 }

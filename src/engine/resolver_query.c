@@ -138,6 +138,10 @@ int engine_ask_resolver(const struct sockaddr *server, socklen_t server_len, con
 			 engine_settings_given.connect_timeout_ms);
 	else if (outcome == -ETIMEDOUT)
 		snprintf(error, error_len, "the resolver did not answer over the modem");
+	else if (outcome == -EMFILE)
+		snprintf(error, error_len,
+			 "no free modem UDP socket for the query: the modem has 2, and other sockets "
+			 "hold them");
 	else if (outcome < 0 && outcome != SHIM_DNS_NO_SUCH_NAME && outcome != SHIM_DNS_NO_DATA &&
 		 outcome != SHIM_DNS_TRY_AGAIN && outcome != SHIM_DNS_REFUSED &&
 		 outcome != SHIM_DNS_MALFORMED)

@@ -272,6 +272,48 @@ def case_refusing_and_failing_dns_servers_fall_back_to_at_dns():
               "the log does not say who answered: %r" % err)
 
 
+# Holds two UDP sockets routed to the echo server on port sys.argv[1] (an exchange on each: both have their modem
+# socket), then looks sys.argv[2] up (IPv4) and prints its address; one more exchange on each socket after.
+HOLDS_BOTH_UDP_SOCKETS_THEN_LOOKS_UP = r"""
+import socket, sys
+held = []
+for _ in range(2):
+    held.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    held[-1].settimeout(30)
+    held[-1].connect(("127.0.0.1", int(sys.argv[1])))
+    held[-1].send(b"hold")
+    assert held[-1].recv(16) == b"hold"
+print(socket.getaddrinfo(sys.argv[2], 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0], flush=True)
+for each in held:
+    each.send(b"still")
+    assert each.recv(16) == b"still"
+"""
+
+
+def case_no_free_udp_socket_falls_back_to_at_dns():
+    # A program holds both of the modem's UDP sockets, then looks a name up: the modem's DNS server cannot be
+    # asked (no socket for the query), so AT#DNS, which needs none, answers, and a line says why; the held
+    # sockets still work. With ST87_DNS, the lookup fails with a line naming the cause.
+    with dns_on_port_53({NAME: "127.0.0.1"}) as (host, asked), workdir() as tmp, udp_echo_server() as echo_port, \
+            fake_modem(tmp, "--dns", "--dns-entry", NAME + "=127.0.0.2") as modem:
+        configure_modem_dns_server(modem, host)
+        result = run([sys.executable, "-c", HOLDS_BOTH_UDP_SOCKETS_THEN_LOOKS_UP, str(echo_port), NAME],
+                     modem.env(route=ROUTE_WITH_DNS, ST87_LOG="info"), text=True)
+        check(result.returncode == 0 and result.stdout.splitlines() == ["127.0.0.2"],
+              "the lookup: %r %r" % (result.stdout, result.stderr[-2000:]))
+        check("lookup of %s: AT#DNS answered, after %s:53 (no free modem UDP socket)" % (NAME, host) in result.stderr,
+              "no line says why AT#DNS answered: %r" % result.stderr[-2000:])
+        check(not asked and at_dns_count(modem) == 1,
+              "asked: the modem's server %r, AT#DNS %d times" % (asked, at_dns_count(modem)))
+        # ST87_DNS names the resolver: nothing answers in its place, and the failure says why.
+        result = run([sys.executable, "-c", HOLDS_BOTH_UDP_SOCKETS_THEN_LOOKS_UP, str(echo_port), NAME],
+                     modem.env(route=ROUTE_WITH_DNS, ST87_DNS=host + ":53"), text=True)
+        check(result.returncode != 0 and not result.stdout, "a lookup by ST87_DNS answered: %r" % result.stdout)
+        check("no free modem UDP socket for the query: the modem has 2, and other sockets hold them"
+              in result.stderr, "the failure does not say why: %r" % result.stderr[-2000:])
+        check(not asked and at_dns_count(modem) == 1, "another resolver answered in ST87_DNS's place")
+
+
 def case_named_resolver_has_no_fallback():
     # ST87_DNS names a resolver that does not answer: the lookup fails, though the modem has a DNS server that
     # answers and AT#DNS: no other resolver answers in place of the one the user named.
