@@ -129,18 +129,19 @@ def case_dns_waits_for_the_modem_link():
 
 
 def case_dns_given_up_gets_no_modem_socket():
-    # ST87_CONNECT_TIMEOUT=2000 and the link comes up after 4 s: the first lookup gives up waiting for its modem
-    # socket, and once the link is up the engine opens none for it (its asker is gone); a lookup at 6 s is
-    # answered over the one modem UDP socket created.
+    # ST87_CONNECT_TIMEOUT=1000 and the link comes up after 6 s: the first lookup gives up waiting for its modem
+    # socket, and once the link is up the engine opens none for it (its asker is gone); a lookup at 8 s is
+    # answered over the one modem UDP socket created. (5 s from the modem's start for the program to start and
+    # give up, before the link comes up.)
     gone, later = "given-up.st87.test", "later.st87.test"
     with dns_server({gone: "127.0.0.1", later: "127.0.0.2"}) as (dns_port, asked), workdir() as tmp, \
-            fake_modem(tmp, "--link-down", "--auto-ip", "4000") as modem:
-        result = run([sys.executable, "-c", TIMED_LOOKUPS, "0:" + gone, "6:" + later],
-                     modem.env(ST87_DNS="127.0.0.1:%d" % dns_port, ST87_CONNECT_TIMEOUT="2000", ST87_LOG="info"),
+            fake_modem(tmp, "--link-down", "--auto-ip", "6000") as modem:
+        result = run([sys.executable, "-c", TIMED_LOOKUPS, "0:" + gone, "8:" + later],
+                     modem.env(ST87_DNS="127.0.0.1:%d" % dns_port, ST87_CONNECT_TIMEOUT="1000", ST87_LOG="info"),
                      text=True, timeout=120)
         check(result.stdout.splitlines() == ["%s failed %d" % (gone, socket.EAI_AGAIN), "%s ok 127.0.0.2" % later],
               "the lookups: %r %r" % (result.stdout, result.stderr[-2000:]))
-        check("no modem UDP socket for the query within 2000 ms (ST87_CONNECT_TIMEOUT)" in result.stderr,
+        check("no modem UDP socket for the query within 1000 ms (ST87_CONNECT_TIMEOUT)" in result.stderr,
               "the failure does not say why: %r" % result.stderr[-2000:])
         check(asked == [later], "the resolver was asked %r" % asked)
         check(udp_sockets_created(modem) == 1,
