@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
-# Three at a time on two cores: most cases wait on a fake modem's timers or a real program, not the CPU.
-meson test -C build --print-errorlogs --num-processes 3
+# Four at a time on two cores: most cases wait on a fake modem's timers or a real program, not the CPU.
+meson test -C build --print-errorlogs --num-processes 4
 
 scripts/setup.sh build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
