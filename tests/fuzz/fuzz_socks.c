@@ -20,6 +20,9 @@
 #include "fuzz.h"
 #include "socks_parse.h"
 
+/* A request or datagram header naming a one-byte name: 4 bytes, the length, the name, the port. */
+#define SOCKS_SHORTEST_MESSAGE 8
+
 static void check_request(const uint8_t *data, size_t size)
 {
 	struct socks_request request;
@@ -32,7 +35,7 @@ static void check_request(const uint8_t *data, size_t size)
 		FUZZ_CHECK(why != NULL);
 		return;
 	}
-	FUZZ_CHECK((size_t)len <= size && len <= SOCKS_REQUEST_MAX && len >= 10);
+	FUZZ_CHECK((size_t)len <= size && len <= SOCKS_REQUEST_MAX && len >= SOCKS_SHORTEST_MESSAGE);
 	for (size_t prefix = 0; prefix < (size_t)len; prefix++) {
 		struct socks_request partial;
 		FUZZ_CHECK(socks_parse_request(data, prefix, &partial, &why) == SOCKS_NEED_MORE);
@@ -63,7 +66,7 @@ static void check_datagram(const uint8_t *data, size_t size)
 		FUZZ_CHECK(why != NULL);
 		return;
 	}
-	FUZZ_CHECK((size_t)len <= size && len >= 10);
+	FUZZ_CHECK((size_t)len <= size && len >= SOCKS_SHORTEST_MESSAGE);
 	if (target.address_type != SOCKS_DOMAIN) {
 		uint8_t header[SOCKS_REPLY_MAX];
 		size_t header_len = socks_build_udp_header((const struct sockaddr *)&target.address,
