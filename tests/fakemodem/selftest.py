@@ -1545,7 +1545,8 @@ def fail_send():
         check(port_is_free(port), "the UDP host socket is closed")
         m.err("AT#IPSENDUDP=5,0,127.0.0.1,%d,0,0,,four" % echo.port, 2153)
         m.err("AT#IPREAD=5,0", 2153)
-        eq(m.ok("AT#SOCKETCREATE?").lines, ["#SOCKETCREATE: 5,1,7,TCP,0,1,1,1,0"],
+        # The echo's #IPRECV may come among the answer's lines on a slow machine: only the answer counts.
+        eq(m.ok("AT#SOCKETCREATE?").info("#SOCKETCREATE:"), ["#SOCKETCREATE: 5,1,7,TCP,0,1,1,1,0"],
            "the other socket stays")
         m.ok("AT#IPSENDTCP=5,1,0,,five")
         eq(m.read_all(1, 7), b"onefive")
