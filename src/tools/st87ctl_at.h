@@ -1,8 +1,18 @@
-/* st87ctl at: what the one-shot command and the interactive terminal share. */
+/* st87ctl at: the sender (st87ctl_at_send.c), the terminal, and the subcommand that uses both. */
 #ifndef ST87CTL_AT_H
 #define ST87CTL_AT_H
 
 #include "st87ctl.h"
+
+/* Added to each Max Response Time of the note: the serial line and the host need a little too. */
+#define ST87CTL_AT_DEADLINE_MARGIN_MS 2000
+
+/*
+ * How long to wait for @p text's final result: the note's Max Response Time
+ * for the command (for AT#IPPING, its timeout times its count; 10 s for a
+ * command the note gives no time for), plus the margin.
+ */
+int st87ctl_at_deadline_ms(const char *text);
 
 /*
  * Sends @p text with st87_modem_raw() and prints the reply on stdout: each
