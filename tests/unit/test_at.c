@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "st87/st87.h"
+#include "test_cases.h"
 
 struct script {
 	const uint8_t *bytes;
@@ -113,7 +114,7 @@ static void check_socketcreate(struct script *s, struct st87_at_reply *reply, in
 	assert_memory_equal(s->written, "AT#SOCKETCREATE=5,0,TCP,0,1,1,1\r", 32);
 }
 
-static void test_info_line_with_echo_and_urcs(void **state)
+TEST_CASE(test_info_line_with_echo_and_urcs)
 {
 	(void)state;
 	static const char input[] = "AT#SOCKETCREATE=5,0,TCP,0,1,1,1\r\r\n"
@@ -138,7 +139,7 @@ static void check_ipread(struct script *s, struct st87_at_reply *reply, int resu
 	assert_string_equal(s->urcs[0], "#IPRECV: 5,1");
 }
 
-static void test_binary_block_holding_line_ends(void **state)
+TEST_CASE(test_binary_block_holding_line_ends)
 {
 	(void)state;
 	char input[256];
@@ -162,7 +163,7 @@ static void check_cme(struct script *s, struct st87_at_reply *reply, int result)
 	assert_int_equal(reply->cme, 2152);
 }
 
-static void test_cme_error_without_space(void **state)
+TEST_CASE(test_cme_error_without_space)
 {
 	(void)state;
 	static const char input[] = "\r\n+CME ERROR:2152\r\n";
@@ -178,7 +179,7 @@ static void check_timeout(struct script *s, struct st87_at_reply *reply, int res
 	assert_int_equal(result, -ETIMEDOUT);
 }
 
-static void test_no_final_result_times_out(void **state)
+TEST_CASE(test_no_final_result_times_out)
 {
 	(void)state;
 	static const char input[] = "\r\n#SOCKETCREATE: 0\r\n\r\n+CEREG: 1\r\n";
@@ -195,7 +196,7 @@ static void check_bare_error(struct script *s, struct st87_at_reply *reply, int 
 	assert_int_equal(reply->cme, -1);
 }
 
-static void test_bare_error(void **state)
+TEST_CASE(test_bare_error)
 {
 	(void)state;
 	static const char input[] = "\r\nERROR\r\n";
@@ -203,7 +204,7 @@ static void test_bare_error(void **state)
 	run_every_split(input, sizeof(input) - 1, &command, check_bare_error);
 }
 
-static void test_block_larger_than_allowed_is_an_error(void **state)
+TEST_CASE(test_block_larger_than_allowed_is_an_error)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,999999\r\nabc\r\nOK\r\n";
@@ -226,7 +227,7 @@ static void test_block_larger_than_allowed_is_an_error(void **state)
 	st87_at_free(at);
 }
 
-static void test_block_shorter_than_claimed_times_out(void **state)
+TEST_CASE(test_block_shorter_than_claimed_times_out)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,100\r\nonly a few bytes";
@@ -237,7 +238,7 @@ static void test_block_shorter_than_claimed_times_out(void **state)
 	run_every_split(input, sizeof(input) - 1, &command, check_timeout);
 }
 
-static void test_bad_block_header_is_an_error(void **state)
+TEST_CASE(test_bad_block_header_is_an_error)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPREAD: 5,0,12x\r\n\r\nOK\r\n";
@@ -262,7 +263,7 @@ static size_t long_line(char *out, const char *prefix, char fill, size_t len)
 	return n + 2;
 }
 
-static void test_line_of_2100_bytes_is_read_whole(void **state)
+TEST_CASE(test_line_of_2100_bytes_is_read_whole)
 {
 	(void)state;
 	/* The maker's drivers size their buffer for 2100-byte (certificate) lines. */
@@ -280,7 +281,7 @@ static void test_line_of_2100_bytes_is_read_whole(void **state)
 	free(input);
 }
 
-static void test_overlong_line_loses_no_urc(void **state)
+TEST_CASE(test_overlong_line_loses_no_urc)
 {
 	(void)state;
 	/* Longer than any line the engine takes, and no answer of the command: dropped alone. */
@@ -300,7 +301,7 @@ static void test_overlong_line_loses_no_urc(void **state)
 	free(input);
 }
 
-static void test_overlong_answer_fails_its_command_alone(void **state)
+TEST_CASE(test_overlong_answer_fails_its_command_alone)
 {
 	(void)state;
 	size_t len = ST87_MAX_RESPONSE_LINE + 1;
@@ -331,7 +332,7 @@ static void check_block_starting_with_lf(struct script *s, struct st87_at_reply 
 	assert_memory_equal(reply->block, block_starting_with_lf, sizeof(block_starting_with_lf));
 }
 
-static void test_block_starting_with_lf_from_a_modem_ending_lines_in_cr(void **state)
+TEST_CASE(test_block_starting_with_lf_from_a_modem_ending_lines_in_cr)
 {
 	(void)state;
 	/* V.25ter with S4 empty: every line framed by CR alone; the data follows the header's CR. */
@@ -346,7 +347,7 @@ static void test_block_starting_with_lf_from_a_modem_ending_lines_in_cr(void **s
 	run_every_split(crlf_input, sizeof(crlf_input) - 1, &command, check_block_starting_with_lf);
 }
 
-static void test_restart_inside_a_block_ends_the_read(void **state)
+TEST_CASE(test_restart_inside_a_block_ends_the_read)
 {
 	(void)state;
 	/* The header promises 1000 bytes; the modem restarts after three and then says nothing more. */
@@ -389,7 +390,7 @@ static void check_send_failed_by_its_answer(struct script *s, struct st87_at_rep
 	assert_int_equal(reply->cme, 2154);
 }
 
-static void test_echoed_payload_holding_ok_ends_nothing(void **state)
+TEST_CASE(test_echoed_payload_holding_ok_ends_nothing)
 {
 	(void)state;
 	/* Echo left on (ATE0 ignored), data echoed too: the OK inside is data; the modem's answer is the error. */
@@ -404,7 +405,7 @@ static void check_ok_alone(struct script *s, struct st87_at_reply *reply, int re
 	assert_int_equal(result, 0);
 }
 
-static void test_answer_like_the_payload_from_a_modem_echoing_lines_only(void **state)
+TEST_CASE(test_answer_like_the_payload_from_a_modem_echoing_lines_only)
 {
 	(void)state;
 	/* The modem echoes its lines but not data: its OK looks like the payload's first bytes, and is the answer. */
@@ -436,7 +437,7 @@ static struct st87_at_command lf_first(void)
 	return send;
 }
 
-static void test_echoed_payload_starting_with_lf_after_a_line_echoed_with_cr_alone(void **state)
+TEST_CASE(test_echoed_payload_starting_with_lf_after_a_line_echoed_with_cr_alone)
 {
 	(void)state;
 	/* A character echo: the line's CR with no LF, then the payload, whose first byte is an LF. The LF is the
@@ -464,7 +465,7 @@ static void run_after_an_echoed_command(const char *input, size_t ate0_len, size
 	}
 }
 
-static void test_echo_line_end_learned_from_an_earlier_echo(void **state)
+TEST_CASE(test_echo_line_end_learned_from_an_earlier_echo)
 {
 	(void)state;
 	/* Echoed with CR LF: the LF after the send's echoed line is the echo's, the payload's LF comes next. */
@@ -487,7 +488,7 @@ static void check_ok_after_garbage(struct script *s, struct st87_at_reply *reply
 	assert_string_equal(s->urcs[0], "~#?xq7");
 }
 
-static void test_garbage_and_nul_lines_are_ignored(void **state)
+TEST_CASE(test_garbage_and_nul_lines_are_ignored)
 {
 	(void)state;
 	static const char input[] = "\r\n~#?xq7\r\n\r\nab\0cd\r\n\r\nOK\r\n";
@@ -502,7 +503,7 @@ static void check_aborted(struct script *s, struct st87_at_reply *reply, int res
 	assert_int_equal(result, -ENETRESET);
 }
 
-static void test_urc_callback_aborts_command(void **state)
+TEST_CASE(test_urc_callback_aborts_command)
 {
 	(void)state;
 	/* The modem reboots instead of answering a send. */
@@ -538,7 +539,7 @@ static void check_ping(struct script *s, struct st87_at_reply *reply, int result
 	assert_int_equal(s->n_urcs, 1);
 }
 
-static void test_ping_reply(void **state)
+TEST_CASE(test_ping_reply)
 {
 	(void)state;
 	static const char input[] = "\r\n1,0,10,3535\r\n\r\n+CEREG: 1\r\n\r\n2,0,10,203\r\n"
@@ -558,7 +559,7 @@ static void check_tcpconnect_status(struct script *s, struct st87_at_reply *repl
 	assert_string_equal(reply->lines[0], "# TCPCONNECT: 5,0,5");
 }
 
-static void test_prefix_with_space_after_hash(void **state)
+TEST_CASE(test_prefix_with_space_after_hash)
 {
 	(void)state;
 	static const char input[] = "\r\n# TCPCONNECT: 5,0,5\r\n\r\nOK\r\n";
@@ -568,7 +569,7 @@ static void test_prefix_with_space_after_hash(void **state)
 	run_every_split(input, sizeof(input) - 1, &command, check_tcpconnect_status);
 }
 
-static void test_poll_hands_idle_lines_to_callback(void **state)
+TEST_CASE(test_poll_hands_idle_lines_to_callback)
 {
 	(void)state;
 	static const char input[] = "\r\n#IPRECV: 5,2\r\n\r\nOK\r\n\r\n#SOCKETCLOSED: 5,0\r\n";
@@ -586,7 +587,7 @@ static void test_poll_hands_idle_lines_to_callback(void **state)
 	}
 }
 
-static void test_stale_lines_are_not_the_next_commands_answer(void **state)
+TEST_CASE(test_stale_lines_are_not_the_next_commands_answer)
 {
 	(void)state;
 	static const char input[] = "\r\nOK\r\n\r\n#SOCKETCREATE: 2\r\n\r\nOK\r\n";
@@ -608,30 +609,5 @@ static void test_stale_lines_are_not_the_next_commands_answer(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_info_line_with_echo_and_urcs),
-		cmocka_unit_test(test_binary_block_holding_line_ends),
-		cmocka_unit_test(test_cme_error_without_space),
-		cmocka_unit_test(test_no_final_result_times_out),
-		cmocka_unit_test(test_bare_error),
-		cmocka_unit_test(test_block_larger_than_allowed_is_an_error),
-		cmocka_unit_test(test_block_shorter_than_claimed_times_out),
-		cmocka_unit_test(test_bad_block_header_is_an_error),
-		cmocka_unit_test(test_line_of_2100_bytes_is_read_whole),
-		cmocka_unit_test(test_overlong_line_loses_no_urc),
-		cmocka_unit_test(test_overlong_answer_fails_its_command_alone),
-		cmocka_unit_test(test_block_starting_with_lf_from_a_modem_ending_lines_in_cr),
-		cmocka_unit_test(test_restart_inside_a_block_ends_the_read),
-		cmocka_unit_test(test_echoed_payload_holding_ok_ends_nothing),
-		cmocka_unit_test(test_answer_like_the_payload_from_a_modem_echoing_lines_only),
-		cmocka_unit_test(test_echoed_payload_starting_with_lf_after_a_line_echoed_with_cr_alone),
-		cmocka_unit_test(test_echo_line_end_learned_from_an_earlier_echo),
-		cmocka_unit_test(test_garbage_and_nul_lines_are_ignored),
-		cmocka_unit_test(test_urc_callback_aborts_command),
-		cmocka_unit_test(test_ping_reply),
-		cmocka_unit_test(test_prefix_with_space_after_hash),
-		cmocka_unit_test(test_poll_hands_idle_lines_to_callback),
-		cmocka_unit_test(test_stale_lines_are_not_the_next_commands_answer),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include "st87/st87.h"
 #include "wrapped_lines.h"
 #include "wrapped_serial.h"
+#include "test_cases.h"
 
 struct modem_model {
 	struct wrapped_lines port;
@@ -47,7 +48,7 @@ static struct st87_modem *open_model(struct modem_model *m, const char *dns_answ
 	return wrapped_serial_open(m, &options);
 }
 
-static void test_ttl_after_the_address_is_read(void **state)
+TEST_CASE(test_ttl_after_the_address_is_read)
 {
 	(void)state;
 	struct modem_model model;
@@ -60,7 +61,7 @@ static void test_ttl_after_the_address_is_read(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_error_line_after_a_valid_answer_leaves_it_standing(void **state)
+TEST_CASE(test_error_line_after_a_valid_answer_leaves_it_standing)
 {
 	(void)state;
 	struct modem_model model;
@@ -71,7 +72,7 @@ static void test_error_line_after_a_valid_answer_leaves_it_standing(void **state
 	st87_modem_close(modem);
 }
 
-static void test_no_dns_server_says_so(void **state)
+TEST_CASE(test_no_dns_server_says_so)
 {
 	(void)state;
 	struct modem_model model;
@@ -84,7 +85,7 @@ static void test_no_dns_server_says_so(void **state)
 }
 
 /* Error codes off (a restart before AT+CMEE=1): the bare ERROR may be any error, so AT#DNS is asked again. */
-static void test_bare_error_while_cmee_is_off_is_not_remembered(void **state)
+TEST_CASE(test_bare_error_while_cmee_is_off_is_not_remembered)
 {
 	(void)state;
 	struct modem_model model;
@@ -98,7 +99,7 @@ static void test_bare_error_while_cmee_is_off_is_not_remembered(void **state)
 }
 
 /* iLabs' firmware: an error without its code is an error, not an unknown command. */
-static void test_cme_error_without_a_code_is_an_error(void **state)
+TEST_CASE(test_cme_error_without_a_code_is_an_error)
 {
 	(void)state;
 	struct modem_model model;
@@ -111,12 +112,5 @@ static void test_cme_error_without_a_code_is_an_error(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ttl_after_the_address_is_read),
-		cmocka_unit_test(test_error_line_after_a_valid_answer_leaves_it_standing),
-		cmocka_unit_test(test_no_dns_server_says_so),
-		cmocka_unit_test(test_bare_error_while_cmee_is_off_is_not_remembered),
-		cmocka_unit_test(test_cme_error_without_a_code_is_an_error),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "elf_check.h"
+#include "test_cases.h"
 
 #define IMAGE_SIZE 4096
 #define BASE_ADDRESS 0x400000u
@@ -191,7 +192,7 @@ static struct elf_facts facts_of(int bits, const struct image_spec *spec)
 	return facts;
 }
 
-static void dynamic_program_linking_libc(void **state)
+TEST_CASE(dynamic_program_linking_libc)
 {
 	(void)state;
 	for (int bits = 32; bits <= 64; bits += 32) {
@@ -204,7 +205,7 @@ static void dynamic_program_linking_libc(void **state)
 	}
 }
 
-static void static_program_has_no_interpreter(void **state)
+TEST_CASE(static_program_has_no_interpreter)
 {
 	(void)state;
 	for (int bits = 32; bits <= 64; bits += 32) {
@@ -214,7 +215,7 @@ static void static_program_has_no_interpreter(void **state)
 	}
 }
 
-static void needed_without_libc_and_with_liburing(void **state)
+TEST_CASE(needed_without_libc_and_with_liburing)
 {
 	(void)state;
 	for (int bits = 32; bits <= 64; bits += 32) {
@@ -231,7 +232,7 @@ static void needed_without_libc_and_with_liburing(void **state)
 	}
 }
 
-static void go_build_by_note_section_or_symbol(void **state)
+TEST_CASE(go_build_by_note_section_or_symbol)
 {
 	(void)state;
 	for (int bits = 32; bits <= 64; bits += 32) {
@@ -252,7 +253,7 @@ static void go_build_by_note_section_or_symbol(void **state)
 	}
 }
 
-static void not_elf_and_foreign_byte_order(void **state)
+TEST_CASE(not_elf_and_foreign_byte_order)
 {
 	(void)state;
 	struct elf_facts facts;
@@ -272,7 +273,7 @@ static void not_elf_and_foreign_byte_order(void **state)
 }
 
 /* Every cut of every kind of image: -EBADMSG once the magic is whole, never a read past the end. */
-static void every_truncation_is_an_error(void **state)
+TEST_CASE(every_truncation_is_an_error)
 {
 	(void)state;
 	const struct image_spec specs[] = {
@@ -299,7 +300,7 @@ static void every_truncation_is_an_error(void **state)
 }
 
 /* Offsets, counts and sizes that point outside the file, or past what is held. */
-static void hostile_fields_are_errors(void **state)
+TEST_CASE(hostile_fields_are_errors)
 {
 	(void)state;
 	struct elf_facts facts;
@@ -361,7 +362,7 @@ static void hostile_fields_are_errors(void **state)
 }
 
 /* This test program, from its file: an ELF of this machine that links libc; cut anywhere, an error. */
-static void own_file_through_a_file_descriptor(void **state)
+TEST_CASE(own_file_through_a_file_descriptor)
 {
 	(void)state;
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -398,15 +399,5 @@ static void own_file_through_a_file_descriptor(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dynamic_program_linking_libc),
-		cmocka_unit_test(static_program_has_no_interpreter),
-		cmocka_unit_test(needed_without_libc_and_with_liburing),
-		cmocka_unit_test(go_build_by_note_section_or_symbol),
-		cmocka_unit_test(not_elf_and_foreign_byte_order),
-		cmocka_unit_test(every_truncation_is_an_error),
-		cmocka_unit_test(hostile_fields_are_errors),
-		cmocka_unit_test(own_file_through_a_file_descriptor),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

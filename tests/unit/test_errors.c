@@ -11,8 +11,9 @@
 #include "cme_table.h"
 #include "internal.h"
 #include "st87/st87.h"
+#include "test_cases.h"
 
-static void test_every_code_has_text_and_table_is_sorted(void **state)
+TEST_CASE(test_every_code_has_text_and_table_is_sorted)
 {
 	(void)state;
 	assert_true(st87_cme_table_len > 250);
@@ -24,7 +25,7 @@ static void test_every_code_has_text_and_table_is_sorted(void **state)
 	}
 }
 
-static void test_note_wording(void **state)
+TEST_CASE(test_note_wording)
 {
 	(void)state;
 	assert_string_equal(st87_cme_text(2150), "tcpip socket creation error");
@@ -34,7 +35,7 @@ static void test_note_wording(void **state)
 	assert_null(st87_cme_text(9999));
 }
 
-static void test_socket_errnos(void **state)
+TEST_CASE(test_socket_errnos)
 {
 	(void)state;
 	assert_int_equal(st87_cme_errno(2150), EMFILE);
@@ -50,7 +51,7 @@ static void test_socket_errnos(void **state)
 }
 
 /* A failure that quotes the one before it, as many do: "outer (inner)", not a garbled mix of the two. */
-static void test_failure_quoting_the_last_error(void **state)
+TEST_CASE(test_failure_quoting_the_last_error)
 {
 	(void)state;
 	assert_int_equal(st87_fail(-EIO, "AT+CGPADDR: no answer from the modem within %d ms", 2000),
@@ -63,7 +64,7 @@ static void test_failure_quoting_the_last_error(void **state)
 			    "(AT+CGPADDR: no answer from the modem within 2000 ms)");
 }
 
-static void test_log_levels(void **state)
+TEST_CASE(test_log_levels)
 {
 	(void)state;
 	enum st87_log_level level;
@@ -79,12 +80,5 @@ static void test_log_levels(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_code_has_text_and_table_is_sorted),
-		cmocka_unit_test(test_note_wording),
-		cmocka_unit_test(test_socket_errnos),
-		cmocka_unit_test(test_failure_quoting_the_last_error),
-		cmocka_unit_test(test_log_levels),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -9,8 +9,9 @@
 #include <cmocka.h>
 
 #include "fields.h"
+#include "test_cases.h"
 
-static void test_quoted_and_bare(void **state)
+TEST_CASE(test_quoted_and_bare)
 {
 	(void)state;
 	struct st87_fields fields;
@@ -25,7 +26,7 @@ static void test_quoted_and_bare(void **state)
 	assert_int_equal(st87_fields_int(&fields, 9, &value), -EPROTO);
 }
 
-static void test_without_colon(void **state)
+TEST_CASE(test_without_colon)
 {
 	(void)state;
 	struct st87_fields fields;
@@ -33,7 +34,7 @@ static void test_without_colon(void **state)
 	assert_string_equal(fields.value[3], "193");
 }
 
-static void test_too_many_or_too_long(void **state)
+TEST_CASE(test_too_many_or_too_long)
 {
 	(void)state;
 	struct st87_fields fields;
@@ -48,10 +49,5 @@ static void test_too_many_or_too_long(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quoted_and_bare),
-		cmocka_unit_test(test_without_colon),
-		cmocka_unit_test(test_too_many_or_too_long),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "st87/st87.h"
 #include "wrapped_lines.h"
 #include "wrapped_serial.h"
+#include "test_cases.h"
 
 #define TCP_STATUS_LINE "#TCPCONNECT: 5,0,5"
 #define LINK_LINE "#IPCFG: 5,1,\"10.0.0.2\",\"\""
@@ -77,7 +78,7 @@ static struct st87_modem *open_model(struct modem_model *m, const char *late_com
 	return wrapped_serial_open(m, &options);
 }
 
-static void test_late_answer_fails_its_command_alone(void **state)
+TEST_CASE(test_late_answer_fails_its_command_alone)
 {
 	(void)state;
 	struct modem_model model;
@@ -95,7 +96,7 @@ static void test_late_answer_fails_its_command_alone(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_silence_after_a_missed_deadline_loses_the_modem(void **state)
+TEST_CASE(test_silence_after_a_missed_deadline_loses_the_modem)
 {
 	(void)state;
 	struct modem_model model;
@@ -108,9 +109,5 @@ static void test_silence_after_a_missed_deadline_loses_the_modem(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_late_answer_fails_its_command_alone),
-		cmocka_unit_test(test_silence_after_a_missed_deadline_loses_the_modem),
-	};
-	return cmocka_run_group_tests_name("a late answer", tests, NULL, NULL);
+	return test_cases_run("a late answer", NULL, NULL);
 }

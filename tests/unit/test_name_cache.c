@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "name_cache.h"
+#include "test_cases.h"
 
 static struct name_cache cache;
 
@@ -39,7 +40,7 @@ static bool answered(const char *name, long long now_ms)
 	return name_cache_find(&cache, "", name, AF_INET, now_ms, &outcome, &found) && outcome == 0;
 }
 
-static void answer_lives_for_its_ttl(void **state)
+TEST_CASE_FIXED(answer_lives_for_its_ttl, empty_cache, NULL)
 {
 	(void)state;
 	struct shim_dns_answer answer = answer_of("192.0.2.7", 30);
@@ -53,7 +54,7 @@ static void answer_lives_for_its_ttl(void **state)
 	assert_false(answered("host.example", 31000));
 }
 
-static void ttl_is_bounded_and_zero_is_not_kept(void **state)
+TEST_CASE_FIXED(ttl_is_bounded_and_zero_is_not_kept, empty_cache, NULL)
 {
 	(void)state;
 	struct shim_dns_answer week = answer_of("192.0.2.1", 7 * 86400);
@@ -65,7 +66,7 @@ static void ttl_is_bounded_and_zero_is_not_kept(void **state)
 	assert_false(answered("zero.example", 1));
 }
 
-static void untimed_answer_keeps_the_bound(void **state)
+TEST_CASE_FIXED(untimed_answer_keeps_the_bound, empty_cache, NULL)
 {
 	(void)state;
 	struct shim_dns_answer modem = answer_of("192.0.2.3", 0);
@@ -74,7 +75,7 @@ static void untimed_answer_keeps_the_bound(void **state)
 	assert_false(answered("modem.example", NAME_CACHE_UNTIMED_TTL_S * 1000LL));
 }
 
-static void missing_name_kept_briefly_other_failures_not(void **state)
+TEST_CASE_FIXED(missing_name_kept_briefly_other_failures_not, empty_cache, NULL)
 {
 	(void)state;
 	name_cache_store(&cache, "", "gone.example", AF_INET, SHIM_DNS_NO_SUCH_NAME, NULL, true, 0);
@@ -89,7 +90,7 @@ static void missing_name_kept_briefly_other_failures_not(void **state)
 	assert_false(name_cache_find(&cache, "", "lost.example", AF_INET, 1, &outcome, &found));
 }
 
-static void full_cache_gives_up_the_soonest_to_expire(void **state)
+TEST_CASE_FIXED(full_cache_gives_up_the_soonest_to_expire, empty_cache, NULL)
 {
 	(void)state;
 	char name[32];
@@ -106,7 +107,7 @@ static void full_cache_gives_up_the_soonest_to_expire(void **state)
 	assert_true(answered("n63.example", 1));
 }
 
-static void overlong_name_is_not_kept(void **state)
+TEST_CASE_FIXED(overlong_name_is_not_kept, empty_cache, NULL)
 {
 	(void)state;
 	char name[300];
@@ -124,7 +125,7 @@ static bool kept_by(const char *resolver, const char *name, long long now_ms, in
 	return name_cache_find(&cache, resolver, name, AF_INET, now_ms, outcome, found);
 }
 
-static void each_resolver_keeps_its_own(void **state)
+TEST_CASE_FIXED(each_resolver_keeps_its_own, empty_cache, NULL)
 {
 	(void)state;
 	struct shim_dns_answer answer = answer_of("192.0.2.9", 60), found;
@@ -136,7 +137,7 @@ static void each_resolver_keeps_its_own(void **state)
 }
 
 /* What is found says how long it has left, so a second cache (a program of st87d's) keeps it no longer. */
-static void found_entry_tells_what_it_has_left(void **state)
+TEST_CASE_FIXED(found_entry_tells_what_it_has_left, empty_cache, NULL)
 {
 	(void)state;
 	struct shim_dns_answer answer = answer_of("192.0.2.10", 30), found;
@@ -157,15 +158,5 @@ static void found_entry_tells_what_it_has_left(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(answer_lives_for_its_ttl, empty_cache),
-		cmocka_unit_test_setup(ttl_is_bounded_and_zero_is_not_kept, empty_cache),
-		cmocka_unit_test_setup(untimed_answer_keeps_the_bound, empty_cache),
-		cmocka_unit_test_setup(missing_name_kept_briefly_other_failures_not, empty_cache),
-		cmocka_unit_test_setup(full_cache_gives_up_the_soonest_to_expire, empty_cache),
-		cmocka_unit_test_setup(overlong_name_is_not_kept, empty_cache),
-		cmocka_unit_test_setup(each_resolver_keeps_its_own, empty_cache),
-		cmocka_unit_test_setup(found_entry_tells_what_it_has_left, empty_cache),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

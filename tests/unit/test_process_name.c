@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "test_cases.h"
 
 static char own_name[16];
 
@@ -36,7 +37,7 @@ static void read_back_name(const char *given, char name[ST87_PROCESS_NAME_SIZE])
 	st87_process_name((long)getpid(), name, ST87_PROCESS_NAME_SIZE);
 }
 
-static void test_a_hostile_name_comes_back_escaped(void **state)
+TEST_CASE(test_a_hostile_name_comes_back_escaped)
 {
 	(void)state;
 	char name[ST87_PROCESS_NAME_SIZE];
@@ -45,7 +46,7 @@ static void test_a_hostile_name_comes_back_escaped(void **state)
 	assert_string_equal(name, "\\x1b[2J\\x5c\\x7f\\xe2\\x80\\x8f\\x0ax");
 }
 
-static void test_a_longest_name_escaped_whole_fits(void **state)
+TEST_CASE(test_a_longest_name_escaped_whole_fits)
 {
 	(void)state;
 	char name[ST87_PROCESS_NAME_SIZE];
@@ -54,7 +55,7 @@ static void test_a_longest_name_escaped_whole_fits(void **state)
 	assert_memory_equal(name + 14 * 4, "\\x0f", 4);
 }
 
-static void test_a_plain_name_is_unchanged(void **state)
+TEST_CASE(test_a_plain_name_is_unchanged)
 {
 	(void)state;
 	char name[ST87_PROCESS_NAME_SIZE];
@@ -62,7 +63,7 @@ static void test_a_plain_name_is_unchanged(void **state)
 	assert_string_equal(name, "curl");
 }
 
-static void test_no_process_gives_an_empty_name(void **state)
+TEST_CASE(test_no_process_gives_an_empty_name)
 {
 	(void)state;
 	char name[ST87_PROCESS_NAME_SIZE] = "stale";
@@ -70,7 +71,7 @@ static void test_no_process_gives_an_empty_name(void **state)
 	assert_string_equal(name, "");
 }
 
-static void test_what_does_not_fit_is_left_out_never_half_an_escape(void **state)
+TEST_CASE(test_what_does_not_fit_is_left_out_never_half_an_escape)
 {
 	(void)state;
 	char out[6];
@@ -86,12 +87,5 @@ static void test_what_does_not_fit_is_left_out_never_half_an_escape(void **state
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_hostile_name_comes_back_escaped),
-		cmocka_unit_test(test_a_longest_name_escaped_whole_fits),
-		cmocka_unit_test(test_a_plain_name_is_unchanged),
-		cmocka_unit_test(test_no_process_gives_an_empty_name),
-		cmocka_unit_test(test_what_does_not_fit_is_left_out_never_half_an_escape),
-	};
-	return cmocka_run_group_tests(tests, keep_own_name, restore_own_name);
+	return test_cases_run("tests", keep_own_name, restore_own_name);
 }

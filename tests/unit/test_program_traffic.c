@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "program_traffic.h"
+#include "test_cases.h"
 
 static void count_for(int pid, const char *program, size_t to_modem, size_t from_modem)
 {
@@ -28,7 +29,7 @@ static void count_for(int pid, const char *program, size_t to_modem, size_t from
 	routed_socket_discard(s);
 }
 
-static void engine_own_sockets_are_st87d(void **state)
+TEST_CASE(engine_own_sockets_are_st87d)
 {
 	(void)state;
 	count_for(0, "", 5, 7);
@@ -40,7 +41,7 @@ static void engine_own_sockets_are_st87d(void **state)
 	assert_int_equal(clients[0].from_modem, 7);
 }
 
-static void latest_client_first_and_the_least_recent_given_up(void **state)
+TEST_CASE(latest_client_first_and_the_least_recent_given_up)
 {
 	(void)state;
 	char name[16];
@@ -65,7 +66,7 @@ static void latest_client_first_and_the_least_recent_given_up(void **state)
 	assert_int_equal(clients[0].to_modem, 1);
 }
 
-static void names_after_the_cap_share_other(void **state)
+TEST_CASE(names_after_the_cap_share_other)
 {
 	(void)state;
 	/* st87d and p100 to p130 have names of their own; p131, the 33rd name, went to "other". */
@@ -87,10 +88,5 @@ static void names_after_the_cap_share_other(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(engine_own_sockets_are_st87d),
-		cmocka_unit_test(latest_client_first_and_the_least_recent_given_up),
-		cmocka_unit_test(names_after_the_cap_share_other),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

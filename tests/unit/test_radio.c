@@ -19,6 +19,7 @@
 #include "st87/st87.h"
 #include "wrapped_lines.h"
 #include "wrapped_serial.h"
+#include "test_cases.h"
 
 #define MAX_EXCHANGES 8
 
@@ -64,7 +65,7 @@ static struct st87_modem *open_model(struct modem_model *m, const struct exchang
 	open_model(model, (const struct exchange[]){__VA_ARGS__}, \
 		   sizeof((const struct exchange[]){__VA_ARGS__}) / sizeof(struct exchange))
 
-static void test_cesq_in_dbm_and_db(void **state)
+TEST_CASE(test_cesq_in_dbm_and_db)
 {
 	(void)state;
 	struct modem_model model;
@@ -83,7 +84,7 @@ static void test_cesq_in_dbm_and_db(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_csq_in_dbm(void **state)
+TEST_CASE(test_csq_in_dbm)
 {
 	(void)state;
 	struct modem_model model;
@@ -98,7 +99,7 @@ static void test_csq_in_dbm(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_the_index_ranges_of_27007(void **state)
+TEST_CASE(test_the_index_ranges_of_27007)
 {
 	(void)state;
 	int dbm;
@@ -123,7 +124,7 @@ static void test_the_index_ranges_of_27007(void **state)
 }
 
 /* Presentation 0: set to 5 for the read, put back to 0 after; a URC with an all-digit TAC is no answer. */
-static void test_cereg_with_cell_sets_5_and_puts_0_back(void **state)
+TEST_CASE(test_cereg_with_cell_sets_5_and_puts_0_back)
 {
 	(void)state;
 	struct modem_model model;
@@ -147,7 +148,7 @@ static void test_cereg_with_cell_sets_5_and_puts_0_back(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_cereg_falls_back_to_2_and_puts_1_back(void **state)
+TEST_CASE(test_cereg_falls_back_to_2_and_puts_1_back)
 {
 	(void)state;
 	struct modem_model model;
@@ -166,7 +167,7 @@ static void test_cereg_falls_back_to_2_and_puts_1_back(void **state)
 }
 
 /* A modem that refuses both is read as it is: no cell, and nothing to put back. */
-static void test_cereg_without_cell_support_is_read_as_it_is(void **state)
+TEST_CASE(test_cereg_without_cell_support_is_read_as_it_is)
 {
 	(void)state;
 	struct modem_model model;
@@ -182,7 +183,7 @@ static void test_cereg_without_cell_support_is_read_as_it_is(void **state)
 }
 
 /* "+CEREG: 0,"1234",..." (presentation 2, not registered) is news: its all-digit TAC is no <stat>. */
-static void test_cereg_urc_with_a_digit_tac_is_news(void **state)
+TEST_CASE(test_cereg_urc_with_a_digit_tac_is_news)
 {
 	(void)state;
 	struct modem_model model;
@@ -197,7 +198,7 @@ static void test_cereg_urc_with_a_digit_tac_is_news(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_cscon_leaves_its_urc_out(void **state)
+TEST_CASE(test_cscon_leaves_its_urc_out)
 {
 	(void)state;
 	struct modem_model model;
@@ -211,7 +212,7 @@ static void test_cscon_leaves_its_urc_out(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_identity_with_and_without_prefix(void **state)
+TEST_CASE(test_identity_with_and_without_prefix)
 {
 	(void)state;
 	struct modem_model model;
@@ -231,7 +232,7 @@ static void test_identity_with_and_without_prefix(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_power_saving_requests(void **state)
+TEST_CASE(test_power_saving_requests)
 {
 	(void)state;
 	struct modem_model model;
@@ -256,7 +257,7 @@ static void test_power_saving_requests(void **state)
 }
 
 /* Firmware without the commands: every query -ENOSYS, whether it says 504 or a bare ERROR. */
-static void test_unknown_commands_are_enosys(void **state)
+TEST_CASE(test_unknown_commands_are_enosys)
 {
 	(void)state;
 	struct modem_model model;
@@ -276,7 +277,7 @@ static void test_unknown_commands_are_enosys(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_a_malformed_answer_is_eproto(void **state)
+TEST_CASE(test_a_malformed_answer_is_eproto)
 {
 	(void)state;
 	struct modem_model model;
@@ -287,7 +288,7 @@ static void test_a_malformed_answer_is_eproto(void **state)
 }
 
 /* What metrics count: commands, +CME ERROR codes, link losses (one per loss); and whether it sleeps. */
-static void test_the_session_counts(void **state)
+TEST_CASE(test_the_session_counts)
 {
 	(void)state;
 	struct modem_model model;
@@ -323,20 +324,5 @@ static void test_the_session_counts(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cesq_in_dbm_and_db),
-		cmocka_unit_test(test_csq_in_dbm),
-		cmocka_unit_test(test_the_index_ranges_of_27007),
-		cmocka_unit_test(test_cereg_with_cell_sets_5_and_puts_0_back),
-		cmocka_unit_test(test_cereg_falls_back_to_2_and_puts_1_back),
-		cmocka_unit_test(test_cereg_without_cell_support_is_read_as_it_is),
-		cmocka_unit_test(test_cereg_urc_with_a_digit_tac_is_news),
-		cmocka_unit_test(test_cscon_leaves_its_urc_out),
-		cmocka_unit_test(test_identity_with_and_without_prefix),
-		cmocka_unit_test(test_power_saving_requests),
-		cmocka_unit_test(test_unknown_commands_are_enosys),
-		cmocka_unit_test(test_a_malformed_answer_is_eproto),
-		cmocka_unit_test(test_the_session_counts),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

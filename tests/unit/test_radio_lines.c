@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "radio_lines.h"
+#include "test_cases.h"
 
 struct collected {
 	char lines[64][400];
@@ -60,7 +61,7 @@ static void fill(struct st87_radio *radio)
 	snprintf(radio->cedrxs.value, sizeof(radio->cedrxs.value), "0101");
 }
 
-static void test_lines_give_the_same_radio_back(void **state)
+TEST_CASE(test_lines_give_the_same_radio_back)
 {
 	(void)state;
 	struct st87_radio sent, got;
@@ -90,7 +91,7 @@ static void test_lines_give_the_same_radio_back(void **state)
 	assert_string_equal(got.cedrxs.value, "0101");
 }
 
-static void test_unknown_and_unfit_lines_change_nothing(void **state)
+TEST_CASE(test_unknown_and_unfit_lines_change_nothing)
 {
 	(void)state;
 	struct st87_radio radio, untouched;
@@ -121,9 +122,5 @@ static void test_unknown_and_unfit_lines_change_nothing(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lines_give_the_same_radio_back),
-		cmocka_unit_test(test_unknown_and_unfit_lines_change_nothing),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "st87/st87.h"
 #include "wrapped_lines.h"
 #include "wrapped_serial.h"
+#include "test_cases.h"
 
 struct modem_model {
 	struct wrapped_lines port;
@@ -98,7 +99,7 @@ static struct st87_modem *open_model(struct modem_model *m, const char *command,
 /* Fragments, and the whole answer in one read (0: no cap). */
 static const size_t read_sizes[] = {3, 0};
 
-static void test_urcs_during_a_raw_command_reach_the_driver_and_the_reply(void **state)
+TEST_CASE(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply)
 {
 	(void)state;
 	static const char answer[] = "\r\n#IPCFG: 5,1,\"10.0.0.2\",\"\"\r\n"
@@ -136,7 +137,7 @@ static void test_urcs_during_a_raw_command_reach_the_driver_and_the_reply(void *
 }
 
 /* Two commands on one line: each one's answer is the reply's, not news (taken as news, #IPCFG: 5,1 says the link came up). */
-static void test_every_command_of_a_compound_line_has_its_answer(void **state)
+TEST_CASE(test_every_command_of_a_compound_line_has_its_answer)
 {
 	(void)state;
 	static const char line[] = "AT+CMEE=1;#IPCFG?";
@@ -156,7 +157,7 @@ static void test_every_command_of_a_compound_line_has_its_answer(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **state)
+TEST_CASE(test_restart_during_a_raw_command_aborts_it_and_is_shown)
 {
 	(void)state;
 	struct modem_model model;
@@ -176,7 +177,7 @@ static void test_restart_during_a_raw_command_aborts_it_and_is_shown(void **stat
 }
 
 /* #SIMST followed by more of a boot trace is a restart: the command in flight is aborted. */
-static void test_simst_then_a_boot_trace_is_a_restart(void **state)
+TEST_CASE(test_simst_then_a_boot_trace_is_a_restart)
 {
 	(void)state;
 	struct modem_model model;
@@ -194,7 +195,7 @@ static void test_simst_then_a_boot_trace_is_a_restart(void **state)
 
 /* #SIMST alone (a SIM refresh sends it too) leaves the command to finish; AT+CMEE? asked after it
  * showing the error codes off again makes it a restart. */
-static void test_simst_alone_is_a_restart_once_cmee_is_off(void **state)
+TEST_CASE(test_simst_alone_is_a_restart_once_cmee_is_off)
 {
 	(void)state;
 	struct modem_model model;
@@ -214,7 +215,7 @@ static void test_simst_alone_is_a_restart_once_cmee_is_off(void **state)
 }
 
 /* The note's boot trace ends with "#IPCFG: 5,0,1" (configured automatically): the link came up, not down. */
-static void test_boot_ipcfg_line_says_the_link_is_up(void **state)
+TEST_CASE(test_boot_ipcfg_line_says_the_link_is_up)
 {
 	(void)state;
 	struct modem_model model;
@@ -228,7 +229,7 @@ static void test_boot_ipcfg_line_says_the_link_is_up(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_urc_before_a_raw_ipread_block_reaches_the_driver(void **state)
+TEST_CASE(test_urc_before_a_raw_ipread_block_reaches_the_driver)
 {
 	(void)state;
 	static const char answer[] = "\r\n#IPRECV: 5,2\r\n"
@@ -253,14 +254,5 @@ static void test_urc_before_a_raw_ipread_block_reaches_the_driver(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_urcs_during_a_raw_command_reach_the_driver_and_the_reply),
-		cmocka_unit_test(test_every_command_of_a_compound_line_has_its_answer),
-		cmocka_unit_test(test_restart_during_a_raw_command_aborts_it_and_is_shown),
-		cmocka_unit_test(test_simst_then_a_boot_trace_is_a_restart),
-		cmocka_unit_test(test_simst_alone_is_a_restart_once_cmee_is_off),
-		cmocka_unit_test(test_boot_ipcfg_line_says_the_link_is_up),
-		cmocka_unit_test(test_urc_before_a_raw_ipread_block_reaches_the_driver),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "st87/st87.h"
+#include "test_cases.h"
 
 /*
  * SLOW_TWO_STEP answers the line after the host stopped waiting: both answers come after the data.
@@ -202,7 +203,7 @@ static void assert_next_command_gets_its_own_answer(struct st87_at *at)
 	assert_string_equal(reply.lines[0], "+X: 1");
 }
 
-static void test_detect_finds_two_step(void **state)
+TEST_CASE(test_detect_finds_two_step)
 {
 	(void)state;
 	struct modem_model m;
@@ -217,7 +218,7 @@ static void test_detect_finds_two_step(void **state)
 	st87_at_free(at);
 }
 
-static void test_detect_finds_one_step(void **state)
+TEST_CASE(test_detect_finds_one_step)
 {
 	(void)state;
 	struct modem_model m;
@@ -231,7 +232,7 @@ static void test_detect_finds_one_step(void **state)
 	st87_at_free(at);
 }
 
-static void test_late_line_answer_is_not_left_for_the_next_command(void **state)
+TEST_CASE(test_late_line_answer_is_not_left_for_the_next_command)
 {
 	(void)state;
 	struct modem_model m;
@@ -246,7 +247,7 @@ static void test_late_line_answer_is_not_left_for_the_next_command(void **state)
 }
 
 /* The query's answer takes longer than the line's detection wait: the order still settles it. */
-static void test_late_line_answer_with_a_slow_query_answer(void **state)
+TEST_CASE(test_late_line_answer_with_a_slow_query_answer)
 {
 	(void)state;
 	struct modem_model m;
@@ -261,7 +262,7 @@ static void test_late_line_answer_with_a_slow_query_answer(void **state)
 }
 
 /* A slow two-step modem that refuses the data: the send fails with the data's answer, not the line's OK. */
-static void test_late_refusal_of_the_data_is_the_sends_answer(void **state)
+TEST_CASE(test_late_refusal_of_the_data_is_the_sends_answer)
 {
 	(void)state;
 	struct modem_model m;
@@ -275,7 +276,7 @@ static void test_late_refusal_of_the_data_is_the_sends_answer(void **state)
 	st87_at_free(at);
 }
 
-static void test_error_to_the_line_sends_no_data(void **state)
+TEST_CASE(test_error_to_the_line_sends_no_data)
 {
 	(void)state;
 	struct modem_model m;
@@ -289,7 +290,7 @@ static void test_error_to_the_line_sends_no_data(void **state)
 	st87_at_free(at);
 }
 
-static void test_known_two_step_waits_for_the_line_ok(void **state)
+TEST_CASE(test_known_two_step_waits_for_the_line_ok)
 {
 	(void)state;
 	struct modem_model m;
@@ -302,7 +303,7 @@ static void test_known_two_step_waits_for_the_line_ok(void **state)
 	st87_at_free(at);
 }
 
-static void test_known_one_step_writes_line_and_data_at_once(void **state)
+TEST_CASE(test_known_one_step_writes_line_and_data_at_once)
 {
 	(void)state;
 	struct modem_model m;
@@ -317,15 +318,5 @@ static void test_known_one_step_writes_line_and_data_at_once(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_detect_finds_two_step),
-		cmocka_unit_test(test_detect_finds_one_step),
-		cmocka_unit_test(test_late_line_answer_is_not_left_for_the_next_command),
-		cmocka_unit_test(test_late_line_answer_with_a_slow_query_answer),
-		cmocka_unit_test(test_late_refusal_of_the_data_is_the_sends_answer),
-		cmocka_unit_test(test_error_to_the_line_sends_no_data),
-		cmocka_unit_test(test_known_two_step_waits_for_the_line_ok),
-		cmocka_unit_test(test_known_one_step_writes_line_and_data_at_once),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

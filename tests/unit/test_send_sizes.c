@@ -23,6 +23,7 @@
 
 #include "st87/st87.h"
 #include "wrapped_serial.h"
+#include "test_cases.h"
 
 #define MODEL_LIMIT 128
 #define MARKER "AT+CFUN=0"
@@ -124,7 +125,7 @@ static void fill_with_commands(uint8_t *payload, size_t len)
 		payload[i] = (uint8_t)lines[i % (sizeof(lines) - 1)];
 }
 
-static void test_send_above_every_taken_length_waits_for_the_refusal(void **state)
+TEST_CASE(test_send_above_every_taken_length_waits_for_the_refusal)
 {
 	(void)state;
 	struct modem_model model;
@@ -139,7 +140,7 @@ static void test_send_above_every_taken_length_waits_for_the_refusal(void **stat
 	st87_modem_close(modem);
 }
 
-static void test_send_of_a_taken_length_goes_with_its_line(void **state)
+TEST_CASE(test_send_of_a_taken_length_goes_with_its_line)
 {
 	(void)state;
 	struct modem_model model;
@@ -156,7 +157,7 @@ static void test_send_of_a_taken_length_goes_with_its_line(void **state)
 	st87_modem_close(modem);
 }
 
-static void test_refusal_never_shrinks_below_a_taken_length(void **state)
+TEST_CASE(test_refusal_never_shrinks_below_a_taken_length)
 {
 	(void)state;
 	struct modem_model model;
@@ -177,7 +178,7 @@ static ssize_t send_datagram(struct st87_modem *modem, const uint8_t *payload, s
 	return st87_send_udp(modem, 1, "127.0.0.1", 7, 0, payload, len);
 }
 
-static void test_datagram_limit_is_below_the_shortest_refused_length(void **state)
+TEST_CASE(test_datagram_limit_is_below_the_shortest_refused_length)
 {
 	(void)state;
 	struct modem_model model;
@@ -202,11 +203,5 @@ static void test_datagram_limit_is_below_the_shortest_refused_length(void **stat
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_send_above_every_taken_length_waits_for_the_refusal),
-		cmocka_unit_test(test_send_of_a_taken_length_goes_with_its_line),
-		cmocka_unit_test(test_refusal_never_shrinks_below_a_taken_length),
-		cmocka_unit_test(test_datagram_limit_is_below_the_shortest_refused_length),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

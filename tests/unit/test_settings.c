@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "st87/st87.h"
+#include "test_cases.h"
 
 /* st87ctl's exit status for a bad option (ST87CTL_EXIT_USAGE). */
 #define ST87CTL_USAGE_ERROR 2
@@ -174,7 +175,7 @@ static int close_pty(void **state)
 	return 0;
 }
 
-static void test_table_holds_the_standard_rates_in_order(void **state)
+TEST_CASE(test_table_holds_the_standard_rates_in_order)
 {
 	size_t count = 0;
 
@@ -191,7 +192,7 @@ static void test_table_holds_the_standard_rates_in_order(void **state)
 	assert_true(st87_baud_supported(3500000));
 }
 
-static void test_every_listed_rate_is_taken_by_every_layer(void **state)
+TEST_CASE(test_every_listed_rate_is_taken_by_every_layer)
 {
 	(void)state;
 	for (size_t i = 0; st87_baud_rate_at(i) != 0; i++) {
@@ -223,7 +224,7 @@ static void check_refused_everywhere(int rate)
 	assert_false(st87_baud_supported(rate));
 }
 
-static void test_unlisted_rates_are_refused_by_every_layer(void **state)
+TEST_CASE(test_unlisted_rates_are_refused_by_every_layer)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof unlisted_rates / sizeof unlisted_rates[0]; i++)
@@ -235,7 +236,7 @@ static void test_unlisted_rates_are_refused_by_every_layer(void **state)
 	}
 }
 
-static void test_log_levels_mean_the_same_in_every_layer(void **state)
+TEST_CASE(test_log_levels_mean_the_same_in_every_layer)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof log_level_texts / sizeof log_level_texts[0]; i++) {
@@ -267,7 +268,7 @@ static const struct {
 	{"auto/ttyUSB0", false}, {"automatic", false}, {" auto", false},
 };
 
-static void test_ports_mean_the_same_in_every_layer(void **state)
+TEST_CASE(test_ports_mean_the_same_in_every_layer)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof port_texts / sizeof port_texts[0]; i++) {
@@ -294,7 +295,7 @@ static const char *bad_route_getenv(const char *name)
 	return strcmp(name, "ST87_PORT") == 0 ? "AUTO" : NULL;
 }
 
-static void test_a_program_reads_only_the_settings_it_uses(void **state)
+TEST_CASE(test_a_program_reads_only_the_settings_it_uses)
 {
 	static const char *const port_only[] = {"ST87_PORT", NULL};
 	char errors[512];
@@ -325,14 +326,5 @@ static void test_a_program_reads_only_the_settings_it_uses(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_holds_the_standard_rates_in_order),
-		cmocka_unit_test(test_every_listed_rate_is_taken_by_every_layer),
-		cmocka_unit_test(test_unlisted_rates_are_refused_by_every_layer),
-		cmocka_unit_test(test_log_levels_mean_the_same_in_every_layer),
-		cmocka_unit_test(test_ports_mean_the_same_in_every_layer),
-		cmocka_unit_test(test_a_program_reads_only_the_settings_it_uses),
-	};
-
-	return cmocka_run_group_tests(tests, open_pty, close_pty);
+	return test_cases_run("tests", open_pty, close_pty);
 }

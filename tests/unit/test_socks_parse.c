@@ -10,8 +10,9 @@
 #include <netinet/in.h>
 
 #include "socks_parse.h"
+#include "test_cases.h"
 
-static void greeting_with_no_authentication(void **state)
+TEST_CASE(greeting_with_no_authentication)
 {
 	(void)state;
 	const uint8_t greeting[] = {5, 2, 2, 0};
@@ -21,7 +22,7 @@ static void greeting_with_no_authentication(void **state)
 	assert_int_equal(no_auth, 1);
 }
 
-static void greeting_with_passwords_only(void **state)
+TEST_CASE(greeting_with_passwords_only)
 {
 	(void)state;
 	const uint8_t greeting[] = {5, 1, 2};
@@ -31,7 +32,7 @@ static void greeting_with_passwords_only(void **state)
 	assert_int_equal(no_auth, 0);
 }
 
-static void greeting_needs_every_method(void **state)
+TEST_CASE(greeting_needs_every_method)
 {
 	(void)state;
 	const uint8_t greeting[] = {5, 3, 2, 1, 0};
@@ -41,7 +42,7 @@ static void greeting_needs_every_method(void **state)
 		assert_int_equal(socks_parse_greeting(greeting, len, &no_auth, &why), SOCKS_NEED_MORE);
 }
 
-static void greeting_of_socks4_refused(void **state)
+TEST_CASE(greeting_of_socks4_refused)
 {
 	(void)state;
 	const uint8_t greeting[] = {4, 1, 0, 80, 127, 0, 0, 1, 0};
@@ -51,7 +52,7 @@ static void greeting_of_socks4_refused(void **state)
 	assert_non_null(why);
 }
 
-static void connect_to_ipv4(void **state)
+TEST_CASE(connect_to_ipv4)
 {
 	(void)state;
 	const uint8_t request[] = {5, 1, 0, 1, 127, 0, 0, 1, 0x1f, 0x90};
@@ -67,7 +68,7 @@ static void connect_to_ipv4(void **state)
 	assert_int_equal(parsed.address_len, sizeof(*in));
 }
 
-static void connect_to_ipv6(void **state)
+TEST_CASE(connect_to_ipv6)
 {
 	(void)state;
 	uint8_t request[22] = {5, 1, 0, 4};
@@ -83,7 +84,7 @@ static void connect_to_ipv6(void **state)
 	assert_int_equal(ntohs(in6->sin6_port), 80);
 }
 
-static void connect_to_a_name(void **state)
+TEST_CASE(connect_to_a_name)
 {
 	(void)state;
 	const uint8_t request[] = {5,   1,   0,   3,   11,  'e', 'x', 'a', 'm',
@@ -99,7 +100,7 @@ static void connect_to_a_name(void **state)
 		assert_int_equal(socks_parse_request(request, len, &parsed, &why), SOCKS_NEED_MORE);
 }
 
-static void longest_name_fits(void **state)
+TEST_CASE(longest_name_fits)
 {
 	(void)state;
 	uint8_t request[SOCKS_REQUEST_MAX] = {5, 1, 0, 3, 255};
@@ -111,7 +112,7 @@ static void longest_name_fits(void **state)
 	assert_int_equal(strlen(parsed.name), 255);
 }
 
-static void name_with_nul_refused(void **state)
+TEST_CASE(name_with_nul_refused)
 {
 	(void)state;
 	const uint8_t request[] = {5, 1, 0, 3, 3, 'a', 0, 'b', 0, 80};
@@ -122,7 +123,7 @@ static void name_with_nul_refused(void **state)
 	assert_non_null(why);
 }
 
-static void empty_name_refused(void **state)
+TEST_CASE(empty_name_refused)
 {
 	(void)state;
 	const uint8_t request[] = {5, 1, 0, 3, 0, 0, 80};
@@ -132,7 +133,7 @@ static void empty_name_refused(void **state)
 			 -SOCKS_GENERAL_FAILURE);
 }
 
-static void unknown_address_type_refused(void **state)
+TEST_CASE(unknown_address_type_refused)
 {
 	(void)state;
 	const uint8_t request[] = {5, 1, 0, 2, 1, 2, 3, 4, 0, 80};
@@ -142,7 +143,7 @@ static void unknown_address_type_refused(void **state)
 			 -SOCKS_ADDRESS_TYPE_NOT_SUPPORTED);
 }
 
-static void other_commands_parsed_whole(void **state)
+TEST_CASE(other_commands_parsed_whole)
 {
 	(void)state;
 	const uint8_t request[] = {5, 3, 0, 1, 0, 0, 0, 0, 0, 0};
@@ -155,7 +156,7 @@ static void other_commands_parsed_whole(void **state)
 	assert_string_equal(socks_command_name(9, text), "command 9");
 }
 
-static void request_of_another_version_refused(void **state)
+TEST_CASE(request_of_another_version_refused)
 {
 	(void)state;
 	const uint8_t request[] = {4};
@@ -165,7 +166,7 @@ static void request_of_another_version_refused(void **state)
 			 -SOCKS_GENERAL_FAILURE);
 }
 
-static void reply_with_ipv4_and_ipv6(void **state)
+TEST_CASE(reply_with_ipv4_and_ipv6)
 {
 	(void)state;
 	uint8_t out[SOCKS_REPLY_MAX];
@@ -183,7 +184,7 @@ static void reply_with_ipv4_and_ipv6(void **state)
 	assert_memory_equal(out, refused, sizeof(refused));
 }
 
-static void udp_header_to_an_address(void **state)
+TEST_CASE(udp_header_to_an_address)
 {
 	(void)state;
 	const uint8_t datagram[] = {0, 0, 0, 1, 127, 0, 0, 1, 0, 53, 'h', 'i'};
@@ -197,7 +198,7 @@ static void udp_header_to_an_address(void **state)
 	assert_memory_equal(back, datagram, 10);
 }
 
-static void udp_header_to_a_name(void **state)
+TEST_CASE(udp_header_to_a_name)
 {
 	(void)state;
 	const uint8_t datagram[] = {0, 0, 0, 3, 4, 'n', 'a', 'm', 'e', 0, 53, 'x'};
@@ -207,7 +208,7 @@ static void udp_header_to_a_name(void **state)
 	assert_string_equal(target.name, "name");
 }
 
-static void udp_fragment_and_short_header_refused(void **state)
+TEST_CASE(udp_fragment_and_short_header_refused)
 {
 	(void)state;
 	const uint8_t fragment[] = {0, 0, 1, 1, 127, 0, 0, 1, 0, 53};
@@ -224,7 +225,7 @@ static void udp_fragment_and_short_header_refused(void **state)
 	assert_non_null(why);
 }
 
-static void errnos_to_reply_codes(void **state)
+TEST_CASE(errnos_to_reply_codes)
 {
 	(void)state;
 	assert_int_equal(socks_reply_for_errno(ECONNREFUSED), SOCKS_CONNECTION_REFUSED);
@@ -235,25 +236,5 @@ static void errnos_to_reply_codes(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(greeting_with_no_authentication),
-		cmocka_unit_test(greeting_with_passwords_only),
-		cmocka_unit_test(greeting_needs_every_method),
-		cmocka_unit_test(greeting_of_socks4_refused),
-		cmocka_unit_test(connect_to_ipv4),
-		cmocka_unit_test(connect_to_ipv6),
-		cmocka_unit_test(connect_to_a_name),
-		cmocka_unit_test(longest_name_fits),
-		cmocka_unit_test(name_with_nul_refused),
-		cmocka_unit_test(empty_name_refused),
-		cmocka_unit_test(unknown_address_type_refused),
-		cmocka_unit_test(other_commands_parsed_whole),
-		cmocka_unit_test(request_of_another_version_refused),
-		cmocka_unit_test(reply_with_ipv4_and_ipv6),
-		cmocka_unit_test(udp_header_to_an_address),
-		cmocka_unit_test(udp_header_to_a_name),
-		cmocka_unit_test(udp_fragment_and_short_header_refused),
-		cmocka_unit_test(errnos_to_reply_codes),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

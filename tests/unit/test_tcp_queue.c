@@ -23,6 +23,7 @@
 
 #include "engine_io.h"
 #include "tcp_queue.h"
+#include "test_cases.h"
 
 /* A stand-in for the modem: the link check only needs one to be open. */
 static struct st87_modem *const some_modem = (struct st87_modem *)&some_modem;
@@ -137,7 +138,7 @@ static int free_records(void **state)
 	return 0;
 }
 
-static void test_first_come_first_served_once_the_socket_is_free(void **state)
+TEST_CASE_FIXED(test_first_come_first_served_once_the_socket_is_free, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -167,7 +168,7 @@ static void test_first_come_first_served_once_the_socket_is_free(void **state)
 	assert_int_equal(fail_calls + evict_calls + link_checks, 0);
 }
 
-static void test_a_connect_that_went_away_leaves_the_line(void **state)
+TEST_CASE_FIXED(test_a_connect_that_went_away_leaves_the_line, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -199,7 +200,7 @@ static void test_a_connect_that_went_away_leaves_the_line(void **state)
 	assert_int_equal(tcp_queue_place(y), 2);
 }
 
-static void test_a_connect_given_up_while_its_turn_comes_is_not_connected(void **state)
+TEST_CASE_FIXED(test_a_connect_given_up_while_its_turn_comes_is_not_connected, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -219,7 +220,7 @@ static void test_a_connect_given_up_while_its_turn_comes_is_not_connected(void *
 	assert_int_equal(b->state, ROUTED_CONNECTING);
 }
 
-static void test_an_idle_holder_of_the_same_program_gives_the_socket_up(void **state)
+TEST_CASE_FIXED(test_an_idle_holder_of_the_same_program_gives_the_socket_up, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -235,7 +236,7 @@ static void test_an_idle_holder_of_the_same_program_gives_the_socket_up(void **s
 	assert_int_equal(evict_calls, 1);
 }
 
-static void test_a_quiet_holder_is_asked_about_once_per_quiet_spell(void **state)
+TEST_CASE_FIXED(test_a_quiet_holder_is_asked_about_once_per_quiet_spell, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -284,7 +285,7 @@ int __real_engine_eviction_due_ms(struct routed_socket *holder, const struct rou
 				  long long now);
 
 /* Whose connection eviction may take (evict.c): the same program's only; "don't know" is another's. */
-static void test_eviction_takes_only_the_same_programs_connection(void **state)
+TEST_CASE_FIXED(test_eviction_takes_only_the_same_programs_connection, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -306,7 +307,7 @@ static void test_eviction_takes_only_the_same_programs_connection(void **state)
 	engine_settings_given.tcp_evict_idle_ms = 0;
 }
 
-static void test_the_deadline_fails_the_connect_naming_the_holder(void **state)
+TEST_CASE_FIXED(test_the_deadline_fails_the_connect_naming_the_holder, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -346,7 +347,7 @@ static void fail_it(struct routed_socket *s)
 	__wrap_engine_fail(s, ENETDOWN);
 }
 
-static void test_the_exit_empties_the_line(void **state)
+TEST_CASE_FIXED(test_the_exit_empties_the_line, fresh, free_records)
 {
 	(void)state;
 	long long now = st87_now_ms();
@@ -363,24 +364,5 @@ static void test_the_exit_empties_the_line(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_first_come_first_served_once_the_socket_is_free,
-						fresh, free_records),
-		cmocka_unit_test_setup_teardown(test_a_connect_that_went_away_leaves_the_line, fresh,
-						free_records),
-		cmocka_unit_test_setup_teardown(
-			test_a_connect_given_up_while_its_turn_comes_is_not_connected, fresh,
-			free_records),
-		cmocka_unit_test_setup_teardown(
-			test_an_idle_holder_of_the_same_program_gives_the_socket_up, fresh,
-			free_records),
-		cmocka_unit_test_setup_teardown(test_a_quiet_holder_is_asked_about_once_per_quiet_spell,
-						fresh, free_records),
-		cmocka_unit_test_setup_teardown(test_the_deadline_fails_the_connect_naming_the_holder,
-						fresh, free_records),
-		cmocka_unit_test_setup_teardown(test_eviction_takes_only_the_same_programs_connection,
-						fresh, free_records),
-		cmocka_unit_test_setup_teardown(test_the_exit_empties_the_line, fresh, free_records),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "fake_modem.h"
 #include "loopback_server.h"
 #include "st87/st87.h"
+#include "test_cases.h"
 
 /* What st87_modem_start() is given to bring the link up (--auto-ip takes far less). */
 #define SESSION_LINK_TIMEOUT_MS 10000
@@ -57,14 +58,11 @@ struct test_session {
 	void *buffers[4];
 };
 
-/* A test run in its own session; @p config is a struct session_config pointer or NULL. */
-#define SESSION_TEST(function, config) \
-	cmocka_unit_test_prestate_setup_teardown(function, session_setup, session_teardown, config)
-/* The same, named: for one test function run with several configurations. */
-#define SESSION_TEST_NAMED(name, function, config)                      \
-	{                                                               \
-		name, function, session_setup, session_teardown, config \
-	}
+/* A case run in its own session; @p config is a struct session_config pointer or NULL. */
+#define SESSION_CASE(function, config) TEST_CASE_WITH(function, session_setup, session_teardown, config)
+/* One function run as a case named @p name with @p config: for several configurations. */
+#define SESSION_CASE_NAMED(name, function, config) \
+	TEST_CASE_REGISTER(name, function, session_setup, session_teardown, config)
 
 /* Takes the fake modem's path from argv[1] (or $ST87_FAKEMODEM); false, with a message, if none. */
 bool take_fake_modem_path(int argc, char **argv);

@@ -27,7 +27,17 @@
 #define ECHO_BYTES (100 * 1024)
 #define ECHO_AFTER_REBOOT_BYTES 4096
 
-static void test_stalled_modem_times_out(void **state)
+static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL), NULL};
+static const char *const reboot_switches[] = {"--reboot-after", SWITCH_VALUE(COMMANDS_BEFORE_REBOOT),
+					      NULL};
+static const char *const reboot_in_send_switches[] = {"--reboot-after",
+						      SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND),
+						      NULL};
+static struct session_config reboot_in_send = {.switches = reboot_in_send_switches};
+static struct session_config stall = {.switches = stall_switches, .scaled_deadlines = true};
+static struct session_config reboot = {.switches = reboot_switches};
+
+SESSION_CASE(test_stalled_modem_times_out, &stall)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -47,7 +57,7 @@ static void test_stalled_modem_times_out(void **state)
 	finish_session(s);
 }
 
-static void test_reboot_during_transfer(void **state)
+SESSION_CASE(test_reboot_during_transfer, &reboot)
 {
 	struct test_session *s = *state;
 	uint8_t *out, *in;
@@ -87,7 +97,7 @@ static void test_reboot_during_transfer(void **state)
 	assert_int_equal(stats_number(s, "reboots"), 1);
 }
 
-static void test_reboot_during_one_send(void **state)
+SESSION_CASE(test_reboot_during_one_send, &reboot_in_send)
 {
 	struct test_session *s = *state;
 	uint8_t *out = session_buffer(s, ONE_SEND_BYTES);
@@ -111,24 +121,9 @@ static void test_reboot_during_one_send(void **state)
 	finish_session(s);
 }
 
-static const char *const stall_switches[] = {"--stall-after", SWITCH_VALUE(COMMANDS_BEFORE_STALL), NULL};
-static const char *const reboot_switches[] = {"--reboot-after", SWITCH_VALUE(COMMANDS_BEFORE_REBOOT),
-					      NULL};
-static const char *const reboot_in_send_switches[] = {"--reboot-after",
-						      SWITCH_VALUE(COMMANDS_BEFORE_REBOOT_IN_SEND),
-						      NULL};
-static struct session_config reboot_in_send = {.switches = reboot_in_send_switches};
-static struct session_config stall = {.switches = stall_switches, .scaled_deadlines = true};
-static struct session_config reboot = {.switches = reboot_switches};
-
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST(test_stalled_modem_times_out, &stall),
-		SESSION_TEST(test_reboot_during_transfer, &reboot),
-		SESSION_TEST(test_reboot_during_one_send, &reboot_in_send),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 faults", tests, NULL, NULL);
+	return test_cases_run("libst87 faults", NULL, NULL);
 }

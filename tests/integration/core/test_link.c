@@ -23,7 +23,7 @@ static void assert_link_up(struct test_session *s)
 	assert_string_equal(ipcfg.ipv4, "127.0.0.1");
 }
 
-static void test_start_shows_link_and_addresses(void **state)
+SESSION_CASE(test_start_shows_link_and_addresses, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -55,7 +55,7 @@ static void test_start_shows_link_and_addresses(void **state)
 	finish_session(s);
 }
 
-static void test_ipparams_set_reads_back(void **state)
+SESSION_CASE(test_ipparams_set_reads_back, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -70,7 +70,7 @@ static void test_ipparams_set_reads_back(void **state)
 	finish_session(s);
 }
 
-static void test_ipdel_then_ipcfg_set(void **state)
+SESSION_CASE(test_ipdel_then_ipcfg_set, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -100,7 +100,7 @@ static void on_ping_reply(void *user, const struct st87_ping_reply *reply)
 	log->replies++;
 }
 
-static void test_ping_loopback(void **state)
+SESSION_CASE(test_ping_loopback, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -123,7 +123,7 @@ static void test_ping_loopback(void **state)
 	finish_session(s);
 }
 
-static void test_ping_out_of_range_sends_nothing(void **state)
+SESSION_CASE(test_ping_out_of_range_sends_nothing, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -143,7 +143,12 @@ static void test_ping_out_of_range_sends_nothing(void **state)
 	assert_false(fake_modem_received(s, "PING"));
 }
 
-static void test_start_waits_for_auto_ip(void **state)
+static const char *const auto_ip_switches[] = {"--link-down", "--auto-ip", "300", NULL};
+static const char *const link_down_switches[] = {"--link-down", NULL};
+static struct session_config auto_ip = {.switches = auto_ip_switches};
+static struct session_config link_down = {.switches = link_down_switches};
+
+SESSION_CASE(test_start_waits_for_auto_ip, &auto_ip)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -156,7 +161,7 @@ static void test_start_waits_for_auto_ip(void **state)
 	assert_false(fake_modem_received(s, "AT#IPCFG="));
 }
 
-static void test_start_configures_link_from_cgpaddr(void **state)
+SESSION_CASE(test_start_configures_link_from_cgpaddr, &link_down)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -166,7 +171,7 @@ static void test_start_configures_link_from_cgpaddr(void **state)
 	assert_true(fake_modem_received(s, with_profile_cid("AT#IPCFG=%d,0,127.0.0.1")));
 }
 
-static void test_raw_commands(void **state)
+SESSION_CASE(test_raw_commands, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -183,24 +188,9 @@ static void test_raw_commands(void **state)
 	finish_session(s);
 }
 
-static const char *const auto_ip_switches[] = {"--link-down", "--auto-ip", "300", NULL};
-static const char *const link_down_switches[] = {"--link-down", NULL};
-static struct session_config auto_ip = {.switches = auto_ip_switches};
-static struct session_config link_down = {.switches = link_down_switches};
-
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST(test_start_shows_link_and_addresses, NULL),
-		SESSION_TEST(test_ipparams_set_reads_back, NULL),
-		SESSION_TEST(test_ipdel_then_ipcfg_set, NULL),
-		SESSION_TEST(test_ping_loopback, NULL),
-		SESSION_TEST(test_ping_out_of_range_sends_nothing, NULL),
-		SESSION_TEST(test_start_waits_for_auto_ip, &auto_ip),
-		SESSION_TEST(test_start_configures_link_from_cgpaddr, &link_down),
-		SESSION_TEST(test_raw_commands, NULL),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 link", tests, NULL, NULL);
+	return test_cases_run("libst87 link", NULL, NULL);
 }

@@ -18,7 +18,9 @@
 
 #include "session.h"
 
-static void test_missing_port_is_enoent(void **state)
+static struct session_config without_fake_modem = {.no_fake_modem = true};
+
+SESSION_CASE(test_missing_port_is_enoent, &without_fake_modem)
 {
 	struct test_session *s = *state;
 	struct st87_modem_options options;
@@ -70,7 +72,7 @@ static void open_from_other_process(const struct st87_modem_options *options, st
 	assert_int_equal(got, (ssize_t)sizeof(*result));
 }
 
-static void test_port_held_by_other_process_is_ebusy(void **state)
+SESSION_CASE(test_port_held_by_other_process_is_ebusy, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -103,7 +105,7 @@ static void test_port_held_by_other_process_is_ebusy(void **state)
  * the same process, opened and closed again, must not take it away from
  * the first (as closing any fd drops a process's POSIX record locks).
  */
-static void test_port_stays_locked_while_a_handle_is_open(void **state)
+SESSION_CASE(test_port_stays_locked_while_a_handle_is_open, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -125,16 +127,9 @@ static void test_port_stays_locked_while_a_handle_is_open(void **state)
 	finish_session(s);
 }
 
-static struct session_config without_fake_modem = {.no_fake_modem = true};
-
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST(test_missing_port_is_enoent, &without_fake_modem),
-		SESSION_TEST(test_port_held_by_other_process_is_ebusy, NULL),
-		SESSION_TEST(test_port_stays_locked_while_a_handle_is_open, NULL),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 port", tests, NULL, NULL);
+	return test_cases_run("libst87 port", NULL, NULL);
 }

@@ -42,7 +42,7 @@ static void assert_woken(struct test_session *s, long times)
 	assert_int_equal(stats_number(s, "commands_while_asleep"), times);
 }
 
-static void test_awake_modem_gets_no_probe(void **state)
+SESSION_CASE(test_awake_modem_gets_no_probe, &awake_config)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -53,7 +53,7 @@ static void test_awake_modem_gets_no_probe(void **state)
 	assert_woken(s, 0);
 }
 
-static void test_probe_after_sleep_line(void **state)
+SESSION_CASE(test_probe_after_sleep_line, &awake_config)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -72,7 +72,7 @@ static void test_probe_after_sleep_line(void **state)
 	assert_int_equal(stats_number(s, "AT"), 2);
 }
 
-static void test_probe_after_hold_time(void **state)
+SESSION_CASE(test_probe_after_hold_time, &short_hold_config)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -88,12 +88,7 @@ static void test_probe_after_hold_time(void **state)
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST(test_awake_modem_gets_no_probe, &awake_config),
-		SESSION_TEST(test_probe_after_sleep_line, &awake_config),
-		SESSION_TEST(test_probe_after_hold_time, &short_hold_config),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 and a modem that sleeps", tests, NULL, NULL);
+	return test_cases_run("libst87 and a modem that sleeps", NULL, NULL);
 }

@@ -16,7 +16,7 @@
 
 #include "session.h"
 
-static void test_socket_limit(void **state)
+SESSION_CASE(test_socket_limit, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -49,7 +49,7 @@ static const struct st87_socket_info *find_socket(const struct st87_socket_info 
 	return NULL;
 }
 
-static void test_socket_list_and_close(void **state)
+SESSION_CASE(test_socket_list_and_close, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -92,7 +92,7 @@ static void test_socket_list_and_close(void **state)
 	finish_session(s);
 }
 
-static void test_refused_connect(void **state)
+SESSION_CASE(test_refused_connect, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -110,7 +110,7 @@ static void test_refused_connect(void **state)
 	finish_session(s);
 }
 
-static void test_connect_twice_is_eisconn(void **state)
+SESSION_CASE(test_connect_twice_is_eisconn, NULL)
 {
 	struct test_session *s = *state;
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
@@ -123,7 +123,10 @@ static void test_connect_twice_is_eisconn(void **state)
 }
 
 /* A modem that takes its time to connect: the call waits for the link, within its deadline. */
-static void test_slow_connect(void **state)
+static const char *const connect_delay_switches[] = {"--connect-delay", "1500", NULL};
+static struct session_config connect_delay = {.switches = connect_delay_switches};
+
+SESSION_CASE(test_slow_connect, &connect_delay)
 {
 	struct test_session *s = *state;
 	assert_int_equal(loopback_server_start(&s->server, TCP_ECHO_SERVER, NULL, 0), 0);
@@ -134,7 +137,7 @@ static void test_slow_connect(void **state)
 }
 
 /* Sockets outlive the host process that made them; the next start-up with reclaim frees them. */
-static void test_start_reclaims_orphan_sockets(void **state)
+SESSION_CASE(test_start_reclaims_orphan_sockets, NULL)
 {
 	struct test_session *s = *state;
 	open_started_modem(s);
@@ -155,20 +158,9 @@ static void test_start_reclaims_orphan_sockets(void **state)
 	finish_session(s);
 }
 
-static const char *const connect_delay_switches[] = {"--connect-delay", "1500", NULL};
-static struct session_config connect_delay = {.switches = connect_delay_switches};
-
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST(test_socket_limit, NULL),
-		SESSION_TEST(test_socket_list_and_close, NULL),
-		SESSION_TEST(test_refused_connect, NULL),
-		SESSION_TEST(test_connect_twice_is_eisconn, NULL),
-		SESSION_TEST(test_slow_connect, &connect_delay),
-		SESSION_TEST(test_start_reclaims_orphan_sockets, NULL),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 sockets", tests, NULL, NULL);
+	return test_cases_run("libst87 sockets", NULL, NULL);
 }

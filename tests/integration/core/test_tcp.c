@@ -112,16 +112,6 @@ static void test_peer_close(void **state)
 	finish_session(s);
 }
 
-static void test_peer_close_announced_by_socketclosed(void **state)
-{
-	struct test_session *s = *state;
-	int id = receive_from_closing_peer(s);
-	/* The URC went out when the fake modem saw the close, so before the status 3. */
-	assert_int_equal(s->events.peer_closed[id], 1);
-	assert_int_equal(st87_socket_close(s->modem, id), 0);
-	finish_session(s);
-}
-
 static const char *const noisy_switches[] = {"--echo", "--fragment", "--urc-noise", "--garbage", NULL};
 /* The same, with echo that ATE0 does not turn off: every command line comes back. */
 static const char *const noisier_switches[] = {"--echo",      "--ignore-ate0", "--fragment",
@@ -138,19 +128,27 @@ static struct session_config interleaved = {.switches = interleaved_switches};
 static struct session_config no_close_urc = {.switches = no_close_urc_switches};
 static struct session_config socketclosed_urc = {.switches = socketclosed_urc_switches};
 
+SESSION_CASE(test_peer_close_announced_by_socketclosed, &socketclosed_urc)
+{
+	struct test_session *s = *state;
+	int id = receive_from_closing_peer(s);
+	/* The URC went out when the fake modem saw the close, so before the status 3. */
+	assert_int_equal(s->events.peer_closed[id], 1);
+	assert_int_equal(st87_socket_close(s->modem, id), 0);
+	finish_session(s);
+}
+
+SESSION_CASE_NAMED("tcp_echo", test_tcp_echo, NULL)
+SESSION_CASE_NAMED("tcp_echo_noisy_modem", test_tcp_echo, &noisy)
+SESSION_CASE_NAMED("tcp_echo_hex", test_tcp_echo, &hex)
+SESSION_CASE_NAMED("tcp_echo_hex_echoing_noisy_modem", test_tcp_echo, &hex_noisier)
+SESSION_CASE_NAMED("tcp_echo_interleaved_urcs", test_tcp_echo, &interleaved)
+SESSION_CASE_NAMED("peer_close_announced_by_iprecv", test_peer_close, NULL)
+SESSION_CASE_NAMED("peer_close_without_urc", test_peer_close, &no_close_urc)
+
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST_NAMED("tcp_echo", test_tcp_echo, NULL),
-		SESSION_TEST_NAMED("tcp_echo_noisy_modem", test_tcp_echo, &noisy),
-		SESSION_TEST_NAMED("tcp_echo_hex", test_tcp_echo, &hex),
-		SESSION_TEST_NAMED("tcp_echo_hex_echoing_noisy_modem", test_tcp_echo, &hex_noisier),
-		SESSION_TEST_NAMED("tcp_echo_interleaved_urcs", test_tcp_echo, &interleaved),
-		SESSION_TEST_NAMED("peer_close_announced_by_iprecv", test_peer_close, NULL),
-		SESSION_TEST_NAMED("peer_close_without_urc", test_peer_close, &no_close_urc),
-		SESSION_TEST(test_peer_close_announced_by_socketclosed, &socketclosed_urc),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 tcp", tests, NULL, NULL);
+	return test_cases_run("libst87 tcp", NULL, NULL);
 }

@@ -66,7 +66,7 @@ static void test_udp_echo(void **state)
 	assert_int_equal(stats_number(s, "udp_dropped"), 0);
 }
 
-static void test_udp_datagram_too_big(void **state)
+SESSION_CASE(test_udp_datagram_too_big, NULL)
 {
 	struct test_session *s = *state;
 	size_t largest = profile_max_send();
@@ -84,7 +84,7 @@ static void test_udp_datagram_too_big(void **state)
 	assert_int_equal(stats_number(s, "payload_sent"), largest);
 }
 
-static void test_udp_short_read_drops_the_rest(void **state)
+SESSION_CASE(test_udp_short_read_drops_the_rest, NULL)
 {
 	struct test_session *s = *state;
 	uint8_t *data = session_buffer(s, ST87_NOTE_SEND);
@@ -105,7 +105,10 @@ static void test_udp_short_read_drops_the_rest(void **state)
 }
 
 /* st87_modem_options.max_send lowers the largest datagram. */
-static void test_udp_max_send_option(void **state)
+static struct session_config hex = {.hex_send = true};
+static struct session_config small_max_send = {.max_send = 200};
+
+SESSION_CASE(test_udp_max_send_option, &small_max_send)
 {
 	struct test_session *s = *state;
 	size_t max_send = s->config->max_send;
@@ -120,19 +123,12 @@ static void test_udp_max_send_option(void **state)
 	finish_session(s);
 }
 
-static struct session_config hex = {.hex_send = true};
-static struct session_config small_max_send = {.max_send = 200};
+SESSION_CASE_NAMED("udp_echo", test_udp_echo, NULL)
+SESSION_CASE_NAMED("udp_echo_hex", test_udp_echo, &hex)
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		SESSION_TEST_NAMED("udp_echo", test_udp_echo, NULL),
-		SESSION_TEST_NAMED("udp_echo_hex", test_udp_echo, &hex),
-		SESSION_TEST(test_udp_datagram_too_big, NULL),
-		SESSION_TEST(test_udp_short_read_drops_the_rest, NULL),
-		SESSION_TEST(test_udp_max_send_option, &small_max_send),
-	};
 	if (!take_fake_modem_path(argc, argv))
 		return 1;
-	return cmocka_run_group_tests_name("libst87 udp", tests, NULL, NULL);
+	return test_cases_run("libst87 udp", NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include "conf_file.h"
 #include "config.h"
+#include "test_cases.h"
 
 static char conf_path[64];
 static const char *environment_baud;
@@ -62,7 +63,7 @@ static int parse(void)
 	return shim_config_parse(fake_getenv, &config, errors, sizeof(errors));
 }
 
-static void test_values_apply_with_either_key_form(void **state)
+TEST_CASE_FIXED(test_values_apply_with_either_key_form, make_path, remove_file)
 {
 	(void)state;
 	write_conf("# the modem on the gateway\n"
@@ -79,7 +80,7 @@ static void test_values_apply_with_either_key_form(void **state)
 	assert_int_equal(config.half_close_idle_ms, 2000);
 }
 
-static void test_the_environment_wins(void **state)
+TEST_CASE_FIXED(test_the_environment_wins, make_path, remove_file)
 {
 	(void)state;
 	write_conf("baud = 921600\nroute = *\n");
@@ -88,7 +89,7 @@ static void test_the_environment_wins(void **state)
 	assert_int_equal(config.baud, 9600);
 }
 
-static void test_a_later_line_wins(void **state)
+TEST_CASE_FIXED(test_a_later_line_wins, make_path, remove_file)
 {
 	(void)state;
 	write_conf("baud = 921600\nbaud = 57600\n");
@@ -96,7 +97,7 @@ static void test_a_later_line_wins(void **state)
 	assert_int_equal(config.baud, 57600);
 }
 
-static void test_a_bad_value_names_file_line_and_key(void **state)
+TEST_CASE_FIXED(test_a_bad_value_names_file_line_and_key, make_path, remove_file)
 {
 	(void)state;
 	write_conf("route = *\n\nbaud = fast\n");
@@ -108,7 +109,7 @@ static void test_a_bad_value_names_file_line_and_key(void **state)
 	assert_false(config.inert);
 }
 
-static void test_an_unknown_key_fails_closed(void **state)
+TEST_CASE_FIXED(test_an_unknown_key_fails_closed, make_path, remove_file)
 {
 	(void)state;
 	write_conf("route = *\nbud = 9600\n");
@@ -119,7 +120,7 @@ static void test_an_unknown_key_fails_closed(void **state)
 	assert_true(config.fail_routed);
 }
 
-static void test_a_line_without_equals_fails_closed(void **state)
+TEST_CASE_FIXED(test_a_line_without_equals_fails_closed, make_path, remove_file)
 {
 	(void)state;
 	write_conf("route = *\nport /dev/ttyUSB0\n");
@@ -128,7 +129,7 @@ static void test_a_line_without_equals_fails_closed(void **state)
 	assert_true(config.fail_routed);
 }
 
-static void test_a_bad_route_in_the_file_routes_nothing(void **state)
+TEST_CASE_FIXED(test_a_bad_route_in_the_file_routes_nothing, make_path, remove_file)
 {
 	(void)state;
 	write_conf("route = 300.1.2.3\n");
@@ -137,7 +138,7 @@ static void test_a_bad_route_in_the_file_routes_nothing(void **state)
 	assert_non_null(strstr(errors, ":1: ST87_ROUTE=\"300.1.2.3\""));
 }
 
-static void test_a_missing_named_file_fails_closed(void **state)
+TEST_CASE_FIXED(test_a_missing_named_file_fails_closed, make_path, remove_file)
 {
 	(void)state;
 	unlink(conf_path);
@@ -148,7 +149,7 @@ static void test_a_missing_named_file_fails_closed(void **state)
 	assert_true(config.fail_routed);
 }
 
-static void test_only_a_regular_file_is_read(void **state)
+TEST_CASE_FIXED(test_only_a_regular_file_is_read, make_path, remove_file)
 {
 	(void)state;
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
@@ -160,7 +161,7 @@ static void test_only_a_regular_file_is_read(void **state)
 	free(file);
 }
 
-static void test_a_fifo_is_refused_without_waiting_for_a_writer(void **state)
+TEST_CASE_FIXED(test_a_fifo_is_refused_without_waiting_for_a_writer, make_path, remove_file)
 {
 	(void)state;
 	assert_int_equal(mkfifo(conf_path, 0600), 0);
@@ -192,7 +193,7 @@ static struct shim_conf_file *load_refusing_one_line(const char *bytes, size_t l
 	return file;
 }
 
-static void test_a_nul_byte_is_an_error_on_its_own_line(void **state)
+TEST_CASE_FIXED(test_a_nul_byte_is_an_error_on_its_own_line, make_path, remove_file)
 {
 	(void)state;
 	static const char text[] = "log = debug\nport = /dev/tty\0USB0\nbaud = 57600\n";
@@ -207,7 +208,7 @@ static void test_a_nul_byte_is_an_error_on_its_own_line(void **state)
 	free(file);
 }
 
-static void test_a_line_too_long_is_an_error_and_the_next_line_is_read(void **state)
+TEST_CASE_FIXED(test_a_line_too_long_is_an_error_and_the_next_line_is_read, make_path, remove_file)
 {
 	(void)state;
 	char text[SHIM_CONF_VALUE_SIZE + 256];
@@ -222,7 +223,7 @@ static void test_a_line_too_long_is_an_error_and_the_next_line_is_read(void **st
 	free(file);
 }
 
-static void test_an_unprintable_path_is_quoted(void **state)
+TEST_CASE_FIXED(test_an_unprintable_path_is_quoted, make_path, remove_file)
 {
 	(void)state;
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
@@ -235,7 +236,7 @@ static void test_an_unprintable_path_is_quoted(void **state)
 	free(file);
 }
 
-static void test_the_loader_reports_where_a_value_came_from(void **state)
+TEST_CASE_FIXED(test_the_loader_reports_where_a_value_came_from, make_path, remove_file)
 {
 	(void)state;
 	write_conf("\n# comment\nlog = debug\n");
@@ -253,25 +254,7 @@ static void test_the_loader_reports_where_a_value_came_from(void **state)
 	free(file);
 }
 
-#define TEST(name) cmocka_unit_test_setup_teardown(name, make_path, remove_file)
-
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		TEST(test_values_apply_with_either_key_form),
-		TEST(test_the_environment_wins),
-		TEST(test_a_later_line_wins),
-		TEST(test_a_bad_value_names_file_line_and_key),
-		TEST(test_an_unknown_key_fails_closed),
-		TEST(test_a_line_without_equals_fails_closed),
-		TEST(test_a_bad_route_in_the_file_routes_nothing),
-		TEST(test_a_missing_named_file_fails_closed),
-		TEST(test_the_loader_reports_where_a_value_came_from),
-		TEST(test_only_a_regular_file_is_read),
-		TEST(test_an_unprintable_path_is_quoted),
-		TEST(test_a_fifo_is_refused_without_waiting_for_a_writer),
-		TEST(test_a_nul_byte_is_an_error_on_its_own_line),
-		TEST(test_a_line_too_long_is_an_error_and_the_next_line_is_read),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -20,6 +20,7 @@
 
 #include "conf_file.h"
 #include "config.h"
+#include "test_cases.h"
 
 #define MAX_FAKE_VARIABLES 24
 
@@ -121,7 +122,7 @@ static void assert_defaults_except_routes(void)
 	assert_int_equal(config.deadline_percent, 100);
 }
 
-static void test_nothing_set_gives_an_inert_shim_with_defaults(void **state)
+TEST_CASE_FIXED(test_nothing_set_gives_an_inert_shim_with_defaults, clear_environment, NULL)
 {
 	(void)state;
 	assert_int_equal(parse(), 0);
@@ -132,7 +133,7 @@ static void test_nothing_set_gives_an_inert_shim_with_defaults(void **state)
 	assert_defaults_except_routes();
 }
 
-static void test_set_defaults_matches_an_empty_environment(void **state)
+TEST_CASE_FIXED(test_set_defaults_matches_an_empty_environment, clear_environment, NULL)
 {
 	static struct shim_config defaults;
 
@@ -142,7 +143,7 @@ static void test_set_defaults_matches_an_empty_environment(void **state)
 	assert_memory_equal(&defaults, &config, sizeof config);
 }
 
-static void test_empty_values_count_as_unset(void **state)
+TEST_CASE_FIXED(test_empty_values_count_as_unset, clear_environment, NULL)
 {
 	const char *name;
 
@@ -512,7 +513,7 @@ static void check_case(const struct config_case *c)
 	assert_string_equal(text, default_text);
 }
 
-static void test_each_case_of_the_table(void **state)
+TEST_CASE_FIXED(test_each_case_of_the_table, clear_environment, NULL)
 {
 	(void)state;
 	for (size_t i = 0; i < CASE_COUNT; i++)
@@ -524,7 +525,7 @@ static void test_each_case_of_the_table(void **state)
  * value and a refused one (ST87_TRACE takes any path: test_paths_up_to_their_size
  * refuses one too long).
  */
-static void test_every_variable_has_cases(void **state)
+TEST_CASE_FIXED(test_every_variable_has_cases, clear_environment, NULL)
 {
 	const char *name;
 
@@ -543,7 +544,7 @@ static void test_every_variable_has_cases(void **state)
 	}
 }
 
-static void test_routes_make_the_shim_active(void **state)
+TEST_CASE_FIXED(test_routes_make_the_shim_active, clear_environment, NULL)
 {
 	(void)state;
 	assert_accepted("ST87_ROUTE", "10.0.0.0/8, [::1]:53");
@@ -555,14 +556,14 @@ static void test_routes_make_the_shim_active(void **state)
 	assert_true(config.inert);
 }
 
-static void test_routes_that_only_exclude_leave_the_shim_inert(void **state)
+TEST_CASE_FIXED(test_routes_that_only_exclude_leave_the_shim_inert, clear_environment, NULL)
 {
 	(void)state;
 	assert_accepted("ST87_ROUTE", "!10.0.0.0/8,!*:25");
 	assert_true(config.inert);
 }
 
-static void test_bad_route_routes_nothing(void **state)
+TEST_CASE_FIXED(test_bad_route_routes_nothing, clear_environment, NULL)
 {
 	(void)state;
 	assert_int_equal(parse_only("ST87_ROUTE", "10.0.0.0/33"), -EINVAL);
@@ -572,7 +573,7 @@ static void test_bad_route_routes_nothing(void **state)
 	assert_int_equal(config.routes.count, 0);
 }
 
-static void test_more_than_64_routes_route_nothing(void **state)
+TEST_CASE_FIXED(test_more_than_64_routes_route_nothing, clear_environment, NULL)
 {
 	char text[65 * 12] = "";
 	size_t used = 0;
@@ -590,7 +591,7 @@ static void test_more_than_64_routes_route_nothing(void **state)
 }
 
 /* ST87_PORT and ST87_TRACE hold up to SHIM_CONFIG_PATH_SIZE - 1 bytes; a longer value is cut in its line. */
-static void test_paths_up_to_their_size(void **state)
+TEST_CASE_FIXED(test_paths_up_to_their_size, clear_environment, NULL)
 {
 	static char longest[SHIM_CONFIG_PATH_SIZE];
 	static char too_long[SHIM_CONFIG_PATH_SIZE + 1];
@@ -612,7 +613,7 @@ static void test_paths_up_to_their_size(void **state)
 	assert_string_equal(config.trace_path, "");
 }
 
-static void test_everything_set_well(void **state)
+TEST_CASE_FIXED(test_everything_set_well, clear_environment, NULL)
 {
 	(void)state;
 	set_variable("ST87_ROUTE", "*:80,*:443");
@@ -641,7 +642,7 @@ static void test_everything_set_well(void **state)
 	assert_int_equal(config.exit_flush_timeout_ms, 0);
 }
 
-static void test_each_bad_variable_gets_its_own_line(void **state)
+TEST_CASE_FIXED(test_each_bad_variable_gets_its_own_line, clear_environment, NULL)
 {
 	(void)state;
 	set_variable("ST87_ROUTE", "10.0.0.0/8");
@@ -664,7 +665,7 @@ static void test_each_bad_variable_gets_its_own_line(void **state)
 	assert_int_equal(config.log_level, ST87_LOG_ERROR);
 }
 
-static void test_odd_bytes_in_a_value_stay_on_one_line(void **state)
+TEST_CASE_FIXED(test_odd_bytes_in_a_value_stay_on_one_line, clear_environment, NULL)
 {
 	char long_value[201];
 
@@ -684,7 +685,7 @@ static void test_odd_bytes_in_a_value_stay_on_one_line(void **state)
 	assert_int_equal(count_lines(errors), 1);
 }
 
-static void test_error_buffer_may_be_small_or_absent(void **state)
+TEST_CASE_FIXED(test_error_buffer_may_be_small_or_absent, clear_environment, NULL)
 {
 	char small[12];
 	char one[1] = {'x'};
@@ -701,7 +702,7 @@ static void test_error_buffer_may_be_small_or_absent(void **state)
 	assert_int_equal(shim_config_parse(fake_getenv, NULL, errors, sizeof errors), -EINVAL);
 }
 
-static void test_process_environment_is_read_by_default(void **state)
+TEST_CASE_FIXED(test_process_environment_is_read_by_default, clear_environment, NULL)
 {
 	(void)state;
 	assert_int_equal(setenv("ST87_BAUD", "9600", 1), 0);
@@ -715,27 +716,7 @@ static void test_process_environment_is_read_by_default(void **state)
 	assert_null(shim_config_process_getenv("ST87_BAUD"));
 }
 
-#define TEST(name) cmocka_unit_test_setup(name, clear_environment)
-
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		TEST(test_nothing_set_gives_an_inert_shim_with_defaults),
-		TEST(test_set_defaults_matches_an_empty_environment),
-		TEST(test_empty_values_count_as_unset),
-		TEST(test_each_case_of_the_table),
-		TEST(test_every_variable_has_cases),
-		TEST(test_routes_make_the_shim_active),
-		TEST(test_routes_that_only_exclude_leave_the_shim_inert),
-		TEST(test_bad_route_routes_nothing),
-		TEST(test_more_than_64_routes_route_nothing),
-		TEST(test_paths_up_to_their_size),
-		TEST(test_everything_set_well),
-		TEST(test_each_bad_variable_gets_its_own_line),
-		TEST(test_odd_bytes_in_a_value_stay_on_one_line),
-		TEST(test_error_buffer_may_be_small_or_absent),
-		TEST(test_process_environment_is_read_by_default),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

@@ -21,6 +21,7 @@
 
 #include "dns_message.h"
 #include "dns_outcome.h"
+#include "test_cases.h"
 
 /*
  * The pieces the replies below are made of, one to a line. A header: @id,
@@ -177,7 +178,7 @@ static void assert_ipv6(size_t index, const char *expected)
 	assert_string_equal(text, expected);
 }
 
-static void test_query_for_an_a_record_is_the_standard_message(void **state)
+TEST_CASE(test_query_for_an_a_record_is_the_standard_message)
 {
 	static const unsigned char expected[] = {
 		0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
@@ -207,7 +208,7 @@ static void test_query_for_an_a_record_is_the_standard_message(void **state)
 	assert_int_equal(ns_rr_class(question), ns_c_in);
 }
 
-static void test_query_for_aaaa_takes_a_final_dot_and_any_id(void **state)
+TEST_CASE(test_query_for_aaaa_takes_a_final_dot_and_any_id)
 {
 	static const uint16_t ids[] = {0x0000, 0x00ff, 0xff00, 0xffff};
 	unsigned char query[SHIM_DNS_UDP_MAX];
@@ -229,7 +230,7 @@ static void test_query_for_aaaa_takes_a_final_dot_and_any_id(void **state)
 	}
 }
 
-static void test_query_refuses_what_dns_cannot_carry(void **state)
+TEST_CASE(test_query_refuses_what_dns_cannot_carry)
 {
 	char label_63[64];
 	char label_64[65];
@@ -263,7 +264,7 @@ static void test_query_refuses_what_dns_cannot_carry(void **state)
 	assert_int_equal(shim_dns_build_query("example.com", ns_t_a, 1, NULL, sizeof query), -EINVAL);
 }
 
-static void test_query_needs_room_for_the_whole_message(void **state)
+TEST_CASE(test_query_needs_room_for_the_whole_message)
 {
 	(void)state;
 	for (size_t room = 0; room <= 29; room++) {
@@ -277,7 +278,7 @@ static void test_query_needs_room_for_the_whole_message(void **state)
 	}
 }
 
-static void test_our_own_query_echoed_back_is_not_an_answer(void **state)
+TEST_CASE(test_our_own_query_echoed_back_is_not_an_answer)
 {
 	unsigned char query[SHIM_DNS_UDP_MAX];
 	int len;
@@ -289,7 +290,7 @@ static void test_our_own_query_echoed_back_is_not_an_answer(void **state)
 			 SHIM_DNS_NOT_OURS);
 }
 
-static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
+TEST_CASE(test_a_reply_gives_every_address_and_the_smallest_ttl)
 {
 	(void)state;
 	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_ANSWER);
@@ -301,7 +302,7 @@ static void test_a_reply_gives_every_address_and_the_smallest_ttl(void **state)
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_ANSWER), 0);
 }
 
-static void test_aaaa_reply(void **state)
+TEST_CASE(test_aaaa_reply)
 {
 	(void)state;
 	assert_int_equal(PARSE_WHOLE(reply_aaaa, REPLY_AAAA_ID, "example.com", ns_t_aaaa),
@@ -312,7 +313,7 @@ static void test_aaaa_reply(void **state)
 	assert_int_equal(answer.ttl, 3600);
 }
 
-static void test_cname_chain_leads_to_the_address(void **state)
+TEST_CASE(test_cname_chain_leads_to_the_address)
 {
 	unsigned char aaaa_question[sizeof reply_cname_chain];
 
@@ -331,7 +332,7 @@ static void test_cname_chain_leads_to_the_address(void **state)
 	assert_int_equal(answer.count, 0);
 }
 
-static void test_question_is_compared_as_dns_does(void **state)
+TEST_CASE(test_question_is_compared_as_dns_does)
 {
 	(void)state;
 	assert_int_equal(PARSE_WHOLE(reply_a, REPLY_A_ID, "EXAMPLE.Com", ns_t_a), SHIM_DNS_ANSWER);
@@ -342,7 +343,7 @@ static void test_question_is_compared_as_dns_does(void **state)
 	assert_int_equal(answer.count, 0);
 }
 
-static void test_nxdomain_means_no_such_name(void **state)
+TEST_CASE(test_nxdomain_means_no_such_name)
 {
 	(void)state;
 	assert_int_equal(PARSE_WHOLE(reply_nxdomain, REPLY_NXDOMAIN_ID, "no.example.com", ns_t_a),
@@ -351,7 +352,7 @@ static void test_nxdomain_means_no_such_name(void **state)
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_NO_SUCH_NAME), EAI_NONAME);
 }
 
-static void test_no_address_of_that_type_means_no_data(void **state)
+TEST_CASE(test_no_address_of_that_type_means_no_data)
 {
 	unsigned char chaos_class[sizeof reply_a];
 
@@ -367,7 +368,7 @@ static void test_no_address_of_that_type_means_no_data(void **state)
 	assert_int_equal(PARSE_WHOLE(chaos_class, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NO_DATA);
 }
 
-static void test_server_errors(void **state)
+TEST_CASE(test_server_errors)
 {
 	static const struct {
 		int rcode;
@@ -401,7 +402,7 @@ static void test_server_errors(void **state)
 	assert_int_equal(parse_exact(reply, 12, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_NOT_OURS);
 }
 
-static void test_replies_to_something_else_are_not_ours(void **state)
+TEST_CASE(test_replies_to_something_else_are_not_ours)
 {
 	unsigned char reply[sizeof reply_a];
 	unsigned char two_questions[sizeof reply_question_only + 17];
@@ -438,7 +439,7 @@ static void assert_malformed_at_every_shorter_length(const unsigned char *reply,
 	}
 }
 
-static void test_truncated_replies_are_malformed_at_every_length(void **state)
+TEST_CASE(test_truncated_replies_are_malformed_at_every_length)
 {
 	(void)state;
 	assert_malformed_at_every_shorter_length(reply_a, sizeof reply_a, REPLY_A_ID, "example.com",
@@ -452,7 +453,7 @@ static void test_truncated_replies_are_malformed_at_every_length(void **state)
 	assert_int_equal(shim_dns_outcome_to_eai(SHIM_DNS_MALFORMED), EAI_FAIL);
 }
 
-static void test_bytes_past_the_last_record_are_malformed(void **state)
+TEST_CASE(test_bytes_past_the_last_record_are_malformed)
 {
 	unsigned char longer[sizeof reply_a + 1];
 
@@ -462,7 +463,7 @@ static void test_bytes_past_the_last_record_are_malformed(void **state)
 	assert_int_equal(PARSE_WHOLE(longer, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
-static void test_truncation_flag(void **state)
+TEST_CASE(test_truncation_flag)
 {
 	unsigned char reply[sizeof reply_a];
 
@@ -488,7 +489,7 @@ static void test_truncation_flag(void **state)
 	assert_int_equal(answer.count, 0);
 }
 
-static void test_compression_pointer_loops_are_malformed(void **state)
+TEST_CASE(test_compression_pointer_loops_are_malformed)
 {
 	static const unsigned char question_points_at_itself[] = {
 		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -525,7 +526,7 @@ static void test_compression_pointer_loops_are_malformed(void **state)
 	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
-static void test_address_of_the_wrong_size_is_malformed(void **state)
+TEST_CASE(test_address_of_the_wrong_size_is_malformed)
 {
 	static const unsigned char five_byte_a[] = {
 		0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
@@ -545,7 +546,7 @@ static void test_address_of_the_wrong_size_is_malformed(void **state)
 	assert_int_equal(PARSE_WHOLE(reply, REPLY_A_ID, "example.com", ns_t_a), SHIM_DNS_MALFORMED);
 }
 
-static void test_only_the_first_addresses_are_kept(void **state)
+TEST_CASE(test_only_the_first_addresses_are_kept)
 {
 	enum { RECORDS = SHIM_DNS_MAX_ADDRESSES + 4 };
 	unsigned char reply[sizeof reply_question_only + RECORDS * sizeof a_record];
@@ -567,7 +568,7 @@ static void test_only_the_first_addresses_are_kept(void **state)
 	assert_int_equal(answer.ttl, 1000 - (SHIM_DNS_MAX_ADDRESSES - 1));
 }
 
-static void test_bad_arguments(void **state)
+TEST_CASE(test_bad_arguments)
 {
 	(void)state;
 	assert_int_equal(shim_dns_parse_answer(NULL, 10, 1, "example.com", ns_t_a, &answer), -EINVAL);
@@ -611,7 +612,7 @@ static void mutate_every_byte(const unsigned char *reply, size_t len, uint16_t i
 	free(copy);
 }
 
-static void test_damaged_replies_never_crash(void **state)
+TEST_CASE(test_damaged_replies_never_crash)
 {
 	(void)state;
 	mutate_every_byte(reply_a, sizeof reply_a, REPLY_A_ID, "example.com", ns_t_a);
@@ -631,7 +632,7 @@ static uint32_t next_random(uint32_t *seed)
 	return *seed;
 }
 
-static void test_random_replies_never_crash(void **state)
+TEST_CASE(test_random_replies_never_crash)
 {
 	uint32_t seed = 0xd115u;
 
@@ -661,30 +662,5 @@ static void test_random_replies_never_crash(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_for_an_a_record_is_the_standard_message),
-		cmocka_unit_test(test_query_for_aaaa_takes_a_final_dot_and_any_id),
-		cmocka_unit_test(test_query_refuses_what_dns_cannot_carry),
-		cmocka_unit_test(test_query_needs_room_for_the_whole_message),
-		cmocka_unit_test(test_our_own_query_echoed_back_is_not_an_answer),
-		cmocka_unit_test(test_a_reply_gives_every_address_and_the_smallest_ttl),
-		cmocka_unit_test(test_aaaa_reply),
-		cmocka_unit_test(test_cname_chain_leads_to_the_address),
-		cmocka_unit_test(test_question_is_compared_as_dns_does),
-		cmocka_unit_test(test_nxdomain_means_no_such_name),
-		cmocka_unit_test(test_no_address_of_that_type_means_no_data),
-		cmocka_unit_test(test_server_errors),
-		cmocka_unit_test(test_replies_to_something_else_are_not_ours),
-		cmocka_unit_test(test_truncated_replies_are_malformed_at_every_length),
-		cmocka_unit_test(test_bytes_past_the_last_record_are_malformed),
-		cmocka_unit_test(test_truncation_flag),
-		cmocka_unit_test(test_compression_pointer_loops_are_malformed),
-		cmocka_unit_test(test_address_of_the_wrong_size_is_malformed),
-		cmocka_unit_test(test_only_the_first_addresses_are_kept),
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_damaged_replies_never_crash),
-		cmocka_unit_test(test_random_replies_never_crash),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

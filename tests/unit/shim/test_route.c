@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "route.h"
+#include "test_cases.h"
 
 /* A destination as a program hands it to connect() or sendto(). */
 struct destination {
@@ -88,7 +89,7 @@ static void assert_formats_as(const struct shim_route_table *table, const char *
 	assert_string_equal(text, expected);
 }
 
-static void test_unset_empty_or_blank_routes_nothing(void **state)
+TEST_CASE(test_unset_empty_or_blank_routes_nothing)
 {
 	static const char *const texts[] = {"", "   ", " \t\r\n "};
 	struct shim_route_table table;
@@ -105,7 +106,7 @@ static void test_unset_empty_or_blank_routes_nothing(void **state)
 	}
 }
 
-static void test_ipv4_host_routes_every_port_of_that_host_only(void **state)
+TEST_CASE(test_ipv4_host_routes_every_port_of_that_host_only)
 {
 	struct shim_route_table table;
 
@@ -121,7 +122,7 @@ static void test_ipv4_host_routes_every_port_of_that_host_only(void **state)
 	assert_formats_as(&table, "10.1.2.3");
 }
 
-static void test_ipv4_network_routes_its_addresses(void **state)
+TEST_CASE(test_ipv4_network_routes_its_addresses)
 {
 	struct shim_route_table table;
 
@@ -144,7 +145,7 @@ static void test_ipv4_network_routes_its_addresses(void **state)
 	assert_formats_as(&table, "0.0.0.0/0");
 }
 
-static void test_loopback_host_with_prefix_32_routes_loopback(void **state)
+TEST_CASE(test_loopback_host_with_prefix_32_routes_loopback)
 {
 	struct shim_route_table table;
 
@@ -156,7 +157,7 @@ static void test_loopback_host_with_prefix_32_routes_loopback(void **state)
 }
 
 /* Loopback through a cellular modem never makes sense: only a rule written for it routes it. */
-static void test_wide_rules_leave_loopback_alone(void **state)
+TEST_CASE(test_wide_rules_leave_loopback_alone)
 {
 	static const char *const wide_rules[] = {"*",         "*:80",
 						 "0.0.0.0/0", "[::]/0",
@@ -179,7 +180,7 @@ static void test_wide_rules_leave_loopback_alone(void **state)
 	assert_true(routes(&table, "::", 80));
 }
 
-static void test_rules_written_for_loopback_route_it(void **state)
+TEST_CASE(test_rules_written_for_loopback_route_it)
 {
 	struct shim_route_table table;
 
@@ -204,7 +205,7 @@ static void test_rules_written_for_loopback_route_it(void **state)
 	assert_false(routes(&table, "127.0.0.1", 80));
 }
 
-static void test_ipv4_with_port_routes_that_port_only(void **state)
+TEST_CASE(test_ipv4_with_port_routes_that_port_only)
 {
 	struct shim_route_table table;
 
@@ -227,7 +228,7 @@ static void test_ipv4_with_port_routes_that_port_only(void **state)
 	assert_false(routes(&table, "1.2.3.4", 0));
 }
 
-static void test_ipv6_rules_in_brackets(void **state)
+TEST_CASE(test_ipv6_rules_in_brackets)
 {
 	struct shim_route_table table;
 
@@ -261,7 +262,7 @@ static void test_ipv6_rules_in_brackets(void **state)
 	assert_false(routes(&table, "10.0.0.1", 1));
 }
 
-static void test_star_routes_everything_or_one_port(void **state)
+TEST_CASE(test_star_routes_everything_or_one_port)
 {
 	struct shim_route_table table;
 
@@ -278,7 +279,7 @@ static void test_star_routes_everything_or_one_port(void **state)
 	assert_formats_as(&table, "*:53");
 }
 
-static void test_first_matching_rule_decides(void **state)
+TEST_CASE(test_first_matching_rule_decides)
 {
 	struct shim_route_table table;
 
@@ -308,7 +309,7 @@ static void test_first_matching_rule_decides(void **state)
 	assert_false(routes(&table, "11.1.1.1", 80));
 }
 
-static void test_ipv4_mapped_destinations_follow_ipv4_rules(void **state)
+TEST_CASE(test_ipv4_mapped_destinations_follow_ipv4_rules)
 {
 	struct shim_route_table table;
 
@@ -336,7 +337,7 @@ static void test_ipv4_mapped_destinations_follow_ipv4_rules(void **state)
 	assert_formats_as(&table, "10.0.0.0/8:53");
 }
 
-static void test_whitespace_around_rules_is_ignored(void **state)
+TEST_CASE(test_whitespace_around_rules_is_ignored)
 {
 	struct shim_route_table table;
 
@@ -349,7 +350,7 @@ static void test_whitespace_around_rules_is_ignored(void **state)
 	assert_formats_as(&table, "10.0.0.1,[::1]:53,!*:25");
 }
 
-static void test_socket_addresses_of_every_shape(void **state)
+TEST_CASE(test_socket_addresses_of_every_shape)
 {
 	struct shim_route_table table;
 	struct destination v4 = make_destination("10.0.0.1", 80);
@@ -383,7 +384,7 @@ static void test_socket_addresses_of_every_shape(void **state)
 				     sizeof(struct sockaddr_in6)));
 }
 
-static void test_64_rules_fit_and_65_do_not(void **state)
+TEST_CASE(test_64_rules_fit_and_65_do_not)
 {
 	static struct shim_route_table table;
 	char text[64 * 16 + 32] = "";
@@ -486,7 +487,7 @@ static const struct bad_rule bad_rules[] = {
 	{"10.0.0.1, 10.0.0.0/33 ,[::1]", "bad rule \"10.0.0.0/33\": prefix must be 0..32"},
 };
 
-static void test_every_bad_rule_is_named_and_explained(void **state)
+TEST_CASE(test_every_bad_rule_is_named_and_explained)
 {
 	struct shim_route_table table;
 	char err[256];
@@ -506,7 +507,7 @@ static void test_every_bad_rule_is_named_and_explained(void **state)
 	}
 }
 
-static void test_error_message_is_one_printable_line(void **state)
+TEST_CASE(test_error_message_is_one_printable_line)
 {
 	struct shim_route_table table;
 	char long_rule[101];
@@ -530,7 +531,7 @@ static void test_error_message_is_one_printable_line(void **state)
 			    "expected an IPv4 address, an IPv6 address in brackets, or *");
 }
 
-static void test_error_buffer_may_be_small_or_absent(void **state)
+TEST_CASE(test_error_buffer_may_be_small_or_absent)
 {
 	struct shim_route_table table;
 	char err[8];
@@ -546,7 +547,7 @@ static void test_error_buffer_may_be_small_or_absent(void **state)
 	assert_int_equal(shim_route_parse("10.0.0.1", NULL, err, sizeof err), -EINVAL);
 }
 
-static void test_format_gives_canonical_text_that_parses_back(void **state)
+TEST_CASE(test_format_gives_canonical_text_that_parses_back)
 {
 	struct shim_route_table table;
 	struct shim_route_table again;
@@ -563,7 +564,7 @@ static void test_format_gives_canonical_text_that_parses_back(void **state)
 	assert_formats_as(&table, "");
 }
 
-static void test_format_reports_a_short_buffer(void **state)
+TEST_CASE(test_format_reports_a_short_buffer)
 {
 	struct shim_route_table table;
 	char text[12];
@@ -593,7 +594,7 @@ static uint32_t next_random(uint32_t *seed)
  * that what parses formats back to the same table, and every kind of
  * malformed one otherwise.
  */
-static void test_any_text_parses_or_fails_cleanly(void **state)
+TEST_CASE(test_any_text_parses_or_fails_cleanly)
 {
 	static const char *const pieces[] = {
 		"10.0.0.0",
@@ -667,7 +668,7 @@ static void test_any_text_parses_or_fails_cleanly(void **state)
 }
 
 /* "Names go over the modem" means every DNS destination is routed: only a catch-all include says so. */
-static void test_covers_port_only_when_every_address_is_routed(void **state)
+TEST_CASE(test_covers_port_only_when_every_address_is_routed)
 {
 	(void)state;
 	static const struct {
@@ -697,29 +698,5 @@ static void test_covers_port_only_when_every_address_is_routed(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unset_empty_or_blank_routes_nothing),
-		cmocka_unit_test(test_ipv4_host_routes_every_port_of_that_host_only),
-		cmocka_unit_test(test_ipv4_network_routes_its_addresses),
-		cmocka_unit_test(test_loopback_host_with_prefix_32_routes_loopback),
-		cmocka_unit_test(test_wide_rules_leave_loopback_alone),
-		cmocka_unit_test(test_rules_written_for_loopback_route_it),
-		cmocka_unit_test(test_ipv4_with_port_routes_that_port_only),
-		cmocka_unit_test(test_ipv6_rules_in_brackets),
-		cmocka_unit_test(test_star_routes_everything_or_one_port),
-		cmocka_unit_test(test_first_matching_rule_decides),
-		cmocka_unit_test(test_ipv4_mapped_destinations_follow_ipv4_rules),
-		cmocka_unit_test(test_whitespace_around_rules_is_ignored),
-		cmocka_unit_test(test_socket_addresses_of_every_shape),
-		cmocka_unit_test(test_64_rules_fit_and_65_do_not),
-		cmocka_unit_test(test_every_bad_rule_is_named_and_explained),
-		cmocka_unit_test(test_error_message_is_one_printable_line),
-		cmocka_unit_test(test_error_buffer_may_be_small_or_absent),
-		cmocka_unit_test(test_format_gives_canonical_text_that_parses_back),
-		cmocka_unit_test(test_format_reports_a_short_buffer),
-		cmocka_unit_test(test_any_text_parses_or_fails_cleanly),
-		cmocka_unit_test(test_covers_port_only_when_every_address_is_routed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_cases_run("tests", NULL, NULL);
 }

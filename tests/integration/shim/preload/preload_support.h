@@ -15,6 +15,8 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include "test_cases.h"
+
 /* The servers' ports, from the environment (above). */
 struct preload_ports {
 	int tcp_echo;
@@ -27,8 +29,8 @@ extern struct preload_ports preload;
 /* Reads preload's ports (the group setup of every test program); fails when one is missing. */
 int preload_setup(void **state);
 
-/* Runs a program's @tests (an array of struct CMUnitTest) after preload_setup. */
-#define preload_run(tests) cmocka_run_group_tests(tests, preload_setup, NULL)
+/* Runs a program's cases (each a TEST_CASE) after preload_setup. */
+#define preload_run() test_cases_run("tests", preload_setup, NULL)
 
 /* 127.0.0.1:@port. */
 struct sockaddr_in preload_loopback(int port);

@@ -24,7 +24,7 @@ static void assert_closed(int fd)
 	assert_int_equal(errno, EBADF);
 }
 
-static void test_close_twice_gives_ebadf(void **state)
+TEST_CASE(test_close_twice_gives_ebadf)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -34,7 +34,7 @@ static void test_close_twice_gives_ebadf(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
-static void test_dup_keeps_the_connection_after_the_original_closes(void **state)
+TEST_CASE(test_dup_keeps_the_connection_after_the_original_closes)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -48,7 +48,7 @@ static void test_dup_keeps_the_connection_after_the_original_closes(void **state
 	preload_assert_tcp_socket_free();
 }
 
-static void test_dup2_makes_the_target_routed(void **state)
+TEST_CASE(test_dup2_makes_the_target_routed)
 {
 	(void)state;
 	int target = open("/dev/null", O_RDONLY);
@@ -63,7 +63,7 @@ static void test_dup2_makes_the_target_routed(void **state)
 	assert_int_equal(close(target), 0);
 }
 
-static void test_dup2_over_a_routed_fd_forgets_its_socket(void **state)
+TEST_CASE(test_dup2_over_a_routed_fd_forgets_its_socket)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
@@ -81,7 +81,7 @@ static void test_dup2_over_a_routed_fd_forgets_its_socket(void **state)
 	preload_assert_tcp_socket_free();
 }
 
-static void test_close_range_closes_routed_fds_and_keeps_the_shims(void **state)
+TEST_CASE(test_close_range_closes_routed_fds_and_keeps_the_shims)
 {
 	(void)state;
 	int tcp = preload_tcp_connect(preload.tcp_echo);
@@ -96,7 +96,7 @@ static void test_close_range_closes_routed_fds_and_keeps_the_shims(void **state)
 	preload_assert_tcp_socket_free();
 }
 
-static void test_close_range_cloexec_leaves_the_fds_open(void **state)
+TEST_CASE(test_close_range_cloexec_leaves_the_fds_open)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -108,13 +108,5 @@ static void test_close_range_cloexec_leaves_the_fds_open(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_close_twice_gives_ebadf),
-		cmocka_unit_test(test_dup_keeps_the_connection_after_the_original_closes),
-		cmocka_unit_test(test_dup2_makes_the_target_routed),
-		cmocka_unit_test(test_dup2_over_a_routed_fd_forgets_its_socket),
-		cmocka_unit_test(test_close_range_closes_routed_fds_and_keeps_the_shims),
-		cmocka_unit_test(test_close_range_cloexec_leaves_the_fds_open),
-	};
-	return preload_run(tests);
+	return preload_run();
 }

@@ -18,7 +18,7 @@
 /* Above the fds a test program has open. */
 #define HIGH_FD 200
 
-static void test_dup3_with_cloexec_carries_the_connection(void **state)
+TEST_CASE(test_dup3_with_cloexec_carries_the_connection)
 {
 	(void)state;
 	int target = open("/dev/null", O_RDONLY);
@@ -32,7 +32,7 @@ static void test_dup3_with_cloexec_carries_the_connection(void **state)
 	assert_int_equal(close(target), 0);
 }
 
-static void test_dup3_onto_itself_is_einval(void **state)
+TEST_CASE(test_dup3_onto_itself_is_einval)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -43,7 +43,7 @@ static void test_dup3_onto_itself_is_einval(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_f_dupfd_copies_are_routed(void **state)
+TEST_CASE(test_f_dupfd_copies_are_routed)
 {
 	static const int commands[] = {F_DUPFD, F_DUPFD_CLOEXEC};
 	(void)state;
@@ -59,7 +59,7 @@ static void test_f_dupfd_copies_are_routed(void **state)
 	}
 }
 
-static void test_nonblocking_flag_is_the_programs(void **state)
+TEST_CASE(test_nonblocking_flag_is_the_programs)
 {
 	char byte;
 	(void)state;
@@ -78,11 +78,5 @@ static void test_nonblocking_flag_is_the_programs(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dup3_with_cloexec_carries_the_connection),
-		cmocka_unit_test(test_dup3_onto_itself_is_einval),
-		cmocka_unit_test(test_f_dupfd_copies_are_routed),
-		cmocka_unit_test(test_nonblocking_flag_is_the_programs),
-	};
-	return preload_run(tests);
+	return preload_run();
 }

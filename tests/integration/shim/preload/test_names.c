@@ -53,7 +53,7 @@ static void assert_address(const struct addrinfo *entry, const char *text, int p
 	assert_string_equal(got, text);
 }
 
-static void test_numeric_hosts_are_answered_as_written(void **state)
+TEST_CASE(test_numeric_hosts_are_answered_as_written)
 {
 	(void)state;
 	struct addrinfo *four = look_up("127.0.0.1", "4242", AF_UNSPEC, 0);
@@ -69,7 +69,7 @@ static void test_numeric_hosts_are_answered_as_written(void **state)
 	freeaddrinfo(six);
 }
 
-static void test_hosts_file_name_then_connect(void **state)
+TEST_CASE(test_hosts_file_name_then_connect)
 {
 	char port[8];
 	(void)state;
@@ -84,7 +84,7 @@ static void test_hosts_file_name_then_connect(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_numeric_only_refuses_a_name(void **state)
+TEST_CASE(test_numeric_only_refuses_a_name)
 {
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST}, *list = NULL;
 	(void)state;
@@ -92,7 +92,7 @@ static void test_numeric_only_refuses_a_name(void **state)
 	assert_null(list);
 }
 
-static void test_a_name_only_the_modem_knows(void **state)
+TEST_CASE(test_a_name_only_the_modem_knows)
 {
 	(void)state;
 	const char *name = getenv("ST87_TEST_MODEM_NAME");
@@ -106,11 +106,5 @@ static void test_a_name_only_the_modem_knows(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_numeric_hosts_are_answered_as_written),
-		cmocka_unit_test(test_hosts_file_name_then_connect),
-		cmocka_unit_test(test_numeric_only_refuses_a_name),
-		cmocka_unit_test(test_a_name_only_the_modem_knows),
-	};
-	return preload_run(tests);
+	return preload_run();
 }

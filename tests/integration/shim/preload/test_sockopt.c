@@ -56,7 +56,7 @@ static int connect_without_blocking(int port, int *error)
 	return fd;
 }
 
-static void test_so_error_is_zero_after_a_connect_that_worked(void **state)
+TEST_CASE(test_so_error_is_zero_after_a_connect_that_worked)
 {
 	int error;
 	(void)state;
@@ -68,7 +68,7 @@ static void test_so_error_is_zero_after_a_connect_that_worked(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_so_error_says_refused_once(void **state)
+TEST_CASE(test_so_error_says_refused_once)
 {
 	int error;
 	(void)state;
@@ -78,7 +78,7 @@ static void test_so_error_says_refused_once(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_type_domain_and_protocol_are_the_ones_asked_for(void **state)
+TEST_CASE(test_type_domain_and_protocol_are_the_ones_asked_for)
 {
 	(void)state;
 	int tcp = preload_tcp_connect(preload.tcp_echo);
@@ -100,7 +100,7 @@ static void test_type_domain_and_protocol_are_the_ones_asked_for(void **state)
 	assert_int_equal(close(udp), 0);
 }
 
-static void test_so_linger_reads_back_as_set(void **state)
+TEST_CASE(test_so_linger_reads_back_as_set)
 {
 	struct linger set = {.l_onoff = 1, .l_linger = 0}, got = {0};
 	socklen_t len = sizeof(got);
@@ -115,7 +115,7 @@ static void test_so_linger_reads_back_as_set(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_rai_set_before_the_first_datagram_stays(void **state)
+TEST_CASE(test_rai_set_before_the_first_datagram_stays)
 {
 	(void)state;
 	int fd = preload_udp_socket();
@@ -132,7 +132,7 @@ static void test_rai_set_before_the_first_datagram_stays(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_rai_of_a_routed_udp_socket_defaults_to_none(void **state)
+TEST_CASE(test_rai_of_a_routed_udp_socket_defaults_to_none)
 {
 	(void)state;
 	int fd = preload_udp_socket();
@@ -141,7 +141,7 @@ static void test_rai_of_a_routed_udp_socket_defaults_to_none(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_rai_is_not_for_tcp(void **state)
+TEST_CASE(test_rai_is_not_for_tcp)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -153,14 +153,5 @@ static void test_rai_is_not_for_tcp(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_so_error_is_zero_after_a_connect_that_worked),
-		cmocka_unit_test(test_so_error_says_refused_once),
-		cmocka_unit_test(test_type_domain_and_protocol_are_the_ones_asked_for),
-		cmocka_unit_test(test_so_linger_reads_back_as_set),
-		cmocka_unit_test(test_rai_set_before_the_first_datagram_stays),
-		cmocka_unit_test(test_rai_of_a_routed_udp_socket_defaults_to_none),
-		cmocka_unit_test(test_rai_is_not_for_tcp),
-	};
-	return preload_run(tests);
+	return preload_run();
 }

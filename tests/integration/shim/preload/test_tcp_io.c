@@ -17,7 +17,7 @@
 
 #include "preload_support.h"
 
-static void test_send_then_recv_is_byte_exact(void **state)
+TEST_CASE(test_send_then_recv_is_byte_exact)
 {
 	(void)state;
 	int fd = preload_tcp_connect(preload.tcp_echo);
@@ -26,7 +26,7 @@ static void test_send_then_recv_is_byte_exact(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_shutdown_then_recv_gives_the_rest_and_the_end(void **state)
+TEST_CASE(test_shutdown_then_recv_gives_the_rest_and_the_end)
 {
 	unsigned char sent[3000], got[3000], more;
 	(void)state;
@@ -41,7 +41,7 @@ static void test_shutdown_then_recv_gives_the_rest_and_the_end(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_sendmsg_and_recvmsg_keep_the_order_of_the_pieces(void **state)
+TEST_CASE(test_sendmsg_and_recvmsg_keep_the_order_of_the_pieces)
 {
 	char first[] = "first piece,", second[] = "second piece";
 	char got[sizeof(first) + sizeof(second) - 2];
@@ -62,7 +62,7 @@ static void test_sendmsg_and_recvmsg_keep_the_order_of_the_pieces(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_peek_leaves_the_data_for_the_next_recv(void **state)
+TEST_CASE(test_peek_leaves_the_data_for_the_next_recv)
 {
 	unsigned char sent[64], peeked[64], got[64];
 	(void)state;
@@ -77,7 +77,7 @@ static void test_peek_leaves_the_data_for_the_next_recv(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_recv_with_nothing_waiting_gives_eagain(void **state)
+TEST_CASE(test_recv_with_nothing_waiting_gives_eagain)
 {
 	char byte;
 	(void)state;
@@ -88,7 +88,7 @@ static void test_recv_with_nothing_waiting_gives_eagain(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_names_are_the_tcp_peer_not_the_pair(void **state)
+TEST_CASE(test_names_are_the_tcp_peer_not_the_pair)
 {
 	struct sockaddr_storage peer, own;
 	socklen_t peer_len = sizeof(peer), own_len = sizeof(own);
@@ -106,7 +106,7 @@ static void test_names_are_the_tcp_peer_not_the_pair(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_connect_to_a_closed_port_is_refused(void **state)
+TEST_CASE(test_connect_to_a_closed_port_is_refused)
 {
 	(void)state;
 	struct sockaddr_in address = preload_loopback(preload.closed);
@@ -120,14 +120,5 @@ static void test_connect_to_a_closed_port_is_refused(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_send_then_recv_is_byte_exact),
-		cmocka_unit_test(test_shutdown_then_recv_gives_the_rest_and_the_end),
-		cmocka_unit_test(test_sendmsg_and_recvmsg_keep_the_order_of_the_pieces),
-		cmocka_unit_test(test_peek_leaves_the_data_for_the_next_recv),
-		cmocka_unit_test(test_recv_with_nothing_waiting_gives_eagain),
-		cmocka_unit_test(test_names_are_the_tcp_peer_not_the_pair),
-		cmocka_unit_test(test_connect_to_a_closed_port_is_refused),
-	};
-	return preload_run(tests);
+	return preload_run();
 }

@@ -38,7 +38,7 @@ static void assert_datagram_from_echo(int fd, const void *expected, size_t len)
 	assert_int_equal(source.sin_addr.s_addr, echo.sin_addr.s_addr);
 }
 
-static void test_unconnected_sendto_then_recvfrom_names_the_sender(void **state)
+TEST_CASE(test_unconnected_sendto_then_recvfrom_names_the_sender)
 {
 	unsigned char datagram[DATAGRAM_MAX];
 	(void)state;
@@ -52,7 +52,7 @@ static void test_unconnected_sendto_then_recvfrom_names_the_sender(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_datagrams_keep_their_sizes_and_order(void **state)
+TEST_CASE(test_datagrams_keep_their_sizes_and_order)
 {
 	static const size_t sizes[] = {1, 300, DATAGRAM_MAX};
 	unsigned char datagram[DATAGRAM_MAX];
@@ -69,7 +69,7 @@ static void test_datagrams_keep_their_sizes_and_order(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_connected_send_then_recv(void **state)
+TEST_CASE(test_connected_send_then_recv)
 {
 	char got[16];
 	(void)state;
@@ -85,7 +85,7 @@ static void test_connected_send_then_recv(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_sendmsg_makes_one_datagram_of_its_pieces(void **state)
+TEST_CASE(test_sendmsg_makes_one_datagram_of_its_pieces)
 {
 	char head[] = "head:", body[] = "body";
 	char got[16];
@@ -106,7 +106,7 @@ static void test_sendmsg_makes_one_datagram_of_its_pieces(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void test_unconnected_send_needs_a_destination(void **state)
+TEST_CASE(test_unconnected_send_needs_a_destination)
 {
 	(void)state;
 	int fd = preload_udp_socket();
@@ -120,12 +120,5 @@ static void test_unconnected_send_needs_a_destination(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unconnected_sendto_then_recvfrom_names_the_sender),
-		cmocka_unit_test(test_datagrams_keep_their_sizes_and_order),
-		cmocka_unit_test(test_connected_send_then_recv),
-		cmocka_unit_test(test_sendmsg_makes_one_datagram_of_its_pieces),
-		cmocka_unit_test(test_unconnected_send_needs_a_destination),
-	};
-	return preload_run(tests);
+	return preload_run();
 }
