@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Fails when a file under src/ includes a header of a higher layer, of another
-room on its own layer, or by a path with "../" in it.
+room on its own layer, or by a path with "../" in it; and when docs/DESIGN.md's
+layer list is not the tree: a folder missing or out of order, a source file it
+does not name, or a name it gives that is no longer there.
 
 Each folder of src/ is a room on one layer; a room may include its own headers,
 include/ (libst87's public API) and the rooms of lower layers only.
@@ -17,6 +19,34 @@ LAYERS = [
     ["shim", "daemon", "tools"],  # the programs and the interposer
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+# An entry of DESIGN.md's layer list: "    src/ROOM/   what it holds", continued on indented lines.
+DESIGN_ENTRY = re.compile(r"^    (\S+/) +(.*(?:\n {20,}\S.*)*)", re.MULTILINE)
+SOURCE_NAME = re.compile(r"\b[\w.]+\.c\b")
+
+
+def design_problems(root, layer_of):
+    """What DESIGN.md's "## Layers" list says that the tree does not (or leaves out)."""
+    design = (root / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    start = design.index("## Layers")
+    end = design.find("\n## ", start + 1)
+    entries = {m.group(1)[len("src/"):-1]: m.group(2) for m in DESIGN_ENTRY.finditer(design[start:end])
+               if m.group(1).startswith("src/")}
+    where = "docs/DESIGN.md, ## Layers"
+    problems = [f"{where}: src/{room}/ is not listed" for room in layer_of if room not in entries]
+    levels = [layer_of.get(room, -1) for room in entries]
+    if levels != sorted(levels):
+        problems.append(f"{where}: the src/ folders are not listed bottom-up: {list(entries)}")
+    for room, text in entries.items():
+        folder = root / "src" / room
+        if room not in layer_of or not folder.is_dir():
+            problems.append(f"{where}: src/{room}/ is listed but is not a room of src/")
+            continue
+        named = set(SOURCE_NAME.findall(text))
+        problems += [f"{where}: src/{room}/{path.name} is not named" for path in sorted(folder.glob("*.c"))
+                     if path.name not in named]
+        problems += [f"{where}: src/{room}/ names {name}, which is not there" for name in sorted(named)
+                     if not (folder / name).exists()]
+    return problems
 
 
 def main() -> int:
@@ -40,6 +70,7 @@ def main() -> int:
                 for owner in owners:
                     if owner in layer_of and layer_of[owner] >= layer_of[folder.name]:
                         problems.append(f"{where}: src/{owner}/ is not below src/{folder.name}/")
+    problems += design_problems(root, layer_of)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
