@@ -13,6 +13,7 @@ import sys
 
 # Bottom-up. Rooms on one layer know nothing of each other.
 LAYERS = [
+    ["libc"],  # libc's own fd and socket calls, beneath the shim's interposers
     ["core", "settings"],  # the driver core; the settings parsers (libc and core's st87-settings tables)
     ["wire"],  # st87d's protocol
     ["engine"],  # the bridge between routed sockets and the modem

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "modem_internal.h"
 #include "radio_values.h"
+#include "libc_calls.h"
 
 #define DEFAULT_MARGIN_MS 1000
 /* The probe comes this much before the hold ends (at most; an eighth of a short hold): the
@@ -85,13 +86,13 @@ static FILE *open_trace(const char *path)
 		      0600);
 	if (fd < 0)
 		return NULL;
-	int flags = fcntl(fd, F_GETFL);
+	int flags = libc_fcntl(fd, F_GETFL, 0);
 	if (flags >= 0)
-		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+		libc_fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	FILE *trace = fdopen(fd, "a");
 	if (!trace) {
 		int err = errno;
-		close(fd);
+		libc_close(fd);
 		errno = err;
 	}
 	return trace;
@@ -841,7 +842,7 @@ void st87_modem_close(struct st87_modem *modem)
 	st87_at_free(modem->at);
 	st87_serial_close(modem->serial);
 	if (modem->trace)
-		fclose(modem->trace);
+		libc_fclose(modem->trace);
 	free(modem);
 }
 

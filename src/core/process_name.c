@@ -1,5 +1,6 @@
 /* A process's name as /proc shows it, made printable (internal.h). */
 #include "internal.h"
+#include "libc_calls.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@ void st87_process_name(long pid, char *name, size_t len)
 	if (fd < 0)
 		return;
 	ssize_t got = read(fd, comm, sizeof(comm));
-	close(fd);
+	libc_close(fd);
 	if (got <= 0)
 		return;
 	/* The kernel ends the name with a newline; one inside it is the name's own (PR_SET_NAME takes any byte). */

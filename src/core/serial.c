@@ -18,6 +18,7 @@
 
 #include "internal.h"
 #include "st87/st87.h"
+#include "libc_calls.h"
 
 /* STMicroelectronics' USB vendor id, used by the ST87 evaluation boards' bridges. */
 #define ST_USB_VENDOR_ID 0x0483
@@ -105,7 +106,7 @@ static int open_with_libserialport(struct st87_serial *serial, int baud, bool rt
 	if (!err && sp_get_port_handle(port, &port_fd) != SP_OK)
 		err = -EIO;
 	if (!err) {
-		serial->fd = fcntl(port_fd, F_DUPFD_CLOEXEC, min_fd);
+		serial->fd = libc_fcntl(port_fd, F_DUPFD_CLOEXEC, min_fd);
 		if (serial->fd < 0)
 			err = -errno;
 	}
@@ -116,8 +117,8 @@ static int open_with_libserialport(struct st87_serial *serial, int baud, bool rt
 	if (err)
 		return err;
 	/* libserialport opens blocking; our reads and writes wait in poll() instead. */
-	int flags = fcntl(serial->fd, F_GETFL);
-	if (flags < 0 || fcntl(serial->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+	int flags = libc_fcntl(serial->fd, F_GETFL, 0);
+	if (flags < 0 || libc_fcntl(serial->fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
 }
@@ -126,10 +127,10 @@ static int move_fd_up(struct st87_serial *serial, int min_fd)
 {
 	if (serial->fd >= min_fd)
 		return 0;
-	int moved = fcntl(serial->fd, F_DUPFD_CLOEXEC, min_fd);
+	int moved = libc_fcntl(serial->fd, F_DUPFD_CLOEXEC, min_fd);
 	if (moved < 0)
 		return -errno;
-	close(serial->fd);
+	libc_close(serial->fd);
 	serial->fd = moved;
 	return 0;
 }
@@ -151,14 +152,14 @@ static int lock_port(struct st87_serial *serial)
 				  .l_whence = SEEK_SET,
 				  .l_start = EXCLUSIVE_BYTE,
 				  .l_len = 1};
-	if (fcntl(serial->fd, F_OFD_SETLK, &exclusive) < 0) {
+	if (libc_fcntl_lock(serial->fd, F_OFD_SETLK, &exclusive) < 0) {
 		if (errno != EAGAIN && errno != EACCES)
 			return st87_fail(-errno, "%s: cannot lock: %s", serial->path, strerror(errno));
 		struct flock holder = {.l_type = F_WRLCK,
 				       .l_whence = SEEK_SET,
 				       .l_start = OWNER_BYTE,
 				       .l_len = 1};
-		if (fcntl(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
+		if (libc_fcntl_lock(serial->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
 			char program[ST87_PROCESS_NAME_SIZE];
 			st87_process_name((long)holder.l_pid, program, sizeof(program));
 			bool daemon = strcmp(program, "st87d") == 0;
@@ -172,7 +173,7 @@ static int lock_port(struct st87_serial *serial)
 				 (long)getpid());
 	}
 	struct flock owner = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = OWNER_BYTE, .l_len = 1};
-	fcntl(serial->fd, F_SETLK, &owner);
+	libc_fcntl_lock(serial->fd, F_SETLK, &owner);
 	return 0;
 }
 
@@ -226,7 +227,7 @@ void st87_serial_close(struct st87_serial *serial)
 	if (!serial)
 		return;
 	if (serial->fd >= 0)
-		close(serial->fd);
+		libc_close(serial->fd);
 	free(serial);
 }
 

@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "monotonic.h"
 #include "tcp_queue.h"
+#include "libc_calls.h"
 
 /* How long the modem may take to bring its IP link up at start. */
 #define LINK_UP_TIMEOUT_MS 30000
@@ -143,7 +144,7 @@ static void close_own_fd(int fd)
 {
 	if (host.disown_fd)
 		host.disown_fd(fd);
-	close(fd);
+	libc_close(fd);
 }
 
 void engine_modem_address(int family, char *address, size_t len)
@@ -453,7 +454,7 @@ static bool discard_filler(struct routed_socket *s)
 	long long give_up = st87_now_ms() + FILLER_WAIT_MS;
 	while (s->filler > 0) {
 		size_t want = s->filler < sizeof(scratch) ? s->filler : sizeof(scratch);
-		ssize_t n = recv(s->engine_fd, scratch, want, MSG_DONTWAIT);
+		ssize_t n = libc_recv(s->engine_fd, scratch, want, MSG_DONTWAIT);
 		if (n > 0) {
 			s->filler -= (size_t)n;
 			continue;
@@ -605,7 +606,7 @@ static void retire(struct routed_socket *s)
 		s->engine_fd = -1;
 	}
 	if (s->client_fd >= 0) {
-		close(s->client_fd);
+		libc_close(s->client_fd);
 		s->client_fd = -1;
 	}
 	pthread_mutex_lock(&engine_lock);
@@ -855,14 +856,14 @@ static void service_clients(struct pollfd *fds, struct routed_socket **owners, i
 		int passed_fd;
 		int err = st87d_receive_request(s->client_fd, &request, &passed_fd);
 		if (passed_fd >= 0)
-			close(passed_fd);
+			libc_close(passed_fd);
 		if (err == -EAGAIN)
 			continue;
 		if (!err && request.kind == ST87D_SET_RAI && request.rai >= 0 && request.rai <= 2) {
 			__atomic_store_n(&s->rai, request.rai, __ATOMIC_RELAXED);
 			continue;
 		}
-		close(s->client_fd);
+		libc_close(s->client_fd);
 		s->client_fd = -1;
 	}
 }
@@ -1161,10 +1162,10 @@ static void wake_engine(void)
 int engine_private_fd(int fd)
 {
 	int moved = host.min_private_fd > 0 && fd < host.min_private_fd
-		? fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
+		? libc_fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
 		: -1;
 	if (moved >= 0) {
-		close(fd);
+		libc_close(fd);
 		fd = moved;
 	}
 	own_fd(fd);

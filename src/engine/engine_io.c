@@ -18,6 +18,7 @@
 #include "engine_metrics.h"
 #include "st87/st87shim.h"
 #include "internal.h"
+#include "libc_calls.h"
 
 #define TCP_BURST (4 * ST87_PROBE_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
@@ -48,7 +49,7 @@ void engine_give_eof(struct routed_socket *s)
 static bool program_closed_after(const struct routed_socket *s)
 {
 	char next;
-	return recv(s->engine_fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return libc_recv(s->engine_fd, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 /* <rai> of AT#IPSENDUDP (docs/PROTOCOL.md §13): what the socket or ST87_UDP_RAI asked for. */
@@ -125,7 +126,7 @@ int engine_pump_outbound_up_to(struct st87_modem *modem, struct routed_socket *s
 	size_t want = s->type == SOCK_STREAM ? (tcp_most < TCP_BURST ? tcp_most : TCP_BURST)
 					     : sizeof(buffer);
 	/* MSG_DONTWAIT, not the fd's flag: through st87d the program holds the same file and may clear it. */
-	ssize_t n = recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
+	ssize_t n = libc_recv(s->engine_fd, buffer, want, MSG_DONTWAIT);
 	if (n == 0 && s->type != SOCK_STREAM && !pair_hung_up(s->engine_fd)) {
 		/* An empty datagram (a keep-alive, say): the modem sends none, and the socket lives on. */
 		st87_log(ST87_LOG_DEBUG, "modem socket %d: an empty datagram is not sent",
@@ -181,10 +182,11 @@ void engine_flush_inbound(struct routed_socket *s)
 	while (s->inbound_sent < s->inbound_len) {
 		ssize_t n;
 		if (s->type == SOCK_STREAM)
-			n = send(s->engine_fd, s->inbound + s->inbound_sent,
-				 s->inbound_len - s->inbound_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			n = libc_send(s->engine_fd, s->inbound + s->inbound_sent,
+				      s->inbound_len - s->inbound_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 		else
-			n = send(s->engine_fd, s->inbound, s->inbound_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			n = libc_send(s->engine_fd, s->inbound, s->inbound_len,
+				      MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 				return;

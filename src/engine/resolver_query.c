@@ -13,6 +13,7 @@
 #include "engine_io.h"
 #include "internal.h"
 #include "monotonic.h"
+#include "libc_calls.h"
 
 /* How long each try waits for its answer. */
 #define ANSWER_WAIT_MS 5000
@@ -70,7 +71,7 @@ static int await_answer(struct routed_socket *s, int fd, uint16_t id, const char
 		if (n <= 0)
 			return n < 0 ? -errno : -ETIMEDOUT;
 		unsigned char reply[SHIM_DNS_UDP_MAX * 2];
-		ssize_t got = recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
+		ssize_t got = libc_recv(fd, reply, sizeof(reply), MSG_DONTWAIT);
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (got <= 0)
@@ -92,7 +93,7 @@ static int exchange(struct routed_socket *s, int fd, const char *name, int qtype
 		int len = shim_dns_build_query(name, qtype, id, query, sizeof(query));
 		if (len < 0)
 			return len;
-		if (send(fd, query, (size_t)len, MSG_NOSIGNAL) < 0)
+		if (libc_send(fd, query, (size_t)len, MSG_NOSIGNAL) < 0)
 			return errno == EPIPE || errno == ECONNRESET ? socket_failure(s) : -errno;
 		outcome = await_answer(s, fd, id, name, qtype, answer);
 	}
@@ -111,15 +112,15 @@ int engine_ask_resolver(const struct sockaddr *server, socklen_t server_len, con
 	}
 	struct routed_socket *s = routed_socket_new(server->sa_family, SOCK_DGRAM, server, server_len);
 	if (!s) {
-		close(pair[0]);
-		close(pair[1]);
+		libc_close(pair[0]);
+		libc_close(pair[1]);
 		snprintf(error, error_len, "out of memory");
 		return -ENOMEM;
 	}
 	s->dns_queries = true;
 	int ours = engine_private_fd(pair[0]);
 	s->engine_fd = engine_private_fd(pair[1]);
-	fcntl(s->engine_fd, F_SETFL, O_NONBLOCK);
+	libc_fcntl(s->engine_fd, F_SETFL, O_NONBLOCK);
 	routed_socket_hold(s); /* ours: the record's error is read after the engine let go */
 	bool connect_timed_out = false;
 	int outcome = engine_submit(s);

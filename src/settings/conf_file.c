@@ -2,6 +2,7 @@
 #include "conf_file.h"
 #include "quote.h"
 #include "text.h"
+#include "libc_calls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +18,11 @@
 #define LINE_MAX_BYTES (SHIM_CONF_VALUE_SIZE + 127)
 
 /* The variable @key names: "baud", "BAUD" and "ST87_BAUD" all name ST87_BAUD. NULL: none. */
-static const char *variable_for(const char *key)
+static const char *variable_for(shim_variable_names variables, const char *key)
 {
 	size_t prefix = strlen(VARIABLE_PREFIX);
 	const char *name;
-	for (size_t i = 0; (name = shim_config_variable_name(i)) != NULL; i++) {
+	for (size_t i = 0; (name = variables(i)) != NULL; i++) {
 		if (strcasecmp(key, name) == 0 || strcasecmp(key, name + prefix) == 0)
 			return name;
 	}
@@ -67,7 +68,7 @@ static int take_line(struct shim_conf_file *file, char *text, int line, char *er
 		value[len - 1] = '\0';
 		value++;
 	}
-	const char *name = variable_for(key);
+	const char *name = variable_for(file->variables, key);
 	if (!name) {
 		append(errors, errors_len, used, file->path, line, "unknown key ", key);
 		return -EINVAL;
@@ -106,26 +107,27 @@ static FILE *open_regular_file(const char *path)
 		return NULL;
 	struct stat status;
 	if (fstat(fd, &status) < 0 || !S_ISREG(status.st_mode) || status.st_size > SHIM_CONF_MAX_SIZE) {
-		close(fd);
+		libc_close(fd);
 		errno = EINVAL;
 		return NULL;
 	}
 	FILE *in = fdopen(fd, "r");
 	if (!in) {
 		int err = errno;
-		close(fd);
+		libc_close(fd);
 		errno = err;
 	}
 	return in;
 }
 
-int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *file, char *errors,
-			size_t errors_len)
+int shim_conf_file_load(const char *path, bool required, shim_variable_names variables,
+			struct shim_conf_file *file, char *errors, size_t errors_len)
 {
 	size_t used = 0;
 	if (errors && errors_len)
 		errors[0] = '\0';
 	file->count = 0;
+	file->variables = variables;
 	snprintf(file->path, sizeof(file->path), "%s", path);
 	FILE *in = open_regular_file(path);
 	if (!in) {
@@ -161,7 +163,7 @@ int shim_conf_file_load(const char *path, bool required, struct shim_conf_file *
 		result = -EIO;
 	}
 	free(text);
-	fclose(in);
+	libc_fclose(in);
 	return result;
 }
 

@@ -452,7 +452,8 @@ int shim_config_parse_some(shim_config_getenv_fn getenv_fn, const char *const *n
 		any_bad = true;
 	} else if (file) {
 		char file_errors[1024];
-		if (shim_conf_file_load(path, required, file, file_errors, sizeof file_errors) < 0) {
+		if (shim_conf_file_load(path, required, shim_config_variable_name, file, file_errors,
+					sizeof file_errors) < 0) {
 			append_text(errors, errors_len, &used, file_errors);
 			any_bad = true;
 		}

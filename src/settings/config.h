@@ -159,4 +159,7 @@ int shim_config_parse_some(shim_config_getenv_fn getenv_fn, const char *const *n
 int shim_config_parse_value(const char *name, const char *value, struct shim_config *config,
 			    char *problem, size_t problem_len);
 
+/* The @i-th ST87_* variable (a conf_file.h shim_variable_names), NULL past the last. */
+const char *shim_config_variable_name(size_t i);
+
 #endif

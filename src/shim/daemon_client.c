@@ -26,7 +26,7 @@ static bool daemon_trusted(int connection, const char *path, char *why, size_t w
 {
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+	if (real.getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
 		snprintf(why, why_len, "its credentials cannot be read: %s", strerror(errno));
 		return false;
 	}

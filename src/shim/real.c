@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libc_calls.h"
+
 /*
  * Until dlsym() has answered, calls go straight to the kernel: a sanitizer
  * runtime or dlsym itself may call close() or fcntl() while the shim is
@@ -148,8 +150,23 @@ void real_libc_init(void)
 	LOOK_UP(freeaddrinfo);
 	LOOK_UP(gethostbyname);
 	LOOK_UP(gethostbyname2);
-	if (!real.getaddrinfo || !real.freeaddrinfo || !real.gethostbyname || !real.gethostbyname2) {
-		fputs("st87shim: cannot find libc's getaddrinfo; is this a glibc program?\n", stderr);
+	if (!real.getaddrinfo || !real.freeaddrinfo || !real.gethostbyname || !real.gethostbyname2 ||
+	    !real.fclose) {
+		fputs("st87shim: cannot find libc's getaddrinfo or fclose; is this a glibc program?\n",
+		      stderr);
 		abort();
 	}
+	/* The engine, the core, the wire and the settings call libc itself, never the interposers above them. */
+	const struct libc_calls libc_own = {
+		.close_fn = real.close,
+		.fclose_fn = real.fclose,
+		.fcntl_fn = real.fcntl,
+		.connect_fn = real.connect,
+		.send_fn = real.send,
+		.sendto_fn = real.sendto,
+		.sendmsg_fn = real.sendmsg,
+		.recv_fn = real.recv,
+		.recvmsg_fn = real.recvmsg,
+	};
+	libc_calls_set(&libc_own);
 }

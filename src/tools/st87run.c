@@ -134,7 +134,7 @@ static bool file_has_routes(void)
 	const char *named = getenv("ST87_CONF");
 	const char *path = named && *named ? named : SHIM_CONF_DEFAULT_PATH;
 	char errors[256];
-	shim_conf_file_load(path, false, &file, errors,
+	shim_conf_file_load(path, false, shim_config_variable_name, &file, errors,
 			    sizeof(errors)); /* problems: check_variables says */
 	return shim_conf_file_value(&file, "ST87_ROUTE", NULL) != NULL;
 }

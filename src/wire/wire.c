@@ -1,5 +1,6 @@
 /* st87d's wire: message framing and fd passing over the daemon's Unix socket (wire.h). */
 #include "wire.h"
+#include "libc_calls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,9 @@ int st87d_dial(const char *path)
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+	if (libc_connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
 		int err = -errno;
-		close(fd);
+		libc_close(fd);
 		return err;
 	}
 	return fd;
@@ -49,7 +50,7 @@ int st87d_send_message(int connection, const void *message, size_t len, int fd_t
 	}
 	ssize_t sent;
 	do
-		sent = sendmsg(connection, &header, MSG_NOSIGNAL);
+		sent = libc_sendmsg(connection, &header, MSG_NOSIGNAL);
 	while (sent < 0 && errno == EINTR);
 	if (sent < 0)
 		return -errno;
@@ -77,7 +78,7 @@ static int take_passed_fd(struct msghdr *header)
 			if (kept < 0)
 				kept = fd;
 			else
-				close(fd);
+				libc_close(fd);
 		}
 	}
 	return kept;
@@ -155,14 +156,14 @@ int st87d_receive_request(int connection, struct st87d_request *request, int *pa
 				.msg_controllen = sizeof(control.bytes)};
 	ssize_t got;
 	do
-		got = recvmsg(connection, &header, MSG_CMSG_CLOEXEC);
+		got = libc_recvmsg(connection, &header, MSG_CMSG_CLOEXEC);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return -errno;
 	*passed_fd = take_passed_fd(&header);
 	int err = st87d_decode_request(message.bytes, (size_t)got, header.msg_flags, request);
 	if (err && *passed_fd >= 0) {
-		close(*passed_fd);
+		libc_close(*passed_fd);
 		*passed_fd = -1;
 	}
 	return err;
@@ -233,7 +234,8 @@ int st87d_receive_reply(int connection, struct st87d_reply *reply, int timeout_m
 	} message;
 	ssize_t got;
 	do
-		got = recv(connection, message.bytes, sizeof(message.bytes), MSG_DONTWAIT | MSG_TRUNC);
+		got = libc_recv(connection, message.bytes, sizeof(message.bytes),
+				MSG_DONTWAIT | MSG_TRUNC);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;

@@ -155,9 +155,13 @@ TEST_CASE_FIXED(test_only_a_regular_file_is_read, make_path, remove_file)
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
 	assert_non_null(file);
 	/* /dev/zero would be read for ever; a directory is no file either. */
-	assert_int_equal(shim_conf_file_load("/dev/zero", true, file, errors, sizeof(errors)), -EINVAL);
+	assert_int_equal(shim_conf_file_load("/dev/zero", true, shim_config_variable_name, file, errors,
+					     sizeof(errors)),
+			 -EINVAL);
 	assert_string_equal(errors, "/dev/zero: not read: expected a regular file of at most 64 KiB\n");
-	assert_int_equal(shim_conf_file_load("/tmp", true, file, errors, sizeof(errors)), -EINVAL);
+	assert_int_equal(shim_conf_file_load("/tmp", true, shim_config_variable_name, file, errors,
+					     sizeof(errors)),
+			 -EINVAL);
 	free(file);
 }
 
@@ -168,7 +172,9 @@ TEST_CASE_FIXED(test_a_fifo_is_refused_without_waiting_for_a_writer, make_path, 
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
 	assert_non_null(file);
 	/* Before: open() waited for a writer that never comes (the test timed out). */
-	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), -EINVAL);
+	assert_int_equal(shim_conf_file_load(conf_path, true, shim_config_variable_name, file, errors,
+					     sizeof(errors)),
+			 -EINVAL);
 	char expected[128];
 	snprintf(expected, sizeof(expected), "%s: not read: expected a regular file of at most 64 KiB\n",
 		 conf_path);
@@ -186,7 +192,9 @@ static struct shim_conf_file *load_refusing_one_line(const char *bytes, size_t l
 	fclose(out);
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
 	assert_non_null(file);
-	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), -EINVAL);
+	assert_int_equal(shim_conf_file_load(conf_path, true, shim_config_variable_name, file, errors,
+					     sizeof(errors)),
+			 -EINVAL);
 	char expected[128];
 	snprintf(expected, sizeof(expected), "%s:%d: %s\n", conf_path, line, what);
 	assert_string_equal(errors, expected);
@@ -228,8 +236,8 @@ TEST_CASE_FIXED(test_an_unprintable_path_is_quoted, make_path, remove_file)
 	(void)state;
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
 	assert_non_null(file);
-	assert_int_equal(shim_conf_file_load("/nonexistent/\x01\xff.conf", true, file, errors,
-					     sizeof(errors)),
+	assert_int_equal(shim_conf_file_load("/nonexistent/\x01\xff.conf", true,
+					     shim_config_variable_name, file, errors, sizeof(errors)),
 			 -ENOENT);
 	assert_string_equal(errors,
 			    "/nonexistent/\\x01\\xff.conf: cannot read: No such file or directory\n");
@@ -242,13 +250,15 @@ TEST_CASE_FIXED(test_the_loader_reports_where_a_value_came_from, make_path, remo
 	write_conf("\n# comment\nlog = debug\n");
 	struct shim_conf_file *file = calloc(1, sizeof(*file));
 	assert_non_null(file);
-	assert_int_equal(shim_conf_file_load(conf_path, true, file, errors, sizeof(errors)), 0);
+	assert_int_equal(shim_conf_file_load(conf_path, true, shim_config_variable_name, file, errors,
+					     sizeof(errors)),
+			 0);
 	int line = 0;
 	assert_string_equal(shim_conf_file_value(file, "ST87_LOG", &line), "debug");
 	assert_int_equal(line, 3);
 	assert_null(shim_conf_file_value(file, "ST87_PORT", &line));
-	assert_int_equal(shim_conf_file_load("/nonexistent/st87.conf", false, file, errors,
-					     sizeof(errors)),
+	assert_int_equal(shim_conf_file_load("/nonexistent/st87.conf", false, shim_config_variable_name,
+					     file, errors, sizeof(errors)),
 			 0);
 	assert_int_equal(file->count, 0);
 	free(file);
