@@ -19,6 +19,7 @@
 
 #include "fields.h"
 #include "internal.h"
+#include "ipcfg_choose.h"
 #include "modem_internal.h"
 #include "radio_values.h"
 #include "libc_calls.h"
@@ -635,6 +636,22 @@ static int confirm_restart(struct st87_modem *modem)
 	restarted(modem, modem->doubt_line);
 	return st87_fail(-ENETRESET, "the modem restarted (\"%s\", then AT+CMEE? gave %d)",
 			 modem->doubt_line, cmee);
+}
+
+/* The session reads its link itself (between commands too): the IP link commands are in ipcmds.c. */
+int st87_ipcfg_read(struct st87_modem *modem, struct st87_ipcfg *out)
+{
+	struct st87_at_command command = {.text = "AT#IPCFG?", .info_prefix = "#IPCFG:"};
+	struct st87_at_reply reply;
+	int err = st87_modem_run(modem, &command, ST87_DEADLINE_SHORT, &reply);
+	if (!err)
+		err = st87_ipcfg_choose(&reply, modem->cid, modem->cid_fixed, out);
+	if (err)
+		return err;
+	st87_modem_learn_cid(modem, out->cid);
+	return out->cid == modem->cid
+		? 0
+		: st87_fail(-ENOENT, "AT#IPCFG? does not list context %d", modem->cid);
 }
 
 /* +CEREG: 2 or 4: a loss only when AT#IPCFG? no longer shows our link up. -ENETDOWN when lost. */

@@ -50,7 +50,7 @@ struct st87_socket_slot {
 	size_t leftover_start, leftover_len;
 };
 
-/* The radio's connected time from +CSCON: URCs (rrc_time.c). */
+/* The radio's connected time from +CSCON: URCs (rrc_span.c; rrc_time.c turns them on). */
 struct st87_rrc_time {
 	bool urcs;    /* AT+CSCON=1 answered OK since the last restart */
 	bool refused; /* the firmware does not know AT+CSCON: not asked again this session */
@@ -125,7 +125,7 @@ bool st87_reply_unknown_command(int err, const struct st87_at_reply *reply);
 /* Echo off and error codes on: the first commands of a start-up, and of anything after a restart. */
 int st87_modem_restore_settings(struct st87_modem *modem);
 
-/* A +CSCON: URC said the radio is now @p connected (rrc_time.c). */
+/* A +CSCON: URC said the radio is now @p connected (rrc_span.c). */
 void st87_rrc_note(struct st87_modem *modem, bool connected);
 /* The modem restarted: its URCs are off again, its state not known. */
 void st87_rrc_restarted(struct st87_modem *modem);

@@ -1,9 +1,9 @@
 /*
- * How long the radio (RRC) was connected, from the modem's own +CSCON: URCs
- * once AT+CSCON=1 turned them on (docs/PROTOCOL.md §15): each URC is a
- * change of state, so the time is exact where a poll would only sample it.
- * A restart turns them off again (the firmware's default); the caller asks
- * again. Firmware that does not know AT+CSCON is asked once per session.
+ * The modem's own +CSCON: URCs turned on (AT+CSCON=1, docs/PROTOCOL.md §15),
+ * so that rrc_span.c learns how long the radio (RRC) was connected: each URC
+ * is a change of state, so the time is exact where a poll would only sample
+ * it. A restart turns them off again (the firmware's default); the caller
+ * asks again. Firmware that does not know AT+CSCON is asked once per session.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,29 +11,6 @@
 #include "fields.h"
 #include "internal.h"
 #include "modem_internal.h"
-
-/* The time up to now added to the total, as if the state changed now. */
-static void close_span(struct st87_modem *modem, long long now_ms)
-{
-	struct st87_rrc_time *rrc = &modem->rrc;
-	if (rrc->known && rrc->connected)
-		rrc->connected_ms += now_ms - rrc->since_ms;
-	rrc->since_ms = now_ms;
-}
-
-void st87_rrc_note(struct st87_modem *modem, bool connected)
-{
-	close_span(modem, st87_now_ms());
-	modem->rrc.known = true;
-	modem->rrc.connected = connected;
-}
-
-void st87_rrc_restarted(struct st87_modem *modem)
-{
-	close_span(modem, st87_now_ms());
-	modem->rrc.known = false;
-	modem->rrc.urcs = false;
-}
 
 int st87_cscon_urcs_on(struct st87_modem *modem)
 {
@@ -57,13 +34,4 @@ int st87_cscon_urcs_on(struct st87_modem *modem)
 	if (!err)
 		st87_rrc_note(modem, now.connected);
 	return err;
-}
-
-bool st87_modem_rrc_connected_ms(const struct st87_modem *modem, long long *connected_ms)
-{
-	const struct st87_rrc_time *rrc = &modem->rrc;
-	*connected_ms = rrc->connected_ms;
-	if (rrc->known && rrc->connected)
-		*connected_ms += st87_now_ms() - rrc->since_ms;
-	return rrc->urcs;
 }
