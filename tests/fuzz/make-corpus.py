@@ -16,7 +16,6 @@ import select
 import socket
 import struct
 import sys
-import threading
 import time
 import tty
 
@@ -126,33 +125,13 @@ def at_seeds_from_unit_tests():
         write_seed('at', name, data)
 
 
-class EchoServers:
-    """TCP and UDP echo servers on 127.0.0.1 for the fake modem's sockets."""
-
-    def __init__(self):
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.bind(('127.0.0.1', 0))
-        self.tcp.listen(4)
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(('127.0.0.1', 0))
-        self.tcp_port = self.tcp.getsockname()[1]
-        self.udp_port = self.udp.getsockname()[1]
-        threading.Thread(target=self._serve_tcp, daemon=True).start()
-        threading.Thread(target=self._serve_udp, daemon=True).start()
-
-    def _serve_tcp(self):
-        while True:
-            conn, _ = self.tcp.accept()
-            data = conn.recv(4096)
-            if data:
-                conn.sendall(data)
-            time.sleep(0.3)
-            conn.close()  # the peer closes: #IPRECV / #SOCKETCLOSED
-
-    def _serve_udp(self):
-        while True:
-            data, peer = self.udp.recvfrom(4096)
-            self.udp.sendto(data, peer)
+def echo_once_then_close(connection):
+    """A tcp_server behaviour: the first read sent back, then the peer closes (the modem's #IPRECV /
+    #SOCKETCLOSED)."""
+    data = connection.recv(4096)
+    if data:
+        connection.sendall(data)
+    time.sleep(0.3)
 
 
 class FakeModem:
@@ -207,7 +186,12 @@ def record_session(fakemodem, name, switches, steps):
 
 
 def at_seeds_from_fakemodem(fakemodem):
-    echo = EchoServers()
+    with fakemodem_fixture.tcp_server(echo_once_then_close) as tcp, \
+            fakemodem_fixture.udp_echo_server() as udp_port:
+        record_fakemodem_sessions(fakemodem, tcp.server_address[1], udp_port)
+
+
+def record_fakemodem_sessions(fakemodem, tcp_port, udp_port):
     every_byte = bytes(range(256))
     record_session(fakemodem, 'start-echo-noise', ['--echo', '--urc-noise', '--garbage'], [
         ('A', 'AT', b'', 0), ('E', 'ATE0', b'', 0), ('A', 'AT+CMEE=1', b'', 0),
@@ -215,19 +199,19 @@ def at_seeds_from_fakemodem(fakemodem):
         ('G', 'AT+CGPADDR=5', b'', 0), ('K', 'AT#SOCKETCREATE?', b'', 0)])
     record_session(fakemodem, 'tcp-every-byte', ['--urc-noise'], [
         ('C', 'AT#SOCKETCREATE=5,0,TCP,0,1,1,1', b'', 0),
-        ('N', 'AT#TCPCONNECT=5,0,127.0.0.1,%d' % echo.tcp_port, b'', 0),
+        ('N', 'AT#TCPCONNECT=5,0,127.0.0.1,%d' % tcp_port, b'', 0),
         ('S', 'AT#IPSENDTCP=5,0,1,256', every_byte, 0.1),
         ('R', 'AT#IPREAD=5,0', b'', 0.5), ('R', 'AT#IPREAD=5,0', b'', 0),
         ('T', 'AT#TCPCONNECT?', b'', 0), ('D', 'AT#SOCKETCLOSE=5,0', b'', 0)])
     record_session(fakemodem, 'tcp-peer-close', ['--socketclosed-urc', '--urc-interleave'], [
         ('C', 'AT#SOCKETCREATE=5,0,TCP,0,1,1,1', b'', 0),
-        ('N', 'AT#TCPCONNECT=5,0,127.0.0.1,%d' % echo.tcp_port, b'', 0),
+        ('N', 'AT#TCPCONNECT=5,0,127.0.0.1,%d' % tcp_port, b'', 0),
         ('S', 'AT#IPSENDTCP=5,0,1,5', b'hello', 0.6),
         ('R', 'AT#IPREAD=5,0', b'', 0), ('R', 'AT#IPREAD=5,0', b'', 0),
         ('T', 'AT#TCPCONNECT?', b'', 0)])
     record_session(fakemodem, 'udp-read-chunk', ['--read-chunk', '100'], [
         ('C', 'AT#SOCKETCREATE=5,0,UDP,0,1,1,1', b'', 0),
-        ('U', 'AT#IPSENDUDP=5,0,127.0.0.1,%d,0,1,300' % echo.udp_port, every_byte[:300 - 256] +
+        ('U', 'AT#IPSENDUDP=5,0,127.0.0.1,%d,0,1,300' % udp_port, every_byte[:300 - 256] +
          every_byte, 0.2),
         ('R', 'AT#IPREAD=5,0', b'', 0), ('R', 'AT#IPREAD=5,0', b'', 0)])
     record_session(fakemodem, 'ping-and-errors', ['--garbage'], [
