@@ -1,5 +1,5 @@
 /* AT, ATE0, ATE1, AT+CMEE, AT+CFUN: the only V.25ter / 27.007 basics the
- * modem takes; any other basic command is unknown (504). */
+ * modem takes; any other basic command is unknown (504). And AT#RESET. */
 #include "handlers.h"
 
 int cmd_at(struct modem *m, const struct at_command *c)
@@ -73,6 +73,31 @@ int cmd_cfun(struct modem *m, const struct at_command *c)
 		reply_info(m, "+CFUN: 1");
 		return 0;
 	case AT_TEST:
+	case AT_EXEC:
+		break;
+	}
+	return CMD_UNSUPPORTED;
+}
+
+/* AT#RESET=<0|1>: OK, then the boot lines of a restart. The settings were
+ * kept as written, so 1 (save them to NVM first) and 0 restart alike. */
+int cmd_reset(struct modem *m, const struct at_command *c)
+{
+	long save;
+	int rc;
+
+	switch (c->form) {
+	case AT_SET:
+		if ((rc = check_params(c, 1, 1)))
+			return rc;
+		if (!at_param_int(c, 0, 0, 1, &save))
+			return 50;
+		m->reset_asked = true;
+		return 0;
+	case AT_TEST:
+		reply_info(m, "#RESET: (0,1)");
+		return 0;
+	case AT_READ:
 	case AT_EXEC:
 		break;
 	}

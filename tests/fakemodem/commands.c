@@ -17,6 +17,7 @@ static const struct command_def commands[] = {
 	{"ATE1", cmd_ate1, NULL, NULL},
 	{"AT+CMEE", cmd_cmee, NULL, NULL},
 	{"AT+CFUN", cmd_cfun, NULL, NULL},
+	{"AT#RESET", cmd_reset, NULL, NULL},
 	{"AT+CGPADDR", cmd_cgpaddr, NULL, NULL},
 	{"AT#IPCFG", cmd_ipcfg, NULL, NULL},
 	{"AT#IPDEL", cmd_ipdel, NULL, NULL},
@@ -51,6 +52,17 @@ static const struct command_def *lookup(const struct at_command *c)
 	return NULL;
 }
 
+/* AT#RESET=: the restart follows its OK. --reboot-after's one reboot is still to come. */
+static void reset_if_asked(struct modem *m)
+{
+	if (!m->reset_asked)
+		return;
+	m->reset_asked = false;
+	bool reboot_after_done = m->rebooted;
+	modem_reboot(m);
+	m->rebooted = reboot_after_done;
+}
+
 static void send_final(struct modem *m, int code)
 {
 	struct pending_command *pc = &m->cmd;
@@ -65,6 +77,7 @@ static void send_final(struct modem *m, int code)
 	    !m->stall_over)
 		command_stall(m, now_us());
 	linkloss_after_final(m);
+	reset_if_asked(m);
 }
 
 void command_finish(struct modem *m, int code)

@@ -31,6 +31,7 @@ int cmd_ate0(struct modem *m, const struct at_command *c);
 int cmd_ate1(struct modem *m, const struct at_command *c);
 int cmd_cmee(struct modem *m, const struct at_command *c);
 int cmd_cfun(struct modem *m, const struct at_command *c);
+int cmd_reset(struct modem *m, const struct at_command *c);
 /* cmd_ip.c */
 int cmd_cgpaddr(struct modem *m, const struct at_command *c);
 int cmd_ipcfg(struct modem *m, const struct at_command *c);

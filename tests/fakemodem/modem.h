@@ -93,6 +93,7 @@ struct modem {
 	int64_t stall_ends_at; /* --stall-for: when the stall ends (FM_NEVER: it lasts) */
 	bool stall_over;       /* a --stall-for stall has ended: no second one */
 	bool rebooted;
+	bool reset_asked; /* AT#RESET= answered: the modem restarts after its OK */
 	/* Injected faults. */
 	bool link_lost;                 /* --link-loss-after has happened */
 	bool cereg_2_sent;              /* --cereg-2-while-up has happened */

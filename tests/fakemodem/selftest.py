@@ -1112,6 +1112,26 @@ def reboot():
 
 
 @test
+def reset_command():
+    # AT#RESET=1 (the note's way to take new AT#IPPARAMS): OK, then a restart's boot lines; the settings written
+    # before it are kept, and --reboot-after still has its own reboot to come.
+    with stopped_cleanly(Modem("--reboot-after", "8")) as m:
+        m.ok("AT+CMEE=1")
+        m.ok('AT#IPPARAMS=1,0,65535,60,0,"127.0.0.53"')
+        m.ok("AT#SOCKETCREATE=5,0,UDP,0,1,1,1")
+        eq(m.ok("AT#RESET=?").lines, ["#RESET: (0,1)"])
+        m.ok("AT#RESET=1")
+        lines = [m.read_line() for _ in range(5)]
+        eq(lines, ["#SIMST: 1", "+CEREG: 2", "+CGEV: ME PDN ACT 5", "+CEREG: 1", '#IPCFG: 5,1,"127.0.0.1"'])
+        eq(m.ok("AT#SOCKETCREATE?").lines, [], "sockets gone")
+        eq(m.ok("AT#IPPARAMS?").lines, ['#IPPARAMS: 1,0,65535,60,0,"127.0.0.53"'], "settings kept")
+        eq(m.cmd("AT#RESET=2").final, "ERROR", "CMEE back to 0")
+        m.write(b"AT\r\n")
+        eq(m.read_line(), "#SIMST: 1", "the --reboot-after reboot at command 9")
+    eq(m.stats()["reboots"], 2)
+
+
+@test
 def connect_delay():
     srv = TcpServer(echo_handler)
     with stopped_cleanly(Modem("--connect-delay", "300"), srv) as m:
