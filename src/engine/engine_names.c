@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "engine.h"
+#include "engine_metrics.h"
 #include "fields.h"
 #include "internal.h"
 #include "name_cache.h"
@@ -54,7 +55,13 @@ struct flight {
 static struct flight *flights;
 static pthread_cond_t flight_landed = PTHREAD_COND_INITIALIZER;
 
-/* The DNS servers the modem is configured with: the first two it lists, read once from AT#IPPARAMS? (under cache_lock). */
+/*
+ * The DNS servers the modem is configured with: the first two it lists, as
+ * AT#IPPARAMS? gave them (under cache_lock). They hold until the modem
+ * restarts or loses its link (modem_link_changes): a restart is how the
+ * modem takes new ones (AT#IPPARAMS= then AT#RESET=1), and a new attach
+ * may bring others; st87d runs for weeks across both.
+ */
 #define MODEM_DNS_SERVERS 2
 struct resolver_address {
 	struct sockaddr_storage address;
@@ -62,6 +69,7 @@ struct resolver_address {
 };
 static struct {
 	bool read;
+	unsigned long long read_at_link_changes; /* modem_link_changes() when they were read */
 	struct resolver_address servers[MODEM_DNS_SERVERS];
 	int count;
 } modem_servers;
@@ -150,12 +158,39 @@ static bool server_address(const char *field, struct sockaddr_storage *out, sock
 }
 
 /*
+ * Restarts and link losses of every modem session so far, as the engine
+ * last published them (engine_metrics.h): it grows with each, from any
+ * thread's view, without a trip to the engine thread.
+ */
+static unsigned long long modem_link_changes(void)
+{
+	struct engine_metrics metrics;
+	engine_metrics_read(&metrics);
+	return metrics.modem.restarts + metrics.modem.link_losses;
+}
+
+/* Under cache_lock: the servers were read since the last restart or link loss. */
+static bool modem_servers_current_locked(unsigned long long link_changes)
+{
+	return modem_servers.read && modem_servers.read_at_link_changes == link_changes;
+}
+
+/*
  * The maker's AT#IPPARAMS has, after the note's four fields, <nbsent> and
  * then the DNS servers (docs/PROTOCOL.md §12): the first two addresses among them.
  */
 static int read_modem_servers(struct st87_modem *modem, void *arg)
 {
 	(void)arg;
+	/* Taken before the read: a restart the engine has not published yet costs one more read, never a
+	 * stale server kept. */
+	unsigned long long link_changes = modem_link_changes();
+	pthread_mutex_lock(&cache_lock);
+	/* Lookups that found them unknown together: the first job read them for all. */
+	bool current = modem_servers_current_locked(link_changes);
+	pthread_mutex_unlock(&cache_lock);
+	if (current)
+		return 0;
 	struct st87_ipparams params;
 	int err = st87_ipparams_read(modem, &params);
 	if (err)
@@ -164,6 +199,7 @@ static int read_modem_servers(struct st87_modem *modem, void *arg)
 	int count = st87_fields_split(params.more, false, &fields);
 	pthread_mutex_lock(&cache_lock);
 	modem_servers.read = true;
+	modem_servers.read_at_link_changes = link_changes;
 	modem_servers.count = 0;
 	for (int i = 1; i < count && modem_servers.count < MODEM_DNS_SERVERS; i++) {
 		struct resolver_address *next = &modem_servers.servers[modem_servers.count];
@@ -176,18 +212,22 @@ static int read_modem_servers(struct st87_modem *modem, void *arg)
 
 /*
  * The DNS servers the modem is configured with into @servers: how many, 0
- * when it names none. Read once: the modem takes new ones only at a reset.
+ * when it names none. Read again once after each restart or link loss.
  */
 static int modem_dns_servers(struct resolver_address *servers)
 {
+	unsigned long long link_changes = modem_link_changes();
 	pthread_mutex_lock(&cache_lock);
-	bool read = modem_servers.read;
+	bool current = modem_servers_current_locked(link_changes);
 	pthread_mutex_unlock(&cache_lock);
-	if (!read) {
+	if (!current) {
 		struct engine_job job = {.run = read_modem_servers, .exit_need_not_wait = true};
-		if (engine_run_job(&job))
+		if (engine_run_job(&job)) {
+			/* Those read before the change may be the ones no longer there. */
 			st87_log(ST87_LOG_INFO,
 				 "the modem's DNS server is not known (%s): AT#DNS instead", job.error);
+			return 0;
+		}
 	}
 	pthread_mutex_lock(&cache_lock);
 	int count = modem_servers.count;

@@ -257,6 +257,45 @@ def case_silent_modem_dns_server_fails_over_to_the_second():
         check(at_dns_count(modem) == 0, "AT#DNS was sent though the second server answered")
 
 
+def text_of(path):
+    """The file's text, "" while there is none."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def case_new_modem_dns_server_asked_after_a_restart():
+    # st87d runs on while the modem's DNS server changes as the note has it done, through st87d: AT#IPPARAMS= with
+    # the new one, then AT#RESET=1. The next lookup reads AT#IPPARAMS? again (once for two names) and asks the new
+    # server, whose answer the program gets; the old one, still running, is asked nothing more.
+    first, later, last = "before.st87.test", "after.st87.test", "again.st87.test"
+    with dns_on_port_53(dict.fromkeys((first, later, last), "127.0.0.1")) as (old, asked_old), \
+            dns_on_port_53(dict.fromkeys((first, later, last), "127.0.0.2")) as (new, asked_new), \
+            workdir() as tmp, fake_modem(tmp) as modem:
+        configure_modem_dns_server(modem, old)
+        metrics = os.path.join(tmp, "st87d.prom")
+        with st87d(tmp, modem, "--metrics-file", metrics, "--metrics-interval", "1") as daemon:
+            env = daemon.env(route=ROUTE_WITH_DNS)
+            check(look_up(env, 0, name=first) == ["127.0.0.1"], "the lookup by the first server")
+            ctl_env = dict(os.environ, ST87_DAEMON=daemon.socket)
+            ctl_env.pop("LD_PRELOAD", None)
+            for command in ('AT#IPPARAMS=1,0,65535,60,0,"%s"' % new, "AT#RESET=1"):
+                written = subprocess.run([Paths.st87ctl, "at", command], env=ctl_env, capture_output=True, text=True,
+                                         timeout=60)
+                check(written.returncode == 0, "st87ctl at %s through st87d: %r" % (command, written.stderr))
+            # The engine has counted the restart once st87d's metrics say so.
+            wait_for(lambda: "st87_modem_restarts_total 1\n" in text_of(metrics), 30, "st87d to count the restart")
+            reads_before = modem.trace().count("> AT#IPPARAMS?")
+            check(look_up(env, 0, name=later) == ["127.0.0.2"], "the lookup after the change: the old server answered")
+            check(look_up(env, 0, name=last) == ["127.0.0.2"], "the second lookup after the change")
+            reads_after = modem.trace().count("> AT#IPPARAMS?") - reads_before
+        check(asked_old == [first] and asked_new == [later, last],
+              "asked: %r of the old server, %r of the new" % (asked_old, asked_new))
+        check(reads_after == 1, "AT#IPPARAMS? was read %d times for one change" % reads_after)
+
+
 def case_refusing_and_failing_dns_servers_fall_back_to_at_dns():
     # The modem's first DNS server answers REFUSED, the second SERVFAIL: the modem's own AT#DNS answers, and a
     # line says so.
