@@ -14,7 +14,12 @@
 
 static struct metrics_file_settings settings;
 
-/* Written beside the file and renamed over it: a reader sees the old text or the new, whole. */
+/*
+ * Written beside the file, flushed to the disk, and renamed over it: a reader,
+ * or the gateway after a power cut, finds the old text or the new, whole
+ * (without the fsync the rename could reach the disk before the text). The
+ * temporary file is removed on every failure.
+ */
 static int write_file(void)
 {
 	size_t len = strlen(settings.path);
@@ -40,6 +45,8 @@ static int write_file(void)
 	fchmod(fd, 0644);
 	metrics_text(out);
 	int err = ferror(out) | fflush(out) ? -EIO : 0;
+	if (!err && fsync(fd) < 0)
+		err = -errno;
 	if (fclose(out) != 0 && !err)
 		err = -EIO;
 	if (!err && rename(temporary, settings.path) < 0)

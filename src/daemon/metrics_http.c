@@ -69,7 +69,9 @@ static void send_all(int fd, const char *data, size_t len)
 	}
 }
 
-static void respond(int fd, const char *status, const char *type, const char *body, size_t body_len)
+/* HEAD gets the headers a GET would, its Content-Length too (RFC 9110 9.3.2), and no body. */
+static void respond(int fd, bool head_only, const char *status, const char *type, const char *body,
+		    size_t body_len)
 {
 	char head[256];
 	int len = snprintf(head, sizeof(head),
@@ -77,7 +79,8 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 			   "Connection: close\r\n\r\n",
 			   status, type, body_len);
 	send_all(fd, head, (size_t)len);
-	send_all(fd, body, body_len);
+	if (!head_only)
+		send_all(fd, body, body_len);
 }
 
 /*
@@ -121,24 +124,23 @@ static void serve_one(int fd)
 	bool get = strncmp(request, "GET ", 4) == 0, head = strncmp(request, "HEAD ", 5) == 0;
 	const char *path = request + (get ? 4 : 5);
 	if (!get && !head) {
-		respond(fd, "405 Method Not Allowed", "text/plain", "GET /metrics only\n", 18);
+		respond(fd, false, "405 Method Not Allowed", "text/plain", "GET /metrics only\n", 18);
 		return;
 	}
 	if (strncmp(path, "/metrics", 8) != 0 || (path[8] != ' ' && path[8] != '?')) {
-		respond(fd, "404 Not Found", "text/plain", "see /metrics\n", 13);
+		respond(fd, head, "404 Not Found", "text/plain", "see /metrics\n", 13);
 		return;
 	}
 	char *body = NULL;
 	size_t body_len = 0;
 	FILE *text = open_memstream(&body, &body_len);
 	if (!text) {
-		respond(fd, "500 Internal Server Error", "text/plain", "out of memory\n", 14);
+		respond(fd, head, "500 Internal Server Error", "text/plain", "out of memory\n", 14);
 		return;
 	}
 	metrics_text(text);
 	fclose(text);
-	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", get ? body : "",
-		get ? body_len : 0);
+	respond(fd, head, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, body_len);
 	free(body);
 }
 

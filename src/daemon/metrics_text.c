@@ -19,10 +19,30 @@ struct radio_sample {
 	struct rrc_reading rrc;
 };
 
+/*
+ * How long a write waits for the radio job it finds in flight, counted from
+ * when the job was queued: behind a long command (AT#DNS: up to 80 s) the
+ * metrics are written with the last values rather than late, and a scrape
+ * answered within its deadline.
+ */
+#define RADIO_WAIT_MS 1000
+
 static int radio_interval_s = 60;
 /* Held while the radio is sampled and its values read: a file write and a scrape may meet. */
 static pthread_mutex_t radio_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct radio_sample radio;
+
+static int read_radio(struct st87_modem *modem, void *arg);
+/*
+ * The one radio job, in flight from when a write queues it to when a write
+ * takes its outcome: the engine may run it after the write that queued it
+ * has returned, so it and its sample live here. Only metrics never open the
+ * port (nor, asleep, wake) it: only_if_open.
+ */
+static struct radio_sample radio_job_sample;
+static struct engine_job radio_job = {.run = read_radio, .arg = &radio_job_sample, .only_if_open = true};
+static bool radio_job_in_flight;
+static long long radio_job_queued_ms;
 
 /* The engine's job: AT+CESQ and AT+CSCON?, unless the modem may sleep (a query would wake it). */
 static int read_radio(struct st87_modem *modem, void *arg)
@@ -45,19 +65,32 @@ static int read_radio(struct st87_modem *modem, void *arg)
 	return 0;
 }
 
-/* Asks again once the values are older than the radio interval; while the modem sleeps, at each write. */
+/*
+ * Asks again once the values are older than the radio interval; while the
+ * modem sleeps, at each write. Waits for the answer up to RADIO_WAIT_MS after
+ * the job was queued; an answer later than that is taken by a later write.
+ */
 static void sample_radio(long long now_ms)
 {
-	if (radio.read && now_ms - radio.read_at_ms < radio_interval_s * 1000LL)
+	if (!radio_job_in_flight) {
+		if (radio.read && now_ms - radio.read_at_ms < radio_interval_s * 1000LL)
+			return;
+		radio_job_sample = radio;
+		if (engine_post_job(&radio_job) != 0)
+			return; /* nothing learned */
+		radio_job_in_flight = true;
+		radio_job_queued_ms = now_ms;
+	}
+	long long wait_ms = radio_job_queued_ms + RADIO_WAIT_MS - now_ms;
+	if (!engine_wait_job(&radio_job, wait_ms > 0 ? (int)wait_ms : 0))
 		return;
-	struct radio_sample sample = radio;
-	/* Only a modem already open: metrics never open (nor, asleep, wake) it. */
-	struct engine_job job = {.run = read_radio, .arg = &sample, .only_if_open = true};
-	int outcome = engine_run_job(&job);
+	radio_job_in_flight = false;
+	int outcome = radio_job.result;
 	if (outcome == 0)
-		radio = sample;
+		radio = radio_job_sample;
+	/* Noted as of this write, not of the job: the connected seconds already written never go back. */
 	if (outcome == 0 || outcome == 1) /* read, or found asleep; otherwise nothing learned */
-		rrc_seconds_note(&sample.rrc, now_ms);
+		rrc_seconds_note(&radio_job_sample.rrc, st87_now_ms());
 }
 
 /* A label's value in the text format: backslash, double quote and line feed escaped. */
@@ -177,8 +210,7 @@ void metrics_text(FILE *out)
 	write_counters(out, &m);
 	write_programs(out);
 	pthread_mutex_lock(&radio_lock);
-	long long now_ms = st87_now_ms();
-	sample_radio(now_ms);
-	write_gauges(out, &m, now_ms);
+	sample_radio(st87_now_ms());
+	write_gauges(out, &m, st87_now_ms());
 	pthread_mutex_unlock(&radio_lock);
 }

@@ -703,15 +703,17 @@ static void run_jobs(bool exiting)
 	}
 }
 
-int engine_run_job(struct engine_job *job)
+int engine_post_job(struct engine_job *job)
 {
-	job->done = false;
 	job->error[0] = '\0';
 	int err = start_engine();
 	pthread_mutex_lock(&engine_lock);
-	if (!err && engine.exiting)
+	/* A job queued after the engine ended would wait for a thread that is gone. */
+	if (!err && (engine.exiting || engine.done))
 		err = -ENETDOWN;
 	if (!err) {
+		/* Under the lock: another thread may be waiting on this job's last run. */
+		job->done = false;
 		job->failed_attempts_before = engine.failed_attempts;
 		job->next = engine.jobs;
 		engine.jobs = job;
@@ -723,14 +725,38 @@ int engine_run_job(struct engine_job *job)
 		return -ENETDOWN;
 	}
 	wake_engine();
+	return 0;
+}
+
+bool engine_wait_job(struct engine_job *job, int timeout_ms)
+{
+	struct timespec deadline = monotonic_deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+	bool timed_out = false;
 	pthread_mutex_lock(&engine_lock);
-	while (!job->done && !engine.done)
-		pthread_cond_wait(&engine.changed, &engine_lock);
-	if (!job->done) {
+	while (!job->done && !engine.done && !timed_out) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&engine.changed, &engine_lock);
+		else
+			timed_out = timeout_ms == 0 ||
+				pthread_cond_timedwait(&engine.changed, &engine_lock, &deadline) ==
+					ETIMEDOUT;
+	}
+	if (!job->done && engine.done) {
 		snprintf(job->error, sizeof(job->error), "the program is exiting");
 		job->result = -ENETDOWN;
+		job->done = true;
 	}
+	bool done = job->done;
 	pthread_mutex_unlock(&engine_lock);
+	return done;
+}
+
+int engine_run_job(struct engine_job *job)
+{
+	int err = engine_post_job(job);
+	if (err)
+		return err;
+	engine_wait_job(job, -1);
 	return job->result;
 }
 

@@ -68,7 +68,7 @@ struct engine_host {
 struct engine_job {
 	int (*run)(struct st87_modem *modem, void *arg);
 	void *arg;
-	unsigned failed_attempts_before; /* set by engine_run_job */
+	unsigned failed_attempts_before; /* set by engine_post_job */
 	/* set by the engine */
 	int result;
 	bool done;
@@ -90,6 +90,20 @@ void engine_init(const struct engine_settings *settings, const struct engine_hos
 int engine_submit(struct routed_socket *socket);
 /* Runs @job on the engine thread with the modem open, and waits for it: its result, or -ENETDOWN. */
 int engine_run_job(struct engine_job *job);
+/*
+ * engine_run_job in two steps, for a caller that must not wait behind a long
+ * command (a lookup holds the modem for minutes): queues @job, 0 or -ENETDOWN
+ * (@job->error says why, and it is not queued). A queued job and its arg
+ * belong to the engine until it is done: they must outlive the call that
+ * queued them, and the job is queued again only once done.
+ */
+int engine_post_job(struct engine_job *job);
+/*
+ * Waits for a queued @job at most @timeout_ms (0: only looks; negative: until
+ * it is done). True once it is done: @job->result is its result, or
+ * -ENETDOWN when the engine ended first.
+ */
+bool engine_wait_job(struct engine_job *job, int timeout_ms);
 /*
  * One name of one family, and who is asked: @resolver (@resolver_len bytes,
  * IPv4 or IPv6 with its port: ST87_DNS), or, with length 0, the DNS server

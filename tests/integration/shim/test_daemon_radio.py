@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -467,6 +468,123 @@ def case_metrics_over_http_not_held_by_a_slow_client():
     check(status == 200 and "st87_connects_total" in text, "the scrape: %d %r" % (status, text[:200]))
     check(cut_off.get("answer") == b"", "the slow client was answered: %r" % cut_off)
     check(cut_off.get("after", 0) < 60, "the slow client was not cut off: %r" % cut_off)
+
+
+# A program's lookup the modem answers late (the fake modem's --dns-delay).
+SLOW_LOOKUP = "import socket; socket.getaddrinfo('slow.test', 80, socket.AF_INET)"
+
+
+def timed_scrape(address, timeout):
+    """(HTTP status, the metrics, seconds taken), or (None, None, seconds) when no answer came within @timeout."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen("http://%s/metrics" % address, timeout=timeout) as answer:
+            status, text = answer.status, answer.read().decode()
+    except (socket.timeout, TimeoutError, urllib.error.URLError) as error:
+        if isinstance(error, urllib.error.URLError) and not isinstance(error.reason, (socket.timeout, TimeoutError)):
+            raise
+        return None, None, time.monotonic() - started
+    return status, parse_metrics(text), time.monotonic() - started
+
+
+def radio_gauges(metrics):
+    return sorted(name for name, _ in metrics if name in ("st87_radio_age_seconds", "st87_rsrp_dbm", "st87_rsrq_db",
+                                                          "st87_rrc_connected"))
+
+
+def start_slow_lookup(daemon, modem):
+    lookup = subprocess.Popen([sys.executable, "-c", SLOW_LOOKUP], env=daemon.env(route="*"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: "AT#DNS" in modem.trace(), 30, "the lookup at the modem")
+    return lookup
+
+
+def case_metrics_answered_during_a_long_lookup():
+    # A program's lookup holds the modem for 60 s (AT#DNS answers late). A scrape meanwhile is answered with the
+    # counters at once: the radio job it queues waits behind the lookup, and the scrape no longer waits with it
+    # (it used to wait the whole 60 s, and Prometheus saw the target down exactly when the radio was busy).
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "60000") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            lookup = start_slow_lookup(daemon, modem)
+            try:
+                for attempt in range(3):
+                    status, metrics, took = timed_scrape(address, 15)
+                    check(status == 200, "scrape %d during the lookup answered: no answer within %.1f s"
+                          % (attempt + 1, took))
+                    check(metrics[("st87_modem_open", ())] == 1 and metrics[("st87_at_commands_total", ())] >= 4
+                          and ("st87_connects_total", (("result", "ok"),)) in metrics,
+                          "the counters during the lookup: %r" % metrics)
+                    check(radio_gauges(metrics) == [], "no radio values read yet: %r" % radio_gauges(metrics))
+                check(lookup.poll() is None, "the lookup was still at the modem during the scrapes")
+                check("AT+CESQ" not in modem.host_commands(), "nothing sent to the modem inside the lookup")
+            finally:
+                daemon.stop()
+                lookup.communicate(timeout=30)
+
+
+def case_radio_read_behind_a_lookup_reaches_a_later_scrape():
+    # Scrapes during a 15 s lookup queue one radio job between them (not one each) and are answered without the
+    # radio's values; once the modem has answered the lookup, the job runs and a later scrape shows what it read.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "15000",
+                                      "--dns-entry", "slow.test=127.0.0.1") as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address) as daemon:
+            lookup = start_slow_lookup(daemon, modem)
+            for attempt in range(3):
+                status, metrics, took = timed_scrape(address, 60)
+                check(status == 200 and radio_gauges(metrics) == [],
+                      "scrape %d during the lookup: the counters without radio values: %r" % (attempt + 1, metrics))
+            check(lookup.poll() is None and "#DNS:" not in modem.trace(),
+                  "the lookup was still at the modem during the scrapes")
+            out, err = lookup.communicate(timeout=60)
+            check(lookup.returncode == 0, "the lookup answered: %r" % err)
+            wait_for(lambda: ("st87_rsrp_dbm", ()) in scrape(address), 30, "the radio's values in a scrape")
+            metrics = scrape(address)
+            check(metrics[("st87_rsrp_dbm", ())] == -95 and metrics[("st87_rsrq_db", ())] == -10.5,
+                  "the radio as the modem gave it: %r" % metrics)
+            check(modem.host_commands().count("AT+CESQ") == 1,
+                  "one radio job for all the scrapes: %s" % modem.host_commands())
+
+
+def raw_request(address, method):
+    """(status line, headers by lower-case name, body) of one HTTP/1.0 request to st87d's --metrics."""
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(b"%s /metrics HTTP/1.0\r\nHost: %s\r\n\r\n" % (method.encode(), address.encode()))
+        answer = b""
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    return lines[0], headers, body
+
+
+def case_metrics_head_gives_the_length_of_a_get():
+    # HEAD answers with the Content-Length a GET gets (RFC 9110 9.3.2) and no body. Between two GETs whose bodies
+    # are the same byte for byte nothing moved, so HEAD's text was that one: its length exactly.
+    with workdir() as tmp, fake_modem(tmp) as modem:
+        address = "127.0.0.1:%d" % free_loopback_port()
+        with st87d(tmp, modem, "--metrics", address):
+            scrape(address)  # the radio read once (the next in a minute)
+            for attempt in range(5):
+                _, _, before = raw_request(address, "GET")
+                status, headers, body = raw_request(address, "HEAD")
+                got_status, got_headers, after = raw_request(address, "GET")
+                if before == after:
+                    break
+            check(before == after, "two GETs alike in five tries: the daemon was not quiet")
+            check(got_status.startswith("HTTP/1.0 200") and int(got_headers["content-length"]) == len(after),
+                  "a GET's own length: %r %r" % (got_status, got_headers))
+            check(status.startswith("HTTP/1.0 200") and headers["content-type"] == got_headers["content-type"],
+                  "HEAD's status and type as GET's: %r %r" % (status, headers))
+            check(int(headers["content-length"]) == len(after),
+                  "HEAD's Content-Length %s is the %d bytes of the GET's body" % (headers["content-length"], len(after)))
+            check(body == b"", "HEAD's answer has no body: %r" % body[:200])
 
 
 CASES = {name[5:]: function for name, function in globals().items() if name.startswith("case_")}
