@@ -523,6 +523,37 @@ def case_metrics_answered_during_a_long_lookup():
                 lookup.communicate(timeout=30)
 
 
+def case_metrics_file_written_during_a_long_lookup():
+    # The same for --metrics-file, the radio due at every write: while a lookup holds the modem for two minutes, the
+    # file is still rewritten every second (it used to stop until the modem answered), with the radio's values read
+    # before the lookup and their age.
+    with workdir() as tmp, fake_modem(tmp, "--dns", "--dns-delay", "120000") as modem:
+        path = os.path.join(tmp, "st87.prom")
+        with st87d(tmp, modem, "--metrics-file", path, "--metrics-interval", "1",
+                   "--metrics-radio-interval", "1") as daemon:
+            wait_for(lambda: "AT+CESQ" in modem.host_commands(), 30, "the radio read once")
+            lookup = start_slow_lookup(daemon, modem)
+            readings = modem.host_commands().count("AT+CESQ")
+            try:
+                seen = set()
+                def rewritten_three_times():
+                    with contextlib.suppress(FileNotFoundError):
+                        seen.add(os.stat(path).st_ino)
+                    return len(seen) > 3
+                wait_for(rewritten_three_times, 30, "three rewrites of the metrics file during the lookup")
+                check(lookup.poll() is None, "the lookup was still at the modem during the rewrites")
+                metrics = read_metrics(path)
+                check(metrics[("st87_modem_open", ())] == 1 and metrics[("st87_rsrp_dbm", ())] == -95
+                      and metrics[("st87_radio_age_seconds", ())] >= 2,
+                      "the counters and the radio's last values with their age: %r" % metrics)
+                check(modem.host_commands().count("AT+CESQ") == readings, "nothing sent inside the lookup")
+            finally:
+                daemon.stop()
+                lookup.communicate(timeout=30)
+            check([name for name in os.listdir(tmp) if name.startswith("st87.prom.")] == [],
+                  "no temporary file left beside it")
+
+
 def case_radio_read_behind_a_lookup_reaches_a_later_scrape():
     # Scrapes during a 15 s lookup queue one radio job between them (not one each) and are answered without the
     # radio's values; once the modem has answered the lookup, the job runs and a later scrape shows what it read.
