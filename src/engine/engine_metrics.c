@@ -99,6 +99,7 @@ void engine_metrics_retire(const struct st87_modem *modem)
 	pthread_mutex_lock(&metrics_lock);
 	add_counters(&retired, &session);
 	metrics.modem = retired;
+	metrics.sessions_closed++;
 	metrics.modem_open = false;
 	pthread_mutex_unlock(&metrics_lock);
 }

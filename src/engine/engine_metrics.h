@@ -21,7 +21,9 @@ struct engine_metrics {
 	unsigned long long tcp_wait_ms; /* how long those waited, in all */
 	int tcp_waiting;                /* connects in line now */
 	struct st87_modem_counters modem; /* every modem session's: those closed and the open one */
-	int sockets_open;                 /* routed sockets with a modem socket, at the last turn */
+	unsigned long long
+		sessions_closed; /* modem sessions closed (the port closed, to be opened anew) */
+	int sockets_open;        /* routed sockets with a modem socket, at the last turn */
 	bool modem_open;
 };
 

@@ -158,15 +158,17 @@ static bool server_address(const char *field, struct sockaddr_storage *out, sock
 }
 
 /*
- * Restarts and link losses of every modem session so far, as the engine
- * last published them (engine_metrics.h): it grows with each, from any
- * thread's view, without a trip to the engine thread.
+ * Restarts and link losses of every modem session so far, and sessions
+ * closed (a modem that stopped answering, or was unplugged, is opened anew:
+ * it may have been power-cycled meanwhile), as the engine last published
+ * them (engine_metrics.h): it grows with each, from any thread's view,
+ * without a trip to the engine thread.
  */
 static unsigned long long modem_link_changes(void)
 {
 	struct engine_metrics metrics;
 	engine_metrics_read(&metrics);
-	return metrics.modem.restarts + metrics.modem.link_losses;
+	return metrics.modem.restarts + metrics.modem.link_losses + metrics.sessions_closed;
 }
 
 /* Under cache_lock: the servers were read since the last restart or link loss. */

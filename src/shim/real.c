@@ -160,7 +160,9 @@ void real_libc_init(void)
 	const struct libc_calls libc_own = {
 		.close_fn = real.close,
 		.fclose_fn = real.fclose,
-		.fcntl_fn = real.fcntl,
+		/* With _FILE_OFFSET_BITS=64 the core's struct flock is fcntl64's (32-bit hosts); libc's
+		 * "fcntl" there takes the old layout. */
+		.fcntl_fn = real.fcntl64 ? real.fcntl64 : real.fcntl,
 		.connect_fn = real.connect,
 		.send_fn = real.send,
 		.sendto_fn = real.sendto,

@@ -129,12 +129,21 @@ def read_metrics(path):
         return parse_metrics(f.read())
 
 
+def file_version(path):
+    """What tells one write of @path from the next: ext4 hands a freed inode number straight back, so a
+    rename loop may alternate between two; the modification time moves with every write."""
+    with contextlib.suppress(FileNotFoundError):
+        status = os.stat(path)
+        return (status.st_ino, status.st_mtime_ns)
+    return None
+
+
 def rewrites(path, count):
     """Waits until @path has been replaced @count times (each write renames a new file into place)."""
     seen = set()
     def replaced():
-        with contextlib.suppress(FileNotFoundError):
-            seen.add(os.stat(path).st_ino)
+        seen.add(file_version(path))
+        seen.discard(None)
         return len(seen) > count
     wait_for(replaced, 60, "%d rewrites of %s" % (count, path))
 
@@ -537,8 +546,8 @@ def case_metrics_file_written_during_a_long_lookup():
             try:
                 seen = set()
                 def rewritten_three_times():
-                    with contextlib.suppress(FileNotFoundError):
-                        seen.add(os.stat(path).st_ino)
+                    seen.add(file_version(path))
+                    seen.discard(None)
                     return len(seen) > 3
                 wait_for(rewritten_three_times, 30, "three rewrites of the metrics file during the lookup")
                 check(lookup.poll() is None, "the lookup was still at the modem during the rewrites")
