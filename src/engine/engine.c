@@ -9,9 +9,7 @@
  * pair's buffer is the back-pressure. The modem does one command at a time,
  * so doing the AT work synchronously here loses nothing.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,10 +22,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "engine.h"
+#include "engine_host.h"
 #include "engine_io.h"
 #include "engine_metrics.h"
+#include "engine_modem.h"
 #include "internal.h"
 #include "monotonic.h"
+#include "routed_address.h"
+#include "socket_outcome.h"
 #include "tcp_queue.h"
 #include "libc_calls.h"
 
@@ -35,18 +38,11 @@
 #define LINK_UP_TIMEOUT_MS 30000
 
 struct engine {
-	/* The engine thread's alone. */
-	struct st87_modem *modem;
-	/* The modem said when a peer closed: idle TCP sockets need no polling (learned per modem session). */
-	bool closes_announced;
-	struct routed_socket *sockets;
+	/* The engine thread's alone (its modem and sockets: engine_modem.h). */
 	char open_error[256];
 	/* The last attempt to open or start the modem failed, with this error (ensure_modem). */
 	bool last_attempt_failed;
 	int open_failed_err;
-
-	/* The modem's addresses, for st87d's reports and status: under engine_lock. */
-	char modem_ipv4[64], modem_ipv6[64];
 
 	/* Shared with the program's threads, under engine_lock. */
 	bool started;
@@ -67,12 +63,6 @@ struct engine {
 static struct engine engine = {.wake_fd = -1};
 /* Held while the thread starts: the wake-up fd is given to the host before engine_lock is taken. */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The largest datagram the modem takes, for st87d's reports: written by the engine thread alone. */
-static _Atomic size_t datagram_limit;
-
-struct engine_settings engine_settings_given;
-static struct engine_host host;
-
 /* initial-exec: a preloaded host reads it on every intercepted call without a __tls_get_addr call. */
 __attribute__((tls_model("initial-exec"))) _Thread_local bool on_engine_thread;
 
@@ -81,114 +71,24 @@ static void wake_engine(void);
 static bool exit_asked(void);
 static int unsent_bytes(const struct routed_socket *s);
 
-struct engine_settings engine_settings_from(const struct shim_config *config)
-{
-	return (struct engine_settings){
-		.port = config->port,
-		.baud = config->baud,
-		.rtscts = config->rtscts,
-		.hex_payloads = config->hex_payloads,
-		.send_handshake = config->send_handshake,
-		.sleep_hold_s = config->sleep_hold_s,
-		.deadline_percent = config->deadline_percent,
-		.trace_path = config->trace_path,
-		.link_check_interval_s = config->link_check_interval_s,
-		.udp_rai = config->udp_rai,
-		.tcp_evict_idle_ms = config->tcp_evict_idle_ms,
-		.connect_timeout_ms = config->connect_timeout_ms,
-		.half_close_idle_ms = config->half_close_idle_ms,
-		.exit_flush_timeout_ms = config->exit_flush_timeout_ms,
-	};
-}
-
 void engine_init(const struct engine_settings *settings, const struct engine_host *hooks)
 {
-	engine_settings_given = *settings;
-	host = *hooks;
+	engine_host_keep(settings, hooks);
 	monotonic_cond_init(&engine.changed);
 }
 
-void engine_before_fork(void)
+void engine_thread_after_fork_in_child(void)
 {
-	pthread_mutex_lock(&engine_lock);
-	engine_names_before_fork();
-}
-
-void engine_after_fork_in_parent(void)
-{
-	engine_names_after_fork_in_parent();
-	pthread_mutex_unlock(&engine_lock);
-}
-
-void engine_after_fork_in_child(void)
-{
-	/* The parent's engine, modem and queued work are not ours (the threads that queued jobs are
-	 * not in the child); their memory is left alone. */
+	/* The threads that queued jobs are not in the child; their memory is left alone. */
 	memset(&engine, 0, sizeof(engine));
-	tcp_queue_forget();
 	engine.wake_fd = -1;
 	monotonic_cond_init(&engine.changed);
-	pthread_mutex_init(&engine_lock, NULL);
 	pthread_mutex_init(&start_lock, NULL);
-	engine_names_after_fork_in_child();
-}
-
-static void own_fd(int fd)
-{
-	if (host.own_fd)
-		host.own_fd(fd);
-}
-
-/* Closes one of the engine's own fds, the host told first (its close() would keep an fd it owns). */
-static void close_own_fd(int fd)
-{
-	if (host.disown_fd)
-		host.disown_fd(fd);
-	libc_close(fd);
-}
-
-void engine_modem_address(int family, char *address, size_t len)
-{
-	pthread_mutex_lock(&engine_lock);
-	snprintf(address, len, "%s", family == AF_INET6 ? engine.modem_ipv6 : engine.modem_ipv4);
-	pthread_mutex_unlock(&engine_lock);
-}
-
-static void set_modem_address(const char *ipv4, const char *ipv6)
-{
-	pthread_mutex_lock(&engine_lock);
-	snprintf(engine.modem_ipv4, sizeof(engine.modem_ipv4), "%s", ipv4);
-	snprintf(engine.modem_ipv6, sizeof(engine.modem_ipv6), "%s", ipv6);
-	pthread_mutex_unlock(&engine_lock);
-	if (host.modem_addresses)
-		host.modem_addresses(ipv4, ipv6);
-}
-
-/* Formats the destination for the modem: text address and port; IPv4-mapped IPv6 as IPv4. */
-void engine_format_address(const struct sockaddr_storage *address, char *text, size_t len, int *port,
-			   int *ip_version)
-{
-	if (address->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
-		*port = ntohs(in6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, (socklen_t)len);
-			*ip_version = 0;
-		} else {
-			inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)len);
-			*ip_version = 1;
-		}
-		return;
-	}
-	const struct sockaddr_in *in = (const struct sockaddr_in *)address;
-	*port = ntohs(in->sin_port);
-	inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)len);
-	*ip_version = 0;
 }
 
 static struct routed_socket *find_by_modem_socket(int modem_socket)
 {
-	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+	for (struct routed_socket *s = engine_sockets; s; s = s->next)
 		if (s->modem_socket == modem_socket)
 			return s;
 	return NULL;
@@ -219,137 +119,6 @@ static void on_modem_event(void *user, enum st87_event_kind kind, int modem_sock
 	}
 }
 
-/* In st87d: tells the socket's client what happened (its waiters in a program are woken by the record). */
-void engine_tell_client(struct routed_socket *s, enum st87d_reply_kind kind, int err, const char *why)
-{
-	if (s->client_fd < 0)
-		return;
-	int sent;
-	if (kind == ST87D_CONNECTED) {
-		char ipv4[64], ipv6[64];
-		engine_modem_address(AF_INET, ipv4, sizeof(ipv4));
-		engine_modem_address(AF_INET6, ipv6, sizeof(ipv6));
-		sent = st87d_send_connected(s->client_fd, ipv4, ipv6,
-					    (uint32_t)atomic_load_explicit(&datagram_limit,
-									   memory_order_relaxed));
-	} else {
-		sent = st87d_send_reply(s->client_fd, kind, err, why);
-	}
-	if (sent < 0)
-		st87_log(ST87_LOG_DEBUG, "pid %d no longer listens: %s", s->client_pid, strerror(-sent));
-}
-
-/* Marks @s failed with @err (positive errno), wakes its waiters and closes the engine's end. */
-void engine_fail(struct routed_socket *s, int err)
-{
-	pthread_mutex_lock(&engine_lock);
-	bool was_connecting = s->state == ROUTED_CONNECTING;
-	bool was_open = was_connecting || s->state == ROUTED_CONNECTED;
-	if (was_open) {
-		s->state = ROUTED_FAILED;
-		s->error = err;
-	}
-	pthread_cond_broadcast(&s->changed);
-	pthread_mutex_unlock(&engine_lock);
-	if (was_connecting)
-		engine_metrics_count_connect(false);
-	if (was_open)
-		engine_tell_client(s, ST87D_FAILED, err, st87_last_error());
-	if (s->engine_fd >= 0) {
-		close_own_fd(s->engine_fd);
-		s->engine_fd = -1;
-	}
-}
-
-/* Closes the modem socket of @s, if it has one. */
-void engine_close_modem_socket(struct routed_socket *s)
-{
-	if (s->modem_socket < 0 || !engine.modem)
-		return;
-	int err = st87_socket_close(engine.modem, s->modem_socket);
-	if (err && err != -EBADF)
-		st87_log(ST87_LOG_WARN, "closing modem socket %d: %s", s->modem_socket,
-			 st87_last_error());
-	s->modem_socket = -1;
-	if (err && st87_modem_unresponsive(engine.modem))
-		engine_modem_lost(-err);
-}
-
-void engine_closes_are_announced(const char *how)
-{
-	if (engine.closes_announced)
-		return;
-	engine.closes_announced = true;
-	st87_log(ST87_LOG_INFO,
-		 "the modem announces a peer's close (%s): idle connections are not polled", how);
-}
-
-/* How often an idle routed TCP socket's link is checked: never once the modem announces closes. */
-static int link_check_interval_ms(void)
-{
-	return engine.closes_announced ? 0 : engine_settings_given.link_check_interval_s * 1000;
-}
-
-static void forget_modem(void)
-{
-	engine.closes_announced = false;
-	if (host.disown_fd)
-		host.disown_fd(st87_modem_fd(engine.modem));
-	engine_metrics_retire(engine.modem);
-	st87_modem_close(engine.modem);
-	engine.modem = NULL;
-}
-
-/* The modem stopped answering or its port failed: every socket fails, the port is closed. */
-void engine_modem_lost(int err)
-{
-	st87_log(ST87_LOG_ERROR, "modem lost (%s): failing every routed socket", st87_strerror(-err));
-	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
-		s->modem_socket = -1;
-		engine_fail(s, err);
-	}
-	if (engine.modem)
-		forget_modem();
-}
-
-/*
- * The modem restarted or lost its IP link: every modem socket is gone. A
- * connected TCP socket sees a reset, the others a network down; the port
- * stays open and the next routed call brings the link back.
- */
-static void link_lost(void)
-{
-	bool failed_any = false;
-	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
-		/* A socket still waiting for its modem socket has lost nothing: it gets the new link. */
-		if (s->engine_fd < 0 || (s->state == ROUTED_CONNECTING && s->modem_socket < 0))
-			continue;
-		bool connected_tcp = s->type == SOCK_STREAM && s->state == ROUTED_CONNECTED;
-		s->modem_socket = -1;
-		engine_fail(s, connected_tcp ? ECONNRESET : ENETDOWN);
-		failed_any = true;
-	}
-	if (failed_any)
-		st87_log(ST87_LOG_ERROR,
-			 "the modem restarted or lost its IP link: routed sockets reset; "
-			 "the next routed call brings the link back");
-}
-
-bool engine_modem_trouble(int err)
-{
-	if (!engine.modem)
-		return true;
-	if (st87_modem_unresponsive(engine.modem)) {
-		engine_modem_lost(err == -ETIMEDOUT || err == -EIO ? -err : ETIMEDOUT);
-		return true;
-	}
-	if (st87_modem_needs_start(engine.modem)) {
-		link_lost();
-		return true;
-	}
-	return false;
-}
-
 /* ST87_SLEEP_HOLD as libst87 takes it: negative "never sleeps", 0 (with ask_sleep_hold) "ask the modem". */
 static int sleep_hold_ms(int seconds)
 {
@@ -372,22 +141,22 @@ static int open_modem(void)
 		.deadline_percent = given->deadline_percent,
 		.trace_path = given->trace_path && given->trace_path[0] ? given->trace_path : NULL,
 		.on_event = on_modem_event,
-		.min_fd = host.min_private_fd,
+		.min_fd = engine_min_private_fd(),
 	};
-	int err = st87_modem_open(&options, &engine.modem);
+	int err = st87_modem_open(&options, &engine_modem);
 	if (!err) {
-		own_fd(st87_modem_fd(engine.modem));
+		engine_own_fd(st87_modem_fd(engine_modem));
 		/* We hold the port's lock: sockets the modem lists belong to a dead process. */
-		err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, true);
+		err = st87_modem_start(engine_modem, LINK_UP_TIMEOUT_MS, true);
 		if (err)
-			forget_modem();
+			engine_forget_modem();
 	}
 	if (err) {
 		snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
 		return err;
 	}
-	const struct st87_ipcfg *link = st87_modem_link(engine.modem);
-	set_modem_address(link->ipv4, link->ipv6);
+	const struct st87_ipcfg *link = st87_modem_link(engine_modem);
+	engine_publish_modem_addresses(link->ipv4, link->ipv6);
 	st87_log(ST87_LOG_INFO, "modem on %s ready", given->port);
 	return 0;
 }
@@ -396,18 +165,18 @@ static int try_modem(void)
 {
 	/* It stopped answering in a start-up (a failed one fails nothing else): it may answer a fresh
 	 * opening, as after a hang or a power cycle behind the same port. Sockets of the old link go first. */
-	if (engine.modem && st87_modem_unresponsive(engine.modem)) {
-		link_lost();
-		forget_modem();
+	if (engine_modem && st87_modem_unresponsive(engine_modem)) {
+		engine_link_lost();
+		engine_forget_modem();
 	}
-	if (!engine.modem) {
+	if (!engine_modem) {
 		int err = open_modem();
 		if (err)
 			return err;
 	}
-	if (st87_modem_needs_start(engine.modem)) {
-		link_lost(); /* sockets of the lost link must fail before their ids are handed out again */
-		int err = st87_modem_start(engine.modem, LINK_UP_TIMEOUT_MS, false);
+	if (st87_modem_needs_start(engine_modem)) {
+		engine_link_lost(); /* sockets of the lost link must fail before their ids are handed out again */
+		int err = st87_modem_start(engine_modem, LINK_UP_TIMEOUT_MS, false);
 		if (err) {
 			snprintf(engine.open_error, sizeof(engine.open_error), "%s", st87_last_error());
 			return err;
@@ -425,7 +194,7 @@ static int try_modem(void)
  */
 static int ensure_modem(unsigned failed_before)
 {
-	bool ready = engine.modem && !st87_modem_needs_start(engine.modem);
+	bool ready = engine_modem && !st87_modem_needs_start(engine_modem);
 	/* Only this thread writes failed_attempts: reading it needs no lock here. */
 	if (!ready && engine.last_attempt_failed && failed_before != engine.failed_attempts)
 		return engine.open_failed_err;
@@ -478,7 +247,7 @@ static bool discard_filler(struct routed_socket *s)
  */
 static void fail_earlier_holders(int id, const struct routed_socket *new_holder)
 {
-	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+	for (struct routed_socket *s = engine_sockets; s; s = s->next) {
 		if (s == new_holder || s->modem_socket != id)
 			continue;
 		char what[160];
@@ -497,13 +266,13 @@ static int open_modem_socket(struct routed_socket *s)
 	int port, ip_version;
 	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
 	enum st87_proto proto = s->type == SOCK_STREAM ? ST87_TCP : ST87_UDP;
-	int id = st87_socket_create(engine.modem, ip_version, proto,
+	int id = st87_socket_create(engine_modem, ip_version, proto,
 				    proto == ST87_UDP ? s->local_port : 0);
 	if (id < 0)
 		return id;
 	fail_earlier_holders(id, s);
 	s->modem_socket = id;
-	return proto == ST87_TCP ? st87_tcp_connect(engine.modem, id, address, port) : 0;
+	return proto == ST87_TCP ? st87_tcp_connect(engine_modem, id, address, port) : 0;
 }
 
 /*
@@ -542,7 +311,7 @@ static void connect_now(struct routed_socket *s)
 	}
 	err = open_modem_socket(s);
 	/* 2150 with no routed socket holding one: the modem kept sockets we no longer know. */
-	if (err == -EMFILE && s->modem_socket < 0 && st87_modem_reclaim_sockets(engine.modem) > 0)
+	if (err == -EMFILE && s->modem_socket < 0 && st87_modem_reclaim_sockets(engine_modem) > 0)
 		err = open_modem_socket(s);
 	if (err) {
 		st87_log(ST87_LOG_ERROR, "%s: %s", what, st87_last_error());
@@ -577,7 +346,7 @@ static void connect_now(struct routed_socket *s)
 static void connect_socket(struct routed_socket *s)
 {
 	if (s->type == SOCK_STREAM)
-		tcp_queue_add(s, engine.sockets);
+		tcp_queue_add(s, engine_sockets);
 	else
 		connect_now(s);
 }
@@ -586,7 +355,7 @@ static void connect_socket(struct routed_socket *s)
 static void serve_tcp_queue(void)
 {
 	struct routed_socket *s;
-	while ((s = tcp_queue_next(engine.modem, engine.sockets, st87_now_ms())))
+	while ((s = tcp_queue_next(engine_modem, engine_sockets, st87_now_ms())))
 		connect_now(s);
 }
 
@@ -594,7 +363,7 @@ static void serve_tcp_queue(void)
 static void retire(struct routed_socket *s)
 {
 	tcp_queue_remove(s);
-	for (struct routed_socket **p = &engine.sockets; *p; p = &(*p)->next) {
+	for (struct routed_socket **p = &engine_sockets; *p; p = &(*p)->next) {
 		if (*p == s) {
 			*p = s->next;
 			break;
@@ -602,7 +371,7 @@ static void retire(struct routed_socket *s)
 	}
 	if (s->engine_fd >= 0) {
 		st87_log(ST87_LOG_DEBUG, "retiring engine end %d", s->engine_fd);
-		close_own_fd(s->engine_fd);
+		engine_close_private_fd(s->engine_fd);
 		s->engine_fd = -1;
 	}
 	if (s->client_fd >= 0) {
@@ -643,8 +412,8 @@ static void take_new_sockets(void (*with_each)(struct routed_socket *s))
 	while (list) {
 		struct routed_socket *s = list;
 		list = s->next;
-		s->next = engine.sockets;
-		engine.sockets = s;
+		s->next = engine_sockets;
+		engine_sockets = s;
 		with_each(s);
 	}
 }
@@ -678,7 +447,7 @@ static void run_jobs(bool exiting)
 		list = job->next;
 		/* A job handed over before the exit began is not started after it (a lookup takes minutes). */
 		bool stopping = exiting || exit_asked();
-		if (job->only_if_open && !engine.modem && !stopping) {
+		if (job->only_if_open && !engine_modem && !stopping) {
 			snprintf(job->error, sizeof(job->error), "the modem is not open");
 			finish_job(job, -ENETDOWN);
 			continue;
@@ -691,12 +460,12 @@ static void run_jobs(bool exiting)
 			continue;
 		}
 		note_job_exit_need_not_wait(job->exit_need_not_wait);
-		err = job->run(engine.modem, job->arg);
+		err = job->run(engine_modem, job->arg);
 		note_job_exit_need_not_wait(false);
 		if (err < 0) {
 			snprintf(job->error, sizeof(job->error), "%s", st87_last_error());
-			if (st87_modem_unresponsive(engine.modem) ||
-			    st87_modem_needs_start(engine.modem))
+			if (st87_modem_unresponsive(engine_modem) ||
+			    st87_modem_needs_start(engine_modem))
 				engine_modem_trouble(err);
 		}
 		finish_job(job, err);
@@ -768,7 +537,7 @@ static bool is_live(const struct routed_socket *s)
 int engine_live_socket_count(void)
 {
 	int count = 0;
-	for (const struct routed_socket *s = engine.sockets; s; s = s->next)
+	for (const struct routed_socket *s = engine_sockets; s; s = s->next)
 		count += is_live(s);
 	return count;
 }
@@ -799,8 +568,8 @@ static void sooner(int *timeout, long long due_ms)
 static int poll_timeout(long long now)
 {
 	int timeout = -1;
-	int interval_ms = link_check_interval_ms();
-	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+	int interval_ms = engine_link_check_interval_ms();
+	for (struct routed_socket *s = engine_sockets; s; s = s->next) {
 		if (!is_live(s))
 			continue;
 		if (s->data_waiting && s->inbound_len == 0)
@@ -810,7 +579,7 @@ static int poll_timeout(long long now)
 		if (half_close_wait_ms(s) > 0)
 			sooner(&timeout, s->last_traffic_ms + half_close_wait_ms(s) - now);
 	}
-	long long queue_due = tcp_queue_due_ms(engine.sockets, now);
+	long long queue_due = tcp_queue_due_ms(engine_sockets, now);
 	if (queue_due >= 0)
 		sooner(&timeout, queue_due - now);
 	return timeout;
@@ -851,7 +620,7 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 			continue;
 		short revents = fds[i].revents;
 		if ((revents & POLLIN) && is_live(s))
-			engine_pump_outbound(engine.modem, s);
+			engine_pump_outbound(engine_modem, s);
 		if (s->engine_fd >= 0 && (revents & POLLOUT))
 			engine_flush_inbound(s);
 		bool unread = (revents & POLLIN) && is_live(s) && !s->program_eof;
@@ -861,7 +630,7 @@ static void service_sockets(struct pollfd *fds, struct routed_socket **owners, i
 				 s->modem_socket, (unsigned)revents);
 			s->program_done = true;
 		}
-		if (!engine.modem)
+		if (!engine_modem)
 			return; /* the modem was lost: every socket has failed */
 	}
 }
@@ -896,15 +665,15 @@ static void service_clients(struct pollfd *fds, struct routed_socket **owners, i
 
 static void service_modem_side(long long now)
 {
-	int interval_ms = link_check_interval_ms();
-	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
+	int interval_ms = engine_link_check_interval_ms();
+	for (struct routed_socket *s = engine_sockets; s && engine_modem; s = s->next) {
 		if (!is_live(s))
 			continue;
 		if (s->data_waiting && s->inbound_len == 0)
-			engine_pump_inbound(engine.modem, s);
+			engine_pump_inbound(engine_modem, s);
 		else if (s->type == SOCK_STREAM && interval_ms > 0 && !s->peer_closed &&
 			 now >= link_check_due_ms(s, interval_ms))
-			engine_check_link(engine.modem, s, LINK_CHECK_IDLE);
+			engine_check_link(engine_modem, s, LINK_CHECK_IDLE);
 		else if (is_live(s))
 			finish_half_closed(s, now);
 	}
@@ -912,7 +681,7 @@ static void service_modem_side(long long now)
 
 static void retire_finished(void)
 {
-	struct routed_socket *s = engine.sockets;
+	struct routed_socket *s = engine_sockets;
 	while (s) {
 		struct routed_socket *next = s->next;
 		if (s->engine_fd < 0 || s->program_done)
@@ -988,8 +757,8 @@ static void flush_at_exit(struct routed_socket *s, long long started_ms)
 			report_unsent(s, queued, why);
 			return;
 		}
-		int moved = engine_pump_outbound_up_to(engine.modem, s,
-						       st87_modem_send_limit(engine.modem));
+		int moved = engine_pump_outbound_up_to(engine_modem, s,
+						       st87_modem_send_limit(engine_modem));
 		if (moved < 0 && queued > 0)
 			report_unsent(s, queued, st87_last_error());
 		if (moved <= 0)
@@ -1006,14 +775,14 @@ static void flush_everything(void)
 	tcp_queue_drain(fail_at_exit);
 	run_jobs(true);
 	long long started_ms = st87_now_ms();
-	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next)
+	for (struct routed_socket *s = engine_sockets; s && engine_modem; s = s->next)
 		flush_at_exit(s, started_ms);
-	while (engine.sockets) {
-		finish_socket(engine.sockets);
+	while (engine_sockets) {
+		finish_socket(engine_sockets);
 		note_exit_progress();
 	}
-	if (engine.modem)
-		forget_modem();
+	if (engine_modem)
+		engine_forget_modem();
 }
 
 /* What one turn of the loop waits on: the wake-up, the port, st87d's clients, the pairs. */
@@ -1031,7 +800,7 @@ struct poll_set {
 static bool make_room(struct poll_set *set)
 {
 	size_t needed = 2;
-	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+	for (struct routed_socket *s = engine_sockets; s; s = s->next)
 		needed += 2;
 	if (needed <= set->capacity)
 		return true;
@@ -1056,15 +825,15 @@ static void gather(struct poll_set *set)
 {
 	set->count = 0;
 	add_fd(set, engine.wake_fd, POLLIN, NULL);
-	set->has_modem = engine.modem != NULL;
+	set->has_modem = engine_modem != NULL;
 	if (set->has_modem)
-		add_fd(set, st87_modem_fd(engine.modem), POLLIN, NULL);
+		add_fd(set, st87_modem_fd(engine_modem), POLLIN, NULL);
 	set->first_client = set->count;
-	for (struct routed_socket *s = engine.sockets; s; s = s->next)
+	for (struct routed_socket *s = engine_sockets; s; s = s->next)
 		if (s->client_fd >= 0)
 			add_fd(set, s->client_fd, POLLIN, s);
 	set->first_socket = set->count;
-	for (struct routed_socket *s = engine.sockets; s; s = s->next) {
+	for (struct routed_socket *s = engine_sockets; s; s = s->next) {
 		/* Sockets whose modem side is gone stay here until POLLHUP says the program closed. */
 		if (s->engine_fd < 0)
 			continue;
@@ -1085,8 +854,8 @@ static bool service(struct poll_set *set, int ready)
 			return false;
 	}
 	/* Polled when quiet too: a line the last command brought (#SIMST, +CEREG: 2) is settled there. */
-	if (set->has_modem && engine.modem) {
-		int err = st87_modem_poll(engine.modem, 0);
+	if (set->has_modem && engine_modem) {
+		int err = st87_modem_poll(engine_modem, 0);
 		if (err < 0)
 			engine_modem_lost(-err);
 	}
@@ -1096,8 +865,8 @@ static bool service(struct poll_set *set, int ready)
 		service_sockets(set->fds + set->first_socket, set->owners + set->first_socket,
 				set->count - set->first_socket);
 	}
-	if (engine.modem && st87_modem_needs_start(engine.modem))
-		link_lost();
+	if (engine_modem && st87_modem_needs_start(engine_modem))
+		engine_link_lost();
 	service_modem_side(st87_now_ms());
 	retire_finished();
 	return true;
@@ -1111,26 +880,23 @@ static bool service(struct poll_set *set, int ready)
  */
 static void act_on_modem_news(void)
 {
-	if (!engine.modem)
+	if (!engine_modem)
 		return;
-	int err = st87_modem_poll(engine.modem, 0);
+	int err = st87_modem_poll(engine_modem, 0);
 	if (err < 0) {
 		engine_modem_lost(-err);
 		return;
 	}
-	if (st87_modem_needs_start(engine.modem))
-		link_lost();
+	if (st87_modem_needs_start(engine_modem))
+		engine_link_lost();
 }
 
 /* For the host's program threads (the shim's sends) and, in st87d, its clients' reports. */
 static void publish_datagram_limit(void)
 {
-	if (!engine.modem)
+	if (!engine_modem)
 		return;
-	size_t limit = st87_modem_datagram_limit(engine.modem);
-	atomic_store_explicit(&datagram_limit, limit, memory_order_relaxed);
-	if (host.datagram_limit)
-		host.datagram_limit(limit);
+	engine_publish_datagram_limit(st87_modem_datagram_limit(engine_modem));
 }
 
 static bool exit_asked(void)
@@ -1162,7 +928,7 @@ static void *engine_main(void *unused)
 		}
 		act_on_modem_news();
 		publish_datagram_limit();
-		engine_metrics_publish(engine.modem, engine_live_socket_count());
+		engine_metrics_publish(engine_modem, engine_live_socket_count());
 		gather(&set);
 		int ready = poll(set.fds, (nfds_t)set.count, poll_timeout(st87_now_ms()));
 		if (ready < 0 && errno != EINTR)
@@ -1183,24 +949,6 @@ static void wake_engine(void)
 	uint64_t one = 1;
 	if (write(engine.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		st87_log(ST87_LOG_WARN, "cannot wake the engine: %s", strerror(errno));
-}
-
-int engine_private_fd(int fd)
-{
-	int moved = host.min_private_fd > 0 && fd < host.min_private_fd
-		? libc_fcntl(fd, F_DUPFD_CLOEXEC, host.min_private_fd)
-		: -1;
-	if (moved >= 0) {
-		libc_close(fd);
-		fd = moved;
-	}
-	own_fd(fd);
-	return fd;
-}
-
-void engine_close_private_fd(int fd)
-{
-	close_own_fd(fd);
 }
 
 /* The wake-up eventfd, out of the program's way and the host's own. */
@@ -1282,7 +1030,7 @@ int engine_submit(struct routed_socket *s)
 static bool leave_during_lookup_locked(void)
 {
 	int open_sockets = 0;
-	for (const struct routed_socket *s = engine.sockets; s; s = s->next) {
+	for (const struct routed_socket *s = engine_sockets; s; s = s->next) {
 		if (!is_live(s))
 			continue;
 		if (unsent_bytes(s) > 0)
@@ -1336,7 +1084,7 @@ void engine_list_sockets(char *out, size_t len)
 {
 	size_t used = 0;
 	out[0] = '\0';
-	for (struct routed_socket *s = engine.sockets; s && used < len; s = s->next) {
+	for (struct routed_socket *s = engine_sockets; s && used < len; s = s->next) {
 		char what[160];
 		engine_describe(s, what, sizeof(what));
 		const char *state = s->modem_socket < 0 ? "closed"
@@ -1359,7 +1107,7 @@ void engine_list_sockets(char *out, size_t len)
 /* st87d's close-all: every routed socket fails with ECONNABORTED and its modem socket is closed. Engine thread. */
 void engine_close_everything(void)
 {
-	for (struct routed_socket *s = engine.sockets; s && engine.modem; s = s->next) {
+	for (struct routed_socket *s = engine_sockets; s && engine_modem; s = s->next) {
 		engine_close_modem_socket(s);
 		st87_fail(-ECONNABORTED, "closed by st87ctl close-all");
 		engine_fail(s, ECONNABORTED);

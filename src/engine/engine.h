@@ -1,9 +1,9 @@
 /*
  * The engine: the thread that owns the serial port and bridges each routed
- * socket's pair to its modem socket (engine.c, engine_io.c, evict.c). Its
- * host hands it sockets and jobs: the shim in one program, st87d for many.
- * It knows nothing of either: the host gives it its settings and the hooks
- * below at start.
+ * socket's pair to its modem socket (engine.c, the loop, and the parts it
+ * drives). Its host hands it sockets and jobs: the shim in one program,
+ * st87d for many. It knows nothing of either: the host gives it its
+ * settings and hooks (engine_host.h) at start.
  *
  * Locks, in the order they may be taken:
  *   1. the host's own lock (the shim's fd map lock), if it has one;
@@ -22,47 +22,10 @@
 #include <stddef.h>
 
 #include "dns_message.h"
+#include "engine_host.h"
+#include "routed_address.h"
 #include "routed_socket.h"
 #include "st87/st87.h"
-
-/* What the engine reads of the configuration (config.h says what each means); given once, at start. */
-struct engine_settings {
-	const char *port; /* the host's: must outlive the engine */
-	int baud;
-	bool rtscts;
-	bool hex_payloads;
-	enum st87_send_handshake send_handshake;
-	int sleep_hold_s; /* SHIM_CONFIG_SLEEP_HOLD_ASK: ask the modem */
-	int deadline_percent;
-	const char *trace_path; /* "" or NULL: no trace */
-	int link_check_interval_s;
-	int udp_rai;
-	int tcp_evict_idle_ms;
-	int connect_timeout_ms; /* a connect waiting for the TCP socket without a deadline of its own */
-	int half_close_idle_ms;
-	int exit_flush_timeout_ms;
-};
-
-struct shim_config;
-/* The engine's part of a parsed configuration (its strings stay @config's). */
-struct engine_settings engine_settings_from(const struct shim_config *config);
-
-/* What the engine tells the one hosting it. Any hook may be NULL. */
-struct engine_host {
-	/*
-	 * The engine's own fds (the port, the wake-up, the pairs' engine ends),
-	 * after it opens one and before it closes one: a host that interposes
-	 * close() keeps the program's hands off them. Called without engine_lock.
-	 */
-	void (*own_fd)(int fd);
-	void (*disown_fd)(int fd);
-	/* The modem's addresses, once its link is up (for getsockname). */
-	void (*modem_addresses)(const char *ipv4, const char *ipv6);
-	/* The largest datagram the modem takes, 0 while unknown: published on every turn of the loop. */
-	void (*datagram_limit)(size_t limit);
-	/* The engine's fds go at or above this, out of the program's way (0: anywhere). */
-	int min_private_fd;
-};
 
 /* Work for the engine thread, which alone talks to the modem (a name looked up by the modem, say). */
 struct engine_job {
@@ -145,10 +108,6 @@ void engine_names_after_fork_in_child(void);
 void engine_dns_hold_up(unsigned long *lookups, unsigned long long *held_ms);
 /* The engine thread's: routed sockets with a modem socket open now. */
 int engine_live_socket_count(void);
-/* @fd out of the program's way (at or above the host's min_private_fd) and the host told it is the engine's. */
-int engine_private_fd(int fd);
-/* Closes an fd engine_private_fd() gave, the host told first. */
-void engine_close_private_fd(int fd);
 /*
  * At exit: lets the engine flush and close every modem socket, within the
  * configured bound. While the engine runs a lookup (exit_need_not_wait) and
@@ -162,15 +121,11 @@ void engine_before_fork(void);
 void engine_after_fork_in_parent(void);
 /* In the child (one thread): the parent's engine, modem and queued work are left behind. */
 void engine_after_fork_in_child(void);
-
-/* The modem's address of @family (AF_INET or AF_INET6) as the engine knows it, "" when unknown. */
-void engine_modem_address(int family, char *address, size_t len);
+/* The engine's own, for engine_fork.c: the child forgets the parent's engine thread and what it was handed. */
+void engine_thread_after_fork_in_child(void);
 
 /* st87d, on the engine thread (from a job): one line per routed socket; close them all. */
 void engine_list_sockets(char *out, size_t len);
 void engine_close_everything(void);
-
-/* "TCP 1.2.3.4:80" (and st87d's client). */
-void engine_describe(const struct routed_socket *s, char *text, size_t len);
 
 #endif

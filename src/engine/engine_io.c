@@ -16,9 +16,12 @@
 
 #include "engine_io.h"
 #include "engine_metrics.h"
+#include "engine_modem.h"
 #include "st87/st87shim.h"
 #include "internal.h"
 #include "libc_calls.h"
+#include "routed_address.h"
+#include "socket_outcome.h"
 
 #define TCP_BURST (4 * ST87_PROBE_SEND)
 #define TCP_STATUS_NOT_CONNECTED 3
@@ -33,16 +36,6 @@ static void modem_failed(struct routed_socket *s, int err)
 		return;
 	engine_close_modem_socket(s);
 	engine_fail(s, err == -EPIPE || err == -EBADF ? ECONNRESET : -err);
-}
-
-void engine_give_eof(struct routed_socket *s)
-{
-	s->peer_closed = true;
-	s->data_waiting = false;
-	engine_tell_client(s, ST87D_PEER_CLOSED, 0, NULL);
-	shutdown(s->engine_fd, SHUT_WR);
-	/* The TCP slot is the modem's scarcest resource: free it now. */
-	engine_close_modem_socket(s);
 }
 
 /* Nothing more is queued and the program's end is closed: this datagram is its last. */

@@ -9,14 +9,18 @@
  * byte in flight, or one that has not yet carried an exchange (it may wait
  * for a greeting), never.
  */
+#include "evict.h"
+
 #include <errno.h>
 #include <linux/sockios.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
-#include "engine_io.h"
+#include "engine_host.h"
 #include "engine_metrics.h"
+#include "engine_modem.h"
 #include "internal.h"
+#include "routed_address.h"
 
 /* Nothing the program wrote waits for the modem, nothing the modem gave waits for the program. */
 static bool pair_is_empty(int engine_fd)
@@ -70,18 +74,6 @@ int engine_eviction_due_ms(struct routed_socket *holder, const struct routed_soc
 		return BUSY_RECHECK_MS;
 	long long left = holder->last_traffic_ms + idle_ms - now;
 	return left <= 0 ? 0 : (int)left;
-}
-
-void engine_describe(const struct routed_socket *s, char *text, size_t len)
-{
-	char address[64];
-	int port, ip_version;
-	engine_format_address(&s->remote, address, sizeof(address), &port, &ip_version);
-	int used = snprintf(text, len, "%s %s%s%s:%d", s->type == SOCK_STREAM ? "TCP" : "UDP",
-			    ip_version ? "[" : "", address, ip_version ? "]" : "", port);
-	if (s->client_pid > 0 && used > 0 && (size_t)used < len)
-		snprintf(text + used, len - (size_t)used, " of pid %d (%s)", s->client_pid,
-			 s->client_program);
 }
 
 void engine_evict(struct routed_socket *holder, const char *for_what)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "engine_io.h"
+#include "engine_host.h"
 #include "internal.h"
 #include "monotonic.h"
 #include "libc_calls.h"

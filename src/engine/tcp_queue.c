@@ -19,8 +19,12 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "engine_host.h"
 #include "engine_io.h"
 #include "engine_metrics.h"
+#include "evict.h"
+#include "routed_address.h"
+#include "socket_outcome.h"
 
 static struct routed_socket *first, *last;
 
