@@ -141,7 +141,9 @@ int main(int argc, char **argv)
 			memset(frame, 0, (size_t)len);
 			write_all(fd, frame, (size_t)len);
 		} else {
-			frame[head++] = '\n';
+			/* The line ends in CR alone, as the driver ends it: the maker's firmware takes
+			 * an LF after it for the data's first byte (docs/PROTOCOL.md §1), and so does the
+			 * suites' fake modem (--cr-only). */
 			memset(frame + head, 0, (size_t)len);
 			write_all(fd, frame, (size_t)(head + len));
 		}

@@ -50,6 +50,28 @@ def design_problems(root, layer_of):
     return problems
 
 
+# "`engine.c` `try_modem` (...), `open_modem_socket`": a file, then the names said to be in it.
+FILE_THEN_NAMES = re.compile(r"`(?:src/\w+/)?(\w+\.c)`((?:,? `\w+`(?: \([^)]*\))?)+)")
+
+
+def design_name_problems(root):
+    """Functions DESIGN.md places in a file of src/ or tests/fakemodem/ that the file does not hold."""
+    text_of = {}
+    for path in sorted(root.glob("src/*/*.c")) + sorted(root.glob("tests/fakemodem/*.c")):
+        text_of[path.name] = text_of.get(path.name, "") + path.read_text(encoding="utf-8")
+    design = (root / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    problems = []
+    for match in FILE_THEN_NAMES.finditer(design):
+        name = match.group(1)
+        if name not in text_of:
+            problems.append(f"docs/DESIGN.md names {name}, which is not a file of src/ or tests/fakemodem/")
+            continue
+        for function in re.findall(r"`(\w+)`", match.group(2)):
+            if not re.search(r"\b" + function + r"\b", text_of[name]):
+                problems.append(f"docs/DESIGN.md places {function} in {name}, which does not hold it")
+    return problems
+
+
 def main() -> int:
     root = pathlib.Path(__file__).resolve().parent.parent
     src = root / "src"
@@ -72,6 +94,7 @@ def main() -> int:
                     if owner in layer_of and layer_of[owner] >= layer_of[folder.name]:
                         problems.append(f"{where}: src/{owner}/ is not below src/{folder.name}/")
     problems += design_problems(root, layer_of)
+    problems += design_name_problems(root)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
