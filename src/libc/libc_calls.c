@@ -13,6 +13,7 @@ static struct libc_calls calls = {
 	.sendmsg_fn = sendmsg,
 	.recv_fn = recv,
 	.recvmsg_fn = recvmsg,
+	.getsockopt_fn = getsockopt,
 };
 
 void libc_calls_set(const struct libc_calls *chosen)
@@ -69,4 +70,9 @@ ssize_t libc_recv(int fd, void *buffer, size_t length, int flags)
 ssize_t libc_recvmsg(int fd, struct msghdr *message, int flags)
 {
 	return calls.recvmsg_fn(fd, message, flags);
+}
+
+int libc_getsockopt(int fd, int level, int name, void *value, socklen_t *length)
+{
+	return calls.getsockopt_fn(fd, level, name, value, length);
 }

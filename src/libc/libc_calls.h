@@ -1,6 +1,8 @@
 /*
- * libc's own fd and socket calls, for the code beneath the shim: the core,
- * the settings, the wire and the engine.
+ * libc's own fd and socket calls, for the code beneath the shim (the core,
+ * the settings, the wire and the engine) and for the shim's own code outside
+ * its interposers (which call real.h's table: they may run while the shim
+ * is still finding libc).
  *
  * In a program that preloads libst87shim.so, close(), send(), fcntl() and
  * the like are the shim's interposers, which look every fd up in the map of
@@ -31,6 +33,7 @@ ssize_t libc_sendto(int fd, const void *buffer, size_t length, int flags, const 
 ssize_t libc_sendmsg(int fd, const struct msghdr *message, int flags);
 ssize_t libc_recv(int fd, void *buffer, size_t length, int flags);
 ssize_t libc_recvmsg(int fd, struct msghdr *message, int flags);
+int libc_getsockopt(int fd, int level, int name, void *value, socklen_t *length);
 
 /* Where each of the calls above goes. */
 struct libc_calls {
@@ -43,6 +46,7 @@ struct libc_calls {
 	ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 	ssize_t (*recv_fn)(int, void *, size_t, int);
 	ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+	int (*getsockopt_fn)(int, int, int, void *, socklen_t *);
 };
 
 /* Points the calls elsewhere (the shim: at libc's own definitions), before any thread uses them. */

@@ -14,7 +14,7 @@
 #include "wire.h"
 #include "shim.h"
 #include "internal.h"
-#include "real.h"
+#include "libc_calls.h"
 
 /*
  * Whether the daemon on @connection (dialled at @path) may be handed a
@@ -26,7 +26,7 @@ static bool daemon_trusted(int connection, const char *path, char *why, size_t w
 {
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	if (real.getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+	if (libc_getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
 		snprintf(why, why_len, "its credentials cannot be read: %s", strerror(errno));
 		return false;
 	}
@@ -67,7 +67,7 @@ int daemon_dial(int *connection)
 	}
 	char why[PATH_MAX + 160];
 	if (!daemon_trusted(fd, path, why, sizeof(why))) {
-		real.close(fd);
+		libc_close(fd);
 		shim_log(ST87_LOG_ERROR, "st87d at %s: refused: %s", path, why);
 		return -EACCES;
 	}
@@ -262,7 +262,7 @@ int daemon_resolve(int connection, const char *name, int family, struct shim_dns
 	if (err && got != 1)
 		got = err;
 	shim_map_remove_private(connection);
-	real.close(connection);
+	libc_close(connection);
 	if (got == 1 && reply.kind == ST87D_FAILED) {
 		snprintf(error, error_len, "st87d: %s", reply.text);
 		return -(reply.error > 0 ? reply.error : ENETDOWN);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include "libc_calls.h"
 #include "real.h"
 #include "shim.h"
 
@@ -35,7 +36,7 @@ static int follow_duplicate(int old, int new)
 	if (!err)
 		return new;
 	shim_log(ST87_LOG_ERROR, "duplicating routed fd %d: out of memory", old);
-	real.close(new);
+	libc_close(new);
 	errno = ENOMEM;
 	return -1;
 }

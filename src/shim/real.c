@@ -169,6 +169,7 @@ void real_libc_init(void)
 		.sendmsg_fn = real.sendmsg,
 		.recv_fn = real.recv,
 		.recvmsg_fn = real.recvmsg,
+		.getsockopt_fn = real.getsockopt,
 	};
 	libc_calls_set(&libc_own);
 }

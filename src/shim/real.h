@@ -1,4 +1,9 @@
-/* libc's own versions of the calls the shim intercepts, found with dlsym(RTLD_NEXT). */
+/*
+ * libc's own versions of the calls the shim intercepts, found with
+ * dlsym(RTLD_NEXT), for the interposers: until dlsym has answered they go
+ * straight to the kernel. The rest of the shim, and everything beneath it,
+ * calls libc_calls.h, which real_libc_init() points at these.
+ */
 #ifndef ST87_SHIM_REAL_H
 #define ST87_SHIM_REAL_H
 

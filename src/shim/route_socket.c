@@ -22,6 +22,7 @@
 
 #include "daemon_client.h"
 #include "monotonic.h"
+#include "libc_calls.h"
 #include "real.h"
 #include "shim.h"
 
@@ -45,7 +46,7 @@ static size_t fill_until_unwritable(int fd, int *sndbuf_before)
 	static const char filler[256];
 	size_t total = 0;
 	while (total < FILLER_MAX) {
-		ssize_t n = real.send(fd, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = libc_send(fd, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n <= 0)
 			break;
 		total += (size_t)n;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "libc_calls.h"
 #include "real.h"
 
 struct shim_state shim = {
@@ -59,7 +60,7 @@ static void drop_private_fds_in_child(void)
 		}
 		if (!shim_entry_is_private(entry))
 			continue;
-		real.close(entry->fd);
+		libc_close(entry->fd);
 		HASH_DEL(shim.fds, entry);
 		mark_mapped(entry->fd, false);
 		atomic_fetch_sub(&shim.fd_count, 1);
@@ -93,7 +94,7 @@ static void note_linger_locked(int fd, struct routed_socket *s)
 {
 	struct linger linger;
 	socklen_t len = sizeof(linger);
-	if (real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, &len) < 0)
+	if (libc_getsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, &len) < 0)
 		return;
 	pthread_mutex_lock(&engine_lock);
 	s->linger_at_exit = linger.l_onoff != 0;
@@ -232,7 +233,7 @@ void shim_release_locked(struct routed_socket *socket)
 	int daemon_fd = socket->daemon_fd;
 	if (routed_socket_release(socket) && daemon_fd >= 0) {
 		shim_map_remove_private_locked(daemon_fd);
-		real.close(daemon_fd);
+		libc_close(daemon_fd);
 	}
 }
 
@@ -367,10 +368,10 @@ int shim_private_fd(int fd)
 {
 	if (fd < 0 || fd >= shim.min_private_fd)
 		return fd;
-	int moved = real.fcntl(fd, F_DUPFD_CLOEXEC, shim.min_private_fd);
+	int moved = libc_fcntl(fd, F_DUPFD_CLOEXEC, shim.min_private_fd);
 	if (moved < 0)
 		return fd; /* no room up there: keep the low number */
-	real.close(fd);
+	libc_close(fd);
 	return moved;
 }
 
