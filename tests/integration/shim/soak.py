@@ -31,7 +31,12 @@ from harness import fake_modem, http_server, random_file, run, sha256_file, st87
 from test_threads import UNROUTED
 
 SECONDS = float(os.environ.get("ST87_SOAK_SECONDS", "300"))
-JOB_BOUND = 90
+# curl gives up on its own after CURL_MAX_TIME; its exit may then still wait for the modem command the
+# engine is in (AT#IPREAD's 31 s deadline and the query after it, on a modem that stopped answering), and a
+# job of a pair may have waited meanwhile for the other program to let go of the port.
+CURL_MAX_TIME = 80
+EXIT_WAIT_BOUND = 60
+JOB_BOUND = CURL_MAX_TIME + EXIT_WAIT_BOUND
 # curl exit codes of a network failure: connect (7), partial (18), timeout (28), empty reply (52),
 # send (55) and receive (56) errors.
 CURL_NETWORK_FAILURES = {7, 18, 28, 52, 55, 56}
@@ -121,7 +126,7 @@ def open_sockets(modem):
 
 
 def curl(env, arguments):
-    return run(["curl", "--silent", "--show-error", "--max-time", str(JOB_BOUND - 10)] + arguments, env,
+    return run(["curl", "--silent", "--show-error", "--max-time", str(CURL_MAX_TIME)] + arguments, env,
                timeout=JOB_BOUND)
 
 
